@@ -1,0 +1,170 @@
+/*
+ * log.c - the logger (see log.h). Owns the log destination, level and the secret list.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+
+#define LOG_MAX_SECRETS 16
+#define LOG_LINE_MAX 4096
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *log_fp;            /* NULL: stderr */
+static char *log_path;
+static enum log_level log_lvl = LL_INFO;
+static char *log_secrets[LOG_MAX_SECRETS];
+static int log_nsecrets;
+
+static const char *const log_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
+
+int log_open(const char *path, enum log_level level, char *errstr, size_t errsz)
+{
+        FILE *fp = NULL;
+
+        if (path && *path && strcmp(path, "-") != 0) {
+                fp = fopen(path, "a");
+                if (!fp)
+                        return jb_seterr(JB_EIO, errstr, errsz,
+                                         "cannot open log file %s: check the directory exists and is writable",
+                                         path);
+                setvbuf(fp, NULL, _IOLBF, 0);
+        }
+        pthread_mutex_lock(&log_lock);
+        if (log_fp)
+                fclose(log_fp);
+        free(log_path);
+        log_fp = fp;
+        log_path = fp ? strdup(path) : NULL;
+        log_lvl = level;
+        pthread_mutex_unlock(&log_lock);
+        return JB_OK;
+}
+
+int log_reopen(void)
+{
+        FILE *fp;
+        int rc = JB_OK;
+
+        pthread_mutex_lock(&log_lock);
+        if (log_path) {
+                fp = fopen(log_path, "a");
+                if (fp) {
+                        setvbuf(fp, NULL, _IOLBF, 0);
+                        fclose(log_fp);
+                        log_fp = fp;
+                } else {
+                        rc = JB_EIO;
+                }
+        }
+        pthread_mutex_unlock(&log_lock);
+        return rc;
+}
+
+void log_close(void)
+{
+        int i;
+
+        pthread_mutex_lock(&log_lock);
+        if (log_fp)
+                fclose(log_fp);
+        log_fp = NULL;
+        free(log_path);
+        log_path = NULL;
+        for (i = 0; i < log_nsecrets; i++)
+                free(log_secrets[i]);
+        log_nsecrets = 0;
+        pthread_mutex_unlock(&log_lock);
+}
+
+void log_set_level(enum log_level level)
+{
+        log_lvl = level;
+}
+
+enum log_level log_get_level(void)
+{
+        return log_lvl;
+}
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+        static const char *const names[] = {"debug", "info", "warn", "error", "off"};
+        int i;
+
+        for (i = 0; i < 5; i++) {
+                if (strcasecmp(s, names[i]) == 0) {
+                        *out = (enum log_level)i;
+                        return JB_OK;
+                }
+        }
+        if (strcasecmp(s, "warning") == 0) {
+                *out = LL_WARN;
+                return JB_OK;
+        }
+        return JB_EINPUT;
+}
+
+void log_add_secret(const char *secret)
+{
+        if (!secret || strlen(secret) < 3)
+                return;
+        pthread_mutex_lock(&log_lock);
+        if (log_nsecrets < LOG_MAX_SECRETS)
+                log_secrets[log_nsecrets++] = strdup(secret);
+        pthread_mutex_unlock(&log_lock);
+}
+
+/* Replace every registered secret in line (in place, the line only shrinks or keeps size). */
+static void log_redact(char *line)
+{
+        int i;
+
+        for (i = 0; i < log_nsecrets; i++) {
+                const char *s = log_secrets[i];
+                size_t sl;
+                char *hit;
+
+                if (!s)
+                        continue;
+                sl = strlen(s);
+                while ((hit = strstr(line, s)) != NULL) {
+                        memcpy(hit, "***", 3);
+                        memmove(hit + 3, hit + sl, strlen(hit + sl) + 1);
+                }
+        }
+}
+
+void log_msg(enum log_level level, const char *module, const char *fmt, ...)
+{
+        char line[LOG_LINE_MAX];
+        struct timespec ts;
+        struct tm tm;
+        va_list ap;
+        int n;
+
+        if (level < log_lvl || level >= LL_OFF)
+                return;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000000L, log_names[level], module);
+        if (n < 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+        va_end(ap);
+        for (char *c = line; *c; c++)
+                if (*c == '\n' || *c == '\r')
+                        *c = ' ';
+        pthread_mutex_lock(&log_lock);
+        log_redact(line);
+        fprintf(log_fp ? log_fp : stderr, "%s\n", line);
+        pthread_mutex_unlock(&log_lock);
+}

@@ -1,0 +1,28 @@
+/*
+ * log.h - jibe's logger: levels, timestamps, one line per record, stderr or a file.
+ *
+ * log_msg() checks the level before formatting. Lines look like
+ *   2026-11-29T18:20:12.345Z WARN  parser: file=... what happened, what to do
+ * Secrets never reach a log line: log_redact() is the one place that blanks them, and the
+ * values registered with log_add_secret() are replaced by "***" in every line.
+ * Thread-safe: one mutex around each write.
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include "jb.h"
+
+enum log_level { LL_DEBUG = 0, LL_INFO, LL_WARN, LL_ERROR, LL_OFF };
+
+/* path NULL or "-": stderr. Returns JB_EIO (with errstr) when the file cannot be opened. */
+int log_open(const char *path, enum log_level level, char *errstr, size_t errsz);
+int log_reopen(void); /* after SIGHUP: reopen the same file (logrotate) */
+void log_close(void);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+int log_level_parse(const char *s, enum log_level *out); /* "debug".."error" */
+/* Register a secret (password, token) to be masked in every later line; copied. */
+void log_add_secret(const char *secret);
+void log_msg(enum log_level level, const char *module, const char *fmt, ...) JB_PRINTF(3, 4);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * main.c - jibe's entry point: picks the subcommand and runs it. No stage logic here.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "jb.h"
+#include "cli.h"
+
+struct jb_cmd {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *help;
+};
+
+static int cmd_version(int argc, char **argv)
+{
+        JB_UNUSED(argc);
+        JB_UNUSED(argv);
+        printf("jibe %s\n", JB_VERSION);
+        return 0;
+}
+
+static const struct jb_cmd jb_cmds[] = {
+        {"events", events_main, "show what jibe would do with CloudTrail log files"},
+        {"version", cmd_version, "print the version"},
+};
+
+static void usage(FILE *fp)
+{
+        size_t i;
+
+        fprintf(fp, "usage: jibe COMMAND [OPTIONS]\n\n"
+                    "jibe keeps Access Anywhere's index of Amazon S3 buckets in step with changes\n"
+                    "made directly through the S3 API, by following the buckets' CloudTrail logs.\n\n"
+                    "commands:\n");
+        for (i = 0; i < sizeof(jb_cmds) / sizeof(jb_cmds[0]); i++)
+                fprintf(fp, "  %-14s %s\n", jb_cmds[i].name, jb_cmds[i].help);
+        fprintf(fp, "\n'jibe COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+        size_t i;
+        int rc;
+
+        if (argc < 2) {
+                usage(stderr);
+                return 2;
+        }
+        if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+                usage(stdout);
+                return 0;
+        }
+        if (!strcmp(argv[1], "--version"))
+                return cmd_version(0, NULL);
+        for (i = 0; i < sizeof(jb_cmds) / sizeof(jb_cmds[0]); i++) {
+                if (strcmp(argv[1], jb_cmds[i].name) == 0) {
+                        curl_global_init(CURL_GLOBAL_DEFAULT);
+                        rc = jb_cmds[i].run(argc - 1, argv + 1);
+                        curl_global_cleanup();
+                        return rc;
+                }
+        }
+        fprintf(stderr, "jibe: unknown command '%s'\n", argv[1]);
+        usage(stderr);
+        return 2;
+}

@@ -1,0 +1,23 @@
+#!/bin/sh
+# deps.sh - install the Debian packages jibe builds, tests and runs with.
+# Idempotent: asks apt only for what is missing, and says nothing when all is present.
+set -eu
+PKGS="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
+libconfig-dev libmicrohttpd-dev libcmocka-dev rclone kcat valgrind python3 curl gzip"
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done"

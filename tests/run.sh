@@ -1,0 +1,69 @@
+#!/bin/sh
+# run.sh - run jibe's unit and integration tests against one build directory.
+#
+#   sh tests/run.sh build/release          everything
+#   JIBE_ONLY=unit sh tests/run.sh DIR     unit tests only
+#   JIBE_ONLY=integration ...              integration tests only
+#   JIBE_FILTER=substr                     only tests whose name contains substr
+#   JIBE_VALGRIND=1                        unit tests under valgrind
+#
+# Each unit test is a cmocka binary in DIR/tests/; each integration test is a script in
+# tests/integration/ that gets the binaries through the environment (JIBE, AASIM, CTGEN)
+# and a private scratch directory (JIBE_TMP). Ends with "N passed, M failed".
+set -u
+B=${1:?usage: run.sh BUILD_DIR}
+B=$(cd "$B" && pwd)
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+export JIBE="$B/jibe" AASIM="$B/jibe-aa-sim" CTGEN="$B/jibe-ctgen" JIBE_BUILD="$B" JIBE_TOP="$TOP"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+ONLY=${JIBE_ONLY:-all}
+FILTER=${JIBE_FILTER:-}
+LOGDIR="$B/test-logs"
+mkdir -p "$LOGDIR"
+pass=0
+fail=0
+failed=""
+
+run_one() { # name, timeout, command...
+	name=$1; to=$2; shift 2
+	case "$name" in *"$FILTER"*) ;; *) return ;; esac
+	log="$LOGDIR/$name.log"
+	start=$(date +%s)
+	if timeout -k 10 "$to" "$@" >"$log" 2>&1; then
+		pass=$((pass + 1))
+		echo "PASS $name ($(( $(date +%s) - start ))s)"
+	else
+		rc=$?
+		fail=$((fail + 1))
+		failed="$failed $name"
+		echo "FAIL $name (exit $rc, $(( $(date +%s) - start ))s; log: $log)"
+		tail -n 25 "$log" | sed 's/^/    | /'
+	fi
+}
+
+if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
+	for t in "$B"/tests/test_*; do
+		[ -x "$t" ] || continue
+		n=unit/$(basename "$t")
+		if [ "${JIBE_VALGRIND:-}" = 1 ]; then
+			run_one "$n" 600 valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+				--error-exitcode=1 "$t"
+		else
+			run_one "$n" 120 "$t"
+		fi
+	done
+fi
+if [ "$ONLY" = all ] || [ "$ONLY" = integration ]; then
+	for t in "$TOP"/tests/integration/[0-9]*.sh; do
+		[ -f "$t" ] || continue
+		n=integration/$(basename "$t" .sh)
+		tmp=$(mktemp -d "${TMPDIR:-/tmp}/jibe-test.XXXXXX")
+		JIBE_TMP="$tmp" run_one "$n" 900 sh "$t"
+		rm -rf "$tmp"
+	done
+fi
+echo
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
