@@ -1,0 +1,167 @@
+/*
+ * ct.h - CloudTrail for the rest of jibe: the streaming log-file reader, the classifier
+ * that applies the rules of EVENTS.md, and the facts about log-file names.
+ *
+ * Reader (ct_reader.c): feed it the compressed bytes of one log file in chunks of any size;
+ * it inflates them in fixed-size pieces (gzip members one after the other), validates the
+ * JSON as it goes and calls back once per element of the "Records" array with that
+ * element's raw text. Memory stays bounded by the largest record, never the file.
+ * Classifier (ct_classify.c): turns one record into an actionable event or a stats bucket,
+ * parsing it with cJSON only when the cheap checks on the raw text cannot rule it out.
+ *
+ * Ownership: the reader owns its buffers; record text passed to the callback is borrowed
+ * and valid only during the call. A struct ct_event filled by ct_classify() owns a cJSON
+ * tree that its string fields point into: free it with ct_event_clear().
+ */
+#ifndef CT_H
+#define CT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "jb.h"
+
+/* Ceilings (EVENTS.md: the decompressed-size limit defaults to at least 2 GiB). */
+#define CT_MAX_DECOMPRESSED_DEFAULT (4ULL << 30)  /* bytes of JSON in one log file */
+#define CT_MAX_RECORD_DEFAULT (16U << 20)         /* bytes of one record */
+#define CT_MAX_DEPTH 256                          /* JSON nesting */
+#define CT_INFLATE_CHUNK (256U << 10)             /* inflate output per step */
+
+struct ct_limits {
+        uint64_t max_decompressed; /* 0: CT_MAX_DECOMPRESSED_DEFAULT */
+        size_t max_record;         /* 0: CT_MAX_RECORD_DEFAULT */
+};
+
+/* A top-level field of a record as found by the reader's scan, without parsing. */
+enum ct_span_kind {
+        CT_SPAN_ABSENT = 0,
+        CT_SPAN_STRING, /* off/len: the characters between the quotes */
+        CT_SPAN_NULL,
+        CT_SPAN_OTHER,  /* number, true/false, object or array */
+};
+
+struct ct_span {
+        uint32_t off, len; /* relative to the record's first byte */
+        uint8_t kind;      /* enum ct_span_kind */
+        uint8_t escaped;   /* the string contains a backslash escape */
+};
+
+enum ct_hint_field {
+        CT_F_EVENT_SOURCE = 0,
+        CT_F_EVENT_NAME,
+        CT_F_ERROR_CODE,
+        CT_F_EVENT_TYPE,
+        CT_F_EVENT_CATEGORY,
+        CT_F_COUNT
+};
+
+/* What the scan saw of a record, handed to the callback with its text. */
+struct ct_hint {
+        int is_object;                   /* 0: the element is not a JSON object */
+        int must_parse;                  /* a key had escapes: the spans may miss fields */
+        struct ct_span f[CT_F_COUNT];    /* first occurrence of each field */
+};
+
+/*
+ * Called for each element of Records, in order. rec is the element's JSON text, len bytes,
+ * followed by a NUL (so it can be parsed in place). idx counts elements from 0.
+ * Return JB_OK to go on; anything else stops the reader, and ct_reader_feed() or
+ * ct_reader_finish() returns that value (the errstr is the callback's to fill).
+ */
+typedef int (*ct_record_fn)(void *opaque, const char *rec, size_t len,
+                            const struct ct_hint *hint, uint64_t idx);
+
+struct ct_reader;
+
+/* NULL limits: defaults. Returns NULL only when out of memory. Free with ct_reader_free(). */
+struct ct_reader *ct_reader_new(const struct ct_limits *lim, ct_record_fn fn, void *opaque);
+void ct_reader_free(struct ct_reader *rdr);
+/* Forget the current file, keep the buffers: ready for the next file. */
+void ct_reader_reset(struct ct_reader *rdr);
+/*
+ * Feed n compressed bytes. Returns JB_OK, JB_EINPUT (corrupt gzip, bad JSON, not a
+ * CloudTrail log), JB_ELIMIT (decompressed size or a record over its ceiling), JB_ENOMEM,
+ * or what the callback returned. After an error the reader refuses input until reset.
+ */
+int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr,
+                   size_t errsz) JB_MUST_CHECK;
+/* End of file: JB_OK only if the gzip stream and the JSON document were complete. */
+int ct_reader_finish(struct ct_reader *rdr, char *errstr, size_t errsz) JB_MUST_CHECK;
+uint64_t ct_reader_bytes_in(const struct ct_reader *rdr);
+uint64_t ct_reader_bytes_out(const struct ct_reader *rdr);
+uint64_t ct_reader_records(const struct ct_reader *rdr);
+
+/* ---- classification (EVENTS.md) ---- */
+
+enum ct_class {
+        CT_MALFORMED = 0,
+        CT_NOT_S3,
+        CT_FAILED,
+        CT_NOT_WRITE,
+        CT_SELF,
+        CT_UNMANAGED,
+        CT_COVERED,
+        CT_PUT,
+        CT_DELETE,
+        CT_BUCKET,
+        CT_NCLASS,
+        CT_INSIGHT = 100, /* not a bucket: the record is a CloudTrail Insights event */
+};
+
+/* Stats bucket names in EVENTS.md order ("malformed", "not_s3", ..., "bucket"). */
+extern const char *const ct_class_names[CT_NCLASS];
+/* "put", "delete" or "bucket" for the three actionable classes, else NULL. */
+const char *ct_op_name(int cls);
+
+/* What jibe knows about Access Anywhere when it classifies. Built once, read-only after. */
+struct ct_ctx;
+
+struct ct_ctx *ct_ctx_new(void); /* NULL only on out of memory; free with ct_ctx_free() */
+void ct_ctx_free(struct ct_ctx *ctx);
+/* Strings are copied. Self identities may be added several times each. */
+int ct_ctx_add_self_key(struct ct_ctx *ctx, const char *access_key_id) JB_MUST_CHECK;
+int ct_ctx_add_self_arn(struct ct_ctx *ctx, const char *arn) JB_MUST_CHECK;
+int ct_ctx_add_self_agent(struct ct_ctx *ctx, const char *agent_substring) JB_MUST_CHECK;
+/* Once any bucket is mapped, unmapped buckets are "unmanaged". */
+int ct_ctx_map_bucket(struct ct_ctx *ctx, const char *bucket, const char *provider) JB_MUST_CHECK;
+/* Provider NULL: the cutoff for buckets with no provider (when no bucket map is given). */
+int ct_ctx_set_sync_start(struct ct_ctx *ctx, const char *provider, int64_t epoch) JB_MUST_CHECK;
+/* Forget the bucket map and cutoffs (self identities stay): for a refreshed server view. */
+void ct_ctx_clear_map(struct ct_ctx *ctx);
+
+struct ct_event {
+        int cls;              /* enum ct_class */
+        const char *provider; /* owning provider (borrowed from ctx), NULL without a map */
+        const char *bucket;   /* borrowed from root; key is NULL for CT_BUCKET */
+        const char *key;
+        const char *time, *name, *id, *account, *region; /* NULL when absent */
+        int64_t event_epoch;  /* eventTime, -1 when absent or unreadable */
+        cJSON *root;          /* owned: the parsed record, NULL on the fast path */
+};
+
+/*
+ * Classify one record (the reader's callback arguments). Fills ev (the caller clears it
+ * with ct_event_clear() afterwards, whatever the result) and returns ev->cls: one of enum
+ * ct_class, CT_INSIGHT for an Insights record (the file is not an event log), or JB_ENOMEM.
+ */
+int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len,
+                const struct ct_hint *hint, struct ct_event *ev);
+void ct_event_clear(struct ct_event *ev);
+
+/* "2026-11-29T08:05:12Z", "...12.345Z", "2026-11-29 08:05:12" (UTC) -> epoch; -1 if not. */
+int64_t ct_parse_time(const char *s);
+
+/* ---- log-file names (CLOUDTRAIL.md) ---- */
+
+enum ct_file_kind {
+        CT_FILE_LOG = 0,  /* an event log: read it */
+        CT_FILE_DIGEST,   /* CloudTrail-Digest: integrity digest, not events */
+        CT_FILE_INSIGHT,  /* CloudTrail-Insight */
+};
+
+/* Classify a path by name only (works on local paths and Access Anywhere paths). */
+enum ct_file_kind ct_file_kind(const char *path);
+
+#endif

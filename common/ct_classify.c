@@ -1,0 +1,543 @@
+/*
+ * ct_classify.c - the ordered rules of EVENTS.md: one CloudTrail record in, one
+ * actionable event or one stats bucket out.
+ *
+ * Owns: the write set, self-identity matching, the bucket -> provider map, the per-provider
+ * full-sync cutoffs, and the bucket/key extraction (requestParameters, then resources[]).
+ * Does not: read files (ct_reader.c) or talk to anything.
+ * Cost: most records in a trail are reads or other services; the reader's scan already
+ * located eventSource, eventName and errorCode, so those records are settled here without
+ * building a cJSON tree. Only records that pass rules 2-4, or whose fields are written with
+ * escapes, are parsed.
+ * Ownership: a ct_ctx owns copies of everything added to it; see ct.h for ct_event.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ct.h"
+
+const char *const ct_class_names[CT_NCLASS] = {
+        "malformed", "not_s3", "failed", "not_write", "self",
+        "unmanaged", "covered", "put", "delete", "bucket",
+};
+
+struct strlist {
+        char **v;
+        size_t n, cap;
+};
+
+struct bucket_ent {
+        char *bucket;
+        char *provider;
+};
+
+struct start_ent {
+        char *provider;
+        int64_t epoch;
+};
+
+struct ct_ctx {
+        struct strlist keys, arns, agents;
+        struct bucket_ent *map; /* sorted by bucket */
+        size_t nmap, capmap;
+        struct start_ent *starts;
+        size_t nstarts;
+        int64_t default_start; /* -1: none */
+};
+
+static const struct {
+        const char *name;
+        int cls;
+} write_set[] = {
+        {"PutObject", CT_PUT},
+        {"CopyObject", CT_PUT},
+        {"CompleteMultipartUpload", CT_PUT},
+        {"PostObject", CT_PUT},
+        {"DeleteObject", CT_DELETE},
+        {"DeleteObjects", CT_BUCKET},
+};
+
+#define S3_SOURCE "s3.amazonaws.com"
+
+const char *ct_op_name(int cls)
+{
+        switch (cls) {
+        case CT_PUT: return "put";
+        case CT_DELETE: return "delete";
+        case CT_BUCKET: return "bucket";
+        default: return NULL;
+        }
+}
+
+struct ct_ctx *ct_ctx_new(void)
+{
+        struct ct_ctx *ctx = calloc(1, sizeof(*ctx));
+
+        if (ctx)
+                ctx->default_start = -1;
+        return ctx;
+}
+
+static void strlist_clear(struct strlist *l)
+{
+        size_t i;
+
+        for (i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        l->v = NULL;
+        l->n = l->cap = 0;
+}
+
+void ct_ctx_clear_map(struct ct_ctx *ctx)
+{
+        size_t i;
+
+        for (i = 0; i < ctx->nmap; i++) {
+                free(ctx->map[i].bucket);
+                free(ctx->map[i].provider);
+        }
+        free(ctx->map);
+        ctx->map = NULL;
+        ctx->nmap = ctx->capmap = 0;
+        for (i = 0; i < ctx->nstarts; i++)
+                free(ctx->starts[i].provider);
+        free(ctx->starts);
+        ctx->starts = NULL;
+        ctx->nstarts = 0;
+        ctx->default_start = -1;
+}
+
+void ct_ctx_free(struct ct_ctx *ctx)
+{
+        if (!ctx)
+                return;
+        strlist_clear(&ctx->keys);
+        strlist_clear(&ctx->arns);
+        strlist_clear(&ctx->agents);
+        ct_ctx_clear_map(ctx);
+        free(ctx);
+}
+
+static int strlist_add(struct strlist *l, const char *s)
+{
+        char *c;
+
+        if (l->n == l->cap) {
+                size_t ncap = l->cap ? l->cap * 2 : 4;
+                char **nv = realloc(l->v, ncap * sizeof(*nv));
+
+                if (!nv)
+                        return JB_ENOMEM;
+                l->v = nv;
+                l->cap = ncap;
+        }
+        c = strdup(s);
+        if (!c)
+                return JB_ENOMEM;
+        l->v[l->n++] = c;
+        return JB_OK;
+}
+
+int ct_ctx_add_self_key(struct ct_ctx *ctx, const char *access_key_id)
+{
+        return strlist_add(&ctx->keys, access_key_id);
+}
+
+int ct_ctx_add_self_arn(struct ct_ctx *ctx, const char *arn)
+{
+        return strlist_add(&ctx->arns, arn);
+}
+
+int ct_ctx_add_self_agent(struct ct_ctx *ctx, const char *agent_substring)
+{
+        if (!*agent_substring)
+                return JB_EINPUT; /* an empty substring would match every record */
+        return strlist_add(&ctx->agents, agent_substring);
+}
+
+static struct bucket_ent *map_find(const struct ct_ctx *ctx, const char *bucket, size_t *ins)
+{
+        size_t lo = 0, hi = ctx->nmap;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(bucket, ctx->map[mid].bucket);
+
+                if (c == 0)
+                        return &ctx->map[mid];
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        if (ins)
+                *ins = lo;
+        return NULL;
+}
+
+int ct_ctx_map_bucket(struct ct_ctx *ctx, const char *bucket, const char *provider)
+{
+        struct bucket_ent *e;
+        size_t at = 0;
+        char *p;
+
+        p = strdup(provider);
+        if (!p)
+                return JB_ENOMEM;
+        e = map_find(ctx, bucket, &at);
+        if (e) {
+                free(e->provider);
+                e->provider = p;
+                return JB_OK;
+        }
+        if (ctx->nmap == ctx->capmap) {
+                size_t ncap = ctx->capmap ? ctx->capmap * 2 : 16;
+                struct bucket_ent *nm = realloc(ctx->map, ncap * sizeof(*nm));
+
+                if (!nm) {
+                        free(p);
+                        return JB_ENOMEM;
+                }
+                ctx->map = nm;
+                ctx->capmap = ncap;
+        }
+        memmove(ctx->map + at + 1, ctx->map + at, (ctx->nmap - at) * sizeof(*ctx->map));
+        ctx->map[at].bucket = strdup(bucket);
+        ctx->map[at].provider = p;
+        ctx->nmap++;
+        if (!ctx->map[at].bucket)
+                return JB_ENOMEM;
+        return JB_OK;
+}
+
+int ct_ctx_set_sync_start(struct ct_ctx *ctx, const char *provider, int64_t epoch)
+{
+        struct start_ent *ns;
+        size_t i;
+
+        if (!provider) {
+                ctx->default_start = epoch;
+                return JB_OK;
+        }
+        for (i = 0; i < ctx->nstarts; i++) {
+                if (!strcmp(ctx->starts[i].provider, provider)) {
+                        ctx->starts[i].epoch = epoch;
+                        return JB_OK;
+                }
+        }
+        ns = realloc(ctx->starts, (ctx->nstarts + 1) * sizeof(*ns));
+        if (!ns)
+                return JB_ENOMEM;
+        ctx->starts = ns;
+        ns[ctx->nstarts].provider = strdup(provider);
+        if (!ns[ctx->nstarts].provider)
+                return JB_ENOMEM;
+        ns[ctx->nstarts].epoch = epoch;
+        ctx->nstarts++;
+        return JB_OK;
+}
+
+static int64_t start_for(const struct ct_ctx *ctx, const char *provider)
+{
+        size_t i;
+
+        if (!provider)
+                return ctx->default_start;
+        for (i = 0; i < ctx->nstarts; i++)
+                if (!strcmp(ctx->starts[i].provider, provider))
+                        return ctx->starts[i].epoch;
+        return -1;
+}
+
+static int num2(const char *s)
+{
+        if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+                return -1;
+        return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+int64_t ct_parse_time(const char *s)
+{
+        struct tm tm;
+        int y1, y2, mo, d, h, mi, se;
+        const char *t;
+        time_t e;
+
+        if (!s || strlen(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+            s[13] != ':' || s[16] != ':')
+                return -1;
+        y1 = num2(s);
+        y2 = num2(s + 2);
+        mo = num2(s + 5);
+        d = num2(s + 8);
+        h = num2(s + 11);
+        mi = num2(s + 14);
+        se = num2(s + 17);
+        if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+            mi < 0 || mi > 59 || se < 0 || se > 60)
+                return -1;
+        t = s + 19;
+        if (*t == '.') {
+                t++;
+                while (*t >= '0' && *t <= '9')
+                        t++;
+        }
+        if (*t == 'Z')
+                t++;
+        if (*t != '\0')
+                return -1;
+        memset(&tm, 0, sizeof(tm));
+        tm.tm_year = y1 * 100 + y2 - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = d;
+        tm.tm_hour = h;
+        tm.tm_min = mi;
+        tm.tm_sec = se;
+        e = timegm(&tm);
+        return (int64_t)e;
+}
+
+static int span_is(const char *rec, const struct ct_span *sp, const char *lit)
+{
+        size_t n = strlen(lit);
+
+        return sp->kind == CT_SPAN_STRING && sp->len == n && !memcmp(rec + sp->off, lit, n);
+}
+
+static int write_class(const char *name, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < sizeof(write_set) / sizeof(write_set[0]); i++)
+                if (strlen(write_set[i].name) == n && !memcmp(write_set[i].name, name, n))
+                        return write_set[i].cls;
+        return CT_NOT_WRITE;
+}
+
+/*
+ * Rules 1-4 from the scan alone. Returns the class when it is settled, -1 when the
+ * record passed rules 1-4 (it is a successful S3 write: parse it), -2 when an escape
+ * hides something (parse it).
+ */
+static int classify_fast(const char *rec, const struct ct_hint *h)
+{
+        const struct ct_span *src = &h->f[CT_F_EVENT_SOURCE];
+        const struct ct_span *err = &h->f[CT_F_ERROR_CODE];
+        const struct ct_span *name = &h->f[CT_F_EVENT_NAME];
+        int cls;
+
+        if (h->must_parse || h->f[CT_F_EVENT_TYPE].escaped || h->f[CT_F_EVENT_CATEGORY].escaped)
+                return -2;
+        if (span_is(rec, &h->f[CT_F_EVENT_TYPE], "AwsCloudTrailInsight") ||
+            span_is(rec, &h->f[CT_F_EVENT_CATEGORY], "Insight"))
+                return CT_INSIGHT;
+        if (src->kind != CT_SPAN_STRING)
+                return CT_NOT_S3;
+        if (src->escaped)
+                return -2;
+        if (!span_is(rec, src, S3_SOURCE))
+                return CT_NOT_S3;
+        if (err->kind == CT_SPAN_OTHER || (err->kind == CT_SPAN_STRING && err->len > 0))
+                return CT_FAILED;
+        if (name->kind != CT_SPAN_STRING)
+                return CT_NOT_WRITE;
+        if (name->escaped)
+                return -2;
+        cls = write_class(rec + name->off, name->len);
+        return cls == CT_NOT_WRITE ? CT_NOT_WRITE : -1;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+
+        return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+static const char *jstr_nonempty(const cJSON *o, const char *k)
+{
+        const char *s = jstr(o, k);
+
+        return s && *s ? s : NULL;
+}
+
+/* "arn:PARTITION:s3:::REST" -> REST, or NULL. */
+static const char *s3_arn_rest(const char *arn)
+{
+        const char *p;
+
+        if (!arn || strncmp(arn, "arn:", 4) != 0)
+                return NULL;
+        p = strchr(arn + 4, ':');
+        if (!p || strncmp(p, ":s3:::", 6) != 0)
+                return NULL;
+        return p + 6;
+}
+
+static const char *resource_bucket(const cJSON *root)
+{
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "resources"), *r;
+
+        if (!cJSON_IsArray(res))
+                return NULL;
+        cJSON_ArrayForEach(r, res) {
+                const char *type = jstr(r, "type");
+                const char *rest;
+
+                if (!type || strcmp(type, "AWS::S3::Bucket") != 0)
+                        continue;
+                rest = s3_arn_rest(jstr(r, "ARN"));
+                if (rest && *rest && !strchr(rest, '/'))
+                        return rest;
+        }
+        return NULL;
+}
+
+static const char *resource_key(const cJSON *root, const char *bucket)
+{
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "resources"), *r;
+        size_t bl = strlen(bucket);
+
+        if (!cJSON_IsArray(res))
+                return NULL;
+        cJSON_ArrayForEach(r, res) {
+                const char *type = jstr(r, "type");
+                const char *rest;
+
+                if (!type || strcmp(type, "AWS::S3::Object") != 0)
+                        continue;
+                rest = s3_arn_rest(jstr(r, "ARN")); /* an ARNPrefix names no key */
+                if (rest && !strncmp(rest, bucket, bl) && rest[bl] == '/' && rest[bl + 1])
+                        return rest + bl + 1;
+        }
+        return NULL;
+}
+
+static int is_self(const struct ct_ctx *ctx, const cJSON *root)
+{
+        const cJSON *uid = cJSON_GetObjectItemCaseSensitive(root, "userIdentity");
+        const char *key = jstr(uid, "accessKeyId");
+        const char *arn = jstr(uid, "arn");
+        const char *agent = jstr(root, "userAgent");
+        size_t i;
+
+        for (i = 0; key && i < ctx->keys.n; i++)
+                if (!strcmp(key, ctx->keys.v[i]))
+                        return 1;
+        for (i = 0; arn && i < ctx->arns.n; i++)
+                if (!strcmp(arn, ctx->arns.v[i]))
+                        return 1;
+        for (i = 0; agent && i < ctx->agents.n; i++)
+                if (strstr(agent, ctx->agents.v[i]))
+                        return 1;
+        return 0;
+}
+
+static int classify_tree(const struct ct_ctx *ctx, struct ct_event *ev)
+{
+        const cJSON *root = ev->root, *err, *rp;
+        const char *s;
+        int op;
+
+        if (!cJSON_IsObject(root))
+                return CT_MALFORMED;
+        s = jstr(root, "eventType");
+        if (s && !strcmp(s, "AwsCloudTrailInsight"))
+                return CT_INSIGHT;
+        s = jstr(root, "eventCategory");
+        if (s && !strcmp(s, "Insight"))
+                return CT_INSIGHT;
+        s = jstr(root, "eventSource");
+        if (!s || strcmp(s, S3_SOURCE) != 0)
+                return CT_NOT_S3;
+        err = cJSON_GetObjectItemCaseSensitive(root, "errorCode");
+        if (err && !cJSON_IsNull(err) && !(cJSON_IsString(err) && err->valuestring[0] == '\0'))
+                return CT_FAILED;
+        s = jstr(root, "eventName");
+        op = s ? write_class(s, strlen(s)) : CT_NOT_WRITE;
+        if (op == CT_NOT_WRITE)
+                return CT_NOT_WRITE;
+        ev->name = s;
+        ev->time = jstr(root, "eventTime");
+        ev->id = jstr(root, "eventID");
+        ev->account = jstr(root, "recipientAccountId");
+        ev->region = jstr(root, "awsRegion");
+        ev->event_epoch = ev->time ? ct_parse_time(ev->time) : -1;
+        if (is_self(ctx, root))
+                return CT_SELF;
+
+        rp = cJSON_GetObjectItemCaseSensitive(root, "requestParameters");
+        ev->bucket = jstr_nonempty(rp, "bucketName");
+        if (!ev->bucket)
+                ev->bucket = resource_bucket(root);
+        if (ev->bucket && ctx->nmap) {
+                const struct bucket_ent *be = map_find(ctx, ev->bucket, NULL);
+
+                if (!be)
+                        return CT_UNMANAGED;
+                ev->provider = be->provider;
+        }
+        if (ev->bucket) {
+                int64_t start = start_for(ctx, ev->provider);
+
+                if (start >= 0 && ev->event_epoch >= 0 && ev->event_epoch < start)
+                        return CT_COVERED;
+        }
+        if (!ev->bucket)
+                return CT_MALFORMED;
+        if (op == CT_BUCKET)
+                return CT_BUCKET;
+        ev->key = jstr_nonempty(rp, "key");
+        if (!ev->key)
+                ev->key = resource_key(root, ev->bucket);
+        if (!ev->key)
+                return CT_MALFORMED;
+        return op;
+}
+
+int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len,
+                const struct ct_hint *hint, struct ct_event *ev)
+{
+        int cls;
+
+        memset(ev, 0, sizeof(*ev));
+        ev->event_epoch = -1;
+        if (!hint->is_object)
+                return ev->cls = CT_MALFORMED;
+        cls = classify_fast(rec, hint);
+        if (cls >= 0)
+                return ev->cls = cls;
+        ev->root = cJSON_ParseWithLength(rec, len);
+        if (!ev->root)
+                return ev->cls = CT_MALFORMED; /* the scan accepted it: only on out of memory */
+        cls = classify_tree(ctx, ev);
+        if (cls != CT_PUT && cls != CT_DELETE && cls != CT_BUCKET) {
+                /* Only actionable events keep their fields. */
+                ev->bucket = ev->key = NULL;
+                ev->provider = NULL;
+        }
+        return ev->cls = cls;
+}
+
+void ct_event_clear(struct ct_event *ev)
+{
+        if (ev->root)
+                cJSON_Delete(ev->root);
+        memset(ev, 0, sizeof(*ev));
+        ev->event_epoch = -1;
+}
+
+enum ct_file_kind ct_file_kind(const char *path)
+{
+        const char *base = strrchr(path, '/');
+
+        base = base ? base + 1 : path;
+        if (strstr(path, "CloudTrail-Digest/") || strstr(base, "_CloudTrail-Digest_"))
+                return CT_FILE_DIGEST;
+        if (strstr(path, "CloudTrail-Insight/") || strstr(base, "_CloudTrail-Insight_") ||
+            strstr(base, "_CloudTrailInsight_"))
+                return CT_FILE_INSIGHT;
+        return CT_FILE_LOG;
+}

@@ -1,0 +1,717 @@
+/*
+ * ct_reader.c - stream CloudTrail log files (gzip JSON) into single records.
+ *
+ * Owns: the zlib inflate state (gzip members read one after another, as gunzip does), the
+ * decompressed-size and record-size ceilings, a validating JSON scanner, and splitting
+ * {"Records":[...]} into one element at a time.
+ * Does not: decide whether a record matters (ct_classify.c) or fetch files (aa.c).
+ *
+ * How it works: inflate writes into a window buffer CT_INFLATE_CHUNK bytes at a time; a
+ * resumable pushdown scanner walks the new bytes once, checking JSON syntax and UTF-8,
+ * noting where each element of Records starts and ends and where a few top-level fields
+ * of the element sit (struct ct_hint). Once an element is complete it is handed to the
+ * callback in place. Bytes before the current element are dropped when the window is
+ * refilled, so memory is bounded by the window plus the largest record.
+ * Ownership: see ct.h; everything here belongs to the reader.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "ct.h"
+
+enum scan_state {
+        S_VALUE = 0,       /* a value must come */
+        S_VALUE_OR_CLOSE,  /* just after '[': a value or ']' */
+        S_KEY_OR_CLOSE,    /* just after '{': a key or '}' */
+        S_KEY,             /* after ',' in an object: a key */
+        S_COLON,
+        S_AFTER,           /* after a value: ',' or a closing bracket */
+        S_STRING,
+        S_ESCAPE,
+        S_UHEX,
+        S_UTF8,            /* inside a multi-byte UTF-8 sequence in a string */
+        S_NUMBER,
+        S_LITERAL,
+        S_DONE,            /* the document is complete: only whitespace may follow */
+};
+
+enum num_state { N_MINUS, N_ZERO, N_INT, N_DOT, N_FRAC, N_E, N_ESIGN, N_EXP };
+
+enum top_state { T_BEFORE = 0, T_IN_RECORDS, T_AFTER };
+
+struct ct_reader {
+        struct ct_limits lim;
+        ct_record_fn fn;
+        void *opaque;
+
+        z_stream zs;
+        int z_ready;          /* inflateInit2 done */
+        int member_done;      /* the last gzip member ended cleanly */
+        int err;              /* sticky error, JB_OK while healthy */
+
+        char *win;            /* window of decompressed bytes */
+        size_t cap, len, pos; /* capacity, bytes valid, bytes scanned */
+        uint64_t base;        /* stream offset of win[0] */
+        uint64_t in_total, out_total, nrec;
+
+        /* scanner */
+        uint8_t state, ret_state; /* ret_state: where S_STRING/S_LITERAL go back to */
+        uint8_t num;
+        uint8_t str_is_key;
+        uint8_t str_esc;
+        uint8_t uhex_left;
+        uint8_t utf8_need, utf8_lo, utf8_hi;
+        const char *lit;
+        uint8_t lit_i;
+        uint8_t stack[CT_MAX_DEPTH]; /* '{' or '[' */
+        int depth;
+        uint8_t top;            /* enum top_state */
+        uint8_t key_is_records; /* the top-level key just read was "Records" */
+        uint8_t saw_digest_key;
+        uint64_t str_start;     /* stream offset of the first char inside the quotes */
+        int64_t rec_start;      /* stream offset of the current record, -1 if none */
+        int pending_field;      /* record-level key just read: a hint field, or -1 */
+        int value_field;        /* the string value being read is this hint field, or -1 */
+        struct ct_hint hint;
+};
+
+/* Character classes inside strings: 0 plain, 1 quote, 2 backslash, 3 control, 4 high. */
+static uint8_t str_class[256];
+static int str_class_ready;
+
+static void str_class_init(void)
+{
+        int c;
+
+        if (str_class_ready)
+                return;
+        for (c = 0; c < 256; c++)
+                str_class[c] = c < 0x20 ? 3 : c >= 0x80 ? 4 : 0;
+        str_class['"'] = 1;
+        str_class['\\'] = 2;
+        str_class_ready = 1;
+}
+
+static const char *const hint_names[CT_F_COUNT] = {
+        "eventSource", "eventName", "errorCode", "eventType", "eventCategory",
+};
+
+struct ct_reader *ct_reader_new(const struct ct_limits *lim, ct_record_fn fn, void *opaque)
+{
+        struct ct_reader *rdr = calloc(1, sizeof(*rdr));
+
+        if (!rdr)
+                return NULL;
+        str_class_init();
+        if (lim)
+                rdr->lim = *lim;
+        if (!rdr->lim.max_decompressed)
+                rdr->lim.max_decompressed = CT_MAX_DECOMPRESSED_DEFAULT;
+        if (!rdr->lim.max_record)
+                rdr->lim.max_record = CT_MAX_RECORD_DEFAULT;
+        rdr->fn = fn;
+        rdr->opaque = opaque;
+        rdr->cap = CT_INFLATE_CHUNK * 2;
+        rdr->win = malloc(rdr->cap + 1);
+        if (!rdr->win) {
+                free(rdr);
+                return NULL;
+        }
+        ct_reader_reset(rdr);
+        return rdr;
+}
+
+void ct_reader_free(struct ct_reader *rdr)
+{
+        if (!rdr)
+                return;
+        if (rdr->z_ready)
+                inflateEnd(&rdr->zs);
+        free(rdr->win);
+        free(rdr);
+}
+
+void ct_reader_reset(struct ct_reader *rdr)
+{
+        if (rdr->z_ready) {
+                inflateEnd(&rdr->zs);
+                rdr->z_ready = 0;
+        }
+        memset(&rdr->zs, 0, sizeof(rdr->zs));
+        rdr->member_done = 0;
+        rdr->err = JB_OK;
+        rdr->len = rdr->pos = 0;
+        rdr->base = rdr->in_total = rdr->out_total = rdr->nrec = 0;
+        rdr->state = S_VALUE;
+        rdr->depth = 0;
+        rdr->top = T_BEFORE;
+        rdr->key_is_records = 0;
+        rdr->saw_digest_key = 0;
+        rdr->rec_start = -1;
+        rdr->pending_field = -1;
+        rdr->value_field = -1;
+}
+
+uint64_t ct_reader_bytes_in(const struct ct_reader *rdr)
+{
+        return rdr->in_total;
+}
+
+uint64_t ct_reader_bytes_out(const struct ct_reader *rdr)
+{
+        return rdr->out_total;
+}
+
+uint64_t ct_reader_records(const struct ct_reader *rdr)
+{
+        return rdr->nrec;
+}
+
+static int fail(struct ct_reader *rdr, int rc, char *errstr, size_t errsz, const char *fmt,
+                ...) JB_PRINTF(5, 6);
+
+static int fail(struct ct_reader *rdr, int rc, char *errstr, size_t errsz, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (errstr && errsz) {
+                va_start(ap, fmt);
+                vsnprintf(errstr, errsz, fmt, ap);
+                va_end(ap);
+        }
+        rdr->err = rc;
+        return rc;
+}
+
+static int bad_json(struct ct_reader *rdr, uint64_t at, unsigned char c, const char *what,
+                    char *errstr, size_t errsz)
+{
+        char shown[8];
+
+        if (c >= 0x21 && c < 0x7f)
+                snprintf(shown, sizeof(shown), "'%c'", c);
+        else
+                snprintf(shown, sizeof(shown), "0x%02x", c);
+        return fail(rdr, JB_EINPUT, errstr, errsz,
+                    "not valid JSON at byte %llu (after %llu records): %s %s; the file is damaged "
+                    "or not a CloudTrail log",
+                    (unsigned long long)at, (unsigned long long)rdr->nrec, what, shown);
+}
+
+/* A value starts at stream offset at with character c, at the current depth. */
+static int value_begin(struct ct_reader *rdr, uint64_t at, unsigned char c, char *errstr,
+                       size_t errsz)
+{
+        int d = rdr->depth;
+
+        if (d == 0 && c != '{')
+                return fail(rdr, JB_EINPUT, errstr, errsz,
+                            "not a CloudTrail log: the document is not a JSON object "
+                            "{\"Records\":[...]}");
+        if (d == 1 && rdr->key_is_records) {
+                if (c != '[')
+                        return fail(rdr, JB_EINPUT, errstr, errsz,
+                                    "not a CloudTrail log: \"Records\" is not an array");
+                rdr->top = T_IN_RECORDS;
+        } else if (d == 2 && rdr->top == T_IN_RECORDS) {
+                rdr->rec_start = (int64_t)at;
+                memset(&rdr->hint, 0, sizeof(rdr->hint));
+                rdr->hint.is_object = (c == '{');
+        } else if (d == 3 && rdr->rec_start >= 0 && rdr->pending_field >= 0) {
+                struct ct_span *sp = &rdr->hint.f[rdr->pending_field];
+
+                sp->off = (uint32_t)(at - (uint64_t)rdr->rec_start);
+                if (c == '"') {
+                        sp->kind = CT_SPAN_STRING;
+                        sp->off++;
+                        rdr->value_field = rdr->pending_field;
+                } else {
+                        sp->kind = c == 'n' ? CT_SPAN_NULL : CT_SPAN_OTHER;
+                }
+        }
+        rdr->pending_field = -1;
+        return JB_OK;
+}
+
+/* A value ended just before stream offset end; depth is where the value lives. */
+static int value_end(struct ct_reader *rdr, uint64_t end, char *errstr, size_t errsz)
+{
+        int d = rdr->depth;
+        size_t off, n;
+        int rc;
+
+        if (d == 2 && rdr->top == T_IN_RECORDS && rdr->rec_start >= 0) {
+                n = (size_t)(end - (uint64_t)rdr->rec_start);
+                if (n > rdr->lim.max_record)
+                        return fail(rdr, JB_ELIMIT, errstr, errsz,
+                                    "record %llu is %zu bytes, over the limit of %zu bytes",
+                                    (unsigned long long)rdr->nrec, n, rdr->lim.max_record);
+                off = (size_t)((uint64_t)rdr->rec_start - rdr->base);
+                {
+                        char saved = rdr->win[off + n];
+
+                        rdr->win[off + n] = '\0';
+                        rc = rdr->fn(rdr->opaque, rdr->win + off, n, &rdr->hint, rdr->nrec);
+                        rdr->win[off + n] = saved;
+                }
+                rdr->nrec++;
+                rdr->rec_start = -1;
+                if (rc) {
+                        rdr->err = rc;
+                        return rc;
+                }
+        } else if (d == 0) {
+                rdr->state = S_DONE;
+                if (rdr->top == T_BEFORE) {
+                        if (rdr->saw_digest_key)
+                                return fail(rdr, JB_EINPUT, errstr, errsz,
+                                            "this is a CloudTrail digest file, not an event log");
+                        return fail(rdr, JB_EINPUT, errstr, errsz,
+                                    "not a CloudTrail event log: the JSON object has no "
+                                    "\"Records\" array");
+                }
+        }
+        return JB_OK;
+}
+
+/* A string ended at stream offset end (the closing quote). */
+static void string_end(struct ct_reader *rdr, uint64_t end)
+{
+        size_t n = (size_t)(end - rdr->str_start);
+        const char *s = rdr->win + (rdr->str_start - rdr->base);
+        int i;
+
+        if (rdr->str_is_key) {
+                if (rdr->depth == 1) {
+                        rdr->key_is_records = (n == 7 && !memcmp(s, "Records", 7));
+                        if (n >= 6 && !memcmp(s, "digest", 6))
+                                rdr->saw_digest_key = 1;
+                } else if (rdr->depth == 3 && rdr->rec_start >= 0) {
+                        rdr->pending_field = -1;
+                        if (rdr->str_esc) {
+                                /* A key written with escapes could spell a field we
+                                 * look at: the classifier must parse this record. */
+                                rdr->hint.must_parse = 1;
+                        } else if (n >= 9 && n <= 13) {
+                                for (i = 0; i < CT_F_COUNT; i++) {
+                                        if (strlen(hint_names[i]) == n &&
+                                            !memcmp(s, hint_names[i], n)) {
+                                                if (rdr->hint.f[i].kind == CT_SPAN_ABSENT)
+                                                        rdr->pending_field = i;
+                                                break;
+                                        }
+                                }
+                        }
+                }
+        } else if (rdr->value_field >= 0) {
+                struct ct_span *sp = &rdr->hint.f[rdr->value_field];
+
+                sp->len = (uint32_t)n;
+                sp->escaped = rdr->str_esc;
+                rdr->value_field = -1;
+        }
+}
+
+static inline int is_ws(unsigned char c)
+{
+        return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Walk win[pos..len). */
+static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
+{
+        const unsigned char *p = (const unsigned char *)rdr->win;
+        size_t i = rdr->pos, n = rdr->len;
+        int rc;
+
+        while (i < n) {
+                unsigned char c = p[i];
+                uint64_t at = rdr->base + i;
+
+                switch (rdr->state) {
+                case S_STRING:
+                        while (i < n && !str_class[p[i]])
+                                i++;
+                        if (i >= n)
+                                goto out;
+                        c = p[i];
+                        at = rdr->base + i;
+                        switch (str_class[c]) {
+                        case 1:
+                                string_end(rdr, at);
+                                if (rdr->str_is_key) {
+                                        rdr->state = S_COLON;
+                                } else {
+                                        rdr->state = S_AFTER;
+                                        rc = value_end(rdr, at + 1, errstr, errsz);
+                                        if (rc)
+                                                return rc;
+                                }
+                                break;
+                        case 2:
+                                rdr->str_esc = 1;
+                                rdr->state = S_ESCAPE;
+                                break;
+                        case 3:
+                                return bad_json(rdr, at, c, "control character in a string:", errstr,
+                                                errsz);
+                        default:
+                                if (c >= 0xc2 && c <= 0xdf) {
+                                        rdr->utf8_need = 1;
+                                        rdr->utf8_lo = 0x80;
+                                        rdr->utf8_hi = 0xbf;
+                                } else if (c >= 0xe0 && c <= 0xef) {
+                                        rdr->utf8_need = 2;
+                                        rdr->utf8_lo = c == 0xe0 ? 0xa0 : 0x80;
+                                        rdr->utf8_hi = c == 0xed ? 0x9f : 0xbf;
+                                } else if (c >= 0xf0 && c <= 0xf4) {
+                                        rdr->utf8_need = 3;
+                                        rdr->utf8_lo = c == 0xf0 ? 0x90 : 0x80;
+                                        rdr->utf8_hi = c == 0xf4 ? 0x8f : 0xbf;
+                                } else {
+                                        return bad_json(rdr, at, c, "invalid UTF-8 byte", errstr,
+                                                        errsz);
+                                }
+                                rdr->state = S_UTF8;
+                        }
+                        i++;
+                        continue;
+                case S_UTF8:
+                        if (c < rdr->utf8_lo || c > rdr->utf8_hi)
+                                return bad_json(rdr, at, c, "invalid UTF-8 sequence at byte", errstr,
+                                                errsz);
+                        rdr->utf8_lo = 0x80;
+                        rdr->utf8_hi = 0xbf;
+                        if (--rdr->utf8_need == 0)
+                                rdr->state = S_STRING;
+                        i++;
+                        continue;
+                case S_ESCAPE:
+                        if (c == 'u') {
+                                rdr->uhex_left = 4;
+                                rdr->state = S_UHEX;
+                        } else if (strchr("\"\\/bfnrt", c) && c) {
+                                rdr->state = S_STRING;
+                        } else {
+                                return bad_json(rdr, at, c, "invalid escape", errstr, errsz);
+                        }
+                        i++;
+                        continue;
+                case S_UHEX:
+                        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                              (c >= 'A' && c <= 'F')))
+                                return bad_json(rdr, at, c, "invalid \\u escape", errstr, errsz);
+                        if (--rdr->uhex_left == 0)
+                                rdr->state = S_STRING;
+                        i++;
+                        continue;
+                case S_NUMBER: {
+                        int ok = 1, end = 0;
+
+                        switch (rdr->num) {
+                        case N_MINUS:
+                                if (c == '0')
+                                        rdr->num = N_ZERO;
+                                else if (c >= '1' && c <= '9')
+                                        rdr->num = N_INT;
+                                else
+                                        ok = 0;
+                                break;
+                        case N_ZERO:
+                        case N_INT:
+                                if (c >= '0' && c <= '9' && rdr->num == N_INT)
+                                        ;
+                                else if (c == '.')
+                                        rdr->num = N_DOT;
+                                else if (c == 'e' || c == 'E')
+                                        rdr->num = N_E;
+                                else
+                                        end = 1;
+                                break;
+                        case N_DOT:
+                                if (c >= '0' && c <= '9')
+                                        rdr->num = N_FRAC;
+                                else
+                                        ok = 0;
+                                break;
+                        case N_FRAC:
+                                if (c >= '0' && c <= '9')
+                                        ;
+                                else if (c == 'e' || c == 'E')
+                                        rdr->num = N_E;
+                                else
+                                        end = 1;
+                                break;
+                        case N_E:
+                                if (c == '+' || c == '-')
+                                        rdr->num = N_ESIGN;
+                                else if (c >= '0' && c <= '9')
+                                        rdr->num = N_EXP;
+                                else
+                                        ok = 0;
+                                break;
+                        case N_ESIGN:
+                                if (c >= '0' && c <= '9')
+                                        rdr->num = N_EXP;
+                                else
+                                        ok = 0;
+                                break;
+                        default: /* N_EXP */
+                                if (!(c >= '0' && c <= '9'))
+                                        end = 1;
+                        }
+                        if (!ok)
+                                return bad_json(rdr, at, c, "malformed number near", errstr, errsz);
+                        if (end) {
+                                rdr->state = S_AFTER;
+                                rc = value_end(rdr, at, errstr, errsz);
+                                if (rc)
+                                        return rc;
+                                continue; /* look at c again as what follows the value */
+                        }
+                        i++;
+                        continue;
+                }
+                case S_LITERAL:
+                        if (c != (unsigned char)rdr->lit[rdr->lit_i])
+                                return bad_json(rdr, at, c, "unexpected character", errstr, errsz);
+                        i++;
+                        if (rdr->lit[++rdr->lit_i] == '\0') {
+                                rdr->state = S_AFTER;
+                                rc = value_end(rdr, at + 1, errstr, errsz);
+                                if (rc)
+                                        return rc;
+                        }
+                        continue;
+                default:
+                        break;
+                }
+
+                /* structural states */
+                if (is_ws(c)) {
+                        i++;
+                        continue;
+                }
+                switch (rdr->state) {
+                case S_VALUE_OR_CLOSE:
+                        if (c == ']')
+                                goto close;
+                        /* fall through */
+                case S_VALUE:
+                        rc = value_begin(rdr, at, c, errstr, errsz);
+                        if (rc)
+                                return rc;
+                        if (c == '{' || c == '[') {
+                                if (rdr->depth >= CT_MAX_DEPTH)
+                                        return fail(rdr, JB_EINPUT, errstr, errsz,
+                                                    "JSON nested deeper than %d levels at byte %llu",
+                                                    CT_MAX_DEPTH, (unsigned long long)at);
+                                rdr->stack[rdr->depth++] = c;
+                                rdr->state = c == '{' ? S_KEY_OR_CLOSE : S_VALUE_OR_CLOSE;
+                        } else if (c == '"') {
+                                rdr->str_is_key = 0;
+                                rdr->str_esc = 0;
+                                rdr->str_start = at + 1;
+                                rdr->state = S_STRING;
+                        } else if (c == '-' || (c >= '0' && c <= '9')) {
+                                rdr->num = c == '-' ? N_MINUS : c == '0' ? N_ZERO : N_INT;
+                                rdr->state = S_NUMBER;
+                        } else if (c == 't' || c == 'f' || c == 'n') {
+                                rdr->lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+                                rdr->lit_i = 1;
+                                rdr->state = S_LITERAL;
+                        } else {
+                                return bad_json(rdr, at, c, "unexpected character", errstr, errsz);
+                        }
+                        i++;
+                        continue;
+                case S_KEY_OR_CLOSE:
+                        if (c == '}')
+                                goto close;
+                        /* fall through */
+                case S_KEY:
+                        if (c != '"')
+                                return bad_json(rdr, at, c, "expected a quoted key, found", errstr,
+                                                errsz);
+                        rdr->str_is_key = 1;
+                        rdr->str_esc = 0;
+                        rdr->str_start = at + 1;
+                        rdr->state = S_STRING;
+                        i++;
+                        continue;
+                case S_COLON:
+                        if (c != ':')
+                                return bad_json(rdr, at, c, "expected ':', found", errstr, errsz);
+                        rdr->state = S_VALUE;
+                        i++;
+                        continue;
+                case S_AFTER:
+                        if (c == ',') {
+                                rdr->state = rdr->stack[rdr->depth - 1] == '{' ? S_KEY : S_VALUE;
+                                i++;
+                                continue;
+                        }
+                        if (c == '}' || c == ']')
+                                goto close;
+                        return bad_json(rdr, at, c, "expected ',' or a closing bracket, found", errstr,
+                                        errsz);
+                case S_DONE:
+                        if (c == '{') {
+                                /* Another whole document follows (log files joined as gzip
+                                 * members): read it as one more log. */
+                                rdr->top = T_BEFORE;
+                                rdr->key_is_records = 0;
+                                rdr->saw_digest_key = 0;
+                                rdr->state = S_VALUE;
+                                continue;
+                        }
+                        return fail(rdr, JB_EINPUT, errstr, errsz,
+                                    "unexpected data after the end of the JSON document at byte "
+                                    "%llu: the file is damaged",
+                                    (unsigned long long)at);
+                default:
+                        return bad_json(rdr, at, c, "unexpected character", errstr, errsz);
+                }
+close:
+                if ((c == '}') != (rdr->stack[rdr->depth - 1] == '{'))
+                        return bad_json(rdr, at, c, "mismatched closing bracket", errstr, errsz);
+                rdr->depth--;
+                if (rdr->depth == 1 && rdr->top == T_IN_RECORDS)
+                        rdr->top = T_AFTER;
+                if (rdr->depth == 1)
+                        rdr->key_is_records = 0;
+                rdr->state = S_AFTER;
+                i++;
+                rc = value_end(rdr, at + 1, errstr, errsz);
+                if (rc)
+                        return rc;
+        }
+out:
+        rdr->pos = i;
+        return JB_OK;
+}
+
+/* Make room for at least CT_INFLATE_CHUNK more bytes after win[len]. */
+static int make_room(struct ct_reader *rdr, char *errstr, size_t errsz)
+{
+        uint64_t keep = rdr->base + rdr->pos;
+        size_t drop, need;
+        char *nw;
+
+        if (rdr->rec_start >= 0)
+                keep = (uint64_t)rdr->rec_start;
+        else if (rdr->str_is_key && (rdr->state == S_STRING || rdr->state == S_ESCAPE ||
+                                     rdr->state == S_UHEX || rdr->state == S_UTF8))
+                keep = rdr->str_start; /* a top-level key being read */
+        drop = (size_t)(keep - rdr->base);
+        if (rdr->cap - rdr->len >= CT_INFLATE_CHUNK && drop < rdr->cap / 2)
+                return JB_OK;
+        if (drop) {
+                memmove(rdr->win, rdr->win + drop, rdr->len - drop);
+                rdr->len -= drop;
+                rdr->pos -= drop;
+                rdr->base += drop;
+        }
+        if (rdr->cap - rdr->len >= CT_INFLATE_CHUNK)
+                return JB_OK;
+        if (rdr->len > rdr->lim.max_record)
+                return fail(rdr, JB_ELIMIT, errstr, errsz,
+                            "record %llu is over the limit of %zu bytes",
+                            (unsigned long long)rdr->nrec, rdr->lim.max_record);
+        need = rdr->len + CT_INFLATE_CHUNK;
+        nw = realloc(rdr->win, need + 1);
+        if (!nw)
+                return fail(rdr, JB_ENOMEM, errstr, errsz, "out of memory reading a record of %zu bytes",
+                            rdr->len);
+        rdr->win = nw;
+        rdr->cap = need;
+        return JB_OK;
+}
+
+int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr, size_t errsz)
+{
+        int zrc, rc;
+        size_t produced;
+
+        if (rdr->err)
+                return jb_seterr(rdr->err, errstr, errsz, "reader already failed");
+        if (!rdr->z_ready) {
+                if (inflateInit2(&rdr->zs, 16 + MAX_WBITS) != Z_OK)
+                        return fail(rdr, JB_ENOMEM, errstr, errsz, "cannot set up zlib");
+                rdr->z_ready = 1;
+        }
+        rdr->zs.next_in = (Bytef *)(uintptr_t)gz;
+        rdr->zs.avail_in = (uInt)n;
+        rdr->in_total += n;
+        while (rdr->zs.avail_in > 0 || !rdr->member_done) {
+                if (rdr->member_done) {
+                        /* Another gzip member follows the one that ended. */
+                        if (inflateReset(&rdr->zs) != Z_OK)
+                                return fail(rdr, JB_EINPUT, errstr, errsz, "cannot restart zlib");
+                        rdr->member_done = 0;
+                }
+                rc = make_room(rdr, errstr, errsz);
+                if (rc)
+                        return rc;
+                rdr->zs.next_out = (Bytef *)rdr->win + rdr->len;
+                rdr->zs.avail_out = (uInt)(rdr->cap - rdr->len);
+                zrc = inflate(&rdr->zs, Z_NO_FLUSH);
+                produced = (rdr->cap - rdr->len) - rdr->zs.avail_out;
+                if (zrc == Z_DATA_ERROR || zrc == Z_NEED_DICT || zrc == Z_STREAM_ERROR) {
+                        if (rdr->out_total == 0 && rdr->in_total <= n && produced == 0)
+                                return fail(rdr, JB_EINPUT, errstr, errsz,
+                                            "not a gzip file (%s): CloudTrail log files are gzip "
+                                            "JSON",
+                                            rdr->zs.msg ? rdr->zs.msg : "bad header");
+                        return fail(rdr, JB_EINPUT, errstr, errsz,
+                                    "corrupt gzip data after %llu decompressed bytes (%s): the file "
+                                    "is damaged",
+                                    (unsigned long long)(rdr->out_total + produced),
+                                    rdr->zs.msg ? rdr->zs.msg : "data error");
+                }
+                if (zrc == Z_MEM_ERROR)
+                        return fail(rdr, JB_ENOMEM, errstr, errsz, "zlib is out of memory");
+                rdr->out_total += produced;
+                if (rdr->out_total > rdr->lim.max_decompressed)
+                        return fail(rdr, JB_ELIMIT, errstr, errsz,
+                                    "decompresses to more than %llu bytes (the configured limit): "
+                                    "refused as a possible zip bomb",
+                                    (unsigned long long)rdr->lim.max_decompressed);
+                rdr->len += produced;
+                rc = scan(rdr, errstr, errsz);
+                if (rc)
+                        return rc;
+                if (zrc == Z_STREAM_END) {
+                        rdr->member_done = 1;
+                        continue;
+                }
+                if (rdr->zs.avail_in == 0 && rdr->zs.avail_out != 0)
+                        break; /* all input consumed, nothing pending */
+                if (zrc == Z_BUF_ERROR && produced == 0)
+                        break;
+        }
+        return JB_OK;
+}
+
+int ct_reader_finish(struct ct_reader *rdr, char *errstr, size_t errsz)
+{
+        if (rdr->err)
+                return rdr->err;
+        if (rdr->in_total == 0)
+                return fail(rdr, JB_EINPUT, errstr, errsz, "the file is empty");
+        if (!rdr->member_done)
+                return fail(rdr, JB_EINPUT, errstr, errsz,
+                            "gzip stream ends early after %llu decompressed bytes: the file is "
+                            "truncated",
+                            (unsigned long long)rdr->out_total);
+        if (rdr->state != S_DONE)
+                return fail(rdr, JB_EINPUT, errstr, errsz,
+                            "the JSON document ends early after %llu bytes and %llu records: the "
+                            "file is truncated",
+                            (unsigned long long)rdr->out_total, (unsigned long long)rdr->nrec);
+        return JB_OK;
+}

@@ -1,0 +1,328 @@
+/*
+ * events_cli.c - `jibe events`: what jibe would do with local CloudTrail log files.
+ *
+ * Owns: the command's options, reading local files in chunks into ct_reader, printing one
+ * JSON line per actionable event (EVENTS.md) and the --stats object, and the exit code.
+ * Does not: classify (ct_classify.c) or parse (ct_reader.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "ct.h"
+
+#define EV_READ_CHUNK (256U << 10)
+#define EV_LINE_MAX (64U << 20)
+
+struct ev_run {
+        struct ct_ctx *ctx;
+        struct buf line;
+        uint64_t counts[CT_NCLASS];
+        int insight;          /* the current file turned out to be an Insights log */
+        char err[512];
+};
+
+static void usage(FILE *fp)
+{
+        fprintf(fp,
+                "usage: jibe events [OPTIONS] FILE...\n"
+                "\n"
+                "Reads CloudTrail log files (.json.gz) and prints, one JSON object per line, each\n"
+                "object change jibe would ask Access Anywhere to resync:\n"
+                "  {\"bucket\":..,\"key\":..,\"op\":\"put|delete|bucket\",\"time\":..,\"event\":..,\n"
+                "   \"id\":..,\"account\":..,\"region\":..}\n"
+                "Nothing is contacted; nothing is changed. A file that cannot be read is reported on\n"
+                "stderr with the reason, the other files are still read, and the exit code is 1.\n"
+                "\n"
+                "options:\n"
+                "  --self-key AKIA...     an access key Access Anywhere itself uses (repeatable)\n"
+                "  --self-arn ARN         an IAM identity ARN of Access Anywhere (repeatable)\n"
+                "  --self-agent TEXT      a user-agent substring of Access Anywhere (repeatable)\n"
+                "  --bucket BUCKET=PROV   BUCKET is managed by provider PROV (repeatable); once given,\n"
+                "                         other buckets count as unmanaged\n"
+                "  --sync-start [PROV=]T  the last full sync of PROV (or of all buckets) started at\n"
+                "                         T (UTC, 2026-11-29T08:00:00Z); older events are covered\n"
+                "  --max-bytes N[K|M|G]   refuse files that decompress to more (default 4G)\n"
+                "  --max-record-bytes N   refuse files with a larger record (default 16M)\n"
+                "  --stats                print the counts per category as JSON on stderr\n"
+                "  -h, --help             this help\n"
+                "\n"
+                "exit codes: 0 every file was read, 1 some file was rejected, 2 usage error\n");
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s)
+                return -1;
+        switch (*end) {
+        case '\0': break;
+        case 'k': case 'K': v <<= 10; end++; break;
+        case 'm': case 'M': v <<= 20; end++; break;
+        case 'g': case 'G': v <<= 30; end++; break;
+        default: return -1;
+        }
+        if (*end || v == 0)
+                return -1;
+        *out = v;
+        return 0;
+}
+
+static int put_field(struct buf *b, const char *name, const char *val)
+{
+        int rc;
+
+        if (!val)
+                return JB_OK;
+        rc = buf_printf(b, ",\"%s\":", name);
+        if (!rc)
+                rc = buf_json_str(b, val, strlen(val));
+        return rc;
+}
+
+static int on_record(void *opaque, const char *rec, size_t len, const struct ct_hint *hint,
+                     uint64_t idx)
+{
+        struct ev_run *run = opaque;
+        struct ct_event ev;
+        int cls, rc = JB_OK;
+
+        JB_UNUSED(idx);
+        cls = ct_classify(run->ctx, rec, len, hint, &ev);
+        if (cls == CT_INSIGHT) {
+                run->insight = 1;
+                ct_event_clear(&ev);
+                return jb_seterr(JB_EINPUT, run->err, sizeof(run->err),
+                                 "this is a CloudTrail Insights file, not an event log");
+        }
+        if (cls < 0) {
+                ct_event_clear(&ev);
+                return jb_seterr(cls, run->err, sizeof(run->err), "out of memory");
+        }
+        run->counts[cls]++;
+        if (ct_op_name(cls)) {
+                struct buf *b = &run->line;
+
+                buf_reset(b);
+                rc = buf_puts(b, "{\"bucket\":");
+                if (!rc)
+                        rc = buf_json_str(b, ev.bucket, strlen(ev.bucket));
+                if (!rc)
+                        rc = put_field(b, "key", ev.key);
+                if (!rc)
+                        rc = buf_printf(b, ",\"op\":\"%s\"", ct_op_name(cls));
+                if (!rc)
+                        rc = put_field(b, "time", ev.time);
+                if (!rc)
+                        rc = put_field(b, "event", ev.name);
+                if (!rc)
+                        rc = put_field(b, "id", ev.id);
+                if (!rc)
+                        rc = put_field(b, "account", ev.account);
+                if (!rc)
+                        rc = put_field(b, "region", ev.region);
+                if (!rc)
+                        rc = buf_puts(b, "}\n");
+                if (!rc)
+                        fwrite(b->p, 1, b->len, stdout);
+                else
+                        jb_seterr(rc, run->err, sizeof(run->err), "event line too long");
+        }
+        ct_event_clear(&ev);
+        return rc;
+}
+
+/* Read one file through the reader. Returns JB_OK or an error with run->err set. */
+static int read_file(struct ev_run *run, struct ct_reader *rdr, const char *path, char *chunk)
+{
+        int fd, rc = JB_OK;
+        ssize_t n;
+
+        switch (ct_file_kind(path)) {
+        case CT_FILE_DIGEST:
+                return jb_seterr(JB_EINPUT, run->err, sizeof(run->err),
+                                 "this is a CloudTrail digest file, not an event log");
+        case CT_FILE_INSIGHT:
+                return jb_seterr(JB_EINPUT, run->err, sizeof(run->err),
+                                 "this is a CloudTrail Insights file, not an event log");
+        default:
+                break;
+        }
+        fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+        if (fd < 0)
+                return jb_seterr(JB_EIO, run->err, sizeof(run->err), "cannot open: %s",
+                                 strerror(errno));
+        ct_reader_reset(rdr);
+        run->insight = 0;
+        for (;;) {
+                n = read(fd, chunk, EV_READ_CHUNK);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        rc = jb_seterr(JB_EIO, run->err, sizeof(run->err), "read error: %s",
+                                       strerror(errno));
+                        break;
+                }
+                if (n == 0) {
+                        rc = ct_reader_finish(rdr, run->err, sizeof(run->err));
+                        break;
+                }
+                rc = ct_reader_feed(rdr, chunk, (size_t)n, run->err, sizeof(run->err));
+                if (rc)
+                        break;
+        }
+        if (fd > 0)
+                close(fd);
+        return rc;
+}
+
+int events_main(int argc, char **argv)
+{
+        struct ct_limits lim = {0, 0};
+        struct ev_run run;
+        struct ct_reader *rdr = NULL;
+        char *chunk = NULL;
+        int stats = 0, rejected = 0, i, rc, nfiles = 0;
+        int ret = 2;
+        uint64_t v;
+
+        memset(&run, 0, sizeof(run));
+        buf_init(&run.line, EV_LINE_MAX);
+        run.ctx = ct_ctx_new();
+        if (!run.ctx)
+                goto oom;
+        for (i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+                        usage(stdout);
+                        ret = 0;
+                        goto out;
+                } else if (!strcmp(a, "--stats")) {
+                        stats = 1;
+                        continue;
+                } else if (!strcmp(a, "--")) {
+                        i++;
+                        break;
+                } else if (a[0] != '-' || !strcmp(a, "-")) {
+                        break;
+                }
+                if (!val) {
+                        fprintf(stderr, "jibe events: option %s needs a value\n", a);
+                        goto out;
+                }
+                i++;
+                if (!strcmp(a, "--self-key")) {
+                        rc = ct_ctx_add_self_key(run.ctx, val);
+                } else if (!strcmp(a, "--self-arn")) {
+                        rc = ct_ctx_add_self_arn(run.ctx, val);
+                } else if (!strcmp(a, "--self-agent")) {
+                        rc = ct_ctx_add_self_agent(run.ctx, val);
+                        if (rc == JB_EINPUT) {
+                                fprintf(stderr, "jibe events: --self-agent needs a non-empty text\n");
+                                goto out;
+                        }
+                } else if (!strcmp(a, "--bucket")) {
+                        const char *eq = strchr(val, '=');
+                        char *b;
+
+                        if (!eq || eq == val || !eq[1]) {
+                                fprintf(stderr, "jibe events: --bucket wants BUCKET=PROVIDER, got '%s'\n",
+                                        val);
+                                goto out;
+                        }
+                        b = strndup(val, (size_t)(eq - val));
+                        if (!b)
+                                goto oom;
+                        rc = ct_ctx_map_bucket(run.ctx, b, eq + 1);
+                        free(b);
+                } else if (!strcmp(a, "--sync-start")) {
+                        const char *eq = strrchr(val, '=');
+                        const char *t = eq ? eq + 1 : val;
+                        int64_t when = ct_parse_time(t);
+                        char *p = NULL;
+
+                        if (when < 0) {
+                                fprintf(stderr,
+                                        "jibe events: --sync-start: '%s' is not a UTC time like "
+                                        "2026-11-29T08:00:00Z\n",
+                                        t);
+                                goto out;
+                        }
+                        if (eq) {
+                                p = strndup(val, (size_t)(eq - val));
+                                if (!p)
+                                        goto oom;
+                        }
+                        rc = ct_ctx_set_sync_start(run.ctx, p, when);
+                        free(p);
+                } else if (!strcmp(a, "--max-bytes") || !strcmp(a, "--max-record-bytes")) {
+                        if (parse_size(val, &v)) {
+                                fprintf(stderr, "jibe events: %s: '%s' is not a size like 512M\n", a,
+                                        val);
+                                goto out;
+                        }
+                        if (a[6] == 'b')
+                                lim.max_decompressed = v;
+                        else
+                                lim.max_record = (size_t)v;
+                        rc = JB_OK;
+                } else {
+                        fprintf(stderr, "jibe events: unknown option %s (see jibe events --help)\n", a);
+                        goto out;
+                }
+                if (rc)
+                        goto oom;
+        }
+        if (i >= argc) {
+                fprintf(stderr, "jibe events: no file given (see jibe events --help)\n");
+                goto out;
+        }
+        rdr = ct_reader_new(&lim, on_record, &run);
+        chunk = malloc(EV_READ_CHUNK);
+        if (!rdr || !chunk)
+                goto oom;
+        for (; i < argc; i++) {
+                nfiles++;
+                run.err[0] = '\0';
+                rc = read_file(&run, rdr, argv[i], chunk);
+                if (rc) {
+                        rejected++;
+                        run.counts[CT_MALFORMED]++;
+                        fflush(stdout);
+                        fprintf(stderr, "jibe events: %s: rejected: %s\n", argv[i],
+                                run.err[0] ? run.err : jb_strerror(rc));
+                }
+        }
+        fflush(stdout);
+        if (stats) {
+                int c;
+
+                fputc('{', stderr);
+                for (c = 0; c < CT_NCLASS; c++)
+                        fprintf(stderr, "%s\"%s\":%llu", c ? "," : "", ct_class_names[c],
+                                (unsigned long long)run.counts[c]);
+                fputs("}\n", stderr);
+        }
+        ret = rejected ? 1 : 0;
+        goto out;
+oom:
+        fprintf(stderr, "jibe events: out of memory\n");
+        ret = 2;
+out:
+        free(chunk);
+        ct_reader_free(rdr);
+        ct_ctx_free(run.ctx);
+        buf_clear(&run.line);
+        return ret;
+}

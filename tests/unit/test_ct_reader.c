@@ -1,0 +1,551 @@
+/*
+ * test_ct_reader.c - the streaming CloudTrail reader: splitting Records across inflate
+ * chunks and feed boundaries, JSON corner cases, gzip members, and every kind of bad input
+ * (which must give an error code and a one-line reason, never a crash).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "ct.h"
+#include "tu.h"
+
+struct got {
+        size_t n;          /* records seen */
+        struct buf all;    /* records joined with '\n' */
+        struct ct_hint last;
+        int stop_at;       /* return an error at this record index (-1: never) */
+};
+
+static int collect(void *opaque, const char *rec, size_t len, const struct ct_hint *hint,
+                   uint64_t idx)
+{
+        struct got *g = opaque;
+
+        assert_int_equal(idx, g->n);
+        assert_int_equal(rec[len], '\0');
+        g->n++;
+        g->last = *hint;
+        if (g->stop_at >= 0 && (size_t)g->stop_at == idx)
+                return JB_EFATAL;
+        assert_int_equal(buf_append(&g->all, rec, len), 0);
+        assert_int_equal(buf_append(&g->all, "\n", 1), 0);
+        return JB_OK;
+}
+
+/* Feed gz in pieces of step bytes; returns the first error (or finish's result). */
+static int run_reader(const struct ct_limits *lim, const unsigned char *gz, size_t n,
+                      size_t step, struct got *g, char *err, size_t errsz)
+{
+        struct ct_reader *rdr = ct_reader_new(lim, collect, g);
+        size_t off;
+        int rc = JB_OK;
+
+        assert_non_null(rdr);
+        for (off = 0; off < n && !rc; off += step)
+                rc = ct_reader_feed(rdr, gz + off, n - off < step ? n - off : step, err, errsz);
+        if (!rc)
+                rc = ct_reader_finish(rdr, err, errsz);
+        ct_reader_free(rdr);
+        return rc;
+}
+
+static void got_init(struct got *g)
+{
+        memset(g, 0, sizeof(*g));
+        buf_init(&g->all, 1U << 30);
+        g->stop_at = -1;
+}
+
+/* Run a JSON text through gzip and the reader in one piece. */
+static int run_json(const char *json, struct got *g, char *err, size_t errsz)
+{
+        size_t gzn;
+        unsigned char *gz = tu_gzip(json, strlen(json), &gzn);
+        int rc;
+
+        assert_non_null(gz);
+        rc = run_reader(NULL, gz, gzn, gzn, g, err, errsz);
+        free(gz);
+        return rc;
+}
+
+/* Build {"Records":[r0,r1,...]} with n records of varied sizes; records joined by '\n' in
+ * *expect. */
+static char *make_doc(size_t n, struct buf *expect)
+{
+        struct buf doc;
+        size_t i, j;
+
+        buf_init(&doc, 1U << 30);
+        buf_init(expect, 1U << 30);
+        assert_int_equal(buf_puts(&doc, "{\"Records\":["), 0);
+        for (i = 0; i < n; i++) {
+                struct buf r;
+
+                buf_init(&r, 1U << 20);
+                assert_int_equal(buf_printf(&r,
+                                            "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":"
+                                            "\"PutObject\",\"n\":%zu,\"pad\":\"",
+                                            i),
+                                 0);
+                for (j = 0; j < (i * 7919) % 3000; j++)
+                        assert_int_equal(buf_append(&r, &"abc\\\"[]{}xyz"[j % 12 == 3 ? 3 : j % 3], j % 12 == 3 ? 2 : 1), 0);
+                assert_int_equal(buf_puts(&r, "\",\"nested\":{\"a\":[1,2.5e3,-0.1,true,false,null]}}"), 0);
+                if (i)
+                        assert_int_equal(buf_puts(&doc, ","), 0);
+                assert_int_equal(buf_append(&doc, r.p, r.len), 0);
+                assert_int_equal(buf_append(expect, r.p, r.len), 0);
+                assert_int_equal(buf_append(expect, "\n", 1), 0);
+                buf_clear(&r);
+        }
+        assert_int_equal(buf_puts(&doc, "]}"), 0);
+        return buf_take(&doc);
+}
+
+static void test_split_across_chunks(void **state)
+{
+        static const size_t steps[] = {1, 7, 4096, 100000, SIZE_MAX};
+        struct buf expect;
+        char *doc, err[256];
+        unsigned char *gz;
+        size_t gzn, s;
+
+        (void)state;
+        /* ~1.5 MB decompressed: many records straddle CT_INFLATE_CHUNK boundaries. */
+        doc = make_doc(1000, &expect);
+        assert_true(strlen(doc) > 4 * CT_INFLATE_CHUNK);
+        gz = tu_gzip(doc, strlen(doc), &gzn);
+        assert_non_null(gz);
+        for (s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+                struct got g;
+
+                if (steps[s] == 1 && gzn > 200000)
+                        continue;
+                got_init(&g);
+                assert_int_equal(run_reader(NULL, gz, gzn, steps[s] == SIZE_MAX ? gzn : steps[s], &g,
+                                            err, sizeof(err)),
+                                 JB_OK);
+                assert_int_equal(g.n, 1000);
+                assert_int_equal(g.all.len, expect.len);
+                assert_memory_equal(g.all.p, expect.p, expect.len);
+                buf_clear(&g.all);
+        }
+        free(gz);
+        free(doc);
+        buf_clear(&expect);
+}
+
+static void test_one_byte_feeds(void **state)
+{
+        struct buf expect;
+        char *doc, err[256];
+        unsigned char *gz;
+        size_t gzn;
+        struct got g;
+
+        (void)state;
+        doc = make_doc(40, &expect);
+        gz = tu_gzip(doc, strlen(doc), &gzn);
+        got_init(&g);
+        assert_int_equal(run_reader(NULL, gz, gzn, 1, &g, err, sizeof(err)), JB_OK);
+        assert_int_equal(g.n, 40);
+        assert_memory_equal(g.all.p, expect.p, expect.len);
+        buf_clear(&g.all);
+        free(gz);
+        free(doc);
+        buf_clear(&expect);
+}
+
+static void test_escapes_and_brackets_in_strings(void **state)
+{
+        const char *json =
+                "{\"Records\":[{\"k\":\"a\\\"]}[{\\\\\",\"u\":\"\\u005d\\u0022\\u00e9\\ud83d\\ude00\"},"
+                "{\"k\":\"}\"}]}";
+        struct got g;
+        char err[256];
+
+        (void)state;
+        got_init(&g);
+        assert_int_equal(run_json(json, &g, err, sizeof(err)), JB_OK);
+        assert_int_equal(g.n, 2);
+        assert_string_equal(g.all.p,
+                            "{\"k\":\"a\\\"]}[{\\\\\",\"u\":\"\\u005d\\u0022\\u00e9\\ud83d\\ude00\"}\n"
+                            "{\"k\":\"}\"}\n");
+        buf_clear(&g.all);
+}
+
+static void test_whitespace_variants(void **state)
+{
+        const char *json = " \r\n\t{ \"Records\" \n:\t[ \n{ \"eventName\" : \"PutObject\" ,\n"
+                           "  \"eventSource\"\t:\"s3.amazonaws.com\" } ,\r\n{}\n ] \n} \n\n";
+        struct got g;
+        char err[256];
+
+        (void)state;
+        got_init(&g);
+        assert_int_equal(run_json(json, &g, err, sizeof(err)), JB_OK);
+        assert_int_equal(g.n, 2);
+        assert_string_equal(g.all.p, "{ \"eventName\" : \"PutObject\" ,\n  \"eventSource\"\t:\"s3.amazonaws.com\" }\n{}\n");
+        buf_clear(&g.all);
+}
+
+static void test_empty_records_and_other_keys(void **state)
+{
+        struct got g;
+        char err[256];
+
+        (void)state;
+        got_init(&g);
+        assert_int_equal(run_json("{\"Records\":[]}", &g, err, sizeof(err)), JB_OK);
+        assert_int_equal(g.n, 0);
+        got_init(&g);
+        assert_int_equal(run_json("{\"x\":{\"Records\":[1]},\"Records\":[ ],\"y\":[[{}]]}", &g, err,
+                                  sizeof(err)),
+                         JB_OK);
+        assert_int_equal(g.n, 0);
+        buf_clear(&g.all);
+}
+
+static void test_hint_spans(void **state)
+{
+        const char *json = "{\"Records\":[{\"eventSource\":\"s3.amazonaws.com\",\"x\":{\"eventName\":"
+                           "\"no\"},\"eventName\":\"Put\\u004fbject\",\"errorCode\":null,"
+                           "\"eventType\":7,\"eventName\":\"second\"}]}";
+        struct got g;
+        char err[256];
+        const char *rec;
+
+        (void)state;
+        got_init(&g);
+        assert_int_equal(run_json(json, &g, err, sizeof(err)), JB_OK);
+        rec = g.all.p;
+        assert_int_equal(g.last.is_object, 1);
+        assert_int_equal(g.last.f[CT_F_EVENT_SOURCE].kind, CT_SPAN_STRING);
+        assert_memory_equal(rec + g.last.f[CT_F_EVENT_SOURCE].off, "s3.amazonaws.com", 16);
+        assert_int_equal(g.last.f[CT_F_EVENT_SOURCE].len, 16);
+        /* the nested eventName is not the record's; the first record-level one wins */
+        assert_int_equal(g.last.f[CT_F_EVENT_NAME].kind, CT_SPAN_STRING);
+        assert_int_equal(g.last.f[CT_F_EVENT_NAME].escaped, 1);
+        assert_memory_equal(rec + g.last.f[CT_F_EVENT_NAME].off, "Put\\u004fbject", 14);
+        assert_int_equal(g.last.f[CT_F_ERROR_CODE].kind, CT_SPAN_NULL);
+        assert_int_equal(g.last.f[CT_F_EVENT_TYPE].kind, CT_SPAN_OTHER);
+        assert_int_equal(g.last.f[CT_F_EVENT_CATEGORY].kind, CT_SPAN_ABSENT);
+        buf_clear(&g.all);
+
+        got_init(&g);
+        assert_int_equal(run_json("{\"Records\":[{\"event\\u0053ource\":\"x\"},[1],\"s\"]}", &g, err,
+                                  sizeof(err)),
+                         JB_OK);
+        assert_int_equal(g.n, 3);
+        assert_int_equal(g.last.is_object, 0);
+        buf_clear(&g.all);
+}
+
+static void test_multi_member_gzip(void **state)
+{
+        struct buf expect, file;
+        char *doc, err[256];
+        size_t n, cuts[4], i;
+        struct got g;
+
+        (void)state;
+        doc = make_doc(200, &expect);
+        n = strlen(doc);
+        cuts[0] = 0;
+        cuts[1] = 5;         /* inside "Records" */
+        cuts[2] = n / 2 + 3; /* somewhere inside a record */
+        cuts[3] = n;
+        buf_init(&file, 1U << 30);
+        for (i = 0; i < 3; i++) {
+                size_t gzn;
+                unsigned char *gz = tu_gzip(doc + cuts[i], cuts[i + 1] - cuts[i], &gzn);
+
+                assert_int_equal(buf_append(&file, gz, gzn), 0);
+                free(gz);
+        }
+        got_init(&g);
+        assert_int_equal(run_reader(NULL, (unsigned char *)file.p, file.len, 3000, &g, err,
+                                    sizeof(err)),
+                         JB_OK);
+        assert_int_equal(g.n, 200);
+        assert_memory_equal(g.all.p, expect.p, expect.len);
+        buf_clear(&g.all);
+        buf_clear(&file);
+        free(doc);
+        buf_clear(&expect);
+}
+
+static void test_truncated_at_every_length(void **state)
+{
+        struct buf expect;
+        char *doc, err[256];
+        unsigned char *gz;
+        size_t gzn, cut;
+
+        (void)state;
+        doc = make_doc(30, &expect);
+        gz = tu_gzip(doc, strlen(doc), &gzn);
+        for (cut = 0; cut < gzn; cut += (cut < 64 ? 1 : 97)) {
+                struct got g;
+                int rc;
+
+                got_init(&g);
+                err[0] = '\0';
+                rc = run_reader(NULL, gz, cut, 1000, &g, err, sizeof(err));
+                assert_int_equal(rc, JB_EINPUT);
+                assert_true(strlen(err) > 10);
+                assert_null(strchr(err, '\n'));
+                assert_true(g.n < 30);
+                buf_clear(&g.all);
+        }
+        free(gz);
+        free(doc);
+        buf_clear(&expect);
+}
+
+static void test_corrupt_bytes_never_crash(void **state)
+{
+        struct buf expect;
+        char *doc, err[256];
+        unsigned char *gz;
+        size_t gzn, i;
+        int bad = 0;
+
+        (void)state;
+        doc = make_doc(30, &expect);
+        gz = tu_gzip(doc, strlen(doc), &gzn);
+        for (i = 10; i < gzn; i += 13) {
+                struct got g;
+                unsigned char save = gz[i];
+
+                gz[i] ^= 0x5a;
+                got_init(&g);
+                if (run_reader(NULL, gz, gzn, 512, &g, err, sizeof(err)) != JB_OK)
+                        bad++;
+                gz[i] = save;
+                buf_clear(&g.all);
+        }
+        /* CRC-32 and the JSON checks catch every flipped byte */
+        assert_int_equal(bad, (gzn - 10 + 12) / 13);
+        free(gz);
+        free(doc);
+        buf_clear(&expect);
+}
+
+static void expect_reject(const char *json, int want, const char *needle)
+{
+        struct got g;
+        char err[256] = "";
+        int rc;
+
+        got_init(&g);
+        rc = run_json(json, &g, err, sizeof(err));
+        if (rc != want || !strstr(err, needle))
+                fail_msg("input %s: got %d '%s', want %d with '%s'", json, rc, err, want, needle);
+        buf_clear(&g.all);
+}
+
+static void test_bad_json(void **state)
+{
+        (void)state;
+        expect_reject("", JB_EINPUT, "truncated");
+        expect_reject("hello world", JB_EINPUT, "not a JSON object");
+        expect_reject("[{\"Records\":[]}]", JB_EINPUT, "not a JSON object");
+        expect_reject("{\"foo\":1}", JB_EINPUT, "no \"Records\"");
+        expect_reject("{\"Records\":{}}", JB_EINPUT, "not an array");
+        expect_reject("{\"Records\":\"x\"}", JB_EINPUT, "not an array");
+        expect_reject("{\"Records\":[{}]", JB_EINPUT, "truncated");
+        expect_reject("{\"Records\":[{}]}x", JB_EINPUT, "after the end");
+        expect_reject("{\"Records\":[{}]}}", JB_EINPUT, "after the end");
+        expect_reject("{\"Records\":[{},]}", JB_EINPUT, "not valid JSON");
+        expect_reject("{\"Records\":[{\"a\" 1}]}", JB_EINPUT, "expected ':'");
+        expect_reject("{\"Records\":[{\"a\":01}]}", JB_EINPUT, "not valid JSON");
+        expect_reject("{\"Records\":[{\"a\":tru}]}", JB_EINPUT, "not valid JSON");
+        expect_reject("{\"Records\":[{\"a\":\"\\x\"}]}", JB_EINPUT, "invalid escape");
+        expect_reject("{\"Records\":[{\"a\":\"\\u12g4\"}]}", JB_EINPUT, "\\u");
+        expect_reject("{\"Records\":[{\"a\":\"tab\there\"}]}", JB_EINPUT, "control character");
+        expect_reject("{\"Records\":[{\"a\":\"\xc0\x80\"}]}", JB_EINPUT, "UTF-8");
+        expect_reject("{\"Records\":[{\"a\":\"\xed\xa0\x80\"}]}", JB_EINPUT, "UTF-8");
+        expect_reject("{\"Records\":[{\"a\":\"\xe2\x82\"}]}", JB_EINPUT, "UTF-8");
+        expect_reject("{\"Records\":[{\"a\":\"\xff\"}]}", JB_EINPUT, "UTF-8");
+        expect_reject("{\"Records\":[{\"a\":[1}]}", JB_EINPUT, "mismatched");
+        expect_reject("{\"digestStartTime\":\"x\",\"logFiles\":[]}", JB_EINPUT, "digest");
+}
+
+static void test_concatenated_documents(void **state)
+{
+        struct got g;
+        char err[256];
+
+        (void)state;
+        got_init(&g);
+        assert_int_equal(run_json("{\"Records\":[{\"a\":1}]}\n{\"Records\":[{\"b\":2}]}", &g, err,
+                                  sizeof(err)),
+                         JB_OK);
+        assert_int_equal(g.n, 2);
+        buf_clear(&g.all);
+}
+
+static void test_records_before_damage_are_delivered(void **state)
+{
+        struct got g;
+        char err[256];
+
+        (void)state;
+        got_init(&g);
+        assert_int_equal(run_json("{\"Records\":[{\"a\":1},{\"b\":2},{\"c\":\xff}]}", &g, err,
+                                  sizeof(err)),
+                         JB_EINPUT);
+        assert_int_equal(g.n, 2);
+        buf_clear(&g.all);
+}
+
+static void test_gzip_trailing_garbage_and_not_gzip(void **state)
+{
+        const char *json = "{\"Records\":[{\"a\":1}]}";
+        unsigned char *gz, *bad;
+        size_t gzn;
+        struct got g;
+        char err[256];
+
+        (void)state;
+        gz = tu_gzip(json, strlen(json), &gzn);
+        bad = malloc(gzn + 16);
+        memcpy(bad, gz, gzn);
+        memcpy(bad + gzn, "GARBAGE-GARBAGE!", 16);
+        got_init(&g);
+        assert_int_equal(run_reader(NULL, bad, gzn + 16, 4096, &g, err, sizeof(err)), JB_EINPUT);
+        assert_non_null(strstr(err, "corrupt gzip"));
+        buf_clear(&g.all);
+        got_init(&g);
+        assert_int_equal(run_reader(NULL, (const unsigned char *)json, strlen(json), 4096, &g, err,
+                                    sizeof(err)),
+                         JB_EINPUT);
+        assert_non_null(strstr(err, "not a gzip file"));
+        buf_clear(&g.all);
+        free(bad);
+        free(gz);
+}
+
+static void test_zip_bomb_limit(void **state)
+{
+        size_t n = 64U << 20, gzn;
+        char *doc = malloc(n);
+        unsigned char *gz;
+        struct ct_limits lim = {8U << 20, 0};
+        struct got g;
+        char err[256];
+
+        (void)state;
+        memset(doc, ' ', n);
+        memcpy(doc, "{\"Records\":[", 12);
+        memcpy(doc + n - 2, "]}", 2);
+        gz = tu_gzip(doc, n, &gzn);
+        assert_true(gzn < n / 500);
+        got_init(&g);
+        assert_int_equal(run_reader(&lim, gz, gzn, gzn, &g, err, sizeof(err)), JB_ELIMIT);
+        assert_non_null(strstr(err, "limit"));
+        /* the default limit (>= 2 GiB) reads the same file */
+        got_init(&g);
+        assert_int_equal(run_reader(NULL, gz, gzn, gzn, &g, err, sizeof(err)), JB_OK);
+        assert_true(CT_MAX_DECOMPRESSED_DEFAULT >= (2ULL << 30));
+        buf_clear(&g.all);
+        free(gz);
+        free(doc);
+}
+
+static void test_record_limit(void **state)
+{
+        struct buf doc;
+        struct ct_limits lim = {0, 1000};
+        unsigned char *gz;
+        size_t gzn, i;
+        struct got g;
+        char err[256];
+
+        (void)state;
+        buf_init(&doc, 1U << 30);
+        assert_int_equal(buf_puts(&doc, "{\"Records\":[{\"a\":1},{\"pad\":\""), 0);
+        for (i = 0; i < 3U * CT_INFLATE_CHUNK; i++)
+                assert_int_equal(buf_append(&doc, "x", 1), 0);
+        assert_int_equal(buf_puts(&doc, "\"}]}"), 0);
+        gz = tu_gzip(doc.p, doc.len, &gzn);
+        got_init(&g);
+        assert_int_equal(run_reader(&lim, gz, gzn, 4096, &g, err, sizeof(err)), JB_ELIMIT);
+        assert_int_equal(g.n, 1);
+        assert_non_null(strstr(err, "record 1"));
+        buf_clear(&g.all);
+        /* the default limit accepts it */
+        got_init(&g);
+        assert_int_equal(run_reader(NULL, gz, gzn, 4096, &g, err, sizeof(err)), JB_OK);
+        assert_int_equal(g.n, 2);
+        buf_clear(&g.all);
+        free(gz);
+        buf_clear(&doc);
+}
+
+static void test_callback_stops_reader(void **state)
+{
+        struct buf expect;
+        char *doc, err[256];
+        unsigned char *gz;
+        size_t gzn;
+        struct got g;
+        struct ct_reader *rdr;
+
+        (void)state;
+        doc = make_doc(50, &expect);
+        gz = tu_gzip(doc, strlen(doc), &gzn);
+        got_init(&g);
+        g.stop_at = 10;
+        assert_int_equal(run_reader(NULL, gz, gzn, 1024, &g, err, sizeof(err)), JB_EFATAL);
+        assert_int_equal(g.n, 11);
+        buf_clear(&g.all);
+        /* reset makes the reader usable again */
+        got_init(&g);
+        rdr = ct_reader_new(NULL, collect, &g);
+        assert_int_equal(ct_reader_feed(rdr, "garbage", 7, err, sizeof(err)), JB_EINPUT);
+        ct_reader_reset(rdr);
+        assert_int_equal(ct_reader_feed(rdr, gz, gzn, err, sizeof(err)), JB_OK);
+        assert_int_equal(ct_reader_finish(rdr, err, sizeof(err)), JB_OK);
+        assert_int_equal(g.n, 50);
+        assert_int_equal(ct_reader_bytes_out(rdr), strlen(doc));
+        assert_int_equal(ct_reader_records(rdr), 50);
+        ct_reader_free(rdr);
+        buf_clear(&g.all);
+        free(gz);
+        free(doc);
+        buf_clear(&expect);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_split_across_chunks),
+                cmocka_unit_test(test_one_byte_feeds),
+                cmocka_unit_test(test_escapes_and_brackets_in_strings),
+                cmocka_unit_test(test_whitespace_variants),
+                cmocka_unit_test(test_empty_records_and_other_keys),
+                cmocka_unit_test(test_hint_spans),
+                cmocka_unit_test(test_multi_member_gzip),
+                cmocka_unit_test(test_truncated_at_every_length),
+                cmocka_unit_test(test_corrupt_bytes_never_crash),
+                cmocka_unit_test(test_bad_json),
+                cmocka_unit_test(test_concatenated_documents),
+                cmocka_unit_test(test_records_before_damage_are_delivered),
+                cmocka_unit_test(test_gzip_trailing_garbage_and_not_gzip),
+                cmocka_unit_test(test_zip_bomb_limit),
+                cmocka_unit_test(test_record_limit),
+                cmocka_unit_test(test_callback_stops_reader),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
