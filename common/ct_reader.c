@@ -51,6 +51,8 @@ struct ct_reader {
         z_stream zs;
         int z_ready;          /* inflateInit2 done */
         int member_done;      /* the last gzip member ended cleanly */
+        int members;          /* gzip members started */
+        uint64_t member_out;  /* bytes the current member produced */
         int err;              /* sticky error, JB_OK while healthy */
 
         char *win;            /* window of decompressed bytes */
@@ -143,6 +145,8 @@ void ct_reader_reset(struct ct_reader *rdr)
         }
         memset(&rdr->zs, 0, sizeof(rdr->zs));
         rdr->member_done = 0;
+        rdr->members = 0;
+        rdr->member_out = 0;
         rdr->err = JB_OK;
         rdr->len = rdr->pos = 0;
         rdr->base = rdr->in_total = rdr->out_total = rdr->nrec = 0;
@@ -653,6 +657,8 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
                         if (inflateReset(&rdr->zs) != Z_OK)
                                 return fail(rdr, JB_EINPUT, errstr, errsz, "cannot restart zlib");
                         rdr->member_done = 0;
+                        rdr->members++;
+                        rdr->member_out = 0;
                 }
                 rc = make_room(rdr, errstr, errsz);
                 if (rc)
@@ -662,6 +668,11 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
                 zrc = inflate(&rdr->zs, Z_NO_FLUSH);
                 produced = (rdr->cap - rdr->len) - rdr->zs.avail_out;
                 if (zrc == Z_DATA_ERROR || zrc == Z_NEED_DICT || zrc == Z_STREAM_ERROR) {
+                        if (rdr->members > 0 && rdr->member_out == 0 && produced == 0)
+                                return fail(rdr, JB_EINPUT, errstr, errsz,
+                                            "unexpected data after the end of the gzip stream (after "
+                                            "%llu decompressed bytes): the file is damaged",
+                                            (unsigned long long)rdr->out_total);
                         if (rdr->out_total == 0 && rdr->in_total <= n && produced == 0)
                                 return fail(rdr, JB_EINPUT, errstr, errsz,
                                             "not a gzip file (%s): CloudTrail log files are gzip "
@@ -676,6 +687,7 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
                 if (zrc == Z_MEM_ERROR)
                         return fail(rdr, JB_ENOMEM, errstr, errsz, "zlib is out of memory");
                 rdr->out_total += produced;
+                rdr->member_out += produced;
                 if (rdr->out_total > rdr->lim.max_decompressed)
                         return fail(rdr, JB_ELIMIT, errstr, errsz,
                                     "decompresses to more than %llu bytes (the configured limit): "

@@ -72,6 +72,7 @@ for b in $BAD missing 111122223333_CloudTrail-Digest; do
 done
 grep -q "truncated.json.gz: rejected: .*truncated" "$T/err3" || fail "truncation not named"
 grep -q "bomb.json.gz: rejected: .*limit" "$T/err3" || fail "size limit not named"
+grep -q "garbage-after.json.gz: rejected: .*after the end of the gzip" "$T/err3" || fail "trailing garbage not named"
 grep -q "Digest.*digest file" "$T/err3" || fail "digest not named"
 grep -q "insight.json.gz: rejected: .*Insights" "$T/err3" || fail "insights not named"
 grep -q "notjson.json.gz: rejected: .*not valid JSON\|notjson.json.gz: rejected: .*not a JSON" "$T/err3" || fail "non-JSON not named"

@@ -423,7 +423,7 @@ static void test_gzip_trailing_garbage_and_not_gzip(void **state)
         memcpy(bad + gzn, "GARBAGE-GARBAGE!", 16);
         got_init(&g);
         assert_int_equal(run_reader(NULL, bad, gzn + 16, 4096, &g, err, sizeof(err)), JB_EINPUT);
-        assert_non_null(strstr(err, "corrupt gzip"));
+        assert_non_null(strstr(err, "after the end of the gzip stream"));
         buf_clear(&g.all);
         got_init(&g);
         assert_int_equal(run_reader(NULL, (const unsigned char *)json, strlen(json), 4096, &g, err,
