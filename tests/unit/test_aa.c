@@ -1,0 +1,1280 @@
+/*
+ * test_aa.c - the Access Anywhere client (common/aa.c, aa_http.c) against the real simulator
+ * (jibe-aa-sim, found through $AASIM) and against a tiny local server that answers garbage.
+ *
+ * The group setup builds a deployment directory (sim.json and an S3 truth), starts the
+ * simulator on a random port and waits for its port file; the teardown stops it. Tests that
+ * set faults put them back before they end. Everything allocated is freed (valgrind).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "aa.h"
+#include "buf.h"
+#include "tu.h"
+
+#define T_USER "admin"
+#define T_PASS "s3cret-Pa55+&word"
+#define T_TOKEN "PERMANENT-TOKEN-1"
+#define T_PROV "101"
+#define T_PROVNAME "S3 Prod"
+#define T_BUCKET "prod-data"
+#define T_MANY "many"
+#define T_NMANY 2500
+#define T_BIG (5u * 1024 * 1024 + 123)
+#define T_SPECIAL "dir with space/a+b%20c \xc3\xbc =&?.txt"
+
+static char *t_root;
+static pid_t t_sim = -1;
+static int t_port;
+static char t_endpoint[64];
+
+/* ---------------------------------------------------------------- helpers */
+
+static int64_t t_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void t_sleep_ms(long ms)
+{
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+        nanosleep(&ts, NULL);
+}
+
+static int t_mkdirs(const char *path)
+{
+        char tmp[4096];
+        size_t i, n = strlen(path);
+
+        if (n >= sizeof(tmp))
+                return -1;
+        memcpy(tmp, path, n + 1);
+        for (i = 1; i <= n; i++) {
+                if (tmp[i] == '/' || tmp[i] == '\0') {
+                        char c = tmp[i];
+
+                        tmp[i] = '\0';
+                        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                                return -1;
+                        tmp[i] = c;
+                }
+        }
+        return 0;
+}
+
+/* Write an object into the truth atomically (.tmp- name, then rename). */
+static void t_truth_put(const char *bucket, const char *key, const void *p, size_t n)
+{
+        char path[4096], dir[4096], tmp[4200];
+        const char *slash;
+        FILE *fp;
+
+        snprintf(path, sizeof(path), "%s/truth/%s/%s", t_root, bucket, key);
+        slash = strrchr(path, '/');
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+        assert_int_equal(t_mkdirs(dir), 0);
+        snprintf(tmp, sizeof(tmp), "%s/.tmp-%d", dir, (int)getpid());
+        fp = fopen(tmp, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(p, 1, n, fp), n);
+        assert_int_equal(fclose(fp), 0);
+        assert_int_equal(rename(tmp, path), 0);
+}
+
+static void t_fill(unsigned char *p, size_t n, uint32_t seed)
+{
+        size_t i;
+        uint32_t x = seed | 1;
+
+        for (i = 0; i < n; i++) {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                p[i] = (unsigned char)x;
+        }
+}
+
+/* One HTTP/1.0 exchange with the simulator's inspection endpoints. Returns the body
+ * (caller frees) or NULL; *status gets the HTTP status. */
+static char *t_http(const char *method, const char *path, const char *form, int *status)
+{
+        struct sockaddr_in sa;
+        struct buf b;
+        char req[2048], chunk[4096], *body, *res;
+        int fd, n;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)t_port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+                if (fd >= 0)
+                        close(fd);
+                return NULL;
+        }
+        n = snprintf(req, sizeof(req),
+                     "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                     "Content-Type: application/x-www-form-urlencoded\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     method, path, form ? strlen(form) : 0, form ? form : "");
+        if (write(fd, req, (size_t)n) != n) {
+                close(fd);
+                return NULL;
+        }
+        buf_init(&b, 64u * 1024 * 1024);
+        while ((n = (int)read(fd, chunk, sizeof(chunk))) > 0)
+                if (buf_append(&b, chunk, (size_t)n)) {
+                        buf_clear(&b);
+                        close(fd);
+                        return NULL;
+                }
+        close(fd);
+        if (!b.p || sscanf(b.p, "HTTP/%*s %d", status) != 1 || !(body = strstr(b.p, "\r\n\r\n"))) {
+                buf_clear(&b);
+                return NULL;
+        }
+        res = strdup(body + 4);
+        buf_clear(&b);
+        return res;
+}
+
+static void t_faults(const char *form)
+{
+        int st = 0;
+        char *r = t_http("POST", "/sim/faults", form, &st);
+
+        assert_non_null(r);
+        if (st != 200)
+                fail_msg("POST /sim/faults %s: HTTP %d %s", form, st, r);
+        free(r);
+}
+
+static void t_faults_off(void)
+{
+        t_faults("latency_ms=0&error500_rate=0&error429_rate=0&token_lifetime_s=3600"
+                 "&slow_body_bps=0");
+}
+
+static struct aa_client *t_client_opts(struct aa_opts *o)
+{
+        struct aa_client *aa = NULL;
+        char err[512];
+        int rc = aa_client_new(o, &aa, err, sizeof(err));
+
+        if (rc)
+                fail_msg("aa_client_new: %s", err);
+        return aa;
+}
+
+static void t_opts(struct aa_opts *o, int by_token)
+{
+        aa_opts_init(o);
+        o->endpoint = t_endpoint;
+        if (by_token) {
+                o->authtoken = T_TOKEN;
+        } else {
+                o->login = T_USER;
+                o->password = T_PASS;
+        }
+        o->max_retries = 8;
+        o->backoff_base_ms = 5;
+        o->backoff_max_ms = 50;
+        o->timeout_ms = 20000;
+}
+
+static struct aa_client *t_client(int by_token)
+{
+        struct aa_opts o;
+
+        t_opts(&o, by_token);
+        return t_client_opts(&o);
+}
+
+/* fi_id of a path below the root; caller frees. */
+static char *t_id(struct aa_client *aa, const char *path)
+{
+        struct aa_item it;
+        char err[512], *id;
+        int rc = aa_check_path(aa, path, "0", &it, err, sizeof(err));
+
+        if (rc)
+                fail_msg("check_path %s: %s (%s)", path, err, jb_strerror(rc));
+        id = strdup(it.fi_id);
+        aa_item_clear(&it);
+        return id;
+}
+
+struct t_names {
+        size_t n;
+        size_t files;
+        int stop_after; /* 0: never */
+        const char *want;
+        int found;
+        struct aa_item got;
+        char last[1024];
+        int sorted;
+};
+
+static int t_collect(void *opaque, const struct aa_item *it)
+{
+        struct t_names *tn = opaque;
+
+        if (tn->n && it->type == AA_FILE && tn->files && strcmp(tn->last, it->name) >= 0)
+                tn->sorted = 0;
+        if (it->type == AA_FILE) {
+                tn->files++;
+                snprintf(tn->last, sizeof(tn->last), "%s", it->name);
+        }
+        tn->n++;
+        if (tn->want && !strcmp(tn->want, it->name) && !tn->found) {
+                tn->found = 1;
+                assert_int_equal(aa_item_copy(&tn->got, it), JB_OK);
+        }
+        if (tn->stop_after && (int)tn->n >= tn->stop_after)
+                return 1;
+        return 0;
+}
+
+static int t_list(struct aa_client *aa, const char *pid, int refresh, struct t_names *tn)
+{
+        char err[512];
+        int rc;
+
+        tn->sorted = 1;
+        rc = aa_list(aa, pid, refresh, t_collect, tn, err, sizeof(err));
+        if (rc)
+                print_message("aa_list: %s\n", err);
+        return rc;
+}
+
+/* ---------------------------------------------------------------- simulator life */
+
+static void t_write_file(const char *path, const char *text)
+{
+        FILE *fp = fopen(path, "w");
+
+        assert_non_null(fp);
+        fputs(text, fp);
+        assert_int_equal(fclose(fp), 0);
+}
+
+static int t_sim_start(void **state)
+{
+        const char *sim = getenv("AASIM");
+        char path[4096], portfile[4096], logfile[4096];
+        unsigned char *big;
+        int64_t deadline;
+        int i;
+
+        (void)state;
+        if (!sim || !*sim)
+                sim = "build/release/jibe-aa-sim";
+        if (access(sim, X_OK) != 0) {
+                fprintf(stderr, "simulator %s not found (set AASIM)\n", sim);
+                return -1;
+        }
+        assert_int_equal(aa_global_init(), JB_OK);
+        t_root = tu_tmpdir();
+        assert_non_null(t_root);
+        snprintf(path, sizeof(path), "%s/sim.json", t_root);
+        t_write_file(path,
+                     "{\"sitetitle\":\"jibe unit\",\"token_lifetime_s\":3600,\n"
+                     " \"users\":[{\"login\":\"" T_USER "\",\"password\":\"s3cret-Pa55+&word\","
+                     "\"userid\":\"1\",\"authtokens\":[\"" T_TOKEN "\"]}],\n"
+                     " \"providers\":[{\"id\":\"" T_PROV "\",\"name\":\"" T_PROVNAME "\","
+                     "\"access_key\":\"AKIAAASELFKEY0000001\","
+                     "\"arn\":\"arn:aws:iam::111122223333:user/access-anywhere\","
+                     "\"user_agent\":\"SMEStorage\",\"buckets\":[\"" T_BUCKET "\",\"" T_MANY "\"],"
+                     "\"last_sync\":{\"start\":\"2026-11-29 06:00:00\","
+                     "\"completed\":\"2026-11-29 06:20:00\",\"files\":12345,\"task\":true}}]}\n");
+        t_truth_put(T_BUCKET, "hello.txt", "hello world\n", 12);
+        t_truth_put(T_BUCKET, "docs/readme.md", "# readme\n", 9);
+        t_truth_put(T_BUCKET, T_SPECIAL, "special\n", 8);
+        big = malloc(T_BIG);
+        assert_non_null(big);
+        t_fill(big, T_BIG, 7);
+        t_truth_put(T_BUCKET, "big.bin", big, T_BIG);
+        free(big);
+        for (i = 0; i < T_NMANY; i++) {
+                char key[64];
+
+                snprintf(key, sizeof(key), "f%05d.txt", i);
+                t_truth_put(T_MANY, key, key, strlen(key));
+        }
+
+        snprintf(portfile, sizeof(portfile), "%s/port", t_root);
+        snprintf(logfile, sizeof(logfile), "%s/sim.log", t_root);
+        t_sim = fork();
+        if (t_sim == 0) {
+                int fd = open(logfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (fd >= 0) {
+                        dup2(fd, 1);
+                        dup2(fd, 2);
+                        close(fd);
+                }
+                execl(sim, sim, "--root", t_root, "--port", "0", "--port-file", portfile,
+                      "--quiet", (char *)NULL);
+                _exit(127);
+        }
+        assert_true(t_sim > 0);
+        deadline = t_now_ms() + 20000;
+        for (;;) {
+                char *txt = tu_slurp(portfile, NULL);
+                int st;
+
+                if (txt && strchr(txt, '\n') && sscanf(txt, "%d", &t_port) == 1 && t_port > 0) {
+                        free(txt);
+                        break;
+                }
+                free(txt);
+                if (waitpid(t_sim, &st, WNOHANG) == t_sim) {
+                        char *log = tu_slurp(logfile, NULL);
+
+                        fprintf(stderr, "simulator exited early: %s\n", log ? log : "");
+                        free(log);
+                        t_sim = -1;
+                        return -1;
+                }
+                if (t_now_ms() > deadline) {
+                        fprintf(stderr, "simulator did not write its port file in time\n");
+                        return -1;
+                }
+                t_sleep_ms(20);
+        }
+        snprintf(t_endpoint, sizeof(t_endpoint), "http://127.0.0.1:%d", t_port);
+        return 0;
+}
+
+static int t_sim_stop(void **state)
+{
+        (void)state;
+        if (t_sim > 0) {
+                int64_t deadline = t_now_ms() + 5000;
+                int st;
+
+                kill(t_sim, SIGTERM);
+                while (waitpid(t_sim, &st, WNOHANG) != t_sim) {
+                        if (t_now_ms() > deadline) {
+                                kill(t_sim, SIGKILL);
+                                waitpid(t_sim, &st, 0);
+                                break;
+                        }
+                        t_sleep_ms(10);
+                }
+                t_sim = -1;
+        }
+        if (t_root) {
+                tu_rmrf(t_root);
+                free(t_root);
+                t_root = NULL;
+        }
+        aa_global_cleanup();
+        return 0;
+}
+
+/* ---------------------------------------------------------------- tests against the sim */
+
+static void test_time_parse(void **state)
+{
+        time_t t;
+
+        (void)state;
+        assert_int_equal(aa_time_parse("2020-08-11 10:10:04", &t), 0);
+        assert_int_equal((long long)t, 1597140604LL);
+        assert_int_equal(aa_time_parse("1970-01-01 00:00:00", &t), 0);
+        assert_int_equal((long long)t, 0);
+        assert_int_equal(aa_time_parse("", &t), 0);
+        assert_int_equal((long long)t, 0);
+        assert_int_equal(aa_time_parse("0000-00-00 00:00:00", &t), 0);
+        assert_int_equal(aa_time_parse("2020-13-11 10:10:04", &t), -1);
+        assert_int_equal(aa_time_parse("2020-08-11T10:10:04Z", &t), -1);
+        assert_int_equal(aa_time_parse("yesterday", &t), -1);
+}
+
+static void test_bad_options(void **state)
+{
+        struct aa_client *aa = NULL;
+        struct aa_opts o;
+        char err[256];
+
+        (void)state;
+        t_opts(&o, 0);
+        o.endpoint = "ftp://example.com";
+        assert_int_equal(aa_client_new(&o, &aa, err, sizeof(err)), JB_EFATAL);
+        assert_null(aa);
+        t_opts(&o, 0);
+        o.password = NULL;
+        assert_int_equal(aa_client_new(&o, &aa, err, sizeof(err)), JB_EFATAL);
+        assert_null(strstr(err, T_PASS));
+        aa_client_free(NULL);
+}
+
+static void test_login_password(void **state)
+{
+        struct aa_client *aa = t_client(0);
+        struct aa_appliance ai;
+        struct aa_counters c;
+        char err[512];
+
+        (void)state;
+        assert_int_equal(aa_appliance_info(aa, &ai, err, sizeof(err)), JB_OK);
+        assert_string_equal(ai.sitetitle, "jibe unit");
+        assert_true(strlen(ai.version_label) > 0);
+        aa_appliance_clear(&ai);
+        aa_appliance_clear(&ai); /* twice is fine */
+        if (aa_login(aa, err, sizeof(err)))
+                fail_msg("login: %s", err);
+        aa_counters_get(aa, &c);
+        assert_int_equal(c.logins, 1);
+        aa_client_free(aa);
+}
+
+static void test_login_token_providers(void **state)
+{
+        struct aa_client *aa = t_client(1);
+        struct aa_provider *p = NULL;
+        struct aa_counters c;
+        struct aa_task task;
+        size_t n = 0, i;
+        char err[512];
+        int rc;
+
+        (void)state;
+        rc = aa_providers(aa, &p, &n, err, sizeof(err)); /* logs in lazily */
+        if (rc)
+                fail_msg("providers: %s", err);
+        assert_int_equal(n, 1);
+        assert_string_equal(p[0].id, T_PROV);
+        assert_string_equal(p[0].name, T_PROVNAME);
+        assert_string_equal(p[0].access_key, "AKIAAASELFKEY0000001");
+        assert_string_equal(p[0].arn, "arn:aws:iam::111122223333:user/access-anywhere");
+        assert_string_equal(p[0].user_agent, "SMEStorage");
+        assert_true(*p[0].fi_id);
+        assert_int_equal(p[0].nbuckets, 2);
+        for (i = 0; i < p[0].nbuckets; i++)
+                assert_true(*p[0].buckets[i].fi_id);
+        assert_string_equal(p[0].buckets[0].name, T_BUCKET);
+        assert_int_equal((long long)p[0].lastsync.completed, 1796019600LL); /* 2026-11-29 06:20 */
+        assert_int_equal((long long)p[0].lastsync.started, 1796018400LL);
+        assert_int_equal(p[0].lastsync.files_indexed, 12345);
+        assert_true(*p[0].lastsync.taskid);
+
+        rc = aa_task_get(aa, p[0].lastsync.taskid, &task, err, sizeof(err));
+        if (rc)
+                fail_msg("task: %s", err);
+        assert_int_equal(task.status, 'c');
+        assert_int_equal((long long)task.completed, 1796019600LL);
+        assert_string_equal(task.statusdata, "12345");
+        aa_task_clear(&task);
+        assert_int_equal(aa_task_get(aa, "no-such-task-999", &task, err, sizeof(err)),
+                         JB_ENOTFOUND);
+        aa_providers_free(p, n);
+
+        aa_counters_get(aa, &c);
+        assert_int_equal(c.logins, 1);
+        assert_int_equal(c.relogins, 0);
+        aa_client_free(aa);
+}
+
+static void test_wrong_password(void **state)
+{
+        struct aa_client *aa;
+        struct aa_opts o;
+        struct aa_provider *p;
+        size_t n;
+        char err[512];
+
+        (void)state;
+        t_opts(&o, 0);
+        o.password = "wrong-Pa55word";
+        aa = t_client_opts(&o);
+        assert_int_equal(aa_providers(aa, &p, &n, err, sizeof(err)), JB_EFATAL);
+        assert_null(strstr(err, "wrong-Pa55word"));
+        assert_non_null(strstr(err, "login"));
+        aa_client_free(aa);
+
+        t_opts(&o, 1);
+        o.authtoken = "NOT-A-TOKEN-42";
+        aa = t_client_opts(&o);
+        assert_int_equal(aa_login(aa, err, sizeof(err)), JB_EFATAL);
+        assert_null(strstr(err, "NOT-A-TOKEN-42"));
+        aa_client_free(aa);
+}
+
+static void test_paging(void **state)
+{
+        struct aa_client *aa = t_client(1);
+        struct t_names tn;
+        struct aa_counters c0, c1;
+        char *id = t_id(aa, T_PROVNAME "/" T_MANY);
+
+        (void)state;
+        memset(&tn, 0, sizeof(tn));
+        tn.want = "f02499.txt";
+        aa_counters_get(aa, &c0);
+        assert_int_equal(t_list(aa, id, 0, &tn), JB_OK);
+        aa_counters_get(aa, &c1);
+        assert_int_equal(tn.n, T_NMANY);
+        assert_int_equal(tn.files, T_NMANY);
+        assert_true(tn.sorted);
+        assert_true(tn.found);
+        assert_int_equal(tn.got.size, 10);
+        assert_int_equal(tn.got.type, AA_FILE);
+        assert_true(tn.got.modified > 1600000000);
+        assert_string_equal(tn.got.fi_pid, id);
+        aa_item_clear(&tn.got);
+        assert_int_equal(c1.requests - c0.requests, 3); /* 1000 + 1000 + 500 */
+
+        memset(&tn, 0, sizeof(tn));
+        tn.stop_after = 10;
+        assert_int_equal(t_list(aa, id, 0, &tn), JB_OK);
+        assert_int_equal(tn.n, 10);
+        free(id);
+        aa_client_free(aa);
+}
+
+static void test_refresh(void **state)
+{
+        struct aa_client *aa = t_client(0);
+        struct t_names tn;
+        char *id = t_id(aa, T_PROVNAME "/" T_BUCKET);
+
+        (void)state;
+        t_truth_put(T_BUCKET, "added-later.txt", "new\n", 4);
+        memset(&tn, 0, sizeof(tn));
+        tn.want = "added-later.txt";
+        assert_int_equal(t_list(aa, id, 0, &tn), JB_OK);
+        assert_false(tn.found); /* the index does not know it yet */
+        memset(&tn, 0, sizeof(tn));
+        tn.want = "added-later.txt";
+        assert_int_equal(t_list(aa, id, 1, &tn), JB_OK);
+        assert_true(tn.found);
+        assert_int_equal(tn.got.size, 4);
+        aa_item_clear(&tn.got);
+        free(id);
+        aa_client_free(aa);
+}
+
+struct t_cmp {
+        const unsigned char *want;
+        size_t len, off;
+        size_t chunks;
+        int mismatch;
+        int stop_at; /* return JB_EIO after this many bytes (0: never) */
+};
+
+static int t_cmp_write(void *opaque, const void *p, size_t n)
+{
+        struct t_cmp *c = opaque;
+
+        c->chunks++;
+        if (c->off + n > c->len || memcmp(c->want + c->off, p, n) != 0)
+                c->mismatch = 1;
+        c->off += n;
+        if (c->stop_at && c->off >= (size_t)c->stop_at)
+                return JB_EIO;
+        return 0;
+}
+
+static void test_download(void **state)
+{
+        struct aa_client *aa = t_client(1);
+        unsigned char *big = malloc(T_BIG);
+        struct aa_item it;
+        struct t_cmp c;
+        char err[512];
+        int rc;
+
+        (void)state;
+        assert_non_null(big);
+        t_fill(big, T_BIG, 7);
+        rc = aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/big.bin", "0", &it, err, sizeof(err));
+        if (rc)
+                fail_msg("check_path: %s", err);
+        assert_int_equal(it.size, T_BIG);
+        memset(&c, 0, sizeof(c));
+        c.want = big;
+        c.len = T_BIG;
+        rc = aa_download(aa, it.fi_id, t_cmp_write, &c, err, sizeof(err));
+        if (rc)
+                fail_msg("download: %s", err);
+        assert_int_equal(c.off, T_BIG);
+        assert_false(c.mismatch);
+        assert_true(c.chunks > 1); /* streamed, not one buffer */
+
+        /* the receiver can stop a download; its code comes back */
+        memset(&c, 0, sizeof(c));
+        c.want = big;
+        c.len = T_BIG;
+        c.stop_at = 100000;
+        assert_int_equal(aa_download(aa, it.fi_id, t_cmp_write, &c, err, sizeof(err)), JB_EIO);
+        assert_false(c.mismatch);
+        aa_item_clear(&it);
+
+        memset(&c, 0, sizeof(c));
+        assert_int_equal(aa_download(aa, "999999999", t_cmp_write, &c, err, sizeof(err)),
+                         JB_ENOTFOUND);
+        assert_int_equal(c.off, 0);
+        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/nope.bin", "0", &it, err,
+                                       sizeof(err)), JB_ENOTFOUND);
+        free(big);
+        aa_client_free(aa);
+}
+
+static void test_upload_mkdir_delete(void **state)
+{
+        struct aa_client *aa = t_client(0);
+        char *id = t_id(aa, T_PROVNAME "/" T_BUCKET);
+        static const char data[] = "uploaded by the unit test\n";
+        const char *name = "up load+%41 \xc3\xa9.txt";
+        struct aa_item it, dir;
+        struct t_names tn;
+        struct t_cmp c;
+        char err[512], path[4096], *truth;
+        size_t tl = 0;
+        int rc;
+
+        (void)state;
+        rc = aa_upload(aa, id, name, data, sizeof(data) - 1, &it, err, sizeof(err));
+        if (rc)
+                fail_msg("upload: %s", err);
+        assert_string_equal(it.name, name);
+        assert_int_equal(it.size, sizeof(data) - 1);
+        memset(&tn, 0, sizeof(tn));
+        tn.want = name;
+        assert_int_equal(t_list(aa, id, 0, &tn), JB_OK);
+        assert_true(tn.found);
+        assert_string_equal(tn.got.fi_id, it.fi_id);
+        aa_item_clear(&tn.got);
+        snprintf(path, sizeof(path), "%s/truth/%s/%s", t_root, T_BUCKET, name);
+        truth = tu_slurp(path, &tl);
+        assert_non_null(truth);
+        assert_int_equal(tl, sizeof(data) - 1);
+        assert_memory_equal(truth, data, tl);
+        free(truth);
+        memset(&c, 0, sizeof(c));
+        c.want = (const unsigned char *)data;
+        c.len = sizeof(data) - 1;
+        assert_int_equal(aa_download(aa, it.fi_id, t_cmp_write, &c, err, sizeof(err)), JB_OK);
+        assert_int_equal(c.off, sizeof(data) - 1);
+        assert_false(c.mismatch);
+
+        /* an empty file */
+        aa_item_clear(&it);
+        rc = aa_upload(aa, id, "empty.txt", "", 0, &it, err, sizeof(err));
+        if (rc)
+                fail_msg("upload empty: %s", err);
+        assert_int_equal(it.size, 0);
+        memset(&c, 0, sizeof(c));
+        assert_int_equal(aa_download(aa, it.fi_id, t_cmp_write, &c, err, sizeof(err)), JB_OK);
+        assert_int_equal(c.off, 0);
+
+        rc = aa_mkdir(aa, id, "new folder", &dir, err, sizeof(err));
+        if (rc)
+                fail_msg("mkdir: %s", err);
+        assert_int_equal(dir.type, AA_FOLDER);
+        assert_string_equal(dir.name, "new folder");
+        rc = aa_delete(aa, dir.fi_id, err, sizeof(err));
+        if (rc)
+                fail_msg("delete folder: %s", err);
+        rc = aa_delete(aa, it.fi_id, err, sizeof(err));
+        if (rc)
+                fail_msg("delete file: %s", err);
+        memset(&tn, 0, sizeof(tn));
+        tn.want = "new folder";
+        assert_int_equal(t_list(aa, id, 0, &tn), JB_OK);
+        assert_false(tn.found);
+        aa_item_clear(&it);
+        aa_item_clear(&dir);
+        free(id);
+        aa_client_free(aa);
+}
+
+static int t_diff_has(const char *key)
+{
+        int st = 0, has;
+        char *d = t_http("GET", "/sim/diff", NULL, &st);
+
+        assert_non_null(d);
+        assert_int_equal(st, 200);
+        has = strstr(d, key) != NULL;
+        free(d);
+        return has;
+}
+
+static void test_sync_diff(void **state)
+{
+        struct aa_client *aa = t_client(1);
+        struct aa_sync_out so;
+        struct aa_item it;
+        char err[512], path[4096];
+        int rc;
+
+        (void)state;
+        t_truth_put(T_BUCKET, "synced/obj-1.txt", "sync me\n", 8);
+        assert_true(t_diff_has("synced/obj-1.txt"));
+        rc = aa_sync(aa, T_PROV, T_BUCKET, "synced/obj-1.txt", "put", &so, err, sizeof(err));
+        if (rc)
+                fail_msg("sync: %s", err);
+        assert_int_equal(so.result, AA_SYNC_UPDATED);
+        assert_false(t_diff_has("synced/obj-1.txt"));
+        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/synced/obj-1.txt", "0", &it,
+                                       err, sizeof(err)), JB_OK);
+        assert_int_equal(it.size, 8);
+        aa_item_clear(&it);
+
+        rc = aa_sync(aa, T_PROV, T_BUCKET, "synced/obj-1.txt", "put", &so, err, sizeof(err));
+        assert_int_equal(rc, JB_OK);
+        assert_int_equal(so.result, AA_SYNC_UNCHANGED);
+
+        snprintf(path, sizeof(path), "%s/truth/%s/synced/obj-1.txt", t_root, T_BUCKET);
+        assert_int_equal(unlink(path), 0);
+        rc = aa_sync(aa, T_PROV, T_BUCKET, "synced/obj-1.txt", "delete", &so, err, sizeof(err));
+        assert_int_equal(rc, JB_OK);
+        assert_int_equal(so.result, AA_SYNC_REMOVED);
+        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/synced/obj-1.txt", "0", &it,
+                                       err, sizeof(err)), JB_ENOTFOUND);
+
+        rc = aa_sync(aa, T_PROV, T_BUCKET, NULL, "bucket", &so, err, sizeof(err));
+        assert_int_equal(rc, JB_OK);
+        assert_int_equal(so.result, AA_SYNC_BUCKET);
+
+        assert_int_equal(aa_sync(aa, "999", T_BUCKET, "x", "put", &so, err, sizeof(err)),
+                         JB_ENOTFOUND);
+        assert_int_equal(aa_sync(aa, T_PROV, "not-my-bucket", "x", "put", &so, err, sizeof(err)),
+                         JB_ENOTFOUND);
+        aa_client_free(aa);
+}
+
+static void test_special_keys(void **state)
+{
+        struct aa_client *aa = t_client(0);
+        char longkey[1100], path[1400], err[512];
+        struct aa_sync_out so;
+        struct aa_item it;
+        struct t_names tn;
+        char *dirid;
+        size_t i;
+        int rc;
+
+        (void)state;
+        /* present from the start: check_path and the listing give the exact name */
+        rc = aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/" T_SPECIAL, "0", &it, err, sizeof(err));
+        if (rc)
+                fail_msg("check_path special: %s", err);
+        assert_int_equal(it.size, 8);
+        aa_item_clear(&it);
+        dirid = t_id(aa, T_PROVNAME "/" T_BUCKET "/dir with space");
+        memset(&tn, 0, sizeof(tn));
+        tn.want = strchr(T_SPECIAL, '/') + 1;
+        assert_int_equal(t_list(aa, dirid, 0, &tn), JB_OK);
+        assert_true(tn.found);
+        aa_item_clear(&tn.got);
+        free(dirid);
+
+        /* a new key synced by name: plus, percent, spaces, unicode, a long last part */
+        snprintf(longkey, sizeof(longkey), "x y/p+q%%41 \xc3\xa9\xe2\x82\xac/");
+        for (i = strlen(longkey); i < 900; i++)
+                longkey[i] = (char)('a' + i % 26);
+        longkey[i] = '\0';
+        t_truth_put(T_BUCKET, longkey, "long\n", 5);
+        rc = aa_sync(aa, T_PROV, T_BUCKET, longkey, "put", &so, err, sizeof(err));
+        if (rc)
+                fail_msg("sync special: %s", err);
+        assert_int_equal(so.result, AA_SYNC_UPDATED);
+        snprintf(path, sizeof(path), T_PROVNAME "/" T_BUCKET "/%s", longkey);
+        rc = aa_check_path(aa, path, "0", &it, err, sizeof(err));
+        if (rc)
+                fail_msg("check_path long: %s", err);
+        assert_string_equal(it.name, strrchr(longkey, '/') + 1);
+        assert_int_equal(it.size, 5);
+        aa_item_clear(&it);
+        aa_client_free(aa);
+}
+
+static void test_relogin(void **state)
+{
+        struct aa_client *aa = t_client(1);
+        struct aa_counters c;
+        struct aa_provider *p;
+        size_t n;
+        char err[512];
+        int64_t deadline;
+        int rc;
+
+        (void)state;
+        rc = aa_providers(aa, &p, &n, err, sizeof(err));
+        assert_int_equal(rc, JB_OK);
+        aa_providers_free(p, n);
+        t_faults("token_lifetime_s=1");
+        deadline = t_now_ms() + 15000;
+        for (;;) {
+                rc = aa_providers(aa, &p, &n, err, sizeof(err));
+                if (rc)
+                        fail_msg("providers during expiry: %s", err);
+                aa_providers_free(p, n);
+                aa_counters_get(aa, &c);
+                if (c.relogins > 0 || t_now_ms() > deadline)
+                        break;
+                t_sleep_ms(100);
+        }
+        t_faults_off();
+        assert_true(c.relogins > 0);
+        assert_int_equal(c.logins, 1 + c.relogins);
+        aa_client_free(aa);
+}
+
+static void t_many_calls(const char *faults, int by_token)
+{
+        struct aa_client *aa = t_client(by_token);
+        struct aa_counters c;
+        struct t_names tn;
+        char *id;
+        int i;
+
+        id = t_id(aa, T_PROVNAME "/" T_BUCKET);
+        t_faults(faults);
+        for (i = 0; i < 30; i++) {
+                memset(&tn, 0, sizeof(tn));
+                if (t_list(aa, id, 0, &tn) != JB_OK) {
+                        t_faults_off();
+                        fail_msg("list %d failed under %s", i, faults);
+                }
+                assert_true(tn.n >= 3);
+        }
+        t_faults_off();
+        aa_counters_get(aa, &c);
+        assert_true(c.retries > 0);
+        assert_int_equal(c.requests, c.retries + c.logins + 31);
+        free(id);
+        aa_client_free(aa);
+}
+
+static void test_retry_500(void **state)
+{
+        (void)state;
+        t_many_calls("error500_rate=0.3&seed=42", 1);
+}
+
+static void test_retry_429(void **state)
+{
+        (void)state;
+        t_many_calls("error429_rate=0.3&seed=7", 0);
+}
+
+static void test_tls_to_plain_port(void **state)
+{
+        struct aa_client *aa;
+        struct aa_opts o;
+        struct aa_appliance ai;
+        char ep[64], err[512];
+        int rc;
+
+        (void)state;
+        snprintf(ep, sizeof(ep), "https://127.0.0.1:%d", t_port);
+        t_opts(&o, 1);
+        o.endpoint = ep;
+        o.max_retries = 1;
+        aa = t_client_opts(&o);
+        rc = aa_appliance_info(aa, &ai, err, sizeof(err));
+        assert_true(rc == JB_ETRANSIENT || rc == JB_EFATAL);
+        assert_non_null(strstr(err, "TLS"));
+        aa_client_free(aa);
+
+        /* an http endpoint is refused unless the URL says http:// */
+        t_opts(&o, 1);
+        o.endpoint = "HTTP://127.0.0.1:1";
+        assert_int_equal(aa_client_new(&o, &aa, err, sizeof(err)), JB_EFATAL);
+}
+
+struct t_dbg {
+        struct buf b;
+};
+
+static void t_debug(void *opaque, const char *line)
+{
+        struct t_dbg *d = opaque;
+
+        assert_int_equal(buf_puts(&d->b, line), JB_OK);
+        assert_int_equal(buf_puts(&d->b, "\n"), JB_OK);
+}
+
+static void test_debug_hook_masks(void **state)
+{
+        struct aa_client *aa;
+        struct aa_opts o;
+        struct aa_provider *p;
+        struct t_dbg d;
+        size_t n;
+        char err[512];
+
+        (void)state;
+        buf_init(&d.b, 16u * 1024 * 1024);
+        t_opts(&o, 0);
+        o.debug = t_debug;
+        o.debug_opaque = &d;
+        aa = t_client_opts(&o);
+        assert_int_equal(aa_providers(aa, &p, &n, err, sizeof(err)), JB_OK);
+        aa_providers_free(p, n);
+        aa_client_free(aa);
+        assert_non_null(d.b.p);
+        assert_non_null(strstr(d.b.p, "function=loginUser"));
+        assert_non_null(strstr(d.b.p, "password=***"));
+        assert_non_null(strstr(d.b.p, "\"token\":\"***\""));
+        assert_null(strstr(d.b.p, "s3cret"));
+        assert_null(strstr(d.b.p, "Pa55"));
+        buf_clear(&d.b);
+}
+
+/* ---------------------------------------------------------------- a server that misbehaves */
+
+enum t_gmode {
+        G_HTML, G_TRUNC_JSON, G_ARRAY, G_NOSTATUS, G_EMPTY, G_SHORT, G_BIG, G_401, G_503,
+        G_BADLIST, G_BADITEM, G_BADTIME, G_EXPIRED, G_UNKNOWN_STATUS, G_FILE_JSON_ERR,
+        G_FILE_BREAK, G_FILE_JSON_OK,
+};
+
+struct t_gsrv {
+        int lfd, port;
+        volatile int stop;
+        volatile int mode;
+        volatile int nreq;
+        pthread_t th;
+};
+
+static void t_gsend(int fd, int code, const char *ctype, const char *body, long clen)
+{
+        char hdr[512];
+        size_t bl = strlen(body);
+        int n = snprintf(hdr, sizeof(hdr),
+                         "HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %ld\r\n"
+                         "Connection: close\r\n\r\n",
+                         code, ctype, clen >= 0 ? clen : (long)bl);
+
+        if (write(fd, hdr, (size_t)n) != n)
+                return;
+        if (bl && write(fd, body, bl) != (ssize_t)bl)
+                return;
+}
+
+static void t_gserve(struct t_gsrv *g, int fd)
+{
+        char req[65536];
+        size_t len = 0;
+        char *hend = NULL, *cl;
+        long want = 0;
+
+        /* read the whole request: headers, then Content-Length bytes */
+        while (len < sizeof(req) - 1) {
+                ssize_t r = read(fd, req + len, sizeof(req) - 1 - len);
+
+                if (r <= 0)
+                        break;
+                len += (size_t)r;
+                req[len] = '\0';
+                if (!hend && (hend = strstr(req, "\r\n\r\n")) != NULL) {
+                        cl = strstr(req, "Content-Length:");
+                        want = cl ? strtol(cl + 15, NULL, 10) : 0;
+                }
+                if (hend && (long)(len - (size_t)(hend + 4 - req)) >= want)
+                        break;
+        }
+        req[len] = '\0';
+        g->nreq++;
+        if (strstr(req, "function=getTokenByAuthToken") || strstr(req, "function=loginUser")) {
+                t_gsend(fd, 200, "application/json",
+                        "{\"status\":\"ok\",\"statusmessage\":\"\",\"token\":\"SESSION-TOK-XYZ\"}", -1);
+                return;
+        }
+        switch (g->mode) {
+        case G_HTML:
+                t_gsend(fd, 200, "text/html", "<html><body>Service maintenance</body></html>", -1);
+                break;
+        case G_TRUNC_JSON:
+                t_gsend(fd, 200, "application/json", "{\"status\":\"ok\",\"providers\":[{\"pi_id\":\"1", -1);
+                break;
+        case G_ARRAY:
+                t_gsend(fd, 200, "application/json", "[1,2,3]", -1);
+                break;
+        case G_NOSTATUS:
+                t_gsend(fd, 200, "application/json", "{\"foo\":1}", -1);
+                break;
+        case G_EMPTY:
+                t_gsend(fd, 200, "application/json", "", -1);
+                break;
+        case G_SHORT:
+                t_gsend(fd, 200, "application/json", "{\"status\":\"ok\",", 500);
+                break;
+        case G_BIG: {
+                static char big[4097];
+
+                memset(big, ' ', 4096);
+                memcpy(big, "{\"status\":\"ok\",\"x\":1}", 21);
+                t_gsend(fd, 200, "application/json", big, -1);
+                break;
+        }
+        case G_401:
+                t_gsend(fd, 401, "text/plain", "unauthorized", -1);
+                break;
+        case G_503:
+                t_gsend(fd, 503, "text/plain", "busy", -1);
+                break;
+        case G_BADLIST:
+                t_gsend(fd, 200, "application/json",
+                        "{\"status\":\"ok\",\"total\":\"3\",\"filelist\":\"nope\"}", -1);
+                break;
+        case G_BADITEM:
+                t_gsend(fd, 200, "application/json",
+                        "{\"status\":\"ok\",\"total\":1,\"filelist\":[{\"fi_name\":\"a\",\"fi_type\":\"0\"}]}",
+                        -1);
+                break;
+        case G_BADTIME:
+                t_gsend(fd, 200, "application/json",
+                        "{\"status\":\"ok\",\"total\":\"1\",\"filelist\":[{\"fi_id\":7,\"fi_pid\":\"1\","
+                        "\"fi_name\":\"a\",\"fi_type\":0,\"fi_size\":\"3\",\"fi_modified\":\"yesterday\"}]}",
+                        -1);
+                break;
+        case G_EXPIRED:
+                t_gsend(fd, 200, "application/json",
+                        "{\"status\":\"login_token_expired\",\"statusmessage\":\"expired\"}", -1);
+                break;
+        case G_UNKNOWN_STATUS:
+                t_gsend(fd, 200, "application/json",
+                        "{\"status\":\"weird_error\",\"statusmessage\":\"something odd\"}", -1);
+                break;
+        case G_FILE_JSON_ERR:
+                t_gsend(fd, 200, "application/json",
+                        "{\"status\":\"not_found\",\"statusmessage\":\"no such file\"}", -1);
+                break;
+        case G_FILE_BREAK:
+                t_gsend(fd, 200, "application/octet-stream", "first bytes of a file", 100000);
+                break;
+        case G_FILE_JSON_OK:
+                t_gsend(fd, 200, "application/json", "{\"a\":\"file that is JSON\"}", -1);
+                break;
+        default:
+                break;
+        }
+}
+
+static void *t_gmain(void *arg)
+{
+        struct t_gsrv *g = arg;
+
+        while (!g->stop) {
+                struct pollfd pfd = {g->lfd, POLLIN, 0};
+                int fd;
+
+                if (poll(&pfd, 1, 50) <= 0)
+                        continue;
+                fd = accept(g->lfd, NULL, NULL);
+                if (fd < 0)
+                        continue;
+                t_gserve(g, fd);
+                shutdown(fd, SHUT_WR);
+                close(fd);
+        }
+        return NULL;
+}
+
+static void t_gstart(struct t_gsrv *g)
+{
+        struct sockaddr_in sa;
+        socklen_t sl = sizeof(sa);
+
+        memset(g, 0, sizeof(*g));
+        g->lfd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(g->lfd >= 0);
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(bind(g->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(listen(g->lfd, 16), 0);
+        assert_int_equal(getsockname(g->lfd, (struct sockaddr *)&sa, &sl), 0);
+        g->port = ntohs(sa.sin_port);
+        assert_int_equal(pthread_create(&g->th, NULL, t_gmain, g), 0);
+}
+
+static void t_gstop(struct t_gsrv *g)
+{
+        g->stop = 1;
+        pthread_join(g->th, NULL);
+        close(g->lfd);
+}
+
+static int t_gcall_providers(struct aa_client *aa, char *err, size_t errsz)
+{
+        struct aa_provider *p = NULL;
+        size_t n = 0;
+        int rc = aa_providers(aa, &p, &n, err, errsz);
+
+        assert_true(rc != JB_OK || p != NULL || n == 0);
+        aa_providers_free(p, n);
+        return rc;
+}
+
+static void test_garbage(void **state)
+{
+        static const struct {
+                int mode;
+                int want;
+                const char *in_msg;
+        } cases[] = {
+                {G_HTML, JB_EINPUT, "not a JSON object"},
+                {G_TRUNC_JSON, JB_EINPUT, "not a JSON object"},
+                {G_ARRAY, JB_EINPUT, "not a JSON object"},
+                {G_NOSTATUS, JB_EINPUT, "no status"},
+                {G_EMPTY, JB_EINPUT, "0 bytes"},
+                {G_SHORT, JB_ETRANSIENT, "attempts"},
+                {G_BIG, JB_ELIMIT, "larger than"},
+                {G_401, JB_EFATAL, "401"},
+                {G_503, JB_ETRANSIENT, "503"},
+                {G_EXPIRED, JB_ETRANSIENT, "expired again"},
+                {G_UNKNOWN_STATUS, JB_EINPUT, "weird_error"},
+        };
+        struct t_gsrv g;
+        struct aa_client *aa;
+        struct aa_opts o;
+        struct aa_counters c;
+        struct t_names tn;
+        struct t_cmp cmp;
+        char ep[64], err[512];
+        size_t i;
+        int rc, before;
+
+        (void)state;
+        t_gstart(&g);
+        snprintf(ep, sizeof(ep), "http://127.0.0.1:%d/", g.port);
+        t_opts(&o, 1);
+        o.endpoint = ep;
+        o.max_retries = 2;
+        o.backoff_base_ms = 1;
+        o.backoff_max_ms = 5;
+        o.max_response_bytes = 1024;
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                aa = t_client_opts(&o);
+                g.mode = cases[i].mode;
+                err[0] = '\0';
+                rc = t_gcall_providers(aa, err, sizeof(err));
+                if (rc != cases[i].want || !strstr(err, cases[i].in_msg))
+                        fail_msg("mode %d: got %s (%s), want %s with \"%s\"", cases[i].mode,
+                                 jb_strerror(rc), err, jb_strerror(cases[i].want), cases[i].in_msg);
+                aa_counters_get(aa, &c);
+                if (cases[i].want == JB_ETRANSIENT && cases[i].mode != G_EXPIRED)
+                        assert_int_equal(c.retries, 2);
+                if (cases[i].mode == G_EXPIRED)
+                        assert_int_equal(c.relogins, 1);
+                assert_null(strstr(err, "SESSION-TOK-XYZ"));
+                aa_client_free(aa);
+        }
+
+        aa = t_client_opts(&o);
+        g.mode = G_BADLIST;
+        memset(&tn, 0, sizeof(tn));
+        assert_int_equal(t_list(aa, "1", 0, &tn), JB_EINPUT);
+        g.mode = G_BADITEM;
+        assert_int_equal(t_list(aa, "1", 0, &tn), JB_EINPUT);
+        g.mode = G_BADTIME;
+        assert_int_equal(t_list(aa, "1", 0, &tn), JB_EINPUT);
+        assert_int_equal(tn.n, 0);
+
+        /* getFile: a JSON error with HTTP 200 is an error, not file content */
+        memset(&cmp, 0, sizeof(cmp));
+        g.mode = G_FILE_JSON_ERR;
+        assert_int_equal(aa_download(aa, "5", t_cmp_write, &cmp, err, sizeof(err)), JB_ENOTFOUND);
+        assert_int_equal(cmp.off, 0);
+        /* a file whose bytes happen to be JSON is delivered */
+        g.mode = G_FILE_JSON_OK;
+        cmp.want = (const unsigned char *)"{\"a\":\"file that is JSON\"}";
+        cmp.len = strlen((const char *)cmp.want);
+        assert_int_equal(aa_download(aa, "5", t_cmp_write, &cmp, err, sizeof(err)), JB_OK);
+        assert_int_equal(cmp.off, cmp.len);
+        assert_false(cmp.mismatch);
+        /* broken after the first bytes: transient at once, no retry inside */
+        memset(&cmp, 0, sizeof(cmp));
+        cmp.want = (const unsigned char *)"first bytes of a file";
+        cmp.len = 21;
+        g.mode = G_FILE_BREAK;
+        before = g.nreq;
+        rc = aa_download(aa, "5", t_cmp_write, &cmp, err, sizeof(err));
+        assert_int_equal(rc, JB_ETRANSIENT);
+        assert_int_equal(cmp.off, 21);
+        assert_int_equal(g.nreq - before, 1);
+        assert_non_null(strstr(err, "start"));
+        aa_client_free(aa);
+        t_gstop(&g);
+}
+
+static int t_local_setup(void **state)
+{
+        (void)state;
+        return aa_global_init() == JB_OK ? 0 : -1;
+}
+
+static int t_local_teardown(void **state)
+{
+        (void)state;
+        aa_global_cleanup();
+        return 0;
+}
+
+int main(void)
+{
+        const struct CMUnitTest local[] = {
+                cmocka_unit_test(test_time_parse),
+                cmocka_unit_test(test_bad_options),
+                cmocka_unit_test(test_garbage),
+        };
+        const struct CMUnitTest sim[] = {
+                cmocka_unit_test(test_login_password),
+                cmocka_unit_test(test_login_token_providers),
+                cmocka_unit_test(test_wrong_password),
+                cmocka_unit_test(test_paging),
+                cmocka_unit_test(test_refresh),
+                cmocka_unit_test(test_download),
+                cmocka_unit_test(test_upload_mkdir_delete),
+                cmocka_unit_test(test_sync_diff),
+                cmocka_unit_test(test_special_keys),
+                cmocka_unit_test(test_relogin),
+                cmocka_unit_test(test_retry_500),
+                cmocka_unit_test(test_retry_429),
+                cmocka_unit_test(test_tls_to_plain_port),
+                cmocka_unit_test(test_debug_hook_masks),
+        };
+        int rc;
+
+        signal(SIGPIPE, SIG_IGN);
+        rc = cmocka_run_group_tests_name("aa_local", local, t_local_setup, t_local_teardown);
+        if (getenv("AA_LOCAL_ONLY"))
+                return rc;
+        return rc | cmocka_run_group_tests_name("aa_sim", sim, t_sim_start, t_sim_stop);
+}
