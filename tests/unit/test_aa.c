@@ -1234,6 +1234,123 @@ static void test_garbage(void **state)
         t_gstop(&g);
 }
 
+/* ---------------------------------------------------------------- TLS verification */
+
+static const char t_tls_py[] =
+        "import http.server, ssl, sys, os\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_POST(self):\n"
+        "        n = int(self.headers.get('Content-Length') or 0); self.rfile.read(n)\n"
+        "        b = b'{\"status\":\"ok\",\"statusmessage\":\"\",\"sitetitle\":\"tls ok\"}'\n"
+        "        self.send_response(200); self.send_header('Content-Type', 'application/json')\n"
+        "        self.send_header('Content-Length', str(len(b))); self.end_headers()\n"
+        "        self.wfile.write(b)\n"
+        "    def log_message(self, *a): pass\n"
+        "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+        "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+        "s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+        "open(sys.argv[3] + '.tmp', 'w').write('%d\\n' % s.server_address[1])\n"
+        "os.rename(sys.argv[3] + '.tmp', sys.argv[3])\n"
+        "s.serve_forever()\n";
+
+/* A TLS server with a self-signed certificate (python3 + openssl): verification is on by
+ * default, the CA file makes it pass, insecure=1 skips it. Skipped without the tools. */
+static void test_tls_verify(void **state)
+{
+        char *dir, cmd[10240], cert[4096], key[4096], py[4096], pf[4096], ep[64], err[512];
+        struct aa_appliance ai;
+        struct aa_client *aa;
+        struct aa_opts o;
+        int64_t deadline;
+        pid_t pid;
+        int port = 0, st, rc;
+
+        (void)state;
+        if (system("command -v openssl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1")) {
+                print_message("openssl or python3 missing: TLS verification test skipped\n");
+                skip();
+        }
+        dir = tu_tmpdir();
+        assert_non_null(dir);
+        snprintf(cert, sizeof(cert), "%s/c.pem", dir);
+        snprintf(key, sizeof(key), "%s/k.pem", dir);
+        snprintf(py, sizeof(py), "%s/srv.py", dir);
+        snprintf(pf, sizeof(pf), "%s/port", dir);
+        snprintf(cmd, sizeof(cmd),
+                 "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s' -out '%s' -days 2 "
+                 "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+                 key, cert);
+        assert_int_equal(system(cmd), 0);
+        t_write_file(py, t_tls_py);
+        pid = fork();
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                execlp("python3", "python3", py, cert, key, pf, (char *)NULL);
+                _exit(127);
+        }
+        assert_true(pid > 0);
+        deadline = t_now_ms() + 20000;
+        while (t_now_ms() < deadline) {
+                char *txt = tu_slurp(pf, NULL);
+
+                if (txt && sscanf(txt, "%d", &port) == 1 && port > 0) {
+                        free(txt);
+                        break;
+                }
+                free(txt);
+                if (waitpid(pid, &st, WNOHANG) == pid)
+                        break;
+                t_sleep_ms(20);
+        }
+        if (port <= 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &st, 0);
+                tu_rmrf(dir);
+                free(dir);
+                fail_msg("the TLS test server did not start");
+        }
+        snprintf(ep, sizeof(ep), "https://127.0.0.1:%d", port);
+        t_opts(&o, 1);
+        o.endpoint = ep;
+        o.max_retries = 0;
+
+        aa = t_client_opts(&o); /* default: verification on, the self-signed cert fails */
+        rc = aa_appliance_info(aa, &ai, err, sizeof(err));
+        aa_client_free(aa);
+        if (rc != JB_EFATAL || !strstr(err, "TLS verification"))
+                print_message("default: %s (%s)\n", jb_strerror(rc), err);
+        assert_int_equal(rc, JB_EFATAL);
+
+        o.ca_file = cert; /* trusting the certificate */
+        aa = t_client_opts(&o);
+        rc = aa_appliance_info(aa, &ai, err, sizeof(err));
+        aa_client_free(aa);
+        if (rc)
+                print_message("ca_file: %s\n", err);
+        assert_int_equal(rc, JB_OK);
+        assert_string_equal(ai.sitetitle, "tls ok");
+        aa_appliance_clear(&ai);
+
+        o.ca_file = "/nonexistent/ca.pem"; /* a CA file that is not there */
+        aa = t_client_opts(&o);
+        rc = aa_appliance_info(aa, &ai, err, sizeof(err));
+        aa_client_free(aa);
+        assert_int_equal(rc, JB_EFATAL);
+
+        o.ca_file = NULL; /* explicitly insecure */
+        o.insecure = 1;
+        aa = t_client_opts(&o);
+        rc = aa_appliance_info(aa, &ai, err, sizeof(err));
+        aa_client_free(aa);
+        assert_int_equal(rc, JB_OK);
+        aa_appliance_clear(&ai);
+
+        kill(pid, SIGTERM);
+        waitpid(pid, &st, 0);
+        tu_rmrf(dir);
+        free(dir);
+}
+
 static int t_local_setup(void **state)
 {
         (void)state;
@@ -1253,6 +1370,7 @@ int main(void)
                 cmocka_unit_test(test_time_parse),
                 cmocka_unit_test(test_bad_options),
                 cmocka_unit_test(test_garbage),
+                cmocka_unit_test(test_tls_verify),
         };
         const struct CMUnitTest sim[] = {
                 cmocka_unit_test(test_login_password),
