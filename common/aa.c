@@ -109,8 +109,9 @@ static uint64_t aa_rand(struct aa_client *aa)
         return x * 2685821657736338717ULL;
 }
 
-/* Full jitter: a uniform pause in [0, min(max, base * 2^attempt)]. */
-static void aa_backoff(struct aa_client *aa, int attempt)
+/* Full jitter: a uniform pause in [0, min(max, base * 2^attempt)], but not shorter than
+ * the server's Retry-After (itself capped by max). */
+static void aa_backoff(struct aa_client *aa, int attempt, long retry_after_s)
 {
         long cap = aa->backoff_base_ms;
         long ms;
@@ -122,6 +123,9 @@ static void aa_backoff(struct aa_client *aa, int attempt)
         if (cap > aa->backoff_max_ms)
                 cap = aa->backoff_max_ms;
         ms = (long)(aa_rand(aa) % ((uint64_t)cap + 1));
+        if (retry_after_s > 0 && retry_after_s * 1000 > ms)
+                ms = retry_after_s * 1000 < aa->backoff_max_ms ? retry_after_s * 1000 :
+                                                                 aa->backoff_max_ms;
         ts.tv_sec = ms / 1000;
         ts.tv_nsec = (ms % 1000) * 1000000L;
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -495,6 +499,7 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
         struct aa_http_resp rs;
         char msg[AA_MSG];
         uint64_t delivered;
+        long retry_after;
         int attempt, hrc, rc;
 
         for (attempt = 0;; attempt++) {
@@ -504,6 +509,7 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
                 hrc = aa_http_do(aa->http, rq, &rs, msg, sizeof(msg));
                 rc = aa_classify(what, mode, hrc, rq, &rs, out, msg, sizeof(msg));
                 delivered = rs.delivered;
+                retry_after = rs.retry_after_s;
                 aa->ctr.bytes_down += delivered;
                 aa_http_resp_clear(&rs);
                 if (rc != AA_RETRY) {
@@ -520,7 +526,7 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
                                          "%s failed after %d attempts; last: %s", what, attempt + 1,
                                          msg);
                 aa->ctr.retries++;
-                aa_backoff(aa, attempt);
+                aa_backoff(aa, attempt, retry_after);
         }
 }
 
@@ -1030,7 +1036,6 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
         rq.url = url.p;
         rq.body = data;
         rq.len = len;
-        aa->ctr.calls++;
         rc = aa_send(aa, "uploader", AA_MODE_UPLOADER, &rq, &put, errstr, errsz);
         if (rc == AA_EXPIRED)
                 rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,

@@ -8,7 +8,8 @@
  *
  * Errors: every call returns an enum jb_err and fills (errstr, errsz) on failure:
  *   JB_ETRANSIENT  network trouble, timeouts, HTTP 429/5xx, error_background, after the
- *                  client's own retries (max_retries, exponential backoff with full jitter);
+ *                  client's own retries (max_retries, exponential backoff with full jitter,
+ *                  never shorter than a Retry-After, both capped by backoff_max_ms);
  *                  also a download that broke after its first byte reached the caller.
  *   JB_EFATAL      login refused (login_failed), HTTP 401/403, TLS verification failure,
  *                  bad options: stop and fix the configuration.
@@ -58,7 +59,8 @@ struct aa_opts {
         const char *password;
         const char *authtoken;     /* permanent token: preferred when set */
         const char *ca_file;       /* optional PEM bundle for TLS verification */
-        int insecure;              /* 1: do not verify TLS (only when explicitly asked) */
+        int insecure;              /* 1: do not verify TLS (only when explicitly asked; the
+                                      caller should warn at every start) */
         long connect_timeout_ms;   /* 0: default */
         long timeout_ms;           /* total time of one RPC attempt; 0: default */
         long low_speed_limit;      /* downloads: bytes/s ...; 0: default */
@@ -74,7 +76,7 @@ struct aa_opts {
 
 /* Counters since aa_client_new(), for logs and benchmarks. */
 struct aa_counters {
-        uint64_t calls;      /* API calls asked for (RPC, download, upload PUT) */
+        uint64_t calls;      /* public calls made (aa_list counts once, whatever the pages) */
         uint64_t requests;   /* HTTP requests sent, retries and logins included */
         uint64_t retries;    /* attempts repeated after a transient failure */
         uint64_t relogins;   /* logins after login_token_expired */

@@ -270,7 +270,7 @@ static int aa_http_on_debug(CURL *c, curl_infotype type, char *p, size_t n, void
                 }
                 break;
         case CURLINFO_DATA_IN:
-                if (x->rq->download && x->decided && !x->held && x->rs->status / 100 == 2) {
+                if (x->rq->download && !(x->decided && (x->held || x->rs->status / 100 != 2))) {
                         snprintf(note, sizeof(note), "< [%zu bytes of file data]", n);
                         h->debug(h->debug_opaque, note);
                 } else {
@@ -522,6 +522,12 @@ int aa_http_do(struct aa_http *h, const struct aa_http_req *rq, struct aa_http_r
         curl_slist_free_all(hdrs);
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
         rs->status = code;
+        if (code == 429 || code == 503) {
+                curl_off_t ra = 0;
+
+                if (curl_easy_getinfo(h->curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+                        rs->retry_after_s = ra > 3600 ? 3600 : (long)ra;
+        }
         if (cc != CURLE_OK)
                 return aa_http_fail(h, &x, cc, errstr, errsz);
         return JB_OK;

@@ -36,6 +36,7 @@ struct aa_http_resp {
         uint64_t delivered;    /* download: bytes handed to the sink */
         int sink_rc;           /* download: the sink's error code, 0 if none */
         int toobig;            /* the answer passed the body ceiling */
+        long retry_after_s;    /* Retry-After of a 429/503 answer, 0 if none */
 };
 
 void aa_http_resp_init(struct aa_http_resp *rs, size_t max);
