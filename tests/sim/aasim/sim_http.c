@@ -1,0 +1,562 @@
+/*
+ * sim_http.c - the HTTP side of jibe-aa-sim (libmicrohttpd, one thread per connection,
+ * keep-alive): request contexts, body collection, routing to rpc.php, the uploader and
+ * /sim/..., fault application (latency, injected 500/429), getFile streaming (from the file
+ * descriptor, with Range and an optional rate limit) and one log line per request.
+ *
+ * Ownership: a struct req lives from the first access callback of a request to the
+ * completion callback, which frees it. Streaming state (struct dl) belongs to the MHD
+ * response and is freed by its free callback (which closes the file).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "log.h"
+#include "sim.h"
+
+#define RPC_BODY_MAX (16u << 20)
+#define SIM_BODY_MAX (1024u << 20)
+#define UPLOAD_PREFIX "/cgi-bin/uploader/uploader1.cgi/"
+
+enum rkind { RK_RPC, RK_UPLOAD, RK_SIM, RK_OTHER };
+
+struct req {
+        enum rkind kind;
+        char *method, *url;
+        struct buf body;
+        bool too_big, started;
+        int inject;
+        /* uploads */
+        char *code, *tmppath;
+        int fd;
+        int64_t received;
+        struct sim_md5 md5;
+        int up_http;
+        char up_err[200];
+        /* for the log line */
+        int64_t t0, bytes;
+        int http;
+        char fn[64];
+        char api[32];
+};
+
+struct dl {
+        int fd;
+        int64_t start, len, bps, t0;
+};
+
+/* ---------------------------------------------------------------- responses */
+
+static enum MHD_Result send_buf(struct MHD_Connection *con, struct req *r, int http,
+                                struct buf *b, const char *ctype)
+{
+        size_t len = b->len;
+        char *p = buf_take(b);
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+
+        if (!p)
+                return MHD_NO;
+        resp = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+                free(p);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        if (http == 429)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        ret = MHD_queue_response(con, (unsigned)http, resp);
+        MHD_destroy_response(resp);
+        r->http = http;
+        r->bytes = (int64_t)len;
+        return ret;
+}
+
+static enum MHD_Result send_status(struct MHD_Connection *con, struct req *r, int http,
+                                   const char *status, const char *msg)
+{
+        struct jw w;
+        enum MHD_Result ret;
+
+        jw_init(&w, 1u << 16);
+        jw_obj(&w);
+        jw_kstr(&w, "status", status);
+        jw_kstr(&w, "statusmessage", msg);
+        jw_end_obj(&w);
+        snprintf(r->api, sizeof(r->api), "%s", status);
+        ret = send_buf(con, r, http, &w.b, "application/json");
+        jw_free(&w);
+        return ret;
+}
+
+static ssize_t dl_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+        struct dl *d = cls;
+        int64_t left = d->len - (int64_t)pos, want, due;
+        ssize_t n;
+
+        if (left <= 0)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+        want = (int64_t)max < left ? (int64_t)max : left;
+        if (d->bps > 0) {
+                int64_t chunk = d->bps / 20 > 0 ? d->bps / 20 : 1;
+
+                if (want > chunk)
+                        want = chunk;
+                /* when the bytes sent so far plus this chunk are due, at bps */
+                due = ((int64_t)pos + want) * 1000 / d->bps;
+                sim_sleep_ms(due - (sim_now_ms() - d->t0));
+        }
+        do {
+                n = pread(d->fd, out, (size_t)want, (off_t)(d->start + (int64_t)pos));
+        } while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return MHD_CONTENT_READER_END_WITH_ERROR; /* the file shrank or failed */
+        return n;
+}
+
+static void dl_free(void *cls)
+{
+        struct dl *d = cls;
+
+        close(d->fd);
+        free(d);
+}
+
+/* "bytes=a-b", "bytes=a-", "bytes=-n": 1 and [*a, *b] when usable, 0 ignore, -1 bad. */
+static int parse_range(const char *h, int64_t size, int64_t *a, int64_t *b)
+{
+        char *end;
+        long long x, y;
+
+        if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+                return 0;
+        h += 6;
+        if (*h == '-') {
+                y = strtoll(h + 1, &end, 10);
+                if (*end || end == h + 1 || y <= 0)
+                        return 0;
+                if (size == 0)
+                        return -1;
+                *a = y >= size ? 0 : size - y;
+                *b = size - 1;
+                return 1;
+        }
+        x = strtoll(h, &end, 10);
+        if (end == h || *end != '-' || x < 0)
+                return 0;
+        h = end + 1;
+        if (!*h) {
+                y = size - 1;
+        } else {
+                y = strtoll(h, &end, 10);
+                if (*end || y < x)
+                        return 0;
+                if (y >= size)
+                        y = size - 1;
+        }
+        if (x >= size)
+                return -1;
+        *a = x;
+        *b = y;
+        return 1;
+}
+
+static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, struct req *r,
+                                 int fd, int64_t size)
+{
+        struct MHD_Response *resp;
+        struct dl *d;
+        enum MHD_Result ret;
+        int64_t a = 0, b = size - 1;
+        int rg, http = 200;
+        char cr[96];
+
+        rg = parse_range(MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Range"), size, &a, &b);
+        if (rg < 0) {
+                close(fd);
+                snprintf(cr, sizeof(cr), "bytes */%lld", (long long)size);
+                ret = send_status(con, r, 416, "bad_request", "range not satisfiable");
+                return ret;
+        }
+        if (size == 0) {
+                close(fd);
+                resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        } else {
+                d = calloc(1, sizeof(*d));
+                if (!d) {
+                        close(fd);
+                        return MHD_NO;
+                }
+                d->fd = fd;
+                d->start = a;
+                d->len = b - a + 1;
+                pthread_mutex_lock(&s->lock);
+                d->bps = s->f.slow_bps;
+                pthread_mutex_unlock(&s->lock);
+                d->t0 = sim_now_ms();
+                resp = MHD_create_response_from_callback((uint64_t)d->len, 64 * 1024, dl_read, d,
+                                                         dl_free);
+                if (!resp) {
+                        dl_free(d);
+                        return MHD_NO;
+                }
+                if (rg > 0) {
+                        http = 206;
+                        snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)a,
+                                 (long long)b, (long long)size);
+                        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+                }
+        }
+        if (!resp)
+                return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+        ret = MHD_queue_response(con, (unsigned)http, resp);
+        MHD_destroy_response(resp);
+        r->http = http;
+        r->bytes = rg > 0 ? b - a + 1 : size;
+        snprintf(r->api, sizeof(r->api), "ok");
+        return ret;
+}
+
+/* ---------------------------------------------------------------- arguments */
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+        (void)kind;
+        if (key && form_add(cls, key, value ? value : "") != JB_OK)
+                return MHD_NO;
+        return MHD_YES;
+}
+
+static enum MHD_Result find_code(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+        char **code = cls;
+
+        (void)kind;
+        if (key && *key && !*code && (!value || !*value)) {
+                *code = strdup(key);
+                return MHD_NO;
+        }
+        return MHD_YES;
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static void apply_latency_and_pick(struct sim *s, struct req *r)
+{
+        int64_t lat;
+
+        pthread_mutex_lock(&s->lock);
+        lat = s->f.latency_ms;
+        pthread_mutex_unlock(&s->lock);
+        sim_sleep_ms(lat);
+        pthread_mutex_lock(&s->lock);
+        r->inject = faults_pick(s);
+        pthread_mutex_unlock(&s->lock);
+}
+
+static void upload_start(struct sim *s, struct MHD_Connection *con, struct req *r,
+                         const char *url)
+{
+        int rc;
+
+        MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, find_code, &r->code);
+        rc = sim_upload_claim(s, r->code, url + strlen(UPLOAD_PREFIX), &r->tmppath, r->up_err,
+                              sizeof(r->up_err));
+        if (rc) {
+                r->up_http = rc == JB_ENOTFOUND ? 404 : rc == JB_ENOMEM ? 500 : 400;
+                return;
+        }
+        r->fd = open(r->tmppath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (r->fd < 0) {
+                r->up_http = 500;
+                snprintf(r->up_err, sizeof(r->up_err), "cannot write the upload: %s",
+                         strerror(errno));
+                sim_upload_release(s, r->code, false, 0, NULL);
+                return;
+        }
+        sim_md5_init(&r->md5);
+}
+
+static void upload_chunk(struct req *r, const char *p, size_t n)
+{
+        ssize_t k;
+
+        sim_md5_update(&r->md5, p, n);
+        r->received += (int64_t)n;
+        while (n && !r->up_http) {
+                k = write(r->fd, p, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        r->up_http = 500;
+                        snprintf(r->up_err, sizeof(r->up_err), "cannot write the upload: %s",
+                                 strerror(errno));
+                        break;
+                }
+                p += k;
+                n -= (size_t)k;
+        }
+}
+
+static enum MHD_Result upload_finish(struct sim *s, struct MHD_Connection *con, struct req *r)
+{
+        struct jw w;
+        char md5[33];
+        enum MHD_Result ret;
+        bool ok;
+
+        snprintf(r->fn, sizeof(r->fn), "uploader");
+        if (r->fd >= 0) {
+                if (close(r->fd) != 0 && !r->up_http) {
+                        r->up_http = 500;
+                        snprintf(r->up_err, sizeof(r->up_err), "cannot write the upload");
+                }
+                r->fd = -1;
+                sim_md5_hex(&r->md5, md5);
+                ok = !r->up_http;
+                sim_upload_release(s, r->code, ok, r->received, md5);
+        }
+        jw_init(&w, 1u << 16);
+        jw_obj(&w);
+        if (!r->up_http) {
+                jw_kstr(&w, "success", "y");
+                jw_kistr(&w, "filesize", r->received);
+                jw_kstr(&w, "md5", md5);
+                snprintf(r->api, sizeof(r->api), "ok");
+        } else {
+                jw_kstr(&w, "success", "n");
+                jw_kstr(&w, "error", r->up_err);
+                snprintf(r->api, sizeof(r->api), "failed");
+        }
+        jw_end_obj(&w);
+        ret = send_buf(con, r, r->up_http ? r->up_http : 200, &w.b, "application/json");
+        jw_free(&w);
+        return ret;
+}
+
+static enum MHD_Result rpc_finish(struct sim *s, struct MHD_Connection *con, struct req *r)
+{
+        struct form f;
+        struct rpc_result res;
+        enum MHD_Result ret;
+        const char *ct;
+
+        form_init(&f);
+        if (MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, add_arg, &f) < 0) {
+                form_free(&f);
+                return MHD_NO;
+        }
+        ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (r->body.len && (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) &&
+            form_parse(&f, r->body.p, r->body.len) != JB_OK) {
+                form_free(&f);
+                return send_status(con, r, 500, "error_background", "out of memory");
+        }
+        memset(&res, 0, sizeof(res));
+        jw_init(&res.out, 256u << 20);
+        sim_rpc(s, &f, &res);
+        snprintf(r->fn, sizeof(r->fn), "%s", res.function);
+        snprintf(r->api, sizeof(r->api), "%s", res.status ? res.status : "?");
+        form_free(&f);
+        if (res.fd >= 0)
+                ret = send_file(s, con, r, res.fd, res.fsize);
+        else
+                ret = send_buf(con, r, res.http, &res.out.b, "application/json");
+        jw_free(&res.out);
+        return ret;
+}
+
+static enum MHD_Result sim_finish(struct sim *s, struct MHD_Connection *con, struct req *r)
+{
+        struct form f;
+        struct rpc_result res;
+        enum MHD_Result ret;
+
+        form_init(&f);
+        if (MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, add_arg, &f) < 0) {
+                form_free(&f);
+                return MHD_NO;
+        }
+        memset(&res, 0, sizeof(res));
+        jw_init(&res.out, SIM_BODY_MAX);
+        res.http = 200;
+        res.fd = -1;
+        sim_inspect(s, r->method, r->url, &f, r->body.p, r->body.len, &res);
+        snprintf(r->api, sizeof(r->api), "%s", res.status ? res.status : "");
+        ret = send_buf(con, r, res.http, &res.out.b,
+                       res.ctype ? res.ctype : "application/json");
+        jw_free(&res.out);
+        form_free(&f);
+        return ret;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *con, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+        struct sim *s = cls;
+        struct req *r = *con_cls;
+
+        (void)version;
+        if (!r) {
+                r = calloc(1, sizeof(*r));
+                if (!r)
+                        return MHD_NO;
+                r->fd = -1;
+                r->t0 = sim_now_ms();
+                r->method = strdup(method);
+                r->url = strdup(url);
+                *con_cls = r;
+                if (!r->method || !r->url)
+                        return MHD_NO;
+                if (strcmp(url, "/api/rpc.php") == 0)
+                        r->kind = RK_RPC;
+                else if (strncmp(url, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)) == 0 &&
+                         (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0))
+                        r->kind = RK_UPLOAD;
+                else if (strncmp(url, "/sim/", 5) == 0)
+                        r->kind = RK_SIM;
+                else
+                        r->kind = RK_OTHER;
+                buf_init(&r->body, r->kind == RK_SIM ? SIM_BODY_MAX : RPC_BODY_MAX);
+                if (r->kind == RK_RPC || r->kind == RK_UPLOAD)
+                        apply_latency_and_pick(s, r);
+                if (r->kind == RK_UPLOAD && !r->inject)
+                        upload_start(s, con, r, url);
+                return MHD_YES;
+        }
+        if (*upload_data_size) {
+                if (r->inject || r->kind == RK_OTHER) {
+                        /* discard */
+                } else if (r->kind == RK_UPLOAD) {
+                        if (r->fd >= 0)
+                                upload_chunk(r, upload_data, *upload_data_size);
+                } else if (!r->too_big &&
+                           buf_append(&r->body, upload_data, *upload_data_size) != JB_OK) {
+                        r->too_big = true;
+                        buf_clear(&r->body);
+                }
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        if (r->started)
+                return MHD_YES;
+        r->started = true;
+        if (r->inject) {
+                if (r->kind == RK_UPLOAD && r->fd >= 0) {
+                        close(r->fd);
+                        r->fd = -1;
+                        sim_upload_release(s, r->code, false, 0, NULL);
+                }
+                return send_status(con, r, r->inject, "error_http",
+                                   r->inject == 429 ? "too many requests (injected)"
+                                                    : "internal server error (injected)");
+        }
+        if (r->too_big)
+                return send_status(con, r, 413, "bad_request", "request body too large");
+        switch (r->kind) {
+        case RK_RPC:
+                return rpc_finish(s, con, r);
+        case RK_UPLOAD:
+                return upload_finish(s, con, r);
+        case RK_SIM:
+                return sim_finish(s, con, r);
+        case RK_OTHER:
+        default:
+                return send_status(con, r, 404, "not_found", "no such endpoint");
+        }
+}
+
+static void on_done(void *cls, struct MHD_Connection *con, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+        struct sim *s = cls;
+        struct req *r = *con_cls;
+
+        (void)con;
+        if (!r)
+                return;
+        if (r->fd >= 0) {
+                /* the client went away in the middle of an upload */
+                close(r->fd);
+                sim_upload_release(s, r->code, false, 0, NULL);
+        }
+        if (!s->quiet)
+                log_msg(LL_INFO, "aasim", "%s %s%s%s%s http=%d status=%s bytes=%lld ms=%lld%s",
+                        r->method ? r->method : "?", r->url ? r->url : "?",
+                        r->kind == RK_UPLOAD ? "?***" : "", r->fn[0] ? " fn=" : "", r->fn,
+                        r->http, r->api[0] ? r->api : "-", (long long)r->bytes,
+                        (long long)(sim_now_ms() - r->t0),
+                        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+        free(r->method);
+        free(r->url);
+        free(r->code);
+        free(r->tmppath);
+        buf_clear(&r->body);
+        free(r);
+        *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        char line[512];
+        size_t n;
+
+        (void)cls;
+        vsnprintf(line, sizeof(line), fmt, ap);
+        n = strlen(line);
+        while (n && line[n - 1] == '\n')
+                line[--n] = '\0';
+        log_msg(LL_WARN, "aasim", "libmicrohttpd: %s", line);
+}
+
+struct MHD_Daemon *sim_http_start(struct sim *s, uint16_t port, uint16_t *bound,
+                                  char *errstr, size_t errsz)
+{
+        struct sockaddr_in sa;
+        struct MHD_Daemon *d;
+        const union MHD_DaemonInfo *info;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                                     MHD_USE_ERROR_LOG,
+                             port, NULL, NULL, on_access, s,
+                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                             MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
+                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
+                             MHD_OPTION_END);
+        if (!d) {
+                jb_seterr(JB_EIO, errstr, errsz,
+                          "cannot listen on 127.0.0.1:%u: port in use or not permitted",
+                          (unsigned)port);
+                return NULL;
+        }
+        info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+        *bound = info ? info->port : port;
+        return d;
+}
+
+void sim_http_stop(struct MHD_Daemon *d)
+{
+        if (d)
+                MHD_stop_daemon(d);
+}

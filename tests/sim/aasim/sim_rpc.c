@@ -1,0 +1,942 @@
+/*
+ * sim_rpc.c - the /api/rpc.php calls of jibe-aa-sim (PROTOCOL.md), one function each,
+ * picked from one table by the form field "function".
+ *
+ * Each handler validates its fields, then either calls fail() (an error answer) or
+ * begin_ok() and writes its fields; the dispatcher closes the JSON object. sim_rpc() takes
+ * sim.lock for the whole call (no handler sleeps or streams under it: getFile only opens
+ * the file and hands the descriptor to sim_http.c).
+ * Ownership: the rpc_result's JSON buffer and file descriptor belong to the caller.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sim.h"
+
+#define RPC_MAX_ANSWER (256u << 20)
+#define PATH_CAP (1u << 16)
+
+struct rctx {
+        struct sim *s;
+        const struct form *f;
+        struct rpc_result *r;
+        struct jw *w;
+        const struct user *u;
+        int state; /* 0 nothing written, 1 ok object open, 2 error written */
+};
+
+static void fail(struct rctx *c, const char *status, const char *fmt, ...) JB_PRINTF(3, 4);
+
+static void fail(struct rctx *c, const char *status, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        jw_free(c->w);
+        jw_init(c->w, RPC_MAX_ANSWER);
+        jw_obj(c->w);
+        jw_kstr(c->w, "status", status);
+        jw_kstr(c->w, "statusmessage", msg);
+        jw_end_obj(c->w);
+        c->r->status = status;
+        c->state = 2;
+}
+
+static void begin_ok(struct rctx *c)
+{
+        jw_obj(c->w);
+        jw_kstr(c->w, "status", "ok");
+        jw_kstr(c->w, "statusmessage", "Success");
+        c->r->status = "ok";
+        c->state = 1;
+}
+
+static const char *arg(const struct rctx *c, const char *k)
+{
+        return form_get(c->f, k);
+}
+
+/* A node given by a field holding an fi_id; fails (not_found) when unknown. */
+static struct node *node_arg(struct rctx *c, const char *k, bool empty_is_root)
+{
+        const char *v = arg(c, k);
+        struct node *n;
+
+        if (!v && empty_is_root)
+                v = "";
+        if (!v || (!*v && !empty_is_root)) {
+                fail(c, "bad_request", "field %s is required", k);
+                return NULL;
+        }
+        n = model_by_sid(&c->s->m, v);
+        if (!n)
+                fail(c, "not_found", "no file or folder with id '%.64s'", v);
+        return n;
+}
+
+static bool name_valid(const char *name)
+{
+        size_t n = strlen(name);
+
+        return n > 0 && n <= 255 && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+               strcmp(name, "..") != 0 && strncmp(name, ".tmp-", 5) != 0;
+}
+
+static int mkdir_p(char *path)
+{
+        char *p;
+        struct stat sb;
+
+        if (stat(path, &sb) == 0)
+                return S_ISDIR(sb.st_mode) ? 0 : -1;
+        for (p = path + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+                        *p = '/';
+                        return -1;
+                }
+                *p = '/';
+        }
+        return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void rm_rf(struct buf *path)
+{
+        size_t plen = path->len;
+        DIR *d = opendir(path->p);
+        struct dirent *de;
+        struct stat sb;
+
+        while (d && (de = readdir(d)) != NULL) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                path->len = plen;
+                path->p[plen] = '\0';
+                if (buf_printf(path, "/%s", de->d_name))
+                        continue;
+                if (lstat(path->p, &sb) == 0 && S_ISDIR(sb.st_mode))
+                        rm_rf(path);
+                else
+                        unlink(path->p);
+        }
+        if (d)
+                closedir(d);
+        path->len = plen;
+        path->p[plen] = '\0';
+        rmdir(path->p);
+}
+
+static bool in_bucket(const struct node *n)
+{
+        return n->type == N_BUCKET || n->type == N_DIR;
+}
+
+static void item(struct rctx *c, const char *key, struct node *n)
+{
+        jw_key(c->w, key);
+        model_item_json(&c->s->m, n, c->w);
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+static void issue_token(struct rctx *c, const struct user *u)
+{
+        char tok[33];
+        struct smap_ent *e;
+        size_t i;
+
+        /* forget expired sessions now and then */
+        if (c->s->tokens.count > 10000) {
+                int64_t now = sim_now_ms();
+
+                for (i = 0; i < c->s->tokens.nbuckets; i++) {
+                        struct smap_ent *x = c->s->tokens.tab[i], *nx;
+
+                        for (; x; x = nx) {
+                                nx = x->next;
+                                if ((double)(now - x->n) >= c->s->token_lifetime_s * 1000.0)
+                                        smap_del(&c->s->tokens, x->key);
+                        }
+                }
+        }
+        sim_random_hex(tok, 32);
+        e = smap_put(&c->s->tokens, tok);
+        if (!e) {
+                fail(c, "error_background", "out of memory");
+                return;
+        }
+        e->n = sim_now_ms();
+        e->p = (void *)u;
+        begin_ok(c);
+        jw_kstr(c->w, "token", tok);
+        jw_kstr(c->w, "userid", u->userid);
+        jw_kstr(c->w, "allowloginremember", "y");
+}
+
+static const struct user *check_token(struct rctx *c)
+{
+        const char *tok = arg(c, "token");
+        struct smap_ent *e;
+
+        if (!tok || !*tok || strcmp(tok, "*") == 0) {
+                fail(c, "login_token_expired", "this call needs a session token: log in first");
+                return NULL;
+        }
+        e = smap_get(&c->s->tokens, tok);
+        if (!e) {
+                fail(c, "login_token_expired", "session token unknown or expired: log in again");
+                return NULL;
+        }
+        if ((double)(sim_now_ms() - e->n) >= c->s->token_lifetime_s * 1000.0) {
+                smap_del(&c->s->tokens, tok);
+                fail(c, "login_token_expired", "session token expired: log in again");
+                return NULL;
+        }
+        return e->p;
+}
+
+/* ---------------------------------------------------------------- calls */
+
+static void f_appliance(struct rctx *c)
+{
+        begin_ok(c);
+        jw_kstr(c->w, "sitetitle", c->s->sitetitle);
+        jw_kstr(c->w, "oauthloginsupport", "n");
+        jw_kstr(c->w, "isappliance", "y");
+        jw_kstr(c->w, "softwareversion", "2106.01.0");
+        jw_kstr(c->w, "softwareversionlabel", "2106.01");
+}
+
+static void f_token_by_auth(struct rctx *c)
+{
+        const char *at = arg(c, "authtoken");
+        size_t i, j;
+
+        for (i = 0; at && *at && i < c->s->nusers; i++)
+                for (j = 0; j < c->s->users[i].nauth; j++)
+                        if (strcmp(c->s->users[i].authtokens[j], at) == 0) {
+                                issue_token(c, &c->s->users[i]);
+                                return;
+                        }
+        fail(c, "login_failed", "the authentication token is not valid");
+}
+
+static void f_login(struct rctx *c)
+{
+        const char *l = arg(c, "login"), *p = arg(c, "password");
+        size_t i;
+
+        for (i = 0; l && p && i < c->s->nusers; i++)
+                if (strcmp(c->s->users[i].login, l) == 0 &&
+                    strcmp(c->s->users[i].password, p) == 0) {
+                        issue_token(c, &c->s->users[i]);
+                        return;
+                }
+        fail(c, "login_failed", "wrong login or password");
+}
+
+static void f_check_path(struct rctx *c)
+{
+        const char *path = arg(c, "path");
+        struct node *n = node_arg(c, "pid", true);
+        char *p, *s, *e;
+
+        if (!n)
+                return;
+        if (!path) {
+                fail(c, "bad_request", "field path is required");
+                return;
+        }
+        p = strdup(path);
+        if (!p) {
+                fail(c, "error_background", "out of memory");
+                return;
+        }
+        for (s = p; n && *s; s = e) {
+                while (*s == '/')
+                        s++;
+                if (!*s)
+                        break;
+                e = strchr(s, '/');
+                if (e)
+                        *e++ = '\0';
+                else
+                        e = s + strlen(s);
+                n = n->type == N_FILE ? NULL : model_child(&c->s->m, n, s);
+        }
+        free(p);
+        begin_ok(c);
+        jw_kstr(c->w, "exists", n ? "y" : "n");
+        if (n)
+                item(c, "file", n);
+}
+
+static void f_folder_contents(struct rctx *c)
+{
+        struct node *n = node_arg(c, "fi_pid", true);
+        const char *cs = arg(c, "count"), *fs = arg(c, "from"), *rf = arg(c, "refresh");
+        int64_t count = 1000, from = 0, i;
+        struct recon_stats st;
+        char msg[160];
+        bool refreshed = false;
+
+        if (!n)
+                return;
+        if (n->type == N_FILE) {
+                fail(c, "bad_request", "id %llu is a file, not a folder", (unsigned long long)n->id);
+                return;
+        }
+        if ((cs && *cs && (sim_parse_i64(cs, &count) || count < 0)) ||
+            (fs && *fs && (sim_parse_i64(fs, &from) || from < 0))) {
+                fail(c, "bad_request", "count and from must be whole numbers >= 0");
+                return;
+        }
+        if (count == 0 || count > 1000)
+                count = 1000;
+        if (rf && (strcmp(rf, "y") == 0 || strcmp(rf, "1") == 0)) {
+                memset(&st, 0, sizeof(st));
+                if (in_bucket(n)) {
+                        if (model_reconcile(&c->s->m, n, false, &st) != JB_OK) {
+                                fail(c, "error_background", "refresh failed: out of memory");
+                                return;
+                        }
+                        snprintf(msg, sizeof(msg),
+                                 "refreshed from the cloud: %lld added, %lld changed, %lld removed",
+                                 (long long)st.added, (long long)st.changed, (long long)st.removed);
+                } else {
+                        snprintf(msg, sizeof(msg), "nothing to refresh above a bucket");
+                }
+                refreshed = true;
+        }
+        model_sort_kids(n);
+        begin_ok(c);
+        jw_kistr(c->w, "total", n->nkids);
+        jw_kint(c->w, "from", from);
+        jw_kistr(c->w, "pid", (int64_t)n->id);
+        jw_key(c->w, "filelist");
+        jw_arr(c->w);
+        for (i = from; i < (int64_t)n->nkids && i < from + count; i++)
+                model_item_json(&c->s->m, n->kids[i], c->w);
+        jw_end_arr(c->w);
+        item(c, "folder", n);
+        if (refreshed) {
+                jw_key(c->w, "refreshresult");
+                jw_obj(c->w);
+                jw_kstr(c->w, "status", "ok");
+                jw_kstr(c->w, "statusmessage", msg);
+                jw_end_obj(c->w);
+        }
+}
+
+static void f_get_file(struct rctx *c)
+{
+        struct node *n = node_arg(c, "fi_id", false);
+        struct buf path;
+        struct stat sb;
+        char dl[1024];
+        int fd;
+
+        if (!n)
+                return;
+        if (n->type != N_FILE) {
+                fail(c, "not_found", "id %llu is not a file", (unsigned long long)n->id);
+                return;
+        }
+        buf_init(&path, PATH_CAP);
+        if (model_truth_path(&c->s->m, n, &path) != JB_OK) {
+                buf_clear(&path);
+                fail(c, "not_found", "file path too long");
+                return;
+        }
+        fd = open(path.p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+                if (fd >= 0)
+                        close(fd);
+                buf_clear(&path);
+                fail(c, "not_found", "the file is listed but the object is gone from the bucket");
+                return;
+        }
+        snprintf(dl, sizeof(dl), "%s", path.p + strlen(c->s->m.dir) + 7); /* skip DIR/truth/ */
+        smap_incr(&c->s->downloads, dl);
+        buf_clear(&path);
+        c->r->fd = fd;
+        c->r->fsize = (int64_t)sb.st_size;
+        c->r->status = "ok";
+}
+
+static void f_create_folder(struct rctx *c)
+{
+        struct node *p = node_arg(c, "fi_pid", true), *n;
+        const char *name = arg(c, "fi_name");
+        struct buf path;
+        int rc;
+
+        if (!p)
+                return;
+        if (!in_bucket(p)) {
+                fail(c, "bad_request", "folders can only be created inside a bucket");
+                return;
+        }
+        if (!name || !name_valid(name)) {
+                fail(c, "bad_request", "fi_name is missing or not a valid folder name");
+                return;
+        }
+        n = model_child(&c->s->m, p, name);
+        if (n && n->type == N_FILE) {
+                fail(c, "bad_request", "a file named '%.200s' already exists there", name);
+                return;
+        }
+        if (!n) {
+                buf_init(&path, PATH_CAP);
+                rc = model_truth_path(&c->s->m, p, &path);
+                if (!rc)
+                        rc = buf_printf(&path, "/%s", name);
+                if (rc || mkdir_p(path.p) != 0) {
+                        buf_clear(&path);
+                        fail(c, "bad_request", "cannot create the folder in the bucket");
+                        return;
+                }
+                buf_clear(&path);
+                n = model_add(&c->s->m, p, name, N_DIR);
+                if (!n) {
+                        fail(c, "error_background", "out of memory");
+                        return;
+                }
+                n->mtime = (int64_t)time(NULL);
+        }
+        begin_ok(c);
+        item(c, "file", n);
+}
+
+static void f_init_upload(struct rctx *c)
+{
+        struct node *p = node_arg(c, "fi_pid", true), *x;
+        const char *name = arg(c, "fi_name"), *sz = arg(c, "fi_size");
+        const char *lt = arg(c, "fi_localtime"), *ct = arg(c, "fi_contenttype");
+        struct upload *u;
+        struct smap_ent *e;
+        struct buf path;
+        char code[25];
+        int64_t size = -1, ltime = 0;
+
+        if (!p)
+                return;
+        if (!in_bucket(p)) {
+                fail(c, "bad_request", "files can only be uploaded inside a bucket");
+                return;
+        }
+        if (!name || !name_valid(name)) {
+                fail(c, "bad_request", "fi_name is missing or not a valid file name");
+                return;
+        }
+        if (sz && *sz && (sim_parse_i64(sz, &size) || size < 0)) {
+                fail(c, "bad_request", "fi_size must be a whole number >= 0");
+                return;
+        }
+        if (!lt || !*lt)
+                lt = arg(c, "fi_modified");
+        if (lt && *lt && sim_parse_time(lt, &ltime)) {
+                fail(c, "bad_request", "fi_localtime must look like 2020-08-11 10:10:04");
+                return;
+        }
+        x = model_child(&c->s->m, p, name);
+        if (x && x->type != N_FILE) {
+                fail(c, "bad_request", "a folder named '%.200s' already exists there", name);
+                return;
+        }
+        buf_init(&path, PATH_CAP);
+        if (buf_printf(&path, "%s/truth/%s", c->s->m.dir, p->bkt->name) || mkdir_p(path.p)) {
+                buf_clear(&path);
+                fail(c, "error_background", "cannot write to the bucket");
+                return;
+        }
+        sim_random_hex(code, 24);
+        u = calloc(1, sizeof(*u));
+        if (u) {
+                u->code = strdup(code);
+                u->name = strdup(name);
+                u->ctype = ct && *ct ? strdup(ct) : NULL;
+                if (buf_printf(&path, "/.tmp-upload-%s", code) == JB_OK)
+                        u->tmppath = buf_take(&path);
+        }
+        buf_clear(&path);
+        e = u ? smap_put(&c->s->uploads, code) : NULL;
+        if (!e || !u->code || !u->name || !u->tmppath || (ct && *ct && !u->ctype)) {
+                sim_upload_free(u);
+                fail(c, "error_background", "out of memory");
+                return;
+        }
+        u->folder = p->id;
+        u->want_size = size;
+        u->ltime = ltime;
+        e->p = u;
+        begin_ok(c);
+        jw_kstr(c->w, "uploadcode", code);
+        jw_kstr(c->w, "providerid", p->prov->id);
+        jw_kstr(c->w, "filetype", "");
+        jw_kstr(c->w, "directuploadsupport", "n");
+        jw_kstr(c->w, "resumeallowed", "n");
+}
+
+static void f_complete_upload(struct rctx *c)
+{
+        const char *code = arg(c, "uploadcode"), *sz = arg(c, "fi_size");
+        const char *rt = arg(c, "remotetime");
+        struct smap_ent *e = code ? smap_get(&c->s->uploads, code) : NULL;
+        struct upload *u = e ? e->p : NULL;
+        struct node *dir, *n;
+        struct buf path;
+        struct stat sb;
+        int64_t size = -1, rtime = 0;
+        int fd;
+
+        if (!u) {
+                fail(c, "not_found", "unknown upload code");
+                return;
+        }
+        if (!sz || !*sz)
+                sz = arg(c, "remotefilesize");
+        if ((sz && *sz && (sim_parse_i64(sz, &size) || size < 0)) ||
+            (rt && *rt && sim_parse_time(rt, &rtime))) {
+                fail(c, "bad_request", "fi_size or remotetime is malformed");
+                return;
+        }
+        if (u->busy) {
+                fail(c, "error_background", "the upload is still receiving data");
+                return;
+        }
+        if (!u->done) {
+                if (u->want_size > 0) {
+                        fail(c, "bad_request", "no data was uploaded for this upload code");
+                        return;
+                }
+                fd = open(u->tmppath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+                if (fd < 0) {
+                        fail(c, "error_background", "cannot write to the bucket");
+                        return;
+                }
+                close(fd);
+                u->received = 0;
+        }
+        if (size >= 0 && size != u->received) {
+                fail(c, "bad_request", "size %lld does not match the %lld bytes received",
+                     (long long)size, (long long)u->received);
+                return;
+        }
+        dir = model_by_id(&c->s->m, u->folder);
+        if (!dir || !in_bucket(dir)) {
+                fail(c, "not_found", "the target folder is gone");
+                return;
+        }
+        n = model_child(&c->s->m, dir, u->name);
+        if (n && n->type != N_FILE) {
+                fail(c, "bad_request", "a folder named '%.200s' already exists there", u->name);
+                return;
+        }
+        buf_init(&path, PATH_CAP);
+        if (model_truth_path(&c->s->m, dir, &path) || mkdir_p(path.p) ||
+            buf_printf(&path, "/%s", u->name) || rename(u->tmppath, path.p) != 0 ||
+            stat(path.p, &sb) != 0) {
+                buf_clear(&path);
+                fail(c, "error_background", "cannot store the file in the bucket");
+                return;
+        }
+        buf_clear(&path);
+        if (!n)
+                n = model_add(&c->s->m, dir, u->name, N_FILE);
+        if (!n) {
+                fail(c, "error_background", "out of memory");
+                return;
+        }
+        n->size = (int64_t)sb.st_size;
+        n->mtime = (int64_t)sb.st_mtime;
+        n->ltime = rtime ? rtime : u->ltime;
+        free(n->ctype);
+        n->ctype = u->ctype;
+        u->ctype = NULL;
+        begin_ok(c);
+        item(c, "file", n);
+        jw_kistr(c->w, "uploadedsize", n->size);
+        jw_kstr(c->w, "uploadedname", n->name);
+        jw_kstr(c->w, "storageip", "");
+        sim_upload_free(smap_del(&c->s->uploads, code));
+}
+
+static void f_abort_upload(struct rctx *c)
+{
+        const char *code = arg(c, "uploadcode");
+        struct smap_ent *e = code ? smap_get(&c->s->uploads, code) : NULL;
+        struct upload *u = e ? e->p : NULL;
+
+        if (!u) {
+                fail(c, "not_found", "unknown upload code");
+                return;
+        }
+        if (u->busy) {
+                fail(c, "error_background", "the upload is still receiving data");
+                return;
+        }
+        unlink(u->tmppath);
+        sim_upload_free(smap_del(&c->s->uploads, code));
+        begin_ok(c);
+}
+
+static void delete_node(struct rctx *c, struct node *n)
+{
+        struct buf path;
+        char id[24];
+
+        buf_init(&path, PATH_CAP);
+        if (model_truth_path(&c->s->m, n, &path) == JB_OK) {
+                if (n->type == N_FILE)
+                        unlink(path.p);
+                else
+                        rm_rf(&path);
+        }
+        buf_clear(&path);
+        snprintf(id, sizeof(id), "%llu", (unsigned long long)n->id);
+        model_remove(&c->s->m, n);
+        begin_ok(c);
+        jw_key(c->w, "deleted");
+        jw_arr(c->w);
+        jw_str(c->w, id);
+        jw_end_arr(c->w);
+        jw_kstr(c->w, "fi_id", id);
+        jw_kint(c->w, "backgroundtask", 0);
+}
+
+static void f_delete_file(struct rctx *c)
+{
+        struct node *n = node_arg(c, "fi_id", false);
+
+        if (!n)
+                return;
+        if (n->type != N_FILE) {
+                fail(c, "bad_request", "id %llu is a folder: use doDeleteFolder",
+                     (unsigned long long)n->id);
+                return;
+        }
+        delete_node(c, n);
+}
+
+static void f_delete_folder(struct rctx *c)
+{
+        struct node *n = node_arg(c, "fi_id", false);
+
+        if (!n)
+                return;
+        if (n->type != N_DIR) {
+                fail(c, "bad_request", "id %llu is not a folder inside a bucket",
+                     (unsigned long long)n->id);
+                return;
+        }
+        delete_node(c, n);
+}
+
+static void f_modify_file(struct rctx *c)
+{
+        struct node *n = node_arg(c, "fi_id", false);
+        const char *data = arg(c, "data"), *s, *e, *eq;
+        int64_t t;
+        char *v;
+
+        if (!n)
+                return;
+        if (n->type != N_FILE) {
+                fail(c, "bad_request", "id %llu is not a file", (unsigned long long)n->id);
+                return;
+        }
+        for (s = data ? data : ""; *s; s = *e ? e + 1 : e) {
+                e = strchr(s, '\n');
+                if (!e)
+                        e = s + strlen(s);
+                eq = memchr(s, '=', (size_t)(e - s));
+                if (!eq)
+                        continue;
+                v = strndup(eq + 1, (size_t)(e - eq - 1));
+                if (!v)
+                        continue;
+                if ((size_t)(eq - s) == 12 && strncmp(s, "fi_localtime", 12) == 0) {
+                        if (sim_parse_time(v, &t) == JB_OK)
+                                n->ltime = t;
+                        free(v);
+                } else if ((size_t)(eq - s) == 14 && strncmp(s, "fi_contenttype", 14) == 0) {
+                        free(n->ctype);
+                        n->ctype = v;
+                } else {
+                        free(v);
+                }
+        }
+        begin_ok(c);
+        item(c, "file", n);
+}
+
+static void task_json(struct rctx *c, const struct prov *p)
+{
+        char title[300];
+
+        snprintf(title, sizeof(title), "Full sync of provider %s", p->name);
+        jw_obj(c->w);
+        jw_kstr(c->w, "bt_id", p->taskid);
+        jw_kstr(c->w, "us_id", c->u ? c->u->userid : "");
+        jw_kstr(c->w, "bt_type", "providersync");
+        jw_kstr(c->w, "bt_status", "c");
+        jw_kstr(c->w, "bt_statustext", "completed");
+        jw_kistr(c->w, "bt_statusdata", p->ls_files);
+        jw_kstr(c->w, "bt_procent", "100");
+        jw_kstr(c->w, "bt_added", p->ls_start);
+        jw_kstr(c->w, "bt_completed", p->ls_completed);
+        jw_kstr(c->w, "bt_title", title);
+        jw_kstr(c->w, "pi_id", p->id);
+        jw_end_obj(c->w);
+}
+
+static void f_tasks(struct rctx *c)
+{
+        const char *tid = arg(c, "taskid");
+        size_t i, n = 0;
+
+        begin_ok(c);
+        jw_key(c->w, "tasks");
+        jw_arr(c->w);
+        for (i = 0; i < c->s->m.nprovs; i++) {
+                const struct prov *p = &c->s->m.provs[i];
+
+                if (!p->ls_task || (tid && *tid && strcmp(tid, p->taskid) != 0))
+                        continue;
+                task_json(c, p);
+                n++;
+        }
+        jw_end_arr(c->w);
+        jw_kistr(c->w, "total", (int64_t)n);
+}
+
+static void f_provider_info(struct rctx *c)
+{
+        size_t i, j;
+
+        begin_ok(c);
+        jw_key(c->w, "providers");
+        jw_arr(c->w);
+        for (i = 0; i < c->s->m.nprovs; i++) {
+                const struct prov *p = &c->s->m.provs[i];
+
+                jw_obj(c->w);
+                jw_kstr(c->w, "pi_id", p->id);
+                jw_kstr(c->w, "pi_name", p->name);
+                jw_kistr(c->w, "fi_id", (int64_t)p->node->id);
+                jw_kstr(c->w, "accesskey", p->access_key);
+                if (p->arn)
+                        jw_kstr(c->w, "arn", p->arn);
+                if (p->user_agent)
+                        jw_kstr(c->w, "useragent", p->user_agent);
+                jw_key(c->w, "buckets");
+                jw_arr(c->w);
+                for (j = 0; j < p->nbuckets; j++) {
+                        jw_obj(c->w);
+                        jw_kstr(c->w, "name", p->buckets[j].name);
+                        jw_kistr(c->w, "fi_id", (int64_t)p->buckets[j].node->id);
+                        jw_end_obj(c->w);
+                }
+                jw_end_arr(c->w);
+                jw_key(c->w, "lastsync");
+                jw_obj(c->w);
+                jw_kstr(c->w, "taskid", p->ls_task ? p->taskid : "");
+                jw_kstr(c->w, "started", p->ls_task ? p->ls_start : "");
+                jw_kstr(c->w, "completed", p->ls_completed);
+                jw_kistr(c->w, "filesindexed", p->ls_files);
+                jw_end_obj(c->w);
+                jw_end_obj(c->w);
+        }
+        jw_end_arr(c->w);
+}
+
+static void f_sync_event(struct rctx *c)
+{
+        const char *pid = arg(c, "pi_id"), *bname = arg(c, "bucket"), *key = arg(c, "key");
+        struct prov *p = model_prov(&c->s->m, pid);
+        struct bucket *b = NULL;
+        struct recon_stats st;
+        const char *result;
+        char err[300], ck[4400];
+        size_t i;
+
+        if (!p) {
+                fail(c, "not_found", "no provider with id '%.64s'", pid ? pid : "");
+                return;
+        }
+        for (i = 0; bname && i < p->nbuckets; i++)
+                if (strcmp(p->buckets[i].name, bname) == 0)
+                        b = &p->buckets[i];
+        if (!b) {
+                fail(c, "not_found", "provider %s has no bucket '%.200s'", p->id,
+                     bname ? bname : "");
+                return;
+        }
+        if (!key || !*key) {
+                memset(&st, 0, sizeof(st));
+                if (model_reconcile(&c->s->m, b->node, true, &st) != JB_OK) {
+                        fail(c, "error_background", "bucket sync failed: out of memory");
+                        return;
+                }
+                smap_incr(&c->s->sync_buckets, b->name);
+                begin_ok(c);
+                jw_kstr(c->w, "result", "bucket");
+                jw_kistr(c->w, "synced", st.files);
+                return;
+        }
+        if (model_sync_key(&c->s->m, b, key, &result, err, sizeof(err)) != JB_OK) {
+                fail(c, "bad_request", "%s", err);
+                return;
+        }
+        snprintf(ck, sizeof(ck), "%s/%s", b->name, key);
+        smap_incr(&c->s->syncs, ck);
+        begin_ok(c);
+        jw_kstr(c->w, "result", result);
+        jw_kstr(c->w, "synced", "1");
+}
+
+static const struct call {
+        const char *name;
+        void (*fn)(struct rctx *);
+        bool auth;
+} calls[] = {
+        {"getApplianceInfo", f_appliance, false},
+        {"getTokenByAuthToken", f_token_by_auth, false},
+        {"loginUser", f_login, false},
+        {"checkPathExists", f_check_path, true},
+        {"getFolderContents", f_folder_contents, true},
+        {"getFile", f_get_file, true},
+        {"doCreateNewFolder", f_create_folder, true},
+        {"doInitUpload", f_init_upload, true},
+        {"doCompleteUpload", f_complete_upload, true},
+        {"doAbortUpload", f_abort_upload, true},
+        {"doDeleteFile", f_delete_file, true},
+        {"doDeleteFolder", f_delete_folder, true},
+        {"doModifyFile", f_modify_file, true},
+        {"getUserBackgroundTasks", f_tasks, true},
+        {"getProviderInfo", f_provider_info, true},
+        {"syncOnProviderEvent", f_sync_event, true},
+};
+
+void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r)
+{
+        struct rctx c;
+        const char *fn = form_get(f, "function");
+        size_t i;
+
+        memset(&c, 0, sizeof(c));
+        c.s = s;
+        c.f = f;
+        c.r = r;
+        c.w = &r->out;
+        r->function = fn ? fn : "";
+        r->http = 200;
+        r->fd = -1;
+        pthread_mutex_lock(&s->lock);
+        for (i = 0; fn && i < sizeof(calls) / sizeof(calls[0]); i++)
+                if (strcmp(calls[i].name, fn) == 0)
+                        break;
+        if (!fn || i == sizeof(calls) / sizeof(calls[0])) {
+                smap_incr(&s->calls, "(unknown)");
+                fail(&c, "unknown_function", "unknown function '%.64s'", fn ? fn : "");
+        } else {
+                smap_incr(&s->calls, calls[i].name);
+                if (calls[i].auth)
+                        c.u = check_token(&c);
+                if (!calls[i].auth || c.u)
+                        calls[i].fn(&c);
+        }
+        if (c.state == 1)
+                jw_end_obj(c.w);
+        pthread_mutex_unlock(&s->lock);
+        if (c.w->err) {
+                jw_free(c.w);
+                jw_init(c.w, RPC_MAX_ANSWER);
+                c.state = 0;
+                fail(&c, "error_background", "answer too large or out of memory");
+        }
+        if (fn && strcmp(fn, "getFile") == 0 && c.state == 2) {
+                if (strcmp(r->status, "not_found") == 0)
+                        r->http = 404;
+                else if (strncmp(r->status, "login_", 6) == 0)
+                        r->http = 401;
+                else
+                        r->http = 400;
+        }
+}
+
+/* ---------------------------------------------------------------- uploads */
+
+void sim_upload_free(void *p)
+{
+        struct upload *u = p;
+
+        if (!u)
+                return;
+        free(u->code);
+        free(u->name);
+        free(u->ctype);
+        free(u->tmppath);
+        free(u);
+}
+
+int sim_upload_claim(struct sim *s, const char *code, const char *b64name, char **tmppath,
+                     char *errstr, size_t errsz)
+{
+        struct smap_ent *e;
+        struct upload *u;
+        char *name;
+        int rc = JB_OK;
+
+        pthread_mutex_lock(&s->lock);
+        smap_incr(&s->calls, "uploader");
+        e = code ? smap_get(&s->uploads, code) : NULL;
+        u = e ? e->p : NULL;
+        name = b64name ? sim_b64_decode(b64name, NULL) : NULL;
+        if (!u)
+                rc = jb_seterr(JB_ENOTFOUND, errstr, errsz, "unknown upload code");
+        else if (u->busy)
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "upload already in progress");
+        else if (!name || strcmp(name, u->name) != 0)
+                rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                               "the file name in the URL does not match doInitUpload's");
+        else if (!(*tmppath = strdup(u->tmppath)))
+                rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        else
+                u->busy = true;
+        free(name);
+        pthread_mutex_unlock(&s->lock);
+        return rc;
+}
+
+void sim_upload_release(struct sim *s, const char *code, bool ok, int64_t received,
+                        const char *md5)
+{
+        struct smap_ent *e;
+        struct upload *u;
+
+        pthread_mutex_lock(&s->lock);
+        e = smap_get(&s->uploads, code);
+        u = e ? e->p : NULL;
+        if (u) {
+                u->busy = false;
+                u->done = ok;
+                u->received = received;
+                snprintf(u->md5, sizeof(u->md5), "%s", md5 ? md5 : "");
+        }
+        pthread_mutex_unlock(&s->lock);
+}
