@@ -948,6 +948,18 @@ int aa_delete(struct aa_client *aa, const char *fi_id, char *errstr, size_t errs
         return aa_done(aa, rc, errstr, errsz);
 }
 
+int aa_rmdir(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz)
+{
+        struct aa_kv kv[] = {{"fi_id", fi_id}};
+        cJSON *root;
+        int rc;
+
+        aa->ctr.calls++;
+        rc = aa_rpc(aa, "doDeleteFolder", kv, 1, 1, NULL, NULL, &root, errstr, errsz);
+        cJSON_Delete(root);
+        return aa_done(aa, rc, errstr, errsz);
+}
+
 int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *opaque,
                 char *errstr, size_t errsz)
 {
@@ -1048,7 +1060,7 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
                                (long long)got, len);
         cJSON_Delete(put);
         if (rc)
-                goto out;
+                goto abort;
         aa->ctr.bytes_up += len;
 
         done_kv[0].v = code;
@@ -1062,6 +1074,16 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
                         aa_item_clear(&it);
         }
         cJSON_Delete(root);
+abort:
+        if (rc && rc != JB_EFATAL) {
+                /* best effort: tell the server to forget the half-done upload */
+                struct aa_kv ab_kv[] = {{"uploadcode", code}};
+                char ignore[64];
+
+                if (aa_rpc(aa, "doAbortUpload", ab_kv, 1, 1, NULL, NULL, &root, ignore,
+                           sizeof(ignore)) == JB_OK)
+                        cJSON_Delete(root);
+        }
 out:
         free(code);
         free(b64);

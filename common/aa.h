@@ -181,7 +181,9 @@ int aa_list(struct aa_client *aa, const char *fi_pid, int refresh, aa_item_fn cb
 
 int aa_mkdir(struct aa_client *aa, const char *fi_pid, const char *name, struct aa_item *out,
              char *errstr, size_t errsz) JB_MUST_CHECK;
+/* Delete a file (doDeleteFile) or a folder with what it holds (doDeleteFolder). */
 int aa_delete(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz) JB_MUST_CHECK;
+int aa_rmdir(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz) JB_MUST_CHECK;
 
 /* Stream a file: cb gets the bytes as they arrive and returns 0, or a jb_err to abort
  * (aa_download then returns it). Before the first byte reaches cb, failures are retried
@@ -190,7 +192,8 @@ typedef int (*aa_write_fn)(void *opaque, const void *p, size_t n);
 int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *opaque,
                 char *errstr, size_t errsz) JB_MUST_CHECK;
 
-/* Upload len bytes as file name into folder fi_pid; *out (optional) gets the new item. */
+/* Upload len bytes as file name into folder fi_pid; *out (optional) gets the new item.
+ * When the upload fails after doInitUpload, the client asks doAbortUpload (best effort). */
 int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const void *data,
               size_t len, struct aa_item *out, char *errstr, size_t errsz) JB_MUST_CHECK;
 
