@@ -5,6 +5,8 @@
  * The group setup builds a deployment directory (sim.json and an S3 truth), starts the
  * simulator on a random port and waits for its port file; the teardown stops it. Tests that
  * set faults put them back before they end. Everything allocated is freed (valgrind).
+ * test_tls_verify needs openssl and python3 (a self-signed TLS server) and skips without them.
+ * AA_LOCAL_ONLY=1 runs only the tests that need no simulator.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -646,6 +648,47 @@ static void test_download(void **state)
         assert_int_equal(c.off, 0);
         assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/nope.bin", "0", &it, err,
                                        sizeof(err)), JB_ENOTFOUND);
+        free(big);
+        aa_client_free(aa);
+}
+
+/* A body slower than the low-speed limit ends the download; bytes were already delivered,
+ * so the client must not retry by itself and says the download must start again. */
+static void test_slow_download(void **state)
+{
+        struct aa_client *aa;
+        struct aa_opts o;
+        struct aa_item it;
+        struct aa_counters c;
+        struct t_cmp cmp;
+        unsigned char *big = malloc(T_BIG);
+        char err[512];
+        int rc;
+
+        (void)state;
+        assert_non_null(big);
+        t_fill(big, T_BIG, 7);
+        t_opts(&o, 1);
+        o.low_speed_limit = 1000000; /* 1 MB/s during 1 s */
+        o.low_speed_time = 1;
+        aa = t_client_opts(&o);
+        rc = aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/big.bin", "0", &it, err, sizeof(err));
+        if (rc)
+                fail_msg("check_path: %s", err);
+        t_faults("slow_body_bps=50000");
+        memset(&cmp, 0, sizeof(cmp));
+        cmp.want = big;
+        cmp.len = T_BIG;
+        rc = aa_download(aa, it.fi_id, t_cmp_write, &cmp, err, sizeof(err));
+        t_faults_off();
+        aa_counters_get(aa, &c);
+        if (rc != JB_ETRANSIENT)
+                fail_msg("slow download: %s (%s)", jb_strerror(rc), err);
+        assert_true(cmp.off > 0 && cmp.off < T_BIG);
+        assert_false(cmp.mismatch);
+        assert_non_null(strstr(err, "start again"));
+        assert_int_equal(c.retries, 0);
+        aa_item_clear(&it);
         free(big);
         aa_client_free(aa);
 }
@@ -1381,6 +1424,7 @@ int main(void)
                 cmocka_unit_test(test_paging),
                 cmocka_unit_test(test_refresh),
                 cmocka_unit_test(test_download),
+                cmocka_unit_test(test_slow_download),
                 cmocka_unit_test(test_upload_mkdir_delete),
                 cmocka_unit_test(test_sync_diff),
                 cmocka_unit_test(test_special_keys),
