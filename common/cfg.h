@@ -1,0 +1,123 @@
+/*
+ * cfg.h - jibe's configuration: one struct cfg loaded from a libconfig file.
+ *
+ * Every option is declared once in cfg.c's option table (name, type, default, range, one-line
+ * description); the table drives loading, validation (unknown or bad settings are errors that
+ * name the setting, the file and the line), `jibe check-config` and the comments of
+ * deploy/jibe.cfg.example.
+ * Ownership: cfg_load() fills a struct cfg whose strings it owns (copied out of libconfig);
+ * cfg_clear() frees them and may be called twice. Secrets (password, token) are held in
+ * memory only and shown as "***" by cfg_dump().
+ * Threads: cfg_load() uses no global state except log_add_secret(); a loaded struct cfg is
+ * read-only and may be shared by every thread.
+ */
+#ifndef CFG_H
+#define CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "jb.h"
+
+#define CFG_DEFAULT_PATH "/etc/jibe/jibe.cfg"
+
+struct cfg_prefix {
+        char *bucket;  /* a source bucket */
+        char *prefix;  /* its log root, e.g. "trails/org" (CloudTrail's AWSLogs/ lies below) */
+};
+
+struct cfg {
+        /* access_anywhere { ... } */
+        char *aa_endpoint;       /* https://... (http:// only for a test simulator) */
+        char *aa_login;
+        char *aa_password;       /* from password, password_file or password_env */
+        char *aa_authtoken;      /* permanent token, from authtoken_file or authtoken_env */
+        char *aa_password_file;  /* where the secrets came from (NULL: not used) */
+        char *aa_password_env;
+        char *aa_authtoken_file;
+        char *aa_authtoken_env;
+        char *aa_credentials_json;
+        const char *aa_password_from;  /* static: "password", "password_file", "password_env", */
+        const char *aa_authtoken_from; /* "credentials_json" (password only) or NULL */
+        char *aa_ca_file;        /* NULL: system CAs */
+        int aa_insecure;         /* skip TLS verification: off unless set explicitly */
+        long aa_connect_timeout_ms;
+        long aa_timeout_ms;
+        int aa_max_retries;
+        long aa_backoff_base_ms;
+        long aa_backoff_max_ms;
+
+        /* self { ... }: Access Anywhere's own identities, in addition to those the server
+         * reports in its provider information */
+        char **self_keys;
+        size_t n_self_keys;
+        char **self_arns;
+        size_t n_self_arns;
+        char **self_agents;
+        size_t n_self_agents;
+
+        /* scanner { ... } */
+        long scan_interval_s;         /* default 180 */
+        long scan_lookback_h;         /* default 48 */
+        long scan_parents_every;      /* list account/region parents every N scans, default 10 */
+        char **scan_sources;          /* provider names or ids; none: every managed bucket
+                                       * that holds an AWSLogs folder at its top */
+        size_t n_scan_sources;
+        struct cfg_prefix *scan_prefixes;
+        size_t n_scan_prefixes;
+        long scan_provider_refresh_s; /* re-read provider information, default 300 */
+
+        /* parser { ... } */
+        uint64_t parse_max_decompressed; /* default CT_MAX_DECOMPRESSED_DEFAULT */
+        uint64_t parse_max_record;       /* default CT_MAX_RECORD_DEFAULT */
+        double parse_indexing_rate;      /* files/s, to estimate a full sync's start */
+        long parse_workers;              /* default 2 */
+
+        /* syncer { ... } */
+        long sync_window_ms;       /* dedup window, default 2000 */
+        long sync_batch_max;       /* default 500 */
+        long sync_concurrency;     /* parallel resync calls, default 4 */
+        long sync_max_attempts;    /* then dead-letter, default 8 */
+        long sync_backoff_base_ms; /* default 500 */
+        long sync_backoff_max_ms;  /* default 60000 */
+
+        /* queue { ... }: embedded transport */
+        long queue_capacity;       /* messages per queue, default 10000 */
+
+        /* top level */
+        char *state_dir;           /* default /var/lib/jibe */
+        char *log_file;            /* NULL or "-": stderr */
+        char *log_level;           /* debug, info, warn, error; default info */
+
+        char *path;                /* the file this was loaded from */
+
+        /* Things cfg_load() accepted but an administrator should hear about (a password
+         * written in the file, a password file others can read, http://, insecure=true):
+         * one sentence each, for check-config and the start-up log. */
+        char **notes;
+        size_t n_notes;
+};
+
+/* Defaults only (no file): for tests and for `jibe events`. (cfg_load() starts with it.) */
+void cfg_init(struct cfg *cfg);
+/*
+ * Load and validate path. On error returns JB_EINPUT (or JB_EIO/JB_ENOMEM) and errstr names
+ * the file, line and setting, e.g. "jibe.cfg:12: syncer.window_ms: must be 100..600000".
+ * Also accepts, in access_anywhere.credentials_json, the path of a jibe-config.json file
+ * {"endpoint":..,"login":..,"password":..} whose values fill what the file leaves unset.
+ * On error cfg is left cleared (cfg_clear() is still allowed). On success the password and
+ * token are registered with log_add_secret().
+ */
+int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz) JB_MUST_CHECK;
+void cfg_clear(struct cfg *cfg);
+/* Effective configuration, secrets as "***", in libconfig syntax. */
+void cfg_dump(const struct cfg *cfg, FILE *fp);
+/* A commented configuration file for a deployment, generated from the option table
+ * (deploy/jibe.cfg.example is this output). */
+void cfg_example(FILE *fp);
+/* The option table's names ("syncer.window_ms"), for tests and help. */
+size_t cfg_option_count(void);
+const char *cfg_option_name(size_t i);
+
+#endif

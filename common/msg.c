@@ -1,0 +1,442 @@
+/*
+ * msg.c - encode and decode the stage messages of msg.h (JSON via cJSON).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "msg.h"
+
+static const char *const op_names[] = {NULL, "put", "delete", "bucket"};
+
+const char *msg_op_name(enum msg_op op)
+{
+        return op >= MSG_OP_PUT && op <= MSG_OP_BUCKET ? op_names[op] : "?";
+}
+
+int msg_op_parse(const char *s, enum msg_op *op)
+{
+        int i;
+
+        for (i = MSG_OP_PUT; i <= MSG_OP_BUCKET; i++) {
+                if (s && !strcmp(s, op_names[i])) {
+                        *op = (enum msg_op)i;
+                        return JB_OK;
+                }
+        }
+        return JB_EINPUT;
+}
+
+int64_t msg_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- encoding helpers: append "name":value pairs ---- */
+
+static int put_str(struct buf *b, const char *name, const char *v)
+{
+        int rc;
+
+        if (!v)
+                return JB_OK;
+        rc = buf_printf(b, ",\"%s\":", name);
+        return rc ? rc : buf_json_str(b, v, strlen(v));
+}
+
+static int put_int(struct buf *b, const char *name, int64_t v)
+{
+        return buf_printf(b, ",\"%s\":%lld", name, (long long)v);
+}
+
+static int finish(struct buf *b, size_t start, int rc)
+{
+        if (!rc)
+                rc = buf_puts(b, "}");
+        if (!rc && b->len - start > MSG_MAX_BYTES)
+                rc = JB_ELIMIT;
+        return rc;
+}
+
+/* ---- decoding helpers ---- */
+
+static cJSON *open_msg(const void *p, size_t n, const char *type, char *errstr, size_t errsz)
+{
+        cJSON *root, *v, *t;
+
+        if (n > MSG_MAX_BYTES) {
+                jb_seterr(JB_EINPUT, errstr, errsz, "message of %zu bytes is over the %u byte limit", n,
+                          MSG_MAX_BYTES);
+                return NULL;
+        }
+        root = cJSON_ParseWithLength(p, n);
+        if (!cJSON_IsObject(root)) {
+                jb_seterr(JB_EINPUT, errstr, errsz, "message is not a JSON object");
+                cJSON_Delete(root);
+                return NULL;
+        }
+        v = cJSON_GetObjectItemCaseSensitive(root, "v");
+        if (!cJSON_IsNumber(v) || v->valuedouble != MSG_SCHEMA_VERSION) {
+                jb_seterr(JB_EINPUT, errstr, errsz,
+                          "message schema version %g is not %d: written by another jibe version?",
+                          cJSON_IsNumber(v) ? v->valuedouble : -1.0, MSG_SCHEMA_VERSION);
+                cJSON_Delete(root);
+                return NULL;
+        }
+        t = cJSON_GetObjectItemCaseSensitive(root, "type");
+        if (!cJSON_IsString(t) || strcmp(t->valuestring, type) != 0) {
+                jb_seterr(JB_EINPUT, errstr, errsz, "message is not of type %s", type);
+                cJSON_Delete(root);
+                return NULL;
+        }
+        return root;
+}
+
+/* Copy a string field. required: missing is an error. Returns JB_OK, JB_EINPUT, JB_ENOMEM. */
+static int get_str(const cJSON *root, const char *name, int required, char **out, char *errstr,
+                   size_t errsz)
+{
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, name);
+
+        *out = NULL;
+        if (!it || cJSON_IsNull(it)) {
+                if (required)
+                        return jb_seterr(JB_EINPUT, errstr, errsz, "message lacks \"%s\"", name);
+                return JB_OK;
+        }
+        if (!cJSON_IsString(it) || (required && !it->valuestring[0]))
+                return jb_seterr(JB_EINPUT, errstr, errsz, "message field \"%s\" is not a non-empty string",
+                                 name);
+        *out = strdup(it->valuestring);
+        return *out ? JB_OK : JB_ENOMEM;
+}
+
+static int get_int(const cJSON *root, const char *name, int64_t dflt, int64_t *out, char *errstr,
+                   size_t errsz)
+{
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, name);
+
+        *out = dflt;
+        if (!it || cJSON_IsNull(it))
+                return JB_OK;
+        if (!cJSON_IsNumber(it))
+                return jb_seterr(JB_EINPUT, errstr, errsz, "message field \"%s\" is not a number", name);
+        *out = (int64_t)it->valuedouble;
+        return JB_OK;
+}
+
+/* ---- logfile ---- */
+
+int msg_logfile_encode(const struct msg_logfile *m, struct buf *out)
+{
+        size_t start = out->len;
+        int rc = buf_printf(out, "{\"v\":%d,\"type\":\"logfile\"", MSG_SCHEMA_VERSION);
+
+        if (!rc)
+                rc = put_str(out, "provider", m->provider);
+        if (!rc)
+                rc = put_str(out, "bucket", m->bucket);
+        if (!rc)
+                rc = put_str(out, "path", m->path);
+        if (!rc)
+                rc = put_str(out, "fi_id", m->fi_id);
+        if (!rc)
+                rc = put_int(out, "size", m->size);
+        if (!rc)
+                rc = put_int(out, "listed_ms", m->listed_ms);
+        return finish(out, start, rc);
+}
+
+int msg_logfile_decode(const void *p, size_t n, struct msg_logfile *m, char *errstr, size_t errsz)
+{
+        cJSON *root = open_msg(p, n, "logfile", errstr, errsz);
+        int rc;
+
+        memset(m, 0, sizeof(*m));
+        if (!root)
+                return JB_EINPUT;
+        rc = get_str(root, "provider", 1, &m->provider, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "bucket", 1, &m->bucket, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "path", 1, &m->path, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "fi_id", 1, &m->fi_id, errstr, errsz);
+        if (!rc)
+                rc = get_int(root, "size", -1, &m->size, errstr, errsz);
+        if (!rc)
+                rc = get_int(root, "listed_ms", 0, &m->listed_ms, errstr, errsz);
+        cJSON_Delete(root);
+        if (rc)
+                msg_logfile_clear(m);
+        return rc;
+}
+
+void msg_logfile_clear(struct msg_logfile *m)
+{
+        free(m->provider);
+        free(m->bucket);
+        free(m->path);
+        free(m->fi_id);
+        memset(m, 0, sizeof(*m));
+}
+
+int msg_logfile_key(const struct msg_logfile *m, struct buf *out)
+{
+        return buf_printf(out, "%s/%s", m->provider, m->bucket);
+}
+
+/* ---- objevent ---- */
+
+int msg_objevent_encode(const struct msg_objevent *m, struct buf *out)
+{
+        size_t start = out->len;
+        int rc = buf_printf(out, "{\"v\":%d,\"type\":\"objevent\"", MSG_SCHEMA_VERSION);
+
+        if (!rc)
+                rc = put_str(out, "provider", m->provider);
+        if (!rc)
+                rc = put_str(out, "bucket", m->bucket);
+        if (!rc && m->op != MSG_OP_BUCKET)
+                rc = put_str(out, "key", m->key);
+        if (!rc)
+                rc = put_str(out, "op", msg_op_name(m->op));
+        if (!rc)
+                rc = put_str(out, "time", m->time);
+        if (!rc)
+                rc = put_str(out, "event", m->event);
+        if (!rc)
+                rc = put_str(out, "id", m->id);
+        if (!rc)
+                rc = put_str(out, "account", m->account);
+        if (!rc)
+                rc = put_str(out, "region", m->region);
+        if (!rc)
+                rc = put_str(out, "src", m->src);
+        if (!rc)
+                rc = put_int(out, "rec", m->rec);
+        if (!rc && m->listed_ms)
+                rc = put_int(out, "listed_ms", m->listed_ms);
+        return finish(out, start, rc);
+}
+
+int msg_objevent_decode(const void *p, size_t n, struct msg_objevent *m, char *errstr, size_t errsz)
+{
+        cJSON *root = open_msg(p, n, "objevent", errstr, errsz);
+        char *op = NULL;
+        int rc;
+
+        memset(m, 0, sizeof(*m));
+        if (!root)
+                return JB_EINPUT;
+        rc = get_str(root, "provider", 1, &m->provider, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "bucket", 1, &m->bucket, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "op", 1, &op, errstr, errsz);
+        if (!rc && msg_op_parse(op, &m->op))
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "message op \"%s\" is not put, delete or bucket",
+                               op);
+        if (!rc)
+                rc = get_str(root, "key", m->op != MSG_OP_BUCKET, &m->key, errstr, errsz);
+        if (!rc && m->op == MSG_OP_BUCKET) {
+                free(m->key);
+                m->key = NULL;
+        }
+        if (!rc)
+                rc = get_str(root, "time", 0, &m->time, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "event", 0, &m->event, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "id", 0, &m->id, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "account", 0, &m->account, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "region", 0, &m->region, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "src", 0, &m->src, errstr, errsz);
+        if (!rc)
+                rc = get_int(root, "rec", -1, &m->rec, errstr, errsz);
+        if (!rc)
+                rc = get_int(root, "listed_ms", 0, &m->listed_ms, errstr, errsz);
+        free(op);
+        cJSON_Delete(root);
+        if (rc)
+                msg_objevent_clear(m);
+        return rc;
+}
+
+void msg_objevent_clear(struct msg_objevent *m)
+{
+        free(m->provider);
+        free(m->bucket);
+        free(m->key);
+        free(m->time);
+        free(m->event);
+        free(m->id);
+        free(m->account);
+        free(m->region);
+        free(m->src);
+        memset(m, 0, sizeof(*m));
+}
+
+int msg_objevent_key(const struct msg_objevent *m, struct buf *out)
+{
+        if (m->op == MSG_OP_BUCKET || !m->key)
+                return buf_printf(out, "%s/%s", m->provider, m->bucket);
+        return buf_printf(out, "%s/%s/%s", m->provider, m->bucket, m->key);
+}
+
+/* ---- dead letters: the original payload travels base64-encoded, byte-exact ---- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64_encode(struct buf *out, const unsigned char *p, size_t n)
+{
+        size_t i;
+        int rc = JB_OK;
+
+        for (i = 0; i < n && !rc; i += 3) {
+                unsigned v = (unsigned)p[i] << 16;
+                char q[4];
+
+                if (i + 1 < n)
+                        v |= (unsigned)p[i + 1] << 8;
+                if (i + 2 < n)
+                        v |= p[i + 2];
+                q[0] = b64[(v >> 18) & 63];
+                q[1] = b64[(v >> 12) & 63];
+                q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+                q[3] = i + 2 < n ? b64[v & 63] : '=';
+                rc = buf_append(out, q, 4);
+        }
+        return rc;
+}
+
+static int b64_decode(const char *s, char **out, size_t *outlen)
+{
+        size_t n = strlen(s), i, o = 0;
+        unsigned char *d;
+
+        if (n % 4)
+                return JB_EINPUT;
+        d = malloc(n / 4 * 3 + 1);
+        if (!d)
+                return JB_ENOMEM;
+        for (i = 0; i < n; i += 4) {
+                unsigned v = 0;
+                int k, pad = 0;
+
+                for (k = 0; k < 4; k++) {
+                        const char *c = s[i + k] == '=' ? NULL : strchr(b64, s[i + k]);
+
+                        if (s[i + k] == '=') {
+                                pad++;
+                        } else if (!c || !s[i + k] || pad) {
+                                free(d);
+                                return JB_EINPUT;
+                        }
+                        v = (v << 6) | (c ? (unsigned)(c - b64) : 0);
+                }
+                d[o++] = (unsigned char)(v >> 16);
+                if (pad < 2)
+                        d[o++] = (unsigned char)(v >> 8);
+                if (pad < 1)
+                        d[o++] = (unsigned char)v;
+        }
+        d[o] = '\0';
+        *out = (char *)d;
+        *outlen = o;
+        return JB_OK;
+}
+
+int msg_dead_encode(const struct msg_dead *m, struct buf *out)
+{
+        size_t start = out->len;
+        int rc = buf_printf(out, "{\"v\":%d,\"type\":\"dead\"", MSG_SCHEMA_VERSION);
+
+        if (!rc)
+                rc = put_str(out, "stage", m->stage);
+        if (!rc)
+                rc = put_str(out, "src", m->src);
+        if (!rc)
+                rc = put_int(out, "rec", m->rec);
+        if (!rc)
+                rc = put_str(out, "error", m->error);
+        if (!rc)
+                rc = put_int(out, "attempts", m->attempts);
+        if (!rc)
+                rc = put_int(out, "at_ms", m->at_ms);
+        if (!rc && m->payload) {
+                rc = buf_puts(out, ",\"payload_b64\":\"");
+                if (!rc)
+                        rc = b64_encode(out, (const unsigned char *)m->payload,
+                                        m->payload_len ? m->payload_len : strlen(m->payload));
+                if (!rc)
+                        rc = buf_puts(out, "\"");
+        }
+        if (!rc)
+                rc = buf_puts(out, "}");
+        /* A dead letter carries a message that may itself be near the limit. */
+        if (!rc && out->len - start > 2 * MSG_MAX_BYTES)
+                rc = JB_ELIMIT;
+        return rc;
+}
+
+int msg_dead_decode(const void *p, size_t n, struct msg_dead *m, char *errstr, size_t errsz)
+{
+        cJSON *root;
+        char *b = NULL;
+        size_t bl = 0;
+        int rc;
+
+        memset(m, 0, sizeof(*m));
+        if (n > 3 * MSG_MAX_BYTES)
+                return jb_seterr(JB_EINPUT, errstr, errsz, "dead letter too large");
+        root = cJSON_ParseWithLength(p, n);
+        if (!cJSON_IsObject(root) ||
+            !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(root, "v")) ||
+            cJSON_GetObjectItemCaseSensitive(root, "v")->valuedouble != MSG_SCHEMA_VERSION) {
+                cJSON_Delete(root);
+                return jb_seterr(JB_EINPUT, errstr, errsz, "not a dead letter of schema version %d",
+                                 MSG_SCHEMA_VERSION);
+        }
+        rc = get_str(root, "stage", 1, &m->stage, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "src", 0, &m->src, errstr, errsz);
+        if (!rc)
+                rc = get_int(root, "rec", -1, &m->rec, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "error", 0, &m->error, errstr, errsz);
+        if (!rc)
+                rc = get_int(root, "attempts", 0, &m->attempts, errstr, errsz);
+        if (!rc)
+                rc = get_int(root, "at_ms", 0, &m->at_ms, errstr, errsz);
+        if (!rc)
+                rc = get_str(root, "payload_b64", 0, &b, errstr, errsz);
+        if (!rc && b) {
+                rc = b64_decode(b, &m->payload, &bl);
+                m->payload_len = bl;
+                if (rc == JB_EINPUT)
+                        jb_seterr(rc, errstr, errsz, "dead letter payload is not base64");
+        }
+        free(b);
+        cJSON_Delete(root);
+        if (rc)
+                msg_dead_clear(m);
+        return rc;
+}
+
+void msg_dead_clear(struct msg_dead *m)
+{
+        free(m->stage);
+        free(m->src);
+        free(m->error);
+        free(m->payload);
+        memset(m, 0, sizeof(*m));
+}

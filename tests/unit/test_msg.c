@@ -1,0 +1,138 @@
+/*
+ * test_msg.c - the stage message schema: round trips, keys, and poison messages refused
+ * with a reason.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "msg.h"
+
+static void test_logfile_roundtrip(void **state)
+{
+        struct msg_logfile a = {"101", "ct-logs", "S3 Prod/ct-logs/AWSLogs/1/x \"q\".json.gz", "77", 1234, 99};
+        struct msg_logfile b;
+        struct buf out, key;
+        char err[128];
+
+        (void)state;
+        buf_init(&out, 1 << 20);
+        buf_init(&key, 1 << 20);
+        assert_int_equal(msg_logfile_encode(&a, &out), 0);
+        assert_int_equal(msg_logfile_decode(out.p, out.len, &b, err, sizeof(err)), 0);
+        assert_string_equal(b.path, a.path);
+        assert_string_equal(b.fi_id, "77");
+        assert_int_equal(b.size, 1234);
+        assert_int_equal(b.listed_ms, 99);
+        assert_int_equal(msg_logfile_key(&b, &key), 0);
+        assert_string_equal(key.p, "101/ct-logs");
+        msg_logfile_clear(&b);
+        msg_logfile_clear(&b);
+        buf_clear(&out);
+        buf_clear(&key);
+}
+
+static void test_objevent_roundtrip(void **state)
+{
+        struct msg_objevent a, b;
+        struct buf out, key;
+        char err[128];
+
+        (void)state;
+        memset(&a, 0, sizeof(a));
+        a.provider = "101";
+        a.bucket = "data";
+        a.key = "dir/caf\xc3\xa9 +%.txt";
+        a.op = MSG_OP_DELETE;
+        a.time = "2026-11-29T10:00:00Z";
+        a.rec = 5;
+        buf_init(&out, 1 << 20);
+        buf_init(&key, 1 << 20);
+        assert_int_equal(msg_objevent_encode(&a, &out), 0);
+        assert_int_equal(msg_objevent_decode(out.p, out.len, &b, err, sizeof(err)), 0);
+        assert_string_equal(b.key, a.key);
+        assert_int_equal(b.op, MSG_OP_DELETE);
+        assert_int_equal(b.rec, 5);
+        assert_null(b.id);
+        assert_int_equal(msg_objevent_key(&b, &key), 0);
+        assert_string_equal(key.p, "101/data/dir/caf\xc3\xa9 +%.txt");
+        msg_objevent_clear(&b);
+        /* bucket ops carry no key */
+        a.op = MSG_OP_BUCKET;
+        buf_reset(&out);
+        buf_reset(&key);
+        assert_int_equal(msg_objevent_encode(&a, &out), 0);
+        assert_null(strstr(out.p, "\"key\""));
+        assert_int_equal(msg_objevent_decode(out.p, out.len, &b, err, sizeof(err)), 0);
+        assert_null(b.key);
+        assert_int_equal(msg_objevent_key(&b, &key), 0);
+        assert_string_equal(key.p, "101/data");
+        msg_objevent_clear(&b);
+        buf_clear(&out);
+        buf_clear(&key);
+}
+
+static void test_poison_messages(void **state)
+{
+        static const char *const bad[] = {
+                "", "garbage", "[1]", "{\"v\":2,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\"}",
+                "{\"type\":\"objevent\"}", "{\"v\":1,\"type\":\"logfile\"}",
+                "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"zap\",\"key\":\"k\"}",
+                "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"put\"}",
+                "{\"v\":1,\"type\":\"objevent\",\"provider\":1,\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\"}",
+                "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"\",\"op\":\"put\",\"key\":\"k\"}",
+                "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\",\"rec\":\"x\"}",
+        };
+        struct msg_objevent m;
+        char err[256];
+        size_t i;
+
+        (void)state;
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                err[0] = '\0';
+                assert_int_equal(msg_objevent_decode(bad[i], strlen(bad[i]), &m, err, sizeof(err)), JB_EINPUT);
+                assert_true(strlen(err) > 5);
+                msg_objevent_clear(&m);
+        }
+}
+
+static void test_dead_letter_keeps_bytes(void **state)
+{
+        char payload[] = {'a', '\0', '\xff', '"', '\n', 'z'};
+        struct msg_dead a, b;
+        struct buf out;
+        char err[128];
+
+        (void)state;
+        memset(&a, 0, sizeof(a));
+        a.stage = "sync";
+        a.error = "HTTP 500 after 8 attempts";
+        a.attempts = 8;
+        a.rec = -1;
+        a.payload = payload;
+        a.payload_len = sizeof(payload);
+        buf_init(&out, 1 << 22);
+        assert_int_equal(msg_dead_encode(&a, &out), 0);
+        assert_int_equal(msg_dead_decode(out.p, out.len, &b, err, sizeof(err)), 0);
+        assert_int_equal(b.payload_len, sizeof(payload));
+        assert_memory_equal(b.payload, payload, sizeof(payload));
+        assert_string_equal(b.error, a.error);
+        msg_dead_clear(&b);
+        buf_clear(&out);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_logfile_roundtrip),
+                cmocka_unit_test(test_objevent_roundtrip),
+                cmocka_unit_test(test_poison_messages),
+                cmocka_unit_test(test_dead_letter_keeps_bytes),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
