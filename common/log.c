@@ -11,7 +11,8 @@
 
 #include "log.h"
 
-#define LOG_MAX_SECRETS 16
+#define LOG_MAX_SECRETS 64
+#define LOG_PINNED_SECRETS 8 /* the first ones (password, tokens from the config) stay */
 #define LOG_LINE_MAX 4096
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -20,6 +21,7 @@ static char *log_path;
 static enum log_level log_lvl = LL_INFO;
 static char *log_secrets[LOG_MAX_SECRETS];
 static int log_nsecrets;
+static int log_next_rotating = LOG_PINNED_SECRETS;
 
 static const char *const log_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
@@ -115,8 +117,15 @@ void log_add_secret(const char *secret)
         if (!secret || strlen(secret) < 3)
                 return;
         pthread_mutex_lock(&log_lock);
-        if (log_nsecrets < LOG_MAX_SECRETS)
+        if (log_nsecrets < LOG_MAX_SECRETS) {
                 log_secrets[log_nsecrets++] = strdup(secret);
+        } else {
+                /* Session tokens come and go: the oldest non-pinned one makes room. */
+                free(log_secrets[log_next_rotating]);
+                log_secrets[log_next_rotating] = strdup(secret);
+                if (++log_next_rotating >= LOG_MAX_SECRETS)
+                        log_next_rotating = LOG_PINNED_SECRETS;
+        }
         pthread_mutex_unlock(&log_lock);
 }
 

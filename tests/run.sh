@@ -29,6 +29,7 @@ run_one() { # name, timeout, command...
 	name=$1; to=$2; shift 2
 	case "$name" in *"$FILTER"*) ;; *) return ;; esac
 	log="$LOGDIR/$name.log"
+	mkdir -p "$(dirname "$log")"
 	start=$(date +%s)
 	if timeout -k 10 "$to" "$@" >"$log" 2>&1; then
 		pass=$((pass + 1))
