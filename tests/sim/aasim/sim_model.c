@@ -219,8 +219,10 @@ void model_sort_kids(struct node *dir)
 {
         uint32_t i;
 
-        if (dir->sorted)
+        if (dir->sorted || dir->nkids == 0) {
+                dir->sorted = true;
                 return;
+        }
         qsort(dir->kids, dir->nkids, sizeof(*dir->kids), kid_cmp);
         for (i = 0; i < dir->nkids; i++)
                 dir->kids[i]->kidx = i;
@@ -1009,7 +1011,8 @@ static void emit_list(struct jw *w, const char *name, const char *nname, struct 
 {
         size_t i;
 
-        qsort(l->v, l->n, sizeof(*l->v), str_cmp);
+        if (l->n)
+                qsort(l->v, l->n, sizeof(*l->v), str_cmp);
         jw_key(w, name);
         jw_arr(w);
         for (i = 0; i < l->n && i < 1000; i++)
