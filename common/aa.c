@@ -856,6 +856,12 @@ int aa_check_path(struct aa_client *aa, const char *path, const char *pid,
 int aa_list(struct aa_client *aa, const char *fi_pid, int refresh, aa_item_fn cb,
             void *opaque, char *errstr, size_t errsz)
 {
+        return aa_list_ex(aa, fi_pid, refresh, NULL, cb, opaque, errstr, errsz);
+}
+
+int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *total_out,
+               aa_item_fn cb, void *opaque, char *errstr, size_t errsz)
+{
         char from_s[32], count_s[16];
         int64_t from = 0, total = 0;
         int first = 1, rc = JB_OK;
@@ -879,6 +885,8 @@ int aa_list(struct aa_client *aa, const char *fi_pid, int refresh, aa_item_fn cb
                         break;
                 first = 0;
                 rc = aa_jint(root, "total", 1, 0, &total, errstr, errsz);
+                if (!rc && total_out)
+                        *total_out = total;
                 fl = cJSON_GetObjectItemCaseSensitive(root, "filelist");
                 if (!rc && !cJSON_IsArray(fl) && !(total <= from && (!fl || cJSON_IsNull(fl))))
                         rc = jb_seterr(JB_EINPUT, errstr, errsz,

@@ -178,6 +178,11 @@ int aa_check_path(struct aa_client *aa, const char *path, const char *pid,
 typedef int (*aa_item_fn)(void *opaque, const struct aa_item *it);
 int aa_list(struct aa_client *aa, const char *fi_pid, int refresh, aa_item_fn cb,
             void *opaque, char *errstr, size_t errsz) JB_MUST_CHECK;
+/* The same; *total_out (optional) is set to the folder's item count as soon as each page
+ * arrives, before that page's callbacks run, so a callback can stop after the first page
+ * when the count tells it nothing changed. */
+int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *total_out,
+               aa_item_fn cb, void *opaque, char *errstr, size_t errsz) JB_MUST_CHECK;
 
 int aa_mkdir(struct aa_client *aa, const char *fi_pid, const char *name, struct aa_item *out,
              char *errstr, size_t errsz) JB_MUST_CHECK;
