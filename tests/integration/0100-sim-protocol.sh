@@ -233,4 +233,15 @@ curl -sS "$SIM_URL/sim/nothing" | json_check 'j["status"]=="not_found"' "unknown
 sim_rpc getApplianceInfo | json_check 'j["status"]=="ok"' "still alive after garbage"
 
 sim_stop
+
+# ---- a start from DIR/index.jsonl uses exactly that index; a bad one stops the start
+printf '{"b":"prod-data","k":"only-in-index.txt","s":3,"m":5}\n{"b":"prod-data","k":"empty/dir/"}\n' >"$R/index.jsonl"
+sim_start "$R" --quiet
+sim_login
+sim_get /sim/diff | json_check 'j["extra"]==["prod-data/only-in-index.txt"] and j["n_missing"]>2800' "diff after a start from index.jsonl"
+sim_rpc checkPathExists pid= "path=S3 Prod/prod-data/empty/dir" | json_check 'j["exists"]=="y"' "empty folder from index.jsonl"
+sim_stop
+printf '{"b":"prod-data","k":"a"}\n{"b":"no-such-bucket","k":"x"}\n' >"$R/index.jsonl"
+if "$AASIM" --root "$R" --quiet 2>"$JIBE_TMP/bad.err"; then fail "started with a bad index.jsonl"; fi
+grep -q "line 2" "$JIBE_TMP/bad.err" || fail "bad index.jsonl message: $(cat "$JIBE_TMP/bad.err")"
 echo "PASS"

@@ -183,9 +183,7 @@ static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, stru
         rg = parse_range(MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Range"), size, &a, &b);
         if (rg < 0) {
                 close(fd);
-                snprintf(cr, sizeof(cr), "bytes */%lld", (long long)size);
-                ret = send_status(con, r, 416, "bad_request", "range not satisfiable");
-                return ret;
+                return send_status(con, r, 416, "bad_request", "range not satisfiable");
         }
         if (size == 0) {
                 close(fd);

@@ -385,6 +385,7 @@ int main(int argc, char **argv)
         uint16_t bound = 0;
         char err[512];
         int c, sig, rc;
+        bool quiet = false;
 
         while ((c = getopt_long(argc, argv, "r:p:f:qh", opts, NULL)) != -1) {
                 switch (c) {
@@ -396,7 +397,7 @@ int main(int argc, char **argv)
                         }
                         break;
                 case 'f': port_file = optarg; break;
-                case 'q': break;
+                case 'q': quiet = true; break;
                 case 'h': fputs(usage, stdout); return 0;
                 default: fputs(usage, stderr); return 2;
                 }
@@ -406,9 +407,7 @@ int main(int argc, char **argv)
                 return 2;
         }
         memset(&s, 0, sizeof(s));
-        for (optind = 1; optind < argc; optind++)
-                if (strcmp(argv[optind], "--quiet") == 0 || strcmp(argv[optind], "-q") == 0)
-                        s.quiet = true;
+        s.quiet = quiet;
         pthread_mutex_init(&s.lock, NULL);
         faults_reset(&s.f);
         log_open(NULL, LL_INFO, NULL, 0);
