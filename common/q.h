@@ -84,6 +84,8 @@ void q_shutdown(struct q *q);
 size_t q_depth(struct q *q, enum q_topic t);
 /* Messages published but not yet complete, all topics. */
 size_t q_inflight(struct q *q);
+/* Free the transport. Every message that never completed is reported to its publisher with
+ * ok=0 (so it can release what it attached to the message): free the publishers after. */
 void q_free(struct q *q);
 
 const char *q_topic_name(enum q_topic t);

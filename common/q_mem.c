@@ -260,7 +260,6 @@ static void mem_abandon(struct q *q, struct q_msg *pm)
         /* Never complete: the chain above it stays pending until the process ends, so
          * upstream does not record it and offers it again after a restart. */
         pthread_mutex_lock(&qm->mu);
-        m->done = NULL;
         m->pending = 1 << 30;
         pthread_mutex_unlock(&qm->mu);
 }
@@ -309,6 +308,8 @@ static void mem_destroy(struct q *q)
 
         for (m = qm->all; m; m = next) {
                 next = m->all_next;
+                if (m->done)
+                        m->done(m->opaque, 0); /* never completed: let the publisher free */
                 msg_free(m);
         }
         for (t = 0; t < Q_NTOPICS; t++) {

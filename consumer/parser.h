@@ -1,0 +1,51 @@
+/*
+ * parser.h - the parser stage: reads the CloudTrail log files the scanner found and
+ * publishes one event per object change.
+ *
+ * Polls Q_FILES (struct msg_logfile), streams each file from Access Anywhere (aa_download)
+ * into ct_reader, classifies records with a ct_ctx built from the server's view (bucket ->
+ * provider map, Access Anywhere's own identities from provider information plus the
+ * configuration, each provider's last full sync start), publishes struct msg_objevent on
+ * Q_EVENTS with the file's message as parent, then acknowledges the file.
+ * A file that cannot be read (corrupt, truncated, over a limit, not a log) is quarantined:
+ * a dead letter with the reason, an error in the log, and the file is acknowledged (never
+ * retried forever). A transient failure (server, network) retries the whole file with
+ * backoff; events already published are published again (resyncs are idempotent).
+ * Threads: `workers` threads, each with its own aa_client and ct_reader.
+ */
+#ifndef PARSER_H
+#define PARSER_H
+
+#include <stdint.h>
+
+#include "aa.h"
+#include "cfg.h"
+#include "q.h"
+
+struct parser_stats {
+        uint64_t files_ok;         /* files read to the end */
+        uint64_t files_quarantined;
+        uint64_t files_missing;    /* gone from the server before they were read */
+        uint64_t retries;          /* whole-file retries after transient failures */
+        uint64_t records;
+        uint64_t events;           /* published on Q_EVENTS */
+        uint64_t counts[10];       /* per ct_class (EVENTS.md stats buckets) */
+        uint64_t bytes_in, bytes_out;
+        uint64_t poison;           /* undecodable Q_FILES messages dead-lettered */
+};
+
+struct parser;
+
+/* cfg and aa are borrowed and must outlive the parser. Starts the worker threads. */
+int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+                 struct parser **out, char *errstr, size_t errsz) JB_MUST_CHECK;
+/* Stop taking files; a file being read gets grace_ms to finish, then it is abandoned
+ * (q_abandon: offered again after a restart). Joins the threads. Safe twice. */
+void parser_stop(struct parser *p, int grace_ms);
+/* Non-zero once a worker met a fatal error (e.g. credentials refused); the reason is in
+ * the log. */
+int parser_failed(const struct parser *p);
+void parser_get_stats(struct parser *p, struct parser_stats *out);
+void parser_free(struct parser *p); /* stops first if needed */
+
+#endif

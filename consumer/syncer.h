@@ -1,0 +1,50 @@
+/*
+ * syncer.h - the syncer stage: batches and deduplicates object events and asks Access
+ * Anywhere to resync them.
+ *
+ * Polls Q_EVENTS (struct msg_objevent). Events are gathered for a dedup window (window_ms
+ * after the first event of a batch, or batch_max events), deduplicated by (provider, bucket,
+ * key) with the last op winning and a bucket op subsuming the bucket's object ops
+ * (batch.c), then resynced with aa_sync() by `concurrency` worker threads, each with its
+ * own aa_client. A message is acknowledged only once the resync covering it succeeded.
+ * Retries with exponential backoff and jitter; after max_attempts (or at once for errors
+ * that cannot heal, e.g. an unknown provider) the event becomes a dead letter (Q_DEAD) with
+ * the reason and attempts, an error is logged, and the message is acknowledged.
+ */
+#ifndef SYNCER_H
+#define SYNCER_H
+
+#include <stdint.h>
+
+#include "aa.h"
+#include "cfg.h"
+#include "q.h"
+
+struct syncer_stats {
+        uint64_t events;       /* messages consumed */
+        uint64_t deduped;      /* events folded into another in their window */
+        uint64_t syncs_ok;     /* aa_sync calls that succeeded */
+        uint64_t syncs_bucket; /* of which whole-bucket resyncs */
+        uint64_t retries;
+        uint64_t dead;         /* events dead-lettered */
+        uint64_t poison;       /* undecodable messages dead-lettered */
+        uint64_t batches;
+        int64_t last_latency_ms; /* listed_ms -> synced, of the last event */
+};
+
+struct syncer;
+
+/* cfg and aa are borrowed and must outlive the syncer. Starts its threads. */
+int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+                 struct syncer **out, char *errstr, size_t errsz) JB_MUST_CHECK;
+/* Stop: when drain is set, first consume and resync everything already queued on Q_EVENTS
+ * (up to grace_ms); the batch in flight is finished or, past grace_ms, abandoned. Joins. */
+void syncer_stop(struct syncer *s, int drain, int grace_ms);
+int syncer_failed(const struct syncer *s);
+void syncer_get_stats(struct syncer *s, struct syncer_stats *out);
+/* Latency (listed_ms -> synced) percentiles over every event synced so far, from a
+ * log-scale histogram (about 1 % resolution). JB_ENOTFOUND while there is no sample. */
+int syncer_latency_percentiles(struct syncer *s, double *p50_ms, double *p99_ms) JB_MUST_CHECK;
+void syncer_free(struct syncer *s);
+
+#endif

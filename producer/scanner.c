@@ -1,0 +1,1128 @@
+/*
+ * scanner.c - the scanner stage (see scanner.h).
+ *
+ * Owns: the scanning thread and its pacing, the tree of log roots -> regions -> date
+ * folders with their Access Anywhere ids, the per-folder sets of processed and in-flight
+ * file names, and their files in the state directory (scan/<hash>: a header line
+ * "jibe-scan 1<TAB><folder path>" then one processed name per line).
+ * Does not: read log files (parser) or know the transport's backend.
+ * Locking: s->mu guards the folder map and every folder's sets; it is never held across a
+ * network call or a publish. Completion callbacks arrive on other threads and only move a
+ * name from in-flight to processed.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ct.h"
+#include "log.h"
+#include "msg.h"
+#include "scanner.h"
+#include "sset.h"
+
+#define SCAN_HEADER "jibe-scan 1\t"
+#define SCAN_STATE_MAX (256U << 20)
+#define SCAN_FLUSH_MS 1000
+#define DAY_S 86400
+
+struct root {
+        char *provider_id;
+        char *path;  /* "Provider/bucket[/prefix]/AWSLogs" */
+        char *bucket;
+        char *fi_id;
+};
+
+struct region {
+        char *path;   /* ".../CloudTrail/<region>" */
+        char *fi_id;
+        struct root *root;
+        struct sset ids; /* "YYYY" and "YYYY/MM" -> fi_id (char *, owned) */
+};
+
+struct folder {
+        char *path;         /* ".../YYYY/MM/DD" */
+        char *fi_id;        /* NULL until seen in a listing */
+        int64_t day;        /* epoch of its UTC midnight */
+        struct region *region;
+        struct sset done;   /* processed names (persisted) */
+        struct sset inflight;
+        struct sset ignored; /* not log files (memory only) */
+        int dirty;
+};
+
+struct pub {
+        struct scanner *s;
+        struct folder *f;
+        char name[];
+};
+
+struct scanner {
+        const struct cfg *cfg;
+        struct q *q;
+        struct state *st;
+        struct aa_client *aa;
+
+        pthread_t th;
+        int started;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        int stop, kick, failed;
+
+        struct root **roots;
+        size_t nroots;
+        struct sset regions; /* path -> struct region * */
+        struct sset folders; /* path -> struct folder * */
+        uint64_t scan_no;
+
+        struct scanner_stats stats;
+};
+
+/* ---------- small helpers ---------- */
+
+static char *xstrdup(const char *s)
+{
+        return s ? strdup(s) : NULL;
+}
+
+static char *join(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        char *p = malloc(la + lb + 2);
+
+        if (!p)
+                return NULL;
+        memcpy(p, a, la);
+        p[la] = '/';
+        memcpy(p + la + 1, b, lb + 1);
+        return p;
+}
+
+static int all_digits(const char *s, size_t n)
+{
+        size_t i;
+
+        if (strlen(s) != n)
+                return 0;
+        for (i = 0; i < n; i++)
+                if (!isdigit((unsigned char)s[i]))
+                        return 0;
+        return 1;
+}
+
+static int64_t day_of(int64_t epoch)
+{
+        return epoch - (epoch % DAY_S + DAY_S) % DAY_S;
+}
+
+/* Day folder path tail "YYYY/MM/DD" -> epoch of midnight, -1 if not such a path. */
+static int64_t path_day(const char *path)
+{
+        size_t n = strlen(path);
+        char iso[32];
+
+        if (n < 10 || path[n - 3] != '/' || path[n - 6] != '/')
+                return -1;
+        snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2sT00:00:00Z", path + n - 10, path + n - 5, path + n - 2);
+        return ct_parse_time(iso);
+}
+
+static void state_name(const char *path, char *out, size_t outsz)
+{
+        snprintf(out, outsz, "scan/%016llx", (unsigned long long)sset_hash(path));
+}
+
+static void folder_free(struct folder *f)
+{
+        if (!f)
+                return;
+        free(f->path);
+        free(f->fi_id);
+        sset_clear(&f->done);
+        sset_clear(&f->inflight);
+        sset_clear(&f->ignored);
+        free(f);
+}
+
+static struct folder *folder_new(const char *path, int64_t day)
+{
+        struct folder *f = calloc(1, sizeof(*f));
+
+        if (!f || !(f->path = strdup(path))) {
+                free(f);
+                return NULL;
+        }
+        f->day = day;
+        sset_init(&f->done);
+        sset_init(&f->inflight);
+        sset_init(&f->ignored);
+        return f;
+}
+
+static void region_free(struct region *r)
+{
+        size_t i = 0;
+        const struct sset_ent *e;
+
+        if (!r)
+                return;
+        while ((i = sset_next(&r->ids, i, &e)) != 0)
+                free(e->v);
+        sset_clear(&r->ids);
+        free(r->path);
+        free(r->fi_id);
+        free(r);
+}
+
+static void roots_free(struct scanner *s)
+{
+        size_t i;
+
+        for (i = 0; i < s->nroots; i++) {
+                free(s->roots[i]->provider_id);
+                free(s->roots[i]->path);
+                free(s->roots[i]->bucket);
+                free(s->roots[i]->fi_id);
+                free(s->roots[i]);
+        }
+        free(s->roots);
+        s->roots = NULL;
+        s->nroots = 0;
+}
+
+static int64_t now_s(void)
+{
+        return (int64_t)time(NULL);
+}
+
+static int stopping(struct scanner *s)
+{
+        int v;
+
+        pthread_mutex_lock(&s->mu);
+        v = s->stop;
+        pthread_mutex_unlock(&s->mu);
+        return v;
+}
+
+/* ---------- persisted state ---------- */
+
+struct load_ctx {
+        struct scanner *s;
+        int64_t oldest;
+        char *err;
+        size_t errsz;
+        int rc;
+};
+
+static int load_one(void *opaque, const char *name)
+{
+        struct load_ctx *lc = opaque;
+        struct scanner *s = lc->s;
+        char rel[64], *line, *nl, *path;
+        struct folder *f;
+        struct buf b;
+        int64_t day;
+        int rc;
+
+        snprintf(rel, sizeof(rel), "scan/%s", name);
+        buf_init(&b, SCAN_STATE_MAX);
+        rc = state_read(s->st, rel, &b, lc->err, lc->errsz);
+        if (rc) {
+                buf_clear(&b);
+                return lc->rc = rc;
+        }
+        if (b.len < sizeof(SCAN_HEADER) || memcmp(b.p, SCAN_HEADER, strlen(SCAN_HEADER)) != 0 ||
+            !(nl = strchr(b.p, '\n'))) {
+                buf_clear(&b);
+                return lc->rc = jb_seterr(JB_EINPUT, lc->err, lc->errsz,
+                                          "state file %s/%s is damaged (no \"jibe-scan 1\" header): "
+                                          "remove it to rescan its folder (its files will be resynced "
+                                          "once more)",
+                                          state_path(s->st), rel);
+        }
+        *nl = '\0';
+        path = b.p + strlen(SCAN_HEADER);
+        day = path_day(path);
+        if (day < 0) {
+                buf_clear(&b);
+                return lc->rc = jb_seterr(JB_EINPUT, lc->err, lc->errsz,
+                                          "state file %s/%s names %s, which is not a date folder: remove "
+                                          "the file",
+                                          state_path(s->st), rel, path);
+        }
+        if (day < lc->oldest) {
+                /* Older than the lookback: forget it. */
+                buf_clear(&b);
+                (void)state_remove(s->st, rel, NULL, 0);
+                return JB_OK;
+        }
+        f = folder_new(path, day);
+        if (!f) {
+                buf_clear(&b);
+                return lc->rc = JB_ENOMEM;
+        }
+        for (line = nl + 1; *line; line = nl + 1) {
+                nl = strchr(line, '\n');
+                if (!nl) {
+                        /* a write is atomic: a last line without newline means damage */
+                        rc = jb_seterr(JB_EINPUT, lc->err, lc->errsz,
+                                       "state file %s/%s is damaged (last line cut): remove it to "
+                                       "rescan its folder",
+                                       state_path(s->st), rel);
+                        break;
+                }
+                *nl = '\0';
+                if (*line && (rc = sset_put(&f->done, line, NULL)) != 0)
+                        break;
+        }
+        if (!rc)
+                rc = sset_put(&s->folders, f->path, f);
+        if (rc) {
+                folder_free(f);
+                buf_clear(&b);
+                return lc->rc = rc;
+        }
+        buf_clear(&b);
+        return JB_OK;
+}
+
+static int write_folder(struct scanner *s, struct folder *f, char *errstr, size_t errsz)
+{
+        char rel[64];
+        struct buf b;
+        size_t i = 0;
+        const struct sset_ent *e;
+        int rc;
+
+        buf_init(&b, SCAN_STATE_MAX);
+        rc = buf_printf(&b, SCAN_HEADER "%s\n", f->path);
+        while (!rc && (i = sset_next(&f->done, i, &e)) != 0)
+                rc = buf_printf(&b, "%s\n", e->s);
+        f->dirty = 0;
+        pthread_mutex_unlock(&s->mu);
+        state_name(f->path, rel, sizeof(rel));
+        if (!rc)
+                rc = state_write(s->st, rel, b.p, b.len, errstr, errsz);
+        pthread_mutex_lock(&s->mu);
+        if (rc)
+                f->dirty = 1;
+        buf_clear(&b);
+        return rc;
+}
+
+int scanner_flush(struct scanner *s, char *errstr, size_t errsz)
+{
+        size_t i = 0;
+        const struct sset_ent *e;
+        int rc = JB_OK, rc2;
+
+        pthread_mutex_lock(&s->mu);
+        while ((i = sset_next(&s->folders, i, &e)) != 0) {
+                struct folder *f = e->v;
+
+                if (!f->dirty)
+                        continue;
+                /* write_folder drops the lock while writing; the map is not changed by
+                 * anyone but this thread and completions, which do not add or remove. */
+                rc2 = write_folder(s, f, errstr, errsz);
+                if (rc2 && !rc)
+                        rc = rc2;
+        }
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+}
+
+/* ---------- completion ---------- */
+
+static void on_done(void *opaque, int ok)
+{
+        struct pub *p = opaque;
+        struct scanner *s = p->s;
+
+        pthread_mutex_lock(&s->mu);
+        sset_del(&p->f->inflight, p->name);
+        if (ok) {
+                if (sset_put(&p->f->done, p->name, NULL) == JB_OK)
+                        p->f->dirty = 1;
+                s->stats.files_done++;
+        }
+        pthread_mutex_unlock(&s->mu);
+        free(p);
+}
+
+/* ---------- listing ---------- */
+
+struct find_ctx {
+        const char *want;   /* a folder name to find, or NULL to collect */
+        char *found_id;
+        int (*each)(void *opaque, const struct aa_item *it);
+        void *opaque;
+};
+
+static int find_cb(void *opaque, const struct aa_item *it)
+{
+        struct find_ctx *fc = opaque;
+
+        if (it->type != AA_FOLDER)
+                return 1; /* folders come first: no folder after a file */
+        if (fc->want) {
+                if (!strcmp(it->name, fc->want)) {
+                        fc->found_id = strdup(it->fi_id);
+                        return fc->found_id ? 1 : JB_ENOMEM;
+                }
+                return 0;
+        }
+        return fc->each(fc->opaque, it);
+}
+
+/* List the subfolders of fi_id (with refresh), calling each for every one. */
+static int list_folders(struct scanner *s, const char *fi_id, int (*each)(void *, const struct aa_item *),
+                        void *opaque, char *errstr, size_t errsz)
+{
+        struct find_ctx fc = {NULL, NULL, each, opaque};
+
+        return aa_list(s->aa, fi_id, 1, find_cb, &fc, errstr, errsz);
+}
+
+/* fi_id of the subfolder `name` of fi_id, or NULL (JB_OK) when there is none. */
+static int find_folder(struct scanner *s, const char *fi_id, const char *name, char **out,
+                       char *errstr, size_t errsz)
+{
+        struct find_ctx fc = {name, NULL, NULL, NULL};
+        int rc = aa_list(s->aa, fi_id, 1, find_cb, &fc, errstr, errsz);
+
+        *out = fc.found_id;
+        if (rc) {
+                free(fc.found_id);
+                *out = NULL;
+        }
+        return rc;
+}
+
+struct disc {
+        struct scanner *s;
+        struct root *root;
+        const char *parent_path;
+        int depth; /* 0: AWSLogs children, 1: inside an org folder */
+        char *errstr;
+        size_t errsz;
+};
+
+static int add_region(struct scanner *s, struct root *root, const char *path, const char *fi_id)
+{
+        struct region *r;
+        int rc;
+
+        pthread_mutex_lock(&s->mu);
+        r = sset_get(&s->regions, path);
+        if (r) {
+                if (strcmp(r->fi_id, fi_id) != 0) {
+                        free(r->fi_id);
+                        r->fi_id = strdup(fi_id);
+                }
+                r->root = root;
+                pthread_mutex_unlock(&s->mu);
+                return r->fi_id ? JB_OK : JB_ENOMEM;
+        }
+        r = calloc(1, sizeof(*r));
+        if (!r || !(r->path = strdup(path)) || !(r->fi_id = strdup(fi_id))) {
+                region_free(r);
+                pthread_mutex_unlock(&s->mu);
+                return JB_ENOMEM;
+        }
+        r->root = root;
+        sset_init(&r->ids);
+        rc = sset_put(&s->regions, path, r);
+        if (rc)
+                region_free(r);
+        else
+                s->stats.regions++;
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+}
+
+static int region_cb(void *opaque, const struct aa_item *it)
+{
+        struct disc *d = opaque;
+        char *path = join(d->parent_path, it->name);
+        int rc;
+
+        if (!path)
+                return JB_ENOMEM;
+        rc = add_region(d->s, d->root, path, it->fi_id);
+        free(path);
+        return rc;
+}
+
+/* An account folder: its CloudTrail/ subfolder holds the regions. */
+static int account_scan(struct disc *d, const char *acct_path, const char *acct_id)
+{
+        struct disc sub = *d;
+        char *ct_id = NULL, *ct_path;
+        int rc;
+
+        rc = find_folder(d->s, acct_id, "CloudTrail", &ct_id, d->errstr, d->errsz);
+        if (rc || !ct_id)
+                return rc;
+        ct_path = join(acct_path, "CloudTrail");
+        if (!ct_path) {
+                free(ct_id);
+                return JB_ENOMEM;
+        }
+        sub.parent_path = ct_path;
+        rc = list_folders(d->s, ct_id, region_cb, &sub, d->errstr, d->errsz);
+        free(ct_path);
+        free(ct_id);
+        return rc;
+}
+
+static int awslogs_cb(void *opaque, const struct aa_item *it)
+{
+        struct disc *d = opaque;
+        char *path;
+        int rc = JB_OK;
+
+        if (stopping(d->s))
+                return JB_ETRANSIENT;
+        path = join(d->parent_path, it->name);
+        if (!path)
+                return JB_ENOMEM;
+        if (all_digits(it->name, 12)) {
+                rc = account_scan(d, path, it->fi_id);
+        } else if (d->depth == 0 && !strncmp(it->name, "o-", 2)) {
+                struct disc sub = *d;
+
+                sub.parent_path = path;
+                sub.depth = 1;
+                rc = list_folders(d->s, it->fi_id, awslogs_cb, &sub, d->errstr, d->errsz);
+        }
+        free(path);
+        return rc;
+}
+
+static const char *prefix_for(const struct cfg *cfg, const char *bucket)
+{
+        size_t i;
+
+        for (i = 0; i < cfg->n_scan_prefixes; i++)
+                if (!strcmp(cfg->scan_prefixes[i].bucket, bucket))
+                        return cfg->scan_prefixes[i].prefix;
+        return NULL;
+}
+
+static int is_source(const struct cfg *cfg, const struct aa_provider *p)
+{
+        size_t i;
+
+        if (!cfg->n_scan_sources)
+                return 1;
+        for (i = 0; i < cfg->n_scan_sources; i++)
+                if (!strcmp(cfg->scan_sources[i], p->id) || !strcmp(cfg->scan_sources[i], p->name))
+                        return 1;
+        return 0;
+}
+
+/* Find the log roots and, below them, the account/region folders. */
+static int discover(struct scanner *s, char *errstr, size_t errsz)
+{
+        struct aa_provider *pv = NULL;
+        size_t np = 0, i, j;
+        int rc;
+
+        rc = aa_providers(s->aa, &pv, &np, errstr, errsz);
+        if (rc)
+                return rc;
+        roots_free(s);
+        for (i = 0; i < np && !rc; i++) {
+                if (!is_source(s->cfg, &pv[i]))
+                        continue;
+                for (j = 0; j < pv[i].nbuckets && !rc; j++) {
+                        const struct aa_bucket *b = &pv[i].buckets[j];
+                        const char *prefix = prefix_for(s->cfg, b->name);
+                        char *base = NULL, *logs_id = NULL, *root_path = NULL;
+                        struct aa_item it;
+                        struct root *r, **nr;
+                        struct disc d;
+
+                        memset(&it, 0, sizeof(it));
+                        base = join(pv[i].name, b->name);
+                        if (!base) {
+                                rc = JB_ENOMEM;
+                                break;
+                        }
+                        if (prefix) {
+                                char *pp = join(base, prefix);
+
+                                rc = pp ? aa_check_path(s->aa, pp, "0", &it, errstr, errsz) : JB_ENOMEM;
+                                if (rc == JB_ENOTFOUND) {
+                                        log_msg(LL_WARN, "scanner",
+                                                "bucket=%s prefix=%s: the configured log prefix does not "
+                                                "exist (yet); check scanner.prefixes",
+                                                b->name, prefix);
+                                        rc = JB_OK;
+                                }
+                                free(base);
+                                base = pp;
+                                if (!rc && it.fi_id)
+                                        rc = find_folder(s, it.fi_id, "AWSLogs", &logs_id, errstr, errsz);
+                                aa_item_clear(&it);
+                        } else {
+                                rc = find_folder(s, b->fi_id, "AWSLogs", &logs_id, errstr, errsz);
+                        }
+                        if (rc || !logs_id) {
+                                free(base);
+                                free(logs_id);
+                                continue;
+                        }
+                        root_path = join(base, "AWSLogs");
+                        free(base);
+                        r = calloc(1, sizeof(*r));
+                        nr = realloc(s->roots, (s->nroots + 1) * sizeof(*nr));
+                        if (!root_path || !r || !nr) {
+                                free(root_path);
+                                free(logs_id);
+                                free(r);
+                                if (nr)
+                                        s->roots = nr;
+                                rc = JB_ENOMEM;
+                                break;
+                        }
+                        s->roots = nr;
+                        r->provider_id = xstrdup(pv[i].id);
+                        r->bucket = xstrdup(b->name);
+                        r->path = root_path;
+                        r->fi_id = logs_id;
+                        s->roots[s->nroots++] = r;
+                        d.s = s;
+                        d.root = r;
+                        d.parent_path = r->path;
+                        d.depth = 0;
+                        d.errstr = errstr;
+                        d.errsz = errsz;
+                        rc = list_folders(s, r->fi_id, awslogs_cb, &d, errstr, errsz);
+                }
+        }
+        aa_providers_free(pv, np);
+        return rc;
+}
+
+/* ---------- date folders ---------- */
+
+struct ids_ctx {
+        struct region *r;
+        const char *prefix; /* "" for years, "YYYY" for months */
+        size_t want_len;
+        struct scanner *s;
+};
+
+static int ids_cb(void *opaque, const struct aa_item *it)
+{
+        struct ids_ctx *ic = opaque;
+        char key[64];
+        char *id;
+        int rc;
+
+        if (!all_digits(it->name, ic->want_len))
+                return 0;
+        snprintf(key, sizeof(key), "%s%s%s", ic->prefix, *ic->prefix ? "/" : "", it->name);
+        id = strdup(it->fi_id);
+        if (!id)
+                return JB_ENOMEM;
+        pthread_mutex_lock(&ic->s->mu);
+        free(sset_get(&ic->r->ids, key));
+        rc = sset_put(&ic->r->ids, key, id);
+        pthread_mutex_unlock(&ic->s->mu);
+        if (rc)
+                free(id);
+        return rc;
+}
+
+struct days_ctx {
+        struct scanner *s;
+        struct region *r;
+        const char *ym;     /* "YYYY/MM" */
+        int64_t oldest, newest;
+};
+
+static int days_cb(void *opaque, const struct aa_item *it)
+{
+        struct days_ctx *dc = opaque;
+        struct scanner *s = dc->s;
+        char path[4096];
+        struct folder *f;
+        int64_t day;
+        int rc = JB_OK;
+
+        if (!all_digits(it->name, 2))
+                return 0;
+        snprintf(path, sizeof(path), "%s/%s/%s", dc->r->path, dc->ym, it->name);
+        day = path_day(path);
+        if (day < dc->oldest || day > dc->newest)
+                return 0;
+        pthread_mutex_lock(&s->mu);
+        f = sset_get(&s->folders, path);
+        if (!f) {
+                f = folder_new(path, day);
+                rc = f ? sset_put(&s->folders, path, f) : JB_ENOMEM;
+                if (rc) {
+                        folder_free(f);
+                        f = NULL;
+                }
+        }
+        if (f) {
+                f->region = dc->r;
+                if (!f->fi_id || strcmp(f->fi_id, it->fi_id) != 0) {
+                        free(f->fi_id);
+                        f->fi_id = strdup(it->fi_id);
+                }
+        }
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+}
+
+/* Learn the day folders of region r inside [oldest, newest]. */
+static int region_days(struct scanner *s, struct region *r, int64_t oldest, int64_t newest,
+                       char *errstr, size_t errsz)
+{
+        int64_t d;
+        char last_ym[32] = "";
+        int rc = JB_OK;
+
+        for (d = oldest; d <= newest && !rc; d += DAY_S) {
+                time_t t = (time_t)d;
+                struct tm tm;
+                char y[16], ym[32];
+                char *yid, *mid;
+
+                gmtime_r(&t, &tm);
+                snprintf(y, sizeof(y), "%04d", tm.tm_year + 1900);
+                snprintf(ym, sizeof(ym), "%04d/%02d", tm.tm_year + 1900, tm.tm_mon + 1);
+                if (!strcmp(ym, last_ym))
+                        continue;
+                snprintf(last_ym, sizeof(last_ym), "%s", ym);
+                pthread_mutex_lock(&s->mu);
+                yid = xstrdup(sset_get(&r->ids, y));
+                mid = xstrdup(sset_get(&r->ids, ym));
+                pthread_mutex_unlock(&s->mu);
+                if (!mid && !yid) {
+                        struct ids_ctx ic = {r, "", 4, s};
+
+                        rc = list_folders(s, r->fi_id, ids_cb, &ic, errstr, errsz);
+                        pthread_mutex_lock(&s->mu);
+                        yid = xstrdup(sset_get(&r->ids, y));
+                        pthread_mutex_unlock(&s->mu);
+                }
+                if (!rc && !mid && yid) {
+                        struct ids_ctx ic = {r, y, 2, s};
+
+                        rc = list_folders(s, yid, ids_cb, &ic, errstr, errsz);
+                        pthread_mutex_lock(&s->mu);
+                        mid = xstrdup(sset_get(&r->ids, ym));
+                        pthread_mutex_unlock(&s->mu);
+                }
+                if (!rc && mid) {
+                        struct days_ctx dc = {s, r, ym, oldest, newest};
+
+                        rc = list_folders(s, mid, days_cb, &dc, errstr, errsz);
+                        if (rc == JB_ENOTFOUND) {
+                                /* the month folder went away: forget its id */
+                                pthread_mutex_lock(&s->mu);
+                                free(sset_get(&r->ids, ym));
+                                sset_del(&r->ids, ym);
+                                pthread_mutex_unlock(&s->mu);
+                                rc = JB_OK;
+                        }
+                }
+                free(yid);
+                free(mid);
+        }
+        return rc;
+}
+
+struct files_ctx {
+        struct scanner *s;
+        struct folder *f;
+        int64_t total;
+        int first;
+        uint64_t published;
+        char *errstr;
+        size_t errsz;
+};
+
+static int is_log_name(const char *name)
+{
+        size_t n = strlen(name);
+
+        return n > 8 && !strcmp(name + n - 8, ".json.gz") && !strchr(name, '\n') &&
+               ct_file_kind(name) == CT_FILE_LOG;
+}
+
+static int files_cb(void *opaque, const struct aa_item *it)
+{
+        struct files_ctx *fc = opaque;
+        struct scanner *s = fc->s;
+        struct folder *f = fc->f;
+        struct msg_logfile m;
+        struct buf payload, key;
+        struct pub *p;
+        size_t nl;
+        int rc;
+
+        pthread_mutex_lock(&s->mu);
+        if (fc->first) {
+                size_t known = f->done.n + f->inflight.n + f->ignored.n;
+
+                fc->first = 0;
+                if (fc->total >= 0 && (size_t)fc->total == known) {
+                        pthread_mutex_unlock(&s->mu);
+                        return 1; /* nothing new: one call spent */
+                }
+        }
+        if (it->type != AA_FILE || sset_has(&f->done, it->name) || sset_has(&f->inflight, it->name) ||
+            sset_has(&f->ignored, it->name)) {
+                pthread_mutex_unlock(&s->mu);
+                return 0;
+        }
+        if (!is_log_name(it->name)) {
+                rc = sset_put(&f->ignored, it->name, NULL);
+                pthread_mutex_unlock(&s->mu);
+                return rc;
+        }
+        rc = sset_put(&f->inflight, it->name, NULL);
+        pthread_mutex_unlock(&s->mu);
+        if (rc)
+                return rc;
+
+        nl = strlen(it->name);
+        p = malloc(sizeof(*p) + nl + 1);
+        buf_init(&payload, MSG_MAX_BYTES);
+        buf_init(&key, MSG_MAX_BYTES);
+        memset(&m, 0, sizeof(m));
+        m.provider = f->region->root->provider_id;
+        m.bucket = f->region->root->bucket;
+        m.path = join(f->path, it->name);
+        m.fi_id = it->fi_id;
+        m.size = it->size;
+        m.listed_ms = msg_now_ms();
+        rc = p && m.path ? JB_OK : JB_ENOMEM;
+        if (!rc)
+                rc = msg_logfile_encode(&m, &payload);
+        if (!rc)
+                rc = msg_logfile_key(&m, &key);
+        if (!rc) {
+                p->s = s;
+                p->f = f;
+                memcpy(p->name, it->name, nl + 1);
+                rc = q_publish(s->q, Q_FILES, key.p, key.len, payload.p, payload.len, NULL, on_done, p,
+                               fc->errstr, fc->errsz);
+        }
+        if (rc) {
+                free(p);
+                pthread_mutex_lock(&s->mu);
+                sset_del(&f->inflight, it->name);
+                pthread_mutex_unlock(&s->mu);
+        } else {
+                fc->published++;
+        }
+        free(m.path);
+        buf_clear(&payload);
+        buf_clear(&key);
+        return rc;
+}
+
+static int folder_scan(struct scanner *s, struct folder *f, uint64_t *published, char *errstr,
+                       size_t errsz)
+{
+        struct files_ctx fc = {s, f, -1, 1, 0, errstr, errsz};
+        char *id;
+        int rc;
+
+        pthread_mutex_lock(&s->mu);
+        id = xstrdup(f->fi_id);
+        pthread_mutex_unlock(&s->mu);
+        if (!id)
+                return JB_OK;
+        rc = aa_list_ex(s->aa, id, 1, &fc.total, files_cb, &fc, errstr, errsz);
+        free(id);
+        if (rc == JB_ENOTFOUND) {
+                /* the folder id changed (folder recreated): relearn it next scan */
+                pthread_mutex_lock(&s->mu);
+                free(f->fi_id);
+                f->fi_id = NULL;
+                pthread_mutex_unlock(&s->mu);
+                rc = JB_OK;
+        }
+        *published += fc.published;
+        return rc;
+}
+
+/* Forget folders older than the lookback that have nothing in flight. */
+static void forget_old(struct scanner *s, int64_t oldest)
+{
+        size_t i = 0;
+        const struct sset_ent *e;
+        struct folder *gone[256];
+        size_t ngone = 0, k;
+        char rel[64];
+
+        pthread_mutex_lock(&s->mu);
+        while ((i = sset_next(&s->folders, i, &e)) != 0 && ngone < 256) {
+                struct folder *f = e->v;
+
+                if (f->day < oldest && f->inflight.n == 0)
+                        gone[ngone++] = f;
+        }
+        for (k = 0; k < ngone; k++)
+                sset_del(&s->folders, gone[k]->path);
+        pthread_mutex_unlock(&s->mu);
+        for (k = 0; k < ngone; k++) {
+                state_name(gone[k]->path, rel, sizeof(rel));
+                (void)state_remove(s->st, rel, NULL, 0);
+                folder_free(gone[k]);
+        }
+}
+
+static int scan_once(struct scanner *s, char *errstr, size_t errsz)
+{
+        int64_t now = now_s();
+        int64_t newest = day_of(now);
+        int64_t oldest = day_of(now - s->cfg->scan_lookback_h * 3600);
+        struct aa_counters c0, c1;
+        struct region **regs = NULL;
+        struct folder **fols = NULL;
+        size_t nregs = 0, nfols = 0, i = 0, k;
+        const struct sset_ent *e;
+        uint64_t published = 0;
+        int64_t t0 = msg_now_ms();
+        int rc = JB_OK;
+
+        aa_counters_get(s->aa, &c0);
+        if (s->nroots == 0 || s->scan_no % (uint64_t)s->cfg->scan_parents_every == 0)
+                rc = discover(s, errstr, errsz);
+        if (rc)
+                goto out;
+        pthread_mutex_lock(&s->mu);
+        regs = malloc((s->regions.n + 1) * sizeof(*regs));
+        if (regs)
+                while ((i = sset_next(&s->regions, i, &e)) != 0)
+                        regs[nregs++] = e->v;
+        pthread_mutex_unlock(&s->mu);
+        if (!regs) {
+                rc = JB_ENOMEM;
+                goto out;
+        }
+        for (k = 0; k < nregs && !rc && !stopping(s); k++)
+                rc = region_days(s, regs[k], oldest, newest, errstr, errsz);
+        if (rc)
+                goto out;
+        pthread_mutex_lock(&s->mu);
+        fols = malloc((s->folders.n + 1) * sizeof(*fols));
+        i = 0;
+        if (fols)
+                while ((i = sset_next(&s->folders, i, &e)) != 0)
+                        if (((struct folder *)e->v)->day >= oldest && ((struct folder *)e->v)->region)
+                                fols[nfols++] = e->v;
+        pthread_mutex_unlock(&s->mu);
+        if (!fols) {
+                rc = JB_ENOMEM;
+                goto out;
+        }
+        for (k = 0; k < nfols && !rc && !stopping(s); k++)
+                rc = folder_scan(s, fols[k], &published, errstr, errsz);
+        forget_old(s, oldest);
+out:
+        aa_counters_get(s->aa, &c1);
+        pthread_mutex_lock(&s->mu);
+        s->stats.files_published += published;
+        s->stats.api_calls_last = c1.requests - c0.requests;
+        s->stats.last_scan_ms = msg_now_ms() - t0;
+        s->stats.folders = s->folders.n;
+        if (!rc)
+                s->stats.scans++;
+        else
+                s->stats.errors++;
+        pthread_mutex_unlock(&s->mu);
+        s->scan_no++;
+        if (!rc)
+                log_msg(published ? LL_INFO : LL_DEBUG, "scanner",
+                        "scan done: published=%llu regions=%zu folders=%zu api_calls=%llu took_ms=%lld",
+                        (unsigned long long)published, nregs, nfols,
+                        (unsigned long long)(c1.requests - c0.requests), (long long)(msg_now_ms() - t0));
+        free(regs);
+        free(fols);
+        return rc;
+}
+
+/* ---------- thread ---------- */
+
+static void wait_ms(struct scanner *s, int ms)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += ms / 1000;
+        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&s->mu);
+        if (!s->stop && !s->kick)
+                pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        pthread_mutex_unlock(&s->mu);
+}
+
+static void *scanner_main(void *arg)
+{
+        struct scanner *s = arg;
+        char err[512];
+        int64_t next_scan = 0, last_flush = 0, backoff_ms = 1000;
+        int rc;
+
+        while (!stopping(s)) {
+                int64_t now = msg_now_ms();
+                int kicked;
+
+                pthread_mutex_lock(&s->mu);
+                kicked = s->kick;
+                s->kick = 0;
+                pthread_mutex_unlock(&s->mu);
+                if (now >= next_scan || kicked) {
+                        err[0] = '\0';
+                        rc = scan_once(s, err, sizeof(err));
+                        if (rc == JB_EFATAL) {
+                                log_msg(LL_ERROR, "scanner",
+                                        "stopped: %s; fix the Access Anywhere credentials or settings and "
+                                        "restart",
+                                        err);
+                                pthread_mutex_lock(&s->mu);
+                                s->failed = 1;
+                                pthread_mutex_unlock(&s->mu);
+                                break;
+                        }
+                        if (rc && !stopping(s)) {
+                                log_msg(LL_WARN, "scanner", "scan failed (%s): %s; retrying in %lld s",
+                                        jb_strerror(rc), err[0] ? err : "no detail",
+                                        (long long)(backoff_ms / 1000));
+                                next_scan = msg_now_ms() + backoff_ms;
+                                backoff_ms = backoff_ms * 2 > s->cfg->scan_interval_s * 1000
+                                                     ? s->cfg->scan_interval_s * 1000
+                                                     : backoff_ms * 2;
+                        } else {
+                                backoff_ms = 1000;
+                                next_scan = msg_now_ms() + s->cfg->scan_interval_s * 1000;
+                        }
+                }
+                if (msg_now_ms() - last_flush >= SCAN_FLUSH_MS) {
+                        if (scanner_flush(s, err, sizeof(err)) != JB_OK)
+                                log_msg(LL_ERROR, "scanner",
+                                        "cannot save the scanner state: %s; processed files will be "
+                                        "read again after a restart",
+                                        err);
+                        last_flush = msg_now_ms();
+                }
+                wait_ms(s, 250);
+        }
+        return NULL;
+}
+
+int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, struct state *st,
+                  struct scanner **out, char *errstr, size_t errsz)
+{
+        struct scanner *s = calloc(1, sizeof(*s));
+        struct load_ctx lc;
+        int rc;
+
+        *out = NULL;
+        if (!s)
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        s->cfg = cfg;
+        s->q = q;
+        s->st = st;
+        pthread_mutex_init(&s->mu, NULL);
+        pthread_cond_init(&s->cv, NULL);
+        sset_init(&s->regions);
+        sset_init(&s->folders);
+        lc.s = s;
+        lc.oldest = day_of(now_s() - cfg->scan_lookback_h * 3600);
+        lc.err = errstr;
+        lc.errsz = errsz;
+        lc.rc = JB_OK;
+        rc = state_list(st, "scan", load_one, &lc, errstr, errsz);
+        if (!rc)
+                rc = lc.rc;
+        if (!rc)
+                rc = aa_client_new(aa, &s->aa, errstr, errsz);
+        if (!rc && pthread_create(&s->th, NULL, scanner_main, s) != 0)
+                rc = jb_seterr(JB_ENOMEM, errstr, errsz, "cannot start the scanner thread");
+        if (rc) {
+                scanner_free(s);
+                return rc;
+        }
+        s->started = 1;
+        *out = s;
+        return JB_OK;
+}
+
+void scanner_kick(struct scanner *s)
+{
+        pthread_mutex_lock(&s->mu);
+        s->kick = 1;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+}
+
+void scanner_stop(struct scanner *s)
+{
+        if (!s)
+                return;
+        pthread_mutex_lock(&s->mu);
+        s->stop = 1;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        if (s->started) {
+                pthread_join(s->th, NULL);
+                s->started = 0;
+        }
+}
+
+int scanner_failed(const struct scanner *s)
+{
+        return s->failed;
+}
+
+void scanner_get_stats(struct scanner *s, struct scanner_stats *out)
+{
+        pthread_mutex_lock(&s->mu);
+        *out = s->stats;
+        pthread_mutex_unlock(&s->mu);
+}
+
+void scanner_free(struct scanner *s)
+{
+        size_t i = 0;
+        const struct sset_ent *e;
+        char err[256];
+
+        if (!s)
+                return;
+        scanner_stop(s);
+        if (scanner_flush(s, err, sizeof(err)) != JB_OK)
+                log_msg(LL_ERROR, "scanner", "cannot save the scanner state at exit: %s", err);
+        while ((i = sset_next(&s->folders, i, &e)) != 0)
+                folder_free(e->v);
+        sset_clear(&s->folders);
+        i = 0;
+        while ((i = sset_next(&s->regions, i, &e)) != 0)
+                region_free(e->v);
+        sset_clear(&s->regions);
+        roots_free(s);
+        aa_client_free(s->aa);
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+}

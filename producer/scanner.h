@@ -1,0 +1,55 @@
+/*
+ * scanner.h - the scanner stage: finds new CloudTrail log files through Access Anywhere
+ * folder listings and publishes them (Q_FILES, struct msg_logfile).
+ *
+ * What it lists: the log roots (an AWSLogs folder at the top of a source bucket, or below a
+ * configured prefix), their accounts (also inside organization folders o-...) and regions
+ * (CloudTrail/<region>) every `scan_parents_every` scans, and at every scan only the date
+ * folders inside the lookback window, each with cloud refresh. A date folder whose item
+ * count equals what the scanner already knows costs one call, however many files it holds.
+ * Digest, Insight and other services' folders are never entered.
+ * What it remembers: per date folder, the names of the files whose every event was synced
+ * (the transport reports a published file complete), in the state directory under scan/,
+ * written atomically; folders older than the lookback are forgotten. Files published but not
+ * yet complete are kept in memory, so a slow pipeline never gets a file twice; after a crash
+ * they are published again.
+ */
+#ifndef SCANNER_H
+#define SCANNER_H
+
+#include <stdint.h>
+
+#include "aa.h"
+#include "cfg.h"
+#include "q.h"
+#include "state.h"
+
+struct scanner_stats {
+        uint64_t scans;            /* completed scan cycles */
+        uint64_t files_published;
+        uint64_t files_done;       /* completed downstream and recorded */
+        uint64_t folders;          /* date folders known */
+        uint64_t regions;          /* account/region folders known */
+        uint64_t api_calls_last;   /* Access Anywhere calls spent by the last scan */
+        uint64_t errors;           /* scans that hit an error (retried next interval) */
+        int64_t last_scan_ms;      /* duration of the last scan */
+};
+
+struct scanner;
+
+/* Loads the remembered state (a damaged state file is an error naming it), then starts the
+ * scanning thread; the first scan begins at once. cfg, aa, q and st are borrowed. */
+int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+                  struct state *st, struct scanner **out, char *errstr, size_t errsz) JB_MUST_CHECK;
+/* Ask for a scan now (e.g. on SIGUSR1). */
+void scanner_kick(struct scanner *s);
+/* Stop scanning (the current listing is cut short) and join the thread. Safe twice. */
+void scanner_stop(struct scanner *s);
+/* Write what completed since the last write. Called by the thread every second and by the
+ * owner after the downstream stages stopped. */
+int scanner_flush(struct scanner *s, char *errstr, size_t errsz);
+int scanner_failed(const struct scanner *s);
+void scanner_get_stats(struct scanner *s, struct scanner_stats *out);
+void scanner_free(struct scanner *s); /* stops and flushes first */
+
+#endif
