@@ -125,6 +125,8 @@ static uint64_t pick_size(struct actx *a)
 {
         uint64_t x = gen_rng_below(a->rng, 1000);
 
+        if (a->win->batch == GEN_BATCH_TINY) /* a flood writes many small objects */
+                return gen_rng_below(a->rng, 2048);
         if (x < 30)
                 return 0;
         if (x < 780)
@@ -280,7 +282,8 @@ static void act_mpu(struct actx *a, int64_t t, int bucket, int ident, int abort_
                 r->key = gen_xstrdup(key);
                 r->upload = upload;
                 r->part = i;
-                r->size = 65536 + gen_rng_below(a->rng, 65536);
+                r->size = a->win->batch == GEN_BATCH_TINY ? 1024 + gen_rng_below(a->rng, 1024)
+                                                          : 65536 + gen_rng_below(a->rng, 65536);
                 size += r->size;
         }
         r = new_rec(a, t + parts + 1, GEN_SRC_S3, abort_it ? EV_ABORTMPU : EV_COMPLETEMPU, bucket,
