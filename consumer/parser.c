@@ -1,0 +1,745 @@
+/*
+ * parser.c - the parser stage (see parser.h): worker threads that turn Q_FILES messages
+ * into Q_EVENTS messages, and one thread that keeps the server view (view.c) fresh.
+ *
+ * Owns: the threads, each worker's aa_client, ct_reader and encode buffers, the stop and
+ * failure flags, the counters, and the outcome of every file (ack, quarantine, retry,
+ * abandon). Logging happens here only: one debug line per file, a warning per retry, an
+ * error per quarantined file or fatal failure.
+ * Ownership: cfg, the aa_opts and the transport are borrowed. A polled message belongs to
+ * the worker until it acks or abandons it; a decoded msg_logfile lives for one file; the
+ * ct_ctx a file is classified with is a view reference held for that file.
+ * Locks: p->mu guards the stop/abort state, busy count and first-view flag (and the cond
+ * workers and the view thread sleep on); p->st_mu the counters. Neither is held across a
+ * server call or a publish.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "ct.h"
+#include "log.h"
+#include "msg.h"
+#include "parser.h"
+#include "view.h"
+
+#define PARSER_POLL_MS 200           /* how long a worker waits for a file before looking up */
+#define PARSER_BACKOFF_BASE_MS 500L  /* first wait before a file (or the view) is tried again */
+#define PARSER_BACKOFF_MAX_MS 60000L
+#define PARSER_ENC_MAX (4U * MSG_MAX_BYTES)
+#define PARSER_ERR 512
+
+struct parser;
+
+struct worker {
+        struct parser *p;
+        size_t idx;
+        pthread_t th;
+        int started;
+        struct aa_client *aa;
+        struct ct_reader *rdr;
+        struct buf enc, key;
+        uint64_t rnd;
+        /* the file being read */
+        const struct ct_ctx *ctx;
+        struct q_msg *m;
+        const struct msg_logfile *lf;
+        int stage_rc;              /* first error raised inside the download callback */
+        char stage_err[PARSER_ERR];
+        int q_down;                /* a publish found the transport shutting down */
+        int aborted;               /* parser_stop's grace ran out during this download */
+        uint64_t events, counts[CT_NCLASS];
+};
+
+struct parser {
+        const struct cfg *cfg;
+        const struct aa_opts *aa_opts;
+        struct q *q;
+        struct view *view;
+
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        int stopping;  /* no more polling; retry sleeps end */
+        int aborting;  /* downloads in progress give up */
+        int failed;
+        int have_view;
+        int busy;      /* files being handled */
+        int joined;
+
+        pthread_mutex_t st_mu;
+        struct parser_stats st;
+
+        pthread_t view_th;
+        int view_started;
+        struct worker *w;
+        size_t nw;
+};
+
+/* ---- small helpers ---- */
+
+static int flag_get(const int *f)
+{
+        return __atomic_load_n(f, __ATOMIC_ACQUIRE);
+}
+
+static void flag_set(int *f)
+{
+        __atomic_store_n(f, 1, __ATOMIC_RELEASE);
+}
+
+static void deadline_after(struct timespec *ts, long ms)
+{
+        clock_gettime(CLOCK_MONOTONIC, ts);
+        ts->tv_sec += ms / 1000;
+        ts->tv_nsec += (ms % 1000) * 1000000L;
+        if (ts->tv_nsec >= 1000000000L) {
+                ts->tv_sec++;
+                ts->tv_nsec -= 1000000000L;
+        }
+}
+
+/* Sleep up to ms unless the parser is stopping; returns non-zero if it is. */
+static int p_sleep(struct parser *p, long ms)
+{
+        struct timespec dl;
+        int stop;
+
+        deadline_after(&dl, ms);
+        pthread_mutex_lock(&p->mu);
+        while (!p->stopping && pthread_cond_timedwait(&p->cv, &p->mu, &dl) == 0)
+                ;
+        stop = p->stopping;
+        pthread_mutex_unlock(&p->mu);
+        return stop;
+}
+
+static uint64_t rnd_next(uint64_t *s)
+{
+        uint64_t x = *s;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return *s = x;
+}
+
+/* Exponential backoff with jitter: a wait in [cur/2, cur], then cur doubles up to the cap. */
+static long backoff_next(long *cur, uint64_t *rnd)
+{
+        long half = *cur / 2, wait = half + (long)(rnd_next(rnd) % (uint64_t)(half + 1));
+
+        *cur = *cur >= PARSER_BACKOFF_MAX_MS / 2 ? PARSER_BACKOFF_MAX_MS : *cur * 2;
+        return wait;
+}
+
+static void set_failed(struct parser *p)
+{
+        pthread_mutex_lock(&p->mu);
+        flag_set(&p->failed);
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- the server view thread ---- */
+
+static void log_view(const struct view_info *vi, int first)
+{
+        log_msg(first ? LL_INFO : LL_DEBUG, "parser",
+                "server view %s: %zu providers, %zu buckets, %zu own identities; last full sync start "
+                "known for %zu providers (%zu from a task, %zu estimated), unknown for %zu",
+                first ? "ready" : "refreshed", vi->providers, vi->buckets, vi->self_ids,
+                vi->starts[VIEW_START_LASTSYNC] + vi->starts[VIEW_START_TASK] +
+                        vi->starts[VIEW_START_ESTIMATE],
+                vi->starts[VIEW_START_TASK], vi->starts[VIEW_START_ESTIMATE],
+                vi->starts[VIEW_START_NONE]);
+}
+
+static void *view_main(void *arg)
+{
+        struct parser *p = arg;
+        struct aa_client *aa = NULL;
+        char err[PARSER_ERR];
+        long backoff = PARSER_BACKOFF_BASE_MS;
+        long refresh_ms = p->cfg->scan_provider_refresh_s > 0 ? p->cfg->scan_provider_refresh_s * 1000
+                                                                 : 300000;
+        uint64_t rnd = 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
+        int rc, first = 1;
+
+        rc = aa_client_new(p->aa_opts, &aa, err, sizeof(err));
+        if (rc) {
+                log_msg(LL_ERROR, "parser", "cannot set up the Access Anywhere client: %s", err);
+                set_failed(p);
+                return NULL;
+        }
+        while (!flag_get(&p->stopping)) {
+                struct ct_ctx *ctx = NULL;
+                struct view_info vi;
+                long wait;
+
+                rc = view_build(aa, p->cfg, &ctx, &vi, err, sizeof(err));
+                if (!rc)
+                        rc = view_set(p->view, ctx) ? jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory")
+                                                    : JB_OK;
+                if (!rc) {
+                        log_view(&vi, first);
+                        if (first) {
+                                pthread_mutex_lock(&p->mu);
+                                p->have_view = 1;
+                                pthread_cond_broadcast(&p->cv);
+                                pthread_mutex_unlock(&p->mu);
+                        }
+                        first = 0;
+                        backoff = PARSER_BACKOFF_BASE_MS;
+                        wait = refresh_ms;
+                } else if (rc == JB_EFATAL) {
+                        log_msg(LL_ERROR, "parser",
+                                "cannot read the providers' information from Access Anywhere: %s; "
+                                "fix the configuration and start again",
+                                err);
+                        set_failed(p);
+                        break;
+                } else {
+                        wait = backoff_next(&backoff, &rnd);
+                        if (wait > refresh_ms && !first)
+                                wait = refresh_ms;
+                        log_msg(LL_WARN, "parser",
+                                "cannot read the providers' information from Access Anywhere (%s): %s; "
+                                "%s, trying again in %ld ms",
+                                jb_strerror(rc), err,
+                                first ? "no log file is read until it can" : "the previous view stays in use",
+                                wait);
+                }
+                if (p_sleep(p, wait))
+                        break;
+        }
+        aa_client_free(aa);
+        return NULL;
+}
+
+/* ---- counters ---- */
+
+static void stats_add(struct parser *p, uint64_t *field, uint64_t n)
+{
+        pthread_mutex_lock(&p->st_mu);
+        *field += n;
+        pthread_mutex_unlock(&p->st_mu);
+}
+
+/* Fold one attempt's reader figures and class counts into the stage's counters. */
+static void stats_attempt(struct worker *w)
+{
+        struct parser *p = w->p;
+        size_t i;
+
+        pthread_mutex_lock(&p->st_mu);
+        p->st.records += ct_reader_records(w->rdr);
+        p->st.bytes_in += ct_reader_bytes_in(w->rdr);
+        p->st.bytes_out += ct_reader_bytes_out(w->rdr);
+        p->st.events += w->events;
+        for (i = 0; i < CT_NCLASS; i++)
+                p->st.counts[i] += w->counts[i];
+        pthread_mutex_unlock(&p->st_mu);
+}
+
+/* ---- dead letters ---- */
+
+/* Publish a dead letter carrying m's payload; returns the transport's code (errstr set). */
+static int dead_letter(struct worker *w, struct q_msg *m, const char *key, const char *src,
+                       const char *reason, char *errstr, size_t errsz)
+{
+        struct msg_dead d;
+        struct buf *b = &w->enc;
+        int rc;
+
+        memset(&d, 0, sizeof(d));
+        d.stage = (char *)"parse";
+        d.src = (char *)src;
+        d.rec = -1;
+        d.error = (char *)reason;
+        d.attempts = 1;
+        d.payload = (char *)m->payload;
+        d.payload_len = m->len;
+        d.at_ms = msg_now_ms();
+        buf_reset(b);
+        rc = msg_dead_encode(&d, b);
+        if (rc == JB_ELIMIT) {
+                /* A huge message: keep its beginning, say so. */
+                char why[PARSER_ERR];
+
+                snprintf(why, sizeof(why), "%s (message of %zu bytes, only the first %u kept)", reason,
+                         m->len, MSG_MAX_BYTES);
+                d.error = why;
+                d.payload_len = m->len > MSG_MAX_BYTES ? MSG_MAX_BYTES : m->len;
+                buf_reset(b);
+                rc = msg_dead_encode(&d, b);
+        }
+        if (rc)
+                return jb_seterr(rc, errstr, errsz, "cannot encode a dead letter (%s)", jb_strerror(rc));
+        return q_publish(w->p->q, Q_DEAD, key, strlen(key), b->p, b->len, m, NULL, NULL, errstr, errsz);
+}
+
+/*
+ * After a dead letter was attempted for m: ack on success, abandon otherwise. Returns 1 when
+ * the worker must stop (the dead letter could not be written).
+ */
+static int dead_outcome(struct worker *w, struct q_msg *m, int rc, const char *what,
+                        const char *err)
+{
+        struct parser *p = w->p;
+
+        if (rc == JB_OK) {
+                q_ack(p->q, m);
+                return 0;
+        }
+        q_abandon(p->q, m);
+        if (rc == JB_ETRANSIENT)
+                return 0; /* shutting down: offered again after a restart */
+        log_msg(LL_ERROR, "parser", "%s could not be set aside: %s; the parser stops", what, err);
+        set_failed(p);
+        return 1;
+}
+
+static int poison(struct worker *w, struct q_msg *m, const char *reason)
+{
+        char err[PARSER_ERR];
+        char key[256];
+        int rc;
+
+        snprintf(key, sizeof(key), "%.*s", (int)(m->keylen < 255 ? m->keylen : 255),
+                 m->key ? m->key : "");
+        rc = dead_letter(w, m, key, NULL, reason, err, sizeof(err));
+        if (rc == JB_OK) {
+                stats_add(w->p, &w->p->st.poison, 1);
+                log_msg(LL_ERROR, "parser", "a message on %s could not be read and was set aside: %s",
+                        q_topic_name(m->topic), reason);
+        }
+        return dead_outcome(w, m, rc, "an unreadable message", err);
+}
+
+static int quarantine(struct worker *w, struct q_msg *m, const struct msg_logfile *lf,
+                      const char *reason)
+{
+        char err[PARSER_ERR];
+        int rc;
+
+        buf_reset(&w->key);
+        rc = msg_logfile_key(lf, &w->key);
+        if (rc)
+                rc = jb_seterr(rc, err, sizeof(err), "out of memory");
+        else
+                rc = dead_letter(w, m, w->key.p, lf->path, reason, err, sizeof(err));
+        if (rc == JB_OK) {
+                stats_add(w->p, &w->p->st.files_quarantined, 1);
+                log_msg(LL_ERROR, "parser", "file=%s quarantined: %s", lf->path, reason);
+        }
+        return dead_outcome(w, m, rc, "a damaged log file", err);
+}
+
+/* ---- reading one file ---- */
+
+static enum msg_op op_of(int cls)
+{
+        return cls == CT_PUT ? MSG_OP_PUT : cls == CT_DELETE ? MSG_OP_DELETE : MSG_OP_BUCKET;
+}
+
+/* Remember the first error met inside the download callback (the reader's or ours). */
+static int stage_fail(struct worker *w, int rc, const char *msg)
+{
+        if (!w->stage_rc) {
+                size_t n = strnlen(msg, sizeof(w->stage_err) - 1);
+
+                w->stage_rc = rc;
+                memcpy(w->stage_err, msg, n);
+                w->stage_err[n] = '\0';
+        }
+        return rc;
+}
+
+static int publish_event(struct worker *w, const struct ct_event *ev, int cls, uint64_t idx)
+{
+        struct msg_objevent oe;
+        char err[PARSER_ERR];
+        int rc;
+
+        memset(&oe, 0, sizeof(oe));
+        oe.provider = (char *)ev->provider;
+        oe.bucket = (char *)ev->bucket;
+        oe.key = cls == CT_BUCKET ? NULL : (char *)ev->key;
+        oe.op = op_of(cls);
+        oe.time = (char *)ev->time;
+        oe.event = (char *)ev->name;
+        oe.id = (char *)ev->id;
+        oe.account = (char *)ev->account;
+        oe.region = (char *)ev->region;
+        oe.src = w->lf->path;
+        oe.rec = (int64_t)idx;
+        oe.listed_ms = w->lf->listed_ms;
+        buf_reset(&w->enc);
+        buf_reset(&w->key);
+        rc = msg_objevent_encode(&oe, &w->enc);
+        if (rc == JB_ELIMIT) {
+                snprintf(err, sizeof(err),
+                         "record %llu describes a change too large to pass on (over the message "
+                         "size limit)", (unsigned long long)idx);
+                return stage_fail(w, JB_ELIMIT, err);
+        }
+        if (!rc)
+                rc = msg_objevent_key(&oe, &w->key);
+        if (rc)
+                return stage_fail(w, rc, "out of memory");
+        rc = q_publish(w->p->q, Q_EVENTS, w->key.p, w->key.len, w->enc.p, w->enc.len, w->m, NULL, NULL,
+                       err, sizeof(err));
+        if (rc == JB_ETRANSIENT) {
+                w->q_down = 1;
+                return stage_fail(w, rc, "the transport is shutting down");
+        }
+        if (rc) {
+                char why[PARSER_ERR + 32];
+
+                snprintf(why, sizeof(why), "cannot publish an event: %s", err);
+                return stage_fail(w, rc, why);
+        }
+        w->events++;
+        return JB_OK;
+}
+
+static int on_record(void *opaque, const char *rec, size_t len, const struct ct_hint *hint,
+                     uint64_t idx)
+{
+        struct worker *w = opaque;
+        struct ct_event ev;
+        int cls, rc = JB_OK;
+
+        cls = ct_classify(w->ctx, rec, len, hint, &ev);
+        if (cls == CT_INSIGHT) {
+                ct_event_clear(&ev);
+                return stage_fail(w, JB_EINPUT, "this is a CloudTrail Insights file, not an event log");
+        }
+        if (cls < 0 || cls >= CT_NCLASS) {
+                ct_event_clear(&ev);
+                return stage_fail(w, JB_ENOMEM, "out of memory classifying a record");
+        }
+        /* Without any bucket map no bucket is managed by anyone. */
+        if (ct_op_name(cls) && !ev.provider)
+                cls = CT_UNMANAGED;
+        w->counts[cls]++;
+        if (ct_op_name(cls))
+                rc = publish_event(w, &ev, cls, idx);
+        ct_event_clear(&ev);
+        return rc;
+}
+
+static int on_bytes(void *opaque, const void *p, size_t n)
+{
+        struct worker *w = opaque;
+        char err[PARSER_ERR];
+        int rc;
+
+        if (flag_get(&w->p->aborting)) {
+                w->aborted = 1;
+                return stage_fail(w, JB_ETRANSIENT, "the parser is stopping");
+        }
+        rc = ct_reader_feed(w->rdr, p, n, err, sizeof(err));
+        if (rc)
+                stage_fail(w, rc, err);
+        return rc;
+}
+
+/* Returns 1 when the worker must stop. m is acked or abandoned on return. */
+static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile *lf)
+{
+        struct parser *p = w->p;
+        struct view_ref *ref = NULL;
+        char err[PARSER_ERR];
+        long backoff = PARSER_BACKOFF_BASE_MS;
+        int rc, attempt = 0, ret = 0;
+
+        w->ctx = view_acquire(p->view, &ref);
+        w->m = m;
+        w->lf = lf;
+        for (;;) {
+                attempt++;
+                ct_reader_reset(w->rdr);
+                w->stage_rc = 0;
+                w->stage_err[0] = '\0';
+                w->q_down = w->aborted = 0;
+                w->events = 0;
+                memset(w->counts, 0, sizeof(w->counts));
+                err[0] = '\0';
+                rc = aa_download(w->aa, lf->fi_id, on_bytes, w, err, sizeof(err));
+                if (!rc)
+                        rc = ct_reader_finish(w->rdr, err, sizeof(err));
+                if (rc && w->stage_rc) {
+                        rc = w->stage_rc;
+                        snprintf(err, sizeof(err), "%s", w->stage_err);
+                }
+                stats_attempt(w);
+                if (rc == JB_OK) {
+                        log_msg(LL_DEBUG, "parser", "file=%s read: %llu records, %llu events, %llu bytes",
+                                lf->path, (unsigned long long)ct_reader_records(w->rdr),
+                                (unsigned long long)w->events,
+                                (unsigned long long)ct_reader_bytes_in(w->rdr));
+                        stats_add(p, &p->st.files_ok, 1);
+                        q_ack(p->q, m);
+                        break;
+                }
+                if (w->q_down || w->aborted) {
+                        q_abandon(p->q, m);
+                        break;
+                }
+                if (rc == JB_EINPUT || rc == JB_ELIMIT) {
+                        ret = quarantine(w, m, lf, err);
+                        break;
+                }
+                if (rc == JB_ENOTFOUND) {
+                        log_msg(LL_WARN, "parser", "file=%s is gone from Access Anywhere before it was read: %s",
+                                lf->path, err);
+                        stats_add(p, &p->st.files_missing, 1);
+                        q_ack(p->q, m);
+                        break;
+                }
+                if (rc == JB_EFATAL) {
+                        log_msg(LL_ERROR, "parser", "file=%s cannot be read: %s; the parser stops", lf->path,
+                                err);
+                        set_failed(p);
+                        q_abandon(p->q, m);
+                        ret = 1;
+                        break;
+                }
+                if (flag_get(&p->stopping)) {
+                        q_abandon(p->q, m);
+                        break;
+                }
+                {
+                        long wait = backoff_next(&backoff, &w->rnd);
+
+                        log_msg(LL_WARN, "parser", "file=%s attempt %d failed (%s): %s; trying again in %ld ms",
+                                lf->path, attempt, jb_strerror(rc), err, wait);
+                        stats_add(p, &p->st.retries, 1);
+                        if (p_sleep(p, wait)) {
+                                q_abandon(p->q, m);
+                                break;
+                        }
+                }
+        }
+        w->ctx = NULL;
+        w->m = NULL;
+        w->lf = NULL;
+        view_release(p->view, ref);
+        return ret;
+}
+
+/* Returns 1 when the worker must stop. m is acked or abandoned on return. */
+static int handle(struct worker *w, struct q_msg *m)
+{
+        struct msg_logfile lf;
+        char err[PARSER_ERR];
+        int rc, ret;
+
+        rc = msg_logfile_decode(m->payload, m->len, &lf, err, sizeof(err));
+        if (rc == JB_ENOMEM) {
+                log_msg(LL_ERROR, "parser", "out of memory reading a message; it is left for a restart");
+                q_abandon(w->p->q, m);
+                return 0;
+        }
+        if (rc)
+                return poison(w, m, err);
+        if (ct_file_kind(lf.path) != CT_FILE_LOG) {
+                log_msg(LL_DEBUG, "parser", "file=%s skipped: not an event log", lf.path);
+                q_ack(w->p->q, m);
+                msg_logfile_clear(&lf);
+                return 0;
+        }
+        ret = read_file(w, m, &lf);
+        msg_logfile_clear(&lf);
+        return ret;
+}
+
+static void *worker_main(void *arg)
+{
+        struct worker *w = arg;
+        struct parser *p = w->p;
+
+        pthread_mutex_lock(&p->mu);
+        while (!p->have_view && !p->stopping && !p->failed)
+                pthread_cond_wait(&p->cv, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+        while (!flag_get(&p->stopping)) {
+                struct q_msg *m = NULL;
+                int rc = q_poll(p->q, Q_FILES, PARSER_POLL_MS, &m);
+
+                if (rc == JB_ETRANSIENT)
+                        continue;
+                if (rc)
+                        break; /* the transport is shut down */
+                pthread_mutex_lock(&p->mu);
+                if (p->stopping || !p->have_view) {
+                        pthread_mutex_unlock(&p->mu);
+                        q_abandon(p->q, m);
+                        break;
+                }
+                p->busy++;
+                pthread_mutex_unlock(&p->mu);
+                rc = handle(w, m);
+                pthread_mutex_lock(&p->mu);
+                p->busy--;
+                pthread_cond_broadcast(&p->cv);
+                pthread_mutex_unlock(&p->mu);
+                if (rc)
+                        break;
+        }
+        return NULL;
+}
+
+/* ---- public ---- */
+
+static void workers_free(struct parser *p)
+{
+        size_t i;
+
+        for (i = 0; p->w && i < p->nw; i++) {
+                aa_client_free(p->w[i].aa);
+                ct_reader_free(p->w[i].rdr);
+                buf_clear(&p->w[i].enc);
+                buf_clear(&p->w[i].key);
+        }
+        free(p->w);
+        p->w = NULL;
+}
+
+static void join_all(struct parser *p)
+{
+        size_t i;
+
+        if (p->view_started)
+                pthread_join(p->view_th, NULL);
+        p->view_started = 0;
+        for (i = 0; p->w && i < p->nw; i++) {
+                if (p->w[i].started)
+                        pthread_join(p->w[i].th, NULL);
+                p->w[i].started = 0;
+        }
+        p->joined = 1;
+}
+
+int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, struct parser **out,
+                 char *errstr, size_t errsz)
+{
+        struct ct_limits lim;
+        pthread_condattr_t ca;
+        struct parser *p;
+        size_t i;
+        int rc = JB_OK;
+
+        *out = NULL;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        p->cfg = cfg;
+        p->aa_opts = aa;
+        p->q = q;
+        pthread_mutex_init(&p->mu, NULL);
+        pthread_mutex_init(&p->st_mu, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&p->cv, &ca);
+        pthread_condattr_destroy(&ca);
+        p->view = view_new();
+        p->nw = cfg->parse_workers > 0 ? (size_t)cfg->parse_workers : 1;
+        p->w = calloc(p->nw, sizeof(*p->w));
+        if (!p->view || !p->w) {
+                rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                goto fail;
+        }
+        lim.max_decompressed = cfg->parse_max_decompressed;
+        lim.max_record = (size_t)cfg->parse_max_record;
+        for (i = 0; i < p->nw; i++) {
+                struct worker *w = &p->w[i];
+
+                w->p = p;
+                w->idx = i;
+                w->rnd = 0x2545f4914f6cdd1dULL ^ ((uint64_t)time(NULL) << 8) ^ (uint64_t)(i + 1) * 0x9e3779b9ULL;
+                buf_init(&w->enc, PARSER_ENC_MAX);
+                buf_init(&w->key, PARSER_ENC_MAX);
+                rc = aa_client_new(aa, &w->aa, errstr, errsz);
+                if (rc)
+                        goto fail;
+                w->rdr = ct_reader_new(&lim, on_record, w);
+                if (!w->rdr) {
+                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                        goto fail;
+                }
+        }
+        if (pthread_create(&p->view_th, NULL, view_main, p) != 0) {
+                rc = jb_seterr(JB_ENOMEM, errstr, errsz, "cannot start a parser thread");
+                goto fail;
+        }
+        p->view_started = 1;
+        for (i = 0; i < p->nw; i++) {
+                if (pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]) != 0) {
+                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "cannot start a parser thread");
+                        goto fail;
+                }
+                p->w[i].started = 1;
+        }
+        *out = p;
+        return JB_OK;
+fail:
+        pthread_mutex_lock(&p->mu);
+        flag_set(&p->stopping);
+        flag_set(&p->aborting);
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        join_all(p);
+        workers_free(p);
+        view_free(p->view);
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        pthread_mutex_destroy(&p->st_mu);
+        free(p);
+        return rc;
+}
+
+void parser_stop(struct parser *p, int grace_ms)
+{
+        struct timespec dl;
+
+        if (!p || p->joined)
+                return;
+        deadline_after(&dl, grace_ms > 0 ? grace_ms : 0);
+        pthread_mutex_lock(&p->mu);
+        flag_set(&p->stopping);
+        pthread_cond_broadcast(&p->cv);
+        while (p->busy > 0 && pthread_cond_timedwait(&p->cv, &p->mu, &dl) == 0)
+                ;
+        flag_set(&p->aborting);
+        pthread_mutex_unlock(&p->mu);
+        join_all(p);
+}
+
+int parser_failed(const struct parser *p)
+{
+        return p ? flag_get(&p->failed) : 0;
+}
+
+void parser_get_stats(struct parser *p, struct parser_stats *out)
+{
+        pthread_mutex_lock(&p->st_mu);
+        *out = p->st;
+        pthread_mutex_unlock(&p->st_mu);
+}
+
+void parser_free(struct parser *p)
+{
+        if (!p)
+                return;
+        parser_stop(p, 0);
+        workers_free(p);
+        view_free(p->view);
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        pthread_mutex_destroy(&p->st_mu);
+        free(p);
+}

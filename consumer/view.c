@@ -1,0 +1,228 @@
+/*
+ * view.c - the parser's server view (see view.h): building a ct_ctx from getProviderInfo
+ * (and the background task of each provider's last full sync when its start is not given),
+ * and the reference-counted holder that swaps views without stopping readers.
+ *
+ * Ownership: view_build() frees everything it asked the server for before it returns; the
+ * ctx it returns is the caller's. Each struct view_ref owns one ctx and is freed (with it)
+ * by whoever drops its last reference: view_release() or view_set() (the holder's own
+ * reference) or view_free().
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "view.h"
+
+/* ---- sync start ---- */
+
+int64_t view_sync_start(const struct aa_lastsync *ls, time_t task_added, double rate,
+                        enum view_start_src *src)
+{
+        enum view_start_src s = VIEW_START_NONE;
+        int64_t start = -1;
+
+        if (ls->started > 0) {
+                s = VIEW_START_LASTSYNC;
+                start = (int64_t)ls->started;
+        } else if (task_added > 0) {
+                s = VIEW_START_TASK;
+                start = (int64_t)task_added;
+        } else if (ls->completed > 0 && ls->files_indexed >= 0 && rate > 0 && isfinite(rate)) {
+                double secs = (double)ls->files_indexed / rate;
+
+                if (secs < (double)ls->completed) {
+                        s = VIEW_START_ESTIMATE;
+                        start = (int64_t)ls->completed - (int64_t)ceil(secs);
+                }
+        }
+        if (src)
+                *src = s;
+        return start;
+}
+
+/* ---- building ---- */
+
+static int add_self(struct ct_ctx *ctx, const struct cfg *cfg, size_t *n)
+{
+        size_t i;
+        int rc = JB_OK;
+
+        for (i = 0; !rc && i < cfg->n_self_keys; i++)
+                if (cfg->self_keys[i] && cfg->self_keys[i][0] && !(rc = ct_ctx_add_self_key(ctx, cfg->self_keys[i])))
+                        (*n)++;
+        for (i = 0; !rc && i < cfg->n_self_arns; i++)
+                if (cfg->self_arns[i] && cfg->self_arns[i][0] && !(rc = ct_ctx_add_self_arn(ctx, cfg->self_arns[i])))
+                        (*n)++;
+        for (i = 0; !rc && i < cfg->n_self_agents; i++)
+                if (cfg->self_agents[i] && cfg->self_agents[i][0] &&
+                    !(rc = ct_ctx_add_self_agent(ctx, cfg->self_agents[i])))
+                        (*n)++;
+        return rc;
+}
+
+static int add_provider(struct aa_client *aa, const struct cfg *cfg, struct ct_ctx *ctx,
+                        const struct aa_provider *p, struct view_info *info, char *errstr,
+                        size_t errsz)
+{
+        enum view_start_src src;
+        time_t added = 0;
+        int64_t start;
+        size_t i;
+        int rc = JB_OK;
+
+        for (i = 0; !rc && i < p->nbuckets; i++)
+                rc = ct_ctx_map_bucket(ctx, p->buckets[i].name, p->id);
+        info->buckets += p->nbuckets;
+        if (!rc && p->access_key && p->access_key[0] && !(rc = ct_ctx_add_self_key(ctx, p->access_key)))
+                info->self_ids++;
+        if (!rc && p->arn && p->arn[0] && !(rc = ct_ctx_add_self_arn(ctx, p->arn)))
+                info->self_ids++;
+        if (!rc && p->user_agent && p->user_agent[0] && !(rc = ct_ctx_add_self_agent(ctx, p->user_agent)))
+                info->self_ids++;
+        if (rc)
+                return jb_seterr(rc, errstr, errsz, "out of memory");
+
+        if (p->lastsync.started <= 0 && p->lastsync.taskid && p->lastsync.taskid[0]) {
+                struct aa_task t;
+
+                rc = aa_task_get(aa, p->lastsync.taskid, &t, errstr, errsz);
+                if (rc == JB_OK)
+                        added = t.added;
+                aa_task_clear(&t);
+                if (rc && rc != JB_ENOTFOUND)
+                        return rc;
+        }
+        start = view_sync_start(&p->lastsync, added, cfg->parse_indexing_rate, &src);
+        info->starts[src]++;
+        if (start >= 0 && ct_ctx_set_sync_start(ctx, p->id, start))
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        return JB_OK;
+}
+
+int view_build(struct aa_client *aa, const struct cfg *cfg, struct ct_ctx **out,
+               struct view_info *info, char *errstr, size_t errsz)
+{
+        struct aa_provider *pv = NULL;
+        struct view_info vi;
+        struct ct_ctx *ctx;
+        size_t np = 0, i;
+        int rc;
+
+        *out = NULL;
+        memset(&vi, 0, sizeof(vi));
+        rc = aa_providers(aa, &pv, &np, errstr, errsz);
+        if (rc)
+                return rc;
+        ctx = ct_ctx_new();
+        if (!ctx) {
+                aa_providers_free(pv, np);
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        }
+        if (add_self(ctx, cfg, &vi.self_ids))
+                rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        for (i = 0; !rc && i < np; i++)
+                rc = add_provider(aa, cfg, ctx, &pv[i], &vi, errstr, errsz);
+        vi.providers = np;
+        aa_providers_free(pv, np);
+        if (rc) {
+                ct_ctx_free(ctx);
+                return rc;
+        }
+        if (info)
+                *info = vi;
+        *out = ctx;
+        return JB_OK;
+}
+
+/* ---- the holder ---- */
+
+struct view_ref {
+        struct ct_ctx *ctx;
+        unsigned refs;
+};
+
+struct view {
+        pthread_mutex_t mu;
+        struct view_ref *cur; /* holds one reference of its own */
+};
+
+static void ref_drop(struct view *v, struct view_ref *r)
+{
+        unsigned left;
+
+        if (!r)
+                return;
+        pthread_mutex_lock(&v->mu);
+        left = --r->refs;
+        pthread_mutex_unlock(&v->mu);
+        if (left == 0) {
+                ct_ctx_free(r->ctx);
+                free(r);
+        }
+}
+
+struct view *view_new(void)
+{
+        struct view *v = calloc(1, sizeof(*v));
+
+        if (v)
+                pthread_mutex_init(&v->mu, NULL);
+        return v;
+}
+
+void view_free(struct view *v)
+{
+        if (!v)
+                return;
+        ref_drop(v, v->cur);
+        pthread_mutex_destroy(&v->mu);
+        free(v);
+}
+
+int view_set(struct view *v, struct ct_ctx *ctx)
+{
+        struct view_ref *r = calloc(1, sizeof(*r)), *old;
+
+        if (!r) {
+                ct_ctx_free(ctx);
+                return JB_ENOMEM;
+        }
+        r->ctx = ctx;
+        r->refs = 1;
+        pthread_mutex_lock(&v->mu);
+        old = v->cur;
+        v->cur = r;
+        pthread_mutex_unlock(&v->mu);
+        ref_drop(v, old);
+        return JB_OK;
+}
+
+int view_ready(struct view *v)
+{
+        int ready;
+
+        pthread_mutex_lock(&v->mu);
+        ready = v->cur != NULL;
+        pthread_mutex_unlock(&v->mu);
+        return ready;
+}
+
+const struct ct_ctx *view_acquire(struct view *v, struct view_ref **ref)
+{
+        struct view_ref *r;
+
+        pthread_mutex_lock(&v->mu);
+        r = v->cur;
+        if (r)
+                r->refs++;
+        pthread_mutex_unlock(&v->mu);
+        *ref = r;
+        return r ? r->ctx : NULL;
+}
+
+void view_release(struct view *v, struct view_ref *ref)
+{
+        ref_drop(v, ref);
+}
