@@ -533,8 +533,9 @@ static int type_err(struct cfg_ctx *x, const config_setting_t *s, const struct c
 
 static int load_source(struct cfg_ctx *x, const char *file)
 {
+        struct stat st;
         FILE *fp;
-        size_t n;
+        size_t n, cap = 0;
 
         if (x->src_path && strcmp(x->src_path, file) == 0)
                 return x->src ? 0 : -1;
@@ -547,9 +548,12 @@ static int load_source(struct cfg_ctx *x, const char *file)
         fp = fopen(file, "rb");
         if (!fp)
                 return -1;
-        x->src = malloc(CFG_SOURCE_MAX + 1);
+        if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) {
+                cap = st.st_size < (off_t)CFG_SOURCE_MAX ? (size_t)st.st_size : CFG_SOURCE_MAX;
+                x->src = malloc(cap + 1);
+        }
         if (x->src) {
-                n = fread(x->src, 1, CFG_SOURCE_MAX, fp);
+                n = fread(x->src, 1, cap, fp);
                 x->src[n] = '\0';
         }
         fclose(fp);
@@ -972,12 +976,12 @@ static int read_small(struct cfg_ctx *x, const config_setting_t *s, const char *
                 return ctx_err(x, JB_EINPUT, s, name, "%s is larger than %u bytes: is it the right file?", path,
                                CFG_SECRET_FILE_MAX);
         }
-        p = malloc(CFG_SECRET_FILE_MAX + 1);
+        p = malloc((size_t)st.st_size + 1);
         if (!p) {
                 close(fd);
                 return ctx_err(x, JB_ENOMEM, s, name, "out of memory");
         }
-        while (got < CFG_SECRET_FILE_MAX && (n = read(fd, p + got, CFG_SECRET_FILE_MAX - got)) != 0) {
+        while (got < (size_t)st.st_size && (n = read(fd, p + got, (size_t)st.st_size - got)) != 0) {
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -1415,7 +1419,7 @@ static int put_value(FILE *fp, const struct cfg *c, const struct cfg_opt *o)
                         fputs(i ? ", " : " ", fp);
                         put_string(fp, v[i]);
                 }
-                fputs(n ? " ]" : " ]", fp);
+                fputs(" ]", fp);
                 return 1;
         }
         case CT_PREFIXES: {
