@@ -134,7 +134,7 @@ static const struct cfg_opt cfg_opts[] = {
                "User agents of Access Anywhere itself: changes made with them are ignored."),
 
         /* scanner */
-        O_LONG("scanner.interval_s", scan_interval_s, 180, 10, 86400,
+        O_LONG("scanner.interval_s", scan_interval_s, 180, 1, 86400,
                "Seconds between two looks for new CloudTrail log files."),
         O_LONG("scanner.lookback_h", scan_lookback_h, 48, 1, 2160,
                "On a first start, hours of CloudTrail logs to read back."),
