@@ -1,0 +1,673 @@
+/*
+ * syncer.c - the syncer stage (syncer.h): Q_EVENTS -> dedup window (batch.c) -> aa_sync().
+ *
+ * Threads: one poller gathers a batch (until sync_window_ms after its first event or
+ * sync_batch_max events), hands its items to sync_concurrency workers and waits until every
+ * item is done before it gathers the next one (one batch in flight). Each worker owns an
+ * aa_client (max_retries 1: the retries with backoff and jitter are done here, between
+ * attempts, where a stop can cut them short). One mutex and one condition variable (on the
+ * monotonic clock) guard the shared state: the batch in flight, the flags, the statistics.
+ * Message fate: every polled message is acknowledged exactly once (resynced, or written as a
+ * dead letter first), or abandoned (credentials refused, stop past its grace, a dead letter
+ * that could not be written): an abandoned one is offered again after a restart.
+ * Ownership: the poller owns the per-message records (struct smsg) of the batch and frees
+ * them once the batch is done; workers only read them and ack/abandon their q_msg.
+ * Logging: only here, with provider/bucket/key and the reason; never a secret (aa.c keeps
+ * them out of its error strings).
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "log.h"
+#include "msg.h"
+#include "syncer.h"
+
+#define POLL_SLICE_MS 200  /* longest q_poll wait, so a stop is seen quickly */
+#define HIST_N 1024        /* latency histogram: bucket i >= 1 holds [R^(i-1), R^i) ms */
+#define HIST_RATIO 1.02
+
+/* One consumed, decoded message of the batch being gathered or synced. */
+struct smsg {
+        struct q_msg *m;
+        struct msg_objevent ev;
+};
+
+struct worker {
+        struct syncer *s;
+        struct aa_client *aa;
+        pthread_t th;
+        int started;
+        uint64_t rnd;
+};
+
+struct syncer {
+        const struct cfg *cfg;
+        struct q *q;
+        long window_ms, batch_max, max_attempts, base_ms, max_ms;
+        size_t nworkers;
+        struct worker *w;
+        struct batch *batch;
+        struct smsg **pend; /* poller only: records of the current batch */
+        size_t npend, cappend;
+
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        pthread_t poller;
+        int poller_started, poller_done;
+        struct batch_item *items; /* the batch in flight */
+        size_t nitems, next, ndone;
+        int stop, drain, abort, quit, stopped;
+        atomic_int failed;
+        struct syncer_stats st;
+        uint64_t hist[HIST_N];
+        uint64_t nhist;
+};
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait on s->cv (mutex held) until the monotonic time at_ms, or a broadcast. */
+static void wait_until(struct syncer *s, int64_t at_ms)
+{
+        struct timespec ts;
+
+        ts.tv_sec = (time_t)(at_ms / 1000);
+        ts.tv_nsec = (long)(at_ms % 1000) * 1000000L;
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
+static uint64_t rnd_next(uint64_t *x)
+{
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        return *x;
+}
+
+static void smsg_free(struct smsg *sm)
+{
+        if (!sm)
+                return;
+        msg_objevent_clear(&sm->ev);
+        free(sm);
+}
+
+static int aborted(struct syncer *s)
+{
+        int a;
+
+        pthread_mutex_lock(&s->mu);
+        a = s->abort;
+        pthread_mutex_unlock(&s->mu);
+        return a;
+}
+
+/* Stop the stage for good: the remaining messages are abandoned. */
+static void set_failed(struct syncer *s)
+{
+        pthread_mutex_lock(&s->mu);
+        atomic_store(&s->failed, 1);
+        s->abort = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+}
+
+/* Write the dead letter of message m (not yet acknowledged). */
+static int dead_letter(struct syncer *s, struct q_msg *m, const char *src, int64_t rec,
+                       const char *reason, long attempts, char *errstr, size_t errsz)
+{
+        struct msg_dead d;
+        struct buf b;
+        int rc;
+
+        memset(&d, 0, sizeof(d));
+        d.stage = (char *)"sync";
+        d.src = (char *)src;
+        d.rec = rec;
+        d.error = (char *)reason;
+        d.attempts = attempts;
+        d.payload = (char *)m->payload;
+        d.payload_len = m->len;
+        d.at_ms = msg_now_ms();
+        buf_init(&b, 3 * (size_t)MSG_MAX_BYTES);
+        rc = msg_dead_encode(&d, &b);
+        if (rc)
+                jb_seterr(rc, errstr, errsz, "cannot encode the dead letter (%s)", jb_strerror(rc));
+        else
+                rc = q_publish(s->q, Q_DEAD, m->key, m->keylen, b.p, b.len, m, NULL, NULL, errstr,
+                               errsz);
+        buf_clear(&b);
+        return rc;
+}
+
+/* ---------------------------------------------------------------- workers */
+
+static void item_abandon(struct syncer *s, const struct batch_item *it)
+{
+        size_t i;
+
+        for (i = 0; i < it->nmsgs; i++)
+                q_abandon(s->q, ((struct smsg *)it->msgs[i])->m);
+}
+
+static size_t hist_index(int64_t lat)
+{
+        double i;
+
+        if (lat < 1)
+                return 0;
+        i = 1.0 + floor(log((double)lat) / log(HIST_RATIO));
+        return i >= HIST_N - 1 ? HIST_N - 1 : (size_t)i;
+}
+
+static void item_ok(struct syncer *s, const struct batch_item *it)
+{
+        int64_t now = msg_now_ms();
+        size_t i;
+
+        pthread_mutex_lock(&s->mu);
+        s->st.syncs_ok++;
+        if (!it->key)
+                s->st.syncs_bucket++;
+        for (i = 0; i < it->nmsgs; i++) {
+                const struct smsg *sm = it->msgs[i];
+                int64_t lat;
+
+                if (sm->ev.listed_ms <= 0)
+                        continue;
+                lat = now - sm->ev.listed_ms;
+                if (lat < 0)
+                        lat = 0;
+                s->st.last_latency_ms = lat;
+                s->hist[hist_index(lat)]++;
+                s->nhist++;
+        }
+        pthread_mutex_unlock(&s->mu);
+        for (i = 0; i < it->nmsgs; i++)
+                q_ack(s->q, ((struct smsg *)it->msgs[i])->m);
+}
+
+static void item_dead(struct syncer *s, const struct batch_item *it, const char *reason, long attempts)
+{
+        char err[512];
+        size_t i, nfail = 0;
+        int *rcs = calloc(it->nmsgs ? it->nmsgs : 1, sizeof(*rcs));
+
+        for (i = 0; i < it->nmsgs; i++) {
+                const struct smsg *sm = it->msgs[i];
+                int rc = rcs ? dead_letter(s, sm->m, sm->ev.src, sm->ev.rec, reason, attempts, err,
+                                           sizeof(err))
+                             : jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory");
+
+                if (rcs)
+                        rcs[i] = rc;
+                if (rc)
+                        nfail++;
+        }
+        log_msg(LL_ERROR, "syncer",
+                "provider=%s bucket=%s%s%s op=%s: resync failed, %zu event(s) moved to the dead "
+                "letters after %ld attempt(s): %s",
+                it->provider, it->bucket, it->key ? " key=" : "", it->key ? it->key : "",
+                msg_op_name(it->op), it->nmsgs - nfail, attempts, reason);
+        pthread_mutex_lock(&s->mu);
+        s->st.dead += it->nmsgs - nfail;
+        pthread_mutex_unlock(&s->mu);
+        for (i = 0; i < it->nmsgs; i++) {
+                struct q_msg *m = ((struct smsg *)it->msgs[i])->m;
+
+                if (rcs && rcs[i] == JB_OK)
+                        q_ack(s->q, m);
+                else
+                        q_abandon(s->q, m);
+        }
+        free(rcs);
+        if (nfail) {
+                log_msg(LL_ERROR, "syncer",
+                        "provider=%s bucket=%s%s%s: %zu event(s) could not be written to the dead "
+                        "letters (%s); the syncer stops, they will be offered again after a restart",
+                        it->provider, it->bucket, it->key ? " key=" : "", it->key ? it->key : "",
+                        nfail, err);
+                set_failed(s);
+        }
+}
+
+/* Sleep the backoff before attempt `attempts + 1`; returns early when the stage aborts. */
+static void backoff(struct worker *w, long attempts)
+{
+        struct syncer *s = w->s;
+        uint64_t cap = (uint64_t)s->base_ms;
+        int64_t until;
+        long i;
+
+        for (i = 1; i < attempts && cap < (uint64_t)s->max_ms; i++)
+                cap *= 2;
+        if (cap > (uint64_t)s->max_ms)
+                cap = (uint64_t)s->max_ms;
+        until = mono_ms() + (int64_t)(rnd_next(&w->rnd) % (cap + 1));
+        pthread_mutex_lock(&s->mu);
+        while (!s->abort && mono_ms() < until)
+                wait_until(s, until);
+        pthread_mutex_unlock(&s->mu);
+}
+
+static void item_run(struct worker *w, const struct batch_item *it)
+{
+        struct syncer *s = w->s;
+        char err[512], reason[1024];
+        long attempts = 0;
+        int rc;
+
+        for (;;) {
+                if (aborted(s)) {
+                        item_abandon(s, it);
+                        return;
+                }
+                attempts++;
+                rc = aa_sync(w->aa, it->provider, it->bucket, it->key, msg_op_name(it->op), NULL, err,
+                             sizeof(err));
+                if (rc == JB_OK) {
+                        item_ok(s, it);
+                        return;
+                }
+                if (rc == JB_EFATAL) {
+                        int first;
+
+                        pthread_mutex_lock(&s->mu);
+                        first = !atomic_load(&s->failed);
+                        pthread_mutex_unlock(&s->mu);
+                        if (first)
+                                log_msg(LL_ERROR, "syncer",
+                                        "Access Anywhere refused the syncer's request (%s); the "
+                                        "syncer stops: check access_anywhere in the configuration",
+                                        err);
+                        set_failed(s);
+                        item_abandon(s, it);
+                        return;
+                }
+                if (rc == JB_ENOTFOUND) {
+                        snprintf(reason, sizeof(reason),
+                                 "Access Anywhere knows no provider %s with a bucket %s: %s",
+                                 it->provider, it->bucket, err);
+                        item_dead(s, it, reason, attempts);
+                        return;
+                }
+                if (attempts >= s->max_attempts) {
+                        snprintf(reason, sizeof(reason), "gave up after %ld attempts: %s", attempts,
+                                 err);
+                        item_dead(s, it, reason, attempts);
+                        return;
+                }
+                pthread_mutex_lock(&s->mu);
+                s->st.retries++;
+                pthread_mutex_unlock(&s->mu);
+                backoff(w, attempts);
+        }
+}
+
+static void *worker_main(void *arg)
+{
+        struct worker *w = arg;
+        struct syncer *s = w->s;
+
+        pthread_mutex_lock(&s->mu);
+        for (;;) {
+                const struct batch_item *it;
+
+                while (!s->quit && s->next >= s->nitems)
+                        pthread_cond_wait(&s->cv, &s->mu);
+                if (s->next >= s->nitems)
+                        break; /* quit, and nothing left */
+                it = &s->items[s->next++];
+                pthread_mutex_unlock(&s->mu);
+                item_run(w, it);
+                pthread_mutex_lock(&s->mu);
+                if (++s->ndone == s->nitems)
+                        pthread_cond_broadcast(&s->cv);
+        }
+        pthread_mutex_unlock(&s->mu);
+        return NULL;
+}
+
+/* ---------------------------------------------------------------- poller */
+
+/* An undecodable message: dead letter, then ack (or abandon if that cannot be written). */
+static void poison(struct syncer *s, struct q_msg *m, const char *why)
+{
+        char reason[1024], err[512];
+        int rc;
+
+        snprintf(reason, sizeof(reason), "not a valid object event: %s", why);
+        rc = dead_letter(s, m, NULL, -1, reason, 0, err, sizeof(err));
+        if (rc) {
+                log_msg(LL_ERROR, "syncer",
+                        "an undecodable event could not be written to the dead letters (%s); the "
+                        "syncer stops",
+                        err);
+                q_abandon(s->q, m);
+                set_failed(s);
+                return;
+        }
+        log_msg(LL_ERROR, "syncer", "an undecodable event was moved to the dead letters: %s", why);
+        pthread_mutex_lock(&s->mu);
+        s->st.poison++;
+        pthread_mutex_unlock(&s->mu);
+        q_ack(s->q, m);
+}
+
+/* One polled message into the batch. Returns 1 when it joined the batch. */
+static int take(struct syncer *s, struct q_msg *m)
+{
+        char err[512];
+        struct smsg *sm;
+        int rc;
+
+        pthread_mutex_lock(&s->mu);
+        s->st.events++;
+        pthread_mutex_unlock(&s->mu);
+        sm = calloc(1, sizeof(*sm));
+        if (!sm)
+                goto nomem;
+        sm->m = m;
+        if (msg_objevent_decode(m->payload, m->len, &sm->ev, err, sizeof(err)) != JB_OK) {
+                free(sm);
+                poison(s, m, err);
+                return 0;
+        }
+        if (s->npend == s->cappend) {
+                size_t n = s->cappend ? 2 * s->cappend : 256;
+                struct smsg **np = realloc(s->pend, n * sizeof(*np));
+
+                if (!np)
+                        goto nomem;
+                s->pend = np;
+                s->cappend = n;
+        }
+        rc = batch_add(s->batch, sm->ev.provider, sm->ev.bucket, sm->ev.key, sm->ev.op, sm);
+        if (rc == JB_EINPUT) {
+                smsg_free(sm);
+                poison(s, m, "incomplete object event");
+                return 0;
+        }
+        if (rc)
+                goto nomem;
+        s->pend[s->npend++] = sm;
+        return 1;
+nomem:
+        smsg_free(sm);
+        log_msg(LL_ERROR, "syncer", "out of memory; an event is left for the next start");
+        q_abandon(s->q, m);
+        return 0;
+}
+
+/* Hand the gathered batch to the workers and wait until every item is done. */
+static void run_batch(struct syncer *s)
+{
+        struct batch_item *items;
+        size_t n, i, events = batch_events(s->batch);
+
+        if (batch_finish(s->batch, &items, &n) != JB_OK) {
+                log_msg(LL_ERROR, "syncer", "out of memory; %zu event(s) are left for the next start",
+                        s->npend);
+                for (i = 0; i < s->npend; i++)
+                        q_abandon(s->q, s->pend[i]->m);
+                set_failed(s);
+        } else {
+                pthread_mutex_lock(&s->mu);
+                s->st.batches++;
+                s->st.deduped += events - n;
+                s->items = items;
+                s->nitems = n;
+                s->next = 0;
+                s->ndone = 0;
+                pthread_cond_broadcast(&s->cv);
+                while (s->ndone < s->nitems)
+                        pthread_cond_wait(&s->cv, &s->mu);
+                s->items = NULL;
+                s->nitems = s->next = s->ndone = 0;
+                pthread_mutex_unlock(&s->mu);
+        }
+        for (i = 0; i < s->npend; i++)
+                smsg_free(s->pend[i]);
+        s->npend = 0;
+        batch_reset(s->batch);
+}
+
+/* Gather one batch. Returns 1 when the poller should exit after running it. */
+static int gather(struct syncer *s)
+{
+        int64_t first = 0;
+        size_t n = 0;
+
+        for (;;) {
+                struct q_msg *m;
+                int stop, drain, ab, rc;
+                int64_t now, wait;
+
+                pthread_mutex_lock(&s->mu);
+                stop = s->stop;
+                drain = s->drain;
+                ab = s->abort;
+                pthread_mutex_unlock(&s->mu);
+                if (ab || (stop && !drain))
+                        return 1;
+                now = mono_ms();
+                if (n && ((long)n >= s->batch_max || now - first >= s->window_ms))
+                        return 0;
+                if (stop && q_depth(s->q, Q_EVENTS) == 0)
+                        return n == 0; /* draining: no window to wait for */
+                wait = n ? s->window_ms - (now - first) : POLL_SLICE_MS;
+                if (wait > POLL_SLICE_MS)
+                        wait = POLL_SLICE_MS;
+                rc = q_poll(s->q, Q_EVENTS, (int)wait, &m);
+                if (rc == JB_EFATAL)
+                        return 1; /* the transport shut down */
+                if (rc != JB_OK)
+                        continue;
+                if (take(s, m) && n++ == 0)
+                        first = mono_ms();
+        }
+}
+
+static void *poller_main(void *arg)
+{
+        struct syncer *s = arg;
+        int done;
+
+        do {
+                done = gather(s);
+                if (batch_events(s->batch))
+                        run_batch(s);
+        } while (!done);
+        pthread_mutex_lock(&s->mu);
+        s->poller_done = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        return NULL;
+}
+
+/* ---------------------------------------------------------------- API */
+
+static void destroy(struct syncer *s)
+{
+        size_t i;
+
+        for (i = 0; s->w && i < s->nworkers; i++)
+                aa_client_free(s->w[i].aa);
+        free(s->w);
+        batch_free(s->batch);
+        for (i = 0; i < s->npend; i++)
+                smsg_free(s->pend[i]);
+        free(s->pend);
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+}
+
+int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, struct syncer **out,
+                 char *errstr, size_t errsz)
+{
+        struct syncer *s;
+        struct aa_opts o;
+        pthread_condattr_t ca;
+        size_t i;
+        int rc;
+
+        *out = NULL;
+        if (!cfg || !aa || !q)
+                return jb_seterr(JB_EFATAL, errstr, errsz, "syncer: missing configuration or transport");
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        pthread_mutex_init(&s->mu, NULL);
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->cv, &ca);
+        pthread_condattr_destroy(&ca);
+        atomic_init(&s->failed, 0);
+        s->cfg = cfg;
+        s->q = q;
+        s->window_ms = cfg->sync_window_ms > 0 ? cfg->sync_window_ms : 0;
+        s->batch_max = cfg->sync_batch_max > 0 ? cfg->sync_batch_max : 1;
+        s->max_attempts = cfg->sync_max_attempts > 0 ? cfg->sync_max_attempts : 1;
+        s->base_ms = cfg->sync_backoff_base_ms > 0 ? cfg->sync_backoff_base_ms : 1;
+        s->max_ms = cfg->sync_backoff_max_ms > s->base_ms ? cfg->sync_backoff_max_ms : s->base_ms;
+        s->nworkers = cfg->sync_concurrency > 0 ? (size_t)cfg->sync_concurrency : 1;
+        s->batch = batch_new();
+        s->w = calloc(s->nworkers, sizeof(*s->w));
+        if (!s->batch || !s->w) {
+                destroy(s);
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        }
+        o = *aa;
+        o.max_retries = 1;
+        for (i = 0; i < s->nworkers; i++) {
+                s->w[i].s = s;
+                s->w[i].rnd = ((uint64_t)mono_ms() << 16) ^ (uint64_t)msg_now_ms() ^
+                              (0x9e3779b97f4a7c15ULL * (i + 1));
+                if (!s->w[i].rnd)
+                        s->w[i].rnd = 1;
+                rc = aa_client_new(&o, &s->w[i].aa, errstr, errsz);
+                if (rc) {
+                        destroy(s);
+                        return rc;
+                }
+        }
+        for (i = 0; i < s->nworkers; i++) {
+                if (pthread_create(&s->w[i].th, NULL, worker_main, &s->w[i]) != 0)
+                        break;
+                s->w[i].started = 1;
+        }
+        if (i == s->nworkers && pthread_create(&s->poller, NULL, poller_main, s) == 0)
+                s->poller_started = 1;
+        if (!s->poller_started) {
+                pthread_mutex_lock(&s->mu);
+                s->quit = 1;
+                pthread_cond_broadcast(&s->cv);
+                pthread_mutex_unlock(&s->mu);
+                for (i = 0; i < s->nworkers; i++)
+                        if (s->w[i].started)
+                                pthread_join(s->w[i].th, NULL);
+                destroy(s);
+                return jb_seterr(JB_EFATAL, errstr, errsz, "syncer: cannot start a thread");
+        }
+        *out = s;
+        return JB_OK;
+}
+
+void syncer_stop(struct syncer *s, int drain, int grace_ms)
+{
+        int64_t deadline;
+        size_t i;
+
+        if (!s || s->stopped)
+                return;
+        deadline = mono_ms() + (grace_ms > 0 ? grace_ms : 0);
+        pthread_mutex_lock(&s->mu);
+        s->stop = 1;
+        s->drain = drain;
+        pthread_cond_broadcast(&s->cv);
+        while (!s->poller_done) {
+                if (mono_ms() >= deadline) {
+                        if (!s->abort) {
+                                s->abort = 1; /* past grace: abandon what is left */
+                                pthread_cond_broadcast(&s->cv);
+                        }
+                        pthread_cond_wait(&s->cv, &s->mu);
+                } else {
+                        wait_until(s, deadline);
+                }
+        }
+        s->quit = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->poller, NULL);
+        for (i = 0; i < s->nworkers; i++)
+                pthread_join(s->w[i].th, NULL);
+        s->stopped = 1;
+}
+
+int syncer_failed(const struct syncer *s)
+{
+        return s ? atomic_load(&((struct syncer *)s)->failed) : 0;
+}
+
+void syncer_get_stats(struct syncer *s, struct syncer_stats *out)
+{
+        pthread_mutex_lock(&s->mu);
+        *out = s->st;
+        pthread_mutex_unlock(&s->mu);
+}
+
+static double hist_value(size_t i)
+{
+        return i == 0 ? 0.0 : pow(HIST_RATIO, (double)i - 0.5);
+}
+
+int syncer_latency_percentiles(struct syncer *s, double *p50_ms, double *p99_ms)
+{
+        uint64_t r50, r99, cum = 0;
+        size_t i;
+        int got50 = 0;
+
+        pthread_mutex_lock(&s->mu);
+        if (!s->nhist) {
+                pthread_mutex_unlock(&s->mu);
+                return JB_ENOTFOUND;
+        }
+        r50 = (s->nhist * 50 + 99) / 100;
+        r99 = (s->nhist * 99 + 99) / 100;
+        for (i = 0; i < HIST_N; i++) {
+                cum += s->hist[i];
+                if (!got50 && cum >= r50) {
+                        *p50_ms = hist_value(i);
+                        got50 = 1;
+                }
+                if (cum >= r99) {
+                        *p99_ms = hist_value(i);
+                        break;
+                }
+        }
+        pthread_mutex_unlock(&s->mu);
+        return JB_OK;
+}
+
+void syncer_free(struct syncer *s)
+{
+        if (!s)
+                return;
+        syncer_stop(s, 0, 0);
+        destroy(s);
+}

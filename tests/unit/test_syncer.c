@@ -1,0 +1,728 @@
+/*
+ * test_syncer.c - the syncer stage (consumer/syncer.c) against the real simulator
+ * (jibe-aa-sim via $AASIM, started with tests/unit/tu_sim.h) over the embedded transport.
+ *
+ * Each test changes the simulator's S3 truth behind the index's back, publishes the object
+ * events itself on Q_EVENTS (with a completion callback that counts), runs a syncer and
+ * checks: the index equals the truth (GET /sim/diff), each dedup key was synced once per
+ * window and a bucket op replaced its bucket's object calls (GET /sim/stats), every message
+ * completed, failures went to the dead-letter file with their reason. The group setup
+ * starts the simulator, the teardown stops it; tests that set faults clear them. Tests
+ * only wait for conditions with deadlines.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "aa.h"
+#include "buf.h"
+#include "cfg.h"
+#include "log.h"
+#include "msg.h"
+#include "q.h"
+#include "syncer.h"
+#include "tu.h"
+#include "tu_sim.h"
+
+#define T_USER "admin"
+#define T_PASS "s3cret-Sync+&pass"
+#define T_SRC "S3 Logs/ct-logs/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/29/f.json.gz"
+
+static char *t_root;
+static char t_log[4096];
+static struct tu_sim t_sim = {-1, 0, ""};
+static int t_seq;
+
+/* One test's world: transport, configuration, client options, syncer, completions. */
+struct t_run {
+        struct q *q;
+        struct cfg cfg;
+        struct aa_opts ao;
+        struct syncer *s;
+        char dead[4096];
+        atomic_int done_ok;
+        atomic_int done_fail;
+        int published;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void t_done(void *opaque, int ok)
+{
+        struct t_run *r = opaque;
+
+        if (ok)
+                atomic_fetch_add(&r->done_ok, 1);
+        else
+                atomic_fetch_add(&r->done_fail, 1);
+}
+
+static void t_truth_put(const char *bucket, const char *key, const char *text)
+{
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/truth/%s/%s", t_root, bucket, key);
+        assert_int_equal(tu_write_atomic(path, text, strlen(text)), 0);
+}
+
+static void t_truth_del(const char *bucket, const char *key)
+{
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/truth/%s/%s", t_root, bucket, key);
+        assert_int_equal(unlink(path), 0);
+}
+
+static char *t_get(const char *method, const char *path)
+{
+        int st = 0;
+        char *body = tu_sim_http(&t_sim, method, path, NULL, &st);
+
+        assert_non_null(body);
+        if (st != 200)
+                fail_msg("%s %s: HTTP %d %s", method, path, st, body);
+        return body;
+}
+
+static cJSON *t_json(const char *method, const char *path)
+{
+        char *body = t_get(method, path);
+        cJSON *j = cJSON_Parse(body);
+
+        if (!j)
+                fail_msg("%s %s: not JSON: %s", method, path, body);
+        free(body);
+        return j;
+}
+
+static void t_reset_stats(void)
+{
+        free(t_get("POST", "/sim/reset"));
+}
+
+static int t_diff_equal(const char *bucket)
+{
+        char path[256];
+        cJSON *j;
+        int eq;
+
+        snprintf(path, sizeof(path), "/sim/diff?bucket=%s", bucket);
+        j = t_json("GET", path);
+        eq = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "equal"));
+        cJSON_Delete(j);
+        return eq;
+}
+
+static void t_assert_equal_bucket(const char *bucket)
+{
+        if (!t_diff_equal(bucket)) {
+                char path[256], *body;
+
+                snprintf(path, sizeof(path), "/sim/diff?bucket=%s", bucket);
+                body = t_get("GET", path);
+                fail_msg("index differs from the truth in %s: %s", bucket, body);
+        }
+}
+
+/* A count from /sim/stats: section "sync", "sync_buckets" or "calls"; 0 when absent. */
+static int t_stat(const cJSON *stats, const char *section, const char *name)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(stats, section), name);
+
+        return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
+/* Sync calls of /sim/stats whose name starts with prefix. */
+static int t_stat_prefix(const cJSON *stats, const char *section, const char *prefix)
+{
+        const cJSON *v;
+        int n = 0;
+
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(stats, section))
+                if (!strncmp(v->string, prefix, strlen(prefix)))
+                        n += v->valueint;
+        return n;
+}
+
+static void t_run_init(struct t_run *r)
+{
+        struct q_mem_opts qo;
+        char err[512];
+
+        memset(r, 0, sizeof(*r));
+        atomic_init(&r->done_ok, 0);
+        atomic_init(&r->done_fail, 0);
+        snprintf(r->dead, sizeof(r->dead), "%s/dead-%d.jsonl", t_root, ++t_seq);
+        memset(&qo, 0, sizeof(qo));
+        qo.capacity = 1000;
+        qo.dead_letter_path = r->dead;
+        r->q = q_mem_new(&qo, err, sizeof(err));
+        if (!r->q)
+                fail_msg("q_mem_new: %s", err);
+        cfg_init(&r->cfg);
+        r->cfg.sync_window_ms = 400;
+        r->cfg.sync_batch_max = 500;
+        r->cfg.sync_concurrency = 4;
+        r->cfg.sync_max_attempts = 10;
+        r->cfg.sync_backoff_base_ms = 20;
+        r->cfg.sync_backoff_max_ms = 200;
+        aa_opts_init(&r->ao);
+        r->ao.endpoint = t_sim.endpoint;
+        r->ao.login = T_USER;
+        r->ao.password = T_PASS;
+        r->ao.backoff_base_ms = 10;
+        r->ao.backoff_max_ms = 50;
+        r->ao.timeout_ms = 20000;
+}
+
+static void t_run_start(struct t_run *r)
+{
+        char err[512];
+        int rc = syncer_start(&r->cfg, &r->ao, r->q, &r->s, err, sizeof(err));
+
+        if (rc)
+                fail_msg("syncer_start: %s", err);
+}
+
+static void t_run_end(struct t_run *r)
+{
+        if (r->s) {
+                syncer_stop(r->s, 0, 1000);
+                syncer_free(r->s);
+        }
+        q_shutdown(r->q);
+        q_free(r->q);
+        cfg_clear(&r->cfg);
+}
+
+static void t_publish_raw(struct t_run *r, const char *key, const void *p, size_t n)
+{
+        char err[512];
+        int rc = q_publish(r->q, Q_EVENTS, key, strlen(key), p, n, NULL, t_done, r, err,
+                           sizeof(err));
+
+        if (rc)
+                fail_msg("q_publish: %s", err);
+        r->published++;
+}
+
+/* Publish one object event; returns its payload (caller frees) for later comparison. */
+static char *t_publish(struct t_run *r, const char *provider, const char *bucket, const char *key,
+                       enum msg_op op, int64_t listed_ms, int64_t rec)
+{
+        struct msg_objevent ev;
+        struct buf p, k;
+        char *payload;
+
+        memset(&ev, 0, sizeof(ev));
+        ev.provider = (char *)provider;
+        ev.bucket = (char *)bucket;
+        ev.key = op == MSG_OP_BUCKET ? NULL : (char *)key;
+        ev.op = op;
+        ev.event = (char *)(op == MSG_OP_PUT ? "PutObject" : op == MSG_OP_DELETE ? "DeleteObject"
+                                                                                : "DeleteObjects");
+        ev.src = (char *)T_SRC;
+        ev.rec = rec;
+        ev.listed_ms = listed_ms;
+        buf_init(&p, MSG_MAX_BYTES);
+        buf_init(&k, 4096);
+        assert_int_equal(msg_objevent_encode(&ev, &p), JB_OK);
+        assert_int_equal(msg_objevent_key(&ev, &k), JB_OK);
+        t_publish_raw(r, k.p, p.p, p.len);
+        payload = buf_take(&p);
+        buf_clear(&k);
+        return payload;
+}
+
+/* Wait (deadline) until n messages completed. */
+static void t_wait_done(struct t_run *r, int n, long timeout_ms)
+{
+        int64_t deadline = tu_now_ms() + timeout_ms;
+
+        while (atomic_load(&r->done_ok) < n) {
+                if (tu_now_ms() > deadline)
+                        fail_msg("only %d of %d messages completed in %ld ms",
+                                 atomic_load(&r->done_ok), n, timeout_ms);
+                tu_sleep_ms(10);
+        }
+}
+
+/* The dead letters written so far (caller frees with msg_dead_clear + free). */
+static size_t t_dead_read(const struct t_run *r, struct msg_dead **out)
+{
+        char *txt = tu_slurp(r->dead, NULL), *line, *save = NULL;
+        struct msg_dead *d = NULL;
+        size_t n = 0;
+
+        *out = NULL;
+        if (!txt)
+                return 0;
+        for (line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char err[256];
+                struct msg_dead *nd = realloc(d, (n + 1) * sizeof(*d));
+
+                assert_non_null(nd);
+                d = nd;
+                if (msg_dead_decode(line, strlen(line), &d[n], err, sizeof(err)) != JB_OK)
+                        fail_msg("dead letter %zu: %s: %s", n, err, line);
+                n++;
+        }
+        free(txt);
+        *out = d;
+        return n;
+}
+
+static void t_dead_free(struct msg_dead *d, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                msg_dead_clear(&d[i]);
+        free(d);
+}
+
+/* Lines of the log that contain every one of the given strings (NULL-terminated list). */
+static int t_log_lines(const char *s1, ...)
+{
+        char *txt = tu_slurp(t_log, NULL), *line, *save = NULL;
+        int n = 0;
+
+        if (!txt)
+                return 0;
+        for (line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                va_list ap;
+                const char *w;
+                int all = 1;
+
+                va_start(ap, s1);
+                for (w = s1; w && all; w = va_arg(ap, const char *))
+                        all = strstr(line, w) != NULL;
+                va_end(ap);
+                n += all;
+        }
+        free(txt);
+        return n;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static void t_write(const char *path, const char *text)
+{
+        FILE *fp = fopen(path, "w");
+
+        assert_non_null(fp);
+        fputs(text, fp);
+        assert_int_equal(fclose(fp), 0);
+}
+
+static int t_setup(void **state)
+{
+        char path[4096];
+        int i;
+
+        (void)state;
+        assert_int_equal(aa_global_init(), JB_OK);
+        t_root = tu_tmpdir();
+        assert_non_null(t_root);
+        /* the syncer's log lines go to a file the tests read */
+        snprintf(t_log, sizeof(t_log), "%s/syncer.log", t_root);
+        assert_int_equal(log_open(t_log, LL_INFO, path, sizeof(path)), JB_OK);
+        snprintf(path, sizeof(path), "%s/sim.json", t_root);
+        t_write(path,
+                "{\"sitetitle\":\"jibe syncer unit\",\"token_lifetime_s\":3600,\n"
+                " \"users\":[{\"login\":\"" T_USER "\",\"password\":\"" T_PASS "\","
+                "\"userid\":\"1\",\"authtokens\":[\"PERMANENT-TOKEN-1\"]}],\n"
+                " \"providers\":[\n"
+                "  {\"id\":\"101\",\"name\":\"S3 Prod\",\"access_key\":\"AKIAAASELFKEY0000001\","
+                "\"buckets\":[\"dd\",\"bk\",\"ft\",\"dr\"]},\n"
+                "  {\"id\":\"202\",\"name\":\"S3 Other\",\"access_key\":\"AKIAAASELFKEY0000002\","
+                "\"buckets\":[\"ot\"]}]}\n");
+        t_truth_put("dd", "old1.txt", "old one\n");
+        t_truth_put("dd", "keep.txt", "keep\n");
+        t_truth_put("dd", "hot.txt", "hot 0\n");
+        t_truth_put("bk", "a/old.txt", "old\n");
+        t_truth_put("bk", "b.txt", "b\n");
+        t_truth_put("ot", "x.txt", "x\n");
+        t_truth_put("ft", "seed.txt", "seed\n");
+        t_truth_put("dr", "seed.txt", "seed\n");
+        for (i = 0; i < 5; i++) {
+                char key[64];
+
+                snprintf(key, sizeof(key), "gone/%d.txt", i);
+                t_truth_put("bk", key, key);
+        }
+        if (tu_sim_start(&t_sim, t_root) != 0)
+                return -1;
+        return 0;
+}
+
+static int t_teardown(void **state)
+{
+        (void)state;
+        tu_sim_stop(&t_sim);
+        log_close();
+        if (t_root) {
+                tu_rmrf(t_root);
+                free(t_root);
+                t_root = NULL;
+        }
+        aa_global_cleanup();
+        return 0;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+/* 5 events on one key -> one sync call; other keys once each; index converges; latency. */
+static void test_dedup_converges(void **state)
+{
+        static const char *const keys[] = {"hot.txt", "new1.txt", "sub/new2.txt", "old1.txt",
+                                           "keep.txt"};
+        struct t_run r;
+        struct syncer_stats st;
+        cJSON *stats;
+        double p50 = 0, p99 = 0;
+        int64_t listed = msg_now_ms() - 1500;
+        size_t i;
+
+        (void)state;
+        t_run_init(&r);
+        t_reset_stats();
+        t_truth_put("dd", "hot.txt", "hot 5, a longer body\n");
+        t_truth_put("dd", "new1.txt", "new one\n");
+        t_truth_put("dd", "sub/new2.txt", "new two\n");
+        t_truth_del("dd", "old1.txt");
+        t_truth_put("dd", "keep.txt", "keep, but changed\n");
+        assert_false(t_diff_equal("dd"));
+
+        for (i = 0; i < 5; i++)
+                free(t_publish(&r, "101", "dd", "hot.txt", i % 2 ? MSG_OP_DELETE : MSG_OP_PUT, listed,
+                               (int64_t)i));
+        free(t_publish(&r, "101", "dd", "new1.txt", MSG_OP_PUT, listed, 5));
+        free(t_publish(&r, "101", "dd", "sub/new2.txt", MSG_OP_PUT, listed, 6));
+        free(t_publish(&r, "101", "dd", "old1.txt", MSG_OP_DELETE, listed, 7));
+        free(t_publish(&r, "101", "dd", "keep.txt", MSG_OP_PUT, 0, 8)); /* no latency figure */
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 20000);
+
+        t_assert_equal_bucket("dd");
+        stats = t_json("GET", "/sim/stats");
+        for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+                char name[128];
+
+                snprintf(name, sizeof(name), "dd/%s", keys[i]);
+                assert_int_equal(t_stat(stats, "sync", name), 1);
+        }
+        assert_int_equal(t_stat_prefix(stats, "sync", ""), 5);
+        assert_int_equal(t_stat(stats, "sync_buckets", "dd"), 0);
+        cJSON_Delete(stats);
+
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.events, 9);
+        assert_int_equal(st.deduped, 4);
+        assert_int_equal(st.syncs_ok, 5);
+        assert_int_equal(st.syncs_bucket, 0);
+        assert_int_equal(st.dead, 0);
+        assert_int_equal(st.poison, 0);
+        assert_true(st.batches >= 1);
+        assert_true(st.last_latency_ms >= 1500);
+        assert_int_equal(syncer_latency_percentiles(r.s, &p50, &p99), JB_OK);
+        assert_true(p50 >= 1500 * 0.98 && p50 < 60000);
+        assert_true(p99 >= p50 && p99 < 60000);
+        assert_false(syncer_failed(r.s));
+        assert_int_equal(atomic_load(&r.done_fail), 0);
+        assert_int_equal(q_inflight(r.q), 0);
+        t_run_end(&r);
+}
+
+/* A bucket op (between object events of its bucket) gives one bucket resync and no object
+ * calls for that bucket; another provider's bucket in the same window is untouched by it. */
+static void test_bucket_op(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        double p50, p99;
+        cJSON *stats;
+        int i;
+
+        (void)state;
+        t_run_init(&r);
+        t_reset_stats();
+        t_truth_put("bk", "a/new.txt", "new\n");
+        t_truth_put("bk", "c.txt", "c\n");
+        t_truth_put("bk", "deep/er/d.txt", "d\n");
+        t_truth_del("bk", "a/old.txt");
+        for (i = 0; i < 5; i++) {
+                char key[64];
+
+                snprintf(key, sizeof(key), "gone/%d.txt", i);
+                t_truth_del("bk", key);
+        }
+        t_truth_put("ot", "x.txt", "x changed\n");
+        assert_false(t_diff_equal("bk"));
+        assert_false(t_diff_equal("ot"));
+
+        free(t_publish(&r, "101", "bk", "a/new.txt", MSG_OP_PUT, 0, 0));
+        free(t_publish(&r, "101", "bk", "a/old.txt", MSG_OP_DELETE, 0, 1));
+        free(t_publish(&r, "202", "ot", "x.txt", MSG_OP_PUT, 0, 2));
+        free(t_publish(&r, "101", "bk", NULL, MSG_OP_BUCKET, 0, 3));
+        free(t_publish(&r, "101", "bk", "c.txt", MSG_OP_PUT, 0, 4));
+        free(t_publish(&r, "101", "bk", "deep/er/d.txt", MSG_OP_PUT, 0, 5));
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 20000);
+
+        t_assert_equal_bucket("bk");
+        t_assert_equal_bucket("ot");
+        stats = t_json("GET", "/sim/stats");
+        assert_int_equal(t_stat(stats, "sync_buckets", "bk"), 1);
+        assert_int_equal(t_stat_prefix(stats, "sync", "bk/"), 0);
+        assert_int_equal(t_stat(stats, "sync", "ot/x.txt"), 1);
+        assert_int_equal(t_stat(stats, "sync_buckets", "ot"), 0);
+        cJSON_Delete(stats);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.syncs_ok, 2);
+        assert_int_equal(st.syncs_bucket, 1);
+        assert_int_equal(st.deduped, 4);
+        /* no listed_ms on these events: no latency sample */
+        assert_int_equal(syncer_latency_percentiles(r.s, &p50, &p99), JB_ENOTFOUND);
+        assert_int_equal(q_inflight(r.q), 0);
+        t_run_end(&r);
+}
+
+/* 30 % HTTP 500: everything still converges, with retries, nothing dead. */
+static void test_faults_converge(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        cJSON *stats, *inj;
+        int i;
+
+        (void)state;
+        t_run_init(&r);
+        t_reset_stats();
+        for (i = 0; i < 100; i++) {
+                char key[64];
+
+                snprintf(key, sizeof(key), "f/%03d.txt", i);
+                t_truth_put("ft", key, key);
+                free(t_publish(&r, "101", "ft", key, MSG_OP_PUT, msg_now_ms(), i));
+        }
+        assert_false(t_diff_equal("ft"));
+        assert_int_equal(tu_sim_faults(&t_sim, "error500_rate=0.3&seed=11"), 0);
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 60000);
+        assert_int_equal(tu_sim_faults(&t_sim, "clear=1"), 0);
+
+        t_assert_equal_bucket("ft");
+        syncer_get_stats(r.s, &st);
+        assert_true(st.retries > 0);
+        assert_int_equal(st.dead, 0);
+        assert_int_equal(st.syncs_ok, 100);
+        assert_false(syncer_failed(r.s));
+        stats = t_json("GET", "/sim/stats");
+        inj = cJSON_GetObjectItemCaseSensitive(stats, "http_errors_injected");
+        assert_true(cJSON_IsNumber(inj) && inj->valueint > 0);
+        cJSON_Delete(stats);
+        t_run_end(&r);
+}
+
+/* Unknown provider, and a bucket of another provider: dead letters at once, with reason. */
+static void test_unknown_provider(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        struct msg_dead *d;
+        char *pay[2];
+        size_t n, i;
+
+        (void)state;
+        t_run_init(&r);
+        pay[0] = t_publish(&r, "999", "dd", "x.txt", MSG_OP_PUT, 0, 41);
+        pay[1] = t_publish(&r, "101", "ot", "x.txt", MSG_OP_DELETE, 0, 42);
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 20000);
+
+        n = t_dead_read(&r, &d);
+        assert_int_equal(n, 2);
+        for (i = 0; i < n; i++) {
+                size_t j = d[i].rec == 41 ? 0 : 1;
+
+                assert_string_equal(d[i].stage, "sync");
+                assert_non_null(d[i].src);
+                assert_string_equal(d[i].src, T_SRC);
+                assert_int_equal(d[i].attempts, 1); /* not worth retrying */
+                assert_non_null(d[i].error);
+                assert_non_null(strstr(d[i].error, j == 0 ? "provider 999" : "bucket ot"));
+                assert_int_equal(d[i].payload_len, strlen(pay[j]));
+                assert_memory_equal(d[i].payload, pay[j], d[i].payload_len);
+                assert_true(d[i].at_ms > 0);
+        }
+        assert_true(d[0].rec != d[1].rec);
+        t_dead_free(d, n);
+        /* one error line per item, naming what failed and why */
+        assert_int_equal(t_log_lines("ERROR", "syncer:", "provider=999 bucket=dd key=x.txt",
+                                     "provider 999", (char *)NULL), 1);
+        assert_int_equal(t_log_lines("ERROR", "syncer:", "provider=101 bucket=ot key=x.txt",
+                                     "bucket ot", (char *)NULL), 1);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.dead, 2);
+        assert_int_equal(st.retries, 0);
+        assert_int_equal(st.syncs_ok, 0);
+        assert_false(syncer_failed(r.s));
+        assert_int_equal(q_inflight(r.q), 0);
+        free(pay[0]);
+        free(pay[1]);
+        t_run_end(&r);
+}
+
+/* Undecodable messages are dead letters (attempts 0, payload verbatim) and do not stop the
+ * stage: a valid event after them is still synced. */
+static void test_poison(void **state)
+{
+        static const char junk[] = "this is not json";
+        static const char wrong[] = "{\"v\":1,\"type\":\"logfile\",\"provider\":\"101\"}";
+        static const char bin[] = {'\0', '\xff', 'a', 'b', '\n'};
+        struct t_run r;
+        struct syncer_stats st;
+        struct msg_dead *d;
+        size_t n, i;
+        int seen = 0;
+
+        (void)state;
+        t_run_init(&r);
+        t_reset_stats();
+        t_publish_raw(&r, "k1", junk, strlen(junk));
+        t_publish_raw(&r, "k2", wrong, strlen(wrong));
+        t_publish_raw(&r, "k3", bin, sizeof(bin));
+        free(t_publish(&r, "101", "dd", "keep.txt", MSG_OP_PUT, 0, 0));
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 20000);
+
+        n = t_dead_read(&r, &d);
+        assert_int_equal(n, 3);
+        for (i = 0; i < n; i++) {
+                assert_string_equal(d[i].stage, "sync");
+                assert_int_equal(d[i].attempts, 0);
+                assert_null(d[i].src);
+                assert_int_equal(d[i].rec, -1);
+                assert_non_null(d[i].error);
+                assert_true(strlen(d[i].error) > 0);
+                if (d[i].payload_len == strlen(junk) && !memcmp(d[i].payload, junk, strlen(junk)))
+                        seen |= 1;
+                if (d[i].payload_len == strlen(wrong) && !memcmp(d[i].payload, wrong, strlen(wrong)))
+                        seen |= 2;
+                if (d[i].payload_len == sizeof(bin) && !memcmp(d[i].payload, bin, sizeof(bin)))
+                        seen |= 4;
+        }
+        assert_int_equal(seen, 7);
+        t_dead_free(d, n);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.poison, 3);
+        assert_int_equal(st.events, 4);
+        assert_int_equal(st.dead, 0);
+        assert_int_equal(st.syncs_ok, 1);
+        assert_int_equal(q_inflight(r.q), 0);
+        t_run_end(&r);
+}
+
+/* Stop with drain: queued events are synced without waiting for a (long) window. */
+static void test_stop_drain(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        int64_t t0;
+        int i;
+
+        (void)state;
+        t_run_init(&r);
+        r.cfg.sync_window_ms = 60000;
+        r.cfg.sync_batch_max = 10;
+        for (i = 0; i < 35; i++) {
+                char key[64];
+
+                snprintf(key, sizeof(key), "d%02d.txt", i);
+                t_truth_put("dr", key, key);
+        }
+        assert_false(t_diff_equal("dr"));
+        t_run_start(&r);
+        for (i = 0; i < 35; i++) {
+                char key[64];
+
+                snprintf(key, sizeof(key), "d%02d.txt", i);
+                free(t_publish(&r, "101", "dr", key, MSG_OP_PUT, 0, i));
+        }
+        t0 = tu_now_ms();
+        syncer_stop(r.s, 1, 30000);
+        assert_true(tu_now_ms() - t0 < 20000);
+        assert_int_equal(atomic_load(&r.done_ok), 35);
+        assert_int_equal(q_depth(r.q, Q_EVENTS), 0);
+        assert_int_equal(q_inflight(r.q), 0);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.syncs_ok, 35);
+        assert_true(st.batches >= 4); /* batch_max 10 */
+        t_assert_equal_bucket("dr");
+        syncer_stop(r.s, 1, 0); /* twice is fine */
+        t_run_end(&r);
+}
+
+/* Credentials refused: the stage fails, abandons its messages (never completed, no dead
+ * letters), and a stop returns promptly. */
+static void test_fatal_credentials(void **state)
+{
+        struct t_run r;
+        int64_t deadline;
+        char *body;
+
+        (void)state;
+        t_run_init(&r);
+        r.ao.password = "wrong-password";
+        free(t_publish(&r, "101", "dd", "keep.txt", MSG_OP_PUT, 0, 0));
+        free(t_publish(&r, "101", "dd", "hot.txt", MSG_OP_PUT, 0, 1));
+        free(t_publish(&r, "101", "bk", NULL, MSG_OP_BUCKET, 0, 2));
+        t_run_start(&r);
+        deadline = tu_now_ms() + 20000;
+        while (!syncer_failed(r.s)) {
+                if (tu_now_ms() > deadline)
+                        fail_msg("the syncer did not fail on refused credentials");
+                tu_sleep_ms(10);
+        }
+        deadline = tu_now_ms();
+        syncer_stop(r.s, 1, 10000);
+        assert_true(tu_now_ms() - deadline < 5000);
+        assert_int_equal(atomic_load(&r.done_ok), 0);
+        assert_int_equal(atomic_load(&r.done_fail), 0);
+        assert_int_equal(q_inflight(r.q), 3); /* left for a restart */
+        body = tu_slurp(r.dead, NULL);
+        assert_true(!body || !*body);
+        free(body);
+        assert_true(t_log_lines("ERROR", "syncer:", "refused", (char *)NULL) >= 1);
+        /* no password in any line of any test */
+        assert_int_equal(t_log_lines("wrong-password", (char *)NULL), 0);
+        assert_int_equal(t_log_lines(T_PASS, (char *)NULL), 0);
+        t_run_end(&r);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_dedup_converges),
+                cmocka_unit_test(test_bucket_op),
+                cmocka_unit_test(test_faults_converge),
+                cmocka_unit_test(test_unknown_provider),
+                cmocka_unit_test(test_poison),
+                cmocka_unit_test(test_stop_drain),
+                cmocka_unit_test(test_fatal_credentials),
+        };
+
+        return cmocka_run_group_tests_name("syncer", tests, t_setup, t_teardown);
+}
