@@ -196,7 +196,7 @@ static void *view_main(void *arg)
                 } else if (rc == JB_EFATAL) {
                         log_msg(LL_ERROR, "parser",
                                 "cannot read the providers' information from Access Anywhere: %s; "
-                                "fix the configuration and start again",
+                                "the parser stops",
                                 err);
                         set_failed(p);
                         break;
@@ -486,6 +486,8 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         break;
                 }
                 if (w->q_down || w->aborted) {
+                        log_msg(LL_INFO, "parser", "file=%s left unfinished: %s; it is read again after a restart",
+                                lf->path, err);
                         q_abandon(p->q, m);
                         break;
                 }
@@ -509,6 +511,8 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         break;
                 }
                 if (flag_get(&p->stopping)) {
+                        log_msg(LL_INFO, "parser", "file=%s left unfinished (%s): the parser is stopping; it "
+                                "is read again after a restart", lf->path, err);
                         q_abandon(p->q, m);
                         break;
                 }
@@ -519,6 +523,8 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                                 lf->path, attempt, jb_strerror(rc), err, wait);
                         stats_add(p, &p->st.retries, 1);
                         if (p_sleep(p, wait)) {
+                                log_msg(LL_INFO, "parser", "file=%s left unfinished: the parser is stopping; "
+                                        "it is read again after a restart", lf->path);
                                 q_abandon(p->q, m);
                                 break;
                         }
@@ -565,31 +571,30 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&p->mu);
         while (!p->have_view && !p->stopping && !p->failed)
                 pthread_cond_wait(&p->cv, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-        while (!flag_get(&p->stopping)) {
+        if (!p->have_view) {
+                pthread_mutex_unlock(&p->mu);
+                return NULL;
+        }
+        /* busy covers the poll too: a file taken while parser_stop() starts still gets the
+         * grace period. */
+        while (!p->stopping) {
                 struct q_msg *m = NULL;
-                int rc = q_poll(p->q, Q_FILES, PARSER_POLL_MS, &m);
+                int rc;
 
-                if (rc == JB_ETRANSIENT)
-                        continue;
-                if (rc)
-                        break; /* the transport is shut down */
-                pthread_mutex_lock(&p->mu);
-                if (p->stopping || !p->have_view) {
-                        pthread_mutex_unlock(&p->mu);
-                        q_abandon(p->q, m);
-                        break;
-                }
                 p->busy++;
                 pthread_mutex_unlock(&p->mu);
-                rc = handle(w, m);
+                rc = q_poll(p->q, Q_FILES, PARSER_POLL_MS, &m);
+                if (rc == JB_OK)
+                        rc = handle(w, m) ? JB_EFATAL : JB_OK;
+                else if (rc == JB_ETRANSIENT)
+                        rc = JB_OK;
                 pthread_mutex_lock(&p->mu);
                 p->busy--;
                 pthread_cond_broadcast(&p->cv);
-                pthread_mutex_unlock(&p->mu);
                 if (rc)
-                        break;
+                        break; /* the transport is shut down, or a fatal error */
         }
+        pthread_mutex_unlock(&p->mu);
         return NULL;
 }
 
