@@ -12,6 +12,10 @@
  * Locks: p->mu guards the stop/abort state, busy count and first-view flag (and the cond
  * workers and the view thread sleep on); p->st_mu the counters. Neither is held across a
  * server call or a publish.
+ * Stopping: the abort flag is seen by the download callback, i.e. when the next bytes
+ * arrive; a download stalled before its first byte ends within the aa_opts timeouts, and a
+ * publish blocked by back-pressure ends only when the transport is shut down (q_shutdown),
+ * which the owner of the transport does after parser_stop()'s grace if it must.
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -171,7 +171,7 @@ static void make_files(void)
 
         /* three files of one put each, for the fault run */
         for (i = 0; i < 3; i++) {
-                char key[32], name[64], id[16];
+                char key[32], name[128], id[32];
 
                 doc_begin(&b);
                 snprintf(key, sizeof(key), "fault%d.txt", i);
