@@ -7,6 +7,7 @@
 #   make test-asan   the same tests on the sanitizer build
 #   make valgrind    unit tests under valgrind (build/valgrind/)
 #   make bench       benchmarks (prints figures; not a test)
+#   make demo        the main job end to end: simulator, generated CloudTrail history, jibe run
 #   make clean
 
 FLAVOR   ?= release
@@ -93,6 +94,10 @@ valgrind:
 bench:
 	@$(MAKE) --no-print-directory FLAVOR=release all
 	@sh tests/bench/run.sh build/release
+
+demo: deps
+	@$(MAKE) --no-print-directory FLAVOR=release all
+	@sh deploy/demo.sh build/release
 
 clean:
 	rm -rf build

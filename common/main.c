@@ -24,6 +24,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct jb_cmd jb_cmds[] = {
+        {"run", run_main, "keep Access Anywhere in sync: scanner, parser and syncer in one process"},
         {"events", events_main, "show what jibe would do with CloudTrail log files"},
         {"check-config", check_config_main, "check a configuration file and show the values jibe will use"},
         {"version", cmd_version, "print the version"},

@@ -948,7 +948,7 @@ out:
         pthread_mutex_unlock(&s->mu);
         s->scan_no++;
         if (!rc)
-                log_msg(published ? LL_INFO : LL_DEBUG, "scanner",
+                log_msg(LL_INFO, "scanner",
                         "scan done: published=%llu regions=%zu folders=%zu api_calls=%llu took_ms=%lld",
                         (unsigned long long)published, nregs, nfols,
                         (unsigned long long)(c1.requests - c0.requests), (long long)(msg_now_ms() - t0));

@@ -1,0 +1,261 @@
+/*
+ * run.c - `jibe run`: the embedded default. Scanner, parser and syncer in one process over
+ * the in-memory transport, state in a local directory.
+ *
+ * Owns: the process life cycle of the embedded mode: configuration and logging set-up,
+ * the credential check at start, signals (SIGTERM/SIGINT: finish in-flight work, save
+ * state, exit 0; SIGHUP: reopen the log file; SIGUSR1: scan now), the order in which stages
+ * start and stop, and the periodic progress line.
+ * Does not: contain stage logic.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aa.h"
+#include "cfg.h"
+#include "cli.h"
+#include "log.h"
+#include "msg.h"
+#include "parser.h"
+#include "q.h"
+#include "scanner.h"
+#include "state.h"
+#include "syncer.h"
+
+#define RUN_GRACE_MS 30000
+#define RUN_PROGRESS_S 60
+
+static volatile sig_atomic_t run_stop, run_hup, run_usr1;
+
+static void on_signal(int sig)
+{
+        if (sig == SIGHUP)
+                run_hup = 1;
+        else if (sig == SIGUSR1)
+                run_usr1 = 1;
+        else
+                run_stop = 1;
+}
+
+static void install_signals(void)
+{
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        sigaction(SIGUSR1, &sa, NULL);
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+}
+
+void run_aa_opts(const struct cfg *cfg, struct aa_opts *o)
+{
+        aa_opts_init(o);
+        o->endpoint = cfg->aa_endpoint;
+        o->login = cfg->aa_login;
+        o->password = cfg->aa_password;
+        o->authtoken = cfg->aa_authtoken;
+        o->ca_file = cfg->aa_ca_file;
+        o->insecure = cfg->aa_insecure;
+        if (cfg->aa_connect_timeout_ms)
+                o->connect_timeout_ms = cfg->aa_connect_timeout_ms;
+        if (cfg->aa_timeout_ms)
+                o->timeout_ms = cfg->aa_timeout_ms;
+        o->max_retries = cfg->aa_max_retries;
+        if (cfg->aa_backoff_base_ms)
+                o->backoff_base_ms = cfg->aa_backoff_base_ms;
+        if (cfg->aa_backoff_max_ms)
+                o->backoff_max_ms = cfg->aa_backoff_max_ms;
+}
+
+static void usage(FILE *fp)
+{
+        fprintf(fp,
+                "usage: jibe run -c FILE\n"
+                "\n"
+                "Runs jibe on this machine: finds new CloudTrail log files of the source buckets\n"
+                "through Access Anywhere, reads them, and asks Access Anywhere to resync every object\n"
+                "created or deleted by anyone but itself. Runs until SIGTERM or SIGINT, which finish\n"
+                "the work in flight, save the state and exit 0. SIGHUP reopens the log file; SIGUSR1\n"
+                "starts a scan at once.\n"
+                "\n"
+                "  -c, --config FILE   configuration file (see deploy/jibe.cfg.example)\n"
+                "  -h, --help          this help\n");
+}
+
+static void progress(struct scanner *sc, struct parser *pa, struct syncer *sy, struct q *q,
+                     enum log_level lvl)
+{
+        struct scanner_stats ss;
+        struct parser_stats ps;
+        struct syncer_stats ys;
+
+        scanner_get_stats(sc, &ss);
+        parser_get_stats(pa, &ps);
+        syncer_get_stats(sy, &ys);
+        log_msg(lvl, "run",
+                "progress: scans=%llu files_found=%llu files_done=%llu files_quarantined=%llu "
+                "events=%llu syncs=%llu bucket_syncs=%llu dead_letters=%llu queued_files=%zu "
+                "queued_events=%zu",
+                (unsigned long long)ss.scans, (unsigned long long)ss.files_published,
+                (unsigned long long)ss.files_done, (unsigned long long)ps.files_quarantined,
+                (unsigned long long)ps.events, (unsigned long long)ys.syncs_ok,
+                (unsigned long long)ys.syncs_bucket, (unsigned long long)(ys.dead + ys.poison + ps.poison),
+                q_depth(q, Q_FILES), q_depth(q, Q_EVENTS));
+}
+
+int run_main(int argc, char **argv)
+{
+        const char *cfgpath = NULL;
+        struct cfg cfg;
+        struct aa_opts ao;
+        struct aa_client *probe = NULL;
+        struct state *st = NULL;
+        struct q *q = NULL;
+        struct scanner *sc = NULL;
+        struct parser *pa = NULL;
+        struct syncer *sy = NULL;
+        struct q_mem_opts qo;
+        enum log_level lvl = LL_INFO;
+        char err[1024], dead[4096];
+        int i, rc, ret = 1;
+        int64_t last_progress;
+
+        for (i = 1; i < argc; i++) {
+                if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
+                        cfgpath = argv[++i];
+                } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+                        usage(stdout);
+                        return 0;
+                } else {
+                        fprintf(stderr, "jibe run: unexpected argument '%s'\n", argv[i]);
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (!cfgpath) {
+                fprintf(stderr, "jibe run: give the configuration file with -c FILE\n");
+                return 2;
+        }
+        rc = cfg_load(&cfg, cfgpath, err, sizeof(err));
+        if (rc) {
+                fprintf(stderr, "jibe run: %s\n", err);
+                return 1;
+        }
+        if (cfg.log_level && log_level_parse(cfg.log_level, &lvl) != JB_OK)
+                lvl = LL_INFO;
+        if (log_open(cfg.log_file, lvl, err, sizeof(err)) != JB_OK) {
+                fprintf(stderr, "jibe run: %s\n", err);
+                cfg_clear(&cfg);
+                return 1;
+        }
+        install_signals();
+        log_msg(LL_INFO, "run", "jibe %s starting: config=%s endpoint=%s state_dir=%s", JB_VERSION,
+                cfgpath, cfg.aa_endpoint, cfg.state_dir);
+        if (cfg.aa_insecure)
+                log_msg(LL_WARN, "run",
+                        "TLS certificate verification is OFF (access_anywhere.insecure): anyone on the "
+                        "network path can read the credentials; turn it on or set ca_file");
+        run_aa_opts(&cfg, &ao);
+
+        rc = state_open(cfg.state_dir, &st, err, sizeof(err));
+        if (rc) {
+                log_msg(LL_ERROR, "run", "cannot use the state directory: %s", err);
+                goto out;
+        }
+        /* Wrong credentials are a configuration error: say so now, not from a stage. */
+        rc = aa_client_new(&ao, &probe, err, sizeof(err));
+        if (!rc)
+                rc = aa_login(probe, err, sizeof(err));
+        aa_client_free(probe);
+        if (rc == JB_EFATAL || rc == JB_EINPUT) {
+                log_msg(LL_ERROR, "run", "cannot sign in to Access Anywhere: %s", err);
+                goto out;
+        }
+        if (rc)
+                log_msg(LL_WARN, "run",
+                        "Access Anywhere is not reachable yet (%s); jibe keeps trying", err);
+
+        snprintf(dead, sizeof(dead), "%s/dead-letters.jsonl", cfg.state_dir);
+        qo.capacity = (size_t)cfg.queue_capacity;
+        qo.dead_letter_path = dead;
+        q = q_mem_new(&qo, err, sizeof(err));
+        if (!q) {
+                log_msg(LL_ERROR, "run", "%s", err);
+                goto out;
+        }
+        rc = syncer_start(&cfg, &ao, q, &sy, err, sizeof(err));
+        if (!rc)
+                rc = parser_start(&cfg, &ao, q, &pa, err, sizeof(err));
+        if (!rc)
+                rc = scanner_start(&cfg, &ao, q, st, &sc, err, sizeof(err));
+        if (rc) {
+                log_msg(LL_ERROR, "run", "cannot start: %s", err);
+                goto stop;
+        }
+        log_msg(LL_INFO, "run", "running: scan every %ld s, lookback %ld h", cfg.scan_interval_s,
+                cfg.scan_lookback_h);
+        ret = 0;
+        last_progress = msg_now_ms();
+        while (!run_stop) {
+                struct timespec ts = {0, 200 * 1000000L};
+
+                nanosleep(&ts, NULL);
+                if (run_hup) {
+                        run_hup = 0;
+                        if (log_reopen() != JB_OK)
+                                log_msg(LL_ERROR, "run", "cannot reopen the log file %s",
+                                        cfg.log_file ? cfg.log_file : "-");
+                        else
+                                log_msg(LL_INFO, "run", "log file reopened");
+                }
+                if (run_usr1) {
+                        run_usr1 = 0;
+                        scanner_kick(sc);
+                }
+                if (scanner_failed(sc) || parser_failed(pa) || syncer_failed(sy)) {
+                        log_msg(LL_ERROR, "run", "a stage stopped on a fatal error (see above): exiting");
+                        ret = 1;
+                        break;
+                }
+                if (msg_now_ms() - last_progress >= RUN_PROGRESS_S * 1000) {
+                        progress(sc, pa, sy, q, LL_INFO);
+                        last_progress = msg_now_ms();
+                }
+        }
+        if (run_stop)
+                log_msg(LL_INFO, "run", "stopping: finishing the work in flight");
+stop:
+        /* Upstream first: no new files, then let parsers finish, then drain the syncer, then
+         * record what completed. */
+        scanner_stop(sc);
+        parser_stop(pa, RUN_GRACE_MS);
+        syncer_stop(sy, 1, RUN_GRACE_MS);
+        if (sc && scanner_flush(sc, err, sizeof(err)) != JB_OK) {
+                log_msg(LL_ERROR, "run", "cannot save the scanner state: %s", err);
+                ret = 1;
+        }
+        if (sc && pa && sy)
+                progress(sc, pa, sy, q, LL_INFO);
+        if (q)
+                q_shutdown(q);
+        parser_free(pa);
+        syncer_free(sy);
+        q_free(q); /* reports unfinished files to the scanner, which forgets them */
+        scanner_free(sc);
+        log_msg(LL_INFO, "run", "stopped");
+out:
+        state_close(st);
+        cfg_clear(&cfg);
+        log_close();
+        return ret;
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""e2e.py - `make bench`, part 2: `jibe run` end to end against the simulator.
+
+    python3 tests/bench/e2e.py BUILD_DIR
+
+Prints, all measured in this run on this machine:
+ 1. throughput: a generated CloudTrail history (ctgen history) synced from scratch:
+    events/s and log files/s until the simulator's index equals the S3 truth;
+ 2. latency: single-object changes written one by one while jibe runs (scan interval
+    given), from the moment the log file is visible to the moment the server got the
+    object's sync call: p50 and p99;
+ 3. scan cost: Access Anywhere calls spent by one scan of an unchanged tree after 1,000 and
+    after 100,000 processed files (it must not grow with the number of files).
+Not a test: it fails only when something does not converge.
+"""
+import gzip, json, os, random, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+
+B = os.path.abspath(sys.argv[1])
+JIBE, SIM, GEN = B + "/jibe", B + "/jibe-aa-sim", B + "/jibe-ctgen"
+TMP = tempfile.mkdtemp(prefix="jibe-bench-")
+procs = []
+
+
+def sh(*argv):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+
+def start_sim(root):
+    pf = os.path.join(TMP, "port-%d" % len(procs))
+    p = subprocess.Popen([SIM, "--root", root, "--port", "0", "--port-file", pf, "--quiet"],
+                         stderr=open(os.path.join(TMP, "sim.log"), "ab"))
+    procs.append(p)
+    end = time.time() + 20
+    while not (os.path.exists(pf) and os.path.getsize(pf)):
+        if time.time() > end:
+            sys.exit("bench: simulator did not start")
+        time.sleep(0.05)
+    return p, "http://127.0.0.1:%s" % open(pf).read().strip()
+
+
+def get(url, path):
+    with urllib.request.urlopen(url + path, timeout=120) as r:
+        return json.load(r)
+
+
+def start_jibe(url, work, interval):
+    os.makedirs(work, exist_ok=True)
+    json.dump({"endpoint": url, "login": "admin", "password": "s3cret"},
+              open(work + "/creds.json", "w"))
+    open(work + "/jibe.cfg", "w").write(
+        'access_anywhere = { credentials_json = "%s/creds.json"; };\n'
+        'scanner = { interval_s = %d; parents_every = 1000; };\n'
+        'syncer = { window_ms = 200; };\n'
+        'state_dir = "%s/state";\nlog_file = "%s/jibe.log";\nlog_level = "debug";\n'
+        % (work, interval, work, work))
+    p = subprocess.Popen([JIBE, "run", "-c", work + "/jibe.cfg"])
+    procs.append(p)
+    return p
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=120)
+
+
+def wait_equal(url, deadline_s):
+    end = time.time() + deadline_s
+    while not get(url, "/sim/diff?exclude=ct-logs")["equal"]:
+        if time.time() > end:
+            sys.exit("bench: did not converge in %d s" % deadline_s)
+        time.sleep(0.05)
+
+
+def downloads(url):
+    return sum(v for k, v in get(url, "/sim/stats")["downloads"].items() if k.startswith("ct-logs/"))
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+
+def scan_calls(work, kick_pid, nscans_before):
+    """Kick a scan and return the api_calls of the scan that follows."""
+    log = work + "/jibe.log"
+    os.kill(kick_pid, signal.SIGUSR1)
+    end = time.time() + 600
+    while True:
+        lines = [l for l in open(log).read().splitlines() if "scan done" in l]
+        if len(lines) > nscans_before:
+            return int(lines[-1].split("api_calls=")[1].split()[0]), len(lines)
+        if time.time() > end:
+            sys.exit("bench: no scan finished")
+        time.sleep(0.05)
+
+
+def nscans(work):
+    return sum(1 for l in open(work + "/jibe.log").read().splitlines() if "scan done" in l)
+
+
+try:
+    # 1. throughput on a generated history
+    root = TMP + "/hist"
+    sh(GEN, "init", "--root", root, "--seed", "5")
+    sh(GEN, "history", "--root", root, "--seed", "5", "--hours", "12", "--rate", "120")
+    nfiles = sum(1 for _ in open(root + "/ctgen/files.txt"))
+    nevents = sum(1 for _ in open(root + "/ctgen/expected-events.jsonl"))
+    sim, url = start_sim(root)
+    t0 = time.time()
+    jb = start_jibe(url, TMP + "/w1", 1)
+    while downloads(url) < nfiles:
+        time.sleep(0.05)
+    wait_equal(url, 600)
+    dt = time.time() - t0
+    print("throughput: %d log files, %d events synced from start in %.1f s: %.0f events/s, "
+          "%.0f log files/s (scan interval 1 s, dedup window 200 ms)"
+          % (nfiles, nevents, dt, nevents / dt, nfiles / dt))
+
+    # 2. latency of single changes while running, scan interval 10 s
+    stop(jb)
+    jb = start_jibe(url, TMP + "/w1", 10)
+    time.sleep(1)
+    lat = []
+    day = time.strftime("%Y/%m/%d", time.gmtime())
+    folder = "%s/truth/ct-logs/AWSLogs/111122223333/CloudTrail/us-east-1/%s" % (root, day)
+    os.makedirs(folder, exist_ok=True)
+    pending = {}
+    rnd = random.Random(3)
+    for i in range(40):
+        key = "bench/latency-%03d.txt" % i
+        obj = "%s/truth/prod-data/%s" % (root, key)
+        os.makedirs(os.path.dirname(obj), exist_ok=True)
+        open(obj, "w").write("x" * (i + 1))
+        ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        rec = {"eventVersion": "1.09", "eventSource": "s3.amazonaws.com", "eventName": "PutObject",
+               "eventTime": ts, "awsRegion": "us-east-1", "eventID": "lat-%d" % i,
+               "recipientAccountId": "111122223333",
+               "userIdentity": {"type": "IAMUser", "accessKeyId": "AKIABENCH"},
+               "requestParameters": {"bucketName": "prod-data", "key": key}}
+        name = "111122223333_CloudTrail_us-east-1_%s_%016d.json.gz" % (
+            time.strftime("%Y%m%dT%H%MZ", time.gmtime()), i)
+        tmp = folder + "/.tmp-" + name
+        open(tmp, "wb").write(gzip.compress(json.dumps({"Records": [rec]}).encode()))
+        os.rename(tmp, folder + "/" + name)
+        pending["prod-data/" + key] = time.time()
+        end = time.time() + rnd.uniform(0.2, 0.8)
+        while time.time() < end or (i == 39 and pending):
+            st = get(url, "/sim/stats")["sync"]
+            for k in [k for k in pending if k in st]:
+                lat.append(time.time() - pending.pop(k))
+            if i == 39 and time.time() > end + 120:
+                sys.exit("bench: latency changes not synced")
+            time.sleep(0.02)
+    print("latency (file visible -> its sync call), scan interval 10 s, %d changes: p50 %.1f s, "
+          "p99 %.1f s, max %.1f s" % (len(lat), pct(lat, 50), pct(lat, 99), max(lat)))
+    stop(jb)
+    sim.send_signal(signal.SIGTERM)
+    sim.wait()
+
+    # 3. scan cost of an unchanged tree: 1,000 then 100,000 processed files
+    root = TMP + "/flood"
+    sh(GEN, "init", "--root", root, "--seed", "6")
+    sh(GEN, "flood", "--root", root, "--seed", "7", "--files", "1000")
+    sim, url = start_sim(root)
+    jb = start_jibe(url, TMP + "/w3", 3600)
+    while downloads(url) < 1000:
+        time.sleep(0.1)
+    wait_equal(url, 300)
+    time.sleep(2)  # let the done-callbacks reach the scanner state
+    c1, n = scan_calls(TMP + "/w3", jb.pid, nscans(TMP + "/w3"))
+    t0 = time.time()
+    sh(GEN, "flood", "--root", root, "--seed", "8", "--files", "99000")
+    gen_s = time.time() - t0
+    n = nscans(TMP + "/w3")
+    os.kill(jb.pid, signal.SIGUSR1)
+    t0 = time.time()
+    while downloads(url) < 100000:
+        time.sleep(0.2)
+    wait_equal(url, 900)
+    flood_s = time.time() - t0
+    time.sleep(2)
+    c2, n = scan_calls(TMP + "/w3", jb.pid, nscans(TMP + "/w3"))
+    print("flood: 99,000 more tiny log files processed in %.0f s (%.0f files/s; generated in %.0f s)"
+          % (flood_s, 99000 / flood_s, gen_s))
+    print("scan of an unchanged tree: %d Access Anywhere calls with 1,000 processed files, "
+          "%d with 100,000" % (c1, c2))
+    stop(jb)
+    sim.send_signal(signal.SIGTERM)
+    sim.wait()
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    shutil.rmtree(TMP, ignore_errors=True)
