@@ -78,7 +78,8 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(TU_SRC:%.c=$(B)/%.o) $(B)/libjibe.a
 asan:
 	@$(MAKE) --no-print-directory FLAVOR=asan all
 
-test: all
+test: deps
+	@$(MAKE) --no-print-directory all
 	@sh tests/run.sh $(B)
 
 test-asan:
@@ -94,6 +95,7 @@ valgrind:
 bench:
 	@$(MAKE) --no-print-directory FLAVOR=release all
 	@sh tests/bench/run.sh build/release
+	@python3 tests/bench/e2e.py build/release
 
 demo: deps
 	@$(MAKE) --no-print-directory FLAVOR=release all

@@ -54,7 +54,7 @@ HEAD="access_anywhere = { endpoint = \"https://aa.example.com\"; login = \"admin
 printf '%s\nsyncer = {\n  window_ms = 2000;\n  windw_ms = 10;\n};\n' "$HEAD" | check_bad "5: syncer.windw_ms: unknown setting (did you mean syncer.window_ms?)"
 printf '%s\n\nqueue = { capacity = 5; };\n' "$HEAD" | check_bad "4: queue.capacity: must be between 10 and 10000000, not 5"
 printf '%s\nparser = {\n max_record = "16 megs";\n};\n' "$HEAD" | check_bad "4: parser.max_record: \"16 megs\" is not a size"
-printf '%s\nscanner = { interval_s = "often"; };\n' "$HEAD" | check_bad "3: scanner.interval_s: must be a whole number from 10 to 86400, not a string"
+printf '%s\nscanner = { interval_s = "often"; };\n' "$HEAD" | check_bad "3: scanner.interval_s: must be a whole number from 1 to 86400, not a string"
 printf '%s\nsyncer = {\n  window_ms = ;\n};\n' "$HEAD" | check_bad "4: syntax error" # libconfig's words
 printf 'access_anywhere = {\n  login = "admin";\n  password = "%s";\n  password_file = "%s";\n};\n' "$PW" "$T/aa-password" |
 	check_bad "4: access_anywhere.password_file: password_file is also given by password (line 3)"
