@@ -41,9 +41,25 @@ PY
 t0=$(date +%s)
 "$CTGEN" flood --root "$R" --seed 8 --files 50 >/dev/null
 converged && fail "the flood should leave the index stale"
-wait_converged 30
+# within the scan interval (2 s) plus a few seconds
+wait_converged 10
 t1=$(date +%s)
 echo "live changes converged in $((t1 - t0)) s (scan interval 2 s)"
+
+# Every log file was read, exactly once: those delivered hours late into past date folders
+# too (the history has them), and no file twice.
+sim_get /sim/stats >"$JIBE_TMP/stats2.json"
+python3 - "$JIBE_TMP/stats2.json" "$R/ctgen/files.txt" <<'PY' || fail "log files missed or read twice"
+import json, sys
+dl = json.load(open(sys.argv[1]))["downloads"]
+files = ["ct-logs/" + l.strip() for l in open(sys.argv[2]) if l.strip()]
+missing = [f for f in files if f not in dl]
+assert not missing, ("never downloaded", missing[:5])
+twice = {f: dl[f] for f in files if dl[f] != 1}
+assert not twice, ("downloaded more than once", list(twice.items())[:5])
+days = {f.rsplit("/", 1)[0][-10:] for f in files}
+assert len(days) >= 2, ("the history should span date folders", days)
+PY
 
 # SIGHUP reopens the log file (logrotate moves it first).
 mv "$W/jibe.log" "$W/jibe.log.1"
