@@ -1,0 +1,247 @@
+#!/bin/sh
+# kafka.sh - a real single-node Apache Kafka broker (KRaft: one JVM is broker and controller)
+# for tests, CI and demos, run from the jars that deploy/kafka/pom.xml brings from Maven Central.
+#
+#   sh deploy/kafka/kafka.sh fetch               copy the jars into $KAFKA_JARS (default
+#                                                build/kafka/jars); quick when already there
+#   sh deploy/kafka/kafka.sh start DIR           format DIR (first time), start the broker on
+#                                                free 127.0.0.1 ports, wait until it answers
+#                                                metadata (deadline 60 s), print host:port
+#   sh deploy/kafka/kafka.sh stop DIR            SIGTERM, wait (deadline 30 s), then SIGKILL
+#   sh deploy/kafka/kafka.sh restart DIR         stop, then start on the same ports and data
+#   sh deploy/kafka/kafka.sh tool DIR CLASS ARGS run a Kafka tool class (e.g.
+#                                                org.apache.kafka.tools.TopicCommand) with the
+#                                                jars on the classpath; ARGS are passed as is
+#   sh deploy/kafka/kafka.sh status DIR          exit 0 when the broker of DIR is running
+#
+# DIR owns everything of one broker: server.properties, ports (broker and controller port,
+# kept for restart), data/ (log.dirs and the KRaft metadata), kafka.log (the broker's log and
+# its stdout/stderr), tools.log (what tool runs log), pid, bootstrap (host:port).
+# The broker process belongs to whoever called start: call stop (tests do it at exit).
+#
+# Environment: KAFKA_JARS (jar dir), KAFKA_HEAP (broker -Xmx, default 384m),
+# KAFKA_START_TIMEOUT (seconds, default 60), JAVA (default java), MVN (default mvn),
+# KCAT (default kcat).
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+KAFKA_JARS=${KAFKA_JARS:-$TOP/build/kafka/jars}
+KAFKA_HEAP=${KAFKA_HEAP:-384m}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
+JAVA=${JAVA:-java}
+MVN=${MVN:-mvn}
+KCAT=${KCAT:-kcat}
+
+die() {
+	echo "kafka.sh: $*" >&2
+	exit 1
+}
+
+need() { # command, what to install
+	command -v "$1" >/dev/null 2>&1 || die "'$1' not found: install $2 (make deps does it)"
+}
+
+pom_hash() {
+	sha256sum "$HERE/pom.xml" | cut -d' ' -f1
+}
+
+jars_ready() {
+	[ -f "$KAFKA_JARS/.stamp" ] && [ "$(cat "$KAFKA_JARS/.stamp")" = "$(pom_hash)" ]
+}
+
+cmd_fetch() {
+	jars_ready && return 0
+	need "$JAVA" "a Java 17 runtime (Debian: openjdk-17-jdk-headless)"
+	need "$MVN" "Maven (Debian: maven)"
+	echo "kafka.sh: fetching the Kafka jars into $KAFKA_JARS"
+	rm -rf "$KAFKA_JARS"
+	mkdir -p "$KAFKA_JARS"
+	# pom packaging: copy-dependencies builds nothing and leaves no target/ behind.
+	"$MVN" -q -B -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
+		-DoutputDirectory="$KAFKA_JARS" || die "mvn could not fetch the Kafka jars (see above)"
+	ls "$KAFKA_JARS"/kafka_2.13-*.jar >/dev/null 2>&1 || die "no kafka_2.13 jar in $KAFKA_JARS after mvn"
+	pom_hash >"$KAFKA_JARS/.stamp"
+}
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# The pid in DIR/pid, if that process is alive, not a zombie, and a broker of DIR.
+live_pid() {
+	[ -f "$1/pid" ] || return 1
+	lp=$(cat "$1/pid")
+	[ -n "$lp" ] && [ -r "/proc/$lp/cmdline" ] || return 1
+	case "$(cut -d')' -f2 "/proc/$lp/stat" 2>/dev/null)" in " Z"* | " X"*) return 1 ;; esac
+	tr '\0' ' ' <"/proc/$lp/cmdline" | grep -q -- "$1/server.properties" || return 1
+	echo "$lp"
+}
+
+write_log4j() { # file, log file, root level
+	cat >"$1" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- written by kafka.sh: everything goes to one file, nothing to the terminal -->
+<Configuration status="WARN">
+  <Appenders>
+    <File name="file" fileName="$2" append="true">
+      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+    </File>
+  </Appenders>
+  <Loggers>
+    <Logger name="kafka.request.logger" level="WARN"/>
+    <Logger name="state.change.logger" level="WARN"/>
+    <Logger name="kafka.log.LogCleaner" level="WARN"/>
+    <Logger name="org.apache.kafka.storage.internals.log" level="WARN"/>
+    <Root level="$3"><AppenderRef ref="file"/></Root>
+  </Loggers>
+</Configuration>
+EOF
+}
+
+write_config() { # dir, port, controller port
+	cat >"$1/server.properties" <<EOF
+# written by kafka.sh: one KRaft node that is broker and controller, loopback only
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$3
+listeners=PLAINTEXT://127.0.0.1:$2,CONTROLLER://127.0.0.1:$3
+advertised.listeners=PLAINTEXT://127.0.0.1:$2
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$1/data
+num.partitions=1
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+min.insync.replicas=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.retention.check.interval.ms=5000
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+background.threads=2
+EOF
+}
+
+broker_answers() { # host:port
+	"$KCAT" -b "$1" -L -m 5 2>/dev/null | grep -q "broker 1 at"
+}
+
+java_opts() { # heap
+	echo "-Xmx$1 -Xms64m -XX:MaxDirectMemorySize=128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true"
+}
+
+cmd_start() {
+	d=${1:?usage: kafka.sh start DIR}
+	mkdir -p "$d"
+	d=$(cd "$d" && pwd)
+	need python3 "python3"
+	need "$KCAT" "kcat"
+	cmd_fetch
+	if lp=$(live_pid "$d"); then
+		die "a broker already runs in $d (pid $lp)"
+	fi
+	if [ -f "$d/ports" ]; then
+		read -r port cport <"$d/ports"
+	else
+		port=$(free_port)
+		cport=$(free_port)
+		while [ "$cport" = "$port" ]; do cport=$(free_port); done
+		echo "$port $cport" >"$d/ports"
+	fi
+	write_config "$d" "$port" "$cport"
+	write_log4j "$d/log4j2.xml" "$d/kafka.log" INFO
+	write_log4j "$d/tools-log4j2.xml" "$d/tools.log" WARN
+	cp_="$KAFKA_JARS/*"
+	if [ ! -f "$d/data/meta.properties" ]; then
+		cid=$(python3 -c 'import base64, uuid
+print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+		# shellcheck disable=SC2046
+		"$JAVA" $(java_opts 256m) -Dlog4j2.configurationFile="$d/tools-log4j2.xml" -cp "$cp_" \
+			kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
+			>>"$d/kafka.log" 2>&1 || {
+			tail -n 20 "$d/kafka.log" >&2
+			die "could not format the storage in $d/data (see $d/kafka.log)"
+		}
+	fi
+	t0=$(date +%s)
+	# shellcheck disable=SC2046
+	"$JAVA" $(java_opts "$KAFKA_HEAP") -Dlog4j2.configurationFile="$d/log4j2.xml" \
+		-cp "$cp_" kafka.Kafka "$d/server.properties" </dev/null >>"$d/kafka.log" 2>&1 &
+	echo $! >"$d/pid"
+	pid=$!
+	echo "127.0.0.1:$port" >"$d/bootstrap"
+	end=$((t0 + KAFKA_START_TIMEOUT))
+	while ! broker_answers "127.0.0.1:$port"; do
+		if ! live_pid "$d" >/dev/null; then
+			tail -n 30 "$d/kafka.log" >&2
+			die "the broker exited during start (log: $d/kafka.log)"
+		fi
+		if [ "$(date +%s)" -ge "$end" ]; then
+			kill -KILL "$pid" 2>/dev/null || true
+			tail -n 30 "$d/kafka.log" >&2
+			die "the broker did not answer within ${KAFKA_START_TIMEOUT}s (log: $d/kafka.log)"
+		fi
+		sleep 0.2
+	done
+	echo "127.0.0.1:$port"
+}
+
+cmd_stop() {
+	d=${1:?usage: kafka.sh stop DIR}
+	[ -d "$d" ] || return 0
+	d=$(cd "$d" && pwd)
+	pid=$(live_pid "$d") || {
+		rm -f "$d/pid"
+		return 0
+	}
+	kill -TERM "$pid" 2>/dev/null || true
+	end=$(($(date +%s) + ${KAFKA_STOP_TIMEOUT:-30}))
+	while live_pid "$d" >/dev/null; do
+		if [ "$(date +%s)" -ge "$end" ]; then
+			echo "kafka.sh: the broker (pid $pid) ignored SIGTERM, killing it" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+			break
+		fi
+		sleep 0.1
+	done
+	while live_pid "$d" >/dev/null; do sleep 0.1; done
+	rm -f "$d/pid"
+}
+
+cmd_tool() {
+	d=${1:?usage: kafka.sh tool DIR CLASS ARGS...}
+	c=${2:?usage: kafka.sh tool DIR CLASS ARGS...}
+	shift 2
+	d=$(cd "$d" && pwd)
+	jars_ready || die "no Kafka jars in $KAFKA_JARS: run 'sh deploy/kafka/kafka.sh fetch'"
+	[ -f "$d/tools-log4j2.xml" ] || write_log4j "$d/tools-log4j2.xml" "$d/tools.log" WARN
+	# shellcheck disable=SC2046
+	exec "$JAVA" $(java_opts 256m) -Dlog4j2.configurationFile="$d/tools-log4j2.xml" \
+		-cp "$KAFKA_JARS/*" "$c" "$@"
+}
+
+sub=${1:-}
+[ $# -gt 0 ] && shift
+case "$sub" in
+fetch) cmd_fetch ;;
+start) cmd_start "$@" ;;
+stop) cmd_stop "$@" ;;
+restart)
+	cmd_stop "${1:?usage: kafka.sh restart DIR}"
+	cmd_start "$1"
+	;;
+status) live_pid "${1:?usage: kafka.sh status DIR}" >/dev/null ;;
+tool) cmd_tool "$@" ;;
+*) die "usage: kafka.sh fetch | start DIR | stop DIR | restart DIR | status DIR | tool DIR CLASS ARGS..." ;;
+esac
