@@ -54,6 +54,7 @@ enum cfg_type {
 #define CO_SECRET 0x1     /* shown as "***" */
 #define CO_EX_ACTIVE 0x2  /* the example file sets the example value (else it is commented) */
 #define CO_PATH 0x4       /* a file name: must not be empty */
+#define CO_PROPS 0x8      /* list of "name=value" librdkafka properties; secret values as "***" */
 
 struct cfg_opt {
         const char *name;
@@ -174,6 +175,29 @@ static const struct cfg_opt cfg_opts[] = {
         O_LONG("queue.capacity", queue_capacity, 10000, 10, 10000000,
                "Messages each internal queue holds before the stage that feeds it waits."),
 
+        /* kafka */
+        O_STR("kafka.brokers", kafka_brokers, NULL, CO_PATH, "\"kafka1.example.com:9092,kafka2.example.com:9092\"",
+              "Kafka brokers (host:port, comma-separated) for the distributed mode: jibe scan, parse and sync "
+              "as separate processes. Unset: only the embedded mode (jibe run)."),
+        O_STR("kafka.topic_prefix", kafka_topic_prefix, "jibe.", 0, NULL,
+              "Start of the names of jibe's topics (<prefix>files, events, dead, status) and consumer groups "
+              "(<prefix>parse, <prefix>sync)."),
+        O_LONG("kafka.partitions", kafka_partitions, 6, 1, 1000,
+               "Partitions of each topic 'jibe topics --create' makes: the most parsers or syncers that share work."),
+        O_LONG("kafka.replication", kafka_replication, 3, 1, 100,
+               "Copies of each partition 'jibe topics --create' asks for (at most the number of brokers)."),
+        O_LONG("kafka.retention_h", kafka_retention_h, 168, 1, 876000,
+               "Hours the topics keep messages: how far back 'jibe replay' can go."),
+        O_STR("kafka.instance_id", kafka_instance_id, NULL, CO_PATH, "\"parse-host1\"",
+              "Name of this process in its consumer group, unique per process and kept across restarts "
+              "(static membership: a quick restart does not move partitions). Unset: dynamic membership."),
+        O_LONG("kafka.max_inflight", kafka_max_inflight, 1000, 1, 1000000,
+               "Messages a stage takes from Kafka and has not finished before it stops fetching more."),
+        O_LIST("kafka.rdkafka", kafka_rdkafka, n_kafka_rdkafka, CO_PROPS,
+               "[ \"security.protocol=ssl\", \"ssl.ca.location=/etc/jibe/kafka-ca.pem\" ]",
+               "Further librdkafka properties, each \"name=value\", passed as they are (TLS, SASL, timeouts); "
+               "values of passwords and secrets are never printed."),
+
         /* top level */
         O_STR("state_dir", state_dir, "/var/lib/jibe", CO_PATH, NULL,
               "Directory where jibe keeps its progress and the files it set aside; keep it across restarts."),
@@ -186,7 +210,8 @@ static const struct cfg_opt cfg_opts[] = {
 #define CFG_NOPTS (sizeof(cfg_opts) / sizeof(cfg_opts[0]))
 
 /* Groups in the order they are printed; "" is the top level. */
-static const char *const cfg_groups[] = {"access_anywhere", "self", "scanner", "parser", "syncer", "queue", ""};
+static const char *const cfg_groups[] = {"access_anywhere", "self", "scanner", "parser", "syncer", "queue",
+                                         "kafka", ""};
 static const char *const cfg_group_desc[] = {
         "How jibe reaches Access Anywhere and signs in. Give the password one way only: password_file "
         "(recommended), password_env, password or credentials_json; or a permanent token instead. "
@@ -199,6 +224,8 @@ static const char *const cfg_group_desc[] = {
         "Reading CloudTrail log files.",
         "Sending changes to Access Anywhere, which then re-reads the changed folders.",
         "jibe's internal queues between its stages.",
+        "Apache Kafka, for the distributed mode (jibe scan, jibe parse, jibe sync on any hosts) and for "
+        "'jibe lag' and 'jibe replay'. The embedded mode (jibe run) does not use it.",
         "Files and logging.",
 };
 #define CFG_NGROUPS (sizeof(cfg_groups) / sizeof(cfg_groups[0]))
@@ -242,6 +269,25 @@ static int find_opt(const char *name)
         return -1;
 }
 
+/*
+ * 1 when a "name=value" librdkafka property carries a secret (sasl.password,
+ * ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret, ssl.key.pem ...).
+ */
+static int prop_is_secret(const char *prop)
+{
+        size_t n = strcspn(prop, "=");
+        char name[128];
+        size_t i;
+
+        if (n >= sizeof(name))
+                return 1;
+        for (i = 0; i < n; i++)
+                name[i] = (char)tolower((unsigned char)prop[i]);
+        name[n] = '\0';
+        return strstr(name, "password") || strstr(name, "secret") || strstr(name, "ssl.key.pem") ||
+               strstr(name, "sasl.oauthbearer.config") || strstr(name, "sasl.jaas");
+}
+
 static void wipe_free(char *s)
 {
         if (s) {
@@ -269,8 +315,12 @@ static void free_opt(struct cfg *c, const struct cfg_opt *o)
                 char ***p = fld(c, o->off);
 
                 n = fld_n(c, o);
-                for (i = 0; *p && i < *n; i++)
-                        free((*p)[i]);
+                for (i = 0; *p && i < *n; i++) {
+                        if (o->flags & CO_PROPS)
+                                wipe_free((*p)[i]);
+                        else
+                                free((*p)[i]);
+                }
                 free(*p);
                 *p = NULL;
                 *n = 0;
@@ -659,6 +709,12 @@ static int load_strlist(struct cfg_ctx *x, const config_setting_t *s, const stru
                                        i + 1, type_name(config_setting_type(e)));
                 if (!*str)
                         return ctx_err(x, JB_EINPUT, e, o->name, "item %d is empty", i + 1);
+                if ((o->flags & CO_PROPS) && (!strchr(str, '=') || *str == '=' ||
+                                              strcspn(str, " \t\r\n") < strcspn(str, "=")))
+                        return ctx_err(x, JB_EINPUT, e, o->name,
+                                       "item %d must look like \"name=value\" (a librdkafka property), "
+                                       "e.g. \"security.protocol=ssl\"",
+                                       i + 1);
                 for (j = 0; j < (size_t)i; j++)
                         if (strcmp(v[j], str) == 0)
                                 return ctx_err(x, JB_EINPUT, e, o->name, "\"%s\" is listed twice", str);
@@ -1271,11 +1327,32 @@ static int validate(struct cfg_ctx *x, config_t *lc)
         return JB_OK;
 }
 
+/* The kafka group's rules: names Kafka accepts. */
+static int validate_kafka(struct cfg_ctx *x, config_t *lc)
+{
+        struct cfg *c = x->cfg;
+        const char *p = c->kafka_topic_prefix, *pn = "kafka.topic_prefix", *bn = "kafka.brokers";
+        size_t i;
+
+        if (strlen(p) > 200)
+                return ctx_err(x, JB_EINPUT, group_setting(x, lc, pn), pn, "is longer than 200 characters");
+        for (i = 0; p[i]; i++)
+                if (!isalnum((unsigned char)p[i]) && !strchr("._-", p[i]))
+                        return ctx_err(x, JB_EINPUT, group_setting(x, lc, pn), pn,
+                                       "\"%s\": Kafka topic names allow only letters, digits, '.', '_' and '-'", p);
+        if (c->kafka_brokers && strpbrk(c->kafka_brokers, " \t\r\n"))
+                return ctx_err(x, JB_EINPUT, group_setting(x, lc, bn), bn,
+                               "\"%s\": write host:port pairs separated by commas, without spaces",
+                               c->kafka_brokers);
+        return JB_OK;
+}
+
 int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
 {
         struct cfg_ctx x;
         config_t lc;
         FILE *fp;
+        size_t i;
         int rc;
 
         if (errstr && errsz)
@@ -1320,6 +1397,8 @@ int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
                         rc = load_credentials_json(&x);
                 if (!rc)
                         rc = validate(&x, &lc);
+                if (!rc)
+                        rc = validate_kafka(&x, &lc);
         }
         config_destroy(&lc);
         free(x.src_path);
@@ -1330,6 +1409,9 @@ int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
         }
         log_add_secret(cfg->aa_password);
         log_add_secret(cfg->aa_authtoken);
+        for (i = 0; i < cfg->n_kafka_rdkafka; i++)
+                if (prop_is_secret(cfg->kafka_rdkafka[i]))
+                        log_add_secret(strchr(cfg->kafka_rdkafka[i], '=') + 1);
         return JB_OK;
 }
 
@@ -1417,7 +1499,10 @@ static int put_value(FILE *fp, const struct cfg *c, const struct cfg_opt *o)
                 fputs("[", fp);
                 for (i = 0; i < n; i++) {
                         fputs(i ? ", " : " ", fp);
-                        put_string(fp, v[i]);
+                        if ((o->flags & CO_PROPS) && prop_is_secret(v[i]))
+                                fprintf(fp, "\"%.*s=***\"", (int)strcspn(v[i], "="), v[i]);
+                        else
+                                put_string(fp, v[i]);
                 }
                 fputs(" ]", fp);
                 return 1;

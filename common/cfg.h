@@ -85,6 +85,17 @@ struct cfg {
         /* queue { ... }: embedded transport */
         long queue_capacity;       /* messages per queue, default 10000 */
 
+        /* kafka { ... }: the Kafka transport (jibe scan/parse/sync, lag, replay) */
+        char *kafka_brokers;       /* bootstrap.servers; NULL: not configured */
+        char *kafka_topic_prefix;  /* default "jibe." */
+        long kafka_partitions;     /* for jibe topics --create, default 6 */
+        long kafka_replication;    /* default 3 */
+        long kafka_retention_h;    /* default 168 */
+        char *kafka_instance_id;   /* group.instance.id (static membership), or NULL */
+        long kafka_max_inflight;   /* default 1000 */
+        char **kafka_rdkafka;      /* "name=value" librdkafka properties, passed verbatim */
+        size_t n_kafka_rdkafka;
+
         /* top level */
         char *state_dir;           /* default /var/lib/jibe */
         char *log_file;            /* NULL or "-": stderr */
