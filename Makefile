@@ -1,6 +1,6 @@
 # Makefile - build, test and benchmark jibe.
 #
-#   make deps        install missing Debian packages (idempotent, quiet when all present)
+#   make deps        install missing Debian packages and the Kafka jars (idempotent, quiet)
 #   make             release build in build/release/
 #   make asan        ASan+UBSan build in build/asan/
 #   make test        build, then run unit and integration tests (release build)
@@ -53,6 +53,7 @@ all: $(BINS) $(UNIT_BIN)
 
 deps:
 	@sh deploy/deps.sh
+	@sh deploy/kafka/kafka.sh fetch
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

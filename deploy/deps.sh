@@ -1,9 +1,11 @@
 #!/bin/sh
 # deps.sh - install the Debian packages jibe builds, tests and runs with.
 # Idempotent: asks apt only for what is missing, and says nothing when all is present.
+# Java 17 and Maven run the Kafka broker of the tests (deploy/kafka/kafka.sh fetch brings its jars).
 set -eu
 PKGS="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
-libconfig-dev libmicrohttpd-dev libcmocka-dev rclone kcat valgrind python3 curl gzip"
+libconfig-dev libmicrohttpd-dev libcmocka-dev rclone kcat valgrind python3 curl gzip
+openjdk-17-jdk-headless maven"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -58,8 +58,16 @@ cmd_fetch() {
 	rm -rf "$KAFKA_JARS"
 	mkdir -p "$KAFKA_JARS"
 	# pom packaging: copy-dependencies builds nothing and leaves no target/ behind.
+	# Its output is kept aside (Debian's mvn prints colour codes even with -q -B) and shown
+	# only when it fails.
+	mlog=$(mktemp)
 	"$MVN" -q -B -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
-		-DoutputDirectory="$KAFKA_JARS" || die "mvn could not fetch the Kafka jars (see above)"
+		-DoutputDirectory="$KAFKA_JARS" >"$mlog" 2>&1 || {
+		sed 's/\x1b\[[0-9;]*m//g' "$mlog" | tail -n 30 >&2
+		rm -f "$mlog"
+		die "mvn could not fetch the Kafka jars (see above)"
+	}
+	rm -f "$mlog"
 	ls "$KAFKA_JARS"/kafka_2.13-*.jar >/dev/null 2>&1 || die "no kafka_2.13 jar in $KAFKA_JARS after mvn"
 	pom_hash >"$KAFKA_JARS/.stamp"
 }
