@@ -23,6 +23,7 @@
 #include "msg.h"
 #include "parser.h"
 #include "q.h"
+#include "scan_store.h"
 #include "scanner.h"
 #include "state.h"
 #include "syncer.h"
@@ -122,6 +123,7 @@ int run_main(int argc, char **argv)
         struct state *st = NULL;
         struct q *q = NULL;
         struct scanner *sc = NULL;
+        struct scan_store *store = NULL;
         struct parser *pa = NULL;
         struct syncer *sy = NULL;
         struct q_mem_opts qo;
@@ -196,8 +198,11 @@ int run_main(int argc, char **argv)
         rc = syncer_start(&cfg, &ao, q, &sy, err, sizeof(err));
         if (!rc)
                 rc = parser_start(&cfg, &ao, q, &pa, err, sizeof(err));
-        if (!rc)
-                rc = scanner_start(&cfg, &ao, q, st, &sc, err, sizeof(err));
+        if (!rc) {
+                store = scan_store_dir_new(st);
+                rc = store ? scanner_start(&cfg, &ao, q, store, &sc, err, sizeof(err))
+                           : jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory");
+        }
         if (rc) {
                 log_msg(LL_ERROR, "run", "cannot start: %s", err);
                 goto stop;
@@ -252,6 +257,7 @@ stop:
         syncer_free(sy);
         q_free(q); /* reports unfinished files to the scanner, which forgets them */
         scanner_free(sc);
+        scan_store_free(store);
         log_msg(LL_INFO, "run", "stopped");
 out:
         state_close(st);

@@ -21,11 +21,10 @@
 #include "ct.h"
 #include "log.h"
 #include "msg.h"
+#include "scan_store.h"
 #include "scanner.h"
 #include "sset.h"
 
-#define SCAN_HEADER "jibe-scan 1\t"
-#define SCAN_STATE_MAX (256U << 20)
 #define SCAN_FLUSH_MS 1000
 #define DAY_S 86400
 
@@ -49,6 +48,7 @@ struct folder {
         int64_t day;        /* epoch of its UTC midnight */
         struct region *region;
         struct sset done;   /* processed names (persisted) */
+        struct sset added;  /* processed since the last save */
         struct sset inflight;
         struct sset ignored; /* not log files (memory only) */
         int dirty;
@@ -63,7 +63,7 @@ struct pub {
 struct scanner {
         const struct cfg *cfg;
         struct q *q;
-        struct state *st;
+        struct scan_store *store;
         struct aa_client *aa;
 
         pthread_t th;
@@ -130,11 +130,6 @@ static int64_t path_day(const char *path)
         return ct_parse_time(iso);
 }
 
-static void state_name(const char *path, char *out, size_t outsz)
-{
-        snprintf(out, outsz, "scan/%016llx", (unsigned long long)sset_hash(path));
-}
-
 static void folder_free(struct folder *f)
 {
         if (!f)
@@ -142,6 +137,7 @@ static void folder_free(struct folder *f)
         free(f->path);
         free(f->fi_id);
         sset_clear(&f->done);
+        sset_clear(&f->added);
         sset_clear(&f->inflight);
         sset_clear(&f->ignored);
         free(f);
@@ -157,6 +153,7 @@ static struct folder *folder_new(const char *path, int64_t day)
         }
         f->day = day;
         sset_init(&f->done);
+        sset_init(&f->added);
         sset_init(&f->inflight);
         sset_init(&f->ignored);
         return f;
@@ -213,104 +210,68 @@ static int stopping(struct scanner *s)
 struct load_ctx {
         struct scanner *s;
         int64_t oldest;
-        char *err;
-        size_t errsz;
-        int rc;
+        uint64_t forgotten;
 };
 
-static int load_one(void *opaque, const char *name)
+static int load_one(void *opaque, const char *folder, const char *name)
 {
         struct load_ctx *lc = opaque;
         struct scanner *s = lc->s;
-        char rel[64], *line, *nl, *path;
-        struct folder *f;
-        struct buf b;
+        struct folder *f = sset_get(&s->folders, folder);
         int64_t day;
         int rc;
 
-        snprintf(rel, sizeof(rel), "scan/%s", name);
-        buf_init(&b, SCAN_STATE_MAX);
-        rc = state_read(s->st, rel, &b, lc->err, lc->errsz);
-        if (rc) {
-                buf_clear(&b);
-                return lc->rc = rc;
-        }
-        if (b.len < sizeof(SCAN_HEADER) || memcmp(b.p, SCAN_HEADER, strlen(SCAN_HEADER)) != 0 ||
-            !(nl = strchr(b.p, '\n'))) {
-                buf_clear(&b);
-                return lc->rc = jb_seterr(JB_EINPUT, lc->err, lc->errsz,
-                                          "state file %s/%s is damaged (no \"jibe-scan 1\" header): "
-                                          "remove it to rescan its folder (its files will be resynced "
-                                          "once more)",
-                                          state_path(s->st), rel);
-        }
-        *nl = '\0';
-        path = b.p + strlen(SCAN_HEADER);
-        day = path_day(path);
-        if (day < 0) {
-                buf_clear(&b);
-                return lc->rc = jb_seterr(JB_EINPUT, lc->err, lc->errsz,
-                                          "state file %s/%s names %s, which is not a date folder: remove "
-                                          "the file",
-                                          state_path(s->st), rel, path);
-        }
-        if (day < lc->oldest) {
-                /* Older than the lookback: forget it. */
-                buf_clear(&b);
-                (void)state_remove(s->st, rel, NULL, 0);
-                return JB_OK;
-        }
-        f = folder_new(path, day);
         if (!f) {
-                buf_clear(&b);
-                return lc->rc = JB_ENOMEM;
-        }
-        for (line = nl + 1; *line; line = nl + 1) {
-                nl = strchr(line, '\n');
-                if (!nl) {
-                        /* a write is atomic: a last line without newline means damage */
-                        rc = jb_seterr(JB_EINPUT, lc->err, lc->errsz,
-                                       "state file %s/%s is damaged (last line cut): remove it to "
-                                       "rescan its folder",
-                                       state_path(s->st), rel);
-                        break;
-                }
-                *nl = '\0';
-                if (*line && (rc = sset_put(&f->done, line, NULL)) != 0)
-                        break;
-        }
-        if (!rc)
+                day = path_day(folder);
+                if (day < 0)
+                        return JB_OK; /* not a date folder: nothing this scanner wrote */
+                f = folder_new(folder, day);
+                if (!f)
+                        return JB_ENOMEM;
                 rc = sset_put(&s->folders, f->path, f);
-        if (rc) {
-                folder_free(f);
-                buf_clear(&b);
-                return lc->rc = rc;
+                if (rc) {
+                        folder_free(f);
+                        return rc;
+                }
         }
-        buf_clear(&b);
-        return JB_OK;
+        return name ? sset_put(&f->done, name, NULL) : JB_OK;
 }
 
+/* Save f's names; called with s->mu held, drops it during the write. */
 static int write_folder(struct scanner *s, struct folder *f, char *errstr, size_t errsz)
 {
-        char rel[64];
-        struct buf b;
-        size_t i = 0;
+        struct sset done, added;
         const struct sset_ent *e;
-        int rc;
+        size_t i = 0;
+        int rc = JB_OK;
 
-        buf_init(&b, SCAN_STATE_MAX);
-        rc = buf_printf(&b, SCAN_HEADER "%s\n", f->path);
+        /* Snapshot under the lock, write without it. */
+        sset_init(&done);
+        sset_init(&added);
         while (!rc && (i = sset_next(&f->done, i, &e)) != 0)
-                rc = buf_printf(&b, "%s\n", e->s);
-        f->dirty = 0;
+                rc = sset_put(&done, e->s, NULL);
+        i = 0;
+        while (!rc && (i = sset_next(&f->added, i, &e)) != 0)
+                rc = sset_put(&added, e->s, NULL);
+        if (!rc) {
+                sset_clear(&f->added);
+                sset_init(&f->added);
+                f->dirty = 0;
+        }
         pthread_mutex_unlock(&s->mu);
-        state_name(f->path, rel, sizeof(rel));
         if (!rc)
-                rc = state_write(s->st, rel, b.p, b.len, errstr, errsz);
+                rc = s->store->ops->save(s->store, f->path, &done, &added, errstr, errsz);
         pthread_mutex_lock(&s->mu);
-        if (rc)
+        if (rc) {
+                /* keep what was not saved for the next try */
+                i = 0;
+                while ((i = sset_next(&added, i, &e)) != 0)
+                        if (sset_put(&f->added, e->s, NULL) != JB_OK)
+                                break; /* saved again in full by the dir store anyway */
                 f->dirty = 1;
-        buf_clear(&b);
+        }
+        sset_clear(&done);
+        sset_clear(&added);
         return rc;
 }
 
@@ -346,7 +307,8 @@ static void on_done(void *opaque, int ok)
         pthread_mutex_lock(&s->mu);
         sset_del(&p->f->inflight, p->name);
         if (ok) {
-                if (sset_put(&p->f->done, p->name, NULL) == JB_OK)
+                if (sset_put(&p->f->done, p->name, NULL) == JB_OK &&
+                    sset_put(&p->f->added, p->name, NULL) == JB_OK)
                         p->f->dirty = 1;
                 s->stats.files_done++;
         }
@@ -867,7 +829,7 @@ static void forget_old(struct scanner *s, int64_t oldest)
         const struct sset_ent *e;
         struct folder *gone[256];
         size_t ngone = 0, k;
-        char rel[64];
+        char err[256];
 
         pthread_mutex_lock(&s->mu);
         while ((i = sset_next(&s->folders, i, &e)) != 0 && ngone < 256) {
@@ -880,8 +842,8 @@ static void forget_old(struct scanner *s, int64_t oldest)
                 sset_del(&s->folders, gone[k]->path);
         pthread_mutex_unlock(&s->mu);
         for (k = 0; k < ngone; k++) {
-                state_name(gone[k]->path, rel, sizeof(rel));
-                (void)state_remove(s->st, rel, NULL, 0);
+                if (s->store->ops->forget(s->store, gone[k]->path, &gone[k]->done, err, sizeof(err)))
+                        log_msg(LL_WARN, "scanner", "cannot forget %s: %s", gone[k]->path, err);
                 folder_free(gone[k]);
         }
 }
@@ -1030,8 +992,8 @@ static void *scanner_main(void *arg)
         return NULL;
 }
 
-int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, struct state *st,
-                  struct scanner **out, char *errstr, size_t errsz)
+int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+                  struct scan_store *store, struct scanner **out, char *errstr, size_t errsz)
 {
         struct scanner *s = calloc(1, sizeof(*s));
         struct load_ctx lc;
@@ -1042,19 +1004,17 @@ int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, 
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         s->cfg = cfg;
         s->q = q;
-        s->st = st;
+        s->store = store;
         pthread_mutex_init(&s->mu, NULL);
         pthread_cond_init(&s->cv, NULL);
         sset_init(&s->regions);
         sset_init(&s->folders);
         lc.s = s;
         lc.oldest = day_of(now_s() - cfg->scan_lookback_h * 3600);
-        lc.err = errstr;
-        lc.errsz = errsz;
-        lc.rc = JB_OK;
-        rc = state_list(st, "scan", load_one, &lc, errstr, errsz);
+        lc.forgotten = 0;
+        rc = store->ops->load(store, load_one, &lc, errstr, errsz);
         if (!rc)
-                rc = lc.rc;
+                forget_old(s, lc.oldest);
         if (!rc)
                 rc = aa_client_new(aa, &s->aa, errstr, errsz);
         if (!rc && pthread_create(&s->th, NULL, scanner_main, s) != 0)

@@ -9,8 +9,9 @@
  * count equals what the scanner already knows costs one call, however many files it holds.
  * Digest, Insight and other services' folders are never entered.
  * What it remembers: per date folder, the names of the files whose every event was synced
- * (the transport reports a published file complete), in the state directory under scan/,
- * written atomically; folders older than the lookback are forgotten. Files published but not
+ * (the transport reports a published file complete), in a scan_store (the state directory
+ * for `jibe run`, the status topic for `jibe scan`); folders older than the lookback are
+ * forgotten. Files published but not
  * yet complete are kept in memory, so a slow pipeline never gets a file twice; after a crash
  * they are published again.
  */
@@ -22,7 +23,7 @@
 #include "aa.h"
 #include "cfg.h"
 #include "q.h"
-#include "state.h"
+#include "scan_store.h"
 
 struct scanner_stats {
         uint64_t scans;            /* completed scan cycles */
@@ -37,10 +38,11 @@ struct scanner_stats {
 
 struct scanner;
 
-/* Loads the remembered state (a damaged state file is an error naming it), then starts the
- * scanning thread; the first scan begins at once. cfg, aa, q and st are borrowed. */
+/* Loads what the store remembers (a damaged state file is an error naming it), then starts
+ * the scanning thread; the first scan begins at once. cfg, aa, q and store are borrowed. */
 int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
-                  struct state *st, struct scanner **out, char *errstr, size_t errsz) JB_MUST_CHECK;
+                  struct scan_store *store, struct scanner **out, char *errstr,
+                  size_t errsz) JB_MUST_CHECK;
 /* Ask for a scan now (e.g. on SIGUSR1). */
 void scanner_kick(struct scanner *s);
 /* Stop scanning (the current listing is cut short) and join the thread. Safe twice. */
