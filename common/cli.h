@@ -9,9 +9,26 @@ int events_main(int argc, char **argv); /* consumer/events_cli.c */
 int check_config_main(int argc, char **argv); /* common/cfg_cli.c */
 int run_main(int argc, char **argv);          /* common/run.c */
 
+int scan_main(int argc, char **argv);         /* common/stage_cli.c */
+int parse_main(int argc, char **argv);
+int sync_main(int argc, char **argv);
+int topics_main(int argc, char **argv);
+int redrive_main(int argc, char **argv);
+
+#include <stdio.h>
+
 struct cfg;
 struct aa_opts;
+/* Shared by the long-running commands (run.c). */
 /* The Access Anywhere client options a configuration gives (strings borrowed from cfg). */
 void run_aa_opts(const struct cfg *cfg, struct aa_opts *o);
+/* -c FILE (and one optional "--name value") from argv; NULL with *exitcode set when the
+ * command must end (help: 0, usage error: 2). */
+const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_fn)(FILE *),
+                           const char **extra_name, const char **extra_val, int *exitcode);
+/* Load the configuration, open the log, install signal handlers, fill ao. 0 or 1 (said why). */
+int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_opts *ao);
+/* Sign in once: 1 (logged) when the credentials are refused; 0 otherwise. */
+int run_check_login(const char *cmd, const struct aa_opts *ao);
 
 #endif

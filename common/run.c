@@ -9,7 +9,6 @@
  * Does not: contain stage logic.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,38 +24,12 @@
 #include "q.h"
 #include "scan_store.h"
 #include "scanner.h"
+#include "sig.h"
 #include "state.h"
 #include "syncer.h"
 
 #define RUN_GRACE_MS 30000
 #define RUN_PROGRESS_S 60
-
-static volatile sig_atomic_t run_stop, run_hup, run_usr1;
-
-static void on_signal(int sig)
-{
-        if (sig == SIGHUP)
-                run_hup = 1;
-        else if (sig == SIGUSR1)
-                run_usr1 = 1;
-        else
-                run_stop = 1;
-}
-
-static void install_signals(void)
-{
-        struct sigaction sa;
-
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
-        sigaction(SIGUSR1, &sa, NULL);
-        sa.sa_handler = SIG_IGN;
-        sigaction(SIGPIPE, &sa, NULL);
-}
 
 void run_aa_opts(const struct cfg *cfg, struct aa_opts *o)
 {
@@ -114,12 +87,88 @@ static void progress(struct scanner *sc, struct parser *pa, struct syncer *sy, s
                 q_depth(q, Q_FILES), q_depth(q, Q_EVENTS));
 }
 
-int run_main(int argc, char **argv)
+int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_opts *ao)
+{
+        enum log_level lvl = LL_INFO;
+        char err[1024];
+
+        if (cfg_load(cfg, cfgpath, err, sizeof(err)) != JB_OK) {
+                fprintf(stderr, "jibe %s: %s\n", cmd, err);
+                return 1;
+        }
+        if (cfg->log_level && log_level_parse(cfg->log_level, &lvl) != JB_OK)
+                lvl = LL_INFO;
+        if (log_open(cfg->log_file, lvl, err, sizeof(err)) != JB_OK) {
+                fprintf(stderr, "jibe %s: %s\n", cmd, err);
+                cfg_clear(cfg);
+                return 1;
+        }
+        sig_install();
+        log_msg(LL_INFO, cmd, "jibe %s starting: config=%s endpoint=%s", JB_VERSION, cfgpath,
+                cfg->aa_endpoint);
+        if (cfg->aa_insecure)
+                log_msg(LL_WARN, cmd,
+                        "TLS certificate verification is OFF (access_anywhere.insecure): anyone on the "
+                        "network path can read the credentials; turn it on or set ca_file");
+        run_aa_opts(cfg, ao);
+        return 0;
+}
+
+int run_check_login(const char *cmd, const struct aa_opts *ao)
+{
+        struct aa_client *probe = NULL;
+        char err[1024];
+        int rc;
+
+        /* Wrong credentials are a configuration error: say so now, not from a stage. */
+        rc = aa_client_new(ao, &probe, err, sizeof(err));
+        if (!rc)
+                rc = aa_login(probe, err, sizeof(err));
+        aa_client_free(probe);
+        if (rc == JB_EFATAL || rc == JB_EINPUT) {
+                log_msg(LL_ERROR, cmd, "cannot sign in to Access Anywhere: %s", err);
+                return 1;
+        }
+        if (rc)
+                log_msg(LL_WARN, cmd, "Access Anywhere is not reachable yet (%s); jibe keeps trying", err);
+        return 0;
+}
+
+const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_fn)(FILE *),
+                           const char **extra_name, const char **extra_val, int *exitcode)
 {
         const char *cfgpath = NULL;
+        int i;
+
+        *exitcode = -1;
+        for (i = 1; i < argc; i++) {
+                if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
+                        cfgpath = argv[++i];
+                } else if (extra_name && *extra_name && !strcmp(argv[i], *extra_name) && i + 1 < argc) {
+                        *extra_val = argv[++i];
+                } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+                        usage_fn(stdout);
+                        *exitcode = 0;
+                        return NULL;
+                } else {
+                        fprintf(stderr, "jibe %s: unexpected argument '%s'\n", cmd, argv[i]);
+                        usage_fn(stderr);
+                        *exitcode = 2;
+                        return NULL;
+                }
+        }
+        if (!cfgpath) {
+                fprintf(stderr, "jibe %s: give the configuration file with -c FILE\n", cmd);
+                *exitcode = 2;
+        }
+        return cfgpath;
+}
+
+int run_main(int argc, char **argv)
+{
+        const char *cfgpath;
         struct cfg cfg;
         struct aa_opts ao;
-        struct aa_client *probe = NULL;
         struct state *st = NULL;
         struct q *q = NULL;
         struct scanner *sc = NULL;
@@ -127,65 +176,22 @@ int run_main(int argc, char **argv)
         struct parser *pa = NULL;
         struct syncer *sy = NULL;
         struct q_mem_opts qo;
-        enum log_level lvl = LL_INFO;
         char err[1024], dead[4096];
-        int i, rc, ret = 1;
+        int rc, ret = 1;
         int64_t last_progress;
 
-        for (i = 1; i < argc; i++) {
-                if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
-                        cfgpath = argv[++i];
-                } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-                        usage(stdout);
-                        return 0;
-                } else {
-                        fprintf(stderr, "jibe run: unexpected argument '%s'\n", argv[i]);
-                        usage(stderr);
-                        return 2;
-                }
-        }
-        if (!cfgpath) {
-                fprintf(stderr, "jibe run: give the configuration file with -c FILE\n");
-                return 2;
-        }
-        rc = cfg_load(&cfg, cfgpath, err, sizeof(err));
-        if (rc) {
-                fprintf(stderr, "jibe run: %s\n", err);
+        cfgpath = run_config_arg("run", argc, argv, usage, NULL, NULL, &rc);
+        if (!cfgpath)
+                return rc;
+        if (run_setup("run", cfgpath, &cfg, &ao))
                 return 1;
-        }
-        if (cfg.log_level && log_level_parse(cfg.log_level, &lvl) != JB_OK)
-                lvl = LL_INFO;
-        if (log_open(cfg.log_file, lvl, err, sizeof(err)) != JB_OK) {
-                fprintf(stderr, "jibe run: %s\n", err);
-                cfg_clear(&cfg);
-                return 1;
-        }
-        install_signals();
-        log_msg(LL_INFO, "run", "jibe %s starting: config=%s endpoint=%s state_dir=%s", JB_VERSION,
-                cfgpath, cfg.aa_endpoint, cfg.state_dir);
-        if (cfg.aa_insecure)
-                log_msg(LL_WARN, "run",
-                        "TLS certificate verification is OFF (access_anywhere.insecure): anyone on the "
-                        "network path can read the credentials; turn it on or set ca_file");
-        run_aa_opts(&cfg, &ao);
-
         rc = state_open(cfg.state_dir, &st, err, sizeof(err));
         if (rc) {
                 log_msg(LL_ERROR, "run", "cannot use the state directory: %s", err);
                 goto out;
         }
-        /* Wrong credentials are a configuration error: say so now, not from a stage. */
-        rc = aa_client_new(&ao, &probe, err, sizeof(err));
-        if (!rc)
-                rc = aa_login(probe, err, sizeof(err));
-        aa_client_free(probe);
-        if (rc == JB_EFATAL || rc == JB_EINPUT) {
-                log_msg(LL_ERROR, "run", "cannot sign in to Access Anywhere: %s", err);
+        if (run_check_login("run", &ao))
                 goto out;
-        }
-        if (rc)
-                log_msg(LL_WARN, "run",
-                        "Access Anywhere is not reachable yet (%s); jibe keeps trying", err);
 
         snprintf(dead, sizeof(dead), "%s/dead-letters.jsonl", cfg.state_dir);
         qo.capacity = (size_t)cfg.queue_capacity;
@@ -211,22 +217,19 @@ int run_main(int argc, char **argv)
                 cfg.scan_lookback_h);
         ret = 0;
         last_progress = msg_now_ms();
-        while (!run_stop) {
+        while (!sig_stop_requested()) {
                 struct timespec ts = {0, 200 * 1000000L};
 
                 nanosleep(&ts, NULL);
-                if (run_hup) {
-                        run_hup = 0;
+                if (sig_take_hup()) {
                         if (log_reopen() != JB_OK)
                                 log_msg(LL_ERROR, "run", "cannot reopen the log file %s",
                                         cfg.log_file ? cfg.log_file : "-");
                         else
                                 log_msg(LL_INFO, "run", "log file reopened");
                 }
-                if (run_usr1) {
-                        run_usr1 = 0;
+                if (sig_take_usr1())
                         scanner_kick(sc);
-                }
                 if (scanner_failed(sc) || parser_failed(pa) || syncer_failed(sy)) {
                         log_msg(LL_ERROR, "run", "a stage stopped on a fatal error (see above): exiting");
                         ret = 1;
@@ -237,7 +240,7 @@ int run_main(int argc, char **argv)
                         last_progress = msg_now_ms();
                 }
         }
-        if (run_stop)
+        if (sig_stop_requested())
                 log_msg(LL_INFO, "run", "stopping: finishing the work in flight");
 stop:
         /* Upstream first: no new files, then let parsers finish, then drain the syncer, then

@@ -1,7 +1,7 @@
 /*
  * scan_store.h - where the scanner remembers processed log files, behind one small
  * interface with two backends:
- *   - dir (scan_store_dir.c): one file per date folder in the local state directory
+ *   - dir (producer/scan_store_dir.c): one file per date folder in the local state directory
  *     (scan/<hash>: "jibe-scan 1<TAB><folder path>" then one name per line), replaced
  *     atomically; for `jibe run`.
  *   - kafka (common/q_kafka_kv.c): one record per processed file in the compacted status
@@ -40,6 +40,9 @@ struct scan_store {
 
 /* The local state directory backend (st is borrowed). */
 struct scan_store *scan_store_dir_new(struct state *st);
+/* The Kafka backend: topic is the status topic; props "name=value" for librdkafka. */
+struct scan_store *scan_store_kafka_new(const char *brokers, const char *topic,
+                                        const char *const *props, char *errstr, size_t errsz);
 void scan_store_free(struct scan_store *ss);
 
 #endif

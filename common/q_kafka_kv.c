@@ -1,0 +1,342 @@
+/*
+ * q_kafka_kv.c - the scanner's memory in Kafka's compacted status topic (a scan_store
+ * backend, see producer/scan_store.h).
+ *
+ * Owns: one record per processed log file, key = the file's Access Anywhere path
+ * ("<date folder>/<name>"), value "done"; forgetting a folder writes a tombstone per file,
+ * which compaction removes. load() reads every partition from its start to the end offset
+ * seen at start (tombstones cancel earlier records); save() and forget() produce
+ * idempotently with acks=all and return only when the broker confirmed every record.
+ * Ownership: the store owns its rd_kafka_t; strings passed in are copied by librdkafka.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "log.h"
+#include "scan_store.h"
+#include "sset.h"
+
+#define KV_FLUSH_MS 30000
+#define KV_META_MS 10000
+
+struct scan_store_kafka {
+        struct scan_store ss;
+        rd_kafka_t *rk;          /* producer */
+        char *brokers;
+        char *topic;
+        char **props;
+        size_t nprops;
+        int failed;              /* deliveries that failed since the last flush */
+        char last_err[256];
+};
+
+static int set_props(rd_kafka_conf_t *conf, const char *brokers, char *const *props, size_t nprops,
+                     char *errstr, size_t errsz)
+{
+        char e[512];
+        size_t i;
+
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, e, sizeof(e)) != RD_KAFKA_CONF_OK)
+                return jb_seterr(JB_EFATAL, errstr, errsz, "kafka.brokers: %s", e);
+        for (i = 0; i < nprops; i++) {
+                char name[256];
+                const char *eq = strchr(props[i], '=');
+
+                if (!eq || (size_t)(eq - props[i]) >= sizeof(name))
+                        return jb_seterr(JB_EFATAL, errstr, errsz,
+                                         "kafka.rdkafka: \"%s\" is not name=value", props[i]);
+                memcpy(name, props[i], (size_t)(eq - props[i]));
+                name[eq - props[i]] = '\0';
+                if (rd_kafka_conf_set(conf, name, eq + 1, e, sizeof(e)) != RD_KAFKA_CONF_OK)
+                        return jb_seterr(JB_EFATAL, errstr, errsz, "kafka.rdkafka %s: %s", name, e);
+        }
+        return JB_OK;
+}
+
+static void kv_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+{
+        struct scan_store_kafka *k = opaque;
+
+        (void)rk;
+        if (rkm->err) {
+                k->failed++;
+                snprintf(k->last_err, sizeof(k->last_err), "%s", rd_kafka_err2str(rkm->err));
+        }
+}
+
+static int kv_produce(struct scan_store_kafka *k, const char *folder, const char *name, int tomb,
+                      char *errstr, size_t errsz)
+{
+        size_t fl = strlen(folder), nl = strlen(name);
+        char *key = malloc(fl + nl + 2);
+        rd_kafka_resp_err_t err;
+
+        if (!key)
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        memcpy(key, folder, fl);
+        key[fl] = '/';
+        memcpy(key + fl + 1, name, nl + 1);
+        for (;;) {
+                err = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->topic),
+                                        RD_KAFKA_V_KEY(key, fl + nl + 1),
+                                        RD_KAFKA_V_VALUE(tomb ? NULL : (void *)"done", tomb ? 0 : 4),
+                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        break;
+                rd_kafka_poll(k->rk, 100);
+        }
+        free(key);
+        if (err)
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot write to %s: %s", k->topic,
+                                 rd_kafka_err2str(err));
+        rd_kafka_poll(k->rk, 0);
+        return JB_OK;
+}
+
+static int kv_flush(struct scan_store_kafka *k, char *errstr, size_t errsz)
+{
+        rd_kafka_resp_err_t err = rd_kafka_flush(k->rk, KV_FLUSH_MS);
+
+        if (err)
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                 "the broker did not confirm the scanner state in %d s (%s)",
+                                 KV_FLUSH_MS / 1000, rd_kafka_err2str(err));
+        if (k->failed) {
+                k->failed = 0;
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot save the scanner state in %s: %s",
+                                 k->topic, k->last_err);
+        }
+        return JB_OK;
+}
+
+static int kv_save(struct scan_store *ss, const char *folder, const struct sset *done,
+                   const struct sset *added, char *errstr, size_t errsz)
+{
+        struct scan_store_kafka *k = (struct scan_store_kafka *)ss;
+        const struct sset_ent *e;
+        size_t i = 0;
+        int rc = JB_OK;
+
+        (void)done;
+        while (!rc && (i = sset_next(added, i, &e)) != 0)
+                rc = kv_produce(k, folder, e->s, 0, errstr, errsz);
+        if (!rc)
+                rc = kv_flush(k, errstr, errsz);
+        return rc;
+}
+
+static int kv_forget(struct scan_store *ss, const char *folder, const struct sset *done,
+                     char *errstr, size_t errsz)
+{
+        struct scan_store_kafka *k = (struct scan_store_kafka *)ss;
+        const struct sset_ent *e;
+        size_t i = 0;
+        int rc = JB_OK;
+
+        while (!rc && (i = sset_next(done, i, &e)) != 0)
+                rc = kv_produce(k, folder, e->s, 1, errstr, errsz);
+        if (!rc)
+                rc = kv_flush(k, errstr, errsz);
+        return rc;
+}
+
+static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *errstr, size_t errsz)
+{
+        struct scan_store_kafka *k = (struct scan_store_kafka *)ss;
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_t *rc_k = NULL;
+        rd_kafka_topic_t *rkt = NULL;
+        struct sset seen;
+        int64_t *ends = NULL;
+        const struct sset_ent *e;
+        char e2[512];
+        size_t i = 0;
+        int p, np = 0, remaining = 0, rc = JB_OK;
+
+        sset_init(&seen);
+        rc = set_props(conf, k->brokers, k->props, k->nprops, errstr, errsz);
+        if (!rc && (rd_kafka_conf_set(conf, "enable.auto.commit", "false", e2, sizeof(e2)) ||
+                    rd_kafka_conf_set(conf, "group.id", "jibe-scan-state-loader", e2, sizeof(e2)) ||
+                    rd_kafka_conf_set(conf, "enable.partition.eof", "false", e2, sizeof(e2))))
+                rc = jb_seterr(JB_EFATAL, errstr, errsz, "kafka: %s", e2);
+        if (rc) {
+                rd_kafka_conf_destroy(conf);
+                goto out;
+        }
+        rc_k = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e2, sizeof(e2));
+        if (!rc_k) {
+                rd_kafka_conf_destroy(conf);
+                rc = jb_seterr(JB_EFATAL, errstr, errsz, "kafka: %s", e2);
+                goto out;
+        }
+        rkt = rd_kafka_topic_new(rc_k, k->topic, NULL);
+        if (rd_kafka_metadata(rc_k, 0, rkt, &md, KV_META_MS) != RD_KAFKA_RESP_ERR_NO_ERROR || !md ||
+            md->topic_cnt != 1 || md->topics[0].err) {
+                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                               "cannot read the status topic %s (does it exist? create it with "
+                               "'jibe topics --create')",
+                               k->topic);
+                goto out;
+        }
+        np = md->topics[0].partition_cnt;
+        ends = calloc((size_t)np + 1, sizeof(*ends));
+        parts = rd_kafka_topic_partition_list_new(np);
+        if (!ends || !parts) {
+                rc = JB_ENOMEM;
+                goto out;
+        }
+        for (p = 0; p < np; p++) {
+                int64_t lo = 0, hi = 0;
+                int32_t id = md->topics[0].partitions[p].id;
+
+                if (rd_kafka_query_watermark_offsets(rc_k, k->topic, id, &lo, &hi, KV_META_MS)) {
+                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot read offsets of %s [%d]",
+                                       k->topic, id);
+                        goto out;
+                }
+                ends[p] = hi;
+                if (hi > lo) {
+                        rd_kafka_topic_partition_list_add(parts, k->topic, id)->offset = lo;
+                        remaining++;
+                }
+        }
+        if (remaining && rd_kafka_assign(rc_k, parts)) {
+                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot read %s", k->topic);
+                goto out;
+        }
+        while (remaining > 0) {
+                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rc_k, 5000);
+                int idx = -1;
+
+                if (!rkm) {
+                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                       "the status topic %s stopped answering while loading", k->topic);
+                        goto out;
+                }
+                if (rkm->err) {
+                        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                log_msg(LL_WARN, "scanner", "reading %s: %s", k->topic,
+                                        rd_kafka_message_errstr(rkm));
+                        rd_kafka_message_destroy(rkm);
+                        continue;
+                }
+                for (p = 0; p < np; p++)
+                        if (md->topics[0].partitions[p].id == rkm->partition)
+                                idx = p;
+                if (idx >= 0 && rkm->offset < ends[idx] && rkm->key && rkm->key_len) {
+                        char *key = strndup(rkm->key, rkm->key_len);
+
+                        if (!key) {
+                                rd_kafka_message_destroy(rkm);
+                                rc = JB_ENOMEM;
+                                goto out;
+                        }
+                        if (rkm->payload)
+                                rc = sset_put(&seen, key, NULL);
+                        else
+                                sset_del(&seen, key);
+                        free(key);
+                }
+                if (idx >= 0 && rkm->offset + 1 >= ends[idx]) {
+                        ends[idx] = -1; /* done with this partition */
+                        remaining--;
+                }
+                rd_kafka_message_destroy(rkm);
+                if (rc)
+                        goto out;
+        }
+        while (!rc && (i = sset_next(&seen, i, &e)) != 0) {
+                char *slash = strrchr(e->s, '/');
+
+                if (!slash)
+                        continue;
+                *slash = '\0';
+                rc = fn(opaque, e->s, slash + 1);
+                *slash = '/';
+        }
+out:
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        if (parts)
+                rd_kafka_topic_partition_list_destroy(parts);
+        if (rkt)
+                rd_kafka_topic_destroy(rkt);
+        if (rc_k) {
+                rd_kafka_consumer_close(rc_k);
+                rd_kafka_destroy(rc_k);
+        }
+        free(ends);
+        sset_clear(&seen);
+        return rc;
+}
+
+static void kv_destroy(struct scan_store *ss)
+{
+        struct scan_store_kafka *k = (struct scan_store_kafka *)ss;
+        size_t i;
+
+        if (k->rk) {
+                rd_kafka_flush(k->rk, KV_FLUSH_MS);
+                rd_kafka_destroy(k->rk);
+        }
+        for (i = 0; i < k->nprops; i++)
+                free(k->props[i]);
+        free(k->props);
+        free(k->brokers);
+        free(k->topic);
+        free(k);
+}
+
+static const struct scan_store_ops kv_ops = {kv_load, kv_save, kv_forget, kv_destroy};
+
+struct scan_store *scan_store_kafka_new(const char *brokers, const char *topic,
+                                        const char *const *props, char *errstr, size_t errsz)
+{
+        struct scan_store_kafka *k = calloc(1, sizeof(*k));
+        rd_kafka_conf_t *conf;
+        char e[512];
+        size_t n = 0, i;
+
+        if (!k) {
+                jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                return NULL;
+        }
+        k->ss.ops = &kv_ops;
+        while (props && props[n])
+                n++;
+        k->props = calloc(n + 1, sizeof(*k->props));
+        k->brokers = strdup(brokers);
+        k->topic = strdup(topic);
+        if (!k->props || !k->brokers || !k->topic)
+                goto oom;
+        for (i = 0; i < n; i++)
+                if (!(k->props[k->nprops++] = strdup(props[i])))
+                        goto oom;
+        conf = rd_kafka_conf_new();
+        if (set_props(conf, brokers, k->props, k->nprops, errstr, errsz) ||
+            rd_kafka_conf_set(conf, "enable.idempotence", "true", e, sizeof(e)) ||
+            rd_kafka_conf_set(conf, "acks", "all", e, sizeof(e))) {
+                rd_kafka_conf_destroy(conf);
+                kv_destroy(&k->ss);
+                return NULL;
+        }
+        rd_kafka_conf_set_dr_msg_cb(conf, kv_dr);
+        rd_kafka_conf_set_opaque(conf, k);
+        k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
+        if (!k->rk) {
+                rd_kafka_conf_destroy(conf);
+                jb_seterr(JB_EFATAL, errstr, errsz, "kafka: %s", e);
+                kv_destroy(&k->ss);
+                return NULL;
+        }
+        return &k->ss;
+oom:
+        jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        kv_destroy(&k->ss);
+        return NULL;
+}
