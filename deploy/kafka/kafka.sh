@@ -20,8 +20,8 @@
 # The broker process belongs to whoever called start: call stop (tests do it at exit).
 #
 # Environment: KAFKA_JARS (jar dir), KAFKA_HEAP (broker -Xmx, default 384m),
-# KAFKA_START_TIMEOUT (seconds, default 60), JAVA (default java), MVN (default mvn),
-# KCAT (default kcat).
+# KAFKA_START_TIMEOUT (seconds, default 60), KAFKA_STOP_TIMEOUT (default 30), KAFKA_JVM_OPTS
+# (extra JVM options), JAVA (default java), MVN (default mvn), KCAT (default kcat).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +29,8 @@ TOP=$(cd "$HERE/../.." && pwd)
 KAFKA_JARS=${KAFKA_JARS:-$TOP/build/kafka/jars}
 KAFKA_HEAP=${KAFKA_HEAP:-384m}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
+# Serial GC and the C1 compiler only: same start time, ~50 MB less memory, less CPU on 2 cores.
+KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1}
 JAVA=${JAVA:-java}
 MVN=${MVN:-mvn}
 KCAT=${KCAT:-kcat}
@@ -142,11 +144,11 @@ EOF
 }
 
 broker_answers() { # host:port
-	"$KCAT" -b "$1" -L -m 5 2>/dev/null | grep -q "broker 1 at"
+	"$KCAT" -b "$1" -L -m 2 2>/dev/null | grep -q "broker 1 at"
 }
 
 java_opts() { # heap
-	echo "-Xmx$1 -Xms64m -XX:MaxDirectMemorySize=128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true"
+	echo "-Xmx$1 -Xms64m -XX:MaxDirectMemorySize=128m -Djava.awt.headless=true $KAFKA_JVM_OPTS"
 }
 
 cmd_start() {
@@ -231,6 +233,7 @@ cmd_tool() {
 	d=${1:?usage: kafka.sh tool DIR CLASS ARGS...}
 	c=${2:?usage: kafka.sh tool DIR CLASS ARGS...}
 	shift 2
+	mkdir -p "$d"
 	d=$(cd "$d" && pwd)
 	jars_ready || die "no Kafka jars in $KAFKA_JARS: run 'sh deploy/kafka/kafka.sh fetch'"
 	[ -f "$d/tools-log4j2.xml" ] || write_log4j "$d/tools-log4j2.xml" "$d/tools.log" WARN
