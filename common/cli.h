@@ -8,6 +8,8 @@
 int events_main(int argc, char **argv); /* consumer/events_cli.c */
 int check_config_main(int argc, char **argv); /* common/cfg_cli.c */
 int run_main(int argc, char **argv);          /* common/run.c */
+int lag_main(int argc, char **argv);          /* common/kadmin_cli.c */
+int replay_main(int argc, char **argv);       /* common/kadmin_cli.c */
 
 int scan_main(int argc, char **argv);         /* common/stage_cli.c */
 int parse_main(int argc, char **argv);

@@ -26,6 +26,8 @@ static int cmd_version(int argc, char **argv)
 static const struct jb_cmd jb_cmds[] = {
         {"run", run_main, "keep Access Anywhere in sync: scanner, parser and syncer in one process"},
         {"events", events_main, "show what jibe would do with CloudTrail log files"},
+        {"lag", lag_main, "show how far the Kafka consumer groups of the stages are behind"},
+        {"replay", replay_main, "move a stopped stage's Kafka consumer group back in time"},
         {"check-config", check_config_main, "check a configuration file and show the values jibe will use"},
         {"version", cmd_version, "print the version"},
 };

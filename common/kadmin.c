@@ -1,0 +1,640 @@
+/*
+ * kadmin.c - Kafka metadata and offset helpers for jibe's admin commands (see kadmin.h).
+ *
+ * Owns: one librdkafka consumer handle per struct kadmin, configured never to commit on its
+ * own (enable.auto.commit=false) and never subscribed, so reading a group's offsets or moving
+ * them does not make it a member of that group. The message reader of kadmin_oldest() uses a
+ * separate handle whose group id is not a jibe group, so nothing it does can touch the
+ * offsets of the group it measures.
+ * Ownership: partition arrays and their topic strings are malloc'ed here and freed by
+ * kadmin_parts_free(); librdkafka objects go back to their own destructors before return.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "kadmin.h"
+#include "log.h"
+
+#define KADMIN_READER_GROUP "jibe-admin-reader" /* never joined, never committed */
+
+struct kadmin {
+        rd_kafka_t *rk;
+        char *group;   /* NULL: metadata and watermarks only */
+        char *brokers; /* for messages */
+        int timeout_ms;
+};
+
+/* librdkafka's own log lines (connection attempts ...) are for debugging only here: the
+ * commands report what failed in one sentence of their own. */
+static void kadmin_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+        JB_UNUSED(rk);
+        JB_UNUSED(level);
+        log_msg(LL_DEBUG, "kafka", "%s: %s", fac, buf);
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, const char *what,
+                    char *errstr, size_t errsz)
+{
+        char es[512];
+
+        if (rd_kafka_conf_set(conf, name, value, es, sizeof(es)) != RD_KAFKA_CONF_OK)
+                return jb_seterr(JB_EINPUT, errstr, errsz, "%s: %s", what, es);
+        return JB_OK;
+}
+
+static rd_kafka_t *new_consumer(const struct kadmin_conn *c, const char *group, char *errstr, size_t errsz)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        char es[512], name[256];
+        rd_kafka_t *rk;
+        size_t i;
+        int rc = JB_OK;
+
+        if (!conf) {
+                jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                return NULL;
+        }
+        rd_kafka_conf_set_log_cb(conf, kadmin_log_cb);
+        /* The configured extra properties first, so that jibe's safety settings win. */
+        for (i = 0; rc == JB_OK && c->props && i < c->n_props; i++) {
+                const char *p = c->props[i], *eq = strchr(p, '=');
+
+                if (!eq || eq == p || (size_t)(eq - p) >= sizeof(name)) {
+                        rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                                       "kafka.rdkafka: \"%s\" is not a \"name=value\" property", p);
+                        break;
+                }
+                memcpy(name, p, (size_t)(eq - p));
+                name[eq - p] = '\0';
+                rc = conf_set(conf, name, eq + 1, "kafka.rdkafka", errstr, errsz);
+        }
+        if (!rc)
+                rc = conf_set(conf, "bootstrap.servers", c->brokers, "kafka.brokers", errstr, errsz);
+        if (!rc)
+                rc = conf_set(conf, "client.id", "jibe-admin", "client.id", errstr, errsz);
+        if (!rc)
+                rc = conf_set(conf, "group.id", group, "group.id", errstr, errsz);
+        if (!rc)
+                rc = conf_set(conf, "enable.auto.commit", "false", "enable.auto.commit", errstr, errsz);
+        if (!rc)
+                rc = conf_set(conf, "enable.auto.offset.store", "false", "enable.auto.offset.store", errstr, errsz);
+        if (!rc)
+                rc = conf_set(conf, "auto.offset.reset", "earliest", "auto.offset.reset", errstr, errsz);
+        if (!rc)
+                rc = conf_set(conf, "allow.auto.create.topics", "false", "allow.auto.create.topics", errstr,
+                              errsz);
+        if (rc) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, es, sizeof(es));
+        if (!rk) {
+                rd_kafka_conf_destroy(conf);
+                jb_seterr(JB_EINPUT, errstr, errsz, "cannot create a Kafka client: %s", es);
+                return NULL;
+        }
+        return rk;
+}
+
+struct kadmin *kadmin_new(const struct kadmin_conn *conn, const char *group, char *errstr, size_t errsz)
+{
+        struct kadmin *ka = calloc(1, sizeof(*ka));
+
+        if (!ka) {
+                jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                return NULL;
+        }
+        ka->timeout_ms = conn->timeout_ms > 0 ? conn->timeout_ms : KADMIN_TIMEOUT_MS_DEFAULT;
+        ka->brokers = strdup(conn->brokers);
+        ka->group = group ? strdup(group) : NULL;
+        if (!ka->brokers || (group && !ka->group)) {
+                jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                kadmin_free(ka);
+                return NULL;
+        }
+        ka->rk = new_consumer(conn, group ? group : KADMIN_READER_GROUP, errstr, errsz);
+        if (!ka->rk) {
+                kadmin_free(ka);
+                return NULL;
+        }
+        return ka;
+}
+
+void kadmin_free(struct kadmin *ka)
+{
+        if (!ka)
+                return;
+        if (ka->rk) {
+                rd_kafka_consumer_close(ka->rk);
+                rd_kafka_destroy(ka->rk);
+        }
+        free(ka->group);
+        free(ka->brokers);
+        free(ka);
+}
+
+/* "cannot reach Kafka at HOSTS (what): librdkafka's reason; check ..." */
+static int broker_err(const struct kadmin *ka, rd_kafka_resp_err_t err, const char *what, char *errstr,
+                      size_t errsz)
+{
+        if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+            err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__RESOLVE)
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                 "no answer from Kafka at %s while %s (%s): check kafka.brokers and that the "
+                                 "brokers run",
+                                 ka->brokers, what, rd_kafka_err2str(err));
+        return jb_seterr(JB_ETRANSIENT, errstr, errsz, "Kafka at %s refused %s: %s", ka->brokers, what,
+                         rd_kafka_err2str(err));
+}
+
+void kadmin_parts_free(struct kadmin_part *parts, size_t n)
+{
+        size_t i;
+
+        for (i = 0; parts && i < n; i++)
+                free(parts[i].topic);
+        free(parts);
+}
+
+/* ---- group state ---- */
+
+int kadmin_group_info(struct kadmin *ka, struct kadmin_group *out, char *errstr, size_t errsz)
+{
+        const struct rd_kafka_group_list *gl = NULL;
+        rd_kafka_resp_err_t err;
+        size_t at;
+        int i, k, rc = JB_OK;
+
+        memset(out, 0, sizeof(*out));
+        snprintf(out->state, sizeof(out->state), "Dead");
+        err = rd_kafka_list_groups(ka->rk, ka->group, &gl, ka->timeout_ms);
+        if (err && err != RD_KAFKA_RESP_ERR__PARTIAL)
+                return broker_err(ka, err, "describing the consumer group", errstr, errsz);
+        for (i = 0; gl && i < gl->group_cnt; i++) {
+                const struct rd_kafka_group_info *g = &gl->groups[i];
+
+                if (strcmp(g->group, ka->group) != 0 || g->err == RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND)
+                        continue;
+                if (g->err) {
+                        rc = broker_err(ka, g->err, "describing the consumer group", errstr, errsz);
+                        break;
+                }
+                if (g->state && *g->state)
+                        snprintf(out->state, sizeof(out->state), "%s", g->state);
+                out->members = g->member_cnt;
+                for (k = 0, at = 0; k < g->member_cnt && at < sizeof(out->who); k++) {
+                        const struct rd_kafka_group_member_info *m = &g->members[k];
+                        int w = snprintf(out->who + at, sizeof(out->who) - at, "%s%s@%s", k ? ", " : "",
+                                         m->client_id ? m->client_id : "?",
+                                         m->client_host ? m->client_host : "?");
+
+                        if (w < 0)
+                                break;
+                        at += (size_t)w;
+                }
+                break;
+        }
+        if (gl)
+                rd_kafka_group_list_destroy(gl);
+        return rc;
+}
+
+/* ---- partitions, offsets, watermarks ---- */
+
+static int part_cmp(const void *a, const void *b)
+{
+        const struct kadmin_part *x = a, *y = b;
+        int c = strcmp(x->topic, y->topic);
+
+        if (c)
+                return c;
+        return (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+/* Append (topic, partition) unless present. */
+static int parts_add(struct kadmin_part **parts, size_t *n, size_t *cap, const char *topic, int32_t partition)
+{
+        size_t i;
+
+        for (i = 0; i < *n; i++)
+                if ((*parts)[i].partition == partition && strcmp((*parts)[i].topic, topic) == 0)
+                        return JB_OK;
+        if (*n == *cap) {
+                size_t nc = *cap ? *cap * 2 : 16;
+                struct kadmin_part *np = realloc(*parts, nc * sizeof(*np));
+
+                if (!np)
+                        return JB_ENOMEM;
+                *parts = np;
+                *cap = nc;
+        }
+        memset(&(*parts)[*n], 0, sizeof(**parts));
+        (*parts)[*n].topic = strdup(topic);
+        if (!(*parts)[*n].topic)
+                return JB_ENOMEM;
+        (*parts)[*n].partition = partition;
+        (*parts)[*n].committed = KADMIN_NO_OFFSET;
+        (*parts)[*n].oldest_ts_ms = KADMIN_NO_OFFSET;
+        (*parts)[*n].target = KADMIN_NO_OFFSET;
+        (*n)++;
+        return JB_OK;
+}
+
+/* Add every partition of topic; JB_ENOTFOUND when the cluster does not know it. */
+static int add_topic(struct kadmin *ka, const char *topic, struct kadmin_part **parts, size_t *n, size_t *cap,
+                     char *errstr, size_t errsz)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t err;
+        int i, k, rc = JB_ENOTFOUND;
+
+        err = rd_kafka_metadata(ka->rk, 1, NULL, &md, ka->timeout_ms);
+        if (err)
+                return broker_err(ka, err, "reading the list of topics", errstr, errsz);
+        for (i = 0; i < md->topic_cnt; i++) {
+                const struct rd_kafka_metadata_topic *t = &md->topics[i];
+
+                if (strcmp(t->topic, topic) != 0)
+                        continue;
+                if (t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+                        break;
+                if (t->err) {
+                        rc = broker_err(ka, t->err, "describing the topic", errstr, errsz);
+                        goto out;
+                }
+                rc = JB_OK;
+                for (k = 0; rc == JB_OK && k < t->partition_cnt; k++)
+                        rc = parts_add(parts, n, cap, topic, t->partitions[k].id);
+                if (rc)
+                        jb_seterr(rc, errstr, errsz, "out of memory");
+                goto out;
+        }
+        jb_seterr(JB_ENOTFOUND, errstr, errsz, "topic %s does not exist in Kafka at %s", topic, ka->brokers);
+out:
+        rd_kafka_metadata_destroy(md);
+        return rc;
+}
+
+/* The partitions the group has committed offsets for (ListConsumerGroupOffsets, all topics). */
+static int add_committed_topics(struct kadmin *ka, struct kadmin_part **parts, size_t *n, size_t *cap,
+                                char *errstr, size_t errsz)
+{
+        rd_kafka_ListConsumerGroupOffsets_t *req;
+        rd_kafka_AdminOptions_t *opt;
+        rd_kafka_queue_t *q;
+        rd_kafka_event_t *ev;
+        const rd_kafka_ListConsumerGroupOffsets_result_t *res;
+        const rd_kafka_group_result_t **groups;
+        size_t cnt, g;
+        char es[256];
+        int rc = JB_OK, i;
+
+        q = rd_kafka_queue_new(ka->rk);
+        opt = rd_kafka_AdminOptions_new(ka->rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+        req = rd_kafka_ListConsumerGroupOffsets_new(ka->group, NULL);
+        if (!q || !opt || !req) {
+                rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                goto out;
+        }
+        if (rd_kafka_AdminOptions_set_request_timeout(opt, ka->timeout_ms, es, sizeof(es)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "%s", es);
+                goto out;
+        }
+        rd_kafka_ListConsumerGroupOffsets(ka->rk, &req, 1, opt, q);
+        ev = rd_kafka_queue_poll(q, ka->timeout_ms + 2000);
+        if (!ev) {
+                rc = broker_err(ka, RD_KAFKA_RESP_ERR__TIMED_OUT, "listing the group's offsets", errstr, errsz);
+                goto out;
+        }
+        if (rd_kafka_event_error(ev)) {
+                rc = broker_err(ka, rd_kafka_event_error(ev), "listing the group's offsets", errstr, errsz);
+                rd_kafka_event_destroy(ev);
+                goto out;
+        }
+        res = rd_kafka_event_ListConsumerGroupOffsets_result(ev);
+        groups = res ? rd_kafka_ListConsumerGroupOffsets_result_groups(res, &cnt) : NULL;
+        for (g = 0; groups && g < cnt && rc == JB_OK; g++) {
+                const rd_kafka_error_t *e = rd_kafka_group_result_error(groups[g]);
+                const rd_kafka_topic_partition_list_t *pl = rd_kafka_group_result_partitions(groups[g]);
+
+                if (e && rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND) {
+                        rc = broker_err(ka, rd_kafka_error_code(e), "listing the group's offsets", errstr, errsz);
+                        break;
+                }
+                for (i = 0; pl && i < pl->cnt && rc == JB_OK; i++)
+                        if (pl->elems[i].offset >= 0 && !pl->elems[i].err)
+                                rc = parts_add(parts, n, cap, pl->elems[i].topic, pl->elems[i].partition);
+                if (rc == JB_ENOMEM)
+                        jb_seterr(rc, errstr, errsz, "out of memory");
+        }
+        rd_kafka_event_destroy(ev);
+out:
+        if (req)
+                rd_kafka_ListConsumerGroupOffsets_destroy(req);
+        if (opt)
+                rd_kafka_AdminOptions_destroy(opt);
+        if (q)
+                rd_kafka_queue_destroy(q);
+        return rc;
+}
+
+/* Committed offsets (when the handle has a group), watermarks and lag of every part. */
+static int fill_offsets(struct kadmin *ka, struct kadmin_part *parts, size_t n, char *errstr, size_t errsz)
+{
+        rd_kafka_topic_partition_list_t *pl;
+        rd_kafka_resp_err_t err;
+        size_t i;
+        int rc = JB_OK;
+
+        if (ka->group && n) {
+                pl = rd_kafka_topic_partition_list_new((int)n);
+                if (!pl)
+                        return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                for (i = 0; i < n; i++)
+                        rd_kafka_topic_partition_list_add(pl, parts[i].topic, parts[i].partition);
+                err = rd_kafka_committed(ka->rk, pl, ka->timeout_ms);
+                if (err) {
+                        rd_kafka_topic_partition_list_destroy(pl);
+                        return broker_err(ka, err, "reading the group's committed offsets", errstr, errsz);
+                }
+                for (i = 0; i < n && rc == JB_OK; i++) {
+                        const rd_kafka_topic_partition_t *e = &pl->elems[i];
+
+                        if (e->err)
+                                rc = broker_err(ka, e->err, "reading a committed offset", errstr, errsz);
+                        else
+                                parts[i].committed = e->offset >= 0 ? e->offset : KADMIN_NO_OFFSET;
+                }
+                rd_kafka_topic_partition_list_destroy(pl);
+                if (rc)
+                        return rc;
+        }
+        for (i = 0; i < n; i++) {
+                struct kadmin_part *p = &parts[i];
+
+                err = rd_kafka_query_watermark_offsets(ka->rk, p->topic, p->partition, &p->low, &p->end,
+                                                       ka->timeout_ms);
+                if (err) {
+                        char what[300];
+
+                        snprintf(what, sizeof(what), "reading the offsets of %s partition %" PRId32, p->topic,
+                                 p->partition);
+                        return broker_err(ka, err, what, errstr, errsz);
+                }
+                if (p->committed != KADMIN_NO_OFFSET)
+                        p->lag = p->end - p->committed;
+                else
+                        p->lag = p->end - p->low;
+                if (p->lag < 0)
+                        p->lag = 0;
+        }
+        return JB_OK;
+}
+
+int kadmin_topic_parts(struct kadmin *ka, const char *topic, struct kadmin_part **out, size_t *n, char *errstr,
+                       size_t errsz)
+{
+        struct kadmin_part *parts = NULL;
+        size_t np = 0, cap = 0;
+        int rc;
+
+        *out = NULL;
+        *n = 0;
+        rc = add_topic(ka, topic, &parts, &np, &cap, errstr, errsz);
+        if (!rc) {
+                qsort(parts, np, sizeof(*parts), part_cmp);
+                rc = fill_offsets(ka, parts, np, errstr, errsz);
+        }
+        if (rc) {
+                kadmin_parts_free(parts, np);
+                return rc;
+        }
+        *out = parts;
+        *n = np;
+        return JB_OK;
+}
+
+int kadmin_group_parts(struct kadmin *ka, const char *topic, struct kadmin_part **out, size_t *n, char *errstr,
+                       size_t errsz)
+{
+        struct kadmin_part *parts = NULL;
+        size_t np = 0, cap = 0;
+        int rc = JB_OK;
+
+        *out = NULL;
+        *n = 0;
+        if (topic) {
+                rc = add_topic(ka, topic, &parts, &np, &cap, errstr, errsz);
+                if (rc == JB_ENOTFOUND)
+                        rc = JB_OK;
+        }
+        if (!rc && ka->group)
+                rc = add_committed_topics(ka, &parts, &np, &cap, errstr, errsz);
+        if (!rc) {
+                if (np)
+                        qsort(parts, np, sizeof(*parts), part_cmp);
+                rc = fill_offsets(ka, parts, np, errstr, errsz);
+        }
+        if (rc) {
+                kadmin_parts_free(parts, np);
+                return rc;
+        }
+        *out = parts;
+        *n = np;
+        return JB_OK;
+}
+
+/* ---- the oldest unconsumed message ---- */
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int kadmin_oldest(const struct kadmin_conn *conn, struct kadmin_part *parts, size_t n, char *errstr, size_t errsz)
+{
+        rd_kafka_topic_partition_list_t *pl;
+        rd_kafka_resp_err_t err;
+        rd_kafka_t *rk;
+        int64_t deadline;
+        size_t i, want = 0;
+        int timeout_ms = conn->timeout_ms > 0 ? conn->timeout_ms : KADMIN_TIMEOUT_MS_DEFAULT;
+        int rc = JB_OK;
+
+        for (i = 0; i < n; i++) {
+                parts[i].oldest_ts_ms = KADMIN_NO_OFFSET;
+                if (parts[i].lag > 0)
+                        want++;
+        }
+        if (!want)
+                return JB_OK;
+        pl = rd_kafka_topic_partition_list_new((int)want);
+        if (!pl)
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        for (i = 0; i < n; i++) {
+                const struct kadmin_part *p = &parts[i];
+
+                if (p->lag <= 0)
+                        continue;
+                rd_kafka_topic_partition_list_add(pl, p->topic, p->partition)->offset =
+                        p->committed != KADMIN_NO_OFFSET && p->committed >= p->low ? p->committed : p->low;
+        }
+        rk = new_consumer(conn, KADMIN_READER_GROUP, errstr, errsz);
+        if (!rk) {
+                rd_kafka_topic_partition_list_destroy(pl);
+                return JB_EINPUT;
+        }
+        err = rd_kafka_assign(rk, pl);
+        if (err) {
+                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot read messages from Kafka at %s: %s",
+                               conn->brokers, rd_kafka_err2str(err));
+                goto out;
+        }
+        deadline = now_ms() + timeout_ms;
+        while (want > 0 && now_ms() < deadline) {
+                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
+                const char *topic;
+
+                if (!rkm)
+                        continue;
+                if (rkm->err) {
+                        log_msg(LL_DEBUG, "kafka", "reading oldest messages: %s", rd_kafka_message_errstr(rkm));
+                        rd_kafka_message_destroy(rkm);
+                        continue;
+                }
+                topic = rd_kafka_topic_name(rkm->rkt);
+                for (i = 0; i < n; i++) {
+                        struct kadmin_part *p = &parts[i];
+                        rd_kafka_timestamp_type_t tt;
+
+                        if (p->lag <= 0 || p->partition != rkm->partition || strcmp(p->topic, topic) != 0 ||
+                            p->oldest_ts_ms != KADMIN_NO_OFFSET)
+                                continue;
+                        p->oldest_ts_ms = rd_kafka_message_timestamp(rkm, &tt);
+                        if (p->oldest_ts_ms < 0)
+                                p->oldest_ts_ms = KADMIN_NO_OFFSET;
+                        want--; /* read once: the first message is the oldest */
+                        break;
+                }
+                rd_kafka_message_destroy(rkm);
+        }
+        rd_kafka_assign(rk, NULL);
+out:
+        rd_kafka_topic_partition_list_destroy(pl);
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+        return rc;
+}
+
+/* ---- replay targets and commit ---- */
+
+void kadmin_targets_earliest(struct kadmin_part *parts, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                parts[i].target = parts[i].low;
+}
+
+int kadmin_targets_time(struct kadmin *ka, struct kadmin_part *parts, size_t n, int64_t ts_ms, char *errstr,
+                        size_t errsz)
+{
+        rd_kafka_topic_partition_list_t *pl;
+        rd_kafka_resp_err_t err;
+        size_t i;
+        int rc = JB_OK;
+
+        if (!n)
+                return JB_OK;
+        pl = rd_kafka_topic_partition_list_new((int)n);
+        if (!pl)
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        for (i = 0; i < n; i++)
+                rd_kafka_topic_partition_list_add(pl, parts[i].topic, parts[i].partition)->offset = ts_ms;
+        err = rd_kafka_offsets_for_times(ka->rk, pl, ka->timeout_ms);
+        if (err) {
+                rd_kafka_topic_partition_list_destroy(pl);
+                return broker_err(ka, err, "looking up offsets by time", errstr, errsz);
+        }
+        for (i = 0; i < n && rc == JB_OK; i++) {
+                const rd_kafka_topic_partition_t *e =
+                        rd_kafka_topic_partition_list_find(pl, parts[i].topic, parts[i].partition);
+
+                if (!e || e->err) {
+                        rc = broker_err(ka, e ? e->err : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
+                                        "looking up offsets by time", errstr, errsz);
+                        break;
+                }
+                /* no message at or after ts_ms: the end (an offset before low cannot be) */
+                if (e->offset < 0)
+                        parts[i].target = parts[i].end;
+                else
+                        parts[i].target = e->offset < parts[i].low ? parts[i].low : e->offset;
+        }
+        rd_kafka_topic_partition_list_destroy(pl);
+        return rc;
+}
+
+int kadmin_commit_targets(struct kadmin *ka, const struct kadmin_part *parts, size_t n, char *errstr,
+                          size_t errsz)
+{
+        rd_kafka_topic_partition_list_t *pl, *check = NULL;
+        rd_kafka_resp_err_t err;
+        size_t i;
+        int rc = JB_OK;
+
+        if (!n)
+                return JB_OK;
+        pl = rd_kafka_topic_partition_list_new((int)n);
+        check = rd_kafka_topic_partition_list_new((int)n);
+        if (!pl || !check) {
+                rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                goto out;
+        }
+        for (i = 0; i < n; i++) {
+                rd_kafka_topic_partition_list_add(pl, parts[i].topic, parts[i].partition)->offset = parts[i].target;
+                rd_kafka_topic_partition_list_add(check, parts[i].topic, parts[i].partition);
+        }
+        err = rd_kafka_assign(ka->rk, pl);
+        if (!err)
+                err = rd_kafka_commit(ka->rk, pl, 0);
+        rd_kafka_assign(ka->rk, NULL);
+        if (err) {
+                rc = broker_err(ka, err, "committing the new offsets", errstr, errsz);
+                goto out;
+        }
+        /* read them back: the commit is done only if the broker holds it */
+        err = rd_kafka_committed(ka->rk, check, ka->timeout_ms);
+        if (err) {
+                rc = broker_err(ka, err, "reading back the committed offsets", errstr, errsz);
+                goto out;
+        }
+        for (i = 0; i < n; i++) {
+                const rd_kafka_topic_partition_t *e = &check->elems[i];
+
+                if (e->err || e->offset != parts[i].target) {
+                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                       "%s partition %" PRId32 " holds offset %" PRId64 " after the commit of %" PRId64
+                                       "%s%s: was the group started meanwhile?",
+                                       e->topic, e->partition, e->offset, parts[i].target, e->err ? ": " : "",
+                                       e->err ? rd_kafka_err2str(e->err) : "");
+                        goto out;
+                }
+        }
+out:
+        if (pl)
+                rd_kafka_topic_partition_list_destroy(pl);
+        if (check)
+                rd_kafka_topic_partition_list_destroy(check);
+        return rc;
+}
