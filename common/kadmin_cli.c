@@ -721,8 +721,10 @@ int replay_main(int argc, char **argv)
         for (i = 0; i < n; i++)
                 if (parts[i].committed != KADMIN_NO_OFFSET && parts[i].target > parts[i].committed)
                         forward++;
-        if (!o.json)
+        if (!o.json) {
                 replay_print_table(group, topic, what, &info, parts, n);
+                fflush(stdout); /* before any warning on stderr */
+        }
         if (forward)
                 fprintf(stderr,
                         "jibe replay: warning: %zu partition%s would move FORWARD: the messages skipped would "
