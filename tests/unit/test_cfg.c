@@ -760,6 +760,75 @@ static void test_example_file(void **state)
         free(pw);
 }
 
+/* The kafka group: defaults, limits, "name=value" passthrough, secrets never dumped or logged. */
+static void test_kafka(void **state)
+{
+        struct cfg c;
+        char err[512], *d, *log = t_path("klog");
+        size_t n;
+
+        (void)state;
+        cfg_init(&c);
+        assert_null(c.kafka_brokers);
+        assert_string_equal(c.kafka_topic_prefix, "jibe.");
+        assert_int_equal(c.kafka_partitions, 6);
+        assert_int_equal(c.kafka_replication, 3);
+        assert_int_equal(c.kafka_retention_h, 168);
+        assert_null(c.kafka_instance_id);
+        assert_int_equal(c.kafka_max_inflight, 1000);
+        assert_int_equal(c.n_kafka_rdkafka, 0);
+        cfg_clear(&c);
+
+        log_close();
+        assert_int_equal(t_load(HEAD "kafka = { brokers = \"k1:9092,k2:9092\"; topic_prefix = \"prod_jibe-\";\n"
+                                " partitions = 12; replication = 1; retention_h = 24; instance_id = \"parse-a\";\n"
+                                " max_inflight = 50;\n"
+                                " rdkafka = [ \"security.protocol=sasl_ssl\", \"sasl.password=kafka-Secret\",\n"
+                                "             \"ssl.key.password=key-Secret\" ]; };\n",
+                                &c, err, sizeof(err)),
+                         JB_OK);
+        assert_string_equal(c.kafka_brokers, "k1:9092,k2:9092");
+        assert_string_equal(c.kafka_topic_prefix, "prod_jibe-");
+        assert_int_equal(c.kafka_partitions, 12);
+        assert_int_equal(c.kafka_replication, 1);
+        assert_int_equal(c.kafka_retention_h, 24);
+        assert_string_equal(c.kafka_instance_id, "parse-a");
+        assert_int_equal(c.kafka_max_inflight, 50);
+        assert_int_equal(c.n_kafka_rdkafka, 3);
+        assert_string_equal(c.kafka_rdkafka[1], "sasl.password=kafka-Secret");
+        d = t_dump(&c);
+        assert_null(strstr(d, "kafka-Secret"));
+        assert_null(strstr(d, "key-Secret"));
+        assert_non_null(strstr(d, "rdkafka = [ \"security.protocol=sasl_ssl\", \"sasl.password=***\", "
+                                  "\"ssl.key.password=***\" ];"));
+        free(d);
+        assert_int_equal(log_open(log, LL_INFO, err, sizeof(err)), JB_OK);
+        log_msg(LL_ERROR, "test", "conf %s", c.kafka_rdkafka[1]);
+        log_close();
+        d = tu_slurp(log, &n);
+        assert_non_null(d);
+        assert_null(strstr(d, "kafka-Secret"));
+        free(d);
+        cfg_clear(&c);
+
+        /* errors name the setting and the line */
+        assert_int_equal(t_load(HEAD "kafka = { rdkafka = [ \"security.protocol\" ]; };\n", &c, err, sizeof(err)),
+                         JB_EINPUT);
+        assert_non_null(strstr(err, ":5: kafka.rdkafka: item 1 must look like \"name=value\""));
+        assert_int_equal(t_load(HEAD "kafka = { rdkafka = [ \"=x\" ]; };\n", &c, err, sizeof(err)), JB_EINPUT);
+        assert_int_equal(t_load(HEAD "kafka = { topic_prefix = \"jibe/\"; };\n", &c, err, sizeof(err)), JB_EINPUT);
+        assert_non_null(strstr(err, ":5: kafka.topic_prefix: \"jibe/\""));
+        assert_int_equal(t_load(HEAD "kafka = { brokers = \"a:1, b:2\"; };\n", &c, err, sizeof(err)), JB_EINPUT);
+        assert_non_null(strstr(err, "kafka.brokers"));
+        assert_int_equal(t_load(HEAD "kafka = { partitions = 0; };\n", &c, err, sizeof(err)), JB_EINPUT);
+        assert_non_null(strstr(err, ":5: kafka.partitions: must be between 1 and 1000, not 0"));
+        assert_int_equal(t_load(HEAD "kafka = { brokers = \"\"; };\n", &c, err, sizeof(err)), JB_EINPUT);
+        assert_int_equal(t_load(HEAD "kafka = { partition = 3; };\n", &c, err, sizeof(err)), JB_EINPUT);
+        assert_non_null(strstr(err, "did you mean kafka.partitions?"));
+        cfg_clear(&c);
+        free(log);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -773,6 +842,7 @@ int main(void)
                 cmocka_unit_test(test_credentials_json),
                 cmocka_unit_test(test_dump_hides_secrets),
                 cmocka_unit_test(test_example_file),
+                cmocka_unit_test(test_kafka),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
