@@ -47,6 +47,11 @@ size_t q_inflight(struct q *q)
         return q->ops->inflight(q);
 }
 
+int q_failed(struct q *q)
+{
+        return q->ops->failed ? q->ops->failed(q) : 0;
+}
+
 void q_free(struct q *q)
 {
         if (q)

@@ -18,6 +18,7 @@ struct q_ops {
         size_t (*depth)(struct q *q, enum q_topic t);
         size_t (*inflight)(struct q *q);
         void (*destroy)(struct q *q);
+        int (*failed)(struct q *q);
 };
 
 struct q {

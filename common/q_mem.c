@@ -323,8 +323,15 @@ static void mem_destroy(struct q *q)
         free(qm);
 }
 
+static int mem_failed(struct q *q)
+{
+        (void)q;
+        return 0; /* nothing in memory fails for good */
+}
+
 static const struct q_ops mem_ops = {
-        mem_publish, mem_poll, mem_ack, mem_abandon, mem_shutdown, mem_depth, mem_inflight, mem_destroy,
+        mem_publish, mem_poll,     mem_ack,     mem_abandon, mem_shutdown,
+        mem_depth,   mem_inflight, mem_destroy, mem_failed,
 };
 
 struct q *q_mem_new(const struct q_mem_opts *opts, char *errstr, size_t errsz)
