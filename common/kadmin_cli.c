@@ -247,8 +247,12 @@ static void lag_print_table(const struct lag_group *g, size_t ng, int64_t now)
                 int64_t total = 0;
                 double oldest = 0;
 
-                printf("%sgroup %s: %s, %d member%s\n", i ? "\n" : "", lg->name, lg->info.state, lg->info.members,
-                       lg->info.members == 1 ? "" : "s");
+                if (!strcmp(lg->info.state, "Dead") && !lg->info.members)
+                        printf("%sgroup %s: no such group in Kafka yet (no member, nothing committed)\n", i ? "\n" : "",
+                               lg->name);
+                else
+                        printf("%sgroup %s: %s, %d member%s\n", i ? "\n" : "", lg->name, lg->info.state,
+                               lg->info.members, lg->info.members == 1 ? "" : "s");
                 if (!lg->n) {
                         if (lg->has_topic)
                                 printf("  no committed offsets, and topic %s does not exist\n", lg->topic);
