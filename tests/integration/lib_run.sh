@@ -50,7 +50,7 @@ run_start() {
 	RUN_DIR=$1
 	"$JIBE" run -c "$RUN_DIR/jibe.cfg" >>"$RUN_DIR/jibe.out" 2>&1 &
 	RUN_PID=$!
-	on_exit '[ -n "$RUN_PID" ] && kill -KILL "$RUN_PID" 2>/dev/null; true'
+	on_exit '[ -z "$RUN_PID" ] || kill -KILL "$RUN_PID" 2>/dev/null || true'
 }
 
 run_stop() {

@@ -1,0 +1,87 @@
+# lib_stages.sh - helpers for integration tests of the distributed mode (jibe scan, parse,
+# sync over a real Kafka broker). Source after lib.sh, lib_run.sh and lib_kafka.sh.
+#
+#   stages_cfg DIR [EXTRA]      write DIR/jibe.cfg like run_cfg, plus a kafka group for the
+#                               running broker (prefix "jibe.", 3 partitions, replication 1,
+#                               librdkafka properties from $STAGES_RDKAFKA, e.g. '"a=b", "c=d"');
+#                               logs go to stderr, which stage_start sends to DIR/NAME.log
+#   stages_topics DIR           jibe topics --create
+#   stage_start NAME STAGE DIR [ARGS]
+#                               start `jibe STAGE -c DIR/jibe.cfg ARGS` in the background under
+#                               NAME (e.g. p1 parse); killed when the test exits
+#   stage_stop NAME             SIGTERM, wait; fails unless it exits 0
+#   stage_kill9 NAME            SIGKILL, wait
+#   stage_pid NAME              its pid
+#   stages_log                  the last lines of every stage log (for failures)
+
+STAGES_DIR=
+STAGES_NAMES=
+
+stages_cfg() {
+	run_cfg "$1" "kafka = {
+  brokers = \"$KAFKA_BOOTSTRAP\";
+  topic_prefix = \"jibe.\";
+  partitions = 3;
+  replication = 1;
+  retention_h = 24;
+  rdkafka = [ ${STAGES_RDKAFKA:-} ];
+};
+${2:-}"
+	sed -i '/^log_file = /d' "$1/jibe.cfg"
+	STAGES_DIR=$1
+}
+
+stages_topics() {
+	"$JIBE" topics --create -c "$1/jibe.cfg" >/dev/null || fail "jibe topics --create"
+}
+
+stage_pid() {
+	cat "$STAGES_DIR/$1.pid"
+}
+
+stage_start() {
+	ss_name=$1
+	ss_stage=$2
+	ss_dir=$3
+	shift 3
+	"$JIBE" "$ss_stage" -c "$ss_dir/jibe.cfg" "$@" >>"$ss_dir/$ss_name.log" 2>&1 &
+	echo $! >"$ss_dir/$ss_name.pid"
+	case " $STAGES_NAMES " in *" $ss_name "*) ;; *)
+		STAGES_NAMES="$STAGES_NAMES $ss_name"
+		on_exit "kill -KILL \$(cat '$ss_dir/$ss_name.pid') 2>/dev/null || true" ;;
+	esac
+}
+
+stage_stop() {
+	sp_pid=$(stage_pid "$1")
+	kill -TERM "$sp_pid" 2>/dev/null || fail "stage $1 is not running"
+	sp_rc=0
+	wait "$sp_pid" || sp_rc=$?
+	[ "$sp_rc" -eq 0 ] || { stages_log; fail "stage $1 exited with $sp_rc after SIGTERM"; }
+}
+
+stage_kill9() {
+	sk_pid=$(stage_pid "$1")
+	kill -KILL "$sk_pid" 2>/dev/null || true
+	wait "$sk_pid" 2>/dev/null || true
+}
+
+stages_log() {
+	for sl in $STAGES_NAMES; do
+		echo "--- last lines of $sl.log:" >&2
+		tail -n 15 "$STAGES_DIR/$sl.log" >&2 2>/dev/null
+	done
+}
+
+# converged for the distributed mode: RUN_PID is unused, stages are checked by their pids
+stages_wait_converged() {
+	swc_end=$(( $(date +%s) + $1 ))
+	while ! sim_get "/sim/diff?exclude=ct-logs" | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["equal"] else 1)'; do
+		if [ "$(date +%s)" -ge "$swc_end" ]; then
+			stages_log
+			sim_get "/sim/diff?exclude=ct-logs" | head -c 2000 >&2
+			fail "not converged after $1 s"
+		fi
+		sleep 0.2
+	done
+}
