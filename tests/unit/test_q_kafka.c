@@ -441,13 +441,13 @@ static void test_out_of_order(void **state)
         prod = newq(p, -1, NULL);
         cons = newq(p, Q_FILES, g);
         for (i = 0; i < 5; i++) {
-                char v[8];
+                char v[16];
 
                 snprintf(v, sizeof(v), "m%d", i);
                 pub(prod, Q_FILES, "b", v, NULL, NULL);
         }
         for (i = 0; i < 5; i++) {
-                char v[8];
+                char v[16];
 
                 m[i] = must_poll(cons, Q_FILES, 30);
                 snprintf(v, sizeof(v), "m%d", i);
@@ -480,7 +480,7 @@ static void test_abandon_restart(void **state)
         prod = newq(p, -1, NULL);
         cons = newq_ex(p, Q_FILES, g, "member-1", 0, NULL);
         for (i = 0; i < 10; i++) {
-                char v[8];
+                char v[16];
 
                 snprintf(v, sizeof(v), "m%d", i);
                 pub(prod, Q_FILES, "b", v, NULL, NULL);
@@ -501,7 +501,7 @@ static void test_abandon_restart(void **state)
         /* a quick restart with the same instance id gets exactly the uncommitted ones */
         cons = newq_ex(p, Q_FILES, g, "member-1", 0, NULL);
         for (i = 4; i < 10; i++) {
-                char v[8];
+                char v[16];
                 struct q_msg *x = must_poll(cons, Q_FILES, 60);
 
                 snprintf(v, sizeof(v), "m%d", i);
@@ -545,16 +545,17 @@ static void test_pause_slow(void **state)
         prod = newq(p, -1, NULL);
         cons = newq_ex(p, Q_FILES, g, NULL, 2, props);
         for (i = 0; i < 40; i++) {
-                char v[8];
+                char v[16];
 
                 snprintf(v, sizeof(v), "%d", i);
                 pub(prod, Q_FILES, "b", v, NULL, NULL);
         }
-        /* 20 s of slow work, two messages at a time, 4 s each round: twice the poll interval */
+        /* 22 s of slow work, two messages at a time, each pair held 11 s: longer than
+         * max.poll.interval.ms, which a member that stopped polling would exceed */
         end = now_s() + 20;
         while (now_s() < end) {
                 struct q_msg *a = must_poll(cons, Q_FILES, 30), *b = must_poll(cons, Q_FILES, 30);
-                double round_end = now_s() + 4;
+                double round_end = now_s() + 11;
 
                 while (now_s() < round_end) {
                         size_t d = q_depth(cons, Q_FILES);
@@ -751,6 +752,8 @@ int main(void)
                 fprintf(stderr, "%s\n", err);
                 return 1;
         }
+        if (getenv("TEST_FILTER")) /* e.g. TEST_FILTER='test_pause*' */
+                cmocka_set_test_filter(getenv("TEST_FILTER"));
         rc = cmocka_run_group_tests(tests, NULL, NULL);
         log_close();
         if (rc) {
