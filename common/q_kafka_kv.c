@@ -21,6 +21,7 @@
 
 #define KV_FLUSH_MS 30000
 #define KV_META_MS 10000
+#define KV_LOAD_PATIENCE_MS 60000 /* a topic just created needs a moment to get a leader */
 
 struct scan_store_kafka {
         struct scan_store ss;
@@ -54,6 +55,13 @@ static int set_props(rd_kafka_conf_t *conf, const char *brokers, char *const *pr
                         return jb_seterr(JB_EFATAL, errstr, errsz, "kafka.rdkafka %s: %s", name, e);
         }
         return JB_OK;
+}
+
+static void kv_logger(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+        (void)rk;
+        log_msg(level <= 3 ? LL_ERROR : level <= 4 ? LL_WARN : level <= 6 ? LL_INFO : LL_DEBUG,
+                "kafka", "status store: %s: %s", fac, buf);
 }
 
 static void kv_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
@@ -143,6 +151,58 @@ static int kv_forget(struct scan_store *ss, const char *folder, const struct sse
         return rc;
 }
 
+/* Partitions of the status topic and where each ends now. JB_ETRANSIENT: try again. */
+static int kv_positions(struct scan_store_kafka *k, rd_kafka_t *rc_k, rd_kafka_topic_t *rkt,
+                        const struct rd_kafka_metadata **mdp, int64_t **endsp,
+                        rd_kafka_topic_partition_list_t **partsp, int *npp, int *remainingp,
+                        char *errstr, size_t errsz)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        int p, np;
+
+        if (*mdp) {
+                rd_kafka_metadata_destroy(*mdp);
+                *mdp = NULL;
+        }
+        free(*endsp);
+        *endsp = NULL;
+        if (*partsp) {
+                rd_kafka_topic_partition_list_destroy(*partsp);
+                *partsp = NULL;
+        }
+        *remainingp = 0;
+        if (rd_kafka_metadata(rc_k, 0, rkt, &md, KV_META_MS) != RD_KAFKA_RESP_ERR_NO_ERROR || !md ||
+            md->topic_cnt != 1 || md->topics[0].err) {
+                if (md)
+                        rd_kafka_metadata_destroy(md);
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                 "cannot read the status topic %s (does it exist? create it with "
+                                 "'jibe topics --create')",
+                                 k->topic);
+        }
+        *mdp = md;
+        np = *npp = md->topics[0].partition_cnt;
+        *endsp = calloc((size_t)np + 1, sizeof(**endsp));
+        *partsp = rd_kafka_topic_partition_list_new(np);
+        if (!*endsp || !*partsp)
+                return JB_ENOMEM;
+        for (p = 0; p < np; p++) {
+                int64_t lo = 0, hi = 0;
+                int32_t id = md->topics[0].partitions[p].id;
+
+                if (md->topics[0].partitions[p].err ||
+                    rd_kafka_query_watermark_offsets(rc_k, k->topic, id, &lo, &hi, KV_META_MS))
+                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                         "cannot read offsets of %s [%d] yet", k->topic, id);
+                (*endsp)[p] = hi;
+                if (hi > lo) {
+                        rd_kafka_topic_partition_list_add(*partsp, k->topic, id)->offset = lo;
+                        (*remainingp)++;
+                }
+        }
+        return JB_OK;
+}
+
 static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *errstr, size_t errsz)
 {
         struct scan_store_kafka *k = (struct scan_store_kafka *)ss;
@@ -156,9 +216,10 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
         const struct sset_ent *e;
         char e2[512];
         size_t i = 0;
-        int p, np = 0, remaining = 0, rc = JB_OK;
+        int p, np = 0, remaining = 0, rc = JB_OK, waited = 0;
 
         sset_init(&seen);
+        rd_kafka_conf_set_log_cb(conf, kv_logger);
         rc = set_props(conf, k->brokers, k->props, k->nprops, errstr, errsz);
         if (!rc && (rd_kafka_conf_set(conf, "enable.auto.commit", "false", e2, sizeof(e2)) ||
                     rd_kafka_conf_set(conf, "group.id", "jibe-scan-state-loader", e2, sizeof(e2)) ||
@@ -175,36 +236,16 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
                 goto out;
         }
         rkt = rd_kafka_topic_new(rc_k, k->topic, NULL);
-        if (rd_kafka_metadata(rc_k, 0, rkt, &md, KV_META_MS) != RD_KAFKA_RESP_ERR_NO_ERROR || !md ||
-            md->topic_cnt != 1 || md->topics[0].err) {
-                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                               "cannot read the status topic %s (does it exist? create it with "
-                               "'jibe topics --create')",
-                               k->topic);
+        for (;;) {
+                rc = kv_positions(k, rc_k, rkt, &md, &ends, &parts, &np, &remaining, errstr, errsz);
+                if (rc != JB_ETRANSIENT || waited >= KV_LOAD_PATIENCE_MS)
+                        break;
+                log_msg(LL_INFO, "scanner", "waiting for the status topic %s: %s", k->topic, errstr);
+                rd_kafka_poll(rc_k, 1000);
+                waited += 1000;
+        }
+        if (rc)
                 goto out;
-        }
-        np = md->topics[0].partition_cnt;
-        ends = calloc((size_t)np + 1, sizeof(*ends));
-        parts = rd_kafka_topic_partition_list_new(np);
-        if (!ends || !parts) {
-                rc = JB_ENOMEM;
-                goto out;
-        }
-        for (p = 0; p < np; p++) {
-                int64_t lo = 0, hi = 0;
-                int32_t id = md->topics[0].partitions[p].id;
-
-                if (rd_kafka_query_watermark_offsets(rc_k, k->topic, id, &lo, &hi, KV_META_MS)) {
-                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot read offsets of %s [%d]",
-                                       k->topic, id);
-                        goto out;
-                }
-                ends[p] = hi;
-                if (hi > lo) {
-                        rd_kafka_topic_partition_list_add(parts, k->topic, id)->offset = lo;
-                        remaining++;
-                }
-        }
         if (remaining && rd_kafka_assign(rc_k, parts)) {
                 rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot read %s", k->topic);
                 goto out;
@@ -326,6 +367,7 @@ struct scan_store *scan_store_kafka_new(const char *brokers, const char *topic,
                 return NULL;
         }
         rd_kafka_conf_set_dr_msg_cb(conf, kv_dr);
+        rd_kafka_conf_set_log_cb(conf, kv_logger);
         rd_kafka_conf_set_opaque(conf, k);
         k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
         if (!k->rk) {

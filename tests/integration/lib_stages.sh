@@ -85,3 +85,18 @@ stages_wait_converged() {
 		sleep 0.2
 	done
 }
+
+# stages_lag GROUP: the group's total lag according to `jibe lag` (partitions without a
+# commit count end - oldest)
+stages_lag() {
+	"$JIBE" lag -c "$STAGES_DIR/jibe.cfg" --group "$1" --json | python3 -c 'import json,sys; print(sum(r["lag"] for r in json.load(sys.stdin)))'
+}
+
+# wait_lag0 GROUP SECS: wait until GROUP has committed everything (commits are periodic)
+wait_lag0() {
+	wl_end=$(( $(date +%s) + $2 ))
+	while [ "$(stages_lag "$1")" -ne 0 ]; do
+		[ "$(date +%s)" -ge "$wl_end" ] && { stages_log; fail "group $1 still has lag after $2 s"; }
+		sleep 0.2
+	done
+}
