@@ -46,7 +46,7 @@ stage_stop s1
 stage_stop p1
 stage_stop y1
 # everything consumed was committed: no lag left
-[ "$(kafka_group_lag jibe.parse)" -eq 0 ] || fail "parse group has lag after a clean stop"
-[ "$(kafka_group_lag jibe.sync)" -eq 0 ] || fail "sync group has lag after a clean stop"
+[ "$(stages_lag jibe.parse)" -eq 0 ] || fail "parse group has lag after a clean stop"
+[ "$(stages_lag jibe.sync)" -eq 0 ] || fail "sync group has lag after a clean stop"
 sim_stop
 echo "ok: distributed mode converged"
