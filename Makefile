@@ -8,6 +8,7 @@
 #   make valgrind    unit tests under valgrind (build/valgrind/)
 #   make bench       benchmarks (prints figures; not a test)
 #   make demo        the main job end to end: simulator, generated CloudTrail history, jibe run
+#   make demo-kafka  the same in the distributed mode over a real Kafka broker
 #   make clean
 
 FLAVOR   ?= release
@@ -48,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 BINS     := $(B)/jibe $(B)/jibe-aa-sim $(B)/jibe-ctgen
 
-.PHONY: all deps asan test test-asan unit valgrind bench clean demo
+.PHONY: all deps asan test test-asan unit valgrind bench clean demo demo-kafka
 all: $(BINS) $(UNIT_BIN)
 
 deps:
@@ -101,6 +102,10 @@ bench:
 demo: deps
 	@$(MAKE) --no-print-directory FLAVOR=release all
 	@sh deploy/demo.sh build/release
+
+demo-kafka: deps
+	@$(MAKE) --no-print-directory FLAVOR=release all
+	@DEMO_MODE=kafka sh deploy/demo.sh build/release
 
 clean:
 	rm -rf build

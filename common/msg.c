@@ -188,6 +188,15 @@ void msg_logfile_clear(struct msg_logfile *m)
 
 int msg_logfile_key(const struct msg_logfile *m, struct buf *out)
 {
+        const char *logs = strstr(m->path, "AWSLogs/");
+        const char *ct = logs ? strstr(logs, "/CloudTrail/") : NULL;
+        const char *end = ct ? strchr(ct + 12, '/') : NULL;
+
+        /* provider/bucket/<account[/org]>/CloudTrail/<region>: one CloudTrail delivery
+         * stream; a bucket's streams spread over the partitions. */
+        if (end)
+                return buf_printf(out, "%s/%s/%.*s", m->provider, m->bucket, (int)(end - (logs + 8)),
+                                  logs + 8);
         return buf_printf(out, "%s/%s", m->provider, m->bucket);
 }
 

@@ -23,7 +23,10 @@
 
 enum msg_op { MSG_OP_PUT = 1, MSG_OP_DELETE, MSG_OP_BUCKET };
 
-/* scanner -> parser: one CloudTrail log file to read. Key: provider/bucket. */
+/* scanner -> parser: one CloudTrail log file to read. Key: provider/bucket, followed by the
+ * delivery stream (account/CloudTrail/region) when the path shows it, so the files of one log
+ * bucket spread over the partitions (order between files does not matter: a resync reads
+ * the object's current state). */
 struct msg_logfile {
         char *provider;    /* id of the provider the log bucket belongs to */
         char *bucket;      /* the log bucket */

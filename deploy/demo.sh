@@ -1,5 +1,7 @@
 #!/bin/sh
 # demo.sh - `make demo`: jibe's main job on the embedded default, end to end, on this machine.
+# `make demo-kafka` (DEMO_MODE=kafka): the same with the distributed mode, every stage its own
+# process (one scanner, two parsers, two syncers) over a real single-node Kafka broker.
 #
 # Generates a deployment (two Access Anywhere providers, six data buckets, a CloudTrail log
 # bucket with three hours of history from three accounts), starts the Access Anywhere
@@ -12,8 +14,13 @@ B=$(cd "$B" && pwd)
 D=$(mktemp -d "${TMPDIR:-/tmp}/jibe-demo.XXXXXX")
 SIM_PID=
 JIBE_PID=
+STAGE_PIDS=
+MODE=${DEMO_MODE:-embedded}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
 cleanup() {
 	[ -n "$JIBE_PID" ] && kill -TERM "$JIBE_PID" 2>/dev/null && wait "$JIBE_PID" 2>/dev/null
+	for p in $STAGE_PIDS; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	[ "$MODE" = kafka ] && sh "$TOP/deploy/kafka/kafka.sh" stop "$D/kafka" >/dev/null 2>&1
 	[ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
 	if [ "${DEMO_KEEP:-}" = 1 ]; then echo "demo: files kept in $D"; else rm -rf "$D"; fi
 }
@@ -33,7 +40,11 @@ s = json.load(sys.stdin)
 print("server saw: %d log files downloaded, %d object resyncs, %d bucket resyncs" % (
       sum(v for k, v in s["downloads"].items() if k.startswith("ct-logs/")),
       sum(s["sync"].values()), sum(s.get("sync_buckets", {}).values())))'
-	grep "progress:" "$D/jibe.log" | tail -n 1 | sed 's/.*progress: /jibe: /'
+	if [ "$MODE" = kafka ]; then
+		"$B/jibe" lag -c "$D/jibe.cfg" | sed 's/^/  /'
+	else
+		grep "progress:" "$D/jibe.log" | tail -n 1 | sed 's/.*progress: /jibe: /'
+	fi
 }
 equal() { curl -sS "$URL/sim/diff?exclude=ct-logs" | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["equal"] else 1)'; }
 wait_equal() {
@@ -60,16 +71,35 @@ URL="http://127.0.0.1:$(cat "$D/port")"
 echo "listening on $URL"
 stats
 
-say "starting jibe run (scan every 5 s; log in $D/jibe.log)"
 printf '{"endpoint": "%s", "login": "admin", "password": "s3cret"}\n' "$URL" >"$D/jibe-config.json"
-cat >"$D/jibe.cfg" <<EOF2
+if [ "$MODE" = kafka ]; then
+	say "starting a single-node Kafka broker (KRaft) from the Maven Central jars"
+	sh "$TOP/deploy/kafka/kafka.sh" fetch
+	BOOT=$(sh "$TOP/deploy/kafka/kafka.sh" start "$D/kafka" | tail -n 1)
+	BOOT=$(cat "$D/kafka/bootstrap")
+	echo "broker at $BOOT"
+	cat >"$D/jibe.cfg" <<EOF2
+access_anywhere = { credentials_json = "$D/jibe-config.json"; };
+scanner = { interval_s = 5; };
+kafka = { brokers = "$BOOT"; topic_prefix = "jibe."; partitions = 4; replication = 1; };
+EOF2
+	"$B/jibe" topics --create -c "$D/jibe.cfg"
+	say "starting jibe scan, 2 x jibe parse, 2 x jibe sync (logs in $D/*.log)"
+	for st in scan:s1 parse:p1 parse:p2 sync:y1 sync:y2; do
+		"$B/jibe" "${st%%:*}" -c "$D/jibe.cfg" --instance-id "demo-${st##*:}" 2>"$D/${st##*:}.log" &
+		STAGE_PIDS="$STAGE_PIDS $!"
+	done
+else
+	say "starting jibe run (scan every 5 s; log in $D/jibe.log)"
+	cat >"$D/jibe.cfg" <<EOF2
 access_anywhere = { credentials_json = "$D/jibe-config.json"; };
 scanner = { interval_s = 5; };
 state_dir = "$D/state";
 log_file = "$D/jibe.log";
 EOF2
-"$B/jibe" run -c "$D/jibe.cfg" &
-JIBE_PID=$!
+	"$B/jibe" run -c "$D/jibe.cfg" &
+	JIBE_PID=$!
+fi
 start=$(date +%s)
 wait_equal
 echo "converged after $(( $(date +%s) - start )) s"
@@ -86,8 +116,15 @@ for round in 1 2 3; do
 done
 
 say "stopping jibe (SIGTERM: finishes in-flight work, saves state)"
-kill -TERM "$JIBE_PID"
-wait "$JIBE_PID"
-JIBE_PID=
-tail -n 2 "$D/jibe.log"
+if [ "$MODE" = kafka ]; then
+	for p in $STAGE_PIDS; do kill -TERM "$p"; wait "$p"; done
+	STAGE_PIDS=
+	echo "consumer groups after the stop:"
+	"$B/jibe" lag -c "$D/jibe.cfg" | sed 's/^/  /'
+else
+	kill -TERM "$JIBE_PID"
+	wait "$JIBE_PID"
+	JIBE_PID=
+	tail -n 2 "$D/jibe.log"
+fi
 say "done: Access Anywhere's index equals the S3 truth"

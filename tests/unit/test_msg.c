@@ -31,6 +31,10 @@ static void test_logfile_roundtrip(void **state)
         assert_int_equal(msg_logfile_key(&b, &key), 0);
         assert_string_equal(key.p, "101/ct-logs");
         msg_logfile_clear(&b);
+        buf_reset(&key);
+        a.path = "S3 Prod/ct-logs/trails/AWSLogs/o-abc/111/CloudTrail/eu-west-1/2026/11/29/f.json.gz";
+        assert_int_equal(msg_logfile_key(&a, &key), 0);
+        assert_string_equal(key.p, "101/ct-logs/o-abc/111/CloudTrail/eu-west-1");
         msg_logfile_clear(&b);
         buf_clear(&out);
         buf_clear(&key);
