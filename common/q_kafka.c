@@ -579,8 +579,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                         ae = rd_kafka_assign(rk, parts);
                 if (k->paused)
                         pause_list(k, parts, 1);
-                log_msg(LL_INFO, KQ_MOD, "topic=%s group_event=assign partitions=%s now consuming them",
-                        k->topic[k->consume], ids);
+                if (parts->cnt) /* cooperative rounds often add nothing */
+                        log_msg(LL_INFO, KQ_MOD,
+                                "topic=%s group_event=assign partitions=%s member=%s now consuming them",
+                                k->topic[k->consume], ids, rd_kafka_name(rk));
         } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
                 int lost = rd_kafka_assignment_lost(rk);
 
@@ -598,12 +600,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                         e = rd_kafka_incremental_unassign(rk, parts);
                 else
                         ae = rd_kafka_assign(rk, NULL);
-                log_msg(lost ? LL_WARN : LL_INFO, KQ_MOD,
-                        "topic=%s group_event=%s partitions=%s %s", k->topic[k->consume],
-                        lost ? "lost" : "revoke", ids,
-                        lost ? "partitions lost (session expired?): their unfinished messages go to the "
-                               "next owner"
-                             : "finished messages committed, the rest goes to the next owner");
+                if (parts->cnt)
+                        log_msg(lost ? LL_WARN : LL_INFO, KQ_MOD, "topic=%s group_event=%s partitions=%s member=%s %s",
+                                k->topic[k->consume], lost ? "lost" : "revoke", ids, rd_kafka_name(rk),
+                                lost ? "partitions lost (session expired?): their unfinished messages go "
+                                       "to the next owner"
+                                     : "finished messages committed, the rest goes to the next owner");
         } else {
                 log_msg(LL_ERROR, KQ_MOD, "topic=%s error=%s rebalance failed; giving up the assignment",
                         k->topic[k->consume], rd_kafka_err2name(err));

@@ -9,8 +9,10 @@
  * only after its own ack AND its event's delivery; a failed delivery keeps it uncommitted),
  * out-of-order acks commit only the contiguous prefix, abandon holds the offset and a new
  * member of the group gets exactly the uncommitted messages (static membership), pausing
- * keeps a slow consumer in its group past max.poll.interval.ms, opaque bytes, shutdown,
+ * keeps a slow consumer in its group past max.poll.interval.ms, a cooperative rebalance moves
+ * a partition without loss, opaque bytes, shutdown, back-pressure on a full producer queue and
  * undelivered messages reported done(0) at q_free, property errors and secrets.
+ * TEST_FILTER='test_pause*' runs a subset; TEST_SHOW_LOG=1 prints the transport's log.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -167,17 +169,22 @@ static int64_t committed_sum(const char *group, const char *topic, int nparts)
 }
 
 /* For secs seconds, the committed offset never goes past most. */
-static void committed_stays(const char *group, const char *topic, int64_t most, double secs)
+static void committed_stays_p(const char *group, const char *topic, int32_t part, int64_t most, double secs)
 {
         double end = now_s() + secs;
 
         do {
-                int64_t o = committed(group, topic, 0);
+                int64_t o = committed(group, topic, part);
 
                 if (o > most)
                         fail_msg("committed offset %" PRId64 " of %s went past %" PRId64, o, topic, most);
                 nap_ms(200);
         } while (now_s() < end);
+}
+
+static void committed_stays(const char *group, const char *topic, int64_t most, double secs)
+{
+        committed_stays_p(group, topic, 0, most, secs);
 }
 
 static struct q *newq_ex(const char *prefix, int consume, const char *group, const char *instance,
@@ -599,6 +606,112 @@ static void test_pause_slow(void **state)
         q_free(prod);
 }
 
+static int log_count(const char *what)
+{
+        char *text = tu_slurp(logpath, NULL);
+        int n;
+
+        assert_non_null(text);
+        n = count_lines(text, what);
+        free(text);
+        return n;
+}
+
+/*
+ * A second member joins: one of two partitions moves (cooperative-sticky). The first member
+ * has, per partition, an acked prefix, then messages in work, then queued ones. At the
+ * revoke exactly the acked prefix of the moved partition is committed; its queued messages
+ * are dropped, its held ones become orphans whose later acks change nothing, and the new
+ * owner gets exactly the rest of that partition. (Partitions are computed with librdkafka's
+ * default partitioner, consistent_random.)
+ */
+static void test_rebalance(void **state)
+{
+        enum { N = 40 };
+        char p[64], g[96], t[128], needle[256], key[N][16];
+        struct q *prod, *a, *b;
+        struct q_msg *held[N], *m;
+        int part[N], polled[2] = {0, 0}, acked[2] = {0, 0}, total[2] = {0, 0}, first3[2] = {0, 0};
+        struct q_msg *bset[N] = {NULL};
+        int acked_idx[N] = {0}, i, j, nheld = 0, nb = 0, moved, kept, rc;
+
+        (void)state;
+        mkprefix(p, sizeof(p), "rebal");
+        snprintf(g, sizeof(g), "%sgroup", p);
+        topic_of(t, sizeof(t), p, Q_FILES);
+        create_all(p, 2);
+        prod = newq(p, -1, NULL);
+        a = newq(p, Q_FILES, g);
+        /* four waves of ten, each fetched before the next: the queue mixes both partitions */
+        for (i = 0; i < N; i++) {
+                char v[16];
+
+                snprintf(key[i], sizeof(key[i]), "key-%d", i);
+                snprintf(v, sizeof(v), "%d", i);
+                part[i] = rd_kafka_msg_partitioner_consistent_random(NULL, key[i], strlen(key[i]), 2, NULL, NULL);
+                total[part[i]]++;
+                if (i < 30)
+                        first3[part[i]]++;
+                pub(prod, Q_FILES, key[i], v, NULL, NULL);
+                if (i % 10 == 9)
+                        WAIT_FOR(q_depth(a, Q_FILES) == (size_t)i + 1, 30, "a wave queued");
+        }
+        assert_true(first3[0] >= 6 && first3[1] >= 6 && total[0] - first3[0] >= 1 && total[1] - first3[1] >= 1);
+        /* the first three waves: ack the first half of each partition's, hold the rest */
+        for (i = 0; i < 30; i++) {
+                m = must_poll(a, Q_FILES, 30);
+                j = atoi(m->payload);
+                assert_true(j < 30);
+                if (polled[part[j]]++ < first3[part[j]] / 2) {
+                        acked[part[j]]++;
+                        acked_idx[j] = 1;
+                        q_ack(a, m);
+                } else {
+                        held[nheld++] = m;
+                }
+        }
+        WAIT_FOR(committed(g, t, 0) == acked[0] && committed(g, t, 1) == acked[1], 15,
+                 "the acked prefixes committed");
+        snprintf(needle, sizeof(needle), "topic=%s group_event=revoke", t);
+        b = newq(p, Q_FILES, g);
+        WAIT_FOR(log_count(needle) == 1, 60, "a partition revoked from the first member");
+        /* b gets exactly the moved partition's messages after its acked prefix */
+        m = must_poll(b, Q_FILES, 60);
+        moved = part[atoi(m->payload)];
+        kept = !moved;
+        assert_int_equal(committed(g, t, moved), acked[moved]);
+        for (rc = JB_OK; rc == JB_OK; rc = q_poll(b, Q_FILES, 3000, &m)) {
+                i = atoi(m->payload);
+                assert_int_equal(part[i], moved);
+                assert_false(acked_idx[i]);
+                assert_null(bset[i]);
+                bset[i] = m;
+                nb++;
+        }
+        assert_int_equal(rc, JB_ETRANSIENT);
+        assert_int_equal(nb, total[moved] - acked[moved]);
+        printf("rebalance: partition %d moved, %d of its %d messages went to the new member\n", moved, nb,
+               total[moved]);
+        /* a: late acks of the moved partition change nothing (b still holds its messages);
+         * the kept one completes */
+        for (i = 0; i < nheld; i++)
+                q_ack(a, held[i]);
+        while ((rc = q_poll(a, Q_FILES, 1000, &m)) == JB_OK) {
+                assert_int_equal(part[atoi(m->payload)], kept); /* the moved ones were dropped */
+                q_ack(a, m);
+        }
+        assert_int_equal(rc, JB_ETRANSIENT);
+        WAIT_FOR(committed(g, t, kept) == total[kept], 15, "the kept partition fully committed");
+        committed_stays_p(g, t, moved, acked[moved], 2.5);
+        for (i = 0; i < N; i++)
+                if (bset[i])
+                        q_ack(b, bset[i]);
+        WAIT_FOR(committed(g, t, moved) == total[moved], 15, "the moved partition committed by its new owner");
+        q_free(b);
+        q_free(a);
+        q_free(prod);
+}
+
 static void test_opaque_bytes_dead(void **state)
 {
         char p[64], g[96];
@@ -668,20 +781,45 @@ static void test_shutdown(void **state)
         q_free(w.q);
 }
 
-static void test_free_reports_undelivered(void **state)
+struct blocked_pub {
+        struct q *q;
+        int rc, done;
+};
+
+static void *pub_thread(void *arg)
 {
+        struct blocked_pub *w = arg;
+        char err[128];
+
+        w->rc = q_publish(w->q, Q_EVENTS, "k", 1, "blocked", 7, NULL, NULL, NULL, err, sizeof(err));
+        __atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+        return NULL;
+}
+
+/* A full local queue blocks the publisher until shutdown; q_free reports what never went. */
+static void test_backpressure_undelivered(void **state)
+{
+        static const char *const props[] = {"queue.buffering.max.messages=3", NULL};
         char p[64];
         struct dcount d = {0};
-        struct q *prod;
+        struct blocked_pub w = {NULL, 99, 0};
+        pthread_t th;
         int i;
 
         (void)state;
         mkprefix(p, sizeof(p), "undeliv"); /* no topics at all: nothing can be delivered */
-        prod = newq(p, -1, NULL);
+        w.q = newq_ex(p, -1, NULL, NULL, 0, props);
         for (i = 0; i < 3; i++)
-                pub(prod, Q_EVENTS, "k", "never", NULL, &d);
-        assert_int_equal(q_inflight(prod), 3);
-        q_free(prod); /* waits for the flush bound, then reports */
+                pub(w.q, Q_EVENTS, "k", "never", NULL, &d);
+        assert_int_equal(q_inflight(w.q), 3);
+        assert_int_equal(pthread_create(&th, NULL, pub_thread, &w), 0);
+        nap_ms(1500);
+        assert_int_equal(__atomic_load_n(&w.done, __ATOMIC_SEQ_CST), 0); /* waiting for room */
+        q_shutdown(w.q);
+        pthread_join(th, NULL);
+        assert_int_equal(w.rc, JB_ETRANSIENT);
+        assert_int_equal(q_inflight(w.q), 3);
+        q_free(w.q); /* waits for the flush bound, then reports */
         assert_int_equal(dget(&d.ok), 0);
         assert_int_equal(dget(&d.failed), 3);
 }
@@ -732,9 +870,10 @@ int main(void)
                 cmocka_unit_test(test_out_of_order),
                 cmocka_unit_test(test_abandon_restart),
                 cmocka_unit_test(test_pause_slow),
+                cmocka_unit_test(test_rebalance),
                 cmocka_unit_test(test_opaque_bytes_dead),
                 cmocka_unit_test(test_shutdown),
-                cmocka_unit_test(test_free_reports_undelivered),
+                cmocka_unit_test(test_backpressure_undelivered),
         };
         char err[256];
         int rc;
@@ -756,7 +895,7 @@ int main(void)
                 cmocka_set_test_filter(getenv("TEST_FILTER"));
         rc = cmocka_run_group_tests(tests, NULL, NULL);
         log_close();
-        if (rc) {
+        if (rc || getenv("TEST_SHOW_LOG")) {
                 char *text = tu_slurp(logpath, NULL);
 
                 fprintf(stderr, "--- transport log:\n%s", text ? text : "(none)\n");
