@@ -174,11 +174,12 @@ cmd_start() {
 	write_log4j "$d/tools-log4j2.xml" "$d/tools.log" WARN
 	cp_="$KAFKA_JARS/*"
 	if [ ! -f "$d/data/meta.properties" ]; then
+		# (a cluster id may start with '-': pass it as --cluster-id=ID, never as a separate word)
 		cid=$(python3 -c 'import base64, uuid
 print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
 		# shellcheck disable=SC2046
 		"$JAVA" $(java_opts 256m) -Dlog4j2.configurationFile="$d/tools-log4j2.xml" -cp "$cp_" \
-			kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
+			kafka.tools.StorageTool format --cluster-id="$cid" -c "$d/server.properties" \
 			>>"$d/kafka.log" 2>&1 || {
 			tail -n 20 "$d/kafka.log" >&2
 			die "could not format the storage in $d/data (see $d/kafka.log)"

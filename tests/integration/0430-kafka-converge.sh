@@ -48,5 +48,22 @@ stage_stop y1
 # everything consumed was committed: no lag left
 [ "$(stages_lag jibe.parse)" -eq 0 ] || fail "parse group has lag after a clean stop"
 [ "$(stages_lag jibe.sync)" -eq 0 ] || fail "sync group has lag after a clean stop"
+
+# The scanner "moves to another host": a new process with nothing local reads its memory
+# from the status topic and publishes no file twice.
+files_end() { "$JIBE" lag -c "$W/jibe.cfg" --group jibe.parse --json | python3 -c 'import json,sys; print(sum(r["end"] for r in json.load(sys.stdin)))'; }
+before=$(files_end)
+W2=$JIBE_TMP/host2
+mkdir -p "$W2"
+sed "s|$W/state|$W2/state|" "$W/jibe.cfg" >"$W2/jibe.cfg"
+stage_start s2 scan "$W2"
+wait_until 60 grep -q "scan done" "$W2/s2.log"
+"$CTGEN" flood --root "$R" --seed 43 --files 5 >/dev/null
+kill -USR1 "$(cat "$W2/s2.pid")"
+wait_until 60 sh -c "[ \$(grep -c 'scan done' '$W2/s2.log') -ge 2 ]"
+after=$(files_end)
+[ "$after" -eq $((before + 5)) ] || fail "the moved scanner published $((after - before)) files, want the 5 new ones"
+STAGES_DIR=$W2 stage_stop s2
+STAGES_DIR=$W
 sim_stop
 echo "ok: distributed mode converged"
