@@ -30,6 +30,9 @@
  * max.poll.interval.ms is honoured; when max_inflight messages are handed out and not
  * released, or the internal queue holds max_inflight messages, it pauses every assigned
  * partition and resumes when there is room again.
+ * With opts->instance_id (static membership, session.timeout.ms 30 s) a restart under the
+ * same id gets its partitions back at once; q_free() does not leave the group then, so a
+ * member with another id takes them over only after the session timeout.
  * Rebalances (cooperative-sticky; eager too if a property selects it): on revoke, commit
  * what is complete for those partitions (unless the assignment was lost), then forget them:
  * their messages still queued are dropped, those a stage holds become orphans whose later
