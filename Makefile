@@ -49,6 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 BINS     := $(B)/jibe $(B)/jibe-aa-sim $(B)/jibe-ctgen
 
+.SECONDARY:
 .PHONY: all deps asan test test-asan unit valgrind bench clean demo demo-kafka
 all: $(BINS) $(UNIT_BIN)
 

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""e2e.py - `make bench`, part 2: `jibe run` end to end against the simulator.
+"""e2e.py - `make bench`, part 2: jibe end to end against the simulator, embedded
+(`jibe run`) and distributed (jibe scan/parse/sync over a real Kafka broker), on the same
+generated load in the same run.
 
-    python3 tests/bench/e2e.py BUILD_DIR
+    python3 tests/bench/e2e.py BUILD_DIR        (BENCH_MODES="embedded kafka" by default)
 
-Prints, all measured in this run on this machine:
- 1. throughput: a generated CloudTrail history (ctgen history) synced from scratch:
-    events/s and log files/s until the simulator's index equals the S3 truth;
+Prints, all measured in this run on this machine, for each mode:
+ 1. throughput: a generated CloudTrail history (ctgen history, same seed) synced from
+    scratch: events/s and log files/s until the simulator's index equals the S3 truth;
  2. latency: single-object changes written one by one while jibe runs (scan interval
     given), from the moment the log file is visible to the moment the server got the
     object's sync call: p50 and p99;
+and once (embedded):
  3. scan cost: Access Anywhere calls spent by one scan of an unchanged tree after 1,000 and
     after 100,000 processed files (it must not grow with the number of files).
 Not a test: it fails only when something does not converge.
@@ -16,6 +19,8 @@ Not a test: it fails only when something does not converge.
 import gzip, json, os, random, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 
 B = os.path.abspath(sys.argv[1])
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+KAFKA_SH = os.path.join(TOP, "deploy", "kafka", "kafka.sh")
 JIBE, SIM, GEN = B + "/jibe", B + "/jibe-aa-sim", B + "/jibe-ctgen"
 TMP = tempfile.mkdtemp(prefix="jibe-bench-")
 procs = []
@@ -43,24 +48,36 @@ def get(url, path):
         return json.load(r)
 
 
-def start_jibe(url, work, interval):
-    os.makedirs(work, exist_ok=True)
-    json.dump({"endpoint": url, "login": "admin", "password": "s3cret"},
-              open(work + "/creds.json", "w"))
-    open(work + "/jibe.cfg", "w").write(
-        'access_anywhere = { credentials_json = "%s/creds.json"; };\n'
-        'scanner = { interval_s = %d; parents_every = 1000; };\n'
-        'syncer = { window_ms = 200; };\n'
-        'state_dir = "%s/state";\nlog_file = "%s/jibe.log";\nlog_level = "debug";\n'
-        % (work, interval, work, work))
-    p = subprocess.Popen([JIBE, "run", "-c", work + "/jibe.cfg"])
-    procs.append(p)
-    return p
+class Jibe:
+    """jibe in one mode: `run` (one process) or the three stages over Kafka."""
 
+    def __init__(self, mode, url, work, interval, brokers=None, prefix="jibe."):
+        os.makedirs(work, exist_ok=True)
+        json.dump({"endpoint": url, "login": "admin", "password": "s3cret"},
+                  open(work + "/creds.json", "w"))
+        kafka = ""
+        if mode == "kafka":
+            kafka = ('kafka = { brokers = "%s"; topic_prefix = "%s"; partitions = 6; '
+                     'replication = 1; };\n' % (brokers, prefix))
+        open(work + "/jibe.cfg", "w").write(
+            'access_anywhere = { credentials_json = "%s/creds.json"; };\n'
+            'scanner = { interval_s = %d; parents_every = 1000; };\n'
+            'syncer = { window_ms = 200; };\n%s'
+            'state_dir = "%s/state";\nlog_file = "%s/jibe.log";\nlog_level = "debug";\n'
+            % (work, interval, kafka, work, work))
+        cfg = work + "/jibe.cfg"
+        if mode == "kafka":
+            sh(JIBE, "topics", "--create", "-c", cfg)
+            self.ps = [subprocess.Popen([JIBE, st, "-c", cfg]) for st in ("scan", "parse", "sync")]
+        else:
+            self.ps = [subprocess.Popen([JIBE, "run", "-c", cfg])]
+        procs.extend(self.ps)
+        self.pid = self.ps[0].pid  # the scanner (or jibe run): SIGUSR1 scans now
 
-def stop(p):
-    p.send_signal(signal.SIGTERM)
-    p.wait(timeout=120)
+    def stop(self):
+        for p in self.ps:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=120)
 
 
 def wait_equal(url, deadline_s):
@@ -98,27 +115,35 @@ def nscans(work):
     return sum(1 for l in open(work + "/jibe.log").read().splitlines() if "scan done" in l)
 
 
-try:
-    # 1. throughput on a generated history
-    root = TMP + "/hist"
+def throughput_and_latency(mode, brokers=None):
+    root = TMP + "/hist-" + mode
     sh(GEN, "init", "--root", root, "--seed", "5")
     sh(GEN, "history", "--root", root, "--seed", "5", "--hours", "12", "--rate", "120")
     nfiles = sum(1 for _ in open(root + "/ctgen/files.txt"))
     nevents = sum(1 for _ in open(root + "/ctgen/expected-events.jsonl"))
     sim, url = start_sim(root)
     t0 = time.time()
-    jb = start_jibe(url, TMP + "/w1", 1)
-    while downloads(url) < nfiles:
+    jb = Jibe(mode, url, TMP + "/w1-" + mode, 1, brokers, "jibe.%s1." % mode)
+    t_first = None
+    while True:
+        n = downloads(url)
+        if n and t_first is None:
+            t_first = time.time()
+        if n >= nfiles:
+            break
         time.sleep(0.05)
     wait_equal(url, 600)
     dt = time.time() - t0
-    print("throughput: %d log files, %d events synced from start in %.1f s: %.0f events/s, "
-          "%.0f log files/s (scan interval 1 s, dedup window 200 ms)"
-          % (nfiles, nevents, dt, nevents / dt, nfiles / dt))
+    ds = time.time() - t_first
+    print("%s: throughput: %d log files, %d events synced in %.1f s from start (%.0f events/s, "
+          "%.0f log files/s), %.1f s from the first download (%.0f events/s, %.0f log files/s); "
+          "scan interval 1 s, dedup window 200 ms"
+          % (mode, nfiles, nevents, dt, nevents / dt, nfiles / dt, ds, nevents / ds, nfiles / ds))
+    jb.stop()
 
-    # 2. latency of single changes while running, scan interval 10 s
-    stop(jb)
-    jb = start_jibe(url, TMP + "/w1", 10)
+    # latency of single changes while running, scan interval 10 s
+    # same state (directory or status topic) and topics: the history is not read again
+    jb = Jibe(mode, url, TMP + "/w1-" + mode, 10, brokers, "jibe.%s1." % mode)
     time.sleep(1)
     lat = []
     day = time.strftime("%Y/%m/%d", time.gmtime())
@@ -151,42 +176,57 @@ try:
             if i == 39 and time.time() > end + 120:
                 sys.exit("bench: latency changes not synced")
             time.sleep(0.02)
-    print("latency (file visible -> its sync call), scan interval 10 s, %d changes: p50 %.1f s, "
-          "p99 %.1f s, max %.1f s" % (len(lat), pct(lat, 50), pct(lat, 99), max(lat)))
-    stop(jb)
+    print("%s: latency (file visible -> its sync call), scan interval 10 s, %d changes: p50 %.1f s, "
+          "p99 %.1f s, max %.1f s" % (mode, len(lat), pct(lat, 50), pct(lat, 99), max(lat)))
+    jb.stop()
     sim.send_signal(signal.SIGTERM)
     sim.wait()
 
-    # 3. scan cost of an unchanged tree: 1,000 then 100,000 processed files
-    root = TMP + "/flood"
-    sh(GEN, "init", "--root", root, "--seed", "6")
-    sh(GEN, "flood", "--root", root, "--seed", "7", "--files", "1000")
-    sim, url = start_sim(root)
-    jb = start_jibe(url, TMP + "/w3", 3600)
-    while downloads(url) < 1000:
-        time.sleep(0.1)
-    wait_equal(url, 300)
-    time.sleep(2)  # let the done-callbacks reach the scanner state
-    c1, n = scan_calls(TMP + "/w3", jb.pid, nscans(TMP + "/w3"))
-    t0 = time.time()
-    sh(GEN, "flood", "--root", root, "--seed", "8", "--files", "99000")
-    gen_s = time.time() - t0
-    n = nscans(TMP + "/w3")
-    os.kill(jb.pid, signal.SIGUSR1)
-    t0 = time.time()
-    while downloads(url) < 100000:
-        time.sleep(0.2)
-    wait_equal(url, 900)
-    flood_s = time.time() - t0
-    time.sleep(2)
-    c2, n = scan_calls(TMP + "/w3", jb.pid, nscans(TMP + "/w3"))
-    print("flood: 99,000 more tiny log files processed in %.0f s (%.0f files/s; generated in %.0f s)"
-          % (flood_s, 99000 / flood_s, gen_s))
-    print("scan of an unchanged tree: %d Access Anywhere calls with 1,000 processed files, "
-          "%d with 100,000" % (c1, c2))
-    stop(jb)
-    sim.send_signal(signal.SIGTERM)
-    sim.wait()
+
+try:
+    for mode in os.environ.get("BENCH_MODES", "embedded kafka").split():
+        if mode == "kafka":
+            kd = TMP + "/kafka"
+            sh("sh", KAFKA_SH, "fetch")
+            sh("sh", KAFKA_SH, "start", kd)
+            try:
+                throughput_and_latency("kafka", open(kd + "/bootstrap").read().strip())
+            finally:
+                sh("sh", KAFKA_SH, "stop", kd)
+        else:
+            throughput_and_latency("embedded")
+
+    if os.environ.get("BENCH_SCAN", "1") == "1":
+        # 3. scan cost of an unchanged tree: 1,000 then 100,000 processed files
+        root = TMP + "/flood"
+        sh(GEN, "init", "--root", root, "--seed", "6")
+        sh(GEN, "flood", "--root", root, "--seed", "7", "--files", "1000")
+        sim, url = start_sim(root)
+        jb = Jibe("embedded", url, TMP + "/w3", 3600)
+        while downloads(url) < 1000:
+            time.sleep(0.1)
+        wait_equal(url, 300)
+        time.sleep(2)  # let the done-callbacks reach the scanner state
+        c1, n = scan_calls(TMP + "/w3", jb.pid, nscans(TMP + "/w3"))
+        t0 = time.time()
+        sh(GEN, "flood", "--root", root, "--seed", "8", "--files", "99000")
+        gen_s = time.time() - t0
+        n = nscans(TMP + "/w3")
+        os.kill(jb.pid, signal.SIGUSR1)
+        t0 = time.time()
+        while downloads(url) < 100000:
+            time.sleep(0.2)
+        wait_equal(url, 900)
+        flood_s = time.time() - t0
+        time.sleep(2)
+        c2, n = scan_calls(TMP + "/w3", jb.pid, nscans(TMP + "/w3"))
+        print("flood: 99,000 more tiny log files processed in %.0f s (%.0f files/s; generated in %.0f s)"
+              % (flood_s, 99000 / flood_s, gen_s))
+        print("scan of an unchanged tree: %d Access Anywhere calls with 1,000 processed files, "
+              "%d with 100,000" % (c1, c2))
+        jb.stop()
+        sim.send_signal(signal.SIGTERM)
+        sim.wait()
 finally:
     for p in procs:
         if p.poll() is None:
