@@ -318,12 +318,31 @@ static void usage_redrive(FILE *fp)
                 "Puts the dead letters (<prefix>dead) back where they came from, once their cause is\n"
                 "fixed: a quarantined log file back to <prefix>files, a failed resync back to\n"
                 "<prefix>events. Reads the dead letters not yet redriven (consumer group\n"
-                "<prefix>redrive) up to the end. Without --execute it only lists them.\n");
+                "<prefix>redrive) up to the end. Dead letters whose message no stage can read\n"
+                "(poison) are listed and left out. Without --execute it only lists them.\n");
 }
 
 struct redrive_counts {
         unsigned long files, events, unusable;
 };
+
+static int redrivable(int target, const struct msg_dead *d)
+{
+        struct msg_logfile lf;
+        struct msg_objevent ev;
+        char e[256];
+
+        if (target == Q_FILES && msg_logfile_decode(d->payload, d->payload_len, &lf, e, sizeof(e)) == JB_OK) {
+                msg_logfile_clear(&lf);
+                return 1;
+        }
+        if (target == Q_EVENTS &&
+            msg_objevent_decode(d->payload, d->payload_len, &ev, e, sizeof(e)) == JB_OK) {
+                msg_objevent_clear(&ev);
+                return 1;
+        }
+        return 0;
+}
 
 int redrive_main(int argc, char **argv)
 {
@@ -333,6 +352,7 @@ int redrive_main(int argc, char **argv)
         struct redrive_counts n = {0, 0, 0};
         char err[1024];
         int rc, ret = 1, execute = take_flag(&argc, argv, "--execute");
+        int64_t started_ms = msg_now_ms();
 
         cfgpath = run_config_arg("redrive", argc, argv, usage_redrive, NULL, NULL, &rc);
         if (!cfgpath)
@@ -361,14 +381,25 @@ int redrive_main(int argc, char **argv)
                 if (rc)
                         break;
                 if (msg_dead_decode(m->payload, m->len, &d, err, sizeof(err)) == JB_OK && d.payload) {
-                        if (!strcmp(d.stage, "parse"))
+                        if (d.at_ms > started_ms) {
+                                /* written after this redrive began (maybe by it): next time */
+                                q_abandon(q, m);
+                                msg_dead_clear(&d);
+                                continue;
+                        }
+                        /* only what its stage can read again goes back; a message that never
+                         * decoded would only come back as a dead letter */
+                        if (!strcmp(d.stage, "parse") && redrivable(Q_FILES, &d))
                                 target = Q_FILES;
-                        else if (!strcmp(d.stage, "sync"))
+                        else if (!strcmp(d.stage, "sync") && redrivable(Q_EVENTS, &d))
                                 target = Q_EVENTS;
                 }
                 if (target < 0) {
                         n.unusable++;
-                        printf("skip: not a dead letter jibe can put back (%.80s)\n", m->payload);
+                        printf("skip: %s (%.80s)\n",
+                               d.stage ? "its message cannot be read by any stage: it stays a dead letter"
+                                       : "not a dead letter jibe can put back",
+                               d.error ? d.error : m->payload);
                         if (execute)
                                 q_ack(q, m);
                         else
