@@ -3,13 +3,11 @@
  * (jibe-aa-sim, found through $AASIM) and against a tiny local server that answers garbage.
  *
  * The group setup builds a deployment directory (sim.json and an S3 truth), starts the
- * simulator on a random port and waits for its port file; the teardown stops it. Tests that
+ * simulator (tests/unit/tu_sim.h) on a random port; the teardown stops it. Tests that
  * set faults put them back before they end. Everything allocated is freed (valgrind).
  * test_tls_verify needs openssl and python3 (a self-signed TLS server) and skips without them.
  * AA_LOCAL_ONLY=1 runs only the tests that need no simulator.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,7 +21,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
@@ -35,6 +32,7 @@
 #include "aa.h"
 #include "buf.h"
 #include "tu.h"
+#include "tu_sim.h"
 
 #define T_USER "admin"
 #define T_PASS "s3cret-Pa55+&word"
@@ -48,65 +46,17 @@
 #define T_SPECIAL "dir with space/a+b%20c \xc3\xbc =&?.txt"
 
 static char *t_root;
-static pid_t t_sim = -1;
-static int t_port;
-static char t_endpoint[64];
+static struct tu_sim t_sim = {-1, 0, ""};
 
 /* ---------------------------------------------------------------- helpers */
 
-static int64_t t_now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void t_sleep_ms(long ms)
-{
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-        nanosleep(&ts, NULL);
-}
-
-static int t_mkdirs(const char *path)
-{
-        char tmp[4096];
-        size_t i, n = strlen(path);
-
-        if (n >= sizeof(tmp))
-                return -1;
-        memcpy(tmp, path, n + 1);
-        for (i = 1; i <= n; i++) {
-                if (tmp[i] == '/' || tmp[i] == '\0') {
-                        char c = tmp[i];
-
-                        tmp[i] = '\0';
-                        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                                return -1;
-                        tmp[i] = c;
-                }
-        }
-        return 0;
-}
-
-/* Write an object into the truth atomically (.tmp- name, then rename). */
+/* Write an object into the truth atomically (see tu_write_atomic). */
 static void t_truth_put(const char *bucket, const char *key, const void *p, size_t n)
 {
-        char path[4096], dir[4096], tmp[4200];
-        const char *slash;
-        FILE *fp;
+        char path[4096];
 
         snprintf(path, sizeof(path), "%s/truth/%s/%s", t_root, bucket, key);
-        slash = strrchr(path, '/');
-        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-        assert_int_equal(t_mkdirs(dir), 0);
-        snprintf(tmp, sizeof(tmp), "%s/.tmp-%d", dir, (int)getpid());
-        fp = fopen(tmp, "wb");
-        assert_non_null(fp);
-        assert_int_equal(fwrite(p, 1, n, fp), n);
-        assert_int_equal(fclose(fp), 0);
-        assert_int_equal(rename(tmp, path), 0);
+        assert_int_equal(tu_write_atomic(path, p, n), 0);
 }
 
 static void t_fill(unsigned char *p, size_t n, uint32_t seed)
@@ -122,60 +72,9 @@ static void t_fill(unsigned char *p, size_t n, uint32_t seed)
         }
 }
 
-/* One HTTP/1.0 exchange with the simulator's inspection endpoints. Returns the body
- * (caller frees) or NULL; *status gets the HTTP status. */
-static char *t_http(const char *method, const char *path, const char *form, int *status)
-{
-        struct sockaddr_in sa;
-        struct buf b;
-        char req[2048], chunk[4096], *body, *res;
-        int fd, n;
-
-        memset(&sa, 0, sizeof(sa));
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons((uint16_t)t_port);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-                if (fd >= 0)
-                        close(fd);
-                return NULL;
-        }
-        n = snprintf(req, sizeof(req),
-                     "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-                     "Content-Type: application/x-www-form-urlencoded\r\n"
-                     "Content-Length: %zu\r\n\r\n%s",
-                     method, path, form ? strlen(form) : 0, form ? form : "");
-        if (write(fd, req, (size_t)n) != n) {
-                close(fd);
-                return NULL;
-        }
-        buf_init(&b, 64u * 1024 * 1024);
-        while ((n = (int)read(fd, chunk, sizeof(chunk))) > 0)
-                if (buf_append(&b, chunk, (size_t)n)) {
-                        buf_clear(&b);
-                        close(fd);
-                        return NULL;
-                }
-        close(fd);
-        if (!b.p || sscanf(b.p, "HTTP/%*s %d", status) != 1 || !(body = strstr(b.p, "\r\n\r\n"))) {
-                buf_clear(&b);
-                return NULL;
-        }
-        res = strdup(body + 4);
-        buf_clear(&b);
-        return res;
-}
-
 static void t_faults(const char *form)
 {
-        int st = 0;
-        char *r = t_http("POST", "/sim/faults", form, &st);
-
-        assert_non_null(r);
-        if (st != 200)
-                fail_msg("POST /sim/faults %s: HTTP %d %s", form, st, r);
-        free(r);
+        assert_int_equal(tu_sim_faults(&t_sim, form), 0);
 }
 
 static void t_faults_off(void)
@@ -198,7 +97,7 @@ static struct aa_client *t_client_opts(struct aa_opts *o)
 static void t_opts(struct aa_opts *o, int by_token)
 {
         aa_opts_init(o);
-        o->endpoint = t_endpoint;
+        o->endpoint = t_sim.endpoint;
         if (by_token) {
                 o->authtoken = T_TOKEN;
         } else {
@@ -280,28 +179,29 @@ static int t_list(struct aa_client *aa, const char *pid, int refresh, struct t_n
 
 static void t_write_file(const char *path, const char *text)
 {
-        FILE *fp = fopen(path, "w");
+        assert_int_equal(tu_write_atomic(path, text, strlen(text)), 0);
+}
 
-        assert_non_null(fp);
-        fputs(text, fp);
-        assert_int_equal(fclose(fp), 0);
+static int t_sim_stop(void **state)
+{
+        (void)state;
+        tu_sim_stop(&t_sim);
+        if (t_root) {
+                tu_rmrf(t_root);
+                free(t_root);
+                t_root = NULL;
+        }
+        aa_global_cleanup();
+        return 0;
 }
 
 static int t_sim_start(void **state)
 {
-        const char *sim = getenv("AASIM");
-        char path[4096], portfile[4096], logfile[4096];
+        char path[4096];
         unsigned char *big;
-        int64_t deadline;
         int i;
 
         (void)state;
-        if (!sim || !*sim)
-                sim = "build/release/jibe-aa-sim";
-        if (access(sim, X_OK) != 0) {
-                fprintf(stderr, "simulator %s not found (set AASIM)\n", sim);
-                return -1;
-        }
         assert_int_equal(aa_global_init(), JB_OK);
         t_root = tu_tmpdir();
         assert_non_null(t_root);
@@ -331,75 +231,10 @@ static int t_sim_start(void **state)
                 t_truth_put(T_MANY, key, key, strlen(key));
         }
 
-        snprintf(portfile, sizeof(portfile), "%s/port", t_root);
-        snprintf(logfile, sizeof(logfile), "%s/sim.log", t_root);
-        t_sim = fork();
-        if (t_sim == 0) {
-                int fd = open(logfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (fd >= 0) {
-                        dup2(fd, 1);
-                        dup2(fd, 2);
-                        close(fd);
-                }
-                execl(sim, sim, "--root", t_root, "--port", "0", "--port-file", portfile,
-                      "--quiet", (char *)NULL);
-                _exit(127);
+        if (tu_sim_start(&t_sim, t_root) != 0) {
+                t_sim_stop(state);
+                return -1;
         }
-        assert_true(t_sim > 0);
-        deadline = t_now_ms() + 20000;
-        for (;;) {
-                char *txt = tu_slurp(portfile, NULL);
-                int st;
-
-                if (txt && strchr(txt, '\n') && sscanf(txt, "%d", &t_port) == 1 && t_port > 0) {
-                        free(txt);
-                        break;
-                }
-                free(txt);
-                if (waitpid(t_sim, &st, WNOHANG) == t_sim) {
-                        char *log = tu_slurp(logfile, NULL);
-
-                        fprintf(stderr, "simulator exited early: %s\n", log ? log : "");
-                        free(log);
-                        t_sim = -1;
-                        return -1;
-                }
-                if (t_now_ms() > deadline) {
-                        fprintf(stderr, "simulator did not write its port file in time\n");
-                        return -1;
-                }
-                t_sleep_ms(20);
-        }
-        snprintf(t_endpoint, sizeof(t_endpoint), "http://127.0.0.1:%d", t_port);
-        return 0;
-}
-
-static int t_sim_stop(void **state)
-{
-        (void)state;
-        if (t_sim > 0) {
-                int64_t deadline = t_now_ms() + 5000;
-                int st;
-
-                kill(t_sim, SIGTERM);
-                while (waitpid(t_sim, &st, WNOHANG) != t_sim) {
-                        if (t_now_ms() > deadline) {
-                                kill(t_sim, SIGKILL);
-                                waitpid(t_sim, &st, 0);
-                                break;
-                        }
-                        t_sleep_ms(10);
-                }
-                t_sim = -1;
-        }
-        if (t_root) {
-                tu_rmrf(t_root);
-                free(t_root);
-                t_root = NULL;
-        }
-        aa_global_cleanup();
         return 0;
 }
 
@@ -767,7 +602,7 @@ static void test_upload_mkdir_delete(void **state)
 static int t_diff_has(const char *key)
 {
         int st = 0, has;
-        char *d = t_http("GET", "/sim/diff", NULL, &st);
+        char *d = tu_sim_http(&t_sim, "GET", "/sim/diff", NULL, &st);
 
         assert_non_null(d);
         assert_int_equal(st, 200);
@@ -881,16 +716,16 @@ static void test_relogin(void **state)
         assert_int_equal(rc, JB_OK);
         aa_providers_free(p, n);
         t_faults("token_lifetime_s=1");
-        deadline = t_now_ms() + 15000;
+        deadline = tu_now_ms() + 15000;
         for (;;) {
                 rc = aa_providers(aa, &p, &n, err, sizeof(err));
                 if (rc)
                         fail_msg("providers during expiry: %s", err);
                 aa_providers_free(p, n);
                 aa_counters_get(aa, &c);
-                if (c.relogins > 0 || t_now_ms() > deadline)
+                if (c.relogins > 0 || tu_now_ms() > deadline)
                         break;
-                t_sleep_ms(100);
+                tu_sleep_ms(100);
         }
         t_faults_off();
         assert_true(c.relogins > 0);
@@ -945,7 +780,7 @@ static void test_tls_to_plain_port(void **state)
         int rc;
 
         (void)state;
-        snprintf(ep, sizeof(ep), "https://127.0.0.1:%d", t_port);
+        snprintf(ep, sizeof(ep), "https://127.0.0.1:%d", t_sim.port);
         t_opts(&o, 1);
         o.endpoint = ep;
         o.max_retries = 1;
@@ -1334,8 +1169,8 @@ static void test_tls_verify(void **state)
                 _exit(127);
         }
         assert_true(pid > 0);
-        deadline = t_now_ms() + 20000;
-        while (t_now_ms() < deadline) {
+        deadline = tu_now_ms() + 20000;
+        while (tu_now_ms() < deadline) {
                 char *txt = tu_slurp(pf, NULL);
 
                 if (txt && sscanf(txt, "%d", &port) == 1 && port > 0) {
@@ -1345,7 +1180,7 @@ static void test_tls_verify(void **state)
                 free(txt);
                 if (waitpid(pid, &st, WNOHANG) == pid)
                         break;
-                t_sleep_ms(20);
+                tu_sleep_ms(20);
         }
         if (port <= 0) {
                 kill(pid, SIGKILL);
