@@ -27,13 +27,15 @@ const char *state_path(const struct state *st)
         return st->dir;
 }
 
-static int mkdirs(const char *path)
+int state_mkdirs(const char *path)
 {
         char tmp[PATH_MAX];
         size_t i, n = strlen(path);
 
-        if (n >= sizeof(tmp))
+        if (n >= sizeof(tmp)) {
+                errno = ENAMETOOLONG;
                 return -1;
+        }
         memcpy(tmp, path, n + 1);
         for (i = 1; i <= n; i++) {
                 if (tmp[i] == '/' || tmp[i] == '\0') {
@@ -89,7 +91,7 @@ int state_open(const char *dir, struct state **out, char *errstr, size_t errsz)
         *out = NULL;
         if (!dir || !*dir)
                 return jb_seterr(JB_EINPUT, errstr, errsz, "no state directory configured (state_dir)");
-        if (mkdirs(dir) != 0)
+        if (state_mkdirs(dir) != 0)
                 return jb_seterr(JB_EIO, errstr, errsz,
                                  "cannot create the state directory %s: %s; create it and give the jibe "
                                  "user write access",
@@ -171,7 +173,7 @@ int state_write(struct state *st, const char *name, const void *data, size_t len
         snprintf(dir, sizeof(dir), "%s", path);
         slash = strrchr(dir, '/');
         *slash = '\0';
-        if (strcmp(dir, st->dir) != 0 && mkdirs(dir) != 0)
+        if (strcmp(dir, st->dir) != 0 && state_mkdirs(dir) != 0)
                 return jb_seterr(JB_EIO, errstr, errsz, "cannot create %s: %s", dir, strerror(errno));
         snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);

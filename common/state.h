@@ -7,7 +7,8 @@
  * a crash a file holds either its old or its new content, never a mix.
  * Does not: decide what the files mean (the scanner's cursor, quarantine, ...).
  * Names passed in are relative to the directory and may contain one level of subfolder
- * ("scan/abc.seen"); subfolders are created on first write.
+ * ("scan/abc.seen"); subfolders are created on first write. state_mkdirs() (mkdir -p) is also
+ * used on its own by the tests and jibe-ctgen.
  */
 #ifndef STATE_H
 #define STATE_H
@@ -35,5 +36,9 @@ int state_remove(struct state *st, const char *name, char *errstr, size_t errsz)
 /* Call fn for each regular file in subdir (not starting with '.'); stops on non-zero. */
 int state_list(struct state *st, const char *subdir, int (*fn)(void *opaque, const char *name),
                void *opaque, char *errstr, size_t errsz);
+
+/* mkdir -p: create path and its missing parents (mode 0750, less the umask); folders that
+ * already exist are fine. 0, or -1 with errno set (ENAMETOOLONG past PATH_MAX). */
+int state_mkdirs(const char *path);
 
 #endif

@@ -10,13 +10,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "state.h"
 #include "tu.h"
 #include "tu_sim.h"
 
@@ -38,23 +38,7 @@ void tu_sleep_ms(long ms)
 
 int tu_mkdirs(const char *path)
 {
-        char tmp[4096];
-        size_t i, n = strlen(path);
-
-        if (n >= sizeof(tmp))
-                return -1;
-        memcpy(tmp, path, n + 1);
-        for (i = 1; i <= n; i++) {
-                if (tmp[i] == '/' || tmp[i] == '\0') {
-                        char c = tmp[i];
-
-                        tmp[i] = '\0';
-                        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                                return -1;
-                        tmp[i] = c;
-                }
-        }
-        return 0;
+        return state_mkdirs(path);
 }
 
 int tu_write_atomic(const char *path, const void *p, size_t n)

@@ -34,7 +34,7 @@ char *tu_sim_http(const struct tu_sim *s, const char *method, const char *path, 
 /* POST /sim/faults with form; 0 when the simulator answered 200. */
 int tu_sim_faults(const struct tu_sim *s, const char *form);
 
-/* mkdir -p */
+/* mkdir -p (state_mkdirs() in common/state.h) */
 int tu_mkdirs(const char *path);
 /* Write n bytes to path atomically (".tmp-" name in the same folder, then rename),
  * creating the folders. 0 on success. */

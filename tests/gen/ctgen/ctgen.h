@@ -106,7 +106,6 @@ void gen_gz_free(struct gen_gz *g);
  */
 int gen_write_file(const char *dir, const char *rel, const void *p, size_t n, int64_t mtime,
                    struct gen_gz *gz, char *errstr, size_t errsz);
-int gen_mkdirs(const char *path); /* mkdir -p; 0 or -1 */
 /* Percent-encode everything but unreserved characters and '/'. */
 void gen_ob_urlenc(struct gen_ob *o, const char *s);
 

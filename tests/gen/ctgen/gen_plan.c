@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "ctgen.h"
+#include "state.h"
 
 enum action {
         A_GET, A_HEAD, A_LIST, A_GETACL, A_PUT, A_POST, A_COPY, A_DELETE, A_DELETEMANY, A_MPU,
@@ -827,7 +828,7 @@ static int write_expect(struct gen_world *w, struct expect *e, char *errstr, siz
         int p, b, c, rc = -1;
 
         snprintf(dir, sizeof(dir), "%s/ctgen", w->root);
-        if (gen_mkdirs(dir)) {
+        if (state_mkdirs(dir)) {
                 snprintf(errstr, errsz, "cannot create %s: %s", dir, strerror(errno));
                 return -1;
         }

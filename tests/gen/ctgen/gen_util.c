@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctgen.h"
+#include "state.h"
 
 void *gen_xmalloc(size_t n)
 {
@@ -374,29 +375,6 @@ void gen_gz_free(struct gen_gz *g)
 
 /* ---- files ---- */
 
-int gen_mkdirs(const char *path)
-{
-        char tmp[4096];
-        size_t n = strlen(path), i;
-
-        if (n >= sizeof(tmp)) {
-                errno = ENAMETOOLONG;
-                return -1;
-        }
-        memcpy(tmp, path, n + 1);
-        for (i = 1; i <= n; i++) {
-                if (tmp[i] == '/' || tmp[i] == '\0') {
-                        char c = tmp[i];
-
-                        tmp[i] = '\0';
-                        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                                return -1;
-                        tmp[i] = c;
-                }
-        }
-        return 0;
-}
-
 int gen_write_file(const char *dir, const char *rel, const void *p, size_t n, int64_t mtime,
                    struct gen_gz *gz, char *errstr, size_t errsz)
 {
@@ -418,7 +396,7 @@ int gen_write_file(const char *dir, const char *rel, const void *p, size_t n, in
                 if (dn < sizeof(lastdir) && (strncmp(lastdir, dst, dn) != 0 || lastdir[dn])) {
                         memcpy(lastdir, dst, dn);
                         lastdir[dn] = '\0';
-                        if (gen_mkdirs(lastdir)) {
+                        if (state_mkdirs(lastdir)) {
                                 snprintf(errstr, errsz, "cannot create folder %s: %s", lastdir,
                                          strerror(errno));
                                 lastdir[0] = '\0';
@@ -427,7 +405,7 @@ int gen_write_file(const char *dir, const char *rel, const void *p, size_t n, in
                 }
         }
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0 && errno == ENOENT && !gen_mkdirs(dir))
+        if (fd < 0 && errno == ENOENT && !state_mkdirs(dir))
                 fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
                 snprintf(errstr, errsz, "cannot create %s: %s", tmp, strerror(errno));
@@ -466,7 +444,7 @@ int gen_write_file(const char *dir, const char *rel, const void *p, size_t n, in
 
                         memcpy(parent, dst, (size_t)(slash - dst));
                         parent[slash - dst] = '\0';
-                        ok = gen_mkdirs(parent) == 0 && rename(tmp, dst) == 0;
+                        ok = state_mkdirs(parent) == 0 && rename(tmp, dst) == 0;
                 }
                 if (!ok) {
                         snprintf(errstr, errsz, "cannot write %s: %s", dst, strerror(errno));

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "ctgen.h"
+#include "state.h"
 
 /* ---------- key sets ---------- */
 
@@ -706,12 +707,12 @@ int gen_world_init_cmd(struct gen_world *w, int64_t now, char *errstr, size_t er
                 return -1;
         }
         snprintf(path, sizeof(path), "%s/ctgen", w->root);
-        if (gen_mkdirs(path)) {
+        if (state_mkdirs(path)) {
                 snprintf(errstr, errsz, "cannot create %s: %s", path, strerror(errno));
                 return -1;
         }
         snprintf(path, sizeof(path), "%s/truth/%s", w->root, w->bucket[w->logbucket].name);
-        if (gen_mkdirs(path)) {
+        if (state_mkdirs(path)) {
                 snprintf(errstr, errsz, "cannot create %s: %s", path, strerror(errno));
                 return -1;
         }
@@ -723,7 +724,7 @@ int gen_world_init_cmd(struct gen_world *w, int64_t now, char *errstr, size_t er
                 if (w->bucket[b].log || w->bucket[b].prov < 0)
                         continue;
                 snprintf(path, sizeof(path), "%s/truth/%s", w->root, w->bucket[b].name);
-                if (gen_mkdirs(path)) {
+                if (state_mkdirs(path)) {
                         snprintf(errstr, errsz, "cannot create %s: %s", path, strerror(errno));
                         return -1;
                 }
