@@ -172,6 +172,12 @@ rc=0
 cat "$JIBE_TMP/refused"
 [ "$rc" -eq 1 ] || fail "replay --execute with a live member: exit $rc, want 1"
 grep -q "stop every 'jibe parse' process" "$JIBE_TMP/refused" || fail "the refusal does not say what to do"
+# let the live consumer read and commit everything (kcat commits every few seconds)
+group_lag_zero() {
+	"$JIBE" lag --brokers "$B" --group jibe.parse --json 2>/dev/null |
+		python3 -c 'import json,sys; j=json.load(sys.stdin); sys.exit(0 if j and all(r["lag"] == 0 and r["committed"] is not None for r in j) else 1)'
+}
+wait_until 60 group_lag_zero
 stop_kcat
 group_is_empty() {
 	"$JIBE" lag --brokers "$B" --group jibe.parse --json 2>/dev/null |
