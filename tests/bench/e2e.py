@@ -3,7 +3,9 @@
 (`jibe run`) and distributed (jibe scan/parse/sync over a real Kafka broker), on the same
 generated load in the same run.
 
-    python3 tests/bench/e2e.py BUILD_DIR        (BENCH_MODES="embedded kafka" by default)
+    python3 tests/bench/e2e.py BUILD_DIR        (BENCH_MODES="embedded kafka" by default;
+                                                 BENCH_SCAN=0 skips part 3; BENCH_RDKAFKA="a=b c=d"
+                                                 passes librdkafka properties in Kafka mode)
 
 Prints, all measured in this run on this machine, for each mode:
  1. throughput: a generated CloudTrail history (ctgen history, same seed) synced from
@@ -57,8 +59,9 @@ class Jibe:
                   open(work + "/creds.json", "w"))
         kafka = ""
         if mode == "kafka":
+            props = ", ".join('"%s"' % p for p in os.environ.get("BENCH_RDKAFKA", "").split() if p)
             kafka = ('kafka = { brokers = "%s"; topic_prefix = "%s"; partitions = 6; '
-                     'replication = 1; };\n' % (brokers, prefix))
+                     'replication = 1; rdkafka = [ %s ]; };\n' % (brokers, prefix, props))
         open(work + "/jibe.cfg", "w").write(
             'access_anywhere = { credentials_json = "%s/creds.json"; };\n'
             'scanner = { interval_s = %d; parents_every = 1000; };\n'
