@@ -8,14 +8,7 @@ set -eu
 . "$JIBE_TOP/tests/integration/lib_run.sh"
 . "$JIBE_TOP/tests/integration/lib_kafka.sh"
 . "$JIBE_TOP/tests/integration/lib_stages.sh"
-R=$JIBE_TMP/root
-W=$JIBE_TMP/w
-"$CTGEN" init --root "$R" --seed 41 >/dev/null
-"$CTGEN" history --root "$R" --seed 41 --hours 6 >/dev/null
-sim_start "$R" --quiet
-kafka_start
-stages_cfg "$W"
-stages_topics "$W"
+stages_deploy 41 6
 stages_topics "$W" # idempotent
 stage_start s1 scan "$W"
 stage_start p1 parse "$W"

@@ -7,24 +7,17 @@ set -eu
 . "$JIBE_TOP/tests/integration/lib_run.sh"
 . "$JIBE_TOP/tests/integration/lib_kafka.sh"
 . "$JIBE_TOP/tests/integration/lib_stages.sh"
-R=$JIBE_TMP/root
-W=$JIBE_TMP/w
-"$CTGEN" init --root "$R" --seed 44 >/dev/null
-"$CTGEN" history --root "$R" --seed 44 --hours 6 >/dev/null
-sim_start "$R" --quiet
+# short session timeout: a killed static member's partitions move within seconds
+STAGES_RDKAFKA='"session.timeout.ms=6000", "heartbeat.interval.ms=1000"' stages_deploy 44 6 'parser = { workers = 1; };'
 # slow every call down so the kills land while work is spread over both members
 sim_post /sim/faults latency_ms=15 >/dev/null
-kafka_start
-# short session timeout: a killed static member's partitions move within seconds
-STAGES_RDKAFKA='"session.timeout.ms=6000", "heartbeat.interval.ms=1000"' stages_cfg "$W" 'parser = { workers = 1; };'
-stages_topics "$W"
 stage_start s1 scan "$W"
 stage_start p1 parse "$W" --instance-id host1
 stage_start p2 parse "$W" --instance-id host2
 stage_start y1 sync "$W" --instance-id host1
 stage_start y2 sync "$W" --instance-id host2
 # both parsers got work before the kill
-wait_until 60 sh -c "[ \$(curl -sS '$SIM_URL/sim/stats' | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)[\"downloads\"].values()))') -gt 20 ]"
+wait_until 60 stages_downloads_over 20
 stage_kill9 p1
 stage_kill9 y1
 "$CTGEN" flood --root "$R" --seed 45 --files 100 >/dev/null

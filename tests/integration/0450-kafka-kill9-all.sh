@@ -7,15 +7,8 @@ set -eu
 . "$JIBE_TOP/tests/integration/lib_run.sh"
 . "$JIBE_TOP/tests/integration/lib_kafka.sh"
 . "$JIBE_TOP/tests/integration/lib_stages.sh"
-R=$JIBE_TMP/root
-W=$JIBE_TMP/w
-"$CTGEN" init --root "$R" --seed 46 >/dev/null
-"$CTGEN" history --root "$R" --seed 46 --hours 4 >/dev/null
-sim_start "$R" --quiet
+RUN_INTERVAL=1 stages_deploy 46 4
 sim_post /sim/faults latency_ms=15 >/dev/null
-kafka_start
-RUN_INTERVAL=1 stages_cfg "$W"
-stages_topics "$W"
 n=0
 for ms in 1500 600 2500 900; do
 	n=$((n + 1))

@@ -6,19 +6,12 @@ set -eu
 . "$JIBE_TOP/tests/integration/lib_run.sh"
 . "$JIBE_TOP/tests/integration/lib_kafka.sh"
 . "$JIBE_TOP/tests/integration/lib_stages.sh"
-R=$JIBE_TMP/root
-W=$JIBE_TMP/w
-"$CTGEN" init --root "$R" --seed 48 >/dev/null
-"$CTGEN" history --root "$R" --seed 48 --hours 4 >/dev/null
-sim_start "$R" --quiet
+RUN_INTERVAL=1 stages_deploy 48 4
 sim_post /sim/faults latency_ms=15 >/dev/null
-kafka_start
-RUN_INTERVAL=1 stages_cfg "$W"
-stages_topics "$W"
 stage_start s1 scan "$W"
 stage_start p1 parse "$W"
 stage_start y1 sync "$W"
-wait_until 60 sh -c "[ \$(curl -sS '$SIM_URL/sim/stats' | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)[\"downloads\"].values()))') -gt 10 ]"
+wait_until 60 stages_downloads_over 10
 kafka_restart
 "$CTGEN" flood --root "$R" --seed 49 --files 40 >/dev/null
 stages_wait_converged 240

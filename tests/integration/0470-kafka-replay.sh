@@ -9,14 +9,7 @@ set -eu
 . "$JIBE_TOP/tests/integration/lib_run.sh"
 . "$JIBE_TOP/tests/integration/lib_kafka.sh"
 . "$JIBE_TOP/tests/integration/lib_stages.sh"
-R=$JIBE_TMP/root
-W=$JIBE_TMP/w
-"$CTGEN" init --root "$R" --seed 50 >/dev/null
-"$CTGEN" history --root "$R" --seed 50 --hours 4 >/dev/null
-sim_start "$R" --quiet
-kafka_start
-RUN_INTERVAL=1 stages_cfg "$W"
-stages_topics "$W"
+RUN_INTERVAL=1 stages_deploy 50 4
 stage_start s1 scan "$W"
 stage_start p1 parse "$W"
 stage_start y1 sync "$W"

@@ -7,14 +7,7 @@ set -eu
 . "$JIBE_TOP/tests/integration/lib_run.sh"
 . "$JIBE_TOP/tests/integration/lib_kafka.sh"
 . "$JIBE_TOP/tests/integration/lib_stages.sh"
-R=$JIBE_TMP/root
-W=$JIBE_TMP/w
-"$CTGEN" init --root "$R" --seed 52 >/dev/null
-"$CTGEN" history --root "$R" --seed 52 --hours 3 >/dev/null
-sim_start "$R" --quiet
-kafka_start
-RUN_INTERVAL=1 stages_cfg "$W"
-stages_topics "$W"
+RUN_INTERVAL=1 stages_deploy 52 3
 printf 'k1\tthis is not json\nk2\t{"v":99,"type":"logfile"}\n' | kafka_produce jibe.files
 printf 'k3\t{"v":1,"type":"objevent","provider":"101"}\nk4\t\001\002binary\n' | kafka_produce jibe.events
 stage_start s1 scan "$W"

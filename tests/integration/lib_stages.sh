@@ -6,6 +6,12 @@
 #                               librdkafka properties from $STAGES_RDKAFKA, e.g. '"a=b", "c=d"');
 #                               logs go to stderr, which stage_start sends to DIR/NAME.log
 #   stages_topics DIR           jibe topics --create
+#   stages_deploy SEED HOURS [EXTRA]
+#                               the usual deployment: jibe-ctgen init + history (SEED, HOURS)
+#                               into R=$JIBE_TMP/root, the simulator on R (sim_start), a broker
+#                               (kafka_start), W=$JIBE_TMP/w with stages_cfg W EXTRA ($RUN_INTERVAL
+#                               and $STAGES_RDKAFKA apply) and its topics; exports R and W
+#   stages_downloads_over N     true once the simulator has served more than N downloads
 #   stage_start NAME STAGE DIR [ARGS]
 #                               start `jibe STAGE -c DIR/jibe.cfg ARGS` in the background under
 #                               NAME (e.g. p1 parse); killed when the test exits
@@ -33,6 +39,22 @@ ${2:-}"
 
 stages_topics() {
 	"$JIBE" topics --create -c "$1/jibe.cfg" >/dev/null || fail "jibe topics --create"
+}
+
+stages_deploy() {
+	R=$JIBE_TMP/root
+	W=$JIBE_TMP/w
+	export R W
+	"$CTGEN" init --root "$R" --seed "$1" >/dev/null
+	"$CTGEN" history --root "$R" --seed "$1" --hours "$2" >/dev/null
+	sim_start "$R" --quiet
+	kafka_start
+	stages_cfg "$W" "${3:-}"
+	stages_topics "$W"
+}
+
+stages_downloads_over() {
+	[ "$(sim_get /sim/stats | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)["downloads"].values()))')" -gt "$1" ]
 }
 
 stage_pid() {
