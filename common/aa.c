@@ -944,41 +944,35 @@ int aa_mkdir(struct aa_client *aa, const char *fi_pid, const char *name, struct 
         return aa_done(aa, rc, errstr, errsz);
 }
 
-int aa_delete(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz)
+/* One authenticated call fn(fi_id) whose JSON answer carries nothing jibe keeps (sink: the
+ * body of getFile). */
+static int aa_call_fi_id(struct aa_client *aa, const char *fn, const char *fi_id, aa_write_fn sink,
+                         void *opaque, char *errstr, size_t errsz)
 {
         struct aa_kv kv[] = {{"fi_id", fi_id}};
         cJSON *root;
         int rc;
 
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "doDeleteFile", kv, 1, 1, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, fn, kv, 1, 1, sink, opaque, &root, errstr, errsz);
         cJSON_Delete(root);
         return aa_done(aa, rc, errstr, errsz);
 }
 
+int aa_delete(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz)
+{
+        return aa_call_fi_id(aa, "doDeleteFile", fi_id, NULL, NULL, errstr, errsz);
+}
+
 int aa_rmdir(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz)
 {
-        struct aa_kv kv[] = {{"fi_id", fi_id}};
-        cJSON *root;
-        int rc;
-
-        aa->ctr.calls++;
-        rc = aa_rpc(aa, "doDeleteFolder", kv, 1, 1, NULL, NULL, &root, errstr, errsz);
-        cJSON_Delete(root);
-        return aa_done(aa, rc, errstr, errsz);
+        return aa_call_fi_id(aa, "doDeleteFolder", fi_id, NULL, NULL, errstr, errsz);
 }
 
 int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *opaque,
                 char *errstr, size_t errsz)
 {
-        struct aa_kv kv[] = {{"fi_id", fi_id}};
-        cJSON *root;
-        int rc;
-
-        aa->ctr.calls++;
-        rc = aa_rpc(aa, "getFile", kv, 1, 1, cb, opaque, &root, errstr, errsz);
-        cJSON_Delete(root);
-        return aa_done(aa, rc, errstr, errsz);
+        return aa_call_fi_id(aa, "getFile", fi_id, cb, opaque, errstr, errsz);
 }
 
 static char *aa_base64(const char *s, size_t n)

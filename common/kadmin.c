@@ -398,6 +398,25 @@ static int fill_offsets(struct kadmin *ka, struct kadmin_part *parts, size_t n, 
         return JB_OK;
 }
 
+/* Unless rc is already an error: sort parts, read their offsets and hand them to *out, *n.
+ * On any error parts are freed and the error returned. */
+static int parts_done(struct kadmin *ka, int rc, struct kadmin_part *parts, size_t np,
+                      struct kadmin_part **out, size_t *n, char *errstr, size_t errsz)
+{
+        if (!rc) {
+                if (np)
+                        qsort(parts, np, sizeof(*parts), part_cmp);
+                rc = fill_offsets(ka, parts, np, errstr, errsz);
+        }
+        if (rc) {
+                kadmin_parts_free(parts, np);
+                return rc;
+        }
+        *out = parts;
+        *n = np;
+        return JB_OK;
+}
+
 int kadmin_topic_parts(struct kadmin *ka, const char *topic, struct kadmin_part **out, size_t *n, char *errstr,
                        size_t errsz)
 {
@@ -408,17 +427,7 @@ int kadmin_topic_parts(struct kadmin *ka, const char *topic, struct kadmin_part 
         *out = NULL;
         *n = 0;
         rc = add_topic(ka, topic, &parts, &np, &cap, errstr, errsz);
-        if (!rc) {
-                qsort(parts, np, sizeof(*parts), part_cmp);
-                rc = fill_offsets(ka, parts, np, errstr, errsz);
-        }
-        if (rc) {
-                kadmin_parts_free(parts, np);
-                return rc;
-        }
-        *out = parts;
-        *n = np;
-        return JB_OK;
+        return parts_done(ka, rc, parts, np, out, n, errstr, errsz);
 }
 
 int kadmin_group_parts(struct kadmin *ka, const char *topic, struct kadmin_part **out, size_t *n, char *errstr,
@@ -437,18 +446,7 @@ int kadmin_group_parts(struct kadmin *ka, const char *topic, struct kadmin_part 
         }
         if (!rc && ka->group)
                 rc = add_committed_topics(ka, &parts, &np, &cap, errstr, errsz);
-        if (!rc) {
-                if (np)
-                        qsort(parts, np, sizeof(*parts), part_cmp);
-                rc = fill_offsets(ka, parts, np, errstr, errsz);
-        }
-        if (rc) {
-                kadmin_parts_free(parts, np);
-                return rc;
-        }
-        *out = parts;
-        *n = np;
-        return JB_OK;
+        return parts_done(ka, rc, parts, np, out, n, errstr, errsz);
 }
 
 /* ---- the oldest unconsumed message ---- */
