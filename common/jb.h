@@ -13,6 +13,7 @@
 #define JB_H
 
 #include <stddef.h>
+#include <time.h>
 
 #define JB_VERSION "0.1.0"
 
@@ -33,6 +34,10 @@ const char *jb_strerror(int rc);
 #define JB_MUST_CHECK __attribute__((warn_unused_result))
 #define JB_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define JB_UNUSED(x) ((void)(x))
+
+/* *ts = now on clock (CLOCK_REALTIME, or CLOCK_MONOTONIC for a condvar set up with it) plus
+ * ms: the deadline of a pthread_cond_timedwait(). */
+void jb_deadline(struct timespec *ts, clockid_t clock, long ms);
 
 /* snprintf into errstr when there is one; returns rc so "return jb_seterr(...)" reads well. */
 int jb_seterr(int rc, char *errstr, size_t errsz, const char *fmt, ...) JB_PRINTF(4, 5);

@@ -149,13 +149,7 @@ static int64_t mono_ms(void)
 
 static void deadline_in(struct timespec *ts, int ms)
 {
-        clock_gettime(CLOCK_REALTIME, ts);
-        ts->tv_sec += ms / 1000;
-        ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (ts->tv_nsec >= 1000000000L) {
-                ts->tv_sec++;
-                ts->tv_nsec -= 1000000000L;
-        }
+        jb_deadline(ts, CLOCK_REALTIME, ms);
 }
 
 /* ---- librdkafka callbacks shared by every client ---- */

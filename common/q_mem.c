@@ -195,13 +195,7 @@ static int mem_publish(struct q *q, enum q_topic t, const char *key, size_t keyl
 
 static void deadline_in(struct timespec *ts, int ms)
 {
-        clock_gettime(CLOCK_REALTIME, ts);
-        ts->tv_sec += ms / 1000;
-        ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (ts->tv_nsec >= 1000000000L) {
-                ts->tv_sec++;
-                ts->tv_nsec -= 1000000000L;
-        }
+        jb_deadline(ts, CLOCK_REALTIME, ms);
 }
 
 static int mem_poll(struct q *q, enum q_topic t, int timeout_ms, struct q_msg **out)

@@ -95,13 +95,7 @@ static void flag_set(int *f)
 
 static void deadline_after(struct timespec *ts, long ms)
 {
-        clock_gettime(CLOCK_MONOTONIC, ts);
-        ts->tv_sec += ms / 1000;
-        ts->tv_nsec += (ms % 1000) * 1000000L;
-        if (ts->tv_nsec >= 1000000000L) {
-                ts->tv_sec++;
-                ts->tv_nsec -= 1000000000L;
-        }
+        jb_deadline(ts, CLOCK_MONOTONIC, ms);
 }
 
 /* Sleep up to ms unless the parser is stopping; returns non-zero if it is. */

@@ -925,13 +925,7 @@ static void wait_ms(struct scanner *s, int ms)
 {
         struct timespec ts;
 
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += ms / 1000;
-        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-        }
+        jb_deadline(&ts, CLOCK_REALTIME, ms);
         pthread_mutex_lock(&s->mu);
         if (!s->stop && !s->kick)
                 pthread_cond_timedwait(&s->cv, &s->mu, &ts);

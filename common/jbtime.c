@@ -1,0 +1,18 @@
+/*
+ * jbtime.c - the one place that turns "ms from now" into a struct timespec for a
+ * condition-variable wait (see jb.h).
+ */
+#include <time.h>
+
+#include "jb.h"
+
+void jb_deadline(struct timespec *ts, clockid_t clock, long ms)
+{
+        clock_gettime(clock, ts);
+        ts->tv_sec += ms / 1000;
+        ts->tv_nsec += (ms % 1000) * 1000000L;
+        if (ts->tv_nsec >= 1000000000L) {
+                ts->tv_sec++;
+                ts->tv_nsec -= 1000000000L;
+        }
+}
