@@ -975,37 +975,6 @@ int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *o
         return aa_call_fi_id(aa, "getFile", fi_id, cb, opaque, errstr, errsz);
 }
 
-static char *aa_base64(const char *s, size_t n)
-{
-        static const char tab[] =
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        const unsigned char *p = (const unsigned char *)s;
-        char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
-        size_t i;
-
-        if (!out)
-                return NULL;
-        for (i = 0; i + 2 < n; i += 3) {
-                *o++ = tab[p[i] >> 2];
-                *o++ = tab[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-                *o++ = tab[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
-                *o++ = tab[p[i + 2] & 63];
-        }
-        if (i < n) {
-                *o++ = tab[p[i] >> 2];
-                if (i + 1 < n) {
-                        *o++ = tab[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-                        *o++ = tab[(p[i + 1] & 15) << 2];
-                } else {
-                        *o++ = tab[(p[i] & 3) << 4];
-                        *o++ = '=';
-                }
-                *o++ = '=';
-        }
-        *o = '\0';
-        return out;
-}
-
 int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const void *data,
               size_t len, struct aa_item *out, char *errstr, size_t errsz)
 {
@@ -1037,7 +1006,13 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
         if (rc)
                 goto out;
 
-        b64 = aa_base64(name, strlen(name));
+        {
+                struct buf enc;
+
+                buf_init(&enc, AA_MAX_RESPONSE_BYTES);
+                b64 = buf_base64(&enc, name, strlen(name)) ? NULL : buf_take(&enc);
+                buf_clear(&enc);
+        }
         eb64 = b64 ? aa_http_escape(aa->http, b64, strlen(b64)) : NULL;
         ecode = aa_http_escape(aa->http, code, strlen(code));
         if (!eb64 || !ecode || buf_printf(&url, "%s/cgi-bin/uploader/uploader1.cgi/%s?%s",

@@ -137,6 +137,32 @@ int buf_json_str(struct buf *b, const char *s, size_t n)
         return rc;
 }
 
+int buf_base64(struct buf *b, const void *p, size_t n)
+{
+        static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const unsigned char *u = p;
+        size_t i;
+        int rc = buf_reserve(b, (n + 2) / 3 * 4);
+
+        for (i = 0; !rc && i < n; i += 3) {
+                unsigned v = (unsigned)u[i] << 16;
+                char q[4];
+
+                if (i + 1 < n)
+                        v |= (unsigned)u[i + 1] << 8;
+                if (i + 2 < n)
+                        v |= u[i + 2];
+                q[0] = tab[(v >> 18) & 63];
+                q[1] = tab[(v >> 12) & 63];
+                q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+                q[3] = i + 2 < n ? tab[v & 63] : '=';
+                rc = buf_append(b, q, 4);
+        }
+        if (!rc && !b->p)
+                rc = buf_append(b, "", 0);
+        return rc;
+}
+
 char *buf_take(struct buf *b)
 {
         char *p = b->p;

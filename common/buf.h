@@ -29,6 +29,8 @@ int buf_printf(struct buf *b, const char *fmt, ...) JB_PRINTF(2, 3) JB_MUST_CHEC
 int buf_reserve(struct buf *b, size_t n) JB_MUST_CHECK; /* room for n more bytes */
 /* Append s as a JSON string literal (quotes included); s must be valid UTF-8. */
 int buf_json_str(struct buf *b, const char *s, size_t n) JB_MUST_CHECK;
+/* Append the standard base64 (RFC 4648, with padding) of n bytes of p. */
+int buf_base64(struct buf *b, const void *p, size_t n) JB_MUST_CHECK;
 /* Take the data: caller frees the returned pointer with free(); the buf is left empty. */
 char *buf_take(struct buf *b);
 

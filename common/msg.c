@@ -305,28 +305,6 @@ int msg_objevent_key(const struct msg_objevent *m, struct buf *out)
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int b64_encode(struct buf *out, const unsigned char *p, size_t n)
-{
-        size_t i;
-        int rc = JB_OK;
-
-        for (i = 0; i < n && !rc; i += 3) {
-                unsigned v = (unsigned)p[i] << 16;
-                char q[4];
-
-                if (i + 1 < n)
-                        v |= (unsigned)p[i + 1] << 8;
-                if (i + 2 < n)
-                        v |= p[i + 2];
-                q[0] = b64[(v >> 18) & 63];
-                q[1] = b64[(v >> 12) & 63];
-                q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-                q[3] = i + 2 < n ? b64[v & 63] : '=';
-                rc = buf_append(out, q, 4);
-        }
-        return rc;
-}
-
 static int b64_decode(const char *s, char **out, size_t *outlen)
 {
         size_t n = strlen(s), i, o = 0;
@@ -384,7 +362,7 @@ int msg_dead_encode(const struct msg_dead *m, struct buf *out)
         if (!rc && m->payload) {
                 rc = buf_puts(out, ",\"payload_b64\":\"");
                 if (!rc)
-                        rc = b64_encode(out, (const unsigned char *)m->payload,
+                        rc = buf_base64(out, m->payload,
                                         m->payload_len ? m->payload_len : strlen(m->payload));
                 if (!rc)
                         rc = buf_puts(out, "\"");
