@@ -49,6 +49,7 @@ int buf_reserve(struct buf *b, size_t n)
                 return JB_ENOMEM;
         b->p = np;
         b->cap = ncap;
+        b->p[b->len] = '\0'; /* the data stays a C string, also when nothing is appended */
         return JB_OK;
 }
 
@@ -158,8 +159,6 @@ int buf_base64(struct buf *b, const void *p, size_t n)
                 q[3] = i + 2 < n ? tab[v & 63] : '=';
                 rc = buf_append(b, q, 4);
         }
-        if (!rc && !b->p)
-                rc = buf_append(b, "", 0);
         return rc;
 }
 
