@@ -7,13 +7,15 @@
  * Ownership: struct aa_client owns copies of every option string, its session token and its
  * aa_http. Parsed JSON (cJSON) lives only inside one call; everything handed to the caller
  * is copied into malloc'd strings the caller releases with the matching _clear()/_free().
- * The names of jibe's own calls that the public product does not document (loginUser,
- * getProviderInfo, syncOnProviderEvent) appear only here.
+ * Every call and field follows a public client (rclone's filefabric backend, the public
+ * Python client of the Access Anywhere API), see PROTOCOL.md; what is not public (the fields
+ * of syncOnProviderEvent, which provider a background task belongs to) is guessed only here.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,8 +33,14 @@
 #define AA_FORM_MAX (1024u * 1024) /* one request body */
 #define AA_MSG 512
 
-#define AA_FN_LOGIN_PASSWORD "loginUser"
+#define AA_FN_LOGIN_PASSWORD "getToken"
 #define AA_FN_LOGIN_TOKEN "getTokenByAuthToken"
+/* Not public: syncOnProviderEvent's name is in the Jibe docs, its fields are jibe's guess. */
+#define AA_FN_SYNC "syncOnProviderEvent"
+#define AA_SYNC_F_PROVIDER "pi_id"
+#define AA_SYNC_F_BUCKET "bucket"
+#define AA_SYNC_F_KEY "key"
+#define AA_SYNC_F_EVENT "event"
 #define AA_LIST_OPTIONS \
         "filelist|fi_id|fi_pid|fi_name|fi_type|fi_size|fi_contenttype|fi_modified|fi_localtime|trash|subfolders"
 
@@ -44,6 +52,10 @@ struct aa_client {
         char *password;
         char *authtoken;
         char *token; /* session token; NULL until logged in */
+        time_t token_at; /* monotonic second it was issued */
+        long token_renew_s;
+        long refresh_timeout_ms;
+        long refresh_poll_ms;
         int max_retries;
         long backoff_base_ms;
         long backoff_max_ms;
@@ -57,8 +69,8 @@ struct aa_kv {
         const char *v; /* NULL: field left out */
 };
 
-/* Modes of answer checking. */
-enum aa_mode { AA_MODE_RPC, AA_MODE_DOWNLOAD, AA_MODE_UPLOADER };
+/* Modes of answer checking. LOGIN: an RPC whose refusals are all fatal. */
+enum aa_mode { AA_MODE_RPC, AA_MODE_LOGIN, AA_MODE_DOWNLOAD, AA_MODE_UPLOADER };
 
 /* ---- small helpers ----------------------------------------------------------------- */
 
@@ -176,7 +188,50 @@ int aa_time_parse(const char *s, time_t *out)
         return 0;
 }
 
+static time_t aa_mono_s(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec;
+}
+
 /* ---- JSON fields (numbers may arrive as strings) ------------------------------------ */
+
+/*
+ * Walk a list that may arrive as a JSON array or, when it holds one element, as that
+ * element (an object): the first element when prev is NULL, else the one after prev.
+ * Absent, null, "" and false are empty lists. *bad is set for anything else.
+ */
+static const cJSON *aa_jnext(const cJSON *list, const cJSON *prev, int *bad)
+{
+        if (!list || cJSON_IsNull(list) || cJSON_IsFalse(list) ||
+            (cJSON_IsString(list) && list->valuestring && !*list->valuestring))
+                return NULL;
+        if (cJSON_IsArray(list))
+                return prev ? prev->next : list->child;
+        if (cJSON_IsObject(list))
+                return prev ? NULL : (list->child ? list : NULL); /* {} is an empty list */
+        if (bad)
+                *bad = 1;
+        return NULL;
+}
+
+/* True for y, yes, true, 1 (as strings, numbers or booleans). */
+static int aa_jtrue(const cJSON *v)
+{
+        if (cJSON_IsBool(v))
+                return cJSON_IsTrue(v);
+        if (cJSON_IsNumber(v))
+                return v->valuedouble != 0;
+        if (cJSON_IsString(v) && v->valuestring) {
+                const char *s = v->valuestring;
+
+                return !strcasecmp(s, "y") || !strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
+                       !strcmp(s, "1");
+        }
+        return 0;
+}
 
 /* Copy field key as a string (a number is printed). Missing or null: "" unless required. */
 static int aa_jstr(const cJSON *o, const char *key, int required, char **out, char *errstr,
@@ -267,6 +322,7 @@ void aa_item_clear(struct aa_item *it)
         free(it->fi_id);
         free(it->fi_pid);
         free(it->name);
+        free(it->provider);
         memset(it, 0, sizeof(*it));
 }
 
@@ -279,7 +335,9 @@ int aa_item_copy(struct aa_item *dst, const struct aa_item *src)
         dst->type = src->type;
         dst->size = src->size;
         dst->modified = src->modified;
-        if (!dst->fi_id || !dst->fi_pid || !dst->name) {
+        dst->provider = aa_strdup(src->provider);
+        dst->is_bucket = src->is_bucket;
+        if (!dst->fi_id || !dst->fi_pid || !dst->name || !dst->provider) {
                 aa_item_clear(dst);
                 return JB_ENOMEM;
         }
@@ -310,11 +368,18 @@ static int aa_parse_item(const cJSON *o, struct aa_item *it, char *errstr, size_
                 rc = aa_jint(o, "fi_size", 0, 0, &it->size, errstr, errsz);
         if (!rc)
                 rc = aa_jtime(o, "fi_modified", &it->modified, errstr, errsz);
+        if (!rc)
+                rc = aa_jstr(o, "fi_provider", 0, &it->provider, errstr, errsz);
         if (rc) {
                 aa_item_clear(it);
                 return rc;
         }
         it->type = type ? AA_FOLDER : AA_FILE;
+        {
+                const cJSON *ib = cJSON_GetObjectItemCaseSensitive(o, "isbucket");
+
+                it->is_bucket = (!ib || cJSON_IsNull(ib)) ? -1 : aa_jtrue(ib);
+        }
         return JB_OK;
 }
 
@@ -335,8 +400,18 @@ void aa_task_clear(struct aa_task *t)
         free(t->id);
         free(t->type);
         free(t->title);
-        free(t->statusdata);
+        free(t->callback);
+        free(t->provider);
         memset(t, 0, sizeof(*t));
+}
+
+void aa_lastsync_clear(struct aa_lastsync *ls)
+{
+        if (!ls)
+                return;
+        free(ls->taskid);
+        memset(ls, 0, sizeof(*ls));
+        ls->files_indexed = -1;
 }
 
 static void aa_provider_clear(struct aa_provider *p)
@@ -346,15 +421,11 @@ static void aa_provider_clear(struct aa_provider *p)
         free(p->id);
         free(p->name);
         free(p->fi_id);
-        free(p->access_key);
-        free(p->arn);
-        free(p->user_agent);
         for (i = 0; i < p->nbuckets; i++) {
                 free(p->buckets[i].name);
                 free(p->buckets[i].fi_id);
         }
         free(p->buckets);
-        free(p->lastsync.taskid);
         memset(p, 0, sizeof(*p));
 }
 
@@ -372,26 +443,114 @@ void aa_providers_free(struct aa_provider *p, size_t n)
 /* ---- one attempt: classify the answer ------------------------------------------------ */
 
 /* What a status code in a JSON answer means. */
-static int aa_status_class(const char *what, const char *status, const char *msg, long http,
-                           char *errstr, size_t errsz)
+static int aa_status_class(const char *what, enum aa_mode mode, const char *status,
+                           const char *msg, long http, char *errstr, size_t errsz)
 {
-        if (!strcmp(status, "login_token_expired"))
+        if (!strcmp(status, "login_token_expired") && mode != AA_MODE_LOGIN)
                 return AA_EXPIRED;
         if (!strcmp(status, "error_background"))
                 return jb_seterr(AA_RETRY, errstr, errsz, "%s: server busy (error_background: %s)",
                                  what, msg);
-        if (!strcmp(status, "login_failed"))
+        if (!strcmp(status, "unknown_function"))
+                return jb_seterr(JB_ENOTSUP, errstr, errsz,
+                                 "%s: this Access Anywhere server does not know the call (%s)", what,
+                                 msg);
+        if (mode == AA_MODE_LOGIN) /* the code of a refused login is not public: any refusal */
                 return jb_seterr(JB_EFATAL, errstr, errsz,
-                                 "%s: Access Anywhere refused the login (%s); check the login and "
-                                 "password or the permanent token in the configuration", what, msg);
-        if (!strcmp(status, "not_found"))
-                return jb_seterr(JB_ENOTFOUND, errstr, errsz, "%s: not found (%s)", what, msg);
+                                 "%s: Access Anywhere refused the login (%s: %s); check the login and "
+                                 "password or the permanent token in the configuration", what,
+                                 status, msg);
+        if (!strcmp(status, "not_found") || !strcmp(status, "trashed"))
+                return jb_seterr(JB_ENOTFOUND, errstr, errsz, "%s: not found (%s: %s)", what, status,
+                                 msg);
         if (http == 401 || http == 403)
                 return jb_seterr(JB_EFATAL, errstr, errsz,
                                  "%s: access denied (HTTP %ld, %s: %s); check the account's rights",
                                  what, http, status, msg);
         return jb_seterr(JB_EINPUT, errstr, errsz, "%s: Access Anywhere answered %s: %s", what,
                          status, msg);
+}
+
+/* Decode a base64 failure header into out (printable, cut to outsz); as sent if not base64. */
+static void aa_header_text(const char *v, char *out, size_t outsz)
+{
+        struct buf b;
+        size_t i, k = 0;
+        const char *src = v;
+        size_t n = strlen(v);
+
+        buf_init(&b, AA_HTTP_HDR_MAX);
+        if (buf_unbase64(&b, v, n) == JB_OK && b.len) {
+                src = b.p;
+                n = b.len;
+        }
+        for (i = 0; i < n && k + 1 < outsz; i++) {
+                unsigned char c = (unsigned char)src[i];
+
+                out[k++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+        }
+        out[k] = '\0';
+        buf_clear(&b);
+}
+
+/* getFile's failure headers as one sentence (AA_RETRY: the server may serve it later). */
+static int aa_download_failed(const char *what, const struct aa_http_resp *rs, char *errstr,
+                              size_t errsz)
+{
+        char naa[256] = "", prov[256] = "";
+
+        if (rs->dl_error[0])
+                aa_header_text(rs->dl_error, naa, sizeof(naa));
+        if (rs->prov_error[0])
+                aa_header_text(rs->prov_error, prov, sizeof(prov));
+        return jb_seterr(AA_RETRY, errstr, errsz,
+                         "%s: Access Anywhere could not serve the file (HTTP %ld): %s%s%s%s%s%s%s%s",
+                         what, rs->status, naa[0] ? naa : "no message",
+                         rs->dl_error_status[0] ? " (status " : "", rs->dl_error_status,
+                         rs->dl_error_status[0] ? ")" : "", prov[0] ? "; the storage said: " : "",
+                         prov, rs->prov_error_code[0] ? " code " : "", rs->prov_error_code);
+}
+
+/* The text between <tag> and </tag> in an XML answer, as a new cJSON string in o. */
+static int aa_xml_field(cJSON *o, const char *xml, const char *tag)
+{
+        char open[32], close[32];
+        const char *a, *b;
+        char *v;
+        cJSON *s;
+
+        snprintf(open, sizeof(open), "<%s>", tag);
+        snprintf(close, sizeof(close), "</%s>", tag);
+        a = strstr(xml, open);
+        if (!a)
+                return 0;
+        a += strlen(open);
+        b = strstr(a, close);
+        if (!b || b - a > 256)
+                return 0;
+        v = strndup(a, (size_t)(b - a));
+        s = v ? cJSON_CreateString(v) : NULL;
+        free(v);
+        if (!s)
+                return -1;
+        cJSON_AddItemToObject(o, tag, s);
+        return 0;
+}
+
+/* The uploader's XML answer (rclone reads it too) as the JSON object it stands for. */
+static cJSON *aa_uploader_xml(const struct buf *body)
+{
+        cJSON *o;
+
+        if (!body->len || !strstr(body->p, "<success>"))
+                return NULL;
+        o = cJSON_CreateObject();
+        if (o && (aa_xml_field(o, body->p, "success") || aa_xml_field(o, body->p, "filesize") ||
+                  aa_xml_field(o, body->p, "md5"))) {
+                cJSON_Delete(o);
+                o = NULL;
+        }
+        return o;
 }
 
 /*
@@ -413,12 +572,22 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
                 return AA_RETRY; /* message already in errstr */
         if (hrc)
                 return hrc;
+        if (mode == AA_MODE_DOWNLOAD && (rs->dl_error[0] || rs->prov_error[0]))
+                return aa_download_failed(what, rs, errstr, errsz);
         if (http == 429 || http / 100 == 5)
                 return jb_seterr(AA_RETRY, errstr, errsz, "%s: HTTP %ld from Access Anywhere", what,
                                  http);
-        if (mode == AA_MODE_DOWNLOAD && http / 100 == 2 && rs->streamed)
+        if (mode == AA_MODE_DOWNLOAD && http / 100 == 2 && rs->streamed) {
+                if (rs->content_length >= 0 && (uint64_t)rs->content_length != rs->delivered)
+                        return jb_seterr(AA_RETRY, errstr, errsz,
+                                         "%s: the file ended after %llu of the %lld bytes "
+                                         "announced", what, (unsigned long long)rs->delivered,
+                                         (long long)rs->content_length);
                 return JB_OK;
+        }
         root = rs->body.len ? cJSON_ParseWithLength(rs->body.p, rs->body.len) : NULL;
+        if (!root && mode == AA_MODE_UPLOADER)
+                root = aa_uploader_xml(&rs->body);
         if (!cJSON_IsObject(root)) {
                 cJSON_Delete(root);
                 if (mode == AA_MODE_DOWNLOAD && http / 100 == 2)
@@ -475,7 +644,7 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
                 *out = root;
                 return JB_OK;
         }
-        rc = aa_status_class(what, st->valuestring,
+        rc = aa_status_class(what, mode, st->valuestring,
                              cJSON_IsString(sm) && sm->valuestring ? sm->valuestring : "",
                              http, errstr, errsz);
         cJSON_Delete(root);
@@ -572,6 +741,11 @@ static int aa_form(struct aa_client *aa, struct buf *b, const char *fn, const ch
 
 static int aa_login_now(struct aa_client *aa, char *errstr, size_t errsz);
 
+/* auth of aa_rpc(): */
+#define AA_NOAUTH 0 /* token "*" */
+#define AA_AUTH 1   /* the session token (logging in first when needed) */
+#define AA_LOGIN 2  /* token "*", and every refusal is fatal */
+
 /* One call: lazy login, retries, one re-login on an expired token. sink: getFile only. */
 static int aa_rpc(struct aa_client *aa, const char *fn, const struct aa_kv *kv, size_t nkv,
                   int auth, aa_write_fn sink, void *opaque, cJSON **out, char *errstr,
@@ -583,13 +757,19 @@ static int aa_rpc(struct aa_client *aa, const char *fn, const struct aa_kv *kv, 
 
         *out = NULL;
         for (pass = 0;; pass++) {
-                if (auth && !aa->token) {
+                if (auth == AA_AUTH && aa->token && aa_mono_s() - aa->token_at >= aa->token_renew_s) {
+                        /* renew before the server's hour is up rather than fail a call */
+                        free(aa->token);
+                        aa->token = NULL;
+                        aa_update_secrets(aa);
+                }
+                if (auth == AA_AUTH && !aa->token) {
                         rc = aa_login_now(aa, errstr, errsz);
                         if (rc)
                                 return rc;
                 }
                 buf_init(&form, AA_FORM_MAX);
-                rc = aa_form(aa, &form, fn, auth ? aa->token : "*", kv, nkv, errstr, errsz);
+                rc = aa_form(aa, &form, fn, auth == AA_AUTH ? aa->token : "*", kv, nkv, errstr, errsz);
                 if (rc) {
                         buf_clear(&form);
                         return rc;
@@ -602,12 +782,13 @@ static int aa_rpc(struct aa_client *aa, const char *fn, const struct aa_kv *kv, 
                 rq.download = sink != NULL;
                 rq.sink = sink;
                 rq.opaque = opaque;
-                rc = aa_send(aa, fn, sink ? AA_MODE_DOWNLOAD : AA_MODE_RPC, &rq, out, errstr,
-                             errsz);
+                rc = aa_send(aa, fn,
+                             sink ? AA_MODE_DOWNLOAD : auth == AA_LOGIN ? AA_MODE_LOGIN : AA_MODE_RPC,
+                             &rq, out, errstr, errsz);
                 buf_clear(&form);
                 if (rc != AA_EXPIRED)
                         return rc;
-                if (!auth)
+                if (auth != AA_AUTH)
                         return jb_seterr(JB_EFATAL, errstr, errsz,
                                          "%s: Access Anywhere says the login expired while "
                                          "logging in; check the appliance", fn);
@@ -638,12 +819,12 @@ static int aa_login_now(struct aa_client *aa, char *errstr, size_t errsz)
                 kv[1].v = NULL;
         } else {
                 fn = AA_FN_LOGIN_PASSWORD;
-                kv[0].k = "login";
+                kv[0].k = "us_login";
                 kv[0].v = aa->login;
-                kv[1].k = "password";
+                kv[1].k = "us_pwd";
                 kv[1].v = aa->password;
         }
-        rc = aa_rpc(aa, fn, kv, 2, 0, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, fn, kv, 2, AA_LOGIN, NULL, NULL, &root, errstr, errsz);
         if (!rc)
                 rc = aa_jstr(root, "token", 1, &tok, errstr, errsz);
         if (!rc && !*tok)
@@ -656,6 +837,7 @@ static int aa_login_now(struct aa_client *aa, char *errstr, size_t errsz)
         }
         free(aa->token);
         aa->token = tok;
+        aa->token_at = aa_mono_s();
         log_add_secret(tok);
         aa_update_secrets(aa);
         aa->ctr.logins++;
@@ -675,6 +857,9 @@ void aa_opts_init(struct aa_opts *o)
         o->backoff_base_ms = AA_BACKOFF_BASE_MS_DEFAULT;
         o->backoff_max_ms = AA_BACKOFF_MAX_MS_DEFAULT;
         o->max_response_bytes = AA_MAX_RESPONSE_BYTES;
+        o->refresh_timeout_ms = AA_REFRESH_TIMEOUT_MS_DEFAULT;
+        o->refresh_poll_ms = AA_REFRESH_POLL_MS_DEFAULT;
+        o->token_renew_s = AA_TOKEN_RENEW_S;
 }
 
 int aa_client_new(const struct aa_opts *opts, struct aa_client **out, char *errstr,
@@ -747,6 +932,10 @@ int aa_client_new(const struct aa_opts *opts, struct aa_client **out, char *errs
         aa->backoff_base_ms = o.backoff_base_ms;
         aa->backoff_max_ms = o.backoff_max_ms;
         aa->max_resp = o.max_response_bytes;
+        aa->refresh_timeout_ms = o.refresh_timeout_ms > 0 ? o.refresh_timeout_ms :
+                                                            AA_REFRESH_TIMEOUT_MS_DEFAULT;
+        aa->refresh_poll_ms = o.refresh_poll_ms > 0 ? o.refresh_poll_ms : AA_REFRESH_POLL_MS_DEFAULT;
+        aa->token_renew_s = o.token_renew_s > 0 ? o.token_renew_s : AA_TOKEN_RENEW_S;
         aa->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)aa;
         if (!aa->rng)
                 aa->rng = 0x9e3779b97f4a7c15ULL;
@@ -794,7 +983,7 @@ int aa_appliance_info(struct aa_client *aa, struct aa_appliance *out, char *errs
 
         memset(out, 0, sizeof(*out));
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "getApplianceInfo", NULL, 0, 0, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "getApplianceInfo", NULL, 0, AA_NOAUTH, NULL, NULL, &root, errstr, errsz);
         if (!rc)
                 rc = aa_jstr(root, "sitetitle", 0, &out->sitetitle, errstr, errsz);
         if (!rc)
@@ -830,7 +1019,7 @@ int aa_check_path(struct aa_client *aa, const char *path, const char *pid,
         if (out)
                 memset(out, 0, sizeof(*out));
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "checkPathExists", kv, 2, 1, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "checkPathExists", kv, 2, AA_AUTH, NULL, NULL, &root, errstr, errsz);
         if (rc)
                 return aa_done(aa, rc, errstr, errsz);
         ex = cJSON_GetObjectItemCaseSensitive(root, "exists");
@@ -859,41 +1048,60 @@ int aa_list(struct aa_client *aa, const char *fi_pid, int refresh, aa_item_fn cb
         return aa_list_ex(aa, fi_pid, refresh, NULL, cb, opaque, errstr, errsz);
 }
 
+/* getFolderContents of one page; refresh_kv: the refresh fields, or none. */
+static int aa_folder_page(struct aa_client *aa, const char *fi_pid, int64_t from, int count,
+                          const struct aa_kv *extra, size_t nextra, cJSON **root, char *errstr,
+                          size_t errsz)
+{
+        char from_s[32], count_s[16];
+        struct aa_kv kv[8] = {{"fi_pid", fi_pid ? fi_pid : ""},
+                              {"count", count_s},
+                              {"from", from_s},
+                              {"subfolders", "y"},
+                              {"options", AA_LIST_OPTIONS}};
+        size_t n = 5, i;
+
+        snprintf(from_s, sizeof(from_s), "%lld", (long long)from);
+        snprintf(count_s, sizeof(count_s), "%d", count);
+        for (i = 0; i < nextra && n < sizeof(kv) / sizeof(kv[0]); i++)
+                kv[n++] = extra[i];
+        return aa_rpc(aa, "getFolderContents", kv, n, AA_AUTH, NULL, NULL, root, errstr, errsz);
+}
+
 int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *total_out,
                aa_item_fn cb, void *opaque, char *errstr, size_t errsz)
 {
-        char from_s[32], count_s[16];
         int64_t from = 0, total = 0;
-        int first = 1, rc = JB_OK;
+        int rc = JB_OK;
 
-        snprintf(count_s, sizeof(count_s), "%d", AA_LIST_PAGE);
+        if (refresh) {
+                rc = aa_refresh(aa, fi_pid, errstr, errsz);
+                if (rc)
+                        return rc; /* aa_done() already ran */
+        }
         aa->ctr.calls++;
         do {
-                struct aa_kv kv[] = {{"fi_pid", fi_pid ? fi_pid : ""},
-                                     {"count", count_s},
-                                     {"from", from_s},
-                                     {"subfolders", "y"},
-                                     {"options", AA_LIST_OPTIONS},
-                                     {"refresh", (refresh && first) ? "y" : "n"}};
-                const cJSON *fl, *e;
+                const cJSON *fl, *e = NULL;
                 cJSON *root;
                 int64_t n = 0;
+                int bad = 0;
 
-                snprintf(from_s, sizeof(from_s), "%lld", (long long)from);
-                rc = aa_rpc(aa, "getFolderContents", kv, 6, 1, NULL, NULL, &root, errstr, errsz);
+                rc = aa_folder_page(aa, fi_pid, from, AA_LIST_PAGE, NULL, 0, &root, errstr, errsz);
                 if (rc)
                         break;
-                first = 0;
                 rc = aa_jint(root, "total", 1, 0, &total, errstr, errsz);
                 if (!rc && total_out)
                         *total_out = total;
                 fl = cJSON_GetObjectItemCaseSensitive(root, "filelist");
-                if (!rc && !cJSON_IsArray(fl) && !(total <= from && (!fl || cJSON_IsNull(fl))))
-                        rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                                       "getFolderContents: the answer has no file list");
-                if (rc || !cJSON_IsArray(fl))
-                        fl = NULL;
-                cJSON_ArrayForEach(e, fl) {
+                if (!rc) {
+                        e = aa_jnext(fl, NULL, &bad);
+                        if (bad || (!fl && total > from))
+                                rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                                               "getFolderContents of folder %s: the answer has no "
+                                               "usable file list", fi_pid ? fi_pid : "0");
+                }
+                for (; !rc && e; e = aa_jnext(fl, e, NULL)) {
+                        const cJSON *tr = cJSON_GetObjectItemCaseSensitive(e, "trash");
                         struct aa_item it;
                         int crc;
 
@@ -901,6 +1109,10 @@ int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *t
                         if (rc)
                                 break;
                         n++;
+                        if (aa_jtrue(tr)) { /* in the trash: gone for jibe, as for rclone */
+                                aa_item_clear(&it);
+                                continue;
+                        }
                         crc = cb(opaque, &it);
                         aa_item_clear(&it);
                         if (crc) {
@@ -920,6 +1132,105 @@ int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *t
         return aa_done(aa, rc, errstr, errsz);
 }
 
+/* ---- cloud refresh (asynchronous) ------------------------------------------------------- */
+
+long aa_refresh_timeout_ms(const struct aa_client *aa)
+{
+        return aa->refresh_timeout_ms;
+}
+
+long aa_refresh_pause_ms(const struct aa_client *aa, int poll)
+{
+        long ms = aa->refresh_poll_ms;
+        int i;
+
+        for (i = 0; i < poll && ms < AA_REFRESH_POLL_MAX_MS; i++)
+                ms *= 2;
+        return ms < AA_REFRESH_POLL_MAX_MS ? ms : AA_REFRESH_POLL_MAX_MS;
+}
+
+int aa_refresh_start(struct aa_client *aa, const char *fi_id, char **token, char *errstr,
+                     size_t errsz)
+{
+        static const struct aa_kv kv[] = {{"refresh", "y"}, {"refreshtype", "a"}};
+        const cJSON *rr;
+        cJSON *root;
+        int rc;
+
+        *token = NULL;
+        aa->ctr.calls++;
+        /* one item is enough: the answer's point is the refresh token (as the public client) */
+        rc = aa_folder_page(aa, fi_id, 0, 1, kv, 2, &root, errstr, errsz);
+        if (rc)
+                return aa_done(aa, rc, errstr, errsz);
+        rr = cJSON_GetObjectItemCaseSensitive(root, "refreshresult");
+        if (rr && !cJSON_IsObject(rr) && !cJSON_IsNull(rr) && !cJSON_IsString(rr))
+                rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                               "getFolderContents (refresh of folder %s): refreshresult is not an "
+                               "object", fi_id ? fi_id : "0");
+        else if (cJSON_IsObject(rr))
+                rc = aa_jstr(rr, "token", 0, token, errstr, errsz);
+        if (!rc && *token && !**token) {
+                free(*token); /* no token: nothing was started (refreshed recently) */
+                *token = NULL;
+        }
+        if (!rc && *token)
+                aa->ctr.refreshes++;
+        cJSON_Delete(root);
+        return aa_done(aa, rc, errstr, errsz);
+}
+
+int aa_refresh_poll(struct aa_client *aa, const char *fi_id, const char *token, int *running,
+                    char *errstr, size_t errsz)
+{
+        struct aa_kv kv[] = {{"refreshtoken", token}};
+        cJSON *root;
+        int rc;
+
+        *running = 0;
+        aa->ctr.calls++;
+        aa->ctr.refresh_polls++;
+        rc = aa_folder_page(aa, fi_id, 0, 1, kv, 1, &root, errstr, errsz);
+        if (!rc)
+                *running = aa_jtrue(cJSON_GetObjectItemCaseSensitive(root, "stillsyncing"));
+        cJSON_Delete(root);
+        return aa_done(aa, rc, errstr, errsz);
+}
+
+int aa_refresh(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz)
+{
+        struct timespec t0, now, ts;
+        char *token = NULL;
+        int rc, running = 1, poll;
+
+        rc = aa_refresh_start(aa, fi_id, &token, errstr, errsz);
+        if (rc || !token)
+                return rc;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (poll = 0; !rc && running; poll++) {
+                long ms = aa_refresh_pause_ms(aa, poll), waited;
+
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                waited = (long)((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
+                if (waited >= aa->refresh_timeout_ms) {
+                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                       "the cloud refresh of folder %s did not finish within %ld s "
+                                       "(%d polls); Access Anywhere may be overloaded",
+                                       fi_id ? fi_id : "0", aa->refresh_timeout_ms / 1000, poll);
+                        break;
+                }
+                if (ms > aa->refresh_timeout_ms - waited)
+                        ms = aa->refresh_timeout_ms - waited;
+                ts.tv_sec = ms / 1000;
+                ts.tv_nsec = (ms % 1000) * 1000000L;
+                while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                        ;
+                rc = aa_refresh_poll(aa, fi_id, token, &running, errstr, errsz);
+        }
+        free(token);
+        return rc;
+}
+
 int aa_mkdir(struct aa_client *aa, const char *fi_pid, const char *name, struct aa_item *out,
              char *errstr, size_t errsz)
 {
@@ -931,7 +1242,7 @@ int aa_mkdir(struct aa_client *aa, const char *fi_pid, const char *name, struct 
         if (out)
                 memset(out, 0, sizeof(*out));
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "doCreateNewFolder", kv, 2, 1, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "doCreateNewFolder", kv, 2, AA_AUTH, NULL, NULL, &root, errstr, errsz);
         if (!rc) {
                 rc = aa_parse_item(cJSON_GetObjectItemCaseSensitive(root, "file"), &it, errstr,
                                    errsz);
@@ -954,7 +1265,7 @@ static int aa_call_fi_id(struct aa_client *aa, const char *fn, const char *fi_id
         int rc;
 
         aa->ctr.calls++;
-        rc = aa_rpc(aa, fn, kv, 1, 1, sink, opaque, &root, errstr, errsz);
+        rc = aa_rpc(aa, fn, kv, 1, AA_AUTH, sink, opaque, &root, errstr, errsz);
         cJSON_Delete(root);
         return aa_done(aa, rc, errstr, errsz);
 }
@@ -978,13 +1289,17 @@ int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *o
 int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const void *data,
               size_t len, struct aa_item *out, char *errstr, size_t errsz)
 {
-        char size_s[32];
+        char size_s[32], now_s[24];
         struct aa_kv init_kv[] = {{"fi_name", name},
+                                  {"fi_filename", name},
                                   {"fi_pid", fi_pid ? fi_pid : ""},
                                   {"fi_size", size_s},
-                                  {"fi_structtype", "g"},
-                                  {"fi_contenttype", "application/octet-stream"}};
-        struct aa_kv done_kv[] = {{"uploadcode", NULL}, {"remotefilesize", size_s}};
+                                  {"fi_localtime", now_s},
+                                  {"fi_modified", now_s},
+                                  {"fi_contenttype", "application/octet-stream"},
+                                  {"responsetype", "json"},
+                                  {"directuploadsupport", "n"}};
+        struct aa_kv done_kv[] = {{"uploadcode", NULL}, {"fi_size", size_s}, {"remotetime", now_s}};
         struct aa_http_req rq;
         struct aa_item it;
         struct buf url;
@@ -997,8 +1312,16 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
                 memset(out, 0, sizeof(*out));
         buf_init(&url, AA_FORM_MAX);
         snprintf(size_s, sizeof(size_s), "%zu", len);
+        {
+                time_t t = time(NULL);
+                struct tm tm;
+
+                gmtime_r(&t, &tm);
+                strftime(now_s, sizeof(now_s), "%Y-%m-%d %H:%M:%S", &tm);
+        }
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "doInitUpload", init_kv, 5, 1, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "doInitUpload", init_kv, sizeof(init_kv) / sizeof(init_kv[0]), AA_AUTH, NULL,
+                    NULL, &root, errstr, errsz);
         if (!rc)
                 rc = aa_jstr(root, "uploadcode", 1, &code, errstr, errsz);
         cJSON_Delete(root);
@@ -1041,7 +1364,7 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
         aa->ctr.bytes_up += len;
 
         done_kv[0].v = code;
-        rc = aa_rpc(aa, "doCompleteUpload", done_kv, 2, 1, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "doCompleteUpload", done_kv, 3, AA_AUTH, NULL, NULL, &root, errstr, errsz);
         if (!rc) {
                 rc = aa_parse_item(cJSON_GetObjectItemCaseSensitive(root, "file"), &it, errstr,
                                    errsz);
@@ -1057,7 +1380,7 @@ abort:
                 struct aa_kv ab_kv[] = {{"uploadcode", code}};
                 char ignore[64];
 
-                if (aa_rpc(aa, "doAbortUpload", ab_kv, 1, 1, NULL, NULL, &root, ignore,
+                if (aa_rpc(aa, "doAbortUpload", ab_kv, 1, AA_AUTH, NULL, NULL, &root, ignore,
                            sizeof(ignore)) == JB_OK)
                         cJSON_Delete(root);
         }
@@ -1070,206 +1393,357 @@ out:
         return aa_done(aa, rc, errstr, errsz);
 }
 
-static int aa_parse_provider(const cJSON *o, struct aa_provider *p, char *errstr, size_t errsz)
-{
-        const cJSON *bl, *b, *ls;
-        size_t nb, i = 0;
-        int rc;
+/* ---- providers and buckets, from the listings ------------------------------------------ */
 
-        if (!cJSON_IsObject(o))
-                return jb_seterr(JB_EINPUT, errstr, errsz,
-                                 "getProviderInfo: a provider is not an object");
-        rc = aa_jstr(o, "pi_id", 1, &p->id, errstr, errsz);
-        if (!rc)
-                rc = aa_jstr(o, "pi_name", 1, &p->name, errstr, errsz);
-        if (!rc)
-                rc = aa_jstr(o, "fi_id", 0, &p->fi_id, errstr, errsz);
-        if (!rc)
-                rc = aa_jstr(o, "accesskey", 0, &p->access_key, errstr, errsz);
-        if (!rc)
-                rc = aa_jstr(o, "arn", 0, &p->arn, errstr, errsz);
-        if (!rc)
-                rc = aa_jstr(o, "useragent", 0, &p->user_agent, errstr, errsz);
-        if (rc)
-                return rc;
-        bl = cJSON_GetObjectItemCaseSensitive(o, "buckets");
-        if (bl && !cJSON_IsArray(bl) && !cJSON_IsNull(bl))
-                return jb_seterr(JB_EINPUT, errstr, errsz,
-                                 "getProviderInfo: provider %s has a bucket list that is not a list",
-                                 p->id);
-        nb = (size_t)cJSON_GetArraySize(bl);
-        if (nb) {
-                p->buckets = calloc(nb, sizeof(*p->buckets));
-                if (!p->buckets)
-                        return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+struct aa_plist {
+        struct aa_provider *p;
+        size_t n, cap;
+        int rc;
+};
+
+static int aa_prov_cb(void *opaque, const struct aa_item *it)
+{
+        struct aa_plist *pl = opaque;
+        struct aa_provider *p;
+
+        if (it->type != AA_FOLDER)
+                return 0;
+        if (pl->n == pl->cap) {
+                size_t nc = pl->cap ? 2 * pl->cap : 8;
+                struct aa_provider *np = realloc(pl->p, nc * sizeof(*np));
+
+                if (!np)
+                        return JB_ENOMEM;
+                pl->p = np;
+                pl->cap = nc;
         }
-        if (!cJSON_IsArray(bl))
-                bl = NULL;
-        cJSON_ArrayForEach(b, bl) {
-                if (cJSON_IsString(b)) { /* tolerate a plain list of names */
-                        p->buckets[i].name = strdup(b->valuestring);
-                        p->buckets[i].fi_id = strdup("");
-                        if (!p->buckets[i].name || !p->buckets[i].fi_id)
-                                rc = JB_ENOMEM;
-                } else if (cJSON_IsObject(b)) {
-                        rc = aa_jstr(b, "name", 1, &p->buckets[i].name, errstr, errsz);
-                        if (!rc)
-                                rc = aa_jstr(b, "fi_id", 0, &p->buckets[i].fi_id, errstr, errsz);
-                } else {
-                        rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                                       "getProviderInfo: provider %s has an unreadable bucket",
-                                       p->id);
-                }
-                p->nbuckets = ++i;
-                if (rc)
-                        return rc == JB_ENOMEM ? jb_seterr(rc, errstr, errsz, "out of memory") : rc;
+        p = &pl->p[pl->n];
+        memset(p, 0, sizeof(*p));
+        p->id = strdup(it->provider && *it->provider ? it->provider : it->name);
+        p->name = strdup(it->name);
+        p->fi_id = strdup(it->fi_id);
+        pl->n++;
+        return p->id && p->name && p->fi_id ? 0 : JB_ENOMEM;
+}
+
+struct aa_blist {
+        struct aa_provider *p;
+        size_t cap;
+};
+
+static int aa_bucket_cb(void *opaque, const struct aa_item *it)
+{
+        struct aa_blist *bl = opaque;
+        struct aa_provider *p = bl->p;
+        struct aa_bucket *b;
+
+        if (it->type != AA_FOLDER || it->is_bucket == 0)
+                return 0; /* isbucket "n": some other folder of the provider */
+        if (p->nbuckets == bl->cap) {
+                size_t nc = bl->cap ? 2 * bl->cap : 8;
+                struct aa_bucket *nb = realloc(p->buckets, nc * sizeof(*nb));
+
+                if (!nb)
+                        return JB_ENOMEM;
+                p->buckets = nb;
+                bl->cap = nc;
         }
-        p->lastsync.files_indexed = -1;
-        ls = cJSON_GetObjectItemCaseSensitive(o, "lastsync");
-        if (cJSON_IsObject(ls)) {
-                rc = aa_jstr(ls, "taskid", 0, &p->lastsync.taskid, errstr, errsz);
-                if (!rc)
-                        rc = aa_jtime(ls, "started", &p->lastsync.started, errstr, errsz);
-                if (!rc)
-                        rc = aa_jtime(ls, "completed", &p->lastsync.completed, errstr, errsz);
-                if (!rc)
-                        rc = aa_jint(ls, "filesindexed", 0, -1, &p->lastsync.files_indexed, errstr,
-                                     errsz);
-        } else {
-                p->lastsync.taskid = strdup("");
-                if (!p->lastsync.taskid)
-                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-        }
-        return rc;
+        b = &p->buckets[p->nbuckets++];
+        b->name = strdup(it->name);
+        b->fi_id = strdup(it->fi_id);
+        return b->name && b->fi_id ? 0 : JB_ENOMEM;
 }
 
 int aa_providers(struct aa_client *aa, struct aa_provider **out, size_t *n, char *errstr,
                  size_t errsz)
 {
-        const cJSON *pl, *e;
-        struct aa_provider *p = NULL;
-        cJSON *root;
-        size_t np, i = 0;
+        struct aa_plist pl = {NULL, 0, 0, 0};
+        size_t i;
         int rc;
 
         *out = NULL;
         *n = 0;
-        aa->ctr.calls++;
-        rc = aa_rpc(aa, "getProviderInfo", NULL, 0, 1, NULL, NULL, &root, errstr, errsz);
-        if (rc)
-                return aa_done(aa, rc, errstr, errsz);
-        pl = cJSON_GetObjectItemCaseSensitive(root, "providers");
-        if (!cJSON_IsArray(pl)) {
-                rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                               "getProviderInfo: the answer has no provider list");
-                goto out;
-        }
-        np = (size_t)cJSON_GetArraySize(pl);
-        if (np) {
-                p = calloc(np, sizeof(*p));
-                if (!p) {
-                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-                        goto out;
-                }
-        }
-        cJSON_ArrayForEach(e, pl) {
-                rc = aa_parse_provider(e, &p[i++], errstr, errsz);
-                if (rc)
-                        break;
+        rc = aa_list(aa, "0", 0, aa_prov_cb, &pl, errstr, errsz);
+        if (rc == JB_ENOMEM)
+                jb_seterr(rc, errstr, errsz, "out of memory listing the providers");
+        for (i = 0; !rc && i < pl.n; i++) {
+                struct aa_blist bl = {&pl.p[i], 0};
+
+                rc = aa_list(aa, pl.p[i].fi_id, 0, aa_bucket_cb, &bl, errstr, errsz);
+                if (rc == JB_ENOMEM)
+                        jb_seterr(rc, errstr, errsz, "out of memory listing the buckets");
         }
         if (rc) {
-                aa_providers_free(p, i);
-                goto out;
+                aa_providers_free(pl.p, pl.n);
+                return rc;
         }
-        *out = p;
-        *n = np;
-out:
-        cJSON_Delete(root);
-        return aa_done(aa, rc, errstr, errsz);
+        *out = pl.p;
+        *n = pl.n;
+        return JB_OK;
+}
+
+/* ---- background tasks ------------------------------------------------------------------- */
+
+static enum aa_task_status aa_task_status_of(const char *st)
+{
+        if (!strcmp(st, "c") || !strcasecmp(st, "completed") || !strcasecmp(st, "complete"))
+                return AA_TASK_DONE;
+        if (!strcasecmp(st, "error") || !strcasecmp(st, "canceled") || !strcasecmp(st, "cancelled"))
+                return AA_TASK_FAILED;
+        if (!strcmp(st, "a"))
+                return AA_TASK_QUEUED;
+        if (!strcmp(st, "w") || !strcmp(st, "r"))
+                return AA_TASK_RUNNING;
+        if (!strcmp(st, "p"))
+                return AA_TASK_PAUSED;
+        return AA_TASK_UNKNOWN;
+}
+
+static int aa_parse_task(const cJSON *o, struct aa_task *t, char *errstr, size_t errsz)
+{
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "bt_data");
+        char *st = NULL, *files = NULL;
+        int rc;
+
+        memset(t, 0, sizeof(*t));
+        t->files = -1;
+        if (!cJSON_IsObject(o))
+                return jb_seterr(JB_EINPUT, errstr, errsz,
+                                 "getUserBackgroundTasks: a task is not an object");
+        if (!cJSON_IsObject(data))
+                data = NULL;
+        rc = aa_jstr(o, "bt_id", 1, &t->id, errstr, errsz);
+        if (!rc)
+                rc = aa_jstr(o, "bt_type", 0, &t->type, errstr, errsz);
+        if (!rc)
+                rc = aa_jstr(o, "bt_title", 0, &t->title, errstr, errsz);
+        if (!rc)
+                rc = aa_jstr(o, "callback", 0, &t->callback, errstr, errsz);
+        if (!rc && !*t->callback && data) {
+                free(t->callback);
+                rc = aa_jstr(data, "callback", 0, &t->callback, errstr, errsz);
+        }
+        /* not public: which provider a sync task is for; jibe looks for a pi_id */
+        if (!rc)
+                rc = aa_jstr(data ? data : o, "pi_id", 0, &t->provider, errstr, errsz);
+        if (!rc && !*t->provider && data) {
+                free(t->provider);
+                rc = aa_jstr(o, "pi_id", 0, &t->provider, errstr, errsz);
+        }
+        if (!rc)
+                rc = aa_jtime(o, "bt_added", &t->added, errstr, errsz);
+        if (!rc)
+                rc = aa_jtime(o, "bt_completed", &t->completed, errstr, errsz);
+        if (!rc)
+                rc = aa_jstr(o, "bt_status", 0, &st, errstr, errsz);
+        if (!rc)
+                t->status = aa_task_status_of(st);
+        if (!rc && aa_jstr(o, "bt_statusdata", 0, &files, NULL, 0) == JB_OK) {
+                char *end;
+                long long v;
+
+                errno = 0;
+                v = strtoll(files, &end, 10);
+                if (*files && !*end && !errno && v >= 0)
+                        t->files = v;
+        }
+        free(st);
+        free(files);
+        if (rc)
+                aa_task_clear(t);
+        return rc;
+}
+
+/* The task list of an answer: top level (rclone's shape) or inside "response" (the Python
+ * client's). */
+static const cJSON *aa_task_list(const cJSON *root)
+{
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "response");
+        const cJSON *tl = cJSON_GetObjectItemCaseSensitive(root, "tasks");
+
+        if (!tl && cJSON_IsObject(r))
+                tl = cJSON_GetObjectItemCaseSensitive(r, "tasks");
+        return tl;
+}
+
+/* Call cb for every task of one getUserBackgroundTasks answer. */
+static int aa_task_each(const cJSON *root, aa_task_fn cb, void *opaque, char *errstr,
+                        size_t errsz)
+{
+        const cJSON *tl = aa_task_list(root), *e;
+        int bad = 0, rc = JB_OK;
+
+        e = aa_jnext(tl, NULL, &bad);
+        if (bad)
+                return jb_seterr(JB_EINPUT, errstr, errsz,
+                                 "getUserBackgroundTasks: the task list is not a list");
+        for (; !rc && e; e = aa_jnext(tl, e, NULL)) {
+                struct aa_task t;
+
+                rc = aa_parse_task(e, &t, errstr, errsz);
+                if (!rc)
+                        rc = cb(opaque, &t);
+                aa_task_clear(&t);
+        }
+        return rc;
+}
+
+struct aa_find_task {
+        const char *id;
+        struct aa_task *out;
+        int found;
+};
+
+static int aa_find_task_cb(void *opaque, const struct aa_task *t)
+{
+        struct aa_find_task *f = opaque;
+        struct aa_task *o = f->out;
+
+        if (strcmp(t->id, f->id) != 0)
+                return 0;
+        o->id = strdup(t->id);
+        o->type = strdup(t->type);
+        o->title = strdup(t->title);
+        o->callback = strdup(t->callback);
+        o->provider = strdup(t->provider);
+        o->status = t->status;
+        o->added = t->added;
+        o->completed = t->completed;
+        o->files = t->files;
+        f->found = 1;
+        return o->id && o->type && o->title && o->callback && o->provider ? 1 : JB_ENOMEM;
 }
 
 int aa_task_get(struct aa_client *aa, const char *taskid, struct aa_task *out, char *errstr,
                 size_t errsz)
 {
         struct aa_kv kv[] = {{"taskid", taskid}};
-        const cJSON *tl, *e, *found = NULL;
+        struct aa_find_task f = {taskid, out, 0};
         cJSON *root;
-        char *st = NULL;
         int rc;
 
         memset(out, 0, sizeof(*out));
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "getUserBackgroundTasks", kv, 1, 1, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "getUserBackgroundTasks", kv, 1, AA_AUTH, NULL, NULL, &root, errstr, errsz);
         if (rc)
                 return aa_done(aa, rc, errstr, errsz);
-        tl = cJSON_GetObjectItemCaseSensitive(root, "tasks");
-        if (tl && !cJSON_IsArray(tl) && !cJSON_IsNull(tl)) {
-                rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                               "getUserBackgroundTasks: the task list is not a list");
-                goto out;
-        }
-        if (!cJSON_IsArray(tl))
-                tl = NULL;
-        cJSON_ArrayForEach(e, tl) {
-                char *id = NULL;
-
-                if (!cJSON_IsObject(e))
-                        continue;
-                rc = aa_jstr(e, "bt_id", 0, &id, errstr, errsz);
-                if (rc)
-                        goto out;
-                if (!strcmp(id, taskid))
-                        found = e;
-                free(id);
-                if (found)
-                        break;
-        }
-        if (!found) {
+        rc = aa_task_each(root, aa_find_task_cb, &f, errstr, errsz);
+        if (rc == 1)
+                rc = JB_OK;
+        else if (rc == JB_ENOMEM)
+                jb_seterr(rc, errstr, errsz, "out of memory reading a task");
+        if (!rc && !f.found)
                 rc = jb_seterr(JB_ENOTFOUND, errstr, errsz,
                                "background task %s is not known to Access Anywhere", taskid);
-                goto out;
-        }
-        rc = aa_jstr(found, "bt_id", 1, &out->id, errstr, errsz);
-        if (!rc)
-                rc = aa_jstr(found, "bt_type", 0, &out->type, errstr, errsz);
-        if (!rc)
-                rc = aa_jstr(found, "bt_title", 0, &out->title, errstr, errsz);
-        if (!rc)
-                rc = aa_jstr(found, "bt_statusdata", 0, &out->statusdata, errstr, errsz);
-        if (!rc)
-                rc = aa_jtime(found, "bt_added", &out->added, errstr, errsz);
-        if (!rc)
-                rc = aa_jtime(found, "bt_completed", &out->completed, errstr, errsz);
-        if (!rc)
-                rc = aa_jstr(found, "bt_status", 0, &st, errstr, errsz);
-        if (!rc)
-                out->status = (!strcmp(st, "c") || !strcmp(st, "r")) ? st[0] : '?';
-        free(st);
-out:
         if (rc)
                 aa_task_clear(out);
         cJSON_Delete(root);
         return aa_done(aa, rc, errstr, errsz);
 }
 
+int aa_tasks(struct aa_client *aa, const char *typefilter, const char *statusfilter, int limit,
+             aa_task_fn cb, void *opaque, char *errstr, size_t errsz)
+{
+        char limit_s[16];
+        struct aa_kv kv[] = {{"typefilter", typefilter}, {"statusfilter", statusfilter},
+                             {"limit", limit_s}};
+        cJSON *root;
+        int rc;
+
+        snprintf(limit_s, sizeof(limit_s), "%d", limit > 0 ? limit : 1000);
+        aa->ctr.calls++;
+        rc = aa_rpc(aa, "getUserBackgroundTasks", kv, 3, AA_AUTH, NULL, NULL, &root, errstr, errsz);
+        if (rc)
+                return aa_done(aa, rc, errstr, errsz);
+        rc = aa_task_each(root, cb, opaque, errstr, errsz);
+        if (rc > 0)
+                rc = JB_OK;
+        cJSON_Delete(root);
+        return aa_done(aa, rc, errstr, errsz);
+}
+
+struct aa_sync_find {
+        const struct aa_provider *p;
+        struct aa_lastsync *ls;
+        int rc;
+};
+
+/* Not public: which provider a task is for. bt_data.pi_id when sent, else the provider's
+ * name as a word of the title ("Resync of provider S3 Prod"). */
+static int aa_task_is_for(const struct aa_task *t, const struct aa_provider *p)
+{
+        const char *hit;
+        size_t nl = strlen(p->name);
+
+        if (*t->provider)
+                return !strcmp(t->provider, p->id);
+        for (hit = strstr(t->title, p->name); hit; hit = strstr(hit + 1, p->name))
+                if ((hit == t->title || hit[-1] == ' ' || hit[-1] == '"' || hit[-1] == '\'') &&
+                    (hit[nl] == '\0' || hit[nl] == ' ' || hit[nl] == '"' || hit[nl] == '\'' ||
+                     hit[nl] == ')' || hit[nl] == '.' || hit[nl] == ','))
+                        return 1;
+        return 0;
+}
+
+static int aa_sync_task_cb(void *opaque, const struct aa_task *t)
+{
+        struct aa_sync_find *f = opaque;
+        char *id;
+
+        if (t->status != AA_TASK_DONE ||
+            (strcasecmp(t->callback, "ReSync") && strcasecmp(t->callback, "InitialSync")) ||
+            !aa_task_is_for(t, f->p))
+                return 0;
+        if (f->ls->taskid && t->added <= f->ls->started)
+                return 0; /* an older sync */
+        id = strdup(t->id);
+        if (!id)
+                return JB_ENOMEM;
+        free(f->ls->taskid);
+        f->ls->taskid = id;
+        f->ls->started = t->added;
+        f->ls->completed = t->completed;
+        f->ls->files_indexed = t->files;
+        return 0;
+}
+
+int aa_last_sync(struct aa_client *aa, const struct aa_provider *p, struct aa_lastsync *out,
+                 char *errstr, size_t errsz)
+{
+        struct aa_sync_find f = {p, out, 0};
+        int rc;
+
+        memset(out, 0, sizeof(*out));
+        out->files_indexed = -1;
+        rc = aa_tasks(aa, "sync", NULL, 1000, aa_sync_task_cb, &f, errstr, errsz);
+        if (rc == JB_ENOMEM)
+                jb_seterr(rc, errstr, errsz, "out of memory reading the sync tasks");
+        if (!rc && !out->taskid)
+                rc = jb_seterr(JB_ENOTFOUND, errstr, errsz,
+                               "Access Anywhere lists no completed full sync of provider %s", p->name);
+        if (rc)
+                aa_lastsync_clear(out);
+        return rc;
+}
+
 int aa_sync(struct aa_client *aa, const char *pi_id, const char *bucket, const char *key,
             const char *event, struct aa_sync_out *out, char *errstr, size_t errsz)
 {
-        struct aa_kv kv[] = {{"pi_id", pi_id}, {"bucket", bucket}, {"key", key},
-                             {"event", event ? event : (key ? "put" : "bucket")}};
+        struct aa_kv kv[] = {{AA_SYNC_F_PROVIDER, pi_id}, {AA_SYNC_F_BUCKET, bucket}, {AA_SYNC_F_KEY, key},
+                             {AA_SYNC_F_EVENT, event ? event : (key ? "put" : "bucket")}};
         struct aa_sync_out so = {AA_SYNC_UNCHANGED, -1};
         const cJSON *r;
         cJSON *root;
         int rc;
 
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "syncOnProviderEvent", kv, 4, 1, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, AA_FN_SYNC, kv, 4, AA_AUTH, NULL, NULL, &root, errstr, errsz);
         if (rc)
                 return aa_done(aa, rc, errstr, errsz);
         r = cJSON_GetObjectItemCaseSensitive(root, "result");
         if (!cJSON_IsString(r) || !r->valuestring)
                 rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                               "syncOnProviderEvent: the answer has no result");
+                               AA_FN_SYNC ": the answer has no result");
         else if (!strcmp(r->valuestring, "updated"))
                 so.result = AA_SYNC_UPDATED;
         else if (!strcmp(r->valuestring, "removed"))
@@ -1280,7 +1754,7 @@ int aa_sync(struct aa_client *aa, const char *pi_id, const char *bucket, const c
                 so.result = AA_SYNC_BUCKET;
         else
                 rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                               "syncOnProviderEvent: unknown result \"%.40s\"", r->valuestring);
+                               AA_FN_SYNC ": unknown result \"%.40s\"", r->valuestring);
         if (!rc)
                 rc = aa_jint(root, "synced", 0, -1, &so.synced, errstr, errsz);
         if (!rc && out)

@@ -13,13 +13,18 @@
  *                  also a download that broke after its first byte reached the caller.
  *   JB_EFATAL      login refused (login_failed), HTTP 401/403, TLS verification failure,
  *                  bad options: stop and fix the configuration.
- *   JB_ENOTFOUND   the item, provider or bucket does not exist (not_found).
+ *   JB_ENOTFOUND   the item, provider or bucket does not exist (not_found, trashed).
+ *   JB_ENOTSUP     the server does not know the call (unknown_function).
  *   JB_EINPUT      the server's answer could not be understood (not JSON, wrong shape),
  *                  or the server rejected the request (bad_request, other error codes).
  *   JB_ELIMIT      an answer larger than max_response_bytes.
  *   JB_ENOMEM      allocation failure.
- * Session tokens are obtained lazily on the first call that needs one; when the server
- * answers login_token_expired the client logs in again and repeats the call once.
+ * Session tokens are obtained lazily on the first call that needs one (getToken with a login
+ * and password, getTokenByAuthToken with a permanent token), renewed before they are
+ * AA_TOKEN_RENEW_S old (a session dies about an hour after its last use), and when the
+ * server answers login_token_expired the client logs in again and repeats the call once.
+ * Lists that hold one element may arrive as that element; numbers may arrive as strings:
+ * both are accepted everywhere.
  * No errstr ever contains the password, the permanent token or the session token.
  *
  * Ownership: the client copies every string of struct aa_opts; the opts need not outlive it.
@@ -48,6 +53,10 @@
 #define AA_MAX_RETRIES_DEFAULT 5
 #define AA_BACKOFF_BASE_MS_DEFAULT 250
 #define AA_BACKOFF_MAX_MS_DEFAULT 30000
+#define AA_TOKEN_RENEW_S 3300                    /* log in again after 55 min (as rclone) */
+#define AA_REFRESH_TIMEOUT_MS_DEFAULT 300000     /* one cloud refresh, start to done */
+#define AA_REFRESH_POLL_MS_DEFAULT 250           /* first pause between refresh polls ... */
+#define AA_REFRESH_POLL_MAX_MS 2000              /* ... doubling up to this */
 
 /* Debug hook: one line (no newline) per event; secrets are already masked by the client
  * (form fields token/password/authtoken, JSON "token" values, registered secrets). */
@@ -69,6 +78,9 @@ struct aa_opts {
         long backoff_base_ms;      /* 0: default */
         long backoff_max_ms;       /* 0: default */
         size_t max_response_bytes; /* 0: AA_MAX_RESPONSE_BYTES */
+        long refresh_timeout_ms;   /* aa_refresh(): give up after this; 0: default */
+        long refresh_poll_ms;      /* aa_refresh(): first pause between polls; 0: default */
+        long token_renew_s;        /* log in again once the session is this old; 0: default */
         const char *user_agent;    /* NULL: "jibe/<version>" */
         aa_debug_fn debug;         /* optional; aa_debug_to_log sends lines to log.c */
         void *debug_opaque;
@@ -83,6 +95,8 @@ struct aa_counters {
         uint64_t logins;     /* all successful logins */
         uint64_t bytes_down; /* file bytes handed to download callbacks */
         uint64_t bytes_up;   /* file bytes uploaded */
+        uint64_t refreshes;  /* cloud refreshes started (a token was given) */
+        uint64_t refresh_polls;
 };
 
 enum aa_type { AA_FILE = 0, AA_FOLDER = 1 };
@@ -94,6 +108,8 @@ struct aa_item {
         enum aa_type type;
         int64_t size;      /* bytes (files) */
         time_t modified;   /* epoch seconds (UTC); 0 when unknown */
+        char *provider;    /* fi_provider: the provider id, "" when not sent */
+        int is_bucket;     /* isbucket: 1 yes, 0 no, -1 not sent */
 };
 
 struct aa_appliance {
@@ -108,33 +124,42 @@ struct aa_bucket {
         char *fi_id; /* the bucket's folder */
 };
 
-struct aa_lastsync {
-        char *taskid;          /* "" when unknown */
-        time_t started;        /* 0 when unknown */
-        time_t completed;      /* 0 when not completed */
-        int64_t files_indexed; /* -1 when unknown */
-};
-
+/* A provider as the listings show it: a folder of the root, its buckets the folders in it. */
 struct aa_provider {
-        char *id;         /* pi_id */
-        char *name;       /* pi_name, also the provider folder's name */
-        char *fi_id;      /* provider folder */
-        char *access_key; /* the key Access Anywhere itself uses on S3 */
-        char *arn;        /* "" when not given */
-        char *user_agent; /* "" when not given */
+        char *id;    /* fi_provider of its folder, or the folder's name when not sent */
+        char *name;  /* the provider folder's name */
+        char *fi_id; /* the provider folder */
         struct aa_bucket *buckets;
         size_t nbuckets;
-        struct aa_lastsync lastsync;
+};
+
+/* A provider's last full sync (its latest completed ReSync/InitialSync background task). */
+struct aa_lastsync {
+        char *taskid;          /* "" when unknown */
+        time_t started;        /* bt_added; 0 when unknown */
+        time_t completed;      /* bt_completed; 0 when unknown */
+        int64_t files_indexed; /* bt_statusdata; -1 when unknown */
+};
+
+enum aa_task_status {
+        AA_TASK_UNKNOWN = 0,
+        AA_TASK_QUEUED,  /* a */
+        AA_TASK_RUNNING, /* w (r in older answers) */
+        AA_TASK_PAUSED,  /* p */
+        AA_TASK_DONE,    /* completed, c */
+        AA_TASK_FAILED,  /* error, canceled, cancelled */
 };
 
 struct aa_task {
-        char *id;
-        char *type;
-        char *title;
-        char status;        /* 'c' complete, 'r' running, '?' other */
-        time_t added;       /* 0 when unknown */
-        time_t completed;   /* 0 when not completed */
-        char *statusdata;   /* as sent (files indexed) */
+        char *id;       /* bt_id */
+        char *type;     /* bt_type: sync, email, custom */
+        char *title;    /* bt_title */
+        char *callback; /* callback or bt_data.callback: ReSync, InitialSync, FolderRefresh ... */
+        char *provider; /* bt_data.pi_id or pi_id (not public); "" when not sent */
+        enum aa_task_status status;
+        time_t added;   /* 0 when unknown */
+        time_t completed; /* 0 when not completed */
+        int64_t files;  /* bt_statusdata as a number; -1 when not a number */
 };
 
 enum aa_sync_result { AA_SYNC_UPDATED, AA_SYNC_REMOVED, AA_SYNC_UNCHANGED, AA_SYNC_BUCKET };
@@ -160,7 +185,7 @@ int aa_client_new(const struct aa_opts *opts, struct aa_client **out, char *errs
 void aa_client_free(struct aa_client *aa);
 void aa_counters_get(const struct aa_client *aa, struct aa_counters *out);
 
-/* Log in now (getTokenByAuthToken or loginUser), replacing any session token. */
+/* Log in now (getTokenByAuthToken or getToken), replacing any session token. */
 int aa_login(struct aa_client *aa, char *errstr, size_t errsz) JB_MUST_CHECK;
 
 int aa_appliance_info(struct aa_client *aa, struct aa_appliance *out, char *errstr,
@@ -173,7 +198,7 @@ int aa_check_path(struct aa_client *aa, const char *path, const char *pid,
                   struct aa_item *out, char *errstr, size_t errsz) JB_MUST_CHECK;
 
 /* List a folder, page by page, calling cb once per item (folders first, then files).
- * refresh: ask the server to re-read the folder from the cloud first. cb returns 0 to go on,
+ * refresh: first aa_refresh() the folder (and wait for it), then list. cb returns 0 to go on,
  * >0 to stop (aa_list returns JB_OK), <0 to stop with that code. */
 typedef int (*aa_item_fn)(void *opaque, const struct aa_item *it);
 int aa_list(struct aa_client *aa, const char *fi_pid, int refresh, aa_item_fn cb,
@@ -202,18 +227,52 @@ int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *o
 int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const void *data,
               size_t len, struct aa_item *out, char *errstr, size_t errsz) JB_MUST_CHECK;
 
-/* All providers of the user. Caller frees with aa_providers_free(*out, *n). */
+/*
+ * Cloud refresh of one folder's direct children (asynchronous on the server):
+ * aa_refresh_start() asks for it; *token (caller frees) is the refresh token, or NULL when
+ * the server started nothing (the folder was refreshed recently: its listing is as fresh
+ * as the server will make it). aa_refresh_poll() sets *running while the refresh goes on.
+ * aa_refresh() does both, polling with growing pauses, and returns once the refresh is done
+ * (JB_OK), or JB_ETRANSIENT when it did not finish within refresh_timeout_ms. A listing made
+ * after JB_OK shows the refreshed folder.
+ */
+int aa_refresh_start(struct aa_client *aa, const char *fi_id, char **token, char *errstr,
+                     size_t errsz) JB_MUST_CHECK;
+int aa_refresh_poll(struct aa_client *aa, const char *fi_id, const char *token, int *running,
+                    char *errstr, size_t errsz) JB_MUST_CHECK;
+int aa_refresh(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz) JB_MUST_CHECK;
+/* The pause before poll number `poll` (0-based) of a refresh, in ms. */
+long aa_refresh_pause_ms(const struct aa_client *aa, int poll);
+long aa_refresh_timeout_ms(const struct aa_client *aa);
+
+/* The providers and their buckets, from the listings: the root's folders are providers (id
+ * from fi_provider, else the name), a provider folder's folders are buckets (isbucket when
+ * sent, else every folder). Caller frees with aa_providers_free(*out, *n). */
 int aa_providers(struct aa_client *aa, struct aa_provider **out, size_t *n, char *errstr,
                  size_t errsz) JB_MUST_CHECK;
 void aa_providers_free(struct aa_provider *p, size_t n);
 
-/* One background task; JB_ENOTFOUND when the server no longer lists it. */
+/* One background task (rclone's form: taskid); JB_ENOTFOUND when it is no longer listed
+ * (the server forgets finished tasks). */
 int aa_task_get(struct aa_client *aa, const char *taskid, struct aa_task *out, char *errstr,
                 size_t errsz) JB_MUST_CHECK;
 void aa_task_clear(struct aa_task *t);
+/* Background tasks by filter (the Python client's form): typefilter "sync", "email",
+ * "custom" or NULL; statusfilter e.g. "a,w,p" or NULL; at most limit (0: 1000). cb gets
+ * borrowed tasks; returns 0 to go on, >0 to stop, <0 to stop with that code. */
+typedef int (*aa_task_fn)(void *opaque, const struct aa_task *t);
+int aa_tasks(struct aa_client *aa, const char *typefilter, const char *statusfilter, int limit,
+             aa_task_fn cb, void *opaque, char *errstr, size_t errsz) JB_MUST_CHECK;
+/* p's last full sync: the completed sync task with callback ReSync or InitialSync added last
+ * whose provider is p (bt_data.pi_id, else p's name in the title). JB_ENOTFOUND: none. */
+int aa_last_sync(struct aa_client *aa, const struct aa_provider *p, struct aa_lastsync *out,
+                 char *errstr, size_t errsz) JB_MUST_CHECK;
+void aa_lastsync_clear(struct aa_lastsync *ls);
 
-/* Ask the server to re-read one object (key) or a whole bucket (key NULL) from S3.
- * event: "put", "delete" or "bucket" (informational). out is optional. */
+/* syncOnProviderEvent (not public: fields are jibe's guess, kept here only): ask the server
+ * to re-read one object (key) or a whole bucket (key NULL) from S3. event: "put", "delete"
+ * or "bucket" (informational). out is optional. JB_ENOTSUP when the server does not know
+ * the call: use the folder refresh instead. */
 int aa_sync(struct aa_client *aa, const char *pi_id, const char *bucket, const char *key,
             const char *event, struct aa_sync_out *out, char *errstr, size_t errsz) JB_MUST_CHECK;
 

@@ -9,6 +9,7 @@
  * it again whenever they change). Each request's header list is freed before returning.
  * This is the only library file that includes curl/curl.h.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ void aa_http_global_cleanup(void)
 void aa_http_resp_init(struct aa_http_resp *rs, size_t max)
 {
         memset(rs, 0, sizeof(*rs));
+        rs->content_length = -1;
         buf_init(&rs->body, max);
 }
 
@@ -333,13 +335,14 @@ static size_t aa_http_on_write(char *p, size_t sz, size_t nm, void *ud)
                 curl_easy_getinfo(x->h->curl, CURLINFO_CONTENT_TYPE, &ct);
                 x->rs->status = code;
                 x->decided = 1;
-                if (code / 100 == 2) {
+                if (code / 100 == 2 && !x->rs->dl_error[0] && !x->rs->prov_error[0]) {
                         if (aa_http_is_json_type(ct))
                                 x->held = 1;
                         else
                                 x->rs->streamed = 1;
                 } else {
-                        /* an error answer: small, kept for the caller to read */
+                        /* an error answer (a failure status or failure headers): small,
+                         * kept for the caller to read, never handed over as the file */
                         x->rs->body.max = x->rs->body.max < AA_MAX_ERROR_BYTES ?
                                           x->rs->body.max : AA_MAX_ERROR_BYTES;
                 }
@@ -357,6 +360,67 @@ static size_t aa_http_on_write(char *p, size_t sz, size_t nm, void *ud)
                 return aa_http_to_sink(x, p, n);
         }
         return aa_http_to_buf(x, p, n);
+}
+
+/* Keep value (n bytes, CR LF trimmed) in out unless a stronger name already filled it. */
+static void aa_http_keep(char *out, size_t outsz, const char *v, size_t n, int legacy)
+{
+        if (legacy && out[0])
+                return; /* the X-NAA-* name wins over its legacy X-SME-* alias */
+        while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+                n--;
+        while (n && (*v == ' ' || *v == '\t')) {
+                v++;
+                n--;
+        }
+        if (n >= outsz)
+                n = outsz - 1;
+        memcpy(out, v, n);
+        out[n] = '\0';
+}
+
+static size_t aa_http_on_header(char *p, size_t sz, size_t nm, void *ud)
+{
+        static const struct {
+                const char *name;
+                size_t off, size;
+                int legacy;
+        } hs[] = {
+#define AA_HDR(n, f, l) {n, offsetof(struct aa_http_resp, f), sizeof(((struct aa_http_resp *)0)->f), l}
+                AA_HDR("x-naa-download-error", dl_error, 0),
+                AA_HDR("x-naa-download-error-status", dl_error_status, 0),
+                AA_HDR("x-sme-download-error", dl_error, 1),
+                AA_HDR("x-sme-download-error-status", dl_error_status, 1),
+                AA_HDR("x-provider-download-error", prov_error, 0),
+                AA_HDR("x-provider-download-error-code", prov_error_code, 0),
+                AA_HDR("x-sme-provider-download-error", prov_error, 1),
+                AA_HDR("x-sme-provider-download-error-code", prov_error_code, 1),
+#undef AA_HDR
+        };
+        struct aa_http_xfer *x = ud;
+        size_t n = sz * nm, i;
+        const char *colon = memchr(p, ':', n);
+
+        if (!x->rq->download)
+                return n;
+        if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+                /* a new answer (after a 100 Continue): forget what the last one said */
+                x->rs->dl_error[0] = x->rs->dl_error_status[0] = '\0';
+                x->rs->prov_error[0] = x->rs->prov_error_code[0] = '\0';
+                return n;
+        }
+        if (!colon)
+                return n;
+        for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
+                size_t nl = strlen(hs[i].name);
+
+                if ((size_t)(colon - p) == nl && strncasecmp(p, hs[i].name, nl) == 0) {
+                        aa_http_keep((char *)x->rs + hs[i].off, hs[i].size, colon + 1,
+                                     n - nl - 1, hs[i].legacy);
+                        break;
+                }
+        }
+        return n;
 }
 
 static size_t aa_http_on_read(char *p, size_t sz, size_t nm, void *ud)
@@ -459,7 +523,10 @@ static int aa_http_setup(struct aa_http *h, struct aa_http_xfer *x, struct curl_
                 AA_SET(CURLOPT_CAINFO, h->ca_file);
         AA_SET(CURLOPT_USERAGENT, h->user_agent ? h->user_agent : "jibe/" JB_VERSION);
         AA_SET(CURLOPT_FOLLOWLOCATION, 0L);
-        AA_SET(CURLOPT_ACCEPT_ENCODING, ""); /* whatever libcurl can decode */
+        if (!rq->download) /* files come as they are, so Content-Length counts their bytes */
+                AA_SET(CURLOPT_ACCEPT_ENCODING, ""); /* whatever libcurl can decode */
+        AA_SET(CURLOPT_HEADERFUNCTION, aa_http_on_header);
+        AA_SET(CURLOPT_HEADERDATA, x);
         AA_SET(CURLOPT_WRITEFUNCTION, aa_http_on_write);
         AA_SET(CURLOPT_WRITEDATA, x);
         if (h->debug) {
@@ -522,6 +589,13 @@ int aa_http_do(struct aa_http *h, const struct aa_http_req *rq, struct aa_http_r
         curl_slist_free_all(hdrs);
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
         rs->status = code;
+        if (rq->download) {
+                curl_off_t cl = -1;
+
+                if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+                    cl >= 0)
+                        rs->content_length = (int64_t)cl;
+        }
         if (code == 429 || code == 503) {
                 curl_off_t ra = 0;
 

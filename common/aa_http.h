@@ -19,6 +19,8 @@ struct aa_http;
 
 enum aa_http_method { AA_HTTP_POST_FORM, AA_HTTP_PUT };
 
+#define AA_HTTP_HDR_MAX 1024 /* a failure header kept (longer ones are cut) */
+
 struct aa_http_req {
         enum aa_http_method method;
         const char *url;
@@ -37,6 +39,13 @@ struct aa_http_resp {
         int sink_rc;           /* download: the sink's error code, 0 if none */
         int toobig;            /* the answer passed the body ceiling */
         long retry_after_s;    /* Retry-After of a 429/503 answer, 0 if none */
+        int64_t content_length; /* download: Content-Length, -1 when not sent */
+        /* download: the failure headers of getFile, as sent (base64 messages), "" if none;
+         * X-SME-* (legacy names) fill the same fields when X-NAA-* are absent */
+        char dl_error[AA_HTTP_HDR_MAX];        /* X-NAA-DOWNLOAD-ERROR */
+        char dl_error_status[64];              /* X-NAA-DOWNLOAD-ERROR-STATUS */
+        char prov_error[AA_HTTP_HDR_MAX];      /* X-PROVIDER-DOWNLOAD-ERROR */
+        char prov_error_code[64];              /* X-PROVIDER-DOWNLOAD-ERROR-CODE */
 };
 
 void aa_http_resp_init(struct aa_http_resp *rs, size_t max);

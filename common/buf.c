@@ -162,6 +162,61 @@ int buf_base64(struct buf *b, const void *p, size_t n)
         return rc;
 }
 
+static int b64_val(unsigned char c)
+{
+        if (c >= 'A' && c <= 'Z')
+                return c - 'A';
+        if (c >= 'a' && c <= 'z')
+                return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+                return c - '0' + 52;
+        if (c == '+' || c == '-')
+                return 62;
+        if (c == '/' || c == '_')
+                return 63;
+        return -1;
+}
+
+int buf_unbase64(struct buf *b, const char *s, size_t n)
+{
+        size_t i, len0 = b->len;
+        unsigned v = 0;
+        int bits = 0, pad = 0, rc = buf_reserve(b, n / 4 * 3 + 3);
+
+        for (i = 0; !rc && i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                int d;
+
+                if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+                        continue;
+                if (c == '=') {
+                        pad++;
+                        continue;
+                }
+                d = b64_val(c);
+                if (d < 0 || pad) {
+                        rc = JB_EINPUT;
+                        break;
+                }
+                v = (v << 6) | (unsigned)d;
+                bits += 6;
+                if (bits >= 8) {
+                        char ch = (char)((v >> (bits - 8)) & 0xff);
+
+                        bits -= 8;
+                        rc = buf_append(b, &ch, 1);
+                }
+        }
+        if (!rc && (pad > 2 || bits >= 6))
+                rc = JB_EINPUT;
+        if (rc) {
+                b->len = len0;
+                if (b->p)
+                        b->p[len0] = '\0';
+        }
+        return rc;
+}
+
 char *buf_take(struct buf *b)
 {
         char *p = b->p;

@@ -31,6 +31,9 @@ int buf_reserve(struct buf *b, size_t n) JB_MUST_CHECK; /* room for n more bytes
 int buf_json_str(struct buf *b, const char *s, size_t n) JB_MUST_CHECK;
 /* Append the standard base64 (RFC 4648, with padding) of n bytes of p. */
 int buf_base64(struct buf *b, const void *p, size_t n) JB_MUST_CHECK;
+/* Append the bytes that standard base64 text s (n chars; padding optional, whitespace
+ * skipped) stands for. JB_EINPUT (buffer unchanged) when s is not base64. */
+int buf_unbase64(struct buf *b, const char *s, size_t n) JB_MUST_CHECK;
 /* Take the data: caller frees the returned pointer with free(); the buf is left empty. */
 char *buf_take(struct buf *b);
 

@@ -88,6 +88,7 @@ struct cfg_opt {
          .desc = ds}
 
 static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const cfg_sync_methods[] = {"auto", "event", "refresh", NULL};
 
 static const struct cfg_opt cfg_opts[] = {
         /* access_anywhere */
@@ -126,9 +127,13 @@ static const struct cfg_opt cfg_opts[] = {
         O_LONG("access_anywhere.backoff_max_ms", aa_backoff_max_ms, AA_BACKOFF_MAX_MS_DEFAULT, 1, 3600000,
                "Longest wait between two retries, in milliseconds."),
 
+        O_LONG("access_anywhere.refresh_timeout_s", aa_refresh_timeout_s, AA_REFRESH_TIMEOUT_MS_DEFAULT / 1000, 5,
+               86400, "Seconds a cloud refresh of one folder may take on the server before jibe tries it again later."),
+
         /* self */
-        O_LIST("self.keys", self_keys, n_self_keys, 0, "[ \"AKIAIOSFODNN7EXAMPLE\" ]",
-               "Access key ids Access Anywhere itself uses, besides those its providers report: their changes are ignored."),
+        O_LIST("self.keys", self_keys, n_self_keys, CO_EX_ACTIVE, "[ \"AKIAIOSFODNN7EXAMPLE\" ]",
+               "Access key ids Access Anywhere itself uses on S3 (every provider's): their changes are already in "
+               "its index and are ignored. No public call reports them: set them here."),
         O_LIST("self.arns", self_arns, n_self_arns, 0, "[ \"arn:aws:iam::111122223333:user/access-anywhere\" ]",
                "IAM user or role ARNs of Access Anywhere itself: changes they make are ignored."),
         O_LIST("self.agents", self_agents, n_self_agents, 0, "[ \"SMEStorage\" ]",
@@ -146,6 +151,8 @@ static const struct cfg_opt cfg_opts[] = {
         {.name = "scanner.prefixes", .type = CT_PREFIXES, .flags = CO_EX_ACTIVE, .off = OFF(scan_prefixes),
          .off_n = OFF(n_scan_prefixes), .example = "( { bucket = \"ct-logs\"; prefix = \"trails/org\"; } )",
          .desc = "Trails that write under a prefix: the bucket and the folder that holds AWSLogs/."},
+        O_LONG("scanner.refresh_concurrency", scan_refresh_concurrency, 8, 1, 256,
+               "Cloud refreshes of folders one scan keeps running on the server at the same time."),
         O_LONG("scanner.provider_refresh_s", scan_provider_refresh_s, 300, 10, 86400,
                "Seconds between two readings of the providers' information (buckets, keys, full syncs)."),
 
@@ -170,6 +177,14 @@ static const struct cfg_opt cfg_opts[] = {
                "First wait before a failed update is tried again, in milliseconds; it doubles each time."),
         O_LONG("syncer.backoff_max_ms", sync_backoff_max_ms, 60000, 1, 3600000,
                "Longest wait before a failed update is tried again, in milliseconds."),
+
+        {.name = "syncer.method", .type = CT_STR, .off = OFF(sync_method), .def_s = "auto",
+         .choices = cfg_sync_methods,
+         .desc = "How a change is applied: event (syncOnProviderEvent, the Jibe call whose fields are not "
+                 "public), refresh (a cloud refresh of the changed object's folder, public and slower), or auto "
+                 "(event, and refresh from the first time the server says it does not know the call)."},
+        O_LONG("syncer.bucket_refresh_per_s", sync_bucket_refresh_per_s, 20, 1, 100000,
+               "With the refresh method: folders refreshed per second when a DeleteObjects asks for a whole bucket."),
 
         /* queue */
         O_LONG("queue.capacity", queue_capacity, 10000, 10, 10000000,
@@ -1324,6 +1339,14 @@ static int validate(struct cfg_ctx *x, config_t *lc)
                 return ctx_err(x, JB_EINPUT, group_setting(x, lc, "syncer.backoff_base_ms"), "syncer.backoff_base_ms",
                                "%ld is larger than backoff_max_ms (%ld)", c->sync_backoff_base_ms,
                                c->sync_backoff_max_ms);
+        if (!c->n_self_keys && !c->n_self_arns && !c->n_self_agents) {
+                rc = add_note(c, "self: no access key, ARN or user agent of Access Anywhere itself is set, so "
+                                 "jibe cannot tell Access Anywhere's own S3 writes from others' and resyncs "
+                                 "them too (harmless, but extra load): set self.keys, self.arns or "
+                                 "self.agents (the provider's access key is on its settings page)");
+                if (rc)
+                        return rc;
+        }
         return JB_OK;
 }
 

@@ -47,9 +47,9 @@ struct cfg {
         int aa_max_retries;
         long aa_backoff_base_ms;
         long aa_backoff_max_ms;
+        long aa_refresh_timeout_s; /* one cloud refresh, default 300 */
 
-        /* self { ... }: Access Anywhere's own identities, in addition to those the server
-         * reports in its provider information */
+        /* self { ... }: Access Anywhere's own identities on S3 (no public call reports them) */
         char **self_keys;
         size_t n_self_keys;
         char **self_arns;
@@ -66,7 +66,8 @@ struct cfg {
         size_t n_scan_sources;
         struct cfg_prefix *scan_prefixes;
         size_t n_scan_prefixes;
-        long scan_provider_refresh_s; /* re-read provider information, default 300 */
+        long scan_refresh_concurrency; /* cloud refreshes running at once, default 8 */
+        long scan_provider_refresh_s; /* re-read providers and their last syncs, default 300 */
 
         /* parser { ... } */
         uint64_t parse_max_decompressed; /* default CT_MAX_DECOMPRESSED_DEFAULT */
@@ -81,6 +82,8 @@ struct cfg {
         long sync_max_attempts;    /* then dead-letter, default 8 */
         long sync_backoff_base_ms; /* default 500 */
         long sync_backoff_max_ms;  /* default 60000 */
+        char *sync_method;         /* "auto" (default), "event" or "refresh" */
+        long sync_bucket_refresh_per_s; /* refresh method: folders/s of a bucket resync, default 20 */
 
         /* queue { ... }: embedded transport */
         long queue_capacity;       /* messages per queue, default 10000 */

@@ -17,6 +17,7 @@ const char *jb_strerror(int rc)
         case JB_ENOMEM: return "out of memory";
         case JB_EIO: return "i/o error";
         case JB_ENOTFOUND: return "not found";
+        case JB_ENOTSUP: return "not supported";
         default: return "unknown error";
         }
 }

@@ -26,6 +26,7 @@ enum jb_err {
         JB_ENOMEM = -5,
         JB_EIO = -6,        /* local file system error */
         JB_ENOTFOUND = -7,  /* the thing asked for does not exist */
+        JB_ENOTSUP = -8,    /* the server does not know the call (unknown_function) */
 };
 
 /* Short stable name of an error code ("input", "limit", ...). Never NULL. */

@@ -45,6 +45,8 @@ void run_aa_opts(const struct cfg *cfg, struct aa_opts *o)
         if (cfg->aa_timeout_ms)
                 o->timeout_ms = cfg->aa_timeout_ms;
         o->max_retries = cfg->aa_max_retries;
+        if (cfg->aa_refresh_timeout_s > 0)
+                o->refresh_timeout_ms = cfg->aa_refresh_timeout_s * 1000;
         if (cfg->aa_backoff_base_ms)
                 o->backoff_base_ms = cfg->aa_backoff_base_ms;
         if (cfg->aa_backoff_max_ms)

@@ -1,6 +1,7 @@
 /*
- * view.c - the parser's server view (see view.h): building a ct_ctx from getProviderInfo
- * (and the background task of each provider's last full sync when its start is not given),
+ * view.c - the parser's server view (see view.h): building a ct_ctx from the listings
+ * (providers and their buckets), each provider's last full sync (its background task) and
+ * the configured self identities,
  * and the reference-counted holder that swaps views without stopping readers.
  *
  * Ownership: view_build() frees everything it asked the server for before it returns; the
@@ -66,8 +67,8 @@ static int add_provider(struct aa_client *aa, const struct cfg *cfg, struct ct_c
                         const struct aa_provider *p, struct view_info *info, char *errstr,
                         size_t errsz)
 {
+        struct aa_lastsync ls;
         enum view_start_src src;
-        time_t added = 0;
         int64_t start;
         size_t i;
         int rc = JB_OK;
@@ -75,26 +76,17 @@ static int add_provider(struct aa_client *aa, const struct cfg *cfg, struct ct_c
         for (i = 0; !rc && i < p->nbuckets; i++)
                 rc = ct_ctx_map_bucket(ctx, p->buckets[i].name, p->id);
         info->buckets += p->nbuckets;
-        if (!rc && p->access_key && p->access_key[0] && !(rc = ct_ctx_add_self_key(ctx, p->access_key)))
-                info->self_ids++;
-        if (!rc && p->arn && p->arn[0] && !(rc = ct_ctx_add_self_arn(ctx, p->arn)))
-                info->self_ids++;
-        if (!rc && p->user_agent && p->user_agent[0] && !(rc = ct_ctx_add_self_agent(ctx, p->user_agent)))
-                info->self_ids++;
         if (rc)
                 return jb_seterr(rc, errstr, errsz, "out of memory");
-
-        if (p->lastsync.started <= 0 && p->lastsync.taskid && p->lastsync.taskid[0]) {
-                struct aa_task t;
-
-                rc = aa_task_get(aa, p->lastsync.taskid, &t, errstr, errsz);
-                if (rc == JB_OK)
-                        added = t.added;
-                aa_task_clear(&t);
-                if (rc && rc != JB_ENOTFOUND)
-                        return rc;
+        rc = aa_last_sync(aa, p, &ls, errstr, errsz);
+        if (rc == JB_ENOTFOUND) {
+                aa_lastsync_clear(&ls); /* no full sync listed: no cutoff, every change counts */
+                rc = JB_OK;
         }
-        start = view_sync_start(&p->lastsync, added, cfg->parse_indexing_rate, &src);
+        if (rc)
+                return rc;
+        start = view_sync_start(&ls, 0, cfg->parse_indexing_rate, &src);
+        aa_lastsync_clear(&ls);
         info->starts[src]++;
         if (start >= 0 && ct_ctx_set_sync_start(ctx, p->id, start))
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");

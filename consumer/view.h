@@ -24,8 +24,8 @@
 /* Where a provider's sync start came from. */
 enum view_start_src {
         VIEW_START_NONE = 0, /* unknown: no cutoff */
-        VIEW_START_LASTSYNC, /* lastsync.started */
-        VIEW_START_TASK,     /* the background task's start (bt_added) */
+        VIEW_START_LASTSYNC, /* lastsync.started: the sync task's start (bt_added) */
+        VIEW_START_TASK,     /* a start given apart from lastsync (task_added) */
         VIEW_START_ESTIMATE, /* completed - files indexed / indexing rate */
 };
 
@@ -36,17 +36,17 @@ struct view_info {
 };
 
 /*
- * A provider's last full sync start from what getProviderInfo said and, when the caller
- * could fetch it, the task's start (task_added 0: unknown or the task is gone). Returns
+ * A provider's last full sync start from its last sync task and, when the caller has one
+ * from elsewhere, task_added (0: unknown). Returns
  * the epoch, or -1 for no cutoff; *src (optional) says which rule gave it.
  */
 int64_t view_sync_start(const struct aa_lastsync *ls, time_t task_added, double rate,
                         enum view_start_src *src);
 
 /*
- * Ask the server (aa_providers, aa_task_get when needed) and build a ct_ctx: every bucket
- * mapped to its provider id, self identities from each provider (access key, ARN, user
- * agent when not empty) and from cfg->self_*, each provider's sync start. Returns JB_OK
+ * Ask the server (aa_providers, aa_last_sync) and build a ct_ctx: every bucket mapped to
+ * its provider id, the self identities of cfg->self_* (no public call reports them), each
+ * provider's sync start (none when no completed full sync is listed). Returns JB_OK
  * with *out set, or the aa_* error (JB_ETRANSIENT, JB_EFATAL, ...) with errstr; *info is
  * optional.
  */

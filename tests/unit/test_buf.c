@@ -32,6 +32,38 @@ static void test_base64_vectors(void **state)
         buf_clear(&b);
 }
 
+static void test_unbase64(void **state)
+{
+        static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+        static const char *const enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+        static const char *const bad[] = {"Z", "Zm9v!", "Zg==Zg", "Zm9vY", "Zg==="};
+        struct buf b;
+        size_t i;
+
+        (void)state;
+        buf_init(&b, 1024);
+        for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+                buf_reset(&b);
+                assert_int_equal(buf_unbase64(&b, enc[i], strlen(enc[i])), 0);
+                assert_int_equal(b.len, strlen(in[i]));
+                assert_memory_equal(b.p ? b.p : "", in[i], b.len);
+        }
+        buf_reset(&b);
+        assert_int_equal(buf_unbase64(&b, "/wD+", 4), 0); /* binary, with a NUL */
+        assert_int_equal(b.len, 3);
+        assert_memory_equal(b.p, "\xff\x00\xfe", 3);
+        buf_reset(&b);
+        assert_int_equal(buf_unbase64(&b, "Zm9v\nYmFy", 9), 0); /* whitespace, no padding */
+        assert_string_equal(b.p, "foobar");
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                buf_reset(&b);
+                assert_int_equal(buf_puts(&b, "kept"), 0);
+                assert_int_equal(buf_unbase64(&b, bad[i], strlen(bad[i])), JB_EINPUT);
+                assert_string_equal(b.p, "kept");
+        }
+        buf_clear(&b);
+}
+
 static void test_ceiling(void **state)
 {
         struct buf b;
@@ -62,6 +94,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_base64_vectors),
+                cmocka_unit_test(test_unbase64),
                 cmocka_unit_test(test_ceiling),
                 cmocka_unit_test(test_json_str),
         };
