@@ -81,6 +81,7 @@ if [ "$MODE" = kafka ]; then
 	cat >"$D/jibe.cfg" <<EOF2
 access_anywhere = { credentials_json = "$D/jibe-config.json"; };
 scanner = { interval_s = 5; };
+$(cat "$D/aa/ctgen/jibe-self.cfg")
 kafka = { brokers = "$BOOT"; topic_prefix = "jibe."; partitions = 4; replication = 1; };
 EOF2
 	"$B/jibe" topics --create -c "$D/jibe.cfg"
@@ -94,6 +95,7 @@ else
 	cat >"$D/jibe.cfg" <<EOF2
 access_anywhere = { credentials_json = "$D/jibe-config.json"; };
 scanner = { interval_s = 5; };
+$(cat "$D/aa/ctgen/jibe-self.cfg")
 state_dir = "$D/state";
 log_file = "$D/jibe.log";
 EOF2

@@ -205,6 +205,122 @@ static int stopping(struct scanner *s)
         return v;
 }
 
+/* Sleep ms unless the scanner is told to stop (a kick does not cut it short). */
+static void pause_ms(struct scanner *s, long ms)
+{
+        struct timespec ts;
+
+        jb_deadline(&ts, CLOCK_REALTIME, ms);
+        pthread_mutex_lock(&s->mu);
+        if (!s->stop)
+                pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        pthread_mutex_unlock(&s->mu);
+}
+
+/* ---------- cloud refresh of many folders ---------- */
+
+struct rslot {
+        const char *id;
+        char *token;
+        int64_t t0, due; /* ms */
+        int polls;
+};
+
+/*
+ * Refresh the folders ids[0..n) on the server, at most scan_refresh_concurrency at once,
+ * and wait until each is done: a listing made afterwards shows what the bucket holds. A
+ * folder whose refresh fails or times out is logged and then listed as it is (the next
+ * scan refreshes it again, so nothing is lost, only later). Returns JB_OK, JB_EFATAL
+ * (credentials), or JB_ETRANSIENT when the scanner is stopping.
+ */
+static int refresh_many(struct scanner *s, char *const *ids, size_t n, char *errstr, size_t errsz)
+{
+        size_t k = (size_t)(s->cfg->scan_refresh_concurrency > 0 ? s->cfg->scan_refresh_concurrency : 1);
+        struct rslot *sl = calloc(k, sizeof(*sl));
+        size_t next = 0, active = 0, i;
+        long timeout = aa_refresh_timeout_ms(s->aa);
+        char err[512];
+        int rc = JB_OK;
+
+        if (!sl)
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        while (!rc) {
+                int64_t now = msg_now_ms(), soonest = -1;
+                size_t pick = k;
+
+                if (stopping(s)) {
+                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "the scanner is stopping");
+                        break;
+                }
+                for (i = 0; i < k && next < n; i++) {
+                        if (sl[i].id)
+                                continue;
+                        rc = aa_refresh_start(s->aa, ids[next], &sl[i].token, err, sizeof(err));
+                        if (rc == JB_EFATAL) {
+                                jb_seterr(rc, errstr, errsz, "%s", err);
+                                break;
+                        }
+                        if (rc)
+                                log_msg(LL_WARN, "scanner",
+                                        "folder %s: the cloud refresh could not start (%s); listing it "
+                                        "as it is, the next scan tries again", ids[next], err);
+                        rc = JB_OK;
+                        if (sl[i].token) {
+                                sl[i].id = ids[next];
+                                sl[i].t0 = now;
+                                sl[i].polls = 0;
+                                sl[i].due = now + aa_refresh_pause_ms(s->aa, 0);
+                                active++;
+                        }
+                        next++;
+                }
+                if (rc || (active == 0 && next >= n))
+                        break;
+                if (active == 0)
+                        continue;
+                for (i = 0; i < k; i++)
+                        if (sl[i].id && (soonest < 0 || sl[i].due < soonest)) {
+                                soonest = sl[i].due;
+                                pick = i;
+                        }
+                if (soonest > now)
+                        pause_ms(s, (long)(soonest - now));
+                if (stopping(s))
+                        continue;
+                {
+                        struct rslot *r = &sl[pick];
+                        int running = 0, prc;
+
+                        prc = aa_refresh_poll(s->aa, r->id, r->token, &running, err, sizeof(err));
+                        now = msg_now_ms();
+                        r->polls++;
+                        if (prc == JB_EFATAL) {
+                                rc = jb_seterr(prc, errstr, errsz, "%s", err);
+                                break;
+                        }
+                        if (prc)
+                                log_msg(LL_WARN, "scanner",
+                                        "folder %s: cannot follow its cloud refresh (%s); listing it as "
+                                        "it is, the next scan tries again", r->id, err);
+                        else if (running && now - r->t0 >= timeout)
+                                log_msg(LL_WARN, "scanner",
+                                        "folder %s: the cloud refresh did not finish within %ld s; listing "
+                                        "it as it is, the next scan tries again", r->id, timeout / 1000);
+                        if (!prc && running && now - r->t0 < timeout) {
+                                r->due = now + aa_refresh_pause_ms(s->aa, r->polls);
+                                continue;
+                        }
+                        free(r->token);
+                        memset(r, 0, sizeof(*r));
+                        active--;
+                }
+        }
+        for (i = 0; i < k; i++)
+                free(sl[i].token);
+        free(sl);
+        return rc;
+}
+
 /* ---------- persisted state ---------- */
 
 struct load_ctx {
@@ -341,13 +457,21 @@ static int find_cb(void *opaque, const struct aa_item *it)
         return fc->each(fc->opaque, it);
 }
 
-/* List the subfolders of fi_id (with refresh), calling each for every one. */
-static int list_folders(struct scanner *s, const char *fi_id, int (*each)(void *, const struct aa_item *),
-                        void *opaque, char *errstr, size_t errsz)
+/* List the subfolders of fi_id (after a cloud refresh when refresh is set), calling each
+ * for every one. */
+static int list_folders_r(struct scanner *s, const char *fi_id, int refresh,
+                          int (*each)(void *, const struct aa_item *), void *opaque, char *errstr,
+                          size_t errsz)
 {
         struct find_ctx fc = {NULL, NULL, each, opaque};
 
-        return aa_list(s->aa, fi_id, 1, find_cb, &fc, errstr, errsz);
+        return aa_list(s->aa, fi_id, refresh, find_cb, &fc, errstr, errsz);
+}
+
+static int list_folders(struct scanner *s, const char *fi_id, int (*each)(void *, const struct aa_item *),
+                        void *opaque, char *errstr, size_t errsz)
+{
+        return list_folders_r(s, fi_id, 1, each, opaque, errstr, errsz);
 }
 
 /* fi_id of the subfolder `name` of fi_id, or NULL (JB_OK) when there is none. */
@@ -646,13 +770,14 @@ static int days_cb(void *opaque, const struct aa_item *it)
         return rc;
 }
 
-/* Learn the day folders of region r inside [oldest, newest]. */
+/* Learn the day folders of region r inside [oldest, newest]. Month folders known before
+ * this call were refreshed by the caller (refresh_many); those found now are refreshed here. */
 static int region_days(struct scanner *s, struct region *r, int64_t oldest, int64_t newest,
                        char *errstr, size_t errsz)
 {
         int64_t d;
         char last_ym[32] = "";
-        int rc = JB_OK;
+        int rc = JB_OK, fresh;
 
         for (d = oldest; d <= newest && !rc; d += DAY_S) {
                 time_t t = (time_t)d;
@@ -670,6 +795,7 @@ static int region_days(struct scanner *s, struct region *r, int64_t oldest, int6
                 yid = xstrdup(sset_get(&r->ids, y));
                 mid = xstrdup(sset_get(&r->ids, ym));
                 pthread_mutex_unlock(&s->mu);
+                fresh = mid == NULL;
                 if (!mid && !yid) {
                         struct ids_ctx ic = {r, "", 4, s};
 
@@ -689,7 +815,7 @@ static int region_days(struct scanner *s, struct region *r, int64_t oldest, int6
                 if (!rc && mid) {
                         struct days_ctx dc = {s, r, ym, oldest, newest};
 
-                        rc = list_folders(s, mid, days_cb, &dc, errstr, errsz);
+                        rc = list_folders_r(s, mid, fresh, days_cb, &dc, errstr, errsz);
                         if (rc == JB_ENOTFOUND) {
                                 /* the month folder went away: forget its id */
                                 pthread_mutex_lock(&s->mu);
@@ -808,7 +934,7 @@ static int folder_scan(struct scanner *s, struct folder *f, uint64_t *published,
         pthread_mutex_unlock(&s->mu);
         if (!id)
                 return JB_OK;
-        rc = aa_list_ex(s->aa, id, 1, &fc.total, files_cb, &fc, errstr, errsz);
+        rc = aa_list_ex(s->aa, id, 0, &fc.total, files_cb, &fc, errstr, errsz); /* refreshed */
         free(id);
         if (rc == JB_ENOTFOUND) {
                 /* the folder id changed (folder recreated): relearn it next scan */
@@ -848,6 +974,85 @@ static void forget_old(struct scanner *s, int64_t oldest)
         }
 }
 
+/* Free n strings and their array. */
+static void strs_free(char **v, size_t n)
+{
+        size_t i;
+
+        for (i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+/* Refresh together the month folders of the window that earlier scans found. */
+static int refresh_months(struct scanner *s, struct region **regs, size_t nregs, int64_t oldest,
+                          int64_t newest, char *errstr, size_t errsz)
+{
+        size_t cap = 0, n = 0, k;
+        char **ids = NULL;
+        int rc = JB_OK;
+
+        for (k = 0; k < nregs && !rc; k++) {
+                char last_ym[32] = "";
+                int64_t d;
+
+                for (d = oldest; d <= newest && !rc; d += DAY_S) {
+                        time_t t = (time_t)d;
+                        struct tm tm;
+                        char ym[32];
+                        const char *mid;
+
+                        gmtime_r(&t, &tm);
+                        snprintf(ym, sizeof(ym), "%04d/%02d", tm.tm_year + 1900, tm.tm_mon + 1);
+                        if (!strcmp(ym, last_ym))
+                                continue;
+                        snprintf(last_ym, sizeof(last_ym), "%s", ym);
+                        if (n == cap) {
+                                char **nv = realloc(ids, (cap ? 2 * cap : 16) * sizeof(*nv));
+
+                                if (!nv) {
+                                        rc = JB_ENOMEM;
+                                        break;
+                                }
+                                ids = nv;
+                                cap = cap ? 2 * cap : 16;
+                        }
+                        pthread_mutex_lock(&s->mu);
+                        mid = sset_get(&regs[k]->ids, ym);
+                        if (mid && !(ids[n++] = strdup(mid)))
+                                rc = JB_ENOMEM;
+                        pthread_mutex_unlock(&s->mu);
+                }
+        }
+        if (!rc)
+                rc = refresh_many(s, ids, n, errstr, errsz);
+        else
+                jb_seterr(rc, errstr, errsz, "out of memory");
+        strs_free(ids, n);
+        return rc;
+}
+
+/* Refresh together the date folders of this scan (those whose id is known). */
+static int refresh_folders(struct scanner *s, struct folder **fols, size_t nfols, char *errstr,
+                           size_t errsz)
+{
+        char **ids = calloc(nfols + 1, sizeof(*ids));
+        size_t n = 0, k;
+        int rc = ids ? JB_OK : JB_ENOMEM;
+
+        pthread_mutex_lock(&s->mu);
+        for (k = 0; !rc && k < nfols; k++)
+                if (fols[k]->fi_id && !(ids[n++] = strdup(fols[k]->fi_id)))
+                        rc = JB_ENOMEM;
+        pthread_mutex_unlock(&s->mu);
+        if (!rc)
+                rc = refresh_many(s, ids, n, errstr, errsz);
+        else
+                jb_seterr(rc, errstr, errsz, "out of memory");
+        strs_free(ids, n);
+        return rc;
+}
+
 static int scan_once(struct scanner *s, char *errstr, size_t errsz)
 {
         int64_t now = now_s();
@@ -877,6 +1082,7 @@ static int scan_once(struct scanner *s, char *errstr, size_t errsz)
                 rc = JB_ENOMEM;
                 goto out;
         }
+        rc = refresh_months(s, regs, nregs, oldest, newest, errstr, errsz);
         for (k = 0; k < nregs && !rc && !stopping(s); k++)
                 rc = region_days(s, regs[k], oldest, newest, errstr, errsz);
         if (rc)
@@ -893,6 +1099,7 @@ static int scan_once(struct scanner *s, char *errstr, size_t errsz)
                 rc = JB_ENOMEM;
                 goto out;
         }
+        rc = refresh_folders(s, fols, nfols, errstr, errsz);
         for (k = 0; k < nfols && !rc && !stopping(s); k++)
                 rc = folder_scan(s, fols[k], &published, errstr, errsz);
         forget_old(s, oldest);
@@ -911,8 +1118,10 @@ out:
         s->scan_no++;
         if (!rc)
                 log_msg(LL_INFO, "scanner",
-                        "scan done: published=%llu regions=%zu folders=%zu api_calls=%llu took_ms=%lld",
+                        "scan done: published=%llu regions=%zu folders=%zu refreshes=%llu api_calls=%llu "
+                        "took_ms=%lld",
                         (unsigned long long)published, nregs, nfols,
+                        (unsigned long long)(c1.refreshes - c0.refreshes),
                         (unsigned long long)(c1.requests - c0.requests), (long long)(msg_now_ms() - t0));
         free(regs);
         free(fols);

@@ -4,10 +4,13 @@
 generated load in the same run.
 
     python3 tests/bench/e2e.py BUILD_DIR        (BENCH_MODES="embedded kafka" by default;
-                                                 BENCH_SCAN=0 skips part 3; BENCH_RDKAFKA="a=b c=d"
-                                                 passes librdkafka properties in Kafka mode)
+                                                 BENCH_METHODS="event refresh" by default: the
+                                                 syncer methods; BENCH_SCAN=0 skips part 3;
+                                                 BENCH_RDKAFKA="a=b c=d" passes librdkafka
+                                                 properties in Kafka mode)
 
-Prints, all measured in this run on this machine, for each mode:
+Prints, all measured in this run on this machine, for each mode and syncer method (event:
+syncOnProviderEvent; refresh: cloud refresh of the changed folders):
  1. throughput: a generated CloudTrail history (ctgen history, same seed) synced from
     scratch: events/s and log files/s until the simulator's index equals the S3 truth;
  2. latency: single-object changes written one by one while jibe runs (scan interval
@@ -25,6 +28,7 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KAFKA_SH = os.path.join(TOP, "deploy", "kafka", "kafka.sh")
 JIBE, SIM, GEN = B + "/jibe", B + "/jibe-aa-sim", B + "/jibe-ctgen"
 TMP = tempfile.mkdtemp(prefix="jibe-bench-")
+METHOD = "event"
 procs = []
 
 
@@ -53,7 +57,7 @@ def get(url, path):
 class Jibe:
     """jibe in one mode: `run` (one process) or the three stages over Kafka."""
 
-    def __init__(self, mode, url, work, interval, brokers=None, prefix="jibe."):
+    def __init__(self, mode, url, work, interval, brokers=None, prefix="jibe.", selfcfg=""):
         os.makedirs(work, exist_ok=True)
         json.dump({"endpoint": url, "login": "admin", "password": "s3cret"},
                   open(work + "/creds.json", "w"))
@@ -65,9 +69,9 @@ class Jibe:
         open(work + "/jibe.cfg", "w").write(
             'access_anywhere = { credentials_json = "%s/creds.json"; };\n'
             'scanner = { interval_s = %d; parents_every = 1000; };\n'
-            'syncer = { window_ms = 200; };\n%s'
+            'syncer = { window_ms = 200; method = "%s"; };\n%s%s'
             'state_dir = "%s/state";\nlog_file = "%s/jibe.log";\nlog_level = "debug";\n'
-            % (work, interval, kafka, work, work))
+            % (work, interval, METHOD, selfcfg, kafka, work, work))
         cfg = work + "/jibe.cfg"
         if mode == "kafka":
             sh(JIBE, "topics", "--create", "-c", cfg)
@@ -118,15 +122,24 @@ def nscans(work):
     return sum(1 for l in open(work + "/jibe.log").read().splitlines() if "scan done" in l)
 
 
+def resync_calls(st):
+    # object and bucket resyncs (event method) or folder refreshes applied (refresh method)
+    return (sum(st.get("sync", {}).values()) + sum(st.get("sync_buckets", {}).values())
+            + sum(st.get("refreshes", {}).values()))
+
+
 def throughput_and_latency(mode, brokers=None):
-    root = TMP + "/hist-" + mode
+    tag = mode + "-" + METHOD
+    root = TMP + "/hist-" + tag
     sh(GEN, "init", "--root", root, "--seed", "5")
     sh(GEN, "history", "--root", root, "--seed", "5", "--hours", "12", "--rate", "120")
     nfiles = sum(1 for _ in open(root + "/ctgen/files.txt"))
     nevents = sum(1 for _ in open(root + "/ctgen/expected-events.jsonl"))
     sim, url = start_sim(root)
     t0 = time.time()
-    jb = Jibe(mode, url, TMP + "/w1-" + mode, 1, brokers, "jibe.%s1." % mode)
+    selfcfg = open(root + "/ctgen/jibe-self.cfg").read()
+    base = get(url, "/sim/stats")
+    jb = Jibe(mode, url, TMP + "/w1-" + tag, 1, brokers, "jibe.%s1." % tag.replace("-", ""), selfcfg)
     t_first = None
     while True:
         n = downloads(url)
@@ -142,21 +155,22 @@ def throughput_and_latency(mode, brokers=None):
     last, t_last = -1, time.time()
     while time.time() - t_last < 2.0:
         st = get(url, "/sim/stats")
-        n = sum(st["sync"].values()) + sum(st.get("sync_buckets", {}).values())
+        n = resync_calls(st) - resync_calls(base)
         if n != last:
             last, t_last = n, time.time()
         time.sleep(0.05)
     dt = t_last - t0
     ds = t_last - t_first
-    print("%s: throughput: %d log files, %d events: index equal to the truth after %.1f s; last of "
-          "%d sync calls after %.1f s from start (%.0f events/s, %.0f log files/s), %.1f s from the "
-          "first download (%.0f events/s); scan interval 1 s, dedup window 200 ms"
-          % (mode, nfiles, nevents, t_conv, last, dt, nevents / dt, nfiles / dt, ds, nevents / ds))
+    print("%s, method %s: throughput: %d log files, %d events: index equal to the truth after %.1f s; "
+          "last of %d resync calls after %.1f s from start (%.0f events/s, %.0f log files/s), %.1f s "
+          "from the first download (%.0f events/s); scan interval 1 s, dedup window 200 ms"
+          % (mode, METHOD, nfiles, nevents, t_conv, last, dt, nevents / dt, nfiles / dt, ds,
+             nevents / ds))
     jb.stop()
 
     # latency of single changes while running, scan interval 10 s
     # same state (directory or status topic) and topics: the history is not read again
-    jb = Jibe(mode, url, TMP + "/w1-" + mode, 10, brokers, "jibe.%s1." % mode)
+    jb = Jibe(mode, url, TMP + "/w1-" + tag, 10, brokers, "jibe.%s1." % tag.replace("-", ""), selfcfg)
     time.sleep(1)
     lat = []
     day = time.strftime("%Y/%m/%d", time.gmtime())
@@ -183,14 +197,15 @@ def throughput_and_latency(mode, brokers=None):
         pending["prod-data/" + key] = time.time()
         end = time.time() + rnd.uniform(0.2, 0.8)
         while time.time() < end or (i == 39 and pending):
-            st = get(url, "/sim/stats")["sync"]
-            for k in [k for k in pending if k in st]:
+            missing = set(get(url, "/sim/diff?bucket=prod-data").get("missing", []))
+            for k in [k for k in pending if k not in missing]:
                 lat.append(time.time() - pending.pop(k))
             if i == 39 and time.time() > end + 120:
                 sys.exit("bench: latency changes not synced")
             time.sleep(0.02)
-    print("%s: latency (file visible -> its sync call), scan interval 10 s, %d changes: p50 %.1f s, "
-          "p99 %.1f s, max %.1f s" % (mode, len(lat), pct(lat, 50), pct(lat, 99), max(lat)))
+    print("%s, method %s: latency (file visible -> object in the index), scan interval 10 s, %d "
+          "changes: p50 %.1f s, p99 %.1f s, max %.1f s"
+          % (mode, METHOD, len(lat), pct(lat, 50), pct(lat, 99), max(lat)))
     jb.stop()
     sim.send_signal(signal.SIGTERM)
     sim.wait()
@@ -198,8 +213,9 @@ def throughput_and_latency(mode, brokers=None):
 
 try:
     for mode in os.environ.get("BENCH_MODES", "embedded kafka").split():
+      for METHOD in os.environ.get("BENCH_METHODS", "event refresh").split():
         if mode == "kafka":
-            kd = TMP + "/kafka"
+            kd = TMP + "/kafka-" + METHOD
             sh("sh", KAFKA_SH, "fetch")
             sh("sh", KAFKA_SH, "start", kd)
             try:
@@ -208,6 +224,7 @@ try:
                 sh("sh", KAFKA_SH, "stop", kd)
         else:
             throughput_and_latency("embedded")
+      METHOD = "event"
 
     if os.environ.get("BENCH_SCAN", "1") == "1":
         # 3. scan cost of an unchanged tree: 1,000 then 100,000 processed files
@@ -215,7 +232,7 @@ try:
         sh(GEN, "init", "--root", root, "--seed", "6")
         sh(GEN, "flood", "--root", root, "--seed", "7", "--files", "1000")
         sim, url = start_sim(root)
-        jb = Jibe("embedded", url, TMP + "/w3", 3600)
+        jb = Jibe("embedded", url, TMP + "/w3", 3600, selfcfg=open(root + "/ctgen/jibe-self.cfg").read())
         while downloads(url) < 1000:
             time.sleep(0.1)
         wait_equal(url, 300)

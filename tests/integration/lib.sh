@@ -9,7 +9,7 @@
 #                             authtoken PERMANENT-TOKEN-1, provider 101 "S3 Prod" with buckets
 #                             prod-data, prod-media, ct-logs) and empty DIR/truth/<bucket>/
 #   sim_start DIR [ARGS]      start $AASIM --root DIR on a free 127.0.0.1 port, wait for it
-#                             (deadline 20 s); exports SIM_URL, SIM_PID, SIM_LOG. The simulator
+#                             (deadline 20 s); exports SIM_URL, SIM_PID, SIM_LOG, SIM_ROOT. The simulator
 #                             is killed when the test exits, whatever happens.
 #   sim_stop                  SIGTERM + wait; fails the test if the simulator's exit code is
 #                             not 0 (a sanitizer report at exit makes it non-zero)
@@ -111,7 +111,8 @@ sim_start() {
 	SIM_PID=$!
 	wait_until 20 lib_port_ready "$ss_pf"
 	SIM_URL="http://127.0.0.1:$(cat "$ss_pf")"
-	export SIM_URL SIM_PID SIM_LOG
+	SIM_ROOT=$ss_root
+	export SIM_URL SIM_PID SIM_LOG SIM_ROOT
 }
 
 sim_stop() {

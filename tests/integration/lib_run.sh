@@ -3,7 +3,9 @@
 #   run_cfg DIR [EXTRA]   write DIR/jibe.cfg for the running simulator: credentials from a
 #                         jibe-config.json (endpoint, login, password), state in DIR/state,
 #                         log in DIR/jibe.log, scan every $RUN_INTERVAL s (default 2);
-#                         EXTRA (libconfig text) is appended
+#                         Access Anywhere's own identities from the generator's
+#                         $SIM_ROOT/ctgen/jibe-self.cfg when there is one; syncer.method from
+#                         $SYNC_METHOD (default auto); EXTRA (libconfig text) is appended
 #   run_start DIR         start `jibe run -c DIR/jibe.cfg` in the background (RUN_PID); it is
 #                         killed when the test exits
 #   run_stop              SIGTERM, wait; fails unless jibe exits 0
@@ -35,6 +37,7 @@ scanner = {
   parents_every = 5;
 };
 syncer = {
+  method = "${SYNC_METHOD:-auto}";
   window_ms = 500;
   backoff_base_ms = 50;
   backoff_max_ms = 2000;
@@ -42,6 +45,7 @@ syncer = {
 state_dir = "$rc_dir/state";
 log_file = "$rc_dir/jibe.log";
 log_level = "${RUN_LOG_LEVEL:-info}";
+$(cat "${SIM_ROOT:-/nonexistent}/ctgen/jibe-self.cfg" 2>/dev/null)
 ${2:-}
 EOF2
 }

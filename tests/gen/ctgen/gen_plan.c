@@ -919,6 +919,22 @@ static int write_expect(struct gen_world *w, struct expect *e, char *errstr, siz
         gen_ob_ch(&o, '\n');
         if (gen_write_file(dir, "events-args", o.p, o.len, -1, NULL, errstr, errsz))
                 goto out;
+        o.len = 0;
+
+        /* jibe-self.cfg: Access Anywhere's own identities as a jibe configuration group (no
+         * public call reports them, so a deployment's configuration must carry them) */
+        gen_ob_printf(&o, "self = {\n  keys = [");
+        for (p = 0; p < w->nprov; p++)
+                gen_ob_printf(&o, "%s \"%s\"", p ? "," : "", w->prov[p].access_key);
+        gen_ob_printf(&o, " ];\n  arns = [");
+        for (p = 0; p < w->nprov; p++)
+                gen_ob_printf(&o, "%s \"%s\"", p ? "," : "", w->prov[p].arn);
+        gen_ob_printf(&o, " ];\n  agents = [");
+        for (p = 0; p < w->nprov; p++)
+                gen_ob_printf(&o, "%s \"%s\"", p ? "," : "", w->prov[p].agent);
+        gen_ob_printf(&o, " ];\n};\n");
+        if (gen_write_file(dir, "jibe-self.cfg", o.p, o.len, -1, NULL, errstr, errsz))
+                goto out;
         rc = 0;
 out:
         gen_ob_free(&o);
