@@ -164,10 +164,11 @@ void aa_http_mask(const struct aa_http *h, char *s)
         }
 }
 
-/* Form body: blank the values of token, password and authtoken. */
+/* Form body: blank the values of token, us_pwd (getToken's password), password, authtoken
+ * and refreshtoken. */
 static void aa_http_mask_form(char *s)
 {
-        static const char *const keys[] = {"token=", "password=", "authtoken="};
+        static const char *const keys[] = {"token=", "us_pwd=", "password=", "authtoken="};
         char *p = s;
 
         while (*p) {

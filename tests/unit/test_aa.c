@@ -299,6 +299,7 @@ static void test_login_token_providers(void **state)
 {
         struct aa_client *aa = t_client(1);
         struct aa_provider *p = NULL;
+        struct aa_lastsync ls;
         struct aa_counters c;
         struct aa_task task;
         size_t n = 0, i;
@@ -310,28 +311,35 @@ static void test_login_token_providers(void **state)
         if (rc)
                 fail_msg("providers: %s", err);
         assert_int_equal(n, 1);
-        assert_string_equal(p[0].id, T_PROV);
+        assert_string_equal(p[0].id, T_PROV); /* fi_provider of the provider folder */
         assert_string_equal(p[0].name, T_PROVNAME);
-        assert_string_equal(p[0].access_key, "AKIAAASELFKEY0000001");
-        assert_string_equal(p[0].arn, "arn:aws:iam::111122223333:user/access-anywhere");
-        assert_string_equal(p[0].user_agent, "SMEStorage");
         assert_true(*p[0].fi_id);
         assert_int_equal(p[0].nbuckets, 2);
         for (i = 0; i < p[0].nbuckets; i++)
                 assert_true(*p[0].buckets[i].fi_id);
-        assert_string_equal(p[0].buckets[0].name, T_BUCKET);
-        assert_int_equal((long long)p[0].lastsync.completed, 1795933200LL); /* 2026-11-29 06:20 */
-        assert_int_equal((long long)p[0].lastsync.started, 1795932000LL);
-        assert_int_equal(p[0].lastsync.files_indexed, 12345);
-        assert_true(*p[0].lastsync.taskid);
+        assert_string_equal(p[0].buckets[0].name, T_MANY);
+        assert_string_equal(p[0].buckets[1].name, T_BUCKET);
 
-        rc = aa_task_get(aa, p[0].lastsync.taskid, &task, err, sizeof(err));
+        /* the last full sync from the sync tasks (Python client's form and shape) */
+        rc = aa_last_sync(aa, &p[0], &ls, err, sizeof(err));
+        if (rc)
+                fail_msg("last sync: %s", err);
+        assert_int_equal((long long)ls.completed, 1795933200LL); /* 2026-11-29 06:20 */
+        assert_int_equal((long long)ls.started, 1795932000LL);
+        assert_int_equal(ls.files_indexed, 12345);
+        assert_true(*ls.taskid);
+
+        /* the same task by id (rclone's form and shape) */
+        rc = aa_task_get(aa, ls.taskid, &task, err, sizeof(err));
         if (rc)
                 fail_msg("task: %s", err);
-        assert_int_equal(task.status, 'c');
+        assert_int_equal(task.status, AA_TASK_DONE);
         assert_int_equal((long long)task.completed, 1795933200LL);
-        assert_string_equal(task.statusdata, "12345");
+        assert_int_equal(task.files, 12345);
+        assert_string_equal(task.type, "sync");
+        assert_true(!strcmp(task.callback, "ReSync") || !strcmp(task.callback, "InitialSync"));
         aa_task_clear(&task);
+        aa_lastsync_clear(&ls);
         assert_int_equal(aa_task_get(aa, "no-such-task-999", &task, err, sizeof(err)),
                          JB_ENOTFOUND);
         aa_providers_free(p, n);
@@ -339,6 +347,61 @@ static void test_login_token_providers(void **state)
         aa_counters_get(aa, &c);
         assert_int_equal(c.logins, 1);
         assert_int_equal(c.relogins, 0);
+        aa_client_free(aa);
+}
+
+/* One-element lists arrive as the element itself: listings and tasks still read. */
+static void test_single_as_object(void **state)
+{
+        struct aa_client *aa = t_client(0);
+        struct aa_provider *p = NULL;
+        struct aa_lastsync ls;
+        struct t_names tn;
+        size_t n = 0;
+        char err[512], *id;
+
+        (void)state;
+        t_faults("single_object=1");
+        assert_int_equal(aa_providers(aa, &p, &n, err, sizeof(err)), JB_OK); /* root: one provider */
+        assert_int_equal(n, 1);
+        assert_string_equal(p[0].id, T_PROV);
+        assert_int_equal(aa_last_sync(aa, &p[0], &ls, err, sizeof(err)), JB_OK); /* one task */
+        assert_int_equal(ls.files_indexed, 12345);
+        aa_lastsync_clear(&ls);
+        id = t_id(aa, T_PROVNAME "/" T_BUCKET "/docs"); /* holds one file */
+        memset(&tn, 0, sizeof(tn));
+        tn.want = "readme.md";
+        assert_int_equal(t_list(aa, id, 0, &tn), JB_OK);
+        assert_int_equal(tn.n, 1);
+        assert_true(tn.found);
+        aa_item_clear(&tn.got);
+        free(id);
+        aa_providers_free(p, n);
+        t_faults("single_object=0");
+        aa_client_free(aa);
+}
+
+/* A session older than token_renew_s is renewed before the call, not after a refusal. */
+static void test_token_renewal(void **state)
+{
+        struct aa_client *aa;
+        struct aa_opts o;
+        struct aa_counters c;
+        struct t_names tn;
+        char *id;
+
+        (void)state;
+        t_opts(&o, 0);
+        o.token_renew_s = 1;
+        aa = t_client_opts(&o);
+        id = t_id(aa, T_PROVNAME);
+        tu_sleep_ms(1100);
+        memset(&tn, 0, sizeof(tn));
+        assert_int_equal(t_list(aa, id, 0, &tn), JB_OK);
+        aa_counters_get(aa, &c);
+        assert_int_equal(c.logins, 2);
+        assert_int_equal(c.relogins, 0); /* never refused */
+        free(id);
         aa_client_free(aa);
 }
 
@@ -418,6 +481,154 @@ static void test_refresh(void **state)
         assert_int_equal(tn.got.size, 4);
         aa_item_clear(&tn.got);
         free(id);
+        aa_client_free(aa);
+}
+
+/* The refresh is asynchronous: a listing during it shows the old index; aa_refresh waits. */
+static void test_refresh_async(void **state)
+{
+        struct aa_client *aa = t_client(0);
+        struct aa_counters c0, c1;
+        struct t_names tn;
+        char err[512], *tok = NULL, *id = t_id(aa, T_PROVNAME "/" T_BUCKET);
+        int running = 0;
+
+        (void)state;
+        t_faults("refresh_ms=400");
+        t_truth_put(T_BUCKET, "async-later.txt", "new\n", 4);
+        assert_int_equal(aa_refresh_start(aa, id, &tok, err, sizeof(err)), JB_OK);
+        assert_non_null(tok);
+        memset(&tn, 0, sizeof(tn));
+        tn.want = "async-later.txt";
+        assert_int_equal(t_list(aa, id, 0, &tn), JB_OK);
+        assert_false(tn.found); /* still refreshing */
+        assert_int_equal(aa_refresh_poll(aa, id, tok, &running, err, sizeof(err)), JB_OK);
+        assert_true(running);
+        free(tok);
+        /* aa_refresh: start, polls until done; afterwards the listing has it */
+        t_truth_put(T_BUCKET, "async-later2.txt", "new2\n", 5);
+        aa_counters_get(aa, &c0);
+        assert_int_equal(aa_refresh(aa, id, err, sizeof(err)), JB_OK);
+        aa_counters_get(aa, &c1);
+        assert_true(c1.refresh_polls - c0.refresh_polls >= 1);
+        memset(&tn, 0, sizeof(tn));
+        tn.want = "async-later2.txt";
+        assert_int_equal(t_list(aa, id, 0, &tn), JB_OK);
+        assert_true(tn.found);
+        aa_item_clear(&tn.got);
+        /* refreshed recently: no token, nothing started, listing as is */
+        t_faults("refresh_ms=0&refresh_quiet_ms=60000");
+        assert_int_equal(aa_refresh_start(aa, id, &tok, err, sizeof(err)), JB_OK);
+        assert_null(tok);
+        assert_int_equal(aa_refresh(aa, id, err, sizeof(err)), JB_OK);
+        t_faults("refresh_quiet_ms=0&refresh_ms=150");
+        free(id);
+        aa_client_free(aa);
+}
+
+/* A refresh that never finishes ends in JB_ETRANSIENT after refresh_timeout_ms. */
+static void test_refresh_stuck(void **state)
+{
+        struct aa_client *aa;
+        struct aa_opts o;
+        char err[512], *id;
+        int64_t t0;
+
+        (void)state;
+        t_opts(&o, 0);
+        o.refresh_timeout_ms = 800;
+        o.refresh_poll_ms = 50;
+        aa = t_client_opts(&o);
+        id = t_id(aa, T_PROVNAME "/" T_BUCKET);
+        t_faults("refresh_stuck=1");
+        t0 = tu_now_ms();
+        assert_int_equal(aa_refresh(aa, id, err, sizeof(err)), JB_ETRANSIENT);
+        assert_true(tu_now_ms() - t0 >= 700 && tu_now_ms() - t0 < 5000);
+        assert_non_null(strstr(err, "did not finish"));
+        assert_int_equal(aa_list(aa, id, 1, t_collect, &(struct t_names){0}, err, sizeof(err)),
+                         JB_ETRANSIENT);
+        t_faults("refresh_stuck=0");
+        free(id);
+        aa_client_free(aa);
+}
+
+static int t_count_write(void *opaque, const void *p, size_t n)
+{
+        (void)p;
+        *(size_t *)opaque += n;
+        return 0;
+}
+
+/* getFile failure headers (X-NAA-*, legacy X-SME-*) and a cut body: a retryable fetch
+ * error naming the server's message, never bytes handed over as the file. */
+static void test_download_errors(void **state)
+{
+        struct aa_client *aa = t_client(0);
+        struct aa_item it;
+        char err[512];
+        size_t got = 0;
+
+        (void)state;
+        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/hello.txt", "0", &it, err,
+                                       sizeof(err)), JB_OK);
+        t_faults("download_error_rate=1");
+        assert_int_equal(aa_download(aa, it.fi_id, t_count_write, &got, err, sizeof(err)),
+                         JB_ETRANSIENT);
+        assert_int_equal(got, 0);
+        assert_non_null(strstr(err, "could not serve the file"));
+        assert_null(strstr(err, "<html>"));
+        print_message("download error: %s\n", err);
+        t_faults("download_error_legacy=1");
+        assert_int_equal(aa_download(aa, it.fi_id, t_count_write, &got, err, sizeof(err)),
+                         JB_ETRANSIENT);
+        assert_int_equal(got, 0);
+        assert_non_null(strstr(err, "could not serve the file"));
+        t_faults("download_error_rate=0&download_error_legacy=0&download_cut_rate=1");
+        aa_item_clear(&it);
+        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/big.bin", "0", &it, err,
+                                       sizeof(err)), JB_OK);
+        got = 0;
+        assert_int_equal(aa_download(aa, it.fi_id, t_count_write, &got, err, sizeof(err)),
+                         JB_ETRANSIENT);
+        assert_true(got < T_BIG);
+        t_faults("download_cut_rate=0");
+        got = 0;
+        assert_int_equal(aa_download(aa, it.fi_id, t_count_write, &got, err, sizeof(err)), JB_OK);
+        assert_int_equal(got, T_BIG);
+        aa_item_clear(&it);
+        aa_client_free(aa);
+}
+
+/* The uploader may answer in XML (rclone reads both). */
+static void test_upload_xml(void **state)
+{
+        struct aa_client *aa = t_client(0);
+        struct aa_item it;
+        char err[512], *id = t_id(aa, T_PROVNAME "/" T_BUCKET);
+
+        (void)state;
+        t_faults("uploader_xml=1");
+        assert_int_equal(aa_upload(aa, id, "xml-answer.txt", "via xml", 7, &it, err, sizeof(err)),
+                         JB_OK);
+        assert_int_equal(it.size, 7);
+        aa_item_clear(&it);
+        t_faults("uploader_xml=0");
+        free(id);
+        aa_client_free(aa);
+}
+
+/* A server without syncOnProviderEvent: JB_ENOTSUP, not a retryable or input error. */
+static void test_sync_unknown(void **state)
+{
+        struct aa_client *aa = t_client(0);
+        char err[512];
+
+        (void)state;
+        t_faults("sync_event_off=1");
+        assert_int_equal(aa_sync(aa, T_PROV, T_BUCKET, "x.txt", "put", NULL, err, sizeof(err)),
+                         JB_ENOTSUP);
+        assert_non_null(strstr(err, "does not know"));
+        t_faults("sync_event_off=0");
         aa_client_free(aa);
 }
 
@@ -827,8 +1038,9 @@ static void test_debug_hook_masks(void **state)
         aa_providers_free(p, n);
         aa_client_free(aa);
         assert_non_null(d.b.p);
-        assert_non_null(strstr(d.b.p, "function=loginUser"));
-        assert_non_null(strstr(d.b.p, "password=***"));
+        assert_non_null(strstr(d.b.p, "function=getToken"));
+        assert_non_null(strstr(d.b.p, "us_login=admin"));
+        assert_non_null(strstr(d.b.p, "us_pwd=***"));
         assert_non_null(strstr(d.b.p, "\"token\":\"***\""));
         assert_null(strstr(d.b.p, "s3cret"));
         assert_null(strstr(d.b.p, "Pa55"));
@@ -890,7 +1102,7 @@ static void t_gserve(struct t_gsrv *g, int fd)
         }
         req[len] = '\0';
         g->nreq++;
-        if (strstr(req, "function=getTokenByAuthToken") || strstr(req, "function=loginUser")) {
+        if (strstr(req, "function=getTokenByAuthToken") || strstr(req, "function=getToken&")) {
                 t_gsend(fd, 200, "application/json",
                         "{\"status\":\"ok\",\"statusmessage\":\"\",\"token\":\"SESSION-TOK-XYZ\"}", -1);
                 return;
@@ -1255,6 +1467,13 @@ int main(void)
         const struct CMUnitTest sim[] = {
                 cmocka_unit_test(test_login_password),
                 cmocka_unit_test(test_login_token_providers),
+                cmocka_unit_test(test_single_as_object),
+                cmocka_unit_test(test_token_renewal),
+                cmocka_unit_test(test_refresh_async),
+                cmocka_unit_test(test_refresh_stuck),
+                cmocka_unit_test(test_download_errors),
+                cmocka_unit_test(test_upload_xml),
+                cmocka_unit_test(test_sync_unknown),
                 cmocka_unit_test(test_wrong_password),
                 cmocka_unit_test(test_paging),
                 cmocka_unit_test(test_refresh),

@@ -112,6 +112,17 @@ static int has_note(const struct cfg *c, const char *a, const char *b)
         return 0;
 }
 
+/* Notes other than the one about unset self identities. */
+static size_t other_notes(const struct cfg *c)
+{
+        size_t i, n = 0;
+
+        for (i = 0; i < c->n_notes; i++)
+                if (!strstr(c->notes[i], "self: no access key"))
+                        n++;
+        return n;
+}
+
 static int setup(void **state)
 {
         (void)state;
@@ -253,7 +264,7 @@ static void test_full_file(void **state)
         assert_string_equal(c.state_dir, "/srv/jibe");
         assert_string_equal(c.log_file, "-");
         assert_string_equal(c.log_level, "debug");
-        assert_int_equal(c.n_notes, 0);
+        assert_int_equal(other_notes(&c), 0);
         assert_non_null(c.path);
         cfg_clear(&c);
         cfg_clear(&c);
@@ -460,7 +471,7 @@ static void test_password_file(void **state)
         assert_string_equal(c.aa_password, T_FILE_PW);
         assert_string_equal(c.aa_password_from, "password_file");
         assert_string_equal(c.aa_password_file, pw);
-        assert_int_equal(c.n_notes, 0);
+        assert_int_equal(other_notes(&c), 0);
         cfg_clear(&c);
         free(pw);
 
@@ -515,7 +526,7 @@ static void test_password_env_and_inline(void **state)
         assert_int_equal(t_load(HEAD, &c, err, sizeof(err)), JB_OK);
         assert_string_equal(c.aa_password, T_PW);
         assert_string_equal(c.aa_password_env, "JIBE_TEST_PW");
-        assert_int_equal(c.n_notes, 0);
+        assert_int_equal(other_notes(&c), 0);
         cfg_clear(&c);
 
         setenv("JIBE_TEST_TOKEN", T_TOKEN, 1);
@@ -539,7 +550,7 @@ static void test_password_env_and_inline(void **state)
         assert_string_equal(c.aa_password, "inline-Secret");
         assert_string_equal(c.aa_password_from, "password");
         assert_true(has_note(&c, "access_anywhere.password is written in", "password_file"));
-        assert_int_equal(c.n_notes, 1);
+        assert_int_equal(other_notes(&c), 1);
         cfg_clear(&c);
 }
 
@@ -559,7 +570,7 @@ static void test_credentials_json(void **state)
         assert_string_equal(c.aa_login, "jlogin");
         assert_string_equal(c.aa_password, "json-Secret");
         assert_string_equal(c.aa_password_from, "credentials_json");
-        assert_int_equal(c.n_notes, 0);
+        assert_int_equal(other_notes(&c), 0);
         cfg_clear(&c);
         free(text);
 
@@ -829,6 +840,33 @@ static void test_kafka(void **state)
         free(log);
 }
 
+/* No self identity: a note saying what jibe cannot do; syncer.method and its choices. */
+static void test_self_note_and_method(void **state)
+{
+        struct cfg c;
+        char err[512];
+
+        (void)state;
+        assert_int_equal(t_load(HEAD, &c, err, sizeof(err)), JB_OK);
+        assert_true(has_note(&c, "self: no access key", "self.keys"));
+        assert_string_equal(c.sync_method, "auto");
+        assert_int_equal(c.sync_bucket_refresh_per_s, 20);
+        assert_int_equal(c.scan_refresh_concurrency, 8);
+        assert_int_equal(c.aa_refresh_timeout_s, 300);
+        cfg_clear(&c);
+        assert_int_equal(t_load(HEAD "self = { agents = [ \"SMEStorage\" ]; };\n"
+                                     "syncer = { method = \"refresh\"; };\n",
+                                &c, err, sizeof(err)), JB_OK);
+        assert_false(has_note(&c, "self: no access key", NULL));
+        assert_string_equal(c.sync_method, "refresh");
+        cfg_clear(&c);
+        assert_int_equal(t_load(HEAD "syncer = { method = \"sometimes\"; };\n", &c, err, sizeof(err)),
+                         JB_EINPUT);
+        assert_non_null(strstr(err, "syncer.method"));
+        assert_non_null(strstr(err, "refresh"));
+        cfg_clear(&c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -843,6 +881,7 @@ int main(void)
                 cmocka_unit_test(test_dump_hides_secrets),
                 cmocka_unit_test(test_example_file),
                 cmocka_unit_test(test_kafka),
+                cmocka_unit_test(test_self_note_and_method),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
