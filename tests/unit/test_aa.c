@@ -1052,7 +1052,8 @@ static void test_debug_hook_masks(void **state)
 enum t_gmode {
         G_HTML, G_TRUNC_JSON, G_ARRAY, G_NOSTATUS, G_EMPTY, G_SHORT, G_BIG, G_401, G_503,
         G_BADLIST, G_BADITEM, G_BADTIME, G_EXPIRED, G_UNKNOWN_STATUS, G_FILE_JSON_ERR,
-        G_FILE_BREAK, G_FILE_JSON_OK,
+        G_FILE_BREAK, G_FILE_JSON_OK, G_REFRESH_BAD, G_REFRESH_FOREVER, G_TASKS_BAD,
+        G_FILE_HDR_ERR, G_ITEM_LIST,
 };
 
 struct t_gsrv {
@@ -1063,19 +1064,25 @@ struct t_gsrv {
         pthread_t th;
 };
 
-static void t_gsend(int fd, int code, const char *ctype, const char *body, long clen)
+static void t_gsend_h(int fd, int code, const char *ctype, const char *extra, const char *body,
+                      long clen)
 {
-        char hdr[512];
+        char hdr[1024];
         size_t bl = strlen(body);
         int n = snprintf(hdr, sizeof(hdr),
-                         "HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %ld\r\n"
+                         "HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %ld\r\n%s"
                          "Connection: close\r\n\r\n",
-                         code, ctype, clen >= 0 ? clen : (long)bl);
+                         code, ctype, clen >= 0 ? clen : (long)bl, extra);
 
         if (write(fd, hdr, (size_t)n) != n)
                 return;
         if (bl && write(fd, body, bl) != (ssize_t)bl)
                 return;
+}
+
+static void t_gsend(int fd, int code, const char *ctype, const char *body, long clen)
+{
+        t_gsend_h(fd, code, ctype, "", body, clen);
 }
 
 static void t_gserve(struct t_gsrv *g, int fd)
@@ -1172,6 +1179,28 @@ static void t_gserve(struct t_gsrv *g, int fd)
                 break;
         case G_FILE_JSON_OK:
                 t_gsend(fd, 200, "application/json", "{\"a\":\"file that is JSON\"}", -1);
+                break;
+        case G_REFRESH_BAD:
+                t_gsend(fd, 200, "application/json",
+                        "{\"status\":\"ok\",\"total\":\"0\",\"filelist\":[],\"refreshresult\":42}", -1);
+                break;
+        case G_REFRESH_FOREVER:
+                t_gsend(fd, 200, "application/json",
+                        "{\"status\":\"ok\",\"total\":\"0\",\"filelist\":[],\"stillsyncing\":\"y\","
+                        "\"refreshresult\":{\"status\":\"ok\",\"token\":\"RTOK\"}}", -1);
+                break;
+        case G_TASKS_BAD:
+                t_gsend(fd, 200, "application/json", "{\"status\":\"ok\",\"tasks\":5,\"total\":\"1\"}", -1);
+                break;
+        case G_FILE_HDR_ERR: /* base64 of "provider said no" */
+                t_gsend_h(fd, 200, "text/html",
+                          "X-NAA-DOWNLOAD-ERROR: cHJvdmlkZXIgc2FpZCBubw==\r\n"
+                          "X-NAA-DOWNLOAD-ERROR-STATUS: download_failed\r\n",
+                          "<html><body>Download failed</body></html>", -1);
+                break;
+        case G_ITEM_LIST:
+                t_gsend(fd, 200, "application/json",
+                        "{\"status\":\"ok\",\"exists\":\"y\",\"file\":[{\"fi_id\":\"1\"}]}", -1);
                 break;
         default:
                 break;
@@ -1322,6 +1351,48 @@ static void test_garbage(void **state)
         assert_int_equal(cmp.off, 21);
         assert_int_equal(g.nreq - before, 1);
         assert_non_null(strstr(err, "start"));
+
+        /* refresh: a refreshresult that is no object; a refresh that never finishes */
+        {
+                char *tok = NULL;
+
+                g.mode = G_REFRESH_BAD;
+                assert_int_equal(aa_refresh_start(aa, "1", &tok, err, sizeof(err)), JB_EINPUT);
+                assert_non_null(strstr(err, "refreshresult"));
+                assert_null(tok);
+        }
+        aa_client_free(aa);
+        o.refresh_timeout_ms = 300;
+        o.refresh_poll_ms = 20;
+        aa = t_client_opts(&o);
+        g.mode = G_REFRESH_FOREVER;
+        assert_int_equal(aa_refresh(aa, "1", err, sizeof(err)), JB_ETRANSIENT);
+        assert_non_null(strstr(err, "did not finish"));
+        /* a task list that is a number */
+        {
+                struct aa_task t;
+
+                g.mode = G_TASKS_BAD;
+                assert_int_equal(aa_task_get(aa, "7", &t, err, sizeof(err)), JB_EINPUT);
+                assert_non_null(strstr(err, "getUserBackgroundTasks"));
+        }
+        /* a list where an item (object) belongs */
+        {
+                struct aa_item it;
+
+                g.mode = G_ITEM_LIST;
+                assert_int_equal(aa_check_path(aa, "a/b", "0", &it, err, sizeof(err)), JB_EINPUT);
+                assert_non_null(strstr(err, "not an object"));
+        }
+        /* getFile with failure headers and an HTML body: retried, no byte is the file */
+        memset(&cmp, 0, sizeof(cmp));
+        g.mode = G_FILE_HDR_ERR;
+        before = g.nreq;
+        assert_int_equal(aa_download(aa, "5", t_cmp_write, &cmp, err, sizeof(err)), JB_ETRANSIENT);
+        assert_int_equal(cmp.off, 0);
+        assert_int_equal(g.nreq - before, 3); /* the first try and max_retries = 2 */
+        assert_non_null(strstr(err, "provider said no"));
+        assert_non_null(strstr(err, "download_failed"));
         aa_client_free(aa);
         t_gstop(&g);
 }
