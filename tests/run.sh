@@ -6,6 +6,12 @@
 #   JIBE_ONLY=integration ...              integration tests only
 #   JIBE_FILTER=substr                     only tests whose name contains substr
 #   JIBE_VALGRIND=1                        unit tests under valgrind
+#   JIBE_METHODS="event refresh"           syncer variants of the tests marked "# both syncer
+#                                          methods" (default both): event runs them as they
+#                                          are (syncer.method auto, the server knows
+#                                          syncOnProviderEvent); refresh runs them again as
+#                                          NAME[refresh] against a server that does not, so
+#                                          auto switches to the folder refresh
 #
 # Each unit test is a cmocka binary in DIR/tests/; each integration test is a script in
 # tests/integration/ that gets the binaries through the environment (JIBE, AASIM, CTGEN)
@@ -66,9 +72,15 @@ if [ "$ONLY" = all ] || [ "$ONLY" = integration ]; then
 	for t in "$TOP"/tests/integration/[0-9]*.sh; do
 		[ -f "$t" ] || continue
 		n=integration/$(basename "$t" .sh)
-		tmp=$(mktemp -d "${TMPDIR:-/tmp}/jibe-test.XXXXXX")
-		JIBE_TMP="$tmp" run_one "$n" 900 sh "$t"
-		rm -rf "$tmp"
+		variants=event
+		grep -q '^# both syncer methods' "$t" && variants=${JIBE_METHODS:-event refresh}
+		for v in $variants; do
+			vn=$n
+			[ "$v" = event ] || vn="$n[$v]"
+			tmp=$(mktemp -d "${TMPDIR:-/tmp}/jibe-test.XXXXXX")
+			JIBE_TMP="$tmp" JIBE_SYNC_VARIANT=$v run_one "$vn" 900 sh "$t"
+			rm -rf "$tmp"
+		done
 	done
 fi
 echo

@@ -1,4 +1,5 @@
 #!/bin/sh
+# both syncer methods: tests/run.sh runs it again against a server without syncOnProviderEvent
 # 0310-run-kill9.sh - kill -9 of `jibe run` at random points over several runs, with new
 # changes arriving in between: after a final restart everything converges (nothing lost).
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# both syncer methods: tests/run.sh runs it again against a server without syncOnProviderEvent
 # 0320-run-faults.sh - the simulator fails 20 % of calls with HTTP 500 and session tokens
 # last 30 s: `jibe run` still converges (retries, re-login), and it did meet the faults.
 set -eu

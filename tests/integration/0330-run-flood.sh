@@ -1,4 +1,5 @@
 #!/bin/sh
+# both syncer methods: tests/run.sh runs it again against a server without syncOnProviderEvent
 # 0330-run-flood.sh - a flood of 20,000 tiny CloudTrail files: all processed, none
 # downloaded twice, index equals truth.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# both syncer methods: tests/run.sh runs it again against a server without syncOnProviderEvent
 # 0440-kafka-scale-kill.sh - two parsers and two syncers share the work through their
 # consumer groups; one of each is killed (-9) mid-stream: the survivors take over the
 # partitions and everything converges.

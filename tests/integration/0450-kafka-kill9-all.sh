@@ -1,4 +1,5 @@
 #!/bin/sh
+# both syncer methods: tests/run.sh runs it again against a server without syncOnProviderEvent
 # 0450-kafka-kill9-all.sh - kill -9 of every stage at (deterministic) random points over
 # several runs while changes keep arriving; after a final restart everything converges and
 # nothing is lost.

@@ -9,7 +9,9 @@
 #                             authtoken PERMANENT-TOKEN-1, provider 101 "S3 Prod" with buckets
 #                             prod-data, prod-media, ct-logs) and empty DIR/truth/<bucket>/
 #   sim_start DIR [ARGS]      start $AASIM --root DIR on a free 127.0.0.1 port, wait for it
-#                             (deadline 20 s); exports SIM_URL, SIM_PID, SIM_LOG, SIM_ROOT. The simulator
+#                             (deadline 20 s); exports SIM_URL, SIM_PID, SIM_LOG, SIM_ROOT; with
+#                             JIBE_SYNC_VARIANT=refresh (tests/run.sh) the server does not know
+#                             syncOnProviderEvent (sim.json sync_on_provider_event false). The simulator
 #                             is killed when the test exits, whatever happens.
 #   sim_stop                  SIGTERM + wait; fails the test if the simulator's exit code is
 #                             not 0 (a sanitizer report at exit makes it non-zero)
@@ -107,6 +109,10 @@ sim_start() {
 	SIM_LOG="$JIBE_TMP/aasim-$LIB_NSIM.log"
 	ss_pf="$JIBE_TMP/aasim-$LIB_NSIM.port"
 	rm -f "$ss_pf"
+	if [ "${JIBE_SYNC_VARIANT:-event}" = refresh ] && [ -f "$ss_root/sim.json" ]; then
+		# a server without syncOnProviderEvent: jibe's syncer.method auto must switch
+		python3 -c 'import json,sys; p=sys.argv[1]; j=json.load(open(p)); j["sync_on_provider_event"]=False; json.dump(j, open(p, "w"))' "$ss_root/sim.json"
+	fi
 	"$AASIM" --root "$ss_root" --port 0 --port-file "$ss_pf" "$@" >>"$SIM_LOG" 2>&1 &
 	SIM_PID=$!
 	wait_until 20 lib_port_ready "$ss_pf"
