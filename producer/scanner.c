@@ -217,6 +217,16 @@ static void pause_ms(struct scanner *s, long ms)
         pthread_mutex_unlock(&s->mu);
 }
 
+/* Free n strings and their array. */
+static void strs_free(char **v, size_t n)
+{
+        size_t i;
+
+        for (i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
 /* ---------- cloud refresh of many folders ---------- */
 
 struct rslot {
@@ -457,46 +467,17 @@ static int find_cb(void *opaque, const struct aa_item *it)
         return fc->each(fc->opaque, it);
 }
 
-/* List the subfolders of fi_id (after a cloud refresh when refresh is set), calling each
- * for every one. */
-static int list_folders_r(struct scanner *s, const char *fi_id, int refresh,
-                          int (*each)(void *, const struct aa_item *), void *opaque, char *errstr,
-                          size_t errsz)
+/* List the subfolders of fi_id as the index has them (the caller refreshed it), calling
+ * each for every one. */
+static int list_folders(struct scanner *s, const char *fi_id,
+                        int (*each)(void *, const struct aa_item *), void *opaque, char *errstr,
+                        size_t errsz)
 {
         struct find_ctx fc = {NULL, NULL, each, opaque};
 
-        return aa_list(s->aa, fi_id, refresh, find_cb, &fc, errstr, errsz);
+        return aa_list(s->aa, fi_id, 0, find_cb, &fc, errstr, errsz);
 }
 
-static int list_folders(struct scanner *s, const char *fi_id, int (*each)(void *, const struct aa_item *),
-                        void *opaque, char *errstr, size_t errsz)
-{
-        return list_folders_r(s, fi_id, 1, each, opaque, errstr, errsz);
-}
-
-/* fi_id of the subfolder `name` of fi_id, or NULL (JB_OK) when there is none. */
-static int find_folder(struct scanner *s, const char *fi_id, const char *name, char **out,
-                       char *errstr, size_t errsz)
-{
-        struct find_ctx fc = {name, NULL, NULL, NULL};
-        int rc = aa_list(s->aa, fi_id, 1, find_cb, &fc, errstr, errsz);
-
-        *out = fc.found_id;
-        if (rc) {
-                free(fc.found_id);
-                *out = NULL;
-        }
-        return rc;
-}
-
-struct disc {
-        struct scanner *s;
-        struct root *root;
-        const char *parent_path;
-        int depth; /* 0: AWSLogs children, 1: inside an org folder */
-        char *errstr;
-        size_t errsz;
-};
 
 static int add_region(struct scanner *s, struct root *root, const char *path, const char *fi_id)
 {
@@ -531,65 +512,6 @@ static int add_region(struct scanner *s, struct root *root, const char *path, co
         return rc;
 }
 
-static int region_cb(void *opaque, const struct aa_item *it)
-{
-        struct disc *d = opaque;
-        char *path = join(d->parent_path, it->name);
-        int rc;
-
-        if (!path)
-                return JB_ENOMEM;
-        rc = add_region(d->s, d->root, path, it->fi_id);
-        free(path);
-        return rc;
-}
-
-/* An account folder: its CloudTrail/ subfolder holds the regions. */
-static int account_scan(struct disc *d, const char *acct_path, const char *acct_id)
-{
-        struct disc sub = *d;
-        char *ct_id = NULL, *ct_path;
-        int rc;
-
-        rc = find_folder(d->s, acct_id, "CloudTrail", &ct_id, d->errstr, d->errsz);
-        if (rc || !ct_id)
-                return rc;
-        ct_path = join(acct_path, "CloudTrail");
-        if (!ct_path) {
-                free(ct_id);
-                return JB_ENOMEM;
-        }
-        sub.parent_path = ct_path;
-        rc = list_folders(d->s, ct_id, region_cb, &sub, d->errstr, d->errsz);
-        free(ct_path);
-        free(ct_id);
-        return rc;
-}
-
-static int awslogs_cb(void *opaque, const struct aa_item *it)
-{
-        struct disc *d = opaque;
-        char *path;
-        int rc = JB_OK;
-
-        if (stopping(d->s))
-                return JB_ETRANSIENT;
-        path = join(d->parent_path, it->name);
-        if (!path)
-                return JB_ENOMEM;
-        if (all_digits(it->name, 12)) {
-                rc = account_scan(d, path, it->fi_id);
-        } else if (d->depth == 0 && !strncmp(it->name, "o-", 2)) {
-                struct disc sub = *d;
-
-                sub.parent_path = path;
-                sub.depth = 1;
-                rc = list_folders(d->s, it->fi_id, awslogs_cb, &sub, d->errstr, d->errsz);
-        }
-        free(path);
-        return rc;
-}
-
 static const char *prefix_for(const struct cfg *cfg, const char *bucket)
 {
         size_t i;
@@ -612,13 +534,188 @@ static int is_source(const struct cfg *cfg, const struct aa_provider *p)
         return 0;
 }
 
+/*
+ * Discovery walks the tree one level at a time: every folder of a level is refreshed on the
+ * server together (refresh_many), then each is listed, and what the listings hold makes the
+ * next level. So a tree of depth d costs about d refresh times, not one per folder.
+ */
+enum dkind {
+        DK_BASE,    /* a bucket, or a configured prefix: holds AWSLogs */
+        DK_AWSLOGS, /* holds accounts and organization folders */
+        DK_ORG,     /* o-...: holds accounts */
+        DK_ACCOUNT, /* holds CloudTrail */
+        DK_TRAIL,   /* CloudTrail: holds the regions */
+};
+
+struct dnode {
+        enum dkind kind;
+        char *id;
+        char *path;
+        struct root *root;  /* NULL at DK_BASE */
+        const char *provider_id, *bucket; /* DK_BASE: borrowed from the provider list */
+};
+
+struct dlevel {
+        struct dnode *v;
+        size_t n, cap;
+};
+
+static void dlevel_clear(struct dlevel *l)
+{
+        size_t i;
+
+        for (i = 0; i < l->n; i++) {
+                free(l->v[i].id);
+                free(l->v[i].path);
+        }
+        free(l->v);
+        memset(l, 0, sizeof(*l));
+}
+
+/* Add a node (copies id; path as parent/name, or name when parent is NULL). */
+static int dlevel_add(struct dlevel *l, enum dkind kind, const char *id, const char *parent,
+                      const char *name, struct root *root)
+{
+        struct dnode *d;
+
+        if (l->n == l->cap) {
+                size_t nc = l->cap ? 2 * l->cap : 16;
+                struct dnode *nv = realloc(l->v, nc * sizeof(*nv));
+
+                if (!nv)
+                        return JB_ENOMEM;
+                l->v = nv;
+                l->cap = nc;
+        }
+        d = &l->v[l->n];
+        memset(d, 0, sizeof(*d));
+        d->kind = kind;
+        d->root = root;
+        d->id = strdup(id);
+        d->path = parent ? join(parent, name) : strdup(name);
+        if (!d->id || !d->path) {
+                free(d->id);
+                free(d->path);
+                return JB_ENOMEM;
+        }
+        l->n++;
+        return JB_OK;
+}
+
+struct dlist_ctx {
+        struct scanner *s;
+        struct dnode *node;
+        struct dlevel *next;
+};
+
+static int new_root(struct scanner *s, const struct dnode *base, const char *logs_id,
+                    struct root **out)
+{
+        struct root *r = calloc(1, sizeof(*r)), **nr;
+
+        *out = NULL;
+        nr = realloc(s->roots, (s->nroots + 1) * sizeof(*nr));
+        if (nr)
+                s->roots = nr;
+        if (!r || !nr) {
+                free(r);
+                return JB_ENOMEM;
+        }
+        r->provider_id = xstrdup(base->provider_id);
+        r->bucket = xstrdup(base->bucket);
+        r->path = join(base->path, "AWSLogs");
+        r->fi_id = xstrdup(logs_id);
+        if (!r->provider_id || !r->bucket || !r->path || !r->fi_id) {
+                free(r->provider_id);
+                free(r->bucket);
+                free(r->path);
+                free(r->fi_id);
+                free(r);
+                return JB_ENOMEM;
+        }
+        s->roots[s->nroots++] = r;
+        *out = r;
+        return JB_OK;
+}
+
+/* One folder of a level's listing: what it is decides what the next level gets. */
+static int dlist_cb(void *opaque, const struct aa_item *it)
+{
+        struct dlist_ctx *c = opaque;
+        struct dnode *d = c->node;
+        struct root *r;
+        char *path;
+        int rc;
+
+        if (it->type != AA_FOLDER)
+                return 1; /* folders come first */
+        if (stopping(c->s))
+                return JB_ETRANSIENT;
+        switch (d->kind) {
+        case DK_BASE:
+                if (strcmp(it->name, "AWSLogs") != 0)
+                        return 0;
+                rc = new_root(c->s, d, it->fi_id, &r);
+                return rc ? rc : dlevel_add(c->next, DK_AWSLOGS, it->fi_id, NULL, r->path, r);
+        case DK_AWSLOGS:
+        case DK_ORG:
+                if (all_digits(it->name, 12))
+                        return dlevel_add(c->next, DK_ACCOUNT, it->fi_id, d->path, it->name, d->root);
+                if (d->kind == DK_AWSLOGS && !strncmp(it->name, "o-", 2))
+                        return dlevel_add(c->next, DK_ORG, it->fi_id, d->path, it->name, d->root);
+                return 0;
+        case DK_ACCOUNT:
+                if (strcmp(it->name, "CloudTrail") != 0)
+                        return 0;
+                return dlevel_add(c->next, DK_TRAIL, it->fi_id, d->path, it->name, d->root);
+        case DK_TRAIL:
+                path = join(d->path, it->name);
+                if (!path)
+                        return JB_ENOMEM;
+                rc = add_region(c->s, d->root, path, it->fi_id);
+                free(path);
+                return rc;
+        }
+        return 0;
+}
+
+/* Refresh every folder of cur together, then list each into next (organization folders
+ * and accounts may sit at the same level: both go on). */
+static int dlevel_run(struct scanner *s, struct dlevel *cur, struct dlevel *next, char *errstr,
+                      size_t errsz)
+{
+        char **ids = calloc(cur->n + 1, sizeof(*ids));
+        size_t i;
+        int rc = ids ? JB_OK : jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+
+        for (i = 0; !rc && i < cur->n; i++)
+                ids[i] = cur->v[i].id; /* borrowed */
+        if (!rc)
+                rc = refresh_many(s, ids, cur->n, errstr, errsz);
+        free(ids);
+        for (i = 0; !rc && i < cur->n; i++) {
+                struct dlist_ctx c = {s, &cur->v[i], next};
+        
+                rc = list_folders(s, cur->v[i].id, dlist_cb, &c, errstr, errsz);
+                if (rc == JB_ENOTFOUND) {
+                        rc = JB_OK; /* went away since its parent was listed */
+                } else if (rc == JB_ENOMEM) {
+                        jb_seterr(rc, errstr, errsz, "out of memory");
+                }
+        }
+        return rc;
+}
+
 /* Find the log roots and, below them, the account/region folders. */
 static int discover(struct scanner *s, char *errstr, size_t errsz)
 {
         struct aa_provider *pv = NULL;
+        struct dlevel cur, next;
         size_t np = 0, i, j;
         int rc;
 
+        memset(&cur, 0, sizeof(cur));
+        memset(&next, 0, sizeof(next));
         rc = aa_providers(s->aa, &pv, &np, errstr, errsz);
         if (rc)
                 return rc;
@@ -629,69 +726,51 @@ static int discover(struct scanner *s, char *errstr, size_t errsz)
                 for (j = 0; j < pv[i].nbuckets && !rc; j++) {
                         const struct aa_bucket *b = &pv[i].buckets[j];
                         const char *prefix = prefix_for(s->cfg, b->name);
-                        char *base = NULL, *logs_id = NULL, *root_path = NULL;
+                        char *base = join(pv[i].name, b->name), *pp = NULL;
                         struct aa_item it;
-                        struct root *r, **nr;
-                        struct disc d;
 
                         memset(&it, 0, sizeof(it));
-                        base = join(pv[i].name, b->name);
                         if (!base) {
-                                rc = JB_ENOMEM;
+                                rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                                 break;
                         }
-                        if (prefix) {
-                                char *pp = join(base, prefix);
-
-                                rc = pp ? aa_check_path(s->aa, pp, "0", &it, errstr, errsz) : JB_ENOMEM;
+                        if (!prefix) {
+                                rc = dlevel_add(&cur, DK_BASE, b->fi_id, NULL, base, NULL);
+                        } else if (!(pp = join(base, prefix))) {
+                                rc = JB_ENOMEM;
+                        } else {
+                                rc = aa_check_path(s->aa, pp, "0", &it, errstr, errsz);
                                 if (rc == JB_ENOTFOUND) {
                                         log_msg(LL_WARN, "scanner",
                                                 "bucket=%s prefix=%s: the configured log prefix does not "
                                                 "exist (yet); check scanner.prefixes",
                                                 b->name, prefix);
                                         rc = JB_OK;
+                                } else if (!rc) {
+                                        rc = dlevel_add(&cur, DK_BASE, it.fi_id, NULL, pp, NULL);
                                 }
-                                free(base);
-                                base = pp;
-                                if (!rc && it.fi_id)
-                                        rc = find_folder(s, it.fi_id, "AWSLogs", &logs_id, errstr, errsz);
                                 aa_item_clear(&it);
-                        } else {
-                                rc = find_folder(s, b->fi_id, "AWSLogs", &logs_id, errstr, errsz);
                         }
-                        if (rc || !logs_id) {
-                                free(base);
-                                free(logs_id);
-                                continue;
+                        if (rc == JB_ENOMEM)
+                                jb_seterr(rc, errstr, errsz, "out of memory");
+                        if (!rc && cur.n && cur.v[cur.n - 1].kind == DK_BASE &&
+                            !cur.v[cur.n - 1].provider_id) {
+                                cur.v[cur.n - 1].provider_id = pv[i].id;
+                                cur.v[cur.n - 1].bucket = b->name;
                         }
-                        root_path = join(base, "AWSLogs");
                         free(base);
-                        r = calloc(1, sizeof(*r));
-                        nr = realloc(s->roots, (s->nroots + 1) * sizeof(*nr));
-                        if (!root_path || !r || !nr) {
-                                free(root_path);
-                                free(logs_id);
-                                free(r);
-                                if (nr)
-                                        s->roots = nr;
-                                rc = JB_ENOMEM;
-                                break;
-                        }
-                        s->roots = nr;
-                        r->provider_id = xstrdup(pv[i].id);
-                        r->bucket = xstrdup(b->name);
-                        r->path = root_path;
-                        r->fi_id = logs_id;
-                        s->roots[s->nroots++] = r;
-                        d.s = s;
-                        d.root = r;
-                        d.parent_path = r->path;
-                        d.depth = 0;
-                        d.errstr = errstr;
-                        d.errsz = errsz;
-                        rc = list_folders(s, r->fi_id, awslogs_cb, &d, errstr, errsz);
+                        free(pp);
                 }
         }
+        /* base -> AWSLogs -> (org ->) account -> CloudTrail -> regions */
+        while (!rc && cur.n) {
+                rc = dlevel_run(s, &cur, &next, errstr, errsz);
+                dlevel_clear(&cur);
+                cur = next;
+                memset(&next, 0, sizeof(next));
+        }
+        dlevel_clear(&cur);
+        dlevel_clear(&next);
         aa_providers_free(pv, np);
         return rc;
 }
@@ -770,62 +849,161 @@ static int days_cb(void *opaque, const struct aa_item *it)
         return rc;
 }
 
-/* Learn the day folders of region r inside [oldest, newest]. Month folders known before
- * this call were refreshed by the caller (refresh_many); those found now are refreshed here. */
+#define WIN_MONTHS 8 /* a lookback of at most 2160 h spans 4 months */
+
+/* The distinct "YYYY/MM" of [oldest, newest]; returns how many. */
+static size_t window_months(int64_t oldest, int64_t newest, char out[WIN_MONTHS][8])
+{
+        size_t n = 0;
+        int64_t d;
+
+        for (d = oldest; d <= newest && n < WIN_MONTHS; d += DAY_S) {
+                time_t t = (time_t)d;
+                struct tm tm;
+                char ym[32];
+
+                gmtime_r(&t, &tm);
+                snprintf(ym, sizeof(ym), "%04d/%02d", tm.tm_year + 1900, tm.tm_mon + 1);
+                if (n && !strcmp(out[n - 1], ym))
+                        continue;
+                snprintf(out[n++], 8, "%.7s", ym);
+        }
+        return n;
+}
+
+struct idlist {
+        char **ids;
+        struct region **regs;
+        const char **pfx; /* "" (years of a region) or "YYYY" (months of a year) */
+        size_t n, cap;
+};
+
+static int idlist_add(struct idlist *l, const char *id, struct region *r, const char *pfx)
+{
+        size_t i;
+
+        for (i = 0; i < l->n; i++)
+                if (!strcmp(l->ids[i], id))
+                        return JB_OK;
+        if (l->n == l->cap) {
+                size_t nc = l->cap ? 2 * l->cap : 16;
+                char **ni = realloc(l->ids, nc * sizeof(*ni));
+                struct region **nr;
+                const char **np;
+
+                if (ni)
+                        l->ids = ni;
+                nr = ni ? realloc(l->regs, nc * sizeof(*nr)) : NULL;
+                if (nr)
+                        l->regs = nr;
+                np = nr ? realloc(l->pfx, nc * sizeof(*np)) : NULL;
+                if (!np)
+                        return JB_ENOMEM;
+                l->pfx = np;
+                l->cap = nc;
+        }
+        if (!(l->ids[l->n] = strdup(id)))
+                return JB_ENOMEM;
+        l->regs[l->n] = r;
+        l->pfx[l->n] = pfx;
+        l->n++;
+        return JB_OK;
+}
+
+static void idlist_clear(struct idlist *l)
+{
+        strs_free(l->ids, l->n);
+        free(l->regs);
+        free(l->pfx);
+        memset(l, 0, sizeof(*l));
+}
+
+/* Refresh the folders of l together, then list each for the year or month ids it holds. */
+static int idlist_learn(struct scanner *s, struct idlist *l, char *errstr, size_t errsz)
+{
+        size_t i;
+        int rc = refresh_many(s, l->ids, l->n, errstr, errsz);
+
+        for (i = 0; !rc && i < l->n; i++) {
+                struct ids_ctx ic = {l->regs[i], l->pfx[i], *l->pfx[i] ? 2 : 4, s};
+
+                rc = list_folders(s, l->ids[i], ids_cb, &ic, errstr, errsz);
+                if (rc == JB_ENOTFOUND)
+                        rc = JB_OK; /* gone: the next discovery relearns the region */
+        }
+        return rc;
+}
+
+/*
+ * Learn the year and month folder ids the window needs and does not know yet (a new region,
+ * a new month): the regions' year lists first, then the years' month lists, each level's
+ * folders refreshed together.
+ */
+static int learn_months(struct scanner *s, struct region **regs, size_t nregs, int64_t oldest,
+                        int64_t newest, char *errstr, size_t errsz)
+{
+        char yms[WIN_MONTHS][8];
+        char yrs[WIN_MONTHS][5];
+        size_t nym = window_months(oldest, newest, yms), k, m;
+        struct idlist l;
+        int pass, rc = JB_OK;
+
+        for (m = 0; m < nym; m++)
+                snprintf(yrs[m], sizeof(yrs[m]), "%.4s", yms[m]);
+        for (pass = 0; pass < 2 && !rc; pass++) {
+                memset(&l, 0, sizeof(l));
+                for (k = 0; k < nregs && !rc; k++) {
+                        for (m = 0; m < nym && !rc; m++) {
+                                const char *mid, *yid;
+
+                                pthread_mutex_lock(&s->mu);
+                                mid = sset_get(&regs[k]->ids, yms[m]);
+                                yid = sset_get(&regs[k]->ids, yrs[m]);
+                                if (mid)
+                                        ;
+                                else if (pass == 0 && !yid)
+                                        rc = idlist_add(&l, regs[k]->fi_id, regs[k], "");
+                                else if (pass == 1 && yid)
+                                        rc = idlist_add(&l, yid, regs[k], yrs[m]);
+                                pthread_mutex_unlock(&s->mu);
+                        }
+                }
+                if (rc)
+                        jb_seterr(rc, errstr, errsz, "out of memory");
+                else
+                        rc = idlist_learn(s, &l, errstr, errsz);
+                idlist_clear(&l);
+        }
+        return rc;
+}
+
+/* Learn the day folders of region r inside [oldest, newest] from its month folders, which
+ * the caller refreshed (refresh_months). */
 static int region_days(struct scanner *s, struct region *r, int64_t oldest, int64_t newest,
                        char *errstr, size_t errsz)
 {
-        int64_t d;
-        char last_ym[32] = "";
-        int rc = JB_OK, fresh;
+        char yms[WIN_MONTHS][8];
+        size_t nym = window_months(oldest, newest, yms), m;
+        int rc = JB_OK;
 
-        for (d = oldest; d <= newest && !rc; d += DAY_S) {
-                time_t t = (time_t)d;
-                struct tm tm;
-                char y[16], ym[32];
-                char *yid, *mid;
+        for (m = 0; m < nym && !rc; m++) {
+                struct days_ctx dc = {s, r, yms[m], oldest, newest};
+                char *mid;
 
-                gmtime_r(&t, &tm);
-                snprintf(y, sizeof(y), "%04d", tm.tm_year + 1900);
-                snprintf(ym, sizeof(ym), "%04d/%02d", tm.tm_year + 1900, tm.tm_mon + 1);
-                if (!strcmp(ym, last_ym))
-                        continue;
-                snprintf(last_ym, sizeof(last_ym), "%s", ym);
                 pthread_mutex_lock(&s->mu);
-                yid = xstrdup(sset_get(&r->ids, y));
-                mid = xstrdup(sset_get(&r->ids, ym));
+                mid = xstrdup(sset_get(&r->ids, yms[m]));
                 pthread_mutex_unlock(&s->mu);
-                fresh = mid == NULL;
-                if (!mid && !yid) {
-                        struct ids_ctx ic = {r, "", 4, s};
-
-                        rc = list_folders(s, r->fi_id, ids_cb, &ic, errstr, errsz);
+                if (!mid)
+                        continue; /* no such month folder (yet) */
+                rc = list_folders(s, mid, days_cb, &dc, errstr, errsz);
+                if (rc == JB_ENOTFOUND) {
+                        /* the month folder went away: forget its id */
                         pthread_mutex_lock(&s->mu);
-                        yid = xstrdup(sset_get(&r->ids, y));
+                        free(sset_get(&r->ids, yms[m]));
+                        sset_del(&r->ids, yms[m]);
                         pthread_mutex_unlock(&s->mu);
+                        rc = JB_OK;
                 }
-                if (!rc && !mid && yid) {
-                        struct ids_ctx ic = {r, y, 2, s};
-
-                        rc = list_folders(s, yid, ids_cb, &ic, errstr, errsz);
-                        pthread_mutex_lock(&s->mu);
-                        mid = xstrdup(sset_get(&r->ids, ym));
-                        pthread_mutex_unlock(&s->mu);
-                }
-                if (!rc && mid) {
-                        struct days_ctx dc = {s, r, ym, oldest, newest};
-
-                        rc = list_folders_r(s, mid, fresh, days_cb, &dc, errstr, errsz);
-                        if (rc == JB_ENOTFOUND) {
-                                /* the month folder went away: forget its id */
-                                pthread_mutex_lock(&s->mu);
-                                free(sset_get(&r->ids, ym));
-                                sset_del(&r->ids, ym);
-                                pthread_mutex_unlock(&s->mu);
-                                rc = JB_OK;
-                        }
-                }
-                free(yid);
                 free(mid);
         }
         return rc;
@@ -974,56 +1152,24 @@ static void forget_old(struct scanner *s, int64_t oldest)
         }
 }
 
-/* Free n strings and their array. */
-static void strs_free(char **v, size_t n)
-{
-        size_t i;
-
-        for (i = 0; v && i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
-/* Refresh together the month folders of the window that earlier scans found. */
+/* Refresh together the month folders of the window (known ones: learn_months ran). */
 static int refresh_months(struct scanner *s, struct region **regs, size_t nregs, int64_t oldest,
                           int64_t newest, char *errstr, size_t errsz)
 {
-        size_t cap = 0, n = 0, k;
-        char **ids = NULL;
-        int rc = JB_OK;
+        char yms[WIN_MONTHS][8];
+        size_t nym = window_months(oldest, newest, yms), n = 0, k, m;
+        char **ids = calloc(nregs * nym + 1, sizeof(*ids));
+        int rc = ids ? JB_OK : JB_ENOMEM;
 
-        for (k = 0; k < nregs && !rc; k++) {
-                char last_ym[32] = "";
-                int64_t d;
+        pthread_mutex_lock(&s->mu);
+        for (k = 0; !rc && k < nregs; k++)
+                for (m = 0; !rc && m < nym; m++) {
+                        const char *mid = sset_get(&regs[k]->ids, yms[m]);
 
-                for (d = oldest; d <= newest && !rc; d += DAY_S) {
-                        time_t t = (time_t)d;
-                        struct tm tm;
-                        char ym[32];
-                        const char *mid;
-
-                        gmtime_r(&t, &tm);
-                        snprintf(ym, sizeof(ym), "%04d/%02d", tm.tm_year + 1900, tm.tm_mon + 1);
-                        if (!strcmp(ym, last_ym))
-                                continue;
-                        snprintf(last_ym, sizeof(last_ym), "%s", ym);
-                        if (n == cap) {
-                                char **nv = realloc(ids, (cap ? 2 * cap : 16) * sizeof(*nv));
-
-                                if (!nv) {
-                                        rc = JB_ENOMEM;
-                                        break;
-                                }
-                                ids = nv;
-                                cap = cap ? 2 * cap : 16;
-                        }
-                        pthread_mutex_lock(&s->mu);
-                        mid = sset_get(&regs[k]->ids, ym);
                         if (mid && !(ids[n++] = strdup(mid)))
                                 rc = JB_ENOMEM;
-                        pthread_mutex_unlock(&s->mu);
                 }
-        }
+        pthread_mutex_unlock(&s->mu);
         if (!rc)
                 rc = refresh_many(s, ids, n, errstr, errsz);
         else
@@ -1082,7 +1228,9 @@ static int scan_once(struct scanner *s, char *errstr, size_t errsz)
                 rc = JB_ENOMEM;
                 goto out;
         }
-        rc = refresh_months(s, regs, nregs, oldest, newest, errstr, errsz);
+        rc = learn_months(s, regs, nregs, oldest, newest, errstr, errsz);
+        if (!rc)
+                rc = refresh_months(s, regs, nregs, oldest, newest, errstr, errsz);
         for (k = 0; k < nregs && !rc && !stopping(s); k++)
                 rc = region_days(s, regs[k], oldest, newest, errstr, errsz);
         if (rc)
