@@ -4,11 +4,15 @@
  * Files and what they own:
  *   sim_main.c     command line, sim.json, signals, port file, daemon start/stop
  *   sim_http.c     libmicrohttpd plumbing: request contexts, bodies, routing, getFile
- *                  streaming, the uploader PUT, request log lines
- *   sim_rpc.c      the /api/rpc.php calls (one function per call, one dispatch table)
+ *                  streaming (download error headers, cut bodies), the uploader (raw PUT and
+ *                  multipart POST), request log lines
+ *   sim_rpc.c      the /api/rpc.php calls (one function per call, one dispatch table),
+ *                  asynchronous folder refreshes, background tasks
  *   sim_model.c    the index (folder tree, hash maps) and the S3 truth (reconcile, diff,
  *                  index.jsonl load/dump)
- *   sim_faults.c   faults (latency, 500/429, token lifetime, slow bodies), counters, stats
+ *   sim_faults.c   faults (latency, 500/429, token lifetime, slow bodies, refresh timing,
+ *                  download errors and cuts, uploader XML, one-element lists, sync switch),
+ *                  counters, stats
  *   sim_inspect.c  the /sim/... inspection and control endpoints
  *   sim_util.c     string map, JSON writer, form decoding, times, base64, MD5, random
  *
@@ -145,16 +149,23 @@ struct bucket {
         struct node *node;
 };
 
+/* access_key, arn, user_agent: read from sim.json (jibe-ctgen writes them), served by no call. */
 struct prov {
         char *id, *name, *access_key, *arn, *user_agent;
         struct bucket *buckets;
         size_t nbuckets;
-        char *taskid;
-        char ls_start[20], ls_completed[20];
-        int64_t ls_files;
-        bool ls_task;
-        int taskseq;
+        int taskseq;            /* last number used in a task id sync-<id>-<n> */
         struct node *node;
+};
+
+/* A provider sync background task (getUserBackgroundTasks). */
+struct task {
+        char id[96];
+        struct prov *prov;
+        char callback[16];      /* "ReSync" or "InitialSync" */
+        bool running;           /* status w; else finished (c / completed) */
+        char added[20], completed[20];
+        int64_t files;
 };
 
 struct model {
@@ -213,13 +224,29 @@ struct user {
         char *login, *password, *userid;
         char **authtokens;
         size_t nauth;
+        int64_t lastlogin;      /* epoch of the previous login, 0 = never */
 };
 
+/* Fault settings; -1 in an int64_t field means "sim.json's value". */
 struct faults {
         int64_t latency_ms;
         double e500, e429;
         int64_t slow_bps;
+        int64_t refresh_ms, refresh_quiet_ms;
+        bool refresh_stuck;
+        bool single_object;
+        double dl_err_rate, dl_cut_rate;
+        int64_t dl_err_http;
+        bool dl_err_legacy;
+        bool uploader_xml;
+        bool sync_event_off;
         uint64_t rng;
+};
+
+/* An asynchronous folder refresh (getFolderContents refresh=y refreshtype=a). */
+struct refresh {
+        uint64_t folder;        /* fi_id of the folder */
+        int64_t due_ms;         /* sim_now_ms() when it is applied */
 };
 
 struct upload {
@@ -233,6 +260,7 @@ struct upload {
         int64_t received;
         char md5[33];
         bool busy, done;
+        bool json;              /* doInitUpload had responsetype=json */
 };
 
 struct sim {
@@ -248,16 +276,35 @@ struct sim {
         int64_t http_errors_injected;
         struct faults f;
         bool quiet;
+        /* sim.json settings the faults can override */
+        int64_t cfg_refresh_ms, cfg_refresh_quiet_ms;
+        bool cfg_single_object, cfg_sync_event;
+        /* asynchronous refreshes */
+        struct smap refreshes;  /* refresh token -> p = struct refresh */
+        struct smap refreshed;  /* folder id -> n = sim_now_ms() of the last applied refresh */
+        struct smap refresh_done; /* stats: "<bucket>/<key>/" -> applied refreshes */
+        int64_t refresh_started, dl_errors_injected, dl_cuts_injected;
+        /* provider sync tasks, oldest first */
+        struct task *tasks;
+        size_t ntasks, captasks;
 };
 
 void sim_free(struct sim *s);
 int sim_load_config(struct sim *s, const char *dir, char *errstr, size_t errsz);
 void sim_upload_free(void *p);
+/* Append a task for p (id: sync-<pid>-<n>, or the given one); NULL on allocation failure. */
+struct task *sim_add_task(struct sim *s, struct prov *p, const char *id);
 
 /* sim_faults.c (call with the lock held unless said otherwise) */
 void faults_reset(struct faults *f);
 /* Decide an injected HTTP error for one rpc/uploader request: 0, 500 or 429. */
 int faults_pick(struct sim *s);
+/* true with probability rate (0..1); draws from the fault generator only when 0 < rate < 1 */
+bool faults_roll(struct sim *s, double rate);
+int64_t sim_refresh_ms(const struct sim *s);
+int64_t sim_refresh_quiet_ms(const struct sim *s);
+bool sim_single_object(const struct sim *s);
+bool sim_sync_event_on(const struct sim *s);
 int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz);
 void faults_json(const struct sim *s, struct jw *w);
 void stats_json(const struct sim *s, struct jw *w);
@@ -272,12 +319,18 @@ struct rpc_result {
         const char *ctype;      /* content type of out; NULL: application/json */
         int fd;                 /* getFile: open truth file, or -1 */
         int64_t fsize;
+        int dl_error;           /* getFile: 0, or the HTTP status of an injected failure */
+        bool dl_legacy;         /* ... sent with the X-SME-* headers only */
+        bool dl_cut;            /* getFile: end the body after half its bytes */
 };
 void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r);
-/* The uploader PUT: claim the upload (its temporary file path, malloc'd, in *tmppath),
- * then release it with the outcome. JB_ENOTFOUND: unknown code; JB_EINPUT: name mismatch. */
+/* Apply the refreshes that are due (call with the lock held). */
+void sim_apply_refreshes(struct sim *s);
+/* The uploader: claim the upload (its temporary file path, malloc'd, in *tmppath; *json:
+ * answer in JSON), then release it with the outcome. b64name NULL: no name to check (the
+ * multipart form). JB_ENOTFOUND: unknown code; JB_EINPUT: name mismatch or busy. */
 int sim_upload_claim(struct sim *s, const char *code, const char *b64name, char **tmppath,
-                     char *errstr, size_t errsz);
+                     bool *json, char *errstr, size_t errsz);
 void sim_upload_release(struct sim *s, const char *code, bool ok, int64_t received,
                         const char *md5);
 

@@ -1,7 +1,9 @@
 /*
  * sim_faults.c - faults injected into /api/rpc.php and uploader requests (latency, HTTP
- * 500/429 rates, token lifetime, slow download bodies) and the request counters that
- * /sim/stats reports. Callers hold sim.lock. Owns nothing beyond struct sim's fields.
+ * 500/429 rates, token lifetime, slow download bodies, refresh timing and stuck refreshes,
+ * download error headers and cut bodies, XML uploader answers, one-element lists as
+ * objects, syncOnProviderEvent switched off) and the request counters that /sim/stats
+ * reports. Callers hold sim.lock. Owns nothing beyond struct sim's fields.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -14,7 +16,35 @@ void faults_reset(struct faults *f)
         f->latency_ms = 0;
         f->e500 = f->e429 = 0;
         f->slow_bps = 0;
+        f->refresh_ms = f->refresh_quiet_ms = -1;
+        f->refresh_stuck = false;
+        f->single_object = false;
+        f->dl_err_rate = f->dl_cut_rate = 0;
+        f->dl_err_http = 200;
+        f->dl_err_legacy = false;
+        f->uploader_xml = false;
+        f->sync_event_off = false;
         f->rng = 0x853c49e6748fea9bULL;
+}
+
+int64_t sim_refresh_ms(const struct sim *s)
+{
+        return s->f.refresh_ms >= 0 ? s->f.refresh_ms : s->cfg_refresh_ms;
+}
+
+int64_t sim_refresh_quiet_ms(const struct sim *s)
+{
+        return s->f.refresh_quiet_ms >= 0 ? s->f.refresh_quiet_ms : s->cfg_refresh_quiet_ms;
+}
+
+bool sim_single_object(const struct sim *s)
+{
+        return s->f.single_object || s->cfg_single_object;
+}
+
+bool sim_sync_event_on(const struct sim *s)
+{
+        return !s->f.sync_event_off && s->cfg_sync_event;
 }
 
 /* splitmix64: small, seedable, good enough for fault rates. */
@@ -46,6 +76,15 @@ int faults_pick(struct sim *s)
         return 0;
 }
 
+bool faults_roll(struct sim *s, double rate)
+{
+        if (rate <= 0)
+                return false;
+        if (rate >= 1)
+                return true;
+        return rnd01(&s->f) < rate;
+}
+
 static int get_rate(const struct form *f, const char *k, double *out, char *errstr, size_t errsz)
 {
         const char *v = form_get(f, k);
@@ -74,6 +113,18 @@ static int get_count(const struct form *f, const char *k, int64_t *out, char *er
         return JB_OK;
 }
 
+static int get_flag(const struct form *f, const char *k, bool *out, char *errstr, size_t errsz)
+{
+        const char *v = form_get(f, k);
+
+        if (!v)
+                return JB_OK;
+        if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+                return jb_seterr(JB_EINPUT, errstr, errsz, "%s must be 0 or 1", k);
+        *out = v[0] == '1';
+        return JB_OK;
+}
+
 int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
 {
         struct faults nf = s->f;
@@ -94,6 +145,29 @@ int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
                 rc = get_count(f, "slow_body_bps", &nf.slow_bps, errstr, errsz);
         if (!rc)
                 rc = get_count(f, "seed", &seed, errstr, errsz);
+        if (!rc)
+                rc = get_count(f, "refresh_ms", &nf.refresh_ms, errstr, errsz);
+        if (!rc)
+                rc = get_count(f, "refresh_quiet_ms", &nf.refresh_quiet_ms, errstr, errsz);
+        if (!rc)
+                rc = get_flag(f, "refresh_stuck", &nf.refresh_stuck, errstr, errsz);
+        if (!rc)
+                rc = get_flag(f, "single_object", &nf.single_object, errstr, errsz);
+        if (!rc)
+                rc = get_rate(f, "download_error_rate", &nf.dl_err_rate, errstr, errsz);
+        if (!rc)
+                rc = get_count(f, "download_error_http", &nf.dl_err_http, errstr, errsz);
+        if (!rc && (nf.dl_err_http < 200 || nf.dl_err_http > 599))
+                rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                               "download_error_http must be an HTTP status from 200 to 599");
+        if (!rc)
+                rc = get_flag(f, "download_error_legacy", &nf.dl_err_legacy, errstr, errsz);
+        if (!rc)
+                rc = get_rate(f, "download_cut_rate", &nf.dl_cut_rate, errstr, errsz);
+        if (!rc)
+                rc = get_flag(f, "uploader_xml", &nf.uploader_xml, errstr, errsz);
+        if (!rc)
+                rc = get_flag(f, "sync_event_off", &nf.sync_event_off, errstr, errsz);
         if (rc)
                 return rc;
         if (nf.e500 + nf.e429 > 1)
@@ -124,6 +198,18 @@ void faults_json(const struct sim *s, struct jw *w)
         jw_key(w, "token_lifetime_s");
         jw_num(w, s->token_lifetime_s);
         jw_kint(w, "slow_body_bps", s->f.slow_bps);
+        jw_kint(w, "refresh_ms", sim_refresh_ms(s));
+        jw_kint(w, "refresh_quiet_ms", sim_refresh_quiet_ms(s));
+        jw_kint(w, "refresh_stuck", s->f.refresh_stuck);
+        jw_kint(w, "single_object", sim_single_object(s));
+        jw_key(w, "download_error_rate");
+        jw_num(w, s->f.dl_err_rate);
+        jw_kint(w, "download_error_http", s->f.dl_err_http);
+        jw_kint(w, "download_error_legacy", s->f.dl_err_legacy);
+        jw_key(w, "download_cut_rate");
+        jw_num(w, s->f.dl_cut_rate);
+        jw_kint(w, "uploader_xml", s->f.uploader_xml);
+        jw_kint(w, "sync_event_off", !sim_sync_event_on(s));
         jw_end_obj(w);
 }
 
@@ -147,7 +233,12 @@ void stats_json(const struct sim *s, struct jw *w)
         map_json(w, "sync", &s->syncs);
         map_json(w, "sync_buckets", &s->sync_buckets);
         map_json(w, "downloads", &s->downloads);
+        map_json(w, "refreshes", &s->refresh_done);
+        jw_kint(w, "refresh_started", s->refresh_started);
+        jw_kint(w, "refresh_pending", (int64_t)s->refreshes.count);
         jw_kint(w, "http_errors_injected", s->http_errors_injected);
+        jw_kint(w, "download_errors_injected", s->dl_errors_injected);
+        jw_kint(w, "download_cuts_injected", s->dl_cuts_injected);
         jw_kint(w, "sessions", (int64_t)s->tokens.count);
         jw_kint(w, "index_nodes", (int64_t)s->m.icount);
         jw_end_obj(w);
@@ -159,5 +250,7 @@ void stats_reset(struct sim *s)
         smap_clear(&s->syncs, NULL);
         smap_clear(&s->sync_buckets, NULL);
         smap_clear(&s->downloads, NULL);
+        smap_clear(&s->refresh_done, NULL);
         s->http_errors_injected = 0;
+        s->refresh_started = s->dl_errors_injected = s->dl_cuts_injected = 0;
 }

@@ -1,12 +1,16 @@
 /*
  * sim_http.c - the HTTP side of jibe-aa-sim (libmicrohttpd, one thread per connection,
- * keep-alive): request contexts, body collection, routing to rpc.php, the uploader and
- * /sim/..., fault application (latency, injected 500/429), getFile streaming (from the file
- * descriptor, with Range and an optional rate limit) and one log line per request.
+ * keep-alive): request contexts, body collection, routing to rpc.php (GET query or POST
+ * form), the uploader (raw PUT/POST with the base64 name in the path, or multipart POST
+ * with the field "datafile", streamed to the temporary file through MHD's post processor;
+ * answered in JSON or XML) and /sim/..., fault application (latency, injected 500/429),
+ * getFile streaming (from the file descriptor, with Range, an optional rate limit and an
+ * optional cut after half the bytes), injected download errors (X-NAA-/X-SME-/X-PROVIDER-
+ * DOWNLOAD-ERROR headers) and one log line per request.
  *
  * Ownership: a struct req lives from the first access callback of a request to the
- * completion callback, which frees it. Streaming state (struct dl) belongs to the MHD
- * response and is freed by its free callback (which closes the file).
+ * completion callback, which frees it (and its post processor). Streaming state (struct
+ * dl) belongs to the MHD response and is freed by its free callback (which closes the file).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +28,9 @@
 
 #define RPC_BODY_MAX (16u << 20)
 #define SIM_BODY_MAX (1024u << 20)
-#define UPLOAD_PREFIX "/cgi-bin/uploader/uploader1.cgi/"
+#define UPLOAD_PATH "/cgi-bin/uploader/uploader1.cgi"
+#define UPLOAD_PREFIX UPLOAD_PATH "/"
+#define DL_ERROR_BODY "<html><body>Download failed</body></html>"
 
 enum rkind { RK_RPC, RK_UPLOAD, RK_SIM, RK_OTHER };
 
@@ -41,6 +47,9 @@ struct req {
         struct sim_md5 md5;
         int up_http;
         char up_err[200];
+        bool up_json;           /* answer in JSON (else XML) */
+        struct MHD_PostProcessor *pp; /* multipart form, or NULL for a raw body */
+        bool datafile;          /* the form had a "datafile" field */
         /* for the log line */
         int64_t t0, bytes;
         int http;
@@ -51,6 +60,7 @@ struct req {
 struct dl {
         int fd;
         int64_t start, len, bps, t0;
+        int64_t cut;            /* end the body with an error at this offset; -1 never */
 };
 
 /* ---------------------------------------------------------------- responses */
@@ -105,6 +115,10 @@ static ssize_t dl_read(void *cls, uint64_t pos, char *out, size_t max)
 
         if (left <= 0)
                 return MHD_CONTENT_READER_END_OF_STREAM;
+        if (d->cut >= 0 && (int64_t)pos >= d->cut)
+                return MHD_CONTENT_READER_END_WITH_ERROR; /* injected: connection ends early */
+        if (d->cut >= 0 && left > d->cut - (int64_t)pos)
+                left = d->cut - (int64_t)pos;
         want = (int64_t)max < left ? (int64_t)max : left;
         if (d->bps > 0) {
                 int64_t chunk = d->bps / 20 > 0 ? d->bps / 20 : 1;
@@ -171,7 +185,7 @@ static int parse_range(const char *h, int64_t size, int64_t *a, int64_t *b)
 }
 
 static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, struct req *r,
-                                 int fd, int64_t size)
+                                 int fd, int64_t size, bool cut)
 {
         struct MHD_Response *resp;
         struct dl *d;
@@ -197,6 +211,7 @@ static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, stru
                 d->fd = fd;
                 d->start = a;
                 d->len = b - a + 1;
+                d->cut = cut ? d->len / 2 : -1;
                 pthread_mutex_lock(&s->lock);
                 d->bps = s->f.slow_bps;
                 pthread_mutex_unlock(&s->lock);
@@ -222,7 +237,63 @@ static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, stru
         MHD_destroy_response(resp);
         r->http = http;
         r->bytes = rg > 0 ? b - a + 1 : size;
-        snprintf(r->api, sizeof(r->api), "ok");
+        if (cut)
+                r->bytes /= 2;
+        snprintf(r->api, sizeof(r->api), "%s", cut ? "cut" : "ok");
+        return ret;
+}
+
+static int add_b64_header(struct MHD_Response *resp, const char *name, const char *text)
+{
+        struct buf b;
+        int rc;
+
+        buf_init(&b, 4096);
+        rc = buf_base64(&b, text, strlen(text));
+        if (!rc && MHD_add_response_header(resp, name, b.p) != MHD_YES)
+                rc = JB_ENOMEM;
+        buf_clear(&b);
+        return rc;
+}
+
+/* An injected download failure: status http, the error headers, a small HTML body. */
+static enum MHD_Result send_dl_error(struct MHD_Connection *con, struct req *r, int http,
+                                     bool legacy)
+{
+        static const char msg[] = "Download failed: the file could not be read from the storage provider (injected by jibe-aa-sim)";
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+        int rc;
+
+        resp = MHD_create_response_from_buffer(strlen(DL_ERROR_BODY), (void *)DL_ERROR_BODY,
+                                               MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+                return MHD_NO;
+        rc = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html") == MHD_YES
+                     ? JB_OK : JB_ENOMEM;
+        if (!rc)
+                rc = add_b64_header(resp, "X-SME-DOWNLOAD-ERROR", msg);
+        if (!rc && MHD_add_response_header(resp, "X-SME-DOWNLOAD-ERROR-STATUS", "download_failed") != MHD_YES)
+                rc = JB_ENOMEM;
+        if (!rc && !legacy) {
+                rc = add_b64_header(resp, "X-NAA-DOWNLOAD-ERROR", msg);
+                if (!rc && MHD_add_response_header(resp, "X-NAA-DOWNLOAD-ERROR-STATUS", "download_failed") != MHD_YES)
+                        rc = JB_ENOMEM;
+                if (!rc)
+                        rc = add_b64_header(resp, "X-PROVIDER-DOWNLOAD-ERROR",
+                                            "InternalError: We encountered an internal error. Please try again.");
+                if (!rc && MHD_add_response_header(resp, "X-PROVIDER-DOWNLOAD-ERROR-CODE", "500") != MHD_YES)
+                        rc = JB_ENOMEM;
+        }
+        if (rc) {
+                MHD_destroy_response(resp);
+                return MHD_NO;
+        }
+        ret = MHD_queue_response(con, (unsigned)http, resp);
+        MHD_destroy_response(resp);
+        r->http = http;
+        r->bytes = (int64_t)strlen(DL_ERROR_BODY);
+        snprintf(r->api, sizeof(r->api), "download_error");
         return ret;
 }
 
@@ -265,14 +336,54 @@ static void apply_latency_and_pick(struct sim *s, struct req *r)
         pthread_mutex_unlock(&s->lock);
 }
 
+static void upload_chunk(struct req *r, const char *p, size_t n);
+
+/* The multipart form: only the field "datafile" is kept (streamed to the file). */
+static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *filename, const char *content_type,
+                                  const char *transfer_encoding, const char *data,
+                                  uint64_t off, size_t size)
+{
+        struct req *r = cls;
+
+        (void)kind;
+        (void)filename;
+        (void)content_type;
+        (void)transfer_encoding;
+        (void)off;
+        if (!key || strcmp(key, "datafile") != 0)
+                return MHD_YES;
+        r->datafile = true;
+        if (size && r->fd >= 0)
+                upload_chunk(r, data, size);
+        return r->up_http ? MHD_NO : MHD_YES;
+}
+
 static void upload_start(struct sim *s, struct MHD_Connection *con, struct req *r,
                          const char *url)
 {
+        const char *ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *name = strncmp(url, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)) == 0
+                                   ? url + strlen(UPLOAD_PREFIX) : NULL;
         int rc;
 
         MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, find_code, &r->code);
-        rc = sim_upload_claim(s, r->code, url + strlen(UPLOAD_PREFIX), &r->tmppath, r->up_err,
+        rc = sim_upload_claim(s, r->code, name, &r->tmppath, &r->up_json, r->up_err,
                               sizeof(r->up_err));
+        if (!rc && !name && (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0)) {
+                sim_upload_release(s, r->code, false, 0, NULL);
+                rc = jb_seterr(JB_EINPUT, r->up_err, sizeof(r->up_err),
+                               "POST the file as multipart/form-data field datafile, or PUT it to uploader1.cgi/<base64 name>");
+        }
+        if (!rc && ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
+                r->pp = MHD_create_post_processor(con, 64 * 1024, form_field, r);
+                if (!r->pp) {
+                        sim_upload_release(s, r->code, false, 0, NULL);
+                        rc = jb_seterr(JB_EINPUT, r->up_err, sizeof(r->up_err),
+                                       "the multipart form cannot be parsed (no boundary?)");
+                }
+        }
         if (rc) {
                 r->up_http = rc == JB_ENOTFOUND ? 404 : rc == JB_ENOMEM ? 500 : 400;
                 return;
@@ -309,14 +420,39 @@ static void upload_chunk(struct req *r, const char *p, size_t n)
         }
 }
 
+/* XML text with <, > and & escaped (the uploader's XML answer). */
+static int xml_text(struct buf *b, const char *s)
+{
+        int rc = JB_OK;
+
+        for (; !rc && *s; s++)
+                rc = *s == '<' ? buf_puts(b, "&lt;") : *s == '>' ? buf_puts(b, "&gt;")
+                   : *s == '&' ? buf_puts(b, "&amp;") : buf_append(b, s, 1);
+        return rc;
+}
+
 static enum MHD_Result upload_finish(struct sim *s, struct MHD_Connection *con, struct req *r)
 {
         struct jw w;
-        char md5[33];
+        struct buf x;
+        char md5[33] = "";
         enum MHD_Result ret;
         bool ok;
+        int rc;
 
         snprintf(r->fn, sizeof(r->fn), "uploader");
+        if (r->pp) {
+                if (MHD_destroy_post_processor(r->pp) != MHD_YES && !r->up_http) {
+                        r->up_http = 400;
+                        snprintf(r->up_err, sizeof(r->up_err), "the multipart form is incomplete");
+                }
+                r->pp = NULL;
+                if (!r->datafile && !r->up_http) {
+                        r->up_http = 400;
+                        snprintf(r->up_err, sizeof(r->up_err),
+                                 "the multipart form has no field named datafile");
+                }
+        }
         if (r->fd >= 0) {
                 if (close(r->fd) != 0 && !r->up_http) {
                         r->up_http = 500;
@@ -327,17 +463,34 @@ static enum MHD_Result upload_finish(struct sim *s, struct MHD_Connection *con, 
                 ok = !r->up_http;
                 sim_upload_release(s, r->code, ok, r->received, md5);
         }
+        snprintf(r->api, sizeof(r->api), "%s", r->up_http ? "failed" : "ok");
+        if (!r->up_json) {
+                buf_init(&x, 1u << 16);
+                rc = buf_puts(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><response>");
+                if (!rc && !r->up_http)
+                        rc = buf_printf(&x, "<success>y</success><filesize>%lld</filesize><md5>%s</md5>",
+                                        (long long)r->received, md5);
+                else if (!rc)
+                        rc = buf_puts(&x, "<success>n</success><error>");
+                if (!rc && r->up_http)
+                        rc = xml_text(&x, r->up_err);
+                if (!rc && r->up_http)
+                        rc = buf_puts(&x, "</error>");
+                if (!rc)
+                        rc = buf_puts(&x, "</response>");
+                ret = rc ? MHD_NO : send_buf(con, r, r->up_http ? r->up_http : 200, &x, "text/xml");
+                buf_clear(&x);
+                return ret;
+        }
         jw_init(&w, 1u << 16);
         jw_obj(&w);
         if (!r->up_http) {
                 jw_kstr(&w, "success", "y");
                 jw_kistr(&w, "filesize", r->received);
                 jw_kstr(&w, "md5", md5);
-                snprintf(r->api, sizeof(r->api), "ok");
         } else {
                 jw_kstr(&w, "success", "n");
                 jw_kstr(&w, "error", r->up_err);
-                snprintf(r->api, sizeof(r->api), "failed");
         }
         jw_end_obj(&w);
         ret = send_buf(con, r, r->up_http ? r->up_http : 200, &w.b, "application/json");
@@ -369,8 +522,10 @@ static enum MHD_Result rpc_finish(struct sim *s, struct MHD_Connection *con, str
         snprintf(r->fn, sizeof(r->fn), "%s", res.function);
         snprintf(r->api, sizeof(r->api), "%s", res.status ? res.status : "?");
         form_free(&f);
-        if (res.fd >= 0)
-                ret = send_file(s, con, r, res.fd, res.fsize);
+        if (res.dl_error)
+                ret = send_dl_error(con, r, res.dl_error, res.dl_legacy);
+        else if (res.fd >= 0)
+                ret = send_file(s, con, r, res.fd, res.fsize, res.dl_cut);
         else
                 ret = send_buf(con, r, res.http, &res.out.b, "application/json");
         jw_free(&res.out);
@@ -423,7 +578,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *con, const ch
                         return MHD_NO;
                 if (strcmp(url, "/api/rpc.php") == 0)
                         r->kind = RK_RPC;
-                else if (strncmp(url, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)) == 0 &&
+                else if ((strncmp(url, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)) == 0 ||
+                          strcmp(url, UPLOAD_PATH) == 0) &&
                          (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0))
                         r->kind = RK_UPLOAD;
                 else if (strncmp(url, "/sim/", 5) == 0)
@@ -441,8 +597,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *con, const ch
                 if (r->inject || r->kind == RK_OTHER) {
                         /* discard */
                 } else if (r->kind == RK_UPLOAD) {
-                        if (r->fd >= 0)
+                        if (r->pp && !r->up_http) {
+                                if (MHD_post_process(r->pp, upload_data, *upload_data_size) !=
+                                            MHD_YES &&
+                                    !r->up_http) {
+                                        r->up_http = 400;
+                                        snprintf(r->up_err, sizeof(r->up_err),
+                                                 "the multipart form cannot be parsed");
+                                }
+                        } else if (r->fd >= 0 && !r->pp) {
                                 upload_chunk(r, upload_data, *upload_data_size);
+                        }
                 } else if (!r->too_big &&
                            buf_append(&r->body, upload_data, *upload_data_size) != JB_OK) {
                         r->too_big = true;
@@ -488,6 +653,8 @@ static void on_done(void *cls, struct MHD_Connection *con, void **con_cls,
         (void)con;
         if (!r)
                 return;
+        if (r->pp)
+                MHD_destroy_post_processor(r->pp);
         if (r->fd >= 0) {
                 /* the client went away in the middle of an upload */
                 close(r->fd);

@@ -1,7 +1,8 @@
 /*
  * sim_inspect.c - the /sim/... endpoints of jibe-aa-sim, for tests and developers (never
  * subject to faults): stats, diff (truth vs index), faults, reset, fullsync, index
- * snapshot/restore. See README.md for the answers. Takes sim.lock per request.
+ * snapshot/restore. See README.md for the answers. Takes sim.lock per request; refreshes
+ * that are due are applied first (as at the start of every rpc).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,10 @@ static void do_fullsync(struct sim *s, const struct form *args, struct rpc_resul
         const char *id = form_get(args, "provider");
         struct prov *p;
         struct recon_stats st;
+        struct task *tk;
         size_t i;
         int64_t t0, files = 0;
-        char tid[128], msg[200];
+        char msg[200];
 
         pthread_mutex_lock(&s->lock);
         p = model_prov(&s->m, id);
@@ -52,18 +54,19 @@ static void do_fullsync(struct sim *s, const struct form *args, struct rpc_resul
                 }
                 files += st.files;
         }
-        p->taskseq++;
-        snprintf(tid, sizeof(tid), "sync-%s-%d", p->id, p->taskseq);
-        free(p->taskid);
-        p->taskid = strdup(tid);
-        if (!p->taskid)
-                p->taskid = strdup("");
-        sim_fmt_time(t0, p->ls_start);
-        sim_fmt_time((int64_t)time(NULL), p->ls_completed);
-        p->ls_files = files;
-        p->ls_task = true;
+        tk = sim_add_task(s, p, NULL);
+        if (!tk) {
+                pthread_mutex_unlock(&s->lock);
+                answer(r, 500, "error_background", "out of memory");
+                return;
+        }
+        snprintf(tk->callback, sizeof(tk->callback), "ReSync");
+        sim_fmt_time(t0, tk->added);
+        sim_fmt_time((int64_t)time(NULL), tk->completed);
+        tk->files = files;
+        snprintf(msg, sizeof(msg), "provider %s re-indexed: %lld files (task %s)", p->id,
+                 (long long)files, tk->id);
         pthread_mutex_unlock(&s->lock);
-        snprintf(msg, sizeof(msg), "provider %s re-indexed: %lld files", p->id, (long long)files);
         answer(r, 200, "ok", msg);
 }
 
@@ -79,6 +82,9 @@ void sim_inspect(struct sim *s, const char *method, const char *url, const struc
 
         r->http = 200;
         r->status = "ok";
+        pthread_mutex_lock(&s->lock);
+        sim_apply_refreshes(s);
+        pthread_mutex_unlock(&s->lock);
         if (strcmp(url, "/sim/stats") == 0 && is(method, "GET")) {
                 pthread_mutex_lock(&s->lock);
                 stats_json(s, &r->out);

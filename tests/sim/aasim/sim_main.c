@@ -163,16 +163,18 @@ static int load_users(struct sim *s, const cJSON *arr, char *errstr, size_t errs
         return JB_OK;
 }
 
-static int load_last_sync(struct prov *p, const cJSON *ls, char *errstr, size_t errsz)
+/* last_sync -> a completed task (unless task=false) and, with running=true, a running one. */
+static int load_last_sync(struct sim *s, struct prov *p, const cJSON *ls, char *errstr,
+                          size_t errsz)
 {
         const cJSON *v;
-        bool bad = false;
-        char *st, *co, *tid;
-        int64_t t;
+        bool bad = false, task, running;
+        char *st = NULL, *co = NULL, *tid = NULL, *cb = NULL;
+        char start[20] = "0000-00-00 00:00:00", done[20] = "0000-00-00 00:00:00";
+        int64_t t, tstart = 0, tdone = 0, files = 0;
+        struct task *tk;
+        int rc = JB_OK;
 
-        p->ls_task = false;
-        memcpy(p->ls_start, "0000-00-00 00:00:00", 20);
-        memcpy(p->ls_completed, "0000-00-00 00:00:00", 20);
         if (!ls)
                 return JB_OK;
         if (!cJSON_IsObject(ls))
@@ -180,32 +182,67 @@ static int load_last_sync(struct prov *p, const cJSON *ls, char *errstr, size_t 
         st = jstr(ls, "start", &bad);
         co = jstr(ls, "completed", &bad);
         tid = jstr(ls, "taskid", &bad);
-        if (!bad && st && sim_parse_time(st, &t) == JB_OK)
-                snprintf(p->ls_start, sizeof(p->ls_start), "%s", st);
-        else if (st)
+        cb = jstr(ls, "callback", &bad);
+        if (!bad && st && sim_parse_time(st, &t) == JB_OK) {
+                snprintf(start, sizeof(start), "%s", st);
+                tstart = t;
+        } else if (st) {
                 bad = true;
-        if (!bad && co && sim_parse_time(co, &t) == JB_OK)
-                snprintf(p->ls_completed, sizeof(p->ls_completed), "%s", co);
-        else if (co)
+        }
+        if (!bad && co && sim_parse_time(co, &t) == JB_OK) {
+                snprintf(done, sizeof(done), "%s", co);
+                tdone = t;
+        } else if (co) {
                 bad = true;
-        free(st);
-        free(co);
-        if (tid) {
-                free(p->taskid);
-                p->taskid = tid;
         }
         v = cJSON_GetObjectItemCaseSensitive(ls, "files");
         if (cJSON_IsNumber(v))
-                p->ls_files = (int64_t)v->valuedouble;
+                files = (int64_t)v->valuedouble;
         else if (v)
                 bad = true;
         v = cJSON_GetObjectItemCaseSensitive(ls, "task");
-        p->ls_task = v ? cJSON_IsTrue(v) : true;
-        if (bad)
-                return jb_seterr(JB_EINPUT, errstr, errsz,
-                                 "sim.json: provider %s: last_sync needs times like \"2026-11-29 06:00:00\" and a number of files",
-                                 p->id);
-        return JB_OK;
+        task = v ? cJSON_IsTrue(v) : true;
+        if (v && !cJSON_IsBool(v))
+                bad = true;
+        v = cJSON_GetObjectItemCaseSensitive(ls, "running");
+        running = v && cJSON_IsTrue(v);
+        if (v && !cJSON_IsBool(v))
+                bad = true;
+        if (bad || (cb && strcmp(cb, "ReSync") != 0 && strcmp(cb, "InitialSync") != 0) ||
+            (tid && (!*tid || strlen(tid) >= sizeof(tk->id)))) {
+                rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                               "sim.json: provider %s: last_sync needs times like \"2026-11-29 06:00:00\", a number of files, booleans task and running, a callback ReSync or InitialSync and a short taskid",
+                               p->id);
+                goto out;
+        }
+        if (task) {
+                tk = sim_add_task(s, p, tid);
+                if (!tk) {
+                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                        goto out;
+                }
+                snprintf(tk->callback, sizeof(tk->callback), "%s", cb ? cb : "ReSync");
+                memcpy(tk->added, start, sizeof(tk->added));
+                memcpy(tk->completed, done, sizeof(tk->completed));
+                tk->files = files;
+        }
+        if (running) {
+                tk = sim_add_task(s, p, NULL);
+                if (!tk) {
+                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                        goto out;
+                }
+                snprintf(tk->callback, sizeof(tk->callback), "ReSync");
+                sim_fmt_time((tdone > tstart ? tdone : tstart > 0 ? tstart : s->m.t0) + 60,
+                             tk->added);
+                tk->running = true;
+        }
+out:
+        free(st);
+        free(co);
+        free(tid);
+        free(cb);
+        return rc;
 }
 
 static int load_providers(struct sim *s, const cJSON *arr, char *errstr, size_t errsz)
@@ -214,7 +251,6 @@ static int load_providers(struct sim *s, const cJSON *arr, char *errstr, size_t 
         struct model *m = &s->m;
         size_t i = 0, j, k;
         bool bad = false;
-        char tid[128];
         int rc;
 
         if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
@@ -242,11 +278,6 @@ static int load_providers(struct sim *s, const cJSON *arr, char *errstr, size_t 
                             strcmp(m->provs[k].name, p->name) == 0)
                                 return jb_seterr(JB_EINPUT, errstr, errsz,
                                                  "sim.json: provider id %s or name %s used twice", p->id, p->name);
-                snprintf(tid, sizeof(tid), "sync-%s-1", p->id);
-                p->taskid = strdup(tid);
-                p->taskseq = 1;
-                if (!p->taskid)
-                        return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                 if (!cJSON_IsArray(bl))
                         return jb_seterr(JB_EINPUT, errstr, errsz,
                                          "sim.json: provider %s: \"buckets\" must be a list of names", p->id);
@@ -267,7 +298,8 @@ static int load_providers(struct sim *s, const cJSON *arr, char *errstr, size_t 
                         p->buckets[j].prov = p;
                         p->nbuckets = ++j;
                 }
-                rc = load_last_sync(p, cJSON_GetObjectItemCaseSensitive(pj, "last_sync"), errstr, errsz);
+                rc = load_last_sync(s, p, cJSON_GetObjectItemCaseSensitive(pj, "last_sync"), errstr,
+                                    errsz);
                 if (rc)
                         return rc;
         }
@@ -312,6 +344,32 @@ int sim_load_config(struct sim *s, const char *dir, char *errstr, size_t errsz)
                 rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                 goto out;
         }
+        s->cfg_refresh_ms = 150;
+        s->cfg_refresh_quiet_ms = 0;
+        s->cfg_single_object = false;
+        s->cfg_sync_event = true;
+        v = cJSON_GetObjectItemCaseSensitive(root, "refresh_ms");
+        if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12)
+                s->cfg_refresh_ms = (int64_t)v->valuedouble;
+        else if (v)
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: refresh_ms must be a number >= 0");
+        v = cJSON_GetObjectItemCaseSensitive(root, "refresh_quiet_ms");
+        if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12)
+                s->cfg_refresh_quiet_ms = (int64_t)v->valuedouble;
+        else if (v)
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: refresh_quiet_ms must be a number >= 0");
+        v = cJSON_GetObjectItemCaseSensitive(root, "single_as_object");
+        if (cJSON_IsBool(v))
+                s->cfg_single_object = cJSON_IsTrue(v);
+        else if (v)
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: single_as_object must be true or false");
+        v = cJSON_GetObjectItemCaseSensitive(root, "sync_on_provider_event");
+        if (cJSON_IsBool(v))
+                s->cfg_sync_event = cJSON_IsTrue(v);
+        else if (v)
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: sync_on_provider_event must be true or false");
+        if (rc)
+                goto out;
         rc = load_users(s, cJSON_GetObjectItemCaseSensitive(root, "users"), errstr, errsz);
         if (!rc)
                 rc = load_providers(s, cJSON_GetObjectItemCaseSensitive(root, "providers"), errstr, errsz);
@@ -361,6 +419,9 @@ void sim_free(struct sim *s)
         model_free(&s->m);
         smap_clear(&s->tokens, NULL);
         smap_clear(&s->uploads, sim_upload_free);
+        smap_clear(&s->refreshes, free);
+        smap_clear(&s->refreshed, NULL);
+        free(s->tasks);
         stats_reset(s);
         pthread_mutex_destroy(&s->lock);
 }

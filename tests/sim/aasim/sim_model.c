@@ -276,7 +276,6 @@ void model_free(struct model *m)
                 free(p->access_key);
                 free(p->arn);
                 free(p->user_agent);
-                free(p->taskid);
         }
         free(m->provs);
         free(m->dir);
@@ -1110,9 +1109,9 @@ void model_item_json(const struct model *m, struct node *n, struct jw *w)
         jw_kbool(w, "trash", false);
         if (n->type != N_FILE)
                 jw_kint(w, "subfolders", n->nsub);
-        if (n->prov)
+        if (n->prov) {
                 jw_kstr(w, "fi_provider", n->prov->id);
-        if (n->bkt)
-                jw_kstr(w, "fi_bucket", n->bkt->name);
+                jw_kstr(w, "isbucket", n->type == N_BUCKET ? "y" : "n");
+        }
         jw_end_obj(w);
 }

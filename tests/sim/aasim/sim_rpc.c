@@ -1,12 +1,15 @@
 /*
  * sim_rpc.c - the /api/rpc.php calls of jibe-aa-sim (PROTOCOL.md), one function each,
- * picked from one table by the form field "function".
+ * picked from one table by the form field "function" (case-insensitive), plus the
+ * asynchronous folder refreshes and the provider sync background tasks.
  *
  * Each handler validates its fields, then either calls fail() (an error answer) or
  * begin_ok() and writes its fields; the dispatcher closes the JSON object. sim_rpc() takes
- * sim.lock for the whole call (no handler sleeps or streams under it: getFile only opens
- * the file and hands the descriptor to sim_http.c).
- * Ownership: the rpc_result's JSON buffer and file descriptor belong to the caller.
+ * sim.lock for the whole call and first applies the refreshes that are due (no handler
+ * sleeps or streams under it: getFile only opens the file and hands the descriptor to
+ * sim_http.c).
+ * Ownership: the rpc_result's JSON buffer and file descriptor belong to the caller; struct
+ * sim owns the pending refreshes (s->refreshes) and the tasks (s->tasks).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -152,9 +156,11 @@ static void item(struct rctx *c, const char *key, struct node *n)
 
 /* ---------------------------------------------------------------- sessions */
 
-static void issue_token(struct rctx *c, const struct user *u)
+/* A new session for u. by_auth: getTokenByAuthToken's answer (userid, allowloginremember). */
+static void issue_token(struct rctx *c, struct user *u, bool by_auth)
 {
-        char tok[33];
+        char tok[33], code[33], last[20];
+        int64_t wall = (int64_t)time(NULL);
         struct smap_ent *e;
         size_t i;
 
@@ -179,11 +185,18 @@ static void issue_token(struct rctx *c, const struct user *u)
                 return;
         }
         e->n = sim_now_ms();
-        e->p = (void *)u;
+        e->p = u;
+        sim_fmt_time(u->lastlogin ? u->lastlogin : wall, last);
+        u->lastlogin = wall;
+        sim_random_hex(code, 32);
         begin_ok(c);
         jw_kstr(c->w, "token", tok);
-        jw_kstr(c->w, "userid", u->userid);
-        jw_kstr(c->w, "allowloginremember", "y");
+        if (by_auth) {
+                jw_kstr(c->w, "userid", u->userid);
+                jw_kstr(c->w, "allowloginremember", "y");
+        }
+        jw_kstr(c->w, "lastlogin", last);
+        jw_kstr(c->w, "autologincode", code);
 }
 
 static const struct user *check_token(struct rctx *c)
@@ -228,21 +241,21 @@ static void f_token_by_auth(struct rctx *c)
         for (i = 0; at && *at && i < c->s->nusers; i++)
                 for (j = 0; j < c->s->users[i].nauth; j++)
                         if (strcmp(c->s->users[i].authtokens[j], at) == 0) {
-                                issue_token(c, &c->s->users[i]);
+                                issue_token(c, &c->s->users[i], true);
                                 return;
                         }
         fail(c, "login_failed", "the authentication token is not valid");
 }
 
-static void f_login(struct rctx *c)
+static void f_get_token(struct rctx *c)
 {
-        const char *l = arg(c, "login"), *p = arg(c, "password");
+        const char *l = arg(c, "us_login"), *p = arg(c, "us_pwd");
         size_t i;
 
         for (i = 0; l && p && i < c->s->nusers; i++)
                 if (strcmp(c->s->users[i].login, l) == 0 &&
                     strcmp(c->s->users[i].password, p) == 0) {
-                        issue_token(c, &c->s->users[i]);
+                        issue_token(c, &c->s->users[i], false);
                         return;
                 }
         fail(c, "login_failed", "wrong login or password");
@@ -284,14 +297,108 @@ static void f_check_path(struct rctx *c)
                 item(c, "file", n);
 }
 
+/* ---------------------------------------------------------------- asynchronous refresh */
+
+static void refresh_apply(struct sim *s, const struct refresh *rf, int64_t now)
+{
+        struct node *n = model_by_id(&s->m, rf->folder);
+        struct recon_stats st;
+        struct smap_ent *e;
+        struct buf key;
+        char id[24], sk[4400];
+
+        if (!n || !in_bucket(n))
+                return; /* the folder went away meanwhile */
+        memset(&st, 0, sizeof(st));
+        if (model_reconcile(&s->m, n, false, &st) != JB_OK)
+                log_msg(LL_WARN, "aasim", "refresh of folder %llu failed: out of memory",
+                        (unsigned long long)n->id);
+        buf_init(&key, PATH_CAP);
+        if (model_key(n, &key) == JB_OK) {
+                snprintf(sk, sizeof(sk), "%s/%s%s", n->bkt->name, key.p, key.len ? "/" : "");
+                smap_incr(&s->refresh_done, sk);
+        }
+        buf_clear(&key);
+        snprintf(id, sizeof(id), "%llu", (unsigned long long)n->id);
+        e = smap_put(&s->refreshed, id);
+        if (e)
+                e->n = now;
+}
+
+void sim_apply_refreshes(struct sim *s)
+{
+        struct smap_ent *e, *nx;
+        struct refresh *rf;
+        int64_t now;
+        size_t i;
+
+        if (!s->refreshes.count || s->f.refresh_stuck)
+                return;
+        now = sim_now_ms();
+        for (i = 0; i < s->refreshes.nbuckets; i++) {
+                for (e = s->refreshes.tab[i]; e; e = nx) {
+                        nx = e->next;
+                        rf = e->p;
+                        if (rf->due_ms > now)
+                                continue;
+                        refresh_apply(s, rf, now);
+                        free(smap_del(&s->refreshes, e->key));
+                }
+        }
+}
+
+/* refresh=y without a refreshtoken: start a refresh of n (token set) or say why not. */
+static void refresh_start(struct rctx *c, struct node *n, char token[33], const char **msg)
+{
+        struct sim *s = c->s;
+        struct smap_ent *e;
+        struct refresh *rf;
+        int64_t now = sim_now_ms();
+        size_t i;
+        char id[24];
+
+        token[0] = '\0';
+        if (!in_bucket(n)) {
+                *msg = "nothing to refresh above a bucket";
+                return;
+        }
+        for (i = 0; i < s->refreshes.nbuckets; i++)
+                for (e = s->refreshes.tab[i]; e; e = e->next)
+                        if (((struct refresh *)e->p)->folder == n->id) {
+                                snprintf(token, 33, "%s", e->key);
+                                *msg = "a refresh of this folder is already running";
+                                return;
+                        }
+        snprintf(id, sizeof(id), "%llu", (unsigned long long)n->id);
+        e = smap_get(&s->refreshed, id);
+        if (e && now - e->n < sim_refresh_quiet_ms(s)) {
+                *msg = "the folder was refreshed recently";
+                return;
+        }
+        rf = calloc(1, sizeof(*rf));
+        sim_random_hex(token, 32);
+        e = rf ? smap_put(&s->refreshes, token) : NULL;
+        if (!e) {
+                free(rf);
+                token[0] = '\0';
+                *msg = "cannot start a refresh: out of memory";
+                return;
+        }
+        rf->folder = n->id;
+        rf->due_ms = now + sim_refresh_ms(s);
+        e->p = rf;
+        s->refresh_started++;
+        *msg = "refresh started in the background";
+}
+
 static void f_folder_contents(struct rctx *c)
 {
         struct node *n = node_arg(c, "fi_pid", true);
         const char *cs = arg(c, "count"), *fs = arg(c, "from"), *rf = arg(c, "refresh");
-        int64_t count = 1000, from = 0, i;
-        struct recon_stats st;
-        char msg[160];
-        bool refreshed = false;
+        const char *rt = arg(c, "refreshtoken"), *msg = NULL;
+        int64_t count = 1000, from = 0, i, k;
+        char token[33] = "";
+        bool still = false, want;
 
         if (!n)
                 return;
@@ -306,39 +413,40 @@ static void f_folder_contents(struct rctx *c)
         }
         if (count == 0 || count > 1000)
                 count = 1000;
-        if (rf && (strcmp(rf, "y") == 0 || strcmp(rf, "1") == 0)) {
-                memset(&st, 0, sizeof(st));
-                if (in_bucket(n)) {
-                        if (model_reconcile(&c->s->m, n, false, &st) != JB_OK) {
-                                fail(c, "error_background", "refresh failed: out of memory");
-                                return;
-                        }
-                        snprintf(msg, sizeof(msg),
-                                 "refreshed from the cloud: %lld added, %lld changed, %lld removed",
-                                 (long long)st.added, (long long)st.changed, (long long)st.removed);
-                } else {
-                        snprintf(msg, sizeof(msg), "nothing to refresh above a bucket");
-                }
-                refreshed = true;
-        }
+        want = rf && (strcmp(rf, "y") == 0 || strcmp(rf, "1") == 0);
+        if (rt && *rt)
+                still = smap_get(&c->s->refreshes, rt) != NULL; /* never starts another */
+        else if (want)
+                refresh_start(c, n, token, &msg);
         model_sort_kids(n);
         begin_ok(c);
         jw_kistr(c->w, "total", n->nkids);
         jw_kint(c->w, "from", from);
         jw_kistr(c->w, "pid", (int64_t)n->id);
+        k = from < (int64_t)n->nkids ? (int64_t)n->nkids - from : 0;
+        if (k > count)
+                k = count;
         jw_key(c->w, "filelist");
-        jw_arr(c->w);
-        for (i = from; i < (int64_t)n->nkids && i < from + count; i++)
-                model_item_json(&c->s->m, n->kids[i], c->w);
-        jw_end_arr(c->w);
+        if (k == 1 && sim_single_object(c->s)) {
+                model_item_json(&c->s->m, n->kids[from], c->w);
+        } else {
+                jw_arr(c->w);
+                for (i = from; i < from + k; i++)
+                        model_item_json(&c->s->m, n->kids[i], c->w);
+                jw_end_arr(c->w);
+        }
         item(c, "folder", n);
-        if (refreshed) {
+        if (msg) {
                 jw_key(c->w, "refreshresult");
                 jw_obj(c->w);
                 jw_kstr(c->w, "status", "ok");
                 jw_kstr(c->w, "statusmessage", msg);
+                if (token[0])
+                        jw_kstr(c->w, "token", token);
                 jw_end_obj(c->w);
         }
+        if (still)
+                jw_kbool(c->w, "stillsyncing", true);
 }
 
 static void f_get_file(struct rctx *c)
@@ -370,8 +478,21 @@ static void f_get_file(struct rctx *c)
                 return;
         }
         snprintf(dl, sizeof(dl), "%s", path.p + strlen(c->s->m.dir) + 7); /* skip DIR/truth/ */
-        smap_incr(&c->s->downloads, dl);
         buf_clear(&path);
+        if (faults_roll(c->s, c->s->f.dl_err_rate)) {
+                close(fd);
+                c->s->dl_errors_injected++;
+                c->r->dl_error = (int)c->s->f.dl_err_http;
+                c->r->dl_legacy = c->s->f.dl_err_legacy;
+                c->r->status = "download_error";
+                c->state = 2;
+                return;
+        }
+        if (sb.st_size > 0 && faults_roll(c->s, c->s->f.dl_cut_rate)) {
+                c->s->dl_cuts_injected++;
+                c->r->dl_cut = true;
+        }
+        smap_incr(&c->s->downloads, dl);
         c->r->fd = fd;
         c->r->fsize = (int64_t)sb.st_size;
         c->r->status = "ok";
@@ -426,6 +547,7 @@ static void f_init_upload(struct rctx *c)
         struct node *p = node_arg(c, "fi_pid", true), *x;
         const char *name = arg(c, "fi_name"), *sz = arg(c, "fi_size");
         const char *lt = arg(c, "fi_localtime"), *ct = arg(c, "fi_contenttype");
+        const char *rt = arg(c, "responsetype");
         struct upload *u;
         struct smap_ent *e;
         struct buf path;
@@ -438,6 +560,8 @@ static void f_init_upload(struct rctx *c)
                 fail(c, "bad_request", "files can only be uploaded inside a bucket");
                 return;
         }
+        if (!name || !*name)
+                name = arg(c, "fi_filename");
         if (!name || !name_valid(name)) {
                 fail(c, "bad_request", "fi_name is missing or not a valid file name");
                 return;
@@ -482,6 +606,7 @@ static void f_init_upload(struct rctx *c)
         u->folder = p->id;
         u->want_size = size;
         u->ltime = ltime;
+        u->json = rt && strcasecmp(rt, "json") == 0;
         e->p = u;
         begin_ok(c);
         jw_kstr(c->w, "uploadcode", code);
@@ -507,8 +632,6 @@ static void f_complete_upload(struct rctx *c)
                 fail(c, "not_found", "unknown upload code");
                 return;
         }
-        if (!sz || !*sz)
-                sz = arg(c, "remotefilesize");
         if ((sz && *sz && (sim_parse_i64(sz, &size) || size < 0)) ||
             (rt && *rt && sim_parse_time(rt, &rtime))) {
                 fail(c, "bad_request", "fi_size or remotetime is malformed");
@@ -614,6 +737,9 @@ static void delete_node(struct rctx *c, struct node *n)
         jw_arr(c->w);
         jw_str(c->w, id);
         jw_end_arr(c->w);
+        jw_key(c->w, "errors");
+        jw_arr(c->w);
+        jw_end_arr(c->w);
         jw_kstr(c->w, "fi_id", id);
         jw_kint(c->w, "backgroundtask", 0);
 }
@@ -684,84 +810,148 @@ static void f_modify_file(struct rctx *c)
         item(c, "file", n);
 }
 
-static void task_json(struct rctx *c, const struct prov *p)
+/* ---------------------------------------------------------------- background tasks */
+
+struct task *sim_add_task(struct sim *s, struct prov *p, const char *id)
+{
+        struct task *t, *nt;
+        size_t nc;
+
+        if (s->ntasks == s->captasks) {
+                nc = s->captasks ? s->captasks * 2 : 16;
+                nt = realloc(s->tasks, nc * sizeof(*nt));
+                if (!nt)
+                        return NULL;
+                s->tasks = nt;
+                s->captasks = nc;
+        }
+        t = &s->tasks[s->ntasks++];
+        memset(t, 0, sizeof(*t));
+        t->prov = p;
+        p->taskseq++;
+        if (id)
+                snprintf(t->id, sizeof(t->id), "%s", id);
+        else
+                snprintf(t->id, sizeof(t->id), "sync-%.40s-%d", p->id, p->taskseq);
+        memcpy(t->added, "0000-00-00 00:00:00", 20);
+        memcpy(t->completed, "0000-00-00 00:00:00", 20);
+        return t;
+}
+
+/* One task; rclone: the shape of a taskid request (status "c" once finished). */
+static void task_json(struct rctx *c, const struct task *t, bool rclone)
 {
         char title[300];
+        bool init = strcmp(t->callback, "InitialSync") == 0;
 
-        snprintf(title, sizeof(title), "Full sync of provider %s", p->name);
+        snprintf(title, sizeof(title), "%s of provider %s", init ? "Initial sync" : "Resync",
+                 t->prov->name);
         jw_obj(c->w);
-        jw_kstr(c->w, "bt_id", p->taskid);
+        jw_kstr(c->w, "bt_id", t->id);
         jw_kstr(c->w, "us_id", c->u ? c->u->userid : "");
-        jw_kstr(c->w, "bt_type", "providersync");
-        jw_kstr(c->w, "bt_status", "c");
-        jw_kstr(c->w, "bt_statustext", "completed");
-        jw_kistr(c->w, "bt_statusdata", p->ls_files);
-        jw_kstr(c->w, "bt_procent", "100");
-        jw_kstr(c->w, "bt_added", p->ls_start);
-        jw_kstr(c->w, "bt_completed", p->ls_completed);
+        jw_kstr(c->w, "bt_type", "sync");
+        jw_kstr(c->w, "bt_subtype", "");
+        jw_kstr(c->w, "bt_status", t->running ? "w" : rclone ? "c" : "completed");
+        jw_kstr(c->w, "bt_statustext", t->running ? "Running" : "Completed");
+        jw_kistr(c->w, "bt_statusdata", t->files);
+        jw_kstr(c->w, "bt_procent", t->running ? "0" : "100");
+        jw_kstr(c->w, "bt_added", t->added);
+        jw_kstr(c->w, "bt_completed", t->completed);
         jw_kstr(c->w, "bt_title", title);
-        jw_kstr(c->w, "pi_id", p->id);
+        jw_kstr(c->w, "bt_message", "");
+        jw_key(c->w, "bt_data");
+        jw_obj(c->w);
+        jw_kstr(c->w, "callback", t->callback);
+        jw_kstr(c->w, "pi_id", t->prov->id);
         jw_end_obj(c->w);
+        jw_kstr(c->w, "callback", t->callback);
+        jw_kbool(c->w, "canbecanceled", false);
+        jw_end_obj(c->w);
+}
+
+/* statusfilter: a comma list; "c" is taken as "completed" and "cancelled" as "canceled". */
+static bool status_wanted(const char *filter, const struct task *t)
+{
+        const char *s = filter, *e;
+        size_t n;
+
+        if (!filter || !*filter)
+                return true;
+        while (*s) {
+                while (*s == ' ' || *s == ',')
+                        s++;
+                e = s;
+                while (*e && *e != ',' && *e != ' ')
+                        e++;
+                n = (size_t)(e - s);
+                if (t->running ? (n == 1 && *s == 'w')
+                               : ((n == 9 && strncasecmp(s, "completed", 9) == 0) ||
+                                  (n == 1 && *s == 'c')))
+                        return true;
+                s = e;
+        }
+        return false;
+}
+
+/* A task list: an array, or the element itself when it is alone and the fault says so. */
+static void tasks_list(struct rctx *c, const size_t *sel, size_t n, bool rclone)
+{
+        size_t i;
+
+        jw_key(c->w, "tasks");
+        if (n == 1 && sim_single_object(c->s)) {
+                task_json(c, &c->s->tasks[sel[0]], rclone);
+                return;
+        }
+        jw_arr(c->w);
+        for (i = 0; i < n; i++)
+                task_json(c, &c->s->tasks[sel[i]], rclone);
+        jw_end_arr(c->w);
 }
 
 static void f_tasks(struct rctx *c)
 {
-        const char *tid = arg(c, "taskid");
-        size_t i, n = 0;
+        const char *tid = arg(c, "taskid"), *bid = arg(c, "bt_id");
+        const char *sf = arg(c, "statusfilter"), *tf = arg(c, "typefilter"), *ls = arg(c, "limit");
+        size_t i, n = 0, total = 0, *sel;
+        int64_t limit = 0;
+        bool rclone = tid && *tid;
 
-        begin_ok(c);
-        jw_key(c->w, "tasks");
-        jw_arr(c->w);
-        for (i = 0; i < c->s->m.nprovs; i++) {
-                const struct prov *p = &c->s->m.provs[i];
+        if (!rclone && ls && *ls && (sim_parse_i64(ls, &limit) || limit < 0)) {
+                fail(c, "bad_request", "limit must be a whole number >= 0");
+                return;
+        }
+        sel = calloc(c->s->ntasks + 1, sizeof(*sel));
+        if (!sel) {
+                fail(c, "error_background", "out of memory");
+                return;
+        }
+        for (i = 0; i < c->s->ntasks; i++) {
+                const struct task *t = &c->s->tasks[i];
 
-                if (!p->ls_task || (tid && *tid && strcmp(tid, p->taskid) != 0))
+                if (rclone) {
+                        if (strcmp(tid, t->id) != 0)
+                                continue;
+                } else if ((bid && *bid && strcmp(bid, t->id) != 0) || !status_wanted(sf, t) ||
+                           (tf && *tf && strcasecmp(tf, "sync") != 0)) {
                         continue;
-                task_json(c, p);
-                n++;
-        }
-        jw_end_arr(c->w);
-        jw_kistr(c->w, "total", (int64_t)n);
-}
-
-static void f_provider_info(struct rctx *c)
-{
-        size_t i, j;
-
-        begin_ok(c);
-        jw_key(c->w, "providers");
-        jw_arr(c->w);
-        for (i = 0; i < c->s->m.nprovs; i++) {
-                const struct prov *p = &c->s->m.provs[i];
-
-                jw_obj(c->w);
-                jw_kstr(c->w, "pi_id", p->id);
-                jw_kstr(c->w, "pi_name", p->name);
-                jw_kistr(c->w, "fi_id", (int64_t)p->node->id);
-                jw_kstr(c->w, "accesskey", p->access_key);
-                if (p->arn)
-                        jw_kstr(c->w, "arn", p->arn);
-                if (p->user_agent)
-                        jw_kstr(c->w, "useragent", p->user_agent);
-                jw_key(c->w, "buckets");
-                jw_arr(c->w);
-                for (j = 0; j < p->nbuckets; j++) {
-                        jw_obj(c->w);
-                        jw_kstr(c->w, "name", p->buckets[j].name);
-                        jw_kistr(c->w, "fi_id", (int64_t)p->buckets[j].node->id);
-                        jw_end_obj(c->w);
                 }
-                jw_end_arr(c->w);
-                jw_key(c->w, "lastsync");
+                total++;
+                if (rclone || limit == 0 || (int64_t)n < limit)
+                        sel[n++] = i;
+        }
+        begin_ok(c);
+        if (rclone) {
+                tasks_list(c, sel, n, true);
+                jw_kistr(c->w, "total", (int64_t)total);
+        } else {
+                jw_key(c->w, "response");
                 jw_obj(c->w);
-                jw_kstr(c->w, "taskid", p->ls_task ? p->taskid : "");
-                jw_kstr(c->w, "started", p->ls_task ? p->ls_start : "");
-                jw_kstr(c->w, "completed", p->ls_completed);
-                jw_kistr(c->w, "filesindexed", p->ls_files);
-                jw_end_obj(c->w);
+                tasks_list(c, sel, n, false);
+                jw_kistr(c->w, "total", (int64_t)total);
                 jw_end_obj(c->w);
         }
-        jw_end_arr(c->w);
+        free(sel);
 }
 
 static void f_sync_event(struct rctx *c)
@@ -815,8 +1005,8 @@ static const struct call {
         bool auth;
 } calls[] = {
         {"getApplianceInfo", f_appliance, false},
+        {"getToken", f_get_token, false},
         {"getTokenByAuthToken", f_token_by_auth, false},
-        {"loginUser", f_login, false},
         {"checkPathExists", f_check_path, true},
         {"getFolderContents", f_folder_contents, true},
         {"getFile", f_get_file, true},
@@ -828,7 +1018,6 @@ static const struct call {
         {"doDeleteFolder", f_delete_folder, true},
         {"doModifyFile", f_modify_file, true},
         {"getUserBackgroundTasks", f_tasks, true},
-        {"getProviderInfo", f_provider_info, true},
         {"syncOnProviderEvent", f_sync_event, true},
 };
 
@@ -837,6 +1026,7 @@ void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r)
         struct rctx c;
         const char *fn = form_get(f, "function");
         size_t i;
+        bool getfile = false;
 
         memset(&c, 0, sizeof(c));
         c.s = s;
@@ -847,14 +1037,19 @@ void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r)
         r->http = 200;
         r->fd = -1;
         pthread_mutex_lock(&s->lock);
+        sim_apply_refreshes(s);
         for (i = 0; fn && i < sizeof(calls) / sizeof(calls[0]); i++)
-                if (strcmp(calls[i].name, fn) == 0)
+                if (strcasecmp(calls[i].name, fn) == 0)
                         break;
         if (!fn || i == sizeof(calls) / sizeof(calls[0])) {
                 smap_incr(&s->calls, "(unknown)");
                 fail(&c, "unknown_function", "unknown function '%.64s'", fn ? fn : "");
+        } else if (calls[i].fn == f_sync_event && !sim_sync_event_on(s)) {
+                smap_incr(&s->calls, calls[i].name);
+                fail(&c, "unknown_function", "unknown function '%.64s'", fn);
         } else {
                 smap_incr(&s->calls, calls[i].name);
+                getfile = calls[i].fn == f_get_file;
                 if (calls[i].auth)
                         c.u = check_token(&c);
                 if (!calls[i].auth || c.u)
@@ -869,7 +1064,7 @@ void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r)
                 c.state = 0;
                 fail(&c, "error_background", "answer too large or out of memory");
         }
-        if (fn && strcmp(fn, "getFile") == 0 && c.state == 2) {
+        if (getfile && c.state == 2 && !r->dl_error) {
                 if (strcmp(r->status, "not_found") == 0)
                         r->http = 404;
                 else if (strncmp(r->status, "login_", 6) == 0)
@@ -895,7 +1090,7 @@ void sim_upload_free(void *p)
 }
 
 int sim_upload_claim(struct sim *s, const char *code, const char *b64name, char **tmppath,
-                     char *errstr, size_t errsz)
+                     bool *json, char *errstr, size_t errsz)
 {
         struct smap_ent *e;
         struct upload *u;
@@ -907,11 +1102,12 @@ int sim_upload_claim(struct sim *s, const char *code, const char *b64name, char 
         e = code ? smap_get(&s->uploads, code) : NULL;
         u = e ? e->p : NULL;
         name = b64name ? sim_b64_decode(b64name, NULL) : NULL;
+        *json = !s->f.uploader_xml && (!u || u->json);
         if (!u)
                 rc = jb_seterr(JB_ENOTFOUND, errstr, errsz, "unknown upload code");
         else if (u->busy)
                 rc = jb_seterr(JB_EINPUT, errstr, errsz, "upload already in progress");
-        else if (!name || strcmp(name, u->name) != 0)
+        else if (b64name && (!name || strcmp(name, u->name) != 0))
                 rc = jb_seterr(JB_EINPUT, errstr, errsz,
                                "the file name in the URL does not match doInitUpload's");
         else if (!(*tmppath = strdup(u->tmppath)))
