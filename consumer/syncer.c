@@ -304,12 +304,7 @@ static void backoff(struct worker *w, long attempts)
 /* The stage stops with an error line (once); the unit's messages are abandoned. */
 static void unit_fatal(struct syncer *s, const struct unit *u, const char *line)
 {
-        int first;
-
-        pthread_mutex_lock(&s->mu);
-        first = !atomic_load(&s->failed);
-        pthread_mutex_unlock(&s->mu);
-        if (first)
+        if (!atomic_exchange(&s->failed, 1)) /* one line, whichever worker comes first */
                 log_msg(LL_ERROR, "syncer", "%s", line);
         set_failed(s);
         unit_abandon(s, u);
