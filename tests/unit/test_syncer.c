@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "aa.h"
 #include "buf.h"
@@ -371,7 +372,7 @@ static int t_setup(void **state)
                 " \"providers\":[\n"
                 "  {\"id\":\"101\",\"name\":\"S3 Prod\",\"access_key\":\"AKIAAASELFKEY0000001\","
                 "\"buckets\":[\"dd\",\"bk\",\"ft\",\"dr\",\"ev\",\"rf\",\"rx\",\"rb\",\"ra\","
-                "\"re\",\"rs\"]},\n"
+                "\"re\",\"rs\",\"rc\"]},\n"
                 "  {\"id\":\"202\",\"name\":\"S3 Other\",\"access_key\":\"AKIAAASELFKEY0000002\","
                 "\"buckets\":[\"ot\"]}]}\n");
         t_truth_put("dd", "old1.txt", "old one\n");
@@ -397,6 +398,7 @@ static int t_setup(void **state)
         t_truth_put("ra", "x/b.txt", "b\n");
         t_truth_put("re", "a.txt", "a\n");
         t_truth_put("rs", "a.txt", "a\n");
+        t_truth_put("rc", "s/a.txt", "a\n");
         for (i = 0; i < 5; i++) {
                 char key[64];
 
@@ -1121,6 +1123,59 @@ static void test_refresh_stuck(void **state)
         t_run_end(&r);
 }
 
+static size_t t_discard(char *p, size_t sz, size_t n, void *opaque)
+{
+        (void)p;
+        (void)opaque;
+        return sz * n;
+}
+
+/* refresh: a cached folder id that went stale (the index was rebuilt with new ids) is
+ * dropped and resolved again inside the same attempt. */
+static void test_refresh_stale_cache(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        char *idx, url[128];
+        long code = 0;
+        CURL *c;
+
+        (void)state;
+        t_run_init(&r);
+        free(r.cfg.sync_method);
+        r.cfg.sync_method = strdup("refresh");
+        r.cfg.sync_concurrency = 1; /* one refresher: its cache is the one that goes stale */
+        t_truth_put("rc", "s/a.txt", "a, changed\n");
+        free(t_publish(&r, "101", "rc", "s/a.txt", MSG_OP_PUT, 0, 0));
+        t_run_start(&r);
+        t_wait_done(&r, 1, 20000);
+        t_assert_equal_bucket("rc");
+
+        /* snapshot and restore the index: same content, new ids below the buckets */
+        idx = t_get("GET", "/sim/index"); /* larger than tu_sim_http() sends: use curl */
+        snprintf(url, sizeof(url), "%s/sim/index", t_sim.endpoint);
+        c = curl_easy_init();
+        assert_non_null(c);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, idx);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, t_discard);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_cleanup(c);
+        free(idx);
+        assert_int_equal(code, 200);
+        t_reset_stats();
+        t_truth_put("rc", "s/b.txt", "b\n");
+        free(t_publish(&r, "101", "rc", "s/b.txt", MSG_OP_PUT, 0, 1));
+        t_wait_done(&r, 2, 20000);
+        t_assert_equal_bucket("rc");
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.syncs_ok, 2);
+        assert_int_equal(st.retries, 0);
+        assert_int_equal(st.dead, 0);
+        t_run_end(&r);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1138,6 +1193,7 @@ int main(void)
                 cmocka_unit_test(test_event_unknown_function),
                 cmocka_unit_test(test_refresh_unknown_provider),
                 cmocka_unit_test(test_refresh_stuck),
+                cmocka_unit_test(test_refresh_stale_cache),
         };
 
         return cmocka_run_group_tests_name("syncer", tests, t_setup, t_teardown);
