@@ -657,7 +657,7 @@ static int bucket_walk(struct bwalk *w, const char *bid, char *errstr, size_t er
         const struct refresher_hooks *h = w->h;
         int64_t gap = r->per_s > 0 ? (int64_t)(1000.0 / r->per_s) : 0;
         int64_t next_start = mono_ms(), last_report = mono_ms(), timeout = aa_refresh_timeout_ms(r->aa);
-        uint64_t last_done = 0;
+        uint64_t last_done = 0, last_known = 0;
         int rc = bw_push(w, bid, 0);
 
         if (rc)
@@ -726,8 +726,9 @@ static int bucket_walk(struct bwalk *w, const char *bid, char *errstr, size_t er
                 }
                 if (h && h->progress &&
                     (w->done - last_done >= REFRESHER_PROGRESS_N ||
-                     (w->done != last_done && now - last_report >= REFRESHER_PROGRESS_MS))) {
-                        h->progress(h->opaque, w->done, bw_known(w));
+                     now - last_report >= REFRESHER_PROGRESS_MS)) {
+                        last_known = bw_known(w);
+                        h->progress(h->opaque, w->done, last_known);
                         last_done = w->done;
                         last_report = now;
                 }
@@ -743,8 +744,8 @@ static int bucket_walk(struct bwalk *w, const char *bid, char *errstr, size_t er
                 if (wake > now && pause_ms(h, (long)(wake - now)))
                         return stopped(errstr, errsz);
         }
-        if (h && h->progress)
-                h->progress(h->opaque, w->done, w->done);
+        if (h && h->progress && (last_done != w->done || last_known != w->done))
+                h->progress(h->opaque, w->done, w->done); /* the end, unless just said */
         return JB_OK;
 }
 
