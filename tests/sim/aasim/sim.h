@@ -17,7 +17,8 @@
  *   sim_util.c     string map, JSON writer, form decoding, times, base64, MD5, random
  *
  * Locking: one mutex (sim.lock) protects everything in struct sim except the immutable
- * configuration (users, providers' names and keys) and the request-local data. Handlers
+ * configuration (users' logins and secrets, providers' names and keys) and the
+ * request-local data; a user's lastlogin, the refreshes and the tasks are under the lock. Handlers
  * take it around model access and release it before sleeping or streaming.
  * Ownership: struct sim owns the model, maps and configuration; sim_free() frees all.
  */

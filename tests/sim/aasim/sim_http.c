@@ -50,6 +50,7 @@ struct req {
         bool up_json;           /* answer in JSON (else XML) */
         struct MHD_PostProcessor *pp; /* multipart form, or NULL for a raw body */
         bool datafile;          /* the form had a "datafile" field */
+        bool extra_part;        /* a later "datafile" part began: it is ignored */
         /* for the log line */
         int64_t t0, bytes;
         int http;
@@ -338,7 +339,7 @@ static void apply_latency_and_pick(struct sim *s, struct req *r)
 
 static void upload_chunk(struct req *r, const char *p, size_t n);
 
-/* The multipart form: only the field "datafile" is kept (streamed to the file). */
+/* The multipart form: only the (first) field "datafile" is kept (streamed to the file). */
 static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *filename, const char *content_type,
                                   const char *transfer_encoding, const char *data,
@@ -350,11 +351,12 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
         (void)filename;
         (void)content_type;
         (void)transfer_encoding;
-        (void)off;
         if (!key || strcmp(key, "datafile") != 0)
                 return MHD_YES;
+        if (r->datafile && off == 0 && r->received > 0)
+                r->extra_part = true;
         r->datafile = true;
-        if (size && r->fd >= 0)
+        if (size && r->fd >= 0 && !r->extra_part)
                 upload_chunk(r, data, size);
         return r->up_http ? MHD_NO : MHD_YES;
 }
