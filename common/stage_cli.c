@@ -197,10 +197,11 @@ static int stage_main(enum stage which, int argc, char **argv)
 
                                 syncer_get_stats(sy, &s);
                                 log_msg(LL_INFO, cmd,
-                                        "progress: events=%llu syncs=%llu bucket_syncs=%llu dead=%llu poison=%llu",
+                                        "progress: events=%llu syncs=%llu bucket_syncs=%llu dead=%llu poison=%llu "
+                                        "folder_refreshes=%llu",
                                         (unsigned long long)s.events, (unsigned long long)s.syncs_ok,
                                         (unsigned long long)s.syncs_bucket, (unsigned long long)s.dead,
-                                        (unsigned long long)s.poison);
+                                        (unsigned long long)s.poison, (unsigned long long)s.refreshes);
                         }
                 }
         }

@@ -1,12 +1,17 @@
 /*
- * syncer.c - the syncer stage (syncer.h): Q_EVENTS -> dedup window (batch.c) -> aa_sync().
+ * syncer.c - the syncer stage (syncer.h): Q_EVENTS -> dedup window (batch.c) -> units ->
+ * aa_sync() (event method) or a cloud refresh of the unit's folder or bucket (refresher.c).
  *
  * Threads: one poller gathers a batch (until sync_window_ms after its first event or
- * sync_batch_max events), hands its items to sync_concurrency workers and waits until every
- * item is done before it gathers the next one (one batch in flight). Each worker owns an
- * aa_client (max_retries 1: the retries with backoff and jitter are done here, between
- * attempts, where a stop can cut them short). One mutex and one condition variable (on the
- * monotonic clock) guard the shared state: the batch in flight, the flags, the statistics.
+ * sync_batch_max events), turns its items into units (one per item, or in refresh mode one
+ * per folder), hands them to sync_concurrency workers and waits until every unit is done
+ * before it gathers the next one (one batch in flight). Each worker owns an aa_client
+ * (max_retries 1: the retries with backoff and jitter are done here, between attempts, where
+ * a stop can cut them short) and a refresher over it. One mutex and one condition variable
+ * (on the monotonic clock) guard the shared state: the batch in flight, the flags, the
+ * statistics; the method switch of auto is an atomic flag (refresh_on) read without it.
+ * After the switch, the rest of the batch in flight is refreshed unit by unit (one item
+ * each); later batches are grouped per folder.
  * Message fate: every polled message is acknowledged exactly once (resynced, or written as a
  * dead letter first), or abandoned (credentials refused, stop past its grace, a dead letter
  * that could not be written): an abandoned one is offered again after a restart.
@@ -28,6 +33,8 @@
 #include "buf.h"
 #include "log.h"
 #include "msg.h"
+#include "refresher.h"
+#include "sset.h"
 #include "syncer.h"
 
 #define POLL_SLICE_MS 200  /* longest q_poll wait, so a stop is seen quickly */
@@ -40,9 +47,22 @@ struct smsg {
         struct msg_objevent ev;
 };
 
+enum method { M_AUTO, M_EVENT, M_REFRESH };
+
+/* What one worker resyncs at once: one batch item (event method), or every item of one
+ * folder of a bucket, or one whole-bucket item (refresh method). */
+struct unit {
+        const struct batch_item **items; /* into struct ubatch.uitems */
+        size_t nitems;
+        const char *provider, *bucket;   /* of every item */
+        char *dir;   /* the folder that holds the item keys; NULL for a whole bucket */
+        int deleted; /* some item is a delete */
+};
+
 struct worker {
         struct syncer *s;
         struct aa_client *aa;
+        struct refresher *rf;
         pthread_t th;
         int started;
         uint64_t rnd;
@@ -52,6 +72,8 @@ struct syncer {
         const struct cfg *cfg;
         struct q *q;
         long window_ms, batch_max, max_attempts, base_ms, max_ms;
+        enum method method;
+        atomic_int refresh_on; /* method refresh, or auto after unknown_function */
         size_t nworkers;
         struct worker *w;
         struct batch *batch;
@@ -62,8 +84,8 @@ struct syncer {
         pthread_cond_t cv;
         pthread_t poller;
         int poller_started, poller_done;
-        struct batch_item *items; /* the batch in flight */
-        size_t nitems, next, ndone;
+        struct unit *units; /* the batch in flight */
+        size_t nunits, next, ndone;
         int stop, drain, abort, quit, stopped;
         atomic_int failed;
         struct syncer_stats st;
@@ -155,12 +177,13 @@ static int dead_letter(struct syncer *s, struct q_msg *m, const char *src, int64
 
 /* ---------------------------------------------------------------- workers */
 
-static void item_abandon(struct syncer *s, const struct batch_item *it)
+static void unit_abandon(struct syncer *s, const struct unit *u)
 {
-        size_t i;
+        size_t i, j;
 
-        for (i = 0; i < it->nmsgs; i++)
-                q_abandon(s->q, ((struct smsg *)it->msgs[i])->m);
+        for (j = 0; j < u->nitems; j++)
+                for (i = 0; i < u->items[j]->nmsgs; i++)
+                        q_abandon(s->q, ((struct smsg *)u->items[j]->msgs[i])->m);
 }
 
 static size_t hist_index(int64_t lat)
@@ -173,31 +196,38 @@ static size_t hist_index(int64_t lat)
         return i >= HIST_N - 1 ? HIST_N - 1 : (size_t)i;
 }
 
-static void item_ok(struct syncer *s, const struct batch_item *it)
+/* Unit u is resynced (by_refresh: by cloud refresh): statistics, then ack every message. */
+static void unit_ok(struct syncer *s, const struct unit *u, int by_refresh)
 {
         int64_t now = msg_now_ms();
-        size_t i;
+        size_t i, j;
 
         pthread_mutex_lock(&s->mu);
         s->st.syncs_ok++;
-        if (!it->key)
+        if (!u->dir) {
                 s->st.syncs_bucket++;
-        for (i = 0; i < it->nmsgs; i++) {
-                const struct smsg *sm = it->msgs[i];
-                int64_t lat;
+                if (by_refresh)
+                        s->st.bucket_refreshes++;
+        }
+        for (j = 0; j < u->nitems; j++) {
+                for (i = 0; i < u->items[j]->nmsgs; i++) {
+                        const struct smsg *sm = u->items[j]->msgs[i];
+                        int64_t lat;
 
-                if (sm->ev.listed_ms <= 0)
-                        continue;
-                lat = now - sm->ev.listed_ms;
-                if (lat < 0)
-                        lat = 0;
-                s->st.last_latency_ms = lat;
-                s->hist[hist_index(lat)]++;
-                s->nhist++;
+                        if (sm->ev.listed_ms <= 0)
+                                continue;
+                        lat = now - sm->ev.listed_ms;
+                        if (lat < 0)
+                                lat = 0;
+                        s->st.last_latency_ms = lat;
+                        s->hist[hist_index(lat)]++;
+                        s->nhist++;
+                }
         }
         pthread_mutex_unlock(&s->mu);
-        for (i = 0; i < it->nmsgs; i++)
-                q_ack(s->q, ((struct smsg *)it->msgs[i])->m);
+        for (j = 0; j < u->nitems; j++)
+                for (i = 0; i < u->items[j]->nmsgs; i++)
+                        q_ack(s->q, ((struct smsg *)u->items[j]->msgs[i])->m);
 }
 
 static void item_dead(struct syncer *s, const struct batch_item *it, const char *reason, long attempts)
@@ -244,6 +274,14 @@ static void item_dead(struct syncer *s, const struct batch_item *it, const char 
         }
 }
 
+static void unit_dead(struct syncer *s, const struct unit *u, const char *reason, long attempts)
+{
+        size_t j;
+
+        for (j = 0; j < u->nitems; j++)
+                item_dead(s, u->items[j], reason, attempts);
+}
+
 /* Sleep the backoff before attempt `attempts + 1`; returns early when the stage aborts. */
 static void backoff(struct worker *w, long attempts)
 {
@@ -263,51 +301,155 @@ static void backoff(struct worker *w, long attempts)
         pthread_mutex_unlock(&s->mu);
 }
 
-static void item_run(struct worker *w, const struct batch_item *it)
+/* The stage stops with an error line (once); the unit's messages are abandoned. */
+static void unit_fatal(struct syncer *s, const struct unit *u, const char *line)
+{
+        if (!atomic_exchange(&s->failed, 1)) /* one line, whichever worker comes first */
+                log_msg(LL_ERROR, "syncer", "%s", line);
+        set_failed(s);
+        unit_abandon(s, u);
+}
+
+/* auto: the server does not know syncOnProviderEvent; refresh from now on (one WARN). */
+static void switch_to_refresh(struct syncer *s)
+{
+        int expect = 0;
+
+        if (!atomic_compare_exchange_strong(&s->refresh_on, &expect, 1))
+                return; /* another worker switched first */
+        pthread_mutex_lock(&s->mu);
+        s->st.method_switched = 1;
+        pthread_mutex_unlock(&s->mu);
+        log_msg(LL_WARN, "syncer",
+                "Access Anywhere does not know syncOnProviderEvent: resyncing by cloud refresh of "
+                "the changed folders from now on (set syncer.method = refresh to skip the first "
+                "try)");
+}
+
+/* refresher hooks: pauses that a stop past its grace cuts short, and bucket progress */
+struct rhook {
+        struct syncer *s;
+        const struct unit *u;
+};
+
+static int rhook_wait(void *opaque, long ms)
+{
+        struct syncer *s = ((struct rhook *)opaque)->s;
+        int64_t until = mono_ms() + ms;
+        int ab;
+
+        pthread_mutex_lock(&s->mu);
+        while (!s->abort && mono_ms() < until)
+                wait_until(s, until);
+        ab = s->abort;
+        pthread_mutex_unlock(&s->mu);
+        return ab;
+}
+
+static void rhook_progress(void *opaque, uint64_t done, uint64_t known)
+{
+        const struct unit *u = ((struct rhook *)opaque)->u;
+
+        log_msg(LL_INFO, "syncer",
+                "provider=%s bucket=%s: whole-bucket resync by folder refresh: %llu of %llu folders",
+                u->provider, u->bucket, (unsigned long long)done, (unsigned long long)known);
+}
+
+/* One resync of unit u by cloud refresh. */
+static int unit_refresh(struct worker *w, const struct unit *u, char *err, size_t errsz)
+{
+        struct rhook rh = {w->s, u};
+        struct refresher_hooks h = {rhook_wait, rhook_progress, &rh};
+        uint64_t n = 0;
+        int rc;
+
+        if (!u->dir) {
+                log_msg(LL_INFO, "syncer",
+                        "provider=%s bucket=%s: whole-bucket resync by folder refresh begins "
+                        "(at most %ld folders/s)",
+                        u->provider, u->bucket, w->s->cfg->sync_bucket_refresh_per_s);
+                rc = refresher_bucket(w->rf, u->provider, u->bucket, &h, &n, err, errsz);
+        } else {
+                rc = refresher_folder(w->rf, u->provider, u->bucket, u->dir, u->deleted, &h, &n,
+                                      err, errsz);
+        }
+        pthread_mutex_lock(&w->s->mu);
+        w->s->st.refreshes += n;
+        pthread_mutex_unlock(&w->s->mu);
+        return rc;
+}
+
+static void unit_run(struct worker *w, const struct unit *u)
 {
         struct syncer *s = w->s;
         char err[512], reason[1024];
         long attempts = 0;
-        int rc;
+        int rc, by_refresh;
 
         for (;;) {
                 if (aborted(s)) {
-                        item_abandon(s, it);
+                        unit_abandon(s, u);
                         return;
                 }
                 attempts++;
-                rc = aa_sync(w->aa, it->provider, it->bucket, it->key, msg_op_name(it->op), NULL, err,
-                             sizeof(err));
+                by_refresh = atomic_load(&s->refresh_on) || u->nitems != 1;
+                if (by_refresh) {
+                        rc = unit_refresh(w, u, err, sizeof(err));
+                } else {
+                        const struct batch_item *it = u->items[0];
+
+                        rc = aa_sync(w->aa, it->provider, it->bucket, it->key, msg_op_name(it->op),
+                                     NULL, err, sizeof(err));
+                        if (rc == JB_ENOTSUP && s->method == M_AUTO) {
+                                switch_to_refresh(s);
+                                attempts--; /* the same unit, by refresh */
+                                continue;
+                        }
+                        if (rc == JB_ENOTSUP) {
+                                snprintf(reason, sizeof(reason),
+                                         "Access Anywhere does not know syncOnProviderEvent (%s); "
+                                         "the syncer stops: set syncer.method = refresh (or auto) "
+                                         "in the configuration",
+                                         err);
+                                unit_fatal(s, u, reason);
+                                return;
+                        }
+                }
                 if (rc == JB_OK) {
-                        item_ok(s, it);
+                        unit_ok(s, u, by_refresh);
+                        return;
+                }
+                if (by_refresh && aborted(s)) {
+                        unit_abandon(s, u); /* stopped during the refresh */
                         return;
                 }
                 if (rc == JB_EFATAL) {
-                        int first;
-
-                        pthread_mutex_lock(&s->mu);
-                        first = !atomic_load(&s->failed);
-                        pthread_mutex_unlock(&s->mu);
-                        if (first)
-                                log_msg(LL_ERROR, "syncer",
-                                        "Access Anywhere refused the syncer's request (%s); the "
-                                        "syncer stops: check access_anywhere in the configuration",
-                                        err);
-                        set_failed(s);
-                        item_abandon(s, it);
+                        snprintf(reason, sizeof(reason),
+                                 "Access Anywhere refused the syncer's request (%s); the "
+                                 "syncer stops: check access_anywhere in the configuration",
+                                 err);
+                        unit_fatal(s, u, reason);
+                        return;
+                }
+                if (rc == JB_ENOTSUP) {
+                        snprintf(reason, sizeof(reason),
+                                 "Access Anywhere does not know a call of the cloud refresh (%s); "
+                                 "the syncer stops",
+                                 err);
+                        unit_fatal(s, u, reason);
                         return;
                 }
                 if (rc == JB_ENOTFOUND) {
                         snprintf(reason, sizeof(reason),
                                  "Access Anywhere knows no provider %s with a bucket %s: %s",
-                                 it->provider, it->bucket, err);
-                        item_dead(s, it, reason, attempts);
+                                 u->provider, u->bucket, err);
+                        unit_dead(s, u, reason, attempts);
                         return;
                 }
                 if (attempts >= s->max_attempts) {
                         snprintf(reason, sizeof(reason), "gave up after %ld attempts: %s", attempts,
                                  err);
-                        item_dead(s, it, reason, attempts);
+                        unit_dead(s, u, reason, attempts);
                         return;
                 }
                 pthread_mutex_lock(&s->mu);
@@ -324,17 +466,17 @@ static void *worker_main(void *arg)
 
         pthread_mutex_lock(&s->mu);
         for (;;) {
-                const struct batch_item *it;
+                const struct unit *u;
 
-                while (!s->quit && s->next >= s->nitems)
+                while (!s->quit && s->next >= s->nunits)
                         pthread_cond_wait(&s->cv, &s->mu);
-                if (s->next >= s->nitems)
+                if (s->next >= s->nunits)
                         break; /* quit, and nothing left */
-                it = &s->items[s->next++];
+                u = &s->units[s->next++];
                 pthread_mutex_unlock(&s->mu);
-                item_run(w, it);
+                unit_run(w, u);
                 pthread_mutex_lock(&s->mu);
-                if (++s->ndone == s->nitems)
+                if (++s->ndone == s->nunits)
                         pthread_cond_broadcast(&s->cv);
         }
         pthread_mutex_unlock(&s->mu);
@@ -412,13 +554,138 @@ nomem:
         return 0;
 }
 
-/* Hand the gathered batch to the workers and wait until every item is done. */
+/* A batch's units, built by the poller before it hands them to the workers. */
+struct ubatch {
+        struct unit *units;
+        const struct batch_item **uitems;
+        size_t nunits;
+};
+
+static void units_free(struct ubatch *s)
+{
+        size_t i;
+
+        for (i = 0; s->units && i < s->nunits; i++)
+                free(s->units[i].dir);
+        free(s->units);
+        free(s->uitems);
+        s->units = NULL;
+        s->uitems = NULL;
+        s->nunits = 0;
+}
+
+/* The folder part of an item's key (malloc'ed), NULL for a bucket item; *nomem on failure. */
+static char *item_dir(const struct batch_item *it, int *nomem)
+{
+        char *d;
+
+        if (!it->key)
+                return NULL;
+        d = strndup(it->key, refresher_parent_len(it->key));
+        if (!d)
+                *nomem = 1;
+        return d;
+}
+
+/*
+ * The batch's units: one per item, or with group set (refresh method) one per (provider,
+ * bucket, folder of the key) and one per bucket item. JB_ENOMEM.
+ */
+static int units_build(struct ubatch *s, struct batch_item *items, size_t n, int group)
+{
+        struct sset map;
+        size_t *uid = NULL, *fill = NULL, i, nu = 0;
+        struct buf k;
+        int nomem = 0, rc = JB_OK;
+
+        s->nunits = 0;
+        s->uitems = calloc(n ? n : 1, sizeof(*s->uitems));
+        s->units = calloc(n ? n : 1, sizeof(*s->units));
+        if (!s->uitems || !s->units) {
+                units_free(s);
+                return JB_ENOMEM;
+        }
+        if (!group) {
+                for (i = 0; i < n; i++) {
+                        s->uitems[i] = &items[i];
+                        s->units[i].items = &s->uitems[i];
+                        s->units[i].nitems = 1;
+                        s->units[i].provider = items[i].provider;
+                        s->units[i].bucket = items[i].bucket;
+                        s->units[i].dir = item_dir(&items[i], &nomem);
+                        s->units[i].deleted = items[i].op == MSG_OP_DELETE;
+                        s->nunits++;
+                }
+                if (nomem)
+                        units_free(s);
+                return nomem ? JB_ENOMEM : JB_OK;
+        }
+        sset_init(&map);
+        buf_init(&k, 3 * (size_t)MSG_MAX_BYTES);
+        uid = calloc(n ? n : 1, sizeof(*uid));
+        fill = calloc(n ? n : 1, sizeof(*fill));
+        if (!uid || !fill)
+                rc = JB_ENOMEM;
+        for (i = 0; !rc && i < n; i++) {
+                const struct batch_item *it = &items[i];
+                size_t dl = it->key ? refresher_parent_len(it->key) : 0;
+                void *v;
+
+                buf_reset(&k);
+                rc = buf_printf(&k, "%s\x1f%s\x1f%s%.*s", it->provider, it->bucket,
+                                it->key ? "k" : "b", (int)dl, it->key ? it->key : "");
+                if (rc)
+                        break;
+                v = sset_get(&map, k.p);
+                if (v) {
+                        uid[i] = (size_t)(uintptr_t)v - 1;
+                } else {
+                        uid[i] = nu++;
+                        rc = sset_put(&map, k.p, (void *)(uintptr_t)nu);
+                        if (rc)
+                                break;
+                        s->units[uid[i]].provider = it->provider;
+                        s->units[uid[i]].bucket = it->bucket;
+                        s->units[uid[i]].dir = item_dir(it, &nomem);
+                }
+                s->units[uid[i]].nitems++;
+                if (it->op == MSG_OP_DELETE)
+                        s->units[uid[i]].deleted = 1;
+        }
+        if (!rc && nomem)
+                rc = JB_ENOMEM;
+        if (!rc) {
+                size_t at = 0;
+
+                s->nunits = nu;
+                for (i = 0; i < nu; i++) {
+                        s->units[i].items = &s->uitems[at];
+                        at += s->units[i].nitems;
+                }
+                for (i = 0; i < n; i++)
+                        s->units[uid[i]].items[fill[uid[i]]++] = &items[i];
+        } else {
+                s->nunits = nu; /* so that units_free() frees their dirs */
+                units_free(s);
+        }
+        free(uid);
+        free(fill);
+        buf_clear(&k);
+        sset_clear(&map);
+        return rc ? JB_ENOMEM : JB_OK;
+}
+
+/* Hand the gathered batch to the workers and wait until every unit is done. */
 static void run_batch(struct syncer *s)
 {
         struct batch_item *items;
+        struct ubatch ub = {NULL, NULL, 0};
         size_t n, i, events = batch_events(s->batch);
+        int rc = batch_finish(s->batch, &items, &n);
 
-        if (batch_finish(s->batch, &items, &n) != JB_OK) {
+        if (!rc)
+                rc = units_build(&ub, items, n, atomic_load(&s->refresh_on));
+        if (rc != JB_OK) {
                 log_msg(LL_ERROR, "syncer", "out of memory; %zu event(s) are left for the next start",
                         s->npend);
                 for (i = 0; i < s->npend; i++)
@@ -428,16 +695,17 @@ static void run_batch(struct syncer *s)
                 pthread_mutex_lock(&s->mu);
                 s->st.batches++;
                 s->st.deduped += events - n;
-                s->items = items;
-                s->nitems = n;
+                s->units = ub.units;
+                s->nunits = ub.nunits;
                 s->next = 0;
                 s->ndone = 0;
                 pthread_cond_broadcast(&s->cv);
-                while (s->ndone < s->nitems)
+                while (s->ndone < s->nunits)
                         pthread_cond_wait(&s->cv, &s->mu);
-                s->items = NULL;
-                s->nitems = s->next = s->ndone = 0;
+                s->units = NULL;
+                s->nunits = s->next = s->ndone = 0;
                 pthread_mutex_unlock(&s->mu);
+                units_free(&ub);
         }
         for (i = 0; i < s->npend; i++)
                 smsg_free(s->pend[i]);
@@ -504,8 +772,10 @@ static void destroy(struct syncer *s)
 {
         size_t i;
 
-        for (i = 0; s->w && i < s->nworkers; i++)
+        for (i = 0; s->w && i < s->nworkers; i++) {
+                refresher_free(s->w[i].rf);
                 aa_client_free(s->w[i].aa);
+        }
         free(s->w);
         batch_free(s->batch);
         for (i = 0; i < s->npend; i++)
@@ -528,6 +798,11 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         *out = NULL;
         if (!cfg || !aa || !q)
                 return jb_seterr(JB_EFATAL, errstr, errsz, "syncer: missing configuration or transport");
+        if (cfg->sync_method && strcmp(cfg->sync_method, "auto") &&
+            strcmp(cfg->sync_method, "event") && strcmp(cfg->sync_method, "refresh"))
+                return jb_seterr(JB_EFATAL, errstr, errsz,
+                                 "syncer.method must be auto, event or refresh, not \"%s\"",
+                                 cfg->sync_method);
         s = calloc(1, sizeof(*s));
         if (!s)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
@@ -537,6 +812,11 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         pthread_cond_init(&s->cv, &ca);
         pthread_condattr_destroy(&ca);
         atomic_init(&s->failed, 0);
+        s->method = !cfg->sync_method || !strcmp(cfg->sync_method, "auto") ? M_AUTO
+                    : !strcmp(cfg->sync_method, "event")                    ? M_EVENT
+                    : !strcmp(cfg->sync_method, "refresh")                  ? M_REFRESH
+                                                                            : (enum method)-1;
+        atomic_init(&s->refresh_on, s->method == M_REFRESH);
         s->cfg = cfg;
         s->q = q;
         s->window_ms = cfg->sync_window_ms > 0 ? cfg->sync_window_ms : 0;
@@ -563,6 +843,11 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
                 if (rc) {
                         destroy(s);
                         return rc;
+                }
+                s->w[i].rf = refresher_new(s->w[i].aa, (double)cfg->sync_bucket_refresh_per_s);
+                if (!s->w[i].rf) {
+                        destroy(s);
+                        return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                 }
         }
         for (i = 0; i < s->nworkers; i++) {

@@ -1,15 +1,25 @@
 /*
- * syncer.h - the syncer stage: batches and deduplicates object events and asks Access
- * Anywhere to resync them.
+ * syncer.h - the syncer stage: batches and deduplicates object events and makes Access
+ * Anywhere resync them.
  *
  * Polls Q_EVENTS (struct msg_objevent). Events are gathered for a dedup window (window_ms
  * after the first event of a batch, or batch_max events), deduplicated by (provider, bucket,
  * key) with the last op winning and a bucket op subsuming the bucket's object ops
- * (batch.c), then resynced with aa_sync() by `concurrency` worker threads, each with its
- * own aa_client. A message is acknowledged only once the resync covering it succeeded.
- * Retries with exponential backoff and jitter; after max_attempts (or at once for errors
- * that cannot heal, e.g. an unknown provider) the event becomes a dead letter (Q_DEAD) with
- * the reason and attempts, an error is logged, and the message is acknowledged.
+ * (batch.c), then resynced by `concurrency` worker threads, each with its own aa_client, by
+ * one of two methods (cfg syncer.method):
+ * - event: aa_sync() (syncOnProviderEvent; its fields are not public) once per item;
+ * - refresh: the batch's items are grouped per (provider, bucket, folder of the key); one
+ *   cloud refresh of that folder (refresher.h: the new folders above it too) resyncs every
+ *   item of the group; a bucket item refreshes every folder of the bucket, paced at
+ *   bucket_refresh_per_s, with INFO progress lines;
+ * - auto (default): event until the server answers unknown_function, then refresh for the
+ *   life of the process (one WARN line; the unit that met it is redone by refresh). In
+ *   method event, unknown_function stops the stage (ERROR) without acknowledging.
+ * A message is acknowledged only once the resync covering it succeeded (for refresh: the
+ * refresh completed). Retries with exponential backoff and jitter; after max_attempts (or
+ * at once for errors that cannot heal, e.g. an unknown provider) the event becomes a dead
+ * letter (Q_DEAD) with the reason and attempts, an error is logged, and the message is
+ * acknowledged.
  */
 #ifndef SYNCER_H
 #define SYNCER_H
@@ -23,8 +33,12 @@
 struct syncer_stats {
         uint64_t events;       /* messages consumed */
         uint64_t deduped;      /* events folded into another in their window */
-        uint64_t syncs_ok;     /* aa_sync calls that succeeded */
+        uint64_t syncs_ok;     /* units resynced (an item by aa_sync, a folder or a bucket by
+                                  cloud refresh) */
         uint64_t syncs_bucket; /* of which whole-bucket resyncs */
+        uint64_t refreshes;    /* folder refreshes done (refresh method) */
+        uint64_t bucket_refreshes; /* whole-bucket resyncs done by folder refresh */
+        int method_switched;   /* 1: auto switched to refresh (unknown_function) */
         uint64_t retries;
         uint64_t dead;         /* events dead-lettered */
         uint64_t poison;       /* undecodable messages dead-lettered */

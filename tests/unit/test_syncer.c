@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "aa.h"
 #include "buf.h"
@@ -123,6 +124,30 @@ static int t_diff_equal(const char *bucket)
         return eq;
 }
 
+static void t_truth_rmdir(const char *bucket, const char *dir)
+{
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/truth/%s/%s", t_root, bucket, dir);
+        assert_int_equal(rmdir(path), 0);
+}
+
+/* The truth of a scenario bucket before its test. */
+static void t_seed_scenario(const char *bucket)
+{
+        int i;
+
+        t_truth_put(bucket, "old.txt", "old\n");
+        t_truth_put(bucket, "keep/k.txt", "keep\n");
+        t_truth_put(bucket, "sub/x.txt", "x\n");
+        for (i = 0; i < 5; i++) {
+                char key[64];
+
+                snprintf(key, sizeof(key), "gone/%d.txt", i);
+                t_truth_put(bucket, key, key);
+        }
+}
+
 static void t_assert_equal_bucket(const char *bucket)
 {
         if (!t_diff_equal(bucket)) {
@@ -184,6 +209,7 @@ static void t_run_init(struct t_run *r)
         r->ao.backoff_base_ms = 10;
         r->ao.backoff_max_ms = 50;
         r->ao.timeout_ms = 20000;
+        r->ao.refresh_poll_ms = 50;
 }
 
 static void t_run_start(struct t_run *r)
@@ -345,7 +371,8 @@ static int t_setup(void **state)
                 "\"userid\":\"1\",\"authtokens\":[\"PERMANENT-TOKEN-1\"]}],\n"
                 " \"providers\":[\n"
                 "  {\"id\":\"101\",\"name\":\"S3 Prod\",\"access_key\":\"AKIAAASELFKEY0000001\","
-                "\"buckets\":[\"dd\",\"bk\",\"ft\",\"dr\"]},\n"
+                "\"buckets\":[\"dd\",\"bk\",\"ft\",\"dr\",\"ev\",\"rf\",\"rx\",\"rb\",\"ra\","
+                "\"re\",\"rs\",\"rc\"]},\n"
                 "  {\"id\":\"202\",\"name\":\"S3 Other\",\"access_key\":\"AKIAAASELFKEY0000002\","
                 "\"buckets\":[\"ot\"]}]}\n");
         t_truth_put("dd", "old1.txt", "old one\n");
@@ -356,6 +383,22 @@ static int t_setup(void **state)
         t_truth_put("ot", "x.txt", "x\n");
         t_truth_put("ft", "seed.txt", "seed\n");
         t_truth_put("dr", "seed.txt", "seed\n");
+        t_seed_scenario("ev");
+        t_seed_scenario("rf");
+        t_truth_put("rx", "d/seed.txt", "seed\n");
+        t_truth_put("rx", "top.txt", "top\n");
+        for (i = 0; i < 30; i++) {
+                char key[64];
+
+                snprintf(key, sizeof(key), "l%d/m%d/f.txt", i % 3, i);
+                t_truth_put("rb", key, key);
+        }
+        t_truth_put("rb", "root.txt", "root\n");
+        t_truth_put("ra", "a.txt", "a\n");
+        t_truth_put("ra", "x/b.txt", "b\n");
+        t_truth_put("re", "a.txt", "a\n");
+        t_truth_put("rs", "a.txt", "a\n");
+        t_truth_put("rc", "s/a.txt", "a\n");
         for (i = 0; i < 5; i++) {
                 char key[64];
 
@@ -712,6 +755,427 @@ static void test_fatal_credentials(void **state)
         t_run_end(&r);
 }
 
+/* ---------------------------------------------------------------- resync methods */
+
+/* Index entries (GET /sim/index) of bucket whose key starts with prefix. */
+static int t_index_count(const char *bucket, const char *prefix)
+{
+        char *txt = t_get("GET", "/sim/index"), *line, *save = NULL;
+        int n = 0;
+
+        for (line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                cJSON *j = cJSON_Parse(line);
+                const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "b");
+                const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "k");
+
+                if (cJSON_IsString(b) && cJSON_IsString(k) && !strcmp(b->valuestring, bucket) &&
+                    !strncmp(k->valuestring, prefix, strlen(prefix)))
+                        n++;
+                cJSON_Delete(j);
+        }
+        free(txt);
+        return n;
+}
+
+/*
+ * The scenario of t_seed_scenario(bucket), changed behind the index's back: a new file and a
+ * changed one at the top, a new file three folders deep where no folder exists yet, a folder
+ * whose files were all deleted (and the folder with them), a deleted and a new file in one
+ * folder. Runs a syncer with method and checks that the index equals the truth. Returns the
+ * syncer's statistics.
+ */
+static void t_scenario(const char *bucket, const char *method, struct syncer_stats *st)
+{
+        struct t_run r;
+        char gone[64];
+        int i;
+
+        t_run_init(&r);
+        free(r.cfg.sync_method);
+        r.cfg.sync_method = strdup(method);
+        assert_non_null(r.cfg.sync_method);
+        t_truth_put(bucket, "new.txt", "new\n");
+        t_truth_put(bucket, "old.txt", "old, changed\n");
+        t_truth_put(bucket, "a/b/c/x.txt", "deep\n");
+        for (i = 0; i < 5; i++) {
+                snprintf(gone, sizeof(gone), "gone/%d.txt", i);
+                t_truth_del(bucket, gone);
+        }
+        t_truth_rmdir(bucket, "gone");
+        t_truth_del(bucket, "sub/x.txt");
+        t_truth_put(bucket, "sub/y.txt", "y\n");
+        assert_false(t_diff_equal(bucket));
+        assert_int_equal(t_index_count(bucket, "a/"), 0);
+
+        free(t_publish(&r, "101", bucket, "new.txt", MSG_OP_PUT, 0, 0));
+        free(t_publish(&r, "101", bucket, "old.txt", MSG_OP_PUT, 0, 1));
+        free(t_publish(&r, "101", bucket, "a/b/c/x.txt", MSG_OP_PUT, 0, 2));
+        for (i = 0; i < 5; i++) {
+                snprintf(gone, sizeof(gone), "gone/%d.txt", i);
+                free(t_publish(&r, "101", bucket, gone, MSG_OP_DELETE, 0, 3 + i));
+        }
+        free(t_publish(&r, "101", bucket, "sub/x.txt", MSG_OP_DELETE, 0, 8));
+        free(t_publish(&r, "101", bucket, "sub/y.txt", MSG_OP_PUT, 0, 9));
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 30000);
+
+        t_assert_equal_bucket(bucket);
+        assert_int_equal(t_index_count(bucket, "gone/"), 0); /* the folder too */
+        assert_int_equal(t_index_count(bucket, "a/b/c/x.txt"), 1);
+        syncer_get_stats(r.s, st);
+        assert_int_equal(st->dead, 0);
+        assert_false(syncer_failed(r.s));
+        assert_int_equal(atomic_load(&r.done_fail), 0);
+        assert_int_equal(q_inflight(r.q), 0);
+        t_run_end(&r);
+}
+
+/* Both methods converge on the same changes; refresh groups per folder and calls no
+ * syncOnProviderEvent. */
+static void test_methods_converge(void **state)
+{
+        struct syncer_stats st;
+        cJSON *stats;
+
+        (void)state;
+        t_reset_stats();
+        t_scenario("ev", "event", &st);
+        assert_int_equal(st.syncs_ok, 10);
+        assert_int_equal(st.refreshes, 0);
+        assert_int_equal(st.method_switched, 0);
+        stats = t_json("GET", "/sim/stats");
+        assert_int_equal(t_stat_prefix(stats, "sync", "ev/"), 10);
+        assert_int_equal(t_stat_prefix(stats, "refreshes", "ev/"), 0);
+        cJSON_Delete(stats);
+
+        t_reset_stats();
+        t_scenario("rf", "refresh", &st);
+        /* units: "" (new, old), a/b/c, gone, sub */
+        assert_int_equal(st.syncs_ok, 4);
+        assert_int_equal(st.syncs_bucket, 0);
+        assert_true(st.refreshes >= 6); /* "", a, a/b, a/b/c, gone, sub (+ "" for gone) */
+        assert_int_equal(st.method_switched, 0);
+        stats = t_json("GET", "/sim/stats");
+        assert_int_equal(t_stat(stats, "calls", "syncOnProviderEvent"), 0);
+        assert_int_equal(t_stat(stats, "refreshes", "rf/a/"), 1);
+        assert_int_equal(t_stat(stats, "refreshes", "rf/a/b/"), 1);
+        assert_int_equal(t_stat(stats, "refreshes", "rf/a/b/c/"), 1);
+        assert_int_equal(t_stat(stats, "refreshes", "rf/sub/"), 1);
+        assert_int_equal(t_stat(stats, "refreshes", "rf/keep/"), 0); /* untouched folder */
+        cJSON_Delete(stats);
+}
+
+/* refresh: 20 events in one folder and 1 at the top -> one refresh each, 2 units. */
+static void test_refresh_dedup_folder(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        cJSON *stats;
+        int i;
+
+        (void)state;
+        t_run_init(&r);
+        free(r.cfg.sync_method);
+        r.cfg.sync_method = strdup("refresh");
+        t_reset_stats();
+        for (i = 0; i < 20; i++) {
+                char key[64];
+
+                snprintf(key, sizeof(key), "d/%02d.txt", i);
+                t_truth_put("rx", key, key);
+                free(t_publish(&r, "101", "rx", key, MSG_OP_PUT, msg_now_ms(), i));
+        }
+        t_truth_put("rx", "top.txt", "top, changed\n");
+        free(t_publish(&r, "101", "rx", "top.txt", MSG_OP_PUT, msg_now_ms(), 20));
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 20000);
+
+        t_assert_equal_bucket("rx");
+        stats = t_json("GET", "/sim/stats");
+        assert_int_equal(t_stat(stats, "refreshes", "rx/d/"), 1);
+        assert_int_equal(t_stat(stats, "refreshes", "rx/"), 1);
+        assert_int_equal(t_stat(stats, "calls", "syncOnProviderEvent"), 0);
+        cJSON_Delete(stats);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.events, 21);
+        assert_int_equal(st.syncs_ok, 2);
+        assert_int_equal(st.refreshes, 2);
+        assert_true(st.last_latency_ms >= 0);
+        assert_int_equal(q_inflight(r.q), 0);
+        t_run_end(&r);
+}
+
+/* refresh: a DeleteObjects (bucket op) refreshes every folder of the bucket, paced, with
+ * progress lines; new and deleted folders at any depth converge. */
+static void test_refresh_bucket(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        cJSON *stats;
+        int64_t t0, ms;
+
+        (void)state;
+        t_run_init(&r);
+        free(r.cfg.sync_method);
+        r.cfg.sync_method = strdup("refresh");
+        r.cfg.sync_bucket_refresh_per_s = 40;
+        t_reset_stats();
+        /* 1 bucket + 3 l* + 30 m* folders before; now: m0 emptied and gone, new n/o/p */
+        t_truth_del("rb", "l0/m0/f.txt");
+        t_truth_rmdir("rb", "l0/m0");
+        t_truth_put("rb", "l1/m1/f.txt", "changed\n");
+        t_truth_put("rb", "l2/m2/new.txt", "new\n");
+        t_truth_put("rb", "n/o/p/q.txt", "deep new\n");
+        t_truth_del("rb", "root.txt");
+        assert_false(t_diff_equal("rb"));
+        free(t_publish(&r, "101", "rb", "l1/m1/f.txt", MSG_OP_PUT, 0, 0));
+        free(t_publish(&r, "101", "rb", NULL, MSG_OP_BUCKET, 0, 1));
+        free(t_publish(&r, "101", "rb", "l0/m0/f.txt", MSG_OP_DELETE, 0, 2));
+        t0 = tu_now_ms();
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 60000);
+        ms = tu_now_ms() - t0;
+
+        t_assert_equal_bucket("rb");
+        assert_int_equal(t_index_count("rb", "l0/m0/"), 0);
+        syncer_get_stats(r.s, &st);
+        /* folders now: bucket, l0 l1 l2, m1..m29, n, n/o, n/o/p = 1 + 3 + 29 + 3 = 36 */
+        assert_int_equal(st.refreshes, 36);
+        assert_int_equal(st.bucket_refreshes, 1);
+        assert_int_equal(st.syncs_bucket, 1);
+        assert_int_equal(st.syncs_ok, 1);
+        assert_int_equal(st.deduped, 2);
+        /* paced: 36 starts at 40/s take at least 35 gaps of 25 ms */
+        assert_true(ms >= 35 * 25);
+        stats = t_json("GET", "/sim/stats");
+        assert_int_equal(t_stat(stats, "refreshes", "rb/"), 1);
+        assert_int_equal(t_stat(stats, "refreshes", "rb/l1/m1/"), 1);
+        assert_int_equal(t_stat(stats, "refreshes", "rb/n/o/p/"), 1);
+        assert_int_equal(t_stat(stats, "calls", "syncOnProviderEvent"), 0);
+        cJSON_Delete(stats);
+        assert_int_equal(t_log_lines("INFO", "syncer:", "provider=101 bucket=rb",
+                                     "whole-bucket resync by folder refresh: 36 of 36 folders",
+                                     (char *)NULL), 1);
+        assert_int_equal(q_inflight(r.q), 0);
+        t_run_end(&r);
+}
+
+/* auto: unknown_function switches to refresh once (one WARN), everything converges, and a
+ * later batch calls syncOnProviderEvent no more. */
+static void test_auto_switch(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        cJSON *stats;
+        int calls;
+
+        (void)state;
+        t_run_init(&r);
+        assert_string_equal(r.cfg.sync_method, "auto");
+        t_reset_stats();
+        assert_int_equal(tu_sim_faults(&t_sim, "sync_event_off=1"), 0);
+        t_truth_put("ra", "a.txt", "a, changed\n");
+        t_truth_put("ra", "x/c.txt", "c\n");
+        t_truth_del("ra", "x/b.txt");
+        t_truth_put("ra", "y/z/new.txt", "new\n");
+        free(t_publish(&r, "101", "ra", "a.txt", MSG_OP_PUT, 0, 0));
+        free(t_publish(&r, "101", "ra", "x/c.txt", MSG_OP_PUT, 0, 1));
+        free(t_publish(&r, "101", "ra", "x/b.txt", MSG_OP_DELETE, 0, 2));
+        free(t_publish(&r, "101", "ra", "y/z/new.txt", MSG_OP_PUT, 0, 3));
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 30000);
+        t_assert_equal_bucket("ra");
+        stats = t_json("GET", "/sim/stats");
+        calls = t_stat(stats, "calls", "syncOnProviderEvent");
+        assert_true(calls >= 1 && calls <= 4); /* the first try of each worker at most */
+        cJSON_Delete(stats);
+
+        /* a second batch: grouped per folder, no event call */
+        t_truth_put("ra", "x/d.txt", "d\n");
+        t_truth_put("ra", "x/e.txt", "e\n");
+        free(t_publish(&r, "101", "ra", "x/d.txt", MSG_OP_PUT, 0, 4));
+        free(t_publish(&r, "101", "ra", "x/e.txt", MSG_OP_PUT, 0, 5));
+        t_wait_done(&r, r.published, 30000);
+        t_assert_equal_bucket("ra");
+        stats = t_json("GET", "/sim/stats");
+        assert_int_equal(t_stat(stats, "calls", "syncOnProviderEvent"), calls);
+        cJSON_Delete(stats);
+        assert_int_equal(tu_sim_faults(&t_sim, "clear=1"), 0);
+
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.method_switched, 1);
+        assert_int_equal(st.syncs_ok, 4 + 1);
+        assert_int_equal(st.dead, 0);
+        assert_int_equal(st.retries, 0);
+        assert_false(syncer_failed(r.s));
+        assert_int_equal(t_log_lines("WARN", "syncer:", "does not know syncOnProviderEvent",
+                                     "syncer.method = refresh", (char *)NULL), 1);
+        assert_int_equal(q_inflight(r.q), 0);
+        t_run_end(&r);
+}
+
+/* event: unknown_function stops the stage; nothing acked, nothing dead, an ERROR says what
+ * to set. */
+static void test_event_unknown_function(void **state)
+{
+        struct t_run r;
+        int64_t deadline;
+        char *body;
+
+        (void)state;
+        t_run_init(&r);
+        free(r.cfg.sync_method);
+        r.cfg.sync_method = strdup("event");
+        assert_int_equal(tu_sim_faults(&t_sim, "sync_event_off=1"), 0);
+        free(t_publish(&r, "101", "re", "a.txt", MSG_OP_PUT, 0, 0));
+        free(t_publish(&r, "101", "re", "b.txt", MSG_OP_PUT, 0, 1));
+        t_run_start(&r);
+        deadline = tu_now_ms() + 20000;
+        while (!syncer_failed(r.s)) {
+                if (tu_now_ms() > deadline)
+                        fail_msg("the syncer did not stop on unknown_function");
+                tu_sleep_ms(10);
+        }
+        syncer_stop(r.s, 1, 5000);
+        assert_int_equal(tu_sim_faults(&t_sim, "clear=1"), 0);
+        assert_int_equal(atomic_load(&r.done_ok), 0);
+        assert_int_equal(atomic_load(&r.done_fail), 0);
+        assert_int_equal(q_inflight(r.q), 2);
+        body = tu_slurp(r.dead, NULL);
+        assert_true(!body || !*body);
+        free(body);
+        assert_int_equal(t_log_lines("ERROR", "syncer:", "does not know syncOnProviderEvent",
+                                     "syncer.method = refresh (or auto)", (char *)NULL), 1);
+        t_run_end(&r);
+}
+
+/* refresh: unknown provider / bucket -> dead letters at once, as in the event method. */
+static void test_refresh_unknown_provider(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        struct msg_dead *d;
+        size_t n, i;
+
+        (void)state;
+        t_run_init(&r);
+        free(r.cfg.sync_method);
+        r.cfg.sync_method = strdup("refresh");
+        free(t_publish(&r, "998", "dd", "x.txt", MSG_OP_PUT, 0, 51));
+        free(t_publish(&r, "202", "dd", NULL, MSG_OP_BUCKET, 0, 52));
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 20000);
+        n = t_dead_read(&r, &d);
+        assert_int_equal(n, 2);
+        for (i = 0; i < n; i++) {
+                assert_int_equal(d[i].attempts, 1);
+                assert_non_null(strstr(d[i].error, d[i].rec == 51 ? "provider 998" : "bucket dd"));
+        }
+        t_dead_free(d, n);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.dead, 2);
+        assert_int_equal(st.syncs_ok, 0);
+        assert_int_equal(q_inflight(r.q), 0);
+        t_run_end(&r);
+}
+
+/* refresh: a refresh that never finishes is transient (retried, then a dead letter); a stop
+ * cuts a stuck whole-bucket refresh short and leaves its message for a restart. */
+static void test_refresh_stuck(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        struct msg_dead *d;
+        int64_t t0;
+        size_t n;
+
+        (void)state;
+        t_run_init(&r);
+        free(r.cfg.sync_method);
+        r.cfg.sync_method = strdup("refresh");
+        r.cfg.sync_max_attempts = 2;
+        r.ao.refresh_timeout_ms = 400;
+        assert_int_equal(tu_sim_faults(&t_sim, "refresh_stuck=1"), 0);
+        free(t_publish(&r, "101", "rs", "a.txt", MSG_OP_PUT, 0, 61));
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 20000);
+        n = t_dead_read(&r, &d);
+        assert_int_equal(n, 1);
+        assert_int_equal(d[0].attempts, 2);
+        assert_non_null(strstr(d[0].error, "did not finish"));
+        t_dead_free(d, n);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.retries, 1);
+        syncer_stop(r.s, 0, 0);
+        syncer_free(r.s);
+        r.s = NULL;
+
+        r.ao.refresh_timeout_ms = 60000;
+        free(t_publish(&r, "101", "rs", NULL, MSG_OP_BUCKET, 0, 62));
+        t_run_start(&r);
+        tu_sleep_ms(500);
+        t0 = tu_now_ms();
+        syncer_stop(r.s, 1, 300);
+        assert_true(tu_now_ms() - t0 < 3000);
+        assert_int_equal(tu_sim_faults(&t_sim, "clear=1"), 0);
+        assert_int_equal(atomic_load(&r.done_ok), 1); /* the dead letter's message only */
+        assert_int_equal(q_inflight(r.q), 1);
+        t_run_end(&r);
+}
+
+static size_t t_discard(char *p, size_t sz, size_t n, void *opaque)
+{
+        (void)p;
+        (void)opaque;
+        return sz * n;
+}
+
+/* refresh: a cached folder id that went stale (the index was rebuilt with new ids) is
+ * dropped and resolved again inside the same attempt. */
+static void test_refresh_stale_cache(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        char *idx, url[128];
+        long code = 0;
+        CURL *c;
+
+        (void)state;
+        t_run_init(&r);
+        free(r.cfg.sync_method);
+        r.cfg.sync_method = strdup("refresh");
+        r.cfg.sync_concurrency = 1; /* one refresher: its cache is the one that goes stale */
+        t_truth_put("rc", "s/a.txt", "a, changed\n");
+        free(t_publish(&r, "101", "rc", "s/a.txt", MSG_OP_PUT, 0, 0));
+        t_run_start(&r);
+        t_wait_done(&r, 1, 20000);
+        t_assert_equal_bucket("rc");
+
+        /* snapshot and restore the index: same content, new ids below the buckets */
+        idx = t_get("GET", "/sim/index"); /* larger than tu_sim_http() sends: use curl */
+        snprintf(url, sizeof(url), "%s/sim/index", t_sim.endpoint);
+        c = curl_easy_init();
+        assert_non_null(c);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, idx);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, t_discard);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_cleanup(c);
+        free(idx);
+        assert_int_equal(code, 200);
+        t_reset_stats();
+        t_truth_put("rc", "s/b.txt", "b\n");
+        free(t_publish(&r, "101", "rc", "s/b.txt", MSG_OP_PUT, 0, 1));
+        t_wait_done(&r, 2, 20000);
+        t_assert_equal_bucket("rc");
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.syncs_ok, 2);
+        assert_int_equal(st.retries, 0);
+        assert_int_equal(st.dead, 0);
+        t_run_end(&r);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -722,6 +1186,14 @@ int main(void)
                 cmocka_unit_test(test_poison),
                 cmocka_unit_test(test_stop_drain),
                 cmocka_unit_test(test_fatal_credentials),
+                cmocka_unit_test(test_methods_converge),
+                cmocka_unit_test(test_refresh_dedup_folder),
+                cmocka_unit_test(test_refresh_bucket),
+                cmocka_unit_test(test_auto_switch),
+                cmocka_unit_test(test_event_unknown_function),
+                cmocka_unit_test(test_refresh_unknown_provider),
+                cmocka_unit_test(test_refresh_stuck),
+                cmocka_unit_test(test_refresh_stale_cache),
         };
 
         return cmocka_run_group_tests_name("syncer", tests, t_setup, t_teardown);
