@@ -153,6 +153,11 @@ static int bucket_id(struct refresher *r, const char *provider, const char *buck
         *out = bucket_find(r, provider, bucket, &known);
         if (*out)
                 return JB_OK;
+        if (rc == 1) /* not read again (read moments ago): a new bucket may appear, try later */
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                 "Access Anywhere listed no bucket %s under provider %s %d s ago or "
+                                 "less; trying again later", bucket, provider,
+                                 REFRESHER_PROVIDERS_MIN_S);
         if (!known)
                 return jb_seterr(JB_ENOTFOUND, errstr, errsz,
                                  "Access Anywhere lists no provider with id %s", provider);
