@@ -500,48 +500,21 @@ void sim_random_hex(char *out, size_t nhex)
 
 /* ---------------------------------------------------------------- base64 */
 
-static int b64val(int c)
-{
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '+' || c == '-')
-                return 62;
-        if (c == '/' || c == '_')
-                return 63;
-        return -1;
-}
-
 char *sim_b64_decode(const char *s, size_t *outlen)
 {
-        size_t n = strlen(s), i, o = 0;
-        unsigned acc = 0;
-        int bits = 0, v;
-        char *out = malloc(n * 3 / 4 + 4);
+        struct buf b;
+        size_t n;
+        char *out;
 
-        if (!out)
+        buf_init(&b, strlen(s) + 4);
+        if (buf_unbase64(&b, s, strlen(s)) != JB_OK) {
+                buf_clear(&b);
                 return NULL;
-        for (i = 0; i < n; i++) {
-                if (s[i] == '=')
-                        break;
-                v = b64val((unsigned char)s[i]);
-                if (v < 0) {
-                        free(out);
-                        return NULL;
-                }
-                acc = (acc << 6) | (unsigned)v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[o++] = (char)((acc >> bits) & 0xff);
-                }
         }
-        out[o] = '\0';
-        if (outlen)
-                *outlen = o;
+        n = b.len;
+        out = buf_take(&b); /* NUL-terminated, "" for nothing */
+        if (out && outlen)
+                *outlen = n;
         return out;
 }
 
