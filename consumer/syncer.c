@@ -31,6 +31,7 @@
 
 #include "batch.h"
 #include "buf.h"
+#include "ct.h"
 #include "log.h"
 #include "msg.h"
 #include "refresher.h"
@@ -38,6 +39,7 @@
 #include "syncer.h"
 
 #define POLL_SLICE_MS 200  /* longest q_poll wait, so a stop is seen quickly */
+#define COVER_MARGIN_S 120 /* clock skew allowed between CloudTrail's event times and ours */
 #define HIST_N 1024        /* latency histogram: bucket i >= 1 holds [R^(i-1), R^i) ms */
 #define HIST_RATIO 1.02
 
@@ -74,6 +76,9 @@ struct syncer {
         long window_ms, batch_max, max_attempts, base_ms, max_ms;
         enum method method;
         atomic_int refresh_on; /* method refresh, or auto after unknown_function */
+        struct sset bucket_refreshed; /* "provider/bucket" -> start (epoch s, as a pointer-
+                                       * sized integer) of its last completed whole-bucket
+                                       * refresh; under mu */
         size_t nworkers;
         struct worker *w;
         struct batch *batch;
@@ -355,20 +360,76 @@ static void rhook_progress(void *opaque, uint64_t done, uint64_t known)
                 u->provider, u->bucket, (unsigned long long)done, (unsigned long long)known);
 }
 
+static int bucket_key(const struct unit *u, char *out, size_t outsz)
+{
+        return snprintf(out, outsz, "%s/%s", u->provider, u->bucket) < (int)outsz;
+}
+
+/*
+ * Refresh method: every event of u happened (CloudTrail's eventTime) well before a
+ * whole-bucket refresh of its bucket began that has completed since; that refresh read
+ * every folder after the change, so there is nothing left to do.
+ */
+static int unit_covered(struct syncer *s, const struct unit *u)
+{
+        char k[1024];
+        int64_t start;
+        size_t i, j;
+
+        if (!bucket_key(u, k, sizeof(k)))
+                return 0;
+        pthread_mutex_lock(&s->mu);
+        start = (int64_t)(intptr_t)sset_get(&s->bucket_refreshed, k);
+        pthread_mutex_unlock(&s->mu);
+        if (start <= 0)
+                return 0;
+        for (j = 0; j < u->nitems; j++)
+                for (i = 0; i < u->items[j]->nmsgs; i++) {
+                        const struct smsg *sm = u->items[j]->msgs[i];
+                        int64_t t = sm->ev.time ? ct_parse_time(sm->ev.time) : -1;
+
+                        if (t < 0 || t >= start - COVER_MARGIN_S)
+                                return 0;
+                }
+        return 1;
+}
+
+static void bucket_refreshed(struct syncer *s, const struct unit *u, int64_t start)
+{
+        char k[1024];
+
+        if (!bucket_key(u, k, sizeof(k)))
+                return;
+        pthread_mutex_lock(&s->mu);
+        /* out of memory: only an optimisation is lost */
+        if ((int64_t)(intptr_t)sset_get(&s->bucket_refreshed, k) < start)
+                (void)!sset_put(&s->bucket_refreshed, k, (void *)(intptr_t)start);
+        pthread_mutex_unlock(&s->mu);
+}
+
 /* One resync of unit u by cloud refresh. */
 static int unit_refresh(struct worker *w, const struct unit *u, char *err, size_t errsz)
 {
         struct rhook rh = {w->s, u};
         struct refresher_hooks h = {rhook_wait, rhook_progress, &rh};
+        int64_t t0 = (int64_t)time(NULL);
         uint64_t n = 0;
         int rc;
 
+        if (unit_covered(w->s, u)) {
+                pthread_mutex_lock(&w->s->mu);
+                w->s->st.covered++;
+                pthread_mutex_unlock(&w->s->mu);
+                return JB_OK;
+        }
         if (!u->dir) {
                 log_msg(LL_INFO, "syncer",
                         "provider=%s bucket=%s: whole-bucket resync by folder refresh begins "
                         "(at most %ld folders/s)",
                         u->provider, u->bucket, w->s->cfg->sync_bucket_refresh_per_s);
                 rc = refresher_bucket(w->rf, u->provider, u->bucket, &h, &n, err, errsz);
+                if (rc == JB_OK)
+                        bucket_refreshed(w->s, u, t0);
         } else {
                 rc = refresher_folder(w->rf, u->provider, u->bucket, u->dir, u->deleted, &h, &n,
                                       err, errsz);
@@ -777,6 +838,7 @@ static void destroy(struct syncer *s)
                 aa_client_free(s->w[i].aa);
         }
         free(s->w);
+        sset_clear(&s->bucket_refreshed); /* the values are integers */
         batch_free(s->batch);
         for (i = 0; i < s->npend; i++)
                 smsg_free(s->pend[i]);
@@ -807,6 +869,7 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         if (!s)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         pthread_mutex_init(&s->mu, NULL);
+        sset_init(&s->bucket_refreshed);
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&s->cv, &ca);

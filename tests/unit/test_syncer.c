@@ -243,9 +243,11 @@ static void t_publish_raw(struct t_run *r, const char *key, const void *p, size_
         r->published++;
 }
 
-/* Publish one object event; returns its payload (caller frees) for later comparison. */
-static char *t_publish(struct t_run *r, const char *provider, const char *bucket, const char *key,
-                       enum msg_op op, int64_t listed_ms, int64_t rec)
+/* Publish one object event with CloudTrail's eventTime (NULL: none); returns its payload
+ * (caller frees) for later comparison. */
+static char *t_publish_at(struct t_run *r, const char *provider, const char *bucket,
+                          const char *key, enum msg_op op, int64_t listed_ms, int64_t rec,
+                          const char *time)
 {
         struct msg_objevent ev;
         struct buf p, k;
@@ -261,6 +263,7 @@ static char *t_publish(struct t_run *r, const char *provider, const char *bucket
         ev.src = (char *)T_SRC;
         ev.rec = rec;
         ev.listed_ms = listed_ms;
+        ev.time = (char *)time;
         buf_init(&p, MSG_MAX_BYTES);
         buf_init(&k, 4096);
         assert_int_equal(msg_objevent_encode(&ev, &p), JB_OK);
@@ -269,6 +272,12 @@ static char *t_publish(struct t_run *r, const char *provider, const char *bucket
         payload = buf_take(&p);
         buf_clear(&k);
         return payload;
+}
+
+static char *t_publish(struct t_run *r, const char *provider, const char *bucket, const char *key,
+                       enum msg_op op, int64_t listed_ms, int64_t rec)
+{
+        return t_publish_at(r, provider, bucket, key, op, listed_ms, rec, NULL);
 }
 
 /* Wait (deadline) until n messages completed. */
@@ -960,6 +969,56 @@ static void test_refresh_bucket(void **state)
         t_run_end(&r);
 }
 
+/* Refresh method: once a whole-bucket refresh completed, events of that bucket from well
+ * before it began cost nothing (acked as covered); later ones are refreshed. */
+static void test_refresh_covered(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        uint64_t after_bucket;
+        char now[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        cJSON *stats;
+        int m1;
+
+        (void)state;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        t_run_init(&r);
+        free(r.cfg.sync_method);
+        r.cfg.sync_method = strdup("refresh");
+        r.cfg.sync_bucket_refresh_per_s = 1000;
+        t_run_start(&r);
+        t_reset_stats();
+        free(t_publish_at(&r, "101", "rb", NULL, MSG_OP_BUCKET, 0, 0, "2026-01-01T00:00:00Z"));
+        t_wait_done(&r, 1, 60000);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.bucket_refreshes, 1);
+        after_bucket = st.refreshes;
+        stats = t_json("GET", "/sim/stats");
+        m1 = t_stat(stats, "refreshes", "rb/l1/m1/");
+        cJSON_Delete(stats);
+        /* older than the bucket refresh: covered, no call */
+        t_truth_put("rb", "l1/m1/g.txt", "old change\n");
+        free(t_publish_at(&r, "101", "rb", "l1/m1/f.txt", MSG_OP_PUT, 0, 1, "2026-01-01T00:00:05Z"));
+        t_wait_done(&r, 2, 60000);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.covered, 1);
+        assert_int_equal(st.refreshes, after_bucket);
+        stats = t_json("GET", "/sim/stats");
+        assert_int_equal(t_stat(stats, "refreshes", "rb/l1/m1/"), m1);
+        cJSON_Delete(stats);
+        /* a change from now: refreshed */
+        free(t_publish_at(&r, "101", "rb", "l1/m1/g.txt", MSG_OP_PUT, 0, 2, now));
+        t_wait_done(&r, 3, 60000);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.covered, 1);
+        assert_true(st.refreshes > after_bucket);
+        t_assert_equal_bucket("rb");
+        t_run_end(&r);
+}
+
 /* auto: unknown_function switches to refresh once (one WARN), everything converges, and a
  * later batch calls syncOnProviderEvent no more. */
 static void test_auto_switch(void **state)
@@ -1189,6 +1248,7 @@ int main(void)
                 cmocka_unit_test(test_methods_converge),
                 cmocka_unit_test(test_refresh_dedup_folder),
                 cmocka_unit_test(test_refresh_bucket),
+                cmocka_unit_test(test_refresh_covered),
                 cmocka_unit_test(test_auto_switch),
                 cmocka_unit_test(test_event_unknown_function),
                 cmocka_unit_test(test_refresh_unknown_provider),
