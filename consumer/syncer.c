@@ -79,6 +79,7 @@ struct syncer {
         struct sset bucket_refreshed; /* "provider/bucket" -> start (epoch s, as a pointer-
                                        * sized integer) of its last completed whole-bucket
                                        * refresh; under mu */
+        struct sset bucket_running;   /* the same for the one running now, if any */
         size_t nworkers;
         struct worker *w;
         struct batch *batch;
@@ -360,51 +361,40 @@ static void rhook_progress(void *opaque, uint64_t done, uint64_t known)
                 u->provider, u->bucket, (unsigned long long)done, (unsigned long long)known);
 }
 
-static int bucket_key(const struct unit *u, char *out, size_t outsz)
+/* Every event of u happened (CloudTrail's eventTime) well before epoch t. */
+static int unit_older_than(const struct unit *u, int64_t t)
 {
-        return snprintf(out, outsz, "%s/%s", u->provider, u->bucket) < (int)outsz;
-}
-
-/*
- * Refresh method: every event of u happened (CloudTrail's eventTime) well before a
- * whole-bucket refresh of its bucket began that has completed since; that refresh read
- * every folder after the change, so there is nothing left to do.
- */
-static int unit_covered(struct syncer *s, const struct unit *u)
-{
-        char k[1024];
-        int64_t start;
         size_t i, j;
 
-        if (!bucket_key(u, k, sizeof(k)))
-                return 0;
-        pthread_mutex_lock(&s->mu);
-        start = (int64_t)(intptr_t)sset_get(&s->bucket_refreshed, k);
-        pthread_mutex_unlock(&s->mu);
-        if (start <= 0)
+        if (t <= 0)
                 return 0;
         for (j = 0; j < u->nitems; j++)
                 for (i = 0; i < u->items[j]->nmsgs; i++) {
                         const struct smsg *sm = u->items[j]->msgs[i];
-                        int64_t t = sm->ev.time ? ct_parse_time(sm->ev.time) : -1;
+                        int64_t et = sm->ev.time ? ct_parse_time(sm->ev.time) : -1;
 
-                        if (t < 0 || t >= start - COVER_MARGIN_S)
+                        if (et < 0 || et >= t - COVER_MARGIN_S)
                                 return 0;
                 }
         return 1;
 }
 
-static void bucket_refreshed(struct syncer *s, const struct unit *u, int64_t start)
+/*
+ * Refresh method, called with mu held: is u covered by a whole-bucket refresh of its bucket
+ * (key k) that began well after its events and has completed? While one that would cover
+ * it runs in another worker, wait for it rather than refresh the same folders twice.
+ */
+static int unit_covered(struct syncer *s, const struct unit *u, const char *k)
 {
-        char k[1024];
+        for (;;) {
+                int64_t running = (int64_t)(intptr_t)sset_get(&s->bucket_running, k);
 
-        if (!bucket_key(u, k, sizeof(k)))
-                return;
-        pthread_mutex_lock(&s->mu);
-        /* out of memory: only an optimisation is lost */
-        if ((int64_t)(intptr_t)sset_get(&s->bucket_refreshed, k) < start)
-                (void)!sset_put(&s->bucket_refreshed, k, (void *)(intptr_t)start);
-        pthread_mutex_unlock(&s->mu);
+                if (unit_older_than(u, (int64_t)(intptr_t)sset_get(&s->bucket_refreshed, k)))
+                        return 1;
+                if (s->abort || !unit_older_than(u, running))
+                        return 0;
+                pthread_cond_wait(&s->cv, &s->mu);
+        }
 }
 
 /* One resync of unit u by cloud refresh. */
@@ -416,20 +406,38 @@ static int unit_refresh(struct worker *w, const struct unit *u, char *err, size_
         uint64_t n = 0;
         int rc;
 
-        if (unit_covered(w->s, u)) {
+        char k[1024];
+        int keyed = snprintf(k, sizeof(k), "%s/%s", u->provider, u->bucket) < (int)sizeof(k);
+        int covered = 0;
+
+        if (keyed) {
                 pthread_mutex_lock(&w->s->mu);
-                w->s->st.covered++;
+                covered = unit_covered(w->s, u, k);
+                if (covered)
+                        w->s->st.covered++;
+                else if (!u->dir && !sset_get(&w->s->bucket_running, k))
+                        (void)!sset_put(&w->s->bucket_running, k, (void *)(intptr_t)t0);
                 pthread_mutex_unlock(&w->s->mu);
-                return JB_OK;
         }
+        if (covered)
+                return JB_OK;
         if (!u->dir) {
                 log_msg(LL_INFO, "syncer",
                         "provider=%s bucket=%s: whole-bucket resync by folder refresh begins "
                         "(at most %ld folders/s)",
                         u->provider, u->bucket, w->s->cfg->sync_bucket_refresh_per_s);
                 rc = refresher_bucket(w->rf, u->provider, u->bucket, &h, &n, err, errsz);
-                if (rc == JB_OK)
-                        bucket_refreshed(w->s, u, t0);
+                if (keyed) {
+                        pthread_mutex_lock(&w->s->mu);
+                        if ((int64_t)(intptr_t)sset_get(&w->s->bucket_running, k) == t0)
+                                sset_del(&w->s->bucket_running, k);
+                        /* out of memory: only an optimisation is lost */
+                        if (rc == JB_OK &&
+                            (int64_t)(intptr_t)sset_get(&w->s->bucket_refreshed, k) < t0)
+                                (void)!sset_put(&w->s->bucket_refreshed, k, (void *)(intptr_t)t0);
+                        pthread_cond_broadcast(&w->s->cv);
+                        pthread_mutex_unlock(&w->s->mu);
+                }
         } else {
                 rc = refresher_folder(w->rf, u->provider, u->bucket, u->dir, u->deleted, &h, &n,
                                       err, errsz);
@@ -839,6 +847,7 @@ static void destroy(struct syncer *s)
         }
         free(s->w);
         sset_clear(&s->bucket_refreshed); /* the values are integers */
+        sset_clear(&s->bucket_running);
         batch_free(s->batch);
         for (i = 0; i < s->npend; i++)
                 smsg_free(s->pend[i]);
@@ -870,6 +879,7 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         pthread_mutex_init(&s->mu, NULL);
         sset_init(&s->bucket_refreshed);
+        sset_init(&s->bucket_running);
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&s->cv, &ca);
