@@ -31,7 +31,6 @@
 
 #include "batch.h"
 #include "buf.h"
-#include "ct.h"
 #include "log.h"
 #include "msg.h"
 #include "refresher.h"
@@ -39,7 +38,7 @@
 #include "syncer.h"
 
 #define POLL_SLICE_MS 200  /* longest q_poll wait, so a stop is seen quickly */
-#define COVER_MARGIN_S 120 /* clock skew allowed between CloudTrail's event times and ours */
+#define COVER_MARGIN_MS 5000 /* clock skew allowed between the scanner's host and ours */
 #define HIST_N 1024        /* latency histogram: bucket i >= 1 holds [R^(i-1), R^i) ms */
 #define HIST_RATIO 1.02
 
@@ -76,7 +75,7 @@ struct syncer {
         long window_ms, batch_max, max_attempts, base_ms, max_ms;
         enum method method;
         atomic_int refresh_on; /* method refresh, or auto after unknown_function */
-        struct sset bucket_refreshed; /* "provider/bucket" -> start (epoch s, as a pointer-
+        struct sset bucket_refreshed; /* "provider/bucket" -> start (epoch ms, as a pointer-
                                        * sized integer) of its last completed whole-bucket
                                        * refresh; under mu */
         struct sset bucket_running;   /* the same for the one running now, if any */
@@ -361,7 +360,9 @@ static void rhook_progress(void *opaque, uint64_t done, uint64_t known)
                 u->provider, u->bucket, (unsigned long long)done, (unsigned long long)known);
 }
 
-/* Every event of u happened (CloudTrail's eventTime) well before epoch t. */
+/* The log file of every event of u was listed (so the change was in S3) before epoch ms t,
+ * by a margin. The file's listing time, not CloudTrail's eventTime: that one can be older
+ * than what the file shows only in generated data, but the listing is jibe's own clock. */
 static int unit_older_than(const struct unit *u, int64_t t)
 {
         size_t i, j;
@@ -371,9 +372,8 @@ static int unit_older_than(const struct unit *u, int64_t t)
         for (j = 0; j < u->nitems; j++)
                 for (i = 0; i < u->items[j]->nmsgs; i++) {
                         const struct smsg *sm = u->items[j]->msgs[i];
-                        int64_t et = sm->ev.time ? ct_parse_time(sm->ev.time) : -1;
 
-                        if (et < 0 || et >= t - COVER_MARGIN_S)
+                        if (sm->ev.listed_ms <= 0 || sm->ev.listed_ms >= t - COVER_MARGIN_MS)
                                 return 0;
                 }
         return 1;
@@ -381,7 +381,7 @@ static int unit_older_than(const struct unit *u, int64_t t)
 
 /*
  * Refresh method, called with mu held: is u covered by a whole-bucket refresh of its bucket
- * (key k) that began well after its events and has completed? While one that would cover
+ * (key k) that began well after its log files were listed and has completed? While one that would cover
  * it runs in another worker, wait for it rather than refresh the same folders twice.
  */
 static int unit_covered(struct syncer *s, const struct unit *u, const char *k)
@@ -402,7 +402,7 @@ static int unit_refresh(struct worker *w, const struct unit *u, char *err, size_
 {
         struct rhook rh = {w->s, u};
         struct refresher_hooks h = {rhook_wait, rhook_progress, &rh};
-        int64_t t0 = (int64_t)time(NULL);
+        int64_t t0 = msg_now_ms();
         uint64_t n = 0;
         int rc;
 

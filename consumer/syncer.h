@@ -38,8 +38,9 @@ struct syncer_stats {
         uint64_t syncs_bucket; /* of which whole-bucket resyncs */
         uint64_t refreshes;    /* folder refreshes done (refresh method) */
         uint64_t bucket_refreshes; /* whole-bucket resyncs done by folder refresh */
-        uint64_t covered;      /* refresh method: units older than a whole-bucket refresh of
-                                  their bucket that started after them: acked, no call */
+        uint64_t covered;      /* refresh method: units whose log files were listed before a
+                                  whole-bucket refresh of their bucket began that completed
+                                  since: acked, no call */
         int method_switched;   /* 1: auto switched to refresh (unknown_function) */
         uint64_t retries;
         uint64_t dead;         /* events dead-lettered */

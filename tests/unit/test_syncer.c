@@ -969,29 +969,26 @@ static void test_refresh_bucket(void **state)
         t_run_end(&r);
 }
 
-/* Refresh method: once a whole-bucket refresh completed, events of that bucket from well
- * before it began cost nothing (acked as covered); later ones are refreshed. */
+/* Refresh method: once a whole-bucket refresh completed, events of that bucket whose log
+ * files were listed well before it began cost nothing (acked as covered); later ones are
+ * refreshed. */
 static void test_refresh_covered(void **state)
 {
         struct t_run r;
         struct syncer_stats st;
         uint64_t after_bucket;
-        char now[32];
-        time_t t = time(NULL);
-        struct tm tm;
         cJSON *stats;
         int m1;
 
         (void)state;
-        gmtime_r(&t, &tm);
-        strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
         t_run_init(&r);
         free(r.cfg.sync_method);
         r.cfg.sync_method = strdup("refresh");
         r.cfg.sync_bucket_refresh_per_s = 1000;
         t_run_start(&r);
         t_reset_stats();
-        free(t_publish_at(&r, "101", "rb", NULL, MSG_OP_BUCKET, 0, 0, "2026-01-01T00:00:00Z"));
+        free(t_publish_at(&r, "101", "rb", NULL, MSG_OP_BUCKET, msg_now_ms() - 60000, 0,
+                          "2026-01-01T00:00:00Z"));
         t_wait_done(&r, 1, 60000);
         syncer_get_stats(r.s, &st);
         assert_int_equal(st.bucket_refreshes, 1);
@@ -1001,7 +998,8 @@ static void test_refresh_covered(void **state)
         cJSON_Delete(stats);
         /* older than the bucket refresh: covered, no call */
         t_truth_put("rb", "l1/m1/g.txt", "old change\n");
-        free(t_publish_at(&r, "101", "rb", "l1/m1/f.txt", MSG_OP_PUT, 0, 1, "2026-01-01T00:00:05Z"));
+        free(t_publish_at(&r, "101", "rb", "l1/m1/f.txt", MSG_OP_PUT, msg_now_ms() - 60000, 1,
+                          "2026-01-01T00:00:05Z"));
         t_wait_done(&r, 2, 60000);
         syncer_get_stats(r.s, &st);
         assert_int_equal(st.covered, 1);
@@ -1009,8 +1007,9 @@ static void test_refresh_covered(void **state)
         stats = t_json("GET", "/sim/stats");
         assert_int_equal(t_stat(stats, "refreshes", "rb/l1/m1/"), m1);
         cJSON_Delete(stats);
-        /* a change from now: refreshed */
-        free(t_publish_at(&r, "101", "rb", "l1/m1/g.txt", MSG_OP_PUT, 0, 2, now));
+        /* a log file listed just now, whatever its event time says: refreshed */
+        free(t_publish_at(&r, "101", "rb", "l1/m1/g.txt", MSG_OP_PUT, msg_now_ms(), 2,
+                          "2026-01-01T00:00:06Z"));
         t_wait_done(&r, 3, 60000);
         syncer_get_stats(r.s, &st);
         assert_int_equal(st.covered, 1);
