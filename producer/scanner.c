@@ -1152,6 +1152,18 @@ static void forget_old(struct scanner *s, int64_t oldest)
         }
 }
 
+/* Refresh the n folders ids (built by the caller, rc: how that went) together; frees ids. */
+static int refresh_ids(struct scanner *s, char **ids, size_t n, int rc, char *errstr,
+                       size_t errsz)
+{
+        if (!rc)
+                rc = refresh_many(s, ids, n, errstr, errsz);
+        else
+                jb_seterr(rc, errstr, errsz, "out of memory");
+        strs_free(ids, n);
+        return rc;
+}
+
 /* Refresh together the month folders of the window (known ones: learn_months ran). */
 static int refresh_months(struct scanner *s, struct region **regs, size_t nregs, int64_t oldest,
                           int64_t newest, char *errstr, size_t errsz)
@@ -1170,12 +1182,7 @@ static int refresh_months(struct scanner *s, struct region **regs, size_t nregs,
                                 rc = JB_ENOMEM;
                 }
         pthread_mutex_unlock(&s->mu);
-        if (!rc)
-                rc = refresh_many(s, ids, n, errstr, errsz);
-        else
-                jb_seterr(rc, errstr, errsz, "out of memory");
-        strs_free(ids, n);
-        return rc;
+        return refresh_ids(s, ids, n, rc, errstr, errsz);
 }
 
 /* Refresh together the date folders of this scan (those whose id is known). */
@@ -1191,12 +1198,7 @@ static int refresh_folders(struct scanner *s, struct folder **fols, size_t nfols
                 if (fols[k]->fi_id && !(ids[n++] = strdup(fols[k]->fi_id)))
                         rc = JB_ENOMEM;
         pthread_mutex_unlock(&s->mu);
-        if (!rc)
-                rc = refresh_many(s, ids, n, errstr, errsz);
-        else
-                jb_seterr(rc, errstr, errsz, "out of memory");
-        strs_free(ids, n);
-        return rc;
+        return refresh_ids(s, ids, n, rc, errstr, errsz);
 }
 
 static int scan_once(struct scanner *s, char *errstr, size_t errsz)
