@@ -116,6 +116,9 @@ static const struct cfg_opt cfg_opts[] = {
               "PEM file of the authorities that sign Access Anywhere's certificate; unset: the system's."),
         O_BOOL("access_anywhere.insecure", aa_insecure, 0,
                "true skips TLS certificate checks (anyone on the path could read the password): tests only."),
+        O_BOOL("access_anywhere.allow_http", aa_allow_http, 0,
+               "true accepts an http:// endpoint, so the password and tokens cross the network unencrypted: "
+               "for a test simulator only; jibe then warns at every start. false: https:// only."),
         O_LONG("access_anywhere.connect_timeout_ms", aa_connect_timeout_ms, AA_CONNECT_TIMEOUT_MS_DEFAULT, 100,
                600000, "Milliseconds to wait for a connection to Access Anywhere."),
         O_LONG("access_anywhere.timeout_ms", aa_timeout_ms, AA_TIMEOUT_MS_DEFAULT, 1000, 3600000,
@@ -402,6 +405,9 @@ void cfg_clear(struct cfg *cfg)
         for (i = 0; cfg->notes && i < cfg->n_notes; i++)
                 free(cfg->notes[i]);
         free(cfg->notes);
+        for (i = 0; cfg->warnings && i < cfg->n_warnings; i++)
+                free(cfg->warnings[i]);
+        free(cfg->warnings);
         free(cfg->path);
         memset(cfg, 0, sizeof(*cfg));
 }
@@ -515,25 +521,48 @@ static int ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const c
         return rc;
 }
 
+/* Append one formatted sentence to a list of strings (notes or warnings). */
+static int add_line(char ***list, size_t *n, const char *fmt, va_list ap) JB_PRINTF(3, 0);
+static int add_line(char ***list, size_t *n, const char *fmt, va_list ap)
+{
+        char line[1024];
+        char **l;
+
+        vsnprintf(line, sizeof(line), fmt, ap);
+        l = realloc(*list, (*n + 1) * sizeof(*l));
+        if (!l)
+                return JB_ENOMEM;
+        *list = l;
+        l[*n] = strdup(line);
+        if (!l[*n])
+                return JB_ENOMEM;
+        (*n)++;
+        return JB_OK;
+}
+
 static int add_note(struct cfg *c, const char *fmt, ...) JB_PRINTF(2, 3);
 static int add_note(struct cfg *c, const char *fmt, ...)
 {
-        char line[1024];
-        char **n;
         va_list ap;
+        int rc;
 
         va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
+        rc = add_line(&c->notes, &c->n_notes, fmt, ap);
         va_end(ap);
-        n = realloc(c->notes, (c->n_notes + 1) * sizeof(*n));
-        if (!n)
-                return JB_ENOMEM;
-        c->notes = n;
-        n[c->n_notes] = strdup(line);
-        if (!n[c->n_notes])
-                return JB_ENOMEM;
-        c->n_notes++;
-        return JB_OK;
+        return rc;
+}
+
+/* A setting that weakens security: printed by check-config, logged at WARN at every start. */
+static int add_warn(struct cfg *c, const char *fmt, ...) JB_PRINTF(2, 3);
+static int add_warn(struct cfg *c, const char *fmt, ...)
+{
+        va_list ap;
+        int rc;
+
+        va_start(ap, fmt);
+        rc = add_line(&c->warnings, &c->n_warnings, fmt, ap);
+        va_end(ap);
+        return rc;
 }
 
 static const char *type_name(int t)
@@ -1075,8 +1104,9 @@ static int note_mode(struct cfg_ctx *x, const char *name, const char *path, mode
 {
         if (!(mode & (S_IRGRP | S_IROTH)))
                 return JB_OK;
-        return add_note(x->cfg, "%s: %s can be read by %s (mode %04o): run 'chmod 600 %s'", name, path,
-                        (mode & S_IROTH) ? "every user" : "its group", (unsigned)(mode & 07777), path);
+        return add_warn(x->cfg, "%s: %s holds a secret and can be read by %s (mode %04o): run 'chmod 600 %s'",
+                        name, path, (mode & S_IROTH) ? "every user" : "its group", (unsigned)(mode & 07777),
+                        path);
 }
 
 /* First line of a secret file, without its line end. */
@@ -1168,9 +1198,10 @@ static int resolve_secret(struct cfg_ctx *x, const char *base, char **dst, const
         }
         if (si) {
                 *from = leaf(cfg_opts[io].name);
-                return add_note(x->cfg,
-                                "%s is written in %s: prefer %s_file (a file of mode 0600) or %s_env", base,
-                                x->path, leaf(base), leaf(base));
+                return add_warn(x->cfg,
+                                "%s is written in %s, which is often readable by others and copied around: "
+                                "prefer %s_file (a file of mode 0600) or %s_env", base, x->path, leaf(base),
+                                leaf(base));
         }
         if (sf) {
                 *from = leaf(cfg_opts[ifl].name);
@@ -1272,14 +1303,38 @@ static const config_setting_t *group_setting(struct cfg_ctx *x, config_t *lc, co
         return config_lookup(lc, g);
 }
 
+/*
+ * 1 when the address has user information ("https://user:secret@host"): *at is where it
+ * starts (after "://"), *n its length (up to the '@'). Only the authority part counts:
+ * an '@' after the first '/', '?' or '#' belongs to the path.
+ */
+static int endpoint_userinfo(const char *url, const char **at, size_t *n)
+{
+        const char *p = strstr(url, "://"), *auth, *q;
+        size_t an;
+
+        if (!p)
+                return 0;
+        auth = p + 3;
+        an = strcspn(auth, "/?#");
+        for (p = NULL, q = auth; q < auth + an; q++)
+                if (*q == '@')
+                        p = q; /* the last '@' ends it: a password may hold one */
+        if (!p)
+                return 0;
+        *at = auth;
+        *n = (size_t)(p - auth);
+        return 1;
+}
+
 static int validate(struct cfg_ctx *x, config_t *lc)
 {
         struct cfg *c = x->cfg;
         const char *ep = "access_anywhere.endpoint";
         const config_setting_t *es = group_setting(x, lc, ep);
         const config_setting_t *cj = x->set[find_opt("access_anywhere.credentials_json")];
-        const char *host;
-        size_t n;
+        const char *host, *ui;
+        size_t n, uin;
         int rc;
 
         if (!c->aa_endpoint)
@@ -1287,12 +1342,27 @@ static int validate(struct cfg_ctx *x, config_t *lc)
                                "not set: give Access Anywhere's address, e.g. endpoint = \"https://fabric.example.com\";");
         if (!x->set[find_opt(ep)] && cj)
                 es = cj;
+        if (endpoint_userinfo(c->aa_endpoint, &ui, &uin)) {
+                /* never print what stands before the '@': it is a user name and password */
+                return ctx_err(x, JB_EINPUT, es, ep,
+                               "\"%.*s***@%s\" has a user name or password written in the address: "
+                               "remove them from the address (it is printed in logs) and give the login "
+                               "and a password_file instead",
+                               (int)(ui - c->aa_endpoint), c->aa_endpoint, ui + uin + 1);
+        }
         if (strncasecmp(c->aa_endpoint, "https://", 8) == 0) {
                 host = c->aa_endpoint + 8;
         } else if (strncasecmp(c->aa_endpoint, "http://", 7) == 0) {
                 host = c->aa_endpoint + 7;
-                rc = add_note(c, "%s is http://: passwords and tokens travel unencrypted; "
-                                 "this is meant for a test simulator only", ep);
+                if (!c->aa_allow_http)
+                        return ctx_err(x, JB_EINPUT, es, ep,
+                                       "\"%s\" is http://: the password and tokens would cross the network "
+                                       "unencrypted; use https://, or set access_anywhere.allow_http = true "
+                                       "for a test simulator",
+                                       c->aa_endpoint);
+                rc = add_warn(c, "%s is http:// (allow_http = true): the password and tokens cross the "
+                                 "network unencrypted, so anyone on the path can read them; meant for a "
+                                 "test simulator only, use https:// in production", ep);
                 if (rc)
                         return rc;
         } else {
@@ -1323,8 +1393,9 @@ static int validate(struct cfg_ctx *x, config_t *lc)
                                        "not set: give password_file or password_env for login \"%s\"", c->aa_login);
         }
         if (c->aa_insecure) {
-                rc = add_note(c, "access_anywhere.insecure is true: Access Anywhere's certificate is not "
-                                 "checked, so anyone on the network path could read the credentials");
+                rc = add_warn(c, "access_anywhere.insecure is true: Access Anywhere's certificate is not "
+                                 "checked, so anyone on the network path could read the credentials; turn "
+                                 "it off, or set ca_file for a private authority");
                 if (rc)
                         return rc;
         }
@@ -1367,6 +1438,19 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
                 return ctx_err(x, JB_EINPUT, group_setting(x, lc, bn), bn,
                                "\"%s\": write host:port pairs separated by commas, without spaces",
                                c->kafka_brokers);
+        for (i = 0; i < c->n_kafka_rdkafka; i++) {
+                const char *pr = c->kafka_rdkafka[i];
+                int rc;
+
+                if (!prop_is_secret(pr))
+                        continue;
+                rc = add_warn(c, "kafka.rdkafka: the secret %.*s is written in %s, which is often readable "
+                                 "by others and copied around: make this file readable only by jibe "
+                                 "(chmod 600)",
+                              (int)strcspn(pr, "="), pr, x->path);
+                if (rc)
+                        return rc;
+        }
         return JB_OK;
 }
 

@@ -42,6 +42,7 @@ struct cfg {
         const char *aa_authtoken_from; /* "credentials_json" (password only) or NULL */
         char *aa_ca_file;        /* NULL: system CAs */
         int aa_insecure;         /* skip TLS verification: off unless set explicitly */
+        int aa_allow_http;       /* accept an http:// endpoint (a test simulator): off */
         long aa_connect_timeout_ms;
         long aa_timeout_ms;
         int aa_max_retries;
@@ -106,9 +107,12 @@ struct cfg {
 
         char *path;                /* the file this was loaded from */
 
-        /* Things cfg_load() accepted but an administrator should hear about (a password
-         * written in the file, a password file others can read, http://, insecure=true):
-         * one sentence each, for check-config and the start-up log. */
+        /* Things cfg_load() accepted but an administrator should hear about: one sentence
+         * each. warnings weaken security (a password written in this file, a secret file
+         * others can read, http:// allowed, insecure = true): check-config prints them and
+         * every start logs them at WARN (run_setup()). notes are advice, for check-config. */
+        char **warnings;
+        size_t n_warnings;
         char **notes;
         size_t n_notes;
 };

@@ -1,7 +1,7 @@
 /*
- * cfg_cli.c - `jibe check-config`: load and validate a configuration file, print the notes an
- * administrator should read, and on request the effective values (--dump, secrets as "***")
- * or a commented example file (--example). Owns nothing beyond one struct cfg per run.
+ * cfg_cli.c - `jibe check-config`: load and validate a configuration file, print the warnings
+ * (settings that weaken security) and notes an administrator should read, and on request the
+ * effective values (--dump, secrets as "***") or a commented example file (--example). Owns nothing beyond one struct cfg per run.
  *
  * Exit codes: 0 the file is valid (or --example), 1 it is not, 2 usage error.
  */
@@ -17,8 +17,9 @@ static void usage(FILE *fp)
         fprintf(fp, "usage: jibe check-config [-c FILE] [--dump]\n"
                     "       jibe check-config --example\n\n"
                     "Checks a jibe configuration file: every mistake is reported with its file, line and\n"
-                    "setting. Things that work but deserve attention (a password written in the file, a\n"
-                    "password file others can read, TLS checks turned off) are printed as notes.\n\n"
+                    "setting. Settings that work but weaken security (a password written in the file, a\n"
+                    "password file others can read, http:// allowed, TLS checks turned off) are printed as\n"
+                    "warnings, and every start of jibe logs them again; other advice is printed as notes.\n\n"
                     "  -c, --config FILE  the file to check (default %s)\n"
                     "  --dump             also print the values jibe will use; secrets show as \"***\"\n"
                     "  --example          print a commented configuration with every setting and its default\n"
@@ -66,6 +67,8 @@ int check_config_main(int argc, char **argv)
                 return 1;
         }
         printf("configuration OK: %s\n", path);
+        for (k = 0; k < cfg.n_warnings; k++)
+                printf("warning: %s\n", cfg.warnings[k]);
         for (k = 0; k < cfg.n_notes; k++)
                 printf("note: %s\n", cfg.notes[k]);
         if (dump) {

@@ -1,13 +1,19 @@
 /*
  * log.c - the logger (see log.h). Owns the log destination, level and the secret list.
+ * The log file is created mode 0640 whatever the umask (it may name buckets, keys and
+ * users); one found with more rights (written under a loose umask) is brought down to it.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -25,12 +31,36 @@ static int log_next_rotating = LOG_PINNED_SECRETS;
 
 static const char *const log_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
+#define LOG_FILE_MODE 0640
+
+/* Open path for appending, mode at most LOG_FILE_MODE; NULL with errno set on failure. */
+static FILE *log_fopen(const char *path)
+{
+        struct stat st;
+        FILE *fp;
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, LOG_FILE_MODE);
+
+        if (fd < 0)
+                return NULL;
+        /* open() honours the umask only to take rights away; an older file may have more */
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777 & ~LOG_FILE_MODE))
+                (void)fchmod(fd, st.st_mode & LOG_FILE_MODE);
+        fp = fdopen(fd, "a");
+        if (!fp) {
+                int e = errno;
+
+                close(fd);
+                errno = e;
+        }
+        return fp;
+}
+
 int log_open(const char *path, enum log_level level, char *errstr, size_t errsz)
 {
         FILE *fp = NULL;
 
         if (path && *path && strcmp(path, "-") != 0) {
-                fp = fopen(path, "a");
+                fp = log_fopen(path);
                 if (!fp)
                         return jb_seterr(JB_EIO, errstr, errsz,
                                          "cannot open log file %s: check the directory exists and is writable",
@@ -55,7 +85,7 @@ int log_reopen(void)
 
         pthread_mutex_lock(&log_lock);
         if (log_path) {
-                fp = fopen(log_path, "a");
+                fp = log_fopen(log_path);
                 if (fp) {
                         setvbuf(fp, NULL, _IOLBF, 0);
                         fclose(log_fp);
@@ -149,6 +179,28 @@ static void log_redact(char *line)
         }
 }
 
+/* Blank the user information of every address in line (the "user:pw" of
+ * "scheme://user:pw@host" becomes three stars): a password in a URL never reaches the log. */
+static void log_redact_userinfo(char *line)
+{
+        char *p = line;
+
+        while ((p = strstr(p, "://")) != NULL) {
+                char *auth = p + 3, *at = NULL, *q;
+
+                for (q = auth; *q && !strchr("/?# \t\"'<>", *q); q++)
+                        if (*q == '@')
+                                at = q;
+                if (at && at - auth >= 3) {
+                        memcpy(auth, "***", 3);
+                        memmove(auth + 3, at, strlen(at) + 1);
+                } else if (at) {
+                        memset(auth, '*', (size_t)(at - auth)); /* too short to shrink */
+                }
+                p = auth;
+        }
+}
+
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
         char line[LOG_LINE_MAX];
@@ -174,6 +226,7 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
                         *c = ' ';
         pthread_mutex_lock(&log_lock);
         log_redact(line);
+        log_redact_userinfo(line);
         fprintf(log_fp ? log_fp : stderr, "%s\n", line);
         pthread_mutex_unlock(&log_lock);
 }

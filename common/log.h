@@ -4,7 +4,9 @@
  * log_msg() checks the level before formatting. Lines look like
  *   2026-11-29T18:20:12.345Z WARN  parser: file=... what happened, what to do
  * Secrets never reach a log line: log_redact() is the one place that blanks them, and the
- * values registered with log_add_secret() are replaced by "***" in every line.
+ * values registered with log_add_secret() are replaced by "***" in every line, and so is the
+ * user information of any address (user:password@ in a URL becomes ***@).
+ * The log file is created mode 0640 whatever the umask.
  * Thread-safe: one mutex around each write.
  */
 #ifndef LOG_H

@@ -93,6 +93,7 @@ int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_o
 {
         enum log_level lvl = LL_INFO;
         char err[1024];
+        size_t i;
 
         if (cfg_load(cfg, cfgpath, err, sizeof(err)) != JB_OK) {
                 fprintf(stderr, "jibe %s: %s\n", cmd, err);
@@ -108,10 +109,8 @@ int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_o
         sig_install();
         log_msg(LL_INFO, cmd, "jibe %s starting: config=%s endpoint=%s", JB_VERSION, cfgpath,
                 cfg->aa_endpoint);
-        if (cfg->aa_insecure)
-                log_msg(LL_WARN, cmd,
-                        "TLS certificate verification is OFF (access_anywhere.insecure): anyone on the "
-                        "network path can read the credentials; turn it on or set ca_file");
+        for (i = 0; i < cfg->n_warnings; i++) /* insecure settings: at every start */
+                log_msg(LL_WARN, cmd, "insecure setting: %s", cfg->warnings[i]);
         run_aa_opts(cfg, ao);
         return 0;
 }

@@ -72,6 +72,7 @@ echo "listening on $URL"
 stats
 
 printf '{"endpoint": "%s", "login": "admin", "password": "s3cret"}\n' "$URL" >"$D/jibe-config.json"
+chmod 600 "$D/jibe-config.json"
 if [ "$MODE" = kafka ]; then
 	say "starting a single-node Kafka broker (KRaft) from the Maven Central jars"
 	sh "$TOP/deploy/kafka/kafka.sh" fetch
@@ -79,7 +80,7 @@ if [ "$MODE" = kafka ]; then
 	BOOT=$(cat "$D/kafka/bootstrap")
 	echo "broker at $BOOT"
 	cat >"$D/jibe.cfg" <<EOF2
-access_anywhere = { credentials_json = "$D/jibe-config.json"; };
+access_anywhere = { credentials_json = "$D/jibe-config.json"; allow_http = true; };
 scanner = { interval_s = 5; };
 $(cat "$D/aa/ctgen/jibe-self.cfg")
 kafka = { brokers = "$BOOT"; topic_prefix = "jibe."; partitions = 4; replication = 1; };
@@ -93,7 +94,7 @@ EOF2
 else
 	say "starting jibe run (scan every 5 s; log in $D/jibe.log)"
 	cat >"$D/jibe.cfg" <<EOF2
-access_anywhere = { credentials_json = "$D/jibe-config.json"; };
+access_anywhere = { credentials_json = "$D/jibe-config.json"; allow_http = true; };
 scanner = { interval_s = 5; };
 $(cat "$D/aa/ctgen/jibe-self.cfg")
 state_dir = "$D/state";

@@ -62,13 +62,14 @@ class Jibe:
         os.makedirs(work, exist_ok=True)
         json.dump({"endpoint": url, "login": "admin", "password": "s3cret"},
                   open(work + "/creds.json", "w"))
+        os.chmod(work + "/creds.json", 0o600)
         kafka = ""
         if mode == "kafka":
             props = ", ".join('"%s"' % p for p in os.environ.get("BENCH_RDKAFKA", "").split() if p)
             kafka = ('kafka = { brokers = "%s"; topic_prefix = "%s"; partitions = 6; '
                      'replication = 1; rdkafka = [ %s ]; };\n' % (brokers, prefix, props))
         open(work + "/jibe.cfg", "w").write(
-            'access_anywhere = { credentials_json = "%s/creds.json"; };\n'
+            'access_anywhere = { credentials_json = "%s/creds.json"; allow_http = true; };\n'
             'scanner = { interval_s = %d; parents_every = 1000; };\n'
             'syncer = { window_ms = 200; method = "%s"; };\n%s%s'
             'state_dir = "%s/state";\nlog_file = "%s/jibe.log";\nlog_level = "debug";\n'

@@ -1,8 +1,10 @@
 #!/bin/sh
 # 0020-check-config.sh - `jibe check-config`: the shipped example is the generator's output
 # and loads (once its password file exists); broken files exit 1 with one line naming file,
-# line and setting; notes for things that work but deserve attention; --dump never shows a
-# secret; usage errors exit 2.
+# line and setting; warnings for settings that weaken security (logged again at WARN by every
+# start of jibe run); http:// refused unless allowed; credentials in the address refused and
+# never printed; --dump never shows a secret; log and state files 0640 (directories 0750)
+# under umask 000; usage errors exit 2.
 set -eu
 : "${JIBE:?}" "${JIBE_TOP:?}" "${JIBE_TMP:?}"
 T=$JIBE_TMP
@@ -25,6 +27,7 @@ grep -q "password_file = \"$T/aa-password\"" "$T/jibe.cfg" || fail "example has 
 "$JIBE" check-config -c "$T/jibe.cfg" --dump >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "example rejected"; }
 has "$T/out" "configuration OK"
 hasnt "$T/out" "note:"
+hasnt "$T/out" "warning:"
 has "$T/out" 'endpoint = "https://fabric.example.com";'
 has "$T/out" '# password = "***";  (from password_file)'
 has "$T/out" 'prefixes = ( { bucket = "ct-logs"; prefix = "trails/org"; } );'
@@ -69,12 +72,25 @@ rc=0
 [ "$rc" -eq 1 ] || fail "missing file: exit $rc"
 has "$T/err" "cannot read configuration file $T/does-not-exist.cfg"
 
-# Accepted with notes: a password in the file, a password file others can read, a token
-# from the environment, http:// and insecure; no secret in any output.
+# http:// is refused unless allow_http says it is a test simulator.
 chmod 644 "$T/aa-password"
+cat >"$T/http.cfg" <<EOF
+access_anywhere = { endpoint = "http://127.0.0.1:9"; login = "admin"; password_file = "$T/aa-password"; };
+EOF
+rc=0; "$JIBE" check-config -c "$T/http.cfg" >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "http:// without allow_http: exit $rc"
+has "$T/err" "access_anywhere.endpoint: \"http://127.0.0.1:9\" is http://"
+has "$T/err" "allow_http = true"
+rc=0; "$JIBE" run -c "$T/http.cfg" >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "jibe run with http:// and no allow_http: exit $rc"
+has "$T/err" "allow_http = true"
+
+# Accepted with warnings: a password in the file, a password file others can read, a token
+# from the environment, http:// allowed and insecure; no secret in any output.
 cat >"$T/notes.cfg" <<EOF
 access_anywhere = {
   endpoint = "http://127.0.0.1:9";
+  allow_http = true;
   login = "admin";
   password_file = "$T/aa-password";
   authtoken_env = "JIBE_IT_TOKEN";
@@ -82,18 +98,95 @@ access_anywhere = {
 };
 EOF
 JIBE_IT_TOKEN=$TOKEN "$JIBE" check-config -c "$T/notes.cfg" --dump >"$T/out" 2>"$T/err" || fail "notes.cfg rejected"
-has "$T/out" "note: access_anywhere.password_file: $T/aa-password can be read by every user (mode 0644)"
-has "$T/out" "note: access_anywhere.endpoint is http://"
-has "$T/out" "note: access_anywhere.insecure is true"
+has "$T/out" "warning: access_anywhere.password_file: $T/aa-password holds a secret and can be read by every user (mode 0644)"
+has "$T/out" "warning: access_anywhere.endpoint is http:// (allow_http = true)"
+has "$T/out" "warning: access_anywhere.insecure is true"
+has "$T/out" "allow_http = true;"
 has "$T/out" '# authtoken = "***";  (from authtoken_env)'
 hasnt "$T/out" "$PW"
 hasnt "$T/out" "$TOKEN"
 hasnt "$T/err" "$PW"
 printf 'access_anywhere = { endpoint = "https://x"; login = "a"; password = "%s"; };\n' "$PW" >"$T/inline.cfg"
 "$JIBE" check-config -c "$T/inline.cfg" --dump >"$T/out" 2>&1 || fail "inline password rejected"
-has "$T/out" "note: access_anywhere.password is written in $T/inline.cfg"
+has "$T/out" "warning: access_anywhere.password is written in $T/inline.cfg"
 has "$T/out" 'password = "***";'
 hasnt "$T/out" "$PW"
+
+# A user name and password in the address: refused by check-config and at start, and the
+# password is printed nowhere (not in the error, not in the log).
+URLPW='Url-Secret-Pa55'
+cat >"$T/userinfo.cfg" <<EOF
+access_anywhere = { endpoint = "https://admin:$URLPW@aa.example.com"; login = "admin";
+  password_file = "$T/aa-password"; };
+log_file = "$T/userinfo.log";
+state_dir = "$T/userinfo-state";
+EOF
+rc=0; "$JIBE" check-config -c "$T/userinfo.cfg" --dump >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "credentials in the endpoint: exit $rc"
+has "$T/err" '"https://***@aa.example.com" has a user name or password written in the address'
+rc=0; "$JIBE" run -c "$T/userinfo.cfg" >>"$T/out" 2>>"$T/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "jibe run with credentials in the endpoint: exit $rc"
+hasnt "$T/out" "$URLPW"
+hasnt "$T/err" "$URLPW"
+[ ! -f "$T/userinfo.log" ] || hasnt "$T/userinfo.log" "$URLPW"
+printf '{"endpoint": "https://u:%s@aa.example.com", "login": "l", "password": "p-1"}\n' "$URLPW" >"$T/ui.json"
+chmod 600 "$T/ui.json"
+printf 'access_anywhere = { credentials_json = "%s"; };\n' "$T/ui.json" >"$T/ui.cfg"
+rc=0; "$JIBE" check-config -c "$T/ui.cfg" --dump >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "credentials in the JSON endpoint: exit $rc"
+has "$T/err" "has a user name or password written in the address"
+hasnt "$T/out" "$URLPW"
+hasnt "$T/err" "$URLPW"
+
+# `jibe run` logs each insecure setting at WARN when it starts (a group-readable password
+# file, http:// allowed, a librdkafka secret written in the file), and under umask 000
+# creates its log and state files 0640 and its directories 0750. Nothing listens on port 9:
+# jibe keeps trying until SIGTERM.
+chmod 640 "$T/aa-password"
+W=$T/warn
+mkdir -p "$W"
+cat >"$W.cfg" <<EOF
+access_anywhere = { endpoint = "http://127.0.0.1:9"; allow_http = true; login = "admin";
+  password_file = "$T/aa-password"; max_retries = 0; };
+kafka = { rdkafka = [ "sasl.password=$PW" ]; };
+log_file = "$W/jibe.log";
+state_dir = "$W/state";
+EOF
+L=$W/jibe.log
+started() { [ -f "$L" ] && [ "$(grep -c "Access Anywhere is not reachable yet" "$L")" -ge "$1" ]; }
+run_once() { # $1: how many starts the log must show
+	(umask 000; exec "$JIBE" run -c "$W.cfg" >"$W/out" 2>&1) &
+	RPID=$!
+	i=0
+	until started "$1"; do
+		i=$((i + 1))
+		[ $i -le 300 ] || { kill -KILL $RPID; cat "$L" "$W/out" >&2; fail "jibe run did not start"; }
+		sleep 0.1
+	done
+	kill -TERM $RPID
+	rc=0; wait $RPID || rc=$?
+	[ "$rc" -eq 0 ] || { cat "$L" >&2; fail "jibe run exited $rc after SIGTERM"; }
+}
+run_once 1
+has "$L" "WARN  run: insecure setting: access_anywhere.password_file: $T/aa-password holds a secret and can be read by its group (mode 0640)"
+has "$L" "WARN  run: insecure setting: access_anywhere.endpoint is http:// (allow_http = true)"
+has "$L" "WARN  run: insecure setting: kafka.rdkafka: the secret sasl.password is written in $W.cfg"
+hasnt "$L" "$PW"
+mode() { stat -c %a "$1"; }
+[ "$(mode "$L")" = 640 ] || fail "log file mode $(mode "$L"), want 640"
+n=0
+for f in $(find "$W/state" -type f); do
+	n=$((n + 1))
+	[ "$(mode "$f")" = 640 ] || fail "$f: mode $(mode "$f"), want 640"
+done
+for d in $(find "$W/state" -type d); do
+	[ "$(mode "$d")" = 750 ] || fail "$d: mode $(mode "$d"), want 750"
+done
+[ "$n" -ge 2 ] || { find "$W/state" >&2; fail "only $n state files to check"; }
+# a log file left world-writable (by an older jibe under umask 000) is brought down to 0640
+chmod 666 "$L"
+run_once 2
+[ "$(mode "$L")" = 640 ] || fail "old log file mode $(mode "$L"), want 640"
 
 # Usage errors.
 rc=0; "$JIBE" check-config --frob >/dev/null 2>&1 || rc=$?

@@ -5,7 +5,8 @@
 #                         log in DIR/jibe.log, scan every $RUN_INTERVAL s (default 2);
 #                         Access Anywhere's own identities from the generator's
 #                         $SIM_ROOT/ctgen/jibe-self.cfg when there is one; syncer.method from
-#                         $SYNC_METHOD (default auto); EXTRA (libconfig text) is appended
+#                         $SYNC_METHOD (default auto); allow_http (the simulator is
+#                         http://); EXTRA (libconfig text) is appended
 #   run_start DIR         start `jibe run -c DIR/jibe.cfg` in the background (RUN_PID); it is
 #                         killed when the test exits
 #   run_stop              SIGTERM, wait; fails unless jibe exits 0
@@ -24,9 +25,11 @@ run_cfg() {
 	cat >"$rc_dir/jibe-config.json" <<EOF2
 {"endpoint": "$SIM_URL", "login": "admin", "password": "s3cret"}
 EOF2
+	chmod 600 "$rc_dir/jibe-config.json"
 	cat >"$rc_dir/jibe.cfg" <<EOF2
 access_anywhere = {
   credentials_json = "$rc_dir/jibe-config.json";
+  allow_http = true; # the simulator speaks http://
   max_retries = 3;
   backoff_base_ms = 50;
   backoff_max_ms = 1000;

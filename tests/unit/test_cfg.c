@@ -112,6 +112,16 @@ static int has_note(const struct cfg *c, const char *a, const char *b)
         return 0;
 }
 
+static int has_warn(const struct cfg *c, const char *a, const char *b)
+{
+        size_t i;
+
+        for (i = 0; i < c->n_warnings; i++)
+                if (strstr(c->warnings[i], a) && (!b || strstr(c->warnings[i], b)))
+                        return 1;
+        return 0;
+}
+
 /* Notes other than the one about unset self identities. */
 static size_t other_notes(const struct cfg *c)
 {
@@ -472,20 +482,23 @@ static void test_password_file(void **state)
         assert_string_equal(c.aa_password_from, "password_file");
         assert_string_equal(c.aa_password_file, pw);
         assert_int_equal(other_notes(&c), 0);
+        assert_int_equal(c.n_warnings, 0);
         cfg_clear(&c);
         free(pw);
 
-        /* CRLF, no final newline needed; a group-readable file is a note, not an error */
+        /* CRLF, no final newline needed; a group-readable file is a warning, not an error */
         pw = t_write("pw", T_FILE_PW "\r\n", 0640);
         assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_OK);
         assert_string_equal(c.aa_password, T_FILE_PW);
-        assert_true(has_note(&c, "its group (mode 0640)", "chmod 600"));
+        assert_true(has_warn(&c, "its group (mode 0640)", "chmod 600"));
+        assert_int_equal(c.n_warnings, 1);
+        assert_int_equal(other_notes(&c), 0);
         cfg_clear(&c);
         free(pw);
         pw = t_write("pw", T_FILE_PW, 0604);
         assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_OK);
         assert_string_equal(c.aa_password, T_FILE_PW);
-        assert_true(has_note(&c, "every user (mode 0604)", pw));
+        assert_true(has_warn(&c, "every user (mode 0604)", pw));
         cfg_clear(&c);
         free(pw);
 
@@ -531,26 +544,28 @@ static void test_password_env_and_inline(void **state)
 
         setenv("JIBE_TEST_TOKEN", T_TOKEN, 1);
         assert_int_equal(t_load("access_anywhere = { endpoint = \"http://127.0.0.1:8080\";\n"
-                                " authtoken_env = \"JIBE_TEST_TOKEN\"; insecure = true; };\n",
+                                " authtoken_env = \"JIBE_TEST_TOKEN\"; insecure = true; allow_http = true; };\n",
                                 &c, err, sizeof(err)),
                          JB_OK);
         assert_string_equal(c.aa_authtoken, T_TOKEN);
         assert_string_equal(c.aa_authtoken_from, "authtoken_env");
         assert_int_equal(c.aa_insecure, 1);
-        assert_true(has_note(&c, "access_anywhere.endpoint is http://", "test simulator"));
-        assert_true(has_note(&c, "access_anywhere.insecure is true", NULL));
+        assert_true(has_warn(&c, "access_anywhere.endpoint is http://", "test simulator"));
+        assert_true(has_warn(&c, "access_anywhere.insecure is true", NULL));
+        assert_int_equal(other_notes(&c), 0);
         cfg_clear(&c);
         unsetenv("JIBE_TEST_TOKEN");
 
-        /* written in the file: accepted, with a note */
+        /* written in the file: accepted, with a warning */
         assert_int_equal(t_load("access_anywhere = { endpoint = \"https://x\"; login = \"a\";\n"
                                 " password = \"inline-Secret\"; };\n",
                                 &c, err, sizeof(err)),
                          JB_OK);
         assert_string_equal(c.aa_password, "inline-Secret");
         assert_string_equal(c.aa_password_from, "password");
-        assert_true(has_note(&c, "access_anywhere.password is written in", "password_file"));
-        assert_int_equal(other_notes(&c), 1);
+        assert_true(has_warn(&c, "access_anywhere.password is written in", "password_file"));
+        assert_int_equal(c.n_warnings, 1);
+        assert_int_equal(other_notes(&c), 0);
         cfg_clear(&c);
 }
 
@@ -595,10 +610,10 @@ static void test_credentials_json(void **state)
         cfg_clear(&c);
         free(js);
 
-        /* a readable-by-others JSON file that supplied the password is a note */
+        /* a readable-by-others JSON file that supplied the password is a warning */
         js = t_write("jibe-config.json", "{\"endpoint\": \"https://j\", \"login\": \"l\", \"password\": \"pp-1\"}", 0644);
         assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_OK);
-        assert_true(has_note(&c, "credentials_json", "chmod 600"));
+        assert_true(has_warn(&c, "credentials_json", "chmod 600"));
         cfg_clear(&c);
         free(js);
 
@@ -759,6 +774,7 @@ static void test_example_file(void **state)
         assert_int_equal(c.n_scan_sources, 1);
         assert_int_equal(c.n_scan_prefixes, 1);
         assert_int_equal(c.n_notes, 0);
+        assert_int_equal(c.n_warnings, 0);
         cfg_clear(&c);
         /* and as shipped, it fails only on the missing password file */
         assert_int_equal(cfg_load(&c, path, err, sizeof(err)), JB_EINPUT);
@@ -867,6 +883,111 @@ static void test_self_note_and_method(void **state)
         cfg_clear(&c);
 }
 
+/* Insecure settings: http:// refused unless allowed (then a warning), credentials in the
+ * address refused without ever printing them, librdkafka secrets in the file warned about,
+ * the log file created 0640 under any umask, and the userinfo of a URL never logged. */
+static void test_insecure_settings(void **state)
+{
+        struct cfg c;
+        char err[512], *path, *text, line[4096];
+        struct stat st;
+        mode_t old;
+        FILE *fp;
+
+        (void)state;
+        /* http:// without allow_http: refused, saying how to allow it */
+        assert_int_equal(t_load("access_anywhere = { endpoint = \"http://127.0.0.1:8080\";\n"
+                                " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
+                                &c, err, sizeof(err)),
+                         JB_EINPUT);
+        assert_non_null(strstr(err, ":1: access_anywhere.endpoint: \"http://127.0.0.1:8080\" is http://"));
+        assert_non_null(strstr(err, "allow_http = true"));
+        cfg_clear(&c);
+        /* allowed: a warning, not a note */
+        assert_int_equal(t_load("access_anywhere = { endpoint = \"http://127.0.0.1:8080\"; allow_http = true;\n"
+                                " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
+                                &c, err, sizeof(err)),
+                         JB_OK);
+        assert_int_equal(c.aa_allow_http, 1);
+        assert_int_equal(c.n_warnings, 1);
+        assert_true(has_warn(&c, "is http:// (allow_http = true)", "unencrypted"));
+        assert_int_equal(other_notes(&c), 0);
+        cfg_clear(&c);
+        /* allow_http changes nothing for https:// */
+        assert_int_equal(t_load("access_anywhere = { endpoint = \"https://x\"; allow_http = true;\n"
+                                " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
+                                &c, err, sizeof(err)),
+                         JB_OK);
+        assert_int_equal(c.n_warnings, 0);
+        cfg_clear(&c);
+
+        /* credentials in the address: refused, the secret never in the message */
+        assert_int_equal(t_load("access_anywhere = { endpoint = \"https://admin:Url-S3cret@aa.example.com/x\";\n"
+                                " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
+                                &c, err, sizeof(err)),
+                         JB_EINPUT);
+        assert_non_null(strstr(err, "\"https://***@aa.example.com/x\" has a user name or password"));
+        assert_null(strstr(err, "Url-S3cret"));
+        assert_null(strstr(err, "admin"));
+        cfg_clear(&c);
+        /* ... whatever the scheme, with an '@' in the password, from credentials_json too */
+        assert_int_equal(t_load("access_anywhere = { endpoint = \"ftp://u:p@ss@h\";\n"
+                                " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
+                                &c, err, sizeof(err)),
+                         JB_EINPUT);
+        assert_non_null(strstr(err, "\"ftp://***@h\""));
+        assert_null(strstr(err, "ss@"));
+        cfg_clear(&c);
+        path = t_write("creds.json", "{\"endpoint\": \"http://u:Json-S3cret@127.0.0.1:9\", \"login\": \"l\", "
+                                     "\"password\": \"pp-3\"}", 0600);
+        text = t_fmt("access_anywhere = { credentials_json = \"%s\"; allow_http = true; };\n", path);
+        assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_EINPUT);
+        assert_non_null(strstr(err, "has a user name or password"));
+        assert_null(strstr(err, "Json-S3cret"));
+        cfg_clear(&c);
+        free(text);
+        free(path);
+        /* an '@' in the path is not user information */
+        assert_int_equal(t_load("access_anywhere = { endpoint = \"https://aa.example.com/p@th\";\n"
+                                " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
+                                &c, err, sizeof(err)),
+                         JB_OK);
+        cfg_clear(&c);
+
+        /* a librdkafka secret written in the file: a warning naming the property, not its value */
+        assert_int_equal(t_load(HEAD "kafka = { rdkafka = [ \"sasl.password=Kafka-S3cret\" ]; };\n", &c, err,
+                                sizeof(err)),
+                         JB_OK);
+        assert_true(has_warn(&c, "kafka.rdkafka: the secret sasl.password is written in", "chmod 600"));
+        assert_false(has_warn(&c, "Kafka-S3cret", NULL));
+        cfg_clear(&c);
+
+        /* the log file: 0640 even under umask 000, an old 0666 one brought down to 0640 */
+        path = t_fmt("%s/new.log", t_dir);
+        old = umask(0);
+        assert_int_equal(log_open(path, LL_INFO, err, sizeof(err)), JB_OK);
+        umask(old);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        /* and a URL's user information never reaches it */
+        log_msg(LL_WARN, "t", "cannot reach https://usr:Log-S3cret@h.example.com/api and ftp://a@b/");
+        log_close();
+        fp = fopen(path, "r");
+        assert_non_null(fp);
+        assert_non_null(fgets(line, sizeof(line), fp));
+        fclose(fp);
+        assert_null(strstr(line, "Log-S3cret"));
+        assert_non_null(strstr(line, "https://***@h.example.com/api and ftp://*@b/"));
+        free(path);
+        path = t_write("old.log", "", 0666);
+        assert_int_equal(chmod(path, 0666), 0);
+        assert_int_equal(log_open(path, LL_INFO, err, sizeof(err)), JB_OK);
+        log_close();
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        free(path);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -882,6 +1003,7 @@ int main(void)
                 cmocka_unit_test(test_example_file),
                 cmocka_unit_test(test_kafka),
                 cmocka_unit_test(test_self_note_and_method),
+                cmocka_unit_test(test_insecure_settings),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
