@@ -553,6 +553,80 @@ static cJSON *aa_uploader_xml(const struct buf *body)
         return o;
 }
 
+/* ---- answer ceilings (see AA_ANSWER_* in aa.h) ----------------------------------- */
+
+/* The ceiling of fn's answer, from the page size the request asks for. */
+static size_t aa_answer_max(const struct aa_client *aa, const char *fn, const struct aa_kv *kv,
+                            size_t nkv)
+{
+        static const struct {
+                const char *fn, *count; /* the call, and its field that sets the page size */
+                long dflt;              /* the server's page when the field is left out */
+        } lists[] = {
+                {"getFolderContents", "count", AA_LIST_PAGE},
+                {"getUserBackgroundTasks", "limit", 1000},
+        };
+        size_t max = AA_ANSWER_SMALL_BYTES, i, k;
+
+        for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+                long n = lists[i].dflt;
+
+                if (strcmp(fn, lists[i].fn) != 0)
+                        continue;
+                for (k = 0; k < nkv; k++)
+                        if (kv[k].v && strcmp(kv[k].k, lists[i].count) == 0)
+                                n = strtol(kv[k].v, NULL, 10);
+                if (n < 1)
+                        n = 1;
+                if (n > 100000)
+                        n = 100000;
+                max = AA_ANSWER_BASE_BYTES + (size_t)n * AA_ANSWER_ITEM_BYTES;
+        }
+        return max < aa->max_resp ? max : aa->max_resp;
+}
+
+/* JSON values in text (an upper bound: 1 + commas + opening brackets outside strings), counted
+ * without building the tree; stops once past limit. */
+static size_t aa_json_values(const char *p, size_t n, size_t limit)
+{
+        size_t v = 1, i;
+        int in_str = 0;
+
+        for (i = 0; i < n && v <= limit; i++) {
+                char c = p[i];
+
+                if (in_str) {
+                        if (c == '\\')
+                                i++;
+                        else if (c == '"')
+                                in_str = 0;
+                } else if (c == '"') {
+                        in_str = 1;
+                } else if (c == ',' || c == '[' || c == '{') {
+                        v++;
+                }
+        }
+        return v;
+}
+
+/* The message of an answer over its call's ceiling (limit: "the N-byte limit" ...). */
+static int aa_answer_too_big(const char *what, const struct aa_http_resp *rs, const char *limit,
+                             char *errstr, size_t errsz)
+{
+        char size[48];
+
+        if (rs->toobig && rs->content_length > 0)
+                snprintf(size, sizeof(size), "a %lld-byte answer", (long long)rs->content_length);
+        else if (rs->toobig)
+                snprintf(size, sizeof(size), "an answer of more than %zu bytes", rs->body.max);
+        else
+                snprintf(size, sizeof(size), "a %zu-byte answer", rs->body.len);
+        return jb_seterr(JB_ELIMIT, errstr, errsz,
+                         "Access Anywhere sent %s to %s, more than %s for this call; it was not "
+                         "read (a fault of the server or of a proxy before it: the call is tried "
+                         "again later)", size, what, limit);
+}
+
 /*
  * Classify one HTTP exchange. On JB_OK with mode RPC/UPLOADER, *out holds the parsed
  * answer (caller deletes). Returns AA_RETRY/AA_EXPIRED or a jb_err; errstr says why.
@@ -570,6 +644,12 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
         *out = NULL;
         if (hrc == JB_ETRANSIENT)
                 return AA_RETRY; /* message already in errstr */
+        if (hrc == JB_ELIMIT && rs->toobig && mode != AA_MODE_DOWNLOAD) {
+                char lim[64];
+
+                snprintf(lim, sizeof(lim), "the %zu-byte limit", rs->body.max);
+                return aa_answer_too_big(what, rs, lim, errstr, errsz);
+        }
         if (hrc)
                 return hrc;
         if (mode == AA_MODE_DOWNLOAD && (rs->dl_error[0] || rs->prov_error[0]))
@@ -584,6 +664,15 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
                                          "announced", what, (unsigned long long)rs->delivered,
                                          (long long)rs->content_length);
                 return JB_OK;
+        }
+        if (mode != AA_MODE_DOWNLOAD &&
+            aa_json_values(rs->body.p, rs->body.len, rs->body.max / AA_ANSWER_BYTES_PER_VALUE) >
+                    rs->body.max / AA_ANSWER_BYTES_PER_VALUE) {
+                char lim[64];
+
+                snprintf(lim, sizeof(lim), "the limit of %zu JSON values",
+                         rs->body.max / AA_ANSWER_BYTES_PER_VALUE);
+                return aa_answer_too_big(what, rs, lim, errstr, errsz);
         }
         root = rs->body.len ? cJSON_ParseWithLength(rs->body.p, rs->body.len) : NULL;
         if (!root && mode == AA_MODE_UPLOADER)
@@ -669,11 +758,11 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
         char msg[AA_MSG];
         uint64_t delivered;
         long retry_after;
-        int attempt, hrc, rc;
+        int attempt, hrc, rc, limit;
 
         for (attempt = 0;; attempt++) {
                 msg[0] = '\0';
-                aa_http_resp_init(&rs, aa->max_resp);
+                aa_http_resp_init(&rs, rq->answer_max ? rq->answer_max : aa->max_resp);
                 aa->ctr.requests++;
                 hrc = aa_http_do(aa->http, rq, &rs, msg, sizeof(msg));
                 rc = aa_classify(what, mode, hrc, rq, &rs, out, msg, sizeof(msg));
@@ -681,7 +770,8 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
                 retry_after = rs.retry_after_s;
                 aa->ctr.bytes_down += delivered;
                 aa_http_resp_clear(&rs);
-                if (rc != AA_RETRY) {
+                limit = rc == JB_ELIMIT && mode != AA_MODE_DOWNLOAD; /* a server fault: retried */
+                if (rc != AA_RETRY && !limit) {
                         if (rc)
                                 jb_seterr(rc, errstr, errsz, "%s", msg);
                         return rc;
@@ -691,7 +781,7 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
                                          "%s broke after %llu bytes (%s); the download must start "
                                          "again", what, (unsigned long long)delivered, msg);
                 if (attempt >= aa->max_retries)
-                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                        return jb_seterr(limit ? JB_ELIMIT : JB_ETRANSIENT, errstr, errsz,
                                          "%s failed after %d attempts; last: %s", what, attempt + 1,
                                          msg);
                 aa->ctr.retries++;
@@ -782,6 +872,7 @@ static int aa_rpc(struct aa_client *aa, const char *fn, const struct aa_kv *kv, 
                 rq.download = sink != NULL;
                 rq.sink = sink;
                 rq.opaque = opaque;
+                rq.answer_max = sink ? 0 : aa_answer_max(aa, fn, kv, nkv);
                 rc = aa_send(aa, fn,
                              sink ? AA_MODE_DOWNLOAD : auth == AA_LOGIN ? AA_MODE_LOGIN : AA_MODE_RPC,
                              &rq, out, errstr, errsz);

@@ -17,7 +17,9 @@
  *   JB_ENOTSUP     the server does not know the call (unknown_function).
  *   JB_EINPUT      the server's answer could not be understood (not JSON, wrong shape),
  *                  or the server rejected the request (bad_request, other error codes).
- *   JB_ELIMIT      an answer larger than max_response_bytes.
+ *   JB_ELIMIT      an answer over the call's ceiling (AA_ANSWER_*), still so after the
+ *                  client's retries: a fault of the server (or of a proxy before it); callers
+ *                  treat it as transient (the scanner warns and scans again later).
  *   JB_ENOMEM      allocation failure.
  * Session tokens are obtained lazily on the first call that needs one (getToken with a login
  * and password, getTokenByAuthToken with a permanent token), renewed before they are
@@ -43,7 +45,17 @@
 #include "jb.h"
 
 /* Ceilings and defaults of this module. */
-#define AA_MAX_RESPONSE_BYTES (64u * 1024 * 1024) /* an RPC answer (JSON) */
+#define AA_MAX_RESPONSE_BYTES (64u * 1024 * 1024) /* an RPC answer (JSON), whatever the call */
+/* Each call's answer has its own ceiling, set when the call is made (never above
+ * max_response_bytes): a listing page of N items (getFolderContents count, background tasks
+ * limit) AA_ANSWER_BASE_BYTES + N x AA_ANSWER_ITEM_BYTES, any other call
+ * AA_ANSWER_SMALL_BYTES. It is enforced while the answer arrives (the transfer stops once
+ * past it) and on the parsed tree: at most one JSON value per AA_ANSWER_BYTES_PER_VALUE
+ * bytes of the ceiling, counted before parsing. Downloads stream and are not bounded so. */
+#define AA_ANSWER_SMALL_BYTES (1024u * 1024)
+#define AA_ANSWER_BASE_BYTES (64u * 1024)
+#define AA_ANSWER_ITEM_BYTES 4096u
+#define AA_ANSWER_BYTES_PER_VALUE 16u
 #define AA_MAX_ERROR_BYTES (1024u * 1024)         /* a non-file answer to getFile */
 #define AA_LIST_PAGE 1000                         /* getFolderContents count */
 #define AA_CONNECT_TIMEOUT_MS_DEFAULT 10000

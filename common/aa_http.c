@@ -447,10 +447,18 @@ static int aa_http_fail(struct aa_http *h, struct aa_http_xfer *x, CURLcode cc, 
         const char *url = x->rq->url;
 
         if (cc == CURLE_WRITE_ERROR || cc == CURLE_ABORTED_BY_CALLBACK) {
-                if (x->rs->toobig)
+                if (x->rs->toobig) {
+                        curl_off_t cl = -1;
+
+                        /* rs->content_length: the announced size, when there was one, tells
+                         * how far past the ceiling the answer was */
+                        if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
+                                    CURLE_OK && cl >= 0)
+                                x->rs->content_length = (int64_t)cl;
                         return jb_seterr(JB_ELIMIT, errstr, errsz,
                                          "answer from %s is larger than %zu bytes; refusing it",
                                          url, x->rs->body.max);
+                }
                 if (x->rs->sink_rc)
                         return jb_seterr(x->rs->sink_rc, errstr, errsz,
                                          "download from %s stopped by its receiver after %llu bytes",

@@ -29,6 +29,7 @@ struct aa_http_req {
         int download;     /* low-speed limit instead of a total timeout; file bytes to sink */
         aa_write_fn sink; /* download only */
         void *opaque;
+        size_t answer_max; /* the ceiling of this call's answer (aa.c); 0: the client's */
 };
 
 struct aa_http_resp {

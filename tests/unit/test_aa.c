@@ -462,6 +462,51 @@ static void test_paging(void **state)
         aa_client_free(aa);
 }
 
+/* Per-call answer ceilings: a listing page may be big (64 KiB + 4 KiB per item asked for),
+ * any other answer at most 1 MiB; past that the transfer stops, the call is retried, and
+ * JB_ELIMIT names the call and its limit. Checked with the simulator's padded answers. */
+static int t_count_cb(void *opaque, const struct aa_item *it)
+{
+        (void)it;
+        (*(size_t *)opaque)++;
+        return 0;
+}
+
+static void test_answer_ceilings(void **state)
+{
+        struct aa_opts o;
+        struct aa_client *aa;
+        struct aa_counters c0, c1;
+        char err[512], *id;
+        size_t n = 0;
+
+        (void)state;
+        t_opts(&o, 1);
+        o.max_retries = 1;
+        aa = t_client_opts(&o);
+        id = t_id(aa, T_PROVNAME "/" T_MANY);
+        /* 2 MB more in each page of 1000 items: within the listing's ceiling */
+        t_faults("answer_pad_bytes=2000000&answer_pad_function=getFolderContents");
+        assert_int_equal(aa_list(aa, id, 0, t_count_cb, &n, err, sizeof(err)), JB_OK);
+        assert_int_equal(n, T_NMANY);
+        /* 5 MB more: refused while it arrives, retried, then JB_ELIMIT */
+        aa_counters_get(aa, &c0);
+        t_faults("answer_pad_bytes=5000000");
+        assert_int_equal(aa_list(aa, id, 0, t_count_cb, &n, err, sizeof(err)), JB_ELIMIT);
+        aa_counters_get(aa, &c1);
+        assert_non_null(strstr(err, "answer to getFolderContents, more than the 4161536-byte limit for this call"));
+        assert_int_equal(c1.requests - c0.requests, 2);
+        /* a small call: 1 MiB */
+        t_faults("answer_pad_bytes=2000000&answer_pad_function=checkPathExists");
+        assert_int_equal(aa_check_path(aa, T_PROVNAME, "0", NULL, err, sizeof(err)), JB_ELIMIT);
+        assert_non_null(strstr(err, "answer to checkPathExists, more than the 1048576-byte limit for this call"));
+        t_faults("answer_pad_bytes=200000");
+        assert_int_equal(aa_check_path(aa, T_PROVNAME, "0", NULL, err, sizeof(err)), JB_OK);
+        t_faults("answer_pad_bytes=0&answer_pad_function=");
+        free(id);
+        aa_client_free(aa);
+}
+
 static void test_refresh(void **state)
 {
         struct aa_client *aa = t_client(0);
@@ -1276,7 +1321,7 @@ static void test_garbage(void **state)
                 {G_NOSTATUS, JB_EINPUT, "no status"},
                 {G_EMPTY, JB_EINPUT, "0 bytes"},
                 {G_SHORT, JB_ETRANSIENT, "attempts"},
-                {G_BIG, JB_ELIMIT, "larger than"},
+                {G_BIG, JB_ELIMIT, "more than the 1024-byte limit for this call"},
                 {G_401, JB_EFATAL, "401"},
                 {G_503, JB_ETRANSIENT, "503"},
                 {G_EXPIRED, JB_ETRANSIENT, "expired again"},
@@ -1558,6 +1603,7 @@ int main(void)
                 cmocka_unit_test(test_retry_429),
                 cmocka_unit_test(test_tls_to_plain_port),
                 cmocka_unit_test(test_debug_hook_masks),
+                cmocka_unit_test(test_answer_ceilings),
         };
         int rc;
 

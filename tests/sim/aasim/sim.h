@@ -241,6 +241,8 @@ struct faults {
         bool dl_err_legacy;
         bool uploader_xml;
         bool sync_event_off;
+        int64_t answer_pad;     /* bytes of padding added to each JSON answer of rpc.php */
+        char answer_pad_fn[64]; /* ... of this function only; "": of every function */
         uint64_t rng;
 };
 

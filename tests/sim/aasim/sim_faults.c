@@ -2,7 +2,7 @@
  * sim_faults.c - faults injected into /api/rpc.php and uploader requests (latency, HTTP
  * 500/429 rates, token lifetime, slow download bodies, refresh timing and stuck refreshes,
  * download error headers and cut bodies, XML uploader answers, one-element lists as
- * objects, syncOnProviderEvent switched off) and the request counters that /sim/stats
+ * objects, syncOnProviderEvent switched off, padded answers) and the request counters that /sim/stats
  * reports. Callers hold sim.lock. Owns nothing beyond struct sim's fields.
  */
 #include <math.h>
@@ -24,6 +24,8 @@ void faults_reset(struct faults *f)
         f->dl_err_legacy = false;
         f->uploader_xml = false;
         f->sync_event_off = false;
+        f->answer_pad = 0;
+        f->answer_pad_fn[0] = '\0';
         f->rng = 0x853c49e6748fea9bULL;
 }
 
@@ -168,6 +170,17 @@ int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
                 rc = get_flag(f, "uploader_xml", &nf.uploader_xml, errstr, errsz);
         if (!rc)
                 rc = get_flag(f, "sync_event_off", &nf.sync_event_off, errstr, errsz);
+        if (!rc)
+                rc = get_count(f, "answer_pad_bytes", &nf.answer_pad, errstr, errsz);
+        if (!rc && nf.answer_pad > 200 * 1024 * 1024)
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "answer_pad_bytes must be at most 209715200");
+        v = form_get(f, "answer_pad_function");
+        if (!rc && v) {
+                if (strlen(v) >= sizeof(nf.answer_pad_fn))
+                        rc = jb_seterr(JB_EINPUT, errstr, errsz, "answer_pad_function is too long");
+                else
+                        snprintf(nf.answer_pad_fn, sizeof(nf.answer_pad_fn), "%s", v);
+        }
         if (rc)
                 return rc;
         if (nf.e500 + nf.e429 > 1)
@@ -210,6 +223,8 @@ void faults_json(const struct sim *s, struct jw *w)
         jw_num(w, s->f.dl_cut_rate);
         jw_kint(w, "uploader_xml", s->f.uploader_xml);
         jw_kint(w, "sync_event_off", !sim_sync_event_on(s));
+        jw_kint(w, "answer_pad_bytes", s->f.answer_pad);
+        jw_kstr(w, "answer_pad_function", s->f.answer_pad_fn);
         jw_end_obj(w);
 }
 

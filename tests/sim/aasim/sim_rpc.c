@@ -1021,6 +1021,22 @@ static const struct call {
         {"syncOnProviderEvent", f_sync_event, true},
 };
 
+/* Fault answer_pad_bytes: a field "sim_pad" of n spaces, so the answer stays valid JSON
+ * that a client must read whole to find out it is not what it needs. */
+static void pad_answer(struct jw *w, size_t n)
+{
+        char *pad = malloc(n);
+
+        if (!pad) {
+                w->err = JB_ENOMEM;
+                return;
+        }
+        memset(pad, ' ', n);
+        jw_key(w, "sim_pad");
+        jw_strn(w, pad, n);
+        free(pad);
+}
+
 void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r)
 {
         struct rctx c;
@@ -1055,6 +1071,9 @@ void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r)
                 if (!calls[i].auth || c.u)
                         calls[i].fn(&c);
         }
+        if (c.state == 1 && !getfile && s->f.answer_pad > 0 &&
+            (!s->f.answer_pad_fn[0] || strcasecmp(s->f.answer_pad_fn, r->function) == 0))
+                pad_answer(c.w, (size_t)s->f.answer_pad);
         if (c.state == 1)
                 jw_end_obj(c.w);
         pthread_mutex_unlock(&s->lock);
