@@ -241,6 +241,7 @@ struct faults {
         bool dl_err_legacy;
         bool uploader_xml;
         bool sync_event_off;
+        char sync_refuse_prefix[256]; /* "": off */
         uint64_t rng;
 };
 

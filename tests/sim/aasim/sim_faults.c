@@ -6,6 +6,7 @@
  * reports. Callers hold sim.lock. Owns nothing beyond struct sim's fields.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ void faults_reset(struct faults *f)
         f->dl_err_legacy = false;
         f->uploader_xml = false;
         f->sync_event_off = false;
+        f->sync_refuse_prefix[0] = '\0';
         f->rng = 0x853c49e6748fea9bULL;
 }
 
@@ -170,6 +172,14 @@ int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
                 rc = get_flag(f, "sync_event_off", &nf.sync_event_off, errstr, errsz);
         if (rc)
                 return rc;
+        v = form_get(f, "sync_refuse_prefix");
+        if (v) {
+                if (strlen(v) >= sizeof(nf.sync_refuse_prefix))
+                        return jb_seterr(JB_EINPUT, errstr, errsz,
+                                         "sync_refuse_prefix must be shorter than %zu bytes",
+                                         sizeof(nf.sync_refuse_prefix));
+                snprintf(nf.sync_refuse_prefix, sizeof(nf.sync_refuse_prefix), "%s", v);
+        }
         if (nf.e500 + nf.e429 > 1)
                 return jb_seterr(JB_EINPUT, errstr, errsz,
                                  "error500_rate + error429_rate must not exceed 1");
@@ -210,6 +220,7 @@ void faults_json(const struct sim *s, struct jw *w)
         jw_num(w, s->f.dl_cut_rate);
         jw_kint(w, "uploader_xml", s->f.uploader_xml);
         jw_kint(w, "sync_event_off", !sim_sync_event_on(s));
+        jw_kstr(w, "sync_refuse_prefix", s->f.sync_refuse_prefix);
         jw_end_obj(w);
 }
 
