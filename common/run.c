@@ -215,6 +215,11 @@ int run_main(int argc, char **argv)
         }
         if (!rc)
                 rc = dead_redriver_start(cfg.state_dir, q, &rd, err, sizeof(err));
+        if (rc && sig_stop_requested()) {
+                log_msg(LL_INFO, "run", "stopping on request before it was running (%s)", err);
+                ret = 0;
+                goto stop;
+        }
         if (rc) {
                 log_msg(LL_ERROR, "run", "cannot start: %s", err);
                 goto stop;

@@ -154,6 +154,11 @@ static int stage_main(enum stage which, int argc, char **argv)
                 rc = syncer_start(&cfg, &ao, q, &sy, err, sizeof(err));
                 break;
         }
+        if (rc && sig_stop_requested()) {
+                log_msg(LL_INFO, cmd, "stopping on request before it was running (%s)", err);
+                ret = 0;
+                goto stop;
+        }
         if (rc) {
                 log_msg(LL_ERROR, cmd, "cannot start: %s", err);
                 goto stop;
