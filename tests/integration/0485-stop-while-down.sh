@@ -43,8 +43,8 @@ for c in scan parse sync; do
 	pid=$!
 	on_exit "kill -KILL $pid 2>/dev/null || true"
 	case $c in
-	scan) wait_until 30 grep -q 'waiting for the status topic' "$D/jibe.log" ;;
-	*) wait_until 30 grep -q 'running on Kafka' "$D/jibe.log" ;;
+	scan) wait_until 30 grep -qs 'waiting for the status topic' "$D/jibe.log" ;;
+	*) wait_until 30 grep -qs 'running on Kafka' "$D/jibe.log" ;;
 	esac
 	stop_within "jibe $c (broker down)" "$pid" "$D/jibe.log"
 done
@@ -69,7 +69,7 @@ run_cfg "$D" "$KAFKA_DOWN"
 "$JIBE" sync -c "$D/jibe.cfg" >"$D/out" 2>&1 &
 pid=$!
 on_exit "kill -KILL $pid 2>/dev/null || true"
-wait_until 30 grep -q 'starting' "$D/jibe.log"
+wait_until 30 grep -qs 'starting' "$D/jibe.log"
 sleep 1 # its sign-in request is held by the server
 stop_within "jibe sync (sign-in hanging)" "$pid" "$D/jibe.log"
 
