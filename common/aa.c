@@ -25,6 +25,7 @@
 #include "aa_http.h"
 #include "buf.h"
 #include "log.h"
+#include "sig.h"
 
 /* Internal outcomes of one attempt, besides the jb_err codes (all negative). */
 #define AA_RETRY 1   /* worth another attempt after a backoff */
@@ -123,11 +124,24 @@ static uint64_t aa_rand(struct aa_client *aa)
 
 /* Full jitter: a uniform pause in [0, min(max, base * 2^attempt)], but not shorter than
  * the server's Retry-After (itself capped by max). */
+/* Sleep ms in slices; returns nonzero (early) once a stop has waited long enough (sig.h). */
+static int aa_sleep(long ms)
+{
+        while (ms > 0 && !sig_abort_requested()) {
+                long slice = ms < 100 ? ms : 100;
+                struct timespec ts = {0, slice * 1000000L};
+
+                while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                        ;
+                ms -= slice;
+        }
+        return sig_abort_requested();
+}
+
 static void aa_backoff(struct aa_client *aa, int attempt, long retry_after_s)
 {
         long cap = aa->backoff_base_ms;
         long ms;
-        struct timespec ts;
         int i;
 
         for (i = 0; i < attempt && cap < aa->backoff_max_ms; i++)
@@ -138,10 +152,7 @@ static void aa_backoff(struct aa_client *aa, int attempt, long retry_after_s)
         if (retry_after_s > 0 && retry_after_s * 1000 > ms)
                 ms = retry_after_s * 1000 < aa->backoff_max_ms ? retry_after_s * 1000 :
                                                                  aa->backoff_max_ms;
-        ts.tv_sec = ms / 1000;
-        ts.tv_nsec = (ms % 1000) * 1000000L;
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-                ;
+        aa_sleep(ms);
 }
 
 /* Printable start of a body, for messages about garbage. */
@@ -780,6 +791,9 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
                         return jb_seterr(JB_ETRANSIENT, errstr, errsz,
                                          "%s broke after %llu bytes (%s); the download must start "
                                          "again", what, (unsigned long long)delivered, msg);
+                if (sig_abort_requested())
+                        return jb_seterr(JB_ETRANSIENT, errstr, errsz, "%s not retried: jibe is stopping (%s)",
+                                         what, msg);
                 if (attempt >= aa->max_retries)
                         return jb_seterr(limit ? JB_ELIMIT : JB_ETRANSIENT, errstr, errsz,
                                          "%s failed after %d attempts; last: %s", what, attempt + 1,
@@ -1290,7 +1304,7 @@ int aa_refresh_poll(struct aa_client *aa, const char *fi_id, const char *token, 
 
 int aa_refresh(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz)
 {
-        struct timespec t0, now, ts;
+        struct timespec t0, now;
         char *token = NULL;
         int rc, running = 1, poll;
 
@@ -1312,10 +1326,12 @@ int aa_refresh(struct aa_client *aa, const char *fi_id, char *errstr, size_t err
                 }
                 if (ms > aa->refresh_timeout_ms - waited)
                         ms = aa->refresh_timeout_ms - waited;
-                ts.tv_sec = ms / 1000;
-                ts.tv_nsec = (ms % 1000) * 1000000L;
-                while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-                        ;
+                if (aa_sleep(ms)) {
+                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                       "the wait for the cloud refresh of folder %s was cut short: jibe "
+                                       "is stopping", fi_id ? fi_id : "0");
+                        break;
+                }
                 rc = aa_refresh_poll(aa, fi_id, token, &running, errstr, errsz);
         }
         free(token);

@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "aa_http.h"
+#include "sig.h"
 
 #define AA_HTTP_MAX_SECRETS 4
 #define AA_HTTP_JSON_HOLD (64u * 1024) /* a JSON-typed 2xx download is held this far */
@@ -467,6 +468,9 @@ static int aa_http_fail(struct aa_http *h, struct aa_http_xfer *x, CURLcode cc, 
                         return jb_seterr(JB_ENOMEM, errstr, errsz,
                                          "out of memory reading the answer from %s", url);
         }
+        if (cc == CURLE_ABORTED_BY_CALLBACK && sig_abort_requested())
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                 "the call to %s was cut short: jibe is stopping", url);
         switch (cc) {
         case CURLE_OUT_OF_MEMORY:
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory talking to %s", url);
@@ -499,6 +503,18 @@ static int aa_http_fail(struct aa_http *h, struct aa_http_xfer *x, CURLcode cc, 
         default:
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot reach %s: %s", url, why);
         }
+}
+
+/* Ends a transfer (a server that hangs, a slow body) once a stop has waited long enough. */
+static int aa_http_on_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                               curl_off_t ulnow)
+{
+        (void)opaque;
+        (void)dltotal;
+        (void)dlnow;
+        (void)ultotal;
+        (void)ulnow;
+        return sig_abort_requested();
 }
 
 static int aa_http_setup(struct aa_http *h, struct aa_http_xfer *x, struct curl_slist **hdrs)
@@ -538,6 +554,8 @@ static int aa_http_setup(struct aa_http *h, struct aa_http_xfer *x, struct curl_
         AA_SET(CURLOPT_HEADERDATA, x);
         AA_SET(CURLOPT_WRITEFUNCTION, aa_http_on_write);
         AA_SET(CURLOPT_WRITEDATA, x);
+        AA_SET(CURLOPT_XFERINFOFUNCTION, aa_http_on_progress); /* called about once a second */
+        AA_SET(CURLOPT_NOPROGRESS, 0L);
         if (h->debug) {
                 AA_SET(CURLOPT_DEBUGFUNCTION, aa_http_on_debug);
                 AA_SET(CURLOPT_DEBUGDATA, x);

@@ -17,6 +17,7 @@ int sync_main(int argc, char **argv);
 int topics_main(int argc, char **argv);
 int redrive_main(int argc, char **argv);
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct cfg;
@@ -32,5 +33,13 @@ const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_
 int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_opts *ao);
 /* Sign in once: 1 (logged) when the credentials are refused; 0 otherwise. */
 int run_check_login(const char *cmd, const struct aa_opts *ao);
+
+/* Shared by the commands that take times (kadmin_cli.c). ISO-8601 with a zone
+ * (YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM)) -> ms since the epoch; a duration such as 45s, 30m,
+ * 2h, 1d, 1w, 1h30m -> ms. 0, or -1 when s is not one. */
+int cli_parse_datetime(const char *s, int64_t *ms);
+int cli_parse_duration(const char *s, int64_t *ms);
+/* ms since the epoch -> "YYYY-MM-DDTHH:MM:SSZ". */
+void cli_fmt_utc(char *out, size_t n, int64_t ms);
 
 #endif

@@ -474,7 +474,7 @@ static int digits(const char **p, int n, int *v)
  * ISO-8601 date and time with a zone: YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM|-HH:MM); a space
  * may replace the T. Milliseconds since the epoch in *ms; -1 when it is not such a time.
  */
-static int parse_datetime(const char *s, int64_t *ms)
+int cli_parse_datetime(const char *s, int64_t *ms)
 {
         const char *p = s;
         int y, mo, d, h, mi, sec = 0, frac = 0, fd = 0, zh = 0, zm = 0, sign = 0;
@@ -522,7 +522,7 @@ static int parse_datetime(const char *s, int64_t *ms)
 }
 
 /* "45s", "30m", "2h", "1d", "1w", "1h30m" -> milliseconds; -1 when not a duration. */
-static int parse_duration(const char *s, int64_t *ms)
+int cli_parse_duration(const char *s, int64_t *ms)
 {
         const char *p = s;
         int64_t total = 0;
@@ -557,7 +557,7 @@ static int parse_duration(const char *s, int64_t *ms)
         return 0;
 }
 
-static void fmt_utc(char *out, size_t n, int64_t ms)
+void cli_fmt_utc(char *out, size_t n, int64_t ms)
 {
         time_t t = (time_t)(ms / 1000);
         struct tm tm;
@@ -680,14 +680,14 @@ int replay_main(int argc, char **argv)
                 fprintf(stderr, "jibe replay: give exactly one of --to-datetime T, --to-earliest, --by-duration D\n");
                 return 2;
         }
-        if (dt && parse_datetime(dt, &ts_ms) != 0) {
+        if (dt && cli_parse_datetime(dt, &ts_ms) != 0) {
                 fprintf(stderr, "jibe replay: --to-datetime \"%s\" is not a date and time such as "
                                 "2026-11-29T10:00:00Z (the zone, Z for UTC, is required)\n",
                         dt);
                 return 2;
         }
         if (dur) {
-                if (parse_duration(dur, &ts_ms) != 0) {
+                if (cli_parse_duration(dur, &ts_ms) != 0) {
                         fprintf(stderr, "jibe replay: --by-duration \"%s\" is not a duration such as 45s, 30m, 2h, "
                                         "1d, 1w or 1h30m\n",
                                 dur);
@@ -717,7 +717,7 @@ int replay_main(int argc, char **argv)
                         rc = 1;
                         goto out;
                 }
-                fmt_utc(when, sizeof(when), ts_ms);
+                cli_fmt_utc(when, sizeof(when), ts_ms);
                 snprintf(what, sizeof(what), "to the first message at or after %s", when);
                 if (ts_ms > wall_ms())
                         fprintf(stderr, "jibe replay: warning: %s is in the future\n", when);

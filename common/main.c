@@ -29,7 +29,7 @@ static const struct jb_cmd jb_cmds[] = {
         {"parse", parse_main, "distributed mode: read log files from Kafka, publish object events"},
         {"sync", sync_main, "distributed mode: resync the objects of the events in Kafka"},
         {"topics", topics_main, "distributed mode: create the Kafka topics"},
-        {"redrive", redrive_main, "distributed mode: put dead letters back once their cause is fixed"},
+        {"redrive", redrive_main, "list the dead letters, put them back once their cause is fixed"},
         {"events", events_main, "show what jibe would do with CloudTrail log files"},
         {"lag", lag_main, "show how far the Kafka consumer groups of the stages are behind"},
         {"replay", replay_main, "move a stopped stage's Kafka consumer group back in time"},

@@ -65,6 +65,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "log.h"
+#include "sig.h"
 #include "msg.h"
 #include "q_impl.h"
 
@@ -1015,7 +1016,7 @@ static void kq_destroy(struct q *q)
         kq_shutdown(q);
         if (k->prod) {
                 /* deliveries first: their reports complete consumed messages, committed below */
-                rd_kafka_flush(k->prod, KQ_FLUSH_MS);
+                rd_kafka_flush(k->prod, (int)sig_bound_ms(KQ_FLUSH_MS)); /* shorter after SIGTERM */
                 stop_thread(&k->stop_prod, k->prod_thr, &k->prod_started);
                 pthread_mutex_lock(&k->mu);
                 left = k->nprod;
@@ -1024,9 +1025,9 @@ static void kq_destroy(struct q *q)
                         int64_t end = mono_ms() + KQ_PURGE_MS;
 
                         log_msg(LL_WARN, KQ_MOD,
-                                "undelivered=%zu messages were still not delivered after %d s at stop; "
+                                "undelivered=%zu messages were still not delivered at stop; "
                                 "their inputs stay uncommitted and are offered again after a restart",
-                                left, KQ_FLUSH_MS / 1000);
+                                left);
                         rd_kafka_purge(k->prod, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
                         while (left && mono_ms() < end) {
                                 rd_kafka_poll(k->prod, KQ_POLL_MS);

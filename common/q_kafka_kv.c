@@ -16,11 +16,13 @@
 #include <librdkafka/rdkafka.h>
 
 #include "log.h"
+#include "sig.h"
 #include "scan_store.h"
 #include "sset.h"
 
 #define KV_FLUSH_MS 30000
-#define KV_META_MS 10000
+#define KV_META_MS 2000 /* one metadata or offsets request; the load retries them */
+#define KV_SLICE_MS 1000 /* waits are cut into slices so that a stop request ends them */
 #define KV_LOAD_PATIENCE_MS 60000 /* a topic just created needs a moment to get a leader */
 
 struct scan_store_kafka {
@@ -106,12 +108,13 @@ static int kv_produce(struct scan_store_kafka *k, const char *folder, const char
 
 static int kv_flush(struct scan_store_kafka *k, char *errstr, size_t errsz)
 {
-        rd_kafka_resp_err_t err = rd_kafka_flush(k->rk, KV_FLUSH_MS);
+        long ms = sig_bound_ms(KV_FLUSH_MS); /* shorter after SIGTERM */
+        rd_kafka_resp_err_t err = rd_kafka_flush(k->rk, (int)ms);
 
         if (err)
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                 "the broker did not confirm the scanner state in %d s (%s)",
-                                 KV_FLUSH_MS / 1000, rd_kafka_err2str(err));
+                                 "the broker did not confirm the scanner state in %ld s (%s)", ms / 1000,
+                                 rd_kafka_err2str(err));
         if (k->failed) {
                 k->failed = 0;
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot save the scanner state in %s: %s",
@@ -216,7 +219,7 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
         const struct sset_ent *e;
         char e2[512];
         size_t i = 0;
-        int p, np = 0, remaining = 0, rc = JB_OK, waited = 0;
+        int p, np = 0, remaining = 0, rc = JB_OK, waited = 0, idle = 0;
 
         sset_init(&seen);
         rd_kafka_conf_set_log_cb(conf, kv_logger);
@@ -236,13 +239,21 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
                 goto out;
         }
         rkt = rd_kafka_topic_new(rc_k, k->topic, NULL);
+        e2[0] = '\0';
         for (;;) {
                 rc = kv_positions(k, rc_k, rkt, &md, &ends, &parts, &np, &remaining, errstr, errsz);
+                if (rc == JB_ETRANSIENT && sig_stop_requested()) {
+                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                       "stopped while waiting for the status topic %s (%s)", k->topic,
+                                       e2[0] ? e2 : "no answer");
+                        break;
+                }
                 if (rc != JB_ETRANSIENT || waited >= KV_LOAD_PATIENCE_MS)
                         break;
                 log_msg(LL_INFO, "scanner", "waiting for the status topic %s: %s", k->topic, errstr);
-                rd_kafka_poll(rc_k, 1000);
-                waited += 1000;
+                snprintf(e2, sizeof(e2), "%s", errstr);
+                rd_kafka_poll(rc_k, KV_SLICE_MS);
+                waited += KV_SLICE_MS;
         }
         if (rc)
                 goto out;
@@ -251,14 +262,22 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
                 goto out;
         }
         while (remaining > 0) {
-                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rc_k, 5000);
+                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rc_k, KV_SLICE_MS);
                 int idx = -1;
 
+                if (!rkm && sig_stop_requested()) {
+                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                       "stopped while loading the status topic %s", k->topic);
+                        goto out;
+                }
+                if (!rkm && (idle += KV_SLICE_MS) < 5000)
+                        continue;
                 if (!rkm) {
                         rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
                                        "the status topic %s stopped answering while loading", k->topic);
                         goto out;
                 }
+                idle = 0;
                 if (rkm->err) {
                         if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                                 log_msg(LL_WARN, "scanner", "reading %s: %s", k->topic,
@@ -322,7 +341,7 @@ static void kv_destroy(struct scan_store *ss)
         size_t i;
 
         if (k->rk) {
-                rd_kafka_flush(k->rk, KV_FLUSH_MS);
+                rd_kafka_flush(k->rk, (int)sig_bound_ms(KV_FLUSH_MS));
                 rd_kafka_destroy(k->rk);
         }
         for (i = 0; i < k->nprops; i++)

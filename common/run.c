@@ -18,6 +18,7 @@
 #include "aa.h"
 #include "cfg.h"
 #include "cli.h"
+#include "dead.h"
 #include "log.h"
 #include "msg.h"
 #include "parser.h"
@@ -176,6 +177,7 @@ int run_main(int argc, char **argv)
         struct scan_store *store = NULL;
         struct parser *pa = NULL;
         struct syncer *sy = NULL;
+        struct dead_redriver *rd = NULL;
         struct q_mem_opts qo;
         char err[1024], dead[4096];
         int rc, ret = 1;
@@ -209,6 +211,13 @@ int run_main(int argc, char **argv)
                 store = scan_store_dir_new(st);
                 rc = store ? scanner_start(&cfg, &ao, q, store, &sc, err, sizeof(err))
                            : jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory");
+        }
+        if (!rc)
+                rc = dead_redriver_start(cfg.state_dir, q, &rd, err, sizeof(err));
+        if (rc && sig_stop_requested()) {
+                log_msg(LL_INFO, "run", "stopping on request before it was running (%s)", err);
+                ret = 0;
+                goto stop;
         }
         if (rc) {
                 log_msg(LL_ERROR, "run", "cannot start: %s", err);
@@ -246,6 +255,7 @@ int run_main(int argc, char **argv)
 stop:
         /* Upstream first: no new files, then let parsers finish, then drain the syncer, then
          * record what completed. */
+        dead_redriver_stop(rd);
         scanner_stop(sc);
         parser_stop(pa, RUN_GRACE_MS);
         syncer_stop(sy, 1, RUN_GRACE_MS);
@@ -257,9 +267,11 @@ stop:
                 progress(sc, pa, sy, q, LL_INFO);
         if (q)
                 q_shutdown(q);
+        dead_redriver_join(rd); /* a redrive waiting for room in a queue gives up now */
         parser_free(pa);
         syncer_free(sy);
         q_free(q); /* reports unfinished files to the scanner, which forgets them */
+        dead_redriver_free(rd); /* after q_free: unfinished redrives stay requested */
         scanner_free(sc);
         scan_store_free(store);
         log_msg(LL_INFO, "run", "stopped");

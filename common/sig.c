@@ -1,12 +1,34 @@
 /*
- * sig.c - signal flags (see sig.h).
+ * sig.c - signal flags and the stop clock (see sig.h).
  */
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "sig.h"
 
 static volatile sig_atomic_t sig_stop, sig_hup, sig_usr1;
+/* CLOCK_MONOTONIC ms of the first stop request, 0 before; lock-free on jibe's platforms, so
+ * safe in a handler */
+static _Atomic int_least64_t stop_at_ms;
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts); /* async-signal-safe */
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void note_stop(void)
+{
+        int_least64_t zero = 0;
+
+        atomic_compare_exchange_strong(&stop_at_ms, &zero, (int_least64_t)mono_ms() | 1);
+        sig_stop = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -15,7 +37,7 @@ static void on_signal(int sig)
         else if (sig == SIGUSR1)
                 sig_usr1 = 1;
         else
-                sig_stop = 1;
+                note_stop();
 }
 
 void sig_install(void)
@@ -33,9 +55,34 @@ void sig_install(void)
         sigaction(SIGPIPE, &sa, NULL);
 }
 
+void sig_request_stop(void)
+{
+        note_stop();
+}
+
 int sig_stop_requested(void)
 {
         return sig_stop;
+}
+
+int sig_abort_requested(void)
+{
+        int_least64_t at = atomic_load(&stop_at_ms);
+
+        return at && mono_ms() - at >= SIG_ABORT_AFTER_MS;
+}
+
+long sig_bound_ms(long ms)
+{
+        int_least64_t at = atomic_load(&stop_at_ms);
+        int64_t left;
+
+        if (!at)
+                return ms;
+        left = at + SIG_GRACE_MS - 3000 - mono_ms();
+        if (left < 0)
+                left = 0;
+        return left < ms ? (long)left : ms;
 }
 
 int sig_take_hup(void)

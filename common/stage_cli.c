@@ -21,6 +21,7 @@
 #include "msg.h"
 #include "parser.h"
 #include "q.h"
+#include "redrive.h"
 #include "scan_store.h"
 #include "scanner.h"
 #include "sig.h"
@@ -152,6 +153,11 @@ static int stage_main(enum stage which, int argc, char **argv)
         default:
                 rc = syncer_start(&cfg, &ao, q, &sy, err, sizeof(err));
                 break;
+        }
+        if (rc && sig_stop_requested()) {
+                log_msg(LL_INFO, cmd, "stopping on request before it was running (%s)", err);
+                ret = 0;
+                goto stop;
         }
         if (rc) {
                 log_msg(LL_ERROR, cmd, "cannot start: %s", err);
@@ -311,18 +317,6 @@ int topics_main(int argc, char **argv)
 
 /* ---- jibe redrive ---- */
 
-static void usage_redrive(FILE *fp)
-{
-        fprintf(fp,
-                "usage: jibe redrive -c FILE [--execute]\n"
-                "\n"
-                "Puts the dead letters (<prefix>dead) back where they came from, once their cause is\n"
-                "fixed: a quarantined log file back to <prefix>files, a failed resync back to\n"
-                "<prefix>events. Reads the dead letters not yet redriven (consumer group\n"
-                "<prefix>redrive) up to the end. Dead letters whose message no stage can read\n"
-                "(poison) are listed and left out. Without --execute it only lists them.\n");
-}
-
 struct redrive_counts {
         unsigned long files, events, unusable;
 };
@@ -347,23 +341,30 @@ static int redrivable(int target, const struct msg_dead *d)
 
 int redrive_main(int argc, char **argv)
 {
-        const char *cfgpath;
+        struct redrive_opts o;
         struct cfg cfg;
         struct q *q = NULL;
         struct redrive_counts n = {0, 0, 0};
-        char err[1024];
-        int rc, ret = 1, execute = take_flag(&argc, argv, "--execute");
+        char err[1024], what[1400], line[2400];
+        int rc, ret = 1, execute;
         int64_t started_ms = msg_now_ms();
 
-        cfgpath = run_config_arg("redrive", argc, argv, usage_redrive, NULL, NULL, &rc);
-        if (!cfgpath)
+        if (redrive_args(argc, argv, &o, &rc))
                 return rc;
-        if (cfg_load(&cfg, cfgpath, err, sizeof(err)) != JB_OK) {
+        execute = o.execute;
+        if (cfg_load(&cfg, o.cfgpath, err, sizeof(err)) != JB_OK) {
                 fprintf(stderr, "jibe redrive: %s\n", err);
                 return 1;
         }
         if (!cfg.kafka_brokers || !*cfg.kafka_brokers) {
-                fprintf(stderr, "jibe redrive: kafka.brokers is not set in %s\n", cfgpath);
+                ret = redrive_embedded(&cfg, &o); /* the dead-letter file of jibe run */
+                goto out;
+        }
+        if (o.discard || o.id >= 0 || (execute && redrive_filtered(&o))) {
+                fprintf(stderr, "jibe redrive: in the Kafka mode, --execute puts back every dead letter not "
+                                "yet redriven: --discard, --id and filters with --execute are for the "
+                                "embedded mode (filters narrow the listing)\n");
+                ret = 2;
                 goto out;
         }
         q = open_transport(&cfg, "redrive", Q_DEAD, "redrive", NULL, err, sizeof(err));
@@ -382,7 +383,7 @@ int redrive_main(int argc, char **argv)
                 if (rc)
                         break;
                 if (msg_dead_decode(m->payload, m->len, &d, err, sizeof(err)) == JB_OK && d.payload) {
-                        if (d.at_ms > started_ms) {
+                        if (d.at_ms > started_ms || !redrive_match(&o, &d)) {
                                 /* written after this redrive began (maybe by it): next time */
                                 q_abandon(q, m);
                                 msg_dead_clear(&d);
@@ -408,9 +409,9 @@ int redrive_main(int argc, char **argv)
                         msg_dead_clear(&d);
                         continue;
                 }
-                printf("%s %s: %s: %s\n", execute ? "redrive" : "would redrive",
-                       target == Q_FILES ? "log file" : "event", d.src ? d.src : "-",
-                       d.error ? d.error : "-");
+                redrive_what(&d, what, sizeof(what));
+                redrive_line(&d, line, sizeof(line));
+                printf("%s %s\n  %s\n", execute ? "redrive" : "would redrive", what, line);
                 if (target == Q_FILES)
                         n.files++;
                 else

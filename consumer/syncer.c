@@ -32,6 +32,7 @@
 #include "batch.h"
 #include "buf.h"
 #include "log.h"
+#include "sig.h"
 #include "msg.h"
 #include "refresher.h"
 #include "sset.h"
@@ -486,6 +487,10 @@ static void unit_run(struct worker *w, const struct unit *u)
                 }
                 if (rc == JB_OK) {
                         unit_ok(s, u, by_refresh);
+                        return;
+                }
+                if (sig_abort_requested()) {
+                        unit_abandon(s, u); /* the call was cut short by a stop: not its fault */
                         return;
                 }
                 if (by_refresh && aborted(s)) {

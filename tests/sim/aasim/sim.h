@@ -243,6 +243,7 @@ struct faults {
         bool sync_event_off;
         int64_t answer_pad;     /* bytes of padding added to each JSON answer of rpc.php */
         char answer_pad_fn[64]; /* ... of this function only; "": of every function */
+        char sync_refuse_prefix[256]; /* "": off */
         uint64_t rng;
 };
 

@@ -6,6 +6,7 @@
  * reports. Callers hold sim.lock. Owns nothing beyond struct sim's fields.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ void faults_reset(struct faults *f)
         f->sync_event_off = false;
         f->answer_pad = 0;
         f->answer_pad_fn[0] = '\0';
+        f->sync_refuse_prefix[0] = '\0';
         f->rng = 0x853c49e6748fea9bULL;
 }
 
@@ -183,6 +185,14 @@ int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
         }
         if (rc)
                 return rc;
+        v = form_get(f, "sync_refuse_prefix");
+        if (v) {
+                if (strlen(v) >= sizeof(nf.sync_refuse_prefix))
+                        return jb_seterr(JB_EINPUT, errstr, errsz,
+                                         "sync_refuse_prefix must be shorter than %zu bytes",
+                                         sizeof(nf.sync_refuse_prefix));
+                snprintf(nf.sync_refuse_prefix, sizeof(nf.sync_refuse_prefix), "%s", v);
+        }
         if (nf.e500 + nf.e429 > 1)
                 return jb_seterr(JB_EINPUT, errstr, errsz,
                                  "error500_rate + error429_rate must not exceed 1");
@@ -225,6 +235,7 @@ void faults_json(const struct sim *s, struct jw *w)
         jw_kint(w, "sync_event_off", !sim_sync_event_on(s));
         jw_kint(w, "answer_pad_bytes", s->f.answer_pad);
         jw_kstr(w, "answer_pad_function", s->f.answer_pad_fn);
+        jw_kstr(w, "sync_refuse_prefix", s->f.sync_refuse_prefix);
         jw_end_obj(w);
 }
 

@@ -326,12 +326,19 @@ static enum MHD_Result find_code(void *cls, enum MHD_ValueKind kind, const char 
 
 static void apply_latency_and_pick(struct sim *s, struct req *r)
 {
-        int64_t lat;
+        int64_t lat, slept = 0;
 
-        pthread_mutex_lock(&s->lock);
-        lat = s->f.latency_ms;
-        pthread_mutex_unlock(&s->lock);
-        sim_sleep_ms(lat);
+
+        /* in slices, so that lowering latency_ms releases the requests already held */
+        for (;;) {
+                pthread_mutex_lock(&s->lock);
+                lat = s->f.latency_ms;
+                pthread_mutex_unlock(&s->lock);
+                if (slept >= lat)
+                        break;
+                sim_sleep_ms(lat - slept < 100 ? lat - slept : 100);
+                slept += 100;
+        }
         pthread_mutex_lock(&s->lock);
         r->inject = faults_pick(s);
         pthread_mutex_unlock(&s->lock);

@@ -988,6 +988,13 @@ static void f_sync_event(struct rctx *c)
                 jw_kistr(c->w, "synced", st.files);
                 return;
         }
+        if (c->s->f.sync_refuse_prefix[0] &&
+            !strncmp(key, c->s->f.sync_refuse_prefix, strlen(c->s->f.sync_refuse_prefix))) {
+                /* fault sync_refuse_prefix: a permanent refusal, as for an object AA cannot see */
+                fail(c, "not_found", "no object '%.200s' in bucket %s (fault sync_refuse_prefix)", key,
+                     b->name);
+                return;
+        }
         if (model_sync_key(&c->s->m, b, key, &result, err, sizeof(err)) != JB_OK) {
                 fail(c, "bad_request", "%s", err);
                 return;
