@@ -351,7 +351,8 @@ static size_t aa_http_on_write(char *p, size_t sz, size_t nm, void *ud)
                 x->rs->status = code;
                 x->decided = 1;
                 if (code / 100 == 2 && !x->rs->dl_error[0] && !x->rs->prov_error[0] &&
-                    x->rq->want_size >= 0 && cl >= 0 && (int64_t)cl != x->rq->want_size) {
+                    !(x->rq->no_pages && aa_http_is_html_type(ct)) && x->rq->want_size >= 0 &&
+                    cl >= 0 && (int64_t)cl != x->rq->want_size) {
                         /* announced as another size than the file's: not the file */
                         x->rs->content_length = (int64_t)cl;
                         x->rs->size_refused = 1;

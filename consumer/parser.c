@@ -707,8 +707,8 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                                 warned_ms = now;
                                 log_msg(LL_WARN, "parser",
                                         "file=%s could not be fetched (%d failed fetches in %lld s): %s; "
-                                        "this is not the log file, so it is not quarantined: trying "
-                                        "again with backoff (next in %ld ms)",
+                                        "what came was not the log file, which stays to be read: "
+                                        "trying again with backoff (next in %ld ms)",
                                         lf->path, fails, (long long)((now - first_fail_ms) / 1000), err, wait);
                         } else {
                                 log_msg(LL_DEBUG, "parser", "file=%s fetch %d failed: %s; next in %ld ms",

@@ -44,11 +44,12 @@ if [ -s "$dead" ]; then
 	head -c 2000 "$dead" >&2
 	fail "log files were dead-lettered: $(grep -c . "$dead") line(s)"
 fi
-if grep -q "quarantined:" "$W/jibe.log"; then
-	grep "quarantined:" "$W/jibe.log" | head -5 >&2
+if grep -q " quarantined: " "$W/jibe.log"; then
+	grep " quarantined: " "$W/jibe.log" | head -5 >&2
 	fail "log files were quarantined"
 fi
-grep -q "not the log file\|fetch" "$W/jibe.log" || { run_log; fail "no fetch error was logged"; }
+grep -q "could not be fetched" "$W/jibe.log" || { run_log; fail "no fetch error was logged"; }
+grep -q "(after failed fetches)" "$W/jibe.log" || { run_log; fail "no file was read after failed fetches"; }
 run_stop
 sim_stop
 echo "ok: hostile getFile answers were retried, nothing quarantined, converged"

@@ -256,7 +256,8 @@ enum dl_hostile {
         DLH_REDIRECT, /* 301 to another address, small HTML body */
         DLH_JSON404,  /* 404 with a JSON body that is not the API's (no "status") */
         DLH_SHORT,    /* the first half of the file, Content-Length lying or absent */
-        DLH_SIZE,     /* the file plus extra bytes, Content-Length matching the body */
+        DLH_SIZE,     /* the file and 16 extra bytes after it, Content-Length matching the
+                         body (alt: the bytes before it, no Content-Length) */
         DLH_NKINDS
 };
 extern const char *const dl_hostile_names[DLH_NKINDS];
@@ -322,7 +323,7 @@ int faults_pick(struct sim *s);
 /* true with probability rate (0..1); draws from the fault generator only when 0 < rate < 1 */
 bool faults_roll(struct sim *s, double rate);
 /* The hostile answer (enum dl_hostile) the next getFile gets, DLH_NONE when none; counts it.
- * *alt: serve its second form (DLH_SHORT: no Content-Length instead of a lying one). */
+ * *alt: serve its second form (every second one of a kind; see enum dl_hostile). */
 int faults_hostile_pick(struct sim *s, bool *alt);
 int64_t sim_refresh_ms(const struct sim *s);
 int64_t sim_refresh_quiet_ms(const struct sim *s);
@@ -346,7 +347,7 @@ struct rpc_result {
         bool dl_legacy;         /* ... sent with the X-SME-* headers only */
         bool dl_cut;            /* getFile: end the body after half its bytes */
         int dl_hostile;         /* getFile: enum dl_hostile to serve instead of the file */
-        bool dl_hostile_alt;    /* ... DLH_SHORT: without Content-Length (else lying) */
+        bool dl_hostile_alt;    /* ... its second form (see enum dl_hostile) */
 };
 
 void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r);

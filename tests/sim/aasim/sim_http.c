@@ -63,7 +63,8 @@ struct dl {
         int fd;
         int64_t start, len, bps, t0;
         int64_t cut;            /* end the body with an error at this offset; -1 never */
-        int64_t flen;           /* bytes from the file; those after it are padding (DLH_SIZE) */
+        int64_t flen;           /* bytes from the file; the others are padding (DLH_SIZE) */
+        int64_t pad_front;      /* DLH_SIZE: padding bytes before the file (else after it) */
 };
 
 #define DLH_PAD_BYTES 16        /* DLH_SIZE: bytes added after the file */
@@ -134,14 +135,18 @@ static ssize_t dl_read(void *cls, uint64_t pos, char *out, size_t max)
                 due = ((int64_t)pos + want) * 1000 / d->bps;
                 sim_sleep_ms(due - (sim_now_ms() - d->t0));
         }
-        if ((int64_t)pos >= d->flen) { /* injected padding after the file */
+        if ((int64_t)pos < d->pad_front || (int64_t)pos >= d->pad_front + d->flen) {
+                /* injected padding before or after the file */
+                if ((int64_t)pos < d->pad_front && want > d->pad_front - (int64_t)pos)
+                        want = d->pad_front - (int64_t)pos;
                 memset(out, 'x', (size_t)want);
                 return (ssize_t)want;
         }
-        if (want > d->flen - (int64_t)pos)
-                want = d->flen - (int64_t)pos;
+        if (want > d->pad_front + d->flen - (int64_t)pos)
+                want = d->pad_front + d->flen - (int64_t)pos;
         do {
-                n = pread(d->fd, out, (size_t)want, (off_t)(d->start + (int64_t)pos));
+                n = pread(d->fd, out, (size_t)want,
+                          (off_t)(d->start + (int64_t)pos - d->pad_front));
         } while (n < 0 && errno == EINTR);
         if (n <= 0)
                 return MHD_CONTENT_READER_END_WITH_ERROR; /* the file shrank or failed */
@@ -195,7 +200,8 @@ static int parse_range(const char *h, int64_t size, int64_t *a, int64_t *b)
         return 1;
 }
 
-/* hostile: DLH_SHORT (half the bytes; alt: without Content-Length) or DLH_SIZE (padded). */
+/* hostile: DLH_SHORT (half the bytes; alt: without Content-Length) or DLH_SIZE (padded
+ * after the file; alt: before it, without Content-Length). */
 static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, struct req *r,
                                  int fd, int64_t size, bool cut, int hostile, bool alt)
 {
@@ -229,12 +235,14 @@ static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, stru
                         d->flen = d->len = d->len / 2;
                 else if (hostile == DLH_SIZE)
                         d->len += DLH_PAD_BYTES;
+                if (hostile == DLH_SIZE && alt)
+                        d->pad_front = DLH_PAD_BYTES;
                 pthread_mutex_lock(&s->lock);
                 d->bps = s->f.slow_bps;
                 pthread_mutex_unlock(&s->lock);
                 d->t0 = sim_now_ms();
-                resp = MHD_create_response_from_callback(hostile == DLH_SHORT && alt ? MHD_SIZE_UNKNOWN
-                                                                                    : (uint64_t)d->len,
+                resp = MHD_create_response_from_callback((hostile == DLH_SHORT || hostile == DLH_SIZE) &&
+                                                                 alt ? MHD_SIZE_UNKNOWN : (uint64_t)d->len,
                                                          64 * 1024, dl_read, d, dl_free);
                 if (!resp) {
                         dl_free(d);
