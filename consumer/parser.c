@@ -528,7 +528,7 @@ enum attempt_out {
 };
 
 /* One download and read of the file (id fi_id, listed with size bytes, <= 0 unknown). */
-static enum attempt_out attempt_file(struct worker *w, const char *fi_id, int64_t size, int *rcp,
+static enum attempt_out attempt_read(struct worker *w, const char *fi_id, int64_t size, int *rcp,
                                      char *err, size_t errsz)
 {
         struct aa_dl_want want;
@@ -545,7 +545,6 @@ static enum attempt_out attempt_file(struct worker *w, const char *fi_id, int64_
         want.size = size > 0 ? size : -1; /* a CloudTrail log file is never empty */
         want.no_pages = 1;
         rc = aa_download_ex(w->aa, fi_id, &want, on_bytes, w, err, errsz);
-        stats_attempt(w);
         if (w->stage_rc) {
                 *rcp = w->stage_rc;
                 snprintf(err, errsz, "%s", w->stage_err);
@@ -587,6 +586,16 @@ static enum attempt_out attempt_file(struct worker *w, const char *fi_id, int64_
         if (rc == JB_EINPUT || rc == JB_ELIMIT)
                 return A_DAMAGED;
         return rc ? A_OTHER : A_OK;
+}
+
+/* attempt_read(), then its figures into the stage's counters. */
+static enum attempt_out attempt_file(struct worker *w, const char *fi_id, int64_t size, int *rcp,
+                                     char *err, size_t errsz)
+{
+        enum attempt_out out = attempt_read(w, fi_id, size, rcp, err, errsz);
+
+        stats_attempt(w);
+        return out;
 }
 
 /* Returns 1 when the worker must stop. m is acked or abandoned on return. */
