@@ -30,6 +30,7 @@
 /* Internal outcomes of one attempt, besides the jb_err codes (all negative). */
 #define AA_RETRY 1   /* worth another attempt after a backoff */
 #define AA_EXPIRED 2 /* session token expired: log in again */
+#define AA_NOTFILE 3 /* a download's answer is not the file: as AA_RETRY, message kept */
 
 #define AA_FORM_MAX (1024u * 1024) /* one request body */
 #define AA_MSG 512
@@ -638,6 +639,155 @@ static int aa_answer_too_big(const char *what, const struct aa_http_resp *rs, co
                          "again later)", size, what, limit);
 }
 
+/* The host part of a redirect's Location (never its path or query: they may carry
+ * signatures), or "another address". */
+static void aa_location_host(const char *loc, char *out, size_t outsz)
+{
+        const char *h = strstr(loc, "://");
+        size_t n;
+
+        if (!h) {
+                snprintf(out, outsz, "another address");
+                return;
+        }
+        h += 3;
+        n = strcspn(h, "/?#");
+        if (memchr(h, '@', n)) { /* user:password@host: keep the host only */
+                const char *at = memchr(h, '@', n);
+
+                n -= (size_t)(at + 1 - h);
+                h = at + 1;
+        }
+        snprintf(out, outsz, "%.*s", (int)(n < 120 ? n : 120), h);
+}
+
+/* What an answer to getFile said it was, for messages: "HTTP 200, text/html". */
+static void aa_dl_what(const struct aa_http_resp *rs, char *out, size_t outsz)
+{
+        snprintf(out, outsz, "HTTP %ld, %s%s", rs->status, rs->ctype[0] ? "Content-Type " : "no Content-Type",
+                 rs->ctype);
+}
+
+/* A 2xx getFile answer held in rs->body (typed as JSON, or empty) that is really the file:
+ * check its length against the listing, then hand it to the sink. */
+static int aa_dl_deliver(const char *what, const struct aa_http_req *rq, struct aa_http_resp *rs,
+                         char *errstr, size_t errsz)
+{
+        char desc[192], snip[48];
+        int rc;
+
+        if (rq->want_size >= 0 && (int64_t)rs->body.len != rq->want_size) {
+                aa_dl_what(rs, desc, sizeof(desc));
+                aa_snippet(&rs->body, snip, sizeof(snip));
+                return jb_seterr(AA_NOTFILE, errstr, errsz,
+                                 "%s: the answer is not the file: %zu bytes received, the file is "
+                                 "listed with %lld (%s, starting \"%s\")",
+                                 what, rs->body.len, (long long)rq->want_size, desc, snip);
+        }
+        if (rs->body.len) {
+                rc = rq->sink(rq->opaque, rs->body.p, rs->body.len);
+                if (rc)
+                        return jb_seterr(rc, errstr, errsz, "%s: stopped by its receiver", what);
+                rs->delivered += rs->body.len;
+        }
+        return JB_OK;
+}
+
+/*
+ * Classify one getFile exchange. The answer is the file only when the status is 2xx, no
+ * failure header came, it is no HTML page (rq->no_pages), and its byte count equals
+ * Content-Length (when sent) and rq->want_size (when known). Everything else is AA_RETRY or
+ * AA_NOTFILE with a message naming the status, the type and the byte counts; only the
+ * API's own answers give other codes (not_found: JB_ENOTFOUND, refusals, expired session).
+ */
+static int aa_classify_download(const char *what, int hrc, const struct aa_http_req *rq,
+                                struct aa_http_resp *rs, char *errstr, size_t errsz)
+{
+        const cJSON *st, *sm;
+        cJSON *root;
+        long http = rs->status;
+        char desc[192], snip[48], host[128];
+        int rc;
+
+        if (hrc == JB_ETRANSIENT)
+                return AA_RETRY; /* message already in errstr */
+        if (hrc)
+                return hrc;
+        if (rs->dl_error[0] || rs->prov_error[0])
+                return aa_download_failed(what, rs, errstr, errsz);
+        if (http == 429 || http / 100 == 5)
+                return jb_seterr(AA_RETRY, errstr, errsz, "%s: HTTP %ld from Access Anywhere", what,
+                                 http);
+        aa_dl_what(rs, desc, sizeof(desc));
+        if (rs->size_refused)
+                return jb_seterr(AA_NOTFILE, errstr, errsz,
+                                 "%s: the answer is not the file: it announces %lld bytes "
+                                 "(Content-Length), the file is listed with %lld (%s)",
+                                 what, (long long)rs->content_length, (long long)rq->want_size,
+                                 desc);
+        if (rs->oversize)
+                return jb_seterr(AA_NOTFILE, errstr, errsz,
+                                 "%s: the answer is not the file: more than the %lld bytes the file "
+                                 "is listed with (%s)",
+                                 what, (long long)rq->want_size, desc);
+        if (rs->toobig)
+                return jb_seterr(AA_NOTFILE, errstr, errsz,
+                                 "%s: the answer is not the file: an answer of more than %u bytes "
+                                 "that is no file (%s)",
+                                 what, AA_MAX_ERROR_BYTES, desc);
+        if (http / 100 == 2 && rs->streamed) {
+                if (rs->content_length >= 0 && (uint64_t)rs->content_length != rs->delivered)
+                        return jb_seterr(AA_NOTFILE, errstr, errsz,
+                                         "%s: the file ended after %llu of the %lld bytes "
+                                         "announced (%s)", what, (unsigned long long)rs->delivered,
+                                         (long long)rs->content_length, desc);
+                if (rq->want_size >= 0 && (int64_t)rs->delivered != rq->want_size)
+                        return jb_seterr(AA_NOTFILE, errstr, errsz,
+                                         "%s: the answer is not the whole file: %llu bytes received, "
+                                         "the file is listed with %lld (%s, Content-Length %s)",
+                                         what, (unsigned long long)rs->delivered,
+                                         (long long)rq->want_size, desc,
+                                         rs->content_length >= 0 ? "matching" : "not sent");
+                return JB_OK;
+        }
+        aa_snippet(&rs->body, snip, sizeof(snip));
+        if (http / 100 == 2 && rs->page)
+                return jb_seterr(AA_RETRY, errstr, errsz,
+                                 "%s: the answer is not the file but an HTML page (%s, %zu bytes, "
+                                 "starting \"%s\"); a portal or proxy may stand in front of "
+                                 "Access Anywhere",
+                                 what, desc, rs->body.len, snip);
+        root = rs->body.len ? cJSON_ParseWithLength(rs->body.p, rs->body.len) : NULL;
+        st = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "status") : NULL;
+        sm = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "statusmessage") : NULL;
+        if (cJSON_IsString(st) && st->valuestring && strcmp(st->valuestring, "ok") != 0) {
+                /* the API's own error answer */
+                rc = aa_status_class(what, AA_MODE_DOWNLOAD, st->valuestring,
+                                     cJSON_IsString(sm) && sm->valuestring ? sm->valuestring : "",
+                                     http, errstr, errsz);
+                cJSON_Delete(root);
+                return rc;
+        }
+        cJSON_Delete(root);
+        if (http / 100 == 2)
+                return aa_dl_deliver(what, rq, rs, errstr, errsz); /* a JSON or empty file */
+        if (http == 401 || http == 403)
+                return jb_seterr(JB_EFATAL, errstr, errsz,
+                                 "%s: access denied (HTTP %ld); check the credentials and the "
+                                 "account's rights", what, http);
+        if (http / 100 == 3) {
+                aa_location_host(rs->location, host, sizeof(host));
+                return jb_seterr(AA_RETRY, errstr, errsz,
+                                 "%s: the answer is not the file but a redirect to %s (%s, %zu "
+                                 "bytes); a portal or proxy may stand in front of Access Anywhere",
+                                 what, host, desc, rs->body.len);
+        }
+        return jb_seterr(AA_RETRY, errstr, errsz,
+                         "%s: the answer is not the file and not an Access Anywhere answer (%s, %zu "
+                         "bytes, starting \"%s\")",
+                         what, desc, rs->body.len, snip);
+}
+
 /*
  * Classify one HTTP exchange. On JB_OK with mode RPC/UPLOADER, *out holds the parsed
  * answer (caller deletes). Returns AA_RETRY/AA_EXPIRED or a jb_err; errstr says why.
@@ -653,6 +803,8 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
         int rc;
 
         *out = NULL;
+        if (mode == AA_MODE_DOWNLOAD)
+                return aa_classify_download(what, hrc, rq, rs, errstr, errsz);
         if (hrc == JB_ETRANSIENT)
                 return AA_RETRY; /* message already in errstr */
         if (hrc == JB_ELIMIT && rs->toobig && mode != AA_MODE_DOWNLOAD) {
@@ -663,19 +815,9 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
         }
         if (hrc)
                 return hrc;
-        if (mode == AA_MODE_DOWNLOAD && (rs->dl_error[0] || rs->prov_error[0]))
-                return aa_download_failed(what, rs, errstr, errsz);
         if (http == 429 || http / 100 == 5)
                 return jb_seterr(AA_RETRY, errstr, errsz, "%s: HTTP %ld from Access Anywhere", what,
                                  http);
-        if (mode == AA_MODE_DOWNLOAD && http / 100 == 2 && rs->streamed) {
-                if (rs->content_length >= 0 && (uint64_t)rs->content_length != rs->delivered)
-                        return jb_seterr(AA_RETRY, errstr, errsz,
-                                         "%s: the file ended after %llu of the %lld bytes "
-                                         "announced", what, (unsigned long long)rs->delivered,
-                                         (long long)rs->content_length);
-                return JB_OK;
-        }
         if (mode != AA_MODE_DOWNLOAD &&
             aa_json_values(rs->body.p, rs->body.len, rs->body.max / AA_ANSWER_BYTES_PER_VALUE) >
                     rs->body.max / AA_ANSWER_BYTES_PER_VALUE) {
@@ -690,8 +832,6 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
                 root = aa_uploader_xml(&rs->body);
         if (!cJSON_IsObject(root)) {
                 cJSON_Delete(root);
-                if (mode == AA_MODE_DOWNLOAD && http / 100 == 2)
-                        goto deliver; /* a file typed as JSON, or an empty file */
                 if (http == 401 || http == 403)
                         return jb_seterr(JB_EFATAL, errstr, errsz,
                                          "%s: access denied (HTTP %ld); check the credentials and "
@@ -720,8 +860,6 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
         }
         if (!cJSON_IsString(st) || !st->valuestring) {
                 cJSON_Delete(root);
-                if (mode == AA_MODE_DOWNLOAD && http / 100 == 2)
-                        goto deliver;
                 return jb_seterr(JB_EINPUT, errstr, errsz,
                                  "%s: the answer from Access Anywhere has no status (HTTP %ld)",
                                  what, http);
@@ -737,10 +875,6 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
                         return jb_seterr(JB_EINPUT, errstr, errsz,
                                          "%s: status ok with HTTP %ld makes no sense", what, http);
                 }
-                if (mode == AA_MODE_DOWNLOAD) {
-                        cJSON_Delete(root);
-                        goto deliver;
-                }
                 *out = root;
                 return JB_OK;
         }
@@ -749,15 +883,6 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
                              http, errstr, errsz);
         cJSON_Delete(root);
         return rc;
-deliver:
-        /* a 2xx answer held back because it looked like JSON: it is the file */
-        if (rs->body.len) {
-                rc = rq->sink(rq->opaque, rs->body.p, rs->body.len);
-                if (rc)
-                        return jb_seterr(rc, errstr, errsz, "%s: stopped by its receiver", what);
-                rs->delivered += rs->body.len;
-        }
-        return JB_OK;
 }
 
 /* One exchange with retries. Returns JB_OK, AA_EXPIRED or a jb_err (retries exhausted:
@@ -782,11 +907,14 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
                 aa->ctr.bytes_down += delivered;
                 aa_http_resp_clear(&rs);
                 limit = rc == JB_ELIMIT && mode != AA_MODE_DOWNLOAD; /* a server fault: retried */
-                if (rc != AA_RETRY && !limit) {
+                if (rc != AA_RETRY && rc != AA_NOTFILE && !limit) {
                         if (rc)
                                 jb_seterr(rc, errstr, errsz, "%s", msg);
                         return rc;
                 }
+                if (delivered && rc == AA_NOTFILE)
+                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                         "%s; the download must start again", msg);
                 if (delivered)
                         return jb_seterr(JB_ETRANSIENT, errstr, errsz,
                                          "%s broke after %llu bytes (%s); the download must start "
@@ -850,9 +978,10 @@ static int aa_login_now(struct aa_client *aa, char *errstr, size_t errsz);
 #define AA_AUTH 1   /* the session token (logging in first when needed) */
 #define AA_LOGIN 2  /* token "*", and every refusal is fatal */
 
-/* One call: lazy login, retries, one re-login on an expired token. sink: getFile only. */
+/* One call: lazy login, retries, one re-login on an expired token. dl: getFile only (its
+ * sink, opaque, want_size and no_pages are used). */
 static int aa_rpc(struct aa_client *aa, const char *fn, const struct aa_kv *kv, size_t nkv,
-                  int auth, aa_write_fn sink, void *opaque, cJSON **out, char *errstr,
+                  int auth, const struct aa_http_req *dl, cJSON **out, char *errstr,
                   size_t errsz)
 {
         struct aa_http_req rq;
@@ -883,12 +1012,14 @@ static int aa_rpc(struct aa_client *aa, const char *fn, const struct aa_kv *kv, 
                 rq.url = aa->rpc_url;
                 rq.body = form.p;
                 rq.len = form.len;
-                rq.download = sink != NULL;
-                rq.sink = sink;
-                rq.opaque = opaque;
-                rq.answer_max = sink ? 0 : aa_answer_max(aa, fn, kv, nkv);
+                rq.download = dl != NULL;
+                rq.sink = dl ? dl->sink : NULL;
+                rq.opaque = dl ? dl->opaque : NULL;
+                rq.want_size = dl ? dl->want_size : -1;
+                rq.no_pages = dl ? dl->no_pages : 0;
+                rq.answer_max = dl ? 0 : aa_answer_max(aa, fn, kv, nkv);
                 rc = aa_send(aa, fn,
-                             sink ? AA_MODE_DOWNLOAD : auth == AA_LOGIN ? AA_MODE_LOGIN : AA_MODE_RPC,
+                             dl ? AA_MODE_DOWNLOAD : auth == AA_LOGIN ? AA_MODE_LOGIN : AA_MODE_RPC,
                              &rq, out, errstr, errsz);
                 buf_clear(&form);
                 if (rc != AA_EXPIRED)
@@ -929,7 +1060,7 @@ static int aa_login_now(struct aa_client *aa, char *errstr, size_t errsz)
                 kv[1].k = "us_pwd";
                 kv[1].v = aa->password;
         }
-        rc = aa_rpc(aa, fn, kv, 2, AA_LOGIN, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, fn, kv, 2, AA_LOGIN, NULL, &root, errstr, errsz);
         if (!rc)
                 rc = aa_jstr(root, "token", 1, &tok, errstr, errsz);
         if (!rc && !*tok)
@@ -1088,7 +1219,7 @@ int aa_appliance_info(struct aa_client *aa, struct aa_appliance *out, char *errs
 
         memset(out, 0, sizeof(*out));
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "getApplianceInfo", NULL, 0, AA_NOAUTH, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "getApplianceInfo", NULL, 0, AA_NOAUTH, NULL, &root, errstr, errsz);
         if (!rc)
                 rc = aa_jstr(root, "sitetitle", 0, &out->sitetitle, errstr, errsz);
         if (!rc)
@@ -1124,7 +1255,7 @@ int aa_check_path(struct aa_client *aa, const char *path, const char *pid,
         if (out)
                 memset(out, 0, sizeof(*out));
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "checkPathExists", kv, 2, AA_AUTH, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "checkPathExists", kv, 2, AA_AUTH, NULL, &root, errstr, errsz);
         if (rc)
                 return aa_done(aa, rc, errstr, errsz);
         ex = cJSON_GetObjectItemCaseSensitive(root, "exists");
@@ -1170,7 +1301,7 @@ static int aa_folder_page(struct aa_client *aa, const char *fi_pid, int64_t from
         snprintf(count_s, sizeof(count_s), "%d", count);
         for (i = 0; i < nextra && n < sizeof(kv) / sizeof(kv[0]); i++)
                 kv[n++] = extra[i];
-        return aa_rpc(aa, "getFolderContents", kv, n, AA_AUTH, NULL, NULL, root, errstr, errsz);
+        return aa_rpc(aa, "getFolderContents", kv, n, AA_AUTH, NULL, root, errstr, errsz);
 }
 
 int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *total_out,
@@ -1349,7 +1480,7 @@ int aa_mkdir(struct aa_client *aa, const char *fi_pid, const char *name, struct 
         if (out)
                 memset(out, 0, sizeof(*out));
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "doCreateNewFolder", kv, 2, AA_AUTH, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "doCreateNewFolder", kv, 2, AA_AUTH, NULL, &root, errstr, errsz);
         if (!rc) {
                 rc = aa_parse_item(cJSON_GetObjectItemCaseSensitive(root, "file"), &it, errstr,
                                    errsz);
@@ -1364,33 +1495,46 @@ int aa_mkdir(struct aa_client *aa, const char *fi_pid, const char *name, struct 
 
 /* One authenticated call fn(fi_id) whose JSON answer carries nothing jibe keeps (sink: the
  * body of getFile). */
-static int aa_call_fi_id(struct aa_client *aa, const char *fn, const char *fi_id, aa_write_fn sink,
-                         void *opaque, char *errstr, size_t errsz)
+static int aa_call_fi_id(struct aa_client *aa, const char *fn, const char *fi_id,
+                         const struct aa_http_req *dl, char *errstr, size_t errsz)
 {
         struct aa_kv kv[] = {{"fi_id", fi_id}};
         cJSON *root;
         int rc;
 
         aa->ctr.calls++;
-        rc = aa_rpc(aa, fn, kv, 1, AA_AUTH, sink, opaque, &root, errstr, errsz);
+        rc = aa_rpc(aa, fn, kv, 1, AA_AUTH, dl, &root, errstr, errsz);
         cJSON_Delete(root);
         return aa_done(aa, rc, errstr, errsz);
 }
 
 int aa_delete(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz)
 {
-        return aa_call_fi_id(aa, "doDeleteFile", fi_id, NULL, NULL, errstr, errsz);
+        return aa_call_fi_id(aa, "doDeleteFile", fi_id, NULL, errstr, errsz);
 }
 
 int aa_rmdir(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz)
 {
-        return aa_call_fi_id(aa, "doDeleteFolder", fi_id, NULL, NULL, errstr, errsz);
+        return aa_call_fi_id(aa, "doDeleteFolder", fi_id, NULL, errstr, errsz);
 }
 
 int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *opaque,
                 char *errstr, size_t errsz)
 {
-        return aa_call_fi_id(aa, "getFile", fi_id, cb, opaque, errstr, errsz);
+        return aa_download_ex(aa, fi_id, NULL, cb, opaque, errstr, errsz);
+}
+
+int aa_download_ex(struct aa_client *aa, const char *fi_id, const struct aa_dl_want *want,
+                   aa_write_fn cb, void *opaque, char *errstr, size_t errsz)
+{
+        struct aa_http_req dl;
+
+        memset(&dl, 0, sizeof(dl));
+        dl.sink = cb;
+        dl.opaque = opaque;
+        dl.want_size = want && want->size >= 0 ? want->size : -1;
+        dl.no_pages = want ? want->no_pages : 0;
+        return aa_call_fi_id(aa, "getFile", fi_id, &dl, errstr, errsz);
 }
 
 int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const void *data,
@@ -1428,7 +1572,7 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
         }
         aa->ctr.calls++;
         rc = aa_rpc(aa, "doInitUpload", init_kv, sizeof(init_kv) / sizeof(init_kv[0]), AA_AUTH, NULL,
-                    NULL, &root, errstr, errsz);
+                    &root, errstr, errsz);
         if (!rc)
                 rc = aa_jstr(root, "uploadcode", 1, &code, errstr, errsz);
         cJSON_Delete(root);
@@ -1471,7 +1615,7 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
         aa->ctr.bytes_up += len;
 
         done_kv[0].v = code;
-        rc = aa_rpc(aa, "doCompleteUpload", done_kv, 3, AA_AUTH, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "doCompleteUpload", done_kv, 3, AA_AUTH, NULL, &root, errstr, errsz);
         if (!rc) {
                 rc = aa_parse_item(cJSON_GetObjectItemCaseSensitive(root, "file"), &it, errstr,
                                    errsz);
@@ -1487,7 +1631,7 @@ abort:
                 struct aa_kv ab_kv[] = {{"uploadcode", code}};
                 char ignore[64];
 
-                if (aa_rpc(aa, "doAbortUpload", ab_kv, 1, AA_AUTH, NULL, NULL, &root, ignore,
+                if (aa_rpc(aa, "doAbortUpload", ab_kv, 1, AA_AUTH, NULL, &root, ignore,
                            sizeof(ignore)) == JB_OK)
                         cJSON_Delete(root);
         }
@@ -1731,7 +1875,7 @@ int aa_task_get(struct aa_client *aa, const char *taskid, struct aa_task *out, c
 
         memset(out, 0, sizeof(*out));
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "getUserBackgroundTasks", kv, 1, AA_AUTH, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "getUserBackgroundTasks", kv, 1, AA_AUTH, NULL, &root, errstr, errsz);
         if (rc)
                 return aa_done(aa, rc, errstr, errsz);
         rc = aa_task_each(root, aa_find_task_cb, &f, errstr, errsz);
@@ -1759,7 +1903,7 @@ int aa_tasks(struct aa_client *aa, const char *typefilter, const char *statusfil
 
         snprintf(limit_s, sizeof(limit_s), "%d", limit > 0 ? limit : 1000);
         aa->ctr.calls++;
-        rc = aa_rpc(aa, "getUserBackgroundTasks", kv, 3, AA_AUTH, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, "getUserBackgroundTasks", kv, 3, AA_AUTH, NULL, &root, errstr, errsz);
         if (rc)
                 return aa_done(aa, rc, errstr, errsz);
         rc = aa_task_each(root, cb, opaque, errstr, errsz);
@@ -1844,7 +1988,7 @@ int aa_sync(struct aa_client *aa, const char *pi_id, const char *bucket, const c
         int rc;
 
         aa->ctr.calls++;
-        rc = aa_rpc(aa, AA_FN_SYNC, kv, 4, AA_AUTH, NULL, NULL, &root, errstr, errsz);
+        rc = aa_rpc(aa, AA_FN_SYNC, kv, 4, AA_AUTH, NULL, &root, errstr, errsz);
         if (rc)
                 return aa_done(aa, rc, errstr, errsz);
         r = cJSON_GetObjectItemCaseSensitive(root, "result");

@@ -10,7 +10,8 @@
  *   JB_ETRANSIENT  network trouble, timeouts, HTTP 429/5xx, error_background, after the
  *                  client's own retries (max_retries, exponential backoff with full jitter,
  *                  never shorter than a Retry-After, both capped by backoff_max_ms);
- *                  also a download that broke after its first byte reached the caller.
+ *                  also a download that broke after its first byte reached the caller,
+ *                  and a getFile answer that is not the file (aa_download_ex).
  *   JB_EFATAL      login refused (login_failed), HTTP 401/403, TLS verification failure,
  *                  bad options: stop and fix the configuration.
  *   JB_ENOTFOUND   the item, provider or bucket does not exist (not_found, trashed).
@@ -233,6 +234,25 @@ int aa_rmdir(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz
 typedef int (*aa_write_fn)(void *opaque, const void *p, size_t n);
 int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *opaque,
                 char *errstr, size_t errsz) JB_MUST_CHECK;
+
+/* What an answer to getFile must be to count as the file. */
+struct aa_dl_want {
+        int64_t size; /* bytes the file is listed with (fi_size); -1: unknown */
+        int no_pages; /* 1: a 2xx HTML answer (text/html, xhtml) is a page, never the file */
+};
+/*
+ * aa_download() with expectations (want may be NULL: none). JB_OK only when the answer was
+ * the whole file: HTTP 2xx, no download-error header, not a page (no_pages), and as many
+ * bytes as Content-Length (when sent) and want->size (when >= 0) say; an answer announcing
+ * another size is refused before its body, one going past want->size is stopped there.
+ * Anything else (a redirect, an HTML page, an error page or JSON that is not the API's, a
+ * body too short or too long) is JB_ETRANSIENT with a message naming the status, the
+ * content type and the byte counts: a fetch error, never a verdict on the file. So bytes
+ * handed to cb are the file's only once JB_OK is returned; JB_ENOTFOUND comes only from the
+ * API's own not_found/trashed answer.
+ */
+int aa_download_ex(struct aa_client *aa, const char *fi_id, const struct aa_dl_want *want,
+                   aa_write_fn cb, void *opaque, char *errstr, size_t errsz) JB_MUST_CHECK;
 
 /* Upload len bytes as file name into folder fi_pid; *out (optional) gets the new item.
  * When the upload fails after doInitUpload, the client asks doAbortUpload (best effort). */

@@ -306,6 +306,10 @@ static size_t aa_http_to_sink(struct aa_http_xfer *x, const char *p, size_t n)
 
         if (n == 0)
                 return 0;
+        if (x->rq->want_size >= 0 && x->rs->delivered + n > (uint64_t)x->rq->want_size) {
+                x->rs->oversize = 1; /* more bytes than the file has: not the file */
+                return 0;
+        }
         rc = x->rq->sink(x->rq->opaque, p, n);
         if (rc) {
                 x->rs->sink_rc = rc;
@@ -313,6 +317,12 @@ static size_t aa_http_to_sink(struct aa_http_xfer *x, const char *p, size_t n)
         }
         x->rs->delivered += n;
         return n;
+}
+
+static int aa_http_is_html_type(const char *ct)
+{
+        return ct && (strncasecmp(ct, "text/html", 9) == 0 ||
+                      strncasecmp(ct, "application/xhtml", 17) == 0);
 }
 
 static int aa_http_is_json_type(const char *ct)
@@ -333,16 +343,30 @@ static size_t aa_http_on_write(char *p, size_t sz, size_t nm, void *ud)
                 long code = 0;
                 char *ct = NULL;
 
+                curl_off_t cl = -1;
+
                 curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &code);
                 curl_easy_getinfo(x->h->curl, CURLINFO_CONTENT_TYPE, &ct);
+                if (curl_easy_getinfo(x->h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK)
+                        cl = -1;
                 x->rs->status = code;
                 x->decided = 1;
-                if (code / 100 == 2 && !x->rs->dl_error[0] && !x->rs->prov_error[0]) {
+                if (code / 100 == 2 && !x->rs->dl_error[0] && !x->rs->prov_error[0] &&
+                    !(x->rq->no_pages && aa_http_is_html_type(ct)) && x->rq->want_size >= 0 &&
+                    cl >= 0 && (int64_t)cl != x->rq->want_size) {
+                        /* announced as another size than the file's: not the file */
+                        x->rs->content_length = (int64_t)cl;
+                        x->rs->size_refused = 1;
+                        return 0;
+                }
+                if (code / 100 == 2 && !x->rs->dl_error[0] && !x->rs->prov_error[0] &&
+                    !(x->rq->no_pages && aa_http_is_html_type(ct))) {
                         if (aa_http_is_json_type(ct))
                                 x->held = 1;
                         else
                                 x->rs->streamed = 1;
                 } else {
+                        x->rs->page = code / 100 == 2 && !x->rs->dl_error[0] && !x->rs->prov_error[0];
                         /* an error answer (a failure status or failure headers): small,
                          * kept for the caller to read, never handed over as the file */
                         x->rs->body.max = x->rs->body.max < AA_MAX_ERROR_BYTES ?
@@ -409,10 +433,15 @@ static size_t aa_http_on_header(char *p, size_t sz, size_t nm, void *ud)
                 /* a new answer (after a 100 Continue): forget what the last one said */
                 x->rs->dl_error[0] = x->rs->dl_error_status[0] = '\0';
                 x->rs->prov_error[0] = x->rs->prov_error_code[0] = '\0';
+                x->rs->location[0] = '\0';
                 return n;
         }
         if (!colon)
                 return n;
+        if ((size_t)(colon - p) == 8 && strncasecmp(p, "location", 8) == 0) {
+                aa_http_keep(x->rs->location, sizeof(x->rs->location), colon + 1, n - 9, 0);
+                return n;
+        }
         for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
                 size_t nl = strlen(hs[i].name);
 
@@ -618,10 +647,18 @@ int aa_http_do(struct aa_http *h, const struct aa_http_req *rq, struct aa_http_r
         rs->status = code;
         if (rq->download) {
                 curl_off_t cl = -1;
+                char *ct = NULL;
 
                 if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
                     cl >= 0)
                         rs->content_length = (int64_t)cl;
+                if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+                        aa_http_keep(rs->ctype, sizeof(rs->ctype), ct, strlen(ct), 0);
+                if (!x.decided && code / 100 == 2 && rq->no_pages && aa_http_is_html_type(ct))
+                        rs->page = 1; /* an empty HTML answer */
+                if (cc == CURLE_WRITE_ERROR &&
+                    (rs->size_refused || rs->oversize || (rs->toobig && !rs->streamed)))
+                        return JB_OK; /* an answer that is not the file: aa.c says why */
         }
         if (code == 429 || code == 503) {
                 curl_off_t ra = 0;

@@ -30,6 +30,9 @@ struct aa_http_req {
         aa_write_fn sink; /* download only */
         void *opaque;
         size_t answer_max; /* the ceiling of this call's answer (aa.c); 0: the client's */
+        int64_t want_size; /* download: bytes the file is listed with; -1 unknown (0 in a
+                              zeroed request means an empty file: set it) */
+        int no_pages;      /* download: a 2xx HTML answer is a page, never the file */
 };
 
 struct aa_http_resp {
@@ -47,6 +50,12 @@ struct aa_http_resp {
         char dl_error_status[64];              /* X-NAA-DOWNLOAD-ERROR-STATUS */
         char prov_error[AA_HTTP_HDR_MAX];      /* X-PROVIDER-DOWNLOAD-ERROR */
         char prov_error_code[64];              /* X-PROVIDER-DOWNLOAD-ERROR-CODE */
+        /* download: what the answer said it was, for fetch-error messages */
+        char ctype[128];       /* Content-Type, "" if none */
+        char location[256];    /* Location of a redirect, "" if none */
+        int page;              /* a 2xx HTML answer kept in body (no_pages) */
+        int size_refused;      /* stopped before the body: Content-Length != want_size */
+        int oversize;          /* stopped: the body went past want_size */
 };
 
 void aa_http_resp_init(struct aa_http_resp *rs, size_t max);
@@ -63,7 +72,9 @@ void aa_http_set_secrets(struct aa_http *h, const char *const *secrets, size_t n
 /* Replace every registered secret in s (in place) by "***". */
 void aa_http_mask(const struct aa_http *h, char *s);
 
-/* Send one request. JB_OK when an HTTP answer arrived (any status: look at rs->status);
+/* Send one request. JB_OK when an HTTP answer arrived (any status: look at rs->status; a
+ * download stopped because the answer is not the file also gives JB_OK, with page,
+ * size_refused, oversize or toobig set);
  * JB_ETRANSIENT for connection trouble and timeouts (worth a retry), JB_EFATAL for TLS
  * verification failures and unusable options, JB_ELIMIT when the answer passed the ceiling,
  * rs->sink_rc when the sink stopped the download, JB_ENOMEM. */

@@ -34,6 +34,8 @@
 #define PARSER_BACKOFF_MAX_MS 60000L
 #define PARSER_ENC_MAX (4U * MSG_MAX_BYTES)
 #define PARSER_ERR 512
+#define PARSER_RELIST_EVERY 3         /* failed fetches of a file before it is listed again */
+#define PARSER_WARN_EVERY_MS 180000L  /* a file failing to fetch: one WARN per this much time */
 
 struct parser;
 
@@ -50,8 +52,12 @@ struct worker {
         const struct ct_ctx *ctx;
         struct q_msg *m;
         const struct msg_logfile *lf;
-        int stage_rc;              /* first error raised inside the download callback */
+        int stage_rc;              /* first error stopping the download (transport, memory) */
         char stage_err[PARSER_ERR];
+        int verdict_rc;            /* first "damaged" verdict on the content (JB_EINPUT or
+                                      JB_ELIMIT): it counts only if the bytes were the file */
+        char verdict_err[PARSER_ERR];
+        uint64_t got;              /* bytes received in this attempt */
         int q_down;                /* a publish found the transport shutting down */
         int aborted;               /* parser_stop's grace ran out during this download */
         uint64_t events, counts[CT_NCLASS];
@@ -91,6 +97,14 @@ static int flag_get(const int *f)
 static void flag_set(int *f)
 {
         __atomic_store_n(f, 1, __ATOMIC_RELEASE);
+}
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void deadline_after(struct timespec *ts, long ms)
@@ -342,16 +356,26 @@ static enum msg_op op_of(int cls)
         return cls == CT_PUT ? MSG_OP_PUT : cls == CT_DELETE ? MSG_OP_DELETE : MSG_OP_BUCKET;
 }
 
-/* Remember the first error met inside the download callback (the reader's or ours). */
+static void keep_err(int *slot, char *buf, size_t bufsz, int rc, const char *msg)
+{
+        size_t n;
+
+        if (*slot)
+                return;
+        n = strnlen(msg, bufsz - 1);
+        *slot = rc;
+        memcpy(buf, msg, n);
+        buf[n] = '\0';
+}
+
+/* Remember the first error met inside the download callback. JB_EINPUT and JB_ELIMIT are
+ * verdicts on the content (it looks damaged); the rest stop the download. */
 static int stage_fail(struct worker *w, int rc, const char *msg)
 {
-        if (!w->stage_rc) {
-                size_t n = strnlen(msg, sizeof(w->stage_err) - 1);
-
-                w->stage_rc = rc;
-                memcpy(w->stage_err, msg, n);
-                w->stage_err[n] = '\0';
-        }
+        if (rc == JB_EINPUT || rc == JB_ELIMIT)
+                keep_err(&w->verdict_rc, w->verdict_err, sizeof(w->verdict_err), rc, msg);
+        else
+                keep_err(&w->stage_rc, w->stage_err, sizeof(w->stage_err), rc, msg);
         return rc;
 }
 
@@ -439,10 +463,139 @@ static int on_bytes(void *opaque, const void *p, size_t n)
                 w->aborted = 1;
                 return stage_fail(w, JB_ETRANSIENT, "the parser is stopping");
         }
+        w->got += n;
+        if (w->verdict_rc)
+                return JB_OK; /* looks damaged: only counted, to learn whether it was the file */
+        err[0] = '\0';
         rc = ct_reader_feed(w->rdr, p, n, err, sizeof(err));
+        if (!rc)
+                return JB_OK;
+        if (w->stage_rc)
+                return w->stage_rc; /* a publish failed: stop */
+        stage_fail(w, rc, err[0] ? err : w->verdict_err);
+        /* A damaged-looking body may just not be the file (a page, a short body): go on
+         * receiving; read_file() decides once the download is over. */
+        return w->verdict_rc ? JB_OK : rc;
+}
+
+/*
+ * The file's entry as Access Anywhere lists it now (checkPathExists on its path). JB_OK:
+ * *fi_id and *size follow the listing (*fi_id replaced, the old one freed) and *changed
+ * says whether they moved; JB_ENOTFOUND: the file is gone; other codes: errstr says why.
+ */
+static int relist(struct worker *w, const char *path, char **fi_id, int64_t *size, int *changed,
+                  char *errstr, size_t errsz)
+{
+        struct aa_item it;
+        int rc;
+
+        *changed = 0;
+        stats_add(w->p, &w->p->st.relists, 1);
+        rc = aa_check_path(w->aa, path, "0", &it, errstr, errsz);
         if (rc)
-                stage_fail(w, rc, err);
-        return rc;
+                return rc;
+        if (it.type != AA_FILE) {
+                aa_item_clear(&it);
+                return jb_seterr(JB_ENOTFOUND, errstr, errsz, "%s is now a folder", path);
+        }
+        if (it.fi_id && strcmp(it.fi_id, *fi_id) != 0) {
+                char *id = strdup(it.fi_id);
+
+                if (!id) {
+                        aa_item_clear(&it);
+                        return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                }
+                free(*fi_id);
+                *fi_id = id;
+                *changed = 1;
+        }
+        if (it.size > 0 && it.size != *size) {
+                *size = it.size;
+                *changed = 1;
+        }
+        aa_item_clear(&it);
+        return JB_OK;
+}
+
+/* Outcome of one attempt at a file, as read_file() acts on it. */
+enum attempt_out {
+        A_OK,      /* the whole file, read */
+        A_DAMAGED, /* the whole file (status ok, sizes match), and it does not parse */
+        A_FETCH,   /* what came was not the file, or the download failed: try again */
+        A_GONE,    /* the API says the file does not exist */
+        A_FATAL,
+        A_OTHER,   /* stopped by the stage (transport, memory, stopping) */
+};
+
+/* One download and read of the file (id fi_id, listed with size bytes, <= 0 unknown). */
+static enum attempt_out attempt_read(struct worker *w, const char *fi_id, int64_t size, int *rcp,
+                                     char *err, size_t errsz)
+{
+        struct aa_dl_want want;
+        int rc;
+
+        ct_reader_reset(w->rdr);
+        w->stage_rc = w->verdict_rc = 0;
+        w->stage_err[0] = w->verdict_err[0] = '\0';
+        w->q_down = w->aborted = 0;
+        w->events = 0;
+        w->got = 0;
+        memset(w->counts, 0, sizeof(w->counts));
+        err[0] = '\0';
+        want.size = size > 0 ? size : -1; /* a CloudTrail log file is never empty */
+        want.no_pages = 1;
+        rc = aa_download_ex(w->aa, fi_id, &want, on_bytes, w, err, errsz);
+        if (w->stage_rc) {
+                *rcp = w->stage_rc;
+                snprintf(err, errsz, "%s", w->stage_err);
+                return A_OTHER;
+        }
+        *rcp = rc;
+        if (rc == JB_EFATAL)
+                return A_FATAL;
+        if (rc == JB_ENOTFOUND)
+                return A_GONE;
+        if (rc == JB_ENOMEM)
+                return A_OTHER;
+        if (rc)
+                return A_FETCH; /* whatever the reader made of the bytes: they were not the file */
+        if (want.size >= 0 && w->got != (uint64_t)want.size) {
+                *rcp = jb_seterr(JB_ETRANSIENT, err, errsz,
+                                 "getFile: %llu bytes received, the file is listed with %lld",
+                                 (unsigned long long)w->got, (long long)want.size);
+                return A_FETCH;
+        }
+        /* the whole file arrived: now the reader's verdict counts */
+        if (w->verdict_rc) {
+                *rcp = w->verdict_rc;
+                snprintf(err, errsz, "%s", w->verdict_err);
+                return A_DAMAGED;
+        }
+        rc = ct_reader_finish(w->rdr, err, errsz);
+        if (rc && w->stage_rc) {
+                *rcp = w->stage_rc;
+                snprintf(err, errsz, "%s", w->stage_err);
+                return A_OTHER;
+        }
+        if (rc && w->verdict_rc) {
+                *rcp = w->verdict_rc;
+                snprintf(err, errsz, "%s", w->verdict_err);
+                return A_DAMAGED;
+        }
+        *rcp = rc;
+        if (rc == JB_EINPUT || rc == JB_ELIMIT)
+                return A_DAMAGED;
+        return rc ? A_OTHER : A_OK;
+}
+
+/* attempt_read(), then its figures into the stage's counters. */
+static enum attempt_out attempt_file(struct worker *w, const char *fi_id, int64_t size, int *rcp,
+                                     char *err, size_t errsz)
+{
+        enum attempt_out out = attempt_read(w, fi_id, size, rcp, err, errsz);
+
+        stats_attempt(w);
+        return out;
 }
 
 /* Returns 1 when the worker must stop. m is acked or abandoned on return. */
@@ -450,35 +603,34 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
 {
         struct parser *p = w->p;
         struct view_ref *ref = NULL;
-        char err[PARSER_ERR];
+        char err[PARSER_ERR], lerr[PARSER_ERR];
         long backoff = PARSER_BACKOFF_BASE_MS;
-        int rc, attempt = 0, ret = 0;
+        int64_t size = lf->size, first_fail_ms = 0, warned_ms = 0;
+        char *fi_id = strdup(lf->fi_id ? lf->fi_id : "");
+        int rc, attempt = 0, fails = 0, ret = 0;
+        enum attempt_out out;
 
+        if (!fi_id) {
+                log_msg(LL_ERROR, "parser", "out of memory reading file=%s; it is left for a restart",
+                        lf->path);
+                q_abandon(p->q, m);
+                return 0;
+        }
         w->ctx = view_acquire(p->view, &ref);
         w->m = m;
         w->lf = lf;
         for (;;) {
+                int changed = 0;
+
                 attempt++;
-                ct_reader_reset(w->rdr);
-                w->stage_rc = 0;
-                w->stage_err[0] = '\0';
-                w->q_down = w->aborted = 0;
-                w->events = 0;
-                memset(w->counts, 0, sizeof(w->counts));
-                err[0] = '\0';
-                rc = aa_download(w->aa, lf->fi_id, on_bytes, w, err, sizeof(err));
-                if (!rc)
-                        rc = ct_reader_finish(w->rdr, err, sizeof(err));
-                if (rc && w->stage_rc) {
-                        rc = w->stage_rc;
-                        snprintf(err, sizeof(err), "%s", w->stage_err);
-                }
-                stats_attempt(w);
-                if (rc == JB_OK) {
-                        log_msg(LL_DEBUG, "parser", "file=%s read: %llu records, %llu events, %llu bytes",
-                                lf->path, (unsigned long long)ct_reader_records(w->rdr),
+                out = attempt_file(w, fi_id, size, &rc, err, sizeof(err));
+                if (out == A_OK) {
+                        log_msg(fails ? LL_INFO : LL_DEBUG, "parser",
+                                "file=%s read: %llu records, %llu events, %llu bytes%s", lf->path,
+                                (unsigned long long)ct_reader_records(w->rdr),
                                 (unsigned long long)w->events,
-                                (unsigned long long)ct_reader_bytes_in(w->rdr));
+                                (unsigned long long)ct_reader_bytes_in(w->rdr),
+                                fails ? " (after failed fetches)" : "");
                         stats_add(p, &p->st.files_ok, 1);
                         q_ack(p->q, m);
                         break;
@@ -489,24 +641,60 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         q_abandon(p->q, m);
                         break;
                 }
-                if (rc == JB_EINPUT || rc == JB_ELIMIT) {
+                if (out == A_DAMAGED) {
                         ret = quarantine(w, m, lf, err);
                         break;
                 }
-                if (rc == JB_ENOTFOUND) {
-                        log_msg(LL_WARN, "parser", "file=%s is gone from Access Anywhere before it was read: %s",
-                                lf->path, err);
-                        stats_add(p, &p->st.files_missing, 1);
-                        q_ack(p->q, m);
-                        break;
-                }
-                if (rc == JB_EFATAL) {
+                if (out == A_FATAL) {
                         log_msg(LL_ERROR, "parser", "file=%s cannot be read: %s; the parser stops", lf->path,
                                 err);
                         set_failed(p);
                         q_abandon(p->q, m);
                         ret = 1;
                         break;
+                }
+                if (out == A_FETCH)
+                        stats_add(p, &p->st.fetch_errors, 1);
+                if (out == A_FETCH || out == A_GONE)
+                        fails++;
+                /* The API says it is gone, or fetches keep failing: what does the listing say?
+                 * Gone there too: the file went before it was read. */
+                if (out == A_GONE || (out == A_FETCH && fails % PARSER_RELIST_EVERY == 0)) {
+                        int64_t old_size = size;
+                        char *old_id = strdup(fi_id);
+                        int lrc = relist(w, lf->path, &fi_id, &size, &changed, lerr, sizeof(lerr));
+
+                        if (lrc == JB_ENOTFOUND) {
+                                log_msg(LL_WARN, "parser",
+                                        "file=%s is gone from Access Anywhere before it was read: %s",
+                                        lf->path, out == A_GONE ? err : lerr);
+                                stats_add(p, &p->st.files_missing, 1);
+                                q_ack(p->q, m);
+                                free(old_id);
+                                break;
+                        }
+                        if (lrc == JB_EFATAL) {
+                                log_msg(LL_ERROR, "parser", "file=%s cannot be listed: %s; the parser stops",
+                                        lf->path, lerr);
+                                set_failed(p);
+                                q_abandon(p->q, m);
+                                free(old_id);
+                                ret = 1;
+                                break;
+                        }
+                        if (lrc == JB_OK && changed)
+                                log_msg(LL_INFO, "parser",
+                                        "file=%s is listed differently now (id %s, %lld bytes; was id %s, "
+                                        "%lld bytes): reading it as listed now",
+                                        lf->path, fi_id, (long long)size, old_id ? old_id : "?",
+                                        (long long)old_size);
+                        else if (lrc)
+                                snprintf(err + strnlen(err, sizeof(err)), sizeof(err) - strnlen(err, sizeof(err)),
+                                         "; listing it again failed too: %s", lerr);
+                        else if (out == A_GONE)
+                                snprintf(err + strnlen(err, sizeof(err)), sizeof(err) - strnlen(err, sizeof(err)),
+                                         "; it is still listed");
+                        free(old_id);
                 }
                 if (flag_get(&p->stopping)) {
                         log_msg(LL_INFO, "parser", "file=%s left unfinished (%s): the parser is stopping; it "
@@ -515,10 +703,26 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         break;
                 }
                 {
-                        long wait = backoff_next(&backoff, &w->rnd);
+                        long wait = changed ? 0 : backoff_next(&backoff, &w->rnd);
+                        int64_t now = mono_ms();
 
-                        log_msg(LL_WARN, "parser", "file=%s attempt %d failed (%s): %s; trying again in %ld ms",
-                                lf->path, attempt, jb_strerror(rc), err, wait);
+                        if (!first_fail_ms)
+                                first_fail_ms = now;
+                        if (out != A_FETCH && out != A_GONE) {
+                                log_msg(LL_WARN, "parser", "file=%s attempt %d failed (%s): %s; trying again in %ld ms",
+                                        lf->path, attempt, jb_strerror(rc), err, wait);
+                        } else if (!warned_ms || now - warned_ms >= PARSER_WARN_EVERY_MS) {
+                                /* one WARN per file every few minutes, however fast it fails */
+                                warned_ms = now;
+                                log_msg(LL_WARN, "parser",
+                                        "file=%s could not be fetched (%d failed fetches in %lld s): %s; "
+                                        "what came was not the log file, which stays to be read: "
+                                        "trying again with backoff (next in %ld ms)",
+                                        lf->path, fails, (long long)((now - first_fail_ms) / 1000), err, wait);
+                        } else {
+                                log_msg(LL_DEBUG, "parser", "file=%s fetch %d failed: %s; next in %ld ms",
+                                        lf->path, fails, err, wait);
+                        }
                         stats_add(p, &p->st.retries, 1);
                         if (p_sleep(p, wait)) {
                                 log_msg(LL_INFO, "parser", "file=%s left unfinished: the parser is stopping; "
@@ -528,6 +732,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         }
                 }
         }
+        free(fi_id);
         w->ctx = NULL;
         w->m = NULL;
         w->lf = NULL;

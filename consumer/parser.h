@@ -9,8 +9,14 @@
  * Q_EVENTS with the file's message as parent, then acknowledges the file.
  * A file that cannot be read (corrupt, truncated, over a limit, not a log) is quarantined:
  * a dead letter with the reason, an error in the log, and the file is acknowledged (never
- * retried forever). A transient failure (server, network) retries the whole file with
- * backoff; events already published are published again (resyncs are idempotent).
+ * retried forever) - but only when the bytes were the whole file: HTTP 2xx, no download
+ * error, no HTML page, as many bytes as Content-Length and the listed size
+ * (aa_download_ex). Anything else is a fetch error, like a transient failure (server,
+ * network): the whole file is retried with backoff for as long as it takes, and after every
+ * PARSER_RELIST_EVERY failed fetches (or a not_found answer) the file is looked up again by
+ * its path: gone there too, it counts as missing; listed with another id or size, that is
+ * used from then on. Events already published are published again (resyncs are
+ * idempotent); a WARN per failing file at most every few minutes.
  * Threads: `workers` threads, each with its own aa_client and ct_reader.
  */
 #ifndef PARSER_H
@@ -32,6 +38,8 @@ struct parser_stats {
         uint64_t counts[10];       /* per ct_class (EVENTS.md stats buckets) */
         uint64_t bytes_in, bytes_out;
         uint64_t poison;           /* undecodable Q_FILES messages dead-lettered */
+        uint64_t fetch_errors;     /* downloads that did not bring the file (retried) */
+        uint64_t relists;          /* files looked up again after failed fetches */
 };
 
 struct parser;

@@ -644,6 +644,142 @@ static void test_download_errors(void **state)
         aa_client_free(aa);
 }
 
+/* One hostile kind at rate 1: aa_download_ex() refuses the answer as a fetch error
+ * (JB_ETRANSIENT) whose message contains want_msg; *got: bytes handed over. */
+static void t_hostile(struct aa_client *aa, const struct aa_item *it, const char *kind,
+                      char *err, size_t errsz, size_t *got)
+{
+        struct aa_dl_want want = {it->size, 1};
+        char form[128];
+        int rc;
+
+        snprintf(form, sizeof(form), "download_hostile=%s&download_hostile_rate=1", kind);
+        t_faults(form);
+        *got = 0;
+        err[0] = '\0';
+        rc = aa_download_ex(aa, it->fi_id, &want, t_count_write, got, err, errsz);
+        t_faults("download_hostile=none&download_hostile_rate=0");
+        if (rc != JB_ETRANSIENT)
+                fail_msg("%s: got %s (%s), want a fetch error", kind, jb_strerror(rc), err);
+        print_message("%s: %s\n", kind, err);
+}
+
+/* Answers that are not the file, with no failure header: a 200 HTML page, a redirect, a
+ * 404 JSON body that is not the API's, half the file (Content-Length lying or absent), the
+ * file padded (Content-Length matching the body, or absent and the bytes in front): each
+ * a fetch error naming what was wrong; the same answers without faults are the file. */
+static void test_download_hostile(void **state)
+{
+        struct aa_client *aa;
+        struct aa_opts o;
+        struct aa_dl_want want;
+        struct aa_item small, big;
+        char err[512], err2[512];
+        size_t got = 0, got2 = 0;
+
+        (void)state;
+        t_opts(&o, 0);
+        o.max_retries = 0; /* one answer per call: the forms of a kind alternate */
+        o.backoff_base_ms = 1;
+        o.backoff_max_ms = 5;
+        aa = t_client_opts(&o);
+        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/hello.txt", "0", &small, err,
+                                       sizeof(err)), JB_OK);
+        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/big.bin", "0", &big, err,
+                                       sizeof(err)), JB_OK);
+        assert_int_equal(small.size, 12);
+        assert_int_equal(big.size, T_BIG);
+
+        t_hostile(aa, &small, "html", err, sizeof(err), &got);
+        assert_int_equal(got, 0);
+        assert_non_null(strstr(err, "HTML page"));
+        assert_non_null(strstr(err, "HTTP 200"));
+        assert_non_null(strstr(err, "text/html"));
+
+        t_hostile(aa, &small, "redirect", err, sizeof(err), &got);
+        assert_int_equal(got, 0);
+        assert_non_null(strstr(err, "HTTP 301"));
+        assert_non_null(strstr(err, "redirect to maintenance.example.invalid"));
+        assert_null(strstr(err, "https://")); /* the host only, never the whole address */
+
+        t_hostile(aa, &small, "json404", err, sizeof(err), &got);
+        assert_int_equal(got, 0);
+        assert_non_null(strstr(err, "HTTP 404"));
+        assert_non_null(strstr(err, "application/json"));
+        assert_non_null(strstr(err, "not an Access Anywhere answer"));
+
+        /* short: one with a lying Content-Length (refused before the body), one without
+         * (half handed over, then refused); the order depends on earlier counts */
+        t_hostile(aa, &big, "short", err, sizeof(err), &got);
+        t_hostile(aa, &big, "short", err2, sizeof(err2), &got2);
+        if (got) {
+                char tmp[512];
+                size_t g = got;
+
+                memcpy(tmp, err, sizeof(tmp));
+                memcpy(err, err2, sizeof(tmp));
+                memcpy(err2, tmp, sizeof(tmp));
+                got = got2;
+                got2 = g;
+        }
+        assert_int_equal(got, 0);
+        assert_non_null(strstr(err, "announces 2621501 bytes"));
+        assert_non_null(strstr(err, "listed with 5243003"));
+        assert_int_equal(got2, T_BIG / 2);
+        assert_non_null(strstr(err2, "2621501 bytes received, the file is listed with 5243003"));
+        assert_non_null(strstr(err2, "Content-Length not sent"));
+        assert_non_null(strstr(err2, "start again"));
+
+        /* size: padded with a matching Content-Length (refused before the body), or padded in
+         * front without one (stopped where it passes the listed size) */
+        t_hostile(aa, &big, "size", err, sizeof(err), &got);
+        t_hostile(aa, &big, "size", err2, sizeof(err2), &got2);
+        if (got) {
+                char tmp[512];
+                size_t g = got;
+
+                memcpy(tmp, err, sizeof(tmp));
+                memcpy(err, err2, sizeof(tmp));
+                memcpy(err2, tmp, sizeof(tmp));
+                got = got2;
+                got2 = g;
+        }
+        assert_int_equal(got, 0);
+        assert_non_null(strstr(err, "announces 5243019 bytes"));
+        assert_true(got2 > 0 && got2 <= T_BIG);
+        assert_non_null(strstr(err2, "more than the 5243003 bytes"));
+
+        /* a listed size that is wrong refuses the right bytes too; the right one takes them */
+        want.size = small.size + 1;
+        want.no_pages = 1;
+        got = 0;
+        assert_int_equal(aa_download_ex(aa, small.fi_id, &want, t_count_write, &got, err, sizeof(err)),
+                         JB_ETRANSIENT);
+        assert_non_null(strstr(err, "listed with 13"));
+        want.size = small.size;
+        got = 0;
+        assert_int_equal(aa_download_ex(aa, small.fi_id, &want, t_count_write, &got, err, sizeof(err)),
+                         JB_OK);
+        assert_int_equal(got, 12);
+        want.size = big.size;
+        got = 0;
+        assert_int_equal(aa_download_ex(aa, big.fi_id, &want, t_count_write, &got, err, sizeof(err)),
+                         JB_OK);
+        assert_int_equal(got, T_BIG);
+        /* the simulator counted every kind */
+        {
+                int st = 0;
+                char *r = tu_sim_http(&t_sim, "GET", "/sim/stats", NULL, &st);
+
+                assert_non_null(r);
+                assert_non_null(strstr(r, "\"download_hostile\":{\"html\":"));
+                free(r);
+        }
+        aa_item_clear(&small);
+        aa_item_clear(&big);
+        aa_client_free(aa);
+}
+
 /* The uploader may answer in XML (rclone reads both). */
 static void test_upload_xml(void **state)
 {
@@ -1588,6 +1724,7 @@ int main(void)
                 cmocka_unit_test(test_refresh_async),
                 cmocka_unit_test(test_refresh_stuck),
                 cmocka_unit_test(test_download_errors),
+                cmocka_unit_test(test_download_hostile),
                 cmocka_unit_test(test_upload_xml),
                 cmocka_unit_test(test_sync_unknown),
                 cmocka_unit_test(test_wrong_password),

@@ -11,7 +11,8 @@
  *   sim_model.c    the index (folder tree, hash maps) and the S3 truth (reconcile, diff,
  *                  index.jsonl load/dump)
  *   sim_faults.c   faults (latency, 500/429, token lifetime, slow bodies, refresh timing,
- *                  download errors and cuts, uploader XML, one-element lists, sync switch),
+ *                  download errors and cuts, hostile getFile answers, uploader XML,
+ *                  one-element lists, sync switch),
  *                  counters, stats
  *   sim_inspect.c  the /sim/... inspection and control endpoints
  *   sim_util.c     string map, JSON writer, form decoding, times, base64, MD5, random
@@ -244,8 +245,25 @@ struct faults {
         int64_t answer_pad;     /* bytes of padding added to each JSON answer of rpc.php */
         char answer_pad_fn[64]; /* ... of this function only; "": of every function */
         char sync_refuse_prefix[256]; /* "": off */
+        /* hostile getFile answers (test faults, see PROTOCOL.md): kinds is a bit set of
+         * enum dl_hostile, served in turn at hostile_rate */
+        double hostile_rate;
+        unsigned hostile_kinds;
         uint64_t rng;
 };
+
+/* A hostile getFile answer: something that is not the file, with no failure header. */
+enum dl_hostile {
+        DLH_NONE = 0,
+        DLH_HTML,     /* 200 text/html maintenance page */
+        DLH_REDIRECT, /* 301 to another address, small HTML body */
+        DLH_JSON404,  /* 404 with a JSON body that is not the API's (no "status") */
+        DLH_SHORT,    /* the first half of the file, Content-Length lying or absent */
+        DLH_SIZE,     /* the file and 16 extra bytes after it, Content-Length matching the
+                         body (alt: the bytes before it, no Content-Length) */
+        DLH_NKINDS
+};
+extern const char *const dl_hostile_names[DLH_NKINDS];
 
 /* An asynchronous folder refresh (getFolderContents refresh=y refreshtype=a). */
 struct refresh {
@@ -288,6 +306,8 @@ struct sim {
         struct smap refreshed;  /* folder id -> n = sim_now_ms() of the last applied refresh */
         struct smap refresh_done; /* stats: "<bucket>/<key>/" -> applied refreshes */
         int64_t refresh_started, dl_errors_injected, dl_cuts_injected;
+        int64_t hostile_injected[DLH_NKINDS]; /* per kind; [DLH_NONE] unused */
+        unsigned hostile_next;  /* the kind served next, in turn */
         /* provider sync tasks, oldest first */
         struct task *tasks;
         size_t ntasks, captasks;
@@ -305,6 +325,9 @@ void faults_reset(struct faults *f);
 int faults_pick(struct sim *s);
 /* true with probability rate (0..1); draws from the fault generator only when 0 < rate < 1 */
 bool faults_roll(struct sim *s, double rate);
+/* The hostile answer (enum dl_hostile) the next getFile gets, DLH_NONE when none; counts it.
+ * *alt: serve its second form (every second one of a kind; see enum dl_hostile). */
+int faults_hostile_pick(struct sim *s, bool *alt);
 int64_t sim_refresh_ms(const struct sim *s);
 int64_t sim_refresh_quiet_ms(const struct sim *s);
 bool sim_single_object(const struct sim *s);
@@ -326,7 +349,10 @@ struct rpc_result {
         int dl_error;           /* getFile: 0, or the HTTP status of an injected failure */
         bool dl_legacy;         /* ... sent with the X-SME-* headers only */
         bool dl_cut;            /* getFile: end the body after half its bytes */
+        int dl_hostile;         /* getFile: enum dl_hostile to serve instead of the file */
+        bool dl_hostile_alt;    /* ... its second form (see enum dl_hostile) */
 };
+
 void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r);
 /* Apply the refreshes that are due (call with the lock held). */
 void sim_apply_refreshes(struct sim *s);

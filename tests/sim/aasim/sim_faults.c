@@ -1,8 +1,9 @@
 /*
  * sim_faults.c - faults injected into /api/rpc.php and uploader requests (latency, HTTP
  * 500/429 rates, token lifetime, slow download bodies, refresh timing and stuck refreshes,
- * download error headers and cut bodies, XML uploader answers, one-element lists as
- * objects, syncOnProviderEvent switched off, padded answers) and the request counters that /sim/stats
+ * download error headers and cut bodies, hostile getFile answers, XML uploader answers,
+ * one-element lists as objects, syncOnProviderEvent switched off or refusing keys, padded
+ * answers) and the request counters that /sim/stats
  * reports. Callers hold sim.lock. Owns nothing beyond struct sim's fields.
  */
 #include <math.h>
@@ -28,6 +29,8 @@ void faults_reset(struct faults *f)
         f->answer_pad = 0;
         f->answer_pad_fn[0] = '\0';
         f->sync_refuse_prefix[0] = '\0';
+        f->hostile_rate = 0;
+        f->hostile_kinds = 0;
         f->rng = 0x853c49e6748fea9bULL;
 }
 
@@ -129,6 +132,70 @@ static int get_flag(const struct form *f, const char *k, bool *out, char *errstr
         return JB_OK;
 }
 
+/* ---- hostile getFile answers (test faults: answers that are not the file) ---- */
+
+const char *const dl_hostile_names[DLH_NKINDS] = {"none", "html", "redirect", "json404", "short",
+                                                  "size"};
+
+/* "html,short": the kinds as a bit set; "" or "none": none. */
+static int get_hostile(const struct form *f, unsigned *out, char *errstr, size_t errsz)
+{
+        const char *v = form_get(f, "download_hostile"), *p;
+        unsigned set = 0;
+        int k;
+
+        if (!v)
+                return JB_OK;
+        for (p = v; *p;) {
+                size_t n = strcspn(p, ",");
+
+                for (k = 0; k < DLH_NKINDS; k++)
+                        if (strlen(dl_hostile_names[k]) == n && !strncmp(p, dl_hostile_names[k], n))
+                                break;
+                if (k == DLH_NKINDS)
+                        return jb_seterr(JB_EINPUT, errstr, errsz,
+                                         "download_hostile must be a comma list of html, redirect, "
+                                         "json404, short, size (or none)");
+                if (k != DLH_NONE)
+                        set |= 1u << k;
+                p += n;
+                if (*p == ',')
+                        p++;
+        }
+        *out = set;
+        return JB_OK;
+}
+
+int faults_hostile_pick(struct sim *s, bool *alt)
+{
+        unsigned i;
+        int k;
+
+        *alt = false;
+        if (!s->f.hostile_kinds || !faults_roll(s, s->f.hostile_rate))
+                return DLH_NONE;
+        for (i = 0; i < DLH_NKINDS; i++) {
+                k = (int)((s->hostile_next + i) % DLH_NKINDS);
+                if (s->f.hostile_kinds & (1u << k))
+                        break;
+        }
+        s->hostile_next = (unsigned)k + 1;
+        s->hostile_injected[k]++;
+        *alt = (s->hostile_injected[k] & 1) == 0; /* every second one of a kind */
+        return k;
+}
+
+static void hostile_json(const struct sim *s, struct jw *w, bool counts)
+{
+        int k;
+
+        jw_obj(w);
+        for (k = 1; k < DLH_NKINDS; k++)
+                jw_kint(w, dl_hostile_names[k],
+                        counts ? s->hostile_injected[k] : (int64_t)((s->f.hostile_kinds >> k) & 1));
+        jw_end_obj(w);
+}
+
 int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
 {
         struct faults nf = s->f;
@@ -183,6 +250,10 @@ int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
                 else
                         snprintf(nf.answer_pad_fn, sizeof(nf.answer_pad_fn), "%s", v);
         }
+        if (!rc)
+                rc = get_hostile(f, &nf.hostile_kinds, errstr, errsz);
+        if (!rc)
+                rc = get_rate(f, "download_hostile_rate", &nf.hostile_rate, errstr, errsz);
         if (rc)
                 return rc;
         v = form_get(f, "sync_refuse_prefix");
@@ -236,6 +307,10 @@ void faults_json(const struct sim *s, struct jw *w)
         jw_kint(w, "answer_pad_bytes", s->f.answer_pad);
         jw_kstr(w, "answer_pad_function", s->f.answer_pad_fn);
         jw_kstr(w, "sync_refuse_prefix", s->f.sync_refuse_prefix);
+        jw_key(w, "download_hostile");
+        hostile_json(s, w, false);
+        jw_key(w, "download_hostile_rate");
+        jw_num(w, s->f.hostile_rate);
         jw_end_obj(w);
 }
 
@@ -265,6 +340,16 @@ void stats_json(const struct sim *s, struct jw *w)
         jw_kint(w, "http_errors_injected", s->http_errors_injected);
         jw_kint(w, "download_errors_injected", s->dl_errors_injected);
         jw_kint(w, "download_cuts_injected", s->dl_cuts_injected);
+        {
+                int64_t all = 0;
+                int k;
+
+                for (k = 1; k < DLH_NKINDS; k++)
+                        all += s->hostile_injected[k];
+                jw_kint(w, "download_hostile_injected", all);
+                jw_key(w, "download_hostile");
+                hostile_json(s, w, true);
+        }
         jw_kint(w, "sessions", (int64_t)s->tokens.count);
         jw_kint(w, "index_nodes", (int64_t)s->m.icount);
         jw_end_obj(w);
@@ -279,4 +364,5 @@ void stats_reset(struct sim *s)
         smap_clear(&s->refresh_done, NULL);
         s->http_errors_injected = 0;
         s->refresh_started = s->dl_errors_injected = s->dl_cuts_injected = 0;
+        memset(s->hostile_injected, 0, sizeof(s->hostile_injected));
 }

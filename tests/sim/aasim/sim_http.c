@@ -6,7 +6,8 @@
  * answered in JSON or XML) and /sim/..., fault application (latency, injected 500/429),
  * getFile streaming (from the file descriptor, with Range, an optional rate limit and an
  * optional cut after half the bytes), injected download errors (X-NAA-/X-SME-/X-PROVIDER-
- * DOWNLOAD-ERROR headers) and one log line per request.
+ * DOWNLOAD-ERROR headers), hostile getFile answers (pages, short and padded bodies) and one
+ * log line per request.
  *
  * Ownership: a struct req lives from the first access callback of a request to the
  * completion callback, which frees it (and its post processor). Streaming state (struct
@@ -62,7 +63,11 @@ struct dl {
         int fd;
         int64_t start, len, bps, t0;
         int64_t cut;            /* end the body with an error at this offset; -1 never */
+        int64_t flen;           /* bytes from the file; the others are padding (DLH_SIZE) */
+        int64_t pad_front;      /* DLH_SIZE: padding bytes before the file (else after it) */
 };
+
+#define DLH_PAD_BYTES 16        /* DLH_SIZE: bytes added after the file */
 
 /* ---------------------------------------------------------------- responses */
 
@@ -130,8 +135,18 @@ static ssize_t dl_read(void *cls, uint64_t pos, char *out, size_t max)
                 due = ((int64_t)pos + want) * 1000 / d->bps;
                 sim_sleep_ms(due - (sim_now_ms() - d->t0));
         }
+        if ((int64_t)pos < d->pad_front || (int64_t)pos >= d->pad_front + d->flen) {
+                /* injected padding before or after the file */
+                if ((int64_t)pos < d->pad_front && want > d->pad_front - (int64_t)pos)
+                        want = d->pad_front - (int64_t)pos;
+                memset(out, 'x', (size_t)want);
+                return (ssize_t)want;
+        }
+        if (want > d->pad_front + d->flen - (int64_t)pos)
+                want = d->pad_front + d->flen - (int64_t)pos;
         do {
-                n = pread(d->fd, out, (size_t)want, (off_t)(d->start + (int64_t)pos));
+                n = pread(d->fd, out, (size_t)want,
+                          (off_t)(d->start + (int64_t)pos - d->pad_front));
         } while (n < 0 && errno == EINTR);
         if (n <= 0)
                 return MHD_CONTENT_READER_END_WITH_ERROR; /* the file shrank or failed */
@@ -185,8 +200,10 @@ static int parse_range(const char *h, int64_t size, int64_t *a, int64_t *b)
         return 1;
 }
 
+/* hostile: DLH_SHORT (half the bytes; alt: without Content-Length) or DLH_SIZE (padded
+ * after the file; alt: before it, without Content-Length). */
 static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, struct req *r,
-                                 int fd, int64_t size, bool cut)
+                                 int fd, int64_t size, bool cut, int hostile, bool alt)
 {
         struct MHD_Response *resp;
         struct dl *d;
@@ -213,12 +230,20 @@ static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, stru
                 d->start = a;
                 d->len = b - a + 1;
                 d->cut = cut ? d->len / 2 : -1;
+                d->flen = d->len;
+                if (hostile == DLH_SHORT)
+                        d->flen = d->len = d->len / 2;
+                else if (hostile == DLH_SIZE)
+                        d->len += DLH_PAD_BYTES;
+                if (hostile == DLH_SIZE && alt)
+                        d->pad_front = DLH_PAD_BYTES;
                 pthread_mutex_lock(&s->lock);
                 d->bps = s->f.slow_bps;
                 pthread_mutex_unlock(&s->lock);
                 d->t0 = sim_now_ms();
-                resp = MHD_create_response_from_callback((uint64_t)d->len, 64 * 1024, dl_read, d,
-                                                         dl_free);
+                resp = MHD_create_response_from_callback((hostile == DLH_SHORT || hostile == DLH_SIZE) &&
+                                                                 alt ? MHD_SIZE_UNKNOWN : (uint64_t)d->len,
+                                                         64 * 1024, dl_read, d, dl_free);
                 if (!resp) {
                         dl_free(d);
                         return MHD_NO;
@@ -238,9 +263,11 @@ static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, stru
         MHD_destroy_response(resp);
         r->http = http;
         r->bytes = rg > 0 ? b - a + 1 : size;
-        if (cut)
+        if (cut || hostile == DLH_SHORT)
                 r->bytes /= 2;
-        snprintf(r->api, sizeof(r->api), "%s", cut ? "cut" : "ok");
+        if (hostile == DLH_SIZE && size > 0)
+                r->bytes += DLH_PAD_BYTES;
+        snprintf(r->api, sizeof(r->api), "%s", hostile ? dl_hostile_names[hostile] : cut ? "cut" : "ok");
         return ret;
 }
 
@@ -507,6 +534,43 @@ static enum MHD_Result upload_finish(struct sim *s, struct MHD_Connection *con, 
         return ret;
 }
 
+/* A hostile page instead of the file (DLH_HTML, DLH_REDIRECT, DLH_JSON404): no failure
+ * header, nothing that says it is not the file but its status and type. */
+static enum MHD_Result send_hostile_page(struct MHD_Connection *con, struct req *r, int kind)
+{
+        static const char html[] =
+                "<!DOCTYPE html><html><head><title>Maintenance</title></head><body><h1>Access "
+                "Anywhere is down for maintenance</h1><p>Please come back later.</p></body></html>";
+        static const char moved[] = "<html><body>Moved to <a href=\"https://maintenance.example."
+                                    "invalid/\">the maintenance page</a></body></html>";
+        static const char json404[] = "{\"error\":\"Not Found\",\"message\":\"no route for this "
+                                      "request\",\"code\":404}";
+        const char *body = kind == DLH_HTML ? html : kind == DLH_REDIRECT ? moved : json404;
+        int http = kind == DLH_HTML ? 200 : kind == DLH_REDIRECT ? 301 : 404;
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+        int ok;
+
+        resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+                return MHD_NO;
+        ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                     kind == DLH_JSON404 ? "application/json" : "text/html") == MHD_YES;
+        if (ok && kind == DLH_REDIRECT)
+                ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
+                                             "https://maintenance.example.invalid/") == MHD_YES;
+        if (!ok) {
+                MHD_destroy_response(resp);
+                return MHD_NO;
+        }
+        ret = MHD_queue_response(con, (unsigned)http, resp);
+        MHD_destroy_response(resp);
+        r->http = http;
+        r->bytes = (int64_t)strlen(body);
+        snprintf(r->api, sizeof(r->api), "%s", dl_hostile_names[kind]);
+        return ret;
+}
+
 static enum MHD_Result rpc_finish(struct sim *s, struct MHD_Connection *con, struct req *r)
 {
         struct form f;
@@ -533,8 +597,11 @@ static enum MHD_Result rpc_finish(struct sim *s, struct MHD_Connection *con, str
         form_free(&f);
         if (res.dl_error)
                 ret = send_dl_error(con, r, res.dl_error, res.dl_legacy);
+        else if (res.dl_hostile && res.fd < 0)
+                ret = send_hostile_page(con, r, res.dl_hostile);
         else if (res.fd >= 0)
-                ret = send_file(s, con, r, res.fd, res.fsize, res.dl_cut);
+                ret = send_file(s, con, r, res.fd, res.fsize, res.dl_cut, res.dl_hostile,
+                                res.dl_hostile_alt);
         else
                 ret = send_buf(con, r, res.http, &res.out.b, "application/json");
         jw_free(&res.out);

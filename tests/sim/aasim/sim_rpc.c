@@ -488,7 +488,16 @@ static void f_get_file(struct rctx *c)
                 c->state = 2;
                 return;
         }
-        if (sb.st_size > 0 && faults_roll(c->s, c->s->f.dl_cut_rate)) {
+        c->r->dl_hostile = faults_hostile_pick(c->s, &c->r->dl_hostile_alt);
+        if (c->r->dl_hostile == DLH_HTML || c->r->dl_hostile == DLH_REDIRECT ||
+            c->r->dl_hostile == DLH_JSON404) {
+                /* a page instead of the file, without any failure header */
+                close(fd);
+                c->r->status = dl_hostile_names[c->r->dl_hostile];
+                c->state = 2;
+                return;
+        }
+        if (sb.st_size > 0 && !c->r->dl_hostile && faults_roll(c->s, c->s->f.dl_cut_rate)) {
                 c->s->dl_cuts_injected++;
                 c->r->dl_cut = true;
         }
@@ -1090,7 +1099,7 @@ void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r)
                 c.state = 0;
                 fail(&c, "error_background", "answer too large or out of memory");
         }
-        if (getfile && c.state == 2 && !r->dl_error) {
+        if (getfile && c.state == 2 && !r->dl_error && !r->dl_hostile) {
                 if (strcmp(r->status, "not_found") == 0)
                         r->http = 404;
                 else if (strncmp(r->status, "login_", 6) == 0)
