@@ -246,7 +246,7 @@ static int aa_jstr(const cJSON *o, const char *key, int required, char **out, ch
         } else if (cJSON_IsNumber(v)) {
                 double d = v->valuedouble;
 
-                if (d == (double)(long long)d)
+                if (d > -9.2e18 && d < 9.2e18 && d == (double)(long long)d) /* cast in range */
                         snprintf(num, sizeof(num), "%lld", (long long)d);
                 else
                         snprintf(num, sizeof(num), "%.17g", d);
@@ -303,7 +303,7 @@ static int aa_jtime(const cJSON *o, const char *key, time_t *out, char *errstr, 
         *out = 0;
         if (!v || cJSON_IsNull(v))
                 return JB_OK;
-        if (cJSON_IsNumber(v)) {
+        if (cJSON_IsNumber(v) && v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18) {
                 *out = (time_t)v->valuedouble;
                 return JB_OK;
         }
