@@ -563,7 +563,7 @@ static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
                         } else if (c == '"') {
                                 rdr->str_is_key = 0;
                                 rdr->str_esc = 0;
-                        rdr->want_low = 0;
+                                rdr->want_low = 0;
                                 rdr->str_start = at + 1;
                                 rdr->state = S_STRING;
                         } else if (c == '-' || (c >= '0' && c <= '9')) {
