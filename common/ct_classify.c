@@ -8,7 +8,8 @@
  * Cost: most records in a trail are reads or other services; the reader's scan already
  * located eventSource, eventName and errorCode, so those records are settled here without
  * building a cJSON tree. Only records that pass rules 2-4, or whose fields are written with
- * escapes, are parsed.
+ * escapes, are parsed. A string holding \u0000 or a lone surrogate makes the record malformed
+ * on both paths (the reader flags it in the hint; the full path looks at the text itself).
  * Ownership: a ct_ctx owns copies of everything added to it; see ct.h for ct_event.
  */
 #include <stdlib.h>
