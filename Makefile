@@ -5,23 +5,37 @@
 #   make asan        ASan+UBSan build in build/asan/
 #   make test        build, then run unit and integration tests (release build)
 #   make test-asan   the same tests on the sanitizer build
+#   make test-clang  the same tests built with clang, ASan+UBSan (build/clang-asan/)
+#   make fuzz        libFuzzer harnesses of tests/fuzz/ (clang), each run FUZZ_SECONDS (60) s
 #   make valgrind    unit tests under valgrind (build/valgrind/)
 #   make bench       benchmarks (prints figures; not a test)
 #   make demo        the main job end to end: simulator, generated CloudTrail history, jibe run
 #   make demo-kafka  the same in the distributed mode over a real Kafka broker
 #   make clean
+#
+# CC=clang (or any clang) builds into build/clang-$(FLAVOR), gcc into build/$(FLAVOR), so the
+# objects of two compilers never mix.
 
 FLAVOR   ?= release
-B        := build/$(FLAVOR)
+CC       ?= cc
+IS_CLANG := $(if $(findstring clang,$(notdir $(CC))),1,)
+B        := build/$(if $(IS_CLANG),clang-)$(FLAVOR)
 PKGS     := rdkafka libcurl libcjson zlib libconfig
 SIMPKGS  := libmicrohttpd
-CC       ?= cc
+FUZZ_SECONDS ?= 60
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wundef -Wvla \
             -Wimplicit-fallthrough -fno-common
+# float-cast-overflow: clang's "undefined" has it, gcc's does not (a double out of an
+# integer's range, e.g. 1e300 read as int64_t).
 ifeq ($(FLAVOR),asan)
-OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow \
+            -fno-sanitize-recover=all
+LDSAN    := -fsanitize=address,undefined,float-cast-overflow
+else ifeq ($(FLAVOR),fuzz)
+# clang only: coverage for libFuzzer in every object; the harness links the fuzzer's main.
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
             -fno-sanitize-recover=all
 LDSAN    := -fsanitize=address,undefined
 else ifeq ($(FLAVOR),valgrind)
@@ -46,12 +60,20 @@ GEN_SRC  := $(wildcard tests/gen/ctgen/*.c)
 TU_SRC   := $(wildcard tests/unit/tu*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Each harness tests/fuzz/fuzz_NAME.c is built twice: with libFuzzer (make fuzz), and with
+# tests/fuzz/replay.c as the unit test test_fuzz_NAME that replays the committed inputs of
+# tests/fuzz/regress/NAME/ and tests/fuzz/corpus/NAME/ on every compiler and flavour.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/tests/test_fuzz_%)
+FUZZ_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
 
 BINS     := $(B)/jibe $(B)/jibe-aa-sim $(B)/jibe-ctgen
 
 .SECONDARY:
-.PHONY: all deps asan test test-asan unit valgrind bench clean demo demo-kafka
-all: $(BINS) $(UNIT_BIN)
+.PHONY: all deps asan test test-asan test-clang unit valgrind bench clean demo demo-kafka \
+        fuzz fuzz-build
+all: $(BINS) $(UNIT_BIN) $(REPLAY_BIN)
 
 deps:
 	@sh deploy/deps.sh
@@ -78,6 +100,16 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(TU_SRC:%.c=$(B)/%.o) $(B)/libjibe.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+$(B)/tests/test_fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(B)/libjibe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/fuzz/replay.o: CPPFLAGS += -DJB_REPLAY_TOP='"$(CURDIR)"'
+
+$(B)/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libjibe.a
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
 asan:
 	@$(MAKE) --no-print-directory FLAVOR=asan all
 
@@ -87,6 +119,30 @@ test: deps
 
 test-asan:
 	@$(MAKE) --no-print-directory FLAVOR=asan test
+
+test-clang:
+	@$(MAKE) --no-print-directory CC=clang FLAVOR=asan test
+
+fuzz-build:
+	@$(MAKE) --no-print-directory CC=clang FLAVOR=fuzz build/clang-fuzz/fuzz/all
+
+build/clang-fuzz/fuzz/all: $(FUZZ_BIN)
+
+# Each harness runs FUZZ_SECONDS; new inputs go to build/clang-fuzz/corpus/NAME (the committed
+# seeds are read, never written), a crash is saved under build/clang-fuzz/crash/NAME/ and fails
+# the target: copy it to tests/fuzz/regress/NAME/ once fixed.
+fuzz: fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+		d=build/clang-fuzz; mkdir -p $$d/corpus/$$n $$d/crash/$$n; \
+		echo "fuzz $$n: $(FUZZ_SECONDS) s"; \
+		$$d/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=20 \
+			-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$$d/crash/$$n/ \
+			$$d/corpus/$$n tests/fuzz/corpus/$$n >$$d/fuzz-$$n.log 2>&1 || { \
+			tail -n 60 $$d/fuzz-$$n.log; \
+			echo "fuzz $$n: FAILED (log: $$d/fuzz-$$n.log, input: $$d/crash/$$n/)"; exit 1; }; \
+		grep -E '^stat::(number_of_executed_units|new_units_added)' $$d/fuzz-$$n.log | \
+			sed "s/^/    $$n /"; \
+	done
 
 unit: all
 	@JIBE_ONLY=unit sh tests/run.sh $(B)

@@ -258,7 +258,7 @@ static int aa_jstr(const cJSON *o, const char *key, int required, char **out, ch
         } else if (cJSON_IsNumber(v)) {
                 double d = v->valuedouble;
 
-                if (d == (double)(long long)d)
+                if (d > -9.2e18 && d < 9.2e18 && d == (double)(long long)d) /* cast in range */
                         snprintf(num, sizeof(num), "%lld", (long long)d);
                 else
                         snprintf(num, sizeof(num), "%.17g", d);
@@ -315,7 +315,7 @@ static int aa_jtime(const cJSON *o, const char *key, time_t *out, char *errstr, 
         *out = 0;
         if (!v || cJSON_IsNull(v))
                 return JB_OK;
-        if (cJSON_IsNumber(v)) {
+        if (cJSON_IsNumber(v) && v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18) {
                 *out = (time_t)v->valuedouble;
                 return JB_OK;
         }
@@ -2012,4 +2012,75 @@ int aa_sync(struct aa_client *aa, const char *pi_id, const char *bucket, const c
                 *out = so;
         cJSON_Delete(root);
         return aa_done(aa, rc, errstr, errsz);
+}
+
+/* ---- answer probe: aa_rpc()'s reading of an answer, without a server (fuzzing) -------- */
+
+static int aa_probe_sink(void *opaque, const void *p, size_t n)
+{
+        (void)opaque;
+        (void)p;
+        (void)n;
+        return 0;
+}
+
+static int aa_probe_task_cb(void *opaque, const struct aa_task *t)
+{
+        static const struct aa_provider p = {.id = "p1", .name = "S3 Prod", .fi_id = "9"};
+        struct aa_lastsync *ls = opaque;
+        struct aa_sync_find f = {&p, ls, 0};
+
+        (void)aa_task_is_for(t, &p);
+        return aa_sync_task_cb(&f, t) == JB_ENOMEM ? JB_ENOMEM : 0;
+}
+
+int aa_answer_probe(const void *body, size_t n, long http, int mode)
+{
+        struct aa_http_req rq;
+        struct aa_http_resp rs;
+        struct aa_lastsync ls;
+        struct aa_item it, copy;
+        const cJSON *fl, *e;
+        cJSON *root = NULL;
+        char err[AA_MSG], *s;
+        int64_t v;
+        time_t t;
+        int rc, bad = 0;
+
+        memset(&rq, 0, sizeof(rq));
+        rq.sink = aa_probe_sink;
+        aa_http_resp_init(&rs, AA_FORM_MAX * 64);
+        rs.status = http;
+        if (buf_append(&rs.body, body, n)) {
+                aa_http_resp_clear(&rs);
+                return JB_ENOMEM;
+        }
+        mode = mode < 0 ? -mode % 4 : mode % 4;
+        rc = aa_classify("probe", (enum aa_mode)mode, JB_OK, &rq, &rs, &root, err, sizeof(err));
+        aa_http_resp_clear(&rs);
+        if (rc || !root)
+                return rc;
+        /* what the calls read from an answer: a folder page, tasks, a sync result, a token */
+        if (aa_jint(root, "total", 1, 0, &v, err, sizeof(err)) == JB_OK) {
+                fl = cJSON_GetObjectItemCaseSensitive(root, "filelist");
+                for (e = aa_jnext(fl, NULL, &bad); e; e = aa_jnext(fl, e, NULL)) {
+                        (void)aa_jtrue(cJSON_GetObjectItemCaseSensitive(e, "trash"));
+                        if (aa_parse_item(e, &it, err, sizeof(err)))
+                                break;
+                        if (aa_item_copy(&copy, &it) == JB_OK)
+                                aa_item_clear(&copy);
+                        aa_item_clear(&it);
+                }
+        }
+        memset(&ls, 0, sizeof(ls));
+        (void)aa_task_each(root, aa_probe_task_cb, &ls, err, sizeof(err));
+        aa_lastsync_clear(&ls);
+        if (aa_jstr(root, "result", 0, &s, err, sizeof(err)) == JB_OK)
+                free(s);
+        (void)aa_jint(root, "synced", 0, -1, &v, err, sizeof(err));
+        if (aa_jstr(root, "token", 0, &s, err, sizeof(err)) == JB_OK)
+                free(s);
+        (void)aa_jtime(root, "fi_modified", &t, err, sizeof(err));
+        cJSON_Delete(root);
+        return rc;
 }

@@ -314,6 +314,10 @@ int aa_item_copy(struct aa_item *dst, const struct aa_item *src) JB_MUST_CHECK; 
 /* Parse "YYYY-MM-DD HH:MM:SS" (UTC). 0 on success; "" and all-zero dates give *out = 0. */
 int aa_time_parse(const char *s, time_t *out);
 
+/* Fuzzing only: read an answer body (HTTP status http) as aa_rpc() does in mode 0 RPC,
+ * 1 login, 2 download, 3 uploader, then parse it as folder page, tasks and sync result. */
+int aa_answer_probe(const void *body, size_t n, long http, int mode);
+
 /* A debug hook that writes through log_msg(LL_DEBUG, "aa", ...) (log.c masks secrets). */
 void aa_debug_to_log(void *opaque, const char *line);
 

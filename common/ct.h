@@ -61,6 +61,7 @@ enum ct_hint_field {
 struct ct_hint {
         int is_object;                   /* 0: the element is not a JSON object */
         int must_parse;                  /* a key had escapes: the spans may miss fields */
+        int bad_string;                  /* a string holds \u0000 or a lone surrogate */
         struct ct_span f[CT_F_COUNT];    /* first occurrence of each field */
 };
 

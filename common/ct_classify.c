@@ -8,7 +8,8 @@
  * Cost: most records in a trail are reads or other services; the reader's scan already
  * located eventSource, eventName and errorCode, so those records are settled here without
  * building a cJSON tree. Only records that pass rules 2-4, or whose fields are written with
- * escapes, are parsed.
+ * escapes, are parsed. A string holding \u0000 or a lone surrogate makes the record malformed
+ * on both paths (the reader flags it in the hint; the full path looks at the text itself).
  * Ownership: a ct_ctx owns copies of everything added to it; see ct.h for ct_event.
  */
 #include <stdlib.h>
@@ -497,6 +498,57 @@ static int classify_tree(const struct ct_ctx *ctx, struct ct_event *ev)
         return op;
 }
 
+static int hex4(const char *p, unsigned *v)
+{
+        int i;
+
+        *v = 0;
+        for (i = 0; i < 4; i++) {
+                char c = p[i];
+
+                if (c >= '0' && c <= '9')
+                        *v = *v << 4 | (unsigned)(c - '0');
+                else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+                        *v = *v << 4 | (unsigned)((c | 0x20) - 'a' + 10);
+                else
+                        return -1;
+        }
+        return 0;
+}
+
+/*
+ * The full path's own look at escapes (it does not trust the hint): 1 when a string of the
+ * record holds \u0000 (cJSON would cut the string there: "a.pdf\u0000../x" read as "a.pdf")
+ * or a UTF-16 surrogate that is not part of a pair. rec is valid JSON (the reader checked
+ * it), so every backslash starts an escape inside a string.
+ */
+static int has_bad_escape(const char *rec, size_t len)
+{
+        size_t i = 0;
+        unsigned v, lo;
+        const char *p;
+
+        while (i < len && (p = memchr(rec + i, '\\', len - i)) != NULL) {
+                i = (size_t)(p - rec);
+                if (len - i < 2)
+                        return 0;
+                if (rec[i + 1] != 'u' || len - i < 6 || hex4(rec + i + 2, &v)) {
+                        i += 2;
+                        continue;
+                }
+                i += 6;
+                if (v == 0 || (v >= 0xdc00 && v <= 0xdfff))
+                        return 1;
+                if (v >= 0xd800 && v <= 0xdbff) {
+                        if (len - i < 6 || rec[i] != '\\' || rec[i + 1] != 'u' ||
+                            hex4(rec + i + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+                                return 1;
+                        i += 6;
+                }
+        }
+        return 0;
+}
+
 int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len,
                 const struct ct_hint *hint, struct ct_event *ev)
 {
@@ -504,11 +556,15 @@ int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len,
 
         memset(ev, 0, sizeof(*ev));
         ev->event_epoch = -1;
-        if (!hint->is_object)
+        /* A string with \u0000 or a lone surrogate makes the whole record malformed, on
+         * both paths: what it would name is not what the JSON text says. */
+        if (!hint->is_object || hint->bad_string)
                 return ev->cls = CT_MALFORMED;
         cls = classify_fast(rec, hint);
         if (cls >= 0)
                 return ev->cls = cls;
+        if (has_bad_escape(rec, len))
+                return ev->cls = CT_MALFORMED;
         ev->root = cJSON_ParseWithLength(rec, len);
         if (!ev->root)
                 return ev->cls = CT_MALFORMED; /* the scan accepted it: only on out of memory */

@@ -66,6 +66,8 @@ struct ct_reader {
         uint8_t str_is_key;
         uint8_t str_esc;
         uint8_t uhex_left;
+        uint16_t uhex_val;      /* the \u escape's code unit so far */
+        uint8_t want_low;       /* a high surrogate was just read: a low one must follow */
         uint8_t utf8_need, utf8_lo, utf8_hi;
         const char *lit;
         uint8_t lit_i;
@@ -282,14 +284,46 @@ static int value_end(struct ct_reader *rdr, uint64_t end, char *errstr, size_t e
         return JB_OK;
 }
 
+/* A \u0000 or a lone surrogate: a record holding one is malformed (ct_hint.bad_string). */
+static void bad_escape(struct ct_reader *rdr)
+{
+        rdr->want_low = 0;
+        if (rdr->rec_start >= 0)
+                rdr->hint.bad_string = 1;
+}
+
+/* One \uXXXX escape was read: check it against what came before (UTF-16 pairs). */
+static void uhex_end(struct ct_reader *rdr)
+{
+        unsigned v = rdr->uhex_val;
+        int low = v >= 0xdc00 && v <= 0xdfff;
+
+        if (rdr->want_low) {
+                rdr->want_low = 0;
+                if (!low)
+                        bad_escape(rdr);
+                return;
+        }
+        if (v >= 0xd800 && v <= 0xdbff)
+                rdr->want_low = 1;
+        else if (low || v == 0)
+                bad_escape(rdr);
+}
+
 /* A string ended at stream offset end (the closing quote). */
 static void string_end(struct ct_reader *rdr, uint64_t end)
 {
         size_t n = (size_t)(end - rdr->str_start);
-        const char *s = rdr->win + (rdr->str_start - rdr->base);
+        const char *s = NULL;
         int i;
 
-        if (rdr->str_is_key) {
+        /* Only keys the reader looks at are kept in the window (make_room); the text of any
+         * other string may already be gone, and no pointer is formed to it. */
+        if (rdr->str_is_key && rdr->str_start >= rdr->base)
+                s = rdr->win + (size_t)(rdr->str_start - rdr->base);
+        if (rdr->want_low)
+                bad_escape(rdr); /* a high surrogate ends the string */
+        if (s && rdr->str_is_key) {
                 if (rdr->depth == 1) {
                         rdr->key_is_records = (n == 7 && !memcmp(s, "Records", 7));
                         if (n >= 6 && !memcmp(s, "digest", 6))
@@ -338,6 +372,8 @@ static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
 
                 switch (rdr->state) {
                 case S_STRING:
+                        if (rdr->want_low && str_class[c] != 2)
+                                bad_escape(rdr); /* a high surrogate not followed by \u */
                         while (i < n && !str_class[p[i]])
                                 i++;
                         if (i >= n)
@@ -397,8 +433,11 @@ static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
                 case S_ESCAPE:
                         if (c == 'u') {
                                 rdr->uhex_left = 4;
+                                rdr->uhex_val = 0;
                                 rdr->state = S_UHEX;
                         } else if (strchr("\"\\/bfnrt", c) && c) {
+                                if (rdr->want_low)
+                                        bad_escape(rdr);
                                 rdr->state = S_STRING;
                         } else {
                                 return bad_json(rdr, at, c, "invalid escape", errstr, errsz);
@@ -409,8 +448,12 @@ static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
                         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
                               (c >= 'A' && c <= 'F')))
                                 return bad_json(rdr, at, c, "invalid \\u escape", errstr, errsz);
-                        if (--rdr->uhex_left == 0)
+                        rdr->uhex_val = (uint16_t)(rdr->uhex_val << 4 |
+                                                   (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10));
+                        if (--rdr->uhex_left == 0) {
+                                uhex_end(rdr);
                                 rdr->state = S_STRING;
+                        }
                         i++;
                         continue;
                 case S_NUMBER: {
@@ -500,11 +543,12 @@ static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
                         i++;
                         continue;
                 }
+                /* An empty array or object closes where a value or a key could start. */
+                if ((rdr->state == S_VALUE_OR_CLOSE && c == ']') ||
+                    (rdr->state == S_KEY_OR_CLOSE && c == '}'))
+                        goto close;
                 switch (rdr->state) {
                 case S_VALUE_OR_CLOSE:
-                        if (c == ']')
-                                goto close;
-                        /* fall through */
                 case S_VALUE:
                         rc = value_begin(rdr, at, c, errstr, errsz);
                         if (rc)
@@ -519,6 +563,7 @@ static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
                         } else if (c == '"') {
                                 rdr->str_is_key = 0;
                                 rdr->str_esc = 0;
+                                rdr->want_low = 0;
                                 rdr->str_start = at + 1;
                                 rdr->state = S_STRING;
                         } else if (c == '-' || (c >= '0' && c <= '9')) {
@@ -534,15 +579,13 @@ static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
                         i++;
                         continue;
                 case S_KEY_OR_CLOSE:
-                        if (c == '}')
-                                goto close;
-                        /* fall through */
                 case S_KEY:
                         if (c != '"')
                                 return bad_json(rdr, at, c, "expected a quoted key, found", errstr,
                                                 errsz);
                         rdr->str_is_key = 1;
                         rdr->str_esc = 0;
+                        rdr->want_low = 0;
                         rdr->str_start = at + 1;
                         rdr->state = S_STRING;
                         i++;

@@ -124,8 +124,11 @@ static int get_int(const cJSON *root, const char *name, int64_t dflt, int64_t *o
         *out = dflt;
         if (!it || cJSON_IsNull(it))
                 return JB_OK;
-        if (!cJSON_IsNumber(it))
-                return jb_seterr(JB_EINPUT, errstr, errsz, "message field \"%s\" is not a number", name);
+        /* Range first: converting a double outside int64_t's range is undefined (1e300). */
+        if (!cJSON_IsNumber(it) || !(it->valuedouble >= -9223372036854775808.0 &&
+                                     it->valuedouble < 9223372036854775808.0))
+                return jb_seterr(JB_EINPUT, errstr, errsz,
+                                 "message field \"%s\" is not a number in the 64-bit range", name);
         *out = (int64_t)it->valuedouble;
         return JB_OK;
 }

@@ -92,7 +92,7 @@ static int kv_produce(struct scan_store_kafka *k, const char *folder, const char
         for (;;) {
                 err = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->topic),
                                         RD_KAFKA_V_KEY(key, fl + nl + 1),
-                                        RD_KAFKA_V_VALUE(tomb ? NULL : (void *)"done", tomb ? 0 : 4),
+                                        RD_KAFKA_V_VALUE((tomb ? NULL : (void *)"done"), (tomb ? 0 : 4)),
                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                         break;

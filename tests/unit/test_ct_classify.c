@@ -330,6 +330,40 @@ static void test_escaped_fields_agree(void **state)
         ct_ctx_free(ctx);
 }
 
+/* A \u0000 anywhere makes the record malformed: cJSON would cut the string there, so the
+ * event would name another object ("reports/ok.pdf") or take "eventName\u0000" for
+ * eventName. Lone surrogates are malformed too, on the fast path as on the full one. */
+static void test_nul_and_lone_surrogates_malformed(void **state)
+{
+        struct ct_ctx *ctx = ct_ctx_new();
+        struct ct_hint full;
+        struct ct_event ev;
+        struct one o;
+        const char *nul_key = "{" S3 ",\"eventName\":\"PutObject\"," RP("b", "reports/ok.pdf\\u0000../../evil") "}";
+
+        (void)state;
+        expect_cls(ctx, nul_key, CT_MALFORMED);
+        expect_cls(ctx, "{" S3 ",\"eventName\\u0000\":\"PutObject\"," RP("b", "k") "}", CT_MALFORMED);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\\u0000\"," RP("b", "k") "}", CT_MALFORMED);
+        expect_cls(ctx, "{\"eventSource\":\"ec2.amazonaws.com\",\"x\":\"\\u0000\"}", CT_MALFORMED);
+        expect_cls(ctx, "{\"eventSource\":\"ec2.amazonaws.com\",\"x\":\"\\ud800\"}", CT_MALFORMED);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"GetObject\",\"x\":\"\\udfff\"}", CT_MALFORMED);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\"," RP("b", "k\\ud800") "}", CT_MALFORMED);
+        /* what stays valid */
+        o = classify(ctx, "{" S3 ",\"eventName\":\"PutObject\"," RP("b", "a\\\\u0000\\ud83d\\ude00") "}");
+        assert_int_equal(o.cls, CT_PUT);
+        assert_string_equal(o.key, "a\\u0000\xf0\x9f\x98\x80");
+        /* the full path checks by itself, whatever the hint says */
+        memset(&full, 0, sizeof(full));
+        full.is_object = 1;
+        full.must_parse = 1;
+        nul_key = "{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"PutObject\","
+                  "\"requestParameters\":{\"bucketName\":\"b\",\"key\":\"ok.pdf\\u0000x\"}}";
+        assert_int_equal(ct_classify(ctx, nul_key, strlen(nul_key), &full, &ev), CT_MALFORMED);
+        ct_event_clear(&ev);
+        ct_ctx_free(ctx);
+}
+
 static void test_parse_time(void **state)
 {
         (void)state;
@@ -367,6 +401,7 @@ int main(void)
                 cmocka_unit_test(test_resource_fallbacks),
                 cmocka_unit_test(test_insight_records),
                 cmocka_unit_test(test_escaped_fields_agree),
+                cmocka_unit_test(test_nul_and_lone_surrogates_malformed),
                 cmocka_unit_test(test_parse_time),
                 cmocka_unit_test(test_file_kinds),
         };

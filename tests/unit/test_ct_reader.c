@@ -249,6 +249,83 @@ static void test_hint_spans(void **state)
         buf_clear(&g.all);
 }
 
+/* Strings outside Records are not kept in the window: long ones must not matter (the
+ * reader once formed a pointer before its window for a 700,000-byte one). */
+static void test_long_strings_outside_records(void **state)
+{
+        struct buf doc;
+        struct got g;
+        char err[256];
+        size_t i;
+
+        (void)state;
+        buf_init(&doc, 1U << 24);
+        assert_int_equal(buf_puts(&doc, "{\"x\":\""), 0);
+        for (i = 0; i < 700000; i++)
+                assert_int_equal(buf_append(&doc, "a", 1), 0);
+        assert_int_equal(buf_puts(&doc, "\",\"y\":{\""), 0);
+        for (i = 0; i < 600000; i++)
+                assert_int_equal(buf_append(&doc, "k", 1), 0);
+        assert_int_equal(buf_puts(&doc, "\":1},\"Records\":[{\"eventName\":\"PutObject\"}]}"), 0);
+        got_init(&g);
+        assert_int_equal(run_json(doc.p, &g, err, sizeof(err)), JB_OK);
+        assert_int_equal(g.n, 1);
+        assert_string_equal(g.all.p, "{\"eventName\":\"PutObject\"}\n");
+        buf_clear(&g.all);
+        buf_clear(&doc);
+}
+
+/* \u0000 and lone surrogates anywhere in a record are flagged; pairs and an escaped
+ * backslash before "u0000" are not. */
+static void test_bad_string_escapes(void **state)
+{
+        static const struct {
+                const char *rec;
+                int bad;
+        } cases[] = {
+                {"{\"k\":\"reports/ok.pdf\\u0000../../evil\"}", 1},
+                {"{\"eventName\\u0000\":\"PutObject\"}", 1},
+                {"{\"a\":{\"b\":[\"\\u0000\"]}}", 1},
+                {"{\"k\":\"\\ud800\"}", 1},
+                {"{\"k\":\"\\ud800x\"}", 1},
+                {"{\"k\":\"\\ud800\\n\"}", 1},
+                {"{\"k\":\"\\ud800\\u0041\"}", 1},
+                {"{\"k\":\"\\udc00\"}", 1},
+                {"{\"k\":\"\\ud83d\\ude00\"}", 0},
+                {"{\"k\":\"\\\\u0000\"}", 0},
+                {"{\"k\":\"\\u0001\\u00e9\"}", 0},
+        };
+        struct buf doc;
+        struct got g;
+        char err[256];
+        size_t i;
+
+        (void)state;
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                buf_init(&doc, 1U << 20);
+                /* a bad string outside the record does not mark the next record */
+                assert_int_equal(buf_printf(&doc, "{\"top\\u0000\":\"\\ud800\",\"Records\":[%s]}",
+                                            cases[i].rec),
+                                 0);
+                got_init(&g);
+                assert_int_equal(run_json(doc.p, &g, err, sizeof(err)), JB_OK);
+                assert_int_equal(g.n, 1);
+                if (g.last.bad_string != cases[i].bad)
+                        fail_msg("%s: bad_string %d, want %d", cases[i].rec, g.last.bad_string,
+                                 cases[i].bad);
+                buf_clear(&g.all);
+                buf_clear(&doc);
+        }
+        /* the flag is per record */
+        got_init(&g);
+        assert_int_equal(run_json("{\"Records\":[{\"k\":\"\\u0000\"},{\"k\":\"x\"}]}", &g, err,
+                                  sizeof(err)),
+                         JB_OK);
+        assert_int_equal(g.n, 2);
+        assert_int_equal(g.last.bad_string, 0);
+        buf_clear(&g.all);
+}
+
 static void test_multi_member_gzip(void **state)
 {
         struct buf expect, file;
@@ -545,6 +622,8 @@ int main(void)
                 cmocka_unit_test(test_zip_bomb_limit),
                 cmocka_unit_test(test_record_limit),
                 cmocka_unit_test(test_callback_stops_reader),
+                cmocka_unit_test(test_long_strings_outside_records),
+                cmocka_unit_test(test_bad_string_escapes),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,6 +90,10 @@ static void test_poison_messages(void **state)
                 "{\"v\":1,\"type\":\"objevent\",\"provider\":1,\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\"}",
                 "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"\",\"op\":\"put\",\"key\":\"k\"}",
                 "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\",\"rec\":\"x\"}",
+                /* numbers outside int64_t: refused, never converted (undefined behaviour) */
+                "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\",\"rec\":1e300}",
+                "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\",\"listed_ms\":-1e19}",
+                "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\",\"rec\":9223372036854775808}",
         };
         struct msg_objevent m;
         char err[256];

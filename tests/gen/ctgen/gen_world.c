@@ -312,7 +312,7 @@ char *gen_new_key(struct gen_rng *r)
         static const char *const dirs[] = {
                 "reports/2026",      "reports/q3 summary", "media/photos",   "media/raw+edited",
                 "projects/alpha",    "projects/100% done", "home/jdoe",      "Shared Docs/Contracts",
-                "Donn\xc3\xa9" "es/\xc3\xa9t\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e/\xe8\xb3\x87\xe6\x96\x99",
+                ("Donn\xc3\xa9" "es/\xc3\xa9t\xc3\xa9"), "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e/\xe8\xb3\x87\xe6\x96\x99",
                 "backups/db",        "logs/app/2026/11",   "a",              "deep/x/y/z/w/v",
                 "pct%2Fliteral",     "",
         };

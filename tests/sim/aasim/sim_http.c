@@ -752,6 +752,8 @@ static void on_done(void *cls, struct MHD_Connection *con, void **con_cls,
         *con_cls = NULL;
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) JB_PRINTF(2, 0);
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
         char line[512];
