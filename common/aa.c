@@ -2049,6 +2049,8 @@ int aa_answer_probe(const void *body, size_t n, long http, int mode)
 
         memset(&rq, 0, sizeof(rq));
         rq.sink = aa_probe_sink;
+        rq.want_size = (int64_t)n; /* a download: the body is listed with its own size */
+        rq.no_pages = 1;
         aa_http_resp_init(&rs, AA_FORM_MAX * 64);
         rs.status = http;
         if (buf_append(&rs.body, body, n)) {

@@ -315,7 +315,9 @@ int aa_item_copy(struct aa_item *dst, const struct aa_item *src) JB_MUST_CHECK; 
 int aa_time_parse(const char *s, time_t *out);
 
 /* Fuzzing only: read an answer body (HTTP status http) as aa_rpc() does in mode 0 RPC,
- * 1 login, 2 download, 3 uploader, then parse it as folder page, tasks and sync result. */
+ * 1 login, 2 download (listed with n bytes), 3 uploader, then parse it as folder page, tasks
+ * and sync result. Returns JB_OK, a jb_err code or an attempt's outcome (1 retry, 2 expired,
+ * 3 not the file). */
 int aa_answer_probe(const void *body, size_t n, long http, int mode);
 
 /* A debug hook that writes through log_msg(LL_DEBUG, "aa", ...) (log.c masks secrets). */
