@@ -241,7 +241,21 @@ struct faults {
         bool dl_err_legacy;
         bool uploader_xml;
         bool sync_event_off;
+        /* resync faults: syncOnProviderEvent and cloud refreshes only (see sim_faults.c) */
+        int sync_fault;         /* enum sync_fault */
+        double sync_fault_rate;
+        int64_t sync_retry_after_s;
         uint64_t rng;
+};
+
+/* What an injected resync fault answers. */
+enum sync_fault {
+        SYNC_FAULT_NONE = 0,
+        SYNC_FAULT_RESET, /* the connection is closed without an answer */
+        SYNC_FAULT_HTML,  /* HTTP 200 with an HTML maintenance page */
+        SYNC_FAULT_EMPTY, /* HTTP 200 with an empty body */
+        SYNC_FAULT_E429,  /* HTTP 429 with Retry-After: sync_retry_after_s */
+        SYNC_FAULT_E500,  /* HTTP 500 with an HTML body */
 };
 
 /* An asynchronous folder refresh (getFolderContents refresh=y refreshtype=a). */
@@ -285,6 +299,7 @@ struct sim {
         struct smap refreshed;  /* folder id -> n = sim_now_ms() of the last applied refresh */
         struct smap refresh_done; /* stats: "<bucket>/<key>/" -> applied refreshes */
         int64_t refresh_started, dl_errors_injected, dl_cuts_injected;
+        int64_t sync_faults_injected;
         /* provider sync tasks, oldest first */
         struct task *tasks;
         size_t ntasks, captasks;
@@ -307,6 +322,10 @@ int64_t sim_refresh_quiet_ms(const struct sim *s);
 bool sim_single_object(const struct sim *s);
 bool sim_sync_event_on(const struct sim *s);
 int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz);
+/* The resync fault (enum sync_fault) for one rpc request with form f, counted; NONE unless
+ * it is a resync call (syncOnProviderEvent, getFolderContents with refresh=y or a
+ * refreshtoken) and the fault's rate rolls. */
+int faults_sync_pick(struct sim *s, const struct form *f);
 void faults_json(const struct sim *s, struct jw *w);
 void stats_json(const struct sim *s, struct jw *w);
 void stats_reset(struct sim *s);

@@ -2,12 +2,13 @@
  * sim_faults.c - faults injected into /api/rpc.php and uploader requests (latency, HTTP
  * 500/429 rates, token lifetime, slow download bodies, refresh timing and stuck refreshes,
  * download error headers and cut bodies, XML uploader answers, one-element lists as
- * objects, syncOnProviderEvent switched off) and the request counters that /sim/stats
- * reports. Callers hold sim.lock. Owns nothing beyond struct sim's fields.
+ * objects, syncOnProviderEvent switched off, resync faults: resets, HTML, empty, 429, 500
+ * answers to the resync calls) and the request counters that /sim/stats reports. Callers hold sim.lock. Owns nothing beyond struct sim's fields.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sim.h"
 
@@ -24,6 +25,9 @@ void faults_reset(struct faults *f)
         f->dl_err_legacy = false;
         f->uploader_xml = false;
         f->sync_event_off = false;
+        f->sync_fault = SYNC_FAULT_NONE;
+        f->sync_fault_rate = 1;
+        f->sync_retry_after_s = 1;
         f->rng = 0x853c49e6748fea9bULL;
 }
 
@@ -125,6 +129,64 @@ static int get_flag(const struct form *f, const char *k, bool *out, char *errstr
         return JB_OK;
 }
 
+/* ---- resync faults (syncOnProviderEvent and cloud refreshes) ---- */
+
+static const char *const sync_fault_names[] = {"none", "reset", "html", "empty", "e429", "e500"};
+
+static int get_sync_fault(const struct form *f, int *out, char *errstr, size_t errsz)
+{
+        const char *v = form_get(f, "sync_fault");
+        size_t i;
+
+        if (!v)
+                return JB_OK;
+        for (i = 0; i < sizeof(sync_fault_names) / sizeof(sync_fault_names[0]); i++)
+                if (!strcmp(v, sync_fault_names[i])) {
+                        *out = (int)i;
+                        return JB_OK;
+                }
+        return jb_seterr(JB_EINPUT, errstr, errsz,
+                         "sync_fault must be none, reset, html, empty, e429 or e500");
+}
+
+int faults_sync_pick(struct sim *s, const struct form *f)
+{
+        const char *fn = form_get(f, "function");
+        const char *rf = form_get(f, "refresh"), *rt = form_get(f, "refreshtoken");
+        bool resync;
+
+        if (s->f.sync_fault == SYNC_FAULT_NONE || !fn)
+                return SYNC_FAULT_NONE;
+        resync = !strcasecmp(fn, "syncOnProviderEvent") ||
+                 (!strcasecmp(fn, "getFolderContents") &&
+                  ((rf && !strcmp(rf, "y")) || (rt && *rt)));
+        if (!resync || !faults_roll(s, s->f.sync_fault_rate))
+                return SYNC_FAULT_NONE;
+        s->sync_faults_injected++;
+        return s->f.sync_fault;
+}
+
+static int sync_faults_set(struct faults *nf, const struct form *f, char *errstr, size_t errsz)
+{
+        int rc = get_sync_fault(f, &nf->sync_fault, errstr, errsz);
+
+        if (!rc)
+                rc = get_rate(f, "sync_fault_rate", &nf->sync_fault_rate, errstr, errsz);
+        if (!rc)
+                rc = get_count(f, "sync_retry_after_s", &nf->sync_retry_after_s, errstr, errsz);
+        return rc;
+}
+
+static void sync_faults_json(const struct sim *s, struct jw *w)
+{
+        jw_kstr(w, "sync_fault", sync_fault_names[s->f.sync_fault]);
+        jw_key(w, "sync_fault_rate");
+        jw_num(w, s->f.sync_fault_rate);
+        jw_kint(w, "sync_retry_after_s", s->f.sync_retry_after_s);
+}
+
+/* ---- setting and showing faults ---- */
+
 int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
 {
         struct faults nf = s->f;
@@ -168,6 +230,8 @@ int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
                 rc = get_flag(f, "uploader_xml", &nf.uploader_xml, errstr, errsz);
         if (!rc)
                 rc = get_flag(f, "sync_event_off", &nf.sync_event_off, errstr, errsz);
+        if (!rc)
+                rc = sync_faults_set(&nf, f, errstr, errsz);
         if (rc)
                 return rc;
         if (nf.e500 + nf.e429 > 1)
@@ -210,6 +274,7 @@ void faults_json(const struct sim *s, struct jw *w)
         jw_num(w, s->f.dl_cut_rate);
         jw_kint(w, "uploader_xml", s->f.uploader_xml);
         jw_kint(w, "sync_event_off", !sim_sync_event_on(s));
+        sync_faults_json(s, w);
         jw_end_obj(w);
 }
 
@@ -239,6 +304,7 @@ void stats_json(const struct sim *s, struct jw *w)
         jw_kint(w, "http_errors_injected", s->http_errors_injected);
         jw_kint(w, "download_errors_injected", s->dl_errors_injected);
         jw_kint(w, "download_cuts_injected", s->dl_cuts_injected);
+        jw_kint(w, "sync_faults_injected", s->sync_faults_injected);
         jw_kint(w, "sessions", (int64_t)s->tokens.count);
         jw_kint(w, "index_nodes", (int64_t)s->m.icount);
         jw_end_obj(w);
@@ -253,4 +319,5 @@ void stats_reset(struct sim *s)
         smap_clear(&s->refresh_done, NULL);
         s->http_errors_injected = 0;
         s->refresh_started = s->dl_errors_injected = s->dl_cuts_injected = 0;
+        s->sync_faults_injected = 0;
 }
