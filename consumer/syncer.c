@@ -50,7 +50,7 @@
 #define HIST_N 1024        /* latency histogram: bucket i >= 1 holds [R^(i-1), R^i) ms */
 #define HIST_RATIO 1.02
 #define OUTAGE_WARN_FIRST_MS 30000   /* first WARN of an outage of resyncs ... */
-#define OUTAGE_WARN_EVERY_MS 300000  /* ... then one every 5 min while it lasts */
+#define OUTAGE_WARN_EVERY_MS 300000  /* ... then one every 5 min while it lasts (defaults) */
 
 /* One consumed, decoded message of the batch being gathered or synced. */
 struct smsg {
@@ -106,7 +106,8 @@ struct syncer {
         size_t batch_left;   /* events of the batch in flight not yet acked or given back */
         int64_t out_t0;      /* outage: monotonic ms of the first transient failure since the
                                 last resync that succeeded; 0 while resyncs work */
-        int64_t out_warn_at; /* when the outage's next WARN is due */
+        int64_t out_warned_at; /* when its last WARN was raised */
+        long warn_first_ms, warn_every_ms;
         int out_warned, out_stop_logged;
         struct syncer_stats st;
         uint64_t hist[HIST_N];
@@ -249,15 +250,15 @@ static void outage_fail(struct syncer *s, const char *err)
         s->st.transient++;
         if (!s->out_t0) {
                 s->out_t0 = now;
-                s->out_warn_at = now + OUTAGE_WARN_FIRST_MS;
                 s->out_warned = 0;
         }
-        if (now >= s->out_warn_at) {
+        if (now >= (s->out_warned ? s->out_warned_at + s->warn_every_ms
+                                  : s->out_t0 + s->warn_first_ms)) {
                 warn = 1;
                 if (!s->out_warned)
                         s->st.outages++;
                 s->out_warned = 1;
-                s->out_warn_at = now + OUTAGE_WARN_EVERY_MS;
+                s->out_warned_at = now;
         }
         len = now - s->out_t0;
         pthread_mutex_unlock(&s->mu);
@@ -1041,6 +1042,8 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         s->base_ms = cfg->sync_backoff_base_ms > 0 ? cfg->sync_backoff_base_ms : 1;
         s->max_ms = cfg->sync_backoff_max_ms > s->base_ms ? cfg->sync_backoff_max_ms : s->base_ms;
         s->nworkers = cfg->sync_concurrency > 0 ? (size_t)cfg->sync_concurrency : 1;
+        s->warn_first_ms = OUTAGE_WARN_FIRST_MS;
+        s->warn_every_ms = OUTAGE_WARN_EVERY_MS;
         s->batch = batch_new();
         s->w = calloc(s->nworkers, sizeof(*s->w));
         if (!s->batch || !s->w) {
@@ -1118,6 +1121,14 @@ void syncer_stop(struct syncer *s, int drain, int grace_ms)
         for (i = 0; i < s->nworkers; i++)
                 pthread_join(s->w[i].th, NULL);
         s->stopped = 1;
+}
+
+void syncer_outage_warn_ms(struct syncer *s, long first_ms, long every_ms)
+{
+        pthread_mutex_lock(&s->mu);
+        s->warn_first_ms = first_ms > 0 ? first_ms : OUTAGE_WARN_FIRST_MS;
+        s->warn_every_ms = every_ms > 0 ? every_ms : OUTAGE_WARN_EVERY_MS;
+        pthread_mutex_unlock(&s->mu);
 }
 
 int syncer_failed(const struct syncer *s)

@@ -70,6 +70,9 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
 void syncer_stop(struct syncer *s, int drain, int grace_ms);
 int syncer_failed(const struct syncer *s);
 void syncer_get_stats(struct syncer *s, struct syncer_stats *out);
+/* When an outage of resyncs is reported: first after first_ms (default 30 s), then every
+ * every_ms (default 5 min). For tests; call right after syncer_start(). */
+void syncer_outage_warn_ms(struct syncer *s, long first_ms, long every_ms);
 /* Latency (listed_ms -> synced) percentiles over every event synced so far, from a
  * log-scale histogram (about 1 % resolution). JB_ENOTFOUND while there is no sample. */
 int syncer_latency_percentiles(struct syncer *s, double *p50_ms, double *p99_ms) JB_MUST_CHECK;

@@ -256,6 +256,7 @@ enum sync_fault {
         SYNC_FAULT_EMPTY, /* HTTP 200 with an empty body */
         SYNC_FAULT_E429,  /* HTTP 429 with Retry-After: sync_retry_after_s */
         SYNC_FAULT_E500,  /* HTTP 500 with an HTML body */
+        SYNC_FAULT_REFUSE, /* HTTP 400, JSON status bad_request: a permanent refusal */
 };
 
 /* An asynchronous folder refresh (getFolderContents refresh=y refreshtype=a). */

@@ -131,7 +131,8 @@ static int get_flag(const struct form *f, const char *k, bool *out, char *errstr
 
 /* ---- resync faults (syncOnProviderEvent and cloud refreshes) ---- */
 
-static const char *const sync_fault_names[] = {"none", "reset", "html", "empty", "e429", "e500"};
+static const char *const sync_fault_names[] = {"none", "reset", "html", "empty", "e429", "e500",
+                                                 "refuse"};
 
 static int get_sync_fault(const struct form *f, int *out, char *errstr, size_t errsz)
 {
@@ -146,7 +147,7 @@ static int get_sync_fault(const struct form *f, int *out, char *errstr, size_t e
                         return JB_OK;
                 }
         return jb_seterr(JB_EINPUT, errstr, errsz,
-                         "sync_fault must be none, reset, html, empty, e429 or e500");
+                         "sync_fault must be none, reset, html, empty, e429, e500 or refuse");
 }
 
 int faults_sync_pick(struct sim *s, const struct form *f)

@@ -516,6 +516,9 @@ static enum MHD_Result send_sync_fault(struct sim *s, struct MHD_Connection *con
         snprintf(r->api, sizeof(r->api), "sync_fault");
         if (fault == SYNC_FAULT_RESET)
                 return MHD_NO;
+        if (fault == SYNC_FAULT_REFUSE)
+                return send_status(con, r, 400, "bad_request",
+                                   "the server refused the request's fields (injected)");
         http = fault == SYNC_FAULT_E429 ? 429 : fault == SYNC_FAULT_E500 ? 500 : 200;
         resp = MHD_create_response_from_buffer(fault == SYNC_FAULT_EMPTY ? 0 : strlen(html),
                                                (void *)html, MHD_RESPMEM_PERSISTENT);
