@@ -150,6 +150,19 @@ static int get_sync_fault(const struct form *f, int *out, char *errstr, size_t e
                          "sync_fault must be none, reset, html, empty, e429, e500 or refuse");
 }
 
+/* A folder of a CloudTrail log tree (AWSLogs on its path, or in it): the scanner's. */
+static bool log_tree(const struct sim *s, const char *fi_id)
+{
+        const struct node *n = fi_id ? model_by_sid(&s->m, fi_id) : NULL;
+
+        if (n && model_child(&s->m, n, "AWSLogs"))
+                return true;
+        for (; n; n = n->parent)
+                if (!strcmp(n->name, "AWSLogs"))
+                        return true;
+        return false;
+}
+
 int faults_sync_pick(struct sim *s, const struct form *f)
 {
         const char *fn = form_get(f, "function");
@@ -160,7 +173,8 @@ int faults_sync_pick(struct sim *s, const struct form *f)
                 return SYNC_FAULT_NONE;
         resync = !strcasecmp(fn, "syncOnProviderEvent") ||
                  (!strcasecmp(fn, "getFolderContents") &&
-                  ((rf && !strcmp(rf, "y")) || (rt && *rt)));
+                  ((rf && !strcmp(rf, "y")) || (rt && *rt)) &&
+                  !log_tree(s, form_get(f, "fi_pid")));
         if (!resync || !faults_roll(s, s->f.sync_fault_rate))
                 return SYNC_FAULT_NONE;
         s->sync_faults_injected++;
