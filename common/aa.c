@@ -62,6 +62,7 @@ struct aa_client {
         long backoff_base_ms;
         long backoff_max_ms;
         size_t max_resp;
+        long retry_after_s; /* Retry-After of the last attempt's answer, 0: none */
         uint64_t rng;
         struct aa_counters ctr;
 };
@@ -839,8 +840,10 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
                 if (http == 404)
                         return jb_seterr(JB_ENOTFOUND, errstr, errsz, "%s: not found (HTTP 404)",
                                          what);
+                /* not the API's answer: a maintenance page or a proxy in front of it, which
+                 * passes (AA_RETRY); a wrong endpoint shows as the same, so say it */
                 aa_snippet(&rs->body, snip, sizeof(snip));
-                return jb_seterr(JB_EINPUT, errstr, errsz,
+                return jb_seterr(AA_RETRY, errstr, errsz,
                                  "%s: the answer from Access Anywhere is not a JSON object "
                                  "(HTTP %ld, %zu bytes, starting \"%s\"); is the endpoint right?",
                                  what, http, rs->body.len, snip);
@@ -860,7 +863,7 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
         }
         if (!cJSON_IsString(st) || !st->valuestring) {
                 cJSON_Delete(root);
-                return jb_seterr(JB_EINPUT, errstr, errsz,
+                return jb_seterr(AA_RETRY, errstr, errsz,
                                  "%s: the answer from Access Anywhere has no status (HTTP %ld)",
                                  what, http);
         }
@@ -904,6 +907,7 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
                 rc = aa_classify(what, mode, hrc, rq, &rs, out, msg, sizeof(msg));
                 delivered = rs.delivered;
                 retry_after = rs.retry_after_s;
+                aa->retry_after_s = retry_after;
                 aa->ctr.bytes_down += delivered;
                 aa_http_resp_clear(&rs);
                 limit = rc == JB_ELIMIT && mode != AA_MODE_DOWNLOAD; /* a server fault: retried */
@@ -1199,6 +1203,11 @@ void aa_client_free(struct aa_client *aa)
 void aa_counters_get(const struct aa_client *aa, struct aa_counters *out)
 {
         *out = aa->ctr;
+}
+
+long aa_retry_after_s(const struct aa_client *aa)
+{
+        return aa->retry_after_s;
 }
 
 int aa_login(struct aa_client *aa, char *errstr, size_t errsz)

@@ -11,13 +11,15 @@
  *                  client's own retries (max_retries, exponential backoff with full jitter,
  *                  never shorter than a Retry-After, both capped by backoff_max_ms);
  *                  also a download that broke after its first byte reached the caller,
- *                  and a getFile answer that is not the file (aa_download_ex).
+ *                  a getFile answer that is not the file (aa_download_ex), and an RPC
+ *                  answer that is not the API's JSON at all (an HTML page, empty, not
+ *                  an object, no status: a maintenance page or a proxy).
  *   JB_EFATAL      login refused (login_failed), HTTP 401/403, TLS verification failure,
  *                  bad options: stop and fix the configuration.
  *   JB_ENOTFOUND   the item, provider or bucket does not exist (not_found, trashed).
  *   JB_ENOTSUP     the server does not know the call (unknown_function).
- *   JB_EINPUT      the server's answer could not be understood (not JSON, wrong shape),
- *                  or the server rejected the request (bad_request, other error codes).
+ *   JB_EINPUT      the server's answer could not be understood (a JSON answer of the wrong
+ *                  shape), or the server rejected the request (bad_request, other codes).
  *   JB_ELIMIT      an answer over the call's ceiling (AA_ANSWER_*), still so after the
  *                  client's retries: a fault of the server (or of a proxy before it); callers
  *                  treat it as transient (the scanner warns and scans again later).
@@ -197,6 +199,9 @@ int aa_client_new(const struct aa_opts *opts, struct aa_client **out, char *errs
                   size_t errsz) JB_MUST_CHECK;
 void aa_client_free(struct aa_client *aa);
 void aa_counters_get(const struct aa_client *aa, struct aa_counters *out);
+/* The Retry-After (seconds, at most 3600) of the last answer the client received, 0 when it
+ * sent none: a caller that retries a JB_ETRANSIENT itself waits at least this long. */
+long aa_retry_after_s(const struct aa_client *aa);
 
 /* Log in now (getTokenByAuthToken or getToken), replacing any session token. */
 int aa_login(struct aa_client *aa, char *errstr, size_t errsz) JB_MUST_CHECK;

@@ -175,11 +175,14 @@ static const struct cfg_opt cfg_opts[] = {
         O_LONG("syncer.concurrency", sync_concurrency, 4, 1, 64,
                "Updates sent to Access Anywhere at the same time."),
         O_LONG("syncer.max_attempts", sync_max_attempts, 8, 1, 1000,
-               "Attempts of one update before it is set aside in the dead-letter queue."),
+               "Attempts of one update that Access Anywhere refuses (an answer that looks permanent) before it is "
+               "set aside in the dead-letter queue. Passing failures (no connection, timeouts, HTTP 429 or 5xx, a "
+               "busy or maintenance answer) never count: they are retried until the server answers again."),
         O_LONG("syncer.backoff_base_ms", sync_backoff_base_ms, 500, 1, 600000,
                "First wait before a failed update is tried again, in milliseconds; it doubles each time."),
         O_LONG("syncer.backoff_max_ms", sync_backoff_max_ms, 60000, 1, 3600000,
-               "Longest wait before a failed update is tried again, in milliseconds."),
+               "Longest wait before a failed update is tried again, in milliseconds (longer only when the server "
+               "asks for it with Retry-After)."),
 
         {.name = "syncer.method", .type = CT_STR, .off = OFF(sync_method), .def_s = "auto",
          .choices = cfg_sync_methods,

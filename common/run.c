@@ -82,12 +82,13 @@ static void progress(struct scanner *sc, struct parser *pa, struct syncer *sy, s
         log_msg(lvl, "run",
                 "progress: scans=%llu files_found=%llu files_done=%llu files_quarantined=%llu "
                 "events=%llu syncs=%llu bucket_syncs=%llu dead_letters=%llu queued_files=%zu "
-                "queued_events=%zu folder_refreshes=%llu",
+                "queued_events=%zu held_events=%llu outage_s=%lld folder_refreshes=%llu",
                 (unsigned long long)ss.scans, (unsigned long long)ss.files_published,
                 (unsigned long long)ss.files_done, (unsigned long long)ps.files_quarantined,
                 (unsigned long long)ps.events, (unsigned long long)ys.syncs_ok,
                 (unsigned long long)ys.syncs_bucket, (unsigned long long)(ys.dead + ys.poison + ps.poison),
-                q_depth(q, Q_FILES), q_depth(q, Q_EVENTS), (unsigned long long)ys.refreshes);
+                q_depth(q, Q_FILES), q_depth(q, Q_EVENTS), (unsigned long long)ys.held,
+                (long long)(ys.outage_ms / 1000), (unsigned long long)ys.refreshes);
 }
 
 int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_opts *ao)

@@ -6,15 +6,23 @@
  * sync_batch_max events), turns its items into units (one per item, or in refresh mode one
  * per folder), hands them to sync_concurrency workers and waits until every unit is done
  * before it gathers the next one (one batch in flight). Each worker owns an aa_client
- * (max_retries 1: the retries with backoff and jitter are done here, between attempts, where
- * a stop can cut them short) and a refresher over it. One mutex and one condition variable
+ * (max_retries 0: every retry, its backoff with jitter and the server's Retry-After are done
+ * here, between attempts, where a stop can cut them short) and a refresher over it. One mutex and one condition variable
  * (on the monotonic clock) guard the shared state: the batch in flight, the flags, the
  * statistics; the method switch of auto is an atomic flag (refresh_on) read without it.
  * After the switch, the rest of the batch in flight is refreshed unit by unit (one item
  * each); later batches are grouped per folder.
  * Message fate: every polled message is acknowledged exactly once (resynced, or written as a
- * dead letter first), or abandoned (credentials refused, stop past its grace, a dead letter
- * that could not be written): an abandoned one is offered again after a restart.
+ * dead letter first), or abandoned (credentials refused, stop past its grace, a stop during
+ * an outage, a dead letter that could not be written): an abandoned one is offered again
+ * after a restart.
+ * Failures: a transient one (JB_ETRANSIENT: network, timeouts, 429, 5xx, error_background,
+ * answers that are not the API's JSON; JB_ELIMIT: an answer over its ceiling) is retried for as long as it takes, and the batch in
+ * flight with it, so nothing upstream is acknowledged and the transport's bounded queues
+ * hold the parser and the scanner back; an outage (no resync succeeded since the first
+ * transient failure) is reported by a WARN after OUTAGE_WARN_FIRST_MS and every
+ * OUTAGE_WARN_EVERY_MS, and by an INFO once a resync succeeds again. Only answers that look
+ * permanent count against max_attempts.
  * Ownership: the poller owns the per-message records (struct smsg) of the batch and frees
  * them once the batch is done; workers only read them and ack/abandon their q_msg.
  * Logging: only here, with provider/bucket/key and the reason; never a secret (aa.c keeps
@@ -42,6 +50,8 @@
 #define COVER_MARGIN_MS 5000 /* clock skew allowed between the scanner's host and ours */
 #define HIST_N 1024        /* latency histogram: bucket i >= 1 holds [R^(i-1), R^i) ms */
 #define HIST_RATIO 1.02
+#define OUTAGE_WARN_FIRST_MS 30000   /* first WARN of an outage of resyncs ... */
+#define OUTAGE_WARN_EVERY_MS 300000  /* ... then one every 5 min while it lasts (defaults) */
 
 /* One consumed, decoded message of the batch being gathered or synced. */
 struct smsg {
@@ -94,6 +104,12 @@ struct syncer {
         size_t nunits, next, ndone;
         int stop, drain, abort, quit, stopped;
         atomic_int failed;
+        size_t batch_left;   /* events of the batch in flight not yet acked or given back */
+        int64_t out_t0;      /* outage: monotonic ms of the first transient failure since the
+                                last resync that succeeded; 0 while resyncs work */
+        int64_t out_warned_at; /* when its last WARN was raised */
+        long warn_first_ms, warn_every_ms;
+        int out_warned, out_stop_logged;
         struct syncer_stats st;
         uint64_t hist[HIST_N];
         uint64_t nhist;
@@ -183,13 +199,117 @@ static int dead_letter(struct syncer *s, struct q_msg *m, const char *src, int64
 
 /* ---------------------------------------------------------------- workers */
 
+static size_t unit_nmsgs(const struct unit *u)
+{
+        size_t j, n = 0;
+
+        for (j = 0; j < u->nitems; j++)
+                n += u->items[j]->nmsgs;
+        return n;
+}
+
+/* n events of the batch in flight are done with (mu held). */
+static void batch_left_sub(struct syncer *s, size_t n)
+{
+        s->batch_left = s->batch_left > n ? s->batch_left - n : 0;
+}
+
 static void unit_abandon(struct syncer *s, const struct unit *u)
 {
         size_t i, j;
 
+        pthread_mutex_lock(&s->mu);
+        batch_left_sub(s, unit_nmsgs(u));
+        pthread_mutex_unlock(&s->mu);
         for (j = 0; j < u->nitems; j++)
                 for (i = 0; i < u->items[j]->nmsgs; i++)
                         q_abandon(s->q, ((struct smsg *)u->items[j]->msgs[i])->m);
+}
+
+/* ---------------------------------------------------------------- outages */
+
+/* The events held back: *held of the batch in flight, *queued on Q_EVENTS, *files log
+ * files on Q_FILES (the embedded transport; 0 elsewhere). Takes mu. */
+static void backlog(struct syncer *s, size_t *held, size_t *queued, size_t *files)
+{
+        *queued = q_depth(s->q, Q_EVENTS);
+        *files = q_depth(s->q, Q_FILES);
+        pthread_mutex_lock(&s->mu);
+        *held = s->batch_left;
+        pthread_mutex_unlock(&s->mu);
+}
+
+/* A resync failed for a passing reason (err): the outage begins or goes on; WARN when due. */
+static void outage_fail(struct syncer *s, const char *err)
+{
+        int64_t now = mono_ms(), len;
+        size_t held, queued, files;
+        char more[80] = "";
+        int warn = 0;
+
+        pthread_mutex_lock(&s->mu);
+        s->st.transient++;
+        if (!s->out_t0) {
+                s->out_t0 = now;
+                s->out_warned = 0;
+        }
+        if (now >= (s->out_warned ? s->out_warned_at + s->warn_every_ms
+                                  : s->out_t0 + s->warn_first_ms)) {
+                warn = 1;
+                if (!s->out_warned)
+                        s->st.outages++;
+                s->out_warned = 1;
+                s->out_warned_at = now;
+        }
+        len = now - s->out_t0;
+        pthread_mutex_unlock(&s->mu);
+        if (!warn)
+                return;
+        backlog(s, &held, &queued, &files);
+        if (files)
+                snprintf(more, sizeof(more), ", %zu log file(s) queued behind them", files);
+        log_msg(LL_WARN, "syncer",
+                "no resync has succeeded for %lld s: Access Anywhere does not answer as it should "
+                "(last: %s); jibe keeps trying (at least every %ld s) and loses nothing: %zu "
+                "event(s) wait (%zu in hand, %zu queued)%s; check the Access Anywhere server",
+                (long long)(len / 1000), err, (s->max_ms + 999) / 1000, held + queued, held, queued,
+                more);
+}
+
+/* A resync succeeded (mu held): the outage, if any, is over. Returns its length in ms when it
+ * was reported by a WARN (then an INFO is due), else 0. */
+static int64_t outage_heal_locked(struct syncer *s)
+{
+        int64_t len;
+
+        if (!s->out_t0)
+                return 0;
+        len = mono_ms() - s->out_t0;
+        if (len > s->st.longest_outage_ms)
+                s->st.longest_outage_ms = len;
+        s->out_t0 = 0;
+        return s->out_warned ? (len > 0 ? len : 1) : 0;
+}
+
+/* A stop came during an outage: units are given back without a try (one INFO line). */
+static int outage_stop(struct syncer *s)
+{
+        size_t held, queued, files;
+        int give_up, tell;
+
+        pthread_mutex_lock(&s->mu);
+        give_up = s->stop && s->out_t0;
+        tell = give_up && !s->out_stop_logged;
+        if (tell)
+                s->out_stop_logged = 1;
+        pthread_mutex_unlock(&s->mu);
+        if (tell) {
+                backlog(s, &held, &queued, &files);
+                log_msg(LL_INFO, "syncer",
+                        "stopping during an outage of Access Anywhere: %zu event(s) are not "
+                        "resynced now and are offered again at the next start", held + queued);
+        }
+        return give_up;
 }
 
 static size_t hist_index(int64_t lat)
@@ -205,10 +325,13 @@ static size_t hist_index(int64_t lat)
 /* Unit u is resynced (by_refresh: by cloud refresh): statistics, then ack every message. */
 static void unit_ok(struct syncer *s, const struct unit *u, int by_refresh)
 {
-        int64_t now = msg_now_ms();
-        size_t i, j;
+        int64_t now = msg_now_ms(), healed;
+        size_t i, j, waited, queued = q_depth(s->q, Q_EVENTS);
 
         pthread_mutex_lock(&s->mu);
+        healed = outage_heal_locked(s);
+        waited = s->batch_left + queued;
+        batch_left_sub(s, unit_nmsgs(u));
         s->st.syncs_ok++;
         if (!u->dir) {
                 s->st.syncs_bucket++;
@@ -231,6 +354,10 @@ static void unit_ok(struct syncer *s, const struct unit *u, int by_refresh)
                 }
         }
         pthread_mutex_unlock(&s->mu);
+        if (healed)
+                log_msg(LL_INFO, "syncer",
+                        "resyncs work again after an outage of %lld s; %zu event(s) waited",
+                        (long long)((healed + 999) / 1000), waited);
         for (j = 0; j < u->nitems; j++)
                 for (i = 0; i < u->items[j]->nmsgs; i++)
                         q_ack(s->q, ((struct smsg *)u->items[j]->msgs[i])->m);
@@ -260,6 +387,7 @@ static void item_dead(struct syncer *s, const struct batch_item *it, const char 
                 msg_op_name(it->op), it->nmsgs - nfail, attempts, reason);
         pthread_mutex_lock(&s->mu);
         s->st.dead += it->nmsgs - nfail;
+        batch_left_sub(s, it->nmsgs);
         pthread_mutex_unlock(&s->mu);
         for (i = 0; i < it->nmsgs; i++) {
                 struct q_msg *m = ((struct smsg *)it->msgs[i])->m;
@@ -288,21 +416,26 @@ static void unit_dead(struct syncer *s, const struct unit *u, const char *reason
                 item_dead(s, u->items[j], reason, attempts);
 }
 
-/* Sleep the backoff before attempt `attempts + 1`; returns early when the stage aborts. */
-static void backoff(struct worker *w, long attempts)
+/* Sleep the backoff before attempt `attempts + 1` (full jitter, capped by max_ms), but at
+ * least min_ms (the server's Retry-After); returns early when the stage aborts, or with
+ * until_stop when it is asked to stop. */
+static void backoff(struct worker *w, long attempts, int64_t min_ms, int until_stop)
 {
         struct syncer *s = w->s;
         uint64_t cap = (uint64_t)s->base_ms;
-        int64_t until;
+        int64_t until, ms;
         long i;
 
         for (i = 1; i < attempts && cap < (uint64_t)s->max_ms; i++)
                 cap *= 2;
         if (cap > (uint64_t)s->max_ms)
                 cap = (uint64_t)s->max_ms;
-        until = mono_ms() + (int64_t)(rnd_next(&w->rnd) % (cap + 1));
+        ms = (int64_t)(rnd_next(&w->rnd) % (cap + 1));
+        if (ms < min_ms)
+                ms = min_ms;
+        until = mono_ms() + ms;
         pthread_mutex_lock(&s->mu);
-        while (!s->abort && mono_ms() < until)
+        while (!s->abort && !(until_stop && s->stop) && mono_ms() < until)
                 wait_until(s, until);
         pthread_mutex_unlock(&s->mu);
 }
@@ -453,11 +586,11 @@ static void unit_run(struct worker *w, const struct unit *u)
 {
         struct syncer *s = w->s;
         char err[512], reason[1024];
-        long attempts = 0;
+        long attempts = 0, refused = 0; /* refused: answers that look permanent */
         int rc, by_refresh;
 
         for (;;) {
-                if (aborted(s)) {
+                if (aborted(s) || outage_stop(s)) {
                         unit_abandon(s, u);
                         return;
                 }
@@ -520,7 +653,17 @@ static void unit_run(struct worker *w, const struct unit *u)
                         unit_dead(s, u, reason, attempts);
                         return;
                 }
-                if (attempts >= s->max_attempts) {
+                if (rc == JB_ETRANSIENT || rc == JB_ELIMIT) {
+                        /* passing (an answer over its ceiling is a server or proxy fault
+                         * too): retried for as long as it takes, the batch held back */
+                        outage_fail(s, err);
+                        pthread_mutex_lock(&s->mu);
+                        s->st.retries++;
+                        pthread_mutex_unlock(&s->mu);
+                        backoff(w, attempts, (int64_t)aa_retry_after_s(w->aa) * 1000, 1);
+                        continue;
+                }
+                if (++refused >= s->max_attempts) {
                         snprintf(reason, sizeof(reason), "gave up after %ld attempts: %s", attempts,
                                  err);
                         unit_dead(s, u, reason, attempts);
@@ -529,7 +672,7 @@ static void unit_run(struct worker *w, const struct unit *u)
                 pthread_mutex_lock(&s->mu);
                 s->st.retries++;
                 pthread_mutex_unlock(&s->mu);
-                backoff(w, attempts);
+                backoff(w, attempts, 0, 0);
         }
 }
 
@@ -773,11 +916,13 @@ static void run_batch(struct syncer *s)
                 s->nunits = ub.nunits;
                 s->next = 0;
                 s->ndone = 0;
+                s->batch_left = s->npend;
                 pthread_cond_broadcast(&s->cv);
                 while (s->ndone < s->nunits)
                         pthread_cond_wait(&s->cv, &s->mu);
                 s->units = NULL;
                 s->nunits = s->next = s->ndone = 0;
+                s->batch_left = 0;
                 pthread_mutex_unlock(&s->mu);
                 units_free(&ub);
         }
@@ -903,6 +1048,8 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         s->base_ms = cfg->sync_backoff_base_ms > 0 ? cfg->sync_backoff_base_ms : 1;
         s->max_ms = cfg->sync_backoff_max_ms > s->base_ms ? cfg->sync_backoff_max_ms : s->base_ms;
         s->nworkers = cfg->sync_concurrency > 0 ? (size_t)cfg->sync_concurrency : 1;
+        s->warn_first_ms = OUTAGE_WARN_FIRST_MS;
+        s->warn_every_ms = OUTAGE_WARN_EVERY_MS;
         s->batch = batch_new();
         s->w = calloc(s->nworkers, sizeof(*s->w));
         if (!s->batch || !s->w) {
@@ -910,7 +1057,7 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         }
         o = *aa;
-        o.max_retries = 1;
+        o.max_retries = 0; /* retries are made here (unit_run), where a stop cuts them short */
         for (i = 0; i < s->nworkers; i++) {
                 s->w[i].s = s;
                 s->w[i].rnd = ((uint64_t)mono_ms() << 16) ^ (uint64_t)msg_now_ms() ^
@@ -982,6 +1129,14 @@ void syncer_stop(struct syncer *s, int drain, int grace_ms)
         s->stopped = 1;
 }
 
+void syncer_outage_warn_ms(struct syncer *s, long first_ms, long every_ms)
+{
+        pthread_mutex_lock(&s->mu);
+        s->warn_first_ms = first_ms > 0 ? first_ms : OUTAGE_WARN_FIRST_MS;
+        s->warn_every_ms = every_ms > 0 ? every_ms : OUTAGE_WARN_EVERY_MS;
+        pthread_mutex_unlock(&s->mu);
+}
+
 int syncer_failed(const struct syncer *s)
 {
         return s ? atomic_load(&((struct syncer *)s)->failed) : 0;
@@ -991,6 +1146,8 @@ void syncer_get_stats(struct syncer *s, struct syncer_stats *out)
 {
         pthread_mutex_lock(&s->mu);
         *out = s->st;
+        out->outage_ms = s->out_t0 ? mono_ms() - s->out_t0 : 0;
+        out->held = s->batch_left;
         pthread_mutex_unlock(&s->mu);
 }
 

@@ -16,10 +16,15 @@
  *   life of the process (one WARN line; the unit that met it is redone by refresh). In
  *   method event, unknown_function stops the stage (ERROR) without acknowledging.
  * A message is acknowledged only once the resync covering it succeeded (for refresh: the
- * refresh completed). Retries with exponential backoff and jitter; after max_attempts (or
- * at once for errors that cannot heal, e.g. an unknown provider) the event becomes a dead
- * letter (Q_DEAD) with the reason and attempts, an error is logged, and the message is
- * acknowledged.
+ * refresh completed). Retries with exponential backoff and jitter (never sooner than the
+ * server's Retry-After). A transient failure (network, timeouts, 429, 5xx, error_background,
+ * an answer that is not the API's JSON) is retried for as long as it takes: nothing is
+ * acknowledged meanwhile, so the transport holds the earlier stages back; a WARN after 30 s
+ * and every 5 min gives the outage's length and the backlog, an INFO its end. Only answers
+ * that look permanent count against max_attempts: after max_attempts of them (or at once for
+ * errors that cannot heal, e.g. an unknown provider) the event becomes a dead letter (Q_DEAD)
+ * with the reason and attempts, an error is logged, and the message is acknowledged. A stop
+ * during an outage gives the remaining events back at once (offered again after a restart).
  */
 #ifndef SYNCER_H
 #define SYNCER_H
@@ -43,6 +48,12 @@ struct syncer_stats {
                                   since: acked, no call */
         int method_switched;   /* 1: auto switched to refresh (unknown_function) */
         uint64_t retries;
+        uint64_t transient;    /* failed attempts that were passing (retried without limit) */
+        uint64_t outages;      /* outages of resyncs long enough for a WARN */
+        int64_t outage_ms;     /* length of the current outage so far, 0 while resyncs work */
+        int64_t longest_outage_ms; /* the longest that ended (a resync succeeded after it) */
+        uint64_t held;         /* events of the batch in flight not yet done (acked or given
+                                  up): held back by the resync of their batch */
         uint64_t dead;         /* events dead-lettered */
         uint64_t poison;       /* undecodable messages dead-lettered */
         uint64_t batches;
@@ -59,6 +70,9 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
 void syncer_stop(struct syncer *s, int drain, int grace_ms);
 int syncer_failed(const struct syncer *s);
 void syncer_get_stats(struct syncer *s, struct syncer_stats *out);
+/* When an outage of resyncs is reported: first after first_ms (default 30 s), then every
+ * every_ms (default 5 min). For tests; call right after syncer_start(). */
+void syncer_outage_warn_ms(struct syncer *s, long first_ms, long every_ms);
 /* Latency (listed_ms -> synced) percentiles over every event synced so far, from a
  * log-scale histogram (about 1 % resolution). JB_ENOTFOUND while there is no sample. */
 int syncer_latency_percentiles(struct syncer *s, double *p50_ms, double *p99_ms) JB_MUST_CHECK;

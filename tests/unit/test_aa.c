@@ -1451,11 +1451,12 @@ static void test_garbage(void **state)
                 int want;
                 const char *in_msg;
         } cases[] = {
-                {G_HTML, JB_EINPUT, "not a JSON object"},
-                {G_TRUNC_JSON, JB_EINPUT, "not a JSON object"},
-                {G_ARRAY, JB_EINPUT, "not a JSON object"},
-                {G_NOSTATUS, JB_EINPUT, "no status"},
-                {G_EMPTY, JB_EINPUT, "0 bytes"},
+                /* not the API's JSON (a maintenance page, a proxy): transient */
+                {G_HTML, JB_ETRANSIENT, "not a JSON object"},
+                {G_TRUNC_JSON, JB_ETRANSIENT, "not a JSON object"},
+                {G_ARRAY, JB_ETRANSIENT, "not a JSON object"},
+                {G_NOSTATUS, JB_ETRANSIENT, "no status"},
+                {G_EMPTY, JB_ETRANSIENT, "0 bytes"},
                 {G_SHORT, JB_ETRANSIENT, "attempts"},
                 {G_BIG, JB_ELIMIT, "more than the 1024-byte limit for this call"},
                 {G_401, JB_EFATAL, "401"},

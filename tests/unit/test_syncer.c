@@ -350,6 +350,29 @@ static int t_log_lines(const char *s1, ...)
         return n;
 }
 
+/* The syncer's statistics once cond(st) holds (deadline). */
+static void t_wait_stats(struct t_run *r, int (*cond)(const struct syncer_stats *, long),
+                         long arg, long timeout_ms, struct syncer_stats *st)
+{
+        int64_t deadline = tu_now_ms() + timeout_ms;
+
+        for (;;) {
+                syncer_get_stats(r->s, st);
+                if (cond(st, arg))
+                        return;
+                if (tu_now_ms() > deadline)
+                        fail_msg("syncer: %llu transient failures, %llu dead, %llu ok after %ld ms",
+                                 (unsigned long long)st->transient, (unsigned long long)st->dead,
+                                 (unsigned long long)st->syncs_ok, timeout_ms);
+                tu_sleep_ms(10);
+        }
+}
+
+static int t_transient_at_least(const struct syncer_stats *st, long n)
+{
+        return st->transient >= (uint64_t)n;
+}
+
 /* ---------------------------------------------------------------- setup */
 
 static void t_write(const char *path, const char *text)
@@ -381,7 +404,7 @@ static int t_setup(void **state)
                 " \"providers\":[\n"
                 "  {\"id\":\"101\",\"name\":\"S3 Prod\",\"access_key\":\"AKIAAASELFKEY0000001\","
                 "\"buckets\":[\"dd\",\"bk\",\"ft\",\"dr\",\"ev\",\"rf\",\"rx\",\"rb\",\"ra\","
-                "\"re\",\"rs\",\"rc\"]},\n"
+                "\"re\",\"rs\",\"rc\",\"ou\"]},\n"
                 "  {\"id\":\"202\",\"name\":\"S3 Other\",\"access_key\":\"AKIAAASELFKEY0000002\","
                 "\"buckets\":[\"ot\"]}]}\n");
         t_truth_put("dd", "old1.txt", "old one\n");
@@ -1137,8 +1160,9 @@ static void test_refresh_unknown_provider(void **state)
         t_run_end(&r);
 }
 
-/* refresh: a refresh that never finishes is transient (retried, then a dead letter); a stop
- * cuts a stuck whole-bucket refresh short and leaves its message for a restart. */
+/* refresh: a refresh that never finishes is transient (retried past max_attempts, never a
+ * dead letter, done once the server finishes refreshes again); a stop cuts a stuck
+ * whole-bucket refresh short and leaves its message for a restart. */
 static void test_refresh_stuck(void **state)
 {
         struct t_run r;
@@ -1156,14 +1180,17 @@ static void test_refresh_stuck(void **state)
         assert_int_equal(tu_sim_faults(&t_sim, "refresh_stuck=1"), 0);
         free(t_publish(&r, "101", "rs", "a.txt", MSG_OP_PUT, 0, 61));
         t_run_start(&r);
+        t_wait_stats(&r, t_transient_at_least, 4, 20000, &st);
+        assert_int_equal(atomic_load(&r.done_ok), 0);
+        assert_int_equal(tu_sim_faults(&t_sim, "refresh_stuck=0"), 0);
         t_wait_done(&r, r.published, 20000);
         n = t_dead_read(&r, &d);
-        assert_int_equal(n, 1);
-        assert_int_equal(d[0].attempts, 2);
-        assert_non_null(strstr(d[0].error, "did not finish"));
+        assert_int_equal(n, 0);
         t_dead_free(d, n);
         syncer_get_stats(r.s, &st);
-        assert_int_equal(st.retries, 1);
+        assert_true(st.retries >= 4);
+        assert_int_equal(st.dead, 0);
+        assert_int_equal(tu_sim_faults(&t_sim, "refresh_stuck=1"), 0);
         syncer_stop(r.s, 0, 0);
         syncer_free(r.s);
         r.s = NULL;
@@ -1176,7 +1203,7 @@ static void test_refresh_stuck(void **state)
         syncer_stop(r.s, 1, 300);
         assert_true(tu_now_ms() - t0 < 3000);
         assert_int_equal(tu_sim_faults(&t_sim, "clear=1"), 0);
-        assert_int_equal(atomic_load(&r.done_ok), 1); /* the dead letter's message only */
+        assert_int_equal(atomic_load(&r.done_ok), 1); /* the first message only */
         assert_int_equal(q_inflight(r.q), 1);
         t_run_end(&r);
 }
@@ -1234,6 +1261,199 @@ static void test_refresh_stale_cache(void **state)
         t_run_end(&r);
 }
 
+/* ---------------------------------------------------------------- outages */
+
+/*
+ * Every transient answer of the resync call (reset, HTML 200, empty 200, 429, 500, and a
+ * whole-server 500 on every call), by both methods: however many attempts (far more than
+ * max_attempts), no dead letter, nothing acknowledged; once the server heals, every event
+ * is resynced and the index equals the truth. One case shortens the outage report's timing
+ * and checks the WARN (length, backlog) and the INFO at the end.
+ */
+static void test_transient_never_dead(void **state)
+{
+        static const struct {
+                const char *fault, *method;
+        } cases[] = {
+                {"sync_fault=reset", "event"},   {"sync_fault=html", "event"},
+                {"sync_fault=empty", "event"},   {"sync_fault=e429&sync_retry_after_s=0", "event"},
+                {"sync_fault=e500", "event"},    {"error500_rate=1", "event"},
+                {"sync_fault=html", "refresh"},  {"sync_fault=e500", "refresh"},
+                {"error500_rate=1", "refresh"},
+        };
+        size_t c;
+
+        (void)state;
+        for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+                struct t_run r;
+                struct syncer_stats st;
+                char key[64];
+                int i, warn = c == 5;
+                char *body;
+
+                t_run_init(&r);
+                free(r.cfg.sync_method);
+                r.cfg.sync_method = strdup(cases[c].method);
+                r.cfg.sync_max_attempts = 2;
+                r.cfg.sync_concurrency = 2;
+                r.cfg.sync_backoff_base_ms = 5;
+                r.cfg.sync_backoff_max_ms = 40;
+                t_reset_stats();
+                for (i = 0; i < 6; i++) {
+                        snprintf(key, sizeof(key), "c%zu/%d.txt", c, i);
+                        t_truth_put("ou", key, key);
+                        free(t_publish(&r, "101", "ou", key, MSG_OP_PUT, msg_now_ms(), i));
+                }
+                assert_int_equal(tu_sim_faults(&t_sim, cases[c].fault), 0);
+                t_run_start(&r);
+                if (warn)
+                        syncer_outage_warn_ms(r.s, 300, 200);
+                /* many more failed attempts than max_attempts allows, per event */
+                t_wait_stats(&r, t_transient_at_least, 40, 20000, &st);
+                if (warn)
+                        tu_sleep_ms(600); /* past the first report and one more */
+                syncer_get_stats(r.s, &st);
+                if (st.dead || atomic_load(&r.done_ok) || atomic_load(&r.done_fail))
+                        fail_msg("%s, %s: %llu dead letters, %d acknowledged during the outage",
+                                 cases[c].fault, cases[c].method, (unsigned long long)st.dead,
+                                 atomic_load(&r.done_ok));
+                assert_true(st.outage_ms > 0);
+                assert_int_equal(q_inflight(r.q), 6);
+                assert_int_equal(st.held, 6);
+                assert_false(syncer_failed(r.s));
+
+                assert_int_equal(tu_sim_faults(&t_sim, "clear=1"), 0);
+                t_wait_done(&r, r.published, 20000);
+                syncer_get_stats(r.s, &st);
+                assert_int_equal(st.dead, 0);
+                assert_int_equal(st.outage_ms, 0);
+                assert_true(st.longest_outage_ms > 0);
+                t_assert_equal_bucket("ou");
+                body = tu_slurp(r.dead, NULL);
+                assert_true(!body || !*body);
+                free(body);
+                if (warn) {
+                        assert_true(st.outages >= 1);
+                        assert_true(t_log_lines("WARN", "syncer:", "no resync has succeeded for",
+                                                "6 event(s) wait (6 in hand, 0 queued)",
+                                                (char *)NULL) >= 2);
+                        assert_int_equal(t_log_lines("INFO", "syncer:",
+                                                     "resyncs work again after an outage of",
+                                                     "6 event(s) waited", (char *)NULL), 1);
+                }
+                t_run_end(&r);
+        }
+}
+
+/* A 429 with Retry-After: the next attempt waits at least that long, even when the
+ * syncer's own backoff is much shorter. */
+static void test_retry_after(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        cJSON *stats;
+        int64_t t0;
+
+        (void)state;
+        t_run_init(&r);
+        r.cfg.sync_backoff_base_ms = 5;
+        r.cfg.sync_backoff_max_ms = 20;
+        t_reset_stats();
+        t_truth_put("ou", "ra/1.txt", "1\n");
+        free(t_publish(&r, "101", "ou", "ra/1.txt", MSG_OP_PUT, msg_now_ms(), 0));
+        assert_int_equal(tu_sim_faults(&t_sim, "sync_fault=e429&sync_retry_after_s=1"), 0);
+        t0 = tu_now_ms();
+        t_run_start(&r);
+        t_wait_stats(&r, t_transient_at_least, 1, 20000, &st);
+        tu_sleep_ms(2500 - (tu_now_ms() - t0) > 0 ? 2500 - (tu_now_ms() - t0) : 0);
+        stats = t_json("GET", "/sim/stats");
+        /* 20 ms of backoff would allow about a hundred; Retry-After: 1 allows three */
+        {
+                const cJSON *n = cJSON_GetObjectItemCaseSensitive(stats, "sync_faults_injected");
+
+                assert_true(cJSON_IsNumber(n));
+                if (n->valueint < 1 || n->valueint > 3)
+                        fail_msg("%d resync attempts in 2.5 s with Retry-After: 1", n->valueint);
+        }
+        cJSON_Delete(stats);
+        assert_int_equal(tu_sim_faults(&t_sim, "clear=1"), 0);
+        t_wait_done(&r, r.published, 20000);
+        t_run_end(&r);
+}
+
+/* Answers that look permanent (the server refuses the request) become dead letters after
+ * max_attempts of them, with the reason; transient failures in between do not count. */
+static void test_permanent_dead(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        struct msg_dead *d;
+        size_t n;
+
+        (void)state;
+        t_run_init(&r);
+        r.cfg.sync_max_attempts = 3;
+        t_reset_stats();
+        t_truth_put("ou", "pm/1.txt", "1\n");
+        free(t_publish(&r, "101", "ou", "pm/1.txt", MSG_OP_PUT, msg_now_ms(), 71));
+        assert_int_equal(tu_sim_faults(&t_sim, "sync_fault=refuse"), 0);
+        t_run_start(&r);
+        t_wait_done(&r, r.published, 20000);
+        assert_int_equal(tu_sim_faults(&t_sim, "clear=1"), 0);
+        n = t_dead_read(&r, &d);
+        assert_int_equal(n, 1);
+        assert_int_equal(d[0].rec, 71);
+        assert_int_equal(d[0].attempts, 3);
+        assert_non_null(strstr(d[0].error, "refused"));
+        t_dead_free(d, n);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.dead, 1);
+        assert_int_equal(st.transient, 0);
+        assert_int_equal(st.retries, 2);
+        t_run_end(&r);
+}
+
+/* A stop during a long outage (backoff up to a minute, drain asked) returns at once: the
+ * events are given back for the next start, none is acknowledged or dead-lettered. */
+static void test_stop_during_outage(void **state)
+{
+        struct t_run r;
+        struct syncer_stats st;
+        int64_t t0;
+        char *body;
+        int i;
+
+        (void)state;
+        t_run_init(&r);
+        r.cfg.sync_backoff_base_ms = 20000;
+        r.cfg.sync_backoff_max_ms = 60000;
+        r.cfg.sync_batch_max = 5;
+        for (i = 0; i < 20; i++) {
+                char key[64];
+
+                snprintf(key, sizeof(key), "st/%d.txt", i);
+                t_truth_put("ou", key, key);
+                free(t_publish(&r, "101", "ou", key, MSG_OP_PUT, msg_now_ms(), i));
+        }
+        assert_int_equal(tu_sim_faults(&t_sim, "error500_rate=1"), 0);
+        t_run_start(&r);
+        t_wait_stats(&r, t_transient_at_least, 4, 20000, &st); /* every worker waits */
+        t0 = tu_now_ms();
+        syncer_stop(r.s, 1, 30000);
+        if (tu_now_ms() - t0 > 2000)
+                fail_msg("stop took %lld ms during an outage", (long long)(tu_now_ms() - t0));
+        assert_int_equal(tu_sim_faults(&t_sim, "clear=1"), 0);
+        assert_int_equal(atomic_load(&r.done_ok), 0);
+        assert_int_equal(q_inflight(r.q), 20); /* left for a restart */
+        body = tu_slurp(r.dead, NULL);
+        assert_true(!body || !*body);
+        free(body);
+        syncer_get_stats(r.s, &st);
+        assert_int_equal(st.dead, 0);
+        assert_true(t_log_lines("INFO", "syncer:", "stopping during an outage", (char *)NULL) >= 1);
+        t_run_end(&r);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1253,6 +1473,10 @@ int main(void)
                 cmocka_unit_test(test_refresh_unknown_provider),
                 cmocka_unit_test(test_refresh_stuck),
                 cmocka_unit_test(test_refresh_stale_cache),
+                cmocka_unit_test(test_transient_never_dead),
+                cmocka_unit_test(test_retry_after),
+                cmocka_unit_test(test_permanent_dead),
+                cmocka_unit_test(test_stop_during_outage),
         };
 
         return cmocka_run_group_tests_name("syncer", tests, t_setup, t_teardown);

@@ -249,6 +249,10 @@ struct faults {
          * enum dl_hostile, served in turn at hostile_rate */
         double hostile_rate;
         unsigned hostile_kinds;
+        /* resync faults: syncOnProviderEvent and cloud refreshes only (see sim_faults.c) */
+        int sync_fault;         /* enum sync_fault */
+        double sync_fault_rate;
+        int64_t sync_retry_after_s;
         uint64_t rng;
 };
 
@@ -264,6 +268,17 @@ enum dl_hostile {
         DLH_NKINDS
 };
 extern const char *const dl_hostile_names[DLH_NKINDS];
+
+/* What an injected resync fault answers. */
+enum sync_fault {
+        SYNC_FAULT_NONE = 0,
+        SYNC_FAULT_RESET, /* the connection is closed without an answer */
+        SYNC_FAULT_HTML,  /* HTTP 200 with an HTML maintenance page */
+        SYNC_FAULT_EMPTY, /* HTTP 200 with an empty body */
+        SYNC_FAULT_E429,  /* HTTP 429 with Retry-After: sync_retry_after_s */
+        SYNC_FAULT_E500,  /* HTTP 500 with an HTML body */
+        SYNC_FAULT_REFUSE, /* HTTP 400, JSON status bad_request: a permanent refusal */
+};
 
 /* An asynchronous folder refresh (getFolderContents refresh=y refreshtype=a). */
 struct refresh {
@@ -308,6 +323,7 @@ struct sim {
         int64_t refresh_started, dl_errors_injected, dl_cuts_injected;
         int64_t hostile_injected[DLH_NKINDS]; /* per kind; [DLH_NONE] unused */
         unsigned hostile_next;  /* the kind served next, in turn */
+        int64_t sync_faults_injected;
         /* provider sync tasks, oldest first */
         struct task *tasks;
         size_t ntasks, captasks;
@@ -333,6 +349,10 @@ int64_t sim_refresh_quiet_ms(const struct sim *s);
 bool sim_single_object(const struct sim *s);
 bool sim_sync_event_on(const struct sim *s);
 int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz);
+/* The resync fault (enum sync_fault) for one rpc request with form f, counted; NONE unless
+ * it is a resync call (syncOnProviderEvent, getFolderContents with refresh=y or a
+ * refreshtoken) and the fault's rate rolls. */
+int faults_sync_pick(struct sim *s, const struct form *f);
 void faults_json(const struct sim *s, struct jw *w);
 void stats_json(const struct sim *s, struct jw *w);
 void stats_reset(struct sim *s);

@@ -3,13 +3,15 @@
  * 500/429 rates, token lifetime, slow download bodies, refresh timing and stuck refreshes,
  * download error headers and cut bodies, hostile getFile answers, XML uploader answers,
  * one-element lists as objects, syncOnProviderEvent switched off or refusing keys, padded
- * answers) and the request counters that /sim/stats
- * reports. Callers hold sim.lock. Owns nothing beyond struct sim's fields.
+ * answers, resync faults: resets, HTML, empty, 429, 500 answers to the resync calls) and
+ * the request counters that /sim/stats reports. Callers hold sim.lock. Owns nothing
+ * beyond struct sim's fields.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sim.h"
 
@@ -31,6 +33,9 @@ void faults_reset(struct faults *f)
         f->sync_refuse_prefix[0] = '\0';
         f->hostile_rate = 0;
         f->hostile_kinds = 0;
+        f->sync_fault = SYNC_FAULT_NONE;
+        f->sync_fault_rate = 1;
+        f->sync_retry_after_s = 1;
         f->rng = 0x853c49e6748fea9bULL;
 }
 
@@ -196,6 +201,79 @@ static void hostile_json(const struct sim *s, struct jw *w, bool counts)
         jw_end_obj(w);
 }
 
+/* ---- resync faults (syncOnProviderEvent and cloud refreshes) ---- */
+
+static const char *const sync_fault_names[] = {"none", "reset", "html", "empty", "e429", "e500",
+                                                 "refuse"};
+
+static int get_sync_fault(const struct form *f, int *out, char *errstr, size_t errsz)
+{
+        const char *v = form_get(f, "sync_fault");
+        size_t i;
+
+        if (!v)
+                return JB_OK;
+        for (i = 0; i < sizeof(sync_fault_names) / sizeof(sync_fault_names[0]); i++)
+                if (!strcmp(v, sync_fault_names[i])) {
+                        *out = (int)i;
+                        return JB_OK;
+                }
+        return jb_seterr(JB_EINPUT, errstr, errsz,
+                         "sync_fault must be none, reset, html, empty, e429, e500 or refuse");
+}
+
+/* A folder of a CloudTrail log tree (AWSLogs on its path, or in it): the scanner's. */
+static bool log_tree(const struct sim *s, const char *fi_id)
+{
+        const struct node *n = fi_id ? model_by_sid(&s->m, fi_id) : NULL;
+
+        if (n && model_child(&s->m, n, "AWSLogs"))
+                return true;
+        for (; n; n = n->parent)
+                if (!strcmp(n->name, "AWSLogs"))
+                        return true;
+        return false;
+}
+
+int faults_sync_pick(struct sim *s, const struct form *f)
+{
+        const char *fn = form_get(f, "function");
+        const char *rf = form_get(f, "refresh"), *rt = form_get(f, "refreshtoken");
+        bool resync;
+
+        if (s->f.sync_fault == SYNC_FAULT_NONE || !fn)
+                return SYNC_FAULT_NONE;
+        resync = !strcasecmp(fn, "syncOnProviderEvent") ||
+                 (!strcasecmp(fn, "getFolderContents") &&
+                  ((rf && !strcmp(rf, "y")) || (rt && *rt)) &&
+                  !log_tree(s, form_get(f, "fi_pid")));
+        if (!resync || !faults_roll(s, s->f.sync_fault_rate))
+                return SYNC_FAULT_NONE;
+        s->sync_faults_injected++;
+        return s->f.sync_fault;
+}
+
+static int sync_faults_set(struct faults *nf, const struct form *f, char *errstr, size_t errsz)
+{
+        int rc = get_sync_fault(f, &nf->sync_fault, errstr, errsz);
+
+        if (!rc)
+                rc = get_rate(f, "sync_fault_rate", &nf->sync_fault_rate, errstr, errsz);
+        if (!rc)
+                rc = get_count(f, "sync_retry_after_s", &nf->sync_retry_after_s, errstr, errsz);
+        return rc;
+}
+
+static void sync_faults_json(const struct sim *s, struct jw *w)
+{
+        jw_kstr(w, "sync_fault", sync_fault_names[s->f.sync_fault]);
+        jw_key(w, "sync_fault_rate");
+        jw_num(w, s->f.sync_fault_rate);
+        jw_kint(w, "sync_retry_after_s", s->f.sync_retry_after_s);
+}
+
+/* ---- setting and showing faults ---- */
+
 int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
 {
         struct faults nf = s->f;
@@ -254,6 +332,8 @@ int faults_set(struct sim *s, const struct form *f, char *errstr, size_t errsz)
                 rc = get_hostile(f, &nf.hostile_kinds, errstr, errsz);
         if (!rc)
                 rc = get_rate(f, "download_hostile_rate", &nf.hostile_rate, errstr, errsz);
+        if (!rc)
+                rc = sync_faults_set(&nf, f, errstr, errsz);
         if (rc)
                 return rc;
         v = form_get(f, "sync_refuse_prefix");
@@ -311,6 +391,7 @@ void faults_json(const struct sim *s, struct jw *w)
         hostile_json(s, w, false);
         jw_key(w, "download_hostile_rate");
         jw_num(w, s->f.hostile_rate);
+        sync_faults_json(s, w);
         jw_end_obj(w);
 }
 
@@ -350,6 +431,7 @@ void stats_json(const struct sim *s, struct jw *w)
                 jw_key(w, "download_hostile");
                 hostile_json(s, w, true);
         }
+        jw_kint(w, "sync_faults_injected", s->sync_faults_injected);
         jw_kint(w, "sessions", (int64_t)s->tokens.count);
         jw_kint(w, "index_nodes", (int64_t)s->m.icount);
         jw_end_obj(w);
@@ -365,4 +447,5 @@ void stats_reset(struct sim *s)
         s->http_errors_injected = 0;
         s->refresh_started = s->dl_errors_injected = s->dl_cuts_injected = 0;
         memset(s->hostile_injected, 0, sizeof(s->hostile_injected));
+        s->sync_faults_injected = 0;
 }

@@ -571,12 +571,51 @@ static enum MHD_Result send_hostile_page(struct MHD_Connection *con, struct req 
         return ret;
 }
 
+/* An injected resync fault (enum sync_fault): no answer, a 200 that is not the API's JSON,
+ * or a 429/500; MHD_NO closes the connection without an answer. */
+static enum MHD_Result send_sync_fault(struct sim *s, struct MHD_Connection *con, struct req *r,
+                                       int fault)
+{
+        static const char html[] = "<html><head><title>Down for maintenance</title></head><body>"
+                                   "Access Anywhere is down for maintenance (injected by "
+                                   "jibe-aa-sim)</body></html>";
+        struct MHD_Response *resp;
+        enum MHD_Result ret;
+        char ra[32];
+        int http;
+
+        snprintf(r->api, sizeof(r->api), "sync_fault");
+        if (fault == SYNC_FAULT_RESET)
+                return MHD_NO;
+        if (fault == SYNC_FAULT_REFUSE)
+                return send_status(con, r, 400, "bad_request",
+                                   "the server refused the request's fields (injected)");
+        http = fault == SYNC_FAULT_E429 ? 429 : fault == SYNC_FAULT_E500 ? 500 : 200;
+        resp = MHD_create_response_from_buffer(fault == SYNC_FAULT_EMPTY ? 0 : strlen(html),
+                                               (void *)html, MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+                return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html");
+        if (http == 429) {
+                pthread_mutex_lock(&s->lock);
+                snprintf(ra, sizeof(ra), "%lld", (long long)s->f.sync_retry_after_s);
+                pthread_mutex_unlock(&s->lock);
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+        }
+        ret = MHD_queue_response(con, (unsigned)http, resp);
+        MHD_destroy_response(resp);
+        r->http = http;
+        r->bytes = fault == SYNC_FAULT_EMPTY ? 0 : (int64_t)strlen(html);
+        return ret;
+}
+
 static enum MHD_Result rpc_finish(struct sim *s, struct MHD_Connection *con, struct req *r)
 {
         struct form f;
         struct rpc_result res;
         enum MHD_Result ret;
         const char *ct;
+        int fault;
 
         form_init(&f);
         if (MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, add_arg, &f) < 0) {
@@ -588,6 +627,16 @@ static enum MHD_Result rpc_finish(struct sim *s, struct MHD_Connection *con, str
             form_parse(&f, r->body.p, r->body.len) != JB_OK) {
                 form_free(&f);
                 return send_status(con, r, 500, "error_background", "out of memory");
+        }
+        pthread_mutex_lock(&s->lock);
+        fault = faults_sync_pick(s, &f);
+        pthread_mutex_unlock(&s->lock);
+        if (fault) {
+                const char *fn = form_get(&f, "function");
+
+                snprintf(r->fn, sizeof(r->fn), "%s", fn ? fn : "");
+                form_free(&f);
+                return send_sync_fault(s, con, r, fault);
         }
         memset(&res, 0, sizeof(res));
         jw_init(&res.out, 256u << 20);
