@@ -270,7 +270,7 @@ static void outage_fail(struct syncer *s, const char *err)
                 snprintf(more, sizeof(more), ", %zu log file(s) queued behind them", files);
         log_msg(LL_WARN, "syncer",
                 "no resync has succeeded for %lld s: Access Anywhere does not answer as it should "
-                "(last: %s); jibe keeps trying (at least every %ld s) and loses nothing: %zu "
+                "(last: %s); jibe tries again at least once every %ld s and loses nothing: %zu "
                 "event(s) wait (%zu in hand, %zu queued)%s; check the Access Anywhere server",
                 (long long)(len / 1000), err, (s->max_ms + 999) / 1000, held + queued, held, queued,
                 more);
