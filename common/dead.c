@@ -20,6 +20,7 @@
 #include "dead.h"
 #include "log.h"
 #include "q.h"
+#include "state.h"
 
 #define DEAD_MAX_LINE (4U * MSG_MAX_BYTES) /* a longer line is not a dead letter jibe wrote */
 
@@ -40,34 +41,6 @@ static uint64_t fnv1a(const char *p, size_t n)
                 h *= 0x100000001b3ULL;
         }
         return h;
-}
-
-static int fsync_dir(const char *dir)
-{
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int rc;
-
-        if (fd < 0)
-                return -1;
-        rc = fsync(fd);
-        close(fd);
-        return rc;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-        while (len) {
-                ssize_t w = write(fd, p, len);
-
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -1;
-                }
-                p += w;
-                len -= (size_t)w;
-        }
-        return 0;
 }
 
 void dead_list_clear(struct dead_list *l)
@@ -346,7 +319,7 @@ int dead_settle(const char *state_dir, int64_t off, uint64_t sum, enum dead_stat
                 return jb_seterr(JB_EIO, errstr, errsz, "cannot open %s: %s", path, strerror(errno));
         }
         /* one write: appends of whole lines from two processes do not interleave */
-        if (write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0)
+        if (state_write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0)
                 rc = jb_seterr(JB_EIO, errstr, errsz, "cannot write %s: %s", path, strerror(errno));
         close(fd);
         buf_clear(&b);
@@ -356,17 +329,14 @@ int dead_settle(const char *state_dir, int64_t off, uint64_t sum, enum dead_stat
 int dead_request(const char *state_dir, const struct dead_entry *const *e, size_t n, char *name,
                  size_t namesz, char *errstr, size_t errsz)
 {
-        char dir[PATH_MAX], path[PATH_MAX + 128], tmp[PATH_MAX + 128], nm[96];
+        char path[PATH_MAX + 128], nm[96];
         struct buf b;
         size_t i;
-        int fd, rc;
+        int rc;
 
-        snprintf(dir, sizeof(dir), "%s/%s", state_dir, DEAD_REQ_DIR);
-        if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-                return jb_seterr(JB_EIO, errstr, errsz, "cannot create %s: %s", dir, strerror(errno));
+        /* written beside as NAME.tmpPID, which the readers' name filter skips */
         snprintf(nm, sizeof(nm), "req-%" PRId64 "-%ld.json", msg_now_ms(), (long)getpid());
-        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, nm) >= sizeof(path) ||
-            (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s", dir, nm) >= sizeof(tmp))
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", state_dir, DEAD_REQ_DIR, nm) >= sizeof(path))
                 return jb_seterr(JB_EIO, errstr, errsz, "the state directory's path is too long");
         buf_init(&b, 256 * 1024 * 1024);
         rc = buf_puts(&b, "{\"entries\":[");
@@ -379,28 +349,10 @@ int dead_request(const char *state_dir, const struct dead_entry *const *e, size_
                 buf_clear(&b);
                 return jb_seterr(rc, errstr, errsz, "out of memory");
         }
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-        if (fd < 0) {
-                buf_clear(&b);
-                return jb_seterr(JB_EIO, errstr, errsz, "cannot write %s: %s", tmp, strerror(errno));
-        }
-        if (write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0) {
-                rc = jb_seterr(JB_EIO, errstr, errsz, "cannot write %s: %s (disk full?)", tmp,
-                               strerror(errno));
-                close(fd);
-                unlink(tmp);
-                buf_clear(&b);
-                return rc;
-        }
-        close(fd);
+        rc = state_replace_file(path, b.p, b.len, errstr, errsz);
         buf_clear(&b);
-        if (rename(tmp, path) != 0) {
-                rc = jb_seterr(JB_EIO, errstr, errsz, "cannot rename %s: %s", tmp, strerror(errno));
-                unlink(tmp);
+        if (rc)
                 return rc;
-        }
-        if (fsync_dir(dir) != 0)
-                return jb_seterr(JB_EIO, errstr, errsz, "cannot fsync %s: %s", dir, strerror(errno));
         if (name)
                 snprintf(name, namesz, "%s", nm);
         return JB_OK;

@@ -62,7 +62,7 @@ static int fsync_dir(const char *dir)
         return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int state_write_all(int fd, const void *data, size_t len)
 {
         const char *p = data;
 
@@ -160,26 +160,23 @@ static int full_path(struct state *st, const char *name, char *out, size_t outsz
         return JB_OK;
 }
 
-int state_write(struct state *st, const char *name, const void *data, size_t len, char *errstr,
-                size_t errsz)
+int state_replace_file(const char *path, const void *data, size_t len, char *errstr, size_t errsz)
 {
-        char path[PATH_MAX], tmp[PATH_MAX + 16], dir[PATH_MAX];
+        char tmp[PATH_MAX + 16], dir[PATH_MAX];
         char *slash;
         int fd, rc;
 
-        rc = full_path(st, name, path, sizeof(path), errstr, errsz);
-        if (rc)
-                return rc;
-        snprintf(dir, sizeof(dir), "%s", path);
-        slash = strrchr(dir, '/');
+        if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir) ||
+            !(slash = strrchr(dir, '/')))
+                return jb_seterr(JB_EIO, errstr, errsz, "unusable file path %s", path);
         *slash = '\0';
-        if (strcmp(dir, st->dir) != 0 && state_mkdirs(dir) != 0)
+        if (dir[0] && state_mkdirs(dir) != 0)
                 return jb_seterr(JB_EIO, errstr, errsz, "cannot create %s: %s", dir, strerror(errno));
         snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
         if (fd < 0)
                 return jb_seterr(JB_EIO, errstr, errsz, "cannot write %s: %s", tmp, strerror(errno));
-        if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        if (state_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
                 rc = jb_seterr(JB_EIO, errstr, errsz, "cannot write %s: %s (disk full?)", tmp,
                                strerror(errno));
                 close(fd);
@@ -192,9 +189,21 @@ int state_write(struct state *st, const char *name, const void *data, size_t len
                 unlink(tmp);
                 return rc;
         }
-        if (fsync_dir(dir) != 0)
+        if (fsync_dir(dir[0] ? dir : "/") != 0)
                 return jb_seterr(JB_EIO, errstr, errsz, "cannot fsync %s: %s", dir, strerror(errno));
         return JB_OK;
+}
+
+int state_write(struct state *st, const char *name, const void *data, size_t len, char *errstr,
+                size_t errsz)
+{
+        char path[PATH_MAX];
+        int rc;
+
+        rc = full_path(st, name, path, sizeof(path), errstr, errsz);
+        if (rc)
+                return rc;
+        return state_replace_file(path, data, len, errstr, errsz);
 }
 
 int state_read(struct state *st, const char *name, struct buf *out, char *errstr, size_t errsz)

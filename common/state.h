@@ -37,6 +37,13 @@ int state_remove(struct state *st, const char *name, char *errstr, size_t errsz)
 int state_list(struct state *st, const char *subdir, int (*fn)(void *opaque, const char *name),
                void *opaque, char *errstr, size_t errsz);
 
+/* Atomically replace the file at path (any path, no lock taken): a temporary file beside it,
+ * fsync, rename, fsync of the folder, which is created (state_mkdirs) when missing. */
+int state_replace_file(const char *path, const void *data, size_t len, char *errstr,
+                       size_t errsz) JB_MUST_CHECK;
+/* write(2) all of len bytes (retrying EINTR): 0, or -1 with errno set. */
+int state_write_all(int fd, const void *data, size_t len);
+
 /* mkdir -p: create path and its missing parents (mode 0750, less the umask); folders that
  * already exist are fine. 0, or -1 with errno set (ENAMETOOLONG past PATH_MAX). */
 int state_mkdirs(const char *path);
