@@ -17,7 +17,9 @@
 #include "refresher.h"
 #include "sset.h"
 
-#define BUCKET_TRIES 3 /* a folder of a bucket resync: attempts after transient failures */
+#define BUCKET_TRIES 8   /* a folder of a bucket resync: attempts after transient failures */
+#define BUCKET_STREAK 16 /* transient failures in a row (no folder refreshed in between) that
+                            end a whole-bucket walk: the server is down, not just flaky */
 
 struct refresher {
         struct aa_client *aa;
@@ -554,7 +556,8 @@ struct bwalk {
         struct bslot slot[REFRESHER_INFLIGHT];
         size_t nslot;
         uint64_t done;
-        int rc; /* of a listing callback */
+        int streak; /* transient failures since the last folder refreshed */
+        int rc;     /* of a listing callback */
 };
 
 static int bw_push(struct bwalk *w, const char *id, int tries)
@@ -605,7 +608,7 @@ static int bw_failed(struct bwalk *w, struct bent *e, int rc, int is_bucket)
                 free(e->id);
                 return JB_OK;
         }
-        if (rc == JB_ETRANSIENT && e->tries + 1 < BUCKET_TRIES) {
+        if (rc == JB_ETRANSIENT && e->tries + 1 < BUCKET_TRIES && ++w->streak < BUCKET_STREAK) {
                 rc = bw_push(w, e->id, e->tries + 1);
                 free(e->id);
                 return rc;
@@ -633,6 +636,7 @@ static int bw_refreshed(struct bwalk *w, struct bent *e, int is_bucket, char *er
                 return bw_failed(w, e, rc, is_bucket);
         }
         w->done++;
+        w->streak = 0;
         free(e->id);
         return JB_OK;
 }

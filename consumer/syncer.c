@@ -6,8 +6,10 @@
  * sync_batch_max events), turns its items into units (one per item, or in refresh mode one
  * per folder), hands them to sync_concurrency workers and waits until every unit is done
  * before it gathers the next one (one batch in flight). Each worker owns an aa_client
- * (max_retries 0: every retry, its backoff with jitter and the server's Retry-After are done
- * here, between attempts, where a stop can cut them short) and a refresher over it. One mutex and one condition variable
+ * (max_retries 1: one quick retry of a failed call inside the client, whose sleeps obey a
+ * stop, so that a whole-bucket walk of many calls survives scattered failures; every further
+ * retry, its backoff with jitter and the server's Retry-After are done here, between
+ * attempts, where a stop cuts them short) and a refresher over it. One mutex and one condition variable
  * (on the monotonic clock) guard the shared state: the batch in flight, the flags, the
  * statistics; the method switch of auto is an atomic flag (refresh_on) read without it.
  * After the switch, the rest of the batch in flight is refreshed unit by unit (one item
@@ -1057,7 +1059,7 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         }
         o = *aa;
-        o.max_retries = 0; /* retries are made here (unit_run), where a stop cuts them short */
+        o.max_retries = 1; /* one in the client; the rest here (unit_run), see the top */
         for (i = 0; i < s->nworkers; i++) {
                 s->w[i].s = s;
                 s->w[i].rnd = ((uint64_t)mono_ms() << 16) ^ (uint64_t)msg_now_ms() ^
