@@ -150,6 +150,14 @@ static int add_entry(void *opaque, int64_t off, const char *p, size_t n)
         return JB_OK;
 }
 
+/* A done-list line or a request of this format (its "v" is DEAD_FORMAT_VERSION). */
+static int dead_version_ok(const cJSON *o)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
+
+        return cJSON_IsNumber(v) && v->valuedouble == DEAD_FORMAT_VERSION;
+}
+
 struct settle_ctx {
         struct dead_list *l;
 };
@@ -163,7 +171,8 @@ static int add_settlement(void *opaque, int64_t off, const char *p, size_t n)
         uint64_t sum;
 
         JB_UNUSED(off);
-        if (!o || parse_off(o, &off) || parse_sum(o, &sum) || !(e = find_entry(c->l, off)) ||
+        if (!o || !dead_version_ok(o) || parse_off(o, &off) || parse_sum(o, &sum) ||
+            !(e = find_entry(c->l, off)) ||
             e->sum != sum) {
                 cJSON_Delete(o); /* cut by a crash, or about another file: not ours */
                 return JB_OK;
@@ -199,7 +208,7 @@ static int request_each(const char *path, int (*fn)(void *opaque, int64_t off, u
                 goto out;
         root = cJSON_ParseWithLength(text, (size_t)sb.st_size);
         arr = cJSON_GetObjectItemCaseSensitive(root, "entries");
-        if (!cJSON_IsArray(arr)) {
+        if (!dead_version_ok(root) || !cJSON_IsArray(arr)) {
                 rc = JB_EINPUT;
                 goto out;
         }
@@ -301,9 +310,9 @@ int dead_settle(const char *state_dir, int64_t off, uint64_t sum, enum dead_stat
         int fd, rc;
 
         buf_init(&b, 64 * 1024);
-        rc = buf_printf(&b, "{\"off\":%" PRId64 ",\"sum\":\"%016" PRIx64 "\",\"state\":\"%s\",\"at_ms\":%" PRId64
+        rc = buf_printf(&b, "{\"v\":%d,\"off\":%" PRId64 ",\"sum\":\"%016" PRIx64 "\",\"state\":\"%s\",\"at_ms\":%" PRId64
                             ",\"note\":",
-                        off, sum, dead_state_name(st), msg_now_ms());
+                        DEAD_FORMAT_VERSION, off, sum, dead_state_name(st), msg_now_ms());
         if (!rc)
                 rc = buf_json_str(&b, note ? note : "", note ? strlen(note) : 0);
         if (!rc)
@@ -339,7 +348,7 @@ int dead_request(const char *state_dir, const struct dead_entry *const *e, size_
         if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", state_dir, DEAD_REQ_DIR, nm) >= sizeof(path))
                 return jb_seterr(JB_EIO, errstr, errsz, "the state directory's path is too long");
         buf_init(&b, 256 * 1024 * 1024);
-        rc = buf_puts(&b, "{\"entries\":[");
+        rc = buf_printf(&b, "{\"v\":%d,\"entries\":[", DEAD_FORMAT_VERSION);
         for (i = 0; !rc && i < n; i++)
                 rc = buf_printf(&b, "%s{\"off\":%" PRId64 ",\"sum\":\"%016" PRIx64 "\"}", i ? "," : "",
                                 e[i]->off, e[i]->sum);

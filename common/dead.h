@@ -7,12 +7,13 @@
  *                             module never writes it, so its records are never lost or
  *                             doubled by a redrive.
  *   dead-letters.done.jsonl   one line per settled entry, appended and fsync'ed:
- *                             {"off":N,"sum":"HEX","state":"redriven"|"discarded","at_ms":N,
- *                             "note":"..."}. The last line of an entry wins.
- *   redrive/req-MS-PID.json   a request {"entries":[{"off":N,"sum":"HEX"},...]}, written
+ *                             {"v":1,"off":N,"sum":"HEX","state":"redriven"|"discarded",
+ *                             "at_ms":N,"note":"..."}. The last line of an entry wins.
+ *   redrive/req-MS-PID.json   a request {"v":1,"entries":[{"off":N,"sum":"HEX"},...]}, written
  *                             atomically (temporary file, fsync, rename, fsync of the folder)
  *                             by `jibe redrive --execute`; `jibe run` removes it once every
  *                             entry in it is settled.
+ * "v" is DEAD_FORMAT_VERSION; lines and requests of another version are not read.
  * An entry is named by its byte offset in dead-letters.jsonl ("#OFF" for an administrator) and
  * the FNV-1a 64 checksum of its line, so a request never applies to another line if the file
  * was replaced.
@@ -28,6 +29,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define DEAD_FORMAT_VERSION 1 /* of dead-letters.done.jsonl lines and redrive requests */
 
 #include "jb.h"
 #include "msg.h"
