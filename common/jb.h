@@ -13,6 +13,7 @@
 #define JB_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #define JB_VERSION "0.1.0"
@@ -39,6 +40,8 @@ const char *jb_strerror(int rc);
 /* *ts = now on clock (CLOCK_REALTIME, or CLOCK_MONOTONIC for a condvar set up with it) plus
  * ms: the deadline of a pthread_cond_timedwait(). */
 void jb_deadline(struct timespec *ts, clockid_t clock, long ms);
+/* Milliseconds on CLOCK_MONOTONIC (async-signal-safe: clock_gettime only). */
+int64_t jb_mono_ms(void);
 
 /* snprintf into errstr when there is one; returns rc so "return jb_seterr(...)" reads well. */
 int jb_seterr(int rc, char *errstr, size_t errsz, const char *fmt, ...) JB_PRINTF(4, 5);

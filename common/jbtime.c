@@ -16,3 +16,11 @@ void jb_deadline(struct timespec *ts, clockid_t clock, long ms)
                 ts->tv_nsec -= 1000000000L;
         }
 }
+
+int64_t jb_mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

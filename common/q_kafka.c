@@ -140,14 +140,6 @@ struct q_kafka {
 
 enum kq_role { KQ_PRODUCER, KQ_CONSUMER, KQ_ADMIN };
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void deadline_in(struct timespec *ts, int ms)
 {
         jb_deadline(ts, CLOCK_REALTIME, ms);
@@ -728,7 +720,7 @@ static void update_pause(struct q_kafka *k)
 static void *cons_main(void *arg)
 {
         struct q_kafka *k = arg;
-        int64_t next_commit = mono_ms() + KQ_COMMIT_EVERY_MS;
+        int64_t next_commit = jb_mono_ms() + KQ_COMMIT_EVERY_MS;
 
         while (!__atomic_load_n(&k->stop_cons, __ATOMIC_ACQUIRE)) {
                 rd_kafka_message_t *rkm;
@@ -739,9 +731,9 @@ static void *cons_main(void *arg)
                         take_message(k, rkm);
                         rd_kafka_message_destroy(rkm);
                 }
-                if (mono_ms() >= next_commit) {
+                if (jb_mono_ms() >= next_commit) {
                         commit_complete(k, NULL, 1);
-                        next_commit = mono_ms() + KQ_COMMIT_EVERY_MS;
+                        next_commit = jb_mono_ms() + KQ_COMMIT_EVERY_MS;
                 }
         }
         return NULL;
@@ -1022,14 +1014,14 @@ static void kq_destroy(struct q *q)
                 left = k->nprod;
                 pthread_mutex_unlock(&k->mu);
                 if (left) {
-                        int64_t end = mono_ms() + KQ_PURGE_MS;
+                        int64_t end = jb_mono_ms() + KQ_PURGE_MS;
 
                         log_msg(LL_WARN, KQ_MOD,
                                 "undelivered=%zu messages were still not delivered at stop; "
                                 "their inputs stay uncommitted and are offered again after a restart",
                                 left);
                         rd_kafka_purge(k->prod, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-                        while (left && mono_ms() < end) {
+                        while (left && jb_mono_ms() < end) {
                                 rd_kafka_poll(k->prod, KQ_POLL_MS);
                                 pthread_mutex_lock(&k->mu);
                                 left = k->nprod;

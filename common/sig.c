@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jb.h"
 #include "sig.h"
 
 static volatile sig_atomic_t sig_stop, sig_hup, sig_usr1;
@@ -14,19 +15,11 @@ static volatile sig_atomic_t sig_stop, sig_hup, sig_usr1;
  * safe in a handler */
 static _Atomic int_least64_t stop_at_ms;
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts); /* async-signal-safe */
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void note_stop(void)
 {
         int_least64_t zero = 0;
 
-        atomic_compare_exchange_strong(&stop_at_ms, &zero, (int_least64_t)mono_ms() | 1);
+        atomic_compare_exchange_strong(&stop_at_ms, &zero, (int_least64_t)jb_mono_ms() | 1);
         sig_stop = 1;
 }
 
@@ -69,7 +62,7 @@ int sig_abort_requested(void)
 {
         int_least64_t at = atomic_load(&stop_at_ms);
 
-        return at && mono_ms() - at >= SIG_ABORT_AFTER_MS;
+        return at && jb_mono_ms() - at >= SIG_ABORT_AFTER_MS;
 }
 
 long sig_bound_ms(long ms)
@@ -79,7 +72,7 @@ long sig_bound_ms(long ms)
 
         if (!at)
                 return ms;
-        left = at + SIG_GRACE_MS - 3000 - mono_ms();
+        left = at + SIG_GRACE_MS - 3000 - jb_mono_ms();
         if (left < 0)
                 left = 0;
         return left < ms ? (long)left : ms;

@@ -99,14 +99,6 @@ static void flag_set(int *f)
         __atomic_store_n(f, 1, __ATOMIC_RELEASE);
 }
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void deadline_after(struct timespec *ts, long ms)
 {
         jb_deadline(ts, CLOCK_MONOTONIC, ms);
@@ -704,7 +696,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                 }
                 {
                         long wait = changed ? 0 : backoff_next(&backoff, &w->rnd);
-                        int64_t now = mono_ms();
+                        int64_t now = jb_mono_ms();
 
                         if (!first_fail_ms)
                                 first_fail_ms = now;

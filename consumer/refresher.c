@@ -31,14 +31,6 @@ struct refresher {
         struct refresher_counters ctr;
 };
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Pause ms through the hook (or nanosleep); nonzero when the caller wants to stop. */
 static int pause_ms(const struct refresher_hooks *h, long ms)
 {
@@ -105,7 +97,7 @@ static int providers_read(struct refresher *r, char *errstr, size_t errsz)
 {
         struct aa_provider *p;
         size_t n;
-        int64_t now = mono_ms();
+        int64_t now = jb_mono_ms();
         int rc;
 
         if (r->prov_read_ms && now - r->prov_read_ms < REFRESHER_PROVIDERS_MIN_S * 1000LL)
@@ -287,7 +279,7 @@ static int path_id(struct refresher *r, const char *bid, const char *path, size_
 static int refresh_one(struct refresher *r, const char *id, const struct refresher_hooks *h,
                        char *errstr, size_t errsz)
 {
-        int64_t t0 = mono_ms(), timeout = aa_refresh_timeout_ms(r->aa);
+        int64_t t0 = jb_mono_ms(), timeout = aa_refresh_timeout_ms(r->aa);
         char *tok = NULL;
         int rc, running = 1, poll;
 
@@ -295,7 +287,7 @@ static int refresh_one(struct refresher *r, const char *id, const struct refresh
         if (rc)
                 return rc;
         for (poll = 0; tok && running; poll++) {
-                int64_t waited = mono_ms() - t0;
+                int64_t waited = jb_mono_ms() - t0;
                 long ms = aa_refresh_pause_ms(r->aa, poll);
 
                 if (waited >= timeout) {
@@ -665,14 +657,14 @@ static int bucket_walk(struct bwalk *w, const char *bid, char *errstr, size_t er
         struct refresher *r = w->r;
         const struct refresher_hooks *h = w->h;
         int64_t gap = r->per_s > 0 ? (int64_t)(1000.0 / r->per_s) : 0;
-        int64_t next_start = mono_ms(), last_report = mono_ms(), timeout = aa_refresh_timeout_ms(r->aa);
+        int64_t next_start = jb_mono_ms(), last_report = jb_mono_ms(), timeout = aa_refresh_timeout_ms(r->aa);
         uint64_t last_done = 0, last_known = 0;
         int rc = bw_push(w, bid, 0);
 
         if (rc)
                 return jb_seterr(rc, errstr, errsz, "out of memory");
         while (w->head < w->n || w->nslot) {
-                int64_t now = mono_ms(), wake;
+                int64_t now = jb_mono_ms(), wake;
                 size_t i;
 
                 /* start refreshes: paced, at most REFRESHER_INFLIGHT at once */
@@ -698,7 +690,7 @@ static int bucket_walk(struct bwalk *w, const char *bid, char *errstr, size_t er
                         }
                         if (rc)
                                 return rc;
-                        now = mono_ms();
+                        now = jb_mono_ms();
                 }
                 /* poll the due ones */
                 for (i = 0; i < w->nslot;) {
@@ -731,7 +723,7 @@ static int bucket_walk(struct bwalk *w, const char *bid, char *errstr, size_t er
                         }
                         if (rc)
                                 return rc;
-                        now = mono_ms();
+                        now = jb_mono_ms();
                 }
                 if (h && h->progress &&
                     (w->done - last_done >= REFRESHER_PROGRESS_N ||

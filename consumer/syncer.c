@@ -117,14 +117,6 @@ struct syncer {
         uint64_t nhist;
 };
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait on s->cv (mutex held) until the monotonic time at_ms, or a broadcast. */
 static void wait_until(struct syncer *s, int64_t at_ms)
 {
@@ -244,7 +236,7 @@ static void backlog(struct syncer *s, size_t *held, size_t *queued, size_t *file
 /* A resync failed for a passing reason (err): the outage begins or goes on; WARN when due. */
 static void outage_fail(struct syncer *s, const char *err)
 {
-        int64_t now = mono_ms(), len;
+        int64_t now = jb_mono_ms(), len;
         size_t held, queued, files;
         char more[80] = "";
         int warn = 0;
@@ -286,7 +278,7 @@ static int64_t outage_heal_locked(struct syncer *s)
 
         if (!s->out_t0)
                 return 0;
-        len = mono_ms() - s->out_t0;
+        len = jb_mono_ms() - s->out_t0;
         if (len > s->st.longest_outage_ms)
                 s->st.longest_outage_ms = len;
         s->out_t0 = 0;
@@ -435,9 +427,9 @@ static void backoff(struct worker *w, long attempts, int64_t min_ms, int until_s
         ms = (int64_t)(rnd_next(&w->rnd) % (cap + 1));
         if (ms < min_ms)
                 ms = min_ms;
-        until = mono_ms() + ms;
+        until = jb_mono_ms() + ms;
         pthread_mutex_lock(&s->mu);
-        while (!s->abort && !(until_stop && s->stop) && mono_ms() < until)
+        while (!s->abort && !(until_stop && s->stop) && jb_mono_ms() < until)
                 wait_until(s, until);
         pthread_mutex_unlock(&s->mu);
 }
@@ -476,11 +468,11 @@ struct rhook {
 static int rhook_wait(void *opaque, long ms)
 {
         struct syncer *s = ((struct rhook *)opaque)->s;
-        int64_t until = mono_ms() + ms;
+        int64_t until = jb_mono_ms() + ms;
         int ab;
 
         pthread_mutex_lock(&s->mu);
-        while (!s->abort && mono_ms() < until)
+        while (!s->abort && jb_mono_ms() < until)
                 wait_until(s, until);
         ab = s->abort;
         pthread_mutex_unlock(&s->mu);
@@ -952,7 +944,7 @@ static int gather(struct syncer *s)
                 pthread_mutex_unlock(&s->mu);
                 if (ab || (stop && !drain))
                         return 1;
-                now = mono_ms();
+                now = jb_mono_ms();
                 if (n && ((long)n >= s->batch_max || now - first >= s->window_ms))
                         return 0;
                 if (stop && q_depth(s->q, Q_EVENTS) == 0)
@@ -966,7 +958,7 @@ static int gather(struct syncer *s)
                 if (rc != JB_OK)
                         continue;
                 if (take(s, m) && n++ == 0)
-                        first = mono_ms();
+                        first = jb_mono_ms();
         }
 }
 
@@ -1062,7 +1054,7 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         o.max_retries = 1; /* one in the client; the rest here (unit_run), see the top */
         for (i = 0; i < s->nworkers; i++) {
                 s->w[i].s = s;
-                s->w[i].rnd = ((uint64_t)mono_ms() << 16) ^ (uint64_t)msg_now_ms() ^
+                s->w[i].rnd = ((uint64_t)jb_mono_ms() << 16) ^ (uint64_t)msg_now_ms() ^
                               (0x9e3779b97f4a7c15ULL * (i + 1));
                 if (!s->w[i].rnd)
                         s->w[i].rnd = 1;
@@ -1106,13 +1098,13 @@ void syncer_stop(struct syncer *s, int drain, int grace_ms)
 
         if (!s || s->stopped)
                 return;
-        deadline = mono_ms() + (grace_ms > 0 ? grace_ms : 0);
+        deadline = jb_mono_ms() + (grace_ms > 0 ? grace_ms : 0);
         pthread_mutex_lock(&s->mu);
         s->stop = 1;
         s->drain = drain;
         pthread_cond_broadcast(&s->cv);
         while (!s->poller_done) {
-                if (mono_ms() >= deadline) {
+                if (jb_mono_ms() >= deadline) {
                         if (!s->abort) {
                                 s->abort = 1; /* past grace: abandon what is left */
                                 pthread_cond_broadcast(&s->cv);
@@ -1148,7 +1140,7 @@ void syncer_get_stats(struct syncer *s, struct syncer_stats *out)
 {
         pthread_mutex_lock(&s->mu);
         *out = s->st;
-        out->outage_ms = s->out_t0 ? mono_ms() - s->out_t0 : 0;
+        out->outage_ms = s->out_t0 ? jb_mono_ms() - s->out_t0 : 0;
         out->held = s->batch_left;
         pthread_mutex_unlock(&s->mu);
 }
