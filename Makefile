@@ -53,8 +53,13 @@ CFLAGS   += $(OPT) $(WARN)
 LDFLAGS  += $(LDSAN)
 LDLIBS   += $(PKG_LIBS) -lm -pthread
 
-LIB_SRC  := $(filter-out common/main.c,$(wildcard common/*.c producer/*.c consumer/*.c))
+# The command layer (common/cli/) is the jibe binary's own: the only code that includes the
+# stage headers of producer/ and consumer/; libjibe.a (stages, transport, client) never
+# includes it.
+LIB_SRC  := $(wildcard common/*.c producer/*.c consumer/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_SRC  := $(wildcard common/cli/*.c)
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 SIM_SRC  := $(wildcard tests/sim/aasim/*.c)
 GEN_SRC  := $(wildcard tests/gen/ctgen/*.c)
 TU_SRC   := $(wildcard tests/unit/tu*.c)
@@ -87,7 +92,7 @@ $(B)/libjibe.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/jibe: $(B)/common/main.o $(B)/libjibe.a
+$(B)/jibe: $(CLI_OBJ) $(B)/libjibe.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/jibe-aa-sim: $(SIM_SRC:%.c=$(B)/%.o) $(B)/libjibe.a

@@ -1,17 +1,17 @@
 /*
- * cli.h - entry points of jibe's subcommands, called by main.c with argv[0] = the command.
- * Each returns the process exit code.
+ * cli.h - the command layer (common/cli/): entry points of jibe's subcommands, called by
+ * main.c with argv[0] = the command. Each returns the process exit code.
  */
 #ifndef CLI_H
 #define CLI_H
 
-int events_main(int argc, char **argv); /* consumer/events_cli.c */
-int check_config_main(int argc, char **argv); /* common/cfg_cli.c */
-int run_main(int argc, char **argv);          /* common/run.c */
-int lag_main(int argc, char **argv);          /* common/kadmin_cli.c */
-int replay_main(int argc, char **argv);       /* common/kadmin_cli.c */
+int events_main(int argc, char **argv); /* events_cli.c */
+int check_config_main(int argc, char **argv); /* cfg_cli.c */
+int run_main(int argc, char **argv);          /* run.c */
+int lag_main(int argc, char **argv);          /* kadmin_cli.c */
+int replay_main(int argc, char **argv);       /* kadmin_cli.c */
 
-int scan_main(int argc, char **argv);         /* common/stage_cli.c */
+int scan_main(int argc, char **argv);         /* stage_cli.c */
 int parse_main(int argc, char **argv);
 int sync_main(int argc, char **argv);
 int topics_main(int argc, char **argv);
