@@ -41,14 +41,14 @@
 #define CFG_GIB (1024ULL * 1024 * 1024)
 
 enum cfg_type {
-        CT_STR,      /* char * */
-        CT_LONG,     /* long */
-        CT_INT,      /* int */
-        CT_SIZE,     /* uint64_t: integer or "512M" */
-        CT_BOOL,     /* int 0/1 */
-        CT_FLOAT,    /* double */
-        CT_STRLIST,  /* char ** + size_t */
-        CT_PREFIXES, /* struct cfg_prefix * + size_t */
+        CFGT_STR,      /* char * */
+        CFGT_LONG,     /* long */
+        CFGT_INT,      /* int */
+        CFGT_SIZE,     /* uint64_t: integer or "512M" */
+        CFGT_BOOL,     /* int 0/1 */
+        CFGT_FLOAT,    /* double */
+        CFGT_STRLIST,  /* char ** + size_t */
+        CFGT_PREFIXES, /* struct cfg_prefix * + size_t */
 };
 
 #define CO_SECRET 0x1     /* shown as "***" */
@@ -65,26 +65,26 @@ struct cfg_opt {
         const char *def_s;
         long long def_i, min_i, max_i;
         double def_f, min_f, max_f;
-        const char *const *choices; /* CT_STR: allowed values, NULL-terminated */
+        const char *const *choices; /* CFGT_STR: allowed values, NULL-terminated */
         const char *example;        /* libconfig text for the example file (NULL: default) */
         const char *desc;
 };
 
 #define OFF(f) offsetof(struct cfg, f)
 #define O_STR(n, f, d, fl, ex, ds) \
-        {.name = n, .type = CT_STR, .flags = fl, .off = OFF(f), .def_s = d, .example = ex, .desc = ds}
+        {.name = n, .type = CFGT_STR, .flags = fl, .off = OFF(f), .def_s = d, .example = ex, .desc = ds}
 #define O_LONG(n, f, d, lo, hi, ds) \
-        {.name = n, .type = CT_LONG, .off = OFF(f), .def_i = d, .min_i = lo, .max_i = hi, .desc = ds}
+        {.name = n, .type = CFGT_LONG, .off = OFF(f), .def_i = d, .min_i = lo, .max_i = hi, .desc = ds}
 #define O_INT(n, f, d, lo, hi, ds) \
-        {.name = n, .type = CT_INT, .off = OFF(f), .def_i = d, .min_i = lo, .max_i = hi, .desc = ds}
+        {.name = n, .type = CFGT_INT, .off = OFF(f), .def_i = d, .min_i = lo, .max_i = hi, .desc = ds}
 #define O_SIZE(n, f, d, lo, hi, ds) \
-        {.name = n, .type = CT_SIZE, .off = OFF(f), .def_i = (long long)(d), .min_i = (long long)(lo), \
+        {.name = n, .type = CFGT_SIZE, .off = OFF(f), .def_i = (long long)(d), .min_i = (long long)(lo), \
          .max_i = (long long)(hi), .desc = ds}
-#define O_BOOL(n, f, d, ds) {.name = n, .type = CT_BOOL, .off = OFF(f), .def_i = d, .desc = ds}
+#define O_BOOL(n, f, d, ds) {.name = n, .type = CFGT_BOOL, .off = OFF(f), .def_i = d, .desc = ds}
 #define O_FLOAT(n, f, d, lo, hi, ds) \
-        {.name = n, .type = CT_FLOAT, .off = OFF(f), .def_f = d, .min_f = lo, .max_f = hi, .desc = ds}
+        {.name = n, .type = CFGT_FLOAT, .off = OFF(f), .def_f = d, .min_f = lo, .max_f = hi, .desc = ds}
 #define O_LIST(n, f, fn, fl, ex, ds) \
-        {.name = n, .type = CT_STRLIST, .flags = fl, .off = OFF(f), .off_n = OFF(fn), .example = ex, \
+        {.name = n, .type = CFGT_STRLIST, .flags = fl, .off = OFF(f), .off_n = OFF(fn), .example = ex, \
          .desc = ds}
 
 static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
@@ -151,7 +151,7 @@ static const struct cfg_opt cfg_opts[] = {
                "List the account and region folders again every this many scans, to find new ones."),
         O_LIST("scanner.sources", scan_sources, n_scan_sources, CO_EX_ACTIVE, "[ \"S3 Prod\" ]",
                "S3 providers (names or ids) whose buckets hold CloudTrail logs; empty: every bucket with AWSLogs/ at its top."),
-        {.name = "scanner.prefixes", .type = CT_PREFIXES, .flags = CO_EX_ACTIVE, .off = OFF(scan_prefixes),
+        {.name = "scanner.prefixes", .type = CFGT_PREFIXES, .flags = CO_EX_ACTIVE, .off = OFF(scan_prefixes),
          .off_n = OFF(n_scan_prefixes), .example = "( { bucket = \"ct-logs\"; prefix = \"trails/org\"; } )",
          .desc = "Trails that write under a prefix: the bucket and the folder that holds AWSLogs/."},
         O_LONG("scanner.refresh_concurrency", scan_refresh_concurrency, 8, 1, 256,
@@ -184,7 +184,7 @@ static const struct cfg_opt cfg_opts[] = {
                "Longest wait before a failed update is tried again, in milliseconds (longer only when the server "
                "asks for it with Retry-After)."),
 
-        {.name = "syncer.method", .type = CT_STR, .off = OFF(sync_method), .def_s = "auto",
+        {.name = "syncer.method", .type = CFGT_STR, .off = OFF(sync_method), .def_s = "auto",
          .choices = cfg_sync_methods,
          .desc = "How a change is applied: event (syncOnProviderEvent, the Jibe call whose fields are not "
                  "public), refresh (a cloud refresh of the changed object's folder, public and slower), or auto "
@@ -224,7 +224,7 @@ static const struct cfg_opt cfg_opts[] = {
               "Directory where jibe keeps its progress and the files it set aside; keep it across restarts."),
         O_STR("log_file", log_file, NULL, CO_PATH, "\"/var/log/jibe/jibe.log\"",
               "Log file; unset or \"-\": standard error (the systemd journal)."),
-        {.name = "log_level", .type = CT_STR, .off = OFF(log_level), .def_s = "info",
+        {.name = "log_level", .type = CFGT_STR, .off = OFF(log_level), .def_s = "info",
          .choices = cfg_log_levels, .desc = "Least important messages logged: debug, info, warn or error."},
 };
 
@@ -322,7 +322,7 @@ static void free_opt(struct cfg *c, const struct cfg_opt *o)
         size_t i, *n;
 
         switch (o->type) {
-        case CT_STR: {
+        case CFGT_STR: {
                 char **p = fld(c, o->off);
 
                 if (o->flags & CO_SECRET)
@@ -332,7 +332,7 @@ static void free_opt(struct cfg *c, const struct cfg_opt *o)
                 *p = NULL;
                 break;
         }
-        case CT_STRLIST: {
+        case CFGT_STRLIST: {
                 char ***p = fld(c, o->off);
 
                 n = fld_n(c, o);
@@ -347,7 +347,7 @@ static void free_opt(struct cfg *c, const struct cfg_opt *o)
                 *n = 0;
                 break;
         }
-        case CT_PREFIXES: {
+        case CFGT_PREFIXES: {
                 struct cfg_prefix **p = fld(c, o->off);
 
                 n = fld_n(c, o);
@@ -374,21 +374,21 @@ void cfg_init(struct cfg *cfg)
                 const struct cfg_opt *o = &cfg_opts[i];
 
                 switch (o->type) {
-                case CT_STR:
+                case CFGT_STR:
                         if (o->def_s)
                                 *(char **)fld(cfg, o->off) = strdup(o->def_s);
                         break;
-                case CT_LONG:
+                case CFGT_LONG:
                         *(long *)fld(cfg, o->off) = (long)o->def_i;
                         break;
-                case CT_INT:
-                case CT_BOOL:
+                case CFGT_INT:
+                case CFGT_BOOL:
                         *(int *)fld(cfg, o->off) = (int)o->def_i;
                         break;
-                case CT_SIZE:
+                case CFGT_SIZE:
                         *(uint64_t *)fld(cfg, o->off) = (uint64_t)o->def_i;
                         break;
-                case CT_FLOAT:
+                case CFGT_FLOAT:
                         *(double *)fld(cfg, o->off) = o->def_f;
                         break;
                 default:
@@ -589,29 +589,29 @@ static void expect_text(const struct cfg_opt *o, char *out, size_t n)
         char lo[32], hi[32];
 
         switch (o->type) {
-        case CT_STR:
+        case CFGT_STR:
                 snprintf(out, n, "a string in double quotes");
                 break;
-        case CT_LONG:
-        case CT_INT:
+        case CFGT_LONG:
+        case CFGT_INT:
                 snprintf(out, n, "a whole number from %lld to %lld", o->min_i, o->max_i);
                 break;
-        case CT_SIZE:
+        case CFGT_SIZE:
                 fmt_size(lo, sizeof(lo), (uint64_t)o->min_i);
                 fmt_size(hi, sizeof(hi), (uint64_t)o->max_i);
                 snprintf(out, n, "a size from %s to %s: a number of bytes or a string such as \"512M\" or \"4G\"",
                          lo, hi);
                 break;
-        case CT_BOOL:
+        case CFGT_BOOL:
                 snprintf(out, n, "true or false");
                 break;
-        case CT_FLOAT:
+        case CFGT_FLOAT:
                 snprintf(out, n, "a number from %g to %g", o->min_f, o->max_f);
                 break;
-        case CT_STRLIST:
+        case CFGT_STRLIST:
                 snprintf(out, n, "a list of strings such as [ \"a\", \"b\" ]");
                 break;
-        case CT_PREFIXES:
+        case CFGT_PREFIXES:
                 snprintf(out, n, "a list of groups such as ( { bucket = \"ct-logs\"; prefix = \"trails/org\"; } )");
                 break;
         }
@@ -847,7 +847,7 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
         char want[160], lo[32], hi[32], got[32];
 
         switch (o->type) {
-        case CT_STR: {
+        case CFGT_STR: {
                 const char *v = config_setting_get_string(s);
                 char **dst = fld(x->cfg, o->off);
                 size_t i;
@@ -871,8 +871,8 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 free_opt(x->cfg, o);
                 return copy_str(x, s, o, dst);
         }
-        case CT_LONG:
-        case CT_INT: {
+        case CFGT_LONG:
+        case CFGT_INT: {
                 long long v;
 
                 if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
@@ -885,13 +885,13 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 if (v < o->min_i || v > o->max_i)
                         return ctx_err(x, JB_EINPUT, s, o->name, "must be between %lld and %lld, not %lld",
                                        o->min_i, o->max_i, v);
-                if (o->type == CT_LONG)
+                if (o->type == CFGT_LONG)
                         *(long *)fld(x->cfg, o->off) = (long)v;
                 else
                         *(int *)fld(x->cfg, o->off) = (int)v;
                 return JB_OK;
         }
-        case CT_SIZE: {
+        case CFGT_SIZE: {
                 uint64_t v;
 
                 fmt_size(lo, sizeof(lo), (uint64_t)o->min_i);
@@ -923,12 +923,12 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 *(uint64_t *)fld(x->cfg, o->off) = v;
                 return JB_OK;
         }
-        case CT_BOOL:
+        case CFGT_BOOL:
                 if (t != CONFIG_TYPE_BOOL)
                         return type_err(x, s, o);
                 *(int *)fld(x->cfg, o->off) = config_setting_get_bool(s) ? 1 : 0;
                 return JB_OK;
-        case CT_FLOAT: {
+        case CFGT_FLOAT: {
                 double v;
 
                 if (t == CONFIG_TYPE_FLOAT)
@@ -943,9 +943,9 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 *(double *)fld(x->cfg, o->off) = v;
                 return JB_OK;
         }
-        case CT_STRLIST:
+        case CFGT_STRLIST:
                 return load_strlist(x, s, o);
-        case CT_PREFIXES:
+        case CFGT_PREFIXES:
                 return load_prefixes(x, s, o);
         }
         return JB_EINPUT;
@@ -1576,7 +1576,7 @@ static int put_value(FILE *fp, const struct cfg *c, const struct cfg_opt *o)
         size_t i, n;
 
         switch (o->type) {
-        case CT_STR: {
+        case CFGT_STR: {
                 const char *s = *(char **)fld(c, o->off);
 
                 if (!s)
@@ -1587,22 +1587,22 @@ static int put_value(FILE *fp, const struct cfg *c, const struct cfg_opt *o)
                         put_string(fp, s);
                 return 1;
         }
-        case CT_LONG:
+        case CFGT_LONG:
                 fprintf(fp, "%ld", *(long *)fld(c, o->off));
                 return 1;
-        case CT_INT:
+        case CFGT_INT:
                 fprintf(fp, "%d", *(int *)fld(c, o->off));
                 return 1;
-        case CT_BOOL:
+        case CFGT_BOOL:
                 fputs(*(int *)fld(c, o->off) ? "true" : "false", fp);
                 return 1;
-        case CT_SIZE:
+        case CFGT_SIZE:
                 put_size(fp, *(uint64_t *)fld(c, o->off));
                 return 1;
-        case CT_FLOAT:
+        case CFGT_FLOAT:
                 put_float(fp, *(double *)fld(c, o->off));
                 return 1;
-        case CT_STRLIST: {
+        case CFGT_STRLIST: {
                 char **v = *(char ***)fld(c, o->off);
 
                 n = *fld_n(c, o);
@@ -1617,7 +1617,7 @@ static int put_value(FILE *fp, const struct cfg *c, const struct cfg_opt *o)
                 fputs(" ]", fp);
                 return 1;
         }
-        case CT_PREFIXES: {
+        case CFGT_PREFIXES: {
                 struct cfg_prefix *v = *(struct cfg_prefix **)fld(c, o->off);
 
                 n = *fld_n(c, o);
@@ -1673,7 +1673,7 @@ void cfg_dump(const struct cfg *cfg, FILE *fp)
                                 fprintf(fp, "%s# %s = \"***\";  (from %s)\n", ind, leaf(o->name), from);
                                 continue;
                         }
-                        if (o->type == CT_STR && !*(char **)fld(cfg, o->off)) {
+                        if (o->type == CFGT_STR && !*(char **)fld(cfg, o->off)) {
                                 fprintf(fp, "%s# %s: not set\n", ind, leaf(o->name));
                                 continue;
                         }
@@ -1712,34 +1712,34 @@ static void put_default(FILE *fp, const char *ind, const struct cfg *def, const 
 
         fprintf(fp, "%s# Default: ", ind);
         switch (o->type) {
-        case CT_STR:
+        case CFGT_STR:
                 if (*(char **)fld(def, o->off))
                         put_value(fp, def, o);
                 else
                         fputs("not set", fp);
                 fputs(".\n", fp);
                 return;
-        case CT_LONG:
-        case CT_INT:
+        case CFGT_LONG:
+        case CFGT_INT:
                 put_value(fp, def, o);
                 fprintf(fp, " (%lld to %lld).\n", o->min_i, o->max_i);
                 return;
-        case CT_SIZE:
+        case CFGT_SIZE:
                 fmt_size(lo, sizeof(lo), (uint64_t)o->min_i);
                 fmt_size(hi, sizeof(hi), (uint64_t)o->max_i);
                 put_value(fp, def, o);
                 fprintf(fp, " (%s to %s; K, M, G, T are powers of 1024).\n", lo, hi);
                 return;
-        case CT_FLOAT:
+        case CFGT_FLOAT:
                 put_value(fp, def, o);
                 fprintf(fp, " (%g to %g).\n", o->min_f, o->max_f);
                 return;
-        case CT_BOOL:
+        case CFGT_BOOL:
                 put_value(fp, def, o);
                 fputs(".\n", fp);
                 return;
-        case CT_STRLIST:
-        case CT_PREFIXES:
+        case CFGT_STRLIST:
+        case CFGT_PREFIXES:
                 fputs("empty.\n", fp);
                 return;
         }
