@@ -1,12 +1,13 @@
 /*
- * cfg.c - jibe's configuration (see cfg.h): the option table and everything it drives.
+ * cfg.c - jibe's configuration (see cfg.h): the option table, loading and validation.
  *
  * Owns: cfg_opts[], the one list of options (name, type, default, range, offset into struct
  * cfg, one-line description, example value). Loading walks the libconfig tree once, in file
  * order: every setting must match a table entry (else "file:line: unknown setting"), and each
  * value is type- and range-checked and copied into struct cfg before config_destroy(). Then
  * the credentials are resolved (exactly one way per secret; credentials_json fills the gaps)
- * and the cross-option rules checked. cfg_dump() and cfg_example() print from the same table.
+ * and the cross-option rules checked. cfg_dump() and cfg_example() (cfg_print.c) print from
+ * the same table; cfg_impl.h is what the cfg*.c files share.
  *
  * Ownership: every string and list in struct cfg is malloc'ed here and freed by cfg_clear();
  * secrets are wiped (explicit_bzero) before they are freed. aa_*_from point at static text.
@@ -31,6 +32,7 @@
 
 #include "aa.h"
 #include "cfg.h"
+#include "cfg_impl.h"
 #include "ct.h"
 #include "log.h"
 
@@ -40,37 +42,6 @@
 #define CFG_MIB (1024ULL * 1024)
 #define CFG_GIB (1024ULL * 1024 * 1024)
 
-enum cfg_type {
-        CFGT_STR,      /* char * */
-        CFGT_LONG,     /* long */
-        CFGT_INT,      /* int */
-        CFGT_SIZE,     /* uint64_t: integer or "512M" */
-        CFGT_BOOL,     /* int 0/1 */
-        CFGT_FLOAT,    /* double */
-        CFGT_STRLIST,  /* char ** + size_t */
-        CFGT_PREFIXES, /* struct cfg_prefix * + size_t */
-};
-
-#define CO_SECRET 0x1     /* shown as "***" */
-#define CO_EX_ACTIVE 0x2  /* the example file sets the example value (else it is commented) */
-#define CO_PATH 0x4       /* a file name: must not be empty */
-#define CO_PROPS 0x8      /* list of "name=value" librdkafka properties; secret values as "***" */
-
-struct cfg_opt {
-        const char *name;
-        enum cfg_type type;
-        unsigned flags;
-        size_t off;   /* offsetof(struct cfg, field) */
-        size_t off_n; /* lists: the count field */
-        const char *def_s;
-        long long def_i, min_i, max_i;
-        double def_f, min_f, max_f;
-        const char *const *choices; /* CFGT_STR: allowed values, NULL-terminated */
-        const char *example;        /* libconfig text for the example file (NULL: default) */
-        const char *desc;
-};
-
-#define OFF(f) offsetof(struct cfg, f)
 #define O_STR(n, f, d, fl, ex, ds) \
         {.name = n, .type = CFGT_STR, .flags = fl, .off = OFF(f), .def_s = d, .example = ex, .desc = ds}
 #define O_LONG(n, f, d, lo, hi, ds) \
@@ -90,7 +61,7 @@ struct cfg_opt {
 static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const cfg_sync_methods[] = {"auto", "event", "refresh", NULL};
 
-static const struct cfg_opt cfg_opts[] = {
+const struct cfg_opt cfg_opts[] = {
         /* access_anywhere */
         O_STR("access_anywhere.endpoint", aa_endpoint, NULL, CO_EX_ACTIVE, "\"https://fabric.example.com\"",
               "Address of Access Anywhere, without /api/rpc.php (http:// only for a test simulator)."),
@@ -229,11 +200,12 @@ static const struct cfg_opt cfg_opts[] = {
 };
 
 #define CFG_NOPTS (sizeof(cfg_opts) / sizeof(cfg_opts[0]))
+const size_t cfg_nopts = CFG_NOPTS;
 
 /* Groups in the order they are printed; "" is the top level. */
-static const char *const cfg_groups[] = {"access_anywhere", "self", "scanner", "parser", "syncer", "queue",
+const char *const cfg_groups[] = {"access_anywhere", "self", "scanner", "parser", "syncer", "queue",
                                          "kafka", ""};
-static const char *const cfg_group_desc[] = {
+const char *const cfg_group_desc[] = {
         "How jibe reaches Access Anywhere and signs in. Give the password one way only: password_file "
         "(recommended), password_env, password or credentials_json; or a permanent token instead. "
         "Create the password file so that only jibe can read it, e.g. "
@@ -250,37 +222,10 @@ static const char *const cfg_group_desc[] = {
         "Files and logging.",
 };
 #define CFG_NGROUPS (sizeof(cfg_groups) / sizeof(cfg_groups[0]))
+const size_t cfg_ngroups = CFG_NGROUPS;
 
-/* ---- field access ---- */
 
-static void *fld(const struct cfg *c, size_t off)
-{
-        return (char *)(uintptr_t)c + off;
-}
-
-static size_t *fld_n(const struct cfg *c, const struct cfg_opt *o)
-{
-        return (size_t *)fld(c, o->off_n);
-}
-
-static const char *leaf(const char *name)
-{
-        const char *d = strchr(name, '.');
-
-        return d ? d + 1 : name;
-}
-
-/* 1 when option o belongs to group g ("" = top level). */
-static int in_group(const struct cfg_opt *o, const char *g)
-{
-        size_t n = strlen(g);
-
-        if (!n)
-                return strchr(o->name, '.') == NULL;
-        return strncmp(o->name, g, n) == 0 && o->name[n] == '.';
-}
-
-static int find_opt(const char *name)
+int cfg_find_opt(const char *name)
 {
         size_t i;
 
@@ -294,7 +239,7 @@ static int find_opt(const char *name)
  * 1 when a "name=value" librdkafka property carries a secret (sasl.password,
  * ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret, ssl.key.pem ...).
  */
-static int prop_is_secret(const char *prop)
+int cfg_prop_is_secret(const char *prop)
 {
         size_t n = strcspn(prop, "=");
         char name[128];
@@ -323,7 +268,7 @@ static void free_opt(struct cfg *c, const struct cfg_opt *o)
 
         switch (o->type) {
         case CFGT_STR: {
-                char **p = fld(c, o->off);
+                char **p = cfg_fld(c, o->off);
 
                 if (o->flags & CO_SECRET)
                         wipe_free(*p);
@@ -333,9 +278,9 @@ static void free_opt(struct cfg *c, const struct cfg_opt *o)
                 break;
         }
         case CFGT_STRLIST: {
-                char ***p = fld(c, o->off);
+                char ***p = cfg_fld(c, o->off);
 
-                n = fld_n(c, o);
+                n = cfg_fld_n(c, o);
                 for (i = 0; *p && i < *n; i++) {
                         if (o->flags & CO_PROPS)
                                 wipe_free((*p)[i]);
@@ -348,9 +293,9 @@ static void free_opt(struct cfg *c, const struct cfg_opt *o)
                 break;
         }
         case CFGT_PREFIXES: {
-                struct cfg_prefix **p = fld(c, o->off);
+                struct cfg_prefix **p = cfg_fld(c, o->off);
 
-                n = fld_n(c, o);
+                n = cfg_fld_n(c, o);
                 for (i = 0; *p && i < *n; i++) {
                         free((*p)[i].bucket);
                         free((*p)[i].prefix);
@@ -376,20 +321,20 @@ void cfg_init(struct cfg *cfg)
                 switch (o->type) {
                 case CFGT_STR:
                         if (o->def_s)
-                                *(char **)fld(cfg, o->off) = strdup(o->def_s);
+                                *(char **)cfg_fld(cfg, o->off) = strdup(o->def_s);
                         break;
                 case CFGT_LONG:
-                        *(long *)fld(cfg, o->off) = (long)o->def_i;
+                        *(long *)cfg_fld(cfg, o->off) = (long)o->def_i;
                         break;
                 case CFGT_INT:
                 case CFGT_BOOL:
-                        *(int *)fld(cfg, o->off) = (int)o->def_i;
+                        *(int *)cfg_fld(cfg, o->off) = (int)o->def_i;
                         break;
                 case CFGT_SIZE:
-                        *(uint64_t *)fld(cfg, o->off) = (uint64_t)o->def_i;
+                        *(uint64_t *)cfg_fld(cfg, o->off) = (uint64_t)o->def_i;
                         break;
                 case CFGT_FLOAT:
-                        *(double *)fld(cfg, o->off) = o->def_f;
+                        *(double *)cfg_fld(cfg, o->off) = o->def_f;
                         break;
                 default:
                         break;
@@ -428,7 +373,7 @@ const char *cfg_option_name(size_t i)
 /* ---- sizes ---- */
 
 /* "4G" when v is an exact multiple of a unit, else the number. */
-static void fmt_size(char *out, size_t n, uint64_t v)
+void cfg_fmt_size(char *out, size_t n, uint64_t v)
 {
         static const char units[] = "KMGT";
         int u = -1;
@@ -597,8 +542,8 @@ static void expect_text(const struct cfg_opt *o, char *out, size_t n)
                 snprintf(out, n, "a whole number from %lld to %lld", o->min_i, o->max_i);
                 break;
         case CFGT_SIZE:
-                fmt_size(lo, sizeof(lo), (uint64_t)o->min_i);
-                fmt_size(hi, sizeof(hi), (uint64_t)o->max_i);
+                cfg_fmt_size(lo, sizeof(lo), (uint64_t)o->min_i);
+                cfg_fmt_size(hi, sizeof(hi), (uint64_t)o->max_i);
                 snprintf(out, n, "a size from %s to %s: a number of bytes or a string such as \"512M\" or \"4G\"",
                          lo, hi);
                 break;
@@ -737,7 +682,7 @@ static int copy_str(struct cfg_ctx *x, const config_setting_t *s, const struct c
 static int load_strlist(struct cfg_ctx *x, const config_setting_t *s, const struct cfg_opt *o)
 {
         int n = config_setting_length(s), i;
-        char **v, ***dst = fld(x->cfg, o->off);
+        char **v, ***dst = cfg_fld(x->cfg, o->off);
         size_t j;
 
         if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
@@ -767,7 +712,7 @@ static int load_strlist(struct cfg_ctx *x, const config_setting_t *s, const stru
                                 return ctx_err(x, JB_EINPUT, e, o->name, "\"%s\" is listed twice", str);
                 if (copy_str(x, e, o, &v[i]) != JB_OK)
                         return JB_ENOMEM;
-                *fld_n(x->cfg, o) = (size_t)i + 1;
+                *cfg_fld_n(x->cfg, o) = (size_t)i + 1;
         }
         return JB_OK;
 }
@@ -786,7 +731,7 @@ static void trim_slashes(char *p)
 static int load_prefixes(struct cfg_ctx *x, const config_setting_t *s, const struct cfg_opt *o)
 {
         int n = config_setting_length(s), i, k;
-        struct cfg_prefix *v, **dst = fld(x->cfg, o->off);
+        struct cfg_prefix *v, **dst = cfg_fld(x->cfg, o->off);
 
         if (config_setting_type(s) != CONFIG_TYPE_LIST &&
             !(config_setting_type(s) == CONFIG_TYPE_ARRAY && n == 0))
@@ -805,7 +750,7 @@ static int load_prefixes(struct cfg_ctx *x, const config_setting_t *s, const str
                         return ctx_err(x, JB_EINPUT, e, o->name,
                                        "item %d must be a group { bucket = \"...\"; prefix = \"...\"; }, not %s",
                                        i + 1, type_name(config_setting_type(e)));
-                *fld_n(x->cfg, o) = (size_t)i + 1;
+                *cfg_fld_n(x->cfg, o) = (size_t)i + 1;
                 for (k = 0; k < config_setting_length(e); k++) {
                         const config_setting_t *f = config_setting_get_elem(e, (unsigned)k);
                         const char *fn = config_setting_name(f);
@@ -849,7 +794,7 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
         switch (o->type) {
         case CFGT_STR: {
                 const char *v = config_setting_get_string(s);
-                char **dst = fld(x->cfg, o->off);
+                char **dst = cfg_fld(x->cfg, o->off);
                 size_t i;
 
                 if (t != CONFIG_TYPE_STRING)
@@ -886,16 +831,16 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                         return ctx_err(x, JB_EINPUT, s, o->name, "must be between %lld and %lld, not %lld",
                                        o->min_i, o->max_i, v);
                 if (o->type == CFGT_LONG)
-                        *(long *)fld(x->cfg, o->off) = (long)v;
+                        *(long *)cfg_fld(x->cfg, o->off) = (long)v;
                 else
-                        *(int *)fld(x->cfg, o->off) = (int)v;
+                        *(int *)cfg_fld(x->cfg, o->off) = (int)v;
                 return JB_OK;
         }
         case CFGT_SIZE: {
                 uint64_t v;
 
-                fmt_size(lo, sizeof(lo), (uint64_t)o->min_i);
-                fmt_size(hi, sizeof(hi), (uint64_t)o->max_i);
+                cfg_fmt_size(lo, sizeof(lo), (uint64_t)o->min_i);
+                cfg_fmt_size(hi, sizeof(hi), (uint64_t)o->max_i);
                 if (t == CONFIG_TYPE_STRING) {
                         if (parse_size(config_setting_get_string(s), &v) != 0)
                                 return ctx_err(x, JB_EINPUT, s, o->name,
@@ -917,16 +862,16 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                         return type_err(x, s, o);
                 }
                 if (v < (uint64_t)o->min_i || v > (uint64_t)o->max_i) {
-                        fmt_size(got, sizeof(got), v);
+                        cfg_fmt_size(got, sizeof(got), v);
                         return ctx_err(x, JB_EINPUT, s, o->name, "must be between %s and %s, not %s", lo, hi, got);
                 }
-                *(uint64_t *)fld(x->cfg, o->off) = v;
+                *(uint64_t *)cfg_fld(x->cfg, o->off) = v;
                 return JB_OK;
         }
         case CFGT_BOOL:
                 if (t != CONFIG_TYPE_BOOL)
                         return type_err(x, s, o);
-                *(int *)fld(x->cfg, o->off) = config_setting_get_bool(s) ? 1 : 0;
+                *(int *)cfg_fld(x->cfg, o->off) = config_setting_get_bool(s) ? 1 : 0;
                 return JB_OK;
         case CFGT_FLOAT: {
                 double v;
@@ -940,7 +885,7 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 if (!(v >= o->min_f && v <= o->max_f))
                         return ctx_err(x, JB_EINPUT, s, o->name, "must be between %g and %g, not %g", o->min_f,
                                        o->max_f, v);
-                *(double *)fld(x->cfg, o->off) = v;
+                *(double *)cfg_fld(x->cfg, o->off) = v;
                 return JB_OK;
         }
         case CFGT_STRLIST:
@@ -997,7 +942,7 @@ static int unknown_err(struct cfg_ctx *x, const config_setting_t *s, const char 
         }
         if (!bn || best > 3) /* the right name in the wrong group? */
                 for (i = 0; i < CFG_NOPTS; i++)
-                        if (strcmp(leaf(full), leaf(cfg_opts[i].name)) == 0) {
+                        if (strcmp(cfg_leaf(full), cfg_leaf(cfg_opts[i].name)) == 0) {
                                 bn = cfg_opts[i].name;
                                 best = 0;
                                 break;
@@ -1019,7 +964,7 @@ static int is_group_name(const char *n)
 
 static int load_setting(struct cfg_ctx *x, const config_setting_t *s, const char *full)
 {
-        int i = find_opt(full);
+        int i = cfg_find_opt(full);
 
         if (i < 0)
                 return unknown_err(x, s, full);
@@ -1167,13 +1112,13 @@ static int read_secret_env(struct cfg_ctx *x, const config_setting_t *s, const c
 static int resolve_secret(struct cfg_ctx *x, const char *base, char **dst, const char **from)
 {
         char nfile[64], nenv[64];
-        int io = find_opt(base), ifl, ie, count;
+        int io = cfg_find_opt(base), ifl, ie, count;
         const config_setting_t *si, *sf, *se;
 
         snprintf(nfile, sizeof(nfile), "%s_file", base);
         snprintf(nenv, sizeof(nenv), "%s_env", base);
-        ifl = find_opt(nfile);
-        ie = find_opt(nenv);
+        ifl = cfg_find_opt(nfile);
+        ie = cfg_find_opt(nenv);
         si = x->set[io];
         sf = x->set[ifl];
         se = x->set[ie];
@@ -1197,22 +1142,22 @@ static int resolve_secret(struct cfg_ctx *x, const char *base, char **dst, const
                         }
                 }
                 return ctx_err(x, JB_EINPUT, b, bn, "%s is also given by %s (line %u): give the %s one way only",
-                               leaf(bn), leaf(an), config_setting_source_line(a), leaf(base));
+                               cfg_leaf(bn), cfg_leaf(an), config_setting_source_line(a), cfg_leaf(base));
         }
         if (si) {
-                *from = leaf(cfg_opts[io].name);
+                *from = cfg_leaf(cfg_opts[io].name);
                 return add_warn(x->cfg,
                                 "%s is written in %s, which is often readable by others and copied around: "
-                                "prefer %s_file (a file of mode 0600) or %s_env", base, x->path, leaf(base),
-                                leaf(base));
+                                "prefer %s_file (a file of mode 0600) or %s_env", base, x->path, cfg_leaf(base),
+                                cfg_leaf(base));
         }
         if (sf) {
-                *from = leaf(cfg_opts[ifl].name);
-                return read_secret_file(x, sf, nfile, *(char **)fld(x->cfg, cfg_opts[ifl].off), dst);
+                *from = cfg_leaf(cfg_opts[ifl].name);
+                return read_secret_file(x, sf, nfile, *(char **)cfg_fld(x->cfg, cfg_opts[ifl].off), dst);
         }
         if (se) {
-                *from = leaf(cfg_opts[ie].name);
-                return read_secret_env(x, se, nenv, *(char **)fld(x->cfg, cfg_opts[ie].off), dst);
+                *from = cfg_leaf(cfg_opts[ie].name);
+                return read_secret_env(x, se, nenv, *(char **)cfg_fld(x->cfg, cfg_opts[ie].off), dst);
         }
         return JB_OK;
 }
@@ -1236,7 +1181,7 @@ static int load_credentials_json(struct cfg_ctx *x)
 {
         static const char *const keys[] = {"endpoint", "login", "password"};
         const char *name = "access_anywhere.credentials_json";
-        const config_setting_t *s = x->set[find_opt(name)];
+        const config_setting_t *s = x->set[cfg_find_opt(name)];
         const char *path = x->cfg->aa_credentials_json, *val[3];
         struct cfg *c = x->cfg;
         char *text, **dst[3];
@@ -1293,7 +1238,7 @@ static int load_credentials_json(struct cfg_ctx *x)
 /* The setting to blame for a missing value: the group, when there is one. */
 static const config_setting_t *group_setting(struct cfg_ctx *x, config_t *lc, const char *opt)
 {
-        int i = find_opt(opt);
+        int i = cfg_find_opt(opt);
         char g[64];
         const char *d = strchr(opt, '.');
 
@@ -1335,7 +1280,7 @@ static int validate(struct cfg_ctx *x, config_t *lc)
         struct cfg *c = x->cfg;
         const char *ep = "access_anywhere.endpoint";
         const config_setting_t *es = group_setting(x, lc, ep);
-        const config_setting_t *cj = x->set[find_opt("access_anywhere.credentials_json")];
+        const config_setting_t *cj = x->set[cfg_find_opt("access_anywhere.credentials_json")];
         const char *host, *ui;
         size_t n, uin;
         int rc;
@@ -1343,7 +1288,7 @@ static int validate(struct cfg_ctx *x, config_t *lc)
         if (!c->aa_endpoint)
                 return ctx_err(x, JB_EINPUT, es, ep,
                                "not set: give Access Anywhere's address, e.g. endpoint = \"https://fabric.example.com\";");
-        if (!x->set[find_opt(ep)] && cj)
+        if (!x->set[cfg_find_opt(ep)] && cj)
                 es = cj;
         if (endpoint_userinfo(c->aa_endpoint, &ui, &uin)) {
                 /* never print what stands before the '@': it is a user name and password */
@@ -1403,7 +1348,7 @@ static int validate(struct cfg_ctx *x, config_t *lc)
                         return rc;
         }
         if (c->aa_ca_file && access(c->aa_ca_file, R_OK) != 0)
-                return ctx_err(x, JB_EINPUT, x->set[find_opt("access_anywhere.ca_file")], "access_anywhere.ca_file",
+                return ctx_err(x, JB_EINPUT, x->set[cfg_find_opt("access_anywhere.ca_file")], "access_anywhere.ca_file",
                                "cannot read %s: %s", c->aa_ca_file, strerror(errno));
         if (c->aa_backoff_base_ms > c->aa_backoff_max_ms)
                 return ctx_err(x, JB_EINPUT, group_setting(x, lc, "access_anywhere.backoff_base_ms"),
@@ -1445,7 +1390,7 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
                 const char *pr = c->kafka_rdkafka[i];
                 int rc;
 
-                if (!prop_is_secret(pr))
+                if (!cfg_prop_is_secret(pr))
                         continue;
                 rc = add_warn(c, "kafka.rdkafka: the secret %.*s is written in %s, which is often readable "
                                  "by others and copied around: make this file readable only by jibe "
@@ -1520,277 +1465,8 @@ int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
         log_add_secret(cfg->aa_password);
         log_add_secret(cfg->aa_authtoken);
         for (i = 0; i < cfg->n_kafka_rdkafka; i++)
-                if (prop_is_secret(cfg->kafka_rdkafka[i]))
+                if (cfg_prop_is_secret(cfg->kafka_rdkafka[i]))
                         log_add_secret(strchr(cfg->kafka_rdkafka[i], '=') + 1);
         return JB_OK;
 }
 
-/* ---- printing ---- */
-
-static void put_string(FILE *fp, const char *s)
-{
-        fputc('"', fp);
-        for (; *s; s++) {
-                unsigned char ch = (unsigned char)*s;
-
-                if (ch == '"' || ch == '\\')
-                        fprintf(fp, "\\%c", ch);
-                else if (ch == '\n')
-                        fputs("\\n", fp);
-                else if (ch == '\t')
-                        fputs("\\t", fp);
-                else if (ch == '\r')
-                        fputs("\\r", fp);
-                else if (ch < 0x20 || ch == 0x7f)
-                        fprintf(fp, "\\x%02x", ch);
-                else
-                        fputc(ch, fp);
-        }
-        fputc('"', fp);
-}
-
-static void put_size(FILE *fp, uint64_t v)
-{
-        char b[32];
-
-        fmt_size(b, sizeof(b), v);
-        if (strchr("KMGT", b[strlen(b) - 1]))
-                fprintf(fp, "\"%s\"", b);
-        else
-                fprintf(fp, "%llu%s", (unsigned long long)v, v > INT32_MAX ? "L" : "");
-}
-
-static void put_float(FILE *fp, double v)
-{
-        char b[64];
-
-        snprintf(b, sizeof(b), "%.10g", v);
-        fputs(b, fp);
-        if (!strpbrk(b, ".eEn"))
-                fputs(".0", fp);
-}
-
-/* The value of o in c, in libconfig syntax; 0 when it is not set (nothing printed). */
-static int put_value(FILE *fp, const struct cfg *c, const struct cfg_opt *o)
-{
-        size_t i, n;
-
-        switch (o->type) {
-        case CFGT_STR: {
-                const char *s = *(char **)fld(c, o->off);
-
-                if (!s)
-                        return 0;
-                if (o->flags & CO_SECRET)
-                        fputs("\"***\"", fp);
-                else
-                        put_string(fp, s);
-                return 1;
-        }
-        case CFGT_LONG:
-                fprintf(fp, "%ld", *(long *)fld(c, o->off));
-                return 1;
-        case CFGT_INT:
-                fprintf(fp, "%d", *(int *)fld(c, o->off));
-                return 1;
-        case CFGT_BOOL:
-                fputs(*(int *)fld(c, o->off) ? "true" : "false", fp);
-                return 1;
-        case CFGT_SIZE:
-                put_size(fp, *(uint64_t *)fld(c, o->off));
-                return 1;
-        case CFGT_FLOAT:
-                put_float(fp, *(double *)fld(c, o->off));
-                return 1;
-        case CFGT_STRLIST: {
-                char **v = *(char ***)fld(c, o->off);
-
-                n = *fld_n(c, o);
-                fputs("[", fp);
-                for (i = 0; i < n; i++) {
-                        fputs(i ? ", " : " ", fp);
-                        if ((o->flags & CO_PROPS) && prop_is_secret(v[i]))
-                                fprintf(fp, "\"%.*s=***\"", (int)strcspn(v[i], "="), v[i]);
-                        else
-                                put_string(fp, v[i]);
-                }
-                fputs(" ]", fp);
-                return 1;
-        }
-        case CFGT_PREFIXES: {
-                struct cfg_prefix *v = *(struct cfg_prefix **)fld(c, o->off);
-
-                n = *fld_n(c, o);
-                fputs("(", fp);
-                for (i = 0; i < n; i++) {
-                        fputs(i ? ", { bucket = " : " { bucket = ", fp);
-                        put_string(fp, v[i].bucket);
-                        fputs("; prefix = ", fp);
-                        put_string(fp, v[i].prefix);
-                        fputs("; }", fp);
-                }
-                fputs(" )", fp);
-                return 1;
-        }
-        }
-        return 0;
-}
-
-static void group_open(FILE *fp, const char *g, const char **indent)
-{
-        *indent = *g ? "        " : "";
-        if (*g)
-                fprintf(fp, "%s = {\n", g);
-}
-
-static void group_close(FILE *fp, const char *g)
-{
-        if (*g)
-                fputs("};\n", fp);
-}
-
-void cfg_dump(const struct cfg *cfg, FILE *fp)
-{
-        size_t g, i;
-        const char *ind;
-
-        fprintf(fp, "# effective configuration%s%s (secrets shown as \"***\")\n", cfg->path ? " of " : "",
-                cfg->path ? cfg->path : "");
-        for (g = 0; g < CFG_NGROUPS; g++) {
-                group_open(fp, cfg_groups[g], &ind);
-                for (i = 0; i < CFG_NOPTS; i++) {
-                        const struct cfg_opt *o = &cfg_opts[i];
-                        const char *from = NULL;
-
-                        if (!in_group(o, cfg_groups[g]))
-                                continue;
-                        if (o->off == OFF(aa_password))
-                                from = cfg->aa_password_from;
-                        else if (o->off == OFF(aa_authtoken))
-                                from = cfg->aa_authtoken_from;
-                        if (from && strcmp(from, leaf(o->name)) != 0) {
-                                /* read from a file or the environment: shown, not settable twice */
-                                fprintf(fp, "%s# %s = \"***\";  (from %s)\n", ind, leaf(o->name), from);
-                                continue;
-                        }
-                        if (o->type == CFGT_STR && !*(char **)fld(cfg, o->off)) {
-                                fprintf(fp, "%s# %s: not set\n", ind, leaf(o->name));
-                                continue;
-                        }
-                        fprintf(fp, "%s%s = ", ind, leaf(o->name));
-                        put_value(fp, cfg, o);
-                        fputs(";\n", fp);
-                }
-                group_close(fp, cfg_groups[g]);
-        }
-}
-
-/* "# " lines of at most width columns. */
-static void put_comment(FILE *fp, const char *ind, const char *text, size_t width)
-{
-        const char *p = text;
-
-        while (*p) {
-                size_t n = strlen(p), cut = n;
-
-                if (n > width) {
-                        for (cut = width; cut > 0 && p[cut] != ' '; cut--)
-                                ;
-                        if (!cut)
-                                cut = strcspn(p, " ");
-                }
-                fprintf(fp, "%s# %.*s\n", ind, (int)cut, p);
-                p += cut;
-                while (*p == ' ')
-                        p++;
-        }
-}
-
-static void put_default(FILE *fp, const char *ind, const struct cfg *def, const struct cfg_opt *o)
-{
-        char lo[32], hi[32];
-
-        fprintf(fp, "%s# Default: ", ind);
-        switch (o->type) {
-        case CFGT_STR:
-                if (*(char **)fld(def, o->off))
-                        put_value(fp, def, o);
-                else
-                        fputs("not set", fp);
-                fputs(".\n", fp);
-                return;
-        case CFGT_LONG:
-        case CFGT_INT:
-                put_value(fp, def, o);
-                fprintf(fp, " (%lld to %lld).\n", o->min_i, o->max_i);
-                return;
-        case CFGT_SIZE:
-                fmt_size(lo, sizeof(lo), (uint64_t)o->min_i);
-                fmt_size(hi, sizeof(hi), (uint64_t)o->max_i);
-                put_value(fp, def, o);
-                fprintf(fp, " (%s to %s; K, M, G, T are powers of 1024).\n", lo, hi);
-                return;
-        case CFGT_FLOAT:
-                put_value(fp, def, o);
-                fprintf(fp, " (%g to %g).\n", o->min_f, o->max_f);
-                return;
-        case CFGT_BOOL:
-                put_value(fp, def, o);
-                fputs(".\n", fp);
-                return;
-        case CFGT_STRLIST:
-        case CFGT_PREFIXES:
-                fputs("empty.\n", fp);
-                return;
-        }
-}
-
-void cfg_example(FILE *fp)
-{
-        struct cfg def;
-        size_t g, i;
-        const char *ind;
-
-        cfg_init(&def);
-        fputs("# jibe.cfg - configuration of jibe, which keeps Access Anywhere's index of Amazon S3\n"
-              "# buckets in step with changes made directly through the S3 API, as found in CloudTrail logs.\n"
-              "#\n"
-              "# Syntax (libconfig): name = value; groups in { }, lists in [ ] or ( ), text in double\n"
-              "# quotes, comments after #. Every setting below shows its default; the values that are not\n"
-              "# defaults are examples to replace. A setting jibe does not know is an error, so that a typo\n"
-              "# never goes unnoticed. Check this file, and see the values jibe will use, with\n"
-              "#     jibe check-config -c /etc/jibe/jibe.cfg --dump\n"
-              "# It names the file, line and setting of any mistake. Passwords are never printed.\n"
-              "#\n"
-              "# This file was generated by 'jibe check-config --example'.\n",
-              fp);
-        for (g = 0; g < CFG_NGROUPS; g++) {
-                fputs("\n", fp);
-                put_comment(fp, "", cfg_group_desc[g], 92);
-                group_open(fp, cfg_groups[g], &ind);
-                for (i = 0; i < CFG_NOPTS; i++) {
-                        const struct cfg_opt *o = &cfg_opts[i];
-                        int first = 1;
-
-                        if (!in_group(o, cfg_groups[g]))
-                                continue;
-                        if (i && in_group(&cfg_opts[i - 1], cfg_groups[g]))
-                                first = 0;
-                        if (!first)
-                                fputs("\n", fp);
-                        put_comment(fp, ind, o->desc, 92);
-                        put_default(fp, ind, &def, o);
-                        if (o->example && (o->flags & CO_EX_ACTIVE)) {
-                                fprintf(fp, "%s%s = %s;\n", ind, leaf(o->name), o->example);
-                        } else if (o->example) {
-                                fprintf(fp, "%s# %s = %s;\n", ind, leaf(o->name), o->example);
-                        } else {
-                                fprintf(fp, "%s%s = ", ind, leaf(o->name));
-                                put_value(fp, &def, o);
-                                fputs(";\n", fp);
-                        }
-                }
-                group_close(fp, cfg_groups[g]);
-        }
-        cfg_clear(&def);
-}

@@ -1,0 +1,87 @@
+/*
+ * cfg_impl.h - private to common/cfg*.c: the option table's types and what the loader
+ * (cfg.c), the secret resolution (cfg_secret.c) and the printing (cfg_print.c) share.
+ * Nothing outside common/cfg*.c includes it; the public API is cfg.h.
+ *
+ * Ownership: the table (cfg_opts[], cfg_groups[], cfg_group_desc[]) is static data in
+ * cfg.c; every string the loader puts in struct cfg is freed by cfg_clear().
+ */
+#ifndef CFG_IMPL_H
+#define CFG_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cfg.h"
+
+enum cfg_type {
+        CFGT_STR,      /* char * */
+        CFGT_LONG,     /* long */
+        CFGT_INT,      /* int */
+        CFGT_SIZE,     /* uint64_t: integer or "512M" */
+        CFGT_BOOL,     /* int 0/1 */
+        CFGT_FLOAT,    /* double */
+        CFGT_STRLIST,  /* char ** + size_t */
+        CFGT_PREFIXES, /* struct cfg_prefix * + size_t */
+};
+
+#define CO_SECRET 0x1     /* shown as "***" */
+#define CO_EX_ACTIVE 0x2  /* the example file sets the example value (else it is commented) */
+#define CO_PATH 0x4       /* a file name: must not be empty */
+#define CO_PROPS 0x8      /* list of "name=value" librdkafka properties; secret values as "***" */
+
+struct cfg_opt {
+        const char *name;
+        enum cfg_type type;
+        unsigned flags;
+        size_t off;   /* offsetof(struct cfg, field) */
+        size_t off_n; /* lists: the count field */
+        const char *def_s;
+        long long def_i, min_i, max_i;
+        double def_f, min_f, max_f;
+        const char *const *choices; /* CFGT_STR: allowed values, NULL-terminated */
+        const char *example;        /* libconfig text for the example file (NULL: default) */
+        const char *desc;
+};
+#define OFF(f) offsetof(struct cfg, f)
+
+/* The option table (cfg.c), in the order options are printed within a group. */
+extern const struct cfg_opt cfg_opts[];
+extern const size_t cfg_nopts;
+/* Groups in the order they are printed; the last one, "", is the top level. */
+extern const char *const cfg_groups[];
+extern const char *const cfg_group_desc[];
+extern const size_t cfg_ngroups;
+
+/* The field of c that option offset off designates. */
+static inline void *cfg_fld(const struct cfg *c, size_t off)
+{
+        return (char *)(uintptr_t)c + off;
+}
+
+/* A list option's count field. */
+static inline size_t *cfg_fld_n(const struct cfg *c, const struct cfg_opt *o)
+{
+        return (size_t *)cfg_fld(c, o->off_n);
+}
+
+/* "syncer.window_ms" -> "window_ms"; a top-level name is its own leaf. */
+static inline const char *cfg_leaf(const char *name)
+{
+        const char *d = strchr(name, '.');
+
+        return d ? d + 1 : name;
+}
+
+/* Index of the option called name in cfg_opts[], or -1. */
+int cfg_find_opt(const char *name);
+/* "4G" when v is an exact multiple of a unit, else the number. */
+void cfg_fmt_size(char *out, size_t n, uint64_t v);
+/*
+ * 1 when a "name=value" librdkafka property carries a secret (sasl.password,
+ * ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret, ssl.key.pem ...).
+ */
+int cfg_prop_is_secret(const char *prop);
+
+#endif
