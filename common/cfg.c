@@ -5,8 +5,8 @@
  * cfg, one-line description, example value). Loading walks the libconfig tree once, in file
  * order: every setting must match a table entry (else "file:line: unknown setting"), and each
  * value is type- and range-checked and copied into struct cfg before config_destroy(). Then
- * the credentials are resolved (exactly one way per secret; credentials_json fills the gaps)
- * and the cross-option rules checked. cfg_dump() and cfg_example() (cfg_print.c) print from
+ * the credentials are resolved (cfg_secret.c: exactly one way per secret; credentials_json
+ * fills the gaps) and the cross-option rules checked. cfg_dump() and cfg_example() (cfg_print.c) print from
  * the same table; cfg_impl.h is what the cfg*.c files share.
  *
  * Ownership: every string and list in struct cfg is malloc'ed here and freed by cfg_clear();
@@ -16,7 +16,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -27,16 +26,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <libconfig.h>
 
 #include "aa.h"
 #include "cfg.h"
 #include "cfg_impl.h"
 #include "ct.h"
-#include "log.h"
 
-#define CFG_SECRET_FILE_MAX (64u * 1024)   /* a password file or credentials_json */
 #define CFG_SOURCE_MAX (4u * 1024 * 1024)  /* a configuration file read for literal checks */
 #define CFG_KIB 1024ULL
 #define CFG_MIB (1024ULL * 1024)
@@ -200,6 +196,7 @@ const struct cfg_opt cfg_opts[] = {
 };
 
 #define CFG_NOPTS (sizeof(cfg_opts) / sizeof(cfg_opts[0]))
+_Static_assert(CFG_NOPTS <= CFG_OPTS_MAX, "raise CFG_OPTS_MAX in cfg_impl.h");
 const size_t cfg_nopts = CFG_NOPTS;
 
 /* Groups in the order they are printed; "" is the top level. */
@@ -233,25 +230,6 @@ int cfg_find_opt(const char *name)
                 if (strcmp(cfg_opts[i].name, name) == 0)
                         return (int)i;
         return -1;
-}
-
-/*
- * 1 when a "name=value" librdkafka property carries a secret (sasl.password,
- * ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret, ssl.key.pem ...).
- */
-int cfg_prop_is_secret(const char *prop)
-{
-        size_t n = strcspn(prop, "=");
-        char name[128];
-        size_t i;
-
-        if (n >= sizeof(name))
-                return 1;
-        for (i = 0; i < n; i++)
-                name[i] = (char)tolower((unsigned char)prop[i]);
-        name[n] = '\0';
-        return strstr(name, "password") || strstr(name, "secret") || strstr(name, "ssl.key.pem") ||
-               strstr(name, "sasl.oauthbearer.config") || strstr(name, "sasl.jaas");
 }
 
 static void wipe_free(char *s)
@@ -428,16 +406,6 @@ static int parse_size(const char *s, uint64_t *out)
 
 /* ---- loading context and errors ---- */
 
-struct cfg_ctx {
-        struct cfg *cfg;
-        const char *path;
-        char *errstr;
-        size_t errsz;
-        config_setting_t *set[CFG_NOPTS]; /* where each option was set; NULL: default */
-        char *src_path;                   /* cached source text for check_int_literal() */
-        char *src;
-};
-
 static const char *where_file(const struct cfg_ctx *x, const config_setting_t *s)
 {
         const char *f = s ? config_setting_source_file(s) : NULL;
@@ -445,11 +413,7 @@ static const char *where_file(const struct cfg_ctx *x, const config_setting_t *s
         return f ? f : x->path;
 }
 
-/* "file:line: setting: message" (no line when s is NULL or has none). */
-static int ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char *name, const char *fmt,
-                   ...) JB_PRINTF(5, 6);
-static int ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char *name, const char *fmt,
-                   ...)
+int cfg_ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char *name, const char *fmt, ...)
 {
         va_list ap;
         unsigned line = s ? config_setting_source_line(s) : 0;
@@ -488,8 +452,7 @@ static int add_line(char ***list, size_t *n, const char *fmt, va_list ap)
         return JB_OK;
 }
 
-static int add_note(struct cfg *c, const char *fmt, ...) JB_PRINTF(2, 3);
-static int add_note(struct cfg *c, const char *fmt, ...)
+int cfg_add_note(struct cfg *c, const char *fmt, ...)
 {
         va_list ap;
         int rc;
@@ -500,9 +463,7 @@ static int add_note(struct cfg *c, const char *fmt, ...)
         return rc;
 }
 
-/* A setting that weakens security: printed by check-config, logged at WARN at every start. */
-static int add_warn(struct cfg *c, const char *fmt, ...) JB_PRINTF(2, 3);
-static int add_warn(struct cfg *c, const char *fmt, ...)
+int cfg_add_warn(struct cfg *c, const char *fmt, ...)
 {
         va_list ap;
         int rc;
@@ -567,7 +528,7 @@ static int type_err(struct cfg_ctx *x, const config_setting_t *s, const struct c
         char want[160];
 
         expect_text(o, want, sizeof(want));
-        return ctx_err(x, JB_EINPUT, s, o->name, "must be %s, not %s", want,
+        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be %s, not %s", want,
                        type_name(config_setting_type(s)));
 }
 
@@ -675,7 +636,7 @@ static int copy_str(struct cfg_ctx *x, const config_setting_t *s, const struct c
                 return JB_EINPUT;
         *out = strdup(v);
         if (!*out)
-                return ctx_err(x, JB_ENOMEM, s, o->name, "out of memory");
+                return cfg_ctx_err(x, JB_ENOMEM, s, o->name, "out of memory");
         return JB_OK;
 }
 
@@ -690,26 +651,26 @@ static int load_strlist(struct cfg_ctx *x, const config_setting_t *s, const stru
         free_opt(x->cfg, o);
         v = calloc((size_t)n + 1, sizeof(*v));
         if (!v)
-                return ctx_err(x, JB_ENOMEM, s, o->name, "out of memory");
+                return cfg_ctx_err(x, JB_ENOMEM, s, o->name, "out of memory");
         *dst = v;
         for (i = 0; i < n; i++) {
                 const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
                 const char *str = config_setting_get_string(e);
 
                 if (config_setting_type(e) != CONFIG_TYPE_STRING)
-                        return ctx_err(x, JB_EINPUT, e, o->name, "item %d must be a string in double quotes, not %s",
+                        return cfg_ctx_err(x, JB_EINPUT, e, o->name, "item %d must be a string in double quotes, not %s",
                                        i + 1, type_name(config_setting_type(e)));
                 if (!*str)
-                        return ctx_err(x, JB_EINPUT, e, o->name, "item %d is empty", i + 1);
+                        return cfg_ctx_err(x, JB_EINPUT, e, o->name, "item %d is empty", i + 1);
                 if ((o->flags & CO_PROPS) && (!strchr(str, '=') || *str == '=' ||
                                               strcspn(str, " \t\r\n") < strcspn(str, "=")))
-                        return ctx_err(x, JB_EINPUT, e, o->name,
+                        return cfg_ctx_err(x, JB_EINPUT, e, o->name,
                                        "item %d must look like \"name=value\" (a librdkafka property), "
                                        "e.g. \"security.protocol=ssl\"",
                                        i + 1);
                 for (j = 0; j < (size_t)i; j++)
                         if (strcmp(v[j], str) == 0)
-                                return ctx_err(x, JB_EINPUT, e, o->name, "\"%s\" is listed twice", str);
+                                return cfg_ctx_err(x, JB_EINPUT, e, o->name, "\"%s\" is listed twice", str);
                 if (copy_str(x, e, o, &v[i]) != JB_OK)
                         return JB_ENOMEM;
                 *cfg_fld_n(x->cfg, o) = (size_t)i + 1;
@@ -739,7 +700,7 @@ static int load_prefixes(struct cfg_ctx *x, const config_setting_t *s, const str
         free_opt(x->cfg, o);
         v = calloc((size_t)n + 1, sizeof(*v));
         if (!v)
-                return ctx_err(x, JB_ENOMEM, s, o->name, "out of memory");
+                return cfg_ctx_err(x, JB_ENOMEM, s, o->name, "out of memory");
         *dst = v;
         for (i = 0; i < n; i++) {
                 const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
@@ -747,7 +708,7 @@ static int load_prefixes(struct cfg_ctx *x, const config_setting_t *s, const str
                 char *slash;
 
                 if (config_setting_type(e) != CONFIG_TYPE_GROUP)
-                        return ctx_err(x, JB_EINPUT, e, o->name,
+                        return cfg_ctx_err(x, JB_EINPUT, e, o->name,
                                        "item %d must be a group { bucket = \"...\"; prefix = \"...\"; }, not %s",
                                        i + 1, type_name(config_setting_type(e)));
                 *cfg_fld_n(x->cfg, o) = (size_t)i + 1;
@@ -760,28 +721,28 @@ static int load_prefixes(struct cfg_ctx *x, const config_setting_t *s, const str
                         else if (strcmp(fn, "prefix") == 0)
                                 p = f;
                         else
-                                return ctx_err(x, JB_EINPUT, f, o->name,
+                                return cfg_ctx_err(x, JB_EINPUT, f, o->name,
                                                "unknown setting '%s' in item %d (only bucket and prefix)", fn,
                                                i + 1);
                         if (config_setting_type(f) != CONFIG_TYPE_STRING)
-                                return ctx_err(x, JB_EINPUT, f, o->name, "item %d: %s must be a string, not %s",
+                                return cfg_ctx_err(x, JB_EINPUT, f, o->name, "item %d: %s must be a string, not %s",
                                                i + 1, fn, type_name(config_setting_type(f)));
                 }
                 if (!b || !p)
-                        return ctx_err(x, JB_EINPUT, e, o->name, "item %d needs both bucket and prefix", i + 1);
+                        return cfg_ctx_err(x, JB_EINPUT, e, o->name, "item %d needs both bucket and prefix", i + 1);
                 if (copy_str(x, b, o, &v[i].bucket) || copy_str(x, p, o, &v[i].prefix))
                         return JB_ENOMEM;
                 if (!*v[i].bucket || strchr(v[i].bucket, '/'))
-                        return ctx_err(x, JB_EINPUT, b, o->name, "item %d: bucket \"%s\" is not a bucket name",
+                        return cfg_ctx_err(x, JB_EINPUT, b, o->name, "item %d: bucket \"%s\" is not a bucket name",
                                        i + 1, v[i].bucket);
                 trim_slashes(v[i].prefix);
                 slash = strrchr(v[i].prefix, '/');
                 if (strcmp(slash ? slash + 1 : v[i].prefix, "AWSLogs") == 0)
-                        return ctx_err(x, JB_EINPUT, p, o->name,
+                        return cfg_ctx_err(x, JB_EINPUT, p, o->name,
                                        "item %d: give the folder that holds AWSLogs/, not AWSLogs itself", i + 1);
                 for (k = 0; k < i; k++)
                         if (!strcmp(v[k].bucket, v[i].bucket) && !strcmp(v[k].prefix, v[i].prefix))
-                                return ctx_err(x, JB_EINPUT, e, o->name, "item %d repeats item %d", i + 1, k + 1);
+                                return cfg_ctx_err(x, JB_EINPUT, e, o->name, "item %d repeats item %d", i + 1, k + 1);
         }
         return JB_OK;
 }
@@ -800,7 +761,7 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 if (t != CONFIG_TYPE_STRING)
                         return type_err(x, s, o);
                 if (!*v && (o->flags & (CO_PATH | CO_SECRET)))
-                        return ctx_err(x, JB_EINPUT, s, o->name, "is empty: remove the setting or give a value");
+                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "is empty: remove the setting or give a value");
                 if (o->choices) {
                         for (i = 0; o->choices[i] && strcmp(o->choices[i], v) != 0; i++)
                                 ;
@@ -810,7 +771,7 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                                 for (k = 0; o->choices[k] && at < sizeof(want); k++)
                                         at += (size_t)snprintf(want + at, sizeof(want) - at, "%s%s",
                                                                k ? ", " : "", o->choices[k]);
-                                return ctx_err(x, JB_EINPUT, s, o->name, "\"%s\" is not one of: %s", v, want);
+                                return cfg_ctx_err(x, JB_EINPUT, s, o->name, "\"%s\" is not one of: %s", v, want);
                         }
                 }
                 free_opt(x->cfg, o);
@@ -824,11 +785,11 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                         return type_err(x, s, o);
                 if (t == CONFIG_TYPE_INT && !int_literal_fits(x, s)) {
                         expect_text(o, want, sizeof(want));
-                        return ctx_err(x, JB_EINPUT, s, o->name, "the number is far too large: must be %s", want);
+                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "the number is far too large: must be %s", want);
                 }
                 v = config_setting_get_int64(s);
                 if (v < o->min_i || v > o->max_i)
-                        return ctx_err(x, JB_EINPUT, s, o->name, "must be between %lld and %lld, not %lld",
+                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be between %lld and %lld, not %lld",
                                        o->min_i, o->max_i, v);
                 if (o->type == CFGT_LONG)
                         *(long *)cfg_fld(x->cfg, o->off) = (long)v;
@@ -843,7 +804,7 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 cfg_fmt_size(hi, sizeof(hi), (uint64_t)o->max_i);
                 if (t == CONFIG_TYPE_STRING) {
                         if (parse_size(config_setting_get_string(s), &v) != 0)
-                                return ctx_err(x, JB_EINPUT, s, o->name,
+                                return cfg_ctx_err(x, JB_EINPUT, s, o->name,
                                                "\"%s\" is not a size: write a number of bytes or a number "
                                                "followed by K, M, G or T, such as \"512M\" or \"4G\"",
                                                config_setting_get_string(s));
@@ -851,11 +812,11 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                         long long iv = config_setting_get_int64(s);
 
                         if (t == CONFIG_TYPE_INT && !int_literal_fits(x, s))
-                                return ctx_err(x, JB_EINPUT, s, o->name,
+                                return cfg_ctx_err(x, JB_EINPUT, s, o->name,
                                                "numbers above 2147483647 must be written as a string such as "
                                                "\"8G\" (or with an L suffix)");
                         if (iv < 0)
-                                return ctx_err(x, JB_EINPUT, s, o->name, "must be between %s and %s, not %lld",
+                                return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be between %s and %s, not %lld",
                                                lo, hi, iv);
                         v = (uint64_t)iv;
                 } else {
@@ -863,7 +824,7 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 }
                 if (v < (uint64_t)o->min_i || v > (uint64_t)o->max_i) {
                         cfg_fmt_size(got, sizeof(got), v);
-                        return ctx_err(x, JB_EINPUT, s, o->name, "must be between %s and %s, not %s", lo, hi, got);
+                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be between %s and %s, not %s", lo, hi, got);
                 }
                 *(uint64_t *)cfg_fld(x->cfg, o->off) = v;
                 return JB_OK;
@@ -883,7 +844,7 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 else
                         return type_err(x, s, o);
                 if (!(v >= o->min_f && v <= o->max_f))
-                        return ctx_err(x, JB_EINPUT, s, o->name, "must be between %g and %g, not %g", o->min_f,
+                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be between %g and %g, not %g", o->min_f,
                                        o->max_f, v);
                 *(double *)cfg_fld(x->cfg, o->off) = v;
                 return JB_OK;
@@ -948,8 +909,8 @@ static int unknown_err(struct cfg_ctx *x, const config_setting_t *s, const char 
                                 break;
                         }
         if (bn && best <= 3)
-                return ctx_err(x, JB_EINPUT, s, full, "unknown setting (did you mean %s?)", bn);
-        return ctx_err(x, JB_EINPUT, s, full, "unknown setting ('jibe check-config --example' lists them all)");
+                return cfg_ctx_err(x, JB_EINPUT, s, full, "unknown setting (did you mean %s?)", bn);
+        return cfg_ctx_err(x, JB_EINPUT, s, full, "unknown setting ('jibe check-config --example' lists them all)");
 }
 
 static int is_group_name(const char *n)
@@ -988,7 +949,7 @@ static int walk(struct cfg_ctx *x, const config_setting_t *root)
                         continue;
                 }
                 if (config_setting_type(s) != CONFIG_TYPE_GROUP)
-                        return ctx_err(x, JB_EINPUT, s, n, "must be a group: %s = { ... };", n);
+                        return cfg_ctx_err(x, JB_EINPUT, s, n, "must be a group: %s = { ... };", n);
                 for (k = 0; k < config_setting_length(s); k++) {
                         const config_setting_t *c = config_setting_get_elem(s, (unsigned)k);
 
@@ -999,238 +960,6 @@ static int walk(struct cfg_ctx *x, const config_setting_t *root)
                 }
         }
         return JB_OK;
-}
-
-/* ---- credentials ---- */
-
-/* Read a small file whole; the size limit keeps a wrong path (a device, a log) harmless. */
-static int read_small(struct cfg_ctx *x, const config_setting_t *s, const char *name, const char *path,
-                      char **out, size_t *len, mode_t *mode)
-{
-        struct stat st;
-        ssize_t n;
-        size_t got = 0;
-        char *p;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0)
-                return ctx_err(x, JB_EINPUT, s, name, "cannot read %s: %s", path, strerror(errno));
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-                close(fd);
-                return ctx_err(x, JB_EINPUT, s, name, "%s is not a regular file", path);
-        }
-        if (st.st_size > (off_t)CFG_SECRET_FILE_MAX) {
-                close(fd);
-                return ctx_err(x, JB_EINPUT, s, name, "%s is larger than %u bytes: is it the right file?", path,
-                               CFG_SECRET_FILE_MAX);
-        }
-        p = malloc((size_t)st.st_size + 1);
-        if (!p) {
-                close(fd);
-                return ctx_err(x, JB_ENOMEM, s, name, "out of memory");
-        }
-        while (got < (size_t)st.st_size && (n = read(fd, p + got, (size_t)st.st_size - got)) != 0) {
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        explicit_bzero(p, got);
-                        free(p);
-                        close(fd);
-                        return ctx_err(x, JB_EINPUT, s, name, "cannot read %s: %s", path, strerror(errno));
-                }
-                got += (size_t)n;
-        }
-        close(fd);
-        p[got] = '\0';
-        *out = p;
-        *len = got;
-        *mode = st.st_mode;
-        return JB_OK;
-}
-
-static int note_mode(struct cfg_ctx *x, const char *name, const char *path, mode_t mode)
-{
-        if (!(mode & (S_IRGRP | S_IROTH)))
-                return JB_OK;
-        return add_warn(x->cfg, "%s: %s holds a secret and can be read by %s (mode %04o): run 'chmod 600 %s'",
-                        name, path, (mode & S_IROTH) ? "every user" : "its group", (unsigned)(mode & 07777),
-                        path);
-}
-
-/* First line of a secret file, without its line end. */
-static int read_secret_file(struct cfg_ctx *x, const config_setting_t *s, const char *name, const char *path,
-                            char **out)
-{
-        char *p;
-        size_t len, n;
-        mode_t mode;
-        int rc = read_small(x, s, name, path, &p, &len, &mode);
-
-        if (rc)
-                return rc;
-        n = strcspn(p, "\n");
-        if (n && p[n - 1] == '\r')
-                n--;
-        if (n == 0 || memchr(p, '\0', n)) {
-                explicit_bzero(p, len);
-                free(p);
-                return ctx_err(x, JB_EINPUT, s, name, "the first line of %s is empty", path);
-        }
-        *out = strndup(p, n);
-        explicit_bzero(p, len);
-        free(p);
-        if (!*out)
-                return ctx_err(x, JB_ENOMEM, s, name, "out of memory");
-        return note_mode(x, name, path, mode);
-}
-
-static int read_secret_env(struct cfg_ctx *x, const config_setting_t *s, const char *name, const char *var,
-                           char **out)
-{
-        const char *v;
-        size_t i;
-
-        for (i = 0; var[i]; i++)
-                if (!(isalpha((unsigned char)var[i]) || var[i] == '_' || (i && isdigit((unsigned char)var[i]))))
-                        return ctx_err(x, JB_EINPUT, s, name, "\"%s\" is not an environment variable name", var);
-        if (!i)
-                return ctx_err(x, JB_EINPUT, s, name, "is empty: give the name of an environment variable");
-        v = getenv(var);
-        if (!v || !*v)
-                return ctx_err(x, JB_EINPUT, s, name, "the environment variable %s is %s", var,
-                               v ? "empty" : "not set");
-        *out = strdup(v);
-        if (!*out)
-                return ctx_err(x, JB_ENOMEM, s, name, "out of memory");
-        return JB_OK;
-}
-
-/*
- * One secret given exactly one way: base ("access_anywhere.password") in the file, base_file
- * or base_env. Fills *dst (already holding the inline value) and *from.
- */
-static int resolve_secret(struct cfg_ctx *x, const char *base, char **dst, const char **from)
-{
-        char nfile[64], nenv[64];
-        int io = cfg_find_opt(base), ifl, ie, count;
-        const config_setting_t *si, *sf, *se;
-
-        snprintf(nfile, sizeof(nfile), "%s_file", base);
-        snprintf(nenv, sizeof(nenv), "%s_env", base);
-        ifl = cfg_find_opt(nfile);
-        ie = cfg_find_opt(nenv);
-        si = x->set[io];
-        sf = x->set[ifl];
-        se = x->set[ie];
-        count = !!si + !!sf + !!se;
-        if (count > 1) {
-                const config_setting_t *ss[3] = {si, sf, se}, *a = NULL, *b = NULL;
-                const char *nn[3] = {base, nfile, nenv}, *an = NULL, *bn = NULL;
-                int k;
-
-                for (k = 0; k < 3; k++) { /* a, b: the two that come first in the file */
-                        if (!ss[k])
-                                continue;
-                        if (!a || config_setting_source_line(ss[k]) < config_setting_source_line(a)) {
-                                b = a;
-                                bn = an;
-                                a = ss[k];
-                                an = nn[k];
-                        } else if (!b || config_setting_source_line(ss[k]) < config_setting_source_line(b)) {
-                                b = ss[k];
-                                bn = nn[k];
-                        }
-                }
-                return ctx_err(x, JB_EINPUT, b, bn, "%s is also given by %s (line %u): give the %s one way only",
-                               cfg_leaf(bn), cfg_leaf(an), config_setting_source_line(a), cfg_leaf(base));
-        }
-        if (si) {
-                *from = cfg_leaf(cfg_opts[io].name);
-                return add_warn(x->cfg,
-                                "%s is written in %s, which is often readable by others and copied around: "
-                                "prefer %s_file (a file of mode 0600) or %s_env", base, x->path, cfg_leaf(base),
-                                cfg_leaf(base));
-        }
-        if (sf) {
-                *from = cfg_leaf(cfg_opts[ifl].name);
-                return read_secret_file(x, sf, nfile, *(char **)cfg_fld(x->cfg, cfg_opts[ifl].off), dst);
-        }
-        if (se) {
-                *from = cfg_leaf(cfg_opts[ie].name);
-                return read_secret_env(x, se, nenv, *(char **)cfg_fld(x->cfg, cfg_opts[ie].off), dst);
-        }
-        return JB_OK;
-}
-
-/* A string member of the credentials JSON: NULL when absent or empty; -1 when not a string. */
-static int json_str(const cJSON *o, const char *k, const char **out)
-{
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-        *out = NULL;
-        if (!v || cJSON_IsNull(v))
-                return 0;
-        if (!cJSON_IsString(v))
-                return -1;
-        if (v->valuestring && *v->valuestring)
-                *out = v->valuestring;
-        return 0;
-}
-
-static int load_credentials_json(struct cfg_ctx *x)
-{
-        static const char *const keys[] = {"endpoint", "login", "password"};
-        const char *name = "access_anywhere.credentials_json";
-        const config_setting_t *s = x->set[cfg_find_opt(name)];
-        const char *path = x->cfg->aa_credentials_json, *val[3];
-        struct cfg *c = x->cfg;
-        char *text, **dst[3];
-        size_t len, i;
-        mode_t mode;
-        cJSON *j;
-        int rc;
-
-        if (!s)
-                return JB_OK;
-        rc = read_small(x, s, name, path, &text, &len, &mode);
-        if (rc)
-                return rc;
-        j = cJSON_ParseWithLength(text, len);
-        explicit_bzero(text, len);
-        free(text);
-        if (!j || !cJSON_IsObject(j)) {
-                cJSON_Delete(j);
-                return ctx_err(x, JB_EINPUT, s, name,
-                               "%s is not a JSON object like {\"endpoint\": \"https://...\", \"login\": \"...\", "
-                               "\"password\": \"...\"}",
-                               path);
-        }
-        for (i = 0; i < 3; i++) {
-                if (json_str(j, keys[i], &val[i]) != 0) {
-                        cJSON_Delete(j);
-                        return ctx_err(x, JB_EINPUT, s, name, "%s: \"%s\" must be a string", path, keys[i]);
-                }
-        }
-        dst[0] = c->aa_endpoint ? NULL : &c->aa_endpoint;
-        dst[1] = c->aa_login ? NULL : &c->aa_login;
-        dst[2] = c->aa_password_from ? NULL : &c->aa_password;
-        rc = JB_OK;
-        for (i = 0; i < 3 && rc == JB_OK; i++) {
-                if (!dst[i] || !val[i])
-                        continue;
-                *dst[i] = strdup(val[i]);
-                if (!*dst[i])
-                        rc = ctx_err(x, JB_ENOMEM, s, name, "out of memory");
-                else if (i == 2)
-                        c->aa_password_from = "credentials_json";
-        }
-        if (val[2]) {
-                explicit_bzero(cJSON_GetObjectItemCaseSensitive(j, "password")->valuestring, strlen(val[2]));
-                if (rc == JB_OK && dst[2])
-                        rc = note_mode(x, name, path, mode);
-        }
-        cJSON_Delete(j);
-        return rc;
 }
 
 /* ---- cross-option rules ---- */
@@ -1286,13 +1015,13 @@ static int validate(struct cfg_ctx *x, config_t *lc)
         int rc;
 
         if (!c->aa_endpoint)
-                return ctx_err(x, JB_EINPUT, es, ep,
+                return cfg_ctx_err(x, JB_EINPUT, es, ep,
                                "not set: give Access Anywhere's address, e.g. endpoint = \"https://fabric.example.com\";");
         if (!x->set[cfg_find_opt(ep)] && cj)
                 es = cj;
         if (endpoint_userinfo(c->aa_endpoint, &ui, &uin)) {
                 /* never print what stands before the '@': it is a user name and password */
-                return ctx_err(x, JB_EINPUT, es, ep,
+                return cfg_ctx_err(x, JB_EINPUT, es, ep,
                                "\"%.*s***@%s\" has a user name or password written in the address: "
                                "remove them from the address (it is printed in logs) and give the login "
                                "and a password_file instead",
@@ -1303,63 +1032,63 @@ static int validate(struct cfg_ctx *x, config_t *lc)
         } else if (strncasecmp(c->aa_endpoint, "http://", 7) == 0) {
                 host = c->aa_endpoint + 7;
                 if (!c->aa_allow_http)
-                        return ctx_err(x, JB_EINPUT, es, ep,
+                        return cfg_ctx_err(x, JB_EINPUT, es, ep,
                                        "\"%s\" is http://: the password and tokens would cross the network "
                                        "unencrypted; use https://, or set access_anywhere.allow_http = true "
                                        "for a test simulator",
                                        c->aa_endpoint);
-                rc = add_warn(c, "%s is http:// (allow_http = true): the password and tokens cross the "
+                rc = cfg_add_warn(c, "%s is http:// (allow_http = true): the password and tokens cross the "
                                  "network unencrypted, so anyone on the path can read them; meant for a "
                                  "test simulator only, use https:// in production", ep);
                 if (rc)
                         return rc;
         } else {
-                return ctx_err(x, JB_EINPUT, es, ep, "\"%s\" must start with https:// (or http:// for a test simulator)",
+                return cfg_ctx_err(x, JB_EINPUT, es, ep, "\"%s\" must start with https:// (or http:// for a test simulator)",
                                c->aa_endpoint);
         }
         if (!*host || *host == '/' || strpbrk(c->aa_endpoint, " \t\r\n"))
-                return ctx_err(x, JB_EINPUT, es, ep, "\"%s\" is not an address", c->aa_endpoint);
+                return cfg_ctx_err(x, JB_EINPUT, es, ep, "\"%s\" is not an address", c->aa_endpoint);
         n = strlen(c->aa_endpoint);
         while (n && c->aa_endpoint[n - 1] == '/')
                 c->aa_endpoint[--n] = '\0';
         if (strstr(host, "/api/"))
-                return ctx_err(x, JB_EINPUT, es, ep, "give the address without /api/...: \"%.*s\"",
+                return cfg_ctx_err(x, JB_EINPUT, es, ep, "give the address without /api/...: \"%.*s\"",
                                (int)(strstr(host, "/api/") - c->aa_endpoint), c->aa_endpoint);
 
         if (!c->aa_authtoken) {
                 const char *pw = "access_anywhere.password", *lg = "access_anywhere.login";
 
                 if (!c->aa_login && !c->aa_password)
-                        return ctx_err(x, JB_EINPUT, group_setting(x, lc, lg), "access_anywhere",
+                        return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, lg), "access_anywhere",
                                        "no credentials: give login and password_file (or password_env), "
                                        "or an authtoken_file");
                 if (!c->aa_login)
-                        return ctx_err(x, JB_EINPUT, group_setting(x, lc, lg), lg,
+                        return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, lg), lg,
                                        "not set: a password needs the login it belongs to");
                 if (!c->aa_password)
-                        return ctx_err(x, JB_EINPUT, group_setting(x, lc, pw), pw,
+                        return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, pw), pw,
                                        "not set: give password_file or password_env for login \"%s\"", c->aa_login);
         }
         if (c->aa_insecure) {
-                rc = add_warn(c, "access_anywhere.insecure is true: Access Anywhere's certificate is not "
+                rc = cfg_add_warn(c, "access_anywhere.insecure is true: Access Anywhere's certificate is not "
                                  "checked, so anyone on the network path could read the credentials; turn "
                                  "it off, or set ca_file for a private authority");
                 if (rc)
                         return rc;
         }
         if (c->aa_ca_file && access(c->aa_ca_file, R_OK) != 0)
-                return ctx_err(x, JB_EINPUT, x->set[cfg_find_opt("access_anywhere.ca_file")], "access_anywhere.ca_file",
+                return cfg_ctx_err(x, JB_EINPUT, x->set[cfg_find_opt("access_anywhere.ca_file")], "access_anywhere.ca_file",
                                "cannot read %s: %s", c->aa_ca_file, strerror(errno));
         if (c->aa_backoff_base_ms > c->aa_backoff_max_ms)
-                return ctx_err(x, JB_EINPUT, group_setting(x, lc, "access_anywhere.backoff_base_ms"),
+                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "access_anywhere.backoff_base_ms"),
                                "access_anywhere.backoff_base_ms", "%ld is larger than backoff_max_ms (%ld)",
                                c->aa_backoff_base_ms, c->aa_backoff_max_ms);
         if (c->sync_backoff_base_ms > c->sync_backoff_max_ms)
-                return ctx_err(x, JB_EINPUT, group_setting(x, lc, "syncer.backoff_base_ms"), "syncer.backoff_base_ms",
+                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "syncer.backoff_base_ms"), "syncer.backoff_base_ms",
                                "%ld is larger than backoff_max_ms (%ld)", c->sync_backoff_base_ms,
                                c->sync_backoff_max_ms);
         if (!c->n_self_keys && !c->n_self_arns && !c->n_self_agents) {
-                rc = add_note(c, "self: no access key, ARN or user agent of Access Anywhere itself is set, so "
+                rc = cfg_add_note(c, "self: no access key, ARN or user agent of Access Anywhere itself is set, so "
                                  "jibe cannot tell Access Anywhere's own S3 writes from others' and resyncs "
                                  "them too (harmless, but extra load): set self.keys, self.arns or "
                                  "self.agents (the provider's access key is on its settings page)");
@@ -1377,13 +1106,13 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
         size_t i;
 
         if (strlen(p) > 200)
-                return ctx_err(x, JB_EINPUT, group_setting(x, lc, pn), pn, "is longer than 200 characters");
+                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, pn), pn, "is longer than 200 characters");
         for (i = 0; p[i]; i++)
                 if (!isalnum((unsigned char)p[i]) && !strchr("._-", p[i]))
-                        return ctx_err(x, JB_EINPUT, group_setting(x, lc, pn), pn,
+                        return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, pn), pn,
                                        "\"%s\": Kafka topic names allow only letters, digits, '.', '_' and '-'", p);
         if (c->kafka_brokers && strpbrk(c->kafka_brokers, " \t\r\n"))
-                return ctx_err(x, JB_EINPUT, group_setting(x, lc, bn), bn,
+                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, bn), bn,
                                "\"%s\": write host:port pairs separated by commas, without spaces",
                                c->kafka_brokers);
         for (i = 0; i < c->n_kafka_rdkafka; i++) {
@@ -1392,7 +1121,7 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
 
                 if (!cfg_prop_is_secret(pr))
                         continue;
-                rc = add_warn(c, "kafka.rdkafka: the secret %.*s is written in %s, which is often readable "
+                rc = cfg_add_warn(c, "kafka.rdkafka: the secret %.*s is written in %s, which is often readable "
                                  "by others and copied around: make this file readable only by jibe "
                                  "(chmod 600)",
                               (int)strcspn(pr, "="), pr, x->path);
@@ -1407,7 +1136,6 @@ int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
         struct cfg_ctx x;
         config_t lc;
         FILE *fp;
-        size_t i;
         int rc;
 
         if (errstr && errsz)
@@ -1443,13 +1171,7 @@ int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
         } else {
                 rc = walk(&x, config_root_setting(&lc));
                 if (!rc)
-                        rc = resolve_secret(&x, "access_anywhere.password", &cfg->aa_password,
-                                            &cfg->aa_password_from);
-                if (!rc)
-                        rc = resolve_secret(&x, "access_anywhere.authtoken", &cfg->aa_authtoken,
-                                            &cfg->aa_authtoken_from);
-                if (!rc)
-                        rc = load_credentials_json(&x);
+                        rc = cfg_secrets_resolve(&x);
                 if (!rc)
                         rc = validate(&x, &lc);
                 if (!rc)
@@ -1462,11 +1184,7 @@ int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
                 cfg_clear(cfg);
                 return rc;
         }
-        log_add_secret(cfg->aa_password);
-        log_add_secret(cfg->aa_authtoken);
-        for (i = 0; i < cfg->n_kafka_rdkafka; i++)
-                if (cfg_prop_is_secret(cfg->kafka_rdkafka[i]))
-                        log_add_secret(strchr(cfg->kafka_rdkafka[i], '=') + 1);
+        cfg_secrets_register(cfg);
         return JB_OK;
 }
 

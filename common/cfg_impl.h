@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <libconfig.h>
+
 #include "cfg.h"
 
 enum cfg_type {
@@ -83,5 +85,42 @@ void cfg_fmt_size(char *out, size_t n, uint64_t v);
  * ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret, ssl.key.pem ...).
  */
 int cfg_prop_is_secret(const char *prop);
+
+/* ---- loading (cfg.c); used by cfg_secret.c ---- */
+
+#define CFG_OPTS_MAX 96 /* at least the number of options (checked in cfg.c) */
+
+/* One cfg_load() call: the file being read and where each option was set. */
+struct cfg_ctx {
+        struct cfg *cfg;
+        const char *path;
+        char *errstr;
+        size_t errsz;
+        config_setting_t *set[CFG_OPTS_MAX]; /* where each option was set; NULL: default */
+        char *src_path;                      /* cached source text for check_int_literal() */
+        char *src;
+};
+
+/* "file:line: setting: message" into x->errstr (no line when s is NULL or has none); returns rc. */
+int cfg_ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char *name, const char *fmt, ...)
+        JB_PRINTF(5, 6);
+/* Advice for check-config (cfg->notes); JB_ENOMEM or JB_OK. */
+int cfg_add_note(struct cfg *c, const char *fmt, ...) JB_PRINTF(2, 3);
+/* A setting that weakens security (cfg->warnings): printed by check-config, logged at WARN at
+ * every start; JB_ENOMEM or JB_OK. */
+int cfg_add_warn(struct cfg *c, const char *fmt, ...) JB_PRINTF(2, 3);
+
+/* ---- secrets (cfg_secret.c) ---- */
+
+/*
+ * After the walk: the password and the token, each given one way at most (inline, _file or
+ * _env; two ways is an error naming both lines), then credentials_json filling what is still
+ * unset. Secret files others can read add a warning. Returns JB_OK or an error in x->errstr
+ * (never the secret itself).
+ */
+int cfg_secrets_resolve(struct cfg_ctx *x);
+/* Register every secret of a loaded cfg with log_add_secret() (password, token, secret
+ * kafka.rdkafka values), so that no log line shows them. */
+void cfg_secrets_register(const struct cfg *cfg);
 
 #endif
