@@ -123,8 +123,6 @@ const struct cfg_opt cfg_opts[] = {
          .desc = "Trails that write under a prefix: the bucket and the folder that holds AWSLogs/."},
         O_LONG("scanner.refresh_concurrency", scan_refresh_concurrency, 8, 1, 256,
                "Cloud refreshes of folders one scan keeps running on the server at the same time."),
-        O_LONG("scanner.provider_refresh_s", scan_provider_refresh_s, 300, 10, 86400,
-               "Seconds between two readings of the providers' information (buckets, keys, full syncs)."),
 
         /* parser */
         O_SIZE("parser.max_decompressed", parse_max_decompressed, CT_MAX_DECOMPRESSED_DEFAULT, CFG_MIB,
@@ -134,6 +132,8 @@ const struct cfg_opt cfg_opts[] = {
         O_FLOAT("parser.indexing_rate", parse_indexing_rate, 100.0, 0.01, 1e7,
                 "Files per second a full provider sync indexes, to estimate when one started if unknown."),
         O_LONG("parser.workers", parse_workers, 2, 1, 64, "Log files read at the same time."),
+        O_LONG("parser.provider_refresh_s", parse_provider_refresh_s, 300, 10, 86400,
+               "Seconds between two readings of the providers' information (buckets, keys, full syncs)."),
 
         /* syncer */
         O_LONG("syncer.window_ms", sync_window_ms, 2000, 100, 600000,
@@ -198,6 +198,12 @@ const struct cfg_opt cfg_opts[] = {
 #define CFG_NOPTS (sizeof(cfg_opts) / sizeof(cfg_opts[0]))
 _Static_assert(CFG_NOPTS <= CFG_OPTS_MAX, "raise CFG_OPTS_MAX in cfg_impl.h");
 const size_t cfg_nopts = CFG_NOPTS;
+
+/* Renamed options: old name -> the option it now is (see struct cfg_alias). */
+const struct cfg_alias cfg_aliases[] = {
+        {"scanner.provider_refresh_s", "parser.provider_refresh_s"}, /* read by the parser only */
+};
+const size_t cfg_naliases = sizeof(cfg_aliases) / sizeof(cfg_aliases[0]);
 
 /* Groups in the order they are printed; "" is the top level. */
 const char *const cfg_groups[] = {"access_anywhere", "self", "scanner", "parser", "syncer", "queue",
@@ -346,6 +352,20 @@ size_t cfg_option_count(void)
 const char *cfg_option_name(size_t i)
 {
         return i < CFG_NOPTS ? cfg_opts[i].name : NULL;
+}
+
+size_t cfg_alias_count(void)
+{
+        return cfg_naliases;
+}
+
+const char *cfg_alias_name(size_t i, const char **current)
+{
+        if (i >= cfg_naliases)
+                return NULL;
+        if (current)
+                *current = cfg_aliases[i].name;
+        return cfg_aliases[i].old;
 }
 
 /* ---- sizes ---- */
@@ -923,14 +943,64 @@ static int is_group_name(const char *n)
         return 0;
 }
 
+static const struct cfg_alias *find_alias(const char *old)
+{
+        size_t k;
+
+        for (k = 0; k < cfg_naliases; k++)
+                if (strcmp(cfg_aliases[k].old, old) == 0)
+                        return &cfg_aliases[k];
+        return NULL;
+}
+
+/* An option given twice, under two of its names (libconfig refuses one name twice). */
+static int twice_err(struct cfg_ctx *x, const config_setting_t *s, const char *full, int i)
+{
+        const char *cur = cfg_opts[i].name, *before = x->set_as[i];
+        unsigned line = config_setting_source_line(x->set[i]);
+
+        if (strcmp(before, cur) == 0)
+                return cfg_ctx_err(x, JB_EINPUT, s, full,
+                                   "is the deprecated name of %s (line %u): give it once, as %s", cur, line, cur);
+        return cfg_ctx_err(x, JB_EINPUT, s, full, "is the same option as %s (line %u), its deprecated name: "
+                                                  "give it once, as %s", before, line, cur);
+}
+
+/* The note that tells an administrator what to write instead of a deprecated name. */
+static int deprecated_note(struct cfg_ctx *x, const config_setting_t *s, const struct cfg_alias *a)
+{
+        const char *d = strchr(a->name, '.');
+        unsigned line = config_setting_source_line(s);
+
+        if (!d)
+                return cfg_add_note(x->cfg, "%s:%u: %s is deprecated (an old name, still accepted for now): "
+                                            "write %s instead, at the top level of the file",
+                                    where_file(x, s), line, a->old, a->name);
+        return cfg_add_note(x->cfg, "%s:%u: %s is deprecated (an old name, still accepted for now): write %s "
+                                    "instead, that is %s inside %.*s = { ... }",
+                            where_file(x, s), line, a->old, a->name, d + 1, (int)(d - a->name), a->name);
+}
+
 static int load_setting(struct cfg_ctx *x, const config_setting_t *s, const char *full)
 {
-        int i = cfg_find_opt(full);
+        const struct cfg_alias *a = NULL;
+        struct cfg_opt as;
+        int i = cfg_find_opt(full), rc;
 
+        if (i < 0 && (a = find_alias(full)) != NULL)
+                i = cfg_find_opt(a->name);
         if (i < 0)
                 return unknown_err(x, s, full);
+        if (x->set[i])
+                return twice_err(x, s, full, i);
         x->set[i] = (config_setting_t *)(uintptr_t)s;
-        return load_value(x, s, &cfg_opts[i]);
+        x->set_as[i] = a ? a->old : cfg_opts[i].name;
+        if (!a)
+                return load_value(x, s, &cfg_opts[i]);
+        as = cfg_opts[i];
+        as.name = a->old; /* its errors name the setting as the file writes it */
+        rc = load_value(x, s, &as);
+        return rc ? rc : deprecated_note(x, s, a);
 }
 
 static int walk(struct cfg_ctx *x, const config_setting_t *root)

@@ -68,13 +68,13 @@ struct cfg {
         struct cfg_prefix *scan_prefixes;
         size_t n_scan_prefixes;
         long scan_refresh_concurrency; /* cloud refreshes running at once, default 8 */
-        long scan_provider_refresh_s; /* re-read providers and their last syncs, default 300 */
 
         /* parser { ... } */
         uint64_t parse_max_decompressed; /* default CT_MAX_DECOMPRESSED_DEFAULT */
         uint64_t parse_max_record;       /* default CT_MAX_RECORD_DEFAULT */
         double parse_indexing_rate;      /* files/s, to estimate a full sync's start */
         long parse_workers;              /* default 2 */
+        long parse_provider_refresh_s;   /* re-read providers and their last syncs, default 300 */
 
         /* syncer { ... } */
         long sync_window_ms;       /* dedup window, default 2000 */
@@ -137,5 +137,9 @@ void cfg_example(FILE *fp);
 /* The option table's names ("syncer.window_ms"), for tests and help. */
 size_t cfg_option_count(void);
 const char *cfg_option_name(size_t i);
+/* Old names still accepted (deprecated): the i-th old name, and in *current (optional) the
+ * option it now is; NULL past the end. */
+size_t cfg_alias_count(void);
+const char *cfg_alias_name(size_t i, const char **current);
 
 #endif

@@ -56,6 +56,17 @@ extern const char *const cfg_groups[];
 extern const char *const cfg_group_desc[];
 extern const size_t cfg_ngroups;
 
+/*
+ * An old option name that is still accepted: loading it sets the option it now is, with a
+ * note (check-config prints it) saying what to write instead; giving both is an error.
+ */
+struct cfg_alias {
+        const char *old;  /* "scanner.provider_refresh_s" */
+        const char *name; /* the option in cfg_opts[]: "parser.provider_refresh_s" */
+};
+extern const struct cfg_alias cfg_aliases[];
+extern const size_t cfg_naliases;
+
 /* The field of c that option offset off designates. */
 static inline void *cfg_fld(const struct cfg *c, size_t off)
 {
@@ -97,6 +108,7 @@ struct cfg_ctx {
         char *errstr;
         size_t errsz;
         config_setting_t *set[CFG_OPTS_MAX]; /* where each option was set; NULL: default */
+        const char *set_as[CFG_OPTS_MAX];    /* the name it was set under (static text) */
         char *src_path;                      /* cached source text for check_int_literal() */
         char *src;
 };

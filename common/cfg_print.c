@@ -198,6 +198,16 @@ static void put_comment(FILE *fp, const char *ind, const char *text, size_t widt
         }
 }
 
+/* "# Old name, still accepted: scanner.provider_refresh_s." for a renamed option. */
+static void put_aliases(FILE *fp, const char *ind, const struct cfg_opt *o)
+{
+        size_t k;
+
+        for (k = 0; k < cfg_naliases; k++)
+                if (strcmp(cfg_aliases[k].name, o->name) == 0)
+                        fprintf(fp, "%s# Old name, still accepted but deprecated: %s.\n", ind, cfg_aliases[k].old);
+}
+
 static void put_default(FILE *fp, const char *ind, const struct cfg *def, const struct cfg_opt *o)
 {
         char lo[32], hi[32];
@@ -271,6 +281,7 @@ void cfg_example(FILE *fp)
                         if (!first)
                                 fputs("\n", fp);
                         put_comment(fp, ind, o->desc, 92);
+                        put_aliases(fp, ind, o);
                         put_default(fp, ind, &def, o);
                         if (o->example && (o->flags & CO_EX_ACTIVE)) {
                                 fprintf(fp, "%s%s = %s;\n", ind, cfg_leaf(o->name), o->example);

@@ -166,8 +166,8 @@ static void *view_main(void *arg)
         struct aa_client *aa = NULL;
         char err[PARSER_ERR];
         long backoff = PARSER_BACKOFF_BASE_MS;
-        long refresh_ms = p->cfg->scan_provider_refresh_s > 0 ? p->cfg->scan_provider_refresh_s * 1000
-                                                                 : 300000;
+        long refresh_ms = p->cfg->parse_provider_refresh_s > 0 ? p->cfg->parse_provider_refresh_s * 1000
+                                                                  : 300000;
         uint64_t rnd = 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
         int rc, first = 1;
 

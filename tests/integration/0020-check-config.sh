@@ -4,7 +4,7 @@
 # line and setting; warnings for settings that weaken security (logged again at WARN by every
 # start of jibe run); http:// refused unless allowed; credentials in the address refused and
 # never printed; --dump never shows a secret; log and state files 0640 (directories 0750)
-# under umask 000; usage errors exit 2.
+# under umask 000; a renamed option's old name accepted with a note; usage errors exit 2.
 set -eu
 : "${JIBE:?}" "${JIBE_TOP:?}" "${JIBE_TMP:?}"
 T=$JIBE_TMP
@@ -187,6 +187,26 @@ done
 chmod 666 "$L"
 run_once 2
 [ "$(mode "$L")" = 640 ] || fail "old log file mode $(mode "$L"), want 640"
+
+# A renamed option (scanner.provider_refresh_s is now parser.provider_refresh_s): the old
+# name still loads, with a note saying what to write instead; the dump shows only the new
+# name; giving both names is refused, naming both.
+printf '%s\nscanner = {\n  provider_refresh_s = 600;\n};\n' "$HEAD" >"$T/old.cfg"
+"$JIBE" check-config -c "$T/old.cfg" --dump >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "old name rejected"; }
+has "$T/out" "note: $T/old.cfg:4: scanner.provider_refresh_s is deprecated"
+has "$T/out" "write parser.provider_refresh_s instead"
+sed -n '/^parser = {/,/^};/p' "$T/out" >"$T/grp"
+has "$T/grp" "provider_refresh_s = 600;"
+sed -n '/^scanner = {/,/^};/p' "$T/out" >"$T/grp"
+hasnt "$T/grp" "provider_refresh_s"
+[ ! -s "$T/err" ] || fail "stderr not empty: $(cat "$T/err")"
+printf '%s\nparser = { provider_refresh_s = 600; };\n' "$HEAD" >"$T/new.cfg"
+"$JIBE" check-config -c "$T/new.cfg" >"$T/out" 2>"$T/err" || { cat "$T/err"; fail "new name rejected"; }
+hasnt "$T/out" "deprecated"
+printf '%s\nscanner = { provider_refresh_s = 600; };\nparser = { provider_refresh_s = 700; };\n' "$HEAD" |
+	check_bad "4: parser.provider_refresh_s: is the same option as scanner.provider_refresh_s (line 3)"
+printf '%s\nparser = { provider_refresh_s = 600; };\nscanner = { provider_refresh_s = 700; };\n' "$HEAD" |
+	check_bad "4: scanner.provider_refresh_s: is the deprecated name of parser.provider_refresh_s (line 3)"
 
 # Usage errors.
 rc=0; "$JIBE" check-config --frob >/dev/null 2>&1 || rc=$?

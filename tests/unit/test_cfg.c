@@ -173,7 +173,7 @@ static void test_defaults(void **state)
         assert_int_equal(c.scan_interval_s, 180);
         assert_int_equal(c.scan_lookback_h, 48);
         assert_int_equal(c.scan_parents_every, 10);
-        assert_int_equal(c.scan_provider_refresh_s, 300);
+        assert_int_equal(c.parse_provider_refresh_s, 300);
         assert_true(c.parse_max_decompressed == CT_MAX_DECOMPRESSED_DEFAULT);
         assert_true(c.parse_max_record == CT_MAX_RECORD_DEFAULT);
         assert_true(c.parse_indexing_rate > 99.9 && c.parse_indexing_rate < 100.1);
@@ -215,13 +215,13 @@ static void test_full_file(void **state)
                 "  agents = [ \"SMEStorage\" ];\n"
                 "};\n"
                 "scanner = {\n"
-                "  interval_s = 60; lookback_h = 12; parents_every = 3; provider_refresh_s = 600;\n"
+                "  interval_s = 60; lookback_h = 12; parents_every = 3;\n"
                 "  sources = [ \"S3 Prod\", \"102\" ];\n"
                 "  prefixes = ( { bucket = \"ct-logs\"; prefix = \"/trails/org/\"; },\n"
                 "               { prefix = \"\"; bucket = \"other\"; } );\n"
                 "};\n"
                 "parser = { max_decompressed = 5000000000L; max_record = \"512 KiB\";\n"
-                "           indexing_rate = 250; workers = 8; };\n"
+                "           indexing_rate = 250; workers = 8; provider_refresh_s = 600; };\n"
                 "syncer = { window_ms = 100; batch_max = 50; concurrency = 2; max_attempts = 3;\n"
                 "           backoff_base_ms = 10; backoff_max_ms = 20; };\n"
                 "queue = { capacity = 42; };\n"
@@ -251,7 +251,7 @@ static void test_full_file(void **state)
         assert_int_equal(c.scan_interval_s, 60);
         assert_int_equal(c.scan_lookback_h, 12);
         assert_int_equal(c.scan_parents_every, 3);
-        assert_int_equal(c.scan_provider_refresh_s, 600);
+        assert_int_equal(c.parse_provider_refresh_s, 600);
         assert_int_equal(c.n_scan_sources, 2);
         assert_string_equal(c.scan_sources[0], "S3 Prod");
         assert_string_equal(c.scan_sources[1], "102");
@@ -883,6 +883,84 @@ static void test_self_note_and_method(void **state)
         cfg_clear(&c);
 }
 
+/* A renamed option: the old name is still accepted (with a note naming the new one), gives
+ * the same value, and its errors name what the file says; giving both names is an error
+ * naming both. The dump and the example file show only the new name. */
+static void test_deprecated_names(void **state)
+{
+        struct cfg c;
+        char err[512], *dump;
+        const char *pg, *sg;
+        size_t i;
+
+        (void)state;
+        /* the new name: no note */
+        assert_int_equal(t_load(HEAD "parser = { provider_refresh_s = 600; };\n", &c, err, sizeof(err)), JB_OK);
+        assert_int_equal(c.parse_provider_refresh_s, 600);
+        assert_int_equal(other_notes(&c), 0);
+        cfg_clear(&c);
+
+        /* the old name: same value, one note with the file, line, both names */
+        assert_int_equal(t_load(HEAD "scanner = { interval_s = 60;\n  provider_refresh_s = 700; };\n", &c, err,
+                                sizeof(err)),
+                         JB_OK);
+        assert_int_equal(c.parse_provider_refresh_s, 700);
+        assert_int_equal(c.scan_interval_s, 60);
+        assert_int_equal(other_notes(&c), 1);
+        assert_true(has_note(&c, "jibe.cfg:6: scanner.provider_refresh_s is deprecated",
+                             "write parser.provider_refresh_s instead"));
+        assert_int_equal(c.n_warnings, 0);
+        dump = t_dump(&c);
+        pg = strstr(dump, "\nparser = {\n");
+        sg = strstr(dump, "\nsyncer = {\n");
+        assert_non_null(pg);
+        assert_non_null(sg);
+        assert_non_null(strstr(pg, "        provider_refresh_s = 700;\n"));
+        assert_true(strstr(pg, "        provider_refresh_s = 700;\n") < sg);
+        assert_non_null(strstr(dump, "\nscanner = {\n"));
+        assert_true(strstr(dump, "provider_refresh_s") > pg); /* not in the scanner group (printed first) */
+        free(dump);
+        cfg_clear(&c);
+
+        /* errors name the old name as written */
+        assert_int_equal(t_load(HEAD "scanner = { provider_refresh_s = 5; };\n", &c, err, sizeof(err)), JB_EINPUT);
+        assert_non_null(strstr(err, "jibe.cfg:5: scanner.provider_refresh_s: must be between 10 and 86400, not 5"));
+        cfg_clear(&c);
+
+        /* both names, in either order: an error at the second naming both */
+        assert_int_equal(t_load(HEAD "scanner = { provider_refresh_s = 600; };\n"
+                                     "parser = { provider_refresh_s = 700; };\n",
+                                &c, err, sizeof(err)),
+                         JB_EINPUT);
+        assert_non_null(strstr(err, "jibe.cfg:6: parser.provider_refresh_s: "));
+        assert_non_null(strstr(err, "scanner.provider_refresh_s (line 5)"));
+        cfg_clear(&c);
+        assert_int_equal(t_load(HEAD "parser = { provider_refresh_s = 700; };\n"
+                                     "scanner = {\n  provider_refresh_s = 600; };\n",
+                                &c, err, sizeof(err)),
+                         JB_EINPUT);
+        assert_non_null(strstr(err, "jibe.cfg:7: scanner.provider_refresh_s: "));
+        assert_non_null(strstr(err, "parser.provider_refresh_s (line 5)"));
+        cfg_clear(&c);
+
+        /* the alias table: every old name is no option of its own, every new one is */
+        assert_true(cfg_alias_count() >= 1);
+        for (i = 0; i < cfg_alias_count(); i++) {
+                const char *cur = NULL, *old = cfg_alias_name(i, &cur);
+                size_t k, found = 0;
+
+                assert_non_null(old);
+                assert_non_null(cur);
+                for (k = 0; k < cfg_option_count(); k++) {
+                        assert_string_not_equal(cfg_option_name(k), old);
+                        found += strcmp(cfg_option_name(k), cur) == 0;
+                }
+                assert_int_equal(found, 1);
+        }
+        assert_null(cfg_alias_name(cfg_alias_count(), NULL));
+        assert_string_equal(cfg_alias_name(0, NULL), "scanner.provider_refresh_s");
+}
+
 /* Insecure settings: http:// refused unless allowed (then a warning), credentials in the
  * address refused without ever printing them, librdkafka secrets in the file warned about,
  * the log file created 0640 under any umask, and the userinfo of a URL never logged. */
@@ -1004,6 +1082,7 @@ int main(void)
                 cmocka_unit_test(test_kafka),
                 cmocka_unit_test(test_self_note_and_method),
                 cmocka_unit_test(test_insecure_settings),
+                cmocka_unit_test(test_deprecated_names),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);

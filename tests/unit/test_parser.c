@@ -912,7 +912,7 @@ static void test_waits_for_view(void **state)
         env_free(&e);
 }
 
-/* The view is read again every provider_refresh_s seconds (each reading asks for the sync
+/* The view is read again every parser.provider_refresh_s seconds (each reading asks for the sync
  * tasks once per provider: two here). */
 static void test_view_refresh(void **state)
 {
@@ -922,7 +922,7 @@ static void test_view_refresh(void **state)
 
         (void)state;
         env_init(&e, 1);
-        e.cfg.scan_provider_refresh_s = 1;
+        e.cfg.parse_provider_refresh_s = 1;
         free(tu_sim_http(&t_sim, "POST", "/sim/reset", NULL, &st));
         env_start(&e);
         end = tu_now_ms() + 10000;
