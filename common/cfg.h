@@ -4,7 +4,10 @@
  * Every option is declared once in cfg.c's option table (name, type, default, range, one-line
  * description); the table drives loading, validation (unknown or bad settings are errors that
  * name the setting, the file and the line), `jibe check-config` and the comments of
- * deploy/jibe.cfg.example.
+ * deploy/jibe.cfg.example. A renamed option keeps its old name as an alias (cfg.c's
+ * cfg_aliases[]): still loaded, with a note in cfg->notes saying what to write instead.
+ * Files: cfg.c (table, loading, validation), cfg_secret.c (passwords and tokens),
+ * cfg_print.c (cfg_dump, cfg_example); cfg_impl.h is private to them.
  * Ownership: cfg_load() fills a struct cfg whose strings it owns (copied out of libconfig);
  * cfg_clear() frees them and may be called twice. Secrets (password, token) are held in
  * memory only and shown as "***" by cfg_dump().
