@@ -22,7 +22,7 @@ int redrive_main(int argc, char **argv);
 
 struct cfg;
 struct aa_opts;
-/* Shared by the long-running commands (run.c). */
+/* ---- cli_common.c: shared by the long-running commands ---- */
 /* The Access Anywhere client options a configuration gives (strings borrowed from cfg). */
 void run_aa_opts(const struct cfg *cfg, struct aa_opts *o);
 /* -c FILE (and one optional "--name value") from argv; NULL with *exitcode set when the
@@ -34,7 +34,8 @@ int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_o
 /* Sign in once: 1 (logged) when the credentials are refused; 0 otherwise. */
 int run_check_login(const char *cmd, const struct aa_opts *ao);
 
-/* Shared by the commands that take times (kadmin_cli.c). ISO-8601 with a zone
+/* ---- cli_common.c: shared by the commands that take times ---- */
+/* ISO-8601 with a zone
  * (YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM)) -> ms since the epoch; a duration such as 45s, 30m,
  * 2h, 1d, 1w, 1h30m -> ms. 0, or -1 when s is not one. */
 int cli_parse_datetime(const char *s, int64_t *ms);
