@@ -17,8 +17,53 @@ int sync_main(int argc, char **argv);
 int topics_main(int argc, char **argv);
 int redrive_main(int argc, char **argv);
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "jb.h"
+
+/* ---- cli_common.c: the one way every command reads its command line ----
+ *
+ * A command lists its options for getopt_long, ending the table with CLI_OPTS_END (which
+ * adds -h/--help and --version), and loops:
+ *
+ *     struct cli c = {"run", ":c:h", opts, usage, 0};
+ *     while ((opt = cli_next(&c, argc, argv)) > 0)
+ *             switch (opt) { case 'c': path = optarg; break; ... }
+ *     if ((rc = cli_finish(&c, opt, argc, argv)) >= 0)
+ *             return rc;
+ *
+ * shortopts starts with ':' ("+:" for a command whose operands end the options) and lists
+ * 'h'. argv[0] is the command's name. Usage errors go to stderr with the usage and exit 2;
+ * --help prints the usage on stdout and exits 0; --version prints the version, exits 0.
+ */
+#define CLI_OPT_VERSION 0x100 /* getopt value of --version */
+#define CLI_OPTS_END \
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, CLI_OPT_VERSION}, {NULL, 0, NULL, 0}
+#define CLI_END (-1)  /* cli_next: no more options; operands from optind */
+#define CLI_EXIT (-2) /* cli_next: the command ends now with c->exitcode */
+
+struct cli {
+        const char *cmd;               /* "run": messages say "jibe run: ..." */
+        const char *shortopts;         /* getopt_long's */
+        const struct option *longopts; /* ends with CLI_OPTS_END */
+        void (*usage)(FILE *fp);
+        int exitcode; /* 0 before the first cli_next; set when it returns CLI_EXIT */
+};
+
+/* The next option (its value in optarg), CLI_END, or CLI_EXIT (help, version, usage error:
+ * printed). */
+int cli_next(struct cli *c, int argc, char **argv);
+/* After the loop of a command without operands: -1 to go on, else the exit code (the loop
+ * ended with CLI_EXIT, or an operand is left: a usage error). */
+int cli_finish(struct cli *c, int opt, int argc, char **argv);
+/* "jibe CMD: MSG" and the usage on stderr; sets and returns c->exitcode = 2. */
+int cli_usage_error(struct cli *c, const char *fmt, ...) JB_PRINTF(2, 3);
+/* "jibe CMD: MSG" on stderr (a bad option value: the message says what is wanted); 2. */
+int cli_bad_value(struct cli *c, const char *fmt, ...) JB_PRINTF(2, 3);
+/* The version line of `jibe --version`, on stdout. 0. */
+int cli_version(void);
 
 struct cfg;
 struct aa_opts;

@@ -6,6 +6,7 @@
  * Owns nothing between calls. Does not: contain stage logic or a command of its own.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -89,31 +90,107 @@ int run_check_login(const char *cmd, const struct aa_opts *ao)
 const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_fn)(FILE *),
                            const char **extra_name, const char **extra_val, int *exitcode)
 {
+        struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                {"", required_argument, NULL, 'x'}, /* extra_name, or none */
+                                CLI_OPTS_END};
+        struct cli c = {cmd, ":c:h", opts, usage_fn, 0};
         const char *cfgpath = NULL;
-        int i;
+        int opt;
 
-        *exitcode = -1;
-        for (i = 1; i < argc; i++) {
-                if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
-                        cfgpath = argv[++i];
-                } else if (extra_name && *extra_name && !strcmp(argv[i], *extra_name) && i + 1 < argc) {
-                        *extra_val = argv[++i];
-                } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-                        usage_fn(stdout);
-                        *exitcode = 0;
-                        return NULL;
-                } else {
-                        fprintf(stderr, "jibe %s: unexpected argument '%s'\n", cmd, argv[i]);
-                        usage_fn(stderr);
-                        *exitcode = 2;
-                        return NULL;
-                }
+        if (extra_name && *extra_name && !strncmp(*extra_name, "--", 2))
+                opts[1].name = *extra_name + 2;
+        else
+                memmove(&opts[1], &opts[2], 3 * sizeof(opts[0]));
+        while ((opt = cli_next(&c, argc, argv)) > 0) {
+                if (opt == 'c')
+                        cfgpath = optarg;
+                else
+                        *extra_val = optarg;
         }
-        if (!cfgpath) {
-                fprintf(stderr, "jibe %s: give the configuration file with -c FILE\n", cmd);
-                *exitcode = 2;
-        }
+        *exitcode = cli_finish(&c, opt, argc, argv);
+        if (*exitcode >= 0)
+                return NULL;
+        if (!cfgpath)
+                *exitcode = cli_usage_error(&c, "give the configuration file with -c FILE");
         return cfgpath;
+}
+
+/* ---- the command line ---- */
+
+int cli_version(void)
+{
+        printf("jibe %s\n", JB_VERSION);
+        return 0;
+}
+
+static void cli_vsay(const struct cli *c, const char *fmt, va_list ap)
+{
+        fprintf(stderr, "jibe %s: ", c->cmd);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
+
+int cli_usage_error(struct cli *c, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        cli_vsay(c, fmt, ap);
+        va_end(ap);
+        c->usage(stderr);
+        return c->exitcode = 2;
+}
+
+int cli_bad_value(struct cli *c, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        cli_vsay(c, fmt, ap);
+        va_end(ap);
+        return c->exitcode = 2;
+}
+
+int cli_finish(struct cli *c, int opt, int argc, char **argv)
+{
+        if (opt == CLI_EXIT)
+                return c->exitcode;
+        if (optind < argc)
+                return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
+        return -1;
+}
+
+int cli_next(struct cli *c, int argc, char **argv)
+{
+        int opt, idx = -1;
+
+        if (optind == 0 || c->exitcode == 0) /* first call of this command line */
+                optind = 1;
+        opterr = 0; /* the messages below say "jibe CMD:" */
+        c->exitcode = -1;
+        opt = getopt_long(argc, argv, c->shortopts, c->longopts, &idx);
+        switch (opt) {
+        case -1:
+                return CLI_END;
+        case 'h':
+                c->usage(stdout);
+                c->exitcode = fflush(stdout) == 0 ? 0 : 1;
+                return CLI_EXIT;
+        case CLI_OPT_VERSION:
+                c->exitcode = cli_version();
+                return CLI_EXIT;
+        case ':':
+                cli_usage_error(c, "%s needs a value", argv[optind - 1]);
+                return CLI_EXIT;
+        case '?':
+                if (optopt > 0 && optopt < 0x80 && isprint(optopt))
+                        cli_usage_error(c, "unknown option '-%c'", optopt);
+                else
+                        cli_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+                return CLI_EXIT;
+        default:
+                return opt;
+        }
 }
 
 /* ---- times ---- */

@@ -15,12 +15,22 @@ struct jb_cmd {
         const char *help;
 };
 
+static void version_usage(FILE *fp)
+{
+        fprintf(fp, "usage: jibe version\n\nPrints jibe's version, as 'jibe --version' does.\n");
+}
+
 static int cmd_version(int argc, char **argv)
 {
-        JB_UNUSED(argc);
-        JB_UNUSED(argv);
-        printf("jibe %s\n", JB_VERSION);
-        return 0;
+        static const struct option opts[] = {CLI_OPTS_END};
+        struct cli c = {"version", ":h", opts, version_usage, 0};
+        int opt, rc;
+
+        while ((opt = cli_next(&c, argc, argv)) > 0)
+                ;
+        if ((rc = cli_finish(&c, opt, argc, argv)) >= 0)
+                return rc;
+        return cli_version();
 }
 
 static const struct jb_cmd jb_cmds[] = {
@@ -47,7 +57,8 @@ static void usage(FILE *fp)
                     "commands:\n");
         for (i = 0; i < sizeof(jb_cmds) / sizeof(jb_cmds[0]); i++)
                 fprintf(fp, "  %-14s %s\n", jb_cmds[i].name, jb_cmds[i].help);
-        fprintf(fp, "\n'jibe COMMAND --help' describes each command.\n");
+        fprintf(fp, "\n'jibe COMMAND --help' describes each command; 'jibe --version' (or\n"
+                    "'jibe COMMAND --version') prints the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -64,7 +75,7 @@ int main(int argc, char **argv)
                 return 0;
         }
         if (!strcmp(argv[1], "--version"))
-                return cmd_version(0, NULL);
+                return cli_version();
         for (i = 0; i < sizeof(jb_cmds) / sizeof(jb_cmds[0]); i++) {
                 if (strcmp(argv[1], jb_cmds[i].name) == 0) {
                         curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -50,7 +50,9 @@ void redrive_usage(FILE *fp)
                 "  --id N                 only the entry #N (embedded mode)\n"
                 "  --all                  also list those already redriven or discarded\n"
                 "  --execute              put the selected dead letters back\n"
-                "  --discard TEXT         mark the selected dead letters discarded, because TEXT\n");
+                "  --discard TEXT         mark the selected dead letters discarded, because TEXT\n"
+                "  -h, --help             this help\n"
+                "  --version              print jibe's version\n");
 }
 
 static int parse_when(const char *s, int64_t *ms)
@@ -66,83 +68,77 @@ static int parse_when(const char *s, int64_t *ms)
         return -1;
 }
 
+enum { OPT_EXECUTE = 0x200, OPT_ALL, OPT_STAGE, OPT_REASON, OPT_SINCE, OPT_UNTIL, OPT_ID,
+       OPT_DISCARD };
+
+static const struct option redrive_opts_table[] = {{"config", required_argument, NULL, 'c'},
+                                                   {"execute", no_argument, NULL, OPT_EXECUTE},
+                                                   {"all", no_argument, NULL, OPT_ALL},
+                                                   {"stage", required_argument, NULL, OPT_STAGE},
+                                                   {"reason", required_argument, NULL, OPT_REASON},
+                                                   {"since", required_argument, NULL, OPT_SINCE},
+                                                   {"until", required_argument, NULL, OPT_UNTIL},
+                                                   {"id", required_argument, NULL, OPT_ID},
+                                                   {"discard", required_argument, NULL, OPT_DISCARD},
+                                                   CLI_OPTS_END};
+
+/* One option with its value into o: 0, or 2 (a bad value, said why). */
+static int redrive_opt(struct cli *c, struct redrive_opts *o, int opt, const char *v)
+{
+        char *end;
+
+        switch (opt) {
+        case 'c': o->cfgpath = v; return 0;
+        case OPT_EXECUTE: o->execute = 1; return 0;
+        case OPT_ALL: o->all = 1; return 0;
+        case OPT_REASON: o->reason = v; return 0;
+        case OPT_STAGE:
+                if (!strcmp(v, "parser") || !strcmp(v, "parse"))
+                        o->stage = "parse";
+                else if (!strcmp(v, "syncer") || !strcmp(v, "sync"))
+                        o->stage = "sync";
+                else
+                        return cli_bad_value(c, "--stage is parser or syncer, not '%s'", v);
+                return 0;
+        case OPT_DISCARD:
+                if (!*v)
+                        return cli_bad_value(c, "--discard needs the reason, e.g. --discard \"bucket removed\"");
+                o->discard = v;
+                return 0;
+        case OPT_ID:
+                errno = 0;
+                o->id = strtoll(v[0] == '#' ? v + 1 : v, &end, 10);
+                if (errno || *end || end == v || o->id < 0)
+                        return cli_bad_value(c, "--id is an entry number as listed (#N), not '%s'", v);
+                return 0;
+        default: /* OPT_SINCE, OPT_UNTIL */
+                if (parse_when(v, opt == OPT_SINCE ? &o->since_ms : &o->until_ms) != 0)
+                        return cli_bad_value(c, "%s \"%s\" is not a time such as 2026-11-29T10:00:00Z or a time "
+                                                "ago such as 30m, 2h, 1d",
+                                             opt == OPT_SINCE ? "--since" : "--until", v);
+                return 0;
+        }
+}
+
 int redrive_args(int argc, char **argv, struct redrive_opts *o, int *exitcode)
 {
-        int i;
+        struct cli c = {"redrive", ":c:h", redrive_opts_table, redrive_usage, 0};
+        int opt = 0, rc = 0;
 
         memset(o, 0, sizeof(*o));
         o->since_ms = o->until_ms = o->id = -1;
-        *exitcode = 2;
-        for (i = 1; i < argc; i++) {
-                const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-                        redrive_usage(stdout);
-                        *exitcode = 0;
-                        return 1;
-                } else if (!strcmp(a, "--execute")) {
-                        o->execute = 1;
-                } else if (!strcmp(a, "--all")) {
-                        o->all = 1;
-                } else if (!strcmp(a, "-c") || !strcmp(a, "--config") || !strcmp(a, "--stage") ||
-                           !strcmp(a, "--reason") || !strcmp(a, "--since") || !strcmp(a, "--until") ||
-                           !strcmp(a, "--id") || !strcmp(a, "--discard")) {
-                        if (!v) {
-                                fprintf(stderr, "jibe redrive: %s needs a value\n", a);
-                                return 1;
-                        }
-                        i++;
-                        if (a[1] == 'c' || !strcmp(a, "--config")) {
-                                o->cfgpath = v;
-                        } else if (!strcmp(a, "--stage")) {
-                                if (!strcmp(v, "parser") || !strcmp(v, "parse")) {
-                                        o->stage = "parse";
-                                } else if (!strcmp(v, "syncer") || !strcmp(v, "sync")) {
-                                        o->stage = "sync";
-                                } else {
-                                        fprintf(stderr, "jibe redrive: --stage is parser or syncer, not '%s'\n", v);
-                                        return 1;
-                                }
-                        } else if (!strcmp(a, "--reason")) {
-                                o->reason = v;
-                        } else if (!strcmp(a, "--discard")) {
-                                if (!*v) {
-                                        fprintf(stderr, "jibe redrive: --discard needs the reason, e.g. "
-                                                        "--discard \"bucket removed\"\n");
-                                        return 1;
-                                }
-                                o->discard = v;
-                        } else if (!strcmp(a, "--id")) {
-                                char *end;
-
-                                errno = 0;
-                                o->id = strtoll(v[0] == '#' ? v + 1 : v, &end, 10);
-                                if (errno || *end || end == v || o->id < 0) {
-                                        fprintf(stderr, "jibe redrive: --id is an entry number as listed (#N), not '%s'\n", v);
-                                        return 1;
-                                }
-                        } else if (parse_when(v, !strcmp(a, "--since") ? &o->since_ms : &o->until_ms) != 0) {
-                                fprintf(stderr,
-                                        "jibe redrive: %s \"%s\" is not a time such as 2026-11-29T10:00:00Z "
-                                        "or a time ago such as 30m, 2h, 1d\n",
-                                        a, v);
-                                return 1;
-                        }
-                } else {
-                        fprintf(stderr, "jibe redrive: unexpected argument '%s'\n", a);
-                        redrive_usage(stderr);
-                        return 1;
-                }
-        }
-        if (!o->cfgpath) {
-                fprintf(stderr, "jibe redrive: give the configuration file with -c FILE\n");
+        while (!rc && (opt = cli_next(&c, argc, argv)) > 0)
+                rc = redrive_opt(&c, o, opt, optarg);
+        if (rc) {
+                *exitcode = rc;
                 return 1;
         }
-        if (o->execute && o->discard) {
-                fprintf(stderr, "jibe redrive: give --execute or --discard, not both\n");
-                return 1;
-        }
-        return 0;
+        *exitcode = cli_finish(&c, opt, argc, argv);
+        if (*exitcode < 0 && !o->cfgpath)
+                *exitcode = cli_usage_error(&c, "give the configuration file with -c FILE");
+        else if (*exitcode < 0 && o->execute && o->discard)
+                *exitcode = cli_bad_value(&c, "give --execute or --discard, not both");
+        return *exitcode >= 0;
 }
 
 int redrive_filtered(const struct redrive_opts *o)

@@ -44,7 +44,8 @@ static void usage(FILE *fp)
                 "starts a scan at once.\n"
                 "\n"
                 "  -c, --config FILE   configuration file (see deploy/jibe.cfg.example)\n"
-                "  -h, --help          this help\n");
+                "  -h, --help          this help\n"
+                "  --version           print jibe's version\n");
 }
 
 static void progress(struct scanner *sc, struct parser *pa, struct syncer *sy, struct q *q,

@@ -53,7 +53,9 @@ static void usage_stage(FILE *fp)
                 "\n"
                 "  -c, --config FILE      configuration file\n"
                 "  --instance-id ID       static group membership id of this process (unique per\n"
-                "                         group; default kafka.instance_id)\n");
+                "                         group; default kafka.instance_id)\n"
+                "  -h, --help             this help\n"
+                "  --version              print jibe's version\n");
 }
 
 /* "name=value" props of the configuration, NULL-terminated, borrowed from cfg. */
@@ -258,23 +260,36 @@ static void usage_topics(FILE *fp)
                     "kafka.partitions partitions, kafka.replication replicas and kafka.retention_h\n"
                     "hours of retention: the history replay can go back to), dead (dead letters, kept\n"
                     "longer) and status (compacted: the scanners' memory). Topics that exist are left\n"
-                    "as they are.\n");
+                    "as they are.\n"
+                    "\n"
+                    "  -c, --config FILE   configuration file\n"
+                    "  --create            create the topics that do not exist\n"
+                    "  -h, --help          this help\n"
+                    "  --version           print jibe's version\n");
 }
 
-/* Remove a flag from argv; returns whether it was there. */
-static int take_flag(int *argc, char **argv, const char *flag)
+/* -c FILE --create: 0 with *cfgpath set, or 1 with the exit code in *exitcode. */
+static int topics_args(int argc, char **argv, const char **cfgpath, int *exitcode)
 {
-        int i, found = 0;
+        static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"create", no_argument, NULL, 'C'},
+                                             CLI_OPTS_END};
+        struct cli c = {"topics", ":c:h", opts, usage_topics, 0};
+        int opt, create = 0;
 
-        for (i = 1; i < *argc; i++) {
-                if (!strcmp(argv[i], flag)) {
-                        memmove(argv + i, argv + i + 1, (size_t)(*argc - i - 1) * sizeof(*argv));
-                        (*argc)--;
-                        i--;
-                        found = 1;
-                }
+        *cfgpath = NULL;
+        while ((opt = cli_next(&c, argc, argv)) > 0) {
+                if (opt == 'c')
+                        *cfgpath = optarg;
+                else
+                        create = 1;
         }
-        return found;
+        *exitcode = cli_finish(&c, opt, argc, argv);
+        if (*exitcode < 0 && !*cfgpath)
+                *exitcode = cli_usage_error(&c, "give the configuration file with -c FILE");
+        else if (*exitcode < 0 && !create)
+                *exitcode = cli_usage_error(&c, "say --create: it is the only action");
+        return *exitcode >= 0;
 }
 
 int topics_main(int argc, char **argv)
@@ -283,15 +298,10 @@ int topics_main(int argc, char **argv)
         const char **props;
         struct cfg cfg;
         char err[1024];
-        int rc, want_create = take_flag(&argc, argv, "--create");
+        int rc;
 
-        cfgpath = run_config_arg("topics", argc, argv, usage_topics, NULL, NULL, &rc);
-        if (!cfgpath)
+        if (topics_args(argc, argv, &cfgpath, &rc))
                 return rc;
-        if (!want_create) {
-                usage_topics(stderr);
-                return 2;
-        }
         if (cfg_load(&cfg, cfgpath, err, sizeof(err)) != JB_OK) {
                 fprintf(stderr, "jibe topics: %s\n", err);
                 return 1;
