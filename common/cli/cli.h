@@ -5,17 +5,16 @@
 #ifndef CLI_H
 #define CLI_H
 
-int events_main(int argc, char **argv); /* events_cli.c */
-int check_config_main(int argc, char **argv); /* cfg_cli.c */
 int run_main(int argc, char **argv);          /* run.c */
-int lag_main(int argc, char **argv);          /* kadmin_cli.c */
-int replay_main(int argc, char **argv);       /* kadmin_cli.c */
-
 int scan_main(int argc, char **argv);         /* stage_cli.c */
-int parse_main(int argc, char **argv);
-int sync_main(int argc, char **argv);
-int topics_main(int argc, char **argv);
-int redrive_main(int argc, char **argv);
+int parse_main(int argc, char **argv);        /* stage_cli.c */
+int sync_main(int argc, char **argv);         /* stage_cli.c */
+int topics_main(int argc, char **argv);       /* kafka_cli.c */
+int lag_main(int argc, char **argv);          /* kafka_cli.c */
+int replay_main(int argc, char **argv);       /* kafka_cli.c */
+int redrive_main(int argc, char **argv);      /* redrive_cli.c (Kafka mode: redrive_kafka.c) */
+int events_main(int argc, char **argv);       /* events_cli.c */
+int check_config_main(int argc, char **argv); /* cfg_cli.c */
 
 #include <getopt.h>
 #include <stdint.h>
@@ -67,6 +66,16 @@ int cli_version(void);
 
 struct cfg;
 struct aa_opts;
+struct q;
+/* ---- stage_cli.c: the Kafka transport of a stage, also for topics and redrive ---- */
+/* "name=value" props of kafka.rdkafka, NULL-terminated, borrowed from cfg; free() the array. */
+const char **kafka_props(const struct cfg *cfg);
+/* The Kafka transport of command cmd: consume topic `consume` (-1: produce only) in the group
+ * <prefix><group_suffix> (NULL: none), static membership "<instance_id>-<cmd>" when given.
+ * NULL with err set. */
+struct q *open_transport(const struct cfg *cfg, const char *cmd, int consume, const char *group_suffix,
+                         const char *instance_id, char *err, size_t errsz);
+
 /* ---- cli_common.c: shared by the long-running commands ---- */
 /* The Access Anywhere client options a configuration gives (strings borrowed from cfg). */
 void run_aa_opts(const struct cfg *cfg, struct aa_opts *o);

@@ -1,7 +1,8 @@
 /*
- * redrive_cli.c - `jibe redrive`: the command line and listing shared by both modes, and the
- * embedded mode's redrive (list the dead-letter file, request a redrive from `jibe run`,
- * discard).
+ * redrive_cli.c - `jibe redrive`: the command (its line, then the mode the configuration
+ * names), the listing shared by both modes, and the embedded mode's redrive (list the
+ * dead-letter file, request a redrive from `jibe run`, discard). The Kafka mode's loop is in
+ * redrive_kafka.c.
  *
  * Owns: parsing redrive's options, the filters, the one-line description of a dead letter.
  * Does not: touch the dead-letter file's records (dead.c reads them and appends settlements)
@@ -365,4 +366,31 @@ int redrive_embedded(const struct cfg *cfg, const struct redrive_opts *o)
         free(sel);
         dead_list_clear(&l);
         return ret;
+}
+
+int redrive_main(int argc, char **argv)
+{
+        struct redrive_opts o;
+        struct cfg cfg;
+        char err[1024];
+        int rc;
+
+        if (redrive_args(argc, argv, &o, &rc))
+                return rc;
+        if (cfg_load(&cfg, o.cfgpath, err, sizeof(err)) != JB_OK) {
+                fprintf(stderr, "jibe redrive: %s\n", err);
+                return 1;
+        }
+        if (!cfg.kafka_brokers || !*cfg.kafka_brokers) {
+                rc = redrive_embedded(&cfg, &o); /* the dead-letter file of jibe run */
+        } else if (o.discard || o.id >= 0 || (o.execute && redrive_filtered(&o))) {
+                fprintf(stderr, "jibe redrive: in the Kafka mode, --execute puts back every dead letter not "
+                                "yet redriven: --discard, --id and filters with --execute are for the "
+                                "embedded mode (filters narrow the listing)\n");
+                rc = 2;
+        } else {
+                rc = redrive_kafka(&cfg, &o);
+        }
+        cfg_clear(&cfg);
+        return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * kadmin_cli.c - `jibe lag` and `jibe replay`: how far the Kafka consumer groups of jibe's
- * stages are behind, and moving a stopped stage's group back in time to process messages again.
+ * kafka_cli.c - the Kafka admin commands: `jibe topics --create` (jibe's topics), `jibe lag`
+ * (how far the Kafka consumer groups of jibe's stages are behind) and `jibe replay` (moving a
+ * stopped stage's group back in time to process messages again).
  *
  * Owns the arguments, the output (a table or --json) and the exit codes; every Kafka question
  * goes through kadmin.h. Groups and topics follow the transport's names: the parser group
@@ -23,6 +24,7 @@
 #include "cli.h"
 #include "kadmin.h"
 #include "log.h"
+#include "q.h"
 
 #define KC_MAX_GROUPS 64
 
@@ -200,6 +202,81 @@ static int group_topic(const char *prefix, const char *group, char *out, size_t 
         else
                 return 0;
         return 1;
+}
+
+/* ---- jibe topics ---- */
+
+static void usage_topics(FILE *fp)
+{
+        fprintf(fp, "usage: jibe topics --create -c FILE\n"
+                    "\n"
+                    "Creates jibe's Kafka topics under kafka.topic_prefix: files and events (with\n"
+                    "kafka.partitions partitions, kafka.replication replicas and kafka.retention_h\n"
+                    "hours of retention: the history replay can go back to), dead (dead letters, kept\n"
+                    "longer) and status (compacted: the scanners' memory). Topics that exist are left\n"
+                    "as they are.\n"
+                    "\n"
+                    "  -c, --config FILE   configuration file\n"
+                    "  --create            create the topics that do not exist\n"
+                    "  -h, --help          this help\n"
+                    "  --version           print jibe's version\n");
+}
+
+/* -c FILE --create: 0 with *cfgpath set, or 1 with the exit code in *exitcode. */
+static int topics_args(int argc, char **argv, const char **cfgpath, int *exitcode)
+{
+        static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"create", no_argument, NULL, 'C'},
+                                             CLI_OPTS_END};
+        struct cli c = {"topics", ":c:h", opts, usage_topics, 0};
+        int opt, create = 0;
+
+        *cfgpath = NULL;
+        while ((opt = cli_next(&c, argc, argv)) > 0) {
+                if (opt == 'c')
+                        *cfgpath = optarg;
+                else
+                        create = 1;
+        }
+        *exitcode = cli_finish(&c, opt, argc, argv);
+        if (*exitcode < 0 && !*cfgpath)
+                *exitcode = cli_usage_error(&c, "give the configuration file with -c FILE");
+        else if (*exitcode < 0 && !create)
+                *exitcode = cli_usage_error(&c, "say --create: it is the only action");
+        return *exitcode >= 0;
+}
+
+int topics_main(int argc, char **argv)
+{
+        const char *cfgpath;
+        const char **props;
+        struct cfg cfg;
+        char err[1024];
+        int rc;
+
+        if (topics_args(argc, argv, &cfgpath, &rc))
+                return rc;
+        if (cfg_load(&cfg, cfgpath, err, sizeof(err)) != JB_OK) {
+                fprintf(stderr, "jibe topics: %s\n", err);
+                return 1;
+        }
+        if (!cfg.kafka_brokers || !*cfg.kafka_brokers) {
+                fprintf(stderr, "jibe topics: kafka.brokers is not set in %s\n", cfgpath);
+                cfg_clear(&cfg);
+                return 1;
+        }
+        props = kafka_props(&cfg);
+        rc = q_kafka_create_topics(cfg.kafka_brokers, cfg.kafka_topic_prefix, (int)cfg.kafka_partitions,
+                                   (int)cfg.kafka_replication, (int64_t)cfg.kafka_retention_h * 3600000,
+                                   props, err, sizeof(err));
+        free(props);
+        if (rc)
+                fprintf(stderr, "jibe topics: %s\n", err);
+        else
+                printf("topics %sfiles, %sevents, %sdead, %sstatus are ready\n", cfg.kafka_topic_prefix,
+                       cfg.kafka_topic_prefix, cfg.kafka_topic_prefix, cfg.kafka_topic_prefix);
+        cfg_clear(&cfg);
+        return rc ? 1 : 0;
 }
 
 /* ---- jibe lag ---- */
