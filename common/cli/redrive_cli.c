@@ -266,104 +266,143 @@ static void print_entry(const struct dead_entry *e)
         printf("#%" PRId64 " [%s] %s\n", e->off, st, line);
 }
 
+/* One embedded redrive: what was selected and the counts of the summary. */
+struct emb_run {
+        const struct cfg *cfg;
+        const struct redrive_opts *o;
+        const struct dead_entry **sel; /* entries to request, nsel of l.n */
+        size_t nsel;
+        unsigned long shown, by_state[4], files, events, skipped, discarded, busy;
+};
+
+/* Select entry e for the redrive request when its stage can read it again. */
+static void emb_select(struct emb_run *r, const struct dead_entry *e)
+{
+        struct buf key;
+        char err[1024];
+
+        buf_init(&key, MSG_MAX_BYTES);
+        switch (e->readable ? dead_target(&e->d, &key, err, sizeof(err))
+                            : jb_seterr(-1, err, sizeof(err), "the line is not a dead letter")) {
+        case Q_FILES:
+                r->files++;
+                r->sel[r->nsel++] = e;
+                break;
+        case Q_EVENTS:
+                r->events++;
+                r->sel[r->nsel++] = e;
+                break;
+        default:
+                printf("  skip: its stage cannot read its message (%s): it stays a dead letter "
+                       "(--discard TEXT to put it aside)\n",
+                       err);
+                r->skipped++;
+                break;
+        }
+        buf_clear(&key);
+}
+
+/* One entry of the file: listed when the filters select it, then discarded or selected as
+ * asked. 0, or 1 when discarding failed (said why). */
+static int emb_entry(struct emb_run *r, const struct dead_entry *e)
+{
+        const struct redrive_opts *o = r->o;
+        int settled = e->state == DEAD_REDRIVEN || e->state == DEAD_DISCARDED;
+        char err[1024];
+
+        if (o->id >= 0 && e->off != o->id)
+                return 0;
+        if (settled && !o->all)
+                return 0;
+        if (e->readable ? !redrive_match(o, &e->d) : (redrive_filtered(o) && o->id < 0))
+                return 0;
+        r->shown++;
+        r->by_state[e->state]++;
+        print_entry(e);
+        if (settled)
+                return 0;
+        if (e->state == DEAD_REQUESTED && (o->execute || o->discard)) {
+                printf("  already requested: jibe run puts it back (left as it is)\n");
+                r->busy++;
+                return 0;
+        }
+        if (o->discard) {
+                if (dead_settle(r->cfg->state_dir, e->off, e->sum, DEAD_DISCARDED, o->discard, err,
+                                sizeof(err)) != JB_OK) {
+                        fprintf(stderr, "jibe redrive: %s\n", err);
+                        return 1;
+                }
+                printf("  discarded: %s\n", o->discard);
+                r->discarded++;
+                return 0;
+        }
+        if (o->execute)
+                emb_select(r, e);
+        return 0;
+}
+
+/* Leave the request for jibe run. 0, or 1 (said why). */
+static int emb_request(const struct emb_run *r)
+{
+        const char *dir = r->cfg->state_dir;
+        char err[1024], name[128];
+
+        if (dead_request(dir, r->sel, r->nsel, name, sizeof(name), err, sizeof(err)) != JB_OK) {
+                fprintf(stderr, "jibe redrive: %s\n", err);
+                return 1;
+        }
+        if (run_is_running(dir))
+                printf("requested %s/%s/%s: the running jibe run puts them back within a few seconds\n", dir,
+                       DEAD_REQ_DIR, name);
+        else
+                printf("requested %s/%s/%s: jibe run is not running; it puts them back when it starts\n", dir,
+                       DEAD_REQ_DIR, name);
+        return 0;
+}
+
+static void emb_summary(const struct emb_run *r, size_t total, int ret)
+{
+        const struct redrive_opts *o = r->o;
+
+        printf("%lu dead letter(s) of %zu in %s/%s: %lu open, %lu requested, %lu redriven, %lu discarded\n",
+               r->shown, total, r->cfg->state_dir, DEAD_FILE, r->by_state[DEAD_OPEN], r->by_state[DEAD_REQUESTED],
+               r->by_state[DEAD_REDRIVEN], r->by_state[DEAD_DISCARDED]);
+        if (o->execute && !ret)
+                printf("redrive requested: %lu log file(s) and %lu event(s); %lu not usable, %lu already "
+                       "requested\n",
+                       r->files, r->events, r->skipped, r->busy);
+        else if (o->discard && !ret)
+                printf("discarded: %lu; %lu already requested\n", r->discarded, r->busy);
+        else if (!o->execute && !o->discard && r->by_state[DEAD_OPEN])
+                printf("run again with --execute to put them back, or --discard TEXT to put them aside\n");
+}
+
 int redrive_embedded(const struct cfg *cfg, const struct redrive_opts *o)
 {
+        struct emb_run r;
         struct dead_list l;
-        const struct dead_entry **sel = NULL;
-        unsigned long shown = 0, by_state[4] = {0, 0, 0, 0}, files = 0, events = 0, skipped = 0,
-                      discarded = 0, busy = 0;
-        size_t i, nsel = 0;
-        char err[1024], name[128];
+        char err[1024];
+        size_t i;
         int ret = 0;
 
+        memset(&r, 0, sizeof(r));
+        r.cfg = cfg;
+        r.o = o;
         if (dead_load(cfg->state_dir, &l, err, sizeof(err)) != JB_OK) {
                 fprintf(stderr, "jibe redrive: %s\n", err);
                 return 1;
         }
-        if (l.n && !(sel = calloc(l.n, sizeof(*sel)))) {
+        if (l.n && !(r.sel = calloc(l.n, sizeof(*r.sel)))) {
                 fprintf(stderr, "jibe redrive: out of memory\n");
                 dead_list_clear(&l);
                 return 1;
         }
-        for (i = 0; i < l.n; i++) {
-                const struct dead_entry *e = &l.v[i];
-                int settled = e->state == DEAD_REDRIVEN || e->state == DEAD_DISCARDED;
-                struct buf key;
-
-                if (o->id >= 0 && e->off != o->id)
-                        continue;
-                if (settled && !o->all)
-                        continue;
-                if (e->readable ? !redrive_match(o, &e->d) : (redrive_filtered(o) && o->id < 0))
-                        continue;
-                shown++;
-                by_state[e->state]++;
-                print_entry(e);
-                if (settled)
-                        continue;
-                if (e->state == DEAD_REQUESTED && (o->execute || o->discard)) {
-                        printf("  already requested: jibe run puts it back (left as it is)\n");
-                        busy++;
-                        continue;
-                }
-                if (o->discard) {
-                        if (dead_settle(cfg->state_dir, e->off, e->sum, DEAD_DISCARDED, o->discard, err,
-                                        sizeof(err)) != JB_OK) {
-                                fprintf(stderr, "jibe redrive: %s\n", err);
-                                ret = 1;
-                                break;
-                        }
-                        printf("  discarded: %s\n", o->discard);
-                        discarded++;
-                        continue;
-                }
-                if (!o->execute)
-                        continue;
-                buf_init(&key, MSG_MAX_BYTES);
-                switch (e->readable ? dead_target(&e->d, &key, err, sizeof(err))
-                                    : jb_seterr(-1, err, sizeof(err), "the line is not a dead letter")) {
-                case Q_FILES:
-                        files++;
-                        sel[nsel++] = e;
-                        break;
-                case Q_EVENTS:
-                        events++;
-                        sel[nsel++] = e;
-                        break;
-                default:
-                        printf("  skip: its stage cannot read its message (%s): it stays a dead letter "
-                               "(--discard TEXT to put it aside)\n",
-                               err);
-                        skipped++;
-                        break;
-                }
-                buf_clear(&key);
-        }
-        if (!ret && nsel) {
-                if (dead_request(cfg->state_dir, sel, nsel, name, sizeof(name), err, sizeof(err)) != JB_OK) {
-                        fprintf(stderr, "jibe redrive: %s\n", err);
-                        ret = 1;
-                } else if (run_is_running(cfg->state_dir)) {
-                        printf("requested %s/%s/%s: the running jibe run puts them back within a few seconds\n",
-                               cfg->state_dir, DEAD_REQ_DIR, name);
-                } else {
-                        printf("requested %s/%s/%s: jibe run is not running; it puts them back when it "
-                               "starts\n",
-                               cfg->state_dir, DEAD_REQ_DIR, name);
-                }
-        }
-        printf("%lu dead letter(s) of %zu in %s/%s: %lu open, %lu requested, %lu redriven, %lu discarded\n",
-               shown, l.n, cfg->state_dir, DEAD_FILE, by_state[DEAD_OPEN], by_state[DEAD_REQUESTED],
-               by_state[DEAD_REDRIVEN], by_state[DEAD_DISCARDED]);
-        if (o->execute && !ret)
-                printf("redrive requested: %lu log file(s) and %lu event(s); %lu not usable, %lu already "
-                       "requested\n",
-                       files, events, skipped, busy);
-        else if (o->discard && !ret)
-                printf("discarded: %lu; %lu already requested\n", discarded, busy);
-        else if (!o->execute && !o->discard && by_state[DEAD_OPEN])
-                printf("run again with --execute to put them back, or --discard TEXT to put them aside\n");
-        free(sel);
+        for (i = 0; i < l.n && !ret; i++)
+                ret = emb_entry(&r, &l.v[i]);
+        if (!ret && r.nsel)
+                ret = emb_request(&r);
+        emb_summary(&r, l.n, ret);
+        free(r.sel);
         dead_list_clear(&l);
         return ret;
 }
