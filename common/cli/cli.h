@@ -44,7 +44,7 @@ int check_config_main(int argc, char **argv); /* cfg_cli.c */
 #define CLI_EXIT (-2) /* cli_next: the command ends now with c->exitcode */
 
 struct cli {
-        const char *cmd;               /* "run": messages say "jibe run: ..." */
+        const char *cmd;               /* "run": messages say "jibe run: ..." (NULL: "jibe: ") */
         const char *shortopts;         /* getopt_long's */
         const struct option *longopts; /* ends with CLI_OPTS_END */
         void (*usage)(FILE *fp);

@@ -90,8 +90,9 @@ int run_check_login(const char *cmd, const struct aa_opts *ao)
 const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_fn)(FILE *),
                            const char **extra_name, const char **extra_val, int *exitcode)
 {
+        /* opts[1] is extra_name's; without one, the end moves up over it */
         struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                {"", required_argument, NULL, 'x'}, /* extra_name, or none */
+                                {"", required_argument, NULL, 'x'},
                                 CLI_OPTS_END};
         struct cli c = {cmd, ":c:h", opts, usage_fn, 0};
         const char *cfgpath = NULL;
@@ -125,7 +126,7 @@ int cli_version(void)
 
 static void cli_vsay(const struct cli *c, const char *fmt, va_list ap)
 {
-        fprintf(stderr, "jibe %s: ", c->cmd);
+        fprintf(stderr, "jibe%s%s: ", c->cmd ? " " : "", c->cmd ? c->cmd : "");
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
 }
@@ -162,13 +163,13 @@ int cli_finish(struct cli *c, int opt, int argc, char **argv)
 
 int cli_next(struct cli *c, int argc, char **argv)
 {
-        int opt, idx = -1;
+        int opt;
 
-        if (optind == 0 || c->exitcode == 0) /* first call of this command line */
-                optind = 1;
-        opterr = 0; /* the messages below say "jibe CMD:" */
+        if (c->exitcode == 0)
+                optind = 0; /* a new command line: getopt starts afresh (main read its own) */
+        opterr = 0;         /* the messages below say "jibe CMD:" */
         c->exitcode = -1;
-        opt = getopt_long(argc, argv, c->shortopts, c->longopts, &idx);
+        opt = getopt_long(argc, argv, c->shortopts, c->longopts, NULL);
         switch (opt) {
         case -1:
                 return CLI_END;

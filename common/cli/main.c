@@ -61,30 +61,40 @@ static void usage(FILE *fp)
                     "'jibe COMMAND --version') prints the version.\n");
 }
 
-int main(int argc, char **argv)
+/* The command named name, or NULL. */
+static const struct jb_cmd *find_cmd(const char *name)
 {
         size_t i;
-        int rc;
 
-        if (argc < 2) {
-                usage(stderr);
-                return 2;
-        }
-        if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        for (i = 0; i < sizeof(jb_cmds) / sizeof(jb_cmds[0]); i++)
+                if (strcmp(name, jb_cmds[i].name) == 0)
+                        return &jb_cmds[i];
+        return NULL;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {CLI_OPTS_END};
+        /* '+': the command ends jibe's own options; its options are its own */
+        struct cli c = {NULL, "+:h", opts, usage, 0};
+        const struct jb_cmd *cmd;
+        int opt, rc;
+
+        while ((opt = cli_next(&c, argc, argv)) > 0)
+                ;
+        if (opt == CLI_EXIT)
+                return c.exitcode;
+        if (optind >= argc)
+                return cli_usage_error(&c, "give a command");
+        if (!strcmp(argv[optind], "help")) {
                 usage(stdout);
                 return 0;
         }
-        if (!strcmp(argv[1], "--version"))
-                return cli_version();
-        for (i = 0; i < sizeof(jb_cmds) / sizeof(jb_cmds[0]); i++) {
-                if (strcmp(argv[1], jb_cmds[i].name) == 0) {
-                        curl_global_init(CURL_GLOBAL_DEFAULT);
-                        rc = jb_cmds[i].run(argc - 1, argv + 1);
-                        curl_global_cleanup();
-                        return rc;
-                }
-        }
-        fprintf(stderr, "jibe: unknown command '%s'\n", argv[1]);
-        usage(stderr);
-        return 2;
+        cmd = find_cmd(argv[optind]);
+        if (!cmd)
+                return cli_usage_error(&c, "unknown command '%s'", argv[optind]);
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = cmd->run(argc - optind, argv + optind);
+        curl_global_cleanup();
+        return rc;
 }

@@ -50,6 +50,21 @@ for c in $cmds; do
 	usage_error "unknown option before --help" "$c" --no-such-option --help
 done
 
+# jibe's own command line: the same rules.
+for args in "" "--no-such-option" "-Z" "no-such-command"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$JIBE" $args >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" -eq 2 ] && [ ! -s "$T/out" ] && grep -q "^usage: jibe COMMAND" "$T/err" ||
+		{ cat "$T/out" "$T/err"; fail "jibe $args: exit $rc, want 2 with the usage on stderr only"; }
+done
+for h in -h --help help; do
+	"$JIBE" $h | grep -q "^usage: jibe COMMAND" || fail "jibe $h"
+done
+# A command's options are read wherever they stand (after jibe's own were read up to it).
+usage_error "unknown option after an operand" run extra --no-such-option
+grep -q "unknown option '--no-such-option'" "$T/err" || { cat "$T/err"; fail "the option after an operand was not read"; }
+
 # An option without its value, and the -c FILE a command needs.
 for c in run scan parse sync topics redrive check-config lag replay; do
 	usage_error "-c without its file" "$c" -c
