@@ -1,6 +1,7 @@
 /*
  * cli.h - the command layer (common/cli/): entry points of jibe's subcommands, called by
- * main.c with argv[0] = the command. Each returns the process exit code.
+ * main.c with argv[0] = the command, and what the commands share. Each command returns the
+ * process exit code: 0 done, 1 failed (said why), 2 a usage error (said why, with the usage).
  */
 #ifndef CLI_H
 #define CLI_H
@@ -79,8 +80,9 @@ struct q *open_transport(const struct cfg *cfg, const char *cmd, int consume, co
 /* ---- cli_common.c: shared by the long-running commands ---- */
 /* The Access Anywhere client options a configuration gives (strings borrowed from cfg). */
 void run_aa_opts(const struct cfg *cfg, struct aa_opts *o);
-/* -c FILE (and one optional "--name value") from argv; NULL with *exitcode set when the
- * command must end (help: 0, usage error: 2). */
+/* -c FILE and, when *extra_name is a long option such as "--instance-id", its value into
+ * *extra_val, through cli_next(). NULL with *exitcode set when the command must end (--help,
+ * --version: 0; usage error, no -c FILE: 2). */
 const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_fn)(FILE *),
                            const char **extra_name, const char **extra_val, int *exitcode);
 /* Load the configuration, open the log, install signal handlers, fill ao. 0 or 1 (said why). */
