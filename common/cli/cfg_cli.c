@@ -6,7 +6,6 @@
  * Exit codes: 0 the file is valid (or --example), 1 it is not, 2 usage error.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "cfg.h"
 #include "cli.h"
@@ -24,59 +23,64 @@ static void usage(FILE *fp)
                     "  -c, --config FILE  the file to check (default %s)\n"
                     "  --dump             also print the values jibe will use; secrets show as \"***\"\n"
                     "  --example          print a commented configuration with every setting and its default\n"
-                    "  -h, --help         this text\n\n"
+                    "  -h, --help         this text\n"
+                    "  --version          print jibe's version\n\n"
                     "exit codes: 0 valid, 1 not valid, 2 usage error\n",
                     CFG_DEFAULT_PATH);
 }
 
+enum { OPT_DUMP = 0x200, OPT_EXAMPLE };
+
+static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                     {"dump", no_argument, NULL, OPT_DUMP},
+                                     {"example", no_argument, NULL, OPT_EXAMPLE},
+                                     CLI_OPTS_END};
+
+/* Print what the loaded configuration says; 0 or 1 (stdout failed). */
+static int report(const struct cfg *cfg, const char *path, int dump)
+{
+        size_t k;
+
+        printf("configuration OK: %s\n", path);
+        for (k = 0; k < cfg->n_warnings; k++)
+                printf("warning: %s\n", cfg->warnings[k]);
+        for (k = 0; k < cfg->n_notes; k++)
+                printf("note: %s\n", cfg->notes[k]);
+        if (dump) {
+                printf("\n");
+                cfg_dump(cfg, stdout);
+        }
+        return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int check_config_main(int argc, char **argv)
 {
+        struct cli c = {"check-config", ":c:h", opts, usage, 0};
         const char *path = CFG_DEFAULT_PATH;
         struct cfg cfg;
         char err[1024];
-        int dump = 0, i, rc;
-        size_t k;
+        int dump = 0, example = 0, opt, rc;
 
-        for (i = 1; i < argc; i++) {
-                const char *a = argv[i];
-
-                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-                        usage(stdout);
-                        return 0;
-                } else if (!strcmp(a, "--dump")) {
+        while ((opt = cli_next(&c, argc, argv)) > 0) {
+                if (opt == 'c')
+                        path = optarg;
+                else if (opt == OPT_DUMP)
                         dump = 1;
-                } else if (!strcmp(a, "--example")) {
-                        cfg_example(stdout);
-                        return fflush(stdout) == 0 ? 0 : 1;
-                } else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-                        if (i + 1 >= argc) {
-                                fprintf(stderr, "jibe check-config: %s needs a file name\n", a);
-                                return 2;
-                        }
-                        path = argv[++i];
-                } else if (!strncmp(a, "--config=", 9)) {
-                        path = a + 9;
-                } else {
-                        fprintf(stderr, "jibe check-config: unknown option '%s'\n", a);
-                        usage(stderr);
-                        return 2;
-                }
+                else
+                        example = 1;
         }
-        rc = cfg_load(&cfg, path, err, sizeof(err));
-        if (rc != JB_OK) {
+        if ((rc = cli_finish(&c, opt, argc, argv)) >= 0)
+                return rc;
+        if (example) {
+                cfg_example(stdout);
+                return fflush(stdout) == 0 ? 0 : 1;
+        }
+        if (cfg_load(&cfg, path, err, sizeof(err)) != JB_OK) {
                 fprintf(stderr, "jibe check-config: %s\n", err);
                 return 1;
         }
-        printf("configuration OK: %s\n", path);
-        for (k = 0; k < cfg.n_warnings; k++)
-                printf("warning: %s\n", cfg.warnings[k]);
-        for (k = 0; k < cfg.n_notes; k++)
-                printf("note: %s\n", cfg.notes[k]);
-        if (dump) {
-                printf("\n");
-                cfg_dump(&cfg, stdout);
-        }
+        rc = report(&cfg, path, dump);
         cfg_clear(&cfg);
         log_close();
-        return fflush(stdout) == 0 ? 0 : 1;
+        return rc;
 }

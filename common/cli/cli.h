@@ -1,32 +1,88 @@
 /*
  * cli.h - the command layer (common/cli/): entry points of jibe's subcommands, called by
- * main.c with argv[0] = the command. Each returns the process exit code.
+ * main.c with argv[0] = the command, and what the commands share. Each command returns the
+ * process exit code: 0 done, 1 failed (said why), 2 a usage error (said why, with the usage).
  */
 #ifndef CLI_H
 #define CLI_H
 
-int events_main(int argc, char **argv); /* events_cli.c */
-int check_config_main(int argc, char **argv); /* cfg_cli.c */
 int run_main(int argc, char **argv);          /* run.c */
-int lag_main(int argc, char **argv);          /* kadmin_cli.c */
-int replay_main(int argc, char **argv);       /* kadmin_cli.c */
-
 int scan_main(int argc, char **argv);         /* stage_cli.c */
-int parse_main(int argc, char **argv);
-int sync_main(int argc, char **argv);
-int topics_main(int argc, char **argv);
-int redrive_main(int argc, char **argv);
+int parse_main(int argc, char **argv);        /* stage_cli.c */
+int sync_main(int argc, char **argv);         /* stage_cli.c */
+int topics_main(int argc, char **argv);       /* kafka_cli.c */
+int lag_main(int argc, char **argv);          /* kafka_cli.c */
+int replay_main(int argc, char **argv);       /* kafka_cli.c */
+int redrive_main(int argc, char **argv);      /* redrive_cli.c (Kafka mode: redrive_kafka.c) */
+int events_main(int argc, char **argv);       /* events_cli.c */
+int check_config_main(int argc, char **argv); /* cfg_cli.c */
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "jb.h"
+
+/* ---- cli_common.c: the one way every command reads its command line ----
+ *
+ * A command lists its options for getopt_long, ending the table with CLI_OPTS_END (which
+ * adds -h/--help and --version), and loops:
+ *
+ *     struct cli c = {"run", ":c:h", opts, usage, 0};
+ *     while ((opt = cli_next(&c, argc, argv)) > 0)
+ *             switch (opt) { case 'c': path = optarg; break; ... }
+ *     if ((rc = cli_finish(&c, opt, argc, argv)) >= 0)
+ *             return rc;
+ *
+ * shortopts starts with ':' ("+:" for a command whose operands end the options) and lists
+ * 'h'. argv[0] is the command's name. Usage errors go to stderr with the usage and exit 2;
+ * --help prints the usage on stdout and exits 0; --version prints the version, exits 0.
+ */
+#define CLI_OPT_VERSION 0x100 /* getopt value of --version */
+#define CLI_OPTS_END \
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, CLI_OPT_VERSION}, {NULL, 0, NULL, 0}
+#define CLI_END (-1)  /* cli_next: no more options; operands from optind */
+#define CLI_EXIT (-2) /* cli_next: the command ends now with c->exitcode */
+
+struct cli {
+        const char *cmd;               /* "run": messages say "jibe run: ..." (NULL: "jibe: ") */
+        const char *shortopts;         /* getopt_long's */
+        const struct option *longopts; /* ends with CLI_OPTS_END */
+        void (*usage)(FILE *fp);
+        int exitcode; /* 0 before the first cli_next; set when it returns CLI_EXIT */
+};
+
+/* The next option (its value in optarg), CLI_END, or CLI_EXIT (help, version, usage error:
+ * printed). */
+int cli_next(struct cli *c, int argc, char **argv);
+/* After the loop of a command without operands: -1 to go on, else the exit code (the loop
+ * ended with CLI_EXIT, or an operand is left: a usage error). */
+int cli_finish(struct cli *c, int opt, int argc, char **argv);
+/* "jibe CMD: MSG" and the usage on stderr; sets and returns c->exitcode = 2. */
+int cli_usage_error(struct cli *c, const char *fmt, ...) JB_PRINTF(2, 3);
+/* "jibe CMD: MSG" on stderr (a bad option value: the message says what is wanted); 2. */
+int cli_bad_value(struct cli *c, const char *fmt, ...) JB_PRINTF(2, 3);
+/* The version line of `jibe --version`, on stdout. 0. */
+int cli_version(void);
+
 struct cfg;
 struct aa_opts;
-/* Shared by the long-running commands (run.c). */
+struct q;
+/* ---- stage_cli.c: the Kafka transport of a stage, also for topics and redrive ---- */
+/* "name=value" props of kafka.rdkafka, NULL-terminated, borrowed from cfg; free() the array. */
+const char **kafka_props(const struct cfg *cfg);
+/* The Kafka transport of command cmd: consume topic `consume` (-1: produce only) in the group
+ * <prefix><group_suffix> (NULL: none), static membership "<instance_id>-<cmd>" when given.
+ * NULL with err set. */
+struct q *open_transport(const struct cfg *cfg, const char *cmd, int consume, const char *group_suffix,
+                         const char *instance_id, char *err, size_t errsz);
+
+/* ---- cli_common.c: shared by the long-running commands ---- */
 /* The Access Anywhere client options a configuration gives (strings borrowed from cfg). */
 void run_aa_opts(const struct cfg *cfg, struct aa_opts *o);
-/* -c FILE (and one optional "--name value") from argv; NULL with *exitcode set when the
- * command must end (help: 0, usage error: 2). */
+/* -c FILE and, when *extra_name is a long option such as "--instance-id", its value into
+ * *extra_val, through cli_next(). NULL with *exitcode set when the command must end (--help,
+ * --version: 0; usage error, no -c FILE: 2). */
 const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_fn)(FILE *),
                            const char **extra_name, const char **extra_val, int *exitcode);
 /* Load the configuration, open the log, install signal handlers, fill ao. 0 or 1 (said why). */
@@ -34,7 +90,8 @@ int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_o
 /* Sign in once: 1 (logged) when the credentials are refused; 0 otherwise. */
 int run_check_login(const char *cmd, const struct aa_opts *ao);
 
-/* Shared by the commands that take times (kadmin_cli.c). ISO-8601 with a zone
+/* ---- cli_common.c: shared by the commands that take times ---- */
+/* ISO-8601 with a zone
  * (YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM)) -> ms since the epoch; a duration such as 45s, 30m,
  * 2h, 1d, 1w, 1h30m -> ms. 0, or -1 when s is not one. */
 int cli_parse_datetime(const char *s, int64_t *ms);

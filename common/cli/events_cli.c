@@ -51,6 +51,7 @@ static void usage(FILE *fp)
                 "  --max-record-bytes N   refuse files with a larger record (default 16M)\n"
                 "  --stats                print the counts per category as JSON on stderr\n"
                 "  -h, --help             this help\n"
+                "  --version              print jibe's version\n"
                 "\n"
                 "exit codes: 0 every file was read, 1 some file was rejected, 2 usage error\n");
 }
@@ -185,135 +186,158 @@ static int read_file(struct ev_run *run, struct ct_reader *rdr, const char *path
         return rc;
 }
 
+enum { OPT_SELF_KEY = 0x200, OPT_SELF_ARN, OPT_SELF_AGENT, OPT_BUCKET, OPT_SYNC_START,
+       OPT_MAX_BYTES, OPT_MAX_RECORD, OPT_STATS };
+
+static const struct option opts[] = {{"self-key", required_argument, NULL, OPT_SELF_KEY},
+                                     {"self-arn", required_argument, NULL, OPT_SELF_ARN},
+                                     {"self-agent", required_argument, NULL, OPT_SELF_AGENT},
+                                     {"bucket", required_argument, NULL, OPT_BUCKET},
+                                     {"sync-start", required_argument, NULL, OPT_SYNC_START},
+                                     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+                                     {"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
+                                     {"stats", no_argument, NULL, OPT_STATS},
+                                     CLI_OPTS_END};
+
+/* --bucket BUCKET=PROVIDER. JB_OK, JB_ENOMEM, or 2 (said why). */
+static int opt_bucket(struct cli *c, struct ct_ctx *ctx, const char *val)
+{
+        const char *eq = strchr(val, '=');
+        char *b;
+        int rc;
+
+        if (!eq || eq == val || !eq[1])
+                return cli_bad_value(c, "--bucket wants BUCKET=PROVIDER, got '%s'", val);
+        b = strndup(val, (size_t)(eq - val));
+        if (!b)
+                return JB_ENOMEM;
+        rc = ct_ctx_map_bucket(ctx, b, eq + 1);
+        free(b);
+        return rc;
+}
+
+/* --sync-start [PROV=]T. JB_OK, JB_ENOMEM, or 2 (said why). */
+static int opt_sync_start(struct cli *c, struct ct_ctx *ctx, const char *val)
+{
+        const char *eq = strrchr(val, '=');
+        const char *t = eq ? eq + 1 : val;
+        int64_t when = ct_parse_time(t);
+        char *p = NULL;
+        int rc;
+
+        if (when < 0)
+                return cli_bad_value(c, "--sync-start: '%s' is not a UTC time like 2026-11-29T08:00:00Z", t);
+        if (eq) {
+                p = strndup(val, (size_t)(eq - val));
+                if (!p)
+                        return JB_ENOMEM;
+        }
+        rc = ct_ctx_set_sync_start(ctx, p, when);
+        free(p);
+        return rc;
+}
+
+/* One option with its value. JB_OK, JB_ENOMEM (or another error of ct_ctx), or 2 (said why). */
+static int apply_opt(struct cli *c, struct ev_run *run, struct ct_limits *lim, int *stats, int opt,
+                     const char *val)
+{
+        uint64_t v;
+        int rc;
+
+        switch (opt) {
+        case OPT_SELF_KEY:
+                return ct_ctx_add_self_key(run->ctx, val);
+        case OPT_SELF_ARN:
+                return ct_ctx_add_self_arn(run->ctx, val);
+        case OPT_SELF_AGENT:
+                rc = ct_ctx_add_self_agent(run->ctx, val);
+                return rc == JB_EINPUT ? cli_bad_value(c, "--self-agent needs a non-empty text") : rc;
+        case OPT_BUCKET:
+                return opt_bucket(c, run->ctx, val);
+        case OPT_SYNC_START:
+                return opt_sync_start(c, run->ctx, val);
+        case OPT_MAX_BYTES:
+        case OPT_MAX_RECORD:
+                if (parse_size(val, &v))
+                        return cli_bad_value(c, "%s: '%s' is not a size like 512M",
+                                             opt == OPT_MAX_BYTES ? "--max-bytes" : "--max-record-bytes", val);
+                if (opt == OPT_MAX_BYTES)
+                        lim->max_decompressed = v;
+                else
+                        lim->max_record = (size_t)v;
+                return JB_OK;
+        default: /* OPT_STATS */
+                *stats = 1;
+                return JB_OK;
+        }
+}
+
+/* Read every file; returns how many were rejected (each said why on stderr). */
+static int read_files(struct ev_run *run, struct ct_reader *rdr, char *chunk, int n, char **paths)
+{
+        int i, rc, rejected = 0;
+
+        for (i = 0; i < n; i++) {
+                run->err[0] = '\0';
+                rc = read_file(run, rdr, paths[i], chunk);
+                if (rc) {
+                        rejected++;
+                        run->counts[CT_MALFORMED]++;
+                        fflush(stdout);
+                        fprintf(stderr, "jibe events: %s: rejected: %s\n", paths[i],
+                                run->err[0] ? run->err : jb_strerror(rc));
+                }
+        }
+        return rejected;
+}
+
+static void print_stats(const struct ev_run *run)
+{
+        int c;
+
+        fputc('{', stderr);
+        for (c = 0; c < CT_NCLASS; c++)
+                fprintf(stderr, "%s\"%s\":%llu", c ? "," : "", ct_class_names[c],
+                        (unsigned long long)run->counts[c]);
+        fputs("}\n", stderr);
+}
+
 int events_main(int argc, char **argv)
 {
+        /* '+': the first file ends the options, as before ("-" is standard input) */
+        struct cli c = {"events", "+:h", opts, usage, 0};
         struct ct_limits lim = {0, 0};
         struct ev_run run;
         struct ct_reader *rdr = NULL;
         char *chunk = NULL;
-        int stats = 0, rejected = 0, i, rc, nfiles = 0;
+        int stats = 0, rejected, opt = 0, rc = JB_OK;
         int ret = 2;
-        uint64_t v;
 
         memset(&run, 0, sizeof(run));
         buf_init(&run.line, EV_LINE_MAX);
         run.ctx = ct_ctx_new();
         if (!run.ctx)
                 goto oom;
-        for (i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-                        usage(stdout);
-                        ret = 0;
-                        goto out;
-                } else if (!strcmp(a, "--stats")) {
-                        stats = 1;
-                        continue;
-                } else if (!strcmp(a, "--")) {
-                        i++;
-                        break;
-                } else if (a[0] != '-' || !strcmp(a, "-")) {
-                        break;
-                }
-                if (!val) {
-                        fprintf(stderr, "jibe events: option %s needs a value\n", a);
-                        goto out;
-                }
-                i++;
-                if (!strcmp(a, "--self-key")) {
-                        rc = ct_ctx_add_self_key(run.ctx, val);
-                } else if (!strcmp(a, "--self-arn")) {
-                        rc = ct_ctx_add_self_arn(run.ctx, val);
-                } else if (!strcmp(a, "--self-agent")) {
-                        rc = ct_ctx_add_self_agent(run.ctx, val);
-                        if (rc == JB_EINPUT) {
-                                fprintf(stderr, "jibe events: --self-agent needs a non-empty text\n");
-                                goto out;
-                        }
-                } else if (!strcmp(a, "--bucket")) {
-                        const char *eq = strchr(val, '=');
-                        char *b;
-
-                        if (!eq || eq == val || !eq[1]) {
-                                fprintf(stderr, "jibe events: --bucket wants BUCKET=PROVIDER, got '%s'\n",
-                                        val);
-                                goto out;
-                        }
-                        b = strndup(val, (size_t)(eq - val));
-                        if (!b)
-                                goto oom;
-                        rc = ct_ctx_map_bucket(run.ctx, b, eq + 1);
-                        free(b);
-                } else if (!strcmp(a, "--sync-start")) {
-                        const char *eq = strrchr(val, '=');
-                        const char *t = eq ? eq + 1 : val;
-                        int64_t when = ct_parse_time(t);
-                        char *p = NULL;
-
-                        if (when < 0) {
-                                fprintf(stderr,
-                                        "jibe events: --sync-start: '%s' is not a UTC time like "
-                                        "2026-11-29T08:00:00Z\n",
-                                        t);
-                                goto out;
-                        }
-                        if (eq) {
-                                p = strndup(val, (size_t)(eq - val));
-                                if (!p)
-                                        goto oom;
-                        }
-                        rc = ct_ctx_set_sync_start(run.ctx, p, when);
-                        free(p);
-                } else if (!strcmp(a, "--max-bytes") || !strcmp(a, "--max-record-bytes")) {
-                        if (parse_size(val, &v)) {
-                                fprintf(stderr, "jibe events: %s: '%s' is not a size like 512M\n", a,
-                                        val);
-                                goto out;
-                        }
-                        if (a[6] == 'b')
-                                lim.max_decompressed = v;
-                        else
-                                lim.max_record = (size_t)v;
-                        rc = JB_OK;
-                } else {
-                        fprintf(stderr, "jibe events: unknown option %s (see jibe events --help)\n", a);
-                        goto out;
-                }
-                if (rc)
-                        goto oom;
+        while (rc == JB_OK && (opt = cli_next(&c, argc, argv)) > 0)
+                rc = apply_opt(&c, &run, &lim, &stats, opt, optarg);
+        if (rc == 2 || (rc == JB_OK && opt == CLI_EXIT)) {
+                ret = rc == 2 ? 2 : c.exitcode;
+                goto out;
         }
-        if (i >= argc) {
-                fprintf(stderr, "jibe events: no file given (see jibe events --help)\n");
+        if (rc)
+                goto oom;
+        if (optind >= argc) {
+                ret = cli_usage_error(&c, "no file given");
                 goto out;
         }
         rdr = ct_reader_new(&lim, on_record, &run);
         chunk = malloc(EV_READ_CHUNK);
         if (!rdr || !chunk)
                 goto oom;
-        for (; i < argc; i++) {
-                nfiles++;
-                run.err[0] = '\0';
-                rc = read_file(&run, rdr, argv[i], chunk);
-                if (rc) {
-                        rejected++;
-                        run.counts[CT_MALFORMED]++;
-                        fflush(stdout);
-                        fprintf(stderr, "jibe events: %s: rejected: %s\n", argv[i],
-                                run.err[0] ? run.err : jb_strerror(rc));
-                }
-        }
+        rejected = read_files(&run, rdr, chunk, argc - optind, argv + optind);
         fflush(stdout);
-        if (stats) {
-                int c;
-
-                fputc('{', stderr);
-                for (c = 0; c < CT_NCLASS; c++)
-                        fprintf(stderr, "%s\"%s\":%llu", c ? "," : "", ct_class_names[c],
-                                (unsigned long long)run.counts[c]);
-                fputs("}\n", stderr);
-        }
+        if (stats)
+                print_stats(&run);
         ret = rejected ? 1 : 0;
         goto out;
 oom:

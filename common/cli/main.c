@@ -15,12 +15,22 @@ struct jb_cmd {
         const char *help;
 };
 
+static void version_usage(FILE *fp)
+{
+        fprintf(fp, "usage: jibe version\n\nPrints jibe's version, as 'jibe --version' does.\n");
+}
+
 static int cmd_version(int argc, char **argv)
 {
-        JB_UNUSED(argc);
-        JB_UNUSED(argv);
-        printf("jibe %s\n", JB_VERSION);
-        return 0;
+        static const struct option opts[] = {CLI_OPTS_END};
+        struct cli c = {"version", ":h", opts, version_usage, 0};
+        int opt, rc;
+
+        while ((opt = cli_next(&c, argc, argv)) > 0)
+                ;
+        if ((rc = cli_finish(&c, opt, argc, argv)) >= 0)
+                return rc;
+        return cli_version();
 }
 
 static const struct jb_cmd jb_cmds[] = {
@@ -47,33 +57,44 @@ static void usage(FILE *fp)
                     "commands:\n");
         for (i = 0; i < sizeof(jb_cmds) / sizeof(jb_cmds[0]); i++)
                 fprintf(fp, "  %-14s %s\n", jb_cmds[i].name, jb_cmds[i].help);
-        fprintf(fp, "\n'jibe COMMAND --help' describes each command.\n");
+        fprintf(fp, "\n'jibe COMMAND --help' describes each command; 'jibe --version' (or\n"
+                    "'jibe COMMAND --version') prints the version.\n");
+}
+
+/* The command named name, or NULL. */
+static const struct jb_cmd *find_cmd(const char *name)
+{
+        size_t i;
+
+        for (i = 0; i < sizeof(jb_cmds) / sizeof(jb_cmds[0]); i++)
+                if (strcmp(name, jb_cmds[i].name) == 0)
+                        return &jb_cmds[i];
+        return NULL;
 }
 
 int main(int argc, char **argv)
 {
-        size_t i;
-        int rc;
+        static const struct option opts[] = {CLI_OPTS_END};
+        /* '+': the command ends jibe's own options; its options are its own */
+        struct cli c = {NULL, "+:h", opts, usage, 0};
+        const struct jb_cmd *cmd;
+        int opt, rc;
 
-        if (argc < 2) {
-                usage(stderr);
-                return 2;
-        }
-        if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        while ((opt = cli_next(&c, argc, argv)) > 0)
+                ;
+        if (opt == CLI_EXIT)
+                return c.exitcode;
+        if (optind >= argc)
+                return cli_usage_error(&c, "give a command");
+        if (!strcmp(argv[optind], "help")) {
                 usage(stdout);
                 return 0;
         }
-        if (!strcmp(argv[1], "--version"))
-                return cmd_version(0, NULL);
-        for (i = 0; i < sizeof(jb_cmds) / sizeof(jb_cmds[0]); i++) {
-                if (strcmp(argv[1], jb_cmds[i].name) == 0) {
-                        curl_global_init(CURL_GLOBAL_DEFAULT);
-                        rc = jb_cmds[i].run(argc - 1, argv + 1);
-                        curl_global_cleanup();
-                        return rc;
-                }
-        }
-        fprintf(stderr, "jibe: unknown command '%s'\n", argv[1]);
-        usage(stderr);
-        return 2;
+        cmd = find_cmd(argv[optind]);
+        if (!cmd)
+                return cli_usage_error(&c, "unknown command '%s'", argv[optind]);
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = cmd->run(argc - optind, argv + optind);
+        curl_global_cleanup();
+        return rc;
 }

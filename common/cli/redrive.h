@@ -1,7 +1,7 @@
 /*
  * redrive.h - `jibe redrive`, shared by both modes: its command line, which dead letters a
  * filter selects, and how one is shown to an administrator. The Kafka mode's loop is in
- * stage_cli.c; the embedded mode's (the dead-letter file, dead.h) in redrive_cli.c.
+ * redrive_kafka.c; the embedded mode's (the dead-letter file, dead.h) in redrive_cli.c.
  */
 #ifndef REDRIVE_H
 #define REDRIVE_H
@@ -42,5 +42,8 @@ void redrive_line(const struct msg_dead *d, char *out, size_t outsz);
 
 /* The embedded mode (no kafka.brokers): list, request a redrive, discard. Exit code. */
 int redrive_embedded(const struct cfg *cfg, const struct redrive_opts *o);
+/* The Kafka mode (redrive_kafka.c): list <prefix>dead to its end, put back with --execute.
+ * Exit code. */
+int redrive_kafka(const struct cfg *cfg, const struct redrive_opts *o);
 
 #endif

@@ -1,7 +1,8 @@
 /*
- * redrive_cli.c - `jibe redrive`: the command line and listing shared by both modes, and the
- * embedded mode's redrive (list the dead-letter file, request a redrive from `jibe run`,
- * discard).
+ * redrive_cli.c - `jibe redrive`: the command (its line, then the mode the configuration
+ * names), the listing shared by both modes, and the embedded mode's redrive (list the
+ * dead-letter file, request a redrive from `jibe run`, discard). The Kafka mode's loop is in
+ * redrive_kafka.c.
  *
  * Owns: parsing redrive's options, the filters, the one-line description of a dead letter.
  * Does not: touch the dead-letter file's records (dead.c reads them and appends settlements)
@@ -50,7 +51,9 @@ void redrive_usage(FILE *fp)
                 "  --id N                 only the entry #N (embedded mode)\n"
                 "  --all                  also list those already redriven or discarded\n"
                 "  --execute              put the selected dead letters back\n"
-                "  --discard TEXT         mark the selected dead letters discarded, because TEXT\n");
+                "  --discard TEXT         mark the selected dead letters discarded, because TEXT\n"
+                "  -h, --help             this help\n"
+                "  --version              print jibe's version\n");
 }
 
 static int parse_when(const char *s, int64_t *ms)
@@ -66,83 +69,77 @@ static int parse_when(const char *s, int64_t *ms)
         return -1;
 }
 
+enum { OPT_EXECUTE = 0x200, OPT_ALL, OPT_STAGE, OPT_REASON, OPT_SINCE, OPT_UNTIL, OPT_ID,
+       OPT_DISCARD };
+
+static const struct option redrive_opts_table[] = {{"config", required_argument, NULL, 'c'},
+                                                   {"execute", no_argument, NULL, OPT_EXECUTE},
+                                                   {"all", no_argument, NULL, OPT_ALL},
+                                                   {"stage", required_argument, NULL, OPT_STAGE},
+                                                   {"reason", required_argument, NULL, OPT_REASON},
+                                                   {"since", required_argument, NULL, OPT_SINCE},
+                                                   {"until", required_argument, NULL, OPT_UNTIL},
+                                                   {"id", required_argument, NULL, OPT_ID},
+                                                   {"discard", required_argument, NULL, OPT_DISCARD},
+                                                   CLI_OPTS_END};
+
+/* One option with its value into o: 0, or 2 (a bad value, said why). */
+static int redrive_opt(struct cli *c, struct redrive_opts *o, int opt, const char *v)
+{
+        char *end;
+
+        switch (opt) {
+        case 'c': o->cfgpath = v; return 0;
+        case OPT_EXECUTE: o->execute = 1; return 0;
+        case OPT_ALL: o->all = 1; return 0;
+        case OPT_REASON: o->reason = v; return 0;
+        case OPT_STAGE:
+                if (!strcmp(v, "parser") || !strcmp(v, "parse"))
+                        o->stage = "parse";
+                else if (!strcmp(v, "syncer") || !strcmp(v, "sync"))
+                        o->stage = "sync";
+                else
+                        return cli_bad_value(c, "--stage is parser or syncer, not '%s'", v);
+                return 0;
+        case OPT_DISCARD:
+                if (!*v)
+                        return cli_bad_value(c, "--discard needs the reason, e.g. --discard \"bucket removed\"");
+                o->discard = v;
+                return 0;
+        case OPT_ID:
+                errno = 0;
+                o->id = strtoll(v[0] == '#' ? v + 1 : v, &end, 10);
+                if (errno || *end || end == v || o->id < 0)
+                        return cli_bad_value(c, "--id is an entry number as listed (#N), not '%s'", v);
+                return 0;
+        default: /* OPT_SINCE, OPT_UNTIL */
+                if (parse_when(v, opt == OPT_SINCE ? &o->since_ms : &o->until_ms) != 0)
+                        return cli_bad_value(c, "%s \"%s\" is not a time such as 2026-11-29T10:00:00Z or a time "
+                                                "ago such as 30m, 2h, 1d",
+                                             opt == OPT_SINCE ? "--since" : "--until", v);
+                return 0;
+        }
+}
+
 int redrive_args(int argc, char **argv, struct redrive_opts *o, int *exitcode)
 {
-        int i;
+        struct cli c = {"redrive", ":c:h", redrive_opts_table, redrive_usage, 0};
+        int opt = 0, rc = 0;
 
         memset(o, 0, sizeof(*o));
         o->since_ms = o->until_ms = o->id = -1;
-        *exitcode = 2;
-        for (i = 1; i < argc; i++) {
-                const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-                        redrive_usage(stdout);
-                        *exitcode = 0;
-                        return 1;
-                } else if (!strcmp(a, "--execute")) {
-                        o->execute = 1;
-                } else if (!strcmp(a, "--all")) {
-                        o->all = 1;
-                } else if (!strcmp(a, "-c") || !strcmp(a, "--config") || !strcmp(a, "--stage") ||
-                           !strcmp(a, "--reason") || !strcmp(a, "--since") || !strcmp(a, "--until") ||
-                           !strcmp(a, "--id") || !strcmp(a, "--discard")) {
-                        if (!v) {
-                                fprintf(stderr, "jibe redrive: %s needs a value\n", a);
-                                return 1;
-                        }
-                        i++;
-                        if (a[1] == 'c' || !strcmp(a, "--config")) {
-                                o->cfgpath = v;
-                        } else if (!strcmp(a, "--stage")) {
-                                if (!strcmp(v, "parser") || !strcmp(v, "parse")) {
-                                        o->stage = "parse";
-                                } else if (!strcmp(v, "syncer") || !strcmp(v, "sync")) {
-                                        o->stage = "sync";
-                                } else {
-                                        fprintf(stderr, "jibe redrive: --stage is parser or syncer, not '%s'\n", v);
-                                        return 1;
-                                }
-                        } else if (!strcmp(a, "--reason")) {
-                                o->reason = v;
-                        } else if (!strcmp(a, "--discard")) {
-                                if (!*v) {
-                                        fprintf(stderr, "jibe redrive: --discard needs the reason, e.g. "
-                                                        "--discard \"bucket removed\"\n");
-                                        return 1;
-                                }
-                                o->discard = v;
-                        } else if (!strcmp(a, "--id")) {
-                                char *end;
-
-                                errno = 0;
-                                o->id = strtoll(v[0] == '#' ? v + 1 : v, &end, 10);
-                                if (errno || *end || end == v || o->id < 0) {
-                                        fprintf(stderr, "jibe redrive: --id is an entry number as listed (#N), not '%s'\n", v);
-                                        return 1;
-                                }
-                        } else if (parse_when(v, !strcmp(a, "--since") ? &o->since_ms : &o->until_ms) != 0) {
-                                fprintf(stderr,
-                                        "jibe redrive: %s \"%s\" is not a time such as 2026-11-29T10:00:00Z "
-                                        "or a time ago such as 30m, 2h, 1d\n",
-                                        a, v);
-                                return 1;
-                        }
-                } else {
-                        fprintf(stderr, "jibe redrive: unexpected argument '%s'\n", a);
-                        redrive_usage(stderr);
-                        return 1;
-                }
-        }
-        if (!o->cfgpath) {
-                fprintf(stderr, "jibe redrive: give the configuration file with -c FILE\n");
+        while (!rc && (opt = cli_next(&c, argc, argv)) > 0)
+                rc = redrive_opt(&c, o, opt, optarg);
+        if (rc) {
+                *exitcode = rc;
                 return 1;
         }
-        if (o->execute && o->discard) {
-                fprintf(stderr, "jibe redrive: give --execute or --discard, not both\n");
-                return 1;
-        }
-        return 0;
+        *exitcode = cli_finish(&c, opt, argc, argv);
+        if (*exitcode < 0 && !o->cfgpath)
+                *exitcode = cli_usage_error(&c, "give the configuration file with -c FILE");
+        else if (*exitcode < 0 && o->execute && o->discard)
+                *exitcode = cli_bad_value(&c, "give --execute or --discard, not both");
+        return *exitcode >= 0;
 }
 
 int redrive_filtered(const struct redrive_opts *o)
@@ -269,104 +266,170 @@ static void print_entry(const struct dead_entry *e)
         printf("#%" PRId64 " [%s] %s\n", e->off, st, line);
 }
 
+/* One embedded redrive: what was selected and the counts of the summary. */
+struct emb_run {
+        const struct cfg *cfg;
+        const struct redrive_opts *o;
+        const struct dead_entry **sel; /* entries to request, nsel of l.n */
+        size_t nsel;
+        unsigned long shown, by_state[4], files, events, skipped, discarded, busy;
+};
+
+/* Select entry e for the redrive request when its stage can read it again. */
+static void emb_select(struct emb_run *r, const struct dead_entry *e)
+{
+        struct buf key;
+        char err[1024];
+
+        buf_init(&key, MSG_MAX_BYTES);
+        switch (e->readable ? dead_target(&e->d, &key, err, sizeof(err))
+                            : jb_seterr(-1, err, sizeof(err), "the line is not a dead letter")) {
+        case Q_FILES:
+                r->files++;
+                r->sel[r->nsel++] = e;
+                break;
+        case Q_EVENTS:
+                r->events++;
+                r->sel[r->nsel++] = e;
+                break;
+        default:
+                printf("  skip: its stage cannot read its message (%s): it stays a dead letter "
+                       "(--discard TEXT to put it aside)\n",
+                       err);
+                r->skipped++;
+                break;
+        }
+        buf_clear(&key);
+}
+
+/* One entry of the file: listed when the filters select it, then discarded or selected as
+ * asked. 0, or 1 when discarding failed (said why). */
+static int emb_entry(struct emb_run *r, const struct dead_entry *e)
+{
+        const struct redrive_opts *o = r->o;
+        int settled = e->state == DEAD_REDRIVEN || e->state == DEAD_DISCARDED;
+        char err[1024];
+
+        if (o->id >= 0 && e->off != o->id)
+                return 0;
+        if (settled && !o->all)
+                return 0;
+        if (e->readable ? !redrive_match(o, &e->d) : (redrive_filtered(o) && o->id < 0))
+                return 0;
+        r->shown++;
+        r->by_state[e->state]++;
+        print_entry(e);
+        if (settled)
+                return 0;
+        if (e->state == DEAD_REQUESTED && (o->execute || o->discard)) {
+                printf("  already requested: jibe run puts it back (left as it is)\n");
+                r->busy++;
+                return 0;
+        }
+        if (o->discard) {
+                if (dead_settle(r->cfg->state_dir, e->off, e->sum, DEAD_DISCARDED, o->discard, err,
+                                sizeof(err)) != JB_OK) {
+                        fprintf(stderr, "jibe redrive: %s\n", err);
+                        return 1;
+                }
+                printf("  discarded: %s\n", o->discard);
+                r->discarded++;
+                return 0;
+        }
+        if (o->execute)
+                emb_select(r, e);
+        return 0;
+}
+
+/* Leave the request for jibe run. 0, or 1 (said why). */
+static int emb_request(const struct emb_run *r)
+{
+        const char *dir = r->cfg->state_dir;
+        char err[1024], name[128];
+
+        if (dead_request(dir, r->sel, r->nsel, name, sizeof(name), err, sizeof(err)) != JB_OK) {
+                fprintf(stderr, "jibe redrive: %s\n", err);
+                return 1;
+        }
+        if (run_is_running(dir))
+                printf("requested %s/%s/%s: the running jibe run puts them back within a few seconds\n", dir,
+                       DEAD_REQ_DIR, name);
+        else
+                printf("requested %s/%s/%s: jibe run is not running; it puts them back when it starts\n", dir,
+                       DEAD_REQ_DIR, name);
+        return 0;
+}
+
+static void emb_summary(const struct emb_run *r, size_t total, int ret)
+{
+        const struct redrive_opts *o = r->o;
+
+        printf("%lu dead letter(s) of %zu in %s/%s: %lu open, %lu requested, %lu redriven, %lu discarded\n",
+               r->shown, total, r->cfg->state_dir, DEAD_FILE, r->by_state[DEAD_OPEN], r->by_state[DEAD_REQUESTED],
+               r->by_state[DEAD_REDRIVEN], r->by_state[DEAD_DISCARDED]);
+        if (o->execute && !ret)
+                printf("redrive requested: %lu log file(s) and %lu event(s); %lu not usable, %lu already "
+                       "requested\n",
+                       r->files, r->events, r->skipped, r->busy);
+        else if (o->discard && !ret)
+                printf("discarded: %lu; %lu already requested\n", r->discarded, r->busy);
+        else if (!o->execute && !o->discard && r->by_state[DEAD_OPEN])
+                printf("run again with --execute to put them back, or --discard TEXT to put them aside\n");
+}
+
 int redrive_embedded(const struct cfg *cfg, const struct redrive_opts *o)
 {
+        struct emb_run r;
         struct dead_list l;
-        const struct dead_entry **sel = NULL;
-        unsigned long shown = 0, by_state[4] = {0, 0, 0, 0}, files = 0, events = 0, skipped = 0,
-                      discarded = 0, busy = 0;
-        size_t i, nsel = 0;
-        char err[1024], name[128];
+        char err[1024];
+        size_t i;
         int ret = 0;
 
+        memset(&r, 0, sizeof(r));
+        r.cfg = cfg;
+        r.o = o;
         if (dead_load(cfg->state_dir, &l, err, sizeof(err)) != JB_OK) {
                 fprintf(stderr, "jibe redrive: %s\n", err);
                 return 1;
         }
-        if (l.n && !(sel = calloc(l.n, sizeof(*sel)))) {
+        if (l.n && !(r.sel = calloc(l.n, sizeof(*r.sel)))) {
                 fprintf(stderr, "jibe redrive: out of memory\n");
                 dead_list_clear(&l);
                 return 1;
         }
-        for (i = 0; i < l.n; i++) {
-                const struct dead_entry *e = &l.v[i];
-                int settled = e->state == DEAD_REDRIVEN || e->state == DEAD_DISCARDED;
-                struct buf key;
-
-                if (o->id >= 0 && e->off != o->id)
-                        continue;
-                if (settled && !o->all)
-                        continue;
-                if (e->readable ? !redrive_match(o, &e->d) : (redrive_filtered(o) && o->id < 0))
-                        continue;
-                shown++;
-                by_state[e->state]++;
-                print_entry(e);
-                if (settled)
-                        continue;
-                if (e->state == DEAD_REQUESTED && (o->execute || o->discard)) {
-                        printf("  already requested: jibe run puts it back (left as it is)\n");
-                        busy++;
-                        continue;
-                }
-                if (o->discard) {
-                        if (dead_settle(cfg->state_dir, e->off, e->sum, DEAD_DISCARDED, o->discard, err,
-                                        sizeof(err)) != JB_OK) {
-                                fprintf(stderr, "jibe redrive: %s\n", err);
-                                ret = 1;
-                                break;
-                        }
-                        printf("  discarded: %s\n", o->discard);
-                        discarded++;
-                        continue;
-                }
-                if (!o->execute)
-                        continue;
-                buf_init(&key, MSG_MAX_BYTES);
-                switch (e->readable ? dead_target(&e->d, &key, err, sizeof(err))
-                                    : jb_seterr(-1, err, sizeof(err), "the line is not a dead letter")) {
-                case Q_FILES:
-                        files++;
-                        sel[nsel++] = e;
-                        break;
-                case Q_EVENTS:
-                        events++;
-                        sel[nsel++] = e;
-                        break;
-                default:
-                        printf("  skip: its stage cannot read its message (%s): it stays a dead letter "
-                               "(--discard TEXT to put it aside)\n",
-                               err);
-                        skipped++;
-                        break;
-                }
-                buf_clear(&key);
-        }
-        if (!ret && nsel) {
-                if (dead_request(cfg->state_dir, sel, nsel, name, sizeof(name), err, sizeof(err)) != JB_OK) {
-                        fprintf(stderr, "jibe redrive: %s\n", err);
-                        ret = 1;
-                } else if (run_is_running(cfg->state_dir)) {
-                        printf("requested %s/%s/%s: the running jibe run puts them back within a few seconds\n",
-                               cfg->state_dir, DEAD_REQ_DIR, name);
-                } else {
-                        printf("requested %s/%s/%s: jibe run is not running; it puts them back when it "
-                               "starts\n",
-                               cfg->state_dir, DEAD_REQ_DIR, name);
-                }
-        }
-        printf("%lu dead letter(s) of %zu in %s/%s: %lu open, %lu requested, %lu redriven, %lu discarded\n",
-               shown, l.n, cfg->state_dir, DEAD_FILE, by_state[DEAD_OPEN], by_state[DEAD_REQUESTED],
-               by_state[DEAD_REDRIVEN], by_state[DEAD_DISCARDED]);
-        if (o->execute && !ret)
-                printf("redrive requested: %lu log file(s) and %lu event(s); %lu not usable, %lu already "
-                       "requested\n",
-                       files, events, skipped, busy);
-        else if (o->discard && !ret)
-                printf("discarded: %lu; %lu already requested\n", discarded, busy);
-        else if (!o->execute && !o->discard && by_state[DEAD_OPEN])
-                printf("run again with --execute to put them back, or --discard TEXT to put them aside\n");
-        free(sel);
+        for (i = 0; i < l.n && !ret; i++)
+                ret = emb_entry(&r, &l.v[i]);
+        if (!ret && r.nsel)
+                ret = emb_request(&r);
+        emb_summary(&r, l.n, ret);
+        free(r.sel);
         dead_list_clear(&l);
         return ret;
+}
+
+int redrive_main(int argc, char **argv)
+{
+        struct redrive_opts o;
+        struct cfg cfg;
+        char err[1024];
+        int rc;
+
+        if (redrive_args(argc, argv, &o, &rc))
+                return rc;
+        if (cfg_load(&cfg, o.cfgpath, err, sizeof(err)) != JB_OK) {
+                fprintf(stderr, "jibe redrive: %s\n", err);
+                return 1;
+        }
+        if (!cfg.kafka_brokers || !*cfg.kafka_brokers) {
+                rc = redrive_embedded(&cfg, &o); /* the dead-letter file of jibe run */
+        } else if (o.discard || o.id >= 0 || (o.execute && redrive_filtered(&o))) {
+                fprintf(stderr, "jibe redrive: in the Kafka mode, --execute puts back every dead letter not "
+                                "yet redriven: --discard, --id and filters with --execute are for the "
+                                "embedded mode (filters narrow the listing)\n");
+                rc = 2;
+        } else {
+                rc = redrive_kafka(&cfg, &o);
+        }
+        cfg_clear(&cfg);
+        return rc;
 }

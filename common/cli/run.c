@@ -32,28 +32,6 @@
 #define RUN_GRACE_MS 30000
 #define RUN_PROGRESS_S 60
 
-void run_aa_opts(const struct cfg *cfg, struct aa_opts *o)
-{
-        aa_opts_init(o);
-        o->endpoint = cfg->aa_endpoint;
-        o->login = cfg->aa_login;
-        o->password = cfg->aa_password;
-        o->authtoken = cfg->aa_authtoken;
-        o->ca_file = cfg->aa_ca_file;
-        o->insecure = cfg->aa_insecure;
-        if (cfg->aa_connect_timeout_ms)
-                o->connect_timeout_ms = cfg->aa_connect_timeout_ms;
-        if (cfg->aa_timeout_ms)
-                o->timeout_ms = cfg->aa_timeout_ms;
-        o->max_retries = cfg->aa_max_retries;
-        if (cfg->aa_refresh_timeout_s > 0)
-                o->refresh_timeout_ms = cfg->aa_refresh_timeout_s * 1000;
-        if (cfg->aa_backoff_base_ms)
-                o->backoff_base_ms = cfg->aa_backoff_base_ms;
-        if (cfg->aa_backoff_max_ms)
-                o->backoff_max_ms = cfg->aa_backoff_max_ms;
-}
-
 static void usage(FILE *fp)
 {
         fprintf(fp,
@@ -66,7 +44,8 @@ static void usage(FILE *fp)
                 "starts a scan at once.\n"
                 "\n"
                 "  -c, --config FILE   configuration file (see deploy/jibe.cfg.example)\n"
-                "  -h, --help          this help\n");
+                "  -h, --help          this help\n"
+                "  --version           print jibe's version\n");
 }
 
 static void progress(struct scanner *sc, struct parser *pa, struct syncer *sy, struct q *q,
@@ -89,82 +68,6 @@ static void progress(struct scanner *sc, struct parser *pa, struct syncer *sy, s
                 (unsigned long long)ys.syncs_bucket, (unsigned long long)(ys.dead + ys.poison + ps.poison),
                 q_depth(q, Q_FILES), q_depth(q, Q_EVENTS), (unsigned long long)ys.held,
                 (long long)(ys.outage_ms / 1000), (unsigned long long)ys.refreshes);
-}
-
-int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_opts *ao)
-{
-        enum log_level lvl = LL_INFO;
-        char err[1024];
-        size_t i;
-
-        if (cfg_load(cfg, cfgpath, err, sizeof(err)) != JB_OK) {
-                fprintf(stderr, "jibe %s: %s\n", cmd, err);
-                return 1;
-        }
-        if (cfg->log_level && log_level_parse(cfg->log_level, &lvl) != JB_OK)
-                lvl = LL_INFO;
-        if (log_open(cfg->log_file, lvl, err, sizeof(err)) != JB_OK) {
-                fprintf(stderr, "jibe %s: %s\n", cmd, err);
-                cfg_clear(cfg);
-                return 1;
-        }
-        sig_install();
-        log_msg(LL_INFO, cmd, "jibe %s starting: config=%s endpoint=%s", JB_VERSION, cfgpath,
-                cfg->aa_endpoint);
-        for (i = 0; i < cfg->n_warnings; i++) /* insecure settings: at every start */
-                log_msg(LL_WARN, cmd, "insecure setting: %s", cfg->warnings[i]);
-        run_aa_opts(cfg, ao);
-        return 0;
-}
-
-int run_check_login(const char *cmd, const struct aa_opts *ao)
-{
-        struct aa_client *probe = NULL;
-        char err[1024];
-        int rc;
-
-        /* Wrong credentials are a configuration error: say so now, not from a stage. */
-        rc = aa_client_new(ao, &probe, err, sizeof(err));
-        if (!rc)
-                rc = aa_login(probe, err, sizeof(err));
-        aa_client_free(probe);
-        if (rc == JB_EFATAL || rc == JB_EINPUT) {
-                log_msg(LL_ERROR, cmd, "cannot sign in to Access Anywhere: %s", err);
-                return 1;
-        }
-        if (rc)
-                log_msg(LL_WARN, cmd, "Access Anywhere is not reachable yet (%s); jibe keeps trying", err);
-        return 0;
-}
-
-const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_fn)(FILE *),
-                           const char **extra_name, const char **extra_val, int *exitcode)
-{
-        const char *cfgpath = NULL;
-        int i;
-
-        *exitcode = -1;
-        for (i = 1; i < argc; i++) {
-                if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
-                        cfgpath = argv[++i];
-                } else if (extra_name && *extra_name && !strcmp(argv[i], *extra_name) && i + 1 < argc) {
-                        *extra_val = argv[++i];
-                } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-                        usage_fn(stdout);
-                        *exitcode = 0;
-                        return NULL;
-                } else {
-                        fprintf(stderr, "jibe %s: unexpected argument '%s'\n", cmd, argv[i]);
-                        usage_fn(stderr);
-                        *exitcode = 2;
-                        return NULL;
-                }
-        }
-        if (!cfgpath) {
-                fprintf(stderr, "jibe %s: give the configuration file with -c FILE\n", cmd);
-                *exitcode = 2;
-        }
-        return cfgpath;
 }
 
 int run_main(int argc, char **argv)

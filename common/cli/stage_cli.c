@@ -1,11 +1,11 @@
 /*
  * stage_cli.c - the distributed mode: `jibe scan`, `jibe parse`, `jibe sync` (each stage its
- * own process over Kafka), `jibe topics --create` and `jibe redrive`.
+ * own process over Kafka).
  *
  * Owns: building the Kafka transport for a stage (topics under kafka.topic_prefix, consumer
  * groups "<prefix>parse" and "<prefix>sync", static membership from kafka.instance_id or
- * --instance-id), the stage process life cycle (the same signals as `jibe run`), and the
- * dead-letter redrive.
+ * --instance-id; also used by `jibe topics` and `jibe redrive`), the stage process life cycle
+ * (the same signals as `jibe run`).
  * Does not: contain stage logic (producer/, consumer/) or speak librdkafka (q_kafka*.c).
  */
 #include <stdio.h>
@@ -21,7 +21,6 @@
 #include "msg.h"
 #include "parser.h"
 #include "q.h"
-#include "redrive.h"
 #include "scan_store.h"
 #include "scanner.h"
 #include "sig.h"
@@ -53,11 +52,12 @@ static void usage_stage(FILE *fp)
                 "\n"
                 "  -c, --config FILE      configuration file\n"
                 "  --instance-id ID       static group membership id of this process (unique per\n"
-                "                         group; default kafka.instance_id)\n");
+                "                         group; default kafka.instance_id)\n"
+                "  -h, --help             this help\n"
+                "  --version              print jibe's version\n");
 }
 
-/* "name=value" props of the configuration, NULL-terminated, borrowed from cfg. */
-static const char **kafka_props(const struct cfg *cfg)
+const char **kafka_props(const struct cfg *cfg)
 {
         const char **p = calloc(cfg->n_kafka_rdkafka + 1, sizeof(*p));
         size_t i;
@@ -77,7 +77,7 @@ static int need_kafka(const char *cmd, const struct cfg *cfg)
         return 1;
 }
 
-static struct q *open_transport(const struct cfg *cfg, const char *cmd, int consume,
+struct q *open_transport(const struct cfg *cfg, const char *cmd, int consume,
                                 const char *group_suffix, const char *instance_id, char *err,
                                 size_t errsz)
 {
@@ -246,219 +246,4 @@ int parse_main(int argc, char **argv)
 int sync_main(int argc, char **argv)
 {
         return stage_main(ST_SYNC, argc, argv);
-}
-
-/* ---- jibe topics ---- */
-
-static void usage_topics(FILE *fp)
-{
-        fprintf(fp, "usage: jibe topics --create -c FILE\n"
-                    "\n"
-                    "Creates jibe's Kafka topics under kafka.topic_prefix: files and events (with\n"
-                    "kafka.partitions partitions, kafka.replication replicas and kafka.retention_h\n"
-                    "hours of retention: the history replay can go back to), dead (dead letters, kept\n"
-                    "longer) and status (compacted: the scanners' memory). Topics that exist are left\n"
-                    "as they are.\n");
-}
-
-/* Remove a flag from argv; returns whether it was there. */
-static int take_flag(int *argc, char **argv, const char *flag)
-{
-        int i, found = 0;
-
-        for (i = 1; i < *argc; i++) {
-                if (!strcmp(argv[i], flag)) {
-                        memmove(argv + i, argv + i + 1, (size_t)(*argc - i - 1) * sizeof(*argv));
-                        (*argc)--;
-                        i--;
-                        found = 1;
-                }
-        }
-        return found;
-}
-
-int topics_main(int argc, char **argv)
-{
-        const char *cfgpath;
-        const char **props;
-        struct cfg cfg;
-        char err[1024];
-        int rc, want_create = take_flag(&argc, argv, "--create");
-
-        cfgpath = run_config_arg("topics", argc, argv, usage_topics, NULL, NULL, &rc);
-        if (!cfgpath)
-                return rc;
-        if (!want_create) {
-                usage_topics(stderr);
-                return 2;
-        }
-        if (cfg_load(&cfg, cfgpath, err, sizeof(err)) != JB_OK) {
-                fprintf(stderr, "jibe topics: %s\n", err);
-                return 1;
-        }
-        if (!cfg.kafka_brokers || !*cfg.kafka_brokers) {
-                fprintf(stderr, "jibe topics: kafka.brokers is not set in %s\n", cfgpath);
-                cfg_clear(&cfg);
-                return 1;
-        }
-        props = kafka_props(&cfg);
-        rc = q_kafka_create_topics(cfg.kafka_brokers, cfg.kafka_topic_prefix, (int)cfg.kafka_partitions,
-                                   (int)cfg.kafka_replication, (int64_t)cfg.kafka_retention_h * 3600000,
-                                   props, err, sizeof(err));
-        free(props);
-        if (rc)
-                fprintf(stderr, "jibe topics: %s\n", err);
-        else
-                printf("topics %sfiles, %sevents, %sdead, %sstatus are ready\n", cfg.kafka_topic_prefix,
-                       cfg.kafka_topic_prefix, cfg.kafka_topic_prefix, cfg.kafka_topic_prefix);
-        cfg_clear(&cfg);
-        return rc ? 1 : 0;
-}
-
-/* ---- jibe redrive ---- */
-
-struct redrive_counts {
-        unsigned long files, events, unusable;
-};
-
-static int redrivable(int target, const struct msg_dead *d)
-{
-        struct msg_logfile lf;
-        struct msg_objevent ev;
-        char e[256];
-
-        if (target == Q_FILES && msg_logfile_decode(d->payload, d->payload_len, &lf, e, sizeof(e)) == JB_OK) {
-                msg_logfile_clear(&lf);
-                return 1;
-        }
-        if (target == Q_EVENTS &&
-            msg_objevent_decode(d->payload, d->payload_len, &ev, e, sizeof(e)) == JB_OK) {
-                msg_objevent_clear(&ev);
-                return 1;
-        }
-        return 0;
-}
-
-int redrive_main(int argc, char **argv)
-{
-        struct redrive_opts o;
-        struct cfg cfg;
-        struct q *q = NULL;
-        struct redrive_counts n = {0, 0, 0};
-        char err[1024], what[1400], line[2400];
-        int rc, ret = 1, execute;
-        int64_t started_ms = msg_now_ms();
-
-        if (redrive_args(argc, argv, &o, &rc))
-                return rc;
-        execute = o.execute;
-        if (cfg_load(&cfg, o.cfgpath, err, sizeof(err)) != JB_OK) {
-                fprintf(stderr, "jibe redrive: %s\n", err);
-                return 1;
-        }
-        if (!cfg.kafka_brokers || !*cfg.kafka_brokers) {
-                ret = redrive_embedded(&cfg, &o); /* the dead-letter file of jibe run */
-                goto out;
-        }
-        if (o.discard || o.id >= 0 || (execute && redrive_filtered(&o))) {
-                fprintf(stderr, "jibe redrive: in the Kafka mode, --execute puts back every dead letter not "
-                                "yet redriven: --discard, --id and filters with --execute are for the "
-                                "embedded mode (filters narrow the listing)\n");
-                ret = 2;
-                goto out;
-        }
-        q = open_transport(&cfg, "redrive", Q_DEAD, "redrive", NULL, err, sizeof(err));
-        if (!q) {
-                fprintf(stderr, "jibe redrive: %s\n", err);
-                goto out;
-        }
-        for (;;) {
-                struct q_msg *m = NULL;
-                struct msg_dead d;
-                int target = -1;
-
-                rc = q_poll(q, Q_DEAD, 5000, &m);
-                if (rc == JB_ETRANSIENT)
-                        break; /* nothing more within 5 s: the end */
-                if (rc)
-                        break;
-                if (msg_dead_decode(m->payload, m->len, &d, err, sizeof(err)) == JB_OK && d.payload) {
-                        if (d.at_ms > started_ms || !redrive_match(&o, &d)) {
-                                /* written after this redrive began (maybe by it): next time */
-                                q_abandon(q, m);
-                                msg_dead_clear(&d);
-                                continue;
-                        }
-                        /* only what its stage can read again goes back; a message that never
-                         * decoded would only come back as a dead letter */
-                        if (!strcmp(d.stage, "parse") && redrivable(Q_FILES, &d))
-                                target = Q_FILES;
-                        else if (!strcmp(d.stage, "sync") && redrivable(Q_EVENTS, &d))
-                                target = Q_EVENTS;
-                }
-                if (target < 0) {
-                        n.unusable++;
-                        printf("skip: %s (%.80s)\n",
-                               d.stage ? "its message cannot be read by any stage: it stays a dead letter"
-                                       : "not a dead letter jibe can put back",
-                               d.error ? d.error : m->payload);
-                        if (execute)
-                                q_ack(q, m);
-                        else
-                                q_abandon(q, m);
-                        msg_dead_clear(&d);
-                        continue;
-                }
-                redrive_what(&d, what, sizeof(what));
-                redrive_line(&d, line, sizeof(line));
-                printf("%s %s\n  %s\n", execute ? "redrive" : "would redrive", what, line);
-                if (target == Q_FILES)
-                        n.files++;
-                else
-                        n.events++;
-                if (execute) {
-                        /* the message goes back with its original key when it decodes */
-                        struct buf key;
-                        struct msg_logfile lf;
-                        struct msg_objevent ev;
-                        char e2[256];
-
-                        buf_init(&key, MSG_MAX_BYTES);
-                        if (target == Q_FILES &&
-                            msg_logfile_decode(d.payload, d.payload_len, &lf, e2, sizeof(e2)) == JB_OK) {
-                                rc = msg_logfile_key(&lf, &key);
-                                msg_logfile_clear(&lf);
-                        } else if (target == Q_EVENTS &&
-                                   msg_objevent_decode(d.payload, d.payload_len, &ev, e2, sizeof(e2)) ==
-                                           JB_OK) {
-                                rc = msg_objevent_key(&ev, &key);
-                                msg_objevent_clear(&ev);
-                        } else {
-                                rc = buf_puts(&key, "redriven");
-                        }
-                        if (!rc)
-                                rc = q_publish(q, (enum q_topic)target, key.p, key.len, d.payload,
-                                               d.payload_len, m, NULL, NULL, err, sizeof(err));
-                        buf_clear(&key);
-                        if (rc) {
-                                fprintf(stderr, "jibe redrive: %s\n", err);
-                                q_abandon(q, m);
-                                msg_dead_clear(&d);
-                                break;
-                        }
-                        q_ack(q, m);
-                } else {
-                        q_abandon(q, m);
-                }
-                msg_dead_clear(&d);
-        }
-        q_shutdown(q);
-        printf("%s %lu log file(s) and %lu event(s); %lu dead letter(s) not usable\n",
-               execute ? "redriven:" : "would redrive (run again with --execute):", n.files, n.events,
-               n.unusable);
-        ret = 0;
-out:
-        q_free(q); /* waits for the deliveries, then commits the consumed dead letters */
-        cfg_clear(&cfg);
-        return ret;
 }

@@ -1,6 +1,7 @@
 /*
- * kadmin_cli.c - `jibe lag` and `jibe replay`: how far the Kafka consumer groups of jibe's
- * stages are behind, and moving a stopped stage's group back in time to process messages again.
+ * kafka_cli.c - the Kafka admin commands: `jibe topics --create` (jibe's topics), `jibe lag`
+ * (how far the Kafka consumer groups of jibe's stages are behind) and `jibe replay` (moving a
+ * stopped stage's group back in time to process messages again).
  *
  * Owns the arguments, the output (a table or --json) and the exit codes; every Kafka question
  * goes through kadmin.h. Groups and topics follow the transport's names: the parser group
@@ -23,6 +24,7 @@
 #include "cli.h"
 #include "kadmin.h"
 #include "log.h"
+#include "q.h"
 
 #define KC_MAX_GROUPS 64
 
@@ -51,48 +53,45 @@ static void kc_env_clear(struct kc_env *e)
         e->have_cfg = 0;
 }
 
-/*
- * 1 when argv[*i] is a shared option (consumed, with its value), 0 when not, -1 on a usage
- * error (printed).
- */
-static int kc_common_opt(struct kc_opts *o, int argc, char **argv, int *i)
-{
-        const char *a = argv[*i];
-        const char **dst = NULL;
-        char *end;
-        long v;
+enum { OPT_PREFIX = 0x200, OPT_JSON, OPT_TIMEOUT, OPT_GROUP, OPT_STAGE, OPT_TO_DATETIME,
+       OPT_BY_DURATION, OPT_TO_EARLIEST, OPT_EXECUTE };
 
-        if (!strcmp(a, "--json")) {
+/* The options both commands share, first in each table. */
+#define KC_COMMON_OPTS                                                                         \
+        {"config", required_argument, NULL, 'c'}, {"brokers", required_argument, NULL, 'b'},  \
+                {"prefix", required_argument, NULL, OPT_PREFIX},                               \
+                {"json", no_argument, NULL, OPT_JSON}, {"timeout", required_argument, NULL, OPT_TIMEOUT}
+#define KC_SHORT ":c:b:h"
+
+/*
+ * A shared option into o: 1 when opt is one (consumed), 0 when not, 2 on a bad value (said).
+ */
+static int kc_common_opt(struct cli *c, struct kc_opts *o, int opt, const char *v)
+{
+        char *end;
+        long n;
+
+        switch (opt) {
+        case OPT_JSON:
                 o->json = 1;
                 return 1;
-        }
-        if (!strcmp(a, "-c") || !strcmp(a, "--config"))
-                dst = &o->cfg_path;
-        else if (!strcmp(a, "--brokers") || !strcmp(a, "-b"))
-                dst = &o->brokers;
-        else if (!strcmp(a, "--prefix"))
-                dst = &o->prefix;
-        else if (!strcmp(a, "--timeout")) {
-                if (*i + 1 >= argc) {
-                        fprintf(stderr, "jibe %s: %s needs a number of seconds\n", o->cmd, a);
-                        return -1;
-                }
-                v = strtol(argv[++*i], &end, 10);
-                if (*end || end == argv[*i] || v < 1 || v > 600) {
-                        fprintf(stderr, "jibe %s: --timeout: \"%s\" is not a number of seconds from 1 to 600\n",
-                                o->cmd, argv[*i]);
-                        return -1;
-                }
-                o->timeout_ms = (int)v * 1000;
+        case OPT_TIMEOUT:
+                n = strtol(v, &end, 10);
+                if (*end || end == v || n < 1 || n > 600)
+                        return cli_bad_value(c, "--timeout: \"%s\" is not a number of seconds from 1 to 600", v);
+                o->timeout_ms = (int)n * 1000;
                 return 1;
-        } else
+        case 'c':
+        case 'b':
+        case OPT_PREFIX:
+                if (!*v)
+                        return cli_bad_value(c, "%s needs a value",
+                                             opt == 'c' ? "--config" : opt == 'b' ? "--brokers" : "--prefix");
+                *(opt == 'c' ? &o->cfg_path : opt == 'b' ? &o->brokers : &o->prefix) = v;
+                return 1;
+        default:
                 return 0;
-        if (*i + 1 >= argc || !*argv[*i + 1]) {
-                fprintf(stderr, "jibe %s: %s needs a value\n", o->cmd, a);
-                return -1;
         }
-        *dst = argv[++*i];
-        return 1;
 }
 
 /* 0 ok, else the exit code (message printed). */
@@ -205,6 +204,81 @@ static int group_topic(const char *prefix, const char *group, char *out, size_t 
         return 1;
 }
 
+/* ---- jibe topics ---- */
+
+static void usage_topics(FILE *fp)
+{
+        fprintf(fp, "usage: jibe topics --create -c FILE\n"
+                    "\n"
+                    "Creates jibe's Kafka topics under kafka.topic_prefix: files and events (with\n"
+                    "kafka.partitions partitions, kafka.replication replicas and kafka.retention_h\n"
+                    "hours of retention: the history replay can go back to), dead (dead letters, kept\n"
+                    "longer) and status (compacted: the scanners' memory). Topics that exist are left\n"
+                    "as they are.\n"
+                    "\n"
+                    "  -c, --config FILE   configuration file\n"
+                    "  --create            create the topics that do not exist\n"
+                    "  -h, --help          this help\n"
+                    "  --version           print jibe's version\n");
+}
+
+/* -c FILE --create: 0 with *cfgpath set, or 1 with the exit code in *exitcode. */
+static int topics_args(int argc, char **argv, const char **cfgpath, int *exitcode)
+{
+        static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"create", no_argument, NULL, 'C'},
+                                             CLI_OPTS_END};
+        struct cli c = {"topics", ":c:h", opts, usage_topics, 0};
+        int opt, create = 0;
+
+        *cfgpath = NULL;
+        while ((opt = cli_next(&c, argc, argv)) > 0) {
+                if (opt == 'c')
+                        *cfgpath = optarg;
+                else
+                        create = 1;
+        }
+        *exitcode = cli_finish(&c, opt, argc, argv);
+        if (*exitcode < 0 && !*cfgpath)
+                *exitcode = cli_usage_error(&c, "give the configuration file with -c FILE");
+        else if (*exitcode < 0 && !create)
+                *exitcode = cli_usage_error(&c, "say --create: it is the only action");
+        return *exitcode >= 0;
+}
+
+int topics_main(int argc, char **argv)
+{
+        const char *cfgpath;
+        const char **props;
+        struct cfg cfg;
+        char err[1024];
+        int rc;
+
+        if (topics_args(argc, argv, &cfgpath, &rc))
+                return rc;
+        if (cfg_load(&cfg, cfgpath, err, sizeof(err)) != JB_OK) {
+                fprintf(stderr, "jibe topics: %s\n", err);
+                return 1;
+        }
+        if (!cfg.kafka_brokers || !*cfg.kafka_brokers) {
+                fprintf(stderr, "jibe topics: kafka.brokers is not set in %s\n", cfgpath);
+                cfg_clear(&cfg);
+                return 1;
+        }
+        props = kafka_props(&cfg);
+        rc = q_kafka_create_topics(cfg.kafka_brokers, cfg.kafka_topic_prefix, (int)cfg.kafka_partitions,
+                                   (int)cfg.kafka_replication, (int64_t)cfg.kafka_retention_h * 3600000,
+                                   props, err, sizeof(err));
+        free(props);
+        if (rc)
+                fprintf(stderr, "jibe topics: %s\n", err);
+        else
+                printf("topics %sfiles, %sevents, %sdead, %sstatus are ready\n", cfg.kafka_topic_prefix,
+                       cfg.kafka_topic_prefix, cfg.kafka_topic_prefix, cfg.kafka_topic_prefix);
+        cfg_clear(&cfg);
+        return rc ? 1 : 0;
+}
+
 /* ---- jibe lag ---- */
 
 static void lag_usage(FILE *fp)
@@ -223,7 +297,8 @@ static void lag_usage(FILE *fp)
                 "  --json                a JSON array of {group, topic, partition, committed, end, lag,\n"
                 "                        time_lag_s, state, members} instead of a table\n"
                 "  --timeout S           seconds to wait for each answer from Kafka (default 10)\n"
-                "  -h, --help            this text\n\n"
+                "  -h, --help            this text\n"
+                "  --version             print jibe's version\n\n"
                 "exit codes: 0 shown, 1 Kafka or configuration error, 2 usage error\n",
                 CFG_DEFAULT_PATH);
 }
@@ -328,48 +403,70 @@ static int lag_print_json(const struct lag_group *g, size_t ng, int64_t now)
         return print_json(arr);
 }
 
+static const struct option lag_opts[] = {KC_COMMON_OPTS, {"group", required_argument, NULL, 'g'},
+                                         CLI_OPTS_END};
+
+/* The command line into o and groups: -1 to go on, else the exit code (said why). */
+static int lag_args(int argc, char **argv, struct kc_opts *o, struct lag_group *groups, size_t *ng)
+{
+        struct cli c = {"lag", KC_SHORT "g:", lag_opts, lag_usage, 0};
+        int opt, r = 0;
+
+        while (!r && (opt = cli_next(&c, argc, argv)) > 0) {
+                r = kc_common_opt(&c, o, opt, optarg);
+                if (r)
+                        r = r == 1 ? 0 : r;
+                else if (!*optarg)
+                        r = cli_bad_value(&c, "--group needs a group name");
+                else if (*ng == KC_MAX_GROUPS)
+                        r = cli_bad_value(&c, "at most %d groups at once", KC_MAX_GROUPS);
+                else
+                        groups[(*ng)++].name = optarg;
+        }
+        return r ? r : cli_finish(&c, opt, argc, argv);
+}
+
+/* Ask Kafka about each group. 0, or 1 (said why). */
+static int lag_fetch(const struct kc_env *env, struct lag_group *groups, size_t ng)
+{
+        char err[1024];
+        size_t i;
+
+        for (i = 0; i < ng; i++) {
+                struct lag_group *g = &groups[i];
+                struct kadmin *ka = kadmin_new(&env->conn, g->name, err, sizeof(err));
+                int failed;
+
+                g->has_topic = group_topic(env->prefix, g->name, g->topic, sizeof(g->topic));
+                failed = !ka || kadmin_group_info(ka, &g->info, err, sizeof(err)) ||
+                         kadmin_group_parts(ka, g->has_topic ? g->topic : NULL, &g->parts, &g->n, err,
+                                            sizeof(err)) ||
+                         kadmin_oldest(&env->conn, g->parts, g->n, err, sizeof(err));
+                kadmin_free(ka);
+                if (failed) {
+                        fprintf(stderr, "jibe lag: group %s: %s\n", g->name, err);
+                        return 1;
+                }
+        }
+        return 0;
+}
+
 int lag_main(int argc, char **argv)
 {
         struct kc_opts o = {.cmd = "lag"};
         struct lag_group groups[KC_MAX_GROUPS];
-        char defg[2][256], err[1024];
+        char defg[2][256];
         struct kc_env env;
         size_t ng = 0, i;
-        int k, r, rc = 0;
+        int rc;
         int64_t now;
 
         memset(groups, 0, sizeof(groups));
-        for (k = 1; k < argc; k++) {
-                const char *a = argv[k];
-
-                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-                        lag_usage(stdout);
-                        return 0;
-                }
-                r = kc_common_opt(&o, argc, argv, &k);
-                if (r < 0)
-                        return 2;
-                if (r)
-                        continue;
-                if (!strcmp(a, "--group") || !strcmp(a, "-g")) {
-                        if (k + 1 >= argc || !*argv[k + 1]) {
-                                fprintf(stderr, "jibe lag: %s needs a group name\n", a);
-                                return 2;
-                        }
-                        if (ng == KC_MAX_GROUPS) {
-                                fprintf(stderr, "jibe lag: at most %d groups at once\n", KC_MAX_GROUPS);
-                                return 2;
-                        }
-                        groups[ng++].name = argv[++k];
-                        continue;
-                }
-                fprintf(stderr, "jibe lag: unknown option '%s'\n", a);
-                lag_usage(stderr);
-                return 2;
-        }
-        r = kc_env_init(&env, &o);
-        if (r)
-                return r;
+        if ((rc = lag_args(argc, argv, &o, groups, &ng)) >= 0)
+                return rc;
+        rc = kc_env_init(&env, &o);
+        if (rc)
+                return rc;
         if (!ng) {
                 snprintf(defg[0], sizeof(defg[0]), "%sparse", env.prefix);
                 snprintf(defg[1], sizeof(defg[1]), "%ssync", env.prefix);
@@ -377,19 +474,7 @@ int lag_main(int argc, char **argv)
                 groups[1].name = defg[1];
                 ng = 2;
         }
-        for (i = 0; i < ng && !rc; i++) {
-                struct lag_group *g = &groups[i];
-                struct kadmin *ka = kadmin_new(&env.conn, g->name, err, sizeof(err));
-
-                g->has_topic = group_topic(env.prefix, g->name, g->topic, sizeof(g->topic));
-                if (!ka || kadmin_group_info(ka, &g->info, err, sizeof(err)) ||
-                    kadmin_group_parts(ka, g->has_topic ? g->topic : NULL, &g->parts, &g->n, err, sizeof(err)) ||
-                    kadmin_oldest(&env.conn, g->parts, g->n, err, sizeof(err))) {
-                        fprintf(stderr, "jibe lag: group %s: %s\n", g->name, err);
-                        rc = 1;
-                }
-                kadmin_free(ka);
-        }
+        rc = lag_fetch(&env, groups, ng);
         now = wall_ms();
         if (!rc) {
                 if (o.json)
@@ -432,138 +517,11 @@ static void replay_usage(FILE *fp)
                 "  --json                the plan as a JSON array of {group, topic, partition, committed,\n"
                 "                        low, end, new, executed}\n"
                 "  --timeout S           seconds to wait for each answer from Kafka (default 10)\n"
-                "  -h, --help            this text\n\n"
+                "  -h, --help            this text\n"
+                "  --version             print jibe's version\n\n"
                 "exit codes: 0 plan shown or executed, 1 Kafka or configuration error, or the group is\n"
                 "running, 2 usage error\n",
                 CFG_DEFAULT_PATH);
-}
-
-static int days_from_civil(int y, int m, int d, int64_t *out)
-{
-        static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        int64_t yy, era, yoe, doy, doe;
-
-        if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
-                return -1;
-        yy = y - (m <= 2);
-        era = (yy >= 0 ? yy : yy - 399) / 400;
-        yoe = yy - era * 400;
-        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        *out = era * 146097 + doe - 719468;
-        return 0;
-}
-
-/* n digits at *p into *v; advances p. */
-static int digits(const char **p, int n, int *v)
-{
-        int i;
-
-        *v = 0;
-        for (i = 0; i < n; i++) {
-                if (!isdigit((unsigned char)(*p)[i]))
-                        return -1;
-                *v = *v * 10 + ((*p)[i] - '0');
-        }
-        *p += n;
-        return 0;
-}
-
-/*
- * ISO-8601 date and time with a zone: YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM|-HH:MM); a space
- * may replace the T. Milliseconds since the epoch in *ms; -1 when it is not such a time.
- */
-int cli_parse_datetime(const char *s, int64_t *ms)
-{
-        const char *p = s;
-        int y, mo, d, h, mi, sec = 0, frac = 0, fd = 0, zh = 0, zm = 0, sign = 0;
-        int64_t days;
-
-        if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
-                return -1;
-        if (*p != 'T' && *p != 't' && *p != ' ')
-                return -1;
-        p++;
-        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
-                return -1;
-        if (*p == ':') {
-                p++;
-                if (digits(&p, 2, &sec))
-                        return -1;
-                if (*p == '.' || *p == ',') {
-                        p++;
-                        if (!isdigit((unsigned char)*p))
-                                return -1;
-                        for (; isdigit((unsigned char)*p); p++, fd++)
-                                if (fd < 3)
-                                        frac = frac * 10 + (*p - '0');
-                        for (; fd < 3; fd++)
-                                frac *= 10;
-                }
-        }
-        if (*p == 'Z' || *p == 'z') {
-                p++;
-        } else if (*p == '+' || *p == '-') {
-                sign = *p++ == '-' ? -1 : 1;
-                if (digits(&p, 2, &zh))
-                        return -1;
-                if (*p == ':')
-                        p++;
-                if (digits(&p, 2, &zm) || zh > 23 || zm > 59)
-                        return -1;
-        } else {
-                return -1;
-        }
-        if (*p || h > 23 || mi > 59 || sec > 60 || days_from_civil(y, mo, d, &days) != 0)
-                return -1;
-        *ms = ((days * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)sign * (zh * 3600 + zm * 60)) * 1000 + frac;
-        return 0;
-}
-
-/* "45s", "30m", "2h", "1d", "1w", "1h30m" -> milliseconds; -1 when not a duration. */
-int cli_parse_duration(const char *s, int64_t *ms)
-{
-        const char *p = s;
-        int64_t total = 0;
-
-        if (!*p)
-                return -1;
-        while (*p) {
-                int64_t v = 0, unit;
-
-                if (!isdigit((unsigned char)*p))
-                        return -1;
-                for (; isdigit((unsigned char)*p); p++) {
-                        v = v * 10 + (*p - '0');
-                        if (v > 100LL * 366 * 86400)
-                                return -1;
-                }
-                switch (*p++) {
-                case 's': unit = 1; break;
-                case 'm': unit = 60; break;
-                case 'h': unit = 3600; break;
-                case 'd': unit = 86400; break;
-                case 'w': unit = 7 * 86400; break;
-                default: return -1;
-                }
-                total += v * unit;
-                if (total > 100LL * 366 * 86400)
-                        return -1;
-        }
-        if (total <= 0)
-                return -1;
-        *ms = total * 1000;
-        return 0;
-}
-
-void cli_fmt_utc(char *out, size_t n, int64_t ms)
-{
-        time_t t = (time_t)(ms / 1000);
-        struct tm tm;
-
-        gmtime_r(&t, &tm);
-        strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static void replay_print_table(const char *group, const char *topic, const char *what,
@@ -624,156 +582,195 @@ static int replay_print_json(const char *group, const struct kadmin_part *parts,
         return print_json(arr);
 }
 
-int replay_main(int argc, char **argv)
-{
-        struct kc_opts o = {.cmd = "replay"};
-        const char *stage = NULL, *dt = NULL, *dur = NULL;
-        int earliest = 0, execute = 0, k, r, rc = 0, nmodes;
-        char group[256], topic[256], what[128], when[64], err[1024];
-        struct kadmin_part *parts = NULL;
+/* One replay: its command line, then the plan. */
+struct replay {
+        struct kc_opts o;
+        const char *stage, *dt, *dur; /* --stage, --to-datetime, --by-duration */
+        int earliest, execute;        /* --to-earliest, --execute */
+        int64_t ts_ms;                /* the time to go back to (not --to-earliest) */
+        char group[256], topic[256], what[128];
+        struct kadmin *ka;
         struct kadmin_group info;
-        struct kadmin *ka = NULL;
-        struct kc_env env;
-        int64_t ts_ms = 0;
-        size_t n = 0, i, forward = 0;
+        struct kadmin_part *parts;
+        size_t n;
+};
 
-        for (k = 1; k < argc; k++) {
-                const char *a = argv[k];
+static const struct option replay_opts[] = {KC_COMMON_OPTS,
+                                            {"stage", required_argument, NULL, OPT_STAGE},
+                                            {"to-datetime", required_argument, NULL, OPT_TO_DATETIME},
+                                            {"by-duration", required_argument, NULL, OPT_BY_DURATION},
+                                            {"to-earliest", no_argument, NULL, OPT_TO_EARLIEST},
+                                            {"execute", no_argument, NULL, OPT_EXECUTE},
+                                            CLI_OPTS_END};
 
-                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-                        replay_usage(stdout);
-                        return 0;
-                }
-                r = kc_common_opt(&o, argc, argv, &k);
-                if (r < 0)
-                        return 2;
-                if (r)
-                        continue;
-                if (!strcmp(a, "--to-earliest")) {
-                        earliest = 1;
-                } else if (!strcmp(a, "--execute")) {
-                        execute = 1;
-                } else if (!strcmp(a, "--stage") || !strcmp(a, "--to-datetime") || !strcmp(a, "--by-duration")) {
-                        if (k + 1 >= argc || !*argv[k + 1]) {
-                                fprintf(stderr, "jibe replay: %s needs a value\n", a);
-                                return 2;
-                        }
-                        if (!strcmp(a, "--stage"))
-                                stage = argv[++k];
-                        else if (!strcmp(a, "--to-datetime"))
-                                dt = argv[++k];
-                        else
-                                dur = argv[++k];
-                } else {
-                        fprintf(stderr, "jibe replay: unknown option '%s'\n", a);
-                        replay_usage(stderr);
-                        return 2;
-                }
+/* One option of replay's own: 0, or 2 (said why). */
+static int replay_opt(struct cli *c, struct replay *r, int opt, const char *v)
+{
+        if (opt == OPT_TO_EARLIEST) {
+                r->earliest = 1;
+                return 0;
         }
-        if (!stage || (strcmp(stage, "parse") != 0 && strcmp(stage, "sync") != 0)) {
-                fprintf(stderr, "jibe replay: give --stage parse or --stage sync%s%s%s\n", stage ? " (not \"" : "",
-                        stage ? stage : "", stage ? "\")" : "");
-                return 2;
+        if (opt == OPT_EXECUTE) {
+                r->execute = 1;
+                return 0;
         }
-        nmodes = !!dt + !!dur + earliest;
-        if (nmodes != 1) {
-                fprintf(stderr, "jibe replay: give exactly one of --to-datetime T, --to-earliest, --by-duration D\n");
-                return 2;
-        }
-        if (dt && cli_parse_datetime(dt, &ts_ms) != 0) {
-                fprintf(stderr, "jibe replay: --to-datetime \"%s\" is not a date and time such as "
-                                "2026-11-29T10:00:00Z (the zone, Z for UTC, is required)\n",
-                        dt);
-                return 2;
-        }
-        if (dur) {
-                if (cli_parse_duration(dur, &ts_ms) != 0) {
-                        fprintf(stderr, "jibe replay: --by-duration \"%s\" is not a duration such as 45s, 30m, 2h, "
-                                        "1d, 1w or 1h30m\n",
-                                dur);
-                        return 2;
-                }
-                ts_ms = wall_ms() - ts_ms;
-        }
-        r = kc_env_init(&env, &o);
-        if (r)
-                return r;
-        snprintf(group, sizeof(group), "%s%s", env.prefix, stage);
-        snprintf(topic, sizeof(topic), "%s%s", env.prefix, strcmp(stage, "parse") == 0 ? "files" : "events");
+        if (!*v)
+                return cli_bad_value(c, "%s needs a value",
+                                     opt == OPT_STAGE ? "--stage" : opt == OPT_TO_DATETIME ? "--to-datetime"
+                                                                                            : "--by-duration");
+        *(opt == OPT_STAGE ? &r->stage : opt == OPT_TO_DATETIME ? &r->dt : &r->dur) = v;
+        return 0;
+}
 
-        ka = kadmin_new(&env.conn, group, err, sizeof(err));
-        if (!ka || kadmin_group_info(ka, &info, err, sizeof(err)) ||
-            kadmin_topic_parts(ka, topic, &parts, &n, err, sizeof(err))) {
+/* What the options ask for is one thing replay can do: -1, or 2 (said why). */
+static int replay_check(struct cli *c, struct replay *r)
+{
+        const char *st = r->stage;
+
+        if (!st || (strcmp(st, "parse") != 0 && strcmp(st, "sync") != 0))
+                return cli_bad_value(c, "give --stage parse or --stage sync%s%s%s", st ? " (not \"" : "",
+                                     st ? st : "", st ? "\")" : "");
+        if (!!r->dt + !!r->dur + r->earliest != 1)
+                return cli_bad_value(c, "give exactly one of --to-datetime T, --to-earliest, --by-duration D");
+        if (r->dt && cli_parse_datetime(r->dt, &r->ts_ms) != 0)
+                return cli_bad_value(c, "--to-datetime \"%s\" is not a date and time such as "
+                                        "2026-11-29T10:00:00Z (the zone, Z for UTC, is required)",
+                                     r->dt);
+        if (r->dur) {
+                if (cli_parse_duration(r->dur, &r->ts_ms) != 0)
+                        return cli_bad_value(c, "--by-duration \"%s\" is not a duration such as 45s, 30m, 2h, "
+                                                "1d, 1w or 1h30m",
+                                             r->dur);
+                r->ts_ms = wall_ms() - r->ts_ms;
+        }
+        return -1;
+}
+
+/* The command line into r: -1 to go on, else the exit code (said why). */
+static int replay_args(int argc, char **argv, struct replay *r)
+{
+        struct cli c = {"replay", KC_SHORT, replay_opts, replay_usage, 0};
+        int opt = 0, rc = 0;
+
+        while (!rc && (opt = cli_next(&c, argc, argv)) > 0) {
+                rc = kc_common_opt(&c, &r->o, opt, optarg);
+                rc = rc == 1 ? 0 : rc ? rc : replay_opt(&c, r, opt, optarg);
+        }
+        if (rc)
+                return rc;
+        rc = cli_finish(&c, opt, argc, argv);
+        return rc >= 0 ? rc : replay_check(&c, r);
+}
+
+/* Ask Kafka where the group is and where it would go. 0, or 1 (said why). */
+static int replay_plan(struct replay *r, const struct kc_env *env)
+{
+        char when[64], err[1024];
+
+        snprintf(r->group, sizeof(r->group), "%s%s", env->prefix, r->stage);
+        snprintf(r->topic, sizeof(r->topic), "%s%s", env->prefix, strcmp(r->stage, "parse") == 0 ? "files" : "events");
+        r->ka = kadmin_new(&env->conn, r->group, err, sizeof(err));
+        if (!r->ka || kadmin_group_info(r->ka, &r->info, err, sizeof(err)) ||
+            kadmin_topic_parts(r->ka, r->topic, &r->parts, &r->n, err, sizeof(err))) {
                 fprintf(stderr, "jibe replay: %s\n", err);
-                rc = 1;
-                goto out;
+                return 1;
         }
-        if (earliest) {
-                kadmin_targets_earliest(parts, n);
-                snprintf(what, sizeof(what), "to the oldest message kept");
-        } else {
-                if (kadmin_targets_time(ka, parts, n, ts_ms, err, sizeof(err))) {
-                        fprintf(stderr, "jibe replay: %s\n", err);
-                        rc = 1;
-                        goto out;
-                }
-                cli_fmt_utc(when, sizeof(when), ts_ms);
-                snprintf(what, sizeof(what), "to the first message at or after %s", when);
-                if (ts_ms > wall_ms())
-                        fprintf(stderr, "jibe replay: warning: %s is in the future\n", when);
+        if (r->earliest) {
+                kadmin_targets_earliest(r->parts, r->n);
+                snprintf(r->what, sizeof(r->what), "to the oldest message kept");
+                return 0;
         }
-        for (i = 0; i < n; i++)
-                if (parts[i].committed != KADMIN_NO_OFFSET && parts[i].target > parts[i].committed)
+        if (kadmin_targets_time(r->ka, r->parts, r->n, r->ts_ms, err, sizeof(err))) {
+                fprintf(stderr, "jibe replay: %s\n", err);
+                return 1;
+        }
+        cli_fmt_utc(when, sizeof(when), r->ts_ms);
+        snprintf(r->what, sizeof(r->what), "to the first message at or after %s", when);
+        if (r->ts_ms > wall_ms())
+                fprintf(stderr, "jibe replay: warning: %s is in the future\n", when);
+        return 0;
+}
+
+/* The plan as a table (unless --json), and a warning for partitions that would move forward. */
+static void replay_show(const struct replay *r)
+{
+        size_t i, forward = 0;
+
+        for (i = 0; i < r->n; i++)
+                if (r->parts[i].committed != KADMIN_NO_OFFSET && r->parts[i].target > r->parts[i].committed)
                         forward++;
-        if (!o.json) {
-                replay_print_table(group, topic, what, &info, parts, n);
+        if (!r->o.json) {
+                replay_print_table(r->group, r->topic, r->what, &r->info, r->parts, r->n);
                 fflush(stdout); /* before any warning on stderr */
         }
         if (forward)
                 fprintf(stderr,
                         "jibe replay: warning: %zu partition%s would move FORWARD: the messages skipped would "
                         "never be processed by the %s stage\n",
-                        forward, forward == 1 ? "" : "s", stage);
-        if (!execute) {
-                if (o.json)
-                        rc = replay_print_json(group, parts, n, 0);
-                else
-                        printf("\nnothing changed (a plan only). To apply it, stop every 'jibe %s' process, run "
-                               "this again with --execute, then start them.\n",
-                               stage);
-                goto out;
-        }
+                        forward, forward == 1 ? "" : "s", r->stage);
+}
+
+/* Commit the plan unless the group is in use. 0, or 1 (said why). */
+static int replay_commit(struct replay *r)
+{
+        struct kadmin_group *info = &r->info;
+        char err[1024];
+
         /* again, right before the commit: the plan may have been shown a while ago */
-        if (kadmin_group_info(ka, &info, err, sizeof(err))) {
+        if (kadmin_group_info(r->ka, info, err, sizeof(err))) {
                 fprintf(stderr, "jibe replay: %s\n", err);
-                rc = 1;
-                goto out;
+                return 1;
         }
-        if (info.members > 0 || (strcmp(info.state, "Empty") != 0 && strcmp(info.state, "Dead") != 0)) {
+        if (info->members > 0 || (strcmp(info->state, "Empty") != 0 && strcmp(info->state, "Dead") != 0)) {
                 fprintf(stderr,
                         "jibe replay: refused: group %s is in use (%s, %d member%s%s%s%s): stop every 'jibe %s' "
                         "process first (e.g. systemctl stop jibe-%s on each host), then run this again; nothing "
                         "changed. (A process stopped with kafka.instance_id set stays a member until its session "
                         "times out, 45 s by default.)\n",
-                        group, info.state, info.members, info.members == 1 ? "" : "s", *info.who ? ": " : "",
-                        info.who, "", stage, stage);
-                rc = 1;
-                goto out;
+                        r->group, info->state, info->members, info->members == 1 ? "" : "s", *info->who ? ": " : "",
+                        info->who, "", r->stage, r->stage);
+                return 1;
         }
-        if (kadmin_commit_targets(ka, parts, n, err, sizeof(err))) {
-                fprintf(stderr, "jibe replay: group %s: %s\n", group, err);
-                rc = 1;
-                goto out;
+        if (kadmin_commit_targets(r->ka, r->parts, r->n, err, sizeof(err))) {
+                fprintf(stderr, "jibe replay: group %s: %s\n", r->group, err);
+                return 1;
         }
-        if (o.json)
-                rc = replay_print_json(group, parts, n, 1);
-        else
-                printf("\ndone: group %s now starts from the offsets above on %zu partition%s; start the 'jibe %s' "
-                       "processes again.\n",
-                       group, n, n == 1 ? "" : "s", stage);
-out:
-        kadmin_free(ka);
-        kadmin_parts_free(parts, n);
+        if (r->o.json)
+                return replay_print_json(r->group, r->parts, r->n, 1);
+        printf("\ndone: group %s now starts from the offsets above on %zu partition%s; start the 'jibe %s' "
+               "processes again.\n",
+               r->group, r->n, r->n == 1 ? "" : "s", r->stage);
+        return 0;
+}
+
+int replay_main(int argc, char **argv)
+{
+        struct replay r;
+        struct kc_env env;
+        int rc;
+
+        memset(&r, 0, sizeof(r));
+        r.o.cmd = "replay";
+        if ((rc = replay_args(argc, argv, &r)) >= 0)
+                return rc;
+        rc = kc_env_init(&env, &r.o);
+        if (rc)
+                return rc;
+        rc = replay_plan(&r, &env);
+        if (!rc)
+                replay_show(&r);
+        if (!rc && !r.execute) {
+                if (r.o.json)
+                        rc = replay_print_json(r.group, r.parts, r.n, 0);
+                else
+                        printf("\nnothing changed (a plan only). To apply it, stop every 'jibe %s' process, run "
+                               "this again with --execute, then start them.\n",
+                               r.stage);
+        } else if (!rc) {
+                rc = replay_commit(&r);
+        }
+        kadmin_free(r.ka);
+        kadmin_parts_free(r.parts, r.n);
         kc_env_clear(&env);
         log_close();
         if (fflush(stdout) != 0)
