@@ -63,6 +63,8 @@ int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_o
                 cfg->aa_endpoint);
         for (i = 0; i < cfg->n_warnings; i++) /* insecure settings: at every start */
                 log_msg(LL_WARN, cmd, "insecure setting: %s", cfg->warnings[i]);
+        for (i = 0; i < cfg->n_notes; i++) /* advice, e.g. a deprecated option name */
+                log_msg(LL_INFO, cmd, "configuration note: %s", cfg->notes[i]);
         run_aa_opts(cfg, ao);
         return 0;
 }
