@@ -230,18 +230,20 @@ static void ack_all(struct t_env *e)
                 }
 }
 
-/* Stop and free the scanner (it saves what completed), then the rest; the state directory
- * stays for a restart. */
+/* Stop the scanner, give back what is still in flight and free the transport (which reports
+ * those messages to the scanner as not done: q.h's order, publishers after the transport),
+ * then free the scanner (it saves what completed); the state directory stays for a restart. */
 static void env_free(struct t_env *e)
 {
         int i;
 
-        scanner_free(e->s);
-        e->s = NULL;
+        scanner_stop(e->s);
         for (i = 0; i < e->nheld; i++)
                 if (e->held[i])
                         q_abandon(e->q, e->held[i]);
         q_free(e->q);
+        scanner_free(e->s);
+        e->s = NULL;
         scan_store_free(e->store);
         state_close(e->st);
         cfg_clear(&e->cfg);
@@ -477,7 +479,7 @@ static void test_skips_done(void **state)
 static void test_restart(void **state)
 {
         struct t_env e;
-        char dir[4096], key[1024];
+        char dir[4096], key[1200];
         int i;
 
         (void)state;
