@@ -79,8 +79,8 @@ static void put_log(const char *day, const char *tag, int want)
 {
         char key[1024];
 
-        snprintf(key, sizeof(key), T_REGION "%s/111122223333_CloudTrail_eu-west-1_20261201T1000Z_%s.json.gz",
-                 day, tag);
+        snprintf(key, sizeof(key),
+                 T_REGION "%s/111122223333_CloudTrail_eu-west-1_20261201T1000Z_%s.json.gz", day, tag);
         truth_put(key);
         if (want) {
                 assert_true(t_nwant < T_MAXFILES);
@@ -119,7 +119,8 @@ static int t_setup(void **state)
         snprintf(key, sizeof(key), T_REGION "%s/notes.txt", t_today);
         truth_put(key);
         snprintf(key, sizeof(key),
-                 T_REGION "%s/111122223333_CloudTrail-Digest_eu-west-1_t_eu-west-1_20261201T1000Z.json.gz",
+                 T_REGION
+                 "%s/111122223333_CloudTrail-Digest_eu-west-1_t_eu-west-1_20261201T1000Z.json.gz",
                  t_today);
         truth_put(key);
         /* the trees of digests and insights are never entered: the files in them have the
