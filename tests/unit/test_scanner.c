@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "aa.h"
@@ -540,6 +541,7 @@ static void test_stop_prompt(void **state)
         struct t_env e;
         int64_t end;
         pthread_t th;
+        cJSON *js;
         char *body;
         int status;
 
@@ -550,16 +552,21 @@ static void test_stop_prompt(void **state)
         /* wait until the scanner waits for a refresh */
         end = tu_now_ms() + T_DEADLINE_MS;
         for (;;) {
+                double pending;
+
                 body = tu_sim_http(&t_sim, "GET", "/sim/stats", NULL, &status);
                 assert_non_null(body);
-                if (!strstr(body, "\"refresh_pending\":0"))
-                        break;
+                js = cJSON_Parse(body);
                 free(body);
+                assert_non_null(js);
+                pending = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(js, "refresh_pending"));
+                cJSON_Delete(js);
+                if (pending > 0)
+                        break;
                 if (tu_now_ms() > end)
                         fail_msg("the scanner started no refresh in %d ms", T_DEADLINE_MS);
                 tu_sleep_ms(10);
         }
-        free(body);
         /* stop from another thread, so a stop that never returns fails here */
         sp.s = e.s;
         atomic_store(&sp.done, 0);
