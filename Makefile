@@ -190,7 +190,8 @@ format-check:
 		[ $$bad -eq 0 ] && echo "format-check: these files differ from .clang-format (make format rewrites them):"; \
 		echo "  $$f"; bad=$$((bad + 1)); \
 	done; \
-	if [ $$bad -ne 0 ]; then echo "format-check: $$bad file(s) to reformat ($$($(CLANG_FORMAT) --version))"; exit 1; fi
+	if [ $$bad -ne 0 ]; then echo "format-check: $$bad file(s) to reformat ($$($(CLANG_FORMAT) --version))"; exit 1; fi; \
+	echo "format-check: $(words $(FORMAT_SRC)) files laid out as .clang-format says"
 
 check-layering:
 	@sh tests/check-layering.sh --self-test
