@@ -9,6 +9,9 @@
 #   make fuzz        libFuzzer harnesses of tests/fuzz/ (clang), each run FUZZ_SECONDS (60) s
 #   make valgrind    unit tests under valgrind (build/valgrind/)
 #   make bench       benchmarks (prints figures; not a test)
+#   make format      reformat every C file of common/, producer/, consumer/, tests/ (.clang-format)
+#   make format-check  list the files that make format would change; fails if there are any (CI)
+#   make check-layering  which folder may include which header (tests/check-layering.sh; CI)
 #   make demo        the main job end to end: simulator, generated CloudTrail history, jibe run
 #   make demo-kafka  the same in the distributed mode over a real Kafka broker
 #   make clean
@@ -77,7 +80,7 @@ BINS     := $(B)/jibe $(B)/jibe-aa-sim $(B)/jibe-ctgen
 
 .SECONDARY:
 .PHONY: all deps asan test test-asan test-clang unit valgrind bench clean demo demo-kafka \
-        fuzz fuzz-build
+        fuzz fuzz-build format format-check check-layering
 all: $(BINS) $(UNIT_BIN) $(REPLAY_BIN)
 
 deps:
@@ -168,6 +171,31 @@ demo: deps
 demo-kafka: deps
 	@$(MAKE) --no-print-directory FLAVOR=release all
 	@DEMO_MODE=kafka sh deploy/demo.sh build/release
+
+# Every C source and header of the four source folders. Generated or vendored files would be
+# listed in FORMAT_EXCLUDE (there are none today: cJSON, zlib and the others come from Debian).
+FORMAT_EXCLUDE :=
+FORMAT_SRC = $(filter-out $(FORMAT_EXCLUDE),$(sort $(shell find common producer consumer tests \
+                 -name '*.[ch]' -type f 2>/dev/null)))
+CLANG_FORMAT ?= clang-format
+
+format:
+	@command -v $(CLANG_FORMAT) >/dev/null || { echo "format: $(CLANG_FORMAT) is missing (make deps installs it)"; exit 1; }
+	@$(CLANG_FORMAT) -i $(FORMAT_SRC)
+
+format-check:
+	@command -v $(CLANG_FORMAT) >/dev/null || { echo "format-check: $(CLANG_FORMAT) is missing (make deps installs it)"; exit 1; }
+	@bad=0; for f in $(FORMAT_SRC); do \
+		$(CLANG_FORMAT) "$$f" | cmp -s - "$$f" && continue; \
+		[ $$bad -eq 0 ] && echo "format-check: these files differ from .clang-format (make format rewrites them):"; \
+		echo "  $$f"; bad=$$((bad + 1)); \
+	done; \
+	if [ $$bad -ne 0 ]; then echo "format-check: $$bad file(s) to reformat ($$($(CLANG_FORMAT) --version))"; exit 1; fi; \
+	echo "format-check: $(words $(FORMAT_SRC)) files laid out as .clang-format says"
+
+check-layering:
+	@sh tests/check-layering.sh --self-test
+	@sh tests/check-layering.sh
 
 clean:
 	rm -rf build

@@ -3,11 +3,12 @@
 # Idempotent: asks apt only for what is missing, and says nothing when all is present.
 # Java 17 and Maven run the Kafka broker of the tests (deploy/kafka/kafka.sh fetch brings its jars).
 # clang builds the second compiler's test suite (make test-clang) and, with libclang-rt-dev
-# (libFuzzer and the sanitizer runtimes), the fuzzers (make fuzz).
+# (libFuzzer and the sanitizer runtimes), the fuzzers (make fuzz); clang-format checks the
+# layout of the sources (make format-check, .clang-format).
 set -eu
 PKGS="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
 libconfig-dev libmicrohttpd-dev libcmocka-dev rclone kcat valgrind python3 curl gzip
-openjdk-17-jdk-headless maven clang libclang-rt-dev"
+openjdk-17-jdk-headless maven clang libclang-rt-dev clang-format"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
