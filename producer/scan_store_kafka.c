@@ -1,6 +1,6 @@
 /*
- * q_kafka_kv.c - the scanner's memory in Kafka's compacted status topic (a scan_store
- * backend, see producer/scan_store.h).
+ * scan_store_kafka.c - the scanner's memory in Kafka's compacted status topic (a scan_store
+ * backend, see common/scan_store.h).
  *
  * Owns: one record per processed log file, key = the file's Access Anywhere path
  * ("<date folder>/<name>"), value "done"; forgetting a folder writes a tombstone per file,
