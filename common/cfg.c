@@ -32,6 +32,7 @@
 #include "aa.h"
 #include "cfg.h"
 #include "ct.h"
+#include "kconf.h"
 #include "log.h"
 
 #define CFG_SECRET_FILE_MAX (64u * 1024)   /* a password file or credentials_json */
@@ -1429,6 +1430,7 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
 {
         struct cfg *c = x->cfg;
         const char *p = c->kafka_topic_prefix, *pn = "kafka.topic_prefix", *bn = "kafka.brokers";
+        char kerr[512];
         size_t i;
 
         if (strlen(p) > 200)
@@ -1454,6 +1456,9 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
                 if (rc)
                         return rc;
         }
+        /* the entries as every Kafka client will take them (kconf.h) */
+        if (kconf_check((const char *const *)c->kafka_rdkafka, c->n_kafka_rdkafka, kerr, sizeof(kerr)))
+                return ctx_err(x, JB_EINPUT, group_setting(x, lc, "kafka.rdkafka"), "kafka.rdkafka", "%s", kerr);
         return JB_OK;
 }
 

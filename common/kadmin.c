@@ -19,6 +19,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "kadmin.h"
+#include "kconf.h"
 #include "log.h"
 
 #define KADMIN_READER_GROUP "jibe-admin-reader" /* never joined, never committed */
@@ -30,67 +31,30 @@ struct kadmin {
         int timeout_ms;
 };
 
-/* librdkafka's own log lines (connection attempts ...) are for debugging only here: the
- * commands report what failed in one sentence of their own. */
-static void kadmin_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-        JB_UNUSED(rk);
-        JB_UNUSED(level);
-        log_msg(LL_DEBUG, "kafka", "%s: %s", fac, buf);
-}
-
-static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, const char *what,
-                    char *errstr, size_t errsz)
-{
-        char es[512];
-
-        if (rd_kafka_conf_set(conf, name, value, es, sizeof(es)) != RD_KAFKA_CONF_OK)
-                return jb_seterr(JB_EINPUT, errstr, errsz, "%s: %s", what, es);
-        return JB_OK;
-}
-
+/*
+ * A consumer handle that never subscribes (kconf.h role KCONF_CONSUMER: the plain and the
+ * "consumer." properties). librdkafka's own lines (connection attempts ...) go to the debug
+ * level only: the commands report what failed in one sentence of their own. The properties
+ * come first, so that jibe's safety settings win.
+ */
 static rd_kafka_t *new_consumer(const struct kadmin_conn *c, const char *group, char *errstr, size_t errsz)
 {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        char es[512], name[256];
+        struct kconf_opts ko = {c->brokers, "jibe-admin", KCONF_CONSUMER, 1, NULL};
+        rd_kafka_conf_t *conf = kconf_new(&ko, errstr, errsz);
+        const char *def = "jibe admin default";
+        char es[512];
         rd_kafka_t *rk;
-        size_t i;
-        int rc = JB_OK;
 
-        if (!conf) {
-                jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        if (!conf)
                 return NULL;
-        }
-        rd_kafka_conf_set_log_cb(conf, kadmin_log_cb);
-        /* The configured extra properties first, so that jibe's safety settings win. */
-        for (i = 0; rc == JB_OK && c->props && i < c->n_props; i++) {
-                const char *p = c->props[i], *eq = strchr(p, '=');
-
-                if (!eq || eq == p || (size_t)(eq - p) >= sizeof(name)) {
-                        rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                                       "kafka.rdkafka: \"%s\" is not a \"name=value\" property", p);
-                        break;
-                }
-                memcpy(name, p, (size_t)(eq - p));
-                name[eq - p] = '\0';
-                rc = conf_set(conf, name, eq + 1, "kafka.rdkafka", errstr, errsz);
-        }
-        if (!rc)
-                rc = conf_set(conf, "bootstrap.servers", c->brokers, "kafka.brokers", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "client.id", "jibe-admin", "client.id", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "group.id", group, "group.id", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "enable.auto.commit", "false", "enable.auto.commit", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "enable.auto.offset.store", "false", "enable.auto.offset.store", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "auto.offset.reset", "earliest", "auto.offset.reset", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "allow.auto.create.topics", "false", "allow.auto.create.topics", errstr,
-                              errsz);
-        if (rc) {
+        if (kconf_props(conf, KCONF_CONSUMER, c->props, c->props ? c->n_props : 0, errstr, errsz) ||
+            kconf_set(conf, "bootstrap.servers", c->brokers, "kafka.brokers", errstr, errsz) ||
+            kconf_set(conf, "client.id", "jibe-admin", def, errstr, errsz) ||
+            kconf_set(conf, "group.id", group, "group", errstr, errsz) ||
+            kconf_set(conf, "enable.auto.commit", "false", def, errstr, errsz) ||
+            kconf_set(conf, "enable.auto.offset.store", "false", def, errstr, errsz) ||
+            kconf_set(conf, "auto.offset.reset", "earliest", def, errstr, errsz) ||
+            kconf_set(conf, "allow.auto.create.topics", "false", def, errstr, errsz)) {
                 rd_kafka_conf_destroy(conf);
                 return NULL;
         }

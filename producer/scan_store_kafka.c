@@ -15,6 +15,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "kconf.h"
 #include "log.h"
 #include "sig.h"
 #include "scan_store.h"
@@ -36,36 +37,6 @@ struct scan_store_kafka {
         char last_err[256];
 };
 
-static int set_props(rd_kafka_conf_t *conf, const char *brokers, char *const *props, size_t nprops,
-                     char *errstr, size_t errsz)
-{
-        char e[512];
-        size_t i;
-
-        if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-                return jb_seterr(JB_EFATAL, errstr, errsz, "kafka.brokers: %s", e);
-        for (i = 0; i < nprops; i++) {
-                char name[256];
-                const char *eq = strchr(props[i], '=');
-
-                if (!eq || (size_t)(eq - props[i]) >= sizeof(name))
-                        return jb_seterr(JB_EFATAL, errstr, errsz,
-                                         "kafka.rdkafka: \"%s\" is not name=value", props[i]);
-                memcpy(name, props[i], (size_t)(eq - props[i]));
-                name[eq - props[i]] = '\0';
-                if (rd_kafka_conf_set(conf, name, eq + 1, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-                        return jb_seterr(JB_EFATAL, errstr, errsz, "kafka.rdkafka %s: %s", name, e);
-        }
-        return JB_OK;
-}
-
-static void kv_logger(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-        (void)rk;
-        log_msg(level <= 3 ? LL_ERROR : level <= 4 ? LL_WARN : level <= 6 ? LL_INFO : LL_DEBUG,
-                "kafka", "status store: %s: %s", fac, buf);
-}
-
 static void kv_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 {
         struct scan_store_kafka *k = opaque;
@@ -75,6 +46,35 @@ static void kv_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
                 k->failed++;
                 snprintf(k->last_err, sizeof(k->last_err), "%s", rd_kafka_err2str(rkm->err));
         }
+}
+
+/*
+ * The configuration of one of the store's clients (kconf.h): role KCONF_PRODUCER for the
+ * writer, KCONF_CONSUMER for the loader; the properties first, then what the store relies on
+ * (so those win). NULL with errstr set on failure.
+ */
+static rd_kafka_conf_t *kv_conf(struct scan_store_kafka *k, enum kconf_role role, char *errstr, size_t errsz)
+{
+        struct kconf_opts ko = {k->brokers, role == KCONF_PRODUCER ? "jibe-scan-status" : "jibe-scan-status-loader",
+                                role, 0, k};
+        rd_kafka_conf_t *conf = kconf_new(&ko, errstr, errsz);
+        const char *def = "status store";
+
+        if (!conf)
+                return NULL;
+        if (kconf_props(conf, role, (const char *const *)k->props, k->nprops, errstr, errsz) ||
+            (role == KCONF_PRODUCER && (kconf_set(conf, "enable.idempotence", "true", def, errstr, errsz) ||
+                                        kconf_set(conf, "acks", "all", def, errstr, errsz))) ||
+            (role == KCONF_CONSUMER &&
+             (kconf_set(conf, "enable.auto.commit", "false", def, errstr, errsz) ||
+              kconf_set(conf, "group.id", "jibe-scan-state-loader", def, errstr, errsz) ||
+              kconf_set(conf, "enable.partition.eof", "false", def, errstr, errsz)))) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        if (role == KCONF_PRODUCER)
+                rd_kafka_conf_set_dr_msg_cb(conf, kv_dr);
+        return conf;
 }
 
 static int kv_produce(struct scan_store_kafka *k, const char *folder, const char *name, int tomb,
@@ -211,7 +211,7 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
         struct scan_store_kafka *k = (struct scan_store_kafka *)ss;
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_topic_partition_list_t *parts = NULL;
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_t *conf;
         rd_kafka_t *rc_k = NULL;
         rd_kafka_topic_t *rkt = NULL;
         struct sset seen;
@@ -222,14 +222,8 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
         int p, np = 0, remaining = 0, rc = JB_OK, waited = 0, idle = 0;
 
         sset_init(&seen);
-        rd_kafka_conf_set_log_cb(conf, kv_logger);
-        rc = set_props(conf, k->brokers, k->props, k->nprops, errstr, errsz);
-        if (!rc && (rd_kafka_conf_set(conf, "enable.auto.commit", "false", e2, sizeof(e2)) ||
-                    rd_kafka_conf_set(conf, "group.id", "jibe-scan-state-loader", e2, sizeof(e2)) ||
-                    rd_kafka_conf_set(conf, "enable.partition.eof", "false", e2, sizeof(e2))))
-                rc = jb_seterr(JB_EFATAL, errstr, errsz, "kafka: %s", e2);
-        if (rc) {
-                rd_kafka_conf_destroy(conf);
+        if (!(conf = kv_conf(k, KCONF_CONSUMER, errstr, errsz))) {
+                rc = JB_EFATAL;
                 goto out;
         }
         rc_k = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e2, sizeof(e2));
@@ -377,17 +371,10 @@ struct scan_store *scan_store_kafka_new(const char *brokers, const char *topic,
         for (i = 0; i < n; i++)
                 if (!(k->props[k->nprops++] = strdup(props[i])))
                         goto oom;
-        conf = rd_kafka_conf_new();
-        if (set_props(conf, brokers, k->props, k->nprops, errstr, errsz) ||
-            rd_kafka_conf_set(conf, "enable.idempotence", "true", e, sizeof(e)) ||
-            rd_kafka_conf_set(conf, "acks", "all", e, sizeof(e))) {
-                rd_kafka_conf_destroy(conf);
+        if (!(conf = kv_conf(k, KCONF_PRODUCER, errstr, errsz))) {
                 kv_destroy(&k->ss);
                 return NULL;
         }
-        rd_kafka_conf_set_dr_msg_cb(conf, kv_dr);
-        rd_kafka_conf_set_log_cb(conf, kv_logger);
-        rd_kafka_conf_set_opaque(conf, k);
         k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
         if (!k->rk) {
                 rd_kafka_conf_destroy(conf);
