@@ -255,9 +255,7 @@ enum kconf_name kconf_group_topic(enum kconf_name group)
         }
 }
 
-void kconf_wait_destroyed(int timeout_ms)
+int kconf_wait_destroyed(int timeout_ms)
 {
-        if (rd_kafka_wait_destroyed(timeout_ms) != 0)
-                log_msg(LL_DEBUG, KCONF_MOD, "librdkafka still had threads running %d ms after the last client",
-                        timeout_ms);
+        return rd_kafka_wait_destroyed(timeout_ms) == 0 ? JB_OK : JB_ETRANSIENT;
 }

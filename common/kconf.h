@@ -99,7 +99,8 @@ const char *kconf_base(enum kconf_name which);
 enum kconf_name kconf_group_topic(enum kconf_name group);
 
 /* rd_kafka_wait_destroyed(): call once at exit of a process that used Kafka, after every
- * client was destroyed; logs (debug) when librdkafka still holds threads after timeout_ms. */
-void kconf_wait_destroyed(int timeout_ms);
+ * client was destroyed (the log may be closed already: it logs nothing). JB_ETRANSIENT when
+ * librdkafka still had threads or handles after timeout_ms. */
+int kconf_wait_destroyed(int timeout_ms);
 
 #endif

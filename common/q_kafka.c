@@ -66,6 +66,7 @@
 #include "sig.h"
 #include "msg.h"
 #include "q_impl.h"
+#include "q_kafka.h"
 
 #define KQ_POLL_MS 100              /* one round of each client thread */
 #define KQ_COMMIT_EVERY_MS 1000     /* async commit of what completed */
@@ -73,7 +74,6 @@
 #define KQ_PURGE_MS 5000            /* then this long for the purged messages' reports */
 #define KQ_DEFAULT_INFLIGHT 1000
 #define KQ_STATIC_SESSION_MS "30000" /* session.timeout.ms with a group.instance.id */
-#define KQ_DEAD_MIN_RETENTION_MS (30LL * 24 * 3600 * 1000)
 #define KQ_MOD "kafka"
 
 struct kpart;
@@ -965,13 +965,18 @@ static const struct q_ops kafka_ops = {
         kq_depth,   kq_inflight, kq_destroy, kq_failed,
 };
 
-static char *topic_full(const char *prefix, const char *name)
+/* "<prefix><name of t>" (kconf_name()), malloc'ed; NULL when out of memory. */
+static char *topic_full(const char *prefix, enum q_topic t)
 {
-        size_t n = strlen(prefix) + strlen(name) + 1;
+        static const enum kconf_name names[Q_NTOPICS] = {[Q_FILES] = KN_FILES, [Q_EVENTS] = KN_EVENTS,
+                                                         [Q_DEAD] = KN_DEAD};
+        size_t n = strlen(prefix) + strlen(kconf_base(names[t])) + 1;
         char *s = malloc(n);
 
-        if (s)
-                snprintf(s, n, "%s%s", prefix, name);
+        if (s && kconf_name(s, n, prefix, names[t]) != JB_OK) {
+                free(s);
+                s = NULL;
+        }
         return s;
 }
 
@@ -1008,7 +1013,7 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
         prefix = opts->topic_prefix ? opts->topic_prefix : "";
         cid = opts->client_id && *opts->client_id ? opts->client_id : "jibe";
         for (t = 0; t < Q_NTOPICS; t++) {
-                if (!(k->topic[t] = topic_full(prefix, q_topic_name((enum q_topic)t)))) {
+                if (!(k->topic[t] = topic_full(prefix, (enum q_topic)t))) {
                         jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                         goto fail;
                 }
@@ -1066,140 +1071,4 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
 fail:
         kq_destroy(&k->q);
         return NULL;
-}
-
-/* ---- topics ---- */
-
-static int admin_rc(rd_kafka_resp_err_t err)
-{
-        switch (err) {
-        case RD_KAFKA_RESP_ERR__TIMED_OUT:
-        case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-        case RD_KAFKA_RESP_ERR__TRANSPORT:
-        case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
-        case RD_KAFKA_RESP_ERR_NOT_CONTROLLER:
-        case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
-                return JB_ETRANSIENT;
-        default:
-                return JB_EFATAL;
-        }
-}
-
-static int topic_cfg(rd_kafka_NewTopic_t *nt, const char *name, const char *value, char *errstr, size_t errsz)
-{
-        rd_kafka_resp_err_t err = rd_kafka_NewTopic_set_config(nt, name, value);
-
-        if (err)
-                return jb_seterr(JB_EFATAL, errstr, errsz, "topic setting %s=%s: %s", name, value,
-                                 rd_kafka_err2str(err));
-        return JB_OK;
-}
-
-int q_kafka_create_topics(const char *brokers, const char *prefix, int partitions, int replication,
-                          int64_t retention_ms, const char *const *props, char *errstr, size_t errsz)
-{
-        enum { NT = 4 };
-        const char *base[NT] = {"files", "events", "dead", Q_KAFKA_STATUS_TOPIC};
-        char *names[NT] = {NULL};
-        rd_kafka_NewTopic_t *nt[NT] = {NULL};
-        rd_kafka_conf_t *conf = NULL;
-        rd_kafka_t *rk = NULL;
-        rd_kafka_AdminOptions_t *ao = NULL;
-        rd_kafka_queue_t *rq = NULL;
-        rd_kafka_event_t *ev = NULL;
-        char e[512], ret[32], dret[32];
-        int rc = JB_OK, i;
-
-        if (!brokers || !*brokers)
-                return jb_seterr(JB_EFATAL, errstr, errsz, "no Kafka brokers configured");
-        if (!prefix)
-                prefix = "";
-        kconf_register_secrets(props, KCONF_NULL_ENDED);
-        snprintf(ret, sizeof(ret), "%" PRId64, retention_ms < 0 ? (int64_t)-1 : retention_ms);
-        snprintf(dret, sizeof(dret), "%" PRId64,
-                 retention_ms < 0                           ? (int64_t)-1
-                 : retention_ms > KQ_DEAD_MIN_RETENTION_MS ? retention_ms
-                                                            : (int64_t)KQ_DEAD_MIN_RETENTION_MS);
-        for (i = 0; i < NT; i++) {
-                if (!(names[i] = topic_full(prefix, base[i]))) {
-                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-                        goto out;
-                }
-                nt[i] = rd_kafka_NewTopic_new(names[i], partitions > 0 ? partitions : -1,
-                                              replication > 0 ? replication : -1, e, sizeof(e));
-                if (!nt[i]) {
-                        rc = jb_seterr(JB_EFATAL, errstr, errsz, "topic %s: %s", names[i], e);
-                        goto out;
-                }
-                if (i == 3)
-                        rc = topic_cfg(nt[i], "cleanup.policy", "compact", errstr, errsz);
-                else if ((rc = topic_cfg(nt[i], "cleanup.policy", "delete", errstr, errsz)) == JB_OK &&
-                         (retention_ms != 0 || i == 2))
-                        rc = topic_cfg(nt[i], "retention.ms", i == 2 ? dret : ret, errstr, errsz);
-                if (rc)
-                        goto out;
-        }
-        if ((rc = build_conf(NULL, brokers, "jibe-topics", NULL, props, KCONF_ADMIN, &conf, errstr, errsz)))
-                goto out;
-        if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e)))) {
-                rd_kafka_conf_destroy(conf);
-                rc = jb_seterr(JB_EFATAL, errstr, errsz, "cannot create a Kafka admin client: %s", e);
-                goto out;
-        }
-        ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-        if (!ao || rd_kafka_AdminOptions_set_request_timeout(ao, 30000, e, sizeof(e)) ||
-            rd_kafka_AdminOptions_set_operation_timeout(ao, 30000, e, sizeof(e))) {
-                rc = jb_seterr(JB_EFATAL, errstr, errsz, "Kafka admin options: %s", ao ? e : "out of memory");
-                goto out;
-        }
-        rq = rd_kafka_queue_new(rk);
-        rd_kafka_CreateTopics(rk, nt, NT, ao, rq);
-        ev = rd_kafka_queue_poll(rq, 60000);
-        if (!ev) {
-                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "no answer from the Kafka brokers %s in 60 s",
-                               brokers);
-                goto out;
-        }
-        if (rd_kafka_event_error(ev)) {
-                rc = jb_seterr(admin_rc(rd_kafka_event_error(ev)), errstr, errsz, "cannot create topics: %s",
-                               rd_kafka_event_error_string(ev));
-                goto out;
-        } else {
-                const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
-                const rd_kafka_topic_result_t **tr;
-                size_t n, j;
-
-                if (!res) {
-                        rc = jb_seterr(JB_EFATAL, errstr, errsz, "unexpected answer to CreateTopics");
-                        goto out;
-                }
-                tr = rd_kafka_CreateTopics_result_topics(res, &n);
-                for (j = 0; j < n; j++) {
-                        rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[j]);
-
-                        if (!err || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-                                continue;
-                        rc = jb_seterr(admin_rc(err), errstr, errsz, "cannot create topic %s: %s",
-                                       rd_kafka_topic_result_name(tr[j]),
-                                       rd_kafka_topic_result_error_string(tr[j])
-                                               ? rd_kafka_topic_result_error_string(tr[j])
-                                               : rd_kafka_err2str(err));
-                        break;
-                }
-        }
-out:
-        if (ev)
-                rd_kafka_event_destroy(ev);
-        if (rq)
-                rd_kafka_queue_destroy(rq);
-        if (ao)
-                rd_kafka_AdminOptions_destroy(ao);
-        for (i = 0; i < NT; i++) {
-                if (nt[i])
-                        rd_kafka_NewTopic_destroy(nt[i]);
-                free(names[i]);
-        }
-        if (rk)
-                rd_kafka_destroy(rk);
-        return rc;
 }

@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "cli.h"
 #include "kadmin.h"
+#include "kconf.h"
 #include "log.h"
 
 #define KC_MAX_GROUPS 64
@@ -189,20 +190,17 @@ static int print_json(cJSON *arr)
         return rc;
 }
 
-/* The topic a jibe group reads ("<prefix>files" for "<prefix>parse"), or NULL. */
+/* The topic a jibe stage's group reads ("<prefix>files" for "<prefix>parse"): 1 with out set, or 0. */
 static int group_topic(const char *prefix, const char *group, char *out, size_t n)
 {
-        size_t pl = strlen(prefix);
+        static const enum kconf_name stages[] = {KN_GROUP_PARSE, KN_GROUP_SYNC};
+        char g[512];
+        size_t i;
 
-        if (strncmp(group, prefix, pl) != 0)
-                return 0;
-        if (!strcmp(group + pl, "parse"))
-                snprintf(out, n, "%sfiles", prefix);
-        else if (!strcmp(group + pl, "sync"))
-                snprintf(out, n, "%sevents", prefix);
-        else
-                return 0;
-        return 1;
+        for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+                if (!kconf_name(g, sizeof(g), prefix, stages[i]) && !strcmp(g, group))
+                        return !kconf_name(out, n, prefix, kconf_group_topic(stages[i]));
+        return 0;
 }
 
 /* ---- jibe lag ---- */
@@ -371,8 +369,12 @@ int lag_main(int argc, char **argv)
         if (r)
                 return r;
         if (!ng) {
-                snprintf(defg[0], sizeof(defg[0]), "%sparse", env.prefix);
-                snprintf(defg[1], sizeof(defg[1]), "%ssync", env.prefix);
+                if (kconf_name(defg[0], sizeof(defg[0]), env.prefix, KN_GROUP_PARSE) ||
+                    kconf_name(defg[1], sizeof(defg[1]), env.prefix, KN_GROUP_SYNC)) {
+                        fprintf(stderr, "jibe lag: the topic prefix is too long\n");
+                        kc_env_clear(&env);
+                        return 1;
+                }
                 groups[0].name = defg[0];
                 groups[1].name = defg[1];
                 ng = 2;
@@ -698,8 +700,16 @@ int replay_main(int argc, char **argv)
         r = kc_env_init(&env, &o);
         if (r)
                 return r;
-        snprintf(group, sizeof(group), "%s%s", env.prefix, stage);
-        snprintf(topic, sizeof(topic), "%s%s", env.prefix, strcmp(stage, "parse") == 0 ? "files" : "events");
+        {
+                enum kconf_name g = strcmp(stage, "parse") == 0 ? KN_GROUP_PARSE : KN_GROUP_SYNC;
+
+                if (kconf_name(group, sizeof(group), env.prefix, g) ||
+                    kconf_name(topic, sizeof(topic), env.prefix, kconf_group_topic(g))) {
+                        fprintf(stderr, "jibe replay: the topic prefix is too long\n");
+                        rc = 1;
+                        goto out;
+                }
+        }
 
         ka = kadmin_new(&env.conn, group, err, sizeof(err));
         if (!ka || kadmin_group_info(ka, &info, err, sizeof(err)) ||
