@@ -3,8 +3,10 @@
  * backend, see common/scan_store.h).
  *
  * Owns: one record per processed log file, key = the file's Access Anywhere path
- * ("<date folder>/<name>"), value "done"; forgetting a folder writes a tombstone per file,
- * which compaction removes. load() reads every partition from its start to the end offset
+ * ("<date folder>/<name>"), value a struct msg_status (msg.h; the bare "done" of older
+ * versions still reads); forgetting a folder writes a tombstone per file, which compaction
+ * removes. A value it cannot read counts as not processed (the file is published again:
+ * a duplicate, never a loss). load() reads every partition from its start to the end offset
  * seen at start (tombstones cancel earlier records); save() and forget() produce
  * idempotently with acks=all and return only when the broker confirmed every record.
  * Ownership: the store owns its rd_kafka_t; strings passed in are copied by librdkafka.
@@ -15,8 +17,10 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "buf.h"
 #include "kconf.h"
 #include "log.h"
+#include "msg.h"
 #include "sig.h"
 #include "scan_store.h"
 #include "sset.h"
@@ -82,23 +86,30 @@ static int kv_produce(struct scan_store_kafka *k, const char *folder, const char
 {
         size_t fl = strlen(folder), nl = strlen(name);
         char *key = malloc(fl + nl + 2);
+        struct msg_status st = {MSG_STATUS_DONE, msg_now_ms()};
+        struct buf val;
         rd_kafka_resp_err_t err;
 
-        if (!key)
+        buf_init(&val, 256);
+        if (!key || (!tomb && msg_status_encode(&st, &val))) {
+                free(key);
+                buf_clear(&val);
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        }
         memcpy(key, folder, fl);
         key[fl] = '/';
         memcpy(key + fl + 1, name, nl + 1);
         for (;;) {
                 err = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->topic),
                                         RD_KAFKA_V_KEY(key, fl + nl + 1),
-                                        RD_KAFKA_V_VALUE((tomb ? NULL : (void *)"done"), (tomb ? 0 : 4)),
+                                        RD_KAFKA_V_VALUE((tomb ? NULL : val.p), (tomb ? 0 : val.len)),
                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                         break;
                 rd_kafka_poll(k->rk, 100);
         }
         free(key);
+        buf_clear(&val);
         if (err)
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot write to %s: %s", k->topic,
                                  rd_kafka_err2str(err));
@@ -215,6 +226,8 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
         rd_kafka_t *rc_k = NULL;
         rd_kafka_topic_t *rkt = NULL;
         struct sset seen;
+        struct msg_status st;
+        size_t unreadable = 0;
         int64_t *ends = NULL;
         const struct sset_ent *e;
         char e2[512];
@@ -290,10 +303,12 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
                                 rc = JB_ENOMEM;
                                 goto out;
                         }
-                        if (rkm->payload)
+                        if (rkm->payload && msg_status_decode(rkm->payload, rkm->len, &st, e2, sizeof(e2)) == JB_OK)
                                 rc = sset_put(&seen, key, NULL);
                         else
-                                sset_del(&seen, key);
+                                sset_del(&seen, key); /* forgotten, or unreadable: offered again */
+                        if (rkm->payload && !st.state)
+                                unreadable++;
                         free(key);
                 }
                 if (idx >= 0 && rkm->offset + 1 >= ends[idx]) {
@@ -304,6 +319,11 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
                 if (rc)
                         goto out;
         }
+        if (unreadable)
+                log_msg(LL_WARN, "scanner",
+                        "%zu records of the status topic %s are not status records jibe can read (%s): "
+                        "those files count as not processed and are published again",
+                        unreadable, k->topic, e2);
         while (!rc && (i = sset_next(&seen, i, &e)) != 0) {
                 char *slash = strrchr(e->s, '/');
 

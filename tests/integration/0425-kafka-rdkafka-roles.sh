@@ -3,7 +3,8 @@
 # "consumer." prefixes reach the right clients of every Kafka user: check-config accepts them,
 # the scanner (transport and status store), parser and syncer start and converge, `jibe lag`,
 # `jibe replay` and `jibe topics --create` work with them; an unknown property is refused by
-# check-config and by every command, naming kafka.rdkafka.
+# check-config and by every command, naming kafka.rdkafka. The status topic's records are
+# versioned (msg.h), and the bare "done" of older scanners still counts.
 set -eu
 . "$JIBE_TOP/tests/integration/lib.sh"
 . "$JIBE_TOP/tests/integration/lib_run.sh"
@@ -33,6 +34,30 @@ json_check 'len([r for r in j if r["group"] == "jibe.parse"]) == 3' "lag -c" <"$
 stage_stop s1
 stage_stop p1
 stage_stop y1
+# The status topic holds versioned records (msg.h's struct msg_status).
+kafka_consume jibe.status >"$JIBE_TMP/status"
+[ -s "$JIBE_TMP/status" ] || fail "the scanner wrote nothing to jibe.status"
+! cut -f4 "$JIBE_TMP/status" | grep -qv '^{"v":1,"type":"status","state":"done","at_ms":[0-9]*}$' ||
+	fail "jibe.status holds values that are not versioned status records: $(cut -f4 "$JIBE_TMP/status" | sort -u | head -3)"
+# Scanners before the versioned record wrote a bare "done": rewrite every record so, and one as
+# a value no jibe can read. A scanner on another host (nothing local) reads them: it publishes
+# again only the file of the unreadable record.
+cut -f3 "$JIBE_TMP/status" | sort -u >"$JIBE_TMP/keys"
+{ sed '$d' "$JIBE_TMP/keys" | sed 's/$/\tdone/'; tail -n 1 "$JIBE_TMP/keys" | sed 's/$/\t{"v":9}/'; } |
+	kafka_produce jibe.status
+files_end() { "$JIBE" lag -c "$W/jibe.cfg" --group jibe.parse --json | python3 -c 'import json,sys; print(sum(r["end"] for r in json.load(sys.stdin)))'; }
+before=$(files_end)
+W2=$JIBE_TMP/host2
+mkdir -p "$W2"
+sed "s|$W/state|$W2/state|" "$W/jibe.cfg" >"$W2/jibe.cfg"
+stage_start s2 scan "$W2"
+wait_until 60 grep -q "scan done" "$W2/s2.log"
+after=$(files_end)
+[ "$after" -eq $((before + 1)) ] || fail "the scanner on legacy records published $((after - before)) files, want 1"
+grep -q "not status records jibe can read" "$W2/s2.log" || fail "no warning about the unreadable status record"
+STAGES_DIR=$W2 stage_stop s2
+STAGES_DIR=$W
+
 "$JIBE" replay -c "$W/jibe.cfg" --stage parse --to-earliest >"$JIBE_TMP/plan" 2>&1 ||
 	fail "jibe replay -c with producer./consumer. properties: $(cat "$JIBE_TMP/plan")"
 grep -q "nothing changed" "$JIBE_TMP/plan" || fail "replay plan: $(cat "$JIBE_TMP/plan")"
