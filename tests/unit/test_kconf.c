@@ -145,9 +145,12 @@ int main(void)
         snprintf(logpath, sizeof(logpath), "%s/log", tmpdir);
         if (log_open(logpath, LL_INFO, err, sizeof(err))) {
                 fprintf(stderr, "%s\n", err);
+                free(tmpdir);
                 return 1;
         }
         rc = cmocka_run_group_tests(tests, NULL, NULL);
         log_close();
+        tu_rmrf(tmpdir);
+        free(tmpdir);
         return rc;
 }
