@@ -32,6 +32,8 @@
 #include "cfg.h"
 #include "cfg_impl.h"
 #include "ct.h"
+#include "kconf.h"
+#include "log.h"
 
 #define CFG_SOURCE_MAX (4u * 1024 * 1024)  /* a configuration file read for literal checks */
 #define CFG_KIB 1024ULL
@@ -1173,6 +1175,7 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
 {
         struct cfg *c = x->cfg;
         const char *p = c->kafka_topic_prefix, *pn = "kafka.topic_prefix", *bn = "kafka.brokers";
+        char kerr[512];
         size_t i;
 
         if (strlen(p) > 200)
@@ -1189,7 +1192,7 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
                 const char *pr = c->kafka_rdkafka[i];
                 int rc;
 
-                if (!cfg_prop_is_secret(pr))
+                if (!kconf_prop_is_secret(pr))
                         continue;
                 rc = cfg_add_warn(c, "kafka.rdkafka: the secret %.*s is written in %s, which is often readable "
                                  "by others and copied around: make this file readable only by jibe "
@@ -1198,6 +1201,9 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
                 if (rc)
                         return rc;
         }
+        /* the entries as every Kafka client will take them (kconf.h) */
+        if (kconf_check((const char *const *)c->kafka_rdkafka, c->n_kafka_rdkafka, kerr, sizeof(kerr)))
+                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "kafka.rdkafka"), "kafka.rdkafka", "%s", kerr);
         return JB_OK;
 }
 

@@ -91,11 +91,7 @@ static inline const char *cfg_leaf(const char *name)
 int cfg_find_opt(const char *name);
 /* "4G" when v is an exact multiple of a unit, else the number. */
 void cfg_fmt_size(char *out, size_t n, uint64_t v);
-/*
- * 1 when a "name=value" librdkafka property carries a secret (sasl.password,
- * ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret, ssl.key.pem ...).
- */
-int cfg_prop_is_secret(const char *prop);
+/* Which kafka.rdkafka entries are secret: kconf_prop_is_secret() (kconf.h), the one rule. */
 
 /* ---- loading (cfg.c); used by cfg_secret.c ---- */
 

@@ -9,6 +9,7 @@
 
 #include "cfg.h"
 #include "cfg_impl.h"
+#include "kconf.h"
 
 /* 1 when option o belongs to group g ("" = top level). */
 static int in_group(const struct cfg_opt *o, const char *g)
@@ -101,7 +102,7 @@ static int put_value(FILE *fp, const struct cfg *c, const struct cfg_opt *o)
                 fputs("[", fp);
                 for (i = 0; i < n; i++) {
                         fputs(i ? ", " : " ", fp);
-                        if ((o->flags & CO_PROPS) && cfg_prop_is_secret(v[i]))
+                        if ((o->flags & CO_PROPS) && kconf_prop_is_secret(v[i]))
                                 fprintf(fp, "\"%.*s=***\"", (int)strcspn(v[i], "="), v[i]);
                         else
                                 put_string(fp, v[i]);

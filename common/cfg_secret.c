@@ -20,24 +20,10 @@
 
 #include "cfg.h"
 #include "cfg_impl.h"
+#include "kconf.h"
 #include "log.h"
 
 #define CFG_SECRET_FILE_MAX (64u * 1024) /* a password file or credentials_json */
-
-int cfg_prop_is_secret(const char *prop)
-{
-        size_t n = strcspn(prop, "=");
-        char name[128];
-        size_t i;
-
-        if (n >= sizeof(name))
-                return 1;
-        for (i = 0; i < n; i++)
-                name[i] = (char)tolower((unsigned char)prop[i]);
-        name[n] = '\0';
-        return strstr(name, "password") || strstr(name, "secret") || strstr(name, "ssl.key.pem") ||
-               strstr(name, "sasl.oauthbearer.config") || strstr(name, "sasl.jaas");
-}
 
 /* Read a small file whole; the size limit keeps a wrong path (a device, a log) harmless. */
 static int read_small(struct cfg_ctx *x, const config_setting_t *s, const char *name, const char *path,
@@ -284,11 +270,7 @@ int cfg_secrets_resolve(struct cfg_ctx *x)
 
 void cfg_secrets_register(const struct cfg *cfg)
 {
-        size_t i;
-
         log_add_secret(cfg->aa_password);
         log_add_secret(cfg->aa_authtoken);
-        for (i = 0; i < cfg->n_kafka_rdkafka; i++)
-                if (cfg_prop_is_secret(cfg->kafka_rdkafka[i]))
-                        log_add_secret(strchr(cfg->kafka_rdkafka[i], '=') + 1);
+        kconf_register_secrets((const char *const *)cfg->kafka_rdkafka, cfg->n_kafka_rdkafka);
 }

@@ -19,9 +19,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include "kadmin.h"
+#include "kconf.h"
 #include "log.h"
 
 #define KADMIN_READER_GROUP "jibe-admin-reader" /* never joined, never committed */
+#define KADMIN_DEAD_MIN_RETENTION_MS (30LL * 24 * 3600 * 1000)
 
 struct kadmin {
         rd_kafka_t *rk;
@@ -30,67 +32,30 @@ struct kadmin {
         int timeout_ms;
 };
 
-/* librdkafka's own log lines (connection attempts ...) are for debugging only here: the
- * commands report what failed in one sentence of their own. */
-static void kadmin_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-        JB_UNUSED(rk);
-        JB_UNUSED(level);
-        log_msg(LL_DEBUG, "kafka", "%s: %s", fac, buf);
-}
-
-static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, const char *what,
-                    char *errstr, size_t errsz)
-{
-        char es[512];
-
-        if (rd_kafka_conf_set(conf, name, value, es, sizeof(es)) != RD_KAFKA_CONF_OK)
-                return jb_seterr(JB_EINPUT, errstr, errsz, "%s: %s", what, es);
-        return JB_OK;
-}
-
+/*
+ * A consumer handle that never subscribes (kconf.h role KCONF_CONSUMER: the plain and the
+ * "consumer." properties). librdkafka's own lines (connection attempts ...) go to the debug
+ * level only: the commands report what failed in one sentence of their own. The properties
+ * come first, so that jibe's safety settings win.
+ */
 static rd_kafka_t *new_consumer(const struct kadmin_conn *c, const char *group, char *errstr, size_t errsz)
 {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        char es[512], name[256];
+        struct kconf_opts ko = {c->brokers, "jibe-admin", KCONF_CONSUMER, 1, NULL};
+        rd_kafka_conf_t *conf = kconf_new(&ko, errstr, errsz);
+        const char *def = "jibe admin default";
+        char es[512];
         rd_kafka_t *rk;
-        size_t i;
-        int rc = JB_OK;
 
-        if (!conf) {
-                jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        if (!conf)
                 return NULL;
-        }
-        rd_kafka_conf_set_log_cb(conf, kadmin_log_cb);
-        /* The configured extra properties first, so that jibe's safety settings win. */
-        for (i = 0; rc == JB_OK && c->props && i < c->n_props; i++) {
-                const char *p = c->props[i], *eq = strchr(p, '=');
-
-                if (!eq || eq == p || (size_t)(eq - p) >= sizeof(name)) {
-                        rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                                       "kafka.rdkafka: \"%s\" is not a \"name=value\" property", p);
-                        break;
-                }
-                memcpy(name, p, (size_t)(eq - p));
-                name[eq - p] = '\0';
-                rc = conf_set(conf, name, eq + 1, "kafka.rdkafka", errstr, errsz);
-        }
-        if (!rc)
-                rc = conf_set(conf, "bootstrap.servers", c->brokers, "kafka.brokers", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "client.id", "jibe-admin", "client.id", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "group.id", group, "group.id", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "enable.auto.commit", "false", "enable.auto.commit", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "enable.auto.offset.store", "false", "enable.auto.offset.store", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "auto.offset.reset", "earliest", "auto.offset.reset", errstr, errsz);
-        if (!rc)
-                rc = conf_set(conf, "allow.auto.create.topics", "false", "allow.auto.create.topics", errstr,
-                              errsz);
-        if (rc) {
+        if (kconf_props(conf, KCONF_CONSUMER, c->props, c->props ? c->n_props : 0, errstr, errsz) ||
+            kconf_set(conf, "bootstrap.servers", c->brokers, "kafka.brokers", errstr, errsz) ||
+            kconf_set(conf, "client.id", "jibe-admin", def, errstr, errsz) ||
+            kconf_set(conf, "group.id", group, "group", errstr, errsz) ||
+            kconf_set(conf, "enable.auto.commit", "false", def, errstr, errsz) ||
+            kconf_set(conf, "enable.auto.offset.store", "false", def, errstr, errsz) ||
+            kconf_set(conf, "auto.offset.reset", "earliest", def, errstr, errsz) ||
+            kconf_set(conf, "allow.auto.create.topics", "false", def, errstr, errsz)) {
                 rd_kafka_conf_destroy(conf);
                 return NULL;
         }
@@ -634,5 +599,151 @@ out:
                 rd_kafka_topic_partition_list_destroy(pl);
         if (check)
                 rd_kafka_topic_partition_list_destroy(check);
+        return rc;
+}
+
+/* ---- topic creation ---- */
+
+static int create_rc(rd_kafka_resp_err_t err)
+{
+        switch (err) {
+        case RD_KAFKA_RESP_ERR__TIMED_OUT:
+        case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+        case RD_KAFKA_RESP_ERR__TRANSPORT:
+        case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+        case RD_KAFKA_RESP_ERR_NOT_CONTROLLER:
+        case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+                return JB_ETRANSIENT;
+        default:
+                return JB_EFATAL;
+        }
+}
+
+static int topic_cfg(rd_kafka_NewTopic_t *nt, const char *name, const char *value, char *errstr, size_t errsz)
+{
+        rd_kafka_resp_err_t err = rd_kafka_NewTopic_set_config(nt, name, value);
+
+        if (err)
+                return jb_seterr(JB_EFATAL, errstr, errsz, "topic setting %s=%s: %s", name, value,
+                                 rd_kafka_err2str(err));
+        return JB_OK;
+}
+
+int kadmin_create_topics(const struct kadmin_conn *conn, const char *prefix, int partitions, int replication,
+                         int64_t retention_ms, char *errstr, size_t errsz)
+{
+        enum { NT = 4 };
+        static const enum kconf_name base[NT] = {KN_FILES, KN_EVENTS, KN_DEAD, KN_STATUS};
+        const char *brokers = conn->brokers;
+        struct kconf_opts ko = {brokers, "jibe-topics", KCONF_ADMIN, 0, NULL};
+        char *names[NT] = {NULL};
+        rd_kafka_NewTopic_t *nt[NT] = {NULL};
+        rd_kafka_conf_t *conf = NULL;
+        rd_kafka_t *rk = NULL;
+        rd_kafka_AdminOptions_t *ao = NULL;
+        rd_kafka_queue_t *rq = NULL;
+        rd_kafka_event_t *ev = NULL;
+        char e[512], ret[32], dret[32];
+        int rc = JB_OK, i;
+
+        if (!brokers || !*brokers)
+                return jb_seterr(JB_EFATAL, errstr, errsz, "no Kafka brokers configured");
+        if (!prefix)
+                prefix = "";
+        kconf_register_secrets(conn->props, conn->props ? conn->n_props : 0);
+        snprintf(ret, sizeof(ret), "%" PRId64, retention_ms < 0 ? (int64_t)-1 : retention_ms);
+        snprintf(dret, sizeof(dret), "%" PRId64,
+                 retention_ms < 0                           ? (int64_t)-1
+                 : retention_ms > KADMIN_DEAD_MIN_RETENTION_MS ? retention_ms
+                                                            : (int64_t)KADMIN_DEAD_MIN_RETENTION_MS);
+        for (i = 0; i < NT; i++) {
+                size_t len = strlen(prefix) + strlen(kconf_base(base[i])) + 1;
+
+                if (!(names[i] = malloc(len)) || kconf_name(names[i], len, prefix, base[i])) {
+                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                        goto out;
+                }
+                nt[i] = rd_kafka_NewTopic_new(names[i], partitions > 0 ? partitions : -1,
+                                              replication > 0 ? replication : -1, e, sizeof(e));
+                if (!nt[i]) {
+                        rc = jb_seterr(JB_EFATAL, errstr, errsz, "topic %s: %s", names[i], e);
+                        goto out;
+                }
+                if (base[i] == KN_STATUS)
+                        rc = topic_cfg(nt[i], "cleanup.policy", "compact", errstr, errsz);
+                else if ((rc = topic_cfg(nt[i], "cleanup.policy", "delete", errstr, errsz)) == JB_OK &&
+                         (retention_ms != 0 || base[i] == KN_DEAD))
+                        rc = topic_cfg(nt[i], "retention.ms", base[i] == KN_DEAD ? dret : ret, errstr, errsz);
+                if (rc)
+                        goto out;
+        }
+        if (!(conf = kconf_new(&ko, errstr, errsz))) {
+                rc = JB_EINPUT;
+                goto out;
+        }
+        if ((rc = kconf_props(conf, KCONF_ADMIN, conn->props, conn->props ? conn->n_props : 0, errstr, errsz))) {
+                rd_kafka_conf_destroy(conf);
+                goto out;
+        }
+        if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e)))) {
+                rd_kafka_conf_destroy(conf);
+                rc = jb_seterr(JB_EFATAL, errstr, errsz, "cannot create a Kafka admin client: %s", e);
+                goto out;
+        }
+        ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+        if (!ao || rd_kafka_AdminOptions_set_request_timeout(ao, 30000, e, sizeof(e)) ||
+            rd_kafka_AdminOptions_set_operation_timeout(ao, 30000, e, sizeof(e))) {
+                rc = jb_seterr(JB_EFATAL, errstr, errsz, "Kafka admin options: %s", ao ? e : "out of memory");
+                goto out;
+        }
+        rq = rd_kafka_queue_new(rk);
+        rd_kafka_CreateTopics(rk, nt, NT, ao, rq);
+        ev = rd_kafka_queue_poll(rq, 60000);
+        if (!ev) {
+                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "no answer from the Kafka brokers %s in 60 s",
+                               brokers);
+                goto out;
+        }
+        if (rd_kafka_event_error(ev)) {
+                rc = jb_seterr(create_rc(rd_kafka_event_error(ev)), errstr, errsz, "cannot create topics: %s",
+                               rd_kafka_event_error_string(ev));
+                goto out;
+        } else {
+                const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+                const rd_kafka_topic_result_t **tr;
+                size_t n, j;
+
+                if (!res) {
+                        rc = jb_seterr(JB_EFATAL, errstr, errsz, "unexpected answer to CreateTopics");
+                        goto out;
+                }
+                tr = rd_kafka_CreateTopics_result_topics(res, &n);
+                for (j = 0; j < n; j++) {
+                        rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[j]);
+
+                        if (!err || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+                                continue;
+                        rc = jb_seterr(create_rc(err), errstr, errsz, "cannot create topic %s: %s",
+                                       rd_kafka_topic_result_name(tr[j]),
+                                       rd_kafka_topic_result_error_string(tr[j])
+                                               ? rd_kafka_topic_result_error_string(tr[j])
+                                               : rd_kafka_err2str(err));
+                        break;
+                }
+        }
+out:
+        if (ev)
+                rd_kafka_event_destroy(ev);
+        if (rq)
+                rd_kafka_queue_destroy(rq);
+        if (ao)
+                rd_kafka_AdminOptions_destroy(ao);
+        for (i = 0; i < NT; i++) {
+                if (nt[i])
+                        rd_kafka_NewTopic_destroy(nt[i]);
+                free(names[i]);
+        }
+        if (rk)
+                rd_kafka_destroy(rk);
         return rc;
 }

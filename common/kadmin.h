@@ -1,11 +1,14 @@
 /*
- * kadmin.h - what jibe's admin commands (jibe lag, jibe replay) ask Kafka: a group's state and
- * members, its committed offsets, the partitions' watermarks, the age of the oldest message a
- * group has not consumed, offsets by time, and a commit that moves a stopped group's offsets.
+ * kadmin.h - what jibe's admin commands (jibe lag, jibe replay, jibe topics) ask Kafka: a
+ * group's state and members, its committed offsets, the partitions' watermarks, the age of the
+ * oldest message a group has not consumed, offsets by time, a commit that moves a stopped
+ * group's offsets, and the creation of jibe's topics.
  *
  * Every handle is a librdkafka consumer that never subscribes, so it never joins (or upsets)
  * the group it reads: committed offsets are fetched by group id, offsets are committed through
  * an explicit assignment, and messages are read by a separate throwaway-group reader.
+ * Being consumers, the handles take the plain and the "consumer." kafka.rdkafka entries
+ * (kconf.h); jibe's own settings (no auto commit, no topic creation) are set after and win.
  *
  * Ownership: kadmin_new() returns a handle freed by kadmin_free() (NULL allowed). Partition
  * arrays (struct kadmin_part *) are allocated here and freed with kadmin_parts_free(), which
@@ -106,5 +109,17 @@ int kadmin_commit_targets(struct kadmin *ka, const struct kadmin_part *parts, si
                           size_t errsz) JB_MUST_CHECK;
 
 void kadmin_parts_free(struct kadmin_part *parts, size_t n);
+
+/*
+ * Create jibe's topics (kconf_name()) "<prefix>files", "<prefix>events" (cleanup.policy=delete,
+ * retention_ms; 0 keeps the broker's default, -1 keeps messages for ever), "<prefix>dead"
+ * (dead letters: at least 30 days, or retention_ms when longer) and "<prefix>status"
+ * (cleanup.policy=compact) through the Admin API. partitions/replication <= 0: the broker's
+ * defaults. A topic that already exists counts as created (its settings are left as they
+ * are). The client takes the plain kafka.rdkafka entries only (kconf.h, KCONF_ADMIN).
+ * JB_ETRANSIENT when the brokers do not answer, JB_EFATAL when they refuse.
+ */
+int kadmin_create_topics(const struct kadmin_conn *conn, const char *prefix, int partitions, int replication,
+                         int64_t retention_ms, char *errstr, size_t errsz) JB_MUST_CHECK;
 
 #endif

@@ -430,3 +430,47 @@ void msg_dead_clear(struct msg_dead *m)
         free(m->payload);
         memset(m, 0, sizeof(*m));
 }
+
+/* ---- status ---- */
+
+static const char *const status_names[] = {NULL, "done"};
+
+int msg_status_encode(const struct msg_status *m, struct buf *out)
+{
+        size_t start = out->len;
+        int rc;
+
+        if (m->state != MSG_STATUS_DONE)
+                return JB_EINPUT;
+        rc = buf_printf(out, "{\"v\":%d,\"type\":\"status\"", MSG_SCHEMA_VERSION);
+        if (!rc)
+                rc = put_str(out, "state", status_names[m->state]);
+        if (!rc)
+                rc = put_int(out, "at_ms", m->at_ms);
+        return finish(out, start, rc);
+}
+
+int msg_status_decode(const void *p, size_t n, struct msg_status *m, char *errstr, size_t errsz)
+{
+        cJSON *root;
+        char *state = NULL;
+        int rc;
+
+        memset(m, 0, sizeof(*m));
+        if (n == strlen(MSG_STATUS_LEGACY) && !memcmp(p, MSG_STATUS_LEGACY, n)) {
+                m->state = MSG_STATUS_DONE; /* written before the record had a version */
+                return JB_OK;
+        }
+        if (!(root = open_msg(p, n, "status", errstr, errsz)))
+                return JB_EINPUT;
+        rc = get_str(root, "state", 1, &state, errstr, errsz);
+        if (!rc && strcmp(state, status_names[MSG_STATUS_DONE]) != 0)
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "status record state \"%.40s\" is not \"done\"", state);
+        if (!rc)
+                rc = get_int(root, "at_ms", 0, &m->at_ms, errstr, errsz);
+        if (!rc)
+                m->state = MSG_STATUS_DONE;
+        free(state);
+        cJSON_Delete(root);
+        return rc;
+}

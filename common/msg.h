@@ -60,6 +60,21 @@ struct msg_dead {
         int64_t at_ms;
 };
 
+/*
+ * scanner -> its status topic ("<prefix>status", compacted; producer/scan_store_kafka.c): one
+ * processed log file. Key: the file's Access Anywhere path ("<date folder>/<name>"); a
+ * tombstone (no value) forgets it. Value: {"v":1,"type":"status","state":"done","at_ms":N}.
+ * The decoder also reads MSG_STATUS_LEGACY ("done" alone), what jibe wrote before the record had
+ * a version, so existing status topics keep their meaning.
+ */
+#define MSG_STATUS_LEGACY "done"
+enum msg_status_state { MSG_STATUS_DONE = 1 };
+
+struct msg_status {
+        enum msg_status_state state;
+        int64_t at_ms;     /* when it was saved (ms since the epoch); 0 when unknown (legacy) */
+};
+
 const char *msg_op_name(enum msg_op op); /* "put", "delete", "bucket" */
 int msg_op_parse(const char *s, enum msg_op *op);
 
@@ -79,6 +94,11 @@ int msg_dead_encode(const struct msg_dead *m, struct buf *out) JB_MUST_CHECK;
 int msg_dead_decode(const void *p, size_t n, struct msg_dead *m, char *errstr,
                     size_t errsz) JB_MUST_CHECK;
 void msg_dead_clear(struct msg_dead *m);
+
+/* No strings inside: there is no _clear(). */
+int msg_status_encode(const struct msg_status *m, struct buf *out) JB_MUST_CHECK;
+int msg_status_decode(const void *p, size_t n, struct msg_status *m, char *errstr,
+                      size_t errsz) JB_MUST_CHECK;
 
 int64_t msg_now_ms(void); /* wall clock, ms since the epoch */
 

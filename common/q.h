@@ -57,35 +57,7 @@ struct q_mem_opts {
 /* Embedded backend. NULL on failure with errstr set. Free with q_free(). */
 struct q *q_mem_new(const struct q_mem_opts *opts, char *errstr, size_t errsz);
 
-/* Kafka backend (q_kafka.c). Topic names are "<topic_prefix><q_topic_name(t)>". */
-struct q_kafka_opts {
-        const char *brokers;        /* bootstrap.servers */
-        const char *topic_prefix;   /* e.g. "jibe." */
-        const char *client_id;      /* e.g. "jibe-parse" */
-        int consume;                /* the one topic this process consumes, or -1 */
-        const char *group_id;       /* consumer group of that topic, e.g. "jibe.parse" */
-        const char *instance_id;    /* group.instance.id (static membership), or NULL */
-        size_t max_inflight;        /* consumed messages handed out and not yet acked before
-                                     * the backend pauses its partitions (default 1000) */
-        const char *const *props;   /* extra librdkafka properties "name=value", NULL-ended */
-};
-
-struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errsz);
-
-/* The compacted topic that keeps the scanner's processed-file state: "<prefix>status". */
-#define Q_KAFKA_STATUS_TOPIC "status"
-
-/*
- * Create the topics "<prefix>files", "<prefix>events" (cleanup.policy=delete, retention_ms;
- * 0 keeps the broker's default, -1 keeps messages for ever), "<prefix>dead" (dead letters:
- * at least 30 days, or retention_ms when longer) and "<prefix>status" (cleanup.policy=compact)
- * through the Admin API. partitions/replication <= 0: the broker's defaults. A topic that
- * already exists counts as created (its settings are left as they are). props: extra
- * librdkafka properties "name=value" (security), NULL-ended, or NULL.
- */
-int q_kafka_create_topics(const char *brokers, const char *prefix, int partitions, int replication,
-                          int64_t retention_ms, const char *const *props, char *errstr,
-                          size_t errsz) JB_MUST_CHECK;
+/* The Kafka backend is declared in q_kafka.h. */
 
 /*
  * Publish a copy of payload. parent: the consumed message this one derives from (or NULL).

@@ -38,12 +38,9 @@
  * their messages still queued are dropped, those a stage holds become orphans whose later
  * ack, abandon or delivery reports change nothing.
  *
- * Properties: opts->props "name=value" go to both clients after the defaults (so they can
- * override them); "producer.name=value" / "consumer.name=value" go to one client only.
- * Values of sasl.password, ssl.key.password, ssl.keystore.password and
- * sasl.oauthbearer.client.secret are registered with log_add_secret() first.
- * librdkafka's log lines go to log_msg() (module "kafka", facility kept); its errors are
- * logged and, only for __FATAL, mark the transport failed (q_failed) and shut it down.
+ * Properties: built by kconf.h (pass-through after the defaults, producer./consumer. prefixes,
+ * secrets, librdkafka's log lines into log.h); librdkafka's errors are logged there and, only
+ * for __FATAL, mark the transport failed (q_failed) and shut it down.
  *
  * Ownership: payloads are copied both ways. A polled q_msg is borrowed until q_ack() or
  * q_abandon() (its key and payload are freed then; the record itself lives until its
@@ -64,10 +61,12 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "kconf.h"
 #include "log.h"
 #include "sig.h"
 #include "msg.h"
 #include "q_impl.h"
+#include "q_kafka.h"
 
 #define KQ_POLL_MS 100              /* one round of each client thread */
 #define KQ_COMMIT_EVERY_MS 1000     /* async commit of what completed */
@@ -75,7 +74,6 @@
 #define KQ_PURGE_MS 5000            /* then this long for the purged messages' reports */
 #define KQ_DEFAULT_INFLIGHT 1000
 #define KQ_STATIC_SESSION_MS "30000" /* session.timeout.ms with a group.instance.id */
-#define KQ_DEAD_MIN_RETENTION_MS (30LL * 24 * 3600 * 1000)
 #define KQ_MOD "kafka"
 
 struct kpart;
@@ -138,21 +136,12 @@ struct q_kafka {
         int paused;                /* consumer thread (and the close in q_free) only */
 };
 
-enum kq_role { KQ_PRODUCER, KQ_CONSUMER, KQ_ADMIN };
-
 static void deadline_in(struct timespec *ts, int ms)
 {
         jb_deadline(ts, CLOCK_REALTIME, ms);
 }
 
-/* ---- librdkafka callbacks shared by every client ---- */
-
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-        enum log_level ll = level <= 3 ? LL_ERROR : level == 4 ? LL_WARN : level <= 6 ? LL_INFO : LL_DEBUG;
-
-        log_msg(ll, KQ_MOD, "client=%s facility=%s %s", rd_kafka_name(rk), fac, buf);
-}
+/* ---- librdkafka callbacks ---- */
 
 static void kq_set_down_locked(struct q_kafka *k)
 {
@@ -164,20 +153,11 @@ static void kq_set_down_locked(struct q_kafka *k)
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
         struct q_kafka *k = opaque;
-        char why[512];
 
-        if (err != RD_KAFKA_RESP_ERR__FATAL) {
-                log_msg(LL_WARN, KQ_MOD, "client=%s error=%s %s (librdkafka keeps retrying)",
-                        rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+        if (!kconf_log_error(rk, err, reason) || !k)
                 return;
-        }
-        err = rd_kafka_fatal_error(rk, why, sizeof(why));
-        log_msg(LL_ERROR, KQ_MOD,
-                "client=%s fatal=%s %s: this Kafka client cannot go on; the stage stops and "
-                "unfinished work is offered again after a restart",
-                rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), why);
-        if (!k)
-                return;
+        log_msg(LL_ERROR, KQ_MOD, "client=%s: the stage stops and unfinished work is offered again after a restart",
+                rd_kafka_name(rk));
         pthread_mutex_lock(&k->mu);
         k->failed = 1;
         kq_set_down_locked(k);
@@ -186,94 +166,6 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 /* ---- configuration ---- */
 
-static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, const char *origin,
-                    char *errstr, size_t errsz)
-{
-        char e[512];
-
-        if (rd_kafka_conf_set(conf, name, value, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-                return jb_seterr(JB_EFATAL, errstr, errsz, "Kafka property %s (%s): %s", name, origin, e);
-        return JB_OK;
-}
-
-static int is_secret_prop(const char *name)
-{
-        static const char *const secret[] = {"sasl.password", "ssl.key.password", "ssl.keystore.password",
-                                             "sasl.oauthbearer.client.secret", NULL};
-        int i;
-
-        for (i = 0; secret[i]; i++)
-                if (!strcmp(name, secret[i]))
-                        return 1;
-        return 0;
-}
-
-/* Apply the pass-through properties meant for role (see the header comment). */
-static int conf_props(rd_kafka_conf_t *conf, const char *const *props, enum kq_role role, char *errstr,
-                      size_t errsz)
-{
-        size_t i;
-
-        for (i = 0; props && props[i]; i++) {
-                const char *eq = strchr(props[i], '=');
-                char *name;
-                const char *n;
-                int rc;
-
-                if (!eq || eq == props[i])
-                        return jb_seterr(JB_EFATAL, errstr, errsz,
-                                         "Kafka property \"%.40s\" is not name=value", props[i]);
-                name = strndup(props[i], (size_t)(eq - props[i]));
-                if (!name)
-                        return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-                n = name;
-                if (!strncmp(n, "producer.", 9)) {
-                        n += 9;
-                        if (role != KQ_PRODUCER) {
-                                free(name);
-                                continue;
-                        }
-                } else if (!strncmp(n, "consumer.", 9)) {
-                        n += 9;
-                        if (role != KQ_CONSUMER) {
-                                free(name);
-                                continue;
-                        }
-                }
-                rc = conf_set(conf, n, eq + 1, "kafka.rdkafka", errstr, errsz);
-                free(name);
-                if (rc)
-                        return rc;
-        }
-        return JB_OK;
-}
-
-/* Props may hold secrets: register them even when the client is never built. */
-static void register_secrets(const char *const *props)
-{
-        size_t i;
-
-        for (i = 0; props && props[i]; i++) {
-                const char *eq = strchr(props[i], '=');
-                const char *n = props[i];
-                char name[128];
-                size_t len;
-
-                if (!eq || !eq[1])
-                        continue;
-                len = (size_t)(eq - n);
-                if (len >= sizeof(name))
-                        continue;
-                memcpy(name, n, len);
-                name[len] = '\0';
-                n = name;
-                if (!strncmp(n, "producer.", 9) || !strncmp(n, "consumer.", 9))
-                        n += 9;
-                if (is_secret_prop(n))
-                        log_add_secret(eq + 1);
-        }
-}
-
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque);
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                          void *opaque);
@@ -281,51 +173,47 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
                       void *opaque);
 
 /*
- * The one place a client's configuration is built: defaults for role, then props. k may be
- * NULL (admin client). *out is owned by the caller until rd_kafka_new() succeeds.
+ * A client's configuration (kconf.h): what every client gets, the transport's defaults for
+ * role, then props (so they can override the defaults). k may be NULL (admin client). *out is
+ * owned by the caller until rd_kafka_new() succeeds.
  */
 static int build_conf(struct q_kafka *k, const char *brokers, const char *client_id,
-                      const struct q_kafka_opts *o, const char *const *props, enum kq_role role,
+                      const struct q_kafka_opts *o, const char *const *props, enum kconf_role role,
                       rd_kafka_conf_t **out, char *errstr, size_t errsz)
 {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        struct kconf_opts ko = {brokers, client_id, role, 0, k};
+        rd_kafka_conf_t *conf = kconf_new(&ko, errstr, errsz);
         const char *def = "jibe default";
         int rc;
 
         *out = NULL;
         if (!conf)
-                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-        rd_kafka_conf_set_opaque(conf, k);
-        rd_kafka_conf_set_log_cb(conf, on_log);
+                return JB_EINPUT;
         rd_kafka_conf_set_error_cb(conf, on_error);
-        if ((rc = conf_set(conf, "bootstrap.servers", brokers, "kafka.brokers", errstr, errsz)) ||
-            (rc = conf_set(conf, "client.id", client_id, "client id", errstr, errsz)) ||
-            (rc = conf_set(conf, "log.connection.close", "false", def, errstr, errsz)))
-                goto fail;
-        if (role == KQ_PRODUCER) {
+        if (role == KCONF_PRODUCER) {
                 rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
                 /* topics are made by `jibe topics --create`, with their settings */
-                if ((rc = conf_set(conf, "enable.idempotence", "true", def, errstr, errsz)) ||
-                    (rc = conf_set(conf, "acks", "all", def, errstr, errsz)) ||
-                    (rc = conf_set(conf, "allow.auto.create.topics", "false", def, errstr, errsz)))
+                if ((rc = kconf_set(conf, "enable.idempotence", "true", def, errstr, errsz)) ||
+                    (rc = kconf_set(conf, "acks", "all", def, errstr, errsz)) ||
+                    (rc = kconf_set(conf, "allow.auto.create.topics", "false", def, errstr, errsz)))
                         goto fail;
-        } else if (role == KQ_CONSUMER) {
+        } else if (role == KCONF_CONSUMER) {
                 rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
                 rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
-                if ((rc = conf_set(conf, "group.id", o->group_id, "consumer group", errstr, errsz)) ||
-                    (rc = conf_set(conf, "enable.auto.commit", "false", def, errstr, errsz)) ||
-                    (rc = conf_set(conf, "enable.auto.offset.store", "false", def, errstr, errsz)) ||
-                    (rc = conf_set(conf, "auto.offset.reset", "earliest", def, errstr, errsz)) ||
-                    (rc = conf_set(conf, "allow.auto.create.topics", "false", def, errstr, errsz)) ||
-                    (rc = conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", def,
-                                   errstr, errsz)))
+                if ((rc = kconf_set(conf, "group.id", o->group_id, "consumer group", errstr, errsz)) ||
+                    (rc = kconf_set(conf, "enable.auto.commit", "false", def, errstr, errsz)) ||
+                    (rc = kconf_set(conf, "enable.auto.offset.store", "false", def, errstr, errsz)) ||
+                    (rc = kconf_set(conf, "auto.offset.reset", "earliest", def, errstr, errsz)) ||
+                    (rc = kconf_set(conf, "allow.auto.create.topics", "false", def, errstr, errsz)) ||
+                    (rc = kconf_set(conf, "partition.assignment.strategy", "cooperative-sticky", def,
+                                    errstr, errsz)))
                         goto fail;
                 if (o->instance_id && *o->instance_id &&
-                    ((rc = conf_set(conf, "group.instance.id", o->instance_id, "instance id", errstr, errsz)) ||
-                     (rc = conf_set(conf, "session.timeout.ms", KQ_STATIC_SESSION_MS, def, errstr, errsz))))
+                    ((rc = kconf_set(conf, "group.instance.id", o->instance_id, "instance id", errstr, errsz)) ||
+                     (rc = kconf_set(conf, "session.timeout.ms", KQ_STATIC_SESSION_MS, def, errstr, errsz))))
                         goto fail;
         }
-        if ((rc = conf_props(conf, props, role, errstr, errsz)))
+        if ((rc = kconf_props(conf, role, props, KCONF_NULL_ENDED, errstr, errsz)))
                 goto fail;
         *out = conf;
         return JB_OK;
@@ -1077,13 +965,18 @@ static const struct q_ops kafka_ops = {
         kq_depth,   kq_inflight, kq_destroy, kq_failed,
 };
 
-static char *topic_full(const char *prefix, const char *name)
+/* "<prefix><name of t>" (kconf_name()), malloc'ed; NULL when out of memory. */
+static char *topic_full(const char *prefix, enum q_topic t)
 {
-        size_t n = strlen(prefix) + strlen(name) + 1;
+        static const enum kconf_name names[Q_NTOPICS] = {[Q_FILES] = KN_FILES, [Q_EVENTS] = KN_EVENTS,
+                                                         [Q_DEAD] = KN_DEAD};
+        size_t n = strlen(prefix) + strlen(kconf_base(names[t])) + 1;
         char *s = malloc(n);
 
-        if (s)
-                snprintf(s, n, "%s%s", prefix, name);
+        if (s && kconf_name(s, n, prefix, names[t]) != JB_OK) {
+                free(s);
+                s = NULL;
+        }
         return s;
 }
 
@@ -1104,7 +997,7 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
                 jb_seterr(JB_EFATAL, errstr, errsz, "a Kafka consumer needs a topic and a consumer group");
                 return NULL;
         }
-        register_secrets(opts->props);
+        kconf_register_secrets(opts->props, KCONF_NULL_ENDED);
         k = calloc(1, sizeof(*k));
         if (!k) {
                 jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
@@ -1120,13 +1013,13 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
         prefix = opts->topic_prefix ? opts->topic_prefix : "";
         cid = opts->client_id && *opts->client_id ? opts->client_id : "jibe";
         for (t = 0; t < Q_NTOPICS; t++) {
-                if (!(k->topic[t] = topic_full(prefix, q_topic_name((enum q_topic)t)))) {
+                if (!(k->topic[t] = topic_full(prefix, (enum q_topic)t))) {
                         jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                         goto fail;
                 }
         }
 
-        if (build_conf(k, opts->brokers, cid, opts, opts->props, KQ_PRODUCER, &conf, errstr, errsz))
+        if (build_conf(k, opts->brokers, cid, opts, opts->props, KCONF_PRODUCER, &conf, errstr, errsz))
                 goto fail;
         if (!(k->prod = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e)))) {
                 rd_kafka_conf_destroy(conf);
@@ -1144,7 +1037,7 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
                 rd_kafka_topic_partition_list_t *sub;
                 rd_kafka_resp_err_t err;
 
-                if (build_conf(k, opts->brokers, cid, opts, opts->props, KQ_CONSUMER, &conf, errstr, errsz))
+                if (build_conf(k, opts->brokers, cid, opts, opts->props, KCONF_CONSUMER, &conf, errstr, errsz))
                         goto fail;
                 if (!(k->cons = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e)))) {
                         rd_kafka_conf_destroy(conf);
@@ -1178,140 +1071,4 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
 fail:
         kq_destroy(&k->q);
         return NULL;
-}
-
-/* ---- topics ---- */
-
-static int admin_rc(rd_kafka_resp_err_t err)
-{
-        switch (err) {
-        case RD_KAFKA_RESP_ERR__TIMED_OUT:
-        case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-        case RD_KAFKA_RESP_ERR__TRANSPORT:
-        case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
-        case RD_KAFKA_RESP_ERR_NOT_CONTROLLER:
-        case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
-                return JB_ETRANSIENT;
-        default:
-                return JB_EFATAL;
-        }
-}
-
-static int topic_cfg(rd_kafka_NewTopic_t *nt, const char *name, const char *value, char *errstr, size_t errsz)
-{
-        rd_kafka_resp_err_t err = rd_kafka_NewTopic_set_config(nt, name, value);
-
-        if (err)
-                return jb_seterr(JB_EFATAL, errstr, errsz, "topic setting %s=%s: %s", name, value,
-                                 rd_kafka_err2str(err));
-        return JB_OK;
-}
-
-int q_kafka_create_topics(const char *brokers, const char *prefix, int partitions, int replication,
-                          int64_t retention_ms, const char *const *props, char *errstr, size_t errsz)
-{
-        enum { NT = 4 };
-        const char *base[NT] = {"files", "events", "dead", Q_KAFKA_STATUS_TOPIC};
-        char *names[NT] = {NULL};
-        rd_kafka_NewTopic_t *nt[NT] = {NULL};
-        rd_kafka_conf_t *conf = NULL;
-        rd_kafka_t *rk = NULL;
-        rd_kafka_AdminOptions_t *ao = NULL;
-        rd_kafka_queue_t *rq = NULL;
-        rd_kafka_event_t *ev = NULL;
-        char e[512], ret[32], dret[32];
-        int rc = JB_OK, i;
-
-        if (!brokers || !*brokers)
-                return jb_seterr(JB_EFATAL, errstr, errsz, "no Kafka brokers configured");
-        if (!prefix)
-                prefix = "";
-        register_secrets(props);
-        snprintf(ret, sizeof(ret), "%" PRId64, retention_ms < 0 ? (int64_t)-1 : retention_ms);
-        snprintf(dret, sizeof(dret), "%" PRId64,
-                 retention_ms < 0                           ? (int64_t)-1
-                 : retention_ms > KQ_DEAD_MIN_RETENTION_MS ? retention_ms
-                                                            : (int64_t)KQ_DEAD_MIN_RETENTION_MS);
-        for (i = 0; i < NT; i++) {
-                if (!(names[i] = topic_full(prefix, base[i]))) {
-                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-                        goto out;
-                }
-                nt[i] = rd_kafka_NewTopic_new(names[i], partitions > 0 ? partitions : -1,
-                                              replication > 0 ? replication : -1, e, sizeof(e));
-                if (!nt[i]) {
-                        rc = jb_seterr(JB_EFATAL, errstr, errsz, "topic %s: %s", names[i], e);
-                        goto out;
-                }
-                if (i == 3)
-                        rc = topic_cfg(nt[i], "cleanup.policy", "compact", errstr, errsz);
-                else if ((rc = topic_cfg(nt[i], "cleanup.policy", "delete", errstr, errsz)) == JB_OK &&
-                         (retention_ms != 0 || i == 2))
-                        rc = topic_cfg(nt[i], "retention.ms", i == 2 ? dret : ret, errstr, errsz);
-                if (rc)
-                        goto out;
-        }
-        if ((rc = build_conf(NULL, brokers, "jibe-topics", NULL, props, KQ_ADMIN, &conf, errstr, errsz)))
-                goto out;
-        if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e)))) {
-                rd_kafka_conf_destroy(conf);
-                rc = jb_seterr(JB_EFATAL, errstr, errsz, "cannot create a Kafka admin client: %s", e);
-                goto out;
-        }
-        ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-        if (!ao || rd_kafka_AdminOptions_set_request_timeout(ao, 30000, e, sizeof(e)) ||
-            rd_kafka_AdminOptions_set_operation_timeout(ao, 30000, e, sizeof(e))) {
-                rc = jb_seterr(JB_EFATAL, errstr, errsz, "Kafka admin options: %s", ao ? e : "out of memory");
-                goto out;
-        }
-        rq = rd_kafka_queue_new(rk);
-        rd_kafka_CreateTopics(rk, nt, NT, ao, rq);
-        ev = rd_kafka_queue_poll(rq, 60000);
-        if (!ev) {
-                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "no answer from the Kafka brokers %s in 60 s",
-                               brokers);
-                goto out;
-        }
-        if (rd_kafka_event_error(ev)) {
-                rc = jb_seterr(admin_rc(rd_kafka_event_error(ev)), errstr, errsz, "cannot create topics: %s",
-                               rd_kafka_event_error_string(ev));
-                goto out;
-        } else {
-                const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
-                const rd_kafka_topic_result_t **tr;
-                size_t n, j;
-
-                if (!res) {
-                        rc = jb_seterr(JB_EFATAL, errstr, errsz, "unexpected answer to CreateTopics");
-                        goto out;
-                }
-                tr = rd_kafka_CreateTopics_result_topics(res, &n);
-                for (j = 0; j < n; j++) {
-                        rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[j]);
-
-                        if (!err || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-                                continue;
-                        rc = jb_seterr(admin_rc(err), errstr, errsz, "cannot create topic %s: %s",
-                                       rd_kafka_topic_result_name(tr[j]),
-                                       rd_kafka_topic_result_error_string(tr[j])
-                                               ? rd_kafka_topic_result_error_string(tr[j])
-                                               : rd_kafka_err2str(err));
-                        break;
-                }
-        }
-out:
-        if (ev)
-                rd_kafka_event_destroy(ev);
-        if (rq)
-                rd_kafka_queue_destroy(rq);
-        if (ao)
-                rd_kafka_AdminOptions_destroy(ao);
-        for (i = 0; i < NT; i++) {
-                if (nt[i])
-                        rd_kafka_NewTopic_destroy(nt[i]);
-                free(names[i]);
-        }
-        if (rk)
-                rd_kafka_destroy(rk);
-        return rc;
 }

@@ -4,9 +4,10 @@
  *   - dir (producer/scan_store_dir.c): one file per date folder in the local state directory
  *     (scan/<hash>: "jibe-scan 1<TAB><folder path>" then one name per line), replaced
  *     atomically; for `jibe run`.
- *   - kafka (common/q_kafka_kv.c): one record per processed file in the compacted status
- *     topic (key: the file's path, value "done"; a tombstone forgets it); for `jibe scan`,
- *     so a scanner moved to another host carries on where it stopped.
+ *   - kafka (producer/scan_store_kafka.c): one record per processed file in the compacted
+ *     status topic (key: the file's path, value a struct msg_status of msg.h; a tombstone
+ *     forgets it); for `jibe scan`, so a scanner moved to another host carries on where it
+ *     stopped.
  * Every call is made by the scanner's thread; save() returns only once the names are
  * durable. Ownership: the store borrows what it is given during a call.
  */

@@ -23,6 +23,7 @@
 #include "cfg.h"
 #include "cli.h"
 #include "kadmin.h"
+#include "kconf.h"
 #include "log.h"
 #include "q.h"
 
@@ -188,20 +189,17 @@ static int print_json(cJSON *arr)
         return rc;
 }
 
-/* The topic a jibe group reads ("<prefix>files" for "<prefix>parse"), or NULL. */
+/* The topic a jibe stage's group reads ("<prefix>files" for "<prefix>parse"): 1 with out set, or 0. */
 static int group_topic(const char *prefix, const char *group, char *out, size_t n)
 {
-        size_t pl = strlen(prefix);
+        static const enum kconf_name stages[] = {KN_GROUP_PARSE, KN_GROUP_SYNC};
+        char g[512];
+        size_t i;
 
-        if (strncmp(group, prefix, pl) != 0)
-                return 0;
-        if (!strcmp(group + pl, "parse"))
-                snprintf(out, n, "%sfiles", prefix);
-        else if (!strcmp(group + pl, "sync"))
-                snprintf(out, n, "%sevents", prefix);
-        else
-                return 0;
-        return 1;
+        for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+                if (!kconf_name(g, sizeof(g), prefix, stages[i]) && !strcmp(g, group))
+                        return !kconf_name(out, n, prefix, kconf_group_topic(stages[i]));
+        return 0;
 }
 
 /* ---- jibe topics ---- */
@@ -246,10 +244,22 @@ static int topics_args(int argc, char **argv, const char **cfgpath, int *exitcod
         return *exitcode >= 0;
 }
 
+/* "topics jibe.files, jibe.events, jibe.dead, jibe.status are ready" (kconf_name()). */
+static void topics_ready(const char *prefix)
+{
+        static const enum kconf_name topics[] = {KN_FILES, KN_EVENTS, KN_DEAD, KN_STATUS};
+        char name[512];
+        size_t i;
+
+        printf("topics");
+        for (i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
+                printf("%s %s", i ? "," : "", kconf_name(name, sizeof(name), prefix, topics[i]) ? "?" : name);
+        printf(" are ready\n");
+}
+
 int topics_main(int argc, char **argv)
 {
         const char *cfgpath;
-        const char **props;
         struct cfg cfg;
         char err[1024];
         int rc;
@@ -265,16 +275,14 @@ int topics_main(int argc, char **argv)
                 cfg_clear(&cfg);
                 return 1;
         }
-        props = kafka_props(&cfg);
-        rc = q_kafka_create_topics(cfg.kafka_brokers, cfg.kafka_topic_prefix, (int)cfg.kafka_partitions,
-                                   (int)cfg.kafka_replication, (int64_t)cfg.kafka_retention_h * 3600000,
-                                   props, err, sizeof(err));
-        free(props);
+        rc = kadmin_create_topics(&(struct kadmin_conn){cfg.kafka_brokers, (const char *const *)cfg.kafka_rdkafka,
+                                                        cfg.n_kafka_rdkafka, 0},
+                                  cfg.kafka_topic_prefix, (int)cfg.kafka_partitions, (int)cfg.kafka_replication,
+                                  (int64_t)cfg.kafka_retention_h * 3600000, err, sizeof(err));
         if (rc)
                 fprintf(stderr, "jibe topics: %s\n", err);
         else
-                printf("topics %sfiles, %sevents, %sdead, %sstatus are ready\n", cfg.kafka_topic_prefix,
-                       cfg.kafka_topic_prefix, cfg.kafka_topic_prefix, cfg.kafka_topic_prefix);
+                topics_ready(cfg.kafka_topic_prefix);
         cfg_clear(&cfg);
         return rc ? 1 : 0;
 }
@@ -468,8 +476,12 @@ int lag_main(int argc, char **argv)
         if (rc)
                 return rc;
         if (!ng) {
-                snprintf(defg[0], sizeof(defg[0]), "%sparse", env.prefix);
-                snprintf(defg[1], sizeof(defg[1]), "%ssync", env.prefix);
+                if (kconf_name(defg[0], sizeof(defg[0]), env.prefix, KN_GROUP_PARSE) ||
+                    kconf_name(defg[1], sizeof(defg[1]), env.prefix, KN_GROUP_SYNC)) {
+                        fprintf(stderr, "jibe lag: the topic prefix is too long\n");
+                        kc_env_clear(&env);
+                        return 1;
+                }
                 groups[0].name = defg[0];
                 groups[1].name = defg[1];
                 ng = 2;
@@ -666,9 +678,13 @@ static int replay_args(int argc, char **argv, struct replay *r)
 static int replay_plan(struct replay *r, const struct kc_env *env)
 {
         char when[64], err[1024];
+        enum kconf_name g = strcmp(r->stage, "parse") == 0 ? KN_GROUP_PARSE : KN_GROUP_SYNC;
 
-        snprintf(r->group, sizeof(r->group), "%s%s", env->prefix, r->stage);
-        snprintf(r->topic, sizeof(r->topic), "%s%s", env->prefix, strcmp(r->stage, "parse") == 0 ? "files" : "events");
+        if (kconf_name(r->group, sizeof(r->group), env->prefix, g) ||
+            kconf_name(r->topic, sizeof(r->topic), env->prefix, kconf_group_topic(g))) {
+                fprintf(stderr, "jibe replay: the topic prefix is too long\n");
+                return 1;
+        }
         r->ka = kadmin_new(&env->conn, r->group, err, sizeof(err));
         if (!r->ka || kadmin_group_info(r->ka, &r->info, err, sizeof(err)) ||
             kadmin_topic_parts(r->ka, r->topic, &r->parts, &r->n, err, sizeof(err))) {

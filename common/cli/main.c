@@ -8,11 +8,15 @@
 
 #include "jb.h"
 #include "cli.h"
+#include "kconf.h"
+
+#define KAFKA_EXIT_WAIT_MS 5000 /* librdkafka's threads end within this after the last client */
 
 struct jb_cmd {
         const char *name;
         int (*run)(int argc, char **argv);
         const char *help;
+        int kafka; /* may use Kafka: wait for librdkafka's threads at exit */
 };
 
 static void version_usage(FILE *fp)
@@ -34,17 +38,17 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct jb_cmd jb_cmds[] = {
-        {"run", run_main, "keep Access Anywhere in sync: scanner, parser and syncer in one process"},
-        {"scan", scan_main, "distributed mode: find new log files, publish them to Kafka"},
-        {"parse", parse_main, "distributed mode: read log files from Kafka, publish object events"},
-        {"sync", sync_main, "distributed mode: resync the objects of the events in Kafka"},
-        {"topics", topics_main, "distributed mode: create the Kafka topics"},
-        {"redrive", redrive_main, "list the dead letters, put them back once their cause is fixed"},
-        {"events", events_main, "show what jibe would do with CloudTrail log files"},
-        {"lag", lag_main, "show how far the Kafka consumer groups of the stages are behind"},
-        {"replay", replay_main, "move a stopped stage's Kafka consumer group back in time"},
-        {"check-config", check_config_main, "check a configuration file and show the values jibe will use"},
-        {"version", cmd_version, "print the version"},
+        {"run", run_main, "keep Access Anywhere in sync: scanner, parser and syncer in one process", 0},
+        {"scan", scan_main, "distributed mode: find new log files, publish them to Kafka", 1},
+        {"parse", parse_main, "distributed mode: read log files from Kafka, publish object events", 1},
+        {"sync", sync_main, "distributed mode: resync the objects of the events in Kafka", 1},
+        {"topics", topics_main, "distributed mode: create the Kafka topics", 1},
+        {"redrive", redrive_main, "list the dead letters, put them back once their cause is fixed", 1},
+        {"events", events_main, "show what jibe would do with CloudTrail log files", 0},
+        {"lag", lag_main, "show how far the Kafka consumer groups of the stages are behind", 1},
+        {"replay", replay_main, "move a stopped stage's Kafka consumer group back in time", 1},
+        {"check-config", check_config_main, "check a configuration file and show the values jibe will use", 0},
+        {"version", cmd_version, "print the version", 0},
 };
 
 static void usage(FILE *fp)
@@ -95,6 +99,8 @@ int main(int argc, char **argv)
                 return cli_usage_error(&c, "unknown command '%s'", argv[optind]);
         curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = cmd->run(argc - optind, argv + optind);
+        if (cmd->kafka)
+                (void)kconf_wait_destroyed(KAFKA_EXIT_WAIT_MS);
         curl_global_cleanup();
         return rc;
 }

@@ -17,10 +17,12 @@
 #include "aa.h"
 #include "cfg.h"
 #include "cli.h"
+#include "kadmin.h"
+#include "kconf.h"
 #include "log.h"
 #include "msg.h"
 #include "parser.h"
-#include "q.h"
+#include "q_kafka.h"
 #include "scan_store.h"
 #include "scanner.h"
 #include "sig.h"
@@ -87,7 +89,15 @@ struct q *open_transport(const struct cfg *cfg, const char *cmd, int consume,
         struct q *q;
 
         memset(&ko, 0, sizeof(ko));
-        snprintf(group, sizeof(group), "%s%s", cfg->kafka_topic_prefix, group_suffix ? group_suffix : "");
+        /* the group of the consumed topic (kconf_name): "<prefix>parse", "<prefix>sync", "<prefix>redrive" */
+        if (group_suffix && kconf_name(group, sizeof(group), cfg->kafka_topic_prefix,
+                                       consume == Q_FILES    ? KN_GROUP_PARSE
+                                       : consume == Q_EVENTS ? KN_GROUP_SYNC
+                                                             : KN_GROUP_REDRIVE)) {
+                free(props);
+                jb_seterr(JB_EINPUT, err, errsz, "kafka.topic_prefix is too long");
+                return NULL;
+        }
         snprintf(client, sizeof(client), "jibe-%s", cmd);
         ko.brokers = cfg->kafka_brokers;
         ko.topic_prefix = cfg->kafka_topic_prefix;
@@ -140,9 +150,9 @@ static int stage_main(enum stage which, int argc, char **argv)
         case ST_SCAN: {
                 const char **props = kafka_props(&cfg);
 
-                snprintf(topic, sizeof(topic), "%sstatus", cfg.kafka_topic_prefix);
-                store = props ? scan_store_kafka_new(cfg.kafka_brokers, topic, props, err, sizeof(err))
-                              : NULL;
+                store = props && !kconf_name(topic, sizeof(topic), cfg.kafka_topic_prefix, KN_STATUS)
+                                ? scan_store_kafka_new(cfg.kafka_brokers, topic, props, err, sizeof(err))
+                                : NULL;
                 free(props);
                 rc = store ? scanner_start(&cfg, &ao, q, store, &sc, err, sizeof(err)) : JB_EFATAL;
                 break;

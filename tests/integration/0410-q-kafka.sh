@@ -26,7 +26,7 @@ kafka_group_describe "$g" >"$JIBE_TMP/gd" 2>&1 || true
 cat "$JIBE_TMP/gd"
 [ "$(kafka_group_lag "$g")" = 0 ] || fail "group $g has lag after the round trip"
 
-# Topic settings made by q_kafka_create_topics (test_create_topics' prefix ends in "create.").
+# Topic settings made by kadmin_create_topics (test_create_topics' prefix ends in "create.").
 kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BOOTSTRAP" --list \
 	>"$JIBE_TMP/topics" || kafka_fail "cannot list topics"
 st=$(grep 'create\.status$' "$JIBE_TMP/topics" | head -n 1)

@@ -133,6 +133,47 @@ static void test_dead_letter_keeps_bytes(void **state)
         buf_clear(&out);
 }
 
+/* The status-topic record: versioned, and the bare "done" of older scanners still reads. */
+static void test_status_record(void **state)
+{
+        static const char *const bad[] = {
+                "",
+                "don",
+                "done\n",
+                "{\"v\":2,\"type\":\"status\",\"state\":\"done\"}",
+                "{\"v\":1,\"type\":\"logfile\",\"state\":\"done\"}",
+                "{\"v\":1,\"type\":\"status\"}",
+                "{\"v\":1,\"type\":\"status\",\"state\":\"forgotten\"}",
+                "{\"v\":1,\"type\":\"status\",\"state\":\"done\",\"at_ms\":\"soon\"}",
+                NULL,
+        };
+        struct msg_status a = {MSG_STATUS_DONE, 1764590000123}, b;
+        struct buf out;
+        char err[128];
+        size_t i;
+
+        (void)state;
+        buf_init(&out, 4096);
+        assert_int_equal(msg_status_encode(&a, &out), 0);
+        assert_non_null(strstr(out.p, "\"v\":1"));
+        assert_non_null(strstr(out.p, "\"type\":\"status\""));
+        assert_int_equal(msg_status_decode(out.p, out.len, &b, err, sizeof(err)), 0);
+        assert_int_equal(b.state, MSG_STATUS_DONE);
+        assert_true(b.at_ms == a.at_ms);
+        /* what scanners wrote before the record had a version */
+        assert_int_equal(msg_status_decode("done", 4, &b, err, sizeof(err)), 0);
+        assert_int_equal(b.state, MSG_STATUS_DONE);
+        assert_true(b.at_ms == 0);
+        for (i = 0; bad[i]; i++) {
+                err[0] = '\0';
+                assert_int_equal(msg_status_decode(bad[i], strlen(bad[i]), &b, err, sizeof(err)), JB_EINPUT);
+                assert_true(err[0] != '\0' || !bad[i][0] || bad[i][0] == 'd');
+        }
+        a.state = 0;
+        assert_int_equal(msg_status_encode(&a, &out), JB_EINPUT);
+        buf_clear(&out);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -140,6 +181,7 @@ int main(void)
                 cmocka_unit_test(test_objevent_roundtrip),
                 cmocka_unit_test(test_poison_messages),
                 cmocka_unit_test(test_dead_letter_keeps_bytes),
+                cmocka_unit_test(test_status_record),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,8 +30,9 @@
 #include <cmocka.h>
 #include <librdkafka/rdkafka.h>
 
+#include "kadmin.h"
 #include "log.h"
-#include "q.h"
+#include "q_kafka.h"
 #include "tu.h"
 
 static const char *B;        /* bootstrap */
@@ -95,10 +96,10 @@ static void topic_of(char *buf, size_t n, const char *prefix, enum q_topic t)
 static void create_all(const char *prefix, int partitions)
 {
         char err[512];
-        int rc = q_kafka_create_topics(B, prefix, partitions, 1, 3600000, NULL, err, sizeof(err));
+        int rc = kadmin_create_topics(&(struct kadmin_conn){B, NULL, 0, 0}, prefix, partitions, 1, 3600000, err, sizeof(err));
 
         if (rc)
-                fail_msg("q_kafka_create_topics: %s", err);
+                fail_msg("kadmin_create_topics: %s", err);
 }
 
 /* One topic, created without the transport (to leave the others missing). */
@@ -276,7 +277,7 @@ static int topic_partitions(const char *topic)
 static void test_create_topics(void **state)
 {
         char p[64], t[128], err[512];
-        static const char *const names[] = {"files", "events", "dead", Q_KAFKA_STATUS_TOPIC};
+        static const char *const names[] = {"files", "events", "dead", "status"};
         int i;
 
         (void)state;
@@ -289,7 +290,7 @@ static void test_create_topics(void **state)
         }
         /* a bad replication factor for one broker is refused with the topic named */
         mkprefix(p, sizeof(p), "create-bad");
-        assert_int_equal(q_kafka_create_topics(B, p, 1, 3, 0, NULL, err, sizeof(err)), JB_EFATAL);
+        assert_int_equal(kadmin_create_topics(&(struct kadmin_conn){B, NULL, 0, 0}, p, 1, 3, 0, err, sizeof(err)), JB_EFATAL);
         assert_non_null(strstr(err, p));
 }
 

@@ -1,10 +1,12 @@
 /*
- * q_kafka_kv.c - the scanner's memory in Kafka's compacted status topic (a scan_store
- * backend, see producer/scan_store.h).
+ * scan_store_kafka.c - the scanner's memory in Kafka's compacted status topic (a scan_store
+ * backend, see common/scan_store.h).
  *
  * Owns: one record per processed log file, key = the file's Access Anywhere path
- * ("<date folder>/<name>"), value "done"; forgetting a folder writes a tombstone per file,
- * which compaction removes. load() reads every partition from its start to the end offset
+ * ("<date folder>/<name>"), value a struct msg_status (msg.h; the bare "done" of older
+ * versions still reads); forgetting a folder writes a tombstone per file, which compaction
+ * removes. A value it cannot read counts as not processed (the file is published again:
+ * a duplicate, never a loss). load() reads every partition from its start to the end offset
  * seen at start (tombstones cancel earlier records); save() and forget() produce
  * idempotently with acks=all and return only when the broker confirmed every record.
  * Ownership: the store owns its rd_kafka_t; strings passed in are copied by librdkafka.
@@ -15,7 +17,10 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "buf.h"
+#include "kconf.h"
 #include "log.h"
+#include "msg.h"
 #include "sig.h"
 #include "scan_store.h"
 #include "sset.h"
@@ -36,36 +41,6 @@ struct scan_store_kafka {
         char last_err[256];
 };
 
-static int set_props(rd_kafka_conf_t *conf, const char *brokers, char *const *props, size_t nprops,
-                     char *errstr, size_t errsz)
-{
-        char e[512];
-        size_t i;
-
-        if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-                return jb_seterr(JB_EFATAL, errstr, errsz, "kafka.brokers: %s", e);
-        for (i = 0; i < nprops; i++) {
-                char name[256];
-                const char *eq = strchr(props[i], '=');
-
-                if (!eq || (size_t)(eq - props[i]) >= sizeof(name))
-                        return jb_seterr(JB_EFATAL, errstr, errsz,
-                                         "kafka.rdkafka: \"%s\" is not name=value", props[i]);
-                memcpy(name, props[i], (size_t)(eq - props[i]));
-                name[eq - props[i]] = '\0';
-                if (rd_kafka_conf_set(conf, name, eq + 1, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-                        return jb_seterr(JB_EFATAL, errstr, errsz, "kafka.rdkafka %s: %s", name, e);
-        }
-        return JB_OK;
-}
-
-static void kv_logger(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-        (void)rk;
-        log_msg(level <= 3 ? LL_ERROR : level <= 4 ? LL_WARN : level <= 6 ? LL_INFO : LL_DEBUG,
-                "kafka", "status store: %s: %s", fac, buf);
-}
-
 static void kv_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 {
         struct scan_store_kafka *k = opaque;
@@ -77,28 +52,64 @@ static void kv_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
         }
 }
 
+/*
+ * The configuration of one of the store's clients (kconf.h): role KCONF_PRODUCER for the
+ * writer, KCONF_CONSUMER for the loader; the properties first, then what the store relies on
+ * (so those win). NULL with errstr set on failure.
+ */
+static rd_kafka_conf_t *kv_conf(struct scan_store_kafka *k, enum kconf_role role, char *errstr, size_t errsz)
+{
+        struct kconf_opts ko = {k->brokers, role == KCONF_PRODUCER ? "jibe-scan-status" : "jibe-scan-status-loader",
+                                role, 0, k};
+        rd_kafka_conf_t *conf = kconf_new(&ko, errstr, errsz);
+        const char *def = "status store";
+
+        if (!conf)
+                return NULL;
+        if (kconf_props(conf, role, (const char *const *)k->props, k->nprops, errstr, errsz) ||
+            (role == KCONF_PRODUCER && (kconf_set(conf, "enable.idempotence", "true", def, errstr, errsz) ||
+                                        kconf_set(conf, "acks", "all", def, errstr, errsz))) ||
+            (role == KCONF_CONSUMER &&
+             (kconf_set(conf, "enable.auto.commit", "false", def, errstr, errsz) ||
+              kconf_set(conf, "group.id", "jibe-scan-state-loader", def, errstr, errsz) ||
+              kconf_set(conf, "enable.partition.eof", "false", def, errstr, errsz)))) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        if (role == KCONF_PRODUCER)
+                rd_kafka_conf_set_dr_msg_cb(conf, kv_dr);
+        return conf;
+}
+
 static int kv_produce(struct scan_store_kafka *k, const char *folder, const char *name, int tomb,
                       char *errstr, size_t errsz)
 {
         size_t fl = strlen(folder), nl = strlen(name);
         char *key = malloc(fl + nl + 2);
+        struct msg_status st = {MSG_STATUS_DONE, msg_now_ms()};
+        struct buf val;
         rd_kafka_resp_err_t err;
 
-        if (!key)
+        buf_init(&val, 256);
+        if (!key || (!tomb && msg_status_encode(&st, &val))) {
+                free(key);
+                buf_clear(&val);
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        }
         memcpy(key, folder, fl);
         key[fl] = '/';
         memcpy(key + fl + 1, name, nl + 1);
         for (;;) {
                 err = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->topic),
                                         RD_KAFKA_V_KEY(key, fl + nl + 1),
-                                        RD_KAFKA_V_VALUE((tomb ? NULL : (void *)"done"), (tomb ? 0 : 4)),
+                                        RD_KAFKA_V_VALUE((tomb ? NULL : val.p), (tomb ? 0 : val.len)),
                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                         break;
                 rd_kafka_poll(k->rk, 100);
         }
         free(key);
+        buf_clear(&val);
         if (err)
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot write to %s: %s", k->topic,
                                  rd_kafka_err2str(err));
@@ -211,10 +222,12 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
         struct scan_store_kafka *k = (struct scan_store_kafka *)ss;
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_topic_partition_list_t *parts = NULL;
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_t *conf;
         rd_kafka_t *rc_k = NULL;
         rd_kafka_topic_t *rkt = NULL;
         struct sset seen;
+        struct msg_status st;
+        size_t unreadable = 0;
         int64_t *ends = NULL;
         const struct sset_ent *e;
         char e2[512];
@@ -222,14 +235,8 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
         int p, np = 0, remaining = 0, rc = JB_OK, waited = 0, idle = 0;
 
         sset_init(&seen);
-        rd_kafka_conf_set_log_cb(conf, kv_logger);
-        rc = set_props(conf, k->brokers, k->props, k->nprops, errstr, errsz);
-        if (!rc && (rd_kafka_conf_set(conf, "enable.auto.commit", "false", e2, sizeof(e2)) ||
-                    rd_kafka_conf_set(conf, "group.id", "jibe-scan-state-loader", e2, sizeof(e2)) ||
-                    rd_kafka_conf_set(conf, "enable.partition.eof", "false", e2, sizeof(e2))))
-                rc = jb_seterr(JB_EFATAL, errstr, errsz, "kafka: %s", e2);
-        if (rc) {
-                rd_kafka_conf_destroy(conf);
+        if (!(conf = kv_conf(k, KCONF_CONSUMER, errstr, errsz))) {
+                rc = JB_EFATAL;
                 goto out;
         }
         rc_k = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e2, sizeof(e2));
@@ -296,10 +303,12 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
                                 rc = JB_ENOMEM;
                                 goto out;
                         }
-                        if (rkm->payload)
+                        if (rkm->payload && msg_status_decode(rkm->payload, rkm->len, &st, e2, sizeof(e2)) == JB_OK)
                                 rc = sset_put(&seen, key, NULL);
                         else
-                                sset_del(&seen, key);
+                                sset_del(&seen, key); /* forgotten, or unreadable: offered again */
+                        if (rkm->payload && !st.state)
+                                unreadable++;
                         free(key);
                 }
                 if (idx >= 0 && rkm->offset + 1 >= ends[idx]) {
@@ -310,6 +319,11 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
                 if (rc)
                         goto out;
         }
+        if (unreadable)
+                log_msg(LL_WARN, "scanner",
+                        "%zu records of the status topic %s are not status records jibe can read (%s): "
+                        "those files count as not processed and are published again",
+                        unreadable, k->topic, e2);
         while (!rc && (i = sset_next(&seen, i, &e)) != 0) {
                 char *slash = strrchr(e->s, '/');
 
@@ -377,17 +391,10 @@ struct scan_store *scan_store_kafka_new(const char *brokers, const char *topic,
         for (i = 0; i < n; i++)
                 if (!(k->props[k->nprops++] = strdup(props[i])))
                         goto oom;
-        conf = rd_kafka_conf_new();
-        if (set_props(conf, brokers, k->props, k->nprops, errstr, errsz) ||
-            rd_kafka_conf_set(conf, "enable.idempotence", "true", e, sizeof(e)) ||
-            rd_kafka_conf_set(conf, "acks", "all", e, sizeof(e))) {
-                rd_kafka_conf_destroy(conf);
+        if (!(conf = kv_conf(k, KCONF_PRODUCER, errstr, errsz))) {
                 kv_destroy(&k->ss);
                 return NULL;
         }
-        rd_kafka_conf_set_dr_msg_cb(conf, kv_dr);
-        rd_kafka_conf_set_log_cb(conf, kv_logger);
-        rd_kafka_conf_set_opaque(conf, k);
         k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
         if (!k->rk) {
                 rd_kafka_conf_destroy(conf);
