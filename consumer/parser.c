@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "ct.h"
+#include "dead_pub.h"
 #include "log.h"
 #include "msg.h"
 #include "parser.h"
@@ -249,13 +250,12 @@ static void stats_attempt(struct worker *w)
 
 /* ---- dead letters ---- */
 
-/* Publish a dead letter carrying m's payload; returns the transport's code (errstr set). */
+/* Publish a dead letter carrying m's payload (dead_pub.h: its size policy); returns the
+ * transport's code (errstr set). */
 static int dead_letter(struct worker *w, struct q_msg *m, const char *key, const char *src,
                        const char *reason, char *errstr, size_t errsz)
 {
         struct msg_dead d;
-        struct buf *b = &w->enc;
-        int rc;
 
         memset(&d, 0, sizeof(d));
         d.stage = (char *)"parse";
@@ -266,22 +266,7 @@ static int dead_letter(struct worker *w, struct q_msg *m, const char *key, const
         d.payload = (char *)m->payload;
         d.payload_len = m->len;
         d.at_ms = msg_now_ms();
-        buf_reset(b);
-        rc = msg_dead_encode(&d, b);
-        if (rc == JB_ELIMIT) {
-                /* A huge message: keep its beginning, say so. */
-                char why[PARSER_ERR];
-
-                snprintf(why, sizeof(why), "%s (message of %zu bytes, only the first %u kept)", reason,
-                         m->len, MSG_MAX_BYTES);
-                d.error = why;
-                d.payload_len = m->len > MSG_MAX_BYTES ? MSG_MAX_BYTES : m->len;
-                buf_reset(b);
-                rc = msg_dead_encode(&d, b);
-        }
-        if (rc)
-                return jb_seterr(rc, errstr, errsz, "cannot encode a dead letter (%s)", jb_strerror(rc));
-        return q_publish(w->p->q, Q_DEAD, key, strlen(key), b->p, b->len, m, NULL, NULL, errstr, errsz);
+        return dead_pub(w->p->q, &d, key, strlen(key), m, &w->enc, errstr, errsz);
 }
 
 /*

@@ -41,6 +41,7 @@
 
 #include "batch.h"
 #include "buf.h"
+#include "dead_pub.h"
 #include "log.h"
 #include "sig.h"
 #include "msg.h"
@@ -163,7 +164,7 @@ static void set_failed(struct syncer *s)
         pthread_mutex_unlock(&s->mu);
 }
 
-/* Write the dead letter of message m (not yet acknowledged). */
+/* Write the dead letter of message m (not yet acknowledged; dead_pub.h: its size policy). */
 static int dead_letter(struct syncer *s, struct q_msg *m, const char *src, int64_t rec,
                        const char *reason, long attempts, char *errstr, size_t errsz)
 {
@@ -180,13 +181,8 @@ static int dead_letter(struct syncer *s, struct q_msg *m, const char *src, int64
         d.payload = (char *)m->payload;
         d.payload_len = m->len;
         d.at_ms = msg_now_ms();
-        buf_init(&b, 3 * (size_t)MSG_MAX_BYTES);
-        rc = msg_dead_encode(&d, &b);
-        if (rc)
-                jb_seterr(rc, errstr, errsz, "cannot encode the dead letter (%s)", jb_strerror(rc));
-        else
-                rc = q_publish(s->q, Q_DEAD, m->key, m->keylen, b.p, b.len, m, NULL, NULL, errstr,
-                               errsz);
+        buf_init(&b, DEAD_PUB_ENC_MAX);
+        rc = dead_pub(s->q, &d, m->key, m->keylen, m, &b, errstr, errsz);
         buf_clear(&b);
         return rc;
 }
