@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backoff.h"
 #include "buf.h"
 #include "ct.h"
 #include "dead_pub.h"
@@ -48,7 +49,6 @@ struct worker {
         struct aa_client *aa;
         struct ct_reader *rdr;
         struct buf enc, key;
-        uint64_t rnd;
         /* the file being read */
         const struct ct_ctx *ctx;
         struct q_msg *m;
@@ -120,24 +120,9 @@ static int p_sleep(struct parser *p, long ms)
         return stop;
 }
 
-static uint64_t rnd_next(uint64_t *s)
-{
-        uint64_t x = *s;
-
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        return *s = x;
-}
-
-/* Exponential backoff with jitter: a wait in [cur/2, cur], then cur doubles up to the cap. */
-static long backoff_next(long *cur, uint64_t *rnd)
-{
-        long half = *cur / 2, wait = half + (long)(rnd_next(rnd) % (uint64_t)(half + 1));
-
-        *cur = *cur >= PARSER_BACKOFF_MAX_MS / 2 ? PARSER_BACKOFF_MAX_MS : *cur * 2;
-        return wait;
-}
+/* Exponential backoff with equal jitter (backoff.h): a wait in [cur/2, cur], cur doubling
+ * from PARSER_BACKOFF_BASE_MS up to PARSER_BACKOFF_MAX_MS. */
+#define PARSER_BACKOFF_INIT {PARSER_BACKOFF_BASE_MS, PARSER_BACKOFF_MAX_MS, BACKOFF_EQUAL, 0}
 
 static void set_failed(struct parser *p)
 {
@@ -166,10 +151,9 @@ static void *view_main(void *arg)
         struct parser *p = arg;
         struct aa_client *aa = NULL;
         char err[PARSER_ERR];
-        long backoff = PARSER_BACKOFF_BASE_MS;
+        struct backoff backoff = PARSER_BACKOFF_INIT;
         long refresh_ms = p->cfg->scan_provider_refresh_s > 0 ? p->cfg->scan_provider_refresh_s * 1000
                                                                  : 300000;
-        uint64_t rnd = 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
         int rc, first = 1;
 
         rc = aa_client_new(p->aa_opts, &aa, err, sizeof(err));
@@ -196,7 +180,7 @@ static void *view_main(void *arg)
                                 pthread_mutex_unlock(&p->mu);
                         }
                         first = 0;
-                        backoff = PARSER_BACKOFF_BASE_MS;
+                        backoff_reset(&backoff);
                         wait = refresh_ms;
                 } else if (rc == JB_EFATAL) {
                         log_msg(LL_ERROR, "parser",
@@ -206,7 +190,7 @@ static void *view_main(void *arg)
                         set_failed(p);
                         break;
                 } else {
-                        wait = backoff_next(&backoff, &rnd);
+                        wait = backoff_next(&backoff, 0);
                         if (wait > refresh_ms && !first)
                                 wait = refresh_ms;
                         log_msg(LL_WARN, "parser",
@@ -581,7 +565,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
         struct parser *p = w->p;
         struct view_ref *ref = NULL;
         char err[PARSER_ERR], lerr[PARSER_ERR];
-        long backoff = PARSER_BACKOFF_BASE_MS;
+        struct backoff backoff = PARSER_BACKOFF_INIT;
         int64_t size = lf->size, first_fail_ms = 0, warned_ms = 0;
         char *fi_id = strdup(lf->fi_id ? lf->fi_id : "");
         int rc, attempt = 0, fails = 0, ret = 0;
@@ -680,7 +664,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         break;
                 }
                 {
-                        long wait = changed ? 0 : backoff_next(&backoff, &w->rnd);
+                        long wait = changed ? 0 : backoff_next(&backoff, 0);
                         int64_t now = jb_mono_ms();
 
                         if (!first_fail_ms)
@@ -845,7 +829,6 @@ int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
 
                 w->p = p;
                 w->idx = i;
-                w->rnd = 0x2545f4914f6cdd1dULL ^ ((uint64_t)time(NULL) << 8) ^ (uint64_t)(i + 1) * 0x9e3779b9ULL;
                 buf_init(&w->enc, PARSER_ENC_MAX);
                 buf_init(&w->key, PARSER_ENC_MAX);
                 rc = aa_client_new(aa, &w->aa, errstr, errsz);

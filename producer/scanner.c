@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backoff.h"
 #include "ct.h"
 #include "log.h"
 #include "msg.h"
@@ -210,7 +211,7 @@ static void pause_ms(struct scanner *s, long ms)
 {
         struct timespec ts;
 
-        jb_deadline(&ts, CLOCK_REALTIME, ms);
+        jb_deadline(&ts, CLOCK_MONOTONIC, ms);
         pthread_mutex_lock(&s->mu);
         if (!s->stop)
                 pthread_cond_timedwait(&s->cv, &s->mu, &ts);
@@ -255,7 +256,7 @@ static int refresh_many(struct scanner *s, char *const *ids, size_t n, char *err
         if (!sl)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         while (!rc) {
-                int64_t now = msg_now_ms(), soonest = -1;
+                int64_t now = jb_mono_ms(), soonest = -1;
                 size_t pick = k;
 
                 if (stopping(s)) {
@@ -302,7 +303,7 @@ static int refresh_many(struct scanner *s, char *const *ids, size_t n, char *err
                         int running = 0, prc;
 
                         prc = aa_refresh_poll(s->aa, r->id, r->token, &running, err, sizeof(err));
-                        now = msg_now_ms();
+                        now = jb_mono_ms();
                         r->polls++;
                         if (prc == JB_EFATAL) {
                                 rc = jb_seterr(prc, errstr, errsz, "%s", err);
@@ -1212,7 +1213,7 @@ static int scan_once(struct scanner *s, char *errstr, size_t errsz)
         size_t nregs = 0, nfols = 0, i = 0, k;
         const struct sset_ent *e;
         uint64_t published = 0;
-        int64_t t0 = msg_now_ms();
+        int64_t t0 = jb_mono_ms();
         int rc = JB_OK;
 
         aa_counters_get(s->aa, &c0);
@@ -1258,7 +1259,7 @@ out:
         pthread_mutex_lock(&s->mu);
         s->stats.files_published += published;
         s->stats.api_calls_last = c1.requests - c0.requests;
-        s->stats.last_scan_ms = msg_now_ms() - t0;
+        s->stats.last_scan_ms = jb_mono_ms() - t0;
         s->stats.folders = s->folders.n;
         if (!rc)
                 s->stats.scans++;
@@ -1272,7 +1273,7 @@ out:
                         "took_ms=%lld",
                         (unsigned long long)published, nregs, nfols,
                         (unsigned long long)(c1.refreshes - c0.refreshes),
-                        (unsigned long long)(c1.requests - c0.requests), (long long)(msg_now_ms() - t0));
+                        (unsigned long long)(c1.requests - c0.requests), (long long)(jb_mono_ms() - t0));
         free(regs);
         free(fols);
         return rc;
@@ -1284,7 +1285,7 @@ static void wait_ms(struct scanner *s, int ms)
 {
         struct timespec ts;
 
-        jb_deadline(&ts, CLOCK_REALTIME, ms);
+        jb_deadline(&ts, CLOCK_MONOTONIC, ms);
         pthread_mutex_lock(&s->mu);
         if (!s->stop && !s->kick)
                 pthread_cond_timedwait(&s->cv, &s->mu, &ts);
@@ -1295,11 +1296,13 @@ static void *scanner_main(void *arg)
 {
         struct scanner *s = arg;
         char err[512];
-        int64_t next_scan = 0, last_flush = 0, backoff_ms = 1000;
+        /* after a failed scan: 1 s, doubling up to the scan interval (no jitter: one scanner) */
+        struct backoff retry = {1000, (long)s->cfg->scan_interval_s * 1000, BACKOFF_NONE, 0};
+        int64_t next_scan = 0, last_flush = 0;
         int rc;
 
         while (!stopping(s)) {
-                int64_t now = msg_now_ms();
+                int64_t now = jb_mono_ms();
                 int kicked;
 
                 pthread_mutex_lock(&s->mu);
@@ -1320,25 +1323,24 @@ static void *scanner_main(void *arg)
                                 break;
                         }
                         if (rc && !stopping(s)) {
+                                long wait = backoff_next(&retry, 0);
+
                                 log_msg(LL_WARN, "scanner", "scan failed (%s): %s; retrying in %lld s",
                                         jb_strerror(rc), err[0] ? err : "no detail",
-                                        (long long)(backoff_ms / 1000));
-                                next_scan = msg_now_ms() + backoff_ms;
-                                backoff_ms = backoff_ms * 2 > s->cfg->scan_interval_s * 1000
-                                                     ? s->cfg->scan_interval_s * 1000
-                                                     : backoff_ms * 2;
+                                        (long long)(wait / 1000));
+                                next_scan = jb_mono_ms() + wait;
                         } else {
-                                backoff_ms = 1000;
-                                next_scan = msg_now_ms() + s->cfg->scan_interval_s * 1000;
+                                backoff_reset(&retry);
+                                next_scan = jb_mono_ms() + s->cfg->scan_interval_s * 1000;
                         }
                 }
-                if (msg_now_ms() - last_flush >= SCAN_FLUSH_MS) {
+                if (jb_mono_ms() - last_flush >= SCAN_FLUSH_MS) {
                         if (scanner_flush(s, err, sizeof(err)) != JB_OK)
                                 log_msg(LL_ERROR, "scanner",
                                         "cannot save the scanner state: %s; processed files will be "
                                         "read again after a restart",
                                         err);
-                        last_flush = msg_now_ms();
+                        last_flush = jb_mono_ms();
                 }
                 wait_ms(s, 250);
         }
@@ -1359,7 +1361,7 @@ int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
         s->q = q;
         s->store = store;
         pthread_mutex_init(&s->mu, NULL);
-        pthread_cond_init(&s->cv, NULL);
+        jb_cond_init_mono(&s->cv);
         sset_init(&s->regions);
         sset_init(&s->folders);
         lc.s = s;
