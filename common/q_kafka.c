@@ -57,6 +57,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,7 @@ struct q_kafka {
         size_t nqueued, nheld, nprod;
         int down, failed, assign_changed;
         /* thread control */
-        int stop_prod, stop_cons;  /* __atomic */
+        atomic_int stop_prod, stop_cons;
         pthread_t prod_thr, cons_thr;
         int prod_started, cons_started;
         int paused;                /* consumer thread (and the close in q_free) only */
@@ -722,7 +723,7 @@ static void *cons_main(void *arg)
         struct q_kafka *k = arg;
         int64_t next_commit = jb_mono_ms() + KQ_COMMIT_EVERY_MS;
 
-        while (!__atomic_load_n(&k->stop_cons, __ATOMIC_ACQUIRE)) {
+        while (!atomic_load(&k->stop_cons)) {
                 rd_kafka_message_t *rkm;
 
                 update_pause(k);
@@ -745,7 +746,7 @@ static void *prod_main(void *arg)
 {
         struct q_kafka *k = arg;
 
-        while (!__atomic_load_n(&k->stop_prod, __ATOMIC_ACQUIRE))
+        while (!atomic_load(&k->stop_prod))
                 rd_kafka_poll(k->prod, KQ_POLL_MS);
         return NULL;
 }
@@ -988,11 +989,11 @@ static int kq_failed(struct q *q)
 
 /* ---- end ---- */
 
-static void stop_thread(int *flag, pthread_t thr, int *started)
+static void stop_thread(atomic_int *flag, pthread_t thr, int *started)
 {
         if (!*started)
                 return;
-        __atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+        atomic_store(flag, 1);
         pthread_join(thr, NULL);
         *started = 0;
 }

@@ -18,6 +18,7 @@
  * which the owner of the transport does after parser_stop()'s grace if it must.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,9 +73,9 @@ struct parser {
 
         pthread_mutex_t mu;
         pthread_cond_t cv;
-        int stopping;  /* no more polling; retry sleeps end */
-        int aborting;  /* downloads in progress give up */
-        int failed;
+        atomic_int stopping; /* no more polling; retry sleeps end */
+        atomic_int aborting; /* downloads in progress give up */
+        atomic_int failed;
         int have_view;
         int busy;      /* files being handled */
         int joined;
@@ -90,14 +91,14 @@ struct parser {
 
 /* ---- small helpers ---- */
 
-static int flag_get(const int *f)
+static int flag_get(const atomic_int *f)
 {
-        return __atomic_load_n(f, __ATOMIC_ACQUIRE);
+        return atomic_load(f);
 }
 
-static void flag_set(int *f)
+static void flag_set(atomic_int *f)
 {
-        __atomic_store_n(f, 1, __ATOMIC_RELEASE);
+        atomic_store(f, 1);
 }
 
 static void deadline_after(struct timespec *ts, long ms)
@@ -113,9 +114,9 @@ static int p_sleep(struct parser *p, long ms)
 
         deadline_after(&dl, ms);
         pthread_mutex_lock(&p->mu);
-        while (!p->stopping && pthread_cond_timedwait(&p->cv, &p->mu, &dl) == 0)
+        while (!flag_get(&p->stopping) && pthread_cond_timedwait(&p->cv, &p->mu, &dl) == 0)
                 ;
-        stop = p->stopping;
+        stop = flag_get(&p->stopping);
         pthread_mutex_unlock(&p->mu);
         return stop;
 }
