@@ -127,9 +127,14 @@ int ct_ctx_add_self_arn(struct ct_ctx *ctx, const char *arn) JB_MUST_CHECK;
 int ct_ctx_add_self_agent(struct ct_ctx *ctx, const char *agent_substring) JB_MUST_CHECK;
 /* Once any bucket is mapped, unmapped buckets are "unmanaged". */
 int ct_ctx_map_bucket(struct ct_ctx *ctx, const char *bucket, const char *provider) JB_MUST_CHECK;
+/* The map is in force even if it stays empty: every bucket not mapped is "unmanaged" (the
+ * parser's server view, where no bucket means no provider manages any). Without it (and no
+ * bucket mapped: `jibe events` without --bucket) every bucket counts. */
+void ct_ctx_use_map(struct ct_ctx *ctx);
 /* Provider NULL: the cutoff for buckets with no provider (when no bucket map is given). */
 int ct_ctx_set_sync_start(struct ct_ctx *ctx, const char *provider, int64_t epoch) JB_MUST_CHECK;
-/* Forget the bucket map and cutoffs (self identities stay): for a refreshed server view. */
+/* Forget the bucket map, ct_ctx_use_map() and cutoffs (self identities stay): for a refreshed
+ * server view. */
 void ct_ctx_clear_map(struct ct_ctx *ctx);
 
 struct ct_event {

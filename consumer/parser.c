@@ -405,9 +405,6 @@ static int on_record(void *opaque, const char *rec, size_t len, const struct ct_
                 ct_event_clear(&ev);
                 return stage_fail(w, JB_ENOMEM, "out of memory classifying a record");
         }
-        /* Without any bucket map no bucket is managed by anyone. */
-        if (ct_op_name(cls) && !ev.provider)
-                cls = CT_UNMANAGED;
         w->counts[cls]++;
         if (ct_op_name(cls))
                 rc = publish_event(w, &ev, cls, idx);
