@@ -1,6 +1,7 @@
 /*
  * ct.h - CloudTrail for the rest of jibe: the streaming log-file reader, the classifier
- * that applies the rules of EVENTS.md, and the facts about log-file names.
+ * that applies the rules of EVENTS.md; the facts about log-file paths are in ct_path.h
+ * (included).
  *
  * Reader (ct_reader.c): feed it the compressed bytes of one log file in chunks of any size;
  * it inflates them in fixed-size pieces (gzip members one after the other), validates the
@@ -21,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ct_path.h"
 #include "jb.h"
 
 /* Ceilings (EVENTS.md: the decompressed-size limit defaults to at least 2 GiB). */
@@ -159,15 +161,6 @@ void ct_event_clear(struct ct_event *ev);
 /* "2026-11-29T08:05:12Z", "...12.345Z", "2026-11-29 08:05:12" (UTC) -> epoch; -1 if not. */
 int64_t ct_parse_time(const char *s);
 
-/* ---- log-file names (CLOUDTRAIL.md) ---- */
-
-enum ct_file_kind {
-        CT_FILE_LOG = 0,  /* an event log: read it */
-        CT_FILE_DIGEST,   /* CloudTrail-Digest: integrity digest, not events */
-        CT_FILE_INSIGHT,  /* CloudTrail-Insight */
-};
-
-/* Classify a path by name only (works on local paths and Access Anywhere paths). */
-enum ct_file_kind ct_file_kind(const char *path);
+/* log-file names and folder layout: ct_path.h */
 
 #endif

@@ -593,16 +593,3 @@ void ct_event_clear(struct ct_event *ev)
         memset(ev, 0, sizeof(*ev));
         ev->event_epoch = -1;
 }
-
-enum ct_file_kind ct_file_kind(const char *path)
-{
-        const char *base = strrchr(path, '/');
-
-        base = base ? base + 1 : path;
-        if (strstr(path, "CloudTrail-Digest/") || strstr(base, "_CloudTrail-Digest_"))
-                return CT_FILE_DIGEST;
-        if (strstr(path, "CloudTrail-Insight/") || strstr(base, "_CloudTrail-Insight_") ||
-            strstr(base, "_CloudTrailInsight_"))
-                return CT_FILE_INSIGHT;
-        return CT_FILE_LOG;
-}
