@@ -143,7 +143,7 @@ enum kq_role { KQ_PRODUCER, KQ_CONSUMER, KQ_ADMIN };
 
 static void deadline_in(struct timespec *ts, int ms)
 {
-        jb_deadline(ts, CLOCK_REALTIME, ms);
+        jb_deadline(ts, CLOCK_MONOTONIC, ms);
 }
 
 /* ---- librdkafka callbacks shared by every client ---- */
@@ -1116,8 +1116,8 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
         k->max_inflight = opts->max_inflight ? opts->max_inflight : KQ_DEFAULT_INFLIGHT;
         k->qcap = k->max_inflight;
         pthread_mutex_init(&k->mu, NULL);
-        pthread_cond_init(&k->nonempty, NULL);
-        pthread_cond_init(&k->room, NULL);
+        jb_cond_init_mono(&k->nonempty);
+        jb_cond_init_mono(&k->room);
         prefix = opts->topic_prefix ? opts->topic_prefix : "";
         cid = opts->client_id && *opts->client_id ? opts->client_id : "jibe";
         for (t = 0; t < Q_NTOPICS; t++) {
