@@ -23,6 +23,7 @@
 
 #include "aa.h"
 #include "aa_http.h"
+#include "backoff.h"
 #include "buf.h"
 #include "log.h"
 #include "sig.h"
@@ -63,7 +64,6 @@ struct aa_client {
         long backoff_max_ms;
         size_t max_resp;
         long retry_after_s; /* Retry-After of the last attempt's answer, 0: none */
-        uint64_t rng;
         struct aa_counters ctr;
 };
 
@@ -113,48 +113,16 @@ static int aa_done(struct aa_client *aa, int rc, char *errstr, size_t errsz)
         return rc;
 }
 
-static uint64_t aa_rand(struct aa_client *aa)
-{
-        uint64_t x = aa->rng; /* xorshift64* */
-
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        aa->rng = x;
-        return x * 2685821657736338717ULL;
-}
-
-/* Full jitter: a uniform pause in [0, min(max, base * 2^attempt)], but not shorter than
- * the server's Retry-After (itself capped by max). */
-/* Sleep ms in slices; returns nonzero (early) once a stop has waited long enough (sig.h). */
-static int aa_sleep(long ms)
-{
-        while (ms > 0 && !sig_abort_requested()) {
-                long slice = ms < 100 ? ms : 100;
-                struct timespec ts = {0, slice * 1000000L};
-
-                while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-                        ;
-                ms -= slice;
-        }
-        return sig_abort_requested();
-}
-
+/* Full jitter (backoff.h): a uniform pause in [0, min(max, base * 2^attempt)], but not
+ * shorter than the server's Retry-After (itself capped by max: a call does not block longer). */
 static void aa_backoff(struct aa_client *aa, int attempt, long retry_after_s)
 {
-        long cap = aa->backoff_base_ms;
-        long ms;
-        int i;
+        struct backoff b = {aa->backoff_base_ms, aa->backoff_max_ms, BACKOFF_FULL, attempt};
+        long floor_ms = retry_after_s > 0 ? retry_after_s * 1000 : 0;
 
-        for (i = 0; i < attempt && cap < aa->backoff_max_ms; i++)
-                cap *= 2;
-        if (cap > aa->backoff_max_ms)
-                cap = aa->backoff_max_ms;
-        ms = (long)(aa_rand(aa) % ((uint64_t)cap + 1));
-        if (retry_after_s > 0 && retry_after_s * 1000 > ms)
-                ms = retry_after_s * 1000 < aa->backoff_max_ms ? retry_after_s * 1000 :
-                                                                 aa->backoff_max_ms;
-        aa_sleep(ms);
+        if (floor_ms > aa->backoff_max_ms)
+                floor_ms = aa->backoff_max_ms;
+        backoff_sleep(backoff_next(&b, floor_ms), sig_abort_requested);
 }
 
 /* Printable start of a body, for messages about garbage. */
@@ -203,10 +171,7 @@ int aa_time_parse(const char *s, time_t *out)
 
 static time_t aa_mono_s(void)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec;
+        return (time_t)(jb_mono_ms() / 1000);
 }
 
 /* ---- JSON fields (numbers may arrive as strings) ------------------------------------ */
@@ -1176,9 +1141,6 @@ int aa_client_new(const struct aa_opts *opts, struct aa_client **out, char *errs
                                                             AA_REFRESH_TIMEOUT_MS_DEFAULT;
         aa->refresh_poll_ms = o.refresh_poll_ms > 0 ? o.refresh_poll_ms : AA_REFRESH_POLL_MS_DEFAULT;
         aa->token_renew_s = o.token_renew_s > 0 ? o.token_renew_s : AA_TOKEN_RENEW_S;
-        aa->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)aa;
-        if (!aa->rng)
-                aa->rng = 0x9e3779b97f4a7c15ULL;
         log_add_secret(aa->password);
         log_add_secret(aa->authtoken);
         aa_update_secrets(aa);
@@ -1444,19 +1406,18 @@ int aa_refresh_poll(struct aa_client *aa, const char *fi_id, const char *token, 
 
 int aa_refresh(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz)
 {
-        struct timespec t0, now;
+        int64_t t0;
         char *token = NULL;
         int rc, running = 1, poll;
 
         rc = aa_refresh_start(aa, fi_id, &token, errstr, errsz);
         if (rc || !token)
                 return rc;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        t0 = jb_mono_ms();
         for (poll = 0; !rc && running; poll++) {
                 long ms = aa_refresh_pause_ms(aa, poll), waited;
 
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                waited = (long)((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
+                waited = (long)(jb_mono_ms() - t0);
                 if (waited >= aa->refresh_timeout_ms) {
                         rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
                                        "the cloud refresh of folder %s did not finish within %ld s "
@@ -1466,7 +1427,7 @@ int aa_refresh(struct aa_client *aa, const char *fi_id, char *errstr, size_t err
                 }
                 if (ms > aa->refresh_timeout_ms - waited)
                         ms = aa->refresh_timeout_ms - waited;
-                if (aa_sleep(ms)) {
+                if (backoff_sleep(ms, sig_abort_requested)) {
                         rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
                                        "the wait for the cloud refresh of folder %s was cut short: jibe "
                                        "is stopping", fi_id ? fi_id : "0");

@@ -727,7 +727,6 @@ static int load_prefixes(struct cfg_ctx *x, const config_setting_t *s, const str
         for (i = 0; i < n; i++) {
                 const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
                 const config_setting_t *b = NULL, *p = NULL;
-                char *slash;
 
                 if (config_setting_type(e) != CONFIG_TYPE_GROUP)
                         return cfg_ctx_err(x, JB_EINPUT, e, o->name,
@@ -758,8 +757,7 @@ static int load_prefixes(struct cfg_ctx *x, const config_setting_t *s, const str
                         return cfg_ctx_err(x, JB_EINPUT, b, o->name, "item %d: bucket \"%s\" is not a bucket name",
                                        i + 1, v[i].bucket);
                 trim_slashes(v[i].prefix);
-                slash = strrchr(v[i].prefix, '/');
-                if (strcmp(slash ? slash + 1 : v[i].prefix, "AWSLogs") == 0)
+                if (ct_path_prefix_is_logs(v[i].prefix))
                         return cfg_ctx_err(x, JB_EINPUT, p, o->name,
                                        "item %d: give the folder that holds AWSLogs/, not AWSLogs itself", i + 1);
                 for (k = 0; k < i; k++)

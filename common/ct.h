@@ -1,6 +1,7 @@
 /*
  * ct.h - CloudTrail for the rest of jibe: the streaming log-file reader, the classifier
- * that applies the rules of EVENTS.md, and the facts about log-file names.
+ * that applies the rules of EVENTS.md; the facts about log-file paths are in ct_path.h
+ * (included).
  *
  * Reader (ct_reader.c): feed it the compressed bytes of one log file in chunks of any size;
  * it inflates them in fixed-size pieces (gzip members one after the other), validates the
@@ -21,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ct_path.h"
 #include "jb.h"
 
 /* Ceilings (EVENTS.md: the decompressed-size limit defaults to at least 2 GiB). */
@@ -127,9 +129,14 @@ int ct_ctx_add_self_arn(struct ct_ctx *ctx, const char *arn) JB_MUST_CHECK;
 int ct_ctx_add_self_agent(struct ct_ctx *ctx, const char *agent_substring) JB_MUST_CHECK;
 /* Once any bucket is mapped, unmapped buckets are "unmanaged". */
 int ct_ctx_map_bucket(struct ct_ctx *ctx, const char *bucket, const char *provider) JB_MUST_CHECK;
+/* The map is in force even if it stays empty: every bucket not mapped is "unmanaged" (the
+ * parser's server view, where no bucket means no provider manages any). Without it (and no
+ * bucket mapped: `jibe events` without --bucket) every bucket counts. */
+void ct_ctx_use_map(struct ct_ctx *ctx);
 /* Provider NULL: the cutoff for buckets with no provider (when no bucket map is given). */
 int ct_ctx_set_sync_start(struct ct_ctx *ctx, const char *provider, int64_t epoch) JB_MUST_CHECK;
-/* Forget the bucket map and cutoffs (self identities stay): for a refreshed server view. */
+/* Forget the bucket map, ct_ctx_use_map() and cutoffs (self identities stay): for a refreshed
+ * server view. */
 void ct_ctx_clear_map(struct ct_ctx *ctx);
 
 struct ct_event {
@@ -154,15 +161,6 @@ void ct_event_clear(struct ct_event *ev);
 /* "2026-11-29T08:05:12Z", "...12.345Z", "2026-11-29 08:05:12" (UTC) -> epoch; -1 if not. */
 int64_t ct_parse_time(const char *s);
 
-/* ---- log-file names (CLOUDTRAIL.md) ---- */
-
-enum ct_file_kind {
-        CT_FILE_LOG = 0,  /* an event log: read it */
-        CT_FILE_DIGEST,   /* CloudTrail-Digest: integrity digest, not events */
-        CT_FILE_INSIGHT,  /* CloudTrail-Insight */
-};
-
-/* Classify a path by name only (works on local paths and Access Anywhere paths). */
-enum ct_file_kind ct_file_kind(const char *path);
+/* log-file names and folder layout: ct_path.h */
 
 #endif

@@ -42,6 +42,7 @@ struct ct_ctx {
         struct strlist keys, arns, agents;
         struct bucket_ent *map; /* sorted by bucket */
         size_t nmap, capmap;
+        int map_used;           /* a map is in force (even empty): unmapped means unmanaged */
         struct start_ent *starts;
         size_t nstarts;
         int64_t default_start; /* -1: none */
@@ -102,6 +103,7 @@ void ct_ctx_clear_map(struct ct_ctx *ctx)
         free(ctx->map);
         ctx->map = NULL;
         ctx->nmap = ctx->capmap = 0;
+        ctx->map_used = 0;
         for (i = 0; i < ctx->nstarts; i++)
                 free(ctx->starts[i].provider);
         free(ctx->starts);
@@ -176,6 +178,11 @@ static struct bucket_ent *map_find(const struct ct_ctx *ctx, const char *bucket,
         if (ins)
                 *ins = lo;
         return NULL;
+}
+
+void ct_ctx_use_map(struct ct_ctx *ctx)
+{
+        ctx->map_used = 1;
 }
 
 int ct_ctx_map_bucket(struct ct_ctx *ctx, const char *bucket, const char *provider)
@@ -473,7 +480,9 @@ static int classify_tree(const struct ct_ctx *ctx, struct ct_event *ev)
         ev->bucket = jstr_nonempty(rp, "bucketName");
         if (!ev->bucket)
                 ev->bucket = resource_bucket(root);
-        if (ev->bucket && ctx->nmap) {
+        /* With a map in force (any bucket mapped, or ct_ctx_use_map()), a bucket not in it is
+         * managed by no provider: even when the map is empty (Access Anywhere lists none). */
+        if (ev->bucket && (ctx->nmap || ctx->map_used)) {
                 const struct bucket_ent *be = map_find(ctx, ev->bucket, NULL);
 
                 if (!be)
@@ -583,17 +592,4 @@ void ct_event_clear(struct ct_event *ev)
                 cJSON_Delete(ev->root);
         memset(ev, 0, sizeof(*ev));
         ev->event_epoch = -1;
-}
-
-enum ct_file_kind ct_file_kind(const char *path)
-{
-        const char *base = strrchr(path, '/');
-
-        base = base ? base + 1 : path;
-        if (strstr(path, "CloudTrail-Digest/") || strstr(base, "_CloudTrail-Digest_"))
-                return CT_FILE_DIGEST;
-        if (strstr(path, "CloudTrail-Insight/") || strstr(base, "_CloudTrail-Insight_") ||
-            strstr(base, "_CloudTrailInsight_"))
-                return CT_FILE_INSIGHT;
-        return CT_FILE_LOG;
 }

@@ -613,7 +613,7 @@ static void *redriver_main(void *arg)
                 pthread_mutex_unlock(&rd->mu);
                 redriver_scan(rd);
                 pthread_mutex_lock(&rd->mu);
-                jb_deadline(&ts, CLOCK_REALTIME, DEAD_POLL_MS);
+                jb_deadline(&ts, CLOCK_MONOTONIC, DEAD_POLL_MS);
                 while (!rd->quit && pthread_cond_timedwait(&rd->cv, &rd->mu, &ts) != ETIMEDOUT)
                         ;
                 pthread_mutex_unlock(&rd->mu);
@@ -633,7 +633,7 @@ int dead_redriver_start(const char *state_dir, struct q *q, struct dead_redriver
         }
         rd->q = q;
         pthread_mutex_init(&rd->mu, NULL);
-        pthread_cond_init(&rd->cv, NULL);
+        jb_cond_init_mono(&rd->cv);
         if (pthread_create(&rd->th, NULL, redriver_main, rd) != 0) {
                 dead_redriver_free(rd);
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "cannot start the redrive thread");

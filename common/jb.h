@@ -12,6 +12,7 @@
 #ifndef JB_H
 #define JB_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -42,6 +43,9 @@ const char *jb_strerror(int rc);
 void jb_deadline(struct timespec *ts, clockid_t clock, long ms);
 /* Milliseconds on CLOCK_MONOTONIC (async-signal-safe: clock_gettime only). */
 int64_t jb_mono_ms(void);
+/* pthread_cond_init() with CLOCK_MONOTONIC deadlines (jb_deadline(&ts, CLOCK_MONOTONIC, ms)),
+ * so a wall-clock step never stretches or cuts a wait. Returns pthread_cond_init()'s code. */
+int jb_cond_init_mono(pthread_cond_t *cv);
 
 /* snprintf into errstr when there is one; returns rc so "return jb_seterr(...)" reads well. */
 int jb_seterr(int rc, char *errstr, size_t errsz, const char *fmt, ...) JB_PRINTF(4, 5);

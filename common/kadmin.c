@@ -416,14 +416,6 @@ int kadmin_group_parts(struct kadmin *ka, const char *topic, struct kadmin_part 
 
 /* ---- the oldest unconsumed message ---- */
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int kadmin_oldest(const struct kadmin_conn *conn, struct kadmin_part *parts, size_t n, char *errstr, size_t errsz)
 {
         rd_kafka_topic_partition_list_t *pl;
@@ -463,8 +455,8 @@ int kadmin_oldest(const struct kadmin_conn *conn, struct kadmin_part *parts, siz
                                conn->brokers, rd_kafka_err2str(err));
                 goto out;
         }
-        deadline = now_ms() + timeout_ms;
-        while (want > 0 && now_ms() < deadline) {
+        deadline = jb_mono_ms() + timeout_ms;
+        while (want > 0 && jb_mono_ms() < deadline) {
                 rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 200);
                 const char *topic;
 

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ct_path.h"
 #include "msg.h"
 
 static const char *const op_names[] = {NULL, "put", "delete", "bucket"};
@@ -191,15 +192,13 @@ void msg_logfile_clear(struct msg_logfile *m)
 
 int msg_logfile_key(const struct msg_logfile *m, struct buf *out)
 {
-        const char *logs = strstr(m->path, "AWSLogs/");
-        const char *ct = logs ? strstr(logs, "/CloudTrail/") : NULL;
-        const char *end = ct ? strchr(ct + 12, '/') : NULL;
+        struct ct_path cp;
 
-        /* provider/bucket/<account[/org]>/CloudTrail/<region>: one CloudTrail delivery
+        /* provider/bucket/<[org/]account>/CloudTrail/<region>: one CloudTrail delivery
          * stream; a bucket's streams spread over the partitions. */
-        if (end)
-                return buf_printf(out, "%s/%s/%.*s", m->provider, m->bucket, (int)(end - (logs + 8)),
-                                  logs + 8);
+        if (!ct_path_parse(m->path, &cp))
+                return buf_printf(out, "%s/%s/%.*s", m->provider, m->bucket, (int)cp.stream.len,
+                                  cp.stream.p);
         return buf_printf(out, "%s/%s", m->provider, m->bucket);
 }
 

@@ -54,6 +54,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +131,7 @@ struct q_kafka {
         size_t nqueued, nheld, nprod;
         int down, failed, assign_changed;
         /* thread control */
-        int stop_prod, stop_cons;  /* __atomic */
+        atomic_int stop_prod, stop_cons;
         pthread_t prod_thr, cons_thr;
         int prod_started, cons_started;
         int paused;                /* consumer thread (and the close in q_free) only */
@@ -138,7 +139,7 @@ struct q_kafka {
 
 static void deadline_in(struct timespec *ts, int ms)
 {
-        jb_deadline(ts, CLOCK_REALTIME, ms);
+        jb_deadline(ts, CLOCK_MONOTONIC, ms);
 }
 
 /* ---- librdkafka callbacks ---- */
@@ -610,7 +611,7 @@ static void *cons_main(void *arg)
         struct q_kafka *k = arg;
         int64_t next_commit = jb_mono_ms() + KQ_COMMIT_EVERY_MS;
 
-        while (!__atomic_load_n(&k->stop_cons, __ATOMIC_ACQUIRE)) {
+        while (!atomic_load(&k->stop_cons)) {
                 rd_kafka_message_t *rkm;
 
                 update_pause(k);
@@ -633,7 +634,7 @@ static void *prod_main(void *arg)
 {
         struct q_kafka *k = arg;
 
-        while (!__atomic_load_n(&k->stop_prod, __ATOMIC_ACQUIRE))
+        while (!atomic_load(&k->stop_prod))
                 rd_kafka_poll(k->prod, KQ_POLL_MS);
         return NULL;
 }
@@ -876,11 +877,11 @@ static int kq_failed(struct q *q)
 
 /* ---- end ---- */
 
-static void stop_thread(int *flag, pthread_t thr, int *started)
+static void stop_thread(atomic_int *flag, pthread_t thr, int *started)
 {
         if (!*started)
                 return;
-        __atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+        atomic_store(flag, 1);
         pthread_join(thr, NULL);
         *started = 0;
 }
@@ -1008,8 +1009,8 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
         k->max_inflight = opts->max_inflight ? opts->max_inflight : KQ_DEFAULT_INFLIGHT;
         k->qcap = k->max_inflight;
         pthread_mutex_init(&k->mu, NULL);
-        pthread_cond_init(&k->nonempty, NULL);
-        pthread_cond_init(&k->room, NULL);
+        jb_cond_init_mono(&k->nonempty);
+        jb_cond_init_mono(&k->room);
         prefix = opts->topic_prefix ? opts->topic_prefix : "";
         cid = opts->client_id && *opts->client_id ? opts->client_id : "jibe";
         for (t = 0; t < Q_NTOPICS; t++) {

@@ -195,7 +195,7 @@ static int mem_publish(struct q *q, enum q_topic t, const char *key, size_t keyl
 
 static void deadline_in(struct timespec *ts, int ms)
 {
-        jb_deadline(ts, CLOCK_REALTIME, ms);
+        jb_deadline(ts, CLOCK_MONOTONIC, ms);
 }
 
 static int mem_poll(struct q *q, enum q_topic t, int timeout_ms, struct q_msg **out)
@@ -353,8 +353,8 @@ struct q *q_mem_new(const struct q_mem_opts *opts, char *errstr, size_t errsz)
         pthread_mutex_init(&qm->mu, NULL);
         pthread_mutex_init(&qm->dead_mu, NULL);
         for (t = 0; t < Q_NTOPICS; t++) {
-                pthread_cond_init(&qm->nonempty[t], NULL);
-                pthread_cond_init(&qm->nonfull[t], NULL);
+                jb_cond_init_mono(&qm->nonempty[t]);
+                jb_cond_init_mono(&qm->nonfull[t]);
         }
         return &qm->q;
 }

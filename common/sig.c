@@ -10,7 +10,10 @@
 #include "jb.h"
 #include "sig.h"
 
-static volatile sig_atomic_t sig_stop, sig_hup, sig_usr1;
+/* set in the handler, read by any thread: lock-free atomics (ATOMIC_INT_LOCK_FREE == 2 on
+ * jibe's platforms), which C11 allows in a signal handler, unlike a plain volatile int */
+static atomic_int sig_stop, sig_hup, sig_usr1;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler needs lock-free int atomics");
 /* CLOCK_MONOTONIC ms of the first stop request, 0 before; lock-free on jibe's platforms, so
  * safe in a handler */
 static _Atomic int_least64_t stop_at_ms;
@@ -20,15 +23,15 @@ static void note_stop(void)
         int_least64_t zero = 0;
 
         atomic_compare_exchange_strong(&stop_at_ms, &zero, (int_least64_t)jb_mono_ms() | 1);
-        sig_stop = 1;
+        atomic_store(&sig_stop, 1);
 }
 
 static void on_signal(int sig)
 {
         if (sig == SIGHUP)
-                sig_hup = 1;
+                atomic_store(&sig_hup, 1);
         else if (sig == SIGUSR1)
-                sig_usr1 = 1;
+                atomic_store(&sig_usr1, 1);
         else
                 note_stop();
 }
@@ -55,7 +58,7 @@ void sig_request_stop(void)
 
 int sig_stop_requested(void)
 {
-        return sig_stop;
+        return atomic_load(&sig_stop);
 }
 
 int sig_abort_requested(void)
@@ -80,16 +83,10 @@ long sig_bound_ms(long ms)
 
 int sig_take_hup(void)
 {
-        int v = sig_hup;
-
-        sig_hup = 0;
-        return v;
+        return atomic_exchange(&sig_hup, 0);
 }
 
 int sig_take_usr1(void)
 {
-        int v = sig_usr1;
-
-        sig_usr1 = 0;
-        return v;
+        return atomic_exchange(&sig_usr1, 0);
 }

@@ -18,12 +18,15 @@
  * which the owner of the transport does after parser_stop()'s grace if it must.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "backoff.h"
 #include "buf.h"
 #include "ct.h"
+#include "dead_pub.h"
 #include "log.h"
 #include "msg.h"
 #include "parser.h"
@@ -47,7 +50,6 @@ struct worker {
         struct aa_client *aa;
         struct ct_reader *rdr;
         struct buf enc, key;
-        uint64_t rnd;
         /* the file being read */
         const struct ct_ctx *ctx;
         struct q_msg *m;
@@ -71,9 +73,9 @@ struct parser {
 
         pthread_mutex_t mu;
         pthread_cond_t cv;
-        int stopping;  /* no more polling; retry sleeps end */
-        int aborting;  /* downloads in progress give up */
-        int failed;
+        atomic_int stopping; /* no more polling; retry sleeps end */
+        atomic_int aborting; /* downloads in progress give up */
+        atomic_int failed;
         int have_view;
         int busy;      /* files being handled */
         int joined;
@@ -89,14 +91,14 @@ struct parser {
 
 /* ---- small helpers ---- */
 
-static int flag_get(const int *f)
+static int flag_get(const atomic_int *f)
 {
-        return __atomic_load_n(f, __ATOMIC_ACQUIRE);
+        return atomic_load(f);
 }
 
-static void flag_set(int *f)
+static void flag_set(atomic_int *f)
 {
-        __atomic_store_n(f, 1, __ATOMIC_RELEASE);
+        atomic_store(f, 1);
 }
 
 static void deadline_after(struct timespec *ts, long ms)
@@ -112,31 +114,16 @@ static int p_sleep(struct parser *p, long ms)
 
         deadline_after(&dl, ms);
         pthread_mutex_lock(&p->mu);
-        while (!p->stopping && pthread_cond_timedwait(&p->cv, &p->mu, &dl) == 0)
+        while (!flag_get(&p->stopping) && pthread_cond_timedwait(&p->cv, &p->mu, &dl) == 0)
                 ;
-        stop = p->stopping;
+        stop = flag_get(&p->stopping);
         pthread_mutex_unlock(&p->mu);
         return stop;
 }
 
-static uint64_t rnd_next(uint64_t *s)
-{
-        uint64_t x = *s;
-
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        return *s = x;
-}
-
-/* Exponential backoff with jitter: a wait in [cur/2, cur], then cur doubles up to the cap. */
-static long backoff_next(long *cur, uint64_t *rnd)
-{
-        long half = *cur / 2, wait = half + (long)(rnd_next(rnd) % (uint64_t)(half + 1));
-
-        *cur = *cur >= PARSER_BACKOFF_MAX_MS / 2 ? PARSER_BACKOFF_MAX_MS : *cur * 2;
-        return wait;
-}
+/* Exponential backoff with equal jitter (backoff.h): a wait in [cur/2, cur], cur doubling
+ * from PARSER_BACKOFF_BASE_MS up to PARSER_BACKOFF_MAX_MS. */
+#define PARSER_BACKOFF_INIT {PARSER_BACKOFF_BASE_MS, PARSER_BACKOFF_MAX_MS, BACKOFF_EQUAL, 0}
 
 static void set_failed(struct parser *p)
 {
@@ -165,10 +152,9 @@ static void *view_main(void *arg)
         struct parser *p = arg;
         struct aa_client *aa = NULL;
         char err[PARSER_ERR];
-        long backoff = PARSER_BACKOFF_BASE_MS;
+        struct backoff backoff = PARSER_BACKOFF_INIT;
         long refresh_ms = p->cfg->parse_provider_refresh_s > 0 ? p->cfg->parse_provider_refresh_s * 1000
-                                                                  : 300000;
-        uint64_t rnd = 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
+                                                                 : 300000;
         int rc, first = 1;
 
         rc = aa_client_new(p->aa_opts, &aa, err, sizeof(err));
@@ -195,7 +181,7 @@ static void *view_main(void *arg)
                                 pthread_mutex_unlock(&p->mu);
                         }
                         first = 0;
-                        backoff = PARSER_BACKOFF_BASE_MS;
+                        backoff_reset(&backoff);
                         wait = refresh_ms;
                 } else if (rc == JB_EFATAL) {
                         log_msg(LL_ERROR, "parser",
@@ -205,7 +191,7 @@ static void *view_main(void *arg)
                         set_failed(p);
                         break;
                 } else {
-                        wait = backoff_next(&backoff, &rnd);
+                        wait = backoff_next(&backoff, 0);
                         if (wait > refresh_ms && !first)
                                 wait = refresh_ms;
                         log_msg(LL_WARN, "parser",
@@ -249,13 +235,12 @@ static void stats_attempt(struct worker *w)
 
 /* ---- dead letters ---- */
 
-/* Publish a dead letter carrying m's payload; returns the transport's code (errstr set). */
+/* Publish a dead letter carrying m's payload (dead_pub.h: its size policy); returns the
+ * transport's code (errstr set). */
 static int dead_letter(struct worker *w, struct q_msg *m, const char *key, const char *src,
                        const char *reason, char *errstr, size_t errsz)
 {
         struct msg_dead d;
-        struct buf *b = &w->enc;
-        int rc;
 
         memset(&d, 0, sizeof(d));
         d.stage = (char *)"parse";
@@ -266,22 +251,7 @@ static int dead_letter(struct worker *w, struct q_msg *m, const char *key, const
         d.payload = (char *)m->payload;
         d.payload_len = m->len;
         d.at_ms = msg_now_ms();
-        buf_reset(b);
-        rc = msg_dead_encode(&d, b);
-        if (rc == JB_ELIMIT) {
-                /* A huge message: keep its beginning, say so. */
-                char why[PARSER_ERR];
-
-                snprintf(why, sizeof(why), "%s (message of %zu bytes, only the first %u kept)", reason,
-                         m->len, MSG_MAX_BYTES);
-                d.error = why;
-                d.payload_len = m->len > MSG_MAX_BYTES ? MSG_MAX_BYTES : m->len;
-                buf_reset(b);
-                rc = msg_dead_encode(&d, b);
-        }
-        if (rc)
-                return jb_seterr(rc, errstr, errsz, "cannot encode a dead letter (%s)", jb_strerror(rc));
-        return q_publish(w->p->q, Q_DEAD, key, strlen(key), b->p, b->len, m, NULL, NULL, errstr, errsz);
+        return dead_pub(w->p->q, &d, key, strlen(key), m, &w->enc, errstr, errsz);
 }
 
 /*
@@ -435,9 +405,6 @@ static int on_record(void *opaque, const char *rec, size_t len, const struct ct_
                 ct_event_clear(&ev);
                 return stage_fail(w, JB_ENOMEM, "out of memory classifying a record");
         }
-        /* Without any bucket map no bucket is managed by anyone. */
-        if (ct_op_name(cls) && !ev.provider)
-                cls = CT_UNMANAGED;
         w->counts[cls]++;
         if (ct_op_name(cls))
                 rc = publish_event(w, &ev, cls, idx);
@@ -596,7 +563,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
         struct parser *p = w->p;
         struct view_ref *ref = NULL;
         char err[PARSER_ERR], lerr[PARSER_ERR];
-        long backoff = PARSER_BACKOFF_BASE_MS;
+        struct backoff backoff = PARSER_BACKOFF_INIT;
         int64_t size = lf->size, first_fail_ms = 0, warned_ms = 0;
         char *fi_id = strdup(lf->fi_id ? lf->fi_id : "");
         int rc, attempt = 0, fails = 0, ret = 0;
@@ -695,7 +662,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         break;
                 }
                 {
-                        long wait = changed ? 0 : backoff_next(&backoff, &w->rnd);
+                        long wait = changed ? 0 : backoff_next(&backoff, 0);
                         int64_t now = jb_mono_ms();
 
                         if (!first_fail_ms)
@@ -860,7 +827,6 @@ int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
 
                 w->p = p;
                 w->idx = i;
-                w->rnd = 0x2545f4914f6cdd1dULL ^ ((uint64_t)time(NULL) << 8) ^ (uint64_t)(i + 1) * 0x9e3779b9ULL;
                 buf_init(&w->enc, PARSER_ENC_MAX);
                 buf_init(&w->key, PARSER_ENC_MAX);
                 rc = aa_client_new(aa, &w->aa, errstr, errsz);

@@ -30,6 +30,7 @@
  * Logging: only here, with provider/bucket/key and the reason; never a secret (aa.c keeps
  * them out of its error strings).
  */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,8 +40,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "backoff.h"
 #include "batch.h"
 #include "buf.h"
+#include "dead_pub.h"
 #include "log.h"
 #include "sig.h"
 #include "msg.h"
@@ -79,7 +82,6 @@ struct worker {
         struct refresher *rf;
         pthread_t th;
         int started;
-        uint64_t rnd;
 };
 
 struct syncer {
@@ -127,14 +129,6 @@ static void wait_until(struct syncer *s, int64_t at_ms)
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
-static uint64_t rnd_next(uint64_t *x)
-{
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        return *x;
-}
-
 static void smsg_free(struct smsg *sm)
 {
         if (!sm)
@@ -163,7 +157,7 @@ static void set_failed(struct syncer *s)
         pthread_mutex_unlock(&s->mu);
 }
 
-/* Write the dead letter of message m (not yet acknowledged). */
+/* Write the dead letter of message m (not yet acknowledged; dead_pub.h: its size policy). */
 static int dead_letter(struct syncer *s, struct q_msg *m, const char *src, int64_t rec,
                        const char *reason, long attempts, char *errstr, size_t errsz)
 {
@@ -180,13 +174,8 @@ static int dead_letter(struct syncer *s, struct q_msg *m, const char *src, int64
         d.payload = (char *)m->payload;
         d.payload_len = m->len;
         d.at_ms = msg_now_ms();
-        buf_init(&b, 3 * (size_t)MSG_MAX_BYTES);
-        rc = msg_dead_encode(&d, &b);
-        if (rc)
-                jb_seterr(rc, errstr, errsz, "cannot encode the dead letter (%s)", jb_strerror(rc));
-        else
-                rc = q_publish(s->q, Q_DEAD, m->key, m->keylen, b.p, b.len, m, NULL, NULL, errstr,
-                               errsz);
+        buf_init(&b, DEAD_PUB_ENC_MAX);
+        rc = dead_pub(s->q, &d, m->key, m->keylen, m, &b, errstr, errsz);
         buf_clear(&b);
         return rc;
 }
@@ -416,18 +405,10 @@ static void unit_dead(struct syncer *s, const struct unit *u, const char *reason
 static void backoff(struct worker *w, long attempts, int64_t min_ms, int until_stop)
 {
         struct syncer *s = w->s;
-        uint64_t cap = (uint64_t)s->base_ms;
-        int64_t until, ms;
-        long i;
+        struct backoff b = {s->base_ms, s->max_ms, BACKOFF_FULL,
+                            attempts > 1 ? (int)(attempts < 64 ? attempts - 1 : 63) : 0};
+        int64_t until = jb_mono_ms() + backoff_next(&b, min_ms > LONG_MAX ? LONG_MAX : (long)min_ms);
 
-        for (i = 1; i < attempts && cap < (uint64_t)s->max_ms; i++)
-                cap *= 2;
-        if (cap > (uint64_t)s->max_ms)
-                cap = (uint64_t)s->max_ms;
-        ms = (int64_t)(rnd_next(&w->rnd) % (cap + 1));
-        if (ms < min_ms)
-                ms = min_ms;
-        until = jb_mono_ms() + ms;
         pthread_mutex_lock(&s->mu);
         while (!s->abort && !(until_stop && s->stop) && jb_mono_ms() < until)
                 wait_until(s, until);
@@ -1054,10 +1035,6 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         o.max_retries = 1; /* one in the client; the rest here (unit_run), see the top */
         for (i = 0; i < s->nworkers; i++) {
                 s->w[i].s = s;
-                s->w[i].rnd = ((uint64_t)jb_mono_ms() << 16) ^ (uint64_t)msg_now_ms() ^
-                              (0x9e3779b97f4a7c15ULL * (i + 1));
-                if (!s->w[i].rnd)
-                        s->w[i].rnd = 1;
                 rc = aa_client_new(&o, &s->w[i].aa, errstr, errsz);
                 if (rc) {
                         destroy(s);

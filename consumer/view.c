@@ -112,6 +112,7 @@ int view_build(struct aa_client *aa, const struct cfg *cfg, struct ct_ctx **out,
                 aa_providers_free(pv, np);
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         }
+        ct_ctx_use_map(ctx); /* the providers' buckets, all of them: no bucket, no provider */
         if (add_self(ctx, cfg, &vi.self_ids))
                 rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         for (i = 0; !rc && i < np; i++)

@@ -10,7 +10,6 @@
  * network call or a publish. Completion callbacks arrive on other threads and only move a
  * name from in-flight to processed.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backoff.h"
 #include "ct.h"
 #include "log.h"
 #include "msg.h"
@@ -88,48 +88,12 @@ static char *xstrdup(const char *s)
         return s ? strdup(s) : NULL;
 }
 
-static char *join(const char *a, const char *b)
-{
-        size_t la = strlen(a), lb = strlen(b);
-        char *p = malloc(la + lb + 2);
-
-        if (!p)
-                return NULL;
-        memcpy(p, a, la);
-        p[la] = '/';
-        memcpy(p + la + 1, b, lb + 1);
-        return p;
-}
-
-static int all_digits(const char *s, size_t n)
-{
-        size_t i;
-
-        if (strlen(s) != n)
-                return 0;
-        for (i = 0; i < n; i++)
-                if (!isdigit((unsigned char)s[i]))
-                        return 0;
-        return 1;
-}
-
 static int64_t day_of(int64_t epoch)
 {
         return epoch - (epoch % DAY_S + DAY_S) % DAY_S;
 }
 
 /* Day folder path tail "YYYY/MM/DD" -> epoch of midnight, -1 if not such a path. */
-static int64_t path_day(const char *path)
-{
-        size_t n = strlen(path);
-        char iso[32];
-
-        if (n < 10 || path[n - 3] != '/' || path[n - 6] != '/')
-                return -1;
-        snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2sT00:00:00Z", path + n - 10, path + n - 5, path + n - 2);
-        return ct_parse_time(iso);
-}
-
 static void folder_free(struct folder *f)
 {
         if (!f)
@@ -210,7 +174,7 @@ static void pause_ms(struct scanner *s, long ms)
 {
         struct timespec ts;
 
-        jb_deadline(&ts, CLOCK_REALTIME, ms);
+        jb_deadline(&ts, CLOCK_MONOTONIC, ms);
         pthread_mutex_lock(&s->mu);
         if (!s->stop)
                 pthread_cond_timedwait(&s->cv, &s->mu, &ts);
@@ -255,7 +219,7 @@ static int refresh_many(struct scanner *s, char *const *ids, size_t n, char *err
         if (!sl)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         while (!rc) {
-                int64_t now = msg_now_ms(), soonest = -1;
+                int64_t now = jb_mono_ms(), soonest = -1;
                 size_t pick = k;
 
                 if (stopping(s)) {
@@ -302,7 +266,7 @@ static int refresh_many(struct scanner *s, char *const *ids, size_t n, char *err
                         int running = 0, prc;
 
                         prc = aa_refresh_poll(s->aa, r->id, r->token, &running, err, sizeof(err));
-                        now = msg_now_ms();
+                        now = jb_mono_ms();
                         r->polls++;
                         if (prc == JB_EFATAL) {
                                 rc = jb_seterr(prc, errstr, errsz, "%s", err);
@@ -348,7 +312,7 @@ static int load_one(void *opaque, const char *folder, const char *name)
         int rc;
 
         if (!f) {
-                day = path_day(folder);
+                day = ct_path_day(folder);
                 if (day < 0)
                         return JB_OK; /* not a date folder: nothing this scanner wrote */
                 f = folder_new(folder, day);
@@ -592,7 +556,7 @@ static int dlevel_add(struct dlevel *l, enum dkind kind, const char *id, const c
         d->kind = kind;
         d->root = root;
         d->id = strdup(id);
-        d->path = parent ? join(parent, name) : strdup(name);
+        d->path = parent ? ct_path_join(parent, name) : strdup(name);
         if (!d->id || !d->path) {
                 free(d->id);
                 free(d->path);
@@ -623,7 +587,7 @@ static int new_root(struct scanner *s, const struct dnode *base, const char *log
         }
         r->provider_id = xstrdup(base->provider_id);
         r->bucket = xstrdup(base->bucket);
-        r->path = join(base->path, "AWSLogs");
+        r->path = ct_path_join(base->path, CT_PATH_LOGS);
         r->fi_id = xstrdup(logs_id);
         if (!r->provider_id || !r->bucket || !r->path || !r->fi_id) {
                 free(r->provider_id);
@@ -653,23 +617,23 @@ static int dlist_cb(void *opaque, const struct aa_item *it)
                 return JB_ETRANSIENT;
         switch (d->kind) {
         case DK_BASE:
-                if (strcmp(it->name, "AWSLogs") != 0)
+                if (!ct_path_is_logs(it->name))
                         return 0;
                 rc = new_root(c->s, d, it->fi_id, &r);
                 return rc ? rc : dlevel_add(c->next, DK_AWSLOGS, it->fi_id, NULL, r->path, r);
         case DK_AWSLOGS:
         case DK_ORG:
-                if (all_digits(it->name, 12))
+                if (ct_path_is_account(it->name))
                         return dlevel_add(c->next, DK_ACCOUNT, it->fi_id, d->path, it->name, d->root);
-                if (d->kind == DK_AWSLOGS && !strncmp(it->name, "o-", 2))
+                if (d->kind == DK_AWSLOGS && ct_path_is_org(it->name))
                         return dlevel_add(c->next, DK_ORG, it->fi_id, d->path, it->name, d->root);
                 return 0;
         case DK_ACCOUNT:
-                if (strcmp(it->name, "CloudTrail") != 0)
+                if (!ct_path_is_trail(it->name))
                         return 0;
                 return dlevel_add(c->next, DK_TRAIL, it->fi_id, d->path, it->name, d->root);
         case DK_TRAIL:
-                path = join(d->path, it->name);
+                path = ct_path_join(d->path, it->name);
                 if (!path)
                         return JB_ENOMEM;
                 rc = add_region(c->s, d->root, path, it->fi_id);
@@ -726,7 +690,7 @@ static int discover(struct scanner *s, char *errstr, size_t errsz)
                 for (j = 0; j < pv[i].nbuckets && !rc; j++) {
                         const struct aa_bucket *b = &pv[i].buckets[j];
                         const char *prefix = prefix_for(s->cfg, b->name);
-                        char *base = join(pv[i].name, b->name), *pp = NULL;
+                        char *base = ct_path_join(pv[i].name, b->name), *pp = NULL;
                         struct aa_item it;
 
                         memset(&it, 0, sizeof(it));
@@ -736,7 +700,7 @@ static int discover(struct scanner *s, char *errstr, size_t errsz)
                         }
                         if (!prefix) {
                                 rc = dlevel_add(&cur, DK_BASE, b->fi_id, NULL, base, NULL);
-                        } else if (!(pp = join(base, prefix))) {
+                        } else if (!(pp = ct_path_join(base, prefix))) {
                                 rc = JB_ENOMEM;
                         } else {
                                 rc = aa_check_path(s->aa, pp, "0", &it, errstr, errsz);
@@ -791,7 +755,7 @@ static int ids_cb(void *opaque, const struct aa_item *it)
         char *id;
         int rc;
 
-        if (!all_digits(it->name, ic->want_len))
+        if (!ct_path_is_digits(it->name, ic->want_len))
                 return 0;
         snprintf(key, sizeof(key), "%s%s%s", ic->prefix, *ic->prefix ? "/" : "", it->name);
         id = strdup(it->fi_id);
@@ -822,10 +786,10 @@ static int days_cb(void *opaque, const struct aa_item *it)
         int64_t day;
         int rc = JB_OK;
 
-        if (!all_digits(it->name, 2))
+        if (!ct_path_is_digits(it->name, 2))
                 return 0;
         snprintf(path, sizeof(path), "%s/%s/%s", dc->r->path, dc->ym, it->name);
-        day = path_day(path);
+        day = ct_path_day(path);
         if (day < dc->oldest || day > dc->newest)
                 return 0;
         pthread_mutex_lock(&s->mu);
@@ -1019,14 +983,6 @@ struct files_ctx {
         size_t errsz;
 };
 
-static int is_log_name(const char *name)
-{
-        size_t n = strlen(name);
-
-        return n > 8 && !strcmp(name + n - 8, ".json.gz") && !strchr(name, '\n') &&
-               ct_file_kind(name) == CT_FILE_LOG;
-}
-
 static int files_cb(void *opaque, const struct aa_item *it)
 {
         struct files_ctx *fc = opaque;
@@ -1053,7 +1009,7 @@ static int files_cb(void *opaque, const struct aa_item *it)
                 pthread_mutex_unlock(&s->mu);
                 return 0;
         }
-        if (!is_log_name(it->name)) {
+        if (!ct_path_is_log_file(it->name)) {
                 rc = sset_put(&f->ignored, it->name, NULL);
                 pthread_mutex_unlock(&s->mu);
                 return rc;
@@ -1070,7 +1026,7 @@ static int files_cb(void *opaque, const struct aa_item *it)
         memset(&m, 0, sizeof(m));
         m.provider = f->region->root->provider_id;
         m.bucket = f->region->root->bucket;
-        m.path = join(f->path, it->name);
+        m.path = ct_path_join(f->path, it->name);
         m.fi_id = it->fi_id;
         m.size = it->size;
         m.listed_ms = msg_now_ms();
@@ -1212,7 +1168,7 @@ static int scan_once(struct scanner *s, char *errstr, size_t errsz)
         size_t nregs = 0, nfols = 0, i = 0, k;
         const struct sset_ent *e;
         uint64_t published = 0;
-        int64_t t0 = msg_now_ms();
+        int64_t t0 = jb_mono_ms();
         int rc = JB_OK;
 
         aa_counters_get(s->aa, &c0);
@@ -1258,7 +1214,7 @@ out:
         pthread_mutex_lock(&s->mu);
         s->stats.files_published += published;
         s->stats.api_calls_last = c1.requests - c0.requests;
-        s->stats.last_scan_ms = msg_now_ms() - t0;
+        s->stats.last_scan_ms = jb_mono_ms() - t0;
         s->stats.folders = s->folders.n;
         if (!rc)
                 s->stats.scans++;
@@ -1272,7 +1228,7 @@ out:
                         "took_ms=%lld",
                         (unsigned long long)published, nregs, nfols,
                         (unsigned long long)(c1.refreshes - c0.refreshes),
-                        (unsigned long long)(c1.requests - c0.requests), (long long)(msg_now_ms() - t0));
+                        (unsigned long long)(c1.requests - c0.requests), (long long)(jb_mono_ms() - t0));
         free(regs);
         free(fols);
         return rc;
@@ -1284,7 +1240,7 @@ static void wait_ms(struct scanner *s, int ms)
 {
         struct timespec ts;
 
-        jb_deadline(&ts, CLOCK_REALTIME, ms);
+        jb_deadline(&ts, CLOCK_MONOTONIC, ms);
         pthread_mutex_lock(&s->mu);
         if (!s->stop && !s->kick)
                 pthread_cond_timedwait(&s->cv, &s->mu, &ts);
@@ -1295,11 +1251,13 @@ static void *scanner_main(void *arg)
 {
         struct scanner *s = arg;
         char err[512];
-        int64_t next_scan = 0, last_flush = 0, backoff_ms = 1000;
+        /* after a failed scan: 1 s, doubling up to the scan interval (no jitter: one scanner) */
+        struct backoff retry = {1000, (long)s->cfg->scan_interval_s * 1000, BACKOFF_NONE, 0};
+        int64_t next_scan = 0, last_flush = 0;
         int rc;
 
         while (!stopping(s)) {
-                int64_t now = msg_now_ms();
+                int64_t now = jb_mono_ms();
                 int kicked;
 
                 pthread_mutex_lock(&s->mu);
@@ -1320,25 +1278,24 @@ static void *scanner_main(void *arg)
                                 break;
                         }
                         if (rc && !stopping(s)) {
+                                long wait = backoff_next(&retry, 0);
+
                                 log_msg(LL_WARN, "scanner", "scan failed (%s): %s; retrying in %lld s",
                                         jb_strerror(rc), err[0] ? err : "no detail",
-                                        (long long)(backoff_ms / 1000));
-                                next_scan = msg_now_ms() + backoff_ms;
-                                backoff_ms = backoff_ms * 2 > s->cfg->scan_interval_s * 1000
-                                                     ? s->cfg->scan_interval_s * 1000
-                                                     : backoff_ms * 2;
+                                        (long long)(wait / 1000));
+                                next_scan = jb_mono_ms() + wait;
                         } else {
-                                backoff_ms = 1000;
-                                next_scan = msg_now_ms() + s->cfg->scan_interval_s * 1000;
+                                backoff_reset(&retry);
+                                next_scan = jb_mono_ms() + s->cfg->scan_interval_s * 1000;
                         }
                 }
-                if (msg_now_ms() - last_flush >= SCAN_FLUSH_MS) {
+                if (jb_mono_ms() - last_flush >= SCAN_FLUSH_MS) {
                         if (scanner_flush(s, err, sizeof(err)) != JB_OK)
                                 log_msg(LL_ERROR, "scanner",
                                         "cannot save the scanner state: %s; processed files will be "
                                         "read again after a restart",
                                         err);
-                        last_flush = msg_now_ms();
+                        last_flush = jb_mono_ms();
                 }
                 wait_ms(s, 250);
         }
@@ -1359,7 +1316,7 @@ int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
         s->q = q;
         s->store = store;
         pthread_mutex_init(&s->mu, NULL);
-        pthread_cond_init(&s->cv, NULL);
+        jb_cond_init_mono(&s->cv);
         sset_init(&s->regions);
         sset_init(&s->folders);
         lc.s = s;

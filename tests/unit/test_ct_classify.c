@@ -200,6 +200,27 @@ static void test_rule6_unmanaged(void **state)
         ct_ctx_free(ctx);
 }
 
+/* A map in force but empty (Access Anywhere lists no bucket): nothing is managed, the rule
+ * the parser applies; ct_ctx_clear_map() lifts it. */
+static void test_rule6_empty_map_in_force(void **state)
+{
+        struct ct_ctx *ctx = ct_ctx_new();
+
+        (void)state;
+        ct_ctx_use_map(ctx);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\"," RP("other", "k") "}", CT_UNMANAGED);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObject\"," RP("other", "k") "}", CT_UNMANAGED);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":\"b\"}}",
+                   CT_UNMANAGED);
+        /* rules before it still win */
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"GetObject\"," RP("other", "k") "}", CT_NOT_WRITE);
+        assert_int_equal(ct_ctx_map_bucket(ctx, "data", "101"), 0);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\"," RP("data", "k") "}", CT_PUT);
+        ct_ctx_clear_map(ctx);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\"," RP("other", "k") "}", CT_PUT);
+        ct_ctx_free(ctx);
+}
+
 static void test_rule7_covered(void **state)
 {
         struct ct_ctx *ctx = ct_ctx_new();
@@ -395,6 +416,7 @@ int main(void)
                 cmocka_unit_test(test_rule4_not_write),
                 cmocka_unit_test(test_rule5_self),
                 cmocka_unit_test(test_rule6_unmanaged),
+                cmocka_unit_test(test_rule6_empty_map_in_force),
                 cmocka_unit_test(test_rule7_covered),
                 cmocka_unit_test(test_rule8_malformed_write),
                 cmocka_unit_test(test_rule9_actionable),
