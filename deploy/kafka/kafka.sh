@@ -56,7 +56,7 @@ cmd_fetch() {
 	jars_ready && return 0
 	need "$JAVA" "a Java 17 runtime (Debian: openjdk-17-jdk-headless)"
 	need "$MVN" "Maven (Debian: maven)"
-	echo "kafka.sh: fetching the Kafka jars into $KAFKA_JARS"
+	echo "kafka.sh: fetching the Kafka jars into $KAFKA_JARS" >&2
 	rm -rf "$KAFKA_JARS"
 	mkdir -p "$KAFKA_JARS"
 	# pom packaging: copy-dependencies builds nothing and leaves no target/ behind.
