@@ -6,7 +6,7 @@
  * failure flags, the counters, and the outcome of every file (ack, quarantine, retry,
  * abandon). Logging happens here only: one debug line per file, a warning per retry, an
  * error per quarantined file or fatal failure.
- * Ownership: cfg, the aa_opts and the transport are borrowed. A polled message belongs to
+ * Ownership: the options are copied (their arrays borrowed), the aa_opts and the transport are borrowed. A polled message belongs to
  * the worker until it acks or abandons it; a decoded msg_logfile lives for one file; the
  * ct_ctx a file is classified with is a view reference held for that file.
  * Locks: p->mu guards the stop/abort state, busy count and first-view flag (and the cond
@@ -18,6 +18,7 @@
  * which the owner of the transport does after parser_stop()'s grace if it must.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -64,7 +65,7 @@ struct worker {
 };
 
 struct parser {
-        const struct cfg *cfg;
+        struct parser_opts o;
         const struct aa_opts *aa_opts;
         struct q *q;
         struct view *view;
@@ -166,7 +167,7 @@ static void *view_main(void *arg)
         struct aa_client *aa = NULL;
         char err[PARSER_ERR];
         long backoff = PARSER_BACKOFF_BASE_MS;
-        long refresh_ms = p->cfg->scan_provider_refresh_s > 0 ? p->cfg->scan_provider_refresh_s * 1000
+        long refresh_ms = p->o.provider_refresh_s > 0 ? p->o.provider_refresh_s * 1000
                                                                  : 300000;
         uint64_t rnd = 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
         int rc, first = 1;
@@ -182,7 +183,7 @@ static void *view_main(void *arg)
                 struct view_info vi;
                 long wait;
 
-                rc = view_build(aa, p->cfg, &ctx, &vi, err, sizeof(err));
+                rc = view_build(aa, &p->o.view, &ctx, &vi, err, sizeof(err));
                 if (!rc)
                         rc = view_set(p->view, ctx) ? jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory")
                                                     : JB_OK;
@@ -824,7 +825,17 @@ static void join_all(struct parser *p)
         p->joined = 1;
 }
 
-int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, struct parser **out,
+void parser_opts_init(struct parser_opts *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->workers = 2;
+        o->max_decompressed = CT_MAX_DECOMPRESSED_DEFAULT;
+        o->max_record = CT_MAX_RECORD_DEFAULT;
+        o->provider_refresh_s = 300;
+        o->view.indexing_rate = 100.0;
+}
+
+int parser_start(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q, struct parser **out,
                  char *errstr, size_t errsz)
 {
         struct ct_limits lim;
@@ -837,7 +848,7 @@ int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         p = calloc(1, sizeof(*p));
         if (!p)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-        p->cfg = cfg;
+        p->o = *opts;
         p->aa_opts = aa;
         p->q = q;
         pthread_mutex_init(&p->mu, NULL);
@@ -847,14 +858,14 @@ int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         pthread_cond_init(&p->cv, &ca);
         pthread_condattr_destroy(&ca);
         p->view = view_new();
-        p->nw = cfg->parse_workers > 0 ? (size_t)cfg->parse_workers : 1;
+        p->nw = opts->workers > 0 ? (size_t)opts->workers : 1;
         p->w = calloc(p->nw, sizeof(*p->w));
         if (!p->view || !p->w) {
                 rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                 goto fail;
         }
-        lim.max_decompressed = cfg->parse_max_decompressed;
-        lim.max_record = (size_t)cfg->parse_max_record;
+        lim.max_decompressed = opts->max_decompressed;
+        lim.max_record = (size_t)opts->max_record;
         for (i = 0; i < p->nw; i++) {
                 struct worker *w = &p->w[i];
 

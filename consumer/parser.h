@@ -25,8 +25,20 @@
 #include <stdint.h>
 
 #include "aa.h"
-#include "cfg.h"
 #include "q.h"
+#include "view.h"
+
+/* The parser's options (configuration sections parser and self, and
+ * scanner.provider_refresh_s). parser_opts_init() sets the configuration's defaults. */
+struct parser_opts {
+        long workers;              /* log files read at the same time, default 2 */
+        uint64_t max_decompressed; /* per file, default CT_MAX_DECOMPRESSED_DEFAULT */
+        uint64_t max_record;       /* per record, default CT_MAX_RECORD_DEFAULT */
+        long provider_refresh_s;   /* re-read providers and their last syncs, default 300 */
+        struct view_opts view;     /* self identities, indexing rate (default 100 files/s) */
+};
+
+void parser_opts_init(struct parser_opts *o);
 
 struct parser_stats {
         uint64_t files_ok;         /* files read to the end */
@@ -44,8 +56,9 @@ struct parser_stats {
 
 struct parser;
 
-/* cfg and aa are borrowed and must outlive the parser. Starts the worker threads. */
-int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+/* opts is copied; the arrays it points to and aa are borrowed and must outlive the parser.
+ * Starts the worker threads. */
+int parser_start(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q,
                  struct parser **out, char *errstr, size_t errsz) JB_MUST_CHECK;
 /* Stop taking files; a file being read gets grace_ms to finish, then it is abandoned
  * (q_abandon: offered again after a restart). Joins the threads. Safe twice. */

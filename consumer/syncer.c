@@ -83,9 +83,9 @@ struct worker {
 };
 
 struct syncer {
-        const struct cfg *cfg;
         struct q *q;
         long window_ms, batch_max, max_attempts, base_ms, max_ms;
+        long bucket_refresh_per_s;
         enum method method;
         atomic_int refresh_on; /* method refresh, or auto after unknown_function */
         struct sset bucket_refreshed; /* "provider/bucket" -> start (epoch ms, as a pointer-
@@ -553,7 +553,7 @@ static int unit_refresh(struct worker *w, const struct unit *u, char *err, size_
                 log_msg(LL_INFO, "syncer",
                         "provider=%s bucket=%s: whole-bucket resync by folder refresh begins "
                         "(at most %ld folders/s)",
-                        u->provider, u->bucket, w->s->cfg->sync_bucket_refresh_per_s);
+                        u->provider, u->bucket, w->s->bucket_refresh_per_s);
                 rc = refresher_bucket(w->rf, u->provider, u->bucket, &h, &n, err, errsz);
                 if (keyed) {
                         pthread_mutex_lock(&w->s->mu);
@@ -1001,7 +1001,20 @@ static void destroy(struct syncer *s)
         free(s);
 }
 
-int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, struct syncer **out,
+void syncer_opts_init(struct syncer_opts *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->window_ms = 2000;
+        o->batch_max = 500;
+        o->concurrency = 4;
+        o->max_attempts = 8;
+        o->backoff_base_ms = 500;
+        o->backoff_max_ms = 60000;
+        o->method = "auto";
+        o->bucket_refresh_per_s = 20;
+}
+
+int syncer_start(const struct syncer_opts *opts, const struct aa_opts *aa, struct q *q, struct syncer **out,
                  char *errstr, size_t errsz)
 {
         struct syncer *s;
@@ -1011,13 +1024,13 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         int rc;
 
         *out = NULL;
-        if (!cfg || !aa || !q)
+        if (!opts || !aa || !q)
                 return jb_seterr(JB_EFATAL, errstr, errsz, "syncer: missing configuration or transport");
-        if (cfg->sync_method && strcmp(cfg->sync_method, "auto") &&
-            strcmp(cfg->sync_method, "event") && strcmp(cfg->sync_method, "refresh"))
+        if (opts->method && strcmp(opts->method, "auto") &&
+            strcmp(opts->method, "event") && strcmp(opts->method, "refresh"))
                 return jb_seterr(JB_EFATAL, errstr, errsz,
                                  "syncer.method must be auto, event or refresh, not \"%s\"",
-                                 cfg->sync_method);
+                                 opts->method);
         s = calloc(1, sizeof(*s));
         if (!s)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
@@ -1029,19 +1042,19 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         pthread_cond_init(&s->cv, &ca);
         pthread_condattr_destroy(&ca);
         atomic_init(&s->failed, 0);
-        s->method = !cfg->sync_method || !strcmp(cfg->sync_method, "auto") ? M_AUTO
-                    : !strcmp(cfg->sync_method, "event")                    ? M_EVENT
-                    : !strcmp(cfg->sync_method, "refresh")                  ? M_REFRESH
+        s->method = !opts->method || !strcmp(opts->method, "auto") ? M_AUTO
+                    : !strcmp(opts->method, "event")                    ? M_EVENT
+                    : !strcmp(opts->method, "refresh")                  ? M_REFRESH
                                                                             : (enum method)-1;
         atomic_init(&s->refresh_on, s->method == M_REFRESH);
-        s->cfg = cfg;
+        s->bucket_refresh_per_s = opts->bucket_refresh_per_s;
         s->q = q;
-        s->window_ms = cfg->sync_window_ms > 0 ? cfg->sync_window_ms : 0;
-        s->batch_max = cfg->sync_batch_max > 0 ? cfg->sync_batch_max : 1;
-        s->max_attempts = cfg->sync_max_attempts > 0 ? cfg->sync_max_attempts : 1;
-        s->base_ms = cfg->sync_backoff_base_ms > 0 ? cfg->sync_backoff_base_ms : 1;
-        s->max_ms = cfg->sync_backoff_max_ms > s->base_ms ? cfg->sync_backoff_max_ms : s->base_ms;
-        s->nworkers = cfg->sync_concurrency > 0 ? (size_t)cfg->sync_concurrency : 1;
+        s->window_ms = opts->window_ms > 0 ? opts->window_ms : 0;
+        s->batch_max = opts->batch_max > 0 ? opts->batch_max : 1;
+        s->max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 1;
+        s->base_ms = opts->backoff_base_ms > 0 ? opts->backoff_base_ms : 1;
+        s->max_ms = opts->backoff_max_ms > s->base_ms ? opts->backoff_max_ms : s->base_ms;
+        s->nworkers = opts->concurrency > 0 ? (size_t)opts->concurrency : 1;
         s->warn_first_ms = OUTAGE_WARN_FIRST_MS;
         s->warn_every_ms = OUTAGE_WARN_EVERY_MS;
         s->batch = batch_new();
@@ -1063,7 +1076,7 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
                         destroy(s);
                         return rc;
                 }
-                s->w[i].rf = refresher_new(s->w[i].aa, (double)cfg->sync_bucket_refresh_per_s);
+                s->w[i].rf = refresher_new(s->w[i].aa, (double)opts->bucket_refresh_per_s);
                 if (!s->w[i].rf) {
                         destroy(s);
                         return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");

@@ -61,7 +61,7 @@ struct pub {
 };
 
 struct scanner {
-        const struct cfg *cfg;
+        struct scanner_opts o;
         struct q *q;
         struct scan_store *store;
         struct aa_client *aa;
@@ -245,7 +245,7 @@ struct rslot {
  */
 static int refresh_many(struct scanner *s, char *const *ids, size_t n, char *errstr, size_t errsz)
 {
-        size_t k = (size_t)(s->cfg->scan_refresh_concurrency > 0 ? s->cfg->scan_refresh_concurrency : 1);
+        size_t k = (size_t)(s->o.refresh_concurrency > 0 ? s->o.refresh_concurrency : 1);
         struct rslot *sl = calloc(k, sizeof(*sl));
         size_t next = 0, active = 0, i;
         long timeout = aa_refresh_timeout_ms(s->aa);
@@ -512,24 +512,24 @@ static int add_region(struct scanner *s, struct root *root, const char *path, co
         return rc;
 }
 
-static const char *prefix_for(const struct cfg *cfg, const char *bucket)
+static const char *prefix_for(const struct scanner_opts *o, const char *bucket)
 {
         size_t i;
 
-        for (i = 0; i < cfg->n_scan_prefixes; i++)
-                if (!strcmp(cfg->scan_prefixes[i].bucket, bucket))
-                        return cfg->scan_prefixes[i].prefix;
+        for (i = 0; i < o->n_prefixes; i++)
+                if (!strcmp(o->prefixes[i].bucket, bucket))
+                        return o->prefixes[i].prefix;
         return NULL;
 }
 
-static int is_source(const struct cfg *cfg, const struct aa_provider *p)
+static int is_source(const struct scanner_opts *o, const struct aa_provider *p)
 {
         size_t i;
 
-        if (!cfg->n_scan_sources)
+        if (!o->n_sources)
                 return 1;
-        for (i = 0; i < cfg->n_scan_sources; i++)
-                if (!strcmp(cfg->scan_sources[i], p->id) || !strcmp(cfg->scan_sources[i], p->name))
+        for (i = 0; i < o->n_sources; i++)
+                if (!strcmp(o->sources[i], p->id) || !strcmp(o->sources[i], p->name))
                         return 1;
         return 0;
 }
@@ -721,11 +721,11 @@ static int discover(struct scanner *s, char *errstr, size_t errsz)
                 return rc;
         roots_free(s);
         for (i = 0; i < np && !rc; i++) {
-                if (!is_source(s->cfg, &pv[i]))
+                if (!is_source(&s->o, &pv[i]))
                         continue;
                 for (j = 0; j < pv[i].nbuckets && !rc; j++) {
                         const struct aa_bucket *b = &pv[i].buckets[j];
-                        const char *prefix = prefix_for(s->cfg, b->name);
+                        const char *prefix = prefix_for(&s->o, b->name);
                         char *base = join(pv[i].name, b->name), *pp = NULL;
                         struct aa_item it;
 
@@ -1205,7 +1205,7 @@ static int scan_once(struct scanner *s, char *errstr, size_t errsz)
 {
         int64_t now = now_s();
         int64_t newest = day_of(now);
-        int64_t oldest = day_of(now - s->cfg->scan_lookback_h * 3600);
+        int64_t oldest = day_of(now - s->o.lookback_h * 3600);
         struct aa_counters c0, c1;
         struct region **regs = NULL;
         struct folder **fols = NULL;
@@ -1216,7 +1216,7 @@ static int scan_once(struct scanner *s, char *errstr, size_t errsz)
         int rc = JB_OK;
 
         aa_counters_get(s->aa, &c0);
-        if (s->nroots == 0 || s->scan_no % (uint64_t)s->cfg->scan_parents_every == 0)
+        if (s->nroots == 0 || s->scan_no % (uint64_t)s->o.parents_every == 0)
                 rc = discover(s, errstr, errsz);
         if (rc)
                 goto out;
@@ -1324,12 +1324,12 @@ static void *scanner_main(void *arg)
                                         jb_strerror(rc), err[0] ? err : "no detail",
                                         (long long)(backoff_ms / 1000));
                                 next_scan = msg_now_ms() + backoff_ms;
-                                backoff_ms = backoff_ms * 2 > s->cfg->scan_interval_s * 1000
-                                                     ? s->cfg->scan_interval_s * 1000
+                                backoff_ms = backoff_ms * 2 > s->o.interval_s * 1000
+                                                     ? s->o.interval_s * 1000
                                                      : backoff_ms * 2;
                         } else {
                                 backoff_ms = 1000;
-                                next_scan = msg_now_ms() + s->cfg->scan_interval_s * 1000;
+                                next_scan = msg_now_ms() + s->o.interval_s * 1000;
                         }
                 }
                 if (msg_now_ms() - last_flush >= SCAN_FLUSH_MS) {
@@ -1345,7 +1345,16 @@ static void *scanner_main(void *arg)
         return NULL;
 }
 
-int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+void scanner_opts_init(struct scanner_opts *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->interval_s = 180;
+        o->lookback_h = 48;
+        o->parents_every = 10;
+        o->refresh_concurrency = 8;
+}
+
+int scanner_start(const struct scanner_opts *opts, const struct aa_opts *aa, struct q *q,
                   struct scan_store *store, struct scanner **out, char *errstr, size_t errsz)
 {
         struct scanner *s = calloc(1, sizeof(*s));
@@ -1355,7 +1364,7 @@ int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
         *out = NULL;
         if (!s)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-        s->cfg = cfg;
+        s->o = *opts;
         s->q = q;
         s->store = store;
         pthread_mutex_init(&s->mu, NULL);
@@ -1363,7 +1372,7 @@ int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
         sset_init(&s->regions);
         sset_init(&s->folders);
         lc.s = s;
-        lc.oldest = day_of(now_s() - cfg->scan_lookback_h * 3600);
+        lc.oldest = day_of(now_s() - opts->lookback_h * 3600);
         lc.forgotten = 0;
         rc = store->ops->load(store, load_one, &lc, errstr, errsz);
         if (!rc)

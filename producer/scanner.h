@@ -21,9 +21,29 @@
 #include <stdint.h>
 
 #include "aa.h"
-#include "cfg.h"
 #include "q.h"
 #include "scan_store.h"
+
+/* A source bucket whose CloudTrail log root is below a prefix (AWSLogs/ lies below it). */
+struct scanner_prefix {
+        const char *bucket;
+        const char *prefix; /* e.g. "trails/org" */
+};
+
+/* The scanner's options (configuration section scanner). scanner_opts_init() sets the
+ * configuration's defaults. The arrays are borrowed. */
+struct scanner_opts {
+        long interval_s;          /* between scans, default 180 */
+        long lookback_h;          /* date folders scanned and remembered, default 48 */
+        long parents_every;       /* list account/region parents every N scans, default 10 */
+        long refresh_concurrency; /* cloud refreshes at once, default 8 */
+        char *const *sources;     /* provider names or ids; none: every managed bucket */
+        size_t n_sources;
+        const struct scanner_prefix *prefixes;
+        size_t n_prefixes;
+};
+
+void scanner_opts_init(struct scanner_opts *o);
 
 struct scanner_stats {
         uint64_t scans;            /* completed scan cycles */
@@ -39,8 +59,9 @@ struct scanner_stats {
 struct scanner;
 
 /* Loads what the store remembers (a damaged state file is an error naming it), then starts
- * the scanning thread; the first scan begins at once. cfg, aa, q and store are borrowed. */
-int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+ * the scanning thread; the first scan begins at once. opts is copied; its arrays, aa, q and
+ * store are borrowed. */
+int scanner_start(const struct scanner_opts *opts, const struct aa_opts *aa, struct q *q,
                   struct scan_store *store, struct scanner **out, char *errstr,
                   size_t errsz) JB_MUST_CHECK;
 /* Ask for a scan now (e.g. on SIGUSR1). */

@@ -26,6 +26,7 @@
 #include "scan_store.h"
 #include "scanner.h"
 #include "sig.h"
+#include "stage_opts.h"
 #include "state.h"
 #include "syncer.h"
 
@@ -172,6 +173,7 @@ int run_main(int argc, char **argv)
         const char *cfgpath;
         struct cfg cfg;
         struct aa_opts ao;
+        struct stage_opts so;
         struct state *st = NULL;
         struct q *q = NULL;
         struct scanner *sc = NULL;
@@ -189,6 +191,12 @@ int run_main(int argc, char **argv)
                 return rc;
         if (run_setup("run", cfgpath, &cfg, &ao))
                 return 1;
+        memset(&so, 0, sizeof(so));
+        rc = stage_opts_from_cfg(&cfg, &so, err, sizeof(err));
+        if (rc) {
+                log_msg(LL_ERROR, "run", "%s", err);
+                goto out;
+        }
         rc = state_open(cfg.state_dir, &st, err, sizeof(err));
         if (rc) {
                 log_msg(LL_ERROR, "run", "cannot use the state directory: %s", err);
@@ -205,12 +213,12 @@ int run_main(int argc, char **argv)
                 log_msg(LL_ERROR, "run", "%s", err);
                 goto out;
         }
-        rc = syncer_start(&cfg, &ao, q, &sy, err, sizeof(err));
+        rc = syncer_start(&so.sync, &ao, q, &sy, err, sizeof(err));
         if (!rc)
-                rc = parser_start(&cfg, &ao, q, &pa, err, sizeof(err));
+                rc = parser_start(&so.parse, &ao, q, &pa, err, sizeof(err));
         if (!rc) {
                 store = scan_store_dir_new(st);
-                rc = store ? scanner_start(&cfg, &ao, q, store, &sc, err, sizeof(err))
+                rc = store ? scanner_start(&so.scan, &ao, q, store, &sc, err, sizeof(err))
                            : jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory");
         }
         if (!rc)
@@ -278,6 +286,7 @@ stop:
         log_msg(LL_INFO, "run", "stopped");
 out:
         state_close(st);
+        stage_opts_clear(&so);
         cfg_clear(&cfg);
         log_close();
         return ret;

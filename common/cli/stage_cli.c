@@ -25,6 +25,7 @@
 #include "scan_store.h"
 #include "scanner.h"
 #include "sig.h"
+#include "stage_opts.h"
 #include "syncer.h"
 
 #define STAGE_GRACE_MS 30000
@@ -112,6 +113,7 @@ static int stage_main(enum stage which, int argc, char **argv)
         const char *extra_name = "--instance-id", *instance = NULL, *cfgpath;
         struct cfg cfg;
         struct aa_opts ao;
+        struct stage_opts so;
         struct q *q = NULL;
         struct scan_store *store = NULL;
         struct scanner *sc = NULL;
@@ -126,6 +128,11 @@ static int stage_main(enum stage which, int argc, char **argv)
                 return rc;
         if (run_setup(cmd, cfgpath, &cfg, &ao))
                 return 1;
+        memset(&so, 0, sizeof(so));
+        if (stage_opts_from_cfg(&cfg, &so, err, sizeof(err))) {
+                log_msg(LL_ERROR, cmd, "%s", err);
+                goto out;
+        }
         if (!instance)
                 instance = cfg.kafka_instance_id;
         if (need_kafka(cmd, &cfg) || run_check_login(cmd, &ao))
@@ -144,14 +151,14 @@ static int stage_main(enum stage which, int argc, char **argv)
                 store = props ? scan_store_kafka_new(cfg.kafka_brokers, topic, props, err, sizeof(err))
                               : NULL;
                 free(props);
-                rc = store ? scanner_start(&cfg, &ao, q, store, &sc, err, sizeof(err)) : JB_EFATAL;
+                rc = store ? scanner_start(&so.scan, &ao, q, store, &sc, err, sizeof(err)) : JB_EFATAL;
                 break;
         }
         case ST_PARSE:
-                rc = parser_start(&cfg, &ao, q, &pa, err, sizeof(err));
+                rc = parser_start(&so.parse, &ao, q, &pa, err, sizeof(err));
                 break;
         default:
-                rc = syncer_start(&cfg, &ao, q, &sy, err, sizeof(err));
+                rc = syncer_start(&so.sync, &ao, q, &sy, err, sizeof(err));
                 break;
         }
         if (rc && sig_stop_requested()) {
@@ -228,6 +235,7 @@ stop:
         scan_store_free(store);
         log_msg(LL_INFO, cmd, "stopped");
 out:
+        stage_opts_clear(&so);
         cfg_clear(&cfg);
         log_close();
         return ret;
