@@ -954,3 +954,83 @@ void parser_free(struct parser *p)
         pthread_mutex_destroy(&p->st_mu);
         free(p);
 }
+
+/* ---- the stage interface (stage.h) ---- */
+
+struct parser_stage {
+        struct jb_stage st; /* first: a struct jb_stage * is a struct parser_stage * */
+        struct parser_opts o;
+        const struct aa_opts *aa;
+        struct q *q;
+        struct parser *p;
+};
+
+static int pst_start(struct jb_stage *st, char *errstr, size_t errsz)
+{
+        struct parser_stage *x = (struct parser_stage *)st;
+
+        return parser_start(&x->o, x->aa, x->q, &x->p, errstr, errsz);
+}
+
+static void pst_stop(struct jb_stage *st, int grace_ms, int upstream_done)
+{
+        (void)upstream_done;
+        parser_stop(((struct parser_stage *)st)->p, grace_ms);
+}
+
+static int pst_failed(struct jb_stage *st)
+{
+        return parser_failed(((struct parser_stage *)st)->p);
+}
+
+static void pst_counters(struct jb_stage *st, struct jb_counters *out)
+{
+        struct parser_stage *x = (struct parser_stage *)st;
+        struct parser_stats s;
+
+        if (!x->p)
+                return;
+        parser_get_stats(x->p, &s);
+        jb_counters_add(out, "files", JB_COUNTER, (int64_t)s.files_ok, "log files read to the end");
+        jb_counters_add(out, "files_quarantined", JB_COUNTER, (int64_t)s.files_quarantined,
+                        "log files that cannot be read, dead-lettered");
+        jb_counters_add(out, "files_missing", JB_COUNTER, (int64_t)s.files_missing,
+                        "log files gone from the server before they were read");
+        jb_counters_add(out, "retries", JB_COUNTER, (int64_t)s.retries, "whole-file retries");
+        jb_counters_add(out, "fetch_errors", JB_COUNTER, (int64_t)s.fetch_errors,
+                        "downloads that did not bring the whole file (retried)");
+        jb_counters_add(out, "relists", JB_COUNTER, (int64_t)s.relists,
+                        "log files looked up again after failed downloads");
+        jb_counters_add(out, "records", JB_COUNTER, (int64_t)s.records, "CloudTrail records read");
+        jb_counters_add(out, "events", JB_COUNTER, (int64_t)s.events, "object events published");
+        jb_counters_add(out, "bytes_in", JB_COUNTER, (int64_t)s.bytes_in, "compressed bytes downloaded");
+        jb_counters_add(out, "bytes_out", JB_COUNTER, (int64_t)s.bytes_out, "bytes decompressed");
+        jb_counters_add(out, "poison", JB_COUNTER, (int64_t)s.poison,
+                        "unreadable messages from the scanner, dead-lettered");
+}
+
+static void pst_free(struct jb_stage *st)
+{
+        if (!st)
+                return;
+        parser_free(((struct parser_stage *)st)->p);
+        free(st);
+}
+
+struct jb_stage *parser_stage(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q)
+{
+        struct parser_stage *x = calloc(1, sizeof(*x));
+
+        if (!x)
+                return NULL;
+        x->st.name = "parse";
+        x->st.start = pst_start;
+        x->st.stop = pst_stop;
+        x->st.failed = pst_failed;
+        x->st.counters = pst_counters;
+        x->st.free = pst_free;
+        x->o = *opts;
+        x->aa = aa;
+        x->q = q;
+        return &x->st;
+}

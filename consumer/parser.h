@@ -26,6 +26,7 @@
 
 #include "aa.h"
 #include "q.h"
+#include "stage.h"
 #include "view.h"
 
 /* The parser's options (configuration sections parser and self, and
@@ -68,5 +69,10 @@ void parser_stop(struct parser *p, int grace_ms);
 int parser_failed(const struct parser *p);
 void parser_get_stats(struct parser *p, struct parser_stats *out);
 void parser_free(struct parser *p); /* stops first if needed */
+
+/* The parser as a stage (stage.h), "parse", not started: start is parser_start(), stop
+ * parser_stop(). opts is copied, the rest borrowed as by parser_start(). NULL on out of
+ * memory. */
+struct jb_stage *parser_stage(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q);
 
 #endif

@@ -1198,3 +1198,91 @@ void syncer_free(struct syncer *s)
         syncer_stop(s, 0, 0);
         destroy(s);
 }
+
+/* ---- the stage interface (stage.h) ---- */
+
+struct syncer_stage {
+        struct jb_stage st; /* first: a struct jb_stage * is a struct syncer_stage * */
+        struct syncer_opts o;
+        const struct aa_opts *aa;
+        struct q *q;
+        struct syncer *s;
+};
+
+static int yst_start(struct jb_stage *st, char *errstr, size_t errsz)
+{
+        struct syncer_stage *x = (struct syncer_stage *)st;
+
+        return syncer_start(&x->o, x->aa, x->q, &x->s, errstr, errsz);
+}
+
+static void yst_stop(struct jb_stage *st, int grace_ms, int upstream_done)
+{
+        /* upstream stopped in this process: what is queued is all there is, resync it first */
+        syncer_stop(((struct syncer_stage *)st)->s, upstream_done, grace_ms);
+}
+
+static int yst_failed(struct jb_stage *st)
+{
+        return syncer_failed(((struct syncer_stage *)st)->s);
+}
+
+static void yst_counters(struct jb_stage *st, struct jb_counters *out)
+{
+        struct syncer_stage *x = (struct syncer_stage *)st;
+        struct syncer_stats s;
+
+        if (!x->s)
+                return;
+        syncer_get_stats(x->s, &s);
+        jb_counters_add(out, "events", JB_COUNTER, (int64_t)s.events, "object events consumed");
+        jb_counters_add(out, "deduped", JB_COUNTER, (int64_t)s.deduped, "events folded into another");
+        jb_counters_add(out, "syncs", JB_COUNTER, (int64_t)s.syncs_ok, "objects, folders or buckets resynced");
+        jb_counters_add(out, "bucket_syncs", JB_COUNTER, (int64_t)s.syncs_bucket, "whole-bucket resyncs");
+        jb_counters_add(out, "folder_refreshes", JB_COUNTER, (int64_t)s.refreshes, "folder refreshes done");
+        jb_counters_add(out, "bucket_refreshes", JB_COUNTER, (int64_t)s.bucket_refreshes,
+                        "whole-bucket resyncs done by folder refresh");
+        jb_counters_add(out, "covered", JB_COUNTER, (int64_t)s.covered,
+                        "changes covered by a whole-bucket refresh (no call)");
+        jb_counters_add(out, "retries", JB_COUNTER, (int64_t)s.retries, "resync attempts retried");
+        jb_counters_add(out, "transient", JB_COUNTER, (int64_t)s.transient, "passing failures (retried)");
+        jb_counters_add(out, "outages", JB_COUNTER, (int64_t)s.outages, "outages long enough for a warning");
+        jb_counters_add(out, "outage_s", JB_GAUGE, s.outage_ms / 1000, "length of the current outage");
+        jb_counters_add(out, "longest_outage_s", JB_GAUGE, s.longest_outage_ms / 1000,
+                        "the longest outage that ended");
+        jb_counters_add(out, "held_events", JB_GAUGE, (int64_t)s.held,
+                        "events of the batch in flight not yet done");
+        jb_counters_add(out, "dead_letters", JB_COUNTER, (int64_t)s.dead, "events dead-lettered");
+        jb_counters_add(out, "poison", JB_COUNTER, (int64_t)s.poison, "unreadable messages dead-lettered");
+        jb_counters_add(out, "batches", JB_COUNTER, (int64_t)s.batches, "batches handled");
+        jb_counters_add(out, "method_refresh", JB_GAUGE, s.method_switched,
+                        "1 once method auto switched to refresh");
+        jb_counters_add(out, "last_latency_ms", JB_GAUGE, s.last_latency_ms,
+                        "from the log file listed to the resync, of the last event");
+}
+
+static void yst_free(struct jb_stage *st)
+{
+        if (!st)
+                return;
+        syncer_free(((struct syncer_stage *)st)->s);
+        free(st);
+}
+
+struct jb_stage *syncer_stage(const struct syncer_opts *opts, const struct aa_opts *aa, struct q *q)
+{
+        struct syncer_stage *x = calloc(1, sizeof(*x));
+
+        if (!x)
+                return NULL;
+        x->st.name = "sync";
+        x->st.start = yst_start;
+        x->st.stop = yst_stop;
+        x->st.failed = yst_failed;
+        x->st.counters = yst_counters;
+        x->st.free = yst_free;
+        x->o = *opts;
+        x->aa = aa;
+        x->q = q;
+        return &x->st;
+}

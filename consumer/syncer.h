@@ -33,6 +33,7 @@
 
 #include "aa.h"
 #include "q.h"
+#include "stage.h"
 
 /* The syncer's options (configuration section syncer). syncer_opts_init() sets the
  * configuration's defaults. */
@@ -92,5 +93,10 @@ void syncer_outage_warn_ms(struct syncer *s, long first_ms, long every_ms);
  * log-scale histogram (about 1 % resolution). JB_ENOTFOUND while there is no sample. */
 int syncer_latency_percentiles(struct syncer *s, double *p50_ms, double *p99_ms) JB_MUST_CHECK;
 void syncer_free(struct syncer *s);
+
+/* The syncer as a stage (stage.h), "sync", not started: start is syncer_start(), stop
+ * syncer_stop() draining when its upstream stopped in this process (jibe run). opts is
+ * copied, the rest borrowed as by syncer_start(). NULL on out of memory. */
+struct jb_stage *syncer_stage(const struct syncer_opts *opts, const struct aa_opts *aa, struct q *q);
 
 #endif

@@ -1448,3 +1448,108 @@ void scanner_free(struct scanner *s)
         pthread_mutex_destroy(&s->mu);
         free(s);
 }
+
+/* ---- the stage interface (stage.h) ---- */
+
+struct scanner_stage {
+        struct jb_stage st; /* first: a struct jb_stage * is a struct scanner_stage * */
+        struct scanner_opts o;
+        const struct aa_opts *aa;
+        struct q *q;
+        struct scan_store *store;
+        struct scanner *s;
+};
+
+static int sst_start(struct jb_stage *st, char *errstr, size_t errsz)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+
+        return scanner_start(&x->o, x->aa, x->q, x->store, &x->s, errstr, errsz);
+}
+
+static void sst_stop(struct jb_stage *st, int grace_ms, int upstream_done)
+{
+        (void)grace_ms; /* the listing in progress is cut short at once */
+        (void)upstream_done;
+        scanner_stop(((struct scanner_stage *)st)->s);
+}
+
+static int sst_finish(struct jb_stage *st, char *errstr, size_t errsz)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+        char err[512];
+
+        if (x->s && scanner_flush(x->s, err, sizeof(err)) != JB_OK)
+                return jb_seterr(JB_EFATAL, errstr, errsz, "cannot save the scanner state: %s", err);
+        return JB_OK;
+}
+
+static int sst_failed(struct jb_stage *st)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+
+        return x->s && scanner_failed(x->s);
+}
+
+static void sst_kick(struct jb_stage *st)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+
+        if (x->s)
+                scanner_kick(x->s);
+}
+
+static void sst_counters(struct jb_stage *st, struct jb_counters *out)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+        struct scanner_stats s;
+
+        if (!x->s)
+                return;
+        scanner_get_stats(x->s, &s);
+        jb_counters_add(out, "scans", JB_COUNTER, (int64_t)s.scans, "scan cycles completed");
+        jb_counters_add(out, "files_found", JB_COUNTER, (int64_t)s.files_published,
+                        "new log files found and published");
+        jb_counters_add(out, "files_done", JB_COUNTER, (int64_t)s.files_done,
+                        "log files whose every event was synced, recorded");
+        jb_counters_add(out, "scan_errors", JB_COUNTER, (int64_t)s.errors,
+                        "scans that hit an error (retried at the next interval)");
+        jb_counters_add(out, "date_folders", JB_GAUGE, (int64_t)s.folders, "date folders known");
+        jb_counters_add(out, "regions", JB_GAUGE, (int64_t)s.regions, "account/region folders known");
+        jb_counters_add(out, "last_scan_calls", JB_GAUGE, (int64_t)s.api_calls_last,
+                        "Access Anywhere calls spent by the last scan");
+        jb_counters_add(out, "last_scan_ms", JB_GAUGE, s.last_scan_ms, "duration of the last scan");
+}
+
+static void sst_free(struct jb_stage *st)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+
+        if (!x)
+                return;
+        scanner_free(x->s);
+        free(x);
+}
+
+struct jb_stage *scanner_stage(const struct scanner_opts *opts, const struct aa_opts *aa, struct q *q,
+                               struct scan_store *store)
+{
+        struct scanner_stage *x = calloc(1, sizeof(*x));
+
+        if (!x)
+                return NULL;
+        x->st.name = "scan";
+        x->st.start = sst_start;
+        x->st.stop = sst_stop;
+        x->st.finish = sst_finish;
+        x->st.failed = sst_failed;
+        x->st.kick = sst_kick;
+        x->st.counters = sst_counters;
+        x->st.free = sst_free;
+        x->st.free_after_transport = 1; /* q_free() reports unfinished files to it */
+        x->o = *opts;
+        x->aa = aa;
+        x->q = q;
+        x->store = store;
+        return &x->st;
+}

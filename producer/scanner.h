@@ -23,6 +23,7 @@
 #include "aa.h"
 #include "q.h"
 #include "scan_store.h"
+#include "stage.h"
 
 /* A source bucket whose CloudTrail log root is below a prefix (AWSLogs/ lies below it). */
 struct scanner_prefix {
@@ -74,5 +75,11 @@ int scanner_flush(struct scanner *s, char *errstr, size_t errsz);
 int scanner_failed(const struct scanner *s);
 void scanner_get_stats(struct scanner *s, struct scanner_stats *out);
 void scanner_free(struct scanner *s); /* stops and flushes first */
+
+/* The scanner as a stage (stage.h), "scan", not started: start is scanner_start(), finish
+ * scanner_flush(), kick scanner_kick(); freed after the transport. opts is copied, the rest
+ * borrowed as by scanner_start(). NULL on out of memory. */
+struct jb_stage *scanner_stage(const struct scanner_opts *opts, const struct aa_opts *aa, struct q *q,
+                               struct scan_store *store);
 
 #endif
