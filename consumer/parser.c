@@ -6,7 +6,7 @@
  * failure flags, the counters, and the outcome of every file (ack, quarantine, retry,
  * abandon). Logging happens here only: one debug line per file, a warning per retry, an
  * error per quarantined file or fatal failure.
- * Ownership: cfg, the aa_opts and the transport are borrowed. A polled message belongs to
+ * Ownership: the options are copied (their arrays borrowed), the aa_opts and the transport are borrowed. A polled message belongs to
  * the worker until it acks or abandons it; a decoded msg_logfile lives for one file; the
  * ct_ctx a file is classified with is a view reference held for that file.
  * Locks: p->mu guards the stop/abort state, busy count and first-view flag (and the cond
@@ -19,6 +19,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,7 +67,7 @@ struct worker {
 };
 
 struct parser {
-        const struct cfg *cfg;
+        struct parser_opts o;
         const struct aa_opts *aa_opts;
         struct q *q;
         struct view *view;
@@ -153,7 +154,7 @@ static void *view_main(void *arg)
         struct aa_client *aa = NULL;
         char err[PARSER_ERR];
         struct backoff backoff = PARSER_BACKOFF_INIT;
-        long refresh_ms = p->cfg->parse_provider_refresh_s > 0 ? p->cfg->parse_provider_refresh_s * 1000
+        long refresh_ms = p->o.provider_refresh_s > 0 ? p->o.provider_refresh_s * 1000
                                                                  : 300000;
         int rc, first = 1;
 
@@ -168,7 +169,7 @@ static void *view_main(void *arg)
                 struct view_info vi;
                 long wait;
 
-                rc = view_build(aa, p->cfg, &ctx, &vi, err, sizeof(err));
+                rc = view_build(aa, &p->o.view, &ctx, &vi, err, sizeof(err));
                 if (!rc)
                         rc = view_set(p->view, ctx) ? jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory")
                                                     : JB_OK;
@@ -791,7 +792,17 @@ static void join_all(struct parser *p)
         p->joined = 1;
 }
 
-int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, struct parser **out,
+void parser_opts_init(struct parser_opts *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->workers = 2;
+        o->max_decompressed = CT_MAX_DECOMPRESSED_DEFAULT;
+        o->max_record = CT_MAX_RECORD_DEFAULT;
+        o->provider_refresh_s = 300;
+        o->view.indexing_rate = 100.0;
+}
+
+int parser_start(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q, struct parser **out,
                  char *errstr, size_t errsz)
 {
         struct ct_limits lim;
@@ -804,7 +815,7 @@ int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         p = calloc(1, sizeof(*p));
         if (!p)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-        p->cfg = cfg;
+        p->o = *opts;
         p->aa_opts = aa;
         p->q = q;
         pthread_mutex_init(&p->mu, NULL);
@@ -814,14 +825,14 @@ int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         pthread_cond_init(&p->cv, &ca);
         pthread_condattr_destroy(&ca);
         p->view = view_new();
-        p->nw = cfg->parse_workers > 0 ? (size_t)cfg->parse_workers : 1;
+        p->nw = opts->workers > 0 ? (size_t)opts->workers : 1;
         p->w = calloc(p->nw, sizeof(*p->w));
         if (!p->view || !p->w) {
                 rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                 goto fail;
         }
-        lim.max_decompressed = cfg->parse_max_decompressed;
-        lim.max_record = (size_t)cfg->parse_max_record;
+        lim.max_decompressed = opts->max_decompressed;
+        lim.max_record = (size_t)opts->max_record;
         for (i = 0; i < p->nw; i++) {
                 struct worker *w = &p->w[i];
 
@@ -908,4 +919,84 @@ void parser_free(struct parser *p)
         pthread_mutex_destroy(&p->mu);
         pthread_mutex_destroy(&p->st_mu);
         free(p);
+}
+
+/* ---- the stage interface (stage.h) ---- */
+
+struct parser_stage {
+        struct jb_stage st; /* first: a struct jb_stage * is a struct parser_stage * */
+        struct parser_opts o;
+        const struct aa_opts *aa;
+        struct q *q;
+        struct parser *p;
+};
+
+static int pst_start(struct jb_stage *st, char *errstr, size_t errsz)
+{
+        struct parser_stage *x = (struct parser_stage *)st;
+
+        return parser_start(&x->o, x->aa, x->q, &x->p, errstr, errsz);
+}
+
+static void pst_stop(struct jb_stage *st, int grace_ms, int upstream_done)
+{
+        (void)upstream_done;
+        parser_stop(((struct parser_stage *)st)->p, grace_ms);
+}
+
+static int pst_failed(struct jb_stage *st)
+{
+        return parser_failed(((struct parser_stage *)st)->p);
+}
+
+static void pst_counters(struct jb_stage *st, struct jb_counters *out)
+{
+        struct parser_stage *x = (struct parser_stage *)st;
+        struct parser_stats s;
+
+        if (!x->p)
+                return;
+        parser_get_stats(x->p, &s);
+        jb_counters_add(out, "files", JB_COUNTER, (int64_t)s.files_ok, "log files read to the end");
+        jb_counters_add(out, "files_quarantined", JB_COUNTER, (int64_t)s.files_quarantined,
+                        "log files that cannot be read, dead-lettered");
+        jb_counters_add(out, "files_missing", JB_COUNTER, (int64_t)s.files_missing,
+                        "log files gone from the server before they were read");
+        jb_counters_add(out, "retries", JB_COUNTER, (int64_t)s.retries, "whole-file retries");
+        jb_counters_add(out, "fetch_errors", JB_COUNTER, (int64_t)s.fetch_errors,
+                        "downloads that did not bring the whole file (retried)");
+        jb_counters_add(out, "relists", JB_COUNTER, (int64_t)s.relists,
+                        "log files looked up again after failed downloads");
+        jb_counters_add(out, "records", JB_COUNTER, (int64_t)s.records, "CloudTrail records read");
+        jb_counters_add(out, "events", JB_COUNTER, (int64_t)s.events, "object events published");
+        jb_counters_add(out, "bytes_in", JB_COUNTER, (int64_t)s.bytes_in, "compressed bytes downloaded");
+        jb_counters_add(out, "bytes_out", JB_COUNTER, (int64_t)s.bytes_out, "bytes decompressed");
+        jb_counters_add(out, "poison", JB_COUNTER, (int64_t)s.poison,
+                        "unreadable messages from the scanner, dead-lettered");
+}
+
+static void pst_free(struct jb_stage *st)
+{
+        if (!st)
+                return;
+        parser_free(((struct parser_stage *)st)->p);
+        free(st);
+}
+
+struct jb_stage *parser_stage(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q)
+{
+        struct parser_stage *x = calloc(1, sizeof(*x));
+
+        if (!x)
+                return NULL;
+        x->st.name = "parse";
+        x->st.start = pst_start;
+        x->st.stop = pst_stop;
+        x->st.failed = pst_failed;
+        x->st.counters = pst_counters;
+        x->st.free = pst_free;
+        x->o = *opts;
+        x->aa = aa;
+        x->q = q;
+        return &x->st;
 }

@@ -25,8 +25,21 @@
 #include <stdint.h>
 
 #include "aa.h"
-#include "cfg.h"
 #include "q.h"
+#include "stage.h"
+#include "view.h"
+
+/* The parser's options (configuration sections parser and self, and
+ * scanner.provider_refresh_s). parser_opts_init() sets the configuration's defaults. */
+struct parser_opts {
+        long workers;              /* log files read at the same time, default 2 */
+        uint64_t max_decompressed; /* per file, default CT_MAX_DECOMPRESSED_DEFAULT */
+        uint64_t max_record;       /* per record, default CT_MAX_RECORD_DEFAULT */
+        long provider_refresh_s;   /* re-read providers and their last syncs, default 300 */
+        struct view_opts view;     /* self identities, indexing rate (default 100 files/s) */
+};
+
+void parser_opts_init(struct parser_opts *o);
 
 struct parser_stats {
         uint64_t files_ok;         /* files read to the end */
@@ -44,8 +57,9 @@ struct parser_stats {
 
 struct parser;
 
-/* cfg and aa are borrowed and must outlive the parser. Starts the worker threads. */
-int parser_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+/* opts is copied; the arrays it points to and aa are borrowed and must outlive the parser.
+ * Starts the worker threads. */
+int parser_start(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q,
                  struct parser **out, char *errstr, size_t errsz) JB_MUST_CHECK;
 /* Stop taking files; a file being read gets grace_ms to finish, then it is abandoned
  * (q_abandon: offered again after a restart). Joins the threads. Safe twice. */
@@ -55,5 +69,10 @@ void parser_stop(struct parser *p, int grace_ms);
 int parser_failed(const struct parser *p);
 void parser_get_stats(struct parser *p, struct parser_stats *out);
 void parser_free(struct parser *p); /* stops first if needed */
+
+/* The parser as a stage (stage.h), "parse", not started: start is parser_start(), stop
+ * parser_stop(). opts is copied, the rest borrowed as by parser_start(). NULL on out of
+ * memory. */
+struct jb_stage *parser_stage(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q);
 
 #endif

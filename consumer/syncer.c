@@ -85,9 +85,9 @@ struct worker {
 };
 
 struct syncer {
-        const struct cfg *cfg;
         struct q *q;
         long window_ms, batch_max, max_attempts, base_ms, max_ms;
+        long bucket_refresh_per_s;
         enum method method;
         atomic_int refresh_on; /* method refresh, or auto after unknown_function */
         struct sset bucket_refreshed; /* "provider/bucket" -> start (epoch ms, as a pointer-
@@ -534,7 +534,7 @@ static int unit_refresh(struct worker *w, const struct unit *u, char *err, size_
                 log_msg(LL_INFO, "syncer",
                         "provider=%s bucket=%s: whole-bucket resync by folder refresh begins "
                         "(at most %ld folders/s)",
-                        u->provider, u->bucket, w->s->cfg->sync_bucket_refresh_per_s);
+                        u->provider, u->bucket, w->s->bucket_refresh_per_s);
                 rc = refresher_bucket(w->rf, u->provider, u->bucket, &h, &n, err, errsz);
                 if (keyed) {
                         pthread_mutex_lock(&w->s->mu);
@@ -982,7 +982,20 @@ static void destroy(struct syncer *s)
         free(s);
 }
 
-int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, struct syncer **out,
+void syncer_opts_init(struct syncer_opts *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->window_ms = 2000;
+        o->batch_max = 500;
+        o->concurrency = 4;
+        o->max_attempts = 8;
+        o->backoff_base_ms = 500;
+        o->backoff_max_ms = 60000;
+        o->method = "auto";
+        o->bucket_refresh_per_s = 20;
+}
+
+int syncer_start(const struct syncer_opts *opts, const struct aa_opts *aa, struct q *q, struct syncer **out,
                  char *errstr, size_t errsz)
 {
         struct syncer *s;
@@ -992,13 +1005,13 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         int rc;
 
         *out = NULL;
-        if (!cfg || !aa || !q)
+        if (!opts || !aa || !q)
                 return jb_seterr(JB_EFATAL, errstr, errsz, "syncer: missing configuration or transport");
-        if (cfg->sync_method && strcmp(cfg->sync_method, "auto") &&
-            strcmp(cfg->sync_method, "event") && strcmp(cfg->sync_method, "refresh"))
+        if (opts->method && strcmp(opts->method, "auto") &&
+            strcmp(opts->method, "event") && strcmp(opts->method, "refresh"))
                 return jb_seterr(JB_EFATAL, errstr, errsz,
                                  "syncer.method must be auto, event or refresh, not \"%s\"",
-                                 cfg->sync_method);
+                                 opts->method);
         s = calloc(1, sizeof(*s));
         if (!s)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
@@ -1010,19 +1023,19 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
         pthread_cond_init(&s->cv, &ca);
         pthread_condattr_destroy(&ca);
         atomic_init(&s->failed, 0);
-        s->method = !cfg->sync_method || !strcmp(cfg->sync_method, "auto") ? M_AUTO
-                    : !strcmp(cfg->sync_method, "event")                    ? M_EVENT
-                    : !strcmp(cfg->sync_method, "refresh")                  ? M_REFRESH
+        s->method = !opts->method || !strcmp(opts->method, "auto") ? M_AUTO
+                    : !strcmp(opts->method, "event")                    ? M_EVENT
+                    : !strcmp(opts->method, "refresh")                  ? M_REFRESH
                                                                             : (enum method)-1;
         atomic_init(&s->refresh_on, s->method == M_REFRESH);
-        s->cfg = cfg;
+        s->bucket_refresh_per_s = opts->bucket_refresh_per_s;
         s->q = q;
-        s->window_ms = cfg->sync_window_ms > 0 ? cfg->sync_window_ms : 0;
-        s->batch_max = cfg->sync_batch_max > 0 ? cfg->sync_batch_max : 1;
-        s->max_attempts = cfg->sync_max_attempts > 0 ? cfg->sync_max_attempts : 1;
-        s->base_ms = cfg->sync_backoff_base_ms > 0 ? cfg->sync_backoff_base_ms : 1;
-        s->max_ms = cfg->sync_backoff_max_ms > s->base_ms ? cfg->sync_backoff_max_ms : s->base_ms;
-        s->nworkers = cfg->sync_concurrency > 0 ? (size_t)cfg->sync_concurrency : 1;
+        s->window_ms = opts->window_ms > 0 ? opts->window_ms : 0;
+        s->batch_max = opts->batch_max > 0 ? opts->batch_max : 1;
+        s->max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 1;
+        s->base_ms = opts->backoff_base_ms > 0 ? opts->backoff_base_ms : 1;
+        s->max_ms = opts->backoff_max_ms > s->base_ms ? opts->backoff_max_ms : s->base_ms;
+        s->nworkers = opts->concurrency > 0 ? (size_t)opts->concurrency : 1;
         s->warn_first_ms = OUTAGE_WARN_FIRST_MS;
         s->warn_every_ms = OUTAGE_WARN_EVERY_MS;
         s->batch = batch_new();
@@ -1040,7 +1053,7 @@ int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q, s
                         destroy(s);
                         return rc;
                 }
-                s->w[i].rf = refresher_new(s->w[i].aa, (double)cfg->sync_bucket_refresh_per_s);
+                s->w[i].rf = refresher_new(s->w[i].aa, (double)opts->bucket_refresh_per_s);
                 if (!s->w[i].rf) {
                         destroy(s);
                         return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
@@ -1161,4 +1174,92 @@ void syncer_free(struct syncer *s)
                 return;
         syncer_stop(s, 0, 0);
         destroy(s);
+}
+
+/* ---- the stage interface (stage.h) ---- */
+
+struct syncer_stage {
+        struct jb_stage st; /* first: a struct jb_stage * is a struct syncer_stage * */
+        struct syncer_opts o;
+        const struct aa_opts *aa;
+        struct q *q;
+        struct syncer *s;
+};
+
+static int yst_start(struct jb_stage *st, char *errstr, size_t errsz)
+{
+        struct syncer_stage *x = (struct syncer_stage *)st;
+
+        return syncer_start(&x->o, x->aa, x->q, &x->s, errstr, errsz);
+}
+
+static void yst_stop(struct jb_stage *st, int grace_ms, int upstream_done)
+{
+        /* upstream stopped in this process: what is queued is all there is, resync it first */
+        syncer_stop(((struct syncer_stage *)st)->s, upstream_done, grace_ms);
+}
+
+static int yst_failed(struct jb_stage *st)
+{
+        return syncer_failed(((struct syncer_stage *)st)->s);
+}
+
+static void yst_counters(struct jb_stage *st, struct jb_counters *out)
+{
+        struct syncer_stage *x = (struct syncer_stage *)st;
+        struct syncer_stats s;
+
+        if (!x->s)
+                return;
+        syncer_get_stats(x->s, &s);
+        jb_counters_add(out, "events", JB_COUNTER, (int64_t)s.events, "object events consumed");
+        jb_counters_add(out, "deduped", JB_COUNTER, (int64_t)s.deduped, "events folded into another");
+        jb_counters_add(out, "syncs", JB_COUNTER, (int64_t)s.syncs_ok, "objects, folders or buckets resynced");
+        jb_counters_add(out, "bucket_syncs", JB_COUNTER, (int64_t)s.syncs_bucket, "whole-bucket resyncs");
+        jb_counters_add(out, "folder_refreshes", JB_COUNTER, (int64_t)s.refreshes, "folder refreshes done");
+        jb_counters_add(out, "bucket_refreshes", JB_COUNTER, (int64_t)s.bucket_refreshes,
+                        "whole-bucket resyncs done by folder refresh");
+        jb_counters_add(out, "covered", JB_COUNTER, (int64_t)s.covered,
+                        "changes covered by a whole-bucket refresh (no call)");
+        jb_counters_add(out, "retries", JB_COUNTER, (int64_t)s.retries, "resync attempts retried");
+        jb_counters_add(out, "transient", JB_COUNTER, (int64_t)s.transient, "passing failures (retried)");
+        jb_counters_add(out, "outages", JB_COUNTER, (int64_t)s.outages, "outages long enough for a warning");
+        jb_counters_add(out, "outage_s", JB_GAUGE, s.outage_ms / 1000, "length of the current outage");
+        jb_counters_add(out, "longest_outage_s", JB_GAUGE, s.longest_outage_ms / 1000,
+                        "the longest outage that ended");
+        jb_counters_add(out, "held_events", JB_GAUGE, (int64_t)s.held,
+                        "events of the batch in flight not yet done");
+        jb_counters_add(out, "dead_letters", JB_COUNTER, (int64_t)s.dead, "events dead-lettered");
+        jb_counters_add(out, "poison", JB_COUNTER, (int64_t)s.poison, "unreadable messages dead-lettered");
+        jb_counters_add(out, "batches", JB_COUNTER, (int64_t)s.batches, "batches handled");
+        jb_counters_add(out, "method_refresh", JB_GAUGE, s.method_switched,
+                        "1 once method auto switched to refresh");
+        jb_counters_add(out, "last_latency_ms", JB_GAUGE, s.last_latency_ms,
+                        "from the log file listed to the resync, of the last event");
+}
+
+static void yst_free(struct jb_stage *st)
+{
+        if (!st)
+                return;
+        syncer_free(((struct syncer_stage *)st)->s);
+        free(st);
+}
+
+struct jb_stage *syncer_stage(const struct syncer_opts *opts, const struct aa_opts *aa, struct q *q)
+{
+        struct syncer_stage *x = calloc(1, sizeof(*x));
+
+        if (!x)
+                return NULL;
+        x->st.name = "sync";
+        x->st.start = yst_start;
+        x->st.stop = yst_stop;
+        x->st.failed = yst_failed;
+        x->st.counters = yst_counters;
+        x->st.free = yst_free;
+        x->o = *opts;
+        x->aa = aa;
+        x->q = q;
+        return &x->st;
 }

@@ -6,7 +6,7 @@
  * after the first event of a batch, or batch_max events), deduplicated by (provider, bucket,
  * key) with the last op winning and a bucket op subsuming the bucket's object ops
  * (batch.c), then resynced by `concurrency` worker threads, each with its own aa_client, by
- * one of two methods (cfg syncer.method):
+ * one of two methods (option syncer.method):
  * - event: aa_sync() (syncOnProviderEvent; its fields are not public) once per item;
  * - refresh: the batch's items are grouped per (provider, bucket, folder of the key); one
  *   cloud refresh of that folder (refresher.h: the new folders above it too) resyncs every
@@ -32,8 +32,23 @@
 #include <stdint.h>
 
 #include "aa.h"
-#include "cfg.h"
 #include "q.h"
+#include "stage.h"
+
+/* The syncer's options (configuration section syncer). syncer_opts_init() sets the
+ * configuration's defaults. */
+struct syncer_opts {
+        long window_ms;            /* dedup window, default 2000 */
+        long batch_max;            /* events per batch, default 500 */
+        long concurrency;          /* worker threads (resyncs at once), default 4 */
+        long max_attempts;         /* permanent-looking failures before a dead letter, default 8 */
+        long backoff_base_ms;      /* default 500 */
+        long backoff_max_ms;       /* default 60000 */
+        const char *method;        /* "auto" (default, also NULL), "event" or "refresh" */
+        long bucket_refresh_per_s; /* refresh method: folders/s of a bucket resync, default 20 */
+};
+
+void syncer_opts_init(struct syncer_opts *o);
 
 struct syncer_stats {
         uint64_t events;       /* messages consumed */
@@ -62,8 +77,9 @@ struct syncer_stats {
 
 struct syncer;
 
-/* cfg and aa are borrowed and must outlive the syncer. Starts its threads. */
-int syncer_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+/* opts is copied (method is read at start only); aa is borrowed and must outlive the
+ * syncer. An unknown method is JB_EFATAL. Starts its threads. */
+int syncer_start(const struct syncer_opts *opts, const struct aa_opts *aa, struct q *q,
                  struct syncer **out, char *errstr, size_t errsz) JB_MUST_CHECK;
 /* Stop: when drain is set, first consume and resync everything already queued on Q_EVENTS
  * (up to grace_ms); the batch in flight is finished or, past grace_ms, abandoned. Joins. */
@@ -77,5 +93,10 @@ void syncer_outage_warn_ms(struct syncer *s, long first_ms, long every_ms);
  * log-scale histogram (about 1 % resolution). JB_ENOTFOUND while there is no sample. */
 int syncer_latency_percentiles(struct syncer *s, double *p50_ms, double *p99_ms) JB_MUST_CHECK;
 void syncer_free(struct syncer *s);
+
+/* The syncer as a stage (stage.h), "sync", not started: start is syncer_start(), stop
+ * syncer_stop() draining when its upstream stopped in this process (jibe run). opts is
+ * copied, the rest borrowed as by syncer_start(). NULL on out of memory. */
+struct jb_stage *syncer_stage(const struct syncer_opts *opts, const struct aa_opts *aa, struct q *q);
 
 #endif

@@ -45,25 +45,25 @@ int64_t view_sync_start(const struct aa_lastsync *ls, time_t task_added, double 
 
 /* ---- building ---- */
 
-static int add_self(struct ct_ctx *ctx, const struct cfg *cfg, size_t *n)
+static int add_self(struct ct_ctx *ctx, const struct view_opts *o, size_t *n)
 {
         size_t i;
         int rc = JB_OK;
 
-        for (i = 0; !rc && i < cfg->n_self_keys; i++)
-                if (cfg->self_keys[i] && cfg->self_keys[i][0] && !(rc = ct_ctx_add_self_key(ctx, cfg->self_keys[i])))
+        for (i = 0; !rc && i < o->n_self_keys; i++)
+                if (o->self_keys[i] && o->self_keys[i][0] && !(rc = ct_ctx_add_self_key(ctx, o->self_keys[i])))
                         (*n)++;
-        for (i = 0; !rc && i < cfg->n_self_arns; i++)
-                if (cfg->self_arns[i] && cfg->self_arns[i][0] && !(rc = ct_ctx_add_self_arn(ctx, cfg->self_arns[i])))
+        for (i = 0; !rc && i < o->n_self_arns; i++)
+                if (o->self_arns[i] && o->self_arns[i][0] && !(rc = ct_ctx_add_self_arn(ctx, o->self_arns[i])))
                         (*n)++;
-        for (i = 0; !rc && i < cfg->n_self_agents; i++)
-                if (cfg->self_agents[i] && cfg->self_agents[i][0] &&
-                    !(rc = ct_ctx_add_self_agent(ctx, cfg->self_agents[i])))
+        for (i = 0; !rc && i < o->n_self_agents; i++)
+                if (o->self_agents[i] && o->self_agents[i][0] &&
+                    !(rc = ct_ctx_add_self_agent(ctx, o->self_agents[i])))
                         (*n)++;
         return rc;
 }
 
-static int add_provider(struct aa_client *aa, const struct cfg *cfg, struct ct_ctx *ctx,
+static int add_provider(struct aa_client *aa, const struct view_opts *o, struct ct_ctx *ctx,
                         const struct aa_provider *p, struct view_info *info, char *errstr,
                         size_t errsz)
 {
@@ -85,7 +85,7 @@ static int add_provider(struct aa_client *aa, const struct cfg *cfg, struct ct_c
         }
         if (rc)
                 return rc;
-        start = view_sync_start(&ls, 0, cfg->parse_indexing_rate, &src);
+        start = view_sync_start(&ls, 0, o->indexing_rate, &src);
         aa_lastsync_clear(&ls);
         info->starts[src]++;
         if (start >= 0 && ct_ctx_set_sync_start(ctx, p->id, start))
@@ -93,7 +93,7 @@ static int add_provider(struct aa_client *aa, const struct cfg *cfg, struct ct_c
         return JB_OK;
 }
 
-int view_build(struct aa_client *aa, const struct cfg *cfg, struct ct_ctx **out,
+int view_build(struct aa_client *aa, const struct view_opts *o, struct ct_ctx **out,
                struct view_info *info, char *errstr, size_t errsz)
 {
         struct aa_provider *pv = NULL;
@@ -113,10 +113,10 @@ int view_build(struct aa_client *aa, const struct cfg *cfg, struct ct_ctx **out,
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         }
         ct_ctx_use_map(ctx); /* the providers' buckets, all of them: no bucket, no provider */
-        if (add_self(ctx, cfg, &vi.self_ids))
+        if (add_self(ctx, o, &vi.self_ids))
                 rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         for (i = 0; !rc && i < np; i++)
-                rc = add_provider(aa, cfg, ctx, &pv[i], &vi, errstr, errsz);
+                rc = add_provider(aa, o, ctx, &pv[i], &vi, errstr, errsz);
         vi.providers = np;
         aa_providers_free(pv, np);
         if (rc) {

@@ -18,8 +18,20 @@
 #include <stdint.h>
 
 #include "aa.h"
-#include "cfg.h"
 #include "ct.h"
+
+/* What the server cannot tell: Access Anywhere's own identities (no public call reports
+ * them) and the indexing rate used to estimate a full sync's start. The arrays are
+ * borrowed; empty strings in them are skipped. */
+struct view_opts {
+        char *const *self_keys;   /* access key ids */
+        size_t n_self_keys;
+        char *const *self_arns;   /* principal ARNs */
+        size_t n_self_arns;
+        char *const *self_agents; /* user agents */
+        size_t n_self_agents;
+        double indexing_rate;     /* files/s; see view_sync_start() */
+};
 
 /* Where a provider's sync start came from. */
 enum view_start_src {
@@ -45,12 +57,11 @@ int64_t view_sync_start(const struct aa_lastsync *ls, time_t task_added, double 
 
 /*
  * Ask the server (aa_providers, aa_last_sync) and build a ct_ctx: every bucket mapped to
- * its provider id, the self identities of cfg->self_* (no public call reports them), each
- * provider's sync start (none when no completed full sync is listed). Returns JB_OK
+ * its provider id, the self identities of o->self_*, each provider's sync start (none when no completed full sync is listed). Returns JB_OK
  * with *out set, or the aa_* error (JB_ETRANSIENT, JB_EFATAL, ...) with errstr; *info is
  * optional.
  */
-int view_build(struct aa_client *aa, const struct cfg *cfg, struct ct_ctx **out,
+int view_build(struct aa_client *aa, const struct view_opts *o, struct ct_ctx **out,
                struct view_info *info, char *errstr, size_t errsz) JB_MUST_CHECK;
 
 struct view;

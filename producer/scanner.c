@@ -61,7 +61,7 @@ struct pub {
 };
 
 struct scanner {
-        const struct cfg *cfg;
+        struct scanner_opts o;
         struct q *q;
         struct scan_store *store;
         struct aa_client *aa;
@@ -209,7 +209,7 @@ struct rslot {
  */
 static int refresh_many(struct scanner *s, char *const *ids, size_t n, char *errstr, size_t errsz)
 {
-        size_t k = (size_t)(s->cfg->scan_refresh_concurrency > 0 ? s->cfg->scan_refresh_concurrency : 1);
+        size_t k = (size_t)(s->o.refresh_concurrency > 0 ? s->o.refresh_concurrency : 1);
         struct rslot *sl = calloc(k, sizeof(*sl));
         size_t next = 0, active = 0, i;
         long timeout = aa_refresh_timeout_ms(s->aa);
@@ -476,24 +476,24 @@ static int add_region(struct scanner *s, struct root *root, const char *path, co
         return rc;
 }
 
-static const char *prefix_for(const struct cfg *cfg, const char *bucket)
+static const char *prefix_for(const struct scanner_opts *o, const char *bucket)
 {
         size_t i;
 
-        for (i = 0; i < cfg->n_scan_prefixes; i++)
-                if (!strcmp(cfg->scan_prefixes[i].bucket, bucket))
-                        return cfg->scan_prefixes[i].prefix;
+        for (i = 0; i < o->n_prefixes; i++)
+                if (!strcmp(o->prefixes[i].bucket, bucket))
+                        return o->prefixes[i].prefix;
         return NULL;
 }
 
-static int is_source(const struct cfg *cfg, const struct aa_provider *p)
+static int is_source(const struct scanner_opts *o, const struct aa_provider *p)
 {
         size_t i;
 
-        if (!cfg->n_scan_sources)
+        if (!o->n_sources)
                 return 1;
-        for (i = 0; i < cfg->n_scan_sources; i++)
-                if (!strcmp(cfg->scan_sources[i], p->id) || !strcmp(cfg->scan_sources[i], p->name))
+        for (i = 0; i < o->n_sources; i++)
+                if (!strcmp(o->sources[i], p->id) || !strcmp(o->sources[i], p->name))
                         return 1;
         return 0;
 }
@@ -685,11 +685,11 @@ static int discover(struct scanner *s, char *errstr, size_t errsz)
                 return rc;
         roots_free(s);
         for (i = 0; i < np && !rc; i++) {
-                if (!is_source(s->cfg, &pv[i]))
+                if (!is_source(&s->o, &pv[i]))
                         continue;
                 for (j = 0; j < pv[i].nbuckets && !rc; j++) {
                         const struct aa_bucket *b = &pv[i].buckets[j];
-                        const char *prefix = prefix_for(s->cfg, b->name);
+                        const char *prefix = prefix_for(&s->o, b->name);
                         char *base = ct_path_join(pv[i].name, b->name), *pp = NULL;
                         struct aa_item it;
 
@@ -1161,7 +1161,7 @@ static int scan_once(struct scanner *s, char *errstr, size_t errsz)
 {
         int64_t now = now_s();
         int64_t newest = day_of(now);
-        int64_t oldest = day_of(now - s->cfg->scan_lookback_h * 3600);
+        int64_t oldest = day_of(now - s->o.lookback_h * 3600);
         struct aa_counters c0, c1;
         struct region **regs = NULL;
         struct folder **fols = NULL;
@@ -1172,7 +1172,7 @@ static int scan_once(struct scanner *s, char *errstr, size_t errsz)
         int rc = JB_OK;
 
         aa_counters_get(s->aa, &c0);
-        if (s->nroots == 0 || s->scan_no % (uint64_t)s->cfg->scan_parents_every == 0)
+        if (s->nroots == 0 || s->scan_no % (uint64_t)s->o.parents_every == 0)
                 rc = discover(s, errstr, errsz);
         if (rc)
                 goto out;
@@ -1252,7 +1252,7 @@ static void *scanner_main(void *arg)
         struct scanner *s = arg;
         char err[512];
         /* after a failed scan: 1 s, doubling up to the scan interval (no jitter: one scanner) */
-        struct backoff retry = {1000, (long)s->cfg->scan_interval_s * 1000, BACKOFF_NONE, 0};
+        struct backoff retry = {1000, (long)s->o.interval_s * 1000, BACKOFF_NONE, 0};
         int64_t next_scan = 0, last_flush = 0;
         int rc;
 
@@ -1286,7 +1286,7 @@ static void *scanner_main(void *arg)
                                 next_scan = jb_mono_ms() + wait;
                         } else {
                                 backoff_reset(&retry);
-                                next_scan = jb_mono_ms() + s->cfg->scan_interval_s * 1000;
+                                next_scan = jb_mono_ms() + s->o.interval_s * 1000;
                         }
                 }
                 if (jb_mono_ms() - last_flush >= SCAN_FLUSH_MS) {
@@ -1302,7 +1302,16 @@ static void *scanner_main(void *arg)
         return NULL;
 }
 
-int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+void scanner_opts_init(struct scanner_opts *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->interval_s = 180;
+        o->lookback_h = 48;
+        o->parents_every = 10;
+        o->refresh_concurrency = 8;
+}
+
+int scanner_start(const struct scanner_opts *opts, const struct aa_opts *aa, struct q *q,
                   struct scan_store *store, struct scanner **out, char *errstr, size_t errsz)
 {
         struct scanner *s = calloc(1, sizeof(*s));
@@ -1312,7 +1321,7 @@ int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
         *out = NULL;
         if (!s)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-        s->cfg = cfg;
+        s->o = *opts;
         s->q = q;
         s->store = store;
         pthread_mutex_init(&s->mu, NULL);
@@ -1320,7 +1329,7 @@ int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
         sset_init(&s->regions);
         sset_init(&s->folders);
         lc.s = s;
-        lc.oldest = day_of(now_s() - cfg->scan_lookback_h * 3600);
+        lc.oldest = day_of(now_s() - opts->lookback_h * 3600);
         lc.forgotten = 0;
         rc = store->ops->load(store, load_one, &lc, errstr, errsz);
         if (!rc)
@@ -1395,4 +1404,109 @@ void scanner_free(struct scanner *s)
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
         free(s);
+}
+
+/* ---- the stage interface (stage.h) ---- */
+
+struct scanner_stage {
+        struct jb_stage st; /* first: a struct jb_stage * is a struct scanner_stage * */
+        struct scanner_opts o;
+        const struct aa_opts *aa;
+        struct q *q;
+        struct scan_store *store;
+        struct scanner *s;
+};
+
+static int sst_start(struct jb_stage *st, char *errstr, size_t errsz)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+
+        return scanner_start(&x->o, x->aa, x->q, x->store, &x->s, errstr, errsz);
+}
+
+static void sst_stop(struct jb_stage *st, int grace_ms, int upstream_done)
+{
+        (void)grace_ms; /* the listing in progress is cut short at once */
+        (void)upstream_done;
+        scanner_stop(((struct scanner_stage *)st)->s);
+}
+
+static int sst_finish(struct jb_stage *st, char *errstr, size_t errsz)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+        char err[512];
+
+        if (x->s && scanner_flush(x->s, err, sizeof(err)) != JB_OK)
+                return jb_seterr(JB_EFATAL, errstr, errsz, "cannot save the scanner state: %s", err);
+        return JB_OK;
+}
+
+static int sst_failed(struct jb_stage *st)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+
+        return x->s && scanner_failed(x->s);
+}
+
+static void sst_kick(struct jb_stage *st)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+
+        if (x->s)
+                scanner_kick(x->s);
+}
+
+static void sst_counters(struct jb_stage *st, struct jb_counters *out)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+        struct scanner_stats s;
+
+        if (!x->s)
+                return;
+        scanner_get_stats(x->s, &s);
+        jb_counters_add(out, "scans", JB_COUNTER, (int64_t)s.scans, "scan cycles completed");
+        jb_counters_add(out, "files_found", JB_COUNTER, (int64_t)s.files_published,
+                        "new log files found and published");
+        jb_counters_add(out, "files_done", JB_COUNTER, (int64_t)s.files_done,
+                        "log files whose every event was synced, recorded");
+        jb_counters_add(out, "scan_errors", JB_COUNTER, (int64_t)s.errors,
+                        "scans that hit an error (retried at the next interval)");
+        jb_counters_add(out, "date_folders", JB_GAUGE, (int64_t)s.folders, "date folders known");
+        jb_counters_add(out, "regions", JB_GAUGE, (int64_t)s.regions, "account/region folders known");
+        jb_counters_add(out, "last_scan_calls", JB_GAUGE, (int64_t)s.api_calls_last,
+                        "Access Anywhere calls spent by the last scan");
+        jb_counters_add(out, "last_scan_ms", JB_GAUGE, s.last_scan_ms, "duration of the last scan");
+}
+
+static void sst_free(struct jb_stage *st)
+{
+        struct scanner_stage *x = (struct scanner_stage *)st;
+
+        if (!x)
+                return;
+        scanner_free(x->s);
+        free(x);
+}
+
+struct jb_stage *scanner_stage(const struct scanner_opts *opts, const struct aa_opts *aa, struct q *q,
+                               struct scan_store *store)
+{
+        struct scanner_stage *x = calloc(1, sizeof(*x));
+
+        if (!x)
+                return NULL;
+        x->st.name = "scan";
+        x->st.start = sst_start;
+        x->st.stop = sst_stop;
+        x->st.finish = sst_finish;
+        x->st.failed = sst_failed;
+        x->st.kick = sst_kick;
+        x->st.counters = sst_counters;
+        x->st.free = sst_free;
+        x->st.free_after_transport = 1; /* q_free() reports unfinished files to it */
+        x->o = *opts;
+        x->aa = aa;
+        x->q = q;
+        x->store = store;
+        return &x->st;
 }

@@ -21,9 +21,30 @@
 #include <stdint.h>
 
 #include "aa.h"
-#include "cfg.h"
 #include "q.h"
 #include "scan_store.h"
+#include "stage.h"
+
+/* A source bucket whose CloudTrail log root is below a prefix (AWSLogs/ lies below it). */
+struct scanner_prefix {
+        const char *bucket;
+        const char *prefix; /* e.g. "trails/org" */
+};
+
+/* The scanner's options (configuration section scanner). scanner_opts_init() sets the
+ * configuration's defaults. The arrays are borrowed. */
+struct scanner_opts {
+        long interval_s;          /* between scans, default 180 */
+        long lookback_h;          /* date folders scanned and remembered, default 48 */
+        long parents_every;       /* list account/region parents every N scans, default 10 */
+        long refresh_concurrency; /* cloud refreshes at once, default 8 */
+        char *const *sources;     /* provider names or ids; none: every managed bucket */
+        size_t n_sources;
+        const struct scanner_prefix *prefixes;
+        size_t n_prefixes;
+};
+
+void scanner_opts_init(struct scanner_opts *o);
 
 struct scanner_stats {
         uint64_t scans;            /* completed scan cycles */
@@ -39,8 +60,9 @@ struct scanner_stats {
 struct scanner;
 
 /* Loads what the store remembers (a damaged state file is an error naming it), then starts
- * the scanning thread; the first scan begins at once. cfg, aa, q and store are borrowed. */
-int scanner_start(const struct cfg *cfg, const struct aa_opts *aa, struct q *q,
+ * the scanning thread; the first scan begins at once. opts is copied; its arrays, aa, q and
+ * store are borrowed. */
+int scanner_start(const struct scanner_opts *opts, const struct aa_opts *aa, struct q *q,
                   struct scan_store *store, struct scanner **out, char *errstr,
                   size_t errsz) JB_MUST_CHECK;
 /* Ask for a scan now (e.g. on SIGUSR1). */
@@ -53,5 +75,11 @@ int scanner_flush(struct scanner *s, char *errstr, size_t errsz);
 int scanner_failed(const struct scanner *s);
 void scanner_get_stats(struct scanner *s, struct scanner_stats *out);
 void scanner_free(struct scanner *s); /* stops and flushes first */
+
+/* The scanner as a stage (stage.h), "scan", not started: start is scanner_start(), finish
+ * scanner_flush(), kick scanner_kick(); freed after the transport. opts is copied, the rest
+ * borrowed as by scanner_start(). NULL on out of memory. */
+struct jb_stage *scanner_stage(const struct scanner_opts *opts, const struct aa_opts *aa, struct q *q,
+                               struct scan_store *store);
 
 #endif

@@ -2,10 +2,10 @@
  * run.c - `jibe run`: the embedded default. Scanner, parser and syncer in one process over
  * the in-memory transport, state in a local directory.
  *
- * Owns: the process life cycle of the embedded mode: configuration and logging set-up,
- * the credential check at start, signals (SIGTERM/SIGINT: finish in-flight work, save
- * state, exit 0; SIGHUP: reopen the log file; SIGUSR1: scan now), the order in which stages
- * start and stop, and the periodic progress line.
+ * Owns: configuration and logging set-up, the credential check at start, the embedded
+ * transport and the scanner's state store, the pipeline handed to the supervisor
+ * (supervise.h: signals, start and stop order, progress line) with the fields of its
+ * progress line, and the dead-letter redriver's stage adapter.
  * Does not: contain stage logic.
  */
 #include <errno.h>
@@ -26,11 +26,11 @@
 #include "scan_store.h"
 #include "scanner.h"
 #include "sig.h"
+#include "stage_opts.h"
 #include "state.h"
+#include "supervise.h"
 #include "syncer.h"
 
-#define RUN_GRACE_MS 30000
-#define RUN_PROGRESS_S 60
 
 static void usage(FILE *fp)
 {
@@ -48,26 +48,126 @@ static void usage(FILE *fp)
                 "  --version           print jibe's version\n");
 }
 
-static void progress(struct scanner *sc, struct parser *pa, struct syncer *sy, struct q *q,
-                     enum log_level lvl)
-{
-        struct scanner_stats ss;
-        struct parser_stats ps;
-        struct syncer_stats ys;
+/* The progress line of `jibe run` (tests/integration/0335 reads held_events, queued_*). */
+static const struct supervise_field run_line[] = {
+        {"scans", {"scan.scans"}},
+        {"files_found", {"scan.files_found"}},
+        {"files_done", {"scan.files_done"}},
+        {"files_quarantined", {"parse.files_quarantined"}},
+        {"events", {"parse.events"}},
+        {"syncs", {"sync.syncs"}},
+        {"bucket_syncs", {"sync.bucket_syncs"}},
+        {"dead_letters", {"sync.dead_letters", "sync.poison", "parse.poison"}},
+        {"queued_files", {"queue.files"}},
+        {"queued_events", {"queue.events"}},
+        {"held_events", {"sync.held_events"}},
+        {"outage_s", {"sync.outage_s"}},
+        {"folder_refreshes", {"sync.folder_refreshes"}},
+};
 
-        scanner_get_stats(sc, &ss);
-        parser_get_stats(pa, &ps);
-        syncer_get_stats(sy, &ys);
-        log_msg(lvl, "run",
-                "progress: scans=%llu files_found=%llu files_done=%llu files_quarantined=%llu "
-                "events=%llu syncs=%llu bucket_syncs=%llu dead_letters=%llu queued_files=%zu "
-                "queued_events=%zu held_events=%llu outage_s=%lld folder_refreshes=%llu",
-                (unsigned long long)ss.scans, (unsigned long long)ss.files_published,
-                (unsigned long long)ss.files_done, (unsigned long long)ps.files_quarantined,
-                (unsigned long long)ps.events, (unsigned long long)ys.syncs_ok,
-                (unsigned long long)ys.syncs_bucket, (unsigned long long)(ys.dead + ys.poison + ps.poison),
-                q_depth(q, Q_FILES), q_depth(q, Q_EVENTS), (unsigned long long)ys.held,
-                (long long)(ys.outage_ms / 1000), (unsigned long long)ys.refreshes);
+/* The dead-letter redriver (dead.h) as the pipeline's first stage: it publishes to the
+ * scanner's and the parser's queues. */
+struct redrive_stage {
+        struct jb_stage st; /* first */
+        const char *state_dir;
+        struct q *q;
+        struct dead_redriver *rd;
+};
+
+static int rdst_start(struct jb_stage *st, char *errstr, size_t errsz)
+{
+        struct redrive_stage *x = (struct redrive_stage *)st;
+
+        return dead_redriver_start(x->state_dir, x->q, &x->rd, errstr, errsz);
+}
+
+static void rdst_stop(struct jb_stage *st, int grace_ms, int upstream_done)
+{
+        (void)grace_ms;
+        (void)upstream_done;
+        dead_redriver_stop(((struct redrive_stage *)st)->rd);
+}
+
+static void rdst_join(struct jb_stage *st)
+{
+        dead_redriver_join(((struct redrive_stage *)st)->rd); /* a redrive waiting for room gives up */
+}
+
+static void rdst_free(struct jb_stage *st)
+{
+        if (!st)
+                return;
+        dead_redriver_free(((struct redrive_stage *)st)->rd); /* after q_free: unfinished redrives stay requested */
+        free(st);
+}
+
+static struct jb_stage *redrive_stage(const char *state_dir, struct q *q)
+{
+        struct redrive_stage *x = calloc(1, sizeof(*x));
+
+        if (!x)
+                return NULL;
+        x->st.name = "redrive";
+        x->st.start = rdst_start;
+        x->st.stop = rdst_stop;
+        x->st.join = rdst_join;
+        x->st.free = rdst_free;
+        x->st.free_after_transport = 1;
+        x->state_dir = state_dir;
+        x->q = q;
+        return &x->st;
+}
+
+/* The embedded transport: queues in memory, dead letters in the state directory. */
+static struct q *run_transport(const struct cfg *cfg)
+{
+        struct q_mem_opts qo;
+        char err[1024], dead[4096];
+        struct q *q;
+
+        snprintf(dead, sizeof(dead), "%s/dead-letters.jsonl", cfg->state_dir);
+        qo.capacity = (size_t)cfg->queue_capacity;
+        qo.dead_letter_path = dead;
+        q = q_mem_new(&qo, err, sizeof(err));
+        if (!q)
+                log_msg(LL_ERROR, "run", "%s", err);
+        return q;
+}
+
+/* Redriver, scanner, parser, syncer (upstream first) under one supervisor; takes q. */
+static int run_pipeline(const struct cfg *cfg, const struct aa_opts *ao, const struct stage_opts *so,
+                        struct q *q, struct scan_store *store)
+{
+        struct jb_stage *st[4];
+        struct supervise_opts sv;
+        char running[256];
+        size_t i;
+
+        st[0] = redrive_stage(cfg->state_dir, q);
+        st[1] = scanner_stage(&so->scan, ao, q, store);
+        st[2] = parser_stage(&so->parse, ao, q);
+        st[3] = syncer_stage(&so->sync, ao, q);
+        if (!store || !st[0] || !st[1] || !st[2] || !st[3]) {
+                for (i = 0; i < 4; i++)
+                        if (st[i])
+                                st[i]->free(st[i]);
+                q_shutdown(q);
+                q_free(q);
+                return supervise_not_started("run", "out of memory");
+        }
+        snprintf(running, sizeof(running), "running: scan every %ld s, lookback %ld h", cfg->scan_interval_s,
+                 cfg->scan_lookback_h);
+        memset(&sv, 0, sizeof(sv));
+        sv.cmd = "run";
+        sv.q = q;
+        sv.stages = st;
+        sv.nstages = 4;
+        sv.pipeline = 1;
+        sv.line = run_line;
+        sv.nline = sizeof(run_line) / sizeof(run_line[0]);
+        sv.running = running;
+        sv.log_file = cfg->log_file;
+        return supervise(&sv);
 }
 
 int run_main(int argc, char **argv)
@@ -75,112 +175,35 @@ int run_main(int argc, char **argv)
         const char *cfgpath;
         struct cfg cfg;
         struct aa_opts ao;
+        struct stage_opts so;
         struct state *st = NULL;
-        struct q *q = NULL;
-        struct scanner *sc = NULL;
         struct scan_store *store = NULL;
-        struct parser *pa = NULL;
-        struct syncer *sy = NULL;
-        struct dead_redriver *rd = NULL;
-        struct q_mem_opts qo;
-        char err[1024], dead[4096];
+        struct q *q;
+        char err[1024];
         int rc, ret = 1;
-        int64_t last_progress;
 
         cfgpath = run_config_arg("run", argc, argv, usage, NULL, NULL, &rc);
         if (!cfgpath)
                 return rc;
         if (run_setup("run", cfgpath, &cfg, &ao))
                 return 1;
-        rc = state_open(cfg.state_dir, &st, err, sizeof(err));
-        if (rc) {
-                log_msg(LL_ERROR, "run", "cannot use the state directory: %s", err);
-                goto out;
-        }
-        if (run_check_login("run", &ao))
-                goto out;
-
-        snprintf(dead, sizeof(dead), "%s/dead-letters.jsonl", cfg.state_dir);
-        qo.capacity = (size_t)cfg.queue_capacity;
-        qo.dead_letter_path = dead;
-        q = q_mem_new(&qo, err, sizeof(err));
-        if (!q) {
+        memset(&so, 0, sizeof(so));
+        if (stage_opts_from_cfg(&cfg, &so, err, sizeof(err))) {
                 log_msg(LL_ERROR, "run", "%s", err);
                 goto out;
         }
-        rc = syncer_start(&cfg, &ao, q, &sy, err, sizeof(err));
-        if (!rc)
-                rc = parser_start(&cfg, &ao, q, &pa, err, sizeof(err));
-        if (!rc) {
-                store = scan_store_dir_new(st);
-                rc = store ? scanner_start(&cfg, &ao, q, store, &sc, err, sizeof(err))
-                           : jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory");
+        if (state_open(cfg.state_dir, &st, err, sizeof(err))) {
+                log_msg(LL_ERROR, "run", "cannot use the state directory: %s", err);
+                goto out;
         }
-        if (!rc)
-                rc = dead_redriver_start(cfg.state_dir, q, &rd, err, sizeof(err));
-        if (rc && sig_stop_requested()) {
-                log_msg(LL_INFO, "run", "stopping on request before it was running (%s)", err);
-                ret = 0;
-                goto stop;
-        }
-        if (rc) {
-                log_msg(LL_ERROR, "run", "cannot start: %s", err);
-                goto stop;
-        }
-        log_msg(LL_INFO, "run", "running: scan every %ld s, lookback %ld h", cfg.scan_interval_s,
-                cfg.scan_lookback_h);
-        ret = 0;
-        last_progress = msg_now_ms();
-        while (!sig_stop_requested()) {
-                struct timespec ts = {0, 200 * 1000000L};
-
-                nanosleep(&ts, NULL);
-                if (sig_take_hup()) {
-                        if (log_reopen() != JB_OK)
-                                log_msg(LL_ERROR, "run", "cannot reopen the log file %s",
-                                        cfg.log_file ? cfg.log_file : "-");
-                        else
-                                log_msg(LL_INFO, "run", "log file reopened");
-                }
-                if (sig_take_usr1())
-                        scanner_kick(sc);
-                if (scanner_failed(sc) || parser_failed(pa) || syncer_failed(sy)) {
-                        log_msg(LL_ERROR, "run", "a stage stopped on a fatal error (see above): exiting");
-                        ret = 1;
-                        break;
-                }
-                if (msg_now_ms() - last_progress >= RUN_PROGRESS_S * 1000) {
-                        progress(sc, pa, sy, q, LL_INFO);
-                        last_progress = msg_now_ms();
-                }
-        }
-        if (sig_stop_requested())
-                log_msg(LL_INFO, "run", "stopping: finishing the work in flight");
-stop:
-        /* Upstream first: no new files, then let parsers finish, then drain the syncer, then
-         * record what completed. */
-        dead_redriver_stop(rd);
-        scanner_stop(sc);
-        parser_stop(pa, RUN_GRACE_MS);
-        syncer_stop(sy, 1, RUN_GRACE_MS);
-        if (sc && scanner_flush(sc, err, sizeof(err)) != JB_OK) {
-                log_msg(LL_ERROR, "run", "cannot save the scanner state: %s", err);
-                ret = 1;
-        }
-        if (sc && pa && sy)
-                progress(sc, pa, sy, q, LL_INFO);
-        if (q)
-                q_shutdown(q);
-        dead_redriver_join(rd); /* a redrive waiting for room in a queue gives up now */
-        parser_free(pa);
-        syncer_free(sy);
-        q_free(q); /* reports unfinished files to the scanner, which forgets them */
-        dead_redriver_free(rd); /* after q_free: unfinished redrives stay requested */
-        scanner_free(sc);
-        scan_store_free(store);
-        log_msg(LL_INFO, "run", "stopped");
+        if (run_check_login("run", &ao) || !(q = run_transport(&cfg)))
+                goto out;
+        store = scan_store_dir_new(st);
+        ret = run_pipeline(&cfg, &ao, &so, q, store); /* frees the stages and q */
+        scan_store_free(store);                       /* after the scanner */
 out:
         state_close(st);
+        stage_opts_clear(&so);
         cfg_clear(&cfg);
         log_close();
         return ret;

@@ -4,8 +4,8 @@
  *
  * Owns: building the Kafka transport for a stage (topics under kafka.topic_prefix, consumer
  * groups "<prefix>parse" and "<prefix>sync", static membership from kafka.instance_id or
- * --instance-id; also used by `jibe topics` and `jibe redrive`), the stage process life cycle
- * (the same signals as `jibe run`).
+ * --instance-id), the one stage of each process handed to the supervisor (supervise.h: the
+ * same signals as `jibe run`) with its progress line.
  * Does not: contain stage logic (producer/, consumer/) or speak librdkafka (q_kafka*.c).
  */
 #include <stdio.h>
@@ -26,10 +26,9 @@
 #include "scan_store.h"
 #include "scanner.h"
 #include "sig.h"
+#include "stage_opts.h"
+#include "supervise.h"
 #include "syncer.h"
-
-#define STAGE_GRACE_MS 30000
-#define STAGE_PROGRESS_S 60
 
 enum stage { ST_SCAN, ST_PARSE, ST_SYNC };
 
@@ -116,128 +115,131 @@ struct q *open_transport(const struct cfg *cfg, const char *cmd, int consume,
         return q;
 }
 
+/* The progress lines of the stage processes. */
+static const struct supervise_field scan_line[] = {
+        {"scans", {"scan.scans"}},
+        {"files_found", {"scan.files_found"}},
+        {"files_done", {"scan.files_done"}},
+};
+static const struct supervise_field parse_line[] = {
+        {"files", {"parse.files"}},
+        {"quarantined", {"parse.files_quarantined"}},
+        {"events", {"parse.events"}},
+        {"poison", {"parse.poison"}},
+};
+static const struct supervise_field sync_line[] = {
+        {"events", {"sync.events"}},
+        {"syncs", {"sync.syncs"}},
+        {"bucket_syncs", {"sync.bucket_syncs"}},
+        {"dead", {"sync.dead_letters"}},
+        {"poison", {"sync.poison"}},
+        {"folder_refreshes", {"sync.folder_refreshes"}},
+};
+
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+        int consume; /* the topic it polls, -1: none */
+        const struct supervise_field *line;
+        size_t nline;
+} stage_kinds[] = {
+        [ST_SCAN] = {-1, scan_line, NFIELDS(scan_line)},
+        [ST_PARSE] = {Q_FILES, parse_line, NFIELDS(parse_line)},
+        [ST_SYNC] = {Q_EVENTS, sync_line, NFIELDS(sync_line)},
+};
+
+/* The scanner's memory: the compacted status topic. NULL with err. */
+static struct scan_store *status_store(const struct cfg *cfg, char *err, size_t errsz)
+{
+        const char **props = kafka_props(cfg);
+        struct scan_store *store;
+        char topic[512];
+
+        store = NULL;
+        if (!props)
+                jb_seterr(JB_ENOMEM, err, errsz, "out of memory");
+        else if (kconf_name(topic, sizeof(topic), cfg->kafka_topic_prefix, KN_STATUS))
+                jb_seterr(JB_EINPUT, err, errsz, "kafka.topic_prefix is too long");
+        else
+                store = scan_store_kafka_new(cfg->kafka_brokers, topic, props, err, errsz);
+        free(props);
+        return store;
+}
+
+/* The one stage of this process on q, under the supervisor; takes q. */
+static int stage_supervise(enum stage which, const struct cfg *cfg, const struct aa_opts *ao,
+                           const struct stage_opts *so, struct q *q, struct scan_store *store)
+{
+        struct jb_stage *st = which == ST_SCAN    ? scanner_stage(&so->scan, ao, q, store)
+                              : which == ST_PARSE ? parser_stage(&so->parse, ao, q)
+                                                  : syncer_stage(&so->sync, ao, q);
+        struct supervise_opts sv;
+        char running[1024];
+
+        if (!st) {
+                q_shutdown(q);
+                q_free(q);
+                return supervise_not_started(stage_names[which], "out of memory");
+        }
+        snprintf(running, sizeof(running), "running on Kafka %s, topics %s*", cfg->kafka_brokers,
+                 cfg->kafka_topic_prefix);
+        memset(&sv, 0, sizeof(sv));
+        sv.cmd = stage_names[which];
+        sv.q = q;
+        sv.stages = &st;
+        sv.nstages = 1;
+        sv.line = stage_kinds[which].line;
+        sv.nline = stage_kinds[which].nline;
+        sv.running = running;
+        sv.log_file = cfg->log_file;
+        return supervise(&sv);
+}
+
 static int stage_main(enum stage which, int argc, char **argv)
 {
         const char *cmd = stage_names[which];
         const char *extra_name = "--instance-id", *instance = NULL, *cfgpath;
         struct cfg cfg;
         struct aa_opts ao;
+        struct stage_opts so;
         struct q *q = NULL;
         struct scan_store *store = NULL;
-        struct scanner *sc = NULL;
-        struct parser *pa = NULL;
-        struct syncer *sy = NULL;
-        char err[1024], topic[512];
+        char err[1024];
         int rc, ret = 1;
-        int64_t last_progress;
 
         cfgpath = run_config_arg(cmd, argc, argv, usage_stage, &extra_name, &instance, &rc);
         if (!cfgpath)
                 return rc;
         if (run_setup(cmd, cfgpath, &cfg, &ao))
                 return 1;
+        memset(&so, 0, sizeof(so));
+        if (stage_opts_from_cfg(&cfg, &so, err, sizeof(err))) {
+                log_msg(LL_ERROR, cmd, "%s", err);
+                goto out;
+        }
         if (!instance)
                 instance = cfg.kafka_instance_id;
         if (need_kafka(cmd, &cfg) || run_check_login(cmd, &ao))
                 goto out;
-        q = open_transport(&cfg, cmd, which == ST_SCAN ? -1 : which == ST_PARSE ? Q_FILES : Q_EVENTS,
-                           which == ST_SCAN ? NULL : cmd, instance, err, sizeof(err));
+        q = open_transport(&cfg, cmd, stage_kinds[which].consume, which == ST_SCAN ? NULL : cmd, instance,
+                           err, sizeof(err));
         if (!q) {
                 log_msg(LL_ERROR, cmd, "cannot connect to Kafka: %s", err);
                 goto out;
         }
-        switch (which) {
-        case ST_SCAN: {
-                const char **props = kafka_props(&cfg);
-
-                store = props && !kconf_name(topic, sizeof(topic), cfg.kafka_topic_prefix, KN_STATUS)
-                                ? scan_store_kafka_new(cfg.kafka_brokers, topic, props, err, sizeof(err))
-                                : NULL;
-                free(props);
-                rc = store ? scanner_start(&cfg, &ao, q, store, &sc, err, sizeof(err)) : JB_EFATAL;
-                break;
-        }
-        case ST_PARSE:
-                rc = parser_start(&cfg, &ao, q, &pa, err, sizeof(err));
-                break;
-        default:
-                rc = syncer_start(&cfg, &ao, q, &sy, err, sizeof(err));
-                break;
-        }
-        if (rc && sig_stop_requested()) {
-                log_msg(LL_INFO, cmd, "stopping on request before it was running (%s)", err);
-                ret = 0;
-                goto stop;
-        }
-        if (rc) {
-                log_msg(LL_ERROR, cmd, "cannot start: %s", err);
-                goto stop;
-        }
-        log_msg(LL_INFO, cmd, "running on Kafka %s, topics %s*", cfg.kafka_brokers, cfg.kafka_topic_prefix);
-        ret = 0;
-        last_progress = msg_now_ms();
-        while (!sig_stop_requested()) {
-                struct timespec ts = {0, 200 * 1000000L};
-
-                nanosleep(&ts, NULL);
-                if (sig_take_hup() && log_reopen() != JB_OK)
-                        log_msg(LL_ERROR, cmd, "cannot reopen the log file");
-                if (sig_take_usr1() && sc)
-                        scanner_kick(sc);
-                if ((sc && scanner_failed(sc)) || (pa && parser_failed(pa)) || (sy && syncer_failed(sy)) ||
-                    q_failed(q)) {
-                        log_msg(LL_ERROR, cmd, "stopped on a fatal error (see above): exiting");
-                        ret = 1;
-                        break;
-                }
-                if (msg_now_ms() - last_progress >= STAGE_PROGRESS_S * 1000) {
-                        last_progress = msg_now_ms();
-                        if (sc) {
-                                struct scanner_stats s;
-
-                                scanner_get_stats(sc, &s);
-                                log_msg(LL_INFO, cmd, "progress: scans=%llu files_found=%llu files_done=%llu",
-                                        (unsigned long long)s.scans, (unsigned long long)s.files_published,
-                                        (unsigned long long)s.files_done);
-                        } else if (pa) {
-                                struct parser_stats s;
-
-                                parser_get_stats(pa, &s);
-                                log_msg(LL_INFO, cmd,
-                                        "progress: files=%llu quarantined=%llu events=%llu poison=%llu",
-                                        (unsigned long long)s.files_ok,
-                                        (unsigned long long)s.files_quarantined,
-                                        (unsigned long long)s.events, (unsigned long long)s.poison);
-                        } else if (sy) {
-                                struct syncer_stats s;
-
-                                syncer_get_stats(sy, &s);
-                                log_msg(LL_INFO, cmd,
-                                        "progress: events=%llu syncs=%llu bucket_syncs=%llu dead=%llu poison=%llu "
-                                        "folder_refreshes=%llu",
-                                        (unsigned long long)s.events, (unsigned long long)s.syncs_ok,
-                                        (unsigned long long)s.syncs_bucket, (unsigned long long)s.dead,
-                                        (unsigned long long)s.poison, (unsigned long long)s.refreshes);
-                        }
-                }
-        }
-        if (sig_stop_requested())
-                log_msg(LL_INFO, cmd, "stopping: finishing the work in flight");
-stop:
-        scanner_stop(sc);
-        parser_stop(pa, STAGE_GRACE_MS);
-        syncer_stop(sy, 0, STAGE_GRACE_MS);
-        if (q)
+        if (which == ST_SCAN && !(store = status_store(&cfg, err, sizeof(err)))) {
+                ret = supervise_not_started(cmd, err);
                 q_shutdown(q);
-        parser_free(pa);
-        syncer_free(sy);
-        /* Flushes what was published (their reports reach the scanner), commits what is
-         * complete, reports the rest as never completed. */
-        q_free(q);
-        scanner_free(sc); /* saves the scanner's memory last */
+                q_free(q);
+                goto out;
+        }
+        /* Frees the stage and q: q_free() flushes what was published (their reports reach the
+         * scanner), commits what is complete, reports the rest as never completed; the
+         * scanner saves its memory last. */
+        ret = stage_supervise(which, &cfg, &ao, &so, q, store);
         scan_store_free(store);
-        log_msg(LL_INFO, cmd, "stopped");
 out:
+        stage_opts_clear(&so);
         cfg_clear(&cfg);
         log_close();
         return ret;

@@ -25,7 +25,6 @@
 
 #include "aa.h"
 #include "buf.h"
-#include "cfg.h"
 #include "ct.h"
 #include "log.h"
 #include "msg.h"
@@ -57,17 +56,16 @@ static int t_ndead;
 /* ---------------------------------------------------------------- fixtures */
 
 /* Access Anywhere's own identities as a deployment configures them (no call reports them). */
-static void cfg_self(struct cfg *c)
+static char *t_self_keys[] = {T_KEY1, T_KEY2};
+static char *t_self_agents[] = {"SMEStorage"};
+static char *t_self_arns[] = {T_CFG_ARN};
+
+static void opts_self(struct view_opts *v)
 {
-        c->self_keys = calloc(2, sizeof(char *));
-        c->self_agents = calloc(1, sizeof(char *));
-        assert_non_null(c->self_keys);
-        assert_non_null(c->self_agents);
-        c->self_keys[0] = strdup(T_KEY1);
-        c->self_keys[1] = strdup(T_KEY2);
-        c->self_agents[0] = strdup("SMEStorage");
-        c->n_self_keys = 2;
-        c->n_self_agents = 1;
+        v->self_keys = t_self_keys;
+        v->n_self_keys = 2;
+        v->self_agents = t_self_agents;
+        v->n_self_agents = 1;
 }
 
 /* One CloudTrail record; NULL fields are left out. */
@@ -291,7 +289,7 @@ static int t_teardown(void **state)
 /* ---------------------------------------------------------------- harness */
 
 struct t_env {
-        struct cfg cfg;
+        struct parser_opts po;
         struct aa_opts opts;
         struct q *q;
         struct parser *p;
@@ -304,14 +302,12 @@ static void env_init(struct t_env *e, int workers)
         char err[512];
 
         memset(e, 0, sizeof(*e));
-        cfg_init(&e->cfg);
-        e->cfg.parse_workers = workers;
-        e->cfg.parse_indexing_rate = 2.0;
-        e->cfg.self_arns = calloc(1, sizeof(char *));
-        assert_non_null(e->cfg.self_arns);
-        e->cfg.self_arns[0] = strdup(T_CFG_ARN);
-        e->cfg.n_self_arns = 1;
-        cfg_self(&e->cfg);
+        parser_opts_init(&e->po);
+        e->po.workers = workers;
+        e->po.view.indexing_rate = 2.0;
+        e->po.view.self_arns = t_self_arns;
+        e->po.view.n_self_arns = 1;
+        opts_self(&e->po.view);
         aa_opts_init(&e->opts);
         e->opts.endpoint = t_sim.endpoint;
         e->opts.authtoken = T_TOKEN;
@@ -330,7 +326,7 @@ static void env_start(struct t_env *e)
 {
         char err[512];
 
-        if (parser_start(&e->cfg, &e->opts, e->q, &e->p, err, sizeof(err)))
+        if (parser_start(&e->po, &e->opts, e->q, &e->p, err, sizeof(err)))
                 fail_msg("parser_start: %s", err);
 }
 
@@ -338,7 +334,6 @@ static void env_free(struct t_env *e)
 {
         parser_free(e->p);
         q_free(e->q);
-        cfg_clear(&e->cfg);
 }
 
 static int t_never_done; /* q_free() reporting messages that never completed */
@@ -561,16 +556,16 @@ static void test_sync_start_rules(void **state)
 /* The view as built from the simulator: providers, buckets, identities, start sources. */
 static void test_view_build(void **state)
 {
-        struct cfg cfg;
+        struct view_opts vo;
         struct ct_ctx *ctx = NULL;
         struct view_info vi;
         char err[512];
 
         (void)state;
-        cfg_init(&cfg);
-        cfg.parse_indexing_rate = 2.0;
-        cfg_self(&cfg);
-        if (view_build(t_aa, &cfg, &ctx, &vi, err, sizeof(err)))
+        memset(&vo, 0, sizeof(vo));
+        vo.indexing_rate = 2.0;
+        opts_self(&vo);
+        if (view_build(t_aa, &vo, &ctx, &vi, err, sizeof(err)))
                 fail_msg("view_build: %s", err);
         assert_non_null(ctx);
         assert_int_equal(vi.providers, 2);
@@ -579,7 +574,6 @@ static void test_view_build(void **state)
         assert_int_equal(vi.starts[VIEW_START_LASTSYNC], 1); /* 101: its sync task */
         assert_int_equal(vi.starts[VIEW_START_NONE], 1);     /* 102: no sync task listed */
         ct_ctx_free(ctx);
-        cfg_clear(&cfg);
 }
 
 static void test_events(void **state)
@@ -922,7 +916,7 @@ static void test_view_refresh(void **state)
 
         (void)state;
         env_init(&e, 1);
-        e.cfg.parse_provider_refresh_s = 1;
+        e.po.provider_refresh_s = 1;
         free(tu_sim_http(&t_sim, "POST", "/sim/reset", NULL, &st));
         env_start(&e);
         end = tu_now_ms() + 10000;

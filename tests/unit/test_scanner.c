@@ -28,7 +28,6 @@
 #include <cmocka.h>
 
 #include "aa.h"
-#include "cfg.h"
 #include "log.h"
 #include "msg.h"
 #include "q.h"
@@ -164,7 +163,7 @@ static int t_teardown(void **state)
 /* One test's world: configuration, client options, transport, state directory and store, the
  * scanner, and the messages taken from Q_FILES (held, i.e. in flight, until acknowledged). */
 struct t_env {
-        struct cfg cfg;
+        struct scanner_opts so;
         struct aa_opts ao;
         struct q *q;
         char statedir[4096];
@@ -182,9 +181,9 @@ static void env_init(struct t_env *e, const char *statedir)
         char err[512];
 
         memset(e, 0, sizeof(*e));
-        cfg_init(&e->cfg);
-        e->cfg.scan_interval_s = 3600;
-        e->cfg.scan_lookback_h = 48;
+        scanner_opts_init(&e->so);
+        e->so.interval_s = 3600;
+        e->so.lookback_h = 48;
         aa_opts_init(&e->ao);
         e->ao.endpoint = t_sim.endpoint;
         e->ao.authtoken = T_TOKEN;
@@ -210,7 +209,7 @@ static void env_init(struct t_env *e, const char *statedir)
 /* The one place that starts a scanner (its options may change shape). */
 static int scanner_begin(struct t_env *e, char *err, size_t errsz)
 {
-        return scanner_start(&e->cfg, &e->ao, e->q, e->store, &e->s, err, errsz);
+        return scanner_start(&e->so, &e->ao, e->q, e->store, &e->s, err, errsz);
 }
 
 static void env_start(struct t_env *e)
@@ -248,7 +247,6 @@ static void env_free(struct t_env *e)
         e->s = NULL;
         scan_store_free(e->store);
         state_close(e->st);
-        cfg_clear(&e->cfg);
 }
 
 static struct scanner_stats stats(struct t_env *e)

@@ -27,7 +27,6 @@
 
 #include "aa.h"
 #include "buf.h"
-#include "cfg.h"
 #include "log.h"
 #include "msg.h"
 #include "q.h"
@@ -47,7 +46,7 @@ static int t_seq;
 /* One test's world: transport, configuration, client options, syncer, completions. */
 struct t_run {
         struct q *q;
-        struct cfg cfg;
+        struct syncer_opts so;
         struct aa_opts ao;
         struct syncer *s;
         char dead[4096];
@@ -195,13 +194,13 @@ static void t_run_init(struct t_run *r)
         r->q = q_mem_new(&qo, err, sizeof(err));
         if (!r->q)
                 fail_msg("q_mem_new: %s", err);
-        cfg_init(&r->cfg);
-        r->cfg.sync_window_ms = 400;
-        r->cfg.sync_batch_max = 500;
-        r->cfg.sync_concurrency = 4;
-        r->cfg.sync_max_attempts = 10;
-        r->cfg.sync_backoff_base_ms = 20;
-        r->cfg.sync_backoff_max_ms = 200;
+        syncer_opts_init(&r->so);
+        r->so.window_ms = 400;
+        r->so.batch_max = 500;
+        r->so.concurrency = 4;
+        r->so.max_attempts = 10;
+        r->so.backoff_base_ms = 20;
+        r->so.backoff_max_ms = 200;
         aa_opts_init(&r->ao);
         r->ao.endpoint = t_sim.endpoint;
         r->ao.login = T_USER;
@@ -215,7 +214,7 @@ static void t_run_init(struct t_run *r)
 static void t_run_start(struct t_run *r)
 {
         char err[512];
-        int rc = syncer_start(&r->cfg, &r->ao, r->q, &r->s, err, sizeof(err));
+        int rc = syncer_start(&r->so, &r->ao, r->q, &r->s, err, sizeof(err));
 
         if (rc)
                 fail_msg("syncer_start: %s", err);
@@ -229,7 +228,6 @@ static void t_run_end(struct t_run *r)
         }
         q_shutdown(r->q);
         q_free(r->q);
-        cfg_clear(&r->cfg);
 }
 
 static void t_publish_raw(struct t_run *r, const char *key, const void *p, size_t n)
@@ -720,8 +718,8 @@ static void test_stop_drain(void **state)
 
         (void)state;
         t_run_init(&r);
-        r.cfg.sync_window_ms = 60000;
-        r.cfg.sync_batch_max = 10;
+        r.so.window_ms = 60000;
+        r.so.batch_max = 10;
         for (i = 0; i < 35; i++) {
                 char key[64];
 
@@ -823,9 +821,7 @@ static void t_scenario(const char *bucket, const char *method, struct syncer_sta
         int i;
 
         t_run_init(&r);
-        free(r.cfg.sync_method);
-        r.cfg.sync_method = strdup(method);
-        assert_non_null(r.cfg.sync_method);
+        r.so.method = method;
         t_truth_put(bucket, "new.txt", "new\n");
         t_truth_put(bucket, "old.txt", "old, changed\n");
         t_truth_put(bucket, "a/b/c/x.txt", "deep\n");
@@ -907,8 +903,7 @@ static void test_refresh_dedup_folder(void **state)
 
         (void)state;
         t_run_init(&r);
-        free(r.cfg.sync_method);
-        r.cfg.sync_method = strdup("refresh");
+        r.so.method = "refresh";
         t_reset_stats();
         for (i = 0; i < 20; i++) {
                 char key[64];
@@ -948,9 +943,8 @@ static void test_refresh_bucket(void **state)
 
         (void)state;
         t_run_init(&r);
-        free(r.cfg.sync_method);
-        r.cfg.sync_method = strdup("refresh");
-        r.cfg.sync_bucket_refresh_per_s = 40;
+        r.so.method = "refresh";
+        r.so.bucket_refresh_per_s = 40;
         t_reset_stats();
         /* 1 bucket + 3 l* + 30 m* folders before; now: m0 emptied and gone, new n/o/p */
         t_truth_del("rb", "l0/m0/f.txt");
@@ -1005,9 +999,8 @@ static void test_refresh_covered(void **state)
 
         (void)state;
         t_run_init(&r);
-        free(r.cfg.sync_method);
-        r.cfg.sync_method = strdup("refresh");
-        r.cfg.sync_bucket_refresh_per_s = 1000;
+        r.so.method = "refresh";
+        r.so.bucket_refresh_per_s = 1000;
         t_run_start(&r);
         t_reset_stats();
         free(t_publish_at(&r, "101", "rb", NULL, MSG_OP_BUCKET, msg_now_ms() - 60000, 0,
@@ -1052,7 +1045,7 @@ static void test_auto_switch(void **state)
 
         (void)state;
         t_run_init(&r);
-        assert_string_equal(r.cfg.sync_method, "auto");
+        assert_string_equal(r.so.method, "auto");
         t_reset_stats();
         assert_int_equal(tu_sim_faults(&t_sim, "sync_event_off=1"), 0);
         t_truth_put("ra", "a.txt", "a, changed\n");
@@ -1105,8 +1098,7 @@ static void test_event_unknown_function(void **state)
 
         (void)state;
         t_run_init(&r);
-        free(r.cfg.sync_method);
-        r.cfg.sync_method = strdup("event");
+        r.so.method = "event";
         assert_int_equal(tu_sim_faults(&t_sim, "sync_event_off=1"), 0);
         free(t_publish(&r, "101", "re", "a.txt", MSG_OP_PUT, 0, 0));
         free(t_publish(&r, "101", "re", "b.txt", MSG_OP_PUT, 0, 1));
@@ -1140,8 +1132,7 @@ static void test_refresh_unknown_provider(void **state)
 
         (void)state;
         t_run_init(&r);
-        free(r.cfg.sync_method);
-        r.cfg.sync_method = strdup("refresh");
+        r.so.method = "refresh";
         free(t_publish(&r, "998", "dd", "x.txt", MSG_OP_PUT, 0, 51));
         free(t_publish(&r, "202", "dd", NULL, MSG_OP_BUCKET, 0, 52));
         t_run_start(&r);
@@ -1173,9 +1164,8 @@ static void test_refresh_stuck(void **state)
 
         (void)state;
         t_run_init(&r);
-        free(r.cfg.sync_method);
-        r.cfg.sync_method = strdup("refresh");
-        r.cfg.sync_max_attempts = 2;
+        r.so.method = "refresh";
+        r.so.max_attempts = 2;
         r.ao.refresh_timeout_ms = 400;
         assert_int_equal(tu_sim_faults(&t_sim, "refresh_stuck=1"), 0);
         free(t_publish(&r, "101", "rs", "a.txt", MSG_OP_PUT, 0, 61));
@@ -1227,9 +1217,8 @@ static void test_refresh_stale_cache(void **state)
 
         (void)state;
         t_run_init(&r);
-        free(r.cfg.sync_method);
-        r.cfg.sync_method = strdup("refresh");
-        r.cfg.sync_concurrency = 1; /* one refresher: its cache is the one that goes stale */
+        r.so.method = "refresh";
+        r.so.concurrency = 1; /* one refresher: its cache is the one that goes stale */
         t_truth_put("rc", "s/a.txt", "a, changed\n");
         free(t_publish(&r, "101", "rc", "s/a.txt", MSG_OP_PUT, 0, 0));
         t_run_start(&r);
@@ -1292,12 +1281,11 @@ static void test_transient_never_dead(void **state)
                 char *body;
 
                 t_run_init(&r);
-                free(r.cfg.sync_method);
-                r.cfg.sync_method = strdup(cases[c].method);
-                r.cfg.sync_max_attempts = 2;
-                r.cfg.sync_concurrency = 2;
-                r.cfg.sync_backoff_base_ms = 5;
-                r.cfg.sync_backoff_max_ms = 40;
+                r.so.method = cases[c].method;
+                r.so.max_attempts = 2;
+                r.so.concurrency = 2;
+                r.so.backoff_base_ms = 5;
+                r.so.backoff_max_ms = 40;
                 t_reset_stats();
                 for (i = 0; i < 6; i++) {
                         snprintf(key, sizeof(key), "c%zu/%d.txt", c, i);
@@ -1356,8 +1344,8 @@ static void test_retry_after(void **state)
 
         (void)state;
         t_run_init(&r);
-        r.cfg.sync_backoff_base_ms = 5;
-        r.cfg.sync_backoff_max_ms = 20;
+        r.so.backoff_base_ms = 5;
+        r.so.backoff_max_ms = 20;
         t_reset_stats();
         t_truth_put("ou", "ra/1.txt", "1\n");
         free(t_publish(&r, "101", "ou", "ra/1.txt", MSG_OP_PUT, msg_now_ms(), 0));
@@ -1393,7 +1381,7 @@ static void test_permanent_dead(void **state)
 
         (void)state;
         t_run_init(&r);
-        r.cfg.sync_max_attempts = 3;
+        r.so.max_attempts = 3;
         t_reset_stats();
         t_truth_put("ou", "pm/1.txt", "1\n");
         free(t_publish(&r, "101", "ou", "pm/1.txt", MSG_OP_PUT, msg_now_ms(), 71));
@@ -1426,9 +1414,9 @@ static void test_stop_during_outage(void **state)
 
         (void)state;
         t_run_init(&r);
-        r.cfg.sync_backoff_base_ms = 20000;
-        r.cfg.sync_backoff_max_ms = 60000;
-        r.cfg.sync_batch_max = 5;
+        r.so.backoff_base_ms = 20000;
+        r.so.backoff_max_ms = 60000;
+        r.so.batch_max = 5;
         for (i = 0; i < 20; i++) {
                 char key[64];
 

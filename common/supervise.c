@@ -1,0 +1,217 @@
+/*
+ * supervise.c - start, watch and stop a set of stages (see supervise.h).
+ *
+ * Threads: supervise() runs on the caller's thread (the process's main thread) and is the
+ * only caller of the stages' callbacks.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "jb.h"
+#include "log.h"
+#include "sig.h"
+#include "supervise.h"
+
+#define SUPERVISE_TICK_MS 200
+#define SUPERVISE_LINE 2048
+
+struct sv {
+        const struct supervise_opts *o;
+        struct jb_counters c[SUPERVISE_MAX_STAGES]; /* per stage, for one progress line */
+        int started[SUPERVISE_MAX_STAGES];
+        size_t n;
+};
+
+static int64_t field_value(struct sv *s, const char *src)
+{
+        const char *dot = strchr(src, '.');
+        int64_t v = 0;
+        size_t i, len = dot ? (size_t)(dot - src) : 0;
+
+        if (!dot)
+                return 0;
+        if (!strcmp(src, "queue.files"))
+                return (int64_t)q_depth(s->o->q, Q_FILES);
+        if (!strcmp(src, "queue.events"))
+                return (int64_t)q_depth(s->o->q, Q_EVENTS);
+        for (i = 0; i < s->n; i++)
+                if (strlen(s->o->stages[i]->name) == len && !strncmp(s->o->stages[i]->name, src, len) &&
+                    jb_counters_get(&s->c[i], dot + 1, &v) == JB_OK)
+                        return v;
+        return 0;
+}
+
+static void progress(struct sv *s)
+{
+        char line[SUPERVISE_LINE];
+        size_t i, j, off = 0;
+
+        for (i = 0; i < s->n; i++) {
+                s->c[i].n = 0;
+                if (s->o->stages[i]->counters)
+                        s->o->stages[i]->counters(s->o->stages[i], &s->c[i]);
+        }
+        line[0] = '\0';
+        for (i = 0; i < s->o->nline && off < sizeof(line); i++) {
+                const struct supervise_field *f = &s->o->line[i];
+                int64_t v = 0;
+                int k;
+
+                for (j = 0; j < 4 && f->sum[j]; j++)
+                        v += field_value(s, f->sum[j]);
+                k = snprintf(line + off, sizeof(line) - off, "%s%s=%lld", i ? " " : "", f->key, (long long)v);
+                off += k > 0 ? (size_t)k : 0;
+        }
+        log_msg(LL_INFO, s->o->cmd, "progress: %s", line);
+}
+
+int supervise_not_started(const char *cmd, const char *err)
+{
+        if (sig_stop_requested()) {
+                log_msg(LL_INFO, cmd, "stopping on request before it was running (%s)", err);
+                return 0;
+        }
+        log_msg(LL_ERROR, cmd, "cannot start: %s", err);
+        return 1;
+}
+
+/* Downstream first, so that nothing is published before its consumer runs. */
+static int start_all(struct sv *s)
+{
+        char err[1024];
+        size_t i;
+
+        for (i = s->n; i-- > 0;) {
+                struct jb_stage *st = s->o->stages[i];
+
+                if (st->start(st, err, sizeof(err)) != JB_OK)
+                        return supervise_not_started(s->o->cmd, err) ? 1 : -1;
+                s->started[i] = 1;
+        }
+        return 0;
+}
+
+static int any_failed(struct sv *s)
+{
+        size_t i;
+
+        for (i = 0; i < s->n; i++)
+                if (s->o->stages[i]->failed && s->o->stages[i]->failed(s->o->stages[i]))
+                        return 1;
+        return q_failed(s->o->q);
+}
+
+static void on_signals(struct sv *s)
+{
+        size_t i;
+
+        if (sig_take_hup()) {
+                if (log_reopen() != JB_OK)
+                        log_msg(LL_ERROR, s->o->cmd, "cannot reopen the log file %s",
+                                s->o->log_file ? s->o->log_file : "-");
+                else
+                        log_msg(LL_INFO, s->o->cmd, "log file reopened");
+        }
+        if (sig_take_usr1())
+                for (i = 0; i < s->n; i++)
+                        if (s->o->stages[i]->kick)
+                                s->o->stages[i]->kick(s->o->stages[i]);
+}
+
+/* Until a stop (0) or a failure (1). */
+static int watch(struct sv *s)
+{
+        int64_t last = jb_mono_ms();
+
+        while (!sig_stop_requested()) {
+                struct timespec ts = {0, SUPERVISE_TICK_MS * 1000000L};
+
+                nanosleep(&ts, NULL);
+                on_signals(s);
+                if (any_failed(s)) {
+                        log_msg(LL_ERROR, s->o->cmd, "%s on a fatal error (see above): exiting",
+                                s->n > 1 ? "a stage stopped" : "stopped");
+                        return 1;
+                }
+                if (jb_mono_ms() - last >= SUPERVISE_PROGRESS_S * 1000) {
+                        progress(s);
+                        last = jb_mono_ms();
+                }
+        }
+        log_msg(LL_INFO, s->o->cmd, "stopping: finishing the work in flight");
+        return 0;
+}
+
+/* Every stage that counts has started: the progress line is complete. */
+static int counting(struct sv *s)
+{
+        size_t i;
+
+        for (i = 0; i < s->n; i++)
+                if (s->o->stages[i]->counters && !s->started[i])
+                        return 0;
+        return 1;
+}
+
+static int stop_all(struct sv *s)
+{
+        char err[1024];
+        size_t i;
+        int ret = 0;
+
+        for (i = 0; i < s->n; i++)
+                s->o->stages[i]->stop(s->o->stages[i], SUPERVISE_GRACE_MS, s->o->pipeline && i > 0);
+        for (i = 0; s->o->pipeline && i < s->n; i++)
+                if (s->started[i] && s->o->stages[i]->finish &&
+                    s->o->stages[i]->finish(s->o->stages[i], err, sizeof(err)) != JB_OK) {
+                        log_msg(LL_ERROR, s->o->cmd, "%s", err);
+                        ret = 1;
+                }
+        if (counting(s))
+                progress(s);
+        return ret;
+}
+
+static void free_all(struct sv *s)
+{
+        int late[SUPERVISE_MAX_STAGES];
+        size_t i;
+
+        if (s->o->q)
+                q_shutdown(s->o->q);
+        for (i = 0; i < s->n; i++) {
+                late[i] = s->o->stages[i]->free_after_transport; /* read before any free */
+                if (s->o->stages[i]->join)
+                        s->o->stages[i]->join(s->o->stages[i]);
+        }
+        for (i = 0; i < s->n; i++)
+                if (!late[i])
+                        s->o->stages[i]->free(s->o->stages[i]);
+        q_free(s->o->q); /* reports what never completed to its publisher: still there */
+        for (i = 0; i < s->n; i++)
+                if (late[i])
+                        s->o->stages[i]->free(s->o->stages[i]);
+}
+
+int supervise(const struct supervise_opts *o)
+{
+        struct sv s;
+        int rc, ret;
+
+        memset(&s, 0, sizeof(s));
+        s.o = o;
+        s.n = o->nstages < SUPERVISE_MAX_STAGES ? o->nstages : SUPERVISE_MAX_STAGES;
+        rc = start_all(&s);
+        if (!rc) {
+                log_msg(LL_INFO, o->cmd, "%s", o->running);
+                ret = watch(&s);
+        } else {
+                ret = rc > 0 ? 1 : 0;
+        }
+        if (stop_all(&s))
+                ret = 1;
+        free_all(&s);
+        log_msg(LL_INFO, o->cmd, "stopped");
+        return ret;
+}
