@@ -140,7 +140,6 @@ static void aa_snippet(const struct buf *b, char *out, size_t outsz)
 
 int aa_time_parse(const char *s, time_t *out)
 {
-        struct tm tm;
         int y, mo, d, h, mi, se, n = 0;
         time_t t;
 
@@ -155,14 +154,7 @@ int aa_time_parse(const char *s, time_t *out)
         if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 ||
             h < 0 || mi < 0 || se < 0)
                 return -1;
-        memset(&tm, 0, sizeof(tm));
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = h;
-        tm.tm_min = mi;
-        tm.tm_sec = se;
-        t = timegm(&tm);
+        t = jb_utc_time(y, mo, d, h, mi, se);
         if (t == (time_t)-1)
                 return -1;
         *out = t;
@@ -359,6 +351,20 @@ static int aa_parse_item(const cJSON *o, struct aa_item *it, char *errstr, size_
                 it->is_bucket = (!ib || cJSON_IsNull(ib)) ? -1 : aa_jtrue(ib);
         }
         return JB_OK;
+}
+
+/* The item in an answer's "file" field: to *out when the caller wants it, else parsed and
+ * dropped (a bad one is still an error). */
+static int aa_answer_file(const cJSON *root, struct aa_item *out, char *errstr, size_t errsz)
+{
+        struct aa_item it;
+        int rc = aa_parse_item(cJSON_GetObjectItemCaseSensitive(root, "file"), &it, errstr, errsz);
+
+        if (!rc && out)
+                *out = it;
+        else if (!rc)
+                aa_item_clear(&it);
+        return rc;
 }
 
 void aa_appliance_clear(struct aa_appliance *ai)
@@ -1220,7 +1226,6 @@ int aa_check_path(struct aa_client *aa, const char *path, const char *pid,
         struct aa_kv kv[] = {{"path", path}, {"pid", pid ? pid : "0"}};
         const cJSON *ex;
         cJSON *root;
-        struct aa_item it;
         int rc;
 
         if (out)
@@ -1238,12 +1243,7 @@ int aa_check_path(struct aa_client *aa, const char *path, const char *pid,
                 rc = jb_seterr(JB_ENOTFOUND, errstr, errsz, "%s does not exist in Access Anywhere",
                                path);
         } else {
-                rc = aa_parse_item(cJSON_GetObjectItemCaseSensitive(root, "file"), &it, errstr,
-                                   errsz);
-                if (!rc && out)
-                        *out = it;
-                else if (!rc)
-                        aa_item_clear(&it);
+                rc = aa_answer_file(root, out, errstr, errsz);
         }
         cJSON_Delete(root);
         return aa_done(aa, rc, errstr, errsz);
@@ -1443,7 +1443,6 @@ int aa_mkdir(struct aa_client *aa, const char *fi_pid, const char *name, struct 
              char *errstr, size_t errsz)
 {
         struct aa_kv kv[] = {{"fi_pid", fi_pid ? fi_pid : ""}, {"fi_name", name}};
-        struct aa_item it;
         cJSON *root;
         int rc;
 
@@ -1451,14 +1450,8 @@ int aa_mkdir(struct aa_client *aa, const char *fi_pid, const char *name, struct 
                 memset(out, 0, sizeof(*out));
         aa->ctr.calls++;
         rc = aa_rpc(aa, "doCreateNewFolder", kv, 2, AA_AUTH, NULL, &root, errstr, errsz);
-        if (!rc) {
-                rc = aa_parse_item(cJSON_GetObjectItemCaseSensitive(root, "file"), &it, errstr,
-                                   errsz);
-                if (!rc && out)
-                        *out = it;
-                else if (!rc)
-                        aa_item_clear(&it);
-        }
+        if (!rc)
+                rc = aa_answer_file(root, out, errstr, errsz);
         cJSON_Delete(root);
         return aa_done(aa, rc, errstr, errsz);
 }
@@ -1522,7 +1515,6 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
                                   {"directuploadsupport", "n"}};
         struct aa_kv done_kv[] = {{"uploadcode", NULL}, {"fi_size", size_s}, {"remotetime", now_s}};
         struct aa_http_req rq;
-        struct aa_item it;
         struct buf url;
         cJSON *root = NULL, *put = NULL;
         char *code = NULL, *b64 = NULL, *eb64 = NULL, *ecode = NULL;
@@ -1586,14 +1578,8 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
 
         done_kv[0].v = code;
         rc = aa_rpc(aa, "doCompleteUpload", done_kv, 3, AA_AUTH, NULL, &root, errstr, errsz);
-        if (!rc) {
-                rc = aa_parse_item(cJSON_GetObjectItemCaseSensitive(root, "file"), &it, errstr,
-                                   errsz);
-                if (!rc && out)
-                        *out = it;
-                else if (!rc)
-                        aa_item_clear(&it);
-        }
+        if (!rc)
+                rc = aa_answer_file(root, out, errstr, errsz);
         cJSON_Delete(root);
 abort:
         if (rc && rc != JB_EFATAL) {

@@ -474,24 +474,16 @@ static int add_line(char ***list, size_t *n, const char *fmt, va_list ap)
         return JB_OK;
 }
 
-int cfg_add_note(struct cfg *c, const char *fmt, ...)
+int cfg_add(struct cfg *c, enum cfg_said list, const char *fmt, ...)
 {
         va_list ap;
         int rc;
 
         va_start(ap, fmt);
-        rc = add_line(&c->notes, &c->n_notes, fmt, ap);
-        va_end(ap);
-        return rc;
-}
-
-int cfg_add_warn(struct cfg *c, const char *fmt, ...)
-{
-        va_list ap;
-        int rc;
-
-        va_start(ap, fmt);
-        rc = add_line(&c->warnings, &c->n_warnings, fmt, ap);
+        if (list == CFG_WARN)
+                rc = add_line(&c->warnings, &c->n_warnings, fmt, ap);
+        else
+                rc = add_line(&c->notes, &c->n_notes, fmt, ap);
         va_end(ap);
         return rc;
 }
@@ -973,10 +965,10 @@ static int deprecated_note(struct cfg_ctx *x, const config_setting_t *s, const s
         unsigned line = config_setting_source_line(s);
 
         if (!d)
-                return cfg_add_note(x->cfg, "%s:%u: %s is deprecated (an old name, still accepted for now): "
+                return cfg_add(x->cfg, CFG_NOTE, "%s:%u: %s is deprecated (an old name, still accepted for now): "
                                             "write %s instead, at the top level of the file",
                                     where_file(x, s), line, a->old, a->name);
-        return cfg_add_note(x->cfg, "%s:%u: %s is deprecated (an old name, still accepted for now): write %s "
+        return cfg_add(x->cfg, CFG_NOTE, "%s:%u: %s is deprecated (an old name, still accepted for now): write %s "
                                     "instead, that is %s inside %.*s = { ... }",
                             where_file(x, s), line, a->old, a->name, d + 1, (int)(d - a->name), a->name);
 }
@@ -1107,7 +1099,7 @@ static int validate(struct cfg_ctx *x, config_t *lc)
                                        "unencrypted; use https://, or set access_anywhere.allow_http = true "
                                        "for a test simulator",
                                        c->aa_endpoint);
-                rc = cfg_add_warn(c, "%s is http:// (allow_http = true): the password and tokens cross the "
+                rc = cfg_add(c, CFG_WARN, "%s is http:// (allow_http = true): the password and tokens cross the "
                                  "network unencrypted, so anyone on the path can read them; meant for a "
                                  "test simulator only, use https:// in production", ep);
                 if (rc)
@@ -1140,7 +1132,7 @@ static int validate(struct cfg_ctx *x, config_t *lc)
                                        "not set: give password_file or password_env for login \"%s\"", c->aa_login);
         }
         if (c->aa_insecure) {
-                rc = cfg_add_warn(c, "access_anywhere.insecure is true: Access Anywhere's certificate is not "
+                rc = cfg_add(c, CFG_WARN, "access_anywhere.insecure is true: Access Anywhere's certificate is not "
                                  "checked, so anyone on the network path could read the credentials; turn "
                                  "it off, or set ca_file for a private authority");
                 if (rc)
@@ -1158,7 +1150,7 @@ static int validate(struct cfg_ctx *x, config_t *lc)
                                "%ld is larger than backoff_max_ms (%ld)", c->sync_backoff_base_ms,
                                c->sync_backoff_max_ms);
         if (!c->n_self_keys && !c->n_self_arns && !c->n_self_agents) {
-                rc = cfg_add_note(c, "self: no access key, ARN or user agent of Access Anywhere itself is set, so "
+                rc = cfg_add(c, CFG_NOTE, "self: no access key, ARN or user agent of Access Anywhere itself is set, so "
                                  "jibe cannot tell Access Anywhere's own S3 writes from others' and resyncs "
                                  "them too (harmless, but extra load): set self.keys, self.arns or "
                                  "self.agents (the provider's access key is on its settings page)");
@@ -1192,7 +1184,7 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
 
                 if (!kconf_prop_is_secret(pr))
                         continue;
-                rc = cfg_add_warn(c, "kafka.rdkafka: the secret %.*s is written in %s, which is often readable "
+                rc = cfg_add(c, CFG_WARN, "kafka.rdkafka: the secret %.*s is written in %s, which is often readable "
                                  "by others and copied around: make this file readable only by jibe "
                                  "(chmod 600)",
                               (int)strcspn(pr, "="), pr, x->path);

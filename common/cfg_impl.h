@@ -112,11 +112,14 @@ struct cfg_ctx {
 /* "file:line: setting: message" into x->errstr (no line when s is NULL or has none); returns rc. */
 int cfg_ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char *name, const char *fmt, ...)
         JB_PRINTF(5, 6);
-/* Advice for check-config (cfg->notes); JB_ENOMEM or JB_OK. */
-int cfg_add_note(struct cfg *c, const char *fmt, ...) JB_PRINTF(2, 3);
-/* A setting that weakens security (cfg->warnings): printed by check-config, logged at WARN at
- * every start; JB_ENOMEM or JB_OK. */
-int cfg_add_warn(struct cfg *c, const char *fmt, ...) JB_PRINTF(2, 3);
+/* What cfg_add() adds a sentence to. */
+enum cfg_said {
+        CFG_NOTE, /* advice for check-config (cfg->notes) */
+        CFG_WARN, /* a setting that weakens security (cfg->warnings): printed by check-config,
+                   * logged at WARN at every start */
+};
+/* One formatted sentence to cfg->notes or cfg->warnings; JB_ENOMEM or JB_OK. */
+int cfg_add(struct cfg *c, enum cfg_said list, const char *fmt, ...) JB_PRINTF(3, 4);
 
 /* ---- secrets (cfg_secret.c) ---- */
 

@@ -74,7 +74,7 @@ static int note_mode(struct cfg_ctx *x, const char *name, const char *path, mode
 {
         if (!(mode & (S_IRGRP | S_IROTH)))
                 return JB_OK;
-        return cfg_add_warn(x->cfg, "%s: %s holds a secret and can be read by %s (mode %04o): run 'chmod 600 %s'",
+        return cfg_add(x->cfg, CFG_WARN, "%s: %s holds a secret and can be read by %s (mode %04o): run 'chmod 600 %s'",
                         name, path, (mode & S_IROTH) ? "every user" : "its group", (unsigned)(mode & 07777),
                         path);
 }
@@ -168,7 +168,7 @@ static int resolve_secret(struct cfg_ctx *x, const char *base, char **dst, const
         }
         if (si) {
                 *from = cfg_leaf(cfg_opts[io].name);
-                return cfg_add_warn(x->cfg,
+                return cfg_add(x->cfg, CFG_WARN,
                                 "%s is written in %s, which is often readable by others and copied around: "
                                 "prefer %s_file (a file of mode 0600) or %s_env", base, x->path, cfg_leaf(base),
                                 cfg_leaf(base));

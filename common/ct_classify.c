@@ -268,10 +268,8 @@ static int num2(const char *s)
 
 int64_t ct_parse_time(const char *s)
 {
-        struct tm tm;
         int y1, y2, mo, d, h, mi, se;
         const char *t;
-        time_t e;
 
         if (!s || strlen(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
             s[13] != ':' || s[16] != ':')
@@ -296,15 +294,7 @@ int64_t ct_parse_time(const char *s)
                 t++;
         if (*t != '\0')
                 return -1;
-        memset(&tm, 0, sizeof(tm));
-        tm.tm_year = y1 * 100 + y2 - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = h;
-        tm.tm_min = mi;
-        tm.tm_sec = se;
-        e = timegm(&tm);
-        return (int64_t)e;
+        return (int64_t)jb_utc_time(y1 * 100 + y2, mo, d, h, mi, se);
 }
 
 static int span_is(const char *rec, const struct ct_span *sp, const char *lit)

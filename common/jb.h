@@ -43,6 +43,9 @@ const char *jb_strerror(int rc);
 void jb_deadline(struct timespec *ts, clockid_t clock, long ms);
 /* Milliseconds on CLOCK_MONOTONIC (async-signal-safe: clock_gettime only). */
 int64_t jb_mono_ms(void);
+/* The time_t of a UTC civil time (year 1970.., month 1-12, day 1-31, ...), by timegm();
+ * (time_t)-1 when it has none. The caller checks the ranges. */
+time_t jb_utc_time(int year, int mon, int day, int hour, int min, int sec);
 /* pthread_cond_init() with CLOCK_MONOTONIC deadlines (jb_deadline(&ts, CLOCK_MONOTONIC, ms)),
  * so a wall-clock step never stretches or cuts a wait. Returns pthread_cond_init()'s code. */
 int jb_cond_init_mono(pthread_cond_t *cv);

@@ -248,13 +248,24 @@ out:
 }
 
 /* The partitions the group has committed offsets for (ListConsumerGroupOffsets, all topics). */
+/* Frees what one admin request left (each may be NULL). */
+static void admin_free(rd_kafka_event_t *ev, rd_kafka_AdminOptions_t *opt, rd_kafka_queue_t *q)
+{
+        if (ev)
+                rd_kafka_event_destroy(ev);
+        if (opt)
+                rd_kafka_AdminOptions_destroy(opt);
+        if (q)
+                rd_kafka_queue_destroy(q);
+}
+
 static int add_committed_topics(struct kadmin *ka, struct kadmin_part **parts, size_t *n, size_t *cap,
                                 char *errstr, size_t errsz)
 {
         rd_kafka_ListConsumerGroupOffsets_t *req;
         rd_kafka_AdminOptions_t *opt;
         rd_kafka_queue_t *q;
-        rd_kafka_event_t *ev;
+        rd_kafka_event_t *ev = NULL;
         const rd_kafka_ListConsumerGroupOffsets_result_t *res;
         const rd_kafka_group_result_t **groups;
         size_t cnt, g;
@@ -280,7 +291,6 @@ static int add_committed_topics(struct kadmin *ka, struct kadmin_part **parts, s
         }
         if (rd_kafka_event_error(ev)) {
                 rc = broker_err(ka, rd_kafka_event_error(ev), "listing the group's offsets", errstr, errsz);
-                rd_kafka_event_destroy(ev);
                 goto out;
         }
         res = rd_kafka_event_ListConsumerGroupOffsets_result(ev);
@@ -299,14 +309,10 @@ static int add_committed_topics(struct kadmin *ka, struct kadmin_part **parts, s
                 if (rc == JB_ENOMEM)
                         jb_seterr(rc, errstr, errsz, "out of memory");
         }
-        rd_kafka_event_destroy(ev);
 out:
         if (req)
                 rd_kafka_ListConsumerGroupOffsets_destroy(req);
-        if (opt)
-                rd_kafka_AdminOptions_destroy(opt);
-        if (q)
-                rd_kafka_queue_destroy(q);
+        admin_free(ev, opt, q);
         return rc;
 }
 
@@ -621,67 +627,100 @@ static int topic_cfg(rd_kafka_NewTopic_t *nt, const char *name, const char *valu
         return JB_OK;
 }
 
-int kadmin_create_topics(const struct kadmin_conn *conn, const char *prefix, int partitions, int replication,
-                         int64_t retention_ms, char *errstr, size_t errsz)
+enum { KADMIN_NT = 4 }; /* the topics jibe creates: files, events, dead letters, status */
+
+/* The KADMIN_NT topics' names and settings: names[i] (malloc'd) and nt[i], both freed by the caller. */
+static int new_topics(const char *prefix, int partitions, int replication, int64_t retention_ms,
+                      char *names[KADMIN_NT], rd_kafka_NewTopic_t *nt[KADMIN_NT], char *errstr, size_t errsz)
 {
-        enum { NT = 4 };
-        static const enum kconf_name base[NT] = {KN_FILES, KN_EVENTS, KN_DEAD, KN_STATUS};
-        const char *brokers = conn->brokers;
-        struct kconf_opts ko = {brokers, "jibe-topics", KCONF_ADMIN, 0, NULL};
-        char *names[NT] = {NULL};
-        rd_kafka_NewTopic_t *nt[NT] = {NULL};
-        rd_kafka_conf_t *conf = NULL;
-        rd_kafka_t *rk = NULL;
-        rd_kafka_AdminOptions_t *ao = NULL;
-        rd_kafka_queue_t *rq = NULL;
-        rd_kafka_event_t *ev = NULL;
+        static const enum kconf_name base[KADMIN_NT] = {KN_FILES, KN_EVENTS, KN_DEAD, KN_STATUS};
         char e[512], ret[32], dret[32];
         int rc = JB_OK, i;
 
-        if (!brokers || !*brokers)
-                return jb_seterr(JB_EFATAL, errstr, errsz, "no Kafka brokers configured");
-        if (!prefix)
-                prefix = "";
-        kconf_register_secrets(conn->props, conn->props ? conn->n_props : 0);
         snprintf(ret, sizeof(ret), "%" PRId64, retention_ms < 0 ? (int64_t)-1 : retention_ms);
         snprintf(dret, sizeof(dret), "%" PRId64,
                  retention_ms < 0                           ? (int64_t)-1
                  : retention_ms > KADMIN_DEAD_MIN_RETENTION_MS ? retention_ms
                                                             : (int64_t)KADMIN_DEAD_MIN_RETENTION_MS);
-        for (i = 0; i < NT; i++) {
+        for (i = 0; i < KADMIN_NT; i++) {
                 size_t len = strlen(prefix) + strlen(kconf_base(base[i])) + 1;
 
-                if (!(names[i] = malloc(len)) || kconf_name(names[i], len, prefix, base[i])) {
-                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-                        goto out;
-                }
+                if (!(names[i] = malloc(len)) || kconf_name(names[i], len, prefix, base[i]))
+                        return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                 nt[i] = rd_kafka_NewTopic_new(names[i], partitions > 0 ? partitions : -1,
                                               replication > 0 ? replication : -1, e, sizeof(e));
-                if (!nt[i]) {
-                        rc = jb_seterr(JB_EFATAL, errstr, errsz, "topic %s: %s", names[i], e);
-                        goto out;
-                }
+                if (!nt[i])
+                        return jb_seterr(JB_EFATAL, errstr, errsz, "topic %s: %s", names[i], e);
                 if (base[i] == KN_STATUS)
                         rc = topic_cfg(nt[i], "cleanup.policy", "compact", errstr, errsz);
                 else if ((rc = topic_cfg(nt[i], "cleanup.policy", "delete", errstr, errsz)) == JB_OK &&
                          (retention_ms != 0 || base[i] == KN_DEAD))
                         rc = topic_cfg(nt[i], "retention.ms", base[i] == KN_DEAD ? dret : ret, errstr, errsz);
                 if (rc)
-                        goto out;
+                        return rc;
         }
+        return JB_OK;
+}
+
+/* The admin client that creates them; NULL with errstr set (JB_EINPUT or JB_EFATAL in *rc). */
+static rd_kafka_t *topics_client(const struct kadmin_conn *conn, int *rc, char *errstr, size_t errsz)
+{
+        struct kconf_opts ko = {conn->brokers, "jibe-topics", KCONF_ADMIN, 0, NULL};
+        rd_kafka_conf_t *conf;
+        rd_kafka_t *rk;
+        char e[512];
+
         if (!(conf = kconf_new(&ko, errstr, errsz))) {
-                rc = JB_EINPUT;
-                goto out;
+                *rc = JB_EINPUT;
+                return NULL;
         }
-        if ((rc = kconf_props(conf, KCONF_ADMIN, conn->props, conn->props ? conn->n_props : 0, errstr, errsz))) {
+        if ((*rc = kconf_props(conf, KCONF_ADMIN, conn->props, conn->props ? conn->n_props : 0, errstr, errsz))) {
                 rd_kafka_conf_destroy(conf);
-                goto out;
+                return NULL;
         }
         if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e)))) {
                 rd_kafka_conf_destroy(conf);
-                rc = jb_seterr(JB_EFATAL, errstr, errsz, "cannot create a Kafka admin client: %s", e);
-                goto out;
+                *rc = jb_seterr(JB_EFATAL, errstr, errsz, "cannot create a Kafka admin client: %s", e);
         }
+        return rk;
+}
+
+/* What the brokers said to CreateTopics: a topic that exists already is no error. */
+static int created(rd_kafka_event_t *ev, char *errstr, size_t errsz)
+{
+        const rd_kafka_CreateTopics_result_t *res;
+        const rd_kafka_topic_result_t **tr;
+        size_t n, j;
+
+        if (rd_kafka_event_error(ev))
+                return jb_seterr(create_rc(rd_kafka_event_error(ev)), errstr, errsz, "cannot create topics: %s",
+                                 rd_kafka_event_error_string(ev));
+        if (!(res = rd_kafka_event_CreateTopics_result(ev)))
+                return jb_seterr(JB_EFATAL, errstr, errsz, "unexpected answer to CreateTopics");
+        tr = rd_kafka_CreateTopics_result_topics(res, &n);
+        for (j = 0; j < n; j++) {
+                rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[j]);
+
+                if (!err || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+                        continue;
+                return jb_seterr(create_rc(err), errstr, errsz, "cannot create topic %s: %s",
+                                 rd_kafka_topic_result_name(tr[j]),
+                                 rd_kafka_topic_result_error_string(tr[j]) ? rd_kafka_topic_result_error_string(tr[j])
+                                                                           : rd_kafka_err2str(err));
+        }
+        return JB_OK;
+}
+
+/* One CreateTopics call for nt, waited for (60 s at the most). */
+static int create_and_wait(rd_kafka_t *rk, rd_kafka_NewTopic_t *nt[KADMIN_NT], const char *brokers, char *errstr,
+                           size_t errsz)
+{
+        rd_kafka_AdminOptions_t *ao;
+        rd_kafka_queue_t *rq = NULL;
+        rd_kafka_event_t *ev = NULL;
+        char e[512];
+        int rc;
+
         ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
         if (!ao || rd_kafka_AdminOptions_set_request_timeout(ao, 30000, e, sizeof(e)) ||
             rd_kafka_AdminOptions_set_operation_timeout(ao, 30000, e, sizeof(e))) {
@@ -689,48 +728,34 @@ int kadmin_create_topics(const struct kadmin_conn *conn, const char *prefix, int
                 goto out;
         }
         rq = rd_kafka_queue_new(rk);
-        rd_kafka_CreateTopics(rk, nt, NT, ao, rq);
+        rd_kafka_CreateTopics(rk, nt, KADMIN_NT, ao, rq);
         ev = rd_kafka_queue_poll(rq, 60000);
-        if (!ev) {
-                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "no answer from the Kafka brokers %s in 60 s",
-                               brokers);
-                goto out;
-        }
-        if (rd_kafka_event_error(ev)) {
-                rc = jb_seterr(create_rc(rd_kafka_event_error(ev)), errstr, errsz, "cannot create topics: %s",
-                               rd_kafka_event_error_string(ev));
-                goto out;
-        } else {
-                const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
-                const rd_kafka_topic_result_t **tr;
-                size_t n, j;
-
-                if (!res) {
-                        rc = jb_seterr(JB_EFATAL, errstr, errsz, "unexpected answer to CreateTopics");
-                        goto out;
-                }
-                tr = rd_kafka_CreateTopics_result_topics(res, &n);
-                for (j = 0; j < n; j++) {
-                        rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[j]);
-
-                        if (!err || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-                                continue;
-                        rc = jb_seterr(create_rc(err), errstr, errsz, "cannot create topic %s: %s",
-                                       rd_kafka_topic_result_name(tr[j]),
-                                       rd_kafka_topic_result_error_string(tr[j])
-                                               ? rd_kafka_topic_result_error_string(tr[j])
-                                               : rd_kafka_err2str(err));
-                        break;
-                }
-        }
+        if (!ev)
+                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "no answer from the Kafka brokers %s in 60 s", brokers);
+        else
+                rc = created(ev, errstr, errsz);
 out:
-        if (ev)
-                rd_kafka_event_destroy(ev);
-        if (rq)
-                rd_kafka_queue_destroy(rq);
-        if (ao)
-                rd_kafka_AdminOptions_destroy(ao);
-        for (i = 0; i < NT; i++) {
+        admin_free(ev, ao, rq);
+        return rc;
+}
+
+int kadmin_create_topics(const struct kadmin_conn *conn, const char *prefix, int partitions, int replication,
+                         int64_t retention_ms, char *errstr, size_t errsz)
+{
+        char *names[KADMIN_NT] = {NULL};
+        rd_kafka_NewTopic_t *nt[KADMIN_NT] = {NULL};
+        rd_kafka_t *rk = NULL;
+        int rc, i;
+
+        if (!conn->brokers || !*conn->brokers)
+                return jb_seterr(JB_EFATAL, errstr, errsz, "no Kafka brokers configured");
+        kconf_register_secrets(conn->props, conn->props ? conn->n_props : 0);
+        rc = new_topics(prefix ? prefix : "", partitions, replication, retention_ms, names, nt, errstr, errsz);
+        if (!rc)
+                rk = topics_client(conn, &rc, errstr, errsz);
+        if (!rc)
+                rc = create_and_wait(rk, nt, conn->brokers, errstr, errsz);
+        for (i = 0; i < KADMIN_NT; i++) {
                 if (nt[i])
                         rd_kafka_NewTopic_destroy(nt[i]);
                 free(names[i]);

@@ -1,6 +1,7 @@
 /*
  * msg.c - encode and decode the stage messages of msg.h (JSON via cJSON).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -134,7 +135,71 @@ static int get_int(const cJSON *root, const char *name, int64_t dflt, int64_t *o
         return JB_OK;
 }
 
+/* ---- field tables: one message kind's plain fields, written and read in table order ---- */
+
+enum field_kind { F_STR, F_INT };
+
+struct field {
+        const char *name;
+        enum field_kind kind;
+        size_t off;  /* of the char * or int64_t member */
+        int64_t arg; /* F_STR: required (1) or not; F_INT: the value when absent */
+};
+
+#define FSTR(type, member, required) {#member, F_STR, offsetof(type, member), required}
+#define FINT(type, member, dflt) {#member, F_INT, offsetof(type, member), dflt}
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+static char **field_str(void *m, const struct field *f)
+{
+        return (char **)(void *)((char *)m + f->off);
+}
+
+static int64_t *field_int(void *m, const struct field *f)
+{
+        return (int64_t *)(void *)((char *)m + f->off);
+}
+
+static int put_fields(struct buf *b, const void *m, const struct field *f, size_t n)
+{
+        int rc = JB_OK;
+        size_t i;
+
+        for (i = 0; !rc && i < n; i++)
+                rc = f[i].kind == F_STR ? put_str(b, f[i].name, *field_str((void *)m, &f[i]))
+                                        : put_int(b, f[i].name, *field_int((void *)m, &f[i]));
+        return rc;
+}
+
+static int get_fields(const cJSON *root, void *m, const struct field *f, size_t n, char *errstr,
+                      size_t errsz)
+{
+        int rc = JB_OK;
+        size_t i;
+
+        for (i = 0; !rc && i < n; i++)
+                rc = f[i].kind == F_STR
+                             ? get_str(root, f[i].name, (int)f[i].arg, field_str(m, &f[i]), errstr, errsz)
+                             : get_int(root, f[i].name, f[i].arg, field_int(m, &f[i]), errstr, errsz);
+        return rc;
+}
+
+static void free_fields(void *m, const struct field *f, size_t n)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                if (f[i].kind == F_STR)
+                        free(*field_str(m, &f[i]));
+}
+
 /* ---- logfile ---- */
+
+static const struct field logfile_fields[] = {
+        FSTR(struct msg_logfile, provider, 1), FSTR(struct msg_logfile, bucket, 1),
+        FSTR(struct msg_logfile, path, 1),     FSTR(struct msg_logfile, fi_id, 1),
+        FINT(struct msg_logfile, size, -1),    FINT(struct msg_logfile, listed_ms, 0),
+};
 
 int msg_logfile_encode(const struct msg_logfile *m, struct buf *out)
 {
@@ -142,17 +207,7 @@ int msg_logfile_encode(const struct msg_logfile *m, struct buf *out)
         int rc = buf_printf(out, "{\"v\":%d,\"type\":\"logfile\"", MSG_SCHEMA_VERSION);
 
         if (!rc)
-                rc = put_str(out, "provider", m->provider);
-        if (!rc)
-                rc = put_str(out, "bucket", m->bucket);
-        if (!rc)
-                rc = put_str(out, "path", m->path);
-        if (!rc)
-                rc = put_str(out, "fi_id", m->fi_id);
-        if (!rc)
-                rc = put_int(out, "size", m->size);
-        if (!rc)
-                rc = put_int(out, "listed_ms", m->listed_ms);
+                rc = put_fields(out, m, logfile_fields, NFIELDS(logfile_fields));
         return finish(out, start, rc);
 }
 
@@ -164,17 +219,7 @@ int msg_logfile_decode(const void *p, size_t n, struct msg_logfile *m, char *err
         memset(m, 0, sizeof(*m));
         if (!root)
                 return JB_EINPUT;
-        rc = get_str(root, "provider", 1, &m->provider, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "bucket", 1, &m->bucket, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "path", 1, &m->path, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "fi_id", 1, &m->fi_id, errstr, errsz);
-        if (!rc)
-                rc = get_int(root, "size", -1, &m->size, errstr, errsz);
-        if (!rc)
-                rc = get_int(root, "listed_ms", 0, &m->listed_ms, errstr, errsz);
+        rc = get_fields(root, m, logfile_fields, NFIELDS(logfile_fields), errstr, errsz);
         cJSON_Delete(root);
         if (rc)
                 msg_logfile_clear(m);
@@ -183,10 +228,7 @@ int msg_logfile_decode(const void *p, size_t n, struct msg_logfile *m, char *err
 
 void msg_logfile_clear(struct msg_logfile *m)
 {
-        free(m->provider);
-        free(m->bucket);
-        free(m->path);
-        free(m->fi_id);
+        free_fields(m, logfile_fields, NFIELDS(logfile_fields));
         memset(m, 0, sizeof(*m));
 }
 
@@ -204,33 +246,31 @@ int msg_logfile_key(const struct msg_logfile *m, struct buf *out)
 
 /* ---- objevent ---- */
 
+/* Around "key" and "op" (special: key is absent for a bucket op, op is a name): */
+static const struct field objevent_head[] = {
+        FSTR(struct msg_objevent, provider, 1),
+        FSTR(struct msg_objevent, bucket, 1),
+};
+static const struct field objevent_tail[] = {
+        FSTR(struct msg_objevent, time, 0),    FSTR(struct msg_objevent, event, 0),
+        FSTR(struct msg_objevent, id, 0),      FSTR(struct msg_objevent, account, 0),
+        FSTR(struct msg_objevent, region, 0),  FSTR(struct msg_objevent, src, 0),
+        FINT(struct msg_objevent, rec, -1),
+};
+
 int msg_objevent_encode(const struct msg_objevent *m, struct buf *out)
 {
         size_t start = out->len;
         int rc = buf_printf(out, "{\"v\":%d,\"type\":\"objevent\"", MSG_SCHEMA_VERSION);
 
         if (!rc)
-                rc = put_str(out, "provider", m->provider);
-        if (!rc)
-                rc = put_str(out, "bucket", m->bucket);
+                rc = put_fields(out, m, objevent_head, NFIELDS(objevent_head));
         if (!rc && m->op != MSG_OP_BUCKET)
                 rc = put_str(out, "key", m->key);
         if (!rc)
                 rc = put_str(out, "op", msg_op_name(m->op));
         if (!rc)
-                rc = put_str(out, "time", m->time);
-        if (!rc)
-                rc = put_str(out, "event", m->event);
-        if (!rc)
-                rc = put_str(out, "id", m->id);
-        if (!rc)
-                rc = put_str(out, "account", m->account);
-        if (!rc)
-                rc = put_str(out, "region", m->region);
-        if (!rc)
-                rc = put_str(out, "src", m->src);
-        if (!rc)
-                rc = put_int(out, "rec", m->rec);
+                rc = put_fields(out, m, objevent_tail, NFIELDS(objevent_tail));
         if (!rc && m->listed_ms)
                 rc = put_int(out, "listed_ms", m->listed_ms);
         return finish(out, start, rc);
@@ -245,9 +285,7 @@ int msg_objevent_decode(const void *p, size_t n, struct msg_objevent *m, char *e
         memset(m, 0, sizeof(*m));
         if (!root)
                 return JB_EINPUT;
-        rc = get_str(root, "provider", 1, &m->provider, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "bucket", 1, &m->bucket, errstr, errsz);
+        rc = get_fields(root, m, objevent_head, NFIELDS(objevent_head), errstr, errsz);
         if (!rc)
                 rc = get_str(root, "op", 1, &op, errstr, errsz);
         if (!rc && msg_op_parse(op, &m->op))
@@ -260,19 +298,7 @@ int msg_objevent_decode(const void *p, size_t n, struct msg_objevent *m, char *e
                 m->key = NULL;
         }
         if (!rc)
-                rc = get_str(root, "time", 0, &m->time, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "event", 0, &m->event, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "id", 0, &m->id, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "account", 0, &m->account, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "region", 0, &m->region, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "src", 0, &m->src, errstr, errsz);
-        if (!rc)
-                rc = get_int(root, "rec", -1, &m->rec, errstr, errsz);
+                rc = get_fields(root, m, objevent_tail, NFIELDS(objevent_tail), errstr, errsz);
         if (!rc)
                 rc = get_int(root, "listed_ms", 0, &m->listed_ms, errstr, errsz);
         free(op);
@@ -284,15 +310,9 @@ int msg_objevent_decode(const void *p, size_t n, struct msg_objevent *m, char *e
 
 void msg_objevent_clear(struct msg_objevent *m)
 {
-        free(m->provider);
-        free(m->bucket);
+        free_fields(m, objevent_head, NFIELDS(objevent_head));
         free(m->key);
-        free(m->time);
-        free(m->event);
-        free(m->id);
-        free(m->account);
-        free(m->region);
-        free(m->src);
+        free_fields(m, objevent_tail, NFIELDS(objevent_tail));
         memset(m, 0, sizeof(*m));
 }
 
@@ -344,23 +364,20 @@ static int b64_decode(const char *s, char **out, size_t *outlen)
         return JB_OK;
 }
 
+/* All but the payload: */
+static const struct field dead_fields[] = {
+        FSTR(struct msg_dead, stage, 1),    FSTR(struct msg_dead, src, 0),
+        FINT(struct msg_dead, rec, -1),     FSTR(struct msg_dead, error, 0),
+        FINT(struct msg_dead, attempts, 0), FINT(struct msg_dead, at_ms, 0),
+};
+
 int msg_dead_encode(const struct msg_dead *m, struct buf *out)
 {
         size_t start = out->len;
         int rc = buf_printf(out, "{\"v\":%d,\"type\":\"dead\"", MSG_SCHEMA_VERSION);
 
         if (!rc)
-                rc = put_str(out, "stage", m->stage);
-        if (!rc)
-                rc = put_str(out, "src", m->src);
-        if (!rc)
-                rc = put_int(out, "rec", m->rec);
-        if (!rc)
-                rc = put_str(out, "error", m->error);
-        if (!rc)
-                rc = put_int(out, "attempts", m->attempts);
-        if (!rc)
-                rc = put_int(out, "at_ms", m->at_ms);
+                rc = put_fields(out, m, dead_fields, NFIELDS(dead_fields));
         if (!rc && m->payload) {
                 rc = buf_puts(out, ",\"payload_b64\":\"");
                 if (!rc)
@@ -395,17 +412,7 @@ int msg_dead_decode(const void *p, size_t n, struct msg_dead *m, char *errstr, s
                 return jb_seterr(JB_EINPUT, errstr, errsz, "not a dead letter of schema version %d",
                                  MSG_SCHEMA_VERSION);
         }
-        rc = get_str(root, "stage", 1, &m->stage, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "src", 0, &m->src, errstr, errsz);
-        if (!rc)
-                rc = get_int(root, "rec", -1, &m->rec, errstr, errsz);
-        if (!rc)
-                rc = get_str(root, "error", 0, &m->error, errstr, errsz);
-        if (!rc)
-                rc = get_int(root, "attempts", 0, &m->attempts, errstr, errsz);
-        if (!rc)
-                rc = get_int(root, "at_ms", 0, &m->at_ms, errstr, errsz);
+        rc = get_fields(root, m, dead_fields, NFIELDS(dead_fields), errstr, errsz);
         if (!rc)
                 rc = get_str(root, "payload_b64", 0, &b, errstr, errsz);
         if (!rc && b) {
@@ -423,9 +430,7 @@ int msg_dead_decode(const void *p, size_t n, struct msg_dead *m, char *errstr, s
 
 void msg_dead_clear(struct msg_dead *m)
 {
-        free(m->stage);
-        free(m->src);
-        free(m->error);
+        free_fields(m, dead_fields, NFIELDS(dead_fields));
         free(m->payload);
         memset(m, 0, sizeof(*m));
 }

@@ -383,6 +383,29 @@ static int on_stale(struct refresher *r, const char *bid, const char *bucket, co
         return JB_ENOTFOUND;
 }
 
+/* Refreshes folder id (the bucket bid when NULL), dir's first k bytes, and counts it; a folder
+ * the server no longer knows goes to on_stale() (never JB_OK then). */
+static int refresh_at(struct refresher *r, const char *id, const char *bid, const char *bucket,
+                      const char *dir, size_t k, const struct refresher_hooks *h, uint64_t *count,
+                      int *stale, char *errstr, size_t errsz)
+{
+        int rc = refresh_one(r, id ? id : bid, h, errstr, errsz);
+
+        if (rc == JB_ENOTFOUND)
+                return on_stale(r, bid, bucket, dir, k, stale, errstr, errsz);
+        if (!rc)
+                (*count)++;
+        return rc;
+}
+
+/* The length of the parent of dir's first k bytes (its last component and '/' dropped). */
+static size_t parent_len(const char *dir, size_t k)
+{
+        while (k && dir[k - 1] != '/')
+                k--;
+        return k ? k - 1 : 0;
+}
+
 /* One try of refresher_folder(); *stale set when a cached id turned out stale. */
 static int folder_try(struct refresher *r, const char *provider, const char *bucket,
                       const char *dir, int deleted, const struct refresher_hooks *h,
@@ -405,10 +428,7 @@ static int folder_try(struct refresher *r, const char *provider, const char *buc
                 rc = path_id(r, bid, dir, k, 1, &id, errstr, errsz);
                 if (rc != JB_ENOTFOUND)
                         break;
-                while (k && dir[k - 1] != '/')
-                        k--;
-                if (k)
-                        k--; /* drop the '/' */
+                k = parent_len(dir, k);
         }
         if (rc && rc != JB_ENOTFOUND)
                 goto out;
@@ -417,14 +437,9 @@ static int folder_try(struct refresher *r, const char *provider, const char *buc
         for (;;) {
                 size_t next;
 
-                rc = refresh_one(r, id ? id : bid, h, errstr, errsz);
-                if (rc == JB_ENOTFOUND) {
-                        rc = on_stale(r, bid, bucket, dir, k, stale, errstr, errsz);
-                        goto out;
-                }
+                rc = refresh_at(r, id, bid, bucket, dir, k, h, count, stale, errstr, errsz);
                 if (rc)
                         goto out;
-                (*count)++;
                 if (k == len)
                         break;
                 next = k ? k + 1 : 0;
@@ -451,10 +466,7 @@ static int folder_try(struct refresher *r, const char *provider, const char *buc
                 }
                 if (rc < 0)
                         goto out;
-                while (k && dir[k - 1] != '/')
-                        k--;
-                if (k)
-                        k--;
+                k = parent_len(dir, k);
                 free(id);
                 id = NULL;
                 if (k) {
@@ -462,14 +474,9 @@ static int folder_try(struct refresher *r, const char *provider, const char *buc
                         if (rc)
                                 goto out;
                 }
-                rc = refresh_one(r, id ? id : bid, h, errstr, errsz);
-                if (rc == JB_ENOTFOUND) {
-                        rc = on_stale(r, bid, bucket, dir, k, stale, errstr, errsz);
-                        goto out;
-                }
+                rc = refresh_at(r, id, bid, bucket, dir, k, h, count, stale, errstr, errsz);
                 if (rc)
                         goto out;
-                (*count)++;
         }
 out:
         free(id);

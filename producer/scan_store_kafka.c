@@ -217,114 +217,134 @@ static int kv_positions(struct scan_store_kafka *k, rd_kafka_t *rc_k, rd_kafka_t
         return JB_OK;
 }
 
-static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *errstr, size_t errsz)
-{
-        struct scan_store_kafka *k = (struct scan_store_kafka *)ss;
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_topic_partition_list_t *parts = NULL;
-        rd_kafka_conf_t *conf;
-        rd_kafka_t *rc_k = NULL;
-        rd_kafka_topic_t *rkt = NULL;
-        struct sset seen;
-        struct msg_status st;
-        size_t unreadable = 0;
-        int64_t *ends = NULL;
-        const struct sset_ent *e;
-        char e2[512];
-        size_t i = 0;
-        int p, np = 0, remaining = 0, rc = JB_OK, waited = 0, idle = 0;
+/* One load() in progress: the loader's client, where each partition ends, what it has read. */
+struct kv_loading {
+        struct scan_store_kafka *k;
+        rd_kafka_t *rc_k;
+        rd_kafka_topic_t *rkt;
+        const struct rd_kafka_metadata *md;
+        rd_kafka_topic_partition_list_t *parts; /* the partitions with records to read */
+        int64_t *ends;                          /* end offset of each partition, -1 once read */
+        int np, remaining;
+        struct sset seen;                       /* the keys marked done */
+        size_t unreadable;
+        char e2[512]; /* the last wait message, then the last record that did not read */
+};
 
-        sset_init(&seen);
-        if (!(conf = kv_conf(k, KCONF_CONSUMER, errstr, errsz))) {
-                rc = JB_EFATAL;
-                goto out;
-        }
-        rc_k = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e2, sizeof(e2));
-        if (!rc_k) {
+/* The loader's consumer and its handle on the status topic. */
+static int kv_load_open(struct kv_loading *L, char *errstr, size_t errsz)
+{
+        rd_kafka_conf_t *conf = kv_conf(L->k, KCONF_CONSUMER, errstr, errsz);
+
+        if (!conf)
+                return JB_EFATAL;
+        L->rc_k = rd_kafka_new(RD_KAFKA_CONSUMER, conf, L->e2, sizeof(L->e2));
+        if (!L->rc_k) {
                 rd_kafka_conf_destroy(conf);
-                rc = jb_seterr(JB_EFATAL, errstr, errsz, "kafka: %s", e2);
-                goto out;
+                return jb_seterr(JB_EFATAL, errstr, errsz, "kafka: %s", L->e2);
         }
-        rkt = rd_kafka_topic_new(rc_k, k->topic, NULL);
-        e2[0] = '\0';
+        L->rkt = rd_kafka_topic_new(L->rc_k, L->k->topic, NULL);
+        return JB_OK;
+}
+
+/* kv_positions(), again while the topic is not ready, for KV_LOAD_PATIENCE_MS at the most. */
+static int kv_load_wait(struct kv_loading *L, char *errstr, size_t errsz)
+{
+        int rc, waited = 0;
+
+        L->e2[0] = '\0';
         for (;;) {
-                rc = kv_positions(k, rc_k, rkt, &md, &ends, &parts, &np, &remaining, errstr, errsz);
-                if (rc == JB_ETRANSIENT && sig_stop_requested()) {
-                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                       "stopped while waiting for the status topic %s (%s)", k->topic,
-                                       e2[0] ? e2 : "no answer");
-                        break;
-                }
+                rc = kv_positions(L->k, L->rc_k, L->rkt, &L->md, &L->ends, &L->parts, &L->np,
+                                  &L->remaining, errstr, errsz);
+                if (rc == JB_ETRANSIENT && sig_stop_requested())
+                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                         "stopped while waiting for the status topic %s (%s)", L->k->topic,
+                                         L->e2[0] ? L->e2 : "no answer");
                 if (rc != JB_ETRANSIENT || waited >= KV_LOAD_PATIENCE_MS)
-                        break;
-                log_msg(LL_INFO, "scanner", "waiting for the status topic %s: %s", k->topic, errstr);
-                snprintf(e2, sizeof(e2), "%s", errstr);
-                rd_kafka_poll(rc_k, KV_SLICE_MS);
+                        return rc;
+                log_msg(LL_INFO, "scanner", "waiting for the status topic %s: %s", L->k->topic, errstr);
+                snprintf(L->e2, sizeof(L->e2), "%s", errstr);
+                rd_kafka_poll(L->rc_k, KV_SLICE_MS);
                 waited += KV_SLICE_MS;
         }
-        if (rc)
-                goto out;
-        if (remaining && rd_kafka_assign(rc_k, parts)) {
-                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot read %s", k->topic);
-                goto out;
-        }
-        while (remaining > 0) {
-                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rc_k, KV_SLICE_MS);
-                int idx = -1;
+}
 
-                if (!rkm && sig_stop_requested()) {
-                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                       "stopped while loading the status topic %s", k->topic);
-                        goto out;
-                }
+/* One record of the status topic (not an error event): marks its key done or not done. */
+static int kv_load_record(struct kv_loading *L, const rd_kafka_message_t *rkm)
+{
+        struct msg_status st;
+        int p, idx = -1, rc = JB_OK;
+
+        for (p = 0; p < L->np; p++)
+                if (L->md->topics[0].partitions[p].id == rkm->partition)
+                        idx = p;
+        if (idx >= 0 && rkm->offset < L->ends[idx] && rkm->key && rkm->key_len) {
+                char *key = strndup(rkm->key, rkm->key_len);
+
+                if (!key)
+                        return JB_ENOMEM;
+                if (rkm->payload && msg_status_decode(rkm->payload, rkm->len, &st, L->e2, sizeof(L->e2)) == JB_OK)
+                        rc = sset_put(&L->seen, key, NULL);
+                else
+                        sset_del(&L->seen, key); /* forgotten, or unreadable: offered again */
+                if (rkm->payload && !st.state)
+                        L->unreadable++;
+                free(key);
+        }
+        if (idx >= 0 && rkm->offset + 1 >= L->ends[idx]) {
+                L->ends[idx] = -1; /* done with this partition */
+                L->remaining--;
+        }
+        return rc;
+}
+
+/* Every partition from its start to the end seen at start. */
+static int kv_load_read(struct kv_loading *L, char *errstr, size_t errsz)
+{
+        int rc = JB_OK, idle = 0;
+
+        if (L->remaining && rd_kafka_assign(L->rc_k, L->parts))
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot read %s", L->k->topic);
+        while (L->remaining > 0) {
+                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(L->rc_k, KV_SLICE_MS);
+
+                if (!rkm && sig_stop_requested())
+                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                         "stopped while loading the status topic %s", L->k->topic);
                 if (!rkm && (idle += KV_SLICE_MS) < 5000)
                         continue;
-                if (!rkm) {
-                        rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                       "the status topic %s stopped answering while loading", k->topic);
-                        goto out;
-                }
+                if (!rkm)
+                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                         "the status topic %s stopped answering while loading", L->k->topic);
                 idle = 0;
                 if (rkm->err) {
                         if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                                log_msg(LL_WARN, "scanner", "reading %s: %s", k->topic,
+                                log_msg(LL_WARN, "scanner", "reading %s: %s", L->k->topic,
                                         rd_kafka_message_errstr(rkm));
                         rd_kafka_message_destroy(rkm);
                         continue;
                 }
-                for (p = 0; p < np; p++)
-                        if (md->topics[0].partitions[p].id == rkm->partition)
-                                idx = p;
-                if (idx >= 0 && rkm->offset < ends[idx] && rkm->key && rkm->key_len) {
-                        char *key = strndup(rkm->key, rkm->key_len);
-
-                        if (!key) {
-                                rd_kafka_message_destroy(rkm);
-                                rc = JB_ENOMEM;
-                                goto out;
-                        }
-                        if (rkm->payload && msg_status_decode(rkm->payload, rkm->len, &st, e2, sizeof(e2)) == JB_OK)
-                                rc = sset_put(&seen, key, NULL);
-                        else
-                                sset_del(&seen, key); /* forgotten, or unreadable: offered again */
-                        if (rkm->payload && !st.state)
-                                unreadable++;
-                        free(key);
-                }
-                if (idx >= 0 && rkm->offset + 1 >= ends[idx]) {
-                        ends[idx] = -1; /* done with this partition */
-                        remaining--;
-                }
+                rc = kv_load_record(L, rkm);
                 rd_kafka_message_destroy(rkm);
                 if (rc)
-                        goto out;
+                        return rc;
         }
-        if (unreadable)
+        return JB_OK;
+}
+
+/* Says what did not read, then hands every file marked done to fn. */
+static int kv_load_report(struct kv_loading *L, scan_store_fn fn, void *opaque)
+{
+        const struct sset_ent *e;
+        size_t i = 0;
+        int rc = JB_OK;
+
+        if (L->unreadable)
                 log_msg(LL_WARN, "scanner",
                         "%zu records of the status topic %s are not status records jibe can read (%s): "
                         "those files count as not processed and are published again",
-                        unreadable, k->topic, e2);
-        while (!rc && (i = sset_next(&seen, i, &e)) != 0) {
+                        L->unreadable, L->k->topic, L->e2);
+        while (!rc && (i = sset_next(&L->seen, i, &e)) != 0) {
                 char *slash = strrchr(e->s, '/');
 
                 if (!slash)
@@ -333,19 +353,39 @@ static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *
                 rc = fn(opaque, e->s, slash + 1);
                 *slash = '/';
         }
-out:
-        if (md)
-                rd_kafka_metadata_destroy(md);
-        if (parts)
-                rd_kafka_topic_partition_list_destroy(parts);
-        if (rkt)
-                rd_kafka_topic_destroy(rkt);
-        if (rc_k) {
-                rd_kafka_consumer_close(rc_k);
-                rd_kafka_destroy(rc_k);
+        return rc;
+}
+
+static void kv_load_close(struct kv_loading *L)
+{
+        if (L->md)
+                rd_kafka_metadata_destroy(L->md);
+        if (L->parts)
+                rd_kafka_topic_partition_list_destroy(L->parts);
+        if (L->rkt)
+                rd_kafka_topic_destroy(L->rkt);
+        if (L->rc_k) {
+                rd_kafka_consumer_close(L->rc_k);
+                rd_kafka_destroy(L->rc_k);
         }
-        free(ends);
-        sset_clear(&seen);
+        free(L->ends);
+        sset_clear(&L->seen);
+}
+
+static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *errstr, size_t errsz)
+{
+        struct kv_loading L = {.k = (struct scan_store_kafka *)ss};
+        int rc;
+
+        sset_init(&L.seen);
+        rc = kv_load_open(&L, errstr, errsz);
+        if (!rc)
+                rc = kv_load_wait(&L, errstr, errsz);
+        if (!rc)
+                rc = kv_load_read(&L, errstr, errsz);
+        if (!rc)
+                rc = kv_load_report(&L, fn, opaque);
+        kv_load_close(&L);
         return rc;
 }
 

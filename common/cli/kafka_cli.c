@@ -173,6 +173,25 @@ static cJSON *json_offset(int64_t v)
         return v == KADMIN_NO_OFFSET ? cJSON_CreateNull() : cJSON_CreateNumber((double)v);
 }
 
+/* A new object in *arr for part p of group, with its group, topic, partition and committed
+ * offset; NULL when out of memory, and then *arr is deleted and NULL. */
+static cJSON *part_json(cJSON **arr, const char *group, const struct kadmin_part *p)
+{
+        cJSON *o = cJSON_CreateObject();
+
+        if (!o) {
+                cJSON_Delete(*arr);
+                *arr = NULL;
+                return NULL;
+        }
+        cJSON_AddItemToArray(*arr, o);
+        cJSON_AddStringToObject(o, "group", group);
+        cJSON_AddStringToObject(o, "topic", p->topic);
+        cJSON_AddNumberToObject(o, "partition", p->partition);
+        cJSON_AddItemToObject(o, "committed", json_offset(p->committed));
+        return o;
+}
+
 static int print_json(cJSON *arr)
 {
         char *s = cJSON_Print(arr);
@@ -379,17 +398,8 @@ static int lag_print_json(const struct lag_group *g, size_t ng, int64_t now)
                 for (k = 0; k < g[i].n; k++) {
                         const struct kadmin_part *p = &g[i].parts[k];
 
-                        o = cJSON_CreateObject();
-                        if (!o) {
-                                cJSON_Delete(arr);
-                                arr = NULL;
+                        if (!(o = part_json(&arr, g[i].name, p)))
                                 break;
-                        }
-                        cJSON_AddItemToArray(arr, o);
-                        cJSON_AddStringToObject(o, "group", g[i].name);
-                        cJSON_AddStringToObject(o, "topic", p->topic);
-                        cJSON_AddNumberToObject(o, "partition", p->partition);
-                        cJSON_AddItemToObject(o, "committed", json_offset(p->committed));
                         cJSON_AddNumberToObject(o, "end", (double)p->end);
                         cJSON_AddNumberToObject(o, "lag", (double)p->lag);
                         if (p->lag == 0)
@@ -571,17 +581,8 @@ static int replay_print_json(const char *group, const struct kadmin_part *parts,
         for (i = 0; arr && i < n; i++) {
                 const struct kadmin_part *p = &parts[i];
 
-                o = cJSON_CreateObject();
-                if (!o) {
-                        cJSON_Delete(arr);
-                        arr = NULL;
+                if (!(o = part_json(&arr, group, p)))
                         break;
-                }
-                cJSON_AddItemToArray(arr, o);
-                cJSON_AddStringToObject(o, "group", group);
-                cJSON_AddStringToObject(o, "topic", p->topic);
-                cJSON_AddNumberToObject(o, "partition", p->partition);
-                cJSON_AddItemToObject(o, "committed", json_offset(p->committed));
                 cJSON_AddNumberToObject(o, "low", (double)p->low);
                 cJSON_AddNumberToObject(o, "end", (double)p->end);
                 cJSON_AddNumberToObject(o, "new", (double)p->target);
