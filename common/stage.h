@@ -43,8 +43,10 @@ void jb_counters_add(struct jb_counters *l, const char *name, enum jb_metric_kin
 /* JB_OK with *value, or JB_ENOTFOUND when the list has no counter of that name. */
 int jb_counters_get(const struct jb_counters *l, const char *name, int64_t *value);
 
-struct jb_stage {
-        const char *name; /* "scan", "parse", "sync", ...: the prefix of its counters */
+struct jb_stage;
+
+/* What a kind of stage does: one static const table per kind (scanner.c, parser.c, ...). */
+struct jb_stage_ops {
         /* Start the stage's threads. 0 or a jb_err with errstr. */
         int (*start)(struct jb_stage *st, char *errstr, size_t errsz);
         /* Stop taking work and join; work in flight gets grace_ms. upstream_done: every
@@ -67,6 +69,12 @@ struct jb_stage {
         void (*free)(struct jb_stage *st);
         /* Freed after the transport (q_free() reports unfinished messages to it). */
         int free_after_transport;
+};
+
+/* One stage: a module's own struct starts with this. */
+struct jb_stage {
+        const char *name;                /* "scan", "parse", "sync", ...: the prefix of its counters */
+        const struct jb_stage_ops *ops;  /* static */
 };
 
 #endif

@@ -49,8 +49,8 @@ static void progress(struct sv *s)
 
         for (i = 0; i < s->n; i++) {
                 s->c[i].n = 0;
-                if (s->o->stages[i]->counters)
-                        s->o->stages[i]->counters(s->o->stages[i], &s->c[i]);
+                if (s->o->stages[i]->ops->counters)
+                        s->o->stages[i]->ops->counters(s->o->stages[i], &s->c[i]);
         }
         line[0] = '\0';
         for (i = 0; i < s->o->nline && off < sizeof(line); i++) {
@@ -85,7 +85,7 @@ static int start_all(struct sv *s)
         for (i = s->n; i-- > 0;) {
                 struct jb_stage *st = s->o->stages[i];
 
-                if (st->start(st, err, sizeof(err)) != JB_OK)
+                if (st->ops->start(st, err, sizeof(err)) != JB_OK)
                         return supervise_not_started(s->o->cmd, err) ? 1 : -1;
                 s->started[i] = 1;
         }
@@ -97,7 +97,7 @@ static int any_failed(struct sv *s)
         size_t i;
 
         for (i = 0; i < s->n; i++)
-                if (s->o->stages[i]->failed && s->o->stages[i]->failed(s->o->stages[i]))
+                if (s->o->stages[i]->ops->failed && s->o->stages[i]->ops->failed(s->o->stages[i]))
                         return 1;
         return q_failed(s->o->q);
 }
@@ -115,8 +115,8 @@ static void on_signals(struct sv *s)
         }
         if (sig_take_usr1())
                 for (i = 0; i < s->n; i++)
-                        if (s->o->stages[i]->kick)
-                                s->o->stages[i]->kick(s->o->stages[i]);
+                        if (s->o->stages[i]->ops->kick)
+                                s->o->stages[i]->ops->kick(s->o->stages[i]);
 }
 
 /* Until a stop (0) or a failure (1). */
@@ -149,7 +149,7 @@ static int counting(struct sv *s)
         size_t i;
 
         for (i = 0; i < s->n; i++)
-                if (s->o->stages[i]->counters && !s->started[i])
+                if (s->o->stages[i]->ops->counters && !s->started[i])
                         return 0;
         return 1;
 }
@@ -161,10 +161,10 @@ static int stop_all(struct sv *s)
         int ret = 0;
 
         for (i = 0; i < s->n; i++)
-                s->o->stages[i]->stop(s->o->stages[i], SUPERVISE_GRACE_MS, s->o->pipeline && i > 0);
+                s->o->stages[i]->ops->stop(s->o->stages[i], SUPERVISE_GRACE_MS, s->o->pipeline && i > 0);
         for (i = 0; s->o->pipeline && i < s->n; i++)
-                if (s->started[i] && s->o->stages[i]->finish &&
-                    s->o->stages[i]->finish(s->o->stages[i], err, sizeof(err)) != JB_OK) {
+                if (s->started[i] && s->o->stages[i]->ops->finish &&
+                    s->o->stages[i]->ops->finish(s->o->stages[i], err, sizeof(err)) != JB_OK) {
                         log_msg(LL_ERROR, s->o->cmd, "%s", err);
                         ret = 1;
                 }
@@ -181,17 +181,17 @@ static void free_all(struct sv *s)
         if (s->o->q)
                 q_shutdown(s->o->q);
         for (i = 0; i < s->n; i++) {
-                late[i] = s->o->stages[i]->free_after_transport; /* read before any free */
-                if (s->o->stages[i]->join)
-                        s->o->stages[i]->join(s->o->stages[i]);
+                late[i] = s->o->stages[i]->ops->free_after_transport; /* read before any free */
+                if (s->o->stages[i]->ops->join)
+                        s->o->stages[i]->ops->join(s->o->stages[i]);
         }
         for (i = 0; i < s->n; i++)
                 if (!late[i])
-                        s->o->stages[i]->free(s->o->stages[i]);
+                        s->o->stages[i]->ops->free(s->o->stages[i]);
         q_free(s->o->q); /* reports what never completed to its publisher: still there */
         for (i = 0; i < s->n; i++)
                 if (late[i])
-                        s->o->stages[i]->free(s->o->stages[i]);
+                        s->o->stages[i]->ops->free(s->o->stages[i]);
 }
 
 int supervise(const struct supervise_opts *o)

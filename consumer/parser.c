@@ -983,6 +983,14 @@ static void pst_free(struct jb_stage *st)
         free(st);
 }
 
+static const struct jb_stage_ops parser_stage_ops = {
+        .start = pst_start,
+        .stop = pst_stop,
+        .failed = pst_failed,
+        .counters = pst_counters,
+        .free = pst_free,
+};
+
 struct jb_stage *parser_stage(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q)
 {
         struct parser_stage *x = calloc(1, sizeof(*x));
@@ -990,11 +998,7 @@ struct jb_stage *parser_stage(const struct parser_opts *opts, const struct aa_op
         if (!x)
                 return NULL;
         x->st.name = "parse";
-        x->st.start = pst_start;
-        x->st.stop = pst_stop;
-        x->st.failed = pst_failed;
-        x->st.counters = pst_counters;
-        x->st.free = pst_free;
+        x->st.ops = &parser_stage_ops;
         x->o = *opts;
         x->aa = aa;
         x->q = q;

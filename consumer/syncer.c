@@ -1246,6 +1246,14 @@ static void yst_free(struct jb_stage *st)
         free(st);
 }
 
+static const struct jb_stage_ops syncer_stage_ops = {
+        .start = yst_start,
+        .stop = yst_stop,
+        .failed = yst_failed,
+        .counters = yst_counters,
+        .free = yst_free,
+};
+
 struct jb_stage *syncer_stage(const struct syncer_opts *opts, const struct aa_opts *aa, struct q *q)
 {
         struct syncer_stage *x = calloc(1, sizeof(*x));
@@ -1253,11 +1261,7 @@ struct jb_stage *syncer_stage(const struct syncer_opts *opts, const struct aa_op
         if (!x)
                 return NULL;
         x->st.name = "sync";
-        x->st.start = yst_start;
-        x->st.stop = yst_stop;
-        x->st.failed = yst_failed;
-        x->st.counters = yst_counters;
-        x->st.free = yst_free;
+        x->st.ops = &syncer_stage_ops;
         x->o = *opts;
         x->aa = aa;
         x->q = q;

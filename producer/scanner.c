@@ -1488,6 +1488,17 @@ static void sst_free(struct jb_stage *st)
         free(x);
 }
 
+static const struct jb_stage_ops scanner_stage_ops = {
+        .start = sst_start,
+        .stop = sst_stop,
+        .finish = sst_finish,
+        .failed = sst_failed,
+        .kick = sst_kick,
+        .counters = sst_counters,
+        .free = sst_free,
+        .free_after_transport = 1,
+};
+
 struct jb_stage *scanner_stage(const struct scanner_opts *opts, const struct aa_opts *aa, struct q *q,
                                struct scan_store *store)
 {
@@ -1496,14 +1507,7 @@ struct jb_stage *scanner_stage(const struct scanner_opts *opts, const struct aa_
         if (!x)
                 return NULL;
         x->st.name = "scan";
-        x->st.start = sst_start;
-        x->st.stop = sst_stop;
-        x->st.finish = sst_finish;
-        x->st.failed = sst_failed;
-        x->st.kick = sst_kick;
-        x->st.counters = sst_counters;
-        x->st.free = sst_free;
-        x->st.free_after_transport = 1; /* q_free() reports unfinished files to it */
+        x->st.ops = &scanner_stage_ops;
         x->o = *opts;
         x->aa = aa;
         x->q = q;

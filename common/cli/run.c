@@ -101,6 +101,14 @@ static void rdst_free(struct jb_stage *st)
         free(st);
 }
 
+static const struct jb_stage_ops redrive_stage_ops = {
+        .start = rdst_start,
+        .stop = rdst_stop,
+        .join = rdst_join,
+        .free = rdst_free,
+        .free_after_transport = 1,
+};
+
 static struct jb_stage *redrive_stage(const char *state_dir, struct q *q)
 {
         struct redrive_stage *x = calloc(1, sizeof(*x));
@@ -108,11 +116,7 @@ static struct jb_stage *redrive_stage(const char *state_dir, struct q *q)
         if (!x)
                 return NULL;
         x->st.name = "redrive";
-        x->st.start = rdst_start;
-        x->st.stop = rdst_stop;
-        x->st.join = rdst_join;
-        x->st.free = rdst_free;
-        x->st.free_after_transport = 1;
+        x->st.ops = &redrive_stage_ops;
         x->state_dir = state_dir;
         x->q = q;
         return &x->st;
@@ -150,7 +154,7 @@ static int run_pipeline(const struct cfg *cfg, const struct aa_opts *ao, const s
         if (!store || !st[0] || !st[1] || !st[2] || !st[3]) {
                 for (i = 0; i < 4; i++)
                         if (st[i])
-                                st[i]->free(st[i]);
+                                st[i]->ops->free(st[i]);
                 q_shutdown(q);
                 q_free(q);
                 return supervise_not_started("run", "out of memory");

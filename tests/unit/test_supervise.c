@@ -100,20 +100,22 @@ static void f_free(struct jb_stage *st)
         free(st);
 }
 
+static const struct jb_stage_ops fake_ops = {
+        .start = f_start, .stop = f_stop, .failed = f_failed, .counters = f_counters, .free = f_free,
+};
+/* a stage with the late callbacks, freed after the transport (as the scanner is) */
+static const struct jb_stage_ops fake_late_ops = {
+        .start = f_start, .stop = f_stop, .finish = f_finish, .join = f_join, .failed = f_failed,
+        .counters = f_counters, .free = f_free, .free_after_transport = 1,
+};
+
 static struct jb_stage *fake(const char *name, struct q *q, int late)
 {
         struct fake *f = calloc(1, sizeof(*f));
 
         assert_non_null(f);
         f->st.name = name;
-        f->st.start = f_start;
-        f->st.stop = f_stop;
-        f->st.finish = late ? f_finish : NULL;
-        f->st.join = late ? f_join : NULL;
-        f->st.failed = f_failed;
-        f->st.counters = f_counters;
-        f->st.free = f_free;
-        f->st.free_after_transport = late;
+        f->st.ops = late ? &fake_late_ops : &fake_ops;
         f->q = q;
         f->publish = late;
         return &f->st;
