@@ -792,6 +792,17 @@ static void join_all(struct parser *p)
         p->joined = 1;
 }
 
+/* Free what parser_start() made; every thread is joined. */
+static void parser_destroy(struct parser *p)
+{
+        workers_free(p);
+        view_free(p->view);
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        pthread_mutex_destroy(&p->st_mu);
+        free(p);
+}
+
 void parser_opts_init(struct parser_opts *o)
 {
         memset(o, 0, sizeof(*o));
@@ -870,12 +881,7 @@ fail:
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
         join_all(p);
-        workers_free(p);
-        view_free(p->view);
-        pthread_cond_destroy(&p->cv);
-        pthread_mutex_destroy(&p->mu);
-        pthread_mutex_destroy(&p->st_mu);
-        free(p);
+        parser_destroy(p);
         return rc;
 }
 
@@ -913,12 +919,7 @@ void parser_free(struct parser *p)
         if (!p)
                 return;
         parser_stop(p, 0);
-        workers_free(p);
-        view_free(p->view);
-        pthread_cond_destroy(&p->cv);
-        pthread_mutex_destroy(&p->mu);
-        pthread_mutex_destroy(&p->st_mu);
-        free(p);
+        parser_destroy(p);
 }
 
 /* ---- the stage interface (stage.h) ---- */
