@@ -44,7 +44,7 @@
 #define AA_SYNC_F_BUCKET "bucket"
 #define AA_SYNC_F_KEY "key"
 #define AA_SYNC_F_EVENT "event"
-#define AA_LIST_OPTIONS \
+#define AA_LIST_OPTIONS                                                                                 \
         "filelist|fi_id|fi_pid|fi_name|fi_type|fi_size|fi_contenttype|fi_modified|fi_localtime|trash|subfolders"
 
 struct aa_client {
@@ -54,7 +54,7 @@ struct aa_client {
         char *login;
         char *password;
         char *authtoken;
-        char *token; /* session token; NULL until logged in */
+        char *token;     /* session token; NULL until logged in */
         time_t token_at; /* monotonic second it was issued */
         long token_renew_s;
         long refresh_timeout_ms;
@@ -146,13 +146,12 @@ int aa_time_parse(const char *s, time_t *out)
         *out = 0;
         if (!s || !*s)
                 return 0;
-        if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
-            s[n] != '\0')
+        if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || s[n] != '\0')
                 return -1;
         if (y == 0 && mo == 0 && d == 0)
                 return 0;
-        if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 ||
-            h < 0 || mi < 0 || se < 0)
+        if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || h < 0 ||
+            mi < 0 || se < 0)
                 return -1;
         t = jb_utc_time(y, mo, d, h, mi, se);
         if (t == (time_t)-1)
@@ -204,8 +203,7 @@ static int aa_jtrue(const cJSON *v)
 }
 
 /* Copy field key as a string (a number is printed). Missing or null: "" unless required. */
-static int aa_jstr(const cJSON *o, const char *key, int required, char **out, char *errstr,
-                   size_t errsz)
+static int aa_jstr(const cJSON *o, const char *key, int required, char **out, char *errstr, size_t errsz)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
         char num[64];
@@ -427,14 +425,14 @@ void aa_providers_free(struct aa_provider *p, size_t n)
 /* ---- one attempt: classify the answer ------------------------------------------------ */
 
 /* What a status code in a JSON answer means. */
-static int aa_status_class(const char *what, enum aa_mode mode, const char *status,
-                           const char *msg, long http, char *errstr, size_t errsz)
+static int aa_status_class(const char *what, enum aa_mode mode, const char *status, const char *msg,
+                           long http, char *errstr, size_t errsz)
 {
         if (!strcmp(status, "login_token_expired") && mode != AA_MODE_LOGIN)
                 return AA_EXPIRED;
         if (!strcmp(status, "error_background"))
-                return jb_seterr(AA_RETRY, errstr, errsz, "%s: server busy (error_background: %s)",
-                                 what, msg);
+                return jb_seterr(AA_RETRY, errstr, errsz, "%s: server busy (error_background: %s)", what,
+                                 msg);
         if (!strcmp(status, "unknown_function"))
                 return jb_seterr(JB_ENOTSUP, errstr, errsz,
                                  "%s: this Access Anywhere server does not know the call (%s)", what,
@@ -442,8 +440,8 @@ static int aa_status_class(const char *what, enum aa_mode mode, const char *stat
         if (mode == AA_MODE_LOGIN) /* the code of a refused login is not public: any refusal */
                 return jb_seterr(JB_EFATAL, errstr, errsz,
                                  "%s: Access Anywhere refused the login (%s: %s); check the login and "
-                                 "password or the permanent token in the configuration", what,
-                                 status, msg);
+                                 "password or the permanent token in the configuration",
+                                 what, status, msg);
         if (!strcmp(status, "not_found") || !strcmp(status, "trashed"))
                 return jb_seterr(JB_ENOTFOUND, errstr, errsz, "%s: not found (%s: %s)", what, status,
                                  msg);
@@ -451,8 +449,8 @@ static int aa_status_class(const char *what, enum aa_mode mode, const char *stat
                 return jb_seterr(JB_EFATAL, errstr, errsz,
                                  "%s: access denied (HTTP %ld, %s: %s); check the account's rights",
                                  what, http, status, msg);
-        return jb_seterr(JB_EINPUT, errstr, errsz, "%s: Access Anywhere answered %s: %s", what,
-                         status, msg);
+        return jb_seterr(JB_EINPUT, errstr, errsz, "%s: Access Anywhere answered %s: %s", what, status,
+                         msg);
 }
 
 /* Decode a base64 failure header into out (printable, cut to outsz); as sent if not base64. */
@@ -491,8 +489,8 @@ static int aa_download_failed(const char *what, const struct aa_http_resp *rs, c
                          "%s: Access Anywhere could not serve the file (HTTP %ld): %s%s%s%s%s%s%s%s",
                          what, rs->status, naa[0] ? naa : "no message",
                          rs->dl_error_status[0] ? " (status " : "", rs->dl_error_status,
-                         rs->dl_error_status[0] ? ")" : "", prov[0] ? "; the storage said: " : "",
-                         prov, rs->prov_error_code[0] ? " code " : "", rs->prov_error_code);
+                         rs->dl_error_status[0] ? ")" : "", prov[0] ? "; the storage said: " : "", prov,
+                         rs->prov_error_code[0] ? " code " : "", rs->prov_error_code);
 }
 
 /* The text between <tag> and </tag> in an XML answer, as a new cJSON string in o. */
@@ -608,7 +606,8 @@ static int aa_answer_too_big(const char *what, const struct aa_http_resp *rs, co
         return jb_seterr(JB_ELIMIT, errstr, errsz,
                          "Access Anywhere sent %s to %s, more than %s for this call; it was not "
                          "read (a fault of the server or of a proxy before it: the call is tried "
-                         "again later)", size, what, limit);
+                         "again later)",
+                         size, what, limit);
 }
 
 /* The host part of a redirect's Location (never its path or query: they may carry
@@ -636,8 +635,8 @@ static void aa_location_host(const char *loc, char *out, size_t outsz)
 /* What an answer to getFile said it was, for messages: "HTTP 200, text/html". */
 static void aa_dl_what(const struct aa_http_resp *rs, char *out, size_t outsz)
 {
-        snprintf(out, outsz, "HTTP %ld, %s%s", rs->status, rs->ctype[0] ? "Content-Type " : "no Content-Type",
-                 rs->ctype);
+        snprintf(out, outsz, "HTTP %ld, %s%s", rs->status,
+                 rs->ctype[0] ? "Content-Type " : "no Content-Type", rs->ctype);
 }
 
 /* A 2xx getFile answer held in rs->body (typed as JSON, or empty) that is really the file:
@@ -695,8 +694,7 @@ static int aa_classify_download(const char *what, int hrc, const struct aa_http_
                 return jb_seterr(AA_NOTFILE, errstr, errsz,
                                  "%s: the answer is not the file: it announces %lld bytes "
                                  "(Content-Length), the file is listed with %lld (%s)",
-                                 what, (long long)rs->content_length, (long long)rq->want_size,
-                                 desc);
+                                 what, (long long)rs->content_length, (long long)rq->want_size, desc);
         if (rs->oversize)
                 return jb_seterr(AA_NOTFILE, errstr, errsz,
                                  "%s: the answer is not the file: more than the %lld bytes the file "
@@ -711,7 +709,8 @@ static int aa_classify_download(const char *what, int hrc, const struct aa_http_
                 if (rs->content_length >= 0 && (uint64_t)rs->content_length != rs->delivered)
                         return jb_seterr(AA_NOTFILE, errstr, errsz,
                                          "%s: the file ended after %llu of the %lld bytes "
-                                         "announced (%s)", what, (unsigned long long)rs->delivered,
+                                         "announced (%s)",
+                                         what, (unsigned long long)rs->delivered,
                                          (long long)rs->content_length, desc);
                 if (rq->want_size >= 0 && (int64_t)rs->delivered != rq->want_size)
                         return jb_seterr(AA_NOTFILE, errstr, errsz,
@@ -735,8 +734,8 @@ static int aa_classify_download(const char *what, int hrc, const struct aa_http_
         if (cJSON_IsString(st) && st->valuestring && strcmp(st->valuestring, "ok") != 0) {
                 /* the API's own error answer */
                 rc = aa_status_class(what, AA_MODE_DOWNLOAD, st->valuestring,
-                                     cJSON_IsString(sm) && sm->valuestring ? sm->valuestring : "",
-                                     http, errstr, errsz);
+                                     cJSON_IsString(sm) && sm->valuestring ? sm->valuestring : "", http,
+                                     errstr, errsz);
                 cJSON_Delete(root);
                 return rc;
         }
@@ -746,7 +745,8 @@ static int aa_classify_download(const char *what, int hrc, const struct aa_http_
         if (http == 401 || http == 403)
                 return jb_seterr(JB_EFATAL, errstr, errsz,
                                  "%s: access denied (HTTP %ld); check the credentials and the "
-                                 "account's rights", what, http);
+                                 "account's rights",
+                                 what, http);
         if (http / 100 == 3) {
                 aa_location_host(rs->location, host, sizeof(host));
                 return jb_seterr(AA_RETRY, errstr, errsz,
@@ -764,9 +764,8 @@ static int aa_classify_download(const char *what, int hrc, const struct aa_http_
  * Classify one HTTP exchange. On JB_OK with mode RPC/UPLOADER, *out holds the parsed
  * answer (caller deletes). Returns AA_RETRY/AA_EXPIRED or a jb_err; errstr says why.
  */
-static int aa_classify(const char *what, enum aa_mode mode, int hrc,
-                       const struct aa_http_req *rq, struct aa_http_resp *rs, cJSON **out,
-                       char *errstr, size_t errsz)
+static int aa_classify(const char *what, enum aa_mode mode, int hrc, const struct aa_http_req *rq,
+                       struct aa_http_resp *rs, cJSON **out, char *errstr, size_t errsz)
 {
         const cJSON *st, *sm;
         cJSON *root;
@@ -807,10 +806,10 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
                 if (http == 401 || http == 403)
                         return jb_seterr(JB_EFATAL, errstr, errsz,
                                          "%s: access denied (HTTP %ld); check the credentials and "
-                                         "the account's rights", what, http);
+                                         "the account's rights",
+                                         what, http);
                 if (http == 404)
-                        return jb_seterr(JB_ENOTFOUND, errstr, errsz, "%s: not found (HTTP 404)",
-                                         what);
+                        return jb_seterr(JB_ENOTFOUND, errstr, errsz, "%s: not found (HTTP 404)", what);
                 /* not the API's answer: a maintenance page or a proxy in front of it, which
                  * passes (AA_RETRY); a wrong endpoint shows as the same, so say it */
                 aa_snippet(&rs->body, snip, sizeof(snip));
@@ -835,14 +834,14 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
         if (!cJSON_IsString(st) || !st->valuestring) {
                 cJSON_Delete(root);
                 return jb_seterr(AA_RETRY, errstr, errsz,
-                                 "%s: the answer from Access Anywhere has no status (HTTP %ld)",
-                                 what, http);
+                                 "%s: the answer from Access Anywhere has no status (HTTP %ld)", what,
+                                 http);
         }
         if (!strcmp(st->valuestring, "ok")) {
                 if (http == 401 || http == 403) {
                         cJSON_Delete(root);
-                        return jb_seterr(JB_EFATAL, errstr, errsz, "%s: access denied (HTTP %ld)",
-                                         what, http);
+                        return jb_seterr(JB_EFATAL, errstr, errsz, "%s: access denied (HTTP %ld)", what,
+                                         http);
                 }
                 if (http / 100 != 2) {
                         cJSON_Delete(root);
@@ -853,8 +852,8 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc,
                 return JB_OK;
         }
         rc = aa_status_class(what, mode, st->valuestring,
-                             cJSON_IsString(sm) && sm->valuestring ? sm->valuestring : "",
-                             http, errstr, errsz);
+                             cJSON_IsString(sm) && sm->valuestring ? sm->valuestring : "", http, errstr,
+                             errsz);
         cJSON_Delete(root);
         return rc;
 }
@@ -893,10 +892,11 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
                 if (delivered)
                         return jb_seterr(JB_ETRANSIENT, errstr, errsz,
                                          "%s broke after %llu bytes (%s); the download must start "
-                                         "again", what, (unsigned long long)delivered, msg);
+                                         "again",
+                                         what, (unsigned long long)delivered, msg);
                 if (sig_abort_requested())
-                        return jb_seterr(JB_ETRANSIENT, errstr, errsz, "%s not retried: jibe is stopping (%s)",
-                                         what, msg);
+                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                         "%s not retried: jibe is stopping (%s)", what, msg);
                 if (attempt >= aa->max_retries)
                         return jb_seterr(limit ? JB_ELIMIT : JB_ETRANSIENT, errstr, errsz,
                                          "%s failed after %d attempts; last: %s", what, attempt + 1,
@@ -939,8 +939,7 @@ static int aa_form(struct aa_client *aa, struct buf *b, const char *fn, const ch
                 if (kv[i].v)
                         rc = aa_form_add(aa, b, kv[i].k, kv[i].v);
         if (rc == JB_ELIMIT)
-                return jb_seterr(rc, errstr, errsz, "%s: request larger than %u bytes", fn,
-                                 AA_FORM_MAX);
+                return jb_seterr(rc, errstr, errsz, "%s: request larger than %u bytes", fn, AA_FORM_MAX);
         if (rc)
                 return jb_seterr(rc, errstr, errsz, "%s: out of memory building the request", fn);
         return JB_OK;
@@ -955,9 +954,8 @@ static int aa_login_now(struct aa_client *aa, char *errstr, size_t errsz);
 
 /* One call: lazy login, retries, one re-login on an expired token. dl: getFile only (its
  * sink, opaque, want_size and no_pages are used). */
-static int aa_rpc(struct aa_client *aa, const char *fn, const struct aa_kv *kv, size_t nkv,
-                  int auth, const struct aa_http_req *dl, cJSON **out, char *errstr,
-                  size_t errsz)
+static int aa_rpc(struct aa_client *aa, const char *fn, const struct aa_kv *kv, size_t nkv, int auth,
+                  const struct aa_http_req *dl, cJSON **out, char *errstr, size_t errsz)
 {
         struct aa_http_req rq;
         struct buf form;
@@ -994,7 +992,9 @@ static int aa_rpc(struct aa_client *aa, const char *fn, const struct aa_kv *kv, 
                 rq.no_pages = dl ? dl->no_pages : 0;
                 rq.answer_max = dl ? 0 : aa_answer_max(aa, fn, kv, nkv);
                 rc = aa_send(aa, fn,
-                             dl ? AA_MODE_DOWNLOAD : auth == AA_LOGIN ? AA_MODE_LOGIN : AA_MODE_RPC,
+                             dl                 ? AA_MODE_DOWNLOAD
+                             : auth == AA_LOGIN ? AA_MODE_LOGIN
+                                                : AA_MODE_RPC,
                              &rq, out, errstr, errsz);
                 buf_clear(&form);
                 if (rc != AA_EXPIRED)
@@ -1002,11 +1002,13 @@ static int aa_rpc(struct aa_client *aa, const char *fn, const struct aa_kv *kv, 
                 if (auth != AA_AUTH)
                         return jb_seterr(JB_EFATAL, errstr, errsz,
                                          "%s: Access Anywhere says the login expired while "
-                                         "logging in; check the appliance", fn);
+                                         "logging in; check the appliance",
+                                         fn);
                 if (pass > 0)
                         return jb_seterr(JB_ETRANSIENT, errstr, errsz,
                                          "%s: the session expired again right after a new login; "
-                                         "check the appliance's clock and token lifetime", fn);
+                                         "check the appliance's clock and token lifetime",
+                                         fn);
                 free(aa->token);
                 aa->token = NULL;
                 aa_update_secrets(aa);
@@ -1039,8 +1041,7 @@ static int aa_login_now(struct aa_client *aa, char *errstr, size_t errsz)
         if (!rc)
                 rc = aa_jstr(root, "token", 1, &tok, errstr, errsz);
         if (!rc && !*tok)
-                rc = jb_seterr(JB_EINPUT, errstr, errsz, "%s: Access Anywhere sent an empty token",
-                               fn);
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "%s: Access Anywhere sent an empty token", fn);
         cJSON_Delete(root);
         if (rc) {
                 free(tok);
@@ -1073,8 +1074,7 @@ void aa_opts_init(struct aa_opts *o)
         o->token_renew_s = AA_TOKEN_RENEW_S;
 }
 
-int aa_client_new(const struct aa_opts *opts, struct aa_client **out, char *errstr,
-                  size_t errsz)
+int aa_client_new(const struct aa_opts *opts, struct aa_client **out, char *errstr, size_t errsz)
 {
         struct aa_client *aa;
         struct aa_opts o = *opts;
@@ -1088,10 +1088,8 @@ int aa_client_new(const struct aa_opts *opts, struct aa_client **out, char *errs
         is_http = strncmp(o.endpoint, "http://", 7) == 0;
         if (!is_http && strncmp(o.endpoint, "https://", 8) != 0)
                 return jb_seterr(JB_EFATAL, errstr, errsz,
-                                 "Access Anywhere endpoint %s must start with https://",
-                                 o.endpoint);
-        if (!(o.authtoken && *o.authtoken) &&
-            !(o.login && *o.login && o.password && *o.password))
+                                 "Access Anywhere endpoint %s must start with https://", o.endpoint);
+        if (!(o.authtoken && *o.authtoken) && !(o.login && *o.login && o.password && *o.password))
                 return jb_seterr(JB_EFATAL, errstr, errsz,
                                  "no Access Anywhere credentials configured: set a permanent "
                                  "token, or a login and a password");
@@ -1143,8 +1141,8 @@ int aa_client_new(const struct aa_opts *opts, struct aa_client **out, char *errs
         aa->backoff_base_ms = o.backoff_base_ms;
         aa->backoff_max_ms = o.backoff_max_ms;
         aa->max_resp = o.max_response_bytes;
-        aa->refresh_timeout_ms = o.refresh_timeout_ms > 0 ? o.refresh_timeout_ms :
-                                                            AA_REFRESH_TIMEOUT_MS_DEFAULT;
+        aa->refresh_timeout_ms =
+                o.refresh_timeout_ms > 0 ? o.refresh_timeout_ms : AA_REFRESH_TIMEOUT_MS_DEFAULT;
         aa->refresh_poll_ms = o.refresh_poll_ms > 0 ? o.refresh_poll_ms : AA_REFRESH_POLL_MS_DEFAULT;
         aa->token_renew_s = o.token_renew_s > 0 ? o.token_renew_s : AA_TOKEN_RENEW_S;
         log_add_secret(aa->password);
@@ -1186,8 +1184,7 @@ int aa_login(struct aa_client *aa, char *errstr, size_t errsz)
 
 /* ---- calls ----------------------------------------------------------------------------- */
 
-int aa_appliance_info(struct aa_client *aa, struct aa_appliance *out, char *errstr,
-                      size_t errsz)
+int aa_appliance_info(struct aa_client *aa, struct aa_appliance *out, char *errstr, size_t errsz)
 {
         cJSON *root;
         int64_t isapp = 0;
@@ -1220,8 +1217,8 @@ int aa_appliance_info(struct aa_client *aa, struct aa_appliance *out, char *errs
         return aa_done(aa, rc, errstr, errsz);
 }
 
-int aa_check_path(struct aa_client *aa, const char *path, const char *pid,
-                  struct aa_item *out, char *errstr, size_t errsz)
+int aa_check_path(struct aa_client *aa, const char *path, const char *pid, struct aa_item *out,
+                  char *errstr, size_t errsz)
 {
         struct aa_kv kv[] = {{"path", path}, {"pid", pid ? pid : "0"}};
         const cJSON *ex;
@@ -1249,8 +1246,8 @@ int aa_check_path(struct aa_client *aa, const char *path, const char *pid,
         return aa_done(aa, rc, errstr, errsz);
 }
 
-int aa_list(struct aa_client *aa, const char *fi_pid, int refresh, aa_item_fn cb,
-            void *opaque, char *errstr, size_t errsz)
+int aa_list(struct aa_client *aa, const char *fi_pid, int refresh, aa_item_fn cb, void *opaque,
+            char *errstr, size_t errsz)
 {
         return aa_list_ex(aa, fi_pid, refresh, NULL, cb, opaque, errstr, errsz);
 }
@@ -1275,8 +1272,8 @@ static int aa_folder_page(struct aa_client *aa, const char *fi_pid, int64_t from
         return aa_rpc(aa, "getFolderContents", kv, n, AA_AUTH, NULL, root, errstr, errsz);
 }
 
-int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *total_out,
-               aa_item_fn cb, void *opaque, char *errstr, size_t errsz)
+int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *total_out, aa_item_fn cb,
+               void *opaque, char *errstr, size_t errsz)
 {
         int64_t from = 0, total = 0;
         int rc = JB_OK;
@@ -1305,7 +1302,8 @@ int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *t
                         if (bad || (!fl && total > from))
                                 rc = jb_seterr(JB_EINPUT, errstr, errsz,
                                                "getFolderContents of folder %s: the answer has no "
-                                               "usable file list", fi_pid ? fi_pid : "0");
+                                               "usable file list",
+                                               fi_pid ? fi_pid : "0");
                 }
                 for (; !rc && e; e = aa_jnext(fl, e, NULL)) {
                         const cJSON *tr = cJSON_GetObjectItemCaseSensitive(e, "trash");
@@ -1356,8 +1354,7 @@ long aa_refresh_pause_ms(const struct aa_client *aa, int poll)
         return ms < AA_REFRESH_POLL_MAX_MS ? ms : AA_REFRESH_POLL_MAX_MS;
 }
 
-int aa_refresh_start(struct aa_client *aa, const char *fi_id, char **token, char *errstr,
-                     size_t errsz)
+int aa_refresh_start(struct aa_client *aa, const char *fi_id, char **token, char *errstr, size_t errsz)
 {
         static const struct aa_kv kv[] = {{"refresh", "y"}, {"refreshtype", "a"}};
         const cJSON *rr;
@@ -1374,7 +1371,8 @@ int aa_refresh_start(struct aa_client *aa, const char *fi_id, char **token, char
         if (rr && !cJSON_IsObject(rr) && !cJSON_IsNull(rr) && !cJSON_IsString(rr))
                 rc = jb_seterr(JB_EINPUT, errstr, errsz,
                                "getFolderContents (refresh of folder %s): refreshresult is not an "
-                               "object", fi_id ? fi_id : "0");
+                               "object",
+                               fi_id ? fi_id : "0");
         else if (cJSON_IsObject(rr))
                 rc = aa_jstr(rr, "token", 0, token, errstr, errsz);
         if (!rc && *token && !**token) {
@@ -1430,7 +1428,8 @@ int aa_refresh(struct aa_client *aa, const char *fi_id, char *errstr, size_t err
                 if (backoff_sleep(ms, sig_abort_requested)) {
                         rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
                                        "the wait for the cloud refresh of folder %s was cut short: jibe "
-                                       "is stopping", fi_id ? fi_id : "0");
+                                       "is stopping",
+                                       fi_id ? fi_id : "0");
                         break;
                 }
                 rc = aa_refresh_poll(aa, fi_id, token, &running, errstr, errsz);
@@ -1481,8 +1480,8 @@ int aa_rmdir(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz
         return aa_call_fi_id(aa, "doDeleteFolder", fi_id, NULL, errstr, errsz);
 }
 
-int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *opaque,
-                char *errstr, size_t errsz)
+int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *opaque, char *errstr,
+                size_t errsz)
 {
         return aa_download_ex(aa, fi_id, NULL, cb, opaque, errstr, errsz);
 }
@@ -1500,8 +1499,8 @@ int aa_download_ex(struct aa_client *aa, const char *fi_id, const struct aa_dl_w
         return aa_call_fi_id(aa, "getFile", fi_id, &dl, errstr, errsz);
 }
 
-int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const void *data,
-              size_t len, struct aa_item *out, char *errstr, size_t errsz)
+int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const void *data, size_t len,
+              struct aa_item *out, char *errstr, size_t errsz)
 {
         char size_s[32], now_s[24];
         struct aa_kv init_kv[] = {{"fi_name", name},
@@ -1551,8 +1550,8 @@ int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const 
         }
         eb64 = b64 ? aa_http_escape(aa->http, b64, strlen(b64)) : NULL;
         ecode = aa_http_escape(aa->http, code, strlen(code));
-        if (!eb64 || !ecode || buf_printf(&url, "%s/cgi-bin/uploader/uploader1.cgi/%s?%s",
-                                          aa->endpoint, eb64, ecode)) {
+        if (!eb64 || !ecode ||
+            buf_printf(&url, "%s/cgi-bin/uploader/uploader1.cgi/%s?%s", aa->endpoint, eb64, ecode)) {
                 rc = jb_seterr(JB_ENOMEM, errstr, errsz, "upload of %s: out of memory", name);
                 goto out;
         }
@@ -1661,8 +1660,7 @@ static int aa_bucket_cb(void *opaque, const struct aa_item *it)
         return b->name && b->fi_id ? 0 : JB_ENOMEM;
 }
 
-int aa_providers(struct aa_client *aa, struct aa_provider **out, size_t *n, char *errstr,
-                 size_t errsz)
+int aa_providers(struct aa_client *aa, struct aa_provider **out, size_t *n, char *errstr, size_t errsz)
 {
         struct aa_plist pl = {NULL, 0, 0, 0};
         size_t i;
@@ -1774,8 +1772,7 @@ static const cJSON *aa_task_list(const cJSON *root)
 }
 
 /* Call cb for every task of one getUserBackgroundTasks answer. */
-static int aa_task_each(const cJSON *root, aa_task_fn cb, void *opaque, char *errstr,
-                        size_t errsz)
+static int aa_task_each(const cJSON *root, aa_task_fn cb, void *opaque, char *errstr, size_t errsz)
 {
         const cJSON *tl = aa_task_list(root), *e;
         int bad = 0, rc = JB_OK;
@@ -1852,7 +1849,8 @@ int aa_tasks(struct aa_client *aa, const char *typefilter, const char *statusfil
              aa_task_fn cb, void *opaque, char *errstr, size_t errsz)
 {
         char limit_s[16];
-        struct aa_kv kv[] = {{"typefilter", typefilter}, {"statusfilter", statusfilter},
+        struct aa_kv kv[] = {{"typefilter", typefilter},
+                             {"statusfilter", statusfilter},
                              {"limit", limit_s}};
         cJSON *root;
         int rc;
@@ -1936,7 +1934,9 @@ int aa_last_sync(struct aa_client *aa, const struct aa_provider *p, struct aa_la
 int aa_sync(struct aa_client *aa, const char *pi_id, const char *bucket, const char *key,
             const char *event, struct aa_sync_out *out, char *errstr, size_t errsz)
 {
-        struct aa_kv kv[] = {{AA_SYNC_F_PROVIDER, pi_id}, {AA_SYNC_F_BUCKET, bucket}, {AA_SYNC_F_KEY, key},
+        struct aa_kv kv[] = {{AA_SYNC_F_PROVIDER, pi_id},
+                             {AA_SYNC_F_BUCKET, bucket},
+                             {AA_SYNC_F_KEY, key},
                              {AA_SYNC_F_EVENT, event ? event : (key ? "put" : "bucket")}};
         struct aa_sync_out so = {AA_SYNC_UNCHANGED, -1};
         const cJSON *r;
@@ -1949,8 +1949,7 @@ int aa_sync(struct aa_client *aa, const char *pi_id, const char *bucket, const c
                 return aa_done(aa, rc, errstr, errsz);
         r = cJSON_GetObjectItemCaseSensitive(root, "result");
         if (!cJSON_IsString(r) || !r->valuestring)
-                rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                               AA_FN_SYNC ": the answer has no result");
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, AA_FN_SYNC ": the answer has no result");
         else if (!strcmp(r->valuestring, "updated"))
                 so.result = AA_SYNC_UPDATED;
         else if (!strcmp(r->valuestring, "removed"))
@@ -1960,8 +1959,8 @@ int aa_sync(struct aa_client *aa, const char *pi_id, const char *bucket, const c
         else if (!strcmp(r->valuestring, "bucket"))
                 so.result = AA_SYNC_BUCKET;
         else
-                rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                               AA_FN_SYNC ": unknown result \"%.40s\"", r->valuestring);
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, AA_FN_SYNC ": unknown result \"%.40s\"",
+                               r->valuestring);
         if (!rc)
                 rc = aa_jint(root, "synced", 0, -1, &so.synced, errstr, errsz);
         if (!rc && out)

@@ -59,8 +59,8 @@
 #define AA_ANSWER_BASE_BYTES (64u * 1024)
 #define AA_ANSWER_ITEM_BYTES 4096u
 #define AA_ANSWER_BYTES_PER_VALUE 16u
-#define AA_MAX_ERROR_BYTES (1024u * 1024)         /* a non-file answer to getFile */
-#define AA_LIST_PAGE 1000                         /* getFolderContents count */
+#define AA_MAX_ERROR_BYTES (1024u * 1024) /* a non-file answer to getFile */
+#define AA_LIST_PAGE 1000                 /* getFolderContents count */
 #define AA_CONNECT_TIMEOUT_MS_DEFAULT 10000
 #define AA_TIMEOUT_MS_DEFAULT 120000
 #define AA_LOW_SPEED_LIMIT_DEFAULT 1024 /* bytes/s ... */
@@ -68,18 +68,18 @@
 #define AA_MAX_RETRIES_DEFAULT 5
 #define AA_BACKOFF_BASE_MS_DEFAULT 250
 #define AA_BACKOFF_MAX_MS_DEFAULT 30000
-#define AA_TOKEN_RENEW_S 3300                    /* log in again after 55 min (as rclone) */
-#define AA_REFRESH_TIMEOUT_MS_DEFAULT 300000     /* one cloud refresh, start to done */
-#define AA_REFRESH_POLL_MS_DEFAULT 250           /* first pause between refresh polls ... */
-#define AA_REFRESH_POLL_MAX_MS 2000              /* ... doubling up to this */
+#define AA_TOKEN_RENEW_S 3300                /* log in again after 55 min (as rclone) */
+#define AA_REFRESH_TIMEOUT_MS_DEFAULT 300000 /* one cloud refresh, start to done */
+#define AA_REFRESH_POLL_MS_DEFAULT 250       /* first pause between refresh polls ... */
+#define AA_REFRESH_POLL_MAX_MS 2000          /* ... doubling up to this */
 
 /* Debug hook: one line (no newline) per event; secrets are already masked by the client
  * (form fields token/password/authtoken, JSON "token" values, registered secrets). */
 typedef void (*aa_debug_fn)(void *opaque, const char *line);
 
 struct aa_opts {
-        const char *endpoint;      /* "https://fabric.example.com" (no /api/rpc.php) */
-        const char *login;         /* with password, when authtoken is not set */
+        const char *endpoint; /* "https://fabric.example.com" (no /api/rpc.php) */
+        const char *login;    /* with password, when authtoken is not set */
         const char *password;
         const char *authtoken;     /* permanent token: preferred when set */
         const char *ca_file;       /* optional PEM bundle for TLS verification */
@@ -117,14 +117,14 @@ struct aa_counters {
 enum aa_type { AA_FILE = 0, AA_FOLDER = 1 };
 
 struct aa_item {
-        char *fi_id;       /* opaque id, never built by the client */
-        char *fi_pid;      /* parent id ("" or "0" for the root) */
+        char *fi_id;  /* opaque id, never built by the client */
+        char *fi_pid; /* parent id ("" or "0" for the root) */
         char *name;
         enum aa_type type;
-        int64_t size;      /* bytes (files) */
-        time_t modified;   /* epoch seconds (UTC); 0 when unknown */
-        char *provider;    /* fi_provider: the provider id, "" when not sent */
-        int is_bucket;     /* isbucket: 1 yes, 0 no, -1 not sent */
+        int64_t size;    /* bytes (files) */
+        time_t modified; /* epoch seconds (UTC); 0 when unknown */
+        char *provider;  /* fi_provider: the provider id, "" when not sent */
+        int is_bucket;   /* isbucket: 1 yes, 0 no, -1 not sent */
 };
 
 struct aa_appliance {
@@ -172,9 +172,9 @@ struct aa_task {
         char *callback; /* callback or bt_data.callback: ReSync, InitialSync, FolderRefresh ... */
         char *provider; /* bt_data.pi_id or pi_id (not public); "" when not sent */
         enum aa_task_status status;
-        time_t added;   /* 0 when unknown */
+        time_t added;     /* 0 when unknown */
         time_t completed; /* 0 when not completed */
-        int64_t files;  /* bt_statusdata as a number; -1 when not a number */
+        int64_t files;    /* bt_statusdata as a number; -1 when not a number */
 };
 
 enum aa_sync_result { AA_SYNC_UPDATED, AA_SYNC_REMOVED, AA_SYNC_UNCHANGED, AA_SYNC_BUCKET };
@@ -212,20 +212,20 @@ void aa_appliance_clear(struct aa_appliance *ai);
 
 /* path relative to pid ("" or "0": root), '/'-separated, no leading '/'. JB_ENOTFOUND when
  * it does not exist; else *out (optional) is filled, caller clears. */
-int aa_check_path(struct aa_client *aa, const char *path, const char *pid,
-                  struct aa_item *out, char *errstr, size_t errsz) JB_MUST_CHECK;
+int aa_check_path(struct aa_client *aa, const char *path, const char *pid, struct aa_item *out,
+                  char *errstr, size_t errsz) JB_MUST_CHECK;
 
 /* List a folder, page by page, calling cb once per item (folders first, then files).
  * refresh: first aa_refresh() the folder (and wait for it), then list. cb returns 0 to go on,
  * >0 to stop (aa_list returns JB_OK), <0 to stop with that code. */
 typedef int (*aa_item_fn)(void *opaque, const struct aa_item *it);
-int aa_list(struct aa_client *aa, const char *fi_pid, int refresh, aa_item_fn cb,
-            void *opaque, char *errstr, size_t errsz) JB_MUST_CHECK;
+int aa_list(struct aa_client *aa, const char *fi_pid, int refresh, aa_item_fn cb, void *opaque,
+            char *errstr, size_t errsz) JB_MUST_CHECK;
 /* The same; *total_out (optional) is set to the folder's item count as soon as each page
  * arrives, before that page's callbacks run, so a callback can stop after the first page
  * when the count tells it nothing changed. */
-int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *total_out,
-               aa_item_fn cb, void *opaque, char *errstr, size_t errsz) JB_MUST_CHECK;
+int aa_list_ex(struct aa_client *aa, const char *fi_pid, int refresh, int64_t *total_out, aa_item_fn cb,
+               void *opaque, char *errstr, size_t errsz) JB_MUST_CHECK;
 
 int aa_mkdir(struct aa_client *aa, const char *fi_pid, const char *name, struct aa_item *out,
              char *errstr, size_t errsz) JB_MUST_CHECK;
@@ -237,8 +237,8 @@ int aa_rmdir(struct aa_client *aa, const char *fi_id, char *errstr, size_t errsz
  * (aa_download then returns it). Before the first byte reaches cb, failures are retried
  * here; after it, a failure returns JB_ETRANSIENT and the caller must start again. */
 typedef int (*aa_write_fn)(void *opaque, const void *p, size_t n);
-int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *opaque,
-                char *errstr, size_t errsz) JB_MUST_CHECK;
+int aa_download(struct aa_client *aa, const char *fi_id, aa_write_fn cb, void *opaque, char *errstr,
+                size_t errsz) JB_MUST_CHECK;
 
 /* What an answer to getFile must be to count as the file. */
 struct aa_dl_want {
@@ -261,8 +261,8 @@ int aa_download_ex(struct aa_client *aa, const char *fi_id, const struct aa_dl_w
 
 /* Upload len bytes as file name into folder fi_pid; *out (optional) gets the new item.
  * When the upload fails after doInitUpload, the client asks doAbortUpload (best effort). */
-int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const void *data,
-              size_t len, struct aa_item *out, char *errstr, size_t errsz) JB_MUST_CHECK;
+int aa_upload(struct aa_client *aa, const char *fi_pid, const char *name, const void *data, size_t len,
+              struct aa_item *out, char *errstr, size_t errsz) JB_MUST_CHECK;
 
 /*
  * Cloud refresh of one folder's direct children (asynchronous on the server):

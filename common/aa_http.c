@@ -22,7 +22,7 @@
 
 #define AA_HTTP_MAX_SECRETS 4
 #define AA_HTTP_JSON_HOLD (64u * 1024) /* a JSON-typed 2xx download is held this far */
-#define AA_HTTP_DEBUG_MAX 1024          /* bytes of a body shown in one debug line */
+#define AA_HTTP_DEBUG_MAX 1024         /* bytes of a body shown in one debug line */
 
 struct aa_http {
         CURL *curl;
@@ -46,8 +46,8 @@ struct aa_http_xfer {
         struct aa_http *h;
         const struct aa_http_req *rq;
         struct aa_http_resp *rs;
-        int decided;   /* download: the answer's kind is known */
-        int held;      /* download: a 2xx JSON-typed answer kept in rs->body for now */
+        int decided; /* download: the answer's kind is known */
+        int held;    /* download: a 2xx JSON-typed answer kept in rs->body for now */
         int nomem;
         const char *put_p;
         size_t put_left;
@@ -80,8 +80,8 @@ static char *aa_http_strdup(const char *s)
         return s ? strdup(s) : NULL;
 }
 
-int aa_http_new(const struct aa_opts *opts, int url_is_http, struct aa_http **out,
-                char *errstr, size_t errsz)
+int aa_http_new(const struct aa_opts *opts, int url_is_http, struct aa_http **out, char *errstr,
+                size_t errsz)
 {
         struct aa_http *h;
 
@@ -223,8 +223,7 @@ static void aa_http_mask_json_token(char *s)
         }
 }
 
-static void aa_http_debug_line(struct aa_http *h, const char *prefix, const char *p, size_t n,
-                               int kind)
+static void aa_http_debug_line(struct aa_http *h, const char *prefix, const char *p, size_t n, int kind)
 {
         char line[AA_HTTP_DEBUG_MAX + 64];
         size_t i, k = strlen(prefix);
@@ -321,15 +320,15 @@ static size_t aa_http_to_sink(struct aa_http_xfer *x, const char *p, size_t n)
 
 static int aa_http_is_html_type(const char *ct)
 {
-        return ct && (strncasecmp(ct, "text/html", 9) == 0 ||
-                      strncasecmp(ct, "application/xhtml", 17) == 0);
+        return ct &&
+               (strncasecmp(ct, "text/html", 9) == 0 || strncasecmp(ct, "application/xhtml", 17) == 0);
 }
 
 static int aa_http_is_json_type(const char *ct)
 {
-        return ct && (strncasecmp(ct, "application/json", 16) == 0 ||
-                      strncasecmp(ct, "text/json", 9) == 0 ||
-                      strncasecmp(ct, "text/javascript", 15) == 0);
+        return ct &&
+               (strncasecmp(ct, "application/json", 16) == 0 || strncasecmp(ct, "text/json", 9) == 0 ||
+                strncasecmp(ct, "text/javascript", 15) == 0);
 }
 
 static size_t aa_http_on_write(char *p, size_t sz, size_t nm, void *ud)
@@ -352,8 +351,8 @@ static size_t aa_http_on_write(char *p, size_t sz, size_t nm, void *ud)
                 x->rs->status = code;
                 x->decided = 1;
                 if (code / 100 == 2 && !x->rs->dl_error[0] && !x->rs->prov_error[0] &&
-                    !(x->rq->no_pages && aa_http_is_html_type(ct)) && x->rq->want_size >= 0 &&
-                    cl >= 0 && (int64_t)cl != x->rq->want_size) {
+                    !(x->rq->no_pages && aa_http_is_html_type(ct)) && x->rq->want_size >= 0 && cl >= 0 &&
+                    (int64_t)cl != x->rq->want_size) {
                         /* announced as another size than the file's: not the file */
                         x->rs->content_length = (int64_t)cl;
                         x->rs->size_refused = 1;
@@ -369,8 +368,8 @@ static size_t aa_http_on_write(char *p, size_t sz, size_t nm, void *ud)
                         x->rs->page = code / 100 == 2 && !x->rs->dl_error[0] && !x->rs->prov_error[0];
                         /* an error answer (a failure status or failure headers): small,
                          * kept for the caller to read, never handed over as the file */
-                        x->rs->body.max = x->rs->body.max < AA_MAX_ERROR_BYTES ?
-                                          x->rs->body.max : AA_MAX_ERROR_BYTES;
+                        x->rs->body.max = x->rs->body.max < AA_MAX_ERROR_BYTES ? x->rs->body.max
+                                                                               : AA_MAX_ERROR_BYTES;
                 }
         }
         if (x->rs->streamed)
@@ -446,8 +445,8 @@ static size_t aa_http_on_header(char *p, size_t sz, size_t nm, void *ud)
                 size_t nl = strlen(hs[i].name);
 
                 if ((size_t)(colon - p) == nl && strncasecmp(p, hs[i].name, nl) == 0) {
-                        aa_http_keep((char *)x->rs + hs[i].off, hs[i].size, colon + 1,
-                                     n - nl - 1, hs[i].legacy);
+                        aa_http_keep((char *)x->rs + hs[i].off, hs[i].size, colon + 1, n - nl - 1,
+                                     hs[i].legacy);
                         break;
                 }
         }
@@ -483,11 +482,12 @@ static int aa_http_fail(struct aa_http *h, struct aa_http_xfer *x, CURLcode cc, 
                         /* rs->content_length: the announced size, when there was one, tells
                          * how far past the ceiling the answer was */
                         if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
-                                    CURLE_OK && cl >= 0)
+                                    CURLE_OK &&
+                            cl >= 0)
                                 x->rs->content_length = (int64_t)cl;
                         return jb_seterr(JB_ELIMIT, errstr, errsz,
-                                         "answer from %s is larger than %zu bytes; refusing it",
-                                         url, x->rs->body.max);
+                                         "answer from %s is larger than %zu bytes; refusing it", url,
+                                         x->rs->body.max);
                 }
                 if (x->rs->sink_rc)
                         return jb_seterr(x->rs->sink_rc, errstr, errsz,
@@ -511,7 +511,8 @@ static int aa_http_fail(struct aa_http *h, struct aa_http_xfer *x, CURLcode cc, 
         case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
                 return jb_seterr(JB_EFATAL, errstr, errsz,
                                  "TLS verification of %s failed: %s; check the server certificate "
-                                 "or the CA file in the configuration", url, why);
+                                 "or the CA file in the configuration",
+                                 url, why);
         case CURLE_UNSUPPORTED_PROTOCOL:
         case CURLE_URL_MALFORMAT:
         case CURLE_NOT_BUILT_IN:
@@ -521,14 +522,16 @@ static int aa_http_fail(struct aa_http *h, struct aa_http_xfer *x, CURLcode cc, 
         case CURLE_UNKNOWN_OPTION:
                 return jb_seterr(JB_EFATAL, errstr, errsz,
                                  "cannot talk to %s: %s; check the Access Anywhere endpoint in the "
-                                 "configuration", url, why);
+                                 "configuration",
+                                 url, why);
         case CURLE_SSL_CONNECT_ERROR:
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz,
                                  "TLS handshake with %s failed: %s (does the endpoint really speak "
-                                 "https?)", url, why);
-        case CURLE_OPERATION_TIMEDOUT:
-                return jb_seterr(JB_ETRANSIENT, errstr, errsz, "%s did not answer in time: %s",
+                                 "https?)",
                                  url, why);
+        case CURLE_OPERATION_TIMEDOUT:
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz, "%s did not answer in time: %s", url,
+                                 why);
         default:
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot reach %s: %s", url, why);
         }
@@ -555,10 +558,10 @@ static int aa_http_setup(struct aa_http *h, struct aa_http_xfer *x, struct curl_
 
         curl_easy_reset(c); /* options only: live connections are kept */
         h->errbuf[0] = '\0';
-#define AA_SET(opt, val)                                      \
-        do {                                                  \
-                if (cc == CURLE_OK)                           \
-                        cc = curl_easy_setopt(c, opt, val);   \
+#define AA_SET(opt, val)                                                                                \
+        do {                                                                                            \
+                if (cc == CURLE_OK)                                                                     \
+                        cc = curl_easy_setopt(c, opt, val);                                             \
         } while (0)
         AA_SET(CURLOPT_ERRORBUFFER, h->errbuf);
         AA_SET(CURLOPT_NOSIGNAL, 1L);
@@ -618,8 +621,8 @@ static int aa_http_setup(struct aa_http *h, struct aa_http_xfer *x, struct curl_
         return cc == CURLE_OK ? JB_OK : (int)cc;
 }
 
-int aa_http_do(struct aa_http *h, const struct aa_http_req *rq, struct aa_http_resp *rs,
-               char *errstr, size_t errsz)
+int aa_http_do(struct aa_http *h, const struct aa_http_req *rq, struct aa_http_resp *rs, char *errstr,
+               size_t errsz)
 {
         struct aa_http_xfer x;
         struct curl_slist *hdrs = NULL;

@@ -36,34 +36,34 @@ struct aa_http_req {
 };
 
 struct aa_http_resp {
-        long status;           /* HTTP status, 0 if none was received */
-        struct buf body;       /* the answer (RPC), or a non-file answer to a download */
-        int streamed;          /* download: the answer went to the sink as a file */
-        uint64_t delivered;    /* download: bytes handed to the sink */
-        int sink_rc;           /* download: the sink's error code, 0 if none */
-        int toobig;            /* the answer passed the body ceiling */
-        long retry_after_s;    /* Retry-After of a 429/503 answer, 0 if none */
+        long status;            /* HTTP status, 0 if none was received */
+        struct buf body;        /* the answer (RPC), or a non-file answer to a download */
+        int streamed;           /* download: the answer went to the sink as a file */
+        uint64_t delivered;     /* download: bytes handed to the sink */
+        int sink_rc;            /* download: the sink's error code, 0 if none */
+        int toobig;             /* the answer passed the body ceiling */
+        long retry_after_s;     /* Retry-After of a 429/503 answer, 0 if none */
         int64_t content_length; /* download: Content-Length, -1 when not sent */
         /* download: the failure headers of getFile, as sent (base64 messages), "" if none;
          * X-SME-* (legacy names) fill the same fields when X-NAA-* are absent */
-        char dl_error[AA_HTTP_HDR_MAX];        /* X-NAA-DOWNLOAD-ERROR */
-        char dl_error_status[64];              /* X-NAA-DOWNLOAD-ERROR-STATUS */
-        char prov_error[AA_HTTP_HDR_MAX];      /* X-PROVIDER-DOWNLOAD-ERROR */
-        char prov_error_code[64];              /* X-PROVIDER-DOWNLOAD-ERROR-CODE */
+        char dl_error[AA_HTTP_HDR_MAX];   /* X-NAA-DOWNLOAD-ERROR */
+        char dl_error_status[64];         /* X-NAA-DOWNLOAD-ERROR-STATUS */
+        char prov_error[AA_HTTP_HDR_MAX]; /* X-PROVIDER-DOWNLOAD-ERROR */
+        char prov_error_code[64];         /* X-PROVIDER-DOWNLOAD-ERROR-CODE */
         /* download: what the answer said it was, for fetch-error messages */
-        char ctype[128];       /* Content-Type, "" if none */
-        char location[256];    /* Location of a redirect, "" if none */
-        int page;              /* a 2xx HTML answer kept in body (no_pages) */
-        int size_refused;      /* stopped before the body: Content-Length != want_size */
-        int oversize;          /* stopped: the body went past want_size */
+        char ctype[128];    /* Content-Type, "" if none */
+        char location[256]; /* Location of a redirect, "" if none */
+        int page;           /* a 2xx HTML answer kept in body (no_pages) */
+        int size_refused;   /* stopped before the body: Content-Length != want_size */
+        int oversize;       /* stopped: the body went past want_size */
 };
 
 void aa_http_resp_init(struct aa_http_resp *rs, size_t max);
 void aa_http_resp_clear(struct aa_http_resp *rs);
 
 /* TLS and timeouts come from opts; url_is_http allows plain http (a simulator). */
-int aa_http_new(const struct aa_opts *opts, int url_is_http, struct aa_http **out,
-                char *errstr, size_t errsz);
+int aa_http_new(const struct aa_opts *opts, int url_is_http, struct aa_http **out, char *errstr,
+                size_t errsz);
 void aa_http_free(struct aa_http *h);
 
 /* Secrets to mask in debug lines, besides form fields and JSON "token" values. */
@@ -78,8 +78,8 @@ void aa_http_mask(const struct aa_http *h, char *s);
  * JB_ETRANSIENT for connection trouble and timeouts (worth a retry), JB_EFATAL for TLS
  * verification failures and unusable options, JB_ELIMIT when the answer passed the ceiling,
  * rs->sink_rc when the sink stopped the download, JB_ENOMEM. */
-int aa_http_do(struct aa_http *h, const struct aa_http_req *rq, struct aa_http_resp *rs,
-               char *errstr, size_t errsz);
+int aa_http_do(struct aa_http *h, const struct aa_http_req *rq, struct aa_http_resp *rs, char *errstr,
+               size_t errsz);
 
 /* URL-encode n bytes (form fields, URL parts). Caller frees with free(); NULL: no memory. */
 char *aa_http_escape(struct aa_http *h, const char *s, size_t n);

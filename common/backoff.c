@@ -10,7 +10,7 @@
 #include "jb.h"
 
 static _Thread_local uint64_t rng; /* 0: not seeded yet in this thread */
-static atomic_uint_fast64_t seeds;  /* makes each thread's seed differ */
+static atomic_uint_fast64_t seeds; /* makes each thread's seed differ */
 
 uint64_t backoff_rand(void)
 {
@@ -20,8 +20,8 @@ uint64_t backoff_rand(void)
                 struct timespec ts;
 
                 clock_gettime(CLOCK_REALTIME, &ts);
-                x = ((uint64_t)jb_mono_ms() << 20) ^ (uint64_t)ts.tv_nsec ^
-                    ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)&rng ^
+                x = ((uint64_t)jb_mono_ms() << 20) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
+                    (uint64_t)(uintptr_t)&rng ^
                     (atomic_fetch_add(&seeds, 1) + 1) * 0x9e3779b97f4a7c15ULL;
                 if (!x)
                         x = 0x2545f4914f6cdd1dULL;
@@ -33,8 +33,8 @@ uint64_t backoff_rand(void)
         return x * 2685821657736338717ULL;
 }
 
-long backoff_ms(long base_ms, long max_ms, enum backoff_jitter jitter, int attempt,
-                long floor_ms, uint64_t r)
+long backoff_ms(long base_ms, long max_ms, enum backoff_jitter jitter, int attempt, long floor_ms,
+                uint64_t r)
 {
         long cap = base_ms > 0 ? base_ms : 1, ms;
         int i;

@@ -29,8 +29,8 @@ struct backoff {
 };
 
 /* The pause before retry `attempt` with the random draw r (pure: for tests). */
-long backoff_ms(long base_ms, long max_ms, enum backoff_jitter jitter, int attempt,
-                long floor_ms, uint64_t r);
+long backoff_ms(long base_ms, long max_ms, enum backoff_jitter jitter, int attempt, long floor_ms,
+                uint64_t r);
 
 /* The next pause of b (at least floor_ms), with this thread's generator; b->attempt++. */
 long backoff_next(struct backoff *b, long floor_ms);

@@ -110,11 +110,26 @@ int buf_json_str(struct buf *b, const char *s, size_t n)
                 } else if (c < 0x20) {
                         esc[0] = '\\';
                         switch (c) {
-                        case '\n': esc[1] = 'n'; elen = 2; break;
-                        case '\r': esc[1] = 'r'; elen = 2; break;
-                        case '\t': esc[1] = 't'; elen = 2; break;
-                        case '\b': esc[1] = 'b'; elen = 2; break;
-                        case '\f': esc[1] = 'f'; elen = 2; break;
+                        case '\n':
+                                esc[1] = 'n';
+                                elen = 2;
+                                break;
+                        case '\r':
+                                esc[1] = 'r';
+                                elen = 2;
+                                break;
+                        case '\t':
+                                esc[1] = 't';
+                                elen = 2;
+                                break;
+                        case '\b':
+                                esc[1] = 'b';
+                                elen = 2;
+                                break;
+                        case '\f':
+                                esc[1] = 'f';
+                                elen = 2;
+                                break;
                         default:
                                 memcpy(esc + 1, "u00", 3);
                                 esc[4] = hex[c >> 4];

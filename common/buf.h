@@ -14,10 +14,10 @@
 #include "jb.h"
 
 struct buf {
-        char *p;      /* data, NUL-terminated; NULL until the first append */
-        size_t len;   /* bytes used */
-        size_t cap;   /* bytes allocated */
-        size_t max;   /* ceiling for len */
+        char *p;    /* data, NUL-terminated; NULL until the first append */
+        size_t len; /* bytes used */
+        size_t cap; /* bytes allocated */
+        size_t max; /* ceiling for len */
 };
 
 void buf_init(struct buf *b, size_t max);

@@ -35,11 +35,13 @@
 #include "kconf.h"
 #include "log.h"
 
-#define CFG_SOURCE_MAX (4u * 1024 * 1024)  /* a configuration file read for literal checks */
+#define CFG_SOURCE_MAX (4u * 1024 * 1024) /* a configuration file read for literal checks */
 #define CFG_KIB 1024ULL
 #define CFG_MIB (1024ULL * 1024)
 #define CFG_GIB (1024ULL * 1024 * 1024)
 
+/* The option table is laid out by hand, one option to a few lines: clang-format leaves it. */
+/* clang-format off */
 #define O_STR(n, f, d, fl, ex, ds) \
         {.name = n, .type = CFGT_STR, .flags = fl, .off = OFF(f), .def_s = d, .example = ex, .desc = ds}
 #define O_LONG(n, f, d, lo, hi, ds) \
@@ -196,6 +198,7 @@ const struct cfg_opt cfg_opts[] = {
         {.name = "log_level", .type = CFGT_STR, .off = OFF(log_level), .def_s = "info",
          .choices = cfg_log_levels, .desc = "Least important messages logged: debug, info, warn or error."},
 };
+/* clang-format on */
 
 #define CFG_NOPTS (sizeof(cfg_opts) / sizeof(cfg_opts[0]))
 _Static_assert(CFG_NOPTS <= CFG_OPTS_MAX, "raise CFG_OPTS_MAX in cfg_impl.h");
@@ -208,8 +211,8 @@ const struct cfg_alias cfg_aliases[] = {
 const size_t cfg_naliases = sizeof(cfg_aliases) / sizeof(cfg_aliases[0]);
 
 /* Groups in the order they are printed; "" is the top level. */
-const char *const cfg_groups[] = {"access_anywhere", "self", "scanner", "parser", "syncer", "queue",
-                                         "kafka", ""};
+const char *const cfg_groups[] = {"access_anywhere", "self",  "scanner", "parser",
+                                  "syncer",          "queue", "kafka",   ""};
 const char *const cfg_group_desc[] = {
         "How jibe reaches Access Anywhere and signs in. Give the password one way only: password_file "
         "(recommended), password_env, password or credentials_json; or a permanent token instead. "
@@ -228,7 +231,6 @@ const char *const cfg_group_desc[] = {
 };
 #define CFG_NGROUPS (sizeof(cfg_groups) / sizeof(cfg_groups[0]))
 const size_t cfg_ngroups = CFG_NGROUPS;
-
 
 int cfg_find_opt(const char *name)
 {
@@ -406,13 +408,28 @@ static int parse_size(const char *s, uint64_t *out)
         while (isspace((unsigned char)*p))
                 p++;
         switch (toupper((unsigned char)*p)) {
-        case 'K': mul = CFG_KIB; p++; break;
-        case 'M': mul = CFG_MIB; p++; break;
-        case 'G': mul = CFG_GIB; p++; break;
-        case 'T': mul = CFG_GIB * 1024; p++; break;
-        case 'B': break;
-        case '\0': break;
-        default: return -1;
+        case 'K':
+                mul = CFG_KIB;
+                p++;
+                break;
+        case 'M':
+                mul = CFG_MIB;
+                p++;
+                break;
+        case 'G':
+                mul = CFG_GIB;
+                p++;
+                break;
+        case 'T':
+                mul = CFG_GIB * 1024;
+                p++;
+                break;
+        case 'B':
+                break;
+        case '\0':
+                break;
+        default:
+                return -1;
         }
         if (mul > 1 && (*p == 'i' || *p == 'I'))
                 p++;
@@ -435,7 +452,8 @@ static const char *where_file(const struct cfg_ctx *x, const config_setting_t *s
         return f ? f : x->path;
 }
 
-int cfg_ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char *name, const char *fmt, ...)
+int cfg_ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char *name, const char *fmt,
+                ...)
 {
         va_list ap;
         unsigned line = s ? config_setting_source_line(s) : 0;
@@ -491,15 +509,23 @@ int cfg_add(struct cfg *c, enum cfg_said list, const char *fmt, ...)
 static const char *type_name(int t)
 {
         switch (t) {
-        case CONFIG_TYPE_GROUP: return "a group { ... }";
+        case CONFIG_TYPE_GROUP:
+                return "a group { ... }";
         case CONFIG_TYPE_INT:
-        case CONFIG_TYPE_INT64: return "a whole number";
-        case CONFIG_TYPE_FLOAT: return "a decimal number";
-        case CONFIG_TYPE_STRING: return "a string";
-        case CONFIG_TYPE_BOOL: return "true/false";
-        case CONFIG_TYPE_ARRAY: return "a list [ ... ]";
-        case CONFIG_TYPE_LIST: return "a list ( ... )";
-        default: return "something else";
+        case CONFIG_TYPE_INT64:
+                return "a whole number";
+        case CONFIG_TYPE_FLOAT:
+                return "a decimal number";
+        case CONFIG_TYPE_STRING:
+                return "a string";
+        case CONFIG_TYPE_BOOL:
+                return "true/false";
+        case CONFIG_TYPE_ARRAY:
+                return "a list [ ... ]";
+        case CONFIG_TYPE_LIST:
+                return "a list ( ... )";
+        default:
+                return "something else";
         }
 }
 
@@ -519,8 +545,10 @@ static void expect_text(const struct cfg_opt *o, char *out, size_t n)
         case CFGT_SIZE:
                 cfg_fmt_size(lo, sizeof(lo), (uint64_t)o->min_i);
                 cfg_fmt_size(hi, sizeof(hi), (uint64_t)o->max_i);
-                snprintf(out, n, "a size from %s to %s: a number of bytes or a string such as \"512M\" or \"4G\"",
-                         lo, hi);
+                snprintf(
+                        out, n,
+                        "a size from %s to %s: a number of bytes or a string such as \"512M\" or \"4G\"",
+                        lo, hi);
                 break;
         case CFGT_BOOL:
                 snprintf(out, n, "true or false");
@@ -532,7 +560,9 @@ static void expect_text(const struct cfg_opt *o, char *out, size_t n)
                 snprintf(out, n, "a list of strings such as [ \"a\", \"b\" ]");
                 break;
         case CFGT_PREFIXES:
-                snprintf(out, n, "a list of groups such as ( { bucket = \"ct-logs\"; prefix = \"trails/org\"; } )");
+                snprintf(
+                        out, n,
+                        "a list of groups such as ( { bucket = \"ct-logs\"; prefix = \"trails/org\"; } )");
                 break;
         }
 }
@@ -543,7 +573,7 @@ static int type_err(struct cfg_ctx *x, const config_setting_t *s, const struct c
 
         expect_text(o, want, sizeof(want));
         return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be %s, not %s", want,
-                       type_name(config_setting_type(s)));
+                           type_name(config_setting_type(s)));
 }
 
 /* ---- integer literals beyond 32 bits (libconfig 1.5 truncates them) ---- */
@@ -621,10 +651,11 @@ static int int_literal_fits(struct cfg_ctx *x, const config_setting_t *s)
                         hex = 1;
                         q += 2;
                 }
-                for (digits = q; q < end && (hex ? isxdigit((unsigned char)*q) : isdigit((unsigned char)*q));
-                     q++) {
-                        unsigned d = isdigit((unsigned char)*q) ? (unsigned)(*q - '0')
-                                                                : (unsigned)(toupper((unsigned char)*q) - 'A' + 10);
+                for (digits = q;
+                     q < end && (hex ? isxdigit((unsigned char)*q) : isdigit((unsigned char)*q)); q++) {
+                        unsigned d = isdigit((unsigned char)*q)
+                                             ? (unsigned)(*q - '0')
+                                             : (unsigned)(toupper((unsigned char)*q) - 'A' + 10);
 
                         if (v > (1ULL << 40))
                                 over = 1;
@@ -672,19 +703,22 @@ static int load_strlist(struct cfg_ctx *x, const config_setting_t *s, const stru
                 const char *str = config_setting_get_string(e);
 
                 if (config_setting_type(e) != CONFIG_TYPE_STRING)
-                        return cfg_ctx_err(x, JB_EINPUT, e, o->name, "item %d must be a string in double quotes, not %s",
-                                       i + 1, type_name(config_setting_type(e)));
+                        return cfg_ctx_err(x, JB_EINPUT, e, o->name,
+                                           "item %d must be a string in double quotes, not %s", i + 1,
+                                           type_name(config_setting_type(e)));
                 if (!*str)
                         return cfg_ctx_err(x, JB_EINPUT, e, o->name, "item %d is empty", i + 1);
-                if ((o->flags & CO_PROPS) && (!strchr(str, '=') || *str == '=' ||
-                                              strcspn(str, " \t\r\n") < strcspn(str, "=")))
-                        return cfg_ctx_err(x, JB_EINPUT, e, o->name,
-                                       "item %d must look like \"name=value\" (a librdkafka property), "
-                                       "e.g. \"security.protocol=ssl\"",
-                                       i + 1);
+                if ((o->flags & CO_PROPS) &&
+                    (!strchr(str, '=') || *str == '=' || strcspn(str, " \t\r\n") < strcspn(str, "=")))
+                        return cfg_ctx_err(
+                                x, JB_EINPUT, e, o->name,
+                                "item %d must look like \"name=value\" (a librdkafka property), "
+                                "e.g. \"security.protocol=ssl\"",
+                                i + 1);
                 for (j = 0; j < (size_t)i; j++)
                         if (strcmp(v[j], str) == 0)
-                                return cfg_ctx_err(x, JB_EINPUT, e, o->name, "\"%s\" is listed twice", str);
+                                return cfg_ctx_err(x, JB_EINPUT, e, o->name, "\"%s\" is listed twice",
+                                                   str);
                 if (copy_str(x, e, o, &v[i]) != JB_OK)
                         return JB_ENOMEM;
                 *cfg_fld_n(x->cfg, o) = (size_t)i + 1;
@@ -721,9 +755,10 @@ static int load_prefixes(struct cfg_ctx *x, const config_setting_t *s, const str
                 const config_setting_t *b = NULL, *p = NULL;
 
                 if (config_setting_type(e) != CONFIG_TYPE_GROUP)
-                        return cfg_ctx_err(x, JB_EINPUT, e, o->name,
-                                       "item %d must be a group { bucket = \"...\"; prefix = \"...\"; }, not %s",
-                                       i + 1, type_name(config_setting_type(e)));
+                        return cfg_ctx_err(
+                                x, JB_EINPUT, e, o->name,
+                                "item %d must be a group { bucket = \"...\"; prefix = \"...\"; }, not %s",
+                                i + 1, type_name(config_setting_type(e)));
                 *cfg_fld_n(x->cfg, o) = (size_t)i + 1;
                 for (k = 0; k < config_setting_length(e); k++) {
                         const config_setting_t *f = config_setting_get_elem(e, (unsigned)k);
@@ -734,27 +769,34 @@ static int load_prefixes(struct cfg_ctx *x, const config_setting_t *s, const str
                         else if (strcmp(fn, "prefix") == 0)
                                 p = f;
                         else
-                                return cfg_ctx_err(x, JB_EINPUT, f, o->name,
-                                               "unknown setting '%s' in item %d (only bucket and prefix)", fn,
-                                               i + 1);
+                                return cfg_ctx_err(
+                                        x, JB_EINPUT, f, o->name,
+                                        "unknown setting '%s' in item %d (only bucket and prefix)", fn,
+                                        i + 1);
                         if (config_setting_type(f) != CONFIG_TYPE_STRING)
-                                return cfg_ctx_err(x, JB_EINPUT, f, o->name, "item %d: %s must be a string, not %s",
-                                               i + 1, fn, type_name(config_setting_type(f)));
+                                return cfg_ctx_err(x, JB_EINPUT, f, o->name,
+                                                   "item %d: %s must be a string, not %s", i + 1, fn,
+                                                   type_name(config_setting_type(f)));
                 }
                 if (!b || !p)
-                        return cfg_ctx_err(x, JB_EINPUT, e, o->name, "item %d needs both bucket and prefix", i + 1);
+                        return cfg_ctx_err(x, JB_EINPUT, e, o->name,
+                                           "item %d needs both bucket and prefix", i + 1);
                 if (copy_str(x, b, o, &v[i].bucket) || copy_str(x, p, o, &v[i].prefix))
                         return JB_ENOMEM;
                 if (!*v[i].bucket || strchr(v[i].bucket, '/'))
-                        return cfg_ctx_err(x, JB_EINPUT, b, o->name, "item %d: bucket \"%s\" is not a bucket name",
-                                       i + 1, v[i].bucket);
+                        return cfg_ctx_err(x, JB_EINPUT, b, o->name,
+                                           "item %d: bucket \"%s\" is not a bucket name", i + 1,
+                                           v[i].bucket);
                 trim_slashes(v[i].prefix);
                 if (ct_path_prefix_is_logs(v[i].prefix))
-                        return cfg_ctx_err(x, JB_EINPUT, p, o->name,
-                                       "item %d: give the folder that holds AWSLogs/, not AWSLogs itself", i + 1);
+                        return cfg_ctx_err(
+                                x, JB_EINPUT, p, o->name,
+                                "item %d: give the folder that holds AWSLogs/, not AWSLogs itself",
+                                i + 1);
                 for (k = 0; k < i; k++)
                         if (!strcmp(v[k].bucket, v[i].bucket) && !strcmp(v[k].prefix, v[i].prefix))
-                                return cfg_ctx_err(x, JB_EINPUT, e, o->name, "item %d repeats item %d", i + 1, k + 1);
+                                return cfg_ctx_err(x, JB_EINPUT, e, o->name, "item %d repeats item %d",
+                                                   i + 1, k + 1);
         }
         return JB_OK;
 }
@@ -773,7 +815,8 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 if (t != CONFIG_TYPE_STRING)
                         return type_err(x, s, o);
                 if (!*v && (o->flags & (CO_PATH | CO_SECRET)))
-                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "is empty: remove the setting or give a value");
+                        return cfg_ctx_err(x, JB_EINPUT, s, o->name,
+                                           "is empty: remove the setting or give a value");
                 if (o->choices) {
                         for (i = 0; o->choices[i] && strcmp(o->choices[i], v) != 0; i++)
                                 ;
@@ -783,7 +826,8 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                                 for (k = 0; o->choices[k] && at < sizeof(want); k++)
                                         at += (size_t)snprintf(want + at, sizeof(want) - at, "%s%s",
                                                                k ? ", " : "", o->choices[k]);
-                                return cfg_ctx_err(x, JB_EINPUT, s, o->name, "\"%s\" is not one of: %s", v, want);
+                                return cfg_ctx_err(x, JB_EINPUT, s, o->name, "\"%s\" is not one of: %s",
+                                                   v, want);
                         }
                 }
                 free_opt(x->cfg, o);
@@ -797,12 +841,14 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                         return type_err(x, s, o);
                 if (t == CONFIG_TYPE_INT && !int_literal_fits(x, s)) {
                         expect_text(o, want, sizeof(want));
-                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "the number is far too large: must be %s", want);
+                        return cfg_ctx_err(x, JB_EINPUT, s, o->name,
+                                           "the number is far too large: must be %s", want);
                 }
                 v = config_setting_get_int64(s);
                 if (v < o->min_i || v > o->max_i)
-                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be between %lld and %lld, not %lld",
-                                       o->min_i, o->max_i, v);
+                        return cfg_ctx_err(x, JB_EINPUT, s, o->name,
+                                           "must be between %lld and %lld, not %lld", o->min_i, o->max_i,
+                                           v);
                 if (o->type == CFGT_LONG)
                         *(long *)cfg_fld(x->cfg, o->off) = (long)v;
                 else
@@ -816,27 +862,30 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 cfg_fmt_size(hi, sizeof(hi), (uint64_t)o->max_i);
                 if (t == CONFIG_TYPE_STRING) {
                         if (parse_size(config_setting_get_string(s), &v) != 0)
-                                return cfg_ctx_err(x, JB_EINPUT, s, o->name,
-                                               "\"%s\" is not a size: write a number of bytes or a number "
-                                               "followed by K, M, G or T, such as \"512M\" or \"4G\"",
-                                               config_setting_get_string(s));
+                                return cfg_ctx_err(
+                                        x, JB_EINPUT, s, o->name,
+                                        "\"%s\" is not a size: write a number of bytes or a number "
+                                        "followed by K, M, G or T, such as \"512M\" or \"4G\"",
+                                        config_setting_get_string(s));
                 } else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
                         long long iv = config_setting_get_int64(s);
 
                         if (t == CONFIG_TYPE_INT && !int_literal_fits(x, s))
-                                return cfg_ctx_err(x, JB_EINPUT, s, o->name,
-                                               "numbers above 2147483647 must be written as a string such as "
-                                               "\"8G\" (or with an L suffix)");
+                                return cfg_ctx_err(
+                                        x, JB_EINPUT, s, o->name,
+                                        "numbers above 2147483647 must be written as a string such as "
+                                        "\"8G\" (or with an L suffix)");
                         if (iv < 0)
-                                return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be between %s and %s, not %lld",
-                                               lo, hi, iv);
+                                return cfg_ctx_err(x, JB_EINPUT, s, o->name,
+                                                   "must be between %s and %s, not %lld", lo, hi, iv);
                         v = (uint64_t)iv;
                 } else {
                         return type_err(x, s, o);
                 }
                 if (v < (uint64_t)o->min_i || v > (uint64_t)o->max_i) {
                         cfg_fmt_size(got, sizeof(got), v);
-                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be between %s and %s, not %s", lo, hi, got);
+                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be between %s and %s, not %s",
+                                           lo, hi, got);
                 }
                 *(uint64_t *)cfg_fld(x->cfg, o->off) = v;
                 return JB_OK;
@@ -856,8 +905,8 @@ static int load_value(struct cfg_ctx *x, const config_setting_t *s, const struct
                 else
                         return type_err(x, s, o);
                 if (!(v >= o->min_f && v <= o->max_f))
-                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be between %g and %g, not %g", o->min_f,
-                                       o->max_f, v);
+                        return cfg_ctx_err(x, JB_EINPUT, s, o->name, "must be between %g and %g, not %g",
+                                           o->min_f, o->max_f, v);
                 *(double *)cfg_fld(x->cfg, o->off) = v;
                 return JB_OK;
         }
@@ -922,7 +971,8 @@ static int unknown_err(struct cfg_ctx *x, const config_setting_t *s, const char 
                         }
         if (bn && best <= 3)
                 return cfg_ctx_err(x, JB_EINPUT, s, full, "unknown setting (did you mean %s?)", bn);
-        return cfg_ctx_err(x, JB_EINPUT, s, full, "unknown setting ('jibe check-config --example' lists them all)");
+        return cfg_ctx_err(x, JB_EINPUT, s, full,
+                           "unknown setting ('jibe check-config --example' lists them all)");
 }
 
 static int is_group_name(const char *n)
@@ -953,9 +1003,12 @@ static int twice_err(struct cfg_ctx *x, const config_setting_t *s, const char *f
 
         if (strcmp(before, cur) == 0)
                 return cfg_ctx_err(x, JB_EINPUT, s, full,
-                                   "is the deprecated name of %s (line %u): give it once, as %s", cur, line, cur);
-        return cfg_ctx_err(x, JB_EINPUT, s, full, "is the same option as %s (line %u), its deprecated name: "
-                                                  "give it once, as %s", before, line, cur);
+                                   "is the deprecated name of %s (line %u): give it once, as %s", cur,
+                                   line, cur);
+        return cfg_ctx_err(x, JB_EINPUT, s, full,
+                           "is the same option as %s (line %u), its deprecated name: "
+                           "give it once, as %s",
+                           before, line, cur);
 }
 
 /* The note that tells an administrator what to write instead of a deprecated name. */
@@ -965,12 +1018,14 @@ static int deprecated_note(struct cfg_ctx *x, const config_setting_t *s, const s
         unsigned line = config_setting_source_line(s);
 
         if (!d)
-                return cfg_add(x->cfg, CFG_NOTE, "%s:%u: %s is deprecated (an old name, still accepted for now): "
-                                            "write %s instead, at the top level of the file",
-                                    where_file(x, s), line, a->old, a->name);
-        return cfg_add(x->cfg, CFG_NOTE, "%s:%u: %s is deprecated (an old name, still accepted for now): write %s "
-                                    "instead, that is %s inside %.*s = { ... }",
-                            where_file(x, s), line, a->old, a->name, d + 1, (int)(d - a->name), a->name);
+                return cfg_add(x->cfg, CFG_NOTE,
+                               "%s:%u: %s is deprecated (an old name, still accepted for now): "
+                               "write %s instead, at the top level of the file",
+                               where_file(x, s), line, a->old, a->name);
+        return cfg_add(x->cfg, CFG_NOTE,
+                       "%s:%u: %s is deprecated (an old name, still accepted for now): write %s "
+                       "instead, that is %s inside %.*s = { ... }",
+                       where_file(x, s), line, a->old, a->name, d + 1, (int)(d - a->name), a->name);
 }
 
 static int load_setting(struct cfg_ctx *x, const config_setting_t *s, const char *full)
@@ -1077,36 +1132,42 @@ static int validate(struct cfg_ctx *x, config_t *lc)
         int rc;
 
         if (!c->aa_endpoint)
-                return cfg_ctx_err(x, JB_EINPUT, es, ep,
-                               "not set: give Access Anywhere's address, e.g. endpoint = \"https://fabric.example.com\";");
+                return cfg_ctx_err(
+                        x, JB_EINPUT, es, ep,
+                        "not set: give Access Anywhere's address, e.g. endpoint = \"https://fabric.example.com\";");
         if (!x->set[cfg_find_opt(ep)] && cj)
                 es = cj;
         if (endpoint_userinfo(c->aa_endpoint, &ui, &uin)) {
                 /* never print what stands before the '@': it is a user name and password */
-                return cfg_ctx_err(x, JB_EINPUT, es, ep,
-                               "\"%.*s***@%s\" has a user name or password written in the address: "
-                               "remove them from the address (it is printed in logs) and give the login "
-                               "and a password_file instead",
-                               (int)(ui - c->aa_endpoint), c->aa_endpoint, ui + uin + 1);
+                return cfg_ctx_err(
+                        x, JB_EINPUT, es, ep,
+                        "\"%.*s***@%s\" has a user name or password written in the address: "
+                        "remove them from the address (it is printed in logs) and give the login "
+                        "and a password_file instead",
+                        (int)(ui - c->aa_endpoint), c->aa_endpoint, ui + uin + 1);
         }
         if (strncasecmp(c->aa_endpoint, "https://", 8) == 0) {
                 host = c->aa_endpoint + 8;
         } else if (strncasecmp(c->aa_endpoint, "http://", 7) == 0) {
                 host = c->aa_endpoint + 7;
                 if (!c->aa_allow_http)
-                        return cfg_ctx_err(x, JB_EINPUT, es, ep,
-                                       "\"%s\" is http://: the password and tokens would cross the network "
-                                       "unencrypted; use https://, or set access_anywhere.allow_http = true "
-                                       "for a test simulator",
-                                       c->aa_endpoint);
-                rc = cfg_add(c, CFG_WARN, "%s is http:// (allow_http = true): the password and tokens cross the "
-                                 "network unencrypted, so anyone on the path can read them; meant for a "
-                                 "test simulator only, use https:// in production", ep);
+                        return cfg_ctx_err(
+                                x, JB_EINPUT, es, ep,
+                                "\"%s\" is http://: the password and tokens would cross the network "
+                                "unencrypted; use https://, or set access_anywhere.allow_http = true "
+                                "for a test simulator",
+                                c->aa_endpoint);
+                rc = cfg_add(c, CFG_WARN,
+                             "%s is http:// (allow_http = true): the password and tokens cross the "
+                             "network unencrypted, so anyone on the path can read them; meant for a "
+                             "test simulator only, use https:// in production",
+                             ep);
                 if (rc)
                         return rc;
         } else {
-                return cfg_ctx_err(x, JB_EINPUT, es, ep, "\"%s\" must start with https:// (or http:// for a test simulator)",
-                               c->aa_endpoint);
+                return cfg_ctx_err(x, JB_EINPUT, es, ep,
+                                   "\"%s\" must start with https:// (or http:// for a test simulator)",
+                                   c->aa_endpoint);
         }
         if (!*host || *host == '/' || strpbrk(c->aa_endpoint, " \t\r\n"))
                 return cfg_ctx_err(x, JB_EINPUT, es, ep, "\"%s\" is not an address", c->aa_endpoint);
@@ -1115,45 +1176,53 @@ static int validate(struct cfg_ctx *x, config_t *lc)
                 c->aa_endpoint[--n] = '\0';
         if (strstr(host, "/api/"))
                 return cfg_ctx_err(x, JB_EINPUT, es, ep, "give the address without /api/...: \"%.*s\"",
-                               (int)(strstr(host, "/api/") - c->aa_endpoint), c->aa_endpoint);
+                                   (int)(strstr(host, "/api/") - c->aa_endpoint), c->aa_endpoint);
 
         if (!c->aa_authtoken) {
                 const char *pw = "access_anywhere.password", *lg = "access_anywhere.login";
 
                 if (!c->aa_login && !c->aa_password)
-                        return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, lg), "access_anywhere",
-                                       "no credentials: give login and password_file (or password_env), "
-                                       "or an authtoken_file");
+                        return cfg_ctx_err(
+                                x, JB_EINPUT, group_setting(x, lc, lg), "access_anywhere",
+                                "no credentials: give login and password_file (or password_env), "
+                                "or an authtoken_file");
                 if (!c->aa_login)
                         return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, lg), lg,
-                                       "not set: a password needs the login it belongs to");
+                                           "not set: a password needs the login it belongs to");
                 if (!c->aa_password)
-                        return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, pw), pw,
-                                       "not set: give password_file or password_env for login \"%s\"", c->aa_login);
+                        return cfg_ctx_err(
+                                x, JB_EINPUT, group_setting(x, lc, pw), pw,
+                                "not set: give password_file or password_env for login \"%s\"",
+                                c->aa_login);
         }
         if (c->aa_insecure) {
-                rc = cfg_add(c, CFG_WARN, "access_anywhere.insecure is true: Access Anywhere's certificate is not "
-                                 "checked, so anyone on the network path could read the credentials; turn "
-                                 "it off, or set ca_file for a private authority");
+                rc = cfg_add(c, CFG_WARN,
+                             "access_anywhere.insecure is true: Access Anywhere's certificate is not "
+                             "checked, so anyone on the network path could read the credentials; turn "
+                             "it off, or set ca_file for a private authority");
                 if (rc)
                         return rc;
         }
         if (c->aa_ca_file && access(c->aa_ca_file, R_OK) != 0)
-                return cfg_ctx_err(x, JB_EINPUT, x->set[cfg_find_opt("access_anywhere.ca_file")], "access_anywhere.ca_file",
-                               "cannot read %s: %s", c->aa_ca_file, strerror(errno));
+                return cfg_ctx_err(x, JB_EINPUT, x->set[cfg_find_opt("access_anywhere.ca_file")],
+                                   "access_anywhere.ca_file", "cannot read %s: %s", c->aa_ca_file,
+                                   strerror(errno));
         if (c->aa_backoff_base_ms > c->aa_backoff_max_ms)
                 return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "access_anywhere.backoff_base_ms"),
-                               "access_anywhere.backoff_base_ms", "%ld is larger than backoff_max_ms (%ld)",
-                               c->aa_backoff_base_ms, c->aa_backoff_max_ms);
+                                   "access_anywhere.backoff_base_ms",
+                                   "%ld is larger than backoff_max_ms (%ld)", c->aa_backoff_base_ms,
+                                   c->aa_backoff_max_ms);
         if (c->sync_backoff_base_ms > c->sync_backoff_max_ms)
-                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "syncer.backoff_base_ms"), "syncer.backoff_base_ms",
-                               "%ld is larger than backoff_max_ms (%ld)", c->sync_backoff_base_ms,
-                               c->sync_backoff_max_ms);
+                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "syncer.backoff_base_ms"),
+                                   "syncer.backoff_base_ms", "%ld is larger than backoff_max_ms (%ld)",
+                                   c->sync_backoff_base_ms, c->sync_backoff_max_ms);
         if (!c->n_self_keys && !c->n_self_arns && !c->n_self_agents) {
-                rc = cfg_add(c, CFG_NOTE, "self: no access key, ARN or user agent of Access Anywhere itself is set, so "
-                                 "jibe cannot tell Access Anywhere's own S3 writes from others' and resyncs "
-                                 "them too (harmless, but extra load): set self.keys, self.arns or "
-                                 "self.agents (the provider's access key is on its settings page)");
+                rc = cfg_add(
+                        c, CFG_NOTE,
+                        "self: no access key, ARN or user agent of Access Anywhere itself is set, so "
+                        "jibe cannot tell Access Anywhere's own S3 writes from others' and resyncs "
+                        "them too (harmless, but extra load): set self.keys, self.arns or "
+                        "self.agents (the provider's access key is on its settings page)");
                 if (rc)
                         return rc;
         }
@@ -1169,31 +1238,36 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
         size_t i;
 
         if (strlen(p) > 200)
-                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, pn), pn, "is longer than 200 characters");
+                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, pn), pn,
+                                   "is longer than 200 characters");
         for (i = 0; p[i]; i++)
                 if (!isalnum((unsigned char)p[i]) && !strchr("._-", p[i]))
-                        return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, pn), pn,
-                                       "\"%s\": Kafka topic names allow only letters, digits, '.', '_' and '-'", p);
+                        return cfg_ctx_err(
+                                x, JB_EINPUT, group_setting(x, lc, pn), pn,
+                                "\"%s\": Kafka topic names allow only letters, digits, '.', '_' and '-'",
+                                p);
         if (c->kafka_brokers && strpbrk(c->kafka_brokers, " \t\r\n"))
                 return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, bn), bn,
-                               "\"%s\": write host:port pairs separated by commas, without spaces",
-                               c->kafka_brokers);
+                                   "\"%s\": write host:port pairs separated by commas, without spaces",
+                                   c->kafka_brokers);
         for (i = 0; i < c->n_kafka_rdkafka; i++) {
                 const char *pr = c->kafka_rdkafka[i];
                 int rc;
 
                 if (!kconf_prop_is_secret(pr))
                         continue;
-                rc = cfg_add(c, CFG_WARN, "kafka.rdkafka: the secret %.*s is written in %s, which is often readable "
-                                 "by others and copied around: make this file readable only by jibe "
-                                 "(chmod 600)",
-                              (int)strcspn(pr, "="), pr, x->path);
+                rc = cfg_add(c, CFG_WARN,
+                             "kafka.rdkafka: the secret %.*s is written in %s, which is often readable "
+                             "by others and copied around: make this file readable only by jibe "
+                             "(chmod 600)",
+                             (int)strcspn(pr, "="), pr, x->path);
                 if (rc)
                         return rc;
         }
         /* the entries as every Kafka client will take them (kconf.h) */
         if (kconf_check((const char *const *)c->kafka_rdkafka, c->n_kafka_rdkafka, kerr, sizeof(kerr)))
-                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "kafka.rdkafka"), "kafka.rdkafka", "%s", kerr);
+                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "kafka.rdkafka"), "kafka.rdkafka",
+                                   "%s", kerr);
         return JB_OK;
 }
 
@@ -1253,4 +1327,3 @@ int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
         cfg_secrets_register(cfg);
         return JB_OK;
 }
-

@@ -26,26 +26,26 @@
 #define CFG_DEFAULT_PATH "/etc/jibe/jibe.cfg"
 
 struct cfg_prefix {
-        char *bucket;  /* a source bucket */
-        char *prefix;  /* its log root, e.g. "trails/org" (CloudTrail's AWSLogs/ lies below) */
+        char *bucket; /* a source bucket */
+        char *prefix; /* its log root, e.g. "trails/org" (CloudTrail's AWSLogs/ lies below) */
 };
 
 struct cfg {
         /* access_anywhere { ... } */
-        char *aa_endpoint;       /* https://... (http:// only for a test simulator) */
+        char *aa_endpoint; /* https://... (http:// only for a test simulator) */
         char *aa_login;
-        char *aa_password;       /* from password, password_file or password_env */
-        char *aa_authtoken;      /* permanent token, from authtoken_file or authtoken_env */
-        char *aa_password_file;  /* where the secrets came from (NULL: not used) */
+        char *aa_password;      /* from password, password_file or password_env */
+        char *aa_authtoken;     /* permanent token, from authtoken_file or authtoken_env */
+        char *aa_password_file; /* where the secrets came from (NULL: not used) */
         char *aa_password_env;
         char *aa_authtoken_file;
         char *aa_authtoken_env;
         char *aa_credentials_json;
         const char *aa_password_from;  /* static: "password", "password_file", "password_env", */
         const char *aa_authtoken_from; /* "credentials_json" (password only) or NULL */
-        char *aa_ca_file;        /* NULL: system CAs */
-        int aa_insecure;         /* skip TLS verification: off unless set explicitly */
-        int aa_allow_http;       /* accept an http:// endpoint (a test simulator): off */
+        char *aa_ca_file;              /* NULL: system CAs */
+        int aa_insecure;               /* skip TLS verification: off unless set explicitly */
+        int aa_allow_http;             /* accept an http:// endpoint (a test simulator): off */
         long aa_connect_timeout_ms;
         long aa_timeout_ms;
         int aa_max_retries;
@@ -62,10 +62,10 @@ struct cfg {
         size_t n_self_agents;
 
         /* scanner { ... } */
-        long scan_interval_s;         /* default 180 */
-        long scan_lookback_h;         /* default 48 */
-        long scan_parents_every;      /* list account/region parents every N scans, default 10 */
-        char **scan_sources;          /* provider names or ids; none: every managed bucket
+        long scan_interval_s;    /* default 180 */
+        long scan_lookback_h;    /* default 48 */
+        long scan_parents_every; /* list account/region parents every N scans, default 10 */
+        char **scan_sources;     /* provider names or ids; none: every managed bucket
                                        * that holds an AWSLogs folder at its top */
         size_t n_scan_sources;
         struct cfg_prefix *scan_prefixes;
@@ -80,35 +80,35 @@ struct cfg {
         long parse_provider_refresh_s;   /* re-read providers and their last syncs, default 300 */
 
         /* syncer { ... } */
-        long sync_window_ms;       /* dedup window, default 2000 */
-        long sync_batch_max;       /* default 500 */
-        long sync_concurrency;     /* parallel resync calls, default 4 */
-        long sync_max_attempts;    /* then dead-letter, default 8 */
-        long sync_backoff_base_ms; /* default 500 */
-        long sync_backoff_max_ms;  /* default 60000 */
-        char *sync_method;         /* "auto" (default), "event" or "refresh" */
+        long sync_window_ms;            /* dedup window, default 2000 */
+        long sync_batch_max;            /* default 500 */
+        long sync_concurrency;          /* parallel resync calls, default 4 */
+        long sync_max_attempts;         /* then dead-letter, default 8 */
+        long sync_backoff_base_ms;      /* default 500 */
+        long sync_backoff_max_ms;       /* default 60000 */
+        char *sync_method;              /* "auto" (default), "event" or "refresh" */
         long sync_bucket_refresh_per_s; /* refresh method: folders/s of a bucket resync, default 20 */
 
         /* queue { ... }: embedded transport */
-        long queue_capacity;       /* messages per queue, default 10000 */
+        long queue_capacity; /* messages per queue, default 10000 */
 
         /* kafka { ... }: the Kafka transport (jibe scan/parse/sync, lag, replay) */
-        char *kafka_brokers;       /* bootstrap.servers; NULL: not configured */
-        char *kafka_topic_prefix;  /* default "jibe." */
-        long kafka_partitions;     /* for jibe topics --create, default 6 */
-        long kafka_replication;    /* default 3 */
-        long kafka_retention_h;    /* default 168 */
-        char *kafka_instance_id;   /* group.instance.id (static membership), or NULL */
-        long kafka_max_inflight;   /* default 1000 */
-        char **kafka_rdkafka;      /* "name=value" librdkafka properties, passed verbatim */
+        char *kafka_brokers;      /* bootstrap.servers; NULL: not configured */
+        char *kafka_topic_prefix; /* default "jibe." */
+        long kafka_partitions;    /* for jibe topics --create, default 6 */
+        long kafka_replication;   /* default 3 */
+        long kafka_retention_h;   /* default 168 */
+        char *kafka_instance_id;  /* group.instance.id (static membership), or NULL */
+        long kafka_max_inflight;  /* default 1000 */
+        char **kafka_rdkafka;     /* "name=value" librdkafka properties, passed verbatim */
         size_t n_kafka_rdkafka;
 
         /* top level */
-        char *state_dir;           /* default /var/lib/jibe */
-        char *log_file;            /* NULL or "-": stderr */
-        char *log_level;           /* debug, info, warn, error; default info */
+        char *state_dir; /* default /var/lib/jibe */
+        char *log_file;  /* NULL or "-": stderr */
+        char *log_level; /* debug, info, warn, error; default info */
 
-        char *path;                /* the file this was loaded from */
+        char *path; /* the file this was loaded from */
 
         /* Things cfg_load() accepted but an administrator should hear about: one sentence
          * each. warnings weaken security (a password written in this file, a secret file

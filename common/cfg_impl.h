@@ -28,10 +28,10 @@ enum cfg_type {
         CFGT_PREFIXES, /* struct cfg_prefix * + size_t */
 };
 
-#define CO_SECRET 0x1     /* shown as "***" */
-#define CO_EX_ACTIVE 0x2  /* the example file sets the example value (else it is commented) */
-#define CO_PATH 0x4       /* a file name: must not be empty */
-#define CO_PROPS 0x8      /* list of "name=value" librdkafka properties; secret values as "***" */
+#define CO_SECRET 0x1    /* shown as "***" */
+#define CO_EX_ACTIVE 0x2 /* the example file sets the example value (else it is commented) */
+#define CO_PATH 0x4      /* a file name: must not be empty */
+#define CO_PROPS 0x8     /* list of "name=value" librdkafka properties; secret values as "***" */
 
 struct cfg_opt {
         const char *name;
@@ -110,8 +110,8 @@ struct cfg_ctx {
 };
 
 /* "file:line: setting: message" into x->errstr (no line when s is NULL or has none); returns rc. */
-int cfg_ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char *name, const char *fmt, ...)
-        JB_PRINTF(5, 6);
+int cfg_ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char *name, const char *fmt,
+                ...) JB_PRINTF(5, 6);
 /* What cfg_add() adds a sentence to. */
 enum cfg_said {
         CFG_NOTE, /* advice for check-config (cfg->notes) */

@@ -147,8 +147,8 @@ void cfg_dump(const struct cfg *cfg, FILE *fp)
         size_t g, i;
         const char *ind;
 
-        fprintf(fp, "# effective configuration%s%s (secrets shown as \"***\")\n", cfg->path ? " of " : "",
-                cfg->path ? cfg->path : "");
+        fprintf(fp, "# effective configuration%s%s (secrets shown as \"***\")\n",
+                cfg->path ? " of " : "", cfg->path ? cfg->path : "");
         for (g = 0; g < cfg_ngroups; g++) {
                 group_open(fp, cfg_groups[g], &ind);
                 for (i = 0; i < cfg_nopts; i++) {
@@ -163,7 +163,8 @@ void cfg_dump(const struct cfg *cfg, FILE *fp)
                                 from = cfg->aa_authtoken_from;
                         if (from && strcmp(from, cfg_leaf(o->name)) != 0) {
                                 /* read from a file or the environment: shown, not settable twice */
-                                fprintf(fp, "%s# %s = \"***\";  (from %s)\n", ind, cfg_leaf(o->name), from);
+                                fprintf(fp, "%s# %s = \"***\";  (from %s)\n", ind, cfg_leaf(o->name),
+                                        from);
                                 continue;
                         }
                         if (o->type == CFGT_STR && !*(char **)cfg_fld(cfg, o->off)) {
@@ -206,7 +207,8 @@ static void put_aliases(FILE *fp, const char *ind, const struct cfg_opt *o)
 
         for (k = 0; k < cfg_naliases; k++)
                 if (strcmp(cfg_aliases[k].name, o->name) == 0)
-                        fprintf(fp, "%s# Old name, still accepted but deprecated: %s.\n", ind, cfg_aliases[k].old);
+                        fprintf(fp, "%s# Old name, still accepted but deprecated: %s.\n", ind,
+                                cfg_aliases[k].old);
 }
 
 static void put_default(FILE *fp, const char *ind, const struct cfg *def, const struct cfg_opt *o)

@@ -43,8 +43,9 @@ static int read_small(struct cfg_ctx *x, const config_setting_t *s, const char *
         }
         if (st.st_size > (off_t)CFG_SECRET_FILE_MAX) {
                 close(fd);
-                return cfg_ctx_err(x, JB_EINPUT, s, name, "%s is larger than %u bytes: is it the right file?", path,
-                               CFG_SECRET_FILE_MAX);
+                return cfg_ctx_err(x, JB_EINPUT, s, name,
+                                   "%s is larger than %u bytes: is it the right file?", path,
+                                   CFG_SECRET_FILE_MAX);
         }
         p = malloc((size_t)st.st_size + 1);
         if (!p) {
@@ -58,7 +59,8 @@ static int read_small(struct cfg_ctx *x, const config_setting_t *s, const char *
                         explicit_bzero(p, got);
                         free(p);
                         close(fd);
-                        return cfg_ctx_err(x, JB_EINPUT, s, name, "cannot read %s: %s", path, strerror(errno));
+                        return cfg_ctx_err(x, JB_EINPUT, s, name, "cannot read %s: %s", path,
+                                           strerror(errno));
                 }
                 got += (size_t)n;
         }
@@ -74,14 +76,15 @@ static int note_mode(struct cfg_ctx *x, const char *name, const char *path, mode
 {
         if (!(mode & (S_IRGRP | S_IROTH)))
                 return JB_OK;
-        return cfg_add(x->cfg, CFG_WARN, "%s: %s holds a secret and can be read by %s (mode %04o): run 'chmod 600 %s'",
-                        name, path, (mode & S_IROTH) ? "every user" : "its group", (unsigned)(mode & 07777),
-                        path);
+        return cfg_add(x->cfg, CFG_WARN,
+                       "%s: %s holds a secret and can be read by %s (mode %04o): run 'chmod 600 %s'",
+                       name, path, (mode & S_IROTH) ? "every user" : "its group",
+                       (unsigned)(mode & 07777), path);
 }
 
 /* First line of a secret file, without its line end. */
-static int read_secret_file(struct cfg_ctx *x, const config_setting_t *s, const char *name, const char *path,
-                            char **out)
+static int read_secret_file(struct cfg_ctx *x, const config_setting_t *s, const char *name,
+                            const char *path, char **out)
 {
         char *p;
         size_t len, n;
@@ -106,21 +109,24 @@ static int read_secret_file(struct cfg_ctx *x, const config_setting_t *s, const 
         return note_mode(x, name, path, mode);
 }
 
-static int read_secret_env(struct cfg_ctx *x, const config_setting_t *s, const char *name, const char *var,
-                           char **out)
+static int read_secret_env(struct cfg_ctx *x, const config_setting_t *s, const char *name,
+                           const char *var, char **out)
 {
         const char *v;
         size_t i;
 
         for (i = 0; var[i]; i++)
-                if (!(isalpha((unsigned char)var[i]) || var[i] == '_' || (i && isdigit((unsigned char)var[i]))))
-                        return cfg_ctx_err(x, JB_EINPUT, s, name, "\"%s\" is not an environment variable name", var);
+                if (!(isalpha((unsigned char)var[i]) || var[i] == '_' ||
+                      (i && isdigit((unsigned char)var[i]))))
+                        return cfg_ctx_err(x, JB_EINPUT, s, name,
+                                           "\"%s\" is not an environment variable name", var);
         if (!i)
-                return cfg_ctx_err(x, JB_EINPUT, s, name, "is empty: give the name of an environment variable");
+                return cfg_ctx_err(x, JB_EINPUT, s, name,
+                                   "is empty: give the name of an environment variable");
         v = getenv(var);
         if (!v || !*v)
                 return cfg_ctx_err(x, JB_EINPUT, s, name, "the environment variable %s is %s", var,
-                               v ? "empty" : "not set");
+                                   v ? "empty" : "not set");
         *out = strdup(v);
         if (!*out)
                 return cfg_ctx_err(x, JB_ENOMEM, s, name, "out of memory");
@@ -158,20 +164,24 @@ static int resolve_secret(struct cfg_ctx *x, const char *base, char **dst, const
                                 bn = an;
                                 a = ss[k];
                                 an = nn[k];
-                        } else if (!b || config_setting_source_line(ss[k]) < config_setting_source_line(b)) {
+                        } else if (!b ||
+                                   config_setting_source_line(ss[k]) < config_setting_source_line(b)) {
                                 b = ss[k];
                                 bn = nn[k];
                         }
                 }
-                return cfg_ctx_err(x, JB_EINPUT, b, bn, "%s is also given by %s (line %u): give the %s one way only",
-                               cfg_leaf(bn), cfg_leaf(an), config_setting_source_line(a), cfg_leaf(base));
+                return cfg_ctx_err(x, JB_EINPUT, b, bn,
+                                   "%s is also given by %s (line %u): give the %s one way only",
+                                   cfg_leaf(bn), cfg_leaf(an), config_setting_source_line(a),
+                                   cfg_leaf(base));
         }
         if (si) {
                 *from = cfg_leaf(cfg_opts[io].name);
-                return cfg_add(x->cfg, CFG_WARN,
-                                "%s is written in %s, which is often readable by others and copied around: "
-                                "prefer %s_file (a file of mode 0600) or %s_env", base, x->path, cfg_leaf(base),
-                                cfg_leaf(base));
+                return cfg_add(
+                        x->cfg, CFG_WARN,
+                        "%s is written in %s, which is often readable by others and copied around: "
+                        "prefer %s_file (a file of mode 0600) or %s_env",
+                        base, x->path, cfg_leaf(base), cfg_leaf(base));
         }
         if (sf) {
                 *from = cfg_leaf(cfg_opts[ifl].name);
@@ -222,15 +232,17 @@ static int load_credentials_json(struct cfg_ctx *x)
         free(text);
         if (!j || !cJSON_IsObject(j)) {
                 cJSON_Delete(j);
-                return cfg_ctx_err(x, JB_EINPUT, s, name,
-                               "%s is not a JSON object like {\"endpoint\": \"https://...\", \"login\": \"...\", "
-                               "\"password\": \"...\"}",
-                               path);
+                return cfg_ctx_err(
+                        x, JB_EINPUT, s, name,
+                        "%s is not a JSON object like {\"endpoint\": \"https://...\", \"login\": \"...\", "
+                        "\"password\": \"...\"}",
+                        path);
         }
         for (i = 0; i < 3; i++) {
                 if (json_str(j, keys[i], &val[i]) != 0) {
                         cJSON_Delete(j);
-                        return cfg_ctx_err(x, JB_EINPUT, s, name, "%s: \"%s\" must be a string", path, keys[i]);
+                        return cfg_ctx_err(x, JB_EINPUT, s, name, "%s: \"%s\" must be a string", path,
+                                           keys[i]);
                 }
         }
         dst[0] = c->aa_endpoint ? NULL : &c->aa_endpoint;
@@ -247,7 +259,8 @@ static int load_credentials_json(struct cfg_ctx *x)
                         c->aa_password_from = "credentials_json";
         }
         if (val[2]) {
-                explicit_bzero(cJSON_GetObjectItemCaseSensitive(j, "password")->valuestring, strlen(val[2]));
+                explicit_bzero(cJSON_GetObjectItemCaseSensitive(j, "password")->valuestring,
+                               strlen(val[2]));
                 if (rc == JB_OK && dst[2])
                         rc = note_mode(x, name, path, mode);
         }
@@ -262,7 +275,8 @@ int cfg_secrets_resolve(struct cfg_ctx *x)
 
         rc = resolve_secret(x, "access_anywhere.password", &cfg->aa_password, &cfg->aa_password_from);
         if (!rc)
-                rc = resolve_secret(x, "access_anywhere.authtoken", &cfg->aa_authtoken, &cfg->aa_authtoken_from);
+                rc = resolve_secret(x, "access_anywhere.authtoken", &cfg->aa_authtoken,
+                                    &cfg->aa_authtoken_from);
         if (!rc)
                 rc = load_credentials_json(x);
         return rc;

@@ -26,10 +26,10 @@
 #include "jb.h"
 
 /* Ceilings (EVENTS.md: the decompressed-size limit defaults to at least 2 GiB). */
-#define CT_MAX_DECOMPRESSED_DEFAULT (4ULL << 30)  /* bytes of JSON in one log file */
-#define CT_MAX_RECORD_DEFAULT (16U << 20)         /* bytes of one record */
-#define CT_MAX_DEPTH 256                          /* JSON nesting */
-#define CT_INFLATE_CHUNK (256U << 10)             /* inflate output per step */
+#define CT_MAX_DECOMPRESSED_DEFAULT (4ULL << 30) /* bytes of JSON in one log file */
+#define CT_MAX_RECORD_DEFAULT (16U << 20)        /* bytes of one record */
+#define CT_MAX_DEPTH 256                         /* JSON nesting */
+#define CT_INFLATE_CHUNK (256U << 10)            /* inflate output per step */
 
 struct ct_limits {
         uint64_t max_decompressed; /* 0: CT_MAX_DECOMPRESSED_DEFAULT */
@@ -41,7 +41,7 @@ enum ct_span_kind {
         CT_SPAN_ABSENT = 0,
         CT_SPAN_STRING, /* off/len: the characters between the quotes */
         CT_SPAN_NULL,
-        CT_SPAN_OTHER,  /* number, true/false, object or array */
+        CT_SPAN_OTHER, /* number, true/false, object or array */
 };
 
 struct ct_span {
@@ -61,10 +61,10 @@ enum ct_hint_field {
 
 /* What the scan saw of a record, handed to the callback with its text. */
 struct ct_hint {
-        int is_object;                   /* 0: the element is not a JSON object */
-        int must_parse;                  /* a key had escapes: the spans may miss fields */
-        int bad_string;                  /* a string holds \u0000 or a lone surrogate */
-        struct ct_span f[CT_F_COUNT];    /* first occurrence of each field */
+        int is_object;                /* 0: the element is not a JSON object */
+        int must_parse;               /* a key had escapes: the spans may miss fields */
+        int bad_string;               /* a string holds \u0000 or a lone surrogate */
+        struct ct_span f[CT_F_COUNT]; /* first occurrence of each field */
 };
 
 /*
@@ -73,8 +73,8 @@ struct ct_hint {
  * Return JB_OK to go on; anything else stops the reader, and ct_reader_feed() or
  * ct_reader_finish() returns that value (the errstr is the callback's to fill).
  */
-typedef int (*ct_record_fn)(void *opaque, const char *rec, size_t len,
-                            const struct ct_hint *hint, uint64_t idx);
+typedef int (*ct_record_fn)(void *opaque, const char *rec, size_t len, const struct ct_hint *hint,
+                            uint64_t idx);
 
 struct ct_reader;
 
@@ -145,8 +145,8 @@ struct ct_event {
         const char *bucket;   /* borrowed from root; key is NULL for CT_BUCKET */
         const char *key;
         const char *time, *name, *id, *account, *region; /* NULL when absent */
-        int64_t event_epoch;  /* eventTime, -1 when absent or unreadable */
-        cJSON *root;          /* owned: the parsed record, NULL on the fast path */
+        int64_t event_epoch;                             /* eventTime, -1 when absent or unreadable */
+        cJSON *root; /* owned: the parsed record, NULL on the fast path */
 };
 
 /*
@@ -154,8 +154,8 @@ struct ct_event {
  * with ct_event_clear() afterwards, whatever the result) and returns ev->cls: one of enum
  * ct_class, CT_INSIGHT for an Insights record (the file is not an event log), or JB_ENOMEM.
  */
-int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len,
-                const struct ct_hint *hint, struct ct_event *ev);
+int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len, const struct ct_hint *hint,
+                struct ct_event *ev);
 void ct_event_clear(struct ct_event *ev);
 
 /* "2026-11-29T08:05:12Z", "...12.345Z", "2026-11-29 08:05:12" (UTC) -> epoch; -1 if not. */

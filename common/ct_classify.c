@@ -19,8 +19,8 @@
 #include "ct.h"
 
 const char *const ct_class_names[CT_NCLASS] = {
-        "malformed", "not_s3", "failed", "not_write", "self",
-        "unmanaged", "covered", "put", "delete", "bucket",
+        "malformed", "not_s3",  "failed", "not_write", "self",
+        "unmanaged", "covered", "put",    "delete",    "bucket",
 };
 
 struct strlist {
@@ -42,7 +42,7 @@ struct ct_ctx {
         struct strlist keys, arns, agents;
         struct bucket_ent *map; /* sorted by bucket */
         size_t nmap, capmap;
-        int map_used;           /* a map is in force (even empty): unmapped means unmanaged */
+        int map_used; /* a map is in force (even empty): unmapped means unmanaged */
         struct start_ent *starts;
         size_t nstarts;
         int64_t default_start; /* -1: none */
@@ -52,12 +52,8 @@ static const struct {
         const char *name;
         int cls;
 } write_set[] = {
-        {"PutObject", CT_PUT},
-        {"CopyObject", CT_PUT},
-        {"CompleteMultipartUpload", CT_PUT},
-        {"PostObject", CT_PUT},
-        {"DeleteObject", CT_DELETE},
-        {"DeleteObjects", CT_BUCKET},
+        {"PutObject", CT_PUT},  {"CopyObject", CT_PUT},      {"CompleteMultipartUpload", CT_PUT},
+        {"PostObject", CT_PUT}, {"DeleteObject", CT_DELETE}, {"DeleteObjects", CT_BUCKET},
 };
 
 #define S3_SOURCE "s3.amazonaws.com"
@@ -65,10 +61,14 @@ static const struct {
 const char *ct_op_name(int cls)
 {
         switch (cls) {
-        case CT_PUT: return "put";
-        case CT_DELETE: return "delete";
-        case CT_BUCKET: return "bucket";
-        default: return NULL;
+        case CT_PUT:
+                return "put";
+        case CT_DELETE:
+                return "delete";
+        case CT_BUCKET:
+                return "bucket";
+        default:
+                return NULL;
         }
 }
 
@@ -281,8 +281,8 @@ int64_t ct_parse_time(const char *s)
         h = num2(s + 11);
         mi = num2(s + 14);
         se = num2(s + 17);
-        if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
-            mi < 0 || mi > 59 || se < 0 || se > 60)
+        if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+            mi > 59 || se < 0 || se > 60)
                 return -1;
         t = s + 19;
         if (*t == '.') {
@@ -380,7 +380,8 @@ static const char *resource_bucket(const cJSON *root)
 
         if (!cJSON_IsArray(res))
                 return NULL;
-        cJSON_ArrayForEach(r, res) {
+        cJSON_ArrayForEach(r, res)
+        {
                 const char *type = jstr(r, "type");
                 const char *rest;
 
@@ -400,7 +401,8 @@ static const char *resource_key(const cJSON *root, const char *bucket)
 
         if (!cJSON_IsArray(res))
                 return NULL;
-        cJSON_ArrayForEach(r, res) {
+        cJSON_ArrayForEach(r, res)
+        {
                 const char *type = jstr(r, "type");
                 const char *rest;
 
@@ -548,8 +550,8 @@ static int has_bad_escape(const char *rec, size_t len)
         return 0;
 }
 
-int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len,
-                const struct ct_hint *hint, struct ct_event *ev)
+int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len, const struct ct_hint *hint,
+                struct ct_event *ev)
 {
         int cls;
 

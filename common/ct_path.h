@@ -24,10 +24,10 @@
 
 /* ---- folder names, one level at a time (the scanner's walk) ---- */
 
-int ct_path_is_logs(const char *name);    /* "AWSLogs" */
-int ct_path_is_org(const char *name);     /* "o-..." (an organization trail's folder) */
-int ct_path_is_account(const char *name); /* 12 digits */
-int ct_path_is_trail(const char *name);   /* "CloudTrail" */
+int ct_path_is_logs(const char *name);             /* "AWSLogs" */
+int ct_path_is_org(const char *name);              /* "o-..." (an organization trail's folder) */
+int ct_path_is_account(const char *name);          /* 12 digits */
+int ct_path_is_trail(const char *name);            /* "CloudTrail" */
 int ct_path_is_digits(const char *name, size_t n); /* exactly n digits: YYYY (4), MM, DD (2) */
 /* A log file's name: "*.json.gz" on one line, an event log (not a digest or insight). */
 int ct_path_is_log_file(const char *name);
@@ -41,13 +41,13 @@ struct ct_part {
         size_t len;
 };
 struct ct_path {
-        struct ct_part root;    /* before "/AWSLogs/" (empty when the path starts there) */
-        struct ct_part org;     /* "o-..." */
+        struct ct_part root; /* before "/AWSLogs/" (empty when the path starts there) */
+        struct ct_part org;  /* "o-..." */
         struct ct_part account;
         struct ct_part region;
-        struct ct_part stream;  /* "[o-x/]<account>/CloudTrail/<region>": one delivery stream */
-        int64_t day;              /* epoch of YYYY/MM/DD (00:00 UTC) when present, -1 otherwise */
-        struct ct_part file;    /* the name after YYYY/MM/DD/ */
+        struct ct_part stream; /* "[o-x/]<account>/CloudTrail/<region>": one delivery stream */
+        int64_t day;           /* epoch of YYYY/MM/DD (00:00 UTC) when present, -1 otherwise */
+        struct ct_part file;   /* the name after YYYY/MM/DD/ */
 };
 
 /* Parse path; 0 when it holds AWSLogs/<...>/CloudTrail/<region>/, -1 otherwise (out is then
@@ -65,9 +65,9 @@ char *ct_path_join(const char *a, const char *b);
 int ct_path_prefix_is_logs(const char *prefix);
 
 enum ct_file_kind {
-        CT_FILE_LOG = 0,  /* an event log: read it */
-        CT_FILE_DIGEST,   /* CloudTrail-Digest: integrity digest, not events */
-        CT_FILE_INSIGHT,  /* CloudTrail-Insight */
+        CT_FILE_LOG = 0, /* an event log: read it */
+        CT_FILE_DIGEST,  /* CloudTrail-Digest: integrity digest, not events */
+        CT_FILE_INSIGHT, /* CloudTrail-Insight */
 };
 
 /* Classify a path by name only (works on local paths and Access Anywhere paths). */

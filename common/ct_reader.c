@@ -24,19 +24,19 @@
 #include "ct.h"
 
 enum scan_state {
-        S_VALUE = 0,       /* a value must come */
-        S_VALUE_OR_CLOSE,  /* just after '[': a value or ']' */
-        S_KEY_OR_CLOSE,    /* just after '{': a key or '}' */
-        S_KEY,             /* after ',' in an object: a key */
+        S_VALUE = 0,      /* a value must come */
+        S_VALUE_OR_CLOSE, /* just after '[': a value or ']' */
+        S_KEY_OR_CLOSE,   /* just after '{': a key or '}' */
+        S_KEY,            /* after ',' in an object: a key */
         S_COLON,
-        S_AFTER,           /* after a value: ',' or a closing bracket */
+        S_AFTER, /* after a value: ',' or a closing bracket */
         S_STRING,
         S_ESCAPE,
         S_UHEX,
-        S_UTF8,            /* inside a multi-byte UTF-8 sequence in a string */
+        S_UTF8, /* inside a multi-byte UTF-8 sequence in a string */
         S_NUMBER,
         S_LITERAL,
-        S_DONE,            /* the document is complete: only whitespace may follow */
+        S_DONE, /* the document is complete: only whitespace may follow */
 };
 
 enum num_state { N_MINUS, N_ZERO, N_INT, N_DOT, N_FRAC, N_E, N_ESIGN, N_EXP };
@@ -49,11 +49,11 @@ struct ct_reader {
         void *opaque;
 
         z_stream zs;
-        int z_ready;          /* inflateInit2 done */
-        int member_done;      /* the last gzip member ended cleanly */
-        int members;          /* gzip members started */
-        uint64_t member_out;  /* bytes the current member produced */
-        int err;              /* sticky error, JB_OK while healthy */
+        int z_ready;         /* inflateInit2 done */
+        int member_done;     /* the last gzip member ended cleanly */
+        int members;         /* gzip members started */
+        uint64_t member_out; /* bytes the current member produced */
+        int err;             /* sticky error, JB_OK while healthy */
 
         char *win;            /* window of decompressed bytes */
         size_t cap, len, pos; /* capacity, bytes valid, bytes scanned */
@@ -66,8 +66,8 @@ struct ct_reader {
         uint8_t str_is_key;
         uint8_t str_esc;
         uint8_t uhex_left;
-        uint16_t uhex_val;      /* the \u escape's code unit so far */
-        uint8_t want_low;       /* a high surrogate was just read: a low one must follow */
+        uint16_t uhex_val; /* the \u escape's code unit so far */
+        uint8_t want_low;  /* a high surrogate was just read: a low one must follow */
         uint8_t utf8_need, utf8_lo, utf8_hi;
         const char *lit;
         uint8_t lit_i;
@@ -76,10 +76,10 @@ struct ct_reader {
         uint8_t top;            /* enum top_state */
         uint8_t key_is_records; /* the top-level key just read was "Records" */
         uint8_t saw_digest_key;
-        uint64_t str_start;     /* stream offset of the first char inside the quotes */
-        int64_t rec_start;      /* stream offset of the current record, -1 if none */
-        int pending_field;      /* record-level key just read: a hint field, or -1 */
-        int value_field;        /* the string value being read is this hint field, or -1 */
+        uint64_t str_start; /* stream offset of the first char inside the quotes */
+        int64_t rec_start;  /* stream offset of the current record, -1 if none */
+        int pending_field;  /* record-level key just read: a hint field, or -1 */
+        int value_field;    /* the string value being read is this hint field, or -1 */
         struct ct_hint hint;
 };
 
@@ -177,8 +177,8 @@ uint64_t ct_reader_records(const struct ct_reader *rdr)
         return rdr->nrec;
 }
 
-static int fail(struct ct_reader *rdr, int rc, char *errstr, size_t errsz, const char *fmt,
-                ...) JB_PRINTF(5, 6);
+static int fail(struct ct_reader *rdr, int rc, char *errstr, size_t errsz, const char *fmt, ...)
+        JB_PRINTF(5, 6);
 
 static int fail(struct ct_reader *rdr, int rc, char *errstr, size_t errsz, const char *fmt, ...)
 {
@@ -193,8 +193,8 @@ static int fail(struct ct_reader *rdr, int rc, char *errstr, size_t errsz, const
         return rc;
 }
 
-static int bad_json(struct ct_reader *rdr, uint64_t at, unsigned char c, const char *what,
-                    char *errstr, size_t errsz)
+static int bad_json(struct ct_reader *rdr, uint64_t at, unsigned char c, const char *what, char *errstr,
+                    size_t errsz)
 {
         char shown[8];
 
@@ -209,8 +209,7 @@ static int bad_json(struct ct_reader *rdr, uint64_t at, unsigned char c, const c
 }
 
 /* A value starts at stream offset at with character c, at the current depth. */
-static int value_begin(struct ct_reader *rdr, uint64_t at, unsigned char c, char *errstr,
-                       size_t errsz)
+static int value_begin(struct ct_reader *rdr, uint64_t at, unsigned char c, char *errstr, size_t errsz)
 {
         int d = rdr->depth;
 
@@ -336,8 +335,7 @@ static void string_end(struct ct_reader *rdr, uint64_t end)
                                 rdr->hint.must_parse = 1;
                         } else if (n >= 9 && n <= 13) {
                                 for (i = 0; i < CT_F_COUNT; i++) {
-                                        if (strlen(hint_names[i]) == n &&
-                                            !memcmp(s, hint_names[i], n)) {
+                                        if (strlen(hint_names[i]) == n && !memcmp(s, hint_names[i], n)) {
                                                 if (rdr->hint.f[i].kind == CT_SPAN_ABSENT)
                                                         rdr->pending_field = i;
                                                 break;
@@ -413,8 +411,7 @@ static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
                                         rdr->utf8_lo = c == 0xf0 ? 0x90 : 0x80;
                                         rdr->utf8_hi = c == 0xf4 ? 0x8f : 0xbf;
                                 } else {
-                                        return bad_json(rdr, at, c, "invalid UTF-8 byte", errstr,
-                                                        errsz);
+                                        return bad_json(rdr, at, c, "invalid UTF-8 byte", errstr, errsz);
                                 }
                                 rdr->state = S_UTF8;
                         }
@@ -666,8 +663,7 @@ static int make_room(struct ct_reader *rdr, char *errstr, size_t errsz)
         if (rdr->cap - rdr->len >= CT_INFLATE_CHUNK)
                 return JB_OK;
         if (rdr->len > rdr->lim.max_record)
-                return fail(rdr, JB_ELIMIT, errstr, errsz,
-                            "record %llu is over the limit of %zu bytes",
+                return fail(rdr, JB_ELIMIT, errstr, errsz, "record %llu is over the limit of %zu bytes",
                             (unsigned long long)rdr->nrec, rdr->lim.max_record);
         need = rdr->len + CT_INFLATE_CHUNK;
         nw = realloc(rdr->win, need + 1);

@@ -172,15 +172,15 @@ static int add_settlement(void *opaque, int64_t off, const char *p, size_t n)
 
         JB_UNUSED(off);
         if (!o || !dead_version_ok(o) || parse_off(o, &off) || parse_sum(o, &sum) ||
-            !(e = find_entry(c->l, off)) ||
-            e->sum != sum) {
+            !(e = find_entry(c->l, off)) || e->sum != sum) {
                 cJSON_Delete(o); /* cut by a crash, or about another file: not ours */
                 return JB_OK;
         }
         st = cJSON_GetObjectItemCaseSensitive(o, "state");
         at = cJSON_GetObjectItemCaseSensitive(o, "at_ms");
         note = cJSON_GetObjectItemCaseSensitive(o, "note");
-        if (cJSON_IsString(st) && (!strcmp(st->valuestring, "redriven") || !strcmp(st->valuestring, "discarded"))) {
+        if (cJSON_IsString(st) &&
+            (!strcmp(st->valuestring, "redriven") || !strcmp(st->valuestring, "discarded"))) {
                 e->state = !strcmp(st->valuestring, "redriven") ? DEAD_REDRIVEN : DEAD_DISCARDED;
                 e->settled_ms = cJSON_IsNumber(at) ? (int64_t)at->valuedouble : 0;
                 free(e->note);
@@ -302,16 +302,17 @@ int dead_load(const char *state_dir, struct dead_list *out, char *errstr, size_t
         return rc;
 }
 
-int dead_settle(const char *state_dir, int64_t off, uint64_t sum, enum dead_state st,
-                const char *note, char *errstr, size_t errsz)
+int dead_settle(const char *state_dir, int64_t off, uint64_t sum, enum dead_state st, const char *note,
+                char *errstr, size_t errsz)
 {
         char path[PATH_MAX];
         struct buf b;
         int fd, rc;
 
         buf_init(&b, 64 * 1024);
-        rc = buf_printf(&b, "{\"v\":%d,\"off\":%" PRId64 ",\"sum\":\"%016" PRIx64 "\",\"state\":\"%s\",\"at_ms\":%" PRId64
-                            ",\"note\":",
+        rc = buf_printf(&b,
+                        "{\"v\":%d,\"off\":%" PRId64 ",\"sum\":\"%016" PRIx64
+                        "\",\"state\":\"%s\",\"at_ms\":%" PRId64 ",\"note\":",
                         DEAD_FORMAT_VERSION, off, sum, dead_state_name(st), msg_now_ms());
         if (!rc)
                 rc = buf_json_str(&b, note ? note : "", note ? strlen(note) : 0);
@@ -345,7 +346,8 @@ int dead_request(const char *state_dir, const struct dead_entry *const *e, size_
 
         /* written beside as NAME.tmpPID, which the readers' name filter skips */
         snprintf(nm, sizeof(nm), "req-%" PRId64 "-%ld.json", msg_now_ms(), (long)getpid());
-        if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", state_dir, DEAD_REQ_DIR, nm) >= sizeof(path))
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", state_dir, DEAD_REQ_DIR, nm) >=
+            sizeof(path))
                 return jb_seterr(JB_EIO, errstr, errsz, "the state directory's path is too long");
         buf_init(&b, 256 * 1024 * 1024);
         rc = buf_printf(&b, "{\"v\":%d,\"entries\":[", DEAD_FORMAT_VERSION);
@@ -448,8 +450,8 @@ static void on_redriven(void *opaque, int ok)
 
         if (ok) {
                 if (dead_settle(rd->dir, c->off, c->sum, DEAD_REDRIVEN, NULL, err, sizeof(err)) == JB_OK)
-                        log_msg(LL_INFO, "redrive", "dead letter #%" PRId64 " redriven: its work is done",
-                                c->off);
+                        log_msg(LL_INFO, "redrive",
+                                "dead letter #%" PRId64 " redriven: its work is done", c->off);
                 else
                         log_msg(LL_ERROR, "redrive",
                                 "dead letter #%" PRId64 " was redriven but cannot be marked so (%s): it "
@@ -486,8 +488,8 @@ static int redrive_one(void *opaque, int64_t off, uint64_t sum)
                         "dead letter #%" PRId64 " of a redrive request is not in %s/%s any more (the "
                         "file was replaced?): left out",
                         off, rd->dir, DEAD_FILE);
-                if (dead_settle(rd->dir, off, sum, DEAD_DISCARDED, "not in the dead-letter file any more",
-                                err, sizeof(err)) != JB_OK)
+                if (dead_settle(rd->dir, off, sum, DEAD_DISCARDED,
+                                "not in the dead-letter file any more", err, sizeof(err)) != JB_OK)
                         log_msg(LL_ERROR, "redrive", "%s", err);
                 return JB_OK;
         }
@@ -508,8 +510,8 @@ static int redrive_one(void *opaque, int64_t off, uint64_t sum)
         if (t < 0) {
                 buf_clear(&key);
                 c->pending--;
-                log_msg(LL_WARN, "redrive", "dead letter #%" PRId64 " cannot be redriven: %s; marked discarded",
-                        off, err);
+                log_msg(LL_WARN, "redrive",
+                        "dead letter #%" PRId64 " cannot be redriven: %s; marked discarded", off, err);
                 if (dead_settle(rd->dir, off, sum, DEAD_DISCARDED, err, err, sizeof(err)) != JB_OK)
                         log_msg(LL_ERROR, "redrive", "%s", err);
                 return JB_OK;
@@ -559,12 +561,14 @@ static int scan_request(void *opaque, const char *path)
         if (rc == JB_EINPUT) {
                 log_msg(LL_WARN, "redrive", "%s is not a redrive request: removed", path);
         } else if (rc) {
-                log_msg(LL_WARN, "redrive", "cannot read the redrive request %s; trying again later", path);
+                log_msg(LL_WARN, "redrive", "cannot read the redrive request %s; trying again later",
+                        path);
                 return JB_OK;
         }
         if (c->pending == 0) {
                 if (unlink(path) == 0)
-                        log_msg(LL_INFO, "redrive", "redrive request %s is complete", strrchr(path, '/') + 1);
+                        log_msg(LL_INFO, "redrive", "redrive request %s is complete",
+                                strrchr(path, '/') + 1);
                 else
                         log_msg(LL_WARN, "redrive", "cannot remove %s: %s", path, strerror(errno));
         }
@@ -589,7 +593,8 @@ static void redriver_scan(struct dead_redriver *rd)
         if (!found)
                 return;
         if (dead_load(rd->dir, &l, err, sizeof(err)) != JB_OK) {
-                log_msg(LL_ERROR, "redrive", "cannot read the dead letters: %s; trying again later", err);
+                log_msg(LL_ERROR, "redrive", "cannot read the dead letters: %s; trying again later",
+                        err);
                 return;
         }
         memset(&c, 0, sizeof(c));
@@ -621,8 +626,8 @@ static void *redriver_main(void *arg)
         return NULL;
 }
 
-int dead_redriver_start(const char *state_dir, struct q *q, struct dead_redriver **out,
-                        char *errstr, size_t errsz)
+int dead_redriver_start(const char *state_dir, struct q *q, struct dead_redriver **out, char *errstr,
+                        size_t errsz)
 {
         struct dead_redriver *rd = calloc(1, sizeof(*rd));
 

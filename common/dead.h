@@ -50,13 +50,13 @@ enum dead_state {
 };
 
 struct dead_entry {
-        int64_t off;          /* byte offset of its line in dead-letters.jsonl */
-        uint64_t sum;         /* FNV-1a 64 of the line */
-        int readable;         /* d was decoded; otherwise d is zeroed */
+        int64_t off;  /* byte offset of its line in dead-letters.jsonl */
+        uint64_t sum; /* FNV-1a 64 of the line */
+        int readable; /* d was decoded; otherwise d is zeroed */
         struct msg_dead d;
         enum dead_state state;
-        int64_t settled_ms;   /* when redriven/discarded, 0 otherwise */
-        char *note;           /* discard reason (or why it could not be redriven); may be NULL */
+        int64_t settled_ms; /* when redriven/discarded, 0 otherwise */
+        char *note;         /* discard reason (or why it could not be redriven); may be NULL */
 };
 
 struct dead_list {
@@ -72,8 +72,8 @@ int dead_load(const char *state_dir, struct dead_list *out, char *errstr, size_t
 void dead_list_clear(struct dead_list *l);
 
 /* Append a settlement (DEAD_REDRIVEN or DEAD_DISCARDED) for one entry, fsync'ed. */
-int dead_settle(const char *state_dir, int64_t off, uint64_t sum, enum dead_state st,
-                const char *note, char *errstr, size_t errsz) JB_MUST_CHECK;
+int dead_settle(const char *state_dir, int64_t off, uint64_t sum, enum dead_state st, const char *note,
+                char *errstr, size_t errsz) JB_MUST_CHECK;
 
 /* Write a redrive request for n entries (atomically). *name gets its file name (may be NULL). */
 int dead_request(const char *state_dir, const struct dead_entry *const *e, size_t n, char *name,
@@ -91,8 +91,8 @@ int dead_target(const struct msg_dead *d, struct buf *key, char *errstr, size_t 
  * _join after q_shutdown() (a publish waiting for room returns then); q_free(); _free.
  */
 struct dead_redriver;
-int dead_redriver_start(const char *state_dir, struct q *q, struct dead_redriver **out,
-                        char *errstr, size_t errsz) JB_MUST_CHECK;
+int dead_redriver_start(const char *state_dir, struct q *q, struct dead_redriver **out, char *errstr,
+                        size_t errsz) JB_MUST_CHECK;
 void dead_redriver_stop(struct dead_redriver *rd);
 void dead_redriver_join(struct dead_redriver *rd);
 void dead_redriver_free(struct dead_redriver *rd);

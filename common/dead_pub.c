@@ -55,14 +55,13 @@ out:
         return rc;
 }
 
-int dead_pub(struct q *q, const struct msg_dead *d, const char *key, size_t keylen,
-             struct q_msg *parent, struct buf *scratch, char *errstr, size_t errsz)
+int dead_pub(struct q *q, const struct msg_dead *d, const char *key, size_t keylen, struct q_msg *parent,
+             struct buf *scratch, char *errstr, size_t errsz)
 {
         int rc = dead_pub_encode(d, scratch);
 
         if (rc)
-                return jb_seterr(rc, errstr, errsz, "cannot encode a dead letter (%s)",
-                                 jb_strerror(rc));
-        return q_publish(q, Q_DEAD, key, keylen, scratch->p, scratch->len, parent, NULL, NULL,
-                         errstr, errsz);
+                return jb_seterr(rc, errstr, errsz, "cannot encode a dead letter (%s)", jb_strerror(rc));
+        return q_publish(q, Q_DEAD, key, keylen, scratch->p, scratch->len, parent, NULL, NULL, errstr,
+                         errsz);
 }

@@ -28,15 +28,15 @@
 struct q;
 struct q_msg;
 
-#define DEAD_PUB_TEXT_MAX 4096U                 /* bytes kept of the reason and of src */
-#define DEAD_PUB_ENC_MAX (2U * MSG_MAX_BYTES)   /* a ceiling for out that always suffices */
+#define DEAD_PUB_TEXT_MAX 4096U               /* bytes kept of the reason and of src */
+#define DEAD_PUB_ENC_MAX (2U * MSG_MAX_BYTES) /* a ceiling for out that always suffices */
 
 /* Encode d into out (reset first) under the size policy above. */
 int dead_pub_encode(const struct msg_dead *d, struct buf *out) JB_MUST_CHECK;
 
 /* Encode d (dead_pub_encode(), into scratch) and publish it on Q_DEAD under key, derived from
  * the consumed message parent (may be NULL). */
-int dead_pub(struct q *q, const struct msg_dead *d, const char *key, size_t keylen,
-             struct q_msg *parent, struct buf *scratch, char *errstr, size_t errsz) JB_MUST_CHECK;
+int dead_pub(struct q *q, const struct msg_dead *d, const char *key, size_t keylen, struct q_msg *parent,
+             struct buf *scratch, char *errstr, size_t errsz) JB_MUST_CHECK;
 
 #endif

@@ -9,16 +9,26 @@
 const char *jb_strerror(int rc)
 {
         switch (rc) {
-        case JB_OK: return "ok";
-        case JB_EINPUT: return "bad input";
-        case JB_ELIMIT: return "over limit";
-        case JB_ETRANSIENT: return "temporary failure";
-        case JB_EFATAL: return "fatal";
-        case JB_ENOMEM: return "out of memory";
-        case JB_EIO: return "i/o error";
-        case JB_ENOTFOUND: return "not found";
-        case JB_ENOTSUP: return "not supported";
-        default: return "unknown error";
+        case JB_OK:
+                return "ok";
+        case JB_EINPUT:
+                return "bad input";
+        case JB_ELIMIT:
+                return "over limit";
+        case JB_ETRANSIENT:
+                return "temporary failure";
+        case JB_EFATAL:
+                return "fatal";
+        case JB_ENOMEM:
+                return "out of memory";
+        case JB_EIO:
+                return "i/o error";
+        case JB_ENOTFOUND:
+                return "not found";
+        case JB_ENOTSUP:
+                return "not supported";
+        default:
+                return "unknown error";
         }
 }
 

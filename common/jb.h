@@ -26,9 +26,9 @@ enum jb_err {
         JB_ETRANSIENT = -3, /* try again later: network, 5xx, 429, busy server */
         JB_EFATAL = -4,     /* configuration, authentication: stop this stage */
         JB_ENOMEM = -5,
-        JB_EIO = -6,        /* local file system error */
-        JB_ENOTFOUND = -7,  /* the thing asked for does not exist */
-        JB_ENOTSUP = -8,    /* the server does not know the call (unknown_function) */
+        JB_EIO = -6,       /* local file system error */
+        JB_ENOTFOUND = -7, /* the thing asked for does not exist */
+        JB_ENOTSUP = -8,   /* the server does not know the call (unknown_function) */
 };
 
 /* Short stable name of an error code ("input", "limit", ...). Never NULL. */

@@ -38,7 +38,8 @@ struct kadmin {
  * level only: the commands report what failed in one sentence of their own. The properties
  * come first, so that jibe's safety settings win.
  */
-static rd_kafka_t *new_consumer(const struct kadmin_conn *c, const char *group, char *errstr, size_t errsz)
+static rd_kafka_t *new_consumer(const struct kadmin_conn *c, const char *group, char *errstr,
+                                size_t errsz)
 {
         struct kconf_opts ko = {c->brokers, "jibe-admin", KCONF_CONSUMER, 1, NULL};
         rd_kafka_conf_t *conf = kconf_new(&ko, errstr, errsz);
@@ -111,10 +112,11 @@ static int broker_err(const struct kadmin *ka, rd_kafka_resp_err_t err, const ch
 {
         if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
             err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__RESOLVE)
-                return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                 "no answer from Kafka at %s while %s (%s): check kafka.brokers and that the "
-                                 "brokers run",
-                                 ka->brokers, what, rd_kafka_err2str(err));
+                return jb_seterr(
+                        JB_ETRANSIENT, errstr, errsz,
+                        "no answer from Kafka at %s while %s (%s): check kafka.brokers and that the "
+                        "brokers run",
+                        ka->brokers, what, rd_kafka_err2str(err));
         return jb_seterr(JB_ETRANSIENT, errstr, errsz, "Kafka at %s refused %s: %s", ka->brokers, what,
                          rd_kafka_err2str(err));
 }
@@ -184,7 +186,8 @@ static int part_cmp(const void *a, const void *b)
 }
 
 /* Append (topic, partition) unless present. */
-static int parts_add(struct kadmin_part **parts, size_t *n, size_t *cap, const char *topic, int32_t partition)
+static int parts_add(struct kadmin_part **parts, size_t *n, size_t *cap, const char *topic,
+                     int32_t partition)
 {
         size_t i;
 
@@ -213,8 +216,8 @@ static int parts_add(struct kadmin_part **parts, size_t *n, size_t *cap, const c
 }
 
 /* Add every partition of topic; JB_ENOTFOUND when the cluster does not know it. */
-static int add_topic(struct kadmin *ka, const char *topic, struct kadmin_part **parts, size_t *n, size_t *cap,
-                     char *errstr, size_t errsz)
+static int add_topic(struct kadmin *ka, const char *topic, struct kadmin_part **parts, size_t *n,
+                     size_t *cap, char *errstr, size_t errsz)
 {
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_resp_err_t err;
@@ -241,7 +244,8 @@ static int add_topic(struct kadmin *ka, const char *topic, struct kadmin_part **
                         jb_seterr(rc, errstr, errsz, "out of memory");
                 goto out;
         }
-        jb_seterr(JB_ENOTFOUND, errstr, errsz, "topic %s does not exist in Kafka at %s", topic, ka->brokers);
+        jb_seterr(JB_ENOTFOUND, errstr, errsz, "topic %s does not exist in Kafka at %s", topic,
+                  ka->brokers);
 out:
         rd_kafka_metadata_destroy(md);
         return rc;
@@ -279,18 +283,21 @@ static int add_committed_topics(struct kadmin *ka, struct kadmin_part **parts, s
                 rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                 goto out;
         }
-        if (rd_kafka_AdminOptions_set_request_timeout(opt, ka->timeout_ms, es, sizeof(es)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (rd_kafka_AdminOptions_set_request_timeout(opt, ka->timeout_ms, es, sizeof(es)) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
                 rc = jb_seterr(JB_EINPUT, errstr, errsz, "%s", es);
                 goto out;
         }
         rd_kafka_ListConsumerGroupOffsets(ka->rk, &req, 1, opt, q);
         ev = rd_kafka_queue_poll(q, ka->timeout_ms + 2000);
         if (!ev) {
-                rc = broker_err(ka, RD_KAFKA_RESP_ERR__TIMED_OUT, "listing the group's offsets", errstr, errsz);
+                rc = broker_err(ka, RD_KAFKA_RESP_ERR__TIMED_OUT, "listing the group's offsets", errstr,
+                                errsz);
                 goto out;
         }
         if (rd_kafka_event_error(ev)) {
-                rc = broker_err(ka, rd_kafka_event_error(ev), "listing the group's offsets", errstr, errsz);
+                rc = broker_err(ka, rd_kafka_event_error(ev), "listing the group's offsets", errstr,
+                                errsz);
                 goto out;
         }
         res = rd_kafka_event_ListConsumerGroupOffsets_result(ev);
@@ -300,12 +307,14 @@ static int add_committed_topics(struct kadmin *ka, struct kadmin_part **parts, s
                 const rd_kafka_topic_partition_list_t *pl = rd_kafka_group_result_partitions(groups[g]);
 
                 if (e && rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND) {
-                        rc = broker_err(ka, rd_kafka_error_code(e), "listing the group's offsets", errstr, errsz);
+                        rc = broker_err(ka, rd_kafka_error_code(e), "listing the group's offsets",
+                                        errstr, errsz);
                         break;
                 }
                 for (i = 0; pl && i < pl->cnt && rc == JB_OK; i++)
                         if (pl->elems[i].offset >= 0 && !pl->elems[i].err)
-                                rc = parts_add(parts, n, cap, pl->elems[i].topic, pl->elems[i].partition);
+                                rc = parts_add(parts, n, cap, pl->elems[i].topic,
+                                               pl->elems[i].partition);
                 if (rc == JB_ENOMEM)
                         jb_seterr(rc, errstr, errsz, "out of memory");
         }
@@ -317,7 +326,8 @@ out:
 }
 
 /* Committed offsets (when the handle has a group), watermarks and lag of every part. */
-static int fill_offsets(struct kadmin *ka, struct kadmin_part *parts, size_t n, char *errstr, size_t errsz)
+static int fill_offsets(struct kadmin *ka, struct kadmin_part *parts, size_t n, char *errstr,
+                        size_t errsz)
 {
         rd_kafka_topic_partition_list_t *pl;
         rd_kafka_resp_err_t err;
@@ -333,7 +343,8 @@ static int fill_offsets(struct kadmin *ka, struct kadmin_part *parts, size_t n, 
                 err = rd_kafka_committed(ka->rk, pl, ka->timeout_ms);
                 if (err) {
                         rd_kafka_topic_partition_list_destroy(pl);
-                        return broker_err(ka, err, "reading the group's committed offsets", errstr, errsz);
+                        return broker_err(ka, err, "reading the group's committed offsets", errstr,
+                                          errsz);
                 }
                 for (i = 0; i < n && rc == JB_OK; i++) {
                         const rd_kafka_topic_partition_t *e = &pl->elems[i];
@@ -355,8 +366,8 @@ static int fill_offsets(struct kadmin *ka, struct kadmin_part *parts, size_t n, 
                 if (err) {
                         char what[300];
 
-                        snprintf(what, sizeof(what), "reading the offsets of %s partition %" PRId32, p->topic,
-                                 p->partition);
+                        snprintf(what, sizeof(what), "reading the offsets of %s partition %" PRId32,
+                                 p->topic, p->partition);
                         return broker_err(ka, err, what, errstr, errsz);
                 }
                 if (p->committed != KADMIN_NO_OFFSET)
@@ -388,8 +399,8 @@ static int parts_done(struct kadmin *ka, int rc, struct kadmin_part *parts, size
         return JB_OK;
 }
 
-int kadmin_topic_parts(struct kadmin *ka, const char *topic, struct kadmin_part **out, size_t *n, char *errstr,
-                       size_t errsz)
+int kadmin_topic_parts(struct kadmin *ka, const char *topic, struct kadmin_part **out, size_t *n,
+                       char *errstr, size_t errsz)
 {
         struct kadmin_part *parts = NULL;
         size_t np = 0, cap = 0;
@@ -401,8 +412,8 @@ int kadmin_topic_parts(struct kadmin *ka, const char *topic, struct kadmin_part 
         return parts_done(ka, rc, parts, np, out, n, errstr, errsz);
 }
 
-int kadmin_group_parts(struct kadmin *ka, const char *topic, struct kadmin_part **out, size_t *n, char *errstr,
-                       size_t errsz)
+int kadmin_group_parts(struct kadmin *ka, const char *topic, struct kadmin_part **out, size_t *n,
+                       char *errstr, size_t errsz)
 {
         struct kadmin_part *parts = NULL;
         size_t np = 0, cap = 0;
@@ -422,7 +433,8 @@ int kadmin_group_parts(struct kadmin *ka, const char *topic, struct kadmin_part 
 
 /* ---- the oldest unconsumed message ---- */
 
-int kadmin_oldest(const struct kadmin_conn *conn, struct kadmin_part *parts, size_t n, char *errstr, size_t errsz)
+int kadmin_oldest(const struct kadmin_conn *conn, struct kadmin_part *parts, size_t n, char *errstr,
+                  size_t errsz)
 {
         rd_kafka_topic_partition_list_t *pl;
         rd_kafka_resp_err_t err;
@@ -448,7 +460,8 @@ int kadmin_oldest(const struct kadmin_conn *conn, struct kadmin_part *parts, siz
                 if (p->lag <= 0)
                         continue;
                 rd_kafka_topic_partition_list_add(pl, p->topic, p->partition)->offset =
-                        p->committed != KADMIN_NO_OFFSET && p->committed >= p->low ? p->committed : p->low;
+                        p->committed != KADMIN_NO_OFFSET && p->committed >= p->low ? p->committed
+                                                                                   : p->low;
         }
         rk = new_consumer(conn, KADMIN_READER_GROUP, errstr, errsz);
         if (!rk) {
@@ -469,7 +482,8 @@ int kadmin_oldest(const struct kadmin_conn *conn, struct kadmin_part *parts, siz
                 if (!rkm)
                         continue;
                 if (rkm->err) {
-                        log_msg(LL_DEBUG, "kafka", "reading oldest messages: %s", rd_kafka_message_errstr(rkm));
+                        log_msg(LL_DEBUG, "kafka", "reading oldest messages: %s",
+                                rd_kafka_message_errstr(rkm));
                         rd_kafka_message_destroy(rkm);
                         continue;
                 }
@@ -478,8 +492,8 @@ int kadmin_oldest(const struct kadmin_conn *conn, struct kadmin_part *parts, siz
                         struct kadmin_part *p = &parts[i];
                         rd_kafka_timestamp_type_t tt;
 
-                        if (p->lag <= 0 || p->partition != rkm->partition || strcmp(p->topic, topic) != 0 ||
-                            p->oldest_ts_ms != KADMIN_NO_OFFSET)
+                        if (p->lag <= 0 || p->partition != rkm->partition ||
+                            strcmp(p->topic, topic) != 0 || p->oldest_ts_ms != KADMIN_NO_OFFSET)
                                 continue;
                         p->oldest_ts_ms = rd_kafka_message_timestamp(rkm, &tt);
                         if (p->oldest_ts_ms < 0)
@@ -507,8 +521,8 @@ void kadmin_targets_earliest(struct kadmin_part *parts, size_t n)
                 parts[i].target = parts[i].low;
 }
 
-int kadmin_targets_time(struct kadmin *ka, struct kadmin_part *parts, size_t n, int64_t ts_ms, char *errstr,
-                        size_t errsz)
+int kadmin_targets_time(struct kadmin *ka, struct kadmin_part *parts, size_t n, int64_t ts_ms,
+                        char *errstr, size_t errsz)
 {
         rd_kafka_topic_partition_list_t *pl;
         rd_kafka_resp_err_t err;
@@ -521,7 +535,8 @@ int kadmin_targets_time(struct kadmin *ka, struct kadmin_part *parts, size_t n, 
         if (!pl)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         for (i = 0; i < n; i++)
-                rd_kafka_topic_partition_list_add(pl, parts[i].topic, parts[i].partition)->offset = ts_ms;
+                rd_kafka_topic_partition_list_add(pl, parts[i].topic, parts[i].partition)->offset =
+                        ts_ms;
         err = rd_kafka_offsets_for_times(ka->rk, pl, ka->timeout_ms);
         if (err) {
                 rd_kafka_topic_partition_list_destroy(pl);
@@ -563,7 +578,8 @@ int kadmin_commit_targets(struct kadmin *ka, const struct kadmin_part *parts, si
                 goto out;
         }
         for (i = 0; i < n; i++) {
-                rd_kafka_topic_partition_list_add(pl, parts[i].topic, parts[i].partition)->offset = parts[i].target;
+                rd_kafka_topic_partition_list_add(pl, parts[i].topic, parts[i].partition)->offset =
+                        parts[i].target;
                 rd_kafka_topic_partition_list_add(check, parts[i].topic, parts[i].partition);
         }
         err = rd_kafka_assign(ka->rk, pl);
@@ -585,10 +601,11 @@ int kadmin_commit_targets(struct kadmin *ka, const struct kadmin_part *parts, si
 
                 if (e->err || e->offset != parts[i].target) {
                         rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                       "%s partition %" PRId32 " holds offset %" PRId64 " after the commit of %" PRId64
+                                       "%s partition %" PRId32 " holds offset %" PRId64
+                                       " after the commit of %" PRId64
                                        "%s%s: was the group started meanwhile?",
-                                       e->topic, e->partition, e->offset, parts[i].target, e->err ? ": " : "",
-                                       e->err ? rd_kafka_err2str(e->err) : "");
+                                       e->topic, e->partition, e->offset, parts[i].target,
+                                       e->err ? ": " : "", e->err ? rd_kafka_err2str(e->err) : "");
                         goto out;
                 }
         }
@@ -617,7 +634,8 @@ static int create_rc(rd_kafka_resp_err_t err)
         }
 }
 
-static int topic_cfg(rd_kafka_NewTopic_t *nt, const char *name, const char *value, char *errstr, size_t errsz)
+static int topic_cfg(rd_kafka_NewTopic_t *nt, const char *name, const char *value, char *errstr,
+                     size_t errsz)
 {
         rd_kafka_resp_err_t err = rd_kafka_NewTopic_set_config(nt, name, value);
 
@@ -631,7 +649,8 @@ enum { KADMIN_NT = 4 }; /* the topics jibe creates: files, events, dead letters,
 
 /* The KADMIN_NT topics' names and settings: names[i] (malloc'd) and nt[i], both freed by the caller. */
 static int new_topics(const char *prefix, int partitions, int replication, int64_t retention_ms,
-                      char *names[KADMIN_NT], rd_kafka_NewTopic_t *nt[KADMIN_NT], char *errstr, size_t errsz)
+                      char *names[KADMIN_NT], rd_kafka_NewTopic_t *nt[KADMIN_NT], char *errstr,
+                      size_t errsz)
 {
         static const enum kconf_name base[KADMIN_NT] = {KN_FILES, KN_EVENTS, KN_DEAD, KN_STATUS};
         char e[512], ret[32], dret[32];
@@ -639,9 +658,9 @@ static int new_topics(const char *prefix, int partitions, int replication, int64
 
         snprintf(ret, sizeof(ret), "%" PRId64, retention_ms < 0 ? (int64_t)-1 : retention_ms);
         snprintf(dret, sizeof(dret), "%" PRId64,
-                 retention_ms < 0                           ? (int64_t)-1
+                 retention_ms < 0                              ? (int64_t)-1
                  : retention_ms > KADMIN_DEAD_MIN_RETENTION_MS ? retention_ms
-                                                            : (int64_t)KADMIN_DEAD_MIN_RETENTION_MS);
+                                                               : (int64_t)KADMIN_DEAD_MIN_RETENTION_MS);
         for (i = 0; i < KADMIN_NT; i++) {
                 size_t len = strlen(prefix) + strlen(kconf_base(base[i])) + 1;
 
@@ -655,7 +674,8 @@ static int new_topics(const char *prefix, int partitions, int replication, int64
                         rc = topic_cfg(nt[i], "cleanup.policy", "compact", errstr, errsz);
                 else if ((rc = topic_cfg(nt[i], "cleanup.policy", "delete", errstr, errsz)) == JB_OK &&
                          (retention_ms != 0 || base[i] == KN_DEAD))
-                        rc = topic_cfg(nt[i], "retention.ms", base[i] == KN_DEAD ? dret : ret, errstr, errsz);
+                        rc = topic_cfg(nt[i], "retention.ms", base[i] == KN_DEAD ? dret : ret, errstr,
+                                       errsz);
                 if (rc)
                         return rc;
         }
@@ -674,7 +694,8 @@ static rd_kafka_t *topics_client(const struct kadmin_conn *conn, int *rc, char *
                 *rc = JB_EINPUT;
                 return NULL;
         }
-        if ((*rc = kconf_props(conf, KCONF_ADMIN, conn->props, conn->props ? conn->n_props : 0, errstr, errsz))) {
+        if ((*rc = kconf_props(conf, KCONF_ADMIN, conn->props, conn->props ? conn->n_props : 0, errstr,
+                               errsz))) {
                 rd_kafka_conf_destroy(conf);
                 return NULL;
         }
@@ -693,8 +714,8 @@ static int created(rd_kafka_event_t *ev, char *errstr, size_t errsz)
         size_t n, j;
 
         if (rd_kafka_event_error(ev))
-                return jb_seterr(create_rc(rd_kafka_event_error(ev)), errstr, errsz, "cannot create topics: %s",
-                                 rd_kafka_event_error_string(ev));
+                return jb_seterr(create_rc(rd_kafka_event_error(ev)), errstr, errsz,
+                                 "cannot create topics: %s", rd_kafka_event_error_string(ev));
         if (!(res = rd_kafka_event_CreateTopics_result(ev)))
                 return jb_seterr(JB_EFATAL, errstr, errsz, "unexpected answer to CreateTopics");
         tr = rd_kafka_CreateTopics_result_topics(res, &n);
@@ -705,15 +726,16 @@ static int created(rd_kafka_event_t *ev, char *errstr, size_t errsz)
                         continue;
                 return jb_seterr(create_rc(err), errstr, errsz, "cannot create topic %s: %s",
                                  rd_kafka_topic_result_name(tr[j]),
-                                 rd_kafka_topic_result_error_string(tr[j]) ? rd_kafka_topic_result_error_string(tr[j])
-                                                                           : rd_kafka_err2str(err));
+                                 rd_kafka_topic_result_error_string(tr[j])
+                                         ? rd_kafka_topic_result_error_string(tr[j])
+                                         : rd_kafka_err2str(err));
         }
         return JB_OK;
 }
 
 /* One CreateTopics call for nt, waited for (60 s at the most). */
-static int create_and_wait(rd_kafka_t *rk, rd_kafka_NewTopic_t *nt[KADMIN_NT], const char *brokers, char *errstr,
-                           size_t errsz)
+static int create_and_wait(rd_kafka_t *rk, rd_kafka_NewTopic_t *nt[KADMIN_NT], const char *brokers,
+                           char *errstr, size_t errsz)
 {
         rd_kafka_AdminOptions_t *ao;
         rd_kafka_queue_t *rq = NULL;
@@ -724,14 +746,16 @@ static int create_and_wait(rd_kafka_t *rk, rd_kafka_NewTopic_t *nt[KADMIN_NT], c
         ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
         if (!ao || rd_kafka_AdminOptions_set_request_timeout(ao, 30000, e, sizeof(e)) ||
             rd_kafka_AdminOptions_set_operation_timeout(ao, 30000, e, sizeof(e))) {
-                rc = jb_seterr(JB_EFATAL, errstr, errsz, "Kafka admin options: %s", ao ? e : "out of memory");
+                rc = jb_seterr(JB_EFATAL, errstr, errsz, "Kafka admin options: %s",
+                               ao ? e : "out of memory");
                 goto out;
         }
         rq = rd_kafka_queue_new(rk);
         rd_kafka_CreateTopics(rk, nt, KADMIN_NT, ao, rq);
         ev = rd_kafka_queue_poll(rq, 60000);
         if (!ev)
-                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz, "no answer from the Kafka brokers %s in 60 s", brokers);
+                rc = jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                               "no answer from the Kafka brokers %s in 60 s", brokers);
         else
                 rc = created(ev, errstr, errsz);
 out:
@@ -739,8 +763,8 @@ out:
         return rc;
 }
 
-int kadmin_create_topics(const struct kadmin_conn *conn, const char *prefix, int partitions, int replication,
-                         int64_t retention_ms, char *errstr, size_t errsz)
+int kadmin_create_topics(const struct kadmin_conn *conn, const char *prefix, int partitions,
+                         int replication, int64_t retention_ms, char *errstr, size_t errsz)
 {
         char *names[KADMIN_NT] = {NULL};
         rd_kafka_NewTopic_t *nt[KADMIN_NT] = {NULL};
@@ -750,7 +774,8 @@ int kadmin_create_topics(const struct kadmin_conn *conn, const char *prefix, int
         if (!conn->brokers || !*conn->brokers)
                 return jb_seterr(JB_EFATAL, errstr, errsz, "no Kafka brokers configured");
         kconf_register_secrets(conn->props, conn->props ? conn->n_props : 0);
-        rc = new_topics(prefix ? prefix : "", partitions, replication, retention_ms, names, nt, errstr, errsz);
+        rc = new_topics(prefix ? prefix : "", partitions, replication, retention_ms, names, nt, errstr,
+                        errsz);
         if (!rc)
                 rk = topics_client(conn, &rc, errstr, errsz);
         if (!rc)

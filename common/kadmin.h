@@ -26,15 +26,15 @@
 
 #include "jb.h"
 
-#define KADMIN_NO_OFFSET (-1)          /* no committed offset / no timestamp */
+#define KADMIN_NO_OFFSET (-1) /* no committed offset / no timestamp */
 #define KADMIN_TIMEOUT_MS_DEFAULT 10000
 
 /* How to reach the cluster (strings borrowed for the call). */
 struct kadmin_conn {
-        const char *brokers;        /* bootstrap.servers */
-        const char *const *props;   /* extra librdkafka properties "name=value", or NULL */
+        const char *brokers;      /* bootstrap.servers */
+        const char *const *props; /* extra librdkafka properties "name=value", or NULL */
         size_t n_props;
-        int timeout_ms;             /* per request; 0: KADMIN_TIMEOUT_MS_DEFAULT */
+        int timeout_ms; /* per request; 0: KADMIN_TIMEOUT_MS_DEFAULT */
 };
 
 /* One partition as a group sees it. */
@@ -50,9 +50,9 @@ struct kadmin_part {
 };
 
 struct kadmin_group {
-        char state[32];      /* "Stable", "Empty", "PreparingRebalance", "Dead" (unknown group)... */
+        char state[32]; /* "Stable", "Empty", "PreparingRebalance", "Dead" (unknown group)... */
         int members;
-        char who[256];       /* "client-id@host, ..." of the members (cut when long) */
+        char who[256]; /* "client-id@host, ..." of the members (cut when long) */
 };
 
 struct kadmin;
@@ -65,7 +65,8 @@ struct kadmin *kadmin_new(const struct kadmin_conn *conn, const char *group, cha
 void kadmin_free(struct kadmin *ka);
 
 /* State and member count of the handle's group (rd_kafka_list_groups). */
-int kadmin_group_info(struct kadmin *ka, struct kadmin_group *out, char *errstr, size_t errsz) JB_MUST_CHECK;
+int kadmin_group_info(struct kadmin *ka, struct kadmin_group *out, char *errstr,
+                      size_t errsz) JB_MUST_CHECK;
 
 /*
  * The partitions of topic, in order, with committed offsets (of the handle's group, if any),
@@ -97,8 +98,8 @@ void kadmin_targets_earliest(struct kadmin_part *parts, size_t n);
  * target := the first offset whose message timestamp is >= ts_ms (rd_kafka_offsets_for_times);
  * the end offset when every message is older.
  */
-int kadmin_targets_time(struct kadmin *ka, struct kadmin_part *parts, size_t n, int64_t ts_ms, char *errstr,
-                        size_t errsz) JB_MUST_CHECK;
+int kadmin_targets_time(struct kadmin *ka, struct kadmin_part *parts, size_t n, int64_t ts_ms,
+                        char *errstr, size_t errsz) JB_MUST_CHECK;
 
 /*
  * Commit every part's target as the handle's group's offset, through an explicit assignment
@@ -119,7 +120,8 @@ void kadmin_parts_free(struct kadmin_part *parts, size_t n);
  * are). The client takes the plain kafka.rdkafka entries only (kconf.h, KCONF_ADMIN).
  * JB_ETRANSIENT when the brokers do not answer, JB_EFATAL when they refuse.
  */
-int kadmin_create_topics(const struct kadmin_conn *conn, const char *prefix, int partitions, int replication,
-                         int64_t retention_ms, char *errstr, size_t errsz) JB_MUST_CHECK;
+int kadmin_create_topics(const struct kadmin_conn *conn, const char *prefix, int partitions,
+                         int replication, int64_t retention_ms, char *errstr,
+                         size_t errsz) JB_MUST_CHECK;
 
 #endif

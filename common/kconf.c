@@ -22,7 +22,10 @@ static const char *const role_prefix[] = {"producer.", "consumer.", NULL};
 
 static enum log_level level_of(int syslog_level)
 {
-        return syslog_level <= 3 ? LL_ERROR : syslog_level == 4 ? LL_WARN : syslog_level <= 6 ? LL_INFO : LL_DEBUG;
+        return syslog_level <= 3   ? LL_ERROR
+               : syslog_level == 4 ? LL_WARN
+               : syslog_level <= 6 ? LL_INFO
+                                   : LL_DEBUG;
 }
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -41,13 +44,13 @@ int kconf_log_error(rd_kafka_t *rk, int err, const char *reason)
         char why[512];
 
         if (err != RD_KAFKA_RESP_ERR__FATAL) {
-                log_msg(LL_WARN, KCONF_MOD, "client=%s error=%s %s (librdkafka keeps retrying)", rd_kafka_name(rk),
-                        rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+                log_msg(LL_WARN, KCONF_MOD, "client=%s error=%s %s (librdkafka keeps retrying)",
+                        rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
                 return 0;
         }
         err = rd_kafka_fatal_error(rk, why, sizeof(why));
-        log_msg(LL_ERROR, KCONF_MOD, "client=%s fatal=%s %s: this Kafka client cannot go on", rd_kafka_name(rk),
-                rd_kafka_err2name((rd_kafka_resp_err_t)err), why);
+        log_msg(LL_ERROR, KCONF_MOD, "client=%s fatal=%s %s: this Kafka client cannot go on",
+                rd_kafka_name(rk), rd_kafka_err2name((rd_kafka_resp_err_t)err), why);
         return 1;
 }
 
@@ -144,17 +147,19 @@ void kconf_register_secrets(const char *const *props, size_t n)
 
         n = count_props(props, n);
         for (i = 0; i < n; i++)
-                if (split_prop(props[i], name, sizeof(name), &role, &value) == JB_OK && *value && is_secret(name))
+                if (split_prop(props[i], name, sizeof(name), &role, &value) == JB_OK && *value &&
+                    is_secret(name))
                         log_add_secret(value);
 }
 
-int kconf_set(rd_kafka_conf_t *conf, const char *name, const char *value, const char *origin, char *errstr,
-              size_t errsz)
+int kconf_set(rd_kafka_conf_t *conf, const char *name, const char *value, const char *origin,
+              char *errstr, size_t errsz)
 {
         char e[512];
 
         if (rd_kafka_conf_set(conf, name, value, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-                return jb_seterr(JB_EINPUT, errstr, errsz, "Kafka property %s (%s): %s", name, origin, e);
+                return jb_seterr(JB_EINPUT, errstr, errsz, "Kafka property %s (%s): %s", name, origin,
+                                 e);
         return JB_OK;
 }
 
@@ -186,8 +191,8 @@ static int props_apply(rd_kafka_conf_t *conf, enum kconf_role role, const char *
         return JB_OK;
 }
 
-int kconf_props(rd_kafka_conf_t *conf, enum kconf_role role, const char *const *props, size_t n, char *errstr,
-                size_t errsz)
+int kconf_props(rd_kafka_conf_t *conf, enum kconf_role role, const char *const *props, size_t n,
+                char *errstr, size_t errsz)
 {
         return props_apply(conf, role, props, n, "kafka.rdkafka: ", errstr, errsz);
 }
@@ -204,9 +209,10 @@ rd_kafka_conf_t *kconf_new(const struct kconf_opts *o, char *errstr, size_t errs
         rd_kafka_conf_set_opaque(conf, o->opaque);
         rd_kafka_conf_set_log_cb(conf, o->quiet ? on_log_quiet : on_log);
         rd_kafka_conf_set_error_cb(conf, o->quiet ? on_error_quiet : on_error);
-        if (kconf_set(conf, "bootstrap.servers", o->brokers ? o->brokers : "", "kafka.brokers", errstr, errsz) ||
-            kconf_set(conf, "client.id", o->client_id && *o->client_id ? o->client_id : "jibe", "client id", errstr,
+        if (kconf_set(conf, "bootstrap.servers", o->brokers ? o->brokers : "", "kafka.brokers", errstr,
                       errsz) ||
+            kconf_set(conf, "client.id", o->client_id && *o->client_id ? o->client_id : "jibe",
+                      "client id", errstr, errsz) ||
             kconf_set(conf, "log.connection.close", "false", def, errstr, errsz)) {
                 rd_kafka_conf_destroy(conf);
                 return NULL;
@@ -234,8 +240,8 @@ int kconf_check(const char *const *props, size_t n, char *errstr, size_t errsz)
 /* ---- names ---- */
 
 static const char *const base_names[KN_COUNT] = {
-        [KN_FILES] = "files",         [KN_EVENTS] = "events",    [KN_DEAD] = "dead",
-        [KN_STATUS] = "status",       [KN_GROUP_PARSE] = "parse", [KN_GROUP_SYNC] = "sync",
+        [KN_FILES] = "files",           [KN_EVENTS] = "events",     [KN_DEAD] = "dead",
+        [KN_STATUS] = "status",         [KN_GROUP_PARSE] = "parse", [KN_GROUP_SYNC] = "sync",
         [KN_GROUP_REDRIVE] = "redrive",
 };
 

@@ -37,12 +37,12 @@ struct rd_kafka_s;
 enum kconf_role { KCONF_PRODUCER, KCONF_CONSUMER, KCONF_ADMIN };
 
 struct kconf_opts {
-        const char *brokers;      /* bootstrap.servers (required) */
-        const char *client_id;    /* client.id, e.g. "jibe-parse" (NULL: "jibe") */
+        const char *brokers;   /* bootstrap.servers (required) */
+        const char *client_id; /* client.id, e.g. "jibe-parse" (NULL: "jibe") */
         enum kconf_role role;
-        int quiet;                /* librdkafka's lines at debug level only: for commands that
+        int quiet;    /* librdkafka's lines at debug level only: for commands that
                                    * report what failed in a sentence of their own */
-        void *opaque;             /* rd_kafka_conf_set_opaque() */
+        void *opaque; /* rd_kafka_conf_set_opaque() */
 };
 
 /*
@@ -83,13 +83,13 @@ int kconf_log_error(struct rd_kafka_s *rk, int err, const char *reason);
 /* ---- names ---- */
 
 enum kconf_name {
-        KN_FILES,          /* "<prefix>files": scanner -> parser */
-        KN_EVENTS,         /* "<prefix>events": parser -> syncer */
-        KN_DEAD,           /* "<prefix>dead": dead letters */
-        KN_STATUS,         /* "<prefix>status": the scanner's processed files (compacted) */
-        KN_GROUP_PARSE,    /* "<prefix>parse": the parsers' group, reads KN_FILES */
-        KN_GROUP_SYNC,     /* "<prefix>sync": the syncers' group, reads KN_EVENTS */
-        KN_GROUP_REDRIVE,  /* "<prefix>redrive": `jibe redrive`'s group, reads KN_DEAD */
+        KN_FILES,         /* "<prefix>files": scanner -> parser */
+        KN_EVENTS,        /* "<prefix>events": parser -> syncer */
+        KN_DEAD,          /* "<prefix>dead": dead letters */
+        KN_STATUS,        /* "<prefix>status": the scanner's processed files (compacted) */
+        KN_GROUP_PARSE,   /* "<prefix>parse": the parsers' group, reads KN_FILES */
+        KN_GROUP_SYNC,    /* "<prefix>sync": the syncers' group, reads KN_EVENTS */
+        KN_GROUP_REDRIVE, /* "<prefix>redrive": `jibe redrive`'s group, reads KN_DEAD */
         KN_COUNT
 };
 

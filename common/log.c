@@ -22,7 +22,7 @@
 #define LOG_LINE_MAX 4096
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static FILE *log_fp;            /* NULL: stderr */
+static FILE *log_fp; /* NULL: stderr */
 static char *log_path;
 static enum log_level log_lvl = LL_INFO;
 static char *log_secrets[LOG_MAX_SECRETS];
@@ -62,9 +62,10 @@ int log_open(const char *path, enum log_level level, char *errstr, size_t errsz)
         if (path && *path && strcmp(path, "-") != 0) {
                 fp = log_fopen(path);
                 if (!fp)
-                        return jb_seterr(JB_EIO, errstr, errsz,
-                                         "cannot open log file %s: check the directory exists and is writable",
-                                         path);
+                        return jb_seterr(
+                                JB_EIO, errstr, errsz,
+                                "cannot open log file %s: check the directory exists and is writable",
+                                path);
                 setvbuf(fp, NULL, _IOLBF, 0);
         }
         pthread_mutex_lock(&log_lock);
@@ -213,9 +214,10 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
                 return;
         clock_gettime(CLOCK_REALTIME, &ts);
         gmtime_r(&ts.tv_sec, &tm);
-        n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000L, log_names[level], module);
+        n = snprintf(line, sizeof(line),
+                     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
+                     log_names[level], module);
         if (n < 0)
                 return;
         va_start(ap, fmt);

@@ -112,8 +112,8 @@ static int get_str(const cJSON *root, const char *name, int required, char **out
                 return JB_OK;
         }
         if (!cJSON_IsString(it) || (required && !it->valuestring[0]))
-                return jb_seterr(JB_EINPUT, errstr, errsz, "message field \"%s\" is not a non-empty string",
-                                 name);
+                return jb_seterr(JB_EINPUT, errstr, errsz,
+                                 "message field \"%s\" is not a non-empty string", name);
         *out = strdup(it->valuestring);
         return *out ? JB_OK : JB_ENOMEM;
 }
@@ -127,8 +127,8 @@ static int get_int(const cJSON *root, const char *name, int64_t dflt, int64_t *o
         if (!it || cJSON_IsNull(it))
                 return JB_OK;
         /* Range first: converting a double outside int64_t's range is undefined (1e300). */
-        if (!cJSON_IsNumber(it) || !(it->valuedouble >= -9223372036854775808.0 &&
-                                     it->valuedouble < 9223372036854775808.0))
+        if (!cJSON_IsNumber(it) ||
+            !(it->valuedouble >= -9223372036854775808.0 && it->valuedouble < 9223372036854775808.0))
                 return jb_seterr(JB_EINPUT, errstr, errsz,
                                  "message field \"%s\" is not a number in the 64-bit range", name);
         *out = (int64_t)it->valuedouble;
@@ -146,8 +146,14 @@ struct field {
         int64_t arg; /* F_STR: required (1) or not; F_INT: the value when absent */
 };
 
-#define FSTR(type, member, required) {#member, F_STR, offsetof(type, member), required}
-#define FINT(type, member, dflt) {#member, F_INT, offsetof(type, member), dflt}
+#define FSTR(type, member, required)                                                                    \
+        {                                                                                               \
+#member, F_STR, offsetof(type, member), required                                        \
+        }
+#define FINT(type, member, dflt)                                                                        \
+        {                                                                                               \
+#member, F_INT, offsetof(type, member), dflt                                            \
+        }
 #define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
 
 static char **field_str(void *m, const struct field *f)
@@ -179,7 +185,8 @@ static int get_fields(const cJSON *root, void *m, const struct field *f, size_t 
 
         for (i = 0; !rc && i < n; i++)
                 rc = f[i].kind == F_STR
-                             ? get_str(root, f[i].name, (int)f[i].arg, field_str(m, &f[i]), errstr, errsz)
+                             ? get_str(root, f[i].name, (int)f[i].arg, field_str(m, &f[i]), errstr,
+                                       errsz)
                              : get_int(root, f[i].name, f[i].arg, field_int(m, &f[i]), errstr, errsz);
         return rc;
 }
@@ -252,9 +259,9 @@ static const struct field objevent_head[] = {
         FSTR(struct msg_objevent, bucket, 1),
 };
 static const struct field objevent_tail[] = {
-        FSTR(struct msg_objevent, time, 0),    FSTR(struct msg_objevent, event, 0),
-        FSTR(struct msg_objevent, id, 0),      FSTR(struct msg_objevent, account, 0),
-        FSTR(struct msg_objevent, region, 0),  FSTR(struct msg_objevent, src, 0),
+        FSTR(struct msg_objevent, time, 0),   FSTR(struct msg_objevent, event, 0),
+        FSTR(struct msg_objevent, id, 0),     FSTR(struct msg_objevent, account, 0),
+        FSTR(struct msg_objevent, region, 0), FSTR(struct msg_objevent, src, 0),
         FINT(struct msg_objevent, rec, -1),
 };
 
@@ -289,8 +296,8 @@ int msg_objevent_decode(const void *p, size_t n, struct msg_objevent *m, char *e
         if (!rc)
                 rc = get_str(root, "op", 1, &op, errstr, errsz);
         if (!rc && msg_op_parse(op, &m->op))
-                rc = jb_seterr(JB_EINPUT, errstr, errsz, "message op \"%s\" is not put, delete or bucket",
-                               op);
+                rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                               "message op \"%s\" is not put, delete or bucket", op);
         if (!rc)
                 rc = get_str(root, "key", m->op != MSG_OP_BUCKET, &m->key, errstr, errsz);
         if (!rc && m->op == MSG_OP_BUCKET) {
@@ -405,8 +412,7 @@ int msg_dead_decode(const void *p, size_t n, struct msg_dead *m, char *errstr, s
         if (n > 3 * MSG_MAX_BYTES)
                 return jb_seterr(JB_EINPUT, errstr, errsz, "dead letter too large");
         root = cJSON_ParseWithLength(p, n);
-        if (!cJSON_IsObject(root) ||
-            !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(root, "v")) ||
+        if (!cJSON_IsObject(root) || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(root, "v")) ||
             cJSON_GetObjectItemCaseSensitive(root, "v")->valuedouble != MSG_SCHEMA_VERSION) {
                 cJSON_Delete(root);
                 return jb_seterr(JB_EINPUT, errstr, errsz, "not a dead letter of schema version %d",
@@ -469,7 +475,8 @@ int msg_status_decode(const void *p, size_t n, struct msg_status *m, char *errst
                 return JB_EINPUT;
         rc = get_str(root, "state", 1, &state, errstr, errsz);
         if (!rc && strcmp(state, status_names[MSG_STATUS_DONE]) != 0)
-                rc = jb_seterr(JB_EINPUT, errstr, errsz, "status record state \"%.40s\" is not \"done\"", state);
+                rc = jb_seterr(JB_EINPUT, errstr, errsz, "status record state \"%.40s\" is not \"done\"",
+                               state);
         if (!rc)
                 rc = get_int(root, "at_ms", 0, &m->at_ms, errstr, errsz);
         if (!rc)

@@ -40,22 +40,22 @@ struct msg_logfile {
  * bucket op). */
 struct msg_objevent {
         char *provider, *bucket;
-        char *key;         /* NULL when op == MSG_OP_BUCKET */
+        char *key; /* NULL when op == MSG_OP_BUCKET */
         enum msg_op op;
         char *time, *event, *id, *account, *region; /* tracing; may be NULL */
-        char *src;         /* path of the log file it came from; may be NULL */
-        int64_t rec;       /* record index in that file, -1 if unknown */
+        char *src;                                  /* path of the log file it came from; may be NULL */
+        int64_t rec;                                /* record index in that file, -1 if unknown */
         int64_t listed_ms; /* when the scanner saw the log file: for latency figures */
 };
 
 /* any stage -> dead letters: what could not be done, with its context. */
 struct msg_dead {
-        char *stage;       /* "parse", "sync", ... */
-        char *src;         /* source log file, may be NULL */
-        int64_t rec;       /* record index, -1 if none */
-        char *error;       /* the reason, for an administrator */
+        char *stage; /* "parse", "sync", ... */
+        char *src;   /* source log file, may be NULL */
+        int64_t rec; /* record index, -1 if none */
+        char *error; /* the reason, for an administrator */
         int64_t attempts;
-        char *payload;     /* the original message, verbatim (any bytes; NUL-terminated) */
+        char *payload; /* the original message, verbatim (any bytes; NUL-terminated) */
         size_t payload_len;
         int64_t at_ms;
 };
@@ -72,7 +72,7 @@ enum msg_status_state { MSG_STATUS_DONE = 1 };
 
 struct msg_status {
         enum msg_status_state state;
-        int64_t at_ms;     /* when it was saved (ms since the epoch); 0 when unknown (legacy) */
+        int64_t at_ms; /* when it was saved (ms since the epoch); 0 when unknown (legacy) */
 };
 
 const char *msg_op_name(enum msg_op op); /* "put", "delete", "bucket" */

@@ -11,8 +11,7 @@ const char *q_topic_name(enum q_topic t)
 }
 
 int q_publish(struct q *q, enum q_topic t, const char *key, size_t keylen, const void *payload,
-              size_t len, struct q_msg *parent, q_done_fn done, void *opaque, char *errstr,
-              size_t errsz)
+              size_t len, struct q_msg *parent, q_done_fn done, void *opaque, char *errstr, size_t errsz)
 {
         return q->ops->publish(q, t, key, keylen, payload, len, parent, done, opaque, errstr, errsz);
 }

@@ -41,7 +41,7 @@ struct q_msg {
         size_t keylen;
         const char *payload; /* NUL-terminated for convenience; len excludes the NUL */
         size_t len;
-        int64_t ts_ms;       /* when it was published */
+        int64_t ts_ms; /* when it was published */
 };
 
 /* Completion of a published message: ok=1 durable downstream. Called at most once. */
@@ -50,7 +50,7 @@ typedef void (*q_done_fn)(void *opaque, int ok);
 struct q;
 
 struct q_mem_opts {
-        size_t capacity;          /* messages per topic before publishers wait (back-pressure) */
+        size_t capacity;              /* messages per topic before publishers wait (back-pressure) */
         const char *dead_letter_path; /* file that receives Q_DEAD messages (appended, fsync'ed) */
 };
 

@@ -8,9 +8,9 @@
 #include "q.h"
 
 struct q_ops {
-        int (*publish)(struct q *q, enum q_topic t, const char *key, size_t keylen,
-                       const void *payload, size_t len, struct q_msg *parent, q_done_fn done,
-                       void *opaque, char *errstr, size_t errsz);
+        int (*publish)(struct q *q, enum q_topic t, const char *key, size_t keylen, const void *payload,
+                       size_t len, struct q_msg *parent, q_done_fn done, void *opaque, char *errstr,
+                       size_t errsz);
         int (*poll)(struct q *q, enum q_topic t, int timeout_ms, struct q_msg **out);
         void (*ack)(struct q *q, struct q_msg *m);
         void (*abandon)(struct q *q, struct q_msg *m);

@@ -69,10 +69,10 @@
 #include "q_impl.h"
 #include "q_kafka.h"
 
-#define KQ_POLL_MS 100              /* one round of each client thread */
-#define KQ_COMMIT_EVERY_MS 1000     /* async commit of what completed */
-#define KQ_FLUSH_MS 10000           /* q_free waits this long for deliveries */
-#define KQ_PURGE_MS 5000            /* then this long for the purged messages' reports */
+#define KQ_POLL_MS 100          /* one round of each client thread */
+#define KQ_COMMIT_EVERY_MS 1000 /* async commit of what completed */
+#define KQ_FLUSH_MS 10000       /* q_free waits this long for deliveries */
+#define KQ_PURGE_MS 5000        /* then this long for the purged messages' reports */
 #define KQ_DEFAULT_INFLIGHT 1000
 #define KQ_STATIC_SESSION_MS "30000" /* session.timeout.ms with a group.instance.id */
 #define KQ_MOD "kafka"
@@ -81,18 +81,18 @@ struct kpart;
 
 /* A consumed message. */
 struct kmsg {
-        struct q_msg pub;          /* first: a struct q_msg * is a struct kmsg * */
-        struct kpart *part;        /* NULL once its partition was revoked (an orphan) */
-        struct kmsg *pnext;        /* the partition's list, in offset order */
-        struct kmsg *qnext;        /* internal queue */
+        struct q_msg pub;   /* first: a struct q_msg * is a struct kmsg * */
+        struct kpart *part; /* NULL once its partition was revoked (an orphan) */
+        struct kmsg *pnext; /* the partition's list, in offset order */
+        struct kmsg *qnext; /* internal queue */
         struct kmsg *all_prev, *all_next;
         int64_t offset;
-        int children;              /* published with it as parent, no report yet */
-        char queued;               /* in the internal queue */
-        char held;                 /* handed out, not yet acked or abandoned */
+        int children; /* published with it as parent, no report yet */
+        char queued;  /* in the internal queue */
+        char held;    /* handed out, not yet acked or abandoned */
         char acked;
-        char blocked;              /* abandoned, or a derived message failed: never complete */
-        char listed;               /* in its partition's list */
+        char blocked; /* abandoned, or a derived message failed: never complete */
+        char listed;  /* in its partition's list */
         char *key, *payload;
 };
 
@@ -100,8 +100,8 @@ struct kmsg {
 struct kpart {
         int32_t id;
         struct kmsg *head, *tail;
-        int64_t done_to;           /* every message below it is complete; -1: nothing yet */
-        int64_t committed;         /* last offset sent to the coordinator; -1: none */
+        int64_t done_to;   /* every message below it is complete; -1: nothing yet */
+        int64_t committed; /* last offset sent to the coordinator; -1: none */
         struct kpart *next;
 };
 
@@ -116,12 +116,12 @@ struct pmsg {
 struct q_kafka {
         struct q q;
         pthread_mutex_t mu;
-        pthread_cond_t nonempty;   /* internal queue got a message, or shutdown */
-        pthread_cond_t room;       /* a delivery report came, or shutdown */
+        pthread_cond_t nonempty; /* internal queue got a message, or shutdown */
+        pthread_cond_t room;     /* a delivery report came, or shutdown */
         rd_kafka_t *prod, *cons;
         rd_kafka_topic_t *rkt[Q_NTOPICS];
         char *topic[Q_NTOPICS];
-        int consume;               /* enum q_topic, or -1 */
+        int consume; /* enum q_topic, or -1 */
         size_t max_inflight, qcap;
         /* guarded by mu */
         struct kpart *parts;
@@ -134,7 +134,7 @@ struct q_kafka {
         atomic_int stop_prod, stop_cons;
         pthread_t prod_thr, cons_thr;
         int prod_started, cons_started;
-        int paused;                /* consumer thread (and the close in q_free) only */
+        int paused; /* consumer thread (and the close in q_free) only */
 };
 
 static void deadline_in(struct timespec *ts, int ms)
@@ -157,7 +157,8 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
         if (!kconf_log_error(rk, err, reason) || !k)
                 return;
-        log_msg(LL_ERROR, KQ_MOD, "client=%s: the stage stops and unfinished work is offered again after a restart",
+        log_msg(LL_ERROR, KQ_MOD,
+                "client=%s: the stage stops and unfinished work is offered again after a restart",
                 rd_kafka_name(rk));
         pthread_mutex_lock(&k->mu);
         k->failed = 1;
@@ -210,8 +211,10 @@ static int build_conf(struct q_kafka *k, const char *brokers, const char *client
                                     errstr, errsz)))
                         goto fail;
                 if (o->instance_id && *o->instance_id &&
-                    ((rc = kconf_set(conf, "group.instance.id", o->instance_id, "instance id", errstr, errsz)) ||
-                     (rc = kconf_set(conf, "session.timeout.ms", KQ_STATIC_SESSION_MS, def, errstr, errsz))))
+                    ((rc = kconf_set(conf, "group.instance.id", o->instance_id, "instance id", errstr,
+                                     errsz)) ||
+                     (rc = kconf_set(conf, "session.timeout.ms", KQ_STATIC_SESSION_MS, def, errstr,
+                                     errsz))))
                         goto fail;
         }
         if ((rc = kconf_props(conf, role, props, KCONF_NULL_ENDED, errstr, errsz)))
@@ -378,7 +381,8 @@ static void commit_complete(struct q_kafka *k, const rd_kafka_topic_partition_li
                 return;
         err = rd_kafka_commit(k->cons, l, async);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-                log_msg(LL_WARN, KQ_MOD, "topic=%s error=%s could not commit offsets: %s (tried again later)",
+                log_msg(LL_WARN, KQ_MOD,
+                        "topic=%s error=%s could not commit offsets: %s (tried again later)",
                         k->topic[k->consume], rd_kafka_err2name(err), rd_kafka_err2str(err));
                 uncommit(k, l, 1);
         }
@@ -398,7 +402,8 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
                 bad |= offsets->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
         if (!bad)
                 return;
-        log_msg(LL_WARN, KQ_MOD, "topic=%s error=%s an offset commit failed (tried again at the next round)",
+        log_msg(LL_WARN, KQ_MOD,
+                "topic=%s error=%s an offset commit failed (tried again at the next round)",
                 k->topic[k->consume], rd_kafka_err2name(err ? err : offsets->elems[0].err));
         uncommit(k, offsets, err != RD_KAFKA_RESP_ERR_NO_ERROR);
 }
@@ -480,7 +485,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                 else
                         ae = rd_kafka_assign(rk, NULL);
                 if (parts->cnt)
-                        log_msg(lost ? LL_WARN : LL_INFO, KQ_MOD, "topic=%s group_event=%s partitions=%s member=%s %s",
+                        log_msg(lost ? LL_WARN : LL_INFO, KQ_MOD,
+                                "topic=%s group_event=%s partitions=%s member=%s %s",
                                 k->topic[k->consume], lost ? "lost" : "revoke", ids, rd_kafka_name(rk),
                                 lost ? "partitions lost (session expired?): their unfinished messages go "
                                        "to the next owner"
@@ -495,11 +501,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                 ae = rd_kafka_assign(rk, NULL);
         }
         if (e) {
-                log_msg(LL_ERROR, KQ_MOD, "topic=%s rebalance: %s", k->topic[k->consume], rd_kafka_error_string(e));
+                log_msg(LL_ERROR, KQ_MOD, "topic=%s rebalance: %s", k->topic[k->consume],
+                        rd_kafka_error_string(e));
                 rd_kafka_error_destroy(e);
         }
         if (ae)
-                log_msg(LL_ERROR, KQ_MOD, "topic=%s rebalance: %s", k->topic[k->consume], rd_kafka_err2str(ae));
+                log_msg(LL_ERROR, KQ_MOD, "topic=%s rebalance: %s", k->topic[k->consume],
+                        rd_kafka_err2str(ae));
 }
 
 /* ---- the consumer thread ---- */
@@ -524,9 +532,10 @@ static void take_message(struct q_kafka *k, const rd_kafka_message_t *rkm)
         }
         if (!m || !m->key || !m->payload) {
                 /* not tracked: its offset is never committed, it comes back later */
-                log_msg(LL_ERROR, KQ_MOD, "topic=%s partition=%" PRId32 " offset=%" PRId64
-                        " out of memory: message left for later", k->topic[k->consume], rkm->partition,
-                        rkm->offset);
+                log_msg(LL_ERROR, KQ_MOD,
+                        "topic=%s partition=%" PRId32 " offset=%" PRId64
+                        " out of memory: message left for later",
+                        k->topic[k->consume], rkm->partition, rkm->offset);
                 if (m)
                         kmsg_release_data(m);
                 free(m);
@@ -669,7 +678,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
         (void)rk;
         if (!pm)
                 return;
-        if (!ok && rkm->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && rkm->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+        if (!ok && rkm->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+            rkm->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
                 log_msg(LL_WARN, KQ_MOD,
                         "topic=%s error=%s a message could not be delivered: %s; the input it came from "
                         "stays uncommitted and is offered again after a restart",
@@ -735,8 +745,8 @@ static int kq_publish(struct q *q, enum q_topic t, const char *key, size_t keyle
         for (;;) {
                 int down;
 
-                if (rd_kafka_produce(k->rkt[t], RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)payload,
-                                     len, key, keylen, pm) == 0)
+                if (rd_kafka_produce(k->rkt[t], RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                                     (void *)payload, len, key, keylen, pm) == 0)
                         return JB_OK;
                 err = rd_kafka_last_error();
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -764,8 +774,8 @@ static int kq_publish(struct q *q, enum q_topic t, const char *key, size_t keyle
         free(pm);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz, "shutting down");
-        return jb_seterr(produce_rc(err), errstr, errsz, "cannot publish to Kafka topic %s: %s", k->topic[t],
-                         rd_kafka_err2str(err));
+        return jb_seterr(produce_rc(err), errstr, errsz, "cannot publish to Kafka topic %s: %s",
+                         k->topic[t], rd_kafka_err2str(err));
 }
 
 /* ---- consuming ---- */
@@ -969,8 +979,8 @@ static const struct q_ops kafka_ops = {
 /* "<prefix><name of t>" (kconf_name()), malloc'ed; NULL when out of memory. */
 static char *topic_full(const char *prefix, enum q_topic t)
 {
-        static const enum kconf_name names[Q_NTOPICS] = {[Q_FILES] = KN_FILES, [Q_EVENTS] = KN_EVENTS,
-                                                         [Q_DEAD] = KN_DEAD};
+        static const enum kconf_name names[Q_NTOPICS] =
+                {[Q_FILES] = KN_FILES, [Q_EVENTS] = KN_EVENTS, [Q_DEAD] = KN_DEAD};
         size_t n = strlen(prefix) + strlen(kconf_base(names[t])) + 1;
         char *s = malloc(n);
 
@@ -995,7 +1005,8 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
         }
         if (opts->consume >= Q_NTOPICS || opts->consume < -1 ||
             (opts->consume >= 0 && (!opts->group_id || !*opts->group_id))) {
-                jb_seterr(JB_EFATAL, errstr, errsz, "a Kafka consumer needs a topic and a consumer group");
+                jb_seterr(JB_EFATAL, errstr, errsz,
+                          "a Kafka consumer needs a topic and a consumer group");
                 return NULL;
         }
         kconf_register_secrets(opts->props, KCONF_NULL_ENDED);
@@ -1038,7 +1049,8 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
                 rd_kafka_topic_partition_list_t *sub;
                 rd_kafka_resp_err_t err;
 
-                if (build_conf(k, opts->brokers, cid, opts, opts->props, KCONF_CONSUMER, &conf, errstr, errsz))
+                if (build_conf(k, opts->brokers, cid, opts, opts->props, KCONF_CONSUMER, &conf, errstr,
+                               errsz))
                         goto fail;
                 if (!(k->cons = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e)))) {
                         rd_kafka_conf_destroy(conf);

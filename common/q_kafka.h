@@ -14,15 +14,15 @@
 #include "q.h"
 
 struct q_kafka_opts {
-        const char *brokers;        /* bootstrap.servers */
-        const char *topic_prefix;   /* e.g. "jibe." */
-        const char *client_id;      /* e.g. "jibe-parse" */
-        int consume;                /* the one topic this process consumes, or -1 */
-        const char *group_id;       /* consumer group of that topic, e.g. "jibe.parse" */
-        const char *instance_id;    /* group.instance.id (static membership), or NULL */
-        size_t max_inflight;        /* consumed messages handed out and not yet acked before
+        const char *brokers;      /* bootstrap.servers */
+        const char *topic_prefix; /* e.g. "jibe." */
+        const char *client_id;    /* e.g. "jibe-parse" */
+        int consume;              /* the one topic this process consumes, or -1 */
+        const char *group_id;     /* consumer group of that topic, e.g. "jibe.parse" */
+        const char *instance_id;  /* group.instance.id (static membership), or NULL */
+        size_t max_inflight;      /* consumed messages handed out and not yet acked before
                                      * the backend pauses its partitions (default 1000) */
-        const char *const *props;   /* extra librdkafka properties "name=value", NULL-ended */
+        const char *const *props; /* extra librdkafka properties "name=value", NULL-ended */
 };
 
 /* NULL on failure with errstr set. */

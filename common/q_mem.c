@@ -21,11 +21,11 @@
 #include "q_impl.h"
 
 struct mem_msg {
-        struct q_msg pub;          /* first: a struct q_msg * is a struct mem_msg * */
-        struct mem_msg *next;      /* FIFO */
+        struct q_msg pub;     /* first: a struct q_msg * is a struct mem_msg * */
+        struct mem_msg *next; /* FIFO */
         struct mem_msg *all_prev, *all_next;
         struct mem_msg *parent;
-        int pending;               /* own ack + children not complete */
+        int pending; /* own ack + children not complete */
         int polled;
         q_done_fn done;
         void *opaque;
@@ -74,8 +74,8 @@ static void msg_free(struct mem_msg *m)
  * One less thing pending on m; when nothing is, m is complete: its done call is
  * collected into calls[] (run by the caller without the lock) and its parent moves on.
  */
-static size_t release_locked(struct q_mem *qm, struct mem_msg *m, struct done_call *calls,
-                             size_t ncalls, size_t max)
+static size_t release_locked(struct q_mem *qm, struct mem_msg *m, struct done_call *calls, size_t ncalls,
+                             size_t max)
 {
         while (m && --m->pending == 0) {
                 struct mem_msg *parent = m->parent;
@@ -111,7 +111,8 @@ static int dead_append(struct q_mem *qm, const void *payload, size_t len, char *
                 return jb_seterr(JB_EFATAL, errstr, errsz, "no dead-letter file configured");
         pthread_mutex_lock(&qm->dead_mu);
         while (off < len + 1) {
-                ssize_t w = off < len ? write(qm->dead_fd, p + off, len - off) : write(qm->dead_fd, "\n", 1);
+                ssize_t w =
+                        off < len ? write(qm->dead_fd, p + off, len - off) : write(qm->dead_fd, "\n", 1);
 
                 if (w < 0) {
                         if (errno == EINTR)
@@ -129,9 +130,9 @@ static int dead_append(struct q_mem *qm, const void *payload, size_t len, char *
         return rc;
 }
 
-static int mem_publish(struct q *q, enum q_topic t, const char *key, size_t keylen,
-                       const void *payload, size_t len, struct q_msg *parent, q_done_fn done,
-                       void *opaque, char *errstr, size_t errsz)
+static int mem_publish(struct q *q, enum q_topic t, const char *key, size_t keylen, const void *payload,
+                       size_t len, struct q_msg *parent, q_done_fn done, void *opaque, char *errstr,
+                       size_t errsz)
 {
         struct q_mem *qm = (struct q_mem *)q;
         struct mem_msg *m;
@@ -341,8 +342,8 @@ struct q *q_mem_new(const struct q_mem_opts *opts, char *errstr, size_t errsz)
         qm->cap = opts && opts->capacity ? opts->capacity : 10000;
         qm->dead_fd = -1;
         if (opts && opts->dead_letter_path) {
-                qm->dead_fd = open(opts->dead_letter_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                                   0640);
+                qm->dead_fd =
+                        open(opts->dead_letter_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
                 if (qm->dead_fd < 0) {
                         jb_seterr(JB_EIO, errstr, errsz, "cannot open the dead-letter file %s: %s",
                                   opts->dead_letter_path, strerror(errno));

@@ -42,8 +42,8 @@ struct scan_store {
 /* The local state directory backend (st is borrowed). */
 struct scan_store *scan_store_dir_new(struct state *st);
 /* The Kafka backend: topic is the status topic; props "name=value" for librdkafka. */
-struct scan_store *scan_store_kafka_new(const char *brokers, const char *topic,
-                                        const char *const *props, char *errstr, size_t errsz);
+struct scan_store *scan_store_kafka_new(const char *brokers, const char *topic, const char *const *props,
+                                        char *errstr, size_t errsz);
 void scan_store_free(struct scan_store *ss);
 
 #endif

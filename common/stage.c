@@ -6,8 +6,8 @@
 #include "jb.h"
 #include "stage.h"
 
-void jb_counters_add(struct jb_counters *l, const char *name, enum jb_metric_kind kind,
-                     int64_t value, const char *help)
+void jb_counters_add(struct jb_counters *l, const char *name, enum jb_metric_kind kind, int64_t value,
+                     const char *help)
 {
         if (l->n >= JB_COUNTERS_MAX)
                 return;

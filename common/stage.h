@@ -38,8 +38,8 @@ struct jb_counters {
 };
 
 /* Append one (dropped silently past JB_COUNTERS_MAX: a programming error the unit tests see). */
-void jb_counters_add(struct jb_counters *l, const char *name, enum jb_metric_kind kind,
-                     int64_t value, const char *help);
+void jb_counters_add(struct jb_counters *l, const char *name, enum jb_metric_kind kind, int64_t value,
+                     const char *help);
 /* JB_OK with *value, or JB_ENOTFOUND when the list has no counter of that name. */
 int jb_counters_get(const struct jb_counters *l, const char *name, int64_t *value);
 
@@ -73,8 +73,8 @@ struct jb_stage_ops {
 
 /* One stage: a module's own struct starts with this. */
 struct jb_stage {
-        const char *name;                /* "scan", "parse", "sync", ...: the prefix of its counters */
-        const struct jb_stage_ops *ops;  /* static */
+        const char *name;               /* "scan", "parse", "sync", ...: the prefix of its counters */
+        const struct jb_stage_ops *ops; /* static */
 };
 
 #endif

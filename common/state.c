@@ -100,8 +100,8 @@ int state_open(const char *dir, struct state **out, char *errstr, size_t errsz)
                 return jb_seterr(JB_EIO, errstr, errsz, "state directory %s is not a directory", dir);
         if (access(dir, R_OK | W_OK | X_OK) != 0)
                 return jb_seterr(JB_EIO, errstr, errsz,
-                                 "state directory %s is not readable and writable by this user: %s",
-                                 dir, strerror(errno));
+                                 "state directory %s is not readable and writable by this user: %s", dir,
+                                 strerror(errno));
         st = calloc(1, sizeof(*st));
         if (!st || !(st->dir = strdup(dir))) {
                 free(st);
@@ -226,7 +226,8 @@ int state_read(struct state *st, const char *name, struct buf *out, char *errstr
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
-                        rc = jb_seterr(JB_EIO, errstr, errsz, "cannot read %s: %s", path, strerror(errno));
+                        rc = jb_seterr(JB_EIO, errstr, errsz, "cannot read %s: %s", path,
+                                       strerror(errno));
                         break;
                 }
                 if (n == 0)

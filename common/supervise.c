@@ -60,7 +60,8 @@ static void progress(struct sv *s)
 
                 for (j = 0; j < 4 && f->sum[j]; j++)
                         v += field_value(s, f->sum[j]);
-                k = snprintf(line + off, sizeof(line) - off, "%s%s=%lld", i ? " " : "", f->key, (long long)v);
+                k = snprintf(line + off, sizeof(line) - off, "%s%s=%lld", i ? " " : "", f->key,
+                             (long long)v);
                 off += k > 0 ? (size_t)k : 0;
         }
         log_msg(LL_INFO, s->o->cmd, "progress: %s", line);

@@ -37,17 +37,17 @@ struct supervise_field {
 };
 
 struct supervise_opts {
-        const char *cmd;               /* the log lines' tag: "run", "scan", ... */
-        struct q *q;                   /* taken */
-        struct jb_stage **stages;      /* taken; upstream first */
+        const char *cmd;          /* the log lines' tag: "run", "scan", ... */
+        struct q *q;              /* taken */
+        struct jb_stage **stages; /* taken; upstream first */
         size_t nstages;
         /* The stages are the whole pipeline, upstream first (jibe run): at a stop each
          * stage consumes what its upstream left, and the finish callbacks run. */
         int pipeline;
         const struct supervise_field *line; /* the progress line */
         size_t nline;
-        const char *running;           /* INFO line once every stage runs */
-        const char *log_file;          /* named when it cannot be reopened (NULL: stderr) */
+        const char *running;  /* INFO line once every stage runs */
+        const char *log_file; /* named when it cannot be reopened (NULL: stderr) */
 };
 
 /* Run until a stop or a failure; the process's exit code (0 or 1). */

@@ -23,13 +23,13 @@ struct entry {
         const char *provider, *bucket; /* group: into own; object entry: into its group's */
         char *own;                     /* group: "provider\0bucket\0"; object entry: key */
         uint64_t hash;
-        size_t group;                  /* index of the group entry (itself for a group) */
-        size_t head, tail, nmsgs;      /* message list (node indices) */
-        size_t next_obj;               /* group: first object entry; object: next one */
+        size_t group;             /* index of the group entry (itself for a group) */
+        size_t head, tail, nmsgs; /* message list (node indices) */
+        size_t next_obj;          /* group: first object entry; object: next one */
         enum msg_op op;
         unsigned char is_group;
-        unsigned char bucket_op;       /* group: a bucket op was seen */
-        unsigned char subsumed;        /* object entry: folded into its group's bucket op */
+        unsigned char bucket_op; /* group: a bucket op was seen */
+        unsigned char subsumed;  /* object entry: folded into its group's bucket op */
 };
 
 struct node {
@@ -257,8 +257,8 @@ static void splice(struct batch *b, struct entry *dst, struct entry *src)
         src->nmsgs = 0;
 }
 
-int batch_add(struct batch *b, const char *provider, const char *bucket, const char *key,
-              enum msg_op op, void *msg)
+int batch_add(struct batch *b, const char *provider, const char *bucket, const char *key, enum msg_op op,
+              void *msg)
 {
         size_t g, o;
         struct entry *ge;

@@ -25,9 +25,9 @@
 struct batch_item {
         const char *provider;
         const char *bucket;
-        const char *key;  /* NULL for a whole-bucket resync */
-        enum msg_op op;   /* MSG_OP_BUCKET when key is NULL, else the last object op */
-        void **msgs;      /* the messages this item covers (no particular order) */
+        const char *key; /* NULL for a whole-bucket resync */
+        enum msg_op op;  /* MSG_OP_BUCKET when key is NULL, else the last object op */
+        void **msgs;     /* the messages this item covers (no particular order) */
         size_t nmsgs;
 };
 
@@ -42,8 +42,8 @@ void batch_reset(struct batch *b);
  * Add one event. key is ignored for MSG_OP_BUCKET and required otherwise. JB_EINPUT for a
  * missing provider/bucket/key or an unknown op, JB_ENOMEM; on error the batch is unchanged.
  */
-int batch_add(struct batch *b, const char *provider, const char *bucket, const char *key,
-              enum msg_op op, void *msg) JB_MUST_CHECK;
+int batch_add(struct batch *b, const char *provider, const char *bucket, const char *key, enum msg_op op,
+              void *msg) JB_MUST_CHECK;
 /* Events added since the last reset. */
 size_t batch_events(const struct batch *b);
 /* The sync items, in the order their targets first appeared. JB_ENOMEM. */

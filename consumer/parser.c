@@ -33,13 +33,13 @@
 #include "parser.h"
 #include "view.h"
 
-#define PARSER_POLL_MS 200           /* how long a worker waits for a file before looking up */
-#define PARSER_BACKOFF_BASE_MS 500L  /* first wait before a file (or the view) is tried again */
+#define PARSER_POLL_MS 200          /* how long a worker waits for a file before looking up */
+#define PARSER_BACKOFF_BASE_MS 500L /* first wait before a file (or the view) is tried again */
 #define PARSER_BACKOFF_MAX_MS 60000L
 #define PARSER_ENC_MAX (4U * MSG_MAX_BYTES)
 #define PARSER_ERR 512
-#define PARSER_RELIST_EVERY 3         /* failed fetches of a file before it is listed again */
-#define PARSER_WARN_EVERY_MS 180000L  /* a file failing to fetch: one WARN per this much time */
+#define PARSER_RELIST_EVERY 3        /* failed fetches of a file before it is listed again */
+#define PARSER_WARN_EVERY_MS 180000L /* a file failing to fetch: one WARN per this much time */
 
 struct parser;
 
@@ -55,14 +55,14 @@ struct worker {
         const struct ct_ctx *ctx;
         struct q_msg *m;
         const struct msg_logfile *lf;
-        int stage_rc;              /* first error stopping the download (transport, memory) */
+        int stage_rc; /* first error stopping the download (transport, memory) */
         char stage_err[PARSER_ERR];
-        int verdict_rc;            /* first "damaged" verdict on the content (JB_EINPUT or
+        int verdict_rc; /* first "damaged" verdict on the content (JB_EINPUT or
                                       JB_ELIMIT): it counts only if the bytes were the file */
         char verdict_err[PARSER_ERR];
-        uint64_t got;              /* bytes received in this attempt */
-        int q_down;                /* a publish found the transport shutting down */
-        int aborted;               /* parser_stop's grace ran out during this download */
+        uint64_t got; /* bytes received in this attempt */
+        int q_down;   /* a publish found the transport shutting down */
+        int aborted;  /* parser_stop's grace ran out during this download */
         uint64_t events, counts[CT_NCLASS];
 };
 
@@ -78,7 +78,7 @@ struct parser {
         atomic_int aborting; /* downloads in progress give up */
         atomic_int failed;
         int have_view;
-        int busy;      /* files being handled */
+        int busy; /* files being handled */
         int joined;
 
         pthread_mutex_t st_mu;
@@ -124,7 +124,10 @@ static int p_sleep(struct parser *p, long ms)
 
 /* Exponential backoff with equal jitter (backoff.h): a wait in [cur/2, cur], cur doubling
  * from PARSER_BACKOFF_BASE_MS up to PARSER_BACKOFF_MAX_MS. */
-#define PARSER_BACKOFF_INIT {PARSER_BACKOFF_BASE_MS, PARSER_BACKOFF_MAX_MS, BACKOFF_EQUAL, 0}
+#define PARSER_BACKOFF_INIT                                                                             \
+        {                                                                                               \
+                PARSER_BACKOFF_BASE_MS, PARSER_BACKOFF_MAX_MS, BACKOFF_EQUAL, 0                         \
+        }
 
 static void set_failed(struct parser *p)
 {
@@ -154,8 +157,7 @@ static void *view_main(void *arg)
         struct aa_client *aa = NULL;
         char err[PARSER_ERR];
         struct backoff backoff = PARSER_BACKOFF_INIT;
-        long refresh_ms = p->o.provider_refresh_s > 0 ? p->o.provider_refresh_s * 1000
-                                                                 : 300000;
+        long refresh_ms = p->o.provider_refresh_s > 0 ? p->o.provider_refresh_s * 1000 : 300000;
         int rc, first = 1;
 
         rc = aa_client_new(p->aa_opts, &aa, err, sizeof(err));
@@ -171,8 +173,9 @@ static void *view_main(void *arg)
 
                 rc = view_build(aa, &p->o.view, &ctx, &vi, err, sizeof(err));
                 if (!rc)
-                        rc = view_set(p->view, ctx) ? jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory")
-                                                    : JB_OK;
+                        rc = view_set(p->view, ctx)
+                                     ? jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory")
+                                     : JB_OK;
                 if (!rc) {
                         log_view(&vi, first);
                         if (first) {
@@ -199,7 +202,8 @@ static void *view_main(void *arg)
                                 "cannot read the providers' information from Access Anywhere (%s): %s; "
                                 "%s, trying again in %ld ms",
                                 jb_strerror(rc), err,
-                                first ? "no log file is read until it can" : "the previous view stays in use",
+                                first ? "no log file is read until it can"
+                                      : "the previous view stays in use",
                                 wait);
                 }
                 if (p_sleep(p, wait))
@@ -259,8 +263,7 @@ static int dead_letter(struct worker *w, struct q_msg *m, const char *key, const
  * After a dead letter was attempted for m: ack on success, abandon otherwise. Returns 1 when
  * the worker must stop (the dead letter could not be written).
  */
-static int dead_outcome(struct worker *w, struct q_msg *m, int rc, const char *what,
-                        const char *err)
+static int dead_outcome(struct worker *w, struct q_msg *m, int rc, const char *what, const char *err)
 {
         struct parser *p = w->p;
 
@@ -367,7 +370,8 @@ static int publish_event(struct worker *w, const struct ct_event *ev, int cls, u
         if (rc == JB_ELIMIT) {
                 snprintf(err, sizeof(err),
                          "record %llu describes a change too large to pass on (over the message "
-                         "size limit)", (unsigned long long)idx);
+                         "size limit)",
+                         (unsigned long long)idx);
                 return stage_fail(w, JB_ELIMIT, err);
         }
         if (!rc)
@@ -390,8 +394,7 @@ static int publish_event(struct worker *w, const struct ct_event *ev, int cls, u
         return JB_OK;
 }
 
-static int on_record(void *opaque, const char *rec, size_t len, const struct ct_hint *hint,
-                     uint64_t idx)
+static int on_record(void *opaque, const char *rec, size_t len, const struct ct_hint *hint, uint64_t idx)
 {
         struct worker *w = opaque;
         struct ct_event ev;
@@ -484,7 +487,7 @@ enum attempt_out {
         A_FETCH,   /* what came was not the file, or the download failed: try again */
         A_GONE,    /* the API says the file does not exist */
         A_FATAL,
-        A_OTHER,   /* stopped by the stage (transport, memory, stopping) */
+        A_OTHER, /* stopped by the stage (transport, memory, stopping) */
 };
 
 /* One download and read of the file (id fi_id, listed with size bytes, <= 0 unknown). */
@@ -596,7 +599,8 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         break;
                 }
                 if (w->q_down || w->aborted) {
-                        log_msg(LL_INFO, "parser", "file=%s left unfinished: %s; it is read again after a restart",
+                        log_msg(LL_INFO, "parser",
+                                "file=%s left unfinished: %s; it is read again after a restart",
                                 lf->path, err);
                         q_abandon(p->q, m);
                         break;
@@ -606,8 +610,8 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         break;
                 }
                 if (out == A_FATAL) {
-                        log_msg(LL_ERROR, "parser", "file=%s cannot be read: %s; the parser stops", lf->path,
-                                err);
+                        log_msg(LL_ERROR, "parser", "file=%s cannot be read: %s; the parser stops",
+                                lf->path, err);
                         set_failed(p);
                         q_abandon(p->q, m);
                         ret = 1;
@@ -634,8 +638,9 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                                 break;
                         }
                         if (lrc == JB_EFATAL) {
-                                log_msg(LL_ERROR, "parser", "file=%s cannot be listed: %s; the parser stops",
-                                        lf->path, lerr);
+                                log_msg(LL_ERROR, "parser",
+                                        "file=%s cannot be listed: %s; the parser stops", lf->path,
+                                        lerr);
                                 set_failed(p);
                                 q_abandon(p->q, m);
                                 free(old_id);
@@ -649,16 +654,20 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                                         lf->path, fi_id, (long long)size, old_id ? old_id : "?",
                                         (long long)old_size);
                         else if (lrc)
-                                snprintf(err + strnlen(err, sizeof(err)), sizeof(err) - strnlen(err, sizeof(err)),
+                                snprintf(err + strnlen(err, sizeof(err)),
+                                         sizeof(err) - strnlen(err, sizeof(err)),
                                          "; listing it again failed too: %s", lerr);
                         else if (out == A_GONE)
-                                snprintf(err + strnlen(err, sizeof(err)), sizeof(err) - strnlen(err, sizeof(err)),
+                                snprintf(err + strnlen(err, sizeof(err)),
+                                         sizeof(err) - strnlen(err, sizeof(err)),
                                          "; it is still listed");
                         free(old_id);
                 }
                 if (flag_get(&p->stopping)) {
-                        log_msg(LL_INFO, "parser", "file=%s left unfinished (%s): the parser is stopping; it "
-                                "is read again after a restart", lf->path, err);
+                        log_msg(LL_INFO, "parser",
+                                "file=%s left unfinished (%s): the parser is stopping; it "
+                                "is read again after a restart",
+                                lf->path, err);
                         q_abandon(p->q, m);
                         break;
                 }
@@ -669,7 +678,8 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         if (!first_fail_ms)
                                 first_fail_ms = now;
                         if (out != A_FETCH && out != A_GONE) {
-                                log_msg(LL_WARN, "parser", "file=%s attempt %d failed (%s): %s; trying again in %ld ms",
+                                log_msg(LL_WARN, "parser",
+                                        "file=%s attempt %d failed (%s): %s; trying again in %ld ms",
                                         lf->path, attempt, jb_strerror(rc), err, wait);
                         } else if (!warned_ms || now - warned_ms >= PARSER_WARN_EVERY_MS) {
                                 /* one WARN per file every few minutes, however fast it fails */
@@ -678,15 +688,19 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                                         "file=%s could not be fetched (%d failed fetches in %lld s): %s; "
                                         "what came was not the log file, which stays to be read: "
                                         "trying again with backoff (next in %ld ms)",
-                                        lf->path, fails, (long long)((now - first_fail_ms) / 1000), err, wait);
+                                        lf->path, fails, (long long)((now - first_fail_ms) / 1000), err,
+                                        wait);
                         } else {
-                                log_msg(LL_DEBUG, "parser", "file=%s fetch %d failed: %s; next in %ld ms",
-                                        lf->path, fails, err, wait);
+                                log_msg(LL_DEBUG, "parser",
+                                        "file=%s fetch %d failed: %s; next in %ld ms", lf->path, fails,
+                                        err, wait);
                         }
                         stats_add(p, &p->st.retries, 1);
                         if (p_sleep(p, wait)) {
-                                log_msg(LL_INFO, "parser", "file=%s left unfinished: the parser is stopping; "
-                                        "it is read again after a restart", lf->path);
+                                log_msg(LL_INFO, "parser",
+                                        "file=%s left unfinished: the parser is stopping; "
+                                        "it is read again after a restart",
+                                        lf->path);
                                 q_abandon(p->q, m);
                                 break;
                         }
@@ -813,8 +827,8 @@ void parser_opts_init(struct parser_opts *o)
         o->view.indexing_rate = 100.0;
 }
 
-int parser_start(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q, struct parser **out,
-                 char *errstr, size_t errsz)
+int parser_start(const struct parser_opts *opts, const struct aa_opts *aa, struct q *q,
+                 struct parser **out, char *errstr, size_t errsz)
 {
         struct ct_limits lim;
         pthread_condattr_t ca;

@@ -42,17 +42,17 @@ struct parser_opts {
 void parser_opts_init(struct parser_opts *o);
 
 struct parser_stats {
-        uint64_t files_ok;         /* files read to the end */
+        uint64_t files_ok; /* files read to the end */
         uint64_t files_quarantined;
-        uint64_t files_missing;    /* gone from the server before they were read */
-        uint64_t retries;          /* whole-file retries after transient failures */
+        uint64_t files_missing; /* gone from the server before they were read */
+        uint64_t retries;       /* whole-file retries after transient failures */
         uint64_t records;
-        uint64_t events;           /* published on Q_EVENTS */
-        uint64_t counts[10];       /* per ct_class (EVENTS.md stats buckets) */
+        uint64_t events;     /* published on Q_EVENTS */
+        uint64_t counts[10]; /* per ct_class (EVENTS.md stats buckets) */
         uint64_t bytes_in, bytes_out;
-        uint64_t poison;           /* undecodable Q_FILES messages dead-lettered */
-        uint64_t fetch_errors;     /* downloads that did not bring the file (retried) */
-        uint64_t relists;          /* files looked up again after failed fetches */
+        uint64_t poison;       /* undecodable Q_FILES messages dead-lettered */
+        uint64_t fetch_errors; /* downloads that did not bring the file (retried) */
+        uint64_t relists;      /* files looked up again after failed fetches */
 };
 
 struct parser;

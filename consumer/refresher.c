@@ -17,8 +17,9 @@
 #include "refresher.h"
 #include "sset.h"
 
-#define BUCKET_TRIES 8   /* a folder of a bucket resync: attempts after transient failures */
-#define BUCKET_STREAK 16 /* transient failures in a row (no folder refreshed in between) that
+#define BUCKET_TRIES 8 /* a folder of a bucket resync: attempts after transient failures */
+#define BUCKET_STREAK                                                                                   \
+        16 /* transient failures in a row (no folder refreshed in between) that
                             end a whole-bucket walk: the server is down, not just flaky */
 
 struct refresher {
@@ -133,8 +134,8 @@ static const char *bucket_find(const struct refresher *r, const char *provider, 
 }
 
 /* The bucket folder's fi_id (borrowed from the cache: valid until the next providers_read). */
-static int bucket_id(struct refresher *r, const char *provider, const char *bucket,
-                     const char **out, char *errstr, size_t errsz)
+static int bucket_id(struct refresher *r, const char *provider, const char *bucket, const char **out,
+                     char *errstr, size_t errsz)
 {
         int known, rc;
 
@@ -150,8 +151,8 @@ static int bucket_id(struct refresher *r, const char *provider, const char *buck
         if (rc == 1) /* not read again (read moments ago): a new bucket may appear, try later */
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz,
                                  "Access Anywhere listed no bucket %s under provider %s %d s ago or "
-                                 "less; trying again later", bucket, provider,
-                                 REFRESHER_PROVIDERS_MIN_S);
+                                 "less; trying again later",
+                                 bucket, provider, REFRESHER_PROVIDERS_MIN_S);
         if (!known)
                 return jb_seterr(JB_ENOTFOUND, errstr, errsz,
                                  "Access Anywhere lists no provider with id %s", provider);
@@ -229,8 +230,8 @@ static void path_remember(struct refresher *r, const char *bid, const char *path
  * cache when use_cache, else (and on a miss) from checkPathExists. JB_ENOTFOUND when the
  * index holds no such folder (or holds a file there).
  */
-static int path_id(struct refresher *r, const char *bid, const char *path, size_t len,
-                   int use_cache, char **id, char *errstr, size_t errsz)
+static int path_id(struct refresher *r, const char *bid, const char *path, size_t len, int use_cache,
+                   char **id, char *errstr, size_t errsz)
 {
         struct aa_item it;
         char *p;
@@ -365,8 +366,8 @@ static int folder_empty(struct refresher *r, const char *id, char *errstr, size_
 /* A refresh of the cached folder dir[0..k) (k 0: the bucket folder) said JB_ENOTFOUND:
  * forget it. Returns JB_ENOTFOUND with *stale set when another try may succeed, else the
  * error to return. */
-static int on_stale(struct refresher *r, const char *bid, const char *bucket, const char *dir,
-                    size_t k, int *stale, char *errstr, size_t errsz)
+static int on_stale(struct refresher *r, const char *bid, const char *bucket, const char *dir, size_t k,
+                    int *stale, char *errstr, size_t errsz)
 {
         int rc;
 
@@ -407,9 +408,9 @@ static size_t parent_len(const char *dir, size_t k)
 }
 
 /* One try of refresher_folder(); *stale set when a cached id turned out stale. */
-static int folder_try(struct refresher *r, const char *provider, const char *bucket,
-                      const char *dir, int deleted, const struct refresher_hooks *h,
-                      uint64_t *count, int *stale, char *errstr, size_t errsz)
+static int folder_try(struct refresher *r, const char *provider, const char *bucket, const char *dir,
+                      int deleted, const struct refresher_hooks *h, uint64_t *count, int *stale,
+                      char *errstr, size_t errsz)
 {
         const char *bid0;
         char *bid = NULL, *id = NULL;
@@ -484,9 +485,9 @@ out:
         return rc;
 }
 
-int refresher_folder(struct refresher *r, const char *provider, const char *bucket,
-                     const char *dir, int deleted, const struct refresher_hooks *hooks,
-                     uint64_t *refreshed, char *errstr, size_t errsz)
+int refresher_folder(struct refresher *r, const char *provider, const char *bucket, const char *dir,
+                     int deleted, const struct refresher_hooks *hooks, uint64_t *refreshed, char *errstr,
+                     size_t errsz)
 {
         uint64_t n = 0;
         char *d;
@@ -514,9 +515,9 @@ int refresher_folder(struct refresher *r, const char *provider, const char *buck
         return rc;
 }
 
-int refresher_object(struct refresher *r, const char *provider, const char *bucket,
-                     const char *key, int deleted, const struct refresher_hooks *hooks,
-                     uint64_t *refreshed, char *errstr, size_t errsz)
+int refresher_object(struct refresher *r, const char *provider, const char *bucket, const char *key,
+                     int deleted, const struct refresher_hooks *hooks, uint64_t *refreshed, char *errstr,
+                     size_t errsz)
 {
         char *dir;
         int rc;
@@ -664,7 +665,8 @@ static int bucket_walk(struct bwalk *w, const char *bid, char *errstr, size_t er
         struct refresher *r = w->r;
         const struct refresher_hooks *h = w->h;
         int64_t gap = r->per_s > 0 ? (int64_t)(1000.0 / r->per_s) : 0;
-        int64_t next_start = jb_mono_ms(), last_report = jb_mono_ms(), timeout = aa_refresh_timeout_ms(r->aa);
+        int64_t next_start = jb_mono_ms(), last_report = jb_mono_ms(),
+                timeout = aa_refresh_timeout_ms(r->aa);
         uint64_t last_done = 0, last_known = 0;
         int rc = bw_push(w, bid, 0);
 

@@ -38,19 +38,19 @@
 
 #include "aa.h"
 
-#define REFRESHER_CACHE_MAX 10000   /* cached folder paths */
+#define REFRESHER_CACHE_MAX 10000    /* cached folder paths */
 #define REFRESHER_PROVIDERS_MIN_S 30 /* at most one re-read of the providers in this time */
-#define REFRESHER_INFLIGHT 8        /* refreshes at once in a bucket resync */
-#define REFRESHER_PROGRESS_MS 10000 /* bucket progress at least this often ... */
-#define REFRESHER_PROGRESS_N 100    /* ... or every this many folders */
+#define REFRESHER_INFLIGHT 8         /* refreshes at once in a bucket resync */
+#define REFRESHER_PROGRESS_MS 10000  /* bucket progress at least this often ... */
+#define REFRESHER_PROGRESS_N 100     /* ... or every this many folders */
 
 /* Counters since refresher_new() (only this refresher's work). */
 struct refresher_counters {
-        uint64_t refreshes;       /* folder refreshes completed (with or without a token) */
-        uint64_t path_checks;     /* checkPathExists calls */
-        uint64_t cache_hits;      /* folder paths answered by the cache */
-        uint64_t provider_reads;  /* aa_providers() calls */
-        uint64_t stale;           /* cached ids dropped as stale */
+        uint64_t refreshes;      /* folder refreshes completed (with or without a token) */
+        uint64_t path_checks;    /* checkPathExists calls */
+        uint64_t cache_hits;     /* folder paths answered by the cache */
+        uint64_t provider_reads; /* aa_providers() calls */
+        uint64_t stale;          /* cached ids dropped as stale */
 };
 
 /* Hooks of refresher_bucket(), all optional (NULL).
@@ -74,14 +74,14 @@ void refresher_free(struct refresher *r);
 /* Refresh the folder `dir` of (provider, bucket): "" is the bucket folder, "a/b" a folder
  * below it (leading, trailing and doubled '/' ignored). *refreshed (optional) gets the
  * number of folder refreshes this call made. hooks (optional): only wait is used. */
-int refresher_folder(struct refresher *r, const char *provider, const char *bucket,
-                     const char *dir, int deleted, const struct refresher_hooks *hooks,
-                     uint64_t *refreshed, char *errstr, size_t errsz) JB_MUST_CHECK;
+int refresher_folder(struct refresher *r, const char *provider, const char *bucket, const char *dir,
+                     int deleted, const struct refresher_hooks *hooks, uint64_t *refreshed, char *errstr,
+                     size_t errsz) JB_MUST_CHECK;
 /* The same for the folder that holds object key ("a/b/x.txt" -> "a/b"; a folder marker
  * "a/b/" -> "a"). */
-int refresher_object(struct refresher *r, const char *provider, const char *bucket,
-                     const char *key, int deleted, const struct refresher_hooks *hooks,
-                     uint64_t *refreshed, char *errstr, size_t errsz) JB_MUST_CHECK;
+int refresher_object(struct refresher *r, const char *provider, const char *bucket, const char *key,
+                     int deleted, const struct refresher_hooks *hooks, uint64_t *refreshed, char *errstr,
+                     size_t errsz) JB_MUST_CHECK;
 /* Length of the parent folder part of key (what refresher_object() refreshes): "a/b/x" -> 3,
  * "x" -> 0, "a/b/" -> 1. Lets a caller group keys per folder. */
 size_t refresher_parent_len(const char *key);

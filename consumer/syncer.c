@@ -51,12 +51,12 @@
 #include "sset.h"
 #include "syncer.h"
 
-#define POLL_SLICE_MS 200  /* longest q_poll wait, so a stop is seen quickly */
+#define POLL_SLICE_MS 200    /* longest q_poll wait, so a stop is seen quickly */
 #define COVER_MARGIN_MS 5000 /* clock skew allowed between the scanner's host and ours */
-#define HIST_N 1024        /* latency histogram: bucket i >= 1 holds [R^(i-1), R^i) ms */
+#define HIST_N 1024          /* latency histogram: bucket i >= 1 holds [R^(i-1), R^i) ms */
 #define HIST_RATIO 1.02
-#define OUTAGE_WARN_FIRST_MS 30000   /* first WARN of an outage of resyncs ... */
-#define OUTAGE_WARN_EVERY_MS 300000  /* ... then one every 5 min while it lasts (defaults) */
+#define OUTAGE_WARN_FIRST_MS 30000  /* first WARN of an outage of resyncs ... */
+#define OUTAGE_WARN_EVERY_MS 300000 /* ... then one every 5 min while it lasts (defaults) */
 
 /* One consumed, decoded message of the batch being gathered or synced. */
 struct smsg {
@@ -71,9 +71,9 @@ enum method { M_AUTO, M_EVENT, M_REFRESH };
 struct unit {
         const struct batch_item **items; /* into struct ubatch.uitems */
         size_t nitems;
-        const char *provider, *bucket;   /* of every item */
-        char *dir;   /* the folder that holds the item keys; NULL for a whole bucket */
-        int deleted; /* some item is a delete */
+        const char *provider, *bucket; /* of every item */
+        char *dir;                     /* the folder that holds the item keys; NULL for a whole bucket */
+        int deleted;                   /* some item is a delete */
 };
 
 struct worker {
@@ -89,7 +89,7 @@ struct syncer {
         long window_ms, batch_max, max_attempts, base_ms, max_ms;
         long bucket_refresh_per_s;
         enum method method;
-        atomic_int refresh_on; /* method refresh, or auto after unknown_function */
+        atomic_int refresh_on;        /* method refresh, or auto after unknown_function */
         struct sset bucket_refreshed; /* "provider/bucket" -> start (epoch ms, as a pointer-
                                        * sized integer) of its last completed whole-bucket
                                        * refresh; under mu */
@@ -108,8 +108,8 @@ struct syncer {
         size_t nunits, next, ndone;
         int stop, drain, abort, quit, stopped;
         atomic_int failed;
-        size_t batch_left;   /* events of the batch in flight not yet acked or given back */
-        int64_t out_t0;      /* outage: monotonic ms of the first transient failure since the
+        size_t batch_left;     /* events of the batch in flight not yet acked or given back */
+        int64_t out_t0;        /* outage: monotonic ms of the first transient failure since the
                                 last resync that succeeded; 0 while resyncs work */
         int64_t out_warned_at; /* when its last WARN was raised */
         long warn_first_ms, warn_every_ms;
@@ -236,8 +236,8 @@ static void outage_fail(struct syncer *s, const char *err)
                 s->out_t0 = now;
                 s->out_warned = 0;
         }
-        if (now >= (s->out_warned ? s->out_warned_at + s->warn_every_ms
-                                  : s->out_t0 + s->warn_first_ms)) {
+        if (now >=
+            (s->out_warned ? s->out_warned_at + s->warn_every_ms : s->out_t0 + s->warn_first_ms)) {
                 warn = 1;
                 if (!s->out_warned)
                         s->st.outages++;
@@ -290,7 +290,8 @@ static int outage_stop(struct syncer *s)
                 backlog(s, &held, &queued, &files);
                 log_msg(LL_INFO, "syncer",
                         "stopping during an outage of Access Anywhere: %zu event(s) are not "
-                        "resynced now and are offered again at the next start", held + queued);
+                        "resynced now and are offered again at the next start",
+                        held + queued);
         }
         return give_up;
 }
@@ -385,8 +386,8 @@ static void item_dead(struct syncer *s, const struct batch_item *it, const char 
                 log_msg(LL_ERROR, "syncer",
                         "provider=%s bucket=%s%s%s: %zu event(s) could not be written to the dead "
                         "letters (%s); the syncer stops, they will be offered again after a restart",
-                        it->provider, it->bucket, it->key ? " key=" : "", it->key ? it->key : "",
-                        nfail, err);
+                        it->provider, it->bucket, it->key ? " key=" : "", it->key ? it->key : "", nfail,
+                        err);
                 set_failed(s);
         }
 }
@@ -541,15 +542,14 @@ static int unit_refresh(struct worker *w, const struct unit *u, char *err, size_
                         if ((int64_t)(intptr_t)sset_get(&w->s->bucket_running, k) == t0)
                                 sset_del(&w->s->bucket_running, k);
                         /* out of memory: only an optimisation is lost */
-                        if (rc == JB_OK &&
-                            (int64_t)(intptr_t)sset_get(&w->s->bucket_refreshed, k) < t0)
+                        if (rc == JB_OK && (int64_t)(intptr_t)sset_get(&w->s->bucket_refreshed, k) < t0)
                                 (void)!sset_put(&w->s->bucket_refreshed, k, (void *)(intptr_t)t0);
                         pthread_cond_broadcast(&w->s->cv);
                         pthread_mutex_unlock(&w->s->mu);
                 }
         } else {
-                rc = refresher_folder(w->rf, u->provider, u->bucket, u->dir, u->deleted, &h, &n,
-                                      err, errsz);
+                rc = refresher_folder(w->rf, u->provider, u->bucket, u->dir, u->deleted, &h, &n, err,
+                                      errsz);
         }
         pthread_mutex_lock(&w->s->mu);
         w->s->st.refreshes += n;
@@ -576,8 +576,8 @@ static void unit_run(struct worker *w, const struct unit *u)
                 } else {
                         const struct batch_item *it = u->items[0];
 
-                        rc = aa_sync(w->aa, it->provider, it->bucket, it->key, msg_op_name(it->op),
-                                     NULL, err, sizeof(err));
+                        rc = aa_sync(w->aa, it->provider, it->bucket, it->key, msg_op_name(it->op), NULL,
+                                     err, sizeof(err));
                         if (rc == JB_ENOTSUP && s->method == M_AUTO) {
                                 switch_to_refresh(s);
                                 attempts--; /* the same unit, by refresh */
@@ -824,8 +824,8 @@ static int units_build(struct ubatch *s, struct batch_item *items, size_t n, int
                 void *v;
 
                 buf_reset(&k);
-                rc = buf_printf(&k, "%s\x1f%s\x1f%s%.*s", it->provider, it->bucket,
-                                it->key ? "k" : "b", (int)dl, it->key ? it->key : "");
+                rc = buf_printf(&k, "%s\x1f%s\x1f%s%.*s", it->provider, it->bucket, it->key ? "k" : "b",
+                                (int)dl, it->key ? it->key : "");
                 if (rc)
                         break;
                 v = sset_get(&map, k.p);
@@ -995,8 +995,8 @@ void syncer_opts_init(struct syncer_opts *o)
         o->bucket_refresh_per_s = 20;
 }
 
-int syncer_start(const struct syncer_opts *opts, const struct aa_opts *aa, struct q *q, struct syncer **out,
-                 char *errstr, size_t errsz)
+int syncer_start(const struct syncer_opts *opts, const struct aa_opts *aa, struct q *q,
+                 struct syncer **out, char *errstr, size_t errsz)
 {
         struct syncer *s;
         struct aa_opts o;
@@ -1007,8 +1007,8 @@ int syncer_start(const struct syncer_opts *opts, const struct aa_opts *aa, struc
         *out = NULL;
         if (!opts || !aa || !q)
                 return jb_seterr(JB_EFATAL, errstr, errsz, "syncer: missing configuration or transport");
-        if (opts->method && strcmp(opts->method, "auto") &&
-            strcmp(opts->method, "event") && strcmp(opts->method, "refresh"))
+        if (opts->method && strcmp(opts->method, "auto") && strcmp(opts->method, "event") &&
+            strcmp(opts->method, "refresh"))
                 return jb_seterr(JB_EFATAL, errstr, errsz,
                                  "syncer.method must be auto, event or refresh, not \"%s\"",
                                  opts->method);
@@ -1024,9 +1024,9 @@ int syncer_start(const struct syncer_opts *opts, const struct aa_opts *aa, struc
         pthread_condattr_destroy(&ca);
         atomic_init(&s->failed, 0);
         s->method = !opts->method || !strcmp(opts->method, "auto") ? M_AUTO
-                    : !strcmp(opts->method, "event")                    ? M_EVENT
-                    : !strcmp(opts->method, "refresh")                  ? M_REFRESH
-                                                                            : (enum method)-1;
+                    : !strcmp(opts->method, "event")               ? M_EVENT
+                    : !strcmp(opts->method, "refresh")             ? M_REFRESH
+                                                                   : (enum method) - 1;
         atomic_init(&s->refresh_on, s->method == M_REFRESH);
         s->bucket_refresh_per_s = opts->bucket_refresh_per_s;
         s->q = q;
@@ -1214,23 +1214,29 @@ static void yst_counters(struct jb_stage *st, struct jb_counters *out)
         syncer_get_stats(x->s, &s);
         jb_counters_add(out, "events", JB_COUNTER, (int64_t)s.events, "object events consumed");
         jb_counters_add(out, "deduped", JB_COUNTER, (int64_t)s.deduped, "events folded into another");
-        jb_counters_add(out, "syncs", JB_COUNTER, (int64_t)s.syncs_ok, "objects, folders or buckets resynced");
-        jb_counters_add(out, "bucket_syncs", JB_COUNTER, (int64_t)s.syncs_bucket, "whole-bucket resyncs");
-        jb_counters_add(out, "folder_refreshes", JB_COUNTER, (int64_t)s.refreshes, "folder refreshes done");
+        jb_counters_add(out, "syncs", JB_COUNTER, (int64_t)s.syncs_ok,
+                        "objects, folders or buckets resynced");
+        jb_counters_add(out, "bucket_syncs", JB_COUNTER, (int64_t)s.syncs_bucket,
+                        "whole-bucket resyncs");
+        jb_counters_add(out, "folder_refreshes", JB_COUNTER, (int64_t)s.refreshes,
+                        "folder refreshes done");
         jb_counters_add(out, "bucket_refreshes", JB_COUNTER, (int64_t)s.bucket_refreshes,
                         "whole-bucket resyncs done by folder refresh");
         jb_counters_add(out, "covered", JB_COUNTER, (int64_t)s.covered,
                         "changes covered by a whole-bucket refresh (no call)");
         jb_counters_add(out, "retries", JB_COUNTER, (int64_t)s.retries, "resync attempts retried");
-        jb_counters_add(out, "transient", JB_COUNTER, (int64_t)s.transient, "passing failures (retried)");
-        jb_counters_add(out, "outages", JB_COUNTER, (int64_t)s.outages, "outages long enough for a warning");
+        jb_counters_add(out, "transient", JB_COUNTER, (int64_t)s.transient,
+                        "passing failures (retried)");
+        jb_counters_add(out, "outages", JB_COUNTER, (int64_t)s.outages,
+                        "outages long enough for a warning");
         jb_counters_add(out, "outage_s", JB_GAUGE, s.outage_ms / 1000, "length of the current outage");
         jb_counters_add(out, "longest_outage_s", JB_GAUGE, s.longest_outage_ms / 1000,
                         "the longest outage that ended");
         jb_counters_add(out, "held_events", JB_GAUGE, (int64_t)s.held,
                         "events of the batch in flight not yet done");
         jb_counters_add(out, "dead_letters", JB_COUNTER, (int64_t)s.dead, "events dead-lettered");
-        jb_counters_add(out, "poison", JB_COUNTER, (int64_t)s.poison, "unreadable messages dead-lettered");
+        jb_counters_add(out, "poison", JB_COUNTER, (int64_t)s.poison,
+                        "unreadable messages dead-lettered");
         jb_counters_add(out, "batches", JB_COUNTER, (int64_t)s.batches, "batches handled");
         jb_counters_add(out, "method_refresh", JB_GAUGE, s.method_switched,
                         "1 once method auto switched to refresh");

@@ -51,26 +51,26 @@ struct syncer_opts {
 void syncer_opts_init(struct syncer_opts *o);
 
 struct syncer_stats {
-        uint64_t events;       /* messages consumed */
-        uint64_t deduped;      /* events folded into another in their window */
-        uint64_t syncs_ok;     /* units resynced (an item by aa_sync, a folder or a bucket by
+        uint64_t events;           /* messages consumed */
+        uint64_t deduped;          /* events folded into another in their window */
+        uint64_t syncs_ok;         /* units resynced (an item by aa_sync, a folder or a bucket by
                                   cloud refresh) */
-        uint64_t syncs_bucket; /* of which whole-bucket resyncs */
-        uint64_t refreshes;    /* folder refreshes done (refresh method) */
+        uint64_t syncs_bucket;     /* of which whole-bucket resyncs */
+        uint64_t refreshes;        /* folder refreshes done (refresh method) */
         uint64_t bucket_refreshes; /* whole-bucket resyncs done by folder refresh */
-        uint64_t covered;      /* refresh method: units whose log files were listed before a
+        uint64_t covered;          /* refresh method: units whose log files were listed before a
                                   whole-bucket refresh of their bucket began that completed
                                   since: acked, no call */
-        int method_switched;   /* 1: auto switched to refresh (unknown_function) */
+        int method_switched;       /* 1: auto switched to refresh (unknown_function) */
         uint64_t retries;
-        uint64_t transient;    /* failed attempts that were passing (retried without limit) */
-        uint64_t outages;      /* outages of resyncs long enough for a WARN */
-        int64_t outage_ms;     /* length of the current outage so far, 0 while resyncs work */
+        uint64_t transient;        /* failed attempts that were passing (retried without limit) */
+        uint64_t outages;          /* outages of resyncs long enough for a WARN */
+        int64_t outage_ms;         /* length of the current outage so far, 0 while resyncs work */
         int64_t longest_outage_ms; /* the longest that ended (a resync succeeded after it) */
-        uint64_t held;         /* events of the batch in flight not yet done (acked or given
+        uint64_t held;             /* events of the batch in flight not yet done (acked or given
                                   up): held back by the resync of their batch */
-        uint64_t dead;         /* events dead-lettered */
-        uint64_t poison;       /* undecodable messages dead-lettered */
+        uint64_t dead;             /* events dead-lettered */
+        uint64_t poison;           /* undecodable messages dead-lettered */
         uint64_t batches;
         int64_t last_latency_ms; /* listed_ms -> synced, of the last event */
 };

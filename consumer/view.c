@@ -51,10 +51,12 @@ static int add_self(struct ct_ctx *ctx, const struct view_opts *o, size_t *n)
         int rc = JB_OK;
 
         for (i = 0; !rc && i < o->n_self_keys; i++)
-                if (o->self_keys[i] && o->self_keys[i][0] && !(rc = ct_ctx_add_self_key(ctx, o->self_keys[i])))
+                if (o->self_keys[i] && o->self_keys[i][0] &&
+                    !(rc = ct_ctx_add_self_key(ctx, o->self_keys[i])))
                         (*n)++;
         for (i = 0; !rc && i < o->n_self_arns; i++)
-                if (o->self_arns[i] && o->self_arns[i][0] && !(rc = ct_ctx_add_self_arn(ctx, o->self_arns[i])))
+                if (o->self_arns[i] && o->self_arns[i][0] &&
+                    !(rc = ct_ctx_add_self_arn(ctx, o->self_arns[i])))
                         (*n)++;
         for (i = 0; !rc && i < o->n_self_agents; i++)
                 if (o->self_agents[i] && o->self_agents[i][0] &&
@@ -64,8 +66,7 @@ static int add_self(struct ct_ctx *ctx, const struct view_opts *o, size_t *n)
 }
 
 static int add_provider(struct aa_client *aa, const struct view_opts *o, struct ct_ctx *ctx,
-                        const struct aa_provider *p, struct view_info *info, char *errstr,
-                        size_t errsz)
+                        const struct aa_provider *p, struct view_info *info, char *errstr, size_t errsz)
 {
         struct aa_lastsync ls;
         enum view_start_src src;

@@ -24,13 +24,13 @@
  * them) and the indexing rate used to estimate a full sync's start. The arrays are
  * borrowed; empty strings in them are skipped. */
 struct view_opts {
-        char *const *self_keys;   /* access key ids */
+        char *const *self_keys; /* access key ids */
         size_t n_self_keys;
-        char *const *self_arns;   /* principal ARNs */
+        char *const *self_arns; /* principal ARNs */
         size_t n_self_arns;
         char *const *self_agents; /* user agents */
         size_t n_self_agents;
-        double indexing_rate;     /* files/s; see view_sync_start() */
+        double indexing_rate; /* files/s; see view_sync_start() */
 };
 
 /* Where a provider's sync start came from. */

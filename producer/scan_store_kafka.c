@@ -26,18 +26,18 @@
 #include "sset.h"
 
 #define KV_FLUSH_MS 30000
-#define KV_META_MS 2000 /* one metadata or offsets request; the load retries them */
-#define KV_SLICE_MS 1000 /* waits are cut into slices so that a stop request ends them */
+#define KV_META_MS 2000           /* one metadata or offsets request; the load retries them */
+#define KV_SLICE_MS 1000          /* waits are cut into slices so that a stop request ends them */
 #define KV_LOAD_PATIENCE_MS 60000 /* a topic just created needs a moment to get a leader */
 
 struct scan_store_kafka {
         struct scan_store ss;
-        rd_kafka_t *rk;          /* producer */
+        rd_kafka_t *rk; /* producer */
         char *brokers;
         char *topic;
         char **props;
         size_t nprops;
-        int failed;              /* deliveries that failed since the last flush */
+        int failed; /* deliveries that failed since the last flush */
         char last_err[256];
 };
 
@@ -57,9 +57,11 @@ static void kv_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
  * writer, KCONF_CONSUMER for the loader; the properties first, then what the store relies on
  * (so those win). NULL with errstr set on failure.
  */
-static rd_kafka_conf_t *kv_conf(struct scan_store_kafka *k, enum kconf_role role, char *errstr, size_t errsz)
+static rd_kafka_conf_t *kv_conf(struct scan_store_kafka *k, enum kconf_role role, char *errstr,
+                                size_t errsz)
 {
-        struct kconf_opts ko = {k->brokers, role == KCONF_PRODUCER ? "jibe-scan-status" : "jibe-scan-status-loader",
+        struct kconf_opts ko = {k->brokers,
+                                role == KCONF_PRODUCER ? "jibe-scan-status" : "jibe-scan-status-loader",
                                 role, 0, k};
         rd_kafka_conf_t *conf = kconf_new(&ko, errstr, errsz);
         const char *def = "status store";
@@ -67,8 +69,9 @@ static rd_kafka_conf_t *kv_conf(struct scan_store_kafka *k, enum kconf_role role
         if (!conf)
                 return NULL;
         if (kconf_props(conf, role, (const char *const *)k->props, k->nprops, errstr, errsz) ||
-            (role == KCONF_PRODUCER && (kconf_set(conf, "enable.idempotence", "true", def, errstr, errsz) ||
-                                        kconf_set(conf, "acks", "all", def, errstr, errsz))) ||
+            (role == KCONF_PRODUCER &&
+             (kconf_set(conf, "enable.idempotence", "true", def, errstr, errsz) ||
+              kconf_set(conf, "acks", "all", def, errstr, errsz))) ||
             (role == KCONF_CONSUMER &&
              (kconf_set(conf, "enable.auto.commit", "false", def, errstr, errsz) ||
               kconf_set(conf, "group.id", "jibe-scan-state-loader", def, errstr, errsz) ||
@@ -150,8 +153,8 @@ static int kv_save(struct scan_store *ss, const char *folder, const struct sset 
         return rc;
 }
 
-static int kv_forget(struct scan_store *ss, const char *folder, const struct sset *done,
-                     char *errstr, size_t errsz)
+static int kv_forget(struct scan_store *ss, const char *folder, const struct sset *done, char *errstr,
+                     size_t errsz)
 {
         struct scan_store_kafka *k = (struct scan_store_kafka *)ss;
         const struct sset_ent *e;
@@ -226,7 +229,7 @@ struct kv_loading {
         rd_kafka_topic_partition_list_t *parts; /* the partitions with records to read */
         int64_t *ends;                          /* end offset of each partition, -1 once read */
         int np, remaining;
-        struct sset seen;                       /* the keys marked done */
+        struct sset seen; /* the keys marked done */
         size_t unreadable;
         char e2[512]; /* the last wait message, then the last record that did not read */
 };
@@ -258,8 +261,8 @@ static int kv_load_wait(struct kv_loading *L, char *errstr, size_t errsz)
                                   &L->remaining, errstr, errsz);
                 if (rc == JB_ETRANSIENT && sig_stop_requested())
                         return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                         "stopped while waiting for the status topic %s (%s)", L->k->topic,
-                                         L->e2[0] ? L->e2 : "no answer");
+                                         "stopped while waiting for the status topic %s (%s)",
+                                         L->k->topic, L->e2[0] ? L->e2 : "no answer");
                 if (rc != JB_ETRANSIENT || waited >= KV_LOAD_PATIENCE_MS)
                         return rc;
                 log_msg(LL_INFO, "scanner", "waiting for the status topic %s: %s", L->k->topic, errstr);
@@ -283,7 +286,8 @@ static int kv_load_record(struct kv_loading *L, const rd_kafka_message_t *rkm)
 
                 if (!key)
                         return JB_ENOMEM;
-                if (rkm->payload && msg_status_decode(rkm->payload, rkm->len, &st, L->e2, sizeof(L->e2)) == JB_OK)
+                if (rkm->payload &&
+                    msg_status_decode(rkm->payload, rkm->len, &st, L->e2, sizeof(L->e2)) == JB_OK)
                         rc = sset_put(&L->seen, key, NULL);
                 else
                         sset_del(&L->seen, key); /* forgotten, or unreadable: offered again */
@@ -315,7 +319,8 @@ static int kv_load_read(struct kv_loading *L, char *errstr, size_t errsz)
                         continue;
                 if (!rkm)
                         return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                         "the status topic %s stopped answering while loading", L->k->topic);
+                                         "the status topic %s stopped answering while loading",
+                                         L->k->topic);
                 idle = 0;
                 if (rkm->err) {
                         if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -408,8 +413,8 @@ static void kv_destroy(struct scan_store *ss)
 
 static const struct scan_store_ops kv_ops = {kv_load, kv_save, kv_forget, kv_destroy};
 
-struct scan_store *scan_store_kafka_new(const char *brokers, const char *topic,
-                                        const char *const *props, char *errstr, size_t errsz)
+struct scan_store *scan_store_kafka_new(const char *brokers, const char *topic, const char *const *props,
+                                        char *errstr, size_t errsz)
 {
         struct scan_store_kafka *k = calloc(1, sizeof(*k));
         rd_kafka_conf_t *conf;

@@ -30,25 +30,25 @@
 
 struct root {
         char *provider_id;
-        char *path;  /* "Provider/bucket[/prefix]/AWSLogs" */
+        char *path; /* "Provider/bucket[/prefix]/AWSLogs" */
         char *bucket;
         char *fi_id;
 };
 
 struct region {
-        char *path;   /* ".../CloudTrail/<region>" */
+        char *path; /* ".../CloudTrail/<region>" */
         char *fi_id;
         struct root *root;
         struct sset ids; /* "YYYY" and "YYYY/MM" -> fi_id (char *, owned) */
 };
 
 struct folder {
-        char *path;         /* ".../YYYY/MM/DD" */
-        char *fi_id;        /* NULL until seen in a listing */
-        int64_t day;        /* epoch of its UTC midnight */
+        char *path;  /* ".../YYYY/MM/DD" */
+        char *fi_id; /* NULL until seen in a listing */
+        int64_t day; /* epoch of its UTC midnight */
         struct region *region;
-        struct sset done;   /* processed names (persisted) */
-        struct sset added;  /* processed since the last save */
+        struct sset done;  /* processed names (persisted) */
+        struct sset added; /* processed since the last save */
         struct sset inflight;
         struct sset ignored; /* not log files (memory only) */
         int dirty;
@@ -237,7 +237,8 @@ static int refresh_many(struct scanner *s, char *const *ids, size_t n, char *err
                         if (rc)
                                 log_msg(LL_WARN, "scanner",
                                         "folder %s: the cloud refresh could not start (%s); listing it "
-                                        "as it is, the next scan tries again", ids[next], err);
+                                        "as it is, the next scan tries again",
+                                        ids[next], err);
                         rc = JB_OK;
                         if (sl[i].token) {
                                 sl[i].id = ids[next];
@@ -275,11 +276,13 @@ static int refresh_many(struct scanner *s, char *const *ids, size_t n, char *err
                         if (prc)
                                 log_msg(LL_WARN, "scanner",
                                         "folder %s: cannot follow its cloud refresh (%s); listing it as "
-                                        "it is, the next scan tries again", r->id, err);
+                                        "it is, the next scan tries again",
+                                        r->id, err);
                         else if (running && now - r->t0 >= timeout)
                                 log_msg(LL_WARN, "scanner",
                                         "folder %s: the cloud refresh did not finish within %ld s; listing "
-                                        "it as it is, the next scan tries again", r->id, timeout / 1000);
+                                        "it as it is, the next scan tries again",
+                                        r->id, timeout / 1000);
                         if (!prc && running && now - r->t0 < timeout) {
                                 r->due = now + aa_refresh_pause_ms(s->aa, r->polls);
                                 continue;
@@ -409,7 +412,7 @@ static void on_done(void *opaque, int ok)
 /* ---------- listing ---------- */
 
 struct find_ctx {
-        const char *want;   /* a folder name to find, or NULL to collect */
+        const char *want; /* a folder name to find, or NULL to collect */
         char *found_id;
         int (*each)(void *opaque, const struct aa_item *it);
         void *opaque;
@@ -441,7 +444,6 @@ static int list_folders(struct scanner *s, const char *fi_id,
 
         return aa_list(s->aa, fi_id, 0, find_cb, &fc, errstr, errsz);
 }
-
 
 static int add_region(struct scanner *s, struct root *root, const char *path, const char *fi_id)
 {
@@ -515,7 +517,7 @@ struct dnode {
         enum dkind kind;
         char *id;
         char *path;
-        struct root *root;  /* NULL at DK_BASE */
+        struct root *root;                /* NULL at DK_BASE */
         const char *provider_id, *bucket; /* DK_BASE: borrowed from the provider list */
 };
 
@@ -572,8 +574,7 @@ struct dlist_ctx {
         struct dlevel *next;
 };
 
-static int new_root(struct scanner *s, const struct dnode *base, const char *logs_id,
-                    struct root **out)
+static int new_root(struct scanner *s, const struct dnode *base, const char *logs_id, struct root **out)
 {
         struct root *r = calloc(1, sizeof(*r)), **nr;
 
@@ -659,7 +660,7 @@ static int dlevel_run(struct scanner *s, struct dlevel *cur, struct dlevel *next
         free(ids);
         for (i = 0; !rc && i < cur->n; i++) {
                 struct dlist_ctx c = {s, &cur->v[i], next};
-        
+
                 rc = list_folders(s, cur->v[i].id, dlist_cb, &c, errstr, errsz);
                 if (rc == JB_ENOTFOUND) {
                         rc = JB_OK; /* went away since its parent was listed */
@@ -773,7 +774,7 @@ static int ids_cb(void *opaque, const struct aa_item *it)
 struct days_ctx {
         struct scanner *s;
         struct region *r;
-        const char *ym;     /* "YYYY/MM" */
+        const char *ym; /* "YYYY/MM" */
         int64_t oldest, newest;
 };
 
@@ -943,8 +944,8 @@ static int learn_months(struct scanner *s, struct region **regs, size_t nregs, i
 
 /* Learn the day folders of region r inside [oldest, newest] from its month folders, which
  * the caller refreshed (refresh_months). */
-static int region_days(struct scanner *s, struct region *r, int64_t oldest, int64_t newest,
-                       char *errstr, size_t errsz)
+static int region_days(struct scanner *s, struct region *r, int64_t oldest, int64_t newest, char *errstr,
+                       size_t errsz)
 {
         char yms[WIN_MONTHS][8];
         size_t nym = window_months(oldest, newest, yms), m;
@@ -1109,8 +1110,7 @@ static void forget_old(struct scanner *s, int64_t oldest)
 }
 
 /* Refresh the n folders ids (built by the caller, rc: how that went) together; frees ids. */
-static int refresh_ids(struct scanner *s, char **ids, size_t n, int rc, char *errstr,
-                       size_t errsz)
+static int refresh_ids(struct scanner *s, char **ids, size_t n, int rc, char *errstr, size_t errsz)
 {
         if (!rc)
                 rc = refresh_many(s, ids, n, errstr, errsz);

@@ -47,14 +47,14 @@ struct scanner_opts {
 void scanner_opts_init(struct scanner_opts *o);
 
 struct scanner_stats {
-        uint64_t scans;            /* completed scan cycles */
+        uint64_t scans; /* completed scan cycles */
         uint64_t files_published;
-        uint64_t files_done;       /* completed downstream and recorded */
-        uint64_t folders;          /* date folders known */
-        uint64_t regions;          /* account/region folders known */
-        uint64_t api_calls_last;   /* Access Anywhere calls spent by the last scan */
-        uint64_t errors;           /* scans that hit an error (retried next interval) */
-        int64_t last_scan_ms;      /* duration of the last scan */
+        uint64_t files_done;     /* completed downstream and recorded */
+        uint64_t folders;        /* date folders known */
+        uint64_t regions;        /* account/region folders known */
+        uint64_t api_calls_last; /* Access Anywhere calls spent by the last scan */
+        uint64_t errors;         /* scans that hit an error (retried next interval) */
+        int64_t last_scan_ms;    /* duration of the last scan */
 };
 
 struct scanner;

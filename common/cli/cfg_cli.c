@@ -13,20 +13,21 @@
 
 static void usage(FILE *fp)
 {
-        fprintf(fp, "usage: jibe check-config [-c FILE] [--dump]\n"
-                    "       jibe check-config --example\n\n"
-                    "Checks a jibe configuration file: every mistake is reported with its file, line and\n"
-                    "setting. Settings that work but weaken security (a password written in the file, a\n"
-                    "password file others can read, http:// allowed, TLS checks turned off) are printed as\n"
-                    "warnings, and every start of jibe logs them again; other advice (such as an old setting\n"
-                    "name that still works, and what to write instead) is printed as notes.\n\n"
-                    "  -c, --config FILE  the file to check (default %s)\n"
-                    "  --dump             also print the values jibe will use; secrets show as \"***\"\n"
-                    "  --example          print a commented configuration with every setting and its default\n"
-                    "  -h, --help         this text\n"
-                    "  --version          print jibe's version\n\n"
-                    "exit codes: 0 valid, 1 not valid, 2 usage error\n",
-                    CFG_DEFAULT_PATH);
+        fprintf(fp,
+                "usage: jibe check-config [-c FILE] [--dump]\n"
+                "       jibe check-config --example\n\n"
+                "Checks a jibe configuration file: every mistake is reported with its file, line and\n"
+                "setting. Settings that work but weaken security (a password written in the file, a\n"
+                "password file others can read, http:// allowed, TLS checks turned off) are printed as\n"
+                "warnings, and every start of jibe logs them again; other advice (such as an old setting\n"
+                "name that still works, and what to write instead) is printed as notes.\n\n"
+                "  -c, --config FILE  the file to check (default %s)\n"
+                "  --dump             also print the values jibe will use; secrets show as \"***\"\n"
+                "  --example          print a commented configuration with every setting and its default\n"
+                "  -h, --help         this text\n"
+                "  --version          print jibe's version\n\n"
+                "exit codes: 0 valid, 1 not valid, 2 usage error\n",
+                CFG_DEFAULT_PATH);
 }
 
 enum { OPT_DUMP = 0x200, OPT_EXAMPLE };

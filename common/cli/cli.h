@@ -39,8 +39,11 @@ int check_config_main(int argc, char **argv); /* cfg_cli.c */
  * --help prints the usage on stdout and exits 0; --version prints the version, exits 0.
  */
 #define CLI_OPT_VERSION 0x100 /* getopt value of --version */
-#define CLI_OPTS_END \
-        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, CLI_OPT_VERSION}, {NULL, 0, NULL, 0}
+#define CLI_OPTS_END                                                                                    \
+        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, CLI_OPT_VERSION},              \
+        {                                                                                               \
+                NULL, 0, NULL, 0                                                                        \
+        }
 #define CLI_END (-1)  /* cli_next: no more options; operands from optind */
 #define CLI_EXIT (-2) /* cli_next: the command ends now with c->exitcode */
 

@@ -85,7 +85,8 @@ int run_check_login(const char *cmd, const struct aa_opts *ao)
                 return 1;
         }
         if (rc)
-                log_msg(LL_WARN, cmd, "Access Anywhere is not reachable yet (%s); jibe keeps trying", err);
+                log_msg(LL_WARN, cmd, "Access Anywhere is not reachable yet (%s); jibe keeps trying",
+                        err);
         return 0;
 }
 
@@ -277,7 +278,9 @@ int cli_parse_datetime(const char *s, int64_t *ms)
         }
         if (*p || h > 23 || mi > 59 || sec > 60 || days_from_civil(y, mo, d, &days) != 0)
                 return -1;
-        *ms = ((days * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)sign * (zh * 3600 + zm * 60)) * 1000 + frac;
+        *ms = ((days * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)sign * (zh * 3600 + zm * 60)) *
+                      1000 +
+              frac;
         return 0;
 }
 
@@ -300,12 +303,23 @@ int cli_parse_duration(const char *s, int64_t *ms)
                                 return -1;
                 }
                 switch (*p++) {
-                case 's': unit = 1; break;
-                case 'm': unit = 60; break;
-                case 'h': unit = 3600; break;
-                case 'd': unit = 86400; break;
-                case 'w': unit = 7 * 86400; break;
-                default: return -1;
+                case 's':
+                        unit = 1;
+                        break;
+                case 'm':
+                        unit = 60;
+                        break;
+                case 'h':
+                        unit = 3600;
+                        break;
+                case 'd':
+                        unit = 86400;
+                        break;
+                case 'w':
+                        unit = 7 * 86400;
+                        break;
+                default:
+                        return -1;
                 }
                 total += v * unit;
                 if (total > 100LL * 366 * 86400)

@@ -23,7 +23,7 @@ struct ev_run {
         struct ct_ctx *ctx;
         struct buf line;
         uint64_t counts[CT_NCLASS];
-        int insight;          /* the current file turned out to be an Insights log */
+        int insight; /* the current file turned out to be an Insights log */
         char err[512];
 };
 
@@ -66,11 +66,25 @@ static int parse_size(const char *s, uint64_t *out)
         if (errno || end == s)
                 return -1;
         switch (*end) {
-        case '\0': break;
-        case 'k': case 'K': v <<= 10; end++; break;
-        case 'm': case 'M': v <<= 20; end++; break;
-        case 'g': case 'G': v <<= 30; end++; break;
-        default: return -1;
+        case '\0':
+                break;
+        case 'k':
+        case 'K':
+                v <<= 10;
+                end++;
+                break;
+        case 'm':
+        case 'M':
+                v <<= 20;
+                end++;
+                break;
+        case 'g':
+        case 'G':
+                v <<= 30;
+                end++;
+                break;
+        default:
+                return -1;
         }
         if (*end || v == 0)
                 return -1;
@@ -90,8 +104,7 @@ static int put_field(struct buf *b, const char *name, const char *val)
         return rc;
 }
 
-static int on_record(void *opaque, const char *rec, size_t len, const struct ct_hint *hint,
-                     uint64_t idx)
+static int on_record(void *opaque, const char *rec, size_t len, const struct ct_hint *hint, uint64_t idx)
 {
         struct ev_run *run = opaque;
         struct ct_event ev;
@@ -160,8 +173,7 @@ static int read_file(struct ev_run *run, struct ct_reader *rdr, const char *path
         }
         fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
         if (fd < 0)
-                return jb_seterr(JB_EIO, run->err, sizeof(run->err), "cannot open: %s",
-                                 strerror(errno));
+                return jb_seterr(JB_EIO, run->err, sizeof(run->err), "cannot open: %s", strerror(errno));
         ct_reader_reset(rdr);
         run->insight = 0;
         for (;;) {
@@ -186,8 +198,16 @@ static int read_file(struct ev_run *run, struct ct_reader *rdr, const char *path
         return rc;
 }
 
-enum { OPT_SELF_KEY = 0x200, OPT_SELF_ARN, OPT_SELF_AGENT, OPT_BUCKET, OPT_SYNC_START,
-       OPT_MAX_BYTES, OPT_MAX_RECORD, OPT_STATS };
+enum {
+        OPT_SELF_KEY = 0x200,
+        OPT_SELF_ARN,
+        OPT_SELF_AGENT,
+        OPT_BUCKET,
+        OPT_SYNC_START,
+        OPT_MAX_BYTES,
+        OPT_MAX_RECORD,
+        OPT_STATS
+};
 
 static const struct option opts[] = {{"self-key", required_argument, NULL, OPT_SELF_KEY},
                                      {"self-arn", required_argument, NULL, OPT_SELF_ARN},
@@ -226,7 +246,8 @@ static int opt_sync_start(struct cli *c, struct ct_ctx *ctx, const char *val)
         int rc;
 
         if (when < 0)
-                return cli_bad_value(c, "--sync-start: '%s' is not a UTC time like 2026-11-29T08:00:00Z", t);
+                return cli_bad_value(c, "--sync-start: '%s' is not a UTC time like 2026-11-29T08:00:00Z",
+                                     t);
         if (eq) {
                 p = strndup(val, (size_t)(eq - val));
                 if (!p)
@@ -260,7 +281,8 @@ static int apply_opt(struct cli *c, struct ev_run *run, struct ct_limits *lim, i
         case OPT_MAX_RECORD:
                 if (parse_size(val, &v))
                         return cli_bad_value(c, "%s: '%s' is not a size like 512M",
-                                             opt == OPT_MAX_BYTES ? "--max-bytes" : "--max-record-bytes", val);
+                                             opt == OPT_MAX_BYTES ? "--max-bytes" : "--max-record-bytes",
+                                             val);
                 if (opt == OPT_MAX_BYTES)
                         lim->max_decompressed = v;
                 else

@@ -31,10 +31,10 @@
 
 /* Options both commands share. */
 struct kc_opts {
-        const char *cmd;        /* "lag" or "replay", for messages */
-        const char *cfg_path;   /* NULL: none given */
-        const char *brokers;    /* --brokers */
-        const char *prefix;     /* --prefix */
+        const char *cmd;      /* "lag" or "replay", for messages */
+        const char *cfg_path; /* NULL: none given */
+        const char *brokers;  /* --brokers */
+        const char *prefix;   /* --prefix */
         int json;
         int timeout_ms;
 };
@@ -54,14 +54,25 @@ static void kc_env_clear(struct kc_env *e)
         e->have_cfg = 0;
 }
 
-enum { OPT_PREFIX = 0x200, OPT_JSON, OPT_TIMEOUT, OPT_GROUP, OPT_STAGE, OPT_TO_DATETIME,
-       OPT_BY_DURATION, OPT_TO_EARLIEST, OPT_EXECUTE };
+enum {
+        OPT_PREFIX = 0x200,
+        OPT_JSON,
+        OPT_TIMEOUT,
+        OPT_GROUP,
+        OPT_STAGE,
+        OPT_TO_DATETIME,
+        OPT_BY_DURATION,
+        OPT_TO_EARLIEST,
+        OPT_EXECUTE
+};
 
 /* The options both commands share, first in each table. */
-#define KC_COMMON_OPTS                                                                         \
-        {"config", required_argument, NULL, 'c'}, {"brokers", required_argument, NULL, 'b'},  \
-                {"prefix", required_argument, NULL, OPT_PREFIX},                               \
-                {"json", no_argument, NULL, OPT_JSON}, {"timeout", required_argument, NULL, OPT_TIMEOUT}
+#define KC_COMMON_OPTS                                                                                  \
+        {"config", required_argument, NULL, 'c'}, {"brokers", required_argument, NULL, 'b'},            \
+                {"prefix", required_argument, NULL, OPT_PREFIX}, {"json", no_argument, NULL, OPT_JSON}, \
+        {                                                                                               \
+                "timeout", required_argument, NULL, OPT_TIMEOUT                                         \
+        }
 #define KC_SHORT ":c:b:h"
 
 /*
@@ -79,7 +90,8 @@ static int kc_common_opt(struct cli *c, struct kc_opts *o, int opt, const char *
         case OPT_TIMEOUT:
                 n = strtol(v, &end, 10);
                 if (*end || end == v || n < 1 || n > 600)
-                        return cli_bad_value(c, "--timeout: \"%s\" is not a number of seconds from 1 to 600", v);
+                        return cli_bad_value(
+                                c, "--timeout: \"%s\" is not a number of seconds from 1 to 600", v);
                 o->timeout_ms = (int)n * 1000;
                 return 1;
         case 'c':
@@ -87,7 +99,9 @@ static int kc_common_opt(struct cli *c, struct kc_opts *o, int opt, const char *
         case OPT_PREFIX:
                 if (!*v)
                         return cli_bad_value(c, "%s needs a value",
-                                             opt == 'c' ? "--config" : opt == 'b' ? "--brokers" : "--prefix");
+                                             opt == 'c'   ? "--config"
+                                             : opt == 'b' ? "--brokers"
+                                                          : "--prefix");
                 *(opt == 'c' ? &o->cfg_path : opt == 'b' ? &o->brokers : &o->prefix) = v;
                 return 1;
         default:
@@ -115,7 +129,8 @@ static int kc_env_init(struct kc_env *e, const struct kc_opts *o)
         }
         e->conn.brokers = o->brokers ? o->brokers : (e->have_cfg ? e->cfg.kafka_brokers : NULL);
         if (!e->conn.brokers) {
-                fprintf(stderr, "jibe %s: kafka.brokers is not set in %s: set it, or give --brokers HOST:PORT\n",
+                fprintf(stderr,
+                        "jibe %s: kafka.brokers is not set in %s: set it, or give --brokers HOST:PORT\n",
                         o->cmd, path);
                 kc_env_clear(e);
                 return 2;
@@ -123,8 +138,9 @@ static int kc_env_init(struct kc_env *e, const struct kc_opts *o)
         e->prefix = o->prefix ? o->prefix : (e->have_cfg ? e->cfg.kafka_topic_prefix : "jibe.");
         for (i = 0; e->prefix[i]; i++)
                 if (!isalnum((unsigned char)e->prefix[i]) && !strchr("._-", e->prefix[i])) {
-                        fprintf(stderr, "jibe %s: --prefix \"%s\": Kafka names allow only letters, digits, "
-                                        "'.', '_' and '-'\n",
+                        fprintf(stderr,
+                                "jibe %s: --prefix \"%s\": Kafka names allow only letters, digits, "
+                                "'.', '_' and '-'\n",
                                 o->cmd, e->prefix);
                         kc_env_clear(e);
                         return 2;
@@ -272,7 +288,8 @@ static void topics_ready(const char *prefix)
 
         printf("topics");
         for (i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
-                printf("%s %s", i ? "," : "", kconf_name(name, sizeof(name), prefix, topics[i]) ? "?" : name);
+                printf("%s %s", i ? "," : "",
+                       kconf_name(name, sizeof(name), prefix, topics[i]) ? "?" : name);
         printf(" are ready\n");
 }
 
@@ -294,10 +311,12 @@ int topics_main(int argc, char **argv)
                 cfg_clear(&cfg);
                 return 1;
         }
-        rc = kadmin_create_topics(&(struct kadmin_conn){cfg.kafka_brokers, (const char *const *)cfg.kafka_rdkafka,
+        rc = kadmin_create_topics(&(struct kadmin_conn){cfg.kafka_brokers,
+                                                        (const char *const *)cfg.kafka_rdkafka,
                                                         cfg.n_kafka_rdkafka, 0},
-                                  cfg.kafka_topic_prefix, (int)cfg.kafka_partitions, (int)cfg.kafka_replication,
-                                  (int64_t)cfg.kafka_retention_h * 3600000, err, sizeof(err));
+                                  cfg.kafka_topic_prefix, (int)cfg.kafka_partitions,
+                                  (int)cfg.kafka_replication, (int64_t)cfg.kafka_retention_h * 3600000,
+                                  err, sizeof(err));
         if (rc)
                 fprintf(stderr, "jibe topics: %s\n", err);
         else
@@ -350,20 +369,21 @@ static void lag_print_table(const struct lag_group *g, size_t ng, int64_t now)
                 double oldest = 0;
 
                 if (!strcmp(lg->info.state, "Dead") && !lg->info.members)
-                        printf("%sgroup %s: no such group in Kafka yet (no member, nothing committed)\n", i ? "\n" : "",
-                               lg->name);
+                        printf("%sgroup %s: no such group in Kafka yet (no member, nothing committed)\n",
+                               i ? "\n" : "", lg->name);
                 else
                         printf("%sgroup %s: %s, %d member%s\n", i ? "\n" : "", lg->name, lg->info.state,
                                lg->info.members, lg->info.members == 1 ? "" : "s");
                 if (!lg->n) {
                         if (lg->has_topic)
-                                printf("  no committed offsets, and topic %s does not exist\n", lg->topic);
+                                printf("  no committed offsets, and topic %s does not exist\n",
+                                       lg->topic);
                         else
                                 printf("  no committed offsets\n");
                         continue;
                 }
-                printf("  %-24s %9s %12s %12s %10s %9s\n", "TOPIC", "PARTITION", "COMMITTED", "END", "LAG",
-                       "TIME-LAG");
+                printf("  %-24s %9s %12s %12s %10s %9s\n", "TOPIC", "PARTITION", "COMMITTED", "END",
+                       "LAG", "TIME-LAG");
                 for (k = 0; k < lg->n; k++) {
                         const struct kadmin_part *p = &lg->parts[k];
                         double age = 0;
@@ -374,14 +394,15 @@ static void lag_print_table(const struct lag_group *g, size_t ng, int64_t now)
                         } else if (p->oldest_ts_ms == KADMIN_NO_OFFSET) {
                                 snprintf(t, sizeof(t), "?");
                         } else {
-                                age = p->oldest_ts_ms < now ? (double)(now - p->oldest_ts_ms) / 1000.0 : 0;
+                                age = p->oldest_ts_ms < now ? (double)(now - p->oldest_ts_ms) / 1000.0
+                                                            : 0;
                                 fmt_age(t, sizeof(t), age);
                         }
                         if (age > oldest)
                                 oldest = age;
                         total += p->lag;
-                        printf("  %-24s %9" PRId32 " %12s %12" PRId64 " %10" PRId64 " %9s\n", p->topic, p->partition,
-                               c, p->end, p->lag, t);
+                        printf("  %-24s %9" PRId32 " %12s %12" PRId64 " %10" PRId64 " %9s\n", p->topic,
+                               p->partition, c, p->end, p->lag, t);
                 }
                 fmt_age(t, sizeof(t), oldest);
                 printf("  total lag %" PRId64 " message%s%s%s\n", total, total == 1 ? "" : "s",
@@ -407,9 +428,11 @@ static int lag_print_json(const struct lag_group *g, size_t ng, int64_t now)
                         else if (p->oldest_ts_ms == KADMIN_NO_OFFSET)
                                 cJSON_AddNullToObject(o, "time_lag_s");
                         else
-                                cJSON_AddNumberToObject(
-                                        o, "time_lag_s",
-                                        p->oldest_ts_ms < now ? (double)(now - p->oldest_ts_ms) / 1000.0 : 0.0);
+                                cJSON_AddNumberToObject(o, "time_lag_s",
+                                                        p->oldest_ts_ms < now
+                                                                ? (double)(now - p->oldest_ts_ms) /
+                                                                          1000.0
+                                                                : 0.0);
                         cJSON_AddStringToObject(o, "state", g[i].info.state);
                         cJSON_AddNumberToObject(o, "members", g[i].info.members);
                 }
@@ -421,7 +444,8 @@ static int lag_print_json(const struct lag_group *g, size_t ng, int64_t now)
         return print_json(arr);
 }
 
-static const struct option lag_opts[] = {KC_COMMON_OPTS, {"group", required_argument, NULL, 'g'},
+static const struct option lag_opts[] = {KC_COMMON_OPTS,
+                                         {"group", required_argument, NULL, 'g'},
                                          CLI_OPTS_END};
 
 /* The command line into o and groups: -1 to go on, else the exit code (said why). */
@@ -547,13 +571,14 @@ static void replay_usage(FILE *fp)
 }
 
 static void replay_print_table(const char *group, const char *topic, const char *what,
-                               const struct kadmin_group *info, const struct kadmin_part *parts, size_t n)
+                               const struct kadmin_group *info, const struct kadmin_part *parts,
+                               size_t n)
 {
         char c[32], chg[64];
         size_t i;
 
-        printf("replay of group %s (%s, %d member%s) on topic %s %s\n", group, info->state, info->members,
-               info->members == 1 ? "" : "s", topic, what);
+        printf("replay of group %s (%s, %d member%s) on topic %s %s\n", group, info->state,
+               info->members, info->members == 1 ? "" : "s", topic, what);
         printf("  %9s %12s %12s  %s\n", "PARTITION", "COMMITTED", "NEW", "CHANGE");
         for (i = 0; i < n; i++) {
                 const struct kadmin_part *p = &parts[i];
@@ -562,11 +587,11 @@ static void replay_print_table(const char *group, const char *topic, const char 
                 if (p->committed == KADMIN_NO_OFFSET)
                         snprintf(chg, sizeof(chg), "no offset committed yet");
                 else if (p->target < p->committed)
-                        snprintf(chg, sizeof(chg), "back %" PRId64 " message%s", p->committed - p->target,
-                                 p->committed - p->target == 1 ? "" : "s");
+                        snprintf(chg, sizeof(chg), "back %" PRId64 " message%s",
+                                 p->committed - p->target, p->committed - p->target == 1 ? "" : "s");
                 else if (p->target > p->committed)
-                        snprintf(chg, sizeof(chg), "FORWARD %" PRId64 " message%s", p->target - p->committed,
-                                 p->target - p->committed == 1 ? "" : "s");
+                        snprintf(chg, sizeof(chg), "FORWARD %" PRId64 " message%s",
+                                 p->target - p->committed, p->target - p->committed == 1 ? "" : "s");
                 else
                         snprintf(chg, sizeof(chg), "unchanged");
                 printf("  %9" PRId32 " %12s %12" PRId64 "  %s\n", p->partition, c, p->target, chg);
@@ -629,8 +654,9 @@ static int replay_opt(struct cli *c, struct replay *r, int opt, const char *v)
         }
         if (!*v)
                 return cli_bad_value(c, "%s needs a value",
-                                     opt == OPT_STAGE ? "--stage" : opt == OPT_TO_DATETIME ? "--to-datetime"
-                                                                                            : "--by-duration");
+                                     opt == OPT_STAGE         ? "--stage"
+                                     : opt == OPT_TO_DATETIME ? "--to-datetime"
+                                                              : "--by-duration");
         *(opt == OPT_STAGE ? &r->stage : opt == OPT_TO_DATETIME ? &r->dt : &r->dur) = v;
         return 0;
 }
@@ -644,16 +670,20 @@ static int replay_check(struct cli *c, struct replay *r)
                 return cli_bad_value(c, "give --stage parse or --stage sync%s%s%s", st ? " (not \"" : "",
                                      st ? st : "", st ? "\")" : "");
         if (!!r->dt + !!r->dur + r->earliest != 1)
-                return cli_bad_value(c, "give exactly one of --to-datetime T, --to-earliest, --by-duration D");
+                return cli_bad_value(
+                        c, "give exactly one of --to-datetime T, --to-earliest, --by-duration D");
         if (r->dt && cli_parse_datetime(r->dt, &r->ts_ms) != 0)
-                return cli_bad_value(c, "--to-datetime \"%s\" is not a date and time such as "
-                                        "2026-11-29T10:00:00Z (the zone, Z for UTC, is required)",
+                return cli_bad_value(c,
+                                     "--to-datetime \"%s\" is not a date and time such as "
+                                     "2026-11-29T10:00:00Z (the zone, Z for UTC, is required)",
                                      r->dt);
         if (r->dur) {
                 if (cli_parse_duration(r->dur, &r->ts_ms) != 0)
-                        return cli_bad_value(c, "--by-duration \"%s\" is not a duration such as 45s, 30m, 2h, "
-                                                "1d, 1w or 1h30m",
-                                             r->dur);
+                        return cli_bad_value(
+                                c,
+                                "--by-duration \"%s\" is not a duration such as 45s, 30m, 2h, "
+                                "1d, 1w or 1h30m",
+                                r->dur);
                 r->ts_ms = wall_ms() - r->ts_ms;
         }
         return -1;
@@ -714,7 +744,8 @@ static void replay_show(const struct replay *r)
         size_t i, forward = 0;
 
         for (i = 0; i < r->n; i++)
-                if (r->parts[i].committed != KADMIN_NO_OFFSET && r->parts[i].target > r->parts[i].committed)
+                if (r->parts[i].committed != KADMIN_NO_OFFSET &&
+                    r->parts[i].target > r->parts[i].committed)
                         forward++;
         if (!r->o.json) {
                 replay_print_table(r->group, r->topic, r->what, &r->info, r->parts, r->n);
@@ -738,14 +769,15 @@ static int replay_commit(struct replay *r)
                 fprintf(stderr, "jibe replay: %s\n", err);
                 return 1;
         }
-        if (info->members > 0 || (strcmp(info->state, "Empty") != 0 && strcmp(info->state, "Dead") != 0)) {
+        if (info->members > 0 ||
+            (strcmp(info->state, "Empty") != 0 && strcmp(info->state, "Dead") != 0)) {
                 fprintf(stderr,
                         "jibe replay: refused: group %s is in use (%s, %d member%s%s%s%s): stop every 'jibe %s' "
                         "process first (e.g. systemctl stop jibe-%s on each host), then run this again; nothing "
                         "changed. (A process stopped with kafka.instance_id set stays a member until its session "
                         "times out, 45 s by default.)\n",
-                        r->group, info->state, info->members, info->members == 1 ? "" : "s", *info->who ? ": " : "",
-                        info->who, "", r->stage, r->stage);
+                        r->group, info->state, info->members, info->members == 1 ? "" : "s",
+                        *info->who ? ": " : "", info->who, "", r->stage, r->stage);
                 return 1;
         }
         if (kadmin_commit_targets(r->ka, r->parts, r->n, err, sizeof(err))) {

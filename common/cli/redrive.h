@@ -16,13 +16,13 @@ struct cfg;
 
 struct redrive_opts {
         const char *cfgpath;
-        int execute;         /* --execute */
-        const char *discard; /* --discard TEXT: the reason, or NULL */
-        int all;             /* --all: also those already redriven or discarded */
-        const char *stage;   /* "parse" or "sync" (--stage parser|syncer), or NULL */
-        const char *reason;  /* --reason SUBSTR (case-insensitive), or NULL */
+        int execute;                /* --execute */
+        const char *discard;        /* --discard TEXT: the reason, or NULL */
+        int all;                    /* --all: also those already redriven or discarded */
+        const char *stage;          /* "parse" or "sync" (--stage parser|syncer), or NULL */
+        const char *reason;         /* --reason SUBSTR (case-insensitive), or NULL */
         int64_t since_ms, until_ms; /* --since/--until, -1 when not given */
-        int64_t id;          /* --id N (embedded mode), -1 when not given */
+        int64_t id;                 /* --id N (embedded mode), -1 when not given */
 };
 
 void redrive_usage(FILE *fp);

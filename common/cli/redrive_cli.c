@@ -69,8 +69,7 @@ static int parse_when(const char *s, int64_t *ms)
         return -1;
 }
 
-enum { OPT_EXECUTE = 0x200, OPT_ALL, OPT_STAGE, OPT_REASON, OPT_SINCE, OPT_UNTIL, OPT_ID,
-       OPT_DISCARD };
+enum { OPT_EXECUTE = 0x200, OPT_ALL, OPT_STAGE, OPT_REASON, OPT_SINCE, OPT_UNTIL, OPT_ID, OPT_DISCARD };
 
 static const struct option redrive_opts_table[] = {{"config", required_argument, NULL, 'c'},
                                                    {"execute", no_argument, NULL, OPT_EXECUTE},
@@ -89,10 +88,18 @@ static int redrive_opt(struct cli *c, struct redrive_opts *o, int opt, const cha
         char *end;
 
         switch (opt) {
-        case 'c': o->cfgpath = v; return 0;
-        case OPT_EXECUTE: o->execute = 1; return 0;
-        case OPT_ALL: o->all = 1; return 0;
-        case OPT_REASON: o->reason = v; return 0;
+        case 'c':
+                o->cfgpath = v;
+                return 0;
+        case OPT_EXECUTE:
+                o->execute = 1;
+                return 0;
+        case OPT_ALL:
+                o->all = 1;
+                return 0;
+        case OPT_REASON:
+                o->reason = v;
+                return 0;
         case OPT_STAGE:
                 if (!strcmp(v, "parser") || !strcmp(v, "parse"))
                         o->stage = "parse";
@@ -103,7 +110,8 @@ static int redrive_opt(struct cli *c, struct redrive_opts *o, int opt, const cha
                 return 0;
         case OPT_DISCARD:
                 if (!*v)
-                        return cli_bad_value(c, "--discard needs the reason, e.g. --discard \"bucket removed\"");
+                        return cli_bad_value(
+                                c, "--discard needs the reason, e.g. --discard \"bucket removed\"");
                 o->discard = v;
                 return 0;
         case OPT_ID:
@@ -114,9 +122,11 @@ static int redrive_opt(struct cli *c, struct redrive_opts *o, int opt, const cha
                 return 0;
         default: /* OPT_SINCE, OPT_UNTIL */
                 if (parse_when(v, opt == OPT_SINCE ? &o->since_ms : &o->until_ms) != 0)
-                        return cli_bad_value(c, "%s \"%s\" is not a time such as 2026-11-29T10:00:00Z or a time "
-                                                "ago such as 30m, 2h, 1d",
-                                             opt == OPT_SINCE ? "--since" : "--until", v);
+                        return cli_bad_value(
+                                c,
+                                "%s \"%s\" is not a time such as 2026-11-29T10:00:00Z or a time "
+                                "ago such as 30m, 2h, 1d",
+                                opt == OPT_SINCE ? "--since" : "--until", v);
                 return 0;
         }
 }
@@ -226,8 +236,8 @@ void redrive_line(const struct msg_dead *d, char *out, size_t outsz)
         cli_fmt_utc(when, sizeof(when), d->at_ms);
         redrive_what(d, what, sizeof(what));
         printable(why, sizeof(why), d->error ? d->error : "-", d->error ? strlen(d->error) : 1, 500);
-        snprintf(out, outsz, "%s %-5s %s: %s (attempts %" PRId64 ")", when, d->stage ? d->stage : "?", what,
-                 why, d->attempts);
+        snprintf(out, outsz, "%s %-5s %s: %s (attempts %" PRId64 ")", when, d->stage ? d->stage : "?",
+                 what, why, d->attempts);
 }
 
 /* ---- embedded mode ---- */
@@ -352,11 +362,11 @@ static int emb_request(const struct emb_run *r)
                 return 1;
         }
         if (run_is_running(dir))
-                printf("requested %s/%s/%s: the running jibe run puts them back within a few seconds\n", dir,
-                       DEAD_REQ_DIR, name);
+                printf("requested %s/%s/%s: the running jibe run puts them back within a few seconds\n",
+                       dir, DEAD_REQ_DIR, name);
         else
-                printf("requested %s/%s/%s: jibe run is not running; it puts them back when it starts\n", dir,
-                       DEAD_REQ_DIR, name);
+                printf("requested %s/%s/%s: jibe run is not running; it puts them back when it starts\n",
+                       dir, DEAD_REQ_DIR, name);
         return 0;
 }
 
@@ -365,8 +375,8 @@ static void emb_summary(const struct emb_run *r, size_t total, int ret)
         const struct redrive_opts *o = r->o;
 
         printf("%lu dead letter(s) of %zu in %s/%s: %lu open, %lu requested, %lu redriven, %lu discarded\n",
-               r->shown, total, r->cfg->state_dir, DEAD_FILE, r->by_state[DEAD_OPEN], r->by_state[DEAD_REQUESTED],
-               r->by_state[DEAD_REDRIVEN], r->by_state[DEAD_DISCARDED]);
+               r->shown, total, r->cfg->state_dir, DEAD_FILE, r->by_state[DEAD_OPEN],
+               r->by_state[DEAD_REQUESTED], r->by_state[DEAD_REDRIVEN], r->by_state[DEAD_DISCARDED]);
         if (o->execute && !ret)
                 printf("redrive requested: %lu log file(s) and %lu event(s); %lu not usable, %lu already "
                        "requested\n",
@@ -423,9 +433,10 @@ int redrive_main(int argc, char **argv)
         if (!cfg.kafka_brokers || !*cfg.kafka_brokers) {
                 rc = redrive_embedded(&cfg, &o); /* the dead-letter file of jibe run */
         } else if (o.discard || o.id >= 0 || (o.execute && redrive_filtered(&o))) {
-                fprintf(stderr, "jibe redrive: in the Kafka mode, --execute puts back every dead letter not "
-                                "yet redriven: --discard, --id and filters with --execute are for the "
-                                "embedded mode (filters narrow the listing)\n");
+                fprintf(stderr,
+                        "jibe redrive: in the Kafka mode, --execute puts back every dead letter not "
+                        "yet redriven: --discard, --id and filters with --execute are for the "
+                        "embedded mode (filters narrow the listing)\n");
                 rc = 2;
         } else {
                 rc = redrive_kafka(&cfg, &o);

@@ -29,7 +29,8 @@ static int redrivable(int target, const struct msg_dead *d)
         struct msg_objevent ev;
         char e[256];
 
-        if (target == Q_FILES && msg_logfile_decode(d->payload, d->payload_len, &lf, e, sizeof(e)) == JB_OK) {
+        if (target == Q_FILES &&
+            msg_logfile_decode(d->payload, d->payload_len, &lf, e, sizeof(e)) == JB_OK) {
                 msg_logfile_clear(&lf);
                 return 1;
         }
@@ -55,8 +56,8 @@ static int redrive_target(const struct msg_dead *d)
 }
 
 /* Publish d's message to target with its original key (m completes with the delivery). */
-static int redrive_put_back(struct q *q, int target, const struct msg_dead *d, struct q_msg *m, char *err,
-                            size_t errsz)
+static int redrive_put_back(struct q *q, int target, const struct msg_dead *d, struct q_msg *m,
+                            char *err, size_t errsz)
 {
         struct buf key;
         struct msg_logfile lf;
@@ -65,7 +66,8 @@ static int redrive_put_back(struct q *q, int target, const struct msg_dead *d, s
         int rc;
 
         buf_init(&key, MSG_MAX_BYTES);
-        if (target == Q_FILES && msg_logfile_decode(d->payload, d->payload_len, &lf, e2, sizeof(e2)) == JB_OK) {
+        if (target == Q_FILES &&
+            msg_logfile_decode(d->payload, d->payload_len, &lf, e2, sizeof(e2)) == JB_OK) {
                 rc = msg_logfile_key(&lf, &key);
                 msg_logfile_clear(&lf);
         } else if (target == Q_EVENTS &&
@@ -76,8 +78,8 @@ static int redrive_put_back(struct q *q, int target, const struct msg_dead *d, s
                 rc = buf_puts(&key, "redriven");
         }
         if (!rc)
-                rc = q_publish(q, (enum q_topic)target, key.p, key.len, d->payload, d->payload_len, m, NULL,
-                               NULL, err, errsz);
+                rc = q_publish(q, (enum q_topic)target, key.p, key.len, d->payload, d->payload_len, m,
+                               NULL, NULL, err, errsz);
         buf_clear(&key);
         return rc;
 }

@@ -31,7 +31,6 @@
 #include "supervise.h"
 #include "syncer.h"
 
-
 static void usage(FILE *fp)
 {
         fprintf(fp,
@@ -97,7 +96,8 @@ static void rdst_free(struct jb_stage *st)
 {
         if (!st)
                 return;
-        dead_redriver_free(((struct redrive_stage *)st)->rd); /* after q_free: unfinished redrives stay requested */
+        dead_redriver_free(
+                ((struct redrive_stage *)st)->rd); /* after q_free: unfinished redrives stay requested */
         free(st);
 }
 
@@ -159,8 +159,8 @@ static int run_pipeline(const struct cfg *cfg, const struct aa_opts *ao, const s
                 q_free(q);
                 return supervise_not_started("run", "out of memory");
         }
-        snprintf(running, sizeof(running), "running: scan every %ld s, lookback %ld h", cfg->scan_interval_s,
-                 cfg->scan_lookback_h);
+        snprintf(running, sizeof(running), "running: scan every %ld s, lookback %ld h",
+                 cfg->scan_interval_s, cfg->scan_lookback_h);
         memset(&sv, 0, sizeof(sv));
         sv.cmd = "run";
         sv.q = q;

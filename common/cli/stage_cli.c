@@ -78,9 +78,8 @@ static int need_kafka(const char *cmd, const struct cfg *cfg)
         return 1;
 }
 
-struct q *open_transport(const struct cfg *cfg, const char *cmd, int consume,
-                                const char *group_suffix, const char *instance_id, char *err,
-                                size_t errsz)
+struct q *open_transport(const struct cfg *cfg, const char *cmd, int consume, const char *group_suffix,
+                         const char *instance_id, char *err, size_t errsz)
 {
         struct q_kafka_opts ko;
         char group[512], client[128], inst[512];
@@ -221,8 +220,8 @@ static int stage_main(enum stage which, int argc, char **argv)
                 instance = cfg.kafka_instance_id;
         if (need_kafka(cmd, &cfg) || run_check_login(cmd, &ao))
                 goto out;
-        q = open_transport(&cfg, cmd, stage_kinds[which].consume, which == ST_SCAN ? NULL : cmd, instance,
-                           err, sizeof(err));
+        q = open_transport(&cfg, cmd, stage_kinds[which].consume, which == ST_SCAN ? NULL : cmd,
+                           instance, err, sizeof(err));
         if (!q) {
                 log_msg(LL_ERROR, cmd, "cannot connect to Kafka: %s", err);
                 goto out;

@@ -16,13 +16,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A property the harness checks does not hold: say which, and crash (libFuzzer saves the
  * input). */
-#define FUZZ_CHECK(cond)                                                                   \
-        do {                                                                               \
-                if (!(cond)) {                                                             \
-                        fprintf(stderr, "%s:%d: property broken: %s\n", __FILE__, __LINE__, \
-                                #cond);                                                    \
-                        abort();                                                           \
-                }                                                                          \
+#define FUZZ_CHECK(cond)                                                                                \
+        do {                                                                                            \
+                if (!(cond)) {                                                                          \
+                        fprintf(stderr, "%s:%d: property broken: %s\n", __FILE__, __LINE__, #cond);     \
+                        abort();                                                                        \
+                }                                                                                       \
         } while (0)
 
 #endif

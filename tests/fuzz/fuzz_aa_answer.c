@@ -13,7 +13,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const long status[] = {200, 200, 200, 201, 204, 301, 302, 400, 401, 403,
-                                      404, 408, 429, 500, 502, 503, 504, 0, 100, 299};
+                                      404, 408, 429, 500, 502, 503, 504, 0,   100, 299};
         int rc;
 
         if (size < 2)

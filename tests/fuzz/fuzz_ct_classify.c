@@ -36,8 +36,7 @@ static int same_str(const char *a, const char *b)
         return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static void compare(const struct ct_ctx *ctx, const char *rec, size_t len,
-                    const struct ct_hint *hint)
+static void compare(const struct ct_ctx *ctx, const char *rec, size_t len, const struct ct_hint *hint)
 {
         struct ct_hint full;
         struct ct_event fast, slow;
@@ -67,8 +66,7 @@ static void compare(const struct ct_ctx *ctx, const char *rec, size_t len,
         ct_event_clear(&slow);
 }
 
-static int on_rec(void *opaque, const char *rec, size_t len, const struct ct_hint *hint,
-                  uint64_t idx)
+static int on_rec(void *opaque, const char *rec, size_t len, const struct ct_hint *hint, uint64_t idx)
 {
         (void)opaque;
         (void)idx;

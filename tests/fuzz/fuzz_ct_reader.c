@@ -32,8 +32,7 @@ static uint64_t mix(uint64_t h, const void *p, size_t n)
         return h;
 }
 
-static int on_rec(void *opaque, const char *rec, size_t len, const struct ct_hint *hint,
-                  uint64_t idx)
+static int on_rec(void *opaque, const char *rec, size_t len, const struct ct_hint *hint, uint64_t idx)
 {
         struct outcome *o = opaque;
         int i;

@@ -128,8 +128,8 @@ int main(int argc, char **argv)
         if (replay_dir(dir, &count))
                 return 1;
         if (count == 0) {
-                fprintf(stderr, "replay: no input found under %s/tests/fuzz/{regress,corpus}/%s\n",
-                        top, name);
+                fprintf(stderr, "replay: no input found under %s/tests/fuzz/{regress,corpus}/%s\n", top,
+                        name);
                 return 1;
         }
         printf("%d inputs replayed through fuzz_%s\n", count, name);

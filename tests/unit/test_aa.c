@@ -206,16 +206,15 @@ static int t_sim_start(void **state)
         t_root = tu_tmpdir();
         assert_non_null(t_root);
         snprintf(path, sizeof(path), "%s/sim.json", t_root);
-        t_write_file(path,
-                     "{\"sitetitle\":\"jibe unit\",\"token_lifetime_s\":3600,\n"
-                     " \"users\":[{\"login\":\"" T_USER "\",\"password\":\"s3cret-Pa55+&word\","
-                     "\"userid\":\"1\",\"authtokens\":[\"" T_TOKEN "\"]}],\n"
-                     " \"providers\":[{\"id\":\"" T_PROV "\",\"name\":\"" T_PROVNAME "\","
-                     "\"access_key\":\"AKIAAASELFKEY0000001\","
-                     "\"arn\":\"arn:aws:iam::111122223333:user/access-anywhere\","
-                     "\"user_agent\":\"SMEStorage\",\"buckets\":[\"" T_BUCKET "\",\"" T_MANY "\"],"
-                     "\"last_sync\":{\"start\":\"2026-11-29 06:00:00\","
-                     "\"completed\":\"2026-11-29 06:20:00\",\"files\":12345,\"task\":true}}]}\n");
+        t_write_file(path, "{\"sitetitle\":\"jibe unit\",\"token_lifetime_s\":3600,\n"
+                           " \"users\":[{\"login\":\"" T_USER "\",\"password\":\"s3cret-Pa55+&word\","
+                           "\"userid\":\"1\",\"authtokens\":[\"" T_TOKEN "\"]}],\n"
+                           " \"providers\":[{\"id\":\"" T_PROV "\",\"name\":\"" T_PROVNAME "\","
+                           "\"access_key\":\"AKIAAASELFKEY0000001\","
+                           "\"arn\":\"arn:aws:iam::111122223333:user/access-anywhere\","
+                           "\"user_agent\":\"SMEStorage\",\"buckets\":[\"" T_BUCKET "\",\"" T_MANY "\"],"
+                           "\"last_sync\":{\"start\":\"2026-11-29 06:00:00\","
+                           "\"completed\":\"2026-11-29 06:20:00\",\"files\":12345,\"task\":true}}]}\n");
         t_truth_put(T_BUCKET, "hello.txt", "hello world\n", 12);
         t_truth_put(T_BUCKET, "docs/readme.md", "# readme\n", 9);
         t_truth_put(T_BUCKET, T_SPECIAL, "special\n", 8);
@@ -340,8 +339,7 @@ static void test_login_token_providers(void **state)
         assert_true(!strcmp(task.callback, "ReSync") || !strcmp(task.callback, "InitialSync"));
         aa_task_clear(&task);
         aa_lastsync_clear(&ls);
-        assert_int_equal(aa_task_get(aa, "no-such-task-999", &task, err, sizeof(err)),
-                         JB_ENOTFOUND);
+        assert_int_equal(aa_task_get(aa, "no-such-task-999", &task, err, sizeof(err)), JB_ENOTFOUND);
         aa_providers_free(p, n);
 
         aa_counters_get(aa, &c);
@@ -494,12 +492,16 @@ static void test_answer_ceilings(void **state)
         t_faults("answer_pad_bytes=5000000");
         assert_int_equal(aa_list(aa, id, 0, t_count_cb, &n, err, sizeof(err)), JB_ELIMIT);
         aa_counters_get(aa, &c1);
-        assert_non_null(strstr(err, "answer to getFolderContents, more than the 4161536-byte limit for this call"));
+        assert_non_null(
+                strstr(err,
+                       "answer to getFolderContents, more than the 4161536-byte limit for this call"));
         assert_int_equal(c1.requests - c0.requests, 2);
         /* a small call: 1 MiB */
         t_faults("answer_pad_bytes=2000000&answer_pad_function=checkPathExists");
         assert_int_equal(aa_check_path(aa, T_PROVNAME, "0", NULL, err, sizeof(err)), JB_ELIMIT);
-        assert_non_null(strstr(err, "answer to checkPathExists, more than the 1048576-byte limit for this call"));
+        assert_non_null(
+                strstr(err,
+                       "answer to checkPathExists, more than the 1048576-byte limit for this call"));
         t_faults("answer_pad_bytes=200000");
         assert_int_equal(aa_check_path(aa, T_PROVNAME, "0", NULL, err, sizeof(err)), JB_OK);
         t_faults("answer_pad_bytes=0&answer_pad_function=");
@@ -615,7 +617,8 @@ static void test_download_errors(void **state)
 
         (void)state;
         assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/hello.txt", "0", &it, err,
-                                       sizeof(err)), JB_OK);
+                                       sizeof(err)),
+                         JB_OK);
         t_faults("download_error_rate=1");
         assert_int_equal(aa_download(aa, it.fi_id, t_count_write, &got, err, sizeof(err)),
                          JB_ETRANSIENT);
@@ -631,7 +634,8 @@ static void test_download_errors(void **state)
         t_faults("download_error_rate=0&download_error_legacy=0&download_cut_rate=1");
         aa_item_clear(&it);
         assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/big.bin", "0", &it, err,
-                                       sizeof(err)), JB_OK);
+                                       sizeof(err)),
+                         JB_OK);
         got = 0;
         assert_int_equal(aa_download(aa, it.fi_id, t_count_write, &got, err, sizeof(err)),
                          JB_ETRANSIENT);
@@ -646,8 +650,8 @@ static void test_download_errors(void **state)
 
 /* One hostile kind at rate 1: aa_download_ex() refuses the answer as a fetch error
  * (JB_ETRANSIENT) whose message contains want_msg; *got: bytes handed over. */
-static void t_hostile(struct aa_client *aa, const struct aa_item *it, const char *kind,
-                      char *err, size_t errsz, size_t *got)
+static void t_hostile(struct aa_client *aa, const struct aa_item *it, const char *kind, char *err,
+                      size_t errsz, size_t *got)
 {
         struct aa_dl_want want = {it->size, 1};
         char form[128];
@@ -700,9 +704,11 @@ static void test_download_hostile(void **state)
         o.backoff_max_ms = 5;
         aa = t_client_opts(&o);
         assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/hello.txt", "0", &small, err,
-                                       sizeof(err)), JB_OK);
+                                       sizeof(err)),
+                         JB_OK);
         assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/big.bin", "0", &big, err,
-                                       sizeof(err)), JB_OK);
+                                       sizeof(err)),
+                         JB_OK);
         assert_int_equal(small.size, 12);
         assert_int_equal(big.size, T_BIG);
 
@@ -868,11 +874,11 @@ static void test_download(void **state)
         aa_item_clear(&it);
 
         memset(&c, 0, sizeof(c));
-        assert_int_equal(aa_download(aa, "999999999", t_cmp_write, &c, err, sizeof(err)),
-                         JB_ENOTFOUND);
+        assert_int_equal(aa_download(aa, "999999999", t_cmp_write, &c, err, sizeof(err)), JB_ENOTFOUND);
         assert_int_equal(c.off, 0);
         assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/nope.bin", "0", &it, err,
-                                       sizeof(err)), JB_ENOTFOUND);
+                                       sizeof(err)),
+                         JB_ENOTFOUND);
         free(big);
         aa_client_free(aa);
 }
@@ -1017,8 +1023,9 @@ static void test_sync_diff(void **state)
                 fail_msg("sync: %s", err);
         assert_int_equal(so.result, AA_SYNC_UPDATED);
         assert_false(t_diff_has("synced/obj-1.txt"));
-        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/synced/obj-1.txt", "0", &it,
-                                       err, sizeof(err)), JB_OK);
+        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/synced/obj-1.txt", "0", &it, err,
+                                       sizeof(err)),
+                         JB_OK);
         assert_int_equal(it.size, 8);
         aa_item_clear(&it);
 
@@ -1031,15 +1038,15 @@ static void test_sync_diff(void **state)
         rc = aa_sync(aa, T_PROV, T_BUCKET, "synced/obj-1.txt", "delete", &so, err, sizeof(err));
         assert_int_equal(rc, JB_OK);
         assert_int_equal(so.result, AA_SYNC_REMOVED);
-        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/synced/obj-1.txt", "0", &it,
-                                       err, sizeof(err)), JB_ENOTFOUND);
+        assert_int_equal(aa_check_path(aa, T_PROVNAME "/" T_BUCKET "/synced/obj-1.txt", "0", &it, err,
+                                       sizeof(err)),
+                         JB_ENOTFOUND);
 
         rc = aa_sync(aa, T_PROV, T_BUCKET, NULL, "bucket", &so, err, sizeof(err));
         assert_int_equal(rc, JB_OK);
         assert_int_equal(so.result, AA_SYNC_BUCKET);
 
-        assert_int_equal(aa_sync(aa, "999", T_BUCKET, "x", "put", &so, err, sizeof(err)),
-                         JB_ENOTFOUND);
+        assert_int_equal(aa_sync(aa, "999", T_BUCKET, "x", "put", &so, err, sizeof(err)), JB_ENOTFOUND);
         assert_int_equal(aa_sync(aa, T_PROV, "not-my-bucket", "x", "put", &so, err, sizeof(err)),
                          JB_ENOTFOUND);
         aa_client_free(aa);
@@ -1229,10 +1236,28 @@ static void test_debug_hook_masks(void **state)
 /* ---------------------------------------------------------------- a server that misbehaves */
 
 enum t_gmode {
-        G_HTML, G_TRUNC_JSON, G_ARRAY, G_NOSTATUS, G_EMPTY, G_SHORT, G_BIG, G_401, G_503,
-        G_BADLIST, G_BADITEM, G_BADTIME, G_EXPIRED, G_UNKNOWN_STATUS, G_FILE_JSON_ERR,
-        G_FILE_BREAK, G_FILE_JSON_OK, G_REFRESH_BAD, G_REFRESH_FOREVER, G_TASKS_BAD,
-        G_FILE_HDR_ERR, G_ITEM_LIST,
+        G_HTML,
+        G_TRUNC_JSON,
+        G_ARRAY,
+        G_NOSTATUS,
+        G_EMPTY,
+        G_SHORT,
+        G_BIG,
+        G_401,
+        G_503,
+        G_BADLIST,
+        G_BADITEM,
+        G_BADTIME,
+        G_EXPIRED,
+        G_UNKNOWN_STATUS,
+        G_FILE_JSON_ERR,
+        G_FILE_BREAK,
+        G_FILE_JSON_OK,
+        G_REFRESH_BAD,
+        G_REFRESH_FOREVER,
+        G_TASKS_BAD,
+        G_FILE_HDR_ERR,
+        G_ITEM_LIST,
 };
 
 struct t_gsrv {
@@ -1298,7 +1323,8 @@ static void t_gserve(struct t_gsrv *g, int fd)
                 t_gsend(fd, 200, "text/html", "<html><body>Service maintenance</body></html>", -1);
                 break;
         case G_TRUNC_JSON:
-                t_gsend(fd, 200, "application/json", "{\"status\":\"ok\",\"providers\":[{\"pi_id\":\"1", -1);
+                t_gsend(fd, 200, "application/json", "{\"status\":\"ok\",\"providers\":[{\"pi_id\":\"1",
+                        -1);
                 break;
         case G_ARRAY:
                 t_gsend(fd, 200, "application/json", "[1,2,3]", -1);
@@ -1366,10 +1392,12 @@ static void t_gserve(struct t_gsrv *g, int fd)
         case G_REFRESH_FOREVER:
                 t_gsend(fd, 200, "application/json",
                         "{\"status\":\"ok\",\"total\":\"0\",\"filelist\":[],\"stillsyncing\":\"y\","
-                        "\"refreshresult\":{\"status\":\"ok\",\"token\":\"RTOK\"}}", -1);
+                        "\"refreshresult\":{\"status\":\"ok\",\"token\":\"RTOK\"}}",
+                        -1);
                 break;
         case G_TASKS_BAD:
-                t_gsend(fd, 200, "application/json", "{\"status\":\"ok\",\"tasks\":5,\"total\":\"1\"}", -1);
+                t_gsend(fd, 200, "application/json", "{\"status\":\"ok\",\"tasks\":5,\"total\":\"1\"}",
+                        -1);
                 break;
         case G_FILE_HDR_ERR: /* base64 of "provider said no" */
                 t_gsend_h(fd, 200, "text/html",
@@ -1716,30 +1744,18 @@ int main(void)
                 cmocka_unit_test(test_tls_verify),
         };
         const struct CMUnitTest sim[] = {
-                cmocka_unit_test(test_login_password),
-                cmocka_unit_test(test_login_token_providers),
-                cmocka_unit_test(test_single_as_object),
-                cmocka_unit_test(test_token_renewal),
-                cmocka_unit_test(test_refresh_async),
-                cmocka_unit_test(test_refresh_stuck),
-                cmocka_unit_test(test_download_errors),
-                cmocka_unit_test(test_download_hostile),
-                cmocka_unit_test(test_upload_xml),
-                cmocka_unit_test(test_sync_unknown),
-                cmocka_unit_test(test_wrong_password),
-                cmocka_unit_test(test_paging),
-                cmocka_unit_test(test_refresh),
-                cmocka_unit_test(test_download),
-                cmocka_unit_test(test_slow_download),
-                cmocka_unit_test(test_upload_mkdir_delete),
-                cmocka_unit_test(test_sync_diff),
-                cmocka_unit_test(test_special_keys),
-                cmocka_unit_test(test_relogin),
-                cmocka_unit_test(test_retry_500),
-                cmocka_unit_test(test_retry_429),
-                cmocka_unit_test(test_tls_to_plain_port),
-                cmocka_unit_test(test_debug_hook_masks),
-                cmocka_unit_test(test_answer_ceilings),
+                cmocka_unit_test(test_login_password),   cmocka_unit_test(test_login_token_providers),
+                cmocka_unit_test(test_single_as_object), cmocka_unit_test(test_token_renewal),
+                cmocka_unit_test(test_refresh_async),    cmocka_unit_test(test_refresh_stuck),
+                cmocka_unit_test(test_download_errors),  cmocka_unit_test(test_download_hostile),
+                cmocka_unit_test(test_upload_xml),       cmocka_unit_test(test_sync_unknown),
+                cmocka_unit_test(test_wrong_password),   cmocka_unit_test(test_paging),
+                cmocka_unit_test(test_refresh),          cmocka_unit_test(test_download),
+                cmocka_unit_test(test_slow_download),    cmocka_unit_test(test_upload_mkdir_delete),
+                cmocka_unit_test(test_sync_diff),        cmocka_unit_test(test_special_keys),
+                cmocka_unit_test(test_relogin),          cmocka_unit_test(test_retry_500),
+                cmocka_unit_test(test_retry_429),        cmocka_unit_test(test_tls_to_plain_port),
+                cmocka_unit_test(test_debug_hook_masks), cmocka_unit_test(test_answer_ceilings),
         };
         int rc;
 

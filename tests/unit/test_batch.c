@@ -250,7 +250,8 @@ static void test_100k(void **state)
                         total += it[i].nmsgs;
                         if (!it[i].key) {
                                 nbucket_items++;
-                                assert_true(!strcmp(it[i].bucket, "bkt4") || !strcmp(it[i].bucket, "bkt7"));
+                                assert_true(!strcmp(it[i].bucket, "bkt4") ||
+                                            !strcmp(it[i].bucket, "bkt7"));
                         } else {
                                 assert_false(!strcmp(it[i].provider, "101") &&
                                              !strcmp(it[i].bucket, "bkt4"));

@@ -15,7 +15,8 @@
 static void test_base64_vectors(void **state)
 {
         static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-        static const char *const out[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+        static const char *const out[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                          "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
         struct buf b;
         size_t i;
 
@@ -35,7 +36,8 @@ static void test_base64_vectors(void **state)
 static void test_unbase64(void **state)
 {
         static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-        static const char *const enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+        static const char *const enc[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+                                          "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
         static const char *const bad[] = {"Z", "Zm9v!", "Zg==Zg", "Zm9vY", "Zg==="};
         struct buf b;
         size_t i;

@@ -31,10 +31,10 @@
 static char *t_dir;
 
 /* Head of a valid file: 4 lines, so a setting written after it is on line 5. */
-#define HEAD                                                                                 \
-        "access_anywhere = {\n"                                                              \
-        "  endpoint = \"https://aa.example.com\";\n"                                         \
-        "  login = \"admin\"; password_env = \"JIBE_TEST_PW\";\n"                            \
+#define HEAD                                                                                            \
+        "access_anywhere = {\n"                                                                         \
+        "  endpoint = \"https://aa.example.com\";\n"                                                    \
+        "  login = \"admin\"; password_env = \"JIBE_TEST_PW\";\n"                                       \
         "};\n"
 
 static char *t_path(const char *name)
@@ -198,37 +198,37 @@ static void test_full_file(void **state)
         struct cfg c;
         char err[512];
         char *ca = t_write("ca.pem", "-----BEGIN CERTIFICATE-----\n", 0644);
-        char *text = t_fmt(
-                "# every option, none at its default\n"
-                "access_anywhere = {\n"
-                "  endpoint = \"https://aa.example.com/\";\n"
-                "  login = \"admin\";\n"
-                "  password_env = \"JIBE_TEST_PW\";\n"
-                "  ca_file = \"%s\";\n"
-                "  insecure = false;\n"
-                "  connect_timeout_ms = 5000; timeout_ms = 60000; max_retries = 0;\n"
-                "  backoff_base_ms = 100; backoff_max_ms = 1000;\n"
-                "};\n"
-                "self = {\n"
-                "  keys = [ \"AKIA1\", \"AKIA2\" ];\n"
-                "  arns = ( \"arn:aws:iam::1:user/aa\" );\n"
-                "  agents = [ \"SMEStorage\" ];\n"
-                "};\n"
-                "scanner = {\n"
-                "  interval_s = 60; lookback_h = 12; parents_every = 3;\n"
-                "  sources = [ \"S3 Prod\", \"102\" ];\n"
-                "  prefixes = ( { bucket = \"ct-logs\"; prefix = \"/trails/org/\"; },\n"
-                "               { prefix = \"\"; bucket = \"other\"; } );\n"
-                "};\n"
-                "parser = { max_decompressed = 5000000000L; max_record = \"512 KiB\";\n"
-                "           indexing_rate = 250; workers = 8; provider_refresh_s = 600; };\n"
-                "syncer = { window_ms = 100; batch_max = 50; concurrency = 2; max_attempts = 3;\n"
-                "           backoff_base_ms = 10; backoff_max_ms = 20; };\n"
-                "queue = { capacity = 42; };\n"
-                "state_dir = \"/srv/jibe\";\n"
-                "log_file = \"-\";\n"
-                "log_level = \"debug\";\n",
-                ca);
+        char *text =
+                t_fmt("# every option, none at its default\n"
+                      "access_anywhere = {\n"
+                      "  endpoint = \"https://aa.example.com/\";\n"
+                      "  login = \"admin\";\n"
+                      "  password_env = \"JIBE_TEST_PW\";\n"
+                      "  ca_file = \"%s\";\n"
+                      "  insecure = false;\n"
+                      "  connect_timeout_ms = 5000; timeout_ms = 60000; max_retries = 0;\n"
+                      "  backoff_base_ms = 100; backoff_max_ms = 1000;\n"
+                      "};\n"
+                      "self = {\n"
+                      "  keys = [ \"AKIA1\", \"AKIA2\" ];\n"
+                      "  arns = ( \"arn:aws:iam::1:user/aa\" );\n"
+                      "  agents = [ \"SMEStorage\" ];\n"
+                      "};\n"
+                      "scanner = {\n"
+                      "  interval_s = 60; lookback_h = 12; parents_every = 3;\n"
+                      "  sources = [ \"S3 Prod\", \"102\" ];\n"
+                      "  prefixes = ( { bucket = \"ct-logs\"; prefix = \"/trails/org/\"; },\n"
+                      "               { prefix = \"\"; bucket = \"other\"; } );\n"
+                      "};\n"
+                      "parser = { max_decompressed = 5000000000L; max_record = \"512 KiB\";\n"
+                      "           indexing_rate = 250; workers = 8; provider_refresh_s = 600; };\n"
+                      "syncer = { window_ms = 100; batch_max = 50; concurrency = 2; max_attempts = 3;\n"
+                      "           backoff_base_ms = 10; backoff_max_ms = 20; };\n"
+                      "queue = { capacity = 42; };\n"
+                      "state_dir = \"/srv/jibe\";\n"
+                      "log_file = \"-\";\n"
+                      "log_level = \"debug\";\n",
+                      ca);
 
         (void)state;
         assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_OK);
@@ -288,9 +288,17 @@ static void test_sizes(void **state)
                 const char *v;
                 uint64_t want;
         } ok[] = {
-                {"1048576", 1048576}, {"\"1M\"", 1 << 20}, {"\"4G\"", 4ULL << 30}, {"\"4g\"", 4ULL << 30},
-                {"\"2 GiB\"", 2ULL << 30}, {"\"3GB\"", 3ULL << 30}, {"\"1T\"", 0}, {"\"64G\"", 64ULL << 30},
-                {"\"2097152\"", 2 << 20}, {"2147483647", 2147483647}, {"17179869184L", 16ULL << 30},
+                {"1048576", 1048576},
+                {"\"1M\"", 1 << 20},
+                {"\"4G\"", 4ULL << 30},
+                {"\"4g\"", 4ULL << 30},
+                {"\"2 GiB\"", 2ULL << 30},
+                {"\"3GB\"", 3ULL << 30},
+                {"\"1T\"", 0},
+                {"\"64G\"", 64ULL << 30},
+                {"\"2097152\"", 2 << 20},
+                {"2147483647", 2147483647},
+                {"17179869184L", 16ULL << 30},
         };
         struct cfg c;
         char err[512], *text;
@@ -316,8 +324,8 @@ static void test_sizes(void **state)
 }
 
 struct bad {
-        const char *text;  /* after HEAD unless it starts with '!' */
-        int line;          /* 0: no line expected */
+        const char *text; /* after HEAD unless it starts with '!' */
+        int line;         /* 0: no line expected */
         const char *setting;
         const char *msg;
 };
@@ -329,17 +337,22 @@ static void test_errors(void **state)
                  "unknown setting (did you mean syncer.window_ms?)"},
                 {"\n\nfrobnicate = 1;\n", 7, "frobnicate", "unknown setting"},
                 {"scaner = { interval_s = 5; };\n", 5, "scaner", "did you mean scanner?"},
-                {"syncer = { interval_s = 5; };\n", 5, "syncer.interval_s", "did you mean scanner.interval_s?"},
+                {"syncer = { interval_s = 5; };\n", 5, "syncer.interval_s",
+                 "did you mean scanner.interval_s?"},
                 {"syncer = 5;\n", 5, "syncer", "must be a group"},
                 {"syncer = {\n window_ms = \"2000\";\n};\n", 6, "syncer.window_ms",
                  "must be a whole number from 100 to 600000, not a string"},
                 {"syncer = { window_ms = 2000.0; };\n", 5, "syncer.window_ms", "not a decimal number"},
-                {"syncer = {\n\n window_ms = 50;\n};\n", 7, "syncer.window_ms", "between 100 and 600000, not 50"},
+                {"syncer = {\n\n window_ms = 50;\n};\n", 7, "syncer.window_ms",
+                 "between 100 and 600000, not 50"},
                 {"syncer = { window_ms = 4294969296; };\n", 5, "syncer.window_ms", "far too large"},
-                {"queue = { capacity = -1; };\n", 5, "queue.capacity", "between 10 and 10000000, not -1"},
-                {"parser = {\n  max_record = \"12Q\";\n};\n", 6, "parser.max_record", "\"12Q\" is not a size"},
+                {"queue = { capacity = -1; };\n", 5, "queue.capacity",
+                 "between 10 and 10000000, not -1"},
+                {"parser = {\n  max_record = \"12Q\";\n};\n", 6, "parser.max_record",
+                 "\"12Q\" is not a size"},
                 {"parser = { max_record = \"1.5M\"; };\n", 5, "parser.max_record", "is not a size"},
-                {"parser = { max_record = \"2G\"; };\n", 5, "parser.max_record", "between 64K and 1G, not 2G"},
+                {"parser = { max_record = \"2G\"; };\n", 5, "parser.max_record",
+                 "between 64K and 1G, not 2G"},
                 {"parser = { max_record = true; };\n", 5, "parser.max_record", "such as \"512M\""},
                 {"parser = { max_decompressed = 5000000000; };\n", 5, "parser.max_decompressed",
                  "must be written as a string"},
@@ -348,7 +361,8 @@ static void test_errors(void **state)
                  " insecure = \"yes\";\n};\n",
                  3, "access_anywhere.insecure", "must be true or false, not a string"},
                 {"state_dir = \"\";\n", 5, "state_dir", "is empty"},
-                {"log_level = \"verbose\";\n", 5, "log_level", "\"verbose\" is not one of: debug, info, warn, error"},
+                {"log_level = \"verbose\";\n", 5, "log_level",
+                 "\"verbose\" is not one of: debug, info, warn, error"},
                 {"log_level = 3;\n", 5, "log_level", "must be a string"},
                 {"self = { keys = [ \"A\", \"\" ]; };\n", 5, "self.keys", "item 2 is empty"},
                 {"self = { keys = ( \"A\",\n 7 ); };\n", 6, "self.keys", "item 2 must be a string"},
@@ -358,14 +372,16 @@ static void test_errors(void **state)
                  "needs both bucket and prefix"},
                 {"scanner = { prefixes = ( { bucket = \"b\"; prefix = \"t/AWSLogs/\"; } ); };\n", 5,
                  "scanner.prefixes", "not AWSLogs itself"},
-                {"scanner = {\n prefixes = ( { bucket = \"b\";\n prefx = \"t\"; } ); };\n", 7, "scanner.prefixes",
-                 "unknown setting 'prefx'"},
-                {"scanner = { prefixes = [ \"b/t\" ]; };\n", 5, "scanner.prefixes", "must be a list of groups"},
-                {"syncer = { backoff_base_ms = 5000; backoff_max_ms = 1000; };\n", 5, "syncer.backoff_base_ms",
-                 "larger than backoff_max_ms"},
+                {"scanner = {\n prefixes = ( { bucket = \"b\";\n prefx = \"t\"; } ); };\n", 7,
+                 "scanner.prefixes", "unknown setting 'prefx'"},
+                {"scanner = { prefixes = [ \"b/t\" ]; };\n", 5, "scanner.prefixes",
+                 "must be a list of groups"},
+                {"syncer = { backoff_base_ms = 5000; backoff_max_ms = 1000; };\n", 5,
+                 "syncer.backoff_base_ms", "larger than backoff_max_ms"},
                 {"!access_anywhere = {\n  login = \"a\";\n  password_env = \"JIBE_TEST_PW\";\n};\n", 1,
                  "access_anywhere.endpoint", "not set"},
-                {"!login = \"x\";\n", 1, "login", "unknown setting (did you mean access_anywhere.login?)"},
+                {"!login = \"x\";\n", 1, "login",
+                 "unknown setting (did you mean access_anywhere.login?)"},
                 {"!access_anywhere = {\n endpoint = \"ftp://x\"; login = \"a\"; password_env = \"JIBE_TEST_PW\";\n};\n",
                  2, "access_anywhere.endpoint", "must start with https://"},
                 {"!access_anywhere = {\n endpoint = \"https://x/api/rpc.php\"; login = \"a\";\n"
@@ -373,11 +389,12 @@ static void test_errors(void **state)
                  2, "access_anywhere.endpoint", "without /api/"},
                 {"!access_anywhere = {\n endpoint = \"https:///\"; login = \"a\"; password_env = \"JIBE_TEST_PW\";\n};\n",
                  2, "access_anywhere.endpoint", "\"https:///\" is not an address"},
-                {"!access_anywhere = {\n endpoint = \"https://x\";\n};\n", 1, "access_anywhere", "no credentials"},
-                {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n};\n", 1, "access_anywhere.password",
-                 "not set"},
-                {"!access_anywhere = {\n endpoint = \"https://x\"; password_env = \"JIBE_TEST_PW\";\n};\n", 1,
-                 "access_anywhere.login", "not set"},
+                {"!access_anywhere = {\n endpoint = \"https://x\";\n};\n", 1, "access_anywhere",
+                 "no credentials"},
+                {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n};\n", 1,
+                 "access_anywhere.password", "not set"},
+                {"!access_anywhere = {\n endpoint = \"https://x\"; password_env = \"JIBE_TEST_PW\";\n};\n",
+                 1, "access_anywhere.login", "not set"},
                 {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n password = \"p\";\n"
                  " password_env = \"JIBE_TEST_PW\";\n};\n",
                  4, "access_anywhere.password_env",
@@ -389,15 +406,17 @@ static void test_errors(void **state)
                  " authtoken_file = \"/x\";\n};\n",
                  4, "access_anywhere.authtoken_file", "also given by authtoken_env (line 3)"},
                 {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n\n password_file = \"/nonexistent/pw\";\n};\n",
-                 4, "access_anywhere.password_file", "cannot read /nonexistent/pw: No such file or directory"},
-                {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n password_file = \"/\";\n};\n", 3,
-                 "access_anywhere.password_file", "/ is not a regular file"},
+                 4, "access_anywhere.password_file",
+                 "cannot read /nonexistent/pw: No such file or directory"},
+                {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n password_file = \"/\";\n};\n",
+                 3, "access_anywhere.password_file", "/ is not a regular file"},
                 {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n password_env = \"JIBE_UNSET_VAR_1\";\n};\n",
-                 3, "access_anywhere.password_env", "the environment variable JIBE_UNSET_VAR_1 is not set"},
-                {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n password_env = \"A B\";\n};\n", 3,
-                 "access_anywhere.password_env", "not an environment variable name"},
-                {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n password = \"\";\n};\n", 3,
-                 "access_anywhere.password", "is empty"},
+                 3, "access_anywhere.password_env",
+                 "the environment variable JIBE_UNSET_VAR_1 is not set"},
+                {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n password_env = \"A B\";\n};\n",
+                 3, "access_anywhere.password_env", "not an environment variable name"},
+                {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\";\n password = \"\";\n};\n",
+                 3, "access_anywhere.password", "is empty"},
                 {"!access_anywhere = {\n endpoint = \"https://x\"; login = \"a\"; password_env = \"JIBE_TEST_PW\";\n"
                  " ca_file = \"/nonexistent/ca.pem\";\n};\n",
                  3, "access_anywhere.ca_file", "cannot read /nonexistent/ca.pem"},
@@ -424,7 +443,8 @@ static void test_errors(void **state)
                 else
                         want = t_fmt("%s: %s: ", path, bad[i].setting);
                 if (strncmp(err, want, strlen(want)) != 0 || (bad[i].msg && !strstr(err, bad[i].msg)))
-                        fail_msg("case %zu: got '%s', want '%s...%s'", i, err, want, bad[i].msg ? bad[i].msg : "");
+                        fail_msg("case %zu: got '%s', want '%s...%s'", i, err, want,
+                                 bad[i].msg ? bad[i].msg : "");
                 /* a failed load leaves nothing behind and may be cleared again */
                 assert_null(c.path);
                 assert_null(c.state_dir);
@@ -442,7 +462,8 @@ static void test_parse_and_io_errors(void **state)
 
         (void)state;
         /* libconfig's own message, with its file and line */
-        assert_int_equal(t_load(HEAD "syncer = {\n  window_ms = ;\n};\n", &c, err, sizeof(err)), JB_EINPUT);
+        assert_int_equal(t_load(HEAD "syncer = {\n  window_ms = ;\n};\n", &c, err, sizeof(err)),
+                         JB_EINPUT);
         p = t_path("jibe.cfg");
         want = t_fmt("%s:6: syntax error", p);
         assert_string_equal(err, want);
@@ -476,7 +497,9 @@ static void test_password_file(void **state)
 
         (void)state;
         pw = t_write("pw", T_FILE_PW "\nsecond line ignored\n", 0600);
-        text = t_fmt("access_anywhere = { endpoint = \"https://x\"; login = \"a\"; password_file = \"%s\"; };\n", pw);
+        text = t_fmt(
+                "access_anywhere = { endpoint = \"https://x\"; login = \"a\"; password_file = \"%s\"; };\n",
+                pw);
         assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_OK);
         assert_string_equal(c.aa_password, T_FILE_PW);
         assert_string_equal(c.aa_password_from, "password_file");
@@ -543,10 +566,11 @@ static void test_password_env_and_inline(void **state)
         cfg_clear(&c);
 
         setenv("JIBE_TEST_TOKEN", T_TOKEN, 1);
-        assert_int_equal(t_load("access_anywhere = { endpoint = \"http://127.0.0.1:8080\";\n"
-                                " authtoken_env = \"JIBE_TEST_TOKEN\"; insecure = true; allow_http = true; };\n",
-                                &c, err, sizeof(err)),
-                         JB_OK);
+        assert_int_equal(
+                t_load("access_anywhere = { endpoint = \"http://127.0.0.1:8080\";\n"
+                       " authtoken_env = \"JIBE_TEST_TOKEN\"; insecure = true; allow_http = true; };\n",
+                       &c, err, sizeof(err)),
+                JB_OK);
         assert_string_equal(c.aa_authtoken, T_TOKEN);
         assert_string_equal(c.aa_authtoken_from, "authtoken_env");
         assert_int_equal(c.aa_insecure, 1);
@@ -575,10 +599,11 @@ static void test_credentials_json(void **state)
         char err[512], *js, *text;
 
         (void)state;
-        js = t_write("jibe-config.json",
-                     "{\"endpoint\": \"https://json.example.com\", \"login\": \"jlogin\", \"password\": \"json-Secret\","
-                     " \"other\": 1}",
-                     0600);
+        js = t_write(
+                "jibe-config.json",
+                "{\"endpoint\": \"https://json.example.com\", \"login\": \"jlogin\", \"password\": \"json-Secret\","
+                " \"other\": 1}",
+                0600);
         text = t_fmt("access_anywhere = { credentials_json = \"%s\"; };\n", js);
         assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_OK);
         assert_string_equal(c.aa_endpoint, "https://json.example.com");
@@ -590,9 +615,10 @@ static void test_credentials_json(void **state)
         free(text);
 
         /* the cfg file wins over the JSON file */
-        text = t_fmt("access_anywhere = { credentials_json = \"%s\";\n endpoint = \"https://cfg.example.com\";\n"
-                     " login = \"clogin\"; password_env = \"JIBE_TEST_PW\"; };\n",
-                     js);
+        text = t_fmt(
+                "access_anywhere = { credentials_json = \"%s\";\n endpoint = \"https://cfg.example.com\";\n"
+                " login = \"clogin\"; password_env = \"JIBE_TEST_PW\"; };\n",
+                js);
         assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_OK);
         assert_string_equal(c.aa_endpoint, "https://cfg.example.com");
         assert_string_equal(c.aa_login, "clogin");
@@ -611,7 +637,8 @@ static void test_credentials_json(void **state)
         free(js);
 
         /* a readable-by-others JSON file that supplied the password is a warning */
-        js = t_write("jibe-config.json", "{\"endpoint\": \"https://j\", \"login\": \"l\", \"password\": \"pp-1\"}", 0644);
+        js = t_write("jibe-config.json",
+                     "{\"endpoint\": \"https://j\", \"login\": \"l\", \"password\": \"pp-1\"}", 0644);
         assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_OK);
         assert_true(has_warn(&c, "credentials_json", "chmod 600"));
         cfg_clear(&c);
@@ -652,11 +679,12 @@ static void test_dump_hides_secrets(void **state)
         (void)state;
         setenv("JIBE_TEST_TOKEN", T_TOKEN, 1);
         pw = t_write("pw", T_FILE_PW "\n", 0600);
-        text = t_fmt("access_anywhere = { endpoint = \"https://x\"; login = \"a\"; password_file = \"%s\";\n"
-                     " authtoken_env = \"JIBE_TEST_TOKEN\"; };\n"
-                     "self = { agents = [ \"quote\\\"and\\\\slash\" ]; };\n"
-                     "parser = { max_record = 1000000; max_decompressed = 5000000001L; indexing_rate = 0.5; };\n",
-                     pw);
+        text = t_fmt(
+                "access_anywhere = { endpoint = \"https://x\"; login = \"a\"; password_file = \"%s\";\n"
+                " authtoken_env = \"JIBE_TEST_TOKEN\"; };\n"
+                "self = { agents = [ \"quote\\\"and\\\\slash\" ]; };\n"
+                "parser = { max_record = 1000000; max_decompressed = 5000000001L; indexing_rate = 0.5; };\n",
+                pw);
         assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_OK);
         d1 = t_dump(&c);
         assert_null(strstr(d1, T_FILE_PW));
@@ -807,13 +835,15 @@ static void test_kafka(void **state)
         cfg_clear(&c);
 
         log_close();
-        assert_int_equal(t_load(HEAD "kafka = { brokers = \"k1:9092,k2:9092\"; topic_prefix = \"prod_jibe-\";\n"
-                                " partitions = 12; replication = 1; retention_h = 24; instance_id = \"parse-a\";\n"
-                                " max_inflight = 50;\n"
-                                " rdkafka = [ \"security.protocol=sasl_ssl\", \"sasl.password=kafka-Secret\",\n"
-                                "             \"ssl.key.password=key-Secret\" ]; };\n",
-                                &c, err, sizeof(err)),
-                         JB_OK);
+        assert_int_equal(
+                t_load(HEAD
+                       "kafka = { brokers = \"k1:9092,k2:9092\"; topic_prefix = \"prod_jibe-\";\n"
+                       " partitions = 12; replication = 1; retention_h = 24; instance_id = \"parse-a\";\n"
+                       " max_inflight = 50;\n"
+                       " rdkafka = [ \"security.protocol=sasl_ssl\", \"sasl.password=kafka-Secret\",\n"
+                       "             \"ssl.key.password=key-Secret\" ]; };\n",
+                       &c, err, sizeof(err)),
+                JB_OK);
         assert_string_equal(c.kafka_brokers, "k1:9092,k2:9092");
         assert_string_equal(c.kafka_topic_prefix, "prod_jibe-");
         assert_int_equal(c.kafka_partitions, 12);
@@ -839,13 +869,17 @@ static void test_kafka(void **state)
         cfg_clear(&c);
 
         /* errors name the setting and the line */
-        assert_int_equal(t_load(HEAD "kafka = { rdkafka = [ \"security.protocol\" ]; };\n", &c, err, sizeof(err)),
+        assert_int_equal(t_load(HEAD "kafka = { rdkafka = [ \"security.protocol\" ]; };\n", &c, err,
+                                sizeof(err)),
                          JB_EINPUT);
         assert_non_null(strstr(err, ":5: kafka.rdkafka: item 1 must look like \"name=value\""));
-        assert_int_equal(t_load(HEAD "kafka = { rdkafka = [ \"=x\" ]; };\n", &c, err, sizeof(err)), JB_EINPUT);
-        assert_int_equal(t_load(HEAD "kafka = { topic_prefix = \"jibe/\"; };\n", &c, err, sizeof(err)), JB_EINPUT);
+        assert_int_equal(t_load(HEAD "kafka = { rdkafka = [ \"=x\" ]; };\n", &c, err, sizeof(err)),
+                         JB_EINPUT);
+        assert_int_equal(t_load(HEAD "kafka = { topic_prefix = \"jibe/\"; };\n", &c, err, sizeof(err)),
+                         JB_EINPUT);
         assert_non_null(strstr(err, ":5: kafka.topic_prefix: \"jibe/\""));
-        assert_int_equal(t_load(HEAD "kafka = { brokers = \"a:1, b:2\"; };\n", &c, err, sizeof(err)), JB_EINPUT);
+        assert_int_equal(t_load(HEAD "kafka = { brokers = \"a:1, b:2\"; };\n", &c, err, sizeof(err)),
+                         JB_EINPUT);
         assert_non_null(strstr(err, "kafka.brokers"));
         assert_int_equal(t_load(HEAD "kafka = { partitions = 0; };\n", &c, err, sizeof(err)), JB_EINPUT);
         assert_non_null(strstr(err, ":5: kafka.partitions: must be between 1 and 1000, not 0"));
@@ -872,7 +906,8 @@ static void test_self_note_and_method(void **state)
         cfg_clear(&c);
         assert_int_equal(t_load(HEAD "self = { agents = [ \"SMEStorage\" ]; };\n"
                                      "syncer = { method = \"refresh\"; };\n",
-                                &c, err, sizeof(err)), JB_OK);
+                                &c, err, sizeof(err)),
+                         JB_OK);
         assert_false(has_note(&c, "self: no access key", NULL));
         assert_string_equal(c.sync_method, "refresh");
         cfg_clear(&c);
@@ -895,14 +930,15 @@ static void test_deprecated_names(void **state)
 
         (void)state;
         /* the new name: no note */
-        assert_int_equal(t_load(HEAD "parser = { provider_refresh_s = 600; };\n", &c, err, sizeof(err)), JB_OK);
+        assert_int_equal(t_load(HEAD "parser = { provider_refresh_s = 600; };\n", &c, err, sizeof(err)),
+                         JB_OK);
         assert_int_equal(c.parse_provider_refresh_s, 600);
         assert_int_equal(other_notes(&c), 0);
         cfg_clear(&c);
 
         /* the old name: same value, one note with the file, line, both names */
-        assert_int_equal(t_load(HEAD "scanner = { interval_s = 60;\n  provider_refresh_s = 700; };\n", &c, err,
-                                sizeof(err)),
+        assert_int_equal(t_load(HEAD "scanner = { interval_s = 60;\n  provider_refresh_s = 700; };\n",
+                                &c, err, sizeof(err)),
                          JB_OK);
         assert_int_equal(c.parse_provider_refresh_s, 700);
         assert_int_equal(c.scan_interval_s, 60);
@@ -918,13 +954,17 @@ static void test_deprecated_names(void **state)
         assert_non_null(strstr(pg, "        provider_refresh_s = 700;\n"));
         assert_true(strstr(pg, "        provider_refresh_s = 700;\n") < sg);
         assert_non_null(strstr(dump, "\nscanner = {\n"));
-        assert_true(strstr(dump, "provider_refresh_s") > pg); /* not in the scanner group (printed first) */
+        assert_true(strstr(dump, "provider_refresh_s") >
+                    pg); /* not in the scanner group (printed first) */
         free(dump);
         cfg_clear(&c);
 
         /* errors name the old name as written */
-        assert_int_equal(t_load(HEAD "scanner = { provider_refresh_s = 5; };\n", &c, err, sizeof(err)), JB_EINPUT);
-        assert_non_null(strstr(err, "jibe.cfg:5: scanner.provider_refresh_s: must be between 10 and 86400, not 5"));
+        assert_int_equal(t_load(HEAD "scanner = { provider_refresh_s = 5; };\n", &c, err, sizeof(err)),
+                         JB_EINPUT);
+        assert_non_null(
+                strstr(err,
+                       "jibe.cfg:5: scanner.provider_refresh_s: must be between 10 and 86400, not 5"));
         cfg_clear(&c);
 
         /* both names, in either order: an error at the second naming both */
@@ -978,14 +1018,16 @@ static void test_insecure_settings(void **state)
                                 " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
                                 &c, err, sizeof(err)),
                          JB_EINPUT);
-        assert_non_null(strstr(err, ":1: access_anywhere.endpoint: \"http://127.0.0.1:8080\" is http://"));
+        assert_non_null(
+                strstr(err, ":1: access_anywhere.endpoint: \"http://127.0.0.1:8080\" is http://"));
         assert_non_null(strstr(err, "allow_http = true"));
         cfg_clear(&c);
         /* allowed: a warning, not a note */
-        assert_int_equal(t_load("access_anywhere = { endpoint = \"http://127.0.0.1:8080\"; allow_http = true;\n"
-                                " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
-                                &c, err, sizeof(err)),
-                         JB_OK);
+        assert_int_equal(
+                t_load("access_anywhere = { endpoint = \"http://127.0.0.1:8080\"; allow_http = true;\n"
+                       " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
+                       &c, err, sizeof(err)),
+                JB_OK);
         assert_int_equal(c.aa_allow_http, 1);
         assert_int_equal(c.n_warnings, 1);
         assert_true(has_warn(&c, "is http:// (allow_http = true)", "unencrypted"));
@@ -1000,10 +1042,11 @@ static void test_insecure_settings(void **state)
         cfg_clear(&c);
 
         /* credentials in the address: refused, the secret never in the message */
-        assert_int_equal(t_load("access_anywhere = { endpoint = \"https://admin:Url-S3cret@aa.example.com/x\";\n"
-                                " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
-                                &c, err, sizeof(err)),
-                         JB_EINPUT);
+        assert_int_equal(
+                t_load("access_anywhere = { endpoint = \"https://admin:Url-S3cret@aa.example.com/x\";\n"
+                       " login = \"a\"; password_env = \"JIBE_TEST_PW\"; };\n",
+                       &c, err, sizeof(err)),
+                JB_EINPUT);
         assert_non_null(strstr(err, "\"https://***@aa.example.com/x\" has a user name or password"));
         assert_null(strstr(err, "Url-S3cret"));
         assert_null(strstr(err, "admin"));
@@ -1016,8 +1059,10 @@ static void test_insecure_settings(void **state)
         assert_non_null(strstr(err, "\"ftp://***@h\""));
         assert_null(strstr(err, "ss@"));
         cfg_clear(&c);
-        path = t_write("creds.json", "{\"endpoint\": \"http://u:Json-S3cret@127.0.0.1:9\", \"login\": \"l\", "
-                                     "\"password\": \"pp-3\"}", 0600);
+        path = t_write("creds.json",
+                       "{\"endpoint\": \"http://u:Json-S3cret@127.0.0.1:9\", \"login\": \"l\", "
+                       "\"password\": \"pp-3\"}",
+                       0600);
         text = t_fmt("access_anywhere = { credentials_json = \"%s\"; allow_http = true; };\n", path);
         assert_int_equal(t_load(text, &c, err, sizeof(err)), JB_EINPUT);
         assert_non_null(strstr(err, "has a user name or password"));
@@ -1033,8 +1078,8 @@ static void test_insecure_settings(void **state)
         cfg_clear(&c);
 
         /* a librdkafka secret written in the file: a warning naming the property, not its value */
-        assert_int_equal(t_load(HEAD "kafka = { rdkafka = [ \"sasl.password=Kafka-S3cret\" ]; };\n", &c, err,
-                                sizeof(err)),
+        assert_int_equal(t_load(HEAD "kafka = { rdkafka = [ \"sasl.password=Kafka-S3cret\" ]; };\n", &c,
+                                err, sizeof(err)),
                          JB_OK);
         assert_true(has_warn(&c, "kafka.rdkafka: the secret sasl.password is written in", "chmod 600"));
         assert_false(has_warn(&c, "Kafka-S3cret", NULL));

@@ -24,8 +24,7 @@ struct one {
         int has_key;
 };
 
-static int on_rec(void *opaque, const char *rec, size_t len, const struct ct_hint *hint,
-                  uint64_t idx)
+static int on_rec(void *opaque, const char *rec, size_t len, const struct ct_hint *hint, uint64_t idx)
 {
         struct one *o = opaque;
         struct ct_event ev;
@@ -97,11 +96,17 @@ static void test_rule2_not_s3(void **state)
         struct ct_ctx *ctx = ct_ctx_new();
 
         (void)state;
-        expect_cls(ctx, "{\"eventSource\":\"ec2.amazonaws.com\",\"eventName\":\"PutObject\"}", CT_NOT_S3);
-        expect_cls(ctx, "{\"eventSource\":\"s3express.amazonaws.com\",\"eventName\":\"PutObject\"," RP("b", "k") "}", CT_NOT_S3);
-        expect_cls(ctx, "{\"eventSource\":\"s3tables.amazonaws.com\",\"eventName\":\"PutObject\"}", CT_NOT_S3);
+        expect_cls(ctx, "{\"eventSource\":\"ec2.amazonaws.com\",\"eventName\":\"PutObject\"}",
+                   CT_NOT_S3);
+        expect_cls(ctx,
+                   "{\"eventSource\":\"s3express.amazonaws.com\",\"eventName\":\"PutObject\"," RP(
+                           "b", "k") "}",
+                   CT_NOT_S3);
+        expect_cls(ctx, "{\"eventSource\":\"s3tables.amazonaws.com\",\"eventName\":\"PutObject\"}",
+                   CT_NOT_S3);
         expect_cls(ctx, "{\"eventSource\":\"S3.amazonaws.com\",\"eventName\":\"PutObject\"}", CT_NOT_S3);
-        expect_cls(ctx, "{\"eventSource\":\"s3.amazonaws.com.evil\",\"eventName\":\"PutObject\"}", CT_NOT_S3);
+        expect_cls(ctx, "{\"eventSource\":\"s3.amazonaws.com.evil\",\"eventName\":\"PutObject\"}",
+                   CT_NOT_S3);
         expect_cls(ctx, "{\"eventName\":\"PutObject\"," RP("b", "k") "}", CT_NOT_S3);
         expect_cls(ctx, "{\"eventSource\":null,\"eventName\":\"PutObject\"}", CT_NOT_S3);
         expect_cls(ctx, "{\"eventSource\":5,\"eventName\":\"PutObject\"}", CT_NOT_S3);
@@ -116,24 +121,49 @@ static void test_rule3_failed(void **state)
         struct ct_ctx *ctx = ct_ctx_new();
 
         (void)state;
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"errorCode\":\"AccessDenied\"," RP("b", "k") "}", CT_FAILED);
+        expect_cls(ctx,
+                   "{" S3
+                   ",\"eventName\":\"PutObject\",\"errorCode\":\"AccessDenied\"," RP("b", "k") "}",
+                   CT_FAILED);
         expect_cls(ctx, "{" S3 ",\"eventName\":\"GetObject\",\"errorCode\":\"NoSuchKey\"}", CT_FAILED);
         /* null or "" means the call succeeded */
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"errorCode\":null," RP("b", "k") "}", CT_PUT);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"errorCode\":\"\"," RP("b", "k") "}", CT_PUT);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObject\",\"errorMessage\":\"x\"," RP("b", "k") "}", CT_DELETE);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"errorCode\":null," RP("b", "k") "}",
+                   CT_PUT);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"errorCode\":\"\"," RP("b", "k") "}",
+                   CT_PUT);
+        expect_cls(ctx,
+                   "{" S3 ",\"eventName\":\"DeleteObject\",\"errorMessage\":\"x\"," RP("b", "k") "}",
+                   CT_DELETE);
         ct_ctx_free(ctx);
 }
 
 static void test_rule4_not_write(void **state)
 {
         static const char *const reads[] = {
-                "CreateMultipartUpload", "UploadPart", "UploadPartCopy", "AbortMultipartUpload",
-                "GetObject", "HeadObject", "ListObjects", "ListObjectsV2", "GetObjectAcl",
-                "PutObjectAcl", "PutObjectTagging", "PutObjectRetention", "PutObjectLegalHold",
-                "RestoreObject", "SelectObjectContent", "PutBucketPolicy", "PutBucketVersioning",
-                "DeleteBucket", "DeleteBucketPolicy", "CreateBucket", "putobject", "PutObject ",
-                "DeleteObjectTagging", "",
+                "CreateMultipartUpload",
+                "UploadPart",
+                "UploadPartCopy",
+                "AbortMultipartUpload",
+                "GetObject",
+                "HeadObject",
+                "ListObjects",
+                "ListObjectsV2",
+                "GetObjectAcl",
+                "PutObjectAcl",
+                "PutObjectTagging",
+                "PutObjectRetention",
+                "PutObjectLegalHold",
+                "RestoreObject",
+                "SelectObjectContent",
+                "PutBucketPolicy",
+                "PutBucketVersioning",
+                "DeleteBucket",
+                "DeleteBucketPolicy",
+                "CreateBucket",
+                "putobject",
+                "PutObject ",
+                "DeleteObjectTagging",
+                "",
         };
         struct ct_ctx *ctx = ct_ctx_new();
         size_t i;
@@ -170,11 +200,14 @@ static void test_rule5_self(void **state)
         expect_cls(ctx, W ",\"userIdentity\":{\"arn\":\"arn:aws:iam::1:user/aab\"}}", CT_PUT);
         expect_cls(ctx, W ",\"userAgent\":\"[aws-sdk] SMEStorage v1\"}", CT_SELF);
         expect_cls(ctx, W ",\"userAgent\":\"x FileFabric/2.1\"}", CT_SELF);
-        expect_cls(ctx, W ",\"userAgent\":\"smestorage\"}", CT_PUT);   /* case-sensitive */
+        expect_cls(ctx, W ",\"userAgent\":\"smestorage\"}", CT_PUT); /* case-sensitive */
         /* the accessKeyId must be the identity's, not some other field */
         expect_cls(ctx, W ",\"accessKeyId\":\"AKIASELF1\"}", CT_PUT);
         /* self only applies to writes: a failed self write is "failed" */
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"errorCode\":\"X\",\"userAgent\":\"SMEStorage\"}", CT_FAILED);
+        expect_cls(ctx,
+                   "{" S3
+                   ",\"eventName\":\"PutObject\",\"errorCode\":\"X\",\"userAgent\":\"SMEStorage\"}",
+                   CT_FAILED);
 #undef W
         ct_ctx_free(ctx);
 }
@@ -190,13 +223,18 @@ static void test_rule6_unmanaged(void **state)
         assert_int_equal(ct_ctx_map_bucket(ctx, "data", "101"), 0);
         assert_int_equal(ct_ctx_map_bucket(ctx, "media", "202"), 0);
         expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\"," RP("other", "k") "}", CT_UNMANAGED);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":\"other\"}}", CT_UNMANAGED);
+        expect_cls(ctx,
+                   "{" S3
+                   ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":\"other\"}}",
+                   CT_UNMANAGED);
         o = classify(ctx, "{" S3 ",\"eventName\":\"PutObject\"," RP("media", "k") "}");
         assert_int_equal(o.cls, CT_PUT);
         assert_string_equal(o.provider, "202");
         /* self comes before unmanaged */
         assert_int_equal(ct_ctx_add_self_agent(ctx, "SME"), 0);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"userAgent\":\"SME\"," RP("other", "k") "}", CT_SELF);
+        expect_cls(ctx,
+                   "{" S3 ",\"eventName\":\"PutObject\",\"userAgent\":\"SME\"," RP("other", "k") "}",
+                   CT_SELF);
         ct_ctx_free(ctx);
 }
 
@@ -210,7 +248,9 @@ static void test_rule6_empty_map_in_force(void **state)
         ct_ctx_use_map(ctx);
         expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\"," RP("other", "k") "}", CT_UNMANAGED);
         expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObject\"," RP("other", "k") "}", CT_UNMANAGED);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":\"b\"}}",
+        expect_cls(ctx,
+                   "{" S3
+                   ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":\"b\"}}",
                    CT_UNMANAGED);
         /* rules before it still win */
         expect_cls(ctx, "{" S3 ",\"eventName\":\"GetObject\"," RP("other", "k") "}", CT_NOT_WRITE);
@@ -232,7 +272,7 @@ static void test_rule7_covered(void **state)
 #define T(t, b) "{" S3 ",\"eventName\":\"PutObject\",\"eventTime\":\"" t "\"," RP(b, "k") "}"
         expect_cls(ctx, T("2026-11-29T07:59:59Z", "data"), CT_COVERED);
         expect_cls(ctx, T("2026-11-28T23:00:00Z", "data"), CT_COVERED);
-        expect_cls(ctx, T("2026-11-29T08:00:00Z", "data"), CT_PUT);   /* not earlier */
+        expect_cls(ctx, T("2026-11-29T08:00:00Z", "data"), CT_PUT); /* not earlier */
         expect_cls(ctx, T("2026-11-29T08:00:01Z", "data"), CT_PUT);
         /* provider 202 has no known sync: nothing is covered */
         expect_cls(ctx, T("2020-01-01T00:00:00Z", "media"), CT_PUT);
@@ -241,7 +281,11 @@ static void test_rule7_covered(void **state)
         /* an unreadable time is not "earlier": the event is kept */
         expect_cls(ctx, T("yesterday", "data"), CT_PUT);
         /* covered comes before malformed */
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"eventTime\":\"2020-01-01T00:00:00Z\",\"requestParameters\":{\"bucketName\":\"data\"}}", CT_COVERED);
+        expect_cls(
+                ctx,
+                "{" S3
+                ",\"eventName\":\"PutObject\",\"eventTime\":\"2020-01-01T00:00:00Z\",\"requestParameters\":{\"bucketName\":\"data\"}}",
+                CT_COVERED);
         ct_ctx_free(ctx);
 
         /* without a bucket map, a default cutoff applies to every bucket */
@@ -259,18 +303,39 @@ static void test_rule8_malformed_write(void **state)
 
         (void)state;
         expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\"}", CT_MALFORMED);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"key\":\"k\"}}", CT_MALFORMED);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":\"b\"}}", CT_MALFORMED);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObject\",\"requestParameters\":{\"bucketName\":\"b\",\"key\":\"\"}}", CT_MALFORMED);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObject\",\"requestParameters\":{\"bucketName\":\"b\",\"key\":null}}", CT_MALFORMED);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":null}}", CT_MALFORMED);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":\"\"}}", CT_MALFORMED);
+        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"key\":\"k\"}}",
+                   CT_MALFORMED);
+        expect_cls(ctx,
+                   "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":\"b\"}}",
+                   CT_MALFORMED);
+        expect_cls(
+                ctx,
+                "{" S3
+                ",\"eventName\":\"DeleteObject\",\"requestParameters\":{\"bucketName\":\"b\",\"key\":\"\"}}",
+                CT_MALFORMED);
+        expect_cls(
+                ctx,
+                "{" S3
+                ",\"eventName\":\"DeleteObject\",\"requestParameters\":{\"bucketName\":\"b\",\"key\":null}}",
+                CT_MALFORMED);
+        expect_cls(ctx,
+                   "{" S3
+                   ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":null}}",
+                   CT_MALFORMED);
+        expect_cls(ctx,
+                   "{" S3
+                   ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":\"\"}}",
+                   CT_MALFORMED);
         /* an ARNPrefix names no key */
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObject\",\"requestParameters\":{\"bucketName\":\"b\"},"
-                        "\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARNPrefix\":\"arn:aws:s3:::b/\"}]}", CT_MALFORMED);
+        expect_cls(ctx,
+                   "{" S3 ",\"eventName\":\"DeleteObject\",\"requestParameters\":{\"bucketName\":\"b\"},"
+                   "\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARNPrefix\":\"arn:aws:s3:::b/\"}]}",
+                   CT_MALFORMED);
         /* an object ARN of another bucket does not give the key */
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":\"b\"},"
-                        "\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::c/k\"}]}", CT_MALFORMED);
+        expect_cls(ctx,
+                   "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":\"b\"},"
+                   "\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::c/k\"}]}",
+                   CT_MALFORMED);
         ct_ctx_free(ctx);
 }
 
@@ -280,22 +345,33 @@ static void test_rule9_actionable(void **state)
         struct one o;
 
         (void)state;
-        o = classify(ctx, "{\"eventVersion\":\"1.09\"," S3 ",\"eventName\":\"PutObject\",\"eventTime\":"
-                          "\"2026-11-29T10:11:12Z\",\"eventID\":\"id-1\"," RP("b", "dir/a b+c%20d.txt") "}");
+        o = classify(ctx,
+                     "{\"eventVersion\":\"1.09\"," S3 ",\"eventName\":\"PutObject\",\"eventTime\":"
+                     "\"2026-11-29T10:11:12Z\",\"eventID\":\"id-1\"," RP("b", "dir/a b+c%20d.txt") "}");
         assert_int_equal(o.cls, CT_PUT);
         assert_string_equal(o.bucket, "b");
         assert_string_equal(o.key, "dir/a b+c%20d.txt");
         assert_string_equal(o.time, "2026-11-29T10:11:12Z");
         assert_string_equal(o.name, "PutObject");
         assert_string_equal(o.id, "id-1");
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"CopyObject\",\"requestParameters\":{\"bucketName\":\"dst\",\"key\":\"new\",\"x-amz-copy-source\":\"src/old\"}}", CT_PUT);
-        o = classify(ctx, "{" S3 ",\"eventName\":\"CopyObject\",\"requestParameters\":{\"bucketName\":\"dst\",\"key\":\"new\",\"x-amz-copy-source\":\"src/old\"}}");
+        expect_cls(
+                ctx,
+                "{" S3
+                ",\"eventName\":\"CopyObject\",\"requestParameters\":{\"bucketName\":\"dst\",\"key\":\"new\",\"x-amz-copy-source\":\"src/old\"}}",
+                CT_PUT);
+        o = classify(
+                ctx,
+                "{" S3
+                ",\"eventName\":\"CopyObject\",\"requestParameters\":{\"bucketName\":\"dst\",\"key\":\"new\",\"x-amz-copy-source\":\"src/old\"}}");
         assert_string_equal(o.bucket, "dst");
         assert_string_equal(o.key, "new");
         expect_cls(ctx, "{" S3 ",\"eventName\":\"CompleteMultipartUpload\"," RP("b", "k") "}", CT_PUT);
         expect_cls(ctx, "{" S3 ",\"eventName\":\"PostObject\"," RP("b", "k") "}", CT_PUT);
         expect_cls(ctx, "{" S3 ",\"eventName\":\"DeleteObject\"," RP("b", "k") "}", CT_DELETE);
-        o = classify(ctx, "{" S3 ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":\"b\",\"delete\":{\"Object\":[{\"Key\":\"x\"}]}}}");
+        o = classify(
+                ctx,
+                "{" S3
+                ",\"eventName\":\"DeleteObjects\",\"requestParameters\":{\"bucketName\":\"b\",\"delete\":{\"Object\":[{\"Key\":\"x\"}]}}}");
         assert_int_equal(o.cls, CT_BUCKET);
         assert_string_equal(o.bucket, "b");
         assert_int_equal(o.has_key, 0);
@@ -308,17 +384,26 @@ static void test_resource_fallbacks(void **state)
         struct one o;
 
         (void)state;
-        o = classify(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":null,\"key\":null},"
-                          "\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::bk/p/q r\\u00e9\"},"
-                          "{\"accountId\":\"1\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::bk\"}]}");
+        o = classify(
+                ctx,
+                "{" S3
+                ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":null,\"key\":null},"
+                "\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::bk/p/q r\\u00e9\"},"
+                "{\"accountId\":\"1\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::bk\"}]}");
         assert_int_equal(o.cls, CT_PUT);
         assert_string_equal(o.bucket, "bk");
         assert_string_equal(o.key, "p/q r\xc3\xa9");
-        o = classify(ctx, "{" S3 ",\"eventName\":\"DeleteObjects\",\"resources\":[{\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws-cn:s3:::cnb\"}]}");
+        o = classify(
+                ctx,
+                "{" S3
+                ",\"eventName\":\"DeleteObjects\",\"resources\":[{\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws-cn:s3:::cnb\"}]}");
         assert_int_equal(o.cls, CT_BUCKET);
         assert_string_equal(o.bucket, "cnb");
         /* key taken verbatim: a key with slashes, unicode, quotes */
-        o = classify(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":\"b\",\"key\":\"a/\\\"q\\\"/\xe2\x82\xac/\"}}");
+        o = classify(
+                ctx,
+                "{" S3
+                ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":\"b\",\"key\":\"a/\\\"q\\\"/\xe2\x82\xac/\"}}");
         assert_int_equal(o.cls, CT_PUT);
         assert_string_equal(o.key, "a/\"q\"/\xe2\x82\xac/");
         ct_ctx_free(ctx);
@@ -329,9 +414,16 @@ static void test_insight_records(void **state)
         struct ct_ctx *ctx = ct_ctx_new();
 
         (void)state;
-        expect_cls(ctx, "{\"eventType\":\"AwsCloudTrailInsight\"," S3 ",\"eventName\":\"PutObject\"," RP("b", "k") "}", CT_INSIGHT);
-        expect_cls(ctx, "{\"eventCategory\":\"Insight\",\"eventSource\":\"s3.amazonaws.com\"}", CT_INSIGHT);
-        expect_cls(ctx, "{\"eventType\":\"AwsApiCall\",\"eventCategory\":\"Data\"," S3 ",\"eventName\":\"PutObject\"," RP("b", "k") "}", CT_PUT);
+        expect_cls(ctx,
+                   "{\"eventType\":\"AwsCloudTrailInsight\"," S3
+                   ",\"eventName\":\"PutObject\"," RP("b", "k") "}",
+                   CT_INSIGHT);
+        expect_cls(ctx, "{\"eventCategory\":\"Insight\",\"eventSource\":\"s3.amazonaws.com\"}",
+                   CT_INSIGHT);
+        expect_cls(ctx,
+                   "{\"eventType\":\"AwsApiCall\",\"eventCategory\":\"Data\"," S3
+                   ",\"eventName\":\"PutObject\"," RP("b", "k") "}",
+                   CT_PUT);
         ct_ctx_free(ctx);
 }
 
@@ -341,12 +433,21 @@ static void test_escaped_fields_agree(void **state)
         struct ct_ctx *ctx = ct_ctx_new();
 
         (void)state;
-        expect_cls(ctx, "{\"eventSource\":\"s3.amazonaws.co\\u006d\",\"eventName\":\"PutObject\"," RP("b", "k") "}", CT_PUT);
+        expect_cls(ctx,
+                   "{\"eventSource\":\"s3.amazonaws.co\\u006d\",\"eventName\":\"PutObject\"," RP(
+                           "b", "k") "}",
+                   CT_PUT);
         expect_cls(ctx, "{" S3 ",\"eventName\":\"Put\\u004fbject\"," RP("b", "k") "}", CT_PUT);
         expect_cls(ctx, "{" S3 ",\"eventName\":\"Get\\u004fbject\"," RP("b", "k") "}", CT_NOT_WRITE);
-        expect_cls(ctx, "{\"event\\u0053ource\":\"ec2.amazonaws.com\",\"eventName\":\"PutObject\"}", CT_NOT_S3);
-        expect_cls(ctx, "{\"event\\u0053ource\":\"s3.amazonaws.com\",\"eventName\":\"PutObject\"," RP("b", "k") "}", CT_PUT);
-        expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"errorCode\":\"\\u0041\"," RP("b", "k") "}", CT_FAILED);
+        expect_cls(ctx, "{\"event\\u0053ource\":\"ec2.amazonaws.com\",\"eventName\":\"PutObject\"}",
+                   CT_NOT_S3);
+        expect_cls(ctx,
+                   "{\"event\\u0053ource\":\"s3.amazonaws.com\",\"eventName\":\"PutObject\"," RP(
+                           "b", "k") "}",
+                   CT_PUT);
+        expect_cls(ctx,
+                   "{" S3 ",\"eventName\":\"PutObject\",\"errorCode\":\"\\u0041\"," RP("b", "k") "}",
+                   CT_FAILED);
         expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\",\"errorCode\":{}}", CT_FAILED);
         ct_ctx_free(ctx);
 }
@@ -360,7 +461,8 @@ static void test_nul_and_lone_surrogates_malformed(void **state)
         struct ct_hint full;
         struct ct_event ev;
         struct one o;
-        const char *nul_key = "{" S3 ",\"eventName\":\"PutObject\"," RP("b", "reports/ok.pdf\\u0000../../evil") "}";
+        const char *nul_key =
+                "{" S3 ",\"eventName\":\"PutObject\"," RP("b", "reports/ok.pdf\\u0000../../evil") "}";
 
         (void)state;
         expect_cls(ctx, nul_key, CT_MALFORMED);
@@ -371,7 +473,8 @@ static void test_nul_and_lone_surrogates_malformed(void **state)
         expect_cls(ctx, "{" S3 ",\"eventName\":\"GetObject\",\"x\":\"\\udfff\"}", CT_MALFORMED);
         expect_cls(ctx, "{" S3 ",\"eventName\":\"PutObject\"," RP("b", "k\\ud800") "}", CT_MALFORMED);
         /* what stays valid */
-        o = classify(ctx, "{" S3 ",\"eventName\":\"PutObject\"," RP("b", "a\\\\u0000\\ud83d\\ude00") "}");
+        o = classify(ctx,
+                     "{" S3 ",\"eventName\":\"PutObject\"," RP("b", "a\\\\u0000\\ud83d\\ude00") "}");
         assert_int_equal(o.cls, CT_PUT);
         assert_string_equal(o.key, "a\\u0000\xf0\x9f\x98\x80");
         /* the full path checks by itself, whatever the hint says */
@@ -401,10 +504,17 @@ static void test_parse_time(void **state)
 static void test_file_kinds(void **state)
 {
         (void)state;
-        assert_int_equal(ct_file_kind("AWSLogs/1/CloudTrail/us-east-1/2026/11/29/1_CloudTrail_us-east-1_20261129T0805Z_abcdefghijklmnop.json.gz"), CT_FILE_LOG);
-        assert_int_equal(ct_file_kind("AWSLogs/1/CloudTrail-Digest/us-east-1/2026/11/29/1_CloudTrail-Digest_us-east-1_x_20261129T080500Z.json.gz"), CT_FILE_DIGEST);
+        assert_int_equal(
+                ct_file_kind(
+                        "AWSLogs/1/CloudTrail/us-east-1/2026/11/29/1_CloudTrail_us-east-1_20261129T0805Z_abcdefghijklmnop.json.gz"),
+                CT_FILE_LOG);
+        assert_int_equal(
+                ct_file_kind(
+                        "AWSLogs/1/CloudTrail-Digest/us-east-1/2026/11/29/1_CloudTrail-Digest_us-east-1_x_20261129T080500Z.json.gz"),
+                CT_FILE_DIGEST);
         assert_int_equal(ct_file_kind("/tmp/1_CloudTrail-Digest_us-east-1.json.gz"), CT_FILE_DIGEST);
-        assert_int_equal(ct_file_kind("AWSLogs/1/CloudTrail-Insight/us-east-1/2026/11/29/x.json.gz"), CT_FILE_INSIGHT);
+        assert_int_equal(ct_file_kind("AWSLogs/1/CloudTrail-Insight/us-east-1/2026/11/29/x.json.gz"),
+                         CT_FILE_INSIGHT);
 }
 
 int main(void)

@@ -51,8 +51,10 @@ static void test_log_files(void **state)
         assert_false(ct_path_is_log_file("x.json"));
         assert_false(ct_path_is_log_file(".json.gz"));
         assert_false(ct_path_is_log_file("a\nb.json.gz"));
-        assert_int_equal(ct_file_kind("P/b/AWSLogs/1/CloudTrail-Digest/r/2026/11/29/x.json.gz"), CT_FILE_DIGEST);
-        assert_int_equal(ct_file_kind("P/b/AWSLogs/1/CloudTrail-Insight/r/2026/11/29/x.json.gz"), CT_FILE_INSIGHT);
+        assert_int_equal(ct_file_kind("P/b/AWSLogs/1/CloudTrail-Digest/r/2026/11/29/x.json.gz"),
+                         CT_FILE_DIGEST);
+        assert_int_equal(ct_file_kind("P/b/AWSLogs/1/CloudTrail-Insight/r/2026/11/29/x.json.gz"),
+                         CT_FILE_INSIGHT);
         assert_int_equal(ct_file_kind("P/b/AWSLogs/1/CloudTrail/r/2026/11/29/x.json.gz"), CT_FILE_LOG);
 }
 
@@ -80,7 +82,10 @@ static void test_parse_org_prefix(void **state)
         struct ct_path cp;
 
         (void)state;
-        assert_int_equal(ct_path_parse("P/b/trails/x/AWSLogs/o-abc/111/CloudTrail/us-east-1/2026/11/29/f.json.gz", &cp), 0);
+        assert_int_equal(
+                ct_path_parse("P/b/trails/x/AWSLogs/o-abc/111/CloudTrail/us-east-1/2026/11/29/f.json.gz",
+                              &cp),
+                0);
         assert_part(cp.root, "P/b/trails/x");
         assert_part(cp.org, "o-abc");
         assert_part(cp.account, "111");
@@ -142,12 +147,9 @@ static void test_join_and_prefix(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_folder_names),
-                cmocka_unit_test(test_log_files),
-                cmocka_unit_test(test_parse_plain),
-                cmocka_unit_test(test_parse_org_prefix),
-                cmocka_unit_test(test_parse_refused),
-                cmocka_unit_test(test_day_folders),
+                cmocka_unit_test(test_folder_names),    cmocka_unit_test(test_log_files),
+                cmocka_unit_test(test_parse_plain),     cmocka_unit_test(test_parse_org_prefix),
+                cmocka_unit_test(test_parse_refused),   cmocka_unit_test(test_day_folders),
                 cmocka_unit_test(test_join_and_prefix),
         };
 

@@ -18,14 +18,13 @@
 #include "tu.h"
 
 struct got {
-        size_t n;          /* records seen */
-        struct buf all;    /* records joined with '\n' */
+        size_t n;       /* records seen */
+        struct buf all; /* records joined with '\n' */
         struct ct_hint last;
-        int stop_at;       /* return an error at this record index (-1: never) */
+        int stop_at; /* return an error at this record index (-1: never) */
 };
 
-static int collect(void *opaque, const char *rec, size_t len, const struct ct_hint *hint,
-                   uint64_t idx)
+static int collect(void *opaque, const char *rec, size_t len, const struct ct_hint *hint, uint64_t idx)
 {
         struct got *g = opaque;
 
@@ -41,8 +40,8 @@ static int collect(void *opaque, const char *rec, size_t len, const struct ct_hi
 }
 
 /* Feed gz in pieces of step bytes; returns the first error (or finish's result). */
-static int run_reader(const struct ct_limits *lim, const unsigned char *gz, size_t n,
-                      size_t step, struct got *g, char *err, size_t errsz)
+static int run_reader(const struct ct_limits *lim, const unsigned char *gz, size_t n, size_t step,
+                      struct got *g, char *err, size_t errsz)
 {
         struct ct_reader *rdr = ct_reader_new(lim, collect, g);
         size_t off;
@@ -97,8 +96,11 @@ static char *make_doc(size_t n, struct buf *expect)
                                             i),
                                  0);
                 for (j = 0; j < (i * 7919) % 3000; j++)
-                        assert_int_equal(buf_append(&r, &"abc\\\"[]{}xyz"[j % 12 == 3 ? 3 : j % 3], j % 12 == 3 ? 2 : 1), 0);
-                assert_int_equal(buf_puts(&r, "\",\"nested\":{\"a\":[1,2.5e3,-0.1,true,false,null]}}"), 0);
+                        assert_int_equal(buf_append(&r, &"abc\\\"[]{}xyz"[j % 12 == 3 ? 3 : j % 3],
+                                                    j % 12 == 3 ? 2 : 1),
+                                         0);
+                assert_int_equal(buf_puts(&r, "\",\"nested\":{\"a\":[1,2.5e3,-0.1,true,false,null]}}"),
+                                 0);
                 if (i)
                         assert_int_equal(buf_puts(&doc, ","), 0);
                 assert_int_equal(buf_append(&doc, r.p, r.len), 0);
@@ -193,7 +195,9 @@ static void test_whitespace_variants(void **state)
         got_init(&g);
         assert_int_equal(run_json(json, &g, err, sizeof(err)), JB_OK);
         assert_int_equal(g.n, 2);
-        assert_string_equal(g.all.p, "{ \"eventName\" : \"PutObject\" ,\n  \"eventSource\"\t:\"s3.amazonaws.com\" }\n{}\n");
+        assert_string_equal(
+                g.all.p,
+                "{ \"eventName\" : \"PutObject\" ,\n  \"eventSource\"\t:\"s3.amazonaws.com\" }\n{}\n");
         buf_clear(&g.all);
 }
 
@@ -349,8 +353,7 @@ static void test_multi_member_gzip(void **state)
                 free(gz);
         }
         got_init(&g);
-        assert_int_equal(run_reader(NULL, (unsigned char *)file.p, file.len, 3000, &g, err,
-                                    sizeof(err)),
+        assert_int_equal(run_reader(NULL, (unsigned char *)file.p, file.len, 3000, &g, err, sizeof(err)),
                          JB_OK);
         assert_int_equal(g.n, 200);
         assert_memory_equal(g.all.p, expect.p, expect.len);

@@ -50,7 +50,9 @@ static void test_roles(void **state)
                 rd_kafka_conf_t *conf = kconf_new(&o, err, sizeof(err));
 
                 assert_non_null(conf);
-                assert_int_equal(kconf_props(conf, want[i].role, props, KCONF_NULL_ENDED, err, sizeof(err)), JB_OK);
+                assert_int_equal(kconf_props(conf, want[i].role, props, KCONF_NULL_ENDED, err,
+                                             sizeof(err)),
+                                 JB_OK);
                 assert_string_equal(get(conf, "linger.ms", b, sizeof(b)), want[i].linger);
                 assert_string_equal(get(conf, "fetch.wait.max.ms", b, sizeof(b)), want[i].fetch);
                 assert_string_equal(get(conf, "socket.keepalive.enable", b, sizeof(b)), "true");
@@ -109,8 +111,12 @@ static void test_names(void **state)
                 enum kconf_name n;
                 const char *want;
         } cases[] = {
-                {KN_FILES, "jibe.files"},         {KN_EVENTS, "jibe.events"},     {KN_DEAD, "jibe.dead"},
-                {KN_STATUS, "jibe.status"},       {KN_GROUP_PARSE, "jibe.parse"}, {KN_GROUP_SYNC, "jibe.sync"},
+                {KN_FILES, "jibe.files"},
+                {KN_EVENTS, "jibe.events"},
+                {KN_DEAD, "jibe.dead"},
+                {KN_STATUS, "jibe.status"},
+                {KN_GROUP_PARSE, "jibe.parse"},
+                {KN_GROUP_SYNC, "jibe.sync"},
                 {KN_GROUP_REDRIVE, "jibe.redrive"},
         };
         char b[32];

@@ -14,7 +14,8 @@
 
 static void test_logfile_roundtrip(void **state)
 {
-        struct msg_logfile a = {"101", "ct-logs", "S3 Prod/ct-logs/AWSLogs/1/x \"q\".json.gz", "77", 1234, 99};
+        struct msg_logfile a = {"101", "ct-logs", "S3 Prod/ct-logs/AWSLogs/1/x \"q\".json.gz",
+                                "77",  1234,      99};
         struct msg_logfile b;
         struct buf out, key;
         char err[128];
@@ -83,8 +84,12 @@ static void test_objevent_roundtrip(void **state)
 static void test_poison_messages(void **state)
 {
         static const char *const bad[] = {
-                "", "garbage", "[1]", "{\"v\":2,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\"}",
-                "{\"type\":\"objevent\"}", "{\"v\":1,\"type\":\"logfile\"}",
+                "",
+                "garbage",
+                "[1]",
+                "{\"v\":2,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\"}",
+                "{\"type\":\"objevent\"}",
+                "{\"v\":1,\"type\":\"logfile\"}",
                 "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"zap\",\"key\":\"k\"}",
                 "{\"v\":1,\"type\":\"objevent\",\"provider\":\"1\",\"bucket\":\"b\",\"op\":\"put\"}",
                 "{\"v\":1,\"type\":\"objevent\",\"provider\":1,\"bucket\":\"b\",\"op\":\"put\",\"key\":\"k\"}",
@@ -102,7 +107,8 @@ static void test_poison_messages(void **state)
         (void)state;
         for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 err[0] = '\0';
-                assert_int_equal(msg_objevent_decode(bad[i], strlen(bad[i]), &m, err, sizeof(err)), JB_EINPUT);
+                assert_int_equal(msg_objevent_decode(bad[i], strlen(bad[i]), &m, err, sizeof(err)),
+                                 JB_EINPUT);
                 assert_true(strlen(err) > 5);
                 msg_objevent_clear(&m);
         }
@@ -166,7 +172,8 @@ static void test_status_record(void **state)
         assert_true(b.at_ms == 0);
         for (i = 0; bad[i]; i++) {
                 err[0] = '\0';
-                assert_int_equal(msg_status_decode(bad[i], strlen(bad[i]), &b, err, sizeof(err)), JB_EINPUT);
+                assert_int_equal(msg_status_decode(bad[i], strlen(bad[i]), &b, err, sizeof(err)),
+                                 JB_EINPUT);
                 assert_true(err[0] != '\0' || !bad[i][0] || bad[i][0] == 'd');
         }
         a.state = 0;
@@ -177,10 +184,8 @@ static void test_status_record(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_logfile_roundtrip),
-                cmocka_unit_test(test_objevent_roundtrip),
-                cmocka_unit_test(test_poison_messages),
-                cmocka_unit_test(test_dead_letter_keeps_bytes),
+                cmocka_unit_test(test_logfile_roundtrip), cmocka_unit_test(test_objevent_roundtrip),
+                cmocka_unit_test(test_poison_messages),   cmocka_unit_test(test_dead_letter_keeps_bytes),
                 cmocka_unit_test(test_status_record),
         };
 

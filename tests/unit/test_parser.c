@@ -42,8 +42,8 @@
 #define T_DIR "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/30/"
 #define T_NAME(x) "111122223333_CloudTrail_us-east-1_20261130T1000Z_" x ".json.gz"
 #define T_PATH(x) "S3 Prod/logs/" T_DIR T_NAME(x)
-#define T_DIGEST_PATH                                                                           \
-        "S3 Prod/logs/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/30/"          \
+#define T_DIGEST_PATH                                                                                   \
+        "S3 Prod/logs/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/30/"                     \
         "111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20261130T1000Z.json.gz"
 #define T_LISTED 1764496800123LL
 #define T_NSLOW 600
@@ -70,18 +70,21 @@ static void opts_self(struct view_opts *v)
 
 /* One CloudTrail record; NULL fields are left out. */
 static void rec(struct buf *b, const char *name, const char *bucket, const char *key, const char *time,
-                const char *akid, const char *arn, const char *agent, const char *errcode, const char *id)
+                const char *akid, const char *arn, const char *agent, const char *errcode,
+                const char *id)
 {
-        int rc = buf_printf(b, "%s{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
-                               "\"accountId\":\"111122223333\",\"accessKeyId\":\"%s\"",
+        int rc = buf_printf(b,
+                            "%s{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+                            "\"accountId\":\"111122223333\",\"accessKeyId\":\"%s\"",
                             b->len > 12 ? "," : "", akid);
 
         if (!rc && arn)
                 rc = buf_printf(b, ",\"arn\":\"%s\"", arn);
         if (!rc)
-                rc = buf_printf(b, "},\"eventTime\":\"%s\",\"eventSource\":\"s3.amazonaws.com\","
-                                   "\"eventName\":\"%s\",\"awsRegion\":\"us-east-1\","
-                                   "\"sourceIPAddress\":\"192.0.2.1\",\"userAgent\":\"%s\"",
+                rc = buf_printf(b,
+                                "},\"eventTime\":\"%s\",\"eventSource\":\"s3.amazonaws.com\","
+                                "\"eventName\":\"%s\",\"awsRegion\":\"us-east-1\","
+                                "\"sourceIPAddress\":\"192.0.2.1\",\"userAgent\":\"%s\"",
                                 time, name, agent ? agent : "aws-cli/2.15");
         if (!rc && errcode)
                 rc = buf_printf(b, ",\"errorCode\":\"%s\"", errcode);
@@ -90,8 +93,9 @@ static void rec(struct buf *b, const char *name, const char *bucket, const char 
         if (!rc && key)
                 rc = buf_printf(b, ",\"key\":\"%s\"", key);
         if (!rc)
-                rc = buf_printf(b, "},\"eventID\":\"%s\",\"recipientAccountId\":\"111122223333\","
-                                   "\"eventType\":\"AwsApiCall\"}",
+                rc = buf_printf(b,
+                                "},\"eventID\":\"%s\",\"recipientAccountId\":\"111122223333\","
+                                "\"eventType\":\"AwsApiCall\"}",
                                 id);
         assert_int_equal(rc, 0);
 }
@@ -138,30 +142,38 @@ static void make_files(void)
 
         /* main: one of each EVENTS.md outcome that matters to the parser */
         doc_begin(&b);
-        rec(&b, "PutObject", "data", "a.txt", "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL, NULL, "ev-put"); /* 0 */
-        rec(&b, "PutObject", "data", "self1.txt", "2026-11-30T10:00:01Z", T_KEY1, NULL, NULL, NULL, "s1");    /* 1 */
-        rec(&b, "PutObject", "data", "self2.txt", "2026-11-30T10:00:01Z", T_KEY2, NULL, NULL, NULL, "s2");    /* 2 */
+        rec(&b, "PutObject", "data", "a.txt", "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL, NULL,
+            "ev-put"); /* 0 */
+        rec(&b, "PutObject", "data", "self1.txt", "2026-11-30T10:00:01Z", T_KEY1, NULL, NULL, NULL,
+            "s1"); /* 1 */
+        rec(&b, "PutObject", "data", "self2.txt", "2026-11-30T10:00:01Z", T_KEY2, NULL, NULL, NULL,
+            "s2"); /* 2 */
         rec(&b, "PutObject", "data", "agent.txt", "2026-11-30T10:00:01Z", T_USER_KEY, NULL,
-            "aws-sdk-java/1.12 SMEStorage/3.1", NULL, "s3");                                              /* 3 */
-        rec(&b, "PutObject", "data", "arn.txt", "2026-11-30T10:00:01Z", T_USER_KEY, T_CFG_ARN, NULL, NULL,
-            "s4");                                                                                        /* 4 */
-        rec(&b, "PutObject", "other", "x.txt", "2026-11-30T10:00:02Z", T_USER_KEY, NULL, NULL, NULL, "u1"); /* 5 */
-        rec(&b, "PutObject", "data", "old.txt", "2026-11-29T05:59:59Z", T_USER_KEY, NULL, NULL, NULL, "c1"); /* 6 */
-        rec(&b, "GetObject", "data", "a.txt", "2026-11-30T10:00:03Z", T_USER_KEY, NULL, NULL, NULL, "g1");   /* 7 */
+            "aws-sdk-java/1.12 SMEStorage/3.1", NULL, "s3"); /* 3 */
+        rec(&b, "PutObject", "data", "arn.txt", "2026-11-30T10:00:01Z", T_USER_KEY, T_CFG_ARN, NULL,
+            NULL, "s4"); /* 4 */
+        rec(&b, "PutObject", "other", "x.txt", "2026-11-30T10:00:02Z", T_USER_KEY, NULL, NULL, NULL,
+            "u1"); /* 5 */
+        rec(&b, "PutObject", "data", "old.txt", "2026-11-29T05:59:59Z", T_USER_KEY, NULL, NULL, NULL,
+            "c1"); /* 6 */
+        rec(&b, "GetObject", "data", "a.txt", "2026-11-30T10:00:03Z", T_USER_KEY, NULL, NULL, NULL,
+            "g1"); /* 7 */
         rec(&b, "PutObject", "data", "denied.txt", "2026-11-30T10:00:03Z", T_USER_KEY, NULL, NULL,
-            "AccessDenied", "f1");                                                                        /* 8 */
+            "AccessDenied", "f1"); /* 8 */
         rec(&b, "DeleteObject", "data", "b.txt", "2026-11-30T10:00:04Z", T_USER_KEY, NULL, NULL, NULL,
-            "ev-del");                                                                                    /* 9 */
+            "ev-del"); /* 9 */
         rec(&b, "DeleteObjects", "data", NULL, "2026-11-30T10:00:05Z", T_USER_KEY, NULL, NULL, NULL,
-            "ev-bucket");                                                                                 /* 10 */
+            "ev-bucket"); /* 10 */
         gz = doc_gzip(&b, &n);
         put_log(T_NAME("main"), gz, n);
         free(gz);
 
         /* est: provider 102, whose start is estimated (07:00:00) */
         doc_begin(&b);
-        rec(&b, "PutObject", "data2", "before.txt", "2026-11-29T06:59:59Z", T_USER_KEY, NULL, NULL, NULL, "e0");
-        rec(&b, "PutObject", "data2", "after.txt", "2026-11-29T07:00:01Z", T_USER_KEY, NULL, NULL, NULL, "e1");
+        rec(&b, "PutObject", "data2", "before.txt", "2026-11-29T06:59:59Z", T_USER_KEY, NULL, NULL, NULL,
+            "e0");
+        rec(&b, "PutObject", "data2", "after.txt", "2026-11-29T07:00:01Z", T_USER_KEY, NULL, NULL, NULL,
+            "e1");
         gz = doc_gzip(&b, &n);
         put_log(T_NAME("est"), gz, n);
         free(gz);
@@ -172,7 +184,8 @@ static void make_files(void)
                 char key[32];
 
                 snprintf(key, sizeof(key), "k%03d.txt", i);
-                rec(&b, "GetObject", "data", key, "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL, NULL, key);
+                rec(&b, "GetObject", "data", key, "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL, NULL,
+                    key);
         }
         gz = doc_gzip(&b, &n);
         put_log(T_NAME("trunc"), gz, n / 2);
@@ -188,8 +201,10 @@ static void make_files(void)
                 doc_begin(&b);
                 snprintf(key, sizeof(key), "fault%d.txt", i);
                 snprintf(id, sizeof(id), "fault-%d", i);
-                rec(&b, "GetObject", "data", key, "2026-11-30T11:00:00Z", T_USER_KEY, NULL, NULL, NULL, "g");
-                rec(&b, "PutObject", "data", key, "2026-11-30T11:00:00Z", T_USER_KEY, NULL, NULL, NULL, id);
+                rec(&b, "GetObject", "data", key, "2026-11-30T11:00:00Z", T_USER_KEY, NULL, NULL, NULL,
+                    "g");
+                rec(&b, "PutObject", "data", key, "2026-11-30T11:00:00Z", T_USER_KEY, NULL, NULL, NULL,
+                    id);
                 gz = doc_gzip(&b, &n);
                 snprintf(name, sizeof(name), T_NAME("fault%d"), i);
                 put_log(name, gz, n);
@@ -210,7 +225,8 @@ static void make_files(void)
                         id[j] = "0123456789abcdef"[x & 15];
                 }
                 id[160] = '\0';
-                rec(&b, "GetObject", "data", "a.txt", "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL, NULL, id);
+                rec(&b, "GetObject", "data", "a.txt", "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL,
+                    NULL, id);
         }
         gz = doc_gzip(&b, &n);
         assert_true(n > 40000);
@@ -378,7 +394,9 @@ static void publish_file(struct t_env *e, const char *path, const char *fi_id, i
         buf_init(&k, 4096);
         assert_int_equal(msg_logfile_encode(&m, &b), 0);
         assert_int_equal(msg_logfile_key(&m, &k), 0);
-        assert_int_equal(q_publish(e->q, Q_FILES, k.p, k.len, b.p, b.len, NULL, count_done, done, NULL, 0), 0);
+        assert_int_equal(q_publish(e->q, Q_FILES, k.p, k.len, b.p, b.len, NULL, count_done, done, NULL,
+                                   0),
+                         0);
         buf_clear(&b);
         buf_clear(&k);
         free(id);
@@ -406,7 +424,9 @@ static void publish_listed(struct t_env *e, const char *path, const char *fi_id,
         buf_init(&k, 4096);
         assert_int_equal(msg_logfile_encode(&m, &b), 0);
         assert_int_equal(msg_logfile_key(&m, &k), 0);
-        assert_int_equal(q_publish(e->q, Q_FILES, k.p, k.len, b.p, b.len, NULL, count_done, done, NULL, 0), 0);
+        assert_int_equal(q_publish(e->q, Q_FILES, k.p, k.len, b.p, b.len, NULL, count_done, done, NULL,
+                                   0),
+                         0);
         buf_clear(&b);
         buf_clear(&k);
         aa_item_clear(&it);
@@ -453,17 +473,17 @@ static void stats(struct t_env *e, struct parser_stats *st)
 }
 
 /* Wait until cond(stats) or fail after timeout_ms. */
-#define WAIT_STATS(e, st, cond, timeout_ms)                                                 \
-        do {                                                                                \
-                int64_t end_ = tu_now_ms() + (timeout_ms);                                  \
-                for (;;) {                                                                  \
-                        stats((e), &(st));                                                  \
-                        if (cond)                                                           \
-                                break;                                                      \
-                        if (tu_now_ms() > end_)                                             \
-                                fail_msg("timed out waiting for %s", #cond);                \
-                        tu_sleep_ms(20);                                                    \
-                }                                                                           \
+#define WAIT_STATS(e, st, cond, timeout_ms)                                                             \
+        do {                                                                                            \
+                int64_t end_ = tu_now_ms() + (timeout_ms);                                              \
+                for (;;) {                                                                              \
+                        stats((e), &(st));                                                              \
+                        if (cond)                                                                       \
+                                break;                                                                  \
+                        if (tu_now_ms() > end_)                                                         \
+                                fail_msg("timed out waiting for %s", #cond);                            \
+                        tu_sleep_ms(20);                                                                \
+                }                                                                                       \
         } while (0)
 
 static void wait_done(int *done, int want, int timeout_ms)
@@ -570,7 +590,7 @@ static void test_view_build(void **state)
         assert_non_null(ctx);
         assert_int_equal(vi.providers, 2);
         assert_int_equal(vi.buckets, 3);
-        assert_int_equal(vi.self_ids, 3); /* two keys, one agent */
+        assert_int_equal(vi.self_ids, 3);                    /* two keys, one agent */
         assert_int_equal(vi.starts[VIEW_START_LASTSYNC], 1); /* 101: its sync task */
         assert_int_equal(vi.starts[VIEW_START_NONE], 1);     /* 102: no sync task listed */
         ct_ctx_free(ctx);
@@ -690,7 +710,9 @@ static void test_quarantine(void **state)
                 assert_null(strchr(d[i].error, '\n'));
                 assert_int_equal(d[i].attempts, 1);
                 assert_non_null(d[i].payload);
-                assert_int_equal(msg_logfile_decode(d[i].payload, d[i].payload_len, &lf, err, sizeof(err)), 0);
+                assert_int_equal(msg_logfile_decode(d[i].payload, d[i].payload_len, &lf, err,
+                                                    sizeof(err)),
+                                 0);
                 assert_string_equal(lf.path, d[i].src);
                 assert_string_equal(lf.fi_id, corrupt ? fc : ft);
                 msg_logfile_clear(&lf);
@@ -713,7 +735,8 @@ static void test_poison_digest_missing(void **state)
         (void)state;
         env_init(&e, 2);
         assert_int_equal(q_publish(e.q, Q_FILES, "p/b", 3, "not json", 8, NULL, count_done, &done_poison,
-                                   NULL, 0), 0);
+                                   NULL, 0),
+                         0);
         publish_file(&e, T_DIGEST_PATH, "digest-id-never-used", &done_digest);
         publish_file(&e, T_PATH("gone"), "no-such-file-id", &done_missing);
         env_start(&e);
@@ -923,8 +946,8 @@ static void test_view_refresh(void **state)
         for (;;) {
                 char *r = tu_sim_http(&t_sim, "GET", "/sim/stats", NULL, &st);
                 cJSON *j = r ? cJSON_Parse(r) : NULL;
-                const cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "calls"),
-                                                     "getUserBackgroundTasks");
+                const cJSON *c =
+                        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "calls"), "getUserBackgroundTasks");
                 int calls = cJSON_IsNumber(c) ? c->valueint / 2 : 0;
 
                 cJSON_Delete(j);
@@ -1024,20 +1047,13 @@ static void test_stop_graceful(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_sync_start_rules),
-                cmocka_unit_test(test_view_build),
-                cmocka_unit_test(test_events),
-                cmocka_unit_test(test_sync_start_unknown),
-                cmocka_unit_test(test_quarantine),
-                cmocka_unit_test(test_poison_digest_missing),
-                cmocka_unit_test(test_faults),
-                cmocka_unit_test(test_hostile_downloads),
-                cmocka_unit_test(test_relist),
-                cmocka_unit_test(test_waits_for_view),
-                cmocka_unit_test(test_view_refresh),
-                cmocka_unit_test(test_fatal),
-                cmocka_unit_test(test_stop_abandons),
-                cmocka_unit_test(test_stop_graceful),
+                cmocka_unit_test(test_sync_start_rules), cmocka_unit_test(test_view_build),
+                cmocka_unit_test(test_events),           cmocka_unit_test(test_sync_start_unknown),
+                cmocka_unit_test(test_quarantine),       cmocka_unit_test(test_poison_digest_missing),
+                cmocka_unit_test(test_faults),           cmocka_unit_test(test_hostile_downloads),
+                cmocka_unit_test(test_relist),           cmocka_unit_test(test_waits_for_view),
+                cmocka_unit_test(test_view_refresh),     cmocka_unit_test(test_fatal),
+                cmocka_unit_test(test_stop_abandons),    cmocka_unit_test(test_stop_graceful),
         };
 
         signal(SIGPIPE, SIG_IGN);

@@ -35,7 +35,7 @@
 #include "q_kafka.h"
 #include "tu.h"
 
-static const char *B;        /* bootstrap */
+static const char *B; /* bootstrap */
 static char *tmpdir;
 static char logpath[512];
 static int seq;
@@ -72,14 +72,14 @@ static void nap_ms(int ms)
 }
 
 /* Poll cond every 50 ms for up to secs seconds; fail the test with what when it never holds. */
-#define WAIT_FOR(cond, secs, what)                                                      \
-        do {                                                                            \
-                double end_ = now_s() + (secs);                                         \
-                while (!(cond)) {                                                       \
-                        if (now_s() > end_)                                             \
-                                fail_msg("timed out after %d s waiting for %s", (int)(secs), (what)); \
-                        nap_ms(50);                                                     \
-                }                                                                       \
+#define WAIT_FOR(cond, secs, what)                                                                      \
+        do {                                                                                            \
+                double end_ = now_s() + (secs);                                                         \
+                while (!(cond)) {                                                                       \
+                        if (now_s() > end_)                                                             \
+                                fail_msg("timed out after %d s waiting for %s", (int)(secs), (what));   \
+                        nap_ms(50);                                                                     \
+                }                                                                                       \
         } while (0)
 
 /* A fresh topic prefix "jt<pid>-<n>-<name>." */
@@ -96,7 +96,8 @@ static void topic_of(char *buf, size_t n, const char *prefix, enum q_topic t)
 static void create_all(const char *prefix, int partitions)
 {
         char err[512];
-        int rc = kadmin_create_topics(&(struct kadmin_conn){B, NULL, 0, 0}, prefix, partitions, 1, 3600000, err, sizeof(err));
+        int rc = kadmin_create_topics(&(struct kadmin_conn){B, NULL, 0, 0}, prefix, partitions, 1,
+                                      3600000, err, sizeof(err));
 
         if (rc)
                 fail_msg("kadmin_create_topics: %s", err);
@@ -171,7 +172,8 @@ static int64_t committed_sum(const char *group, const char *topic, int nparts)
 }
 
 /* For secs seconds, the committed offset never goes past most. */
-static void committed_stays_p(const char *group, const char *topic, int32_t part, int64_t most, double secs)
+static void committed_stays_p(const char *group, const char *topic, int32_t part, int64_t most,
+                              double secs)
 {
         double end = now_s() + secs;
 
@@ -179,7 +181,8 @@ static void committed_stays_p(const char *group, const char *topic, int32_t part
                 int64_t o = committed(group, topic, part);
 
                 if (o > most)
-                        fail_msg("committed offset %" PRId64 " of %s went past %" PRId64, o, topic, most);
+                        fail_msg("committed offset %" PRId64 " of %s went past %" PRId64, o, topic,
+                                 most);
                 nap_ms(200);
         } while (now_s() < end);
 }
@@ -219,8 +222,8 @@ static void pub(struct q *q, enum q_topic t, const char *key, const char *payloa
                 struct dcount *d)
 {
         char err[256];
-        int rc = q_publish(q, t, key, strlen(key), payload, strlen(payload), parent, d ? on_done : NULL, d,
-                           err, sizeof(err));
+        int rc = q_publish(q, t, key, strlen(key), payload, strlen(payload), parent, d ? on_done : NULL,
+                           d, err, sizeof(err));
 
         if (rc)
                 fail_msg("q_publish: %s", err);
@@ -290,7 +293,9 @@ static void test_create_topics(void **state)
         }
         /* a bad replication factor for one broker is refused with the topic named */
         mkprefix(p, sizeof(p), "create-bad");
-        assert_int_equal(kadmin_create_topics(&(struct kadmin_conn){B, NULL, 0, 0}, p, 1, 3, 0, err, sizeof(err)), JB_EFATAL);
+        assert_int_equal(kadmin_create_topics(&(struct kadmin_conn){B, NULL, 0, 0}, p, 1, 3, 0, err,
+                                              sizeof(err)),
+                         JB_EFATAL);
         assert_non_null(strstr(err, p));
 }
 
@@ -650,7 +655,8 @@ static void test_rebalance(void **state)
 
                 snprintf(key[i], sizeof(key[i]), "key-%d", i);
                 snprintf(v, sizeof(v), "%d", i);
-                part[i] = rd_kafka_msg_partitioner_consistent_random(NULL, key[i], strlen(key[i]), 2, NULL, NULL);
+                part[i] = rd_kafka_msg_partitioner_consistent_random(NULL, key[i], strlen(key[i]), 2,
+                                                                     NULL, NULL);
                 total[part[i]]++;
                 if (i < 30)
                         first3[part[i]]++;
@@ -658,7 +664,8 @@ static void test_rebalance(void **state)
                 if (i % 10 == 9)
                         WAIT_FOR(q_depth(a, Q_FILES) == (size_t)i + 1, 30, "a wave queued");
         }
-        assert_true(first3[0] >= 6 && first3[1] >= 6 && total[0] - first3[0] >= 1 && total[1] - first3[1] >= 1);
+        assert_true(first3[0] >= 6 && first3[1] >= 6 && total[0] - first3[0] >= 1 &&
+                    total[1] - first3[1] >= 1);
         /* the first three waves: ack the first half of each partition's, hold the rest */
         for (i = 0; i < 30; i++) {
                 m = must_poll(a, Q_FILES, 30);
@@ -692,8 +699,8 @@ static void test_rebalance(void **state)
         }
         assert_int_equal(rc, JB_ETRANSIENT);
         assert_int_equal(nb, total[moved] - acked[moved]);
-        printf("rebalance: partition %d moved, %d of its %d messages went to the new member\n", moved, nb,
-               total[moved]);
+        printf("rebalance: partition %d moved, %d of its %d messages went to the new member\n", moved,
+               nb, total[moved]);
         /* a: late acks of the moved partition change nothing (b still holds its messages);
          * the kept one completes */
         for (i = 0; i < nheld; i++)
@@ -708,7 +715,8 @@ static void test_rebalance(void **state)
         for (i = 0; i < N; i++)
                 if (bset[i])
                         q_ack(b, bset[i]);
-        WAIT_FOR(committed(g, t, moved) == total[moved], 15, "the moved partition committed by its new owner");
+        WAIT_FOR(committed(g, t, moved) == total[moved], 15,
+                 "the moved partition committed by its new owner");
         q_free(b);
         q_free(a);
         q_free(prod);
@@ -729,8 +737,8 @@ static void test_opaque_bytes_dead(void **state)
         create_all(p, 1);
         prod = newq(p, -1, NULL);
         cons = newq(p, Q_DEAD, g);
-        assert_int_equal(q_publish(prod, Q_DEAD, "", 0, poison, sizeof(poison) - 1, NULL, on_done, &d, err,
-                                   sizeof(err)),
+        assert_int_equal(q_publish(prod, Q_DEAD, "", 0, poison, sizeof(poison) - 1, NULL, on_done, &d,
+                                   err, sizeof(err)),
                          0);
         WAIT_FOR(dget(&d.ok) == 1, 30, "the dead letter's delivery");
         m = must_poll(cons, Q_DEAD, 30);
@@ -864,18 +872,12 @@ static void test_props(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_props),
-                cmocka_unit_test(test_create_topics),
-                cmocka_unit_test(test_roundtrip_keys),
-                cmocka_unit_test(test_completion_chain),
-                cmocka_unit_test(test_failed_delivery),
-                cmocka_unit_test(test_out_of_order),
-                cmocka_unit_test(test_abandon_restart),
-                cmocka_unit_test(test_pause_slow),
-                cmocka_unit_test(test_rebalance),
-                cmocka_unit_test(test_opaque_bytes_dead),
-                cmocka_unit_test(test_shutdown),
-                cmocka_unit_test(test_backpressure_undelivered),
+                cmocka_unit_test(test_props),           cmocka_unit_test(test_create_topics),
+                cmocka_unit_test(test_roundtrip_keys),  cmocka_unit_test(test_completion_chain),
+                cmocka_unit_test(test_failed_delivery), cmocka_unit_test(test_out_of_order),
+                cmocka_unit_test(test_abandon_restart), cmocka_unit_test(test_pause_slow),
+                cmocka_unit_test(test_rebalance),       cmocka_unit_test(test_opaque_bytes_dead),
+                cmocka_unit_test(test_shutdown),        cmocka_unit_test(test_backpressure_undelivered),
         };
         char err[256];
         int rc;

@@ -50,7 +50,8 @@ static void test_completion_chain(void **state)
         int file_done = 0, ev_done = 0;
 
         (void)state;
-        assert_int_equal(q_publish(q, Q_FILES, "b", 1, "file", 4, NULL, count_done, &file_done, NULL, 0), 0);
+        assert_int_equal(q_publish(q, Q_FILES, "b", 1, "file", 4, NULL, count_done, &file_done, NULL, 0),
+                         0);
         assert_int_equal(q_poll(q, Q_FILES, 100, &f), 0);
         assert_string_equal(f->payload, "file");
         assert_int_equal(q_publish(q, Q_EVENTS, "k1", 2, "e1", 2, f, count_done, &ev_done, NULL, 0), 0);
@@ -69,7 +70,8 @@ static void test_completion_chain(void **state)
         assert_int_equal(file_done, 1);
         assert_int_equal(q_inflight(q), 0);
         /* a file without events completes on its ack */
-        assert_int_equal(q_publish(q, Q_FILES, "b", 1, "f2", 2, NULL, count_done, &file_done, NULL, 0), 0);
+        assert_int_equal(q_publish(q, Q_FILES, "b", 1, "f2", 2, NULL, count_done, &file_done, NULL, 0),
+                         0);
         assert_int_equal(q_poll(q, Q_FILES, 100, &f), 0);
         q_ack(q, f);
         assert_int_equal(file_done, 2);
@@ -83,7 +85,9 @@ static void test_abandon_never_completes(void **state)
         int file_done = 0;
 
         (void)state;
-        assert_int_equal(q_publish(q, Q_FILES, "b", 1, "file", 4, NULL, count_failed, &file_done, NULL, 0), 0);
+        assert_int_equal(q_publish(q, Q_FILES, "b", 1, "file", 4, NULL, count_failed, &file_done, NULL,
+                                   0),
+                         0);
         assert_int_equal(q_poll(q, Q_FILES, 100, &f), 0);
         assert_int_equal(q_publish(q, Q_EVENTS, "k", 1, "e", 1, f, NULL, NULL, NULL, 0), 0);
         q_ack(q, f);
@@ -170,8 +174,10 @@ static void test_dead_letters_file(void **state)
         (void)state;
         snprintf(path, sizeof(path), "%s/dead-letters.jsonl", dir);
         q = newq(10, path);
-        assert_int_equal(q_publish(q, Q_DEAD, "k", 1, "{\"a\":1}", 7, NULL, count_done, &done, NULL, 0), 0);
-        assert_int_equal(q_publish(q, Q_DEAD, "k", 1, "{\"b\":2}", 7, NULL, count_done, &done, NULL, 0), 0);
+        assert_int_equal(q_publish(q, Q_DEAD, "k", 1, "{\"a\":1}", 7, NULL, count_done, &done, NULL, 0),
+                         0);
+        assert_int_equal(q_publish(q, Q_DEAD, "k", 1, "{\"b\":2}", 7, NULL, count_done, &done, NULL, 0),
+                         0);
         assert_int_equal(done, 2);
         text = tu_slurp(path, NULL);
         assert_string_equal(text, "{\"a\":1}\n{\"b\":2}\n");

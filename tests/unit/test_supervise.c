@@ -40,7 +40,7 @@ struct fake {
         int fail_start; /* start returns JB_EFATAL */
         int fail_after; /* failed() once it was asked this many times */
         int asked;
-        int publish;    /* publish one message at start, never consumed */
+        int publish; /* publish one message at start, never consumed */
 };
 
 static void on_done(void *opaque, int ok)
@@ -101,12 +101,22 @@ static void f_free(struct jb_stage *st)
 }
 
 static const struct jb_stage_ops fake_ops = {
-        .start = f_start, .stop = f_stop, .failed = f_failed, .counters = f_counters, .free = f_free,
+        .start = f_start,
+        .stop = f_stop,
+        .failed = f_failed,
+        .counters = f_counters,
+        .free = f_free,
 };
 /* a stage with the late callbacks, freed after the transport (as the scanner is) */
 static const struct jb_stage_ops fake_late_ops = {
-        .start = f_start, .stop = f_stop, .finish = f_finish, .join = f_join, .failed = f_failed,
-        .counters = f_counters, .free = f_free, .free_after_transport = 1,
+        .start = f_start,
+        .stop = f_stop,
+        .finish = f_finish,
+        .join = f_join,
+        .failed = f_failed,
+        .counters = f_counters,
+        .free = f_free,
+        .free_after_transport = 1,
 };
 
 static struct jb_stage *fake(const char *name, struct q *q, int late)
@@ -178,7 +188,7 @@ static void test_failed_stage(void **state)
         (void)state;
         ((struct fake *)st[1])->fail_after = 2;
         assert_int_equal(t_supervise(st, 2, 1, q), 1);
-        assert_string_equal(t_trace, "b.start;a.start;"                /* downstream first */
+        assert_string_equal(t_trace, "b.start;a.start;"                 /* downstream first */
                                      "a.stop;b.stop-drain;a.finish;"    /* upstream first */
                                      "a.join;b.free;a.report;a.free;"); /* q_free between */
         log = t_log();

@@ -161,8 +161,8 @@ static void t_assert_equal_bucket(const char *bucket)
 /* A count from /sim/stats: section "sync", "sync_buckets" or "calls"; 0 when absent. */
 static int t_stat(const cJSON *stats, const char *section, const char *name)
 {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(stats, section), name);
+        const cJSON *v =
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(stats, section), name);
 
         return cJSON_IsNumber(v) ? v->valueint : 0;
 }
@@ -173,9 +173,10 @@ static int t_stat_prefix(const cJSON *stats, const char *section, const char *pr
         const cJSON *v;
         int n = 0;
 
-        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(stats, section))
-                if (!strncmp(v->string, prefix, strlen(prefix)))
-                        n += v->valueint;
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(stats,
+                                                               section)) if (!strncmp(v->string, prefix,
+                                                                                      strlen(prefix)))
+                n += v->valueint;
         return n;
 }
 
@@ -233,8 +234,7 @@ static void t_run_end(struct t_run *r)
 static void t_publish_raw(struct t_run *r, const char *key, const void *p, size_t n)
 {
         char err[512];
-        int rc = q_publish(r->q, Q_EVENTS, key, strlen(key), p, n, NULL, t_done, r, err,
-                           sizeof(err));
+        int rc = q_publish(r->q, Q_EVENTS, key, strlen(key), p, n, NULL, t_done, r, err, sizeof(err));
 
         if (rc)
                 fail_msg("q_publish: %s", err);
@@ -243,9 +243,8 @@ static void t_publish_raw(struct t_run *r, const char *key, const void *p, size_
 
 /* Publish one object event with CloudTrail's eventTime (NULL: none); returns its payload
  * (caller frees) for later comparison. */
-static char *t_publish_at(struct t_run *r, const char *provider, const char *bucket,
-                          const char *key, enum msg_op op, int64_t listed_ms, int64_t rec,
-                          const char *time)
+static char *t_publish_at(struct t_run *r, const char *provider, const char *bucket, const char *key,
+                          enum msg_op op, int64_t listed_ms, int64_t rec, const char *time)
 {
         struct msg_objevent ev;
         struct buf p, k;
@@ -256,8 +255,9 @@ static char *t_publish_at(struct t_run *r, const char *provider, const char *buc
         ev.bucket = (char *)bucket;
         ev.key = op == MSG_OP_BUCKET ? NULL : (char *)key;
         ev.op = op;
-        ev.event = (char *)(op == MSG_OP_PUT ? "PutObject" : op == MSG_OP_DELETE ? "DeleteObject"
-                                                                                : "DeleteObjects");
+        ev.event = (char *)(op == MSG_OP_PUT      ? "PutObject"
+                            : op == MSG_OP_DELETE ? "DeleteObject"
+                                                  : "DeleteObjects");
         ev.src = (char *)T_SRC;
         ev.rec = rec;
         ev.listed_ms = listed_ms;
@@ -285,8 +285,8 @@ static void t_wait_done(struct t_run *r, int n, long timeout_ms)
 
         while (atomic_load(&r->done_ok) < n) {
                 if (tu_now_ms() > deadline)
-                        fail_msg("only %d of %d messages completed in %ld ms",
-                                 atomic_load(&r->done_ok), n, timeout_ms);
+                        fail_msg("only %d of %d messages completed in %ld ms", atomic_load(&r->done_ok),
+                                 n, timeout_ms);
                 tu_sleep_ms(10);
         }
 }
@@ -349,8 +349,8 @@ static int t_log_lines(const char *s1, ...)
 }
 
 /* The syncer's statistics once cond(st) holds (deadline). */
-static void t_wait_stats(struct t_run *r, int (*cond)(const struct syncer_stats *, long),
-                         long arg, long timeout_ms, struct syncer_stats *st)
+static void t_wait_stats(struct t_run *r, int (*cond)(const struct syncer_stats *, long), long arg,
+                         long timeout_ms, struct syncer_stats *st)
 {
         int64_t deadline = tu_now_ms() + timeout_ms;
 
@@ -395,16 +395,15 @@ static int t_setup(void **state)
         snprintf(t_log, sizeof(t_log), "%s/syncer.log", t_root);
         assert_int_equal(log_open(t_log, LL_INFO, path, sizeof(path)), JB_OK);
         snprintf(path, sizeof(path), "%s/sim.json", t_root);
-        t_write(path,
-                "{\"sitetitle\":\"jibe syncer unit\",\"token_lifetime_s\":3600,\n"
-                " \"users\":[{\"login\":\"" T_USER "\",\"password\":\"" T_PASS "\","
-                "\"userid\":\"1\",\"authtokens\":[\"PERMANENT-TOKEN-1\"]}],\n"
-                " \"providers\":[\n"
-                "  {\"id\":\"101\",\"name\":\"S3 Prod\",\"access_key\":\"AKIAAASELFKEY0000001\","
-                "\"buckets\":[\"dd\",\"bk\",\"ft\",\"dr\",\"ev\",\"rf\",\"rx\",\"rb\",\"ra\","
-                "\"re\",\"rs\",\"rc\",\"ou\"]},\n"
-                "  {\"id\":\"202\",\"name\":\"S3 Other\",\"access_key\":\"AKIAAASELFKEY0000002\","
-                "\"buckets\":[\"ot\"]}]}\n");
+        t_write(path, "{\"sitetitle\":\"jibe syncer unit\",\"token_lifetime_s\":3600,\n"
+                      " \"users\":[{\"login\":\"" T_USER "\",\"password\":\"" T_PASS "\","
+                      "\"userid\":\"1\",\"authtokens\":[\"PERMANENT-TOKEN-1\"]}],\n"
+                      " \"providers\":[\n"
+                      "  {\"id\":\"101\",\"name\":\"S3 Prod\",\"access_key\":\"AKIAAASELFKEY0000001\","
+                      "\"buckets\":[\"dd\",\"bk\",\"ft\",\"dr\",\"ev\",\"rf\",\"rx\",\"rb\",\"ra\","
+                      "\"re\",\"rs\",\"rc\",\"ou\"]},\n"
+                      "  {\"id\":\"202\",\"name\":\"S3 Other\",\"access_key\":\"AKIAAASELFKEY0000002\","
+                      "\"buckets\":[\"ot\"]}]}\n");
         t_truth_put("dd", "old1.txt", "old one\n");
         t_truth_put("dd", "keep.txt", "keep\n");
         t_truth_put("dd", "hot.txt", "hot 0\n");
@@ -644,9 +643,11 @@ static void test_unknown_provider(void **state)
         t_dead_free(d, n);
         /* one error line per item, naming what failed and why */
         assert_int_equal(t_log_lines("ERROR", "syncer:", "provider=999 bucket=dd key=x.txt",
-                                     "provider 999", (char *)NULL), 1);
-        assert_int_equal(t_log_lines("ERROR", "syncer:", "provider=101 bucket=ot key=x.txt",
-                                     "bucket ot", (char *)NULL), 1);
+                                     "provider 999", (char *)NULL),
+                         1);
+        assert_int_equal(t_log_lines("ERROR", "syncer:", "provider=101 bucket=ot key=x.txt", "bucket ot",
+                                     (char *)NULL),
+                         1);
         syncer_get_stats(r.s, &st);
         assert_int_equal(st.dead, 2);
         assert_int_equal(st.retries, 0);
@@ -981,7 +982,8 @@ static void test_refresh_bucket(void **state)
         cJSON_Delete(stats);
         assert_int_equal(t_log_lines("INFO", "syncer:", "provider=101 bucket=rb",
                                      "whole-bucket resync by folder refresh: 36 of 36 folders",
-                                     (char *)NULL), 1);
+                                     (char *)NULL),
+                         1);
         assert_int_equal(q_inflight(r.q), 0);
         t_run_end(&r);
 }
@@ -1083,7 +1085,8 @@ static void test_auto_switch(void **state)
         assert_int_equal(st.retries, 0);
         assert_false(syncer_failed(r.s));
         assert_int_equal(t_log_lines("WARN", "syncer:", "does not know syncOnProviderEvent",
-                                     "syncer.method = refresh", (char *)NULL), 1);
+                                     "syncer.method = refresh", (char *)NULL),
+                         1);
         assert_int_equal(q_inflight(r.q), 0);
         t_run_end(&r);
 }
@@ -1118,7 +1121,8 @@ static void test_event_unknown_function(void **state)
         assert_true(!body || !*body);
         free(body);
         assert_int_equal(t_log_lines("ERROR", "syncer:", "does not know syncOnProviderEvent",
-                                     "syncer.method = refresh (or auto)", (char *)NULL), 1);
+                                     "syncer.method = refresh (or auto)", (char *)NULL),
+                         1);
         t_run_end(&r);
 }
 
@@ -1264,10 +1268,10 @@ static void test_transient_never_dead(void **state)
         static const struct {
                 const char *fault, *method;
         } cases[] = {
-                {"sync_fault=reset", "event"},   {"sync_fault=html", "event"},
-                {"sync_fault=empty", "event"},   {"sync_fault=e429&sync_retry_after_s=0", "event"},
-                {"sync_fault=e500", "event"},    {"error500_rate=1", "event"},
-                {"sync_fault=html", "refresh"},  {"sync_fault=e500", "refresh"},
+                {"sync_fault=reset", "event"},  {"sync_fault=html", "event"},
+                {"sync_fault=empty", "event"},  {"sync_fault=e429&sync_retry_after_s=0", "event"},
+                {"sync_fault=e500", "event"},   {"error500_rate=1", "event"},
+                {"sync_fault=html", "refresh"}, {"sync_fault=e500", "refresh"},
                 {"error500_rate=1", "refresh"},
         };
         size_t c;
@@ -1325,9 +1329,10 @@ static void test_transient_never_dead(void **state)
                         assert_true(t_log_lines("WARN", "syncer:", "no resync has succeeded for",
                                                 "6 event(s) wait (6 in hand, 0 queued)",
                                                 (char *)NULL) >= 2);
-                        assert_int_equal(t_log_lines("INFO", "syncer:",
-                                                     "resyncs work again after an outage of",
-                                                     "6 event(s) waited", (char *)NULL), 1);
+                        assert_int_equal(t_log_lines("INFO",
+                                                     "syncer:", "resyncs work again after an outage of",
+                                                     "6 event(s) waited", (char *)NULL),
+                                         1);
                 }
                 t_run_end(&r);
         }

@@ -14,9 +14,9 @@
 #include <sys/types.h>
 
 struct tu_sim {
-        pid_t pid;          /* -1 when not running */
+        pid_t pid; /* -1 when not running */
         int port;
-        char endpoint[64];  /* "http://127.0.0.1:PORT" */
+        char endpoint[64]; /* "http://127.0.0.1:PORT" */
 };
 
 /*

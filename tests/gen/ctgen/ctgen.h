@@ -42,13 +42,13 @@ struct gen_rng {
 };
 void gen_rng_seed(struct gen_rng *r, uint64_t seed, uint64_t stream);
 uint64_t gen_rng_next(struct gen_rng *r);
-uint64_t gen_rng_below(struct gen_rng *r, uint64_t n); /* 0 <= x < n; n > 0 */
+uint64_t gen_rng_below(struct gen_rng *r, uint64_t n);  /* 0 <= x < n; n > 0 */
 int gen_rng_pm(struct gen_rng *r, unsigned permille);   /* true with probability p/1000 */
 uint64_t gen_mix64(uint64_t x);                         /* splitmix64 finaliser */
 uint64_t gen_hash(const void *p, size_t n, uint64_t h); /* FNV-1a 64, chained */
 
-void gen_fmt_iso(int64_t t, char out[32]); /* 2026-11-29T06:01:02Z */
-void gen_fmt_sim(int64_t t, char out[32]); /* 2026-11-29 06:01:02 */
+void gen_fmt_iso(int64_t t, char out[32]);    /* 2026-11-29T06:01:02Z */
+void gen_fmt_sim(int64_t t, char out[32]);    /* 2026-11-29 06:01:02 */
 int gen_parse_iso(const char *s, int64_t *t); /* 0 on success */
 int64_t gen_day_start(int64_t t);
 
@@ -164,7 +164,7 @@ struct gen_ident {
 };
 
 struct gen_world {
-        char *root; /* deployment directory */
+        char *root;   /* deployment directory */
         char *logdir; /* root/truth/<log bucket> */
         uint64_t seed;
         unsigned runs; /* generator runs already done in root (from state) */
@@ -192,8 +192,7 @@ int gen_world_write_simjson(struct gen_world *w, char *errstr, size_t errsz);
 int gen_world_write_index(struct gen_world *w, const struct gen_ob *logindex, char *errstr,
                           size_t errsz);
 /* Object content: deterministic bytes for (bucket, key, version). Caller frees. */
-char *gen_content(const struct gen_world *w, int bucket, const char *key, uint32_t ver,
-                  uint64_t size);
+char *gen_content(const struct gen_world *w, int bucket, const char *key, uint32_t ver, uint64_t size);
 /* Write / remove one truth object on disk. */
 int gen_truth_put(struct gen_world *w, int bucket, const char *key, uint32_t ver, uint64_t size,
                   int64_t mtime, char *errstr, size_t errsz);
@@ -206,23 +205,52 @@ int gen_world_init_cmd(struct gen_world *w, int64_t now, char *errstr, size_t er
 
 enum gen_src { GEN_SRC_S3, GEN_SRC_EC2, GEN_SRC_IAM, GEN_SRC_STS, GEN_SRC_KMS, GEN_SRC_S3EXPRESS };
 enum gen_ev {
-        EV_GET, EV_HEAD, EV_LIST, EV_PUT, EV_COPY, EV_POST, EV_DELETE, EV_DELETEMANY, EV_CREATEMPU,
-        EV_UPLOADPART, EV_COMPLETEMPU, EV_ABORTMPU, EV_PUTACL, EV_PUTTAGGING, EV_GETBUCKETACL,
-        EV_EC2_DESCRIBE, EV_EC2_RUN, EV_IAM_CREATEKEY, EV_IAM_LISTUSERS, EV_STS_ASSUME,
-        EV_KMS_DECRYPT, EV_S3X_PUT, EV_S3X_CREATESESSION, EV_N
+        EV_GET,
+        EV_HEAD,
+        EV_LIST,
+        EV_PUT,
+        EV_COPY,
+        EV_POST,
+        EV_DELETE,
+        EV_DELETEMANY,
+        EV_CREATEMPU,
+        EV_UPLOADPART,
+        EV_COMPLETEMPU,
+        EV_ABORTMPU,
+        EV_PUTACL,
+        EV_PUTTAGGING,
+        EV_GETBUCKETACL,
+        EV_EC2_DESCRIBE,
+        EV_EC2_RUN,
+        EV_IAM_CREATEKEY,
+        EV_IAM_LISTUSERS,
+        EV_STS_ASSUME,
+        EV_KMS_DECRYPT,
+        EV_S3X_PUT,
+        EV_S3X_CREATESESSION,
+        EV_N
 };
 enum gen_err { ERR_NONE, ERR_NULL, ERR_EMPTY, ERR_DENIED, ERR_NOSUCHKEY };
 enum gen_km {
-        KM_PARAM,    /* requestParameters.key */
-        KM_RES,      /* no key field; the AWS::S3::Object resource names it */
-        KM_NULLRES,  /* "key": null; the resource names it */
-        KM_NONE      /* no key anywhere (only an ARNPrefix): malformed for an object write */
+        KM_PARAM,   /* requestParameters.key */
+        KM_RES,     /* no key field; the AWS::S3::Object resource names it */
+        KM_NULLRES, /* "key": null; the resource names it */
+        KM_NONE     /* no key anywhere (only an ARNPrefix): malformed for an object write */
 };
 enum gen_bm { BM_PARAM, BM_RES };
 enum gen_eff { EFF_NONE, EFF_PUT, EFF_DEL, EFF_DELMANY };
 enum gen_class {
-        CL_MALFORMED, CL_NOT_S3, CL_FAILED, CL_NOT_WRITE, CL_SELF, CL_UNMANAGED, CL_COVERED,
-        CL_PUT, CL_DELETE, CL_BUCKET, CL_N
+        CL_MALFORMED,
+        CL_NOT_S3,
+        CL_FAILED,
+        CL_NOT_WRITE,
+        CL_SELF,
+        CL_UNMANAGED,
+        CL_COVERED,
+        CL_PUT,
+        CL_DELETE,
+        CL_BUCKET,
+        CL_N
 };
 extern const char *const gen_class_name[CL_N];
 
@@ -235,7 +263,7 @@ struct gen_rec {
         uint64_t size;
         uint32_t part, ver;
         uint64_t upload; /* multipart upload: seeds the uploadId */
-        char **dkeys; /* EFF_DELMANY: the keys removed */
+        char **dkeys;    /* EFF_DELMANY: the keys removed */
         uint32_t ndkeys;
 };
 void gen_rec_free(struct gen_rec *r);
@@ -250,13 +278,13 @@ void gen_rec_event_id(const struct gen_rec *r, struct gen_ob *o); /* appends the
 
 enum gen_batch { GEN_BATCH_5MIN, GEN_BATCH_TINY };
 struct gen_window {
-        int64_t t0, t1;     /* activity in [t0, t1) */
-        int64_t now;        /* nothing is written after now */
-        unsigned per_min;   /* mean actions per minute */
-        int batch;          /* enum gen_batch */
-        long files;         /* GEN_BATCH_TINY: exact number of files */
+        int64_t t0, t1;           /* activity in [t0, t1) */
+        int64_t now;              /* nothing is written after now */
+        unsigned per_min;         /* mean actions per minute */
+        int batch;                /* enum gen_batch */
+        long files;               /* GEN_BATCH_TINY: exact number of files */
         int64_t late_lo, late_hi; /* if late_hi > 0: every file becomes visible in this range */
-        unsigned delay_pm;  /* permille of files delivered hours late */
+        unsigned delay_pm;        /* permille of files delivered hours late */
 };
 struct gen_file {
         int stream;
@@ -281,12 +309,11 @@ int gen_plan_write(struct gen_world *w, struct gen_plan *plan, struct gen_rng *r
                    struct gen_ob *logindex, char *errstr, size_t errsz);
 /* Empty expected results and events-args (init). */
 int gen_expect_init(struct gen_world *w, char *errstr, size_t errsz);
-int gen_history_cmd(struct gen_world *w, int64_t now, double hours, unsigned per_min,
-                    char *errstr, size_t errsz);
+int gen_history_cmd(struct gen_world *w, int64_t now, double hours, unsigned per_min, char *errstr,
+                    size_t errsz);
 int gen_flood_cmd(struct gen_world *w, int64_t now, long files, char *errstr, size_t errsz);
 
 /* ---------- gen_huge.c ---------- */
-int gen_huge_cmd(const char *out, uint64_t bytes, uint64_t seed, int level, char *errstr,
-                 size_t errsz);
+int gen_huge_cmd(const char *out, uint64_t bytes, uint64_t seed, int level, char *errstr, size_t errsz);
 
 #endif

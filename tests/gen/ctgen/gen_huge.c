@@ -15,8 +15,7 @@
 
 enum { POOL = 1024 };
 
-int gen_huge_cmd(const char *out, uint64_t bytes, uint64_t seed, int level, char *errstr,
-                 size_t errsz)
+int gen_huge_cmd(const char *out, uint64_t bytes, uint64_t seed, int level, char *errstr, size_t errsz)
 {
         struct gen_world w;
         struct gen_rng rng;

@@ -86,8 +86,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         o->have_seed = 1;
                 } else if (strcmp(a, "--bytes") == 0 && !parse_u64(v, &n) && n > 0) {
                         o->bytes = n;
-                } else if (strcmp(a, "--files") == 0 && !parse_u64(v, &n) && n > 0 &&
-                           n < 100000000) {
+                } else if (strcmp(a, "--files") == 0 && !parse_u64(v, &n) && n > 0 && n < 100000000) {
                         o->files = (long)n;
                 } else if (strcmp(a, "--rate") == 0 && !parse_u64(v, &n) && n > 0 && n <= 6000) {
                         o->rate = (unsigned)n;

@@ -24,17 +24,34 @@
 #include "state.h"
 
 enum action {
-        A_GET, A_HEAD, A_LIST, A_GETACL, A_PUT, A_POST, A_COPY, A_DELETE, A_DELETEMANY, A_MPU,
-        A_MPU_ABORT, A_ACL_TAG, A_FAIL_WRITE, A_FAIL_GET, A_NOT_S3, A_SELF, A_UNMANAGED,
-        A_DELETE_MISSING, A_MALFORMED, A_N
+        A_GET,
+        A_HEAD,
+        A_LIST,
+        A_GETACL,
+        A_PUT,
+        A_POST,
+        A_COPY,
+        A_DELETE,
+        A_DELETEMANY,
+        A_MPU,
+        A_MPU_ABORT,
+        A_ACL_TAG,
+        A_FAIL_WRITE,
+        A_FAIL_GET,
+        A_NOT_S3,
+        A_SELF,
+        A_UNMANAGED,
+        A_DELETE_MISSING,
+        A_MALFORMED,
+        A_N
 };
 /* permille weights; they add up to 1000 */
 static const unsigned action_pm[A_N] = {
-        [A_GET] = 260, [A_HEAD] = 90,  [A_LIST] = 50,         [A_GETACL] = 15,
-        [A_PUT] = 183, [A_POST] = 10,  [A_COPY] = 30,         [A_DELETE] = 50,
-        [A_DELETEMANY] = 8, [A_MPU] = 25, [A_MPU_ABORT] = 5,  [A_ACL_TAG] = 30,
-        [A_FAIL_WRITE] = 30, [A_FAIL_GET] = 25, [A_NOT_S3] = 80, [A_SELF] = 60,
-        [A_UNMANAGED] = 40, [A_DELETE_MISSING] = 5, [A_MALFORMED] = 4,
+        [A_GET] = 260,       [A_HEAD] = 90,          [A_LIST] = 50,     [A_GETACL] = 15,
+        [A_PUT] = 183,       [A_POST] = 10,          [A_COPY] = 30,     [A_DELETE] = 50,
+        [A_DELETEMANY] = 8,  [A_MPU] = 25,           [A_MPU_ABORT] = 5, [A_ACL_TAG] = 30,
+        [A_FAIL_WRITE] = 30, [A_FAIL_GET] = 25,      [A_NOT_S3] = 80,   [A_SELF] = 60,
+        [A_UNMANAGED] = 40,  [A_DELETE_MISSING] = 5, [A_MALFORMED] = 4,
 };
 
 struct actx { /* one call of gen_window_run */
@@ -96,8 +113,7 @@ static int pick_person(struct actx *a, int bucket, int console)
         for (i = 0; i < a->w->nident; i++) {
                 const struct gen_ident *id = &a->w->ident[i];
 
-                if (id->self < 0 && id->acct == acct &&
-                    (!console || id->kind == GEN_ID_CONSOLE))
+                if (id->self < 0 && id->acct == acct && (!console || id->kind == GEN_ID_CONSOLE))
                         cand[n++] = i;
         }
         return cand[gen_rng_below(a->rng, (uint64_t)n)];
@@ -325,9 +341,10 @@ static void act_read(struct actx *a, int64_t t, int bucket, int ident, int ev)
 
 static void act_not_s3(struct actx *a, int64_t t)
 {
-        static const int evs[] = {EV_EC2_DESCRIBE, EV_EC2_DESCRIBE, EV_EC2_RUN, EV_IAM_CREATEKEY,
-                                  EV_IAM_LISTUSERS, EV_STS_ASSUME, EV_KMS_DECRYPT, EV_KMS_DECRYPT,
-                                  EV_S3X_PUT, EV_S3X_PUT, EV_S3X_CREATESESSION};
+        static const int evs[] = {EV_EC2_DESCRIBE,  EV_EC2_DESCRIBE,     EV_EC2_RUN,
+                                  EV_IAM_CREATEKEY, EV_IAM_LISTUSERS,    EV_STS_ASSUME,
+                                  EV_KMS_DECRYPT,   EV_KMS_DECRYPT,      EV_S3X_PUT,
+                                  EV_S3X_PUT,       EV_S3X_CREATESESSION};
         int ev = evs[gen_rng_below(a->rng, sizeof(evs) / sizeof(evs[0]))];
         int stream, src, b, ident;
         struct gen_rec *r;
@@ -336,11 +353,11 @@ static void act_not_s3(struct actx *a, int64_t t)
                 stream = gen_rng_pm(a->rng, 500) ? 0 : 3; /* the us-east-1 streams */
         else
                 stream = (int)gen_rng_below(a->rng, (uint64_t)a->w->nstream);
-        src = ev == EV_EC2_DESCRIBE || ev == EV_EC2_RUN ? GEN_SRC_EC2
+        src = ev == EV_EC2_DESCRIBE || ev == EV_EC2_RUN          ? GEN_SRC_EC2
               : ev == EV_IAM_CREATEKEY || ev == EV_IAM_LISTUSERS ? GEN_SRC_IAM
-              : ev == EV_STS_ASSUME ? GEN_SRC_STS
-              : ev == EV_KMS_DECRYPT ? GEN_SRC_KMS
-                                     : GEN_SRC_S3EXPRESS;
+              : ev == EV_STS_ASSUME                              ? GEN_SRC_STS
+              : ev == EV_KMS_DECRYPT                             ? GEN_SRC_KMS
+                                                                 : GEN_SRC_S3EXPRESS;
         /* a person of the stream's account: borrow a bucket of that account for the pick */
         for (b = 0; b < a->w->nbucket; b++)
                 if (a->w->stream[a->w->bucket[b].stream].acct == a->w->stream[stream].acct)
@@ -432,8 +449,8 @@ static void gen_action(struct actx *a, int64_t t)
                 int other = pick_person(a, pick_managed(a, -1), 0); /* often another account */
                 const struct gen_obj *o = pick_obj(a, bucket);
 
-                r = new_rec(a, t, GEN_SRC_S3, gen_rng_pm(a->rng, 600) ? EV_PUT : EV_DELETE,
-                            bucket, other);
+                r = new_rec(a, t, GEN_SRC_S3, gen_rng_pm(a->rng, 600) ? EV_PUT : EV_DELETE, bucket,
+                            other);
                 r->key = o && gen_rng_pm(a->rng, 500) ? gen_xstrdup(o->key) : gen_new_key(a->rng);
                 r->err = ERR_DENIED;
                 break;
@@ -856,8 +873,7 @@ static int write_expect(struct gen_world *w, struct expect *e, char *errstr, siz
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, gen_class_name[c]);
                 long prev = cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
 
-                gen_ob_printf(&o, "%s\"%s\":%ld", c ? "," : "", gen_class_name[c],
-                              prev + e->stats[c]);
+                gen_ob_printf(&o, "%s\"%s\":%ld", c ? "," : "", gen_class_name[c], prev + e->stats[c]);
         }
         GEN_LIT(&o, "}\n");
         cJSON_Delete(old);
@@ -897,8 +913,7 @@ static int write_expect(struct gen_world *w, struct expect *e, char *errstr, siz
                 gen_ob_ch(&o, '\n');
                 n++;
         }
-        if (gen_write_file(dir, "expected-sync.jsonl", o.p ? o.p : "", o.len, -1, NULL, errstr,
-                           errsz))
+        if (gen_write_file(dir, "expected-sync.jsonl", o.p ? o.p : "", o.len, -1, NULL, errstr, errsz))
                 goto out;
         o.len = 0;
 
@@ -1024,8 +1039,7 @@ static int write_digests(struct gen_world *w, struct gen_plan *plan, uint32_t *f
                 gen_ob_ch(&path, '/');
                 date_folder(dt, &path);
                 gen_ob_printf(&path, "%s_CloudTrail-Digest_%s_%s_%s_", acct, st->region,
-                              w->acct[st->acct].org ? "org-trail" : "management-events",
-                              st->region);
+                              w->acct[st->acct].org ? "org-trail" : "management-events", st->region);
                 stamp(dt, &path, 1);
                 GEN_LIT(&path, ".json.gz");
                 gen_ob_ch(&path, '\0');
@@ -1034,13 +1048,15 @@ static int write_digests(struct gen_world *w, struct gen_plan *plan, uint32_t *f
                 gen_fmt_iso(hour * 3600, ts);
                 gen_ob_printf(&body, "\",\"digestStartTime\":\"%s\"", ts);
                 gen_fmt_iso((hour + 1) * 3600, ts);
-                gen_ob_printf(&body, ",\"digestEndTime\":\"%s\",\"digestS3Bucket\":\"%s\","
-                                     "\"digestS3Object\":",
+                gen_ob_printf(&body,
+                              ",\"digestEndTime\":\"%s\",\"digestS3Bucket\":\"%s\","
+                              "\"digestS3Object\":",
                               ts, w->bucket[w->logbucket].name);
                 gen_ob_jstr(&body, path.p);
-                gen_ob_printf(&body, ",\"digestPublicKeyFingerprint\":\"%016llx%016llx\","
-                                     "\"digestSignatureAlgorithm\":\"SHA256withRSA\","
-                                     "\"previousDigestHashAlgorithm\":\"SHA-256\",\"logFiles\":[",
+                gen_ob_printf(&body,
+                              ",\"digestPublicKeyFingerprint\":\"%016llx%016llx\","
+                              "\"digestSignatureAlgorithm\":\"SHA256withRSA\","
+                              "\"previousDigestHashAlgorithm\":\"SHA-256\",\"logFiles\":[",
                               (unsigned long long)gen_mix64((uint64_t)st->acct),
                               (unsigned long long)gen_mix64((uint64_t)f0->stream));
                 for (; i < j; i++) {
@@ -1051,11 +1067,11 @@ static int write_digests(struct gen_world *w, struct gen_plan *plan, uint32_t *f
                         gen_ob_jstr(&body, w->bucket[w->logbucket].name);
                         GEN_LIT(&body, ",\"s3Object\":");
                         gen_ob_jstr(&body, p2.p);
-                        gen_ob_printf(&body, ",\"hashValue\":\"%016llx%016llx\","
-                                             "\"hashAlgorithm\":\"SHA-256\"}%s",
+                        gen_ob_printf(&body,
+                                      ",\"hashValue\":\"%016llx%016llx\","
+                                      "\"hashAlgorithm\":\"SHA-256\"}%s",
                                       (unsigned long long)gen_mix64(plan->f[fo[i]].rnd),
-                                      (unsigned long long)plan->f[fo[i]].rnd,
-                                      i + 1 < j ? "," : "");
+                                      (unsigned long long)plan->f[fo[i]].rnd, i + 1 < j ? "," : "");
                         gen_ob_free(&p2);
                 }
                 GEN_LIT(&body, "]}");
@@ -1091,8 +1107,9 @@ static int write_others(struct gen_world *w, int64_t t0, int64_t t1, struct gen_
                 GEN_LIT(&body, "version account-id interface-id srcaddr dstaddr srcport dstport "
                                "protocol packets bytes start end action log-status\n");
                 for (i = 0; i < 20; i++)
-                        gen_ob_printf(&body, "2 %s eni-0f1e2d3c4b5a69788 10.0.%d.%d 10.0.9.%d 443 %d 6 "
-                                             "%d %d %lld %lld ACCEPT OK\n",
+                        gen_ob_printf(&body,
+                                      "2 %s eni-0f1e2d3c4b5a69788 10.0.%d.%d 10.0.9.%d 443 %d 6 "
+                                      "%d %d %lld %lld ACCEPT OK\n",
                                       acct, i % 4, 10 + i, 20 + i, 40000 + i * 7, 3 + i, 900 + i * 31,
                                       (long long)t - 60, (long long)t);
                 rc = gen_write_file(w->logdir, path.p, body.p, body.len, t, gz, errstr, errsz);
@@ -1114,14 +1131,15 @@ static int write_others(struct gen_world *w, int64_t t0, int64_t t1, struct gen_
                 gen_ob_printf(&path, "_%s.json.gz", rnd);
                 gen_ob_ch(&path, '\0');
                 gen_fmt_iso(t - 600, ts);
-                gen_ob_printf(&body, "{\"Records\":[{\"eventVersion\":\"1.08\",\"eventTime\":\"%s\","
-                                     "\"awsRegion\":\"us-west-2\",\"eventID\":\"%016llx\","
-                                     "\"eventType\":\"AwsCloudTrailInsight\","
-                                     "\"recipientAccountId\":\"%s\",\"sharedEventID\":\"%016llx\","
-                                     "\"insightDetails\":{\"state\":\"Start\",\"eventSource\":"
-                                     "\"s3.amazonaws.com\",\"eventName\":\"PutObject\","
-                                     "\"insightType\":\"ApiCallRateInsight\"},"
-                                     "\"eventCategory\":\"Insight\"}]}",
+                gen_ob_printf(&body,
+                              "{\"Records\":[{\"eventVersion\":\"1.08\",\"eventTime\":\"%s\","
+                              "\"awsRegion\":\"us-west-2\",\"eventID\":\"%016llx\","
+                              "\"eventType\":\"AwsCloudTrailInsight\","
+                              "\"recipientAccountId\":\"%s\",\"sharedEventID\":\"%016llx\","
+                              "\"insightDetails\":{\"state\":\"Start\",\"eventSource\":"
+                              "\"s3.amazonaws.com\",\"eventName\":\"PutObject\","
+                              "\"insightType\":\"ApiCallRateInsight\"},"
+                              "\"eventCategory\":\"Insight\"}]}",
                               ts, (unsigned long long)gen_rng_next(rng), acct,
                               (unsigned long long)gen_rng_next(rng));
                 rc = gen_write_file(w->logdir, path.p, body.p, body.len, t, gz, errstr, errsz);
@@ -1251,8 +1269,8 @@ out:
 
 /* ---------- commands ---------- */
 
-int gen_history_cmd(struct gen_world *w, int64_t now, double hours, unsigned per_min,
-                    char *errstr, size_t errsz)
+int gen_history_cmd(struct gen_world *w, int64_t now, double hours, unsigned per_min, char *errstr,
+                    size_t errsz)
 {
         struct gen_plan plan;
         struct gen_window win;

@@ -13,8 +13,8 @@
 #include "ctgen.h"
 
 const char *const gen_class_name[CL_N] = {
-        "malformed", "not_s3", "failed", "not_write", "self",
-        "unmanaged", "covered", "put",   "delete",    "bucket",
+        "malformed", "not_s3",  "failed", "not_write", "self",
+        "unmanaged", "covered", "put",    "delete",    "bucket",
 };
 
 static const char *const ev_names[EV_N] = {
@@ -235,17 +235,22 @@ static void put_identity(const struct gen_world *w, const struct gen_rec *r, str
 static const char *src_host(int src)
 {
         switch (src) {
-        case GEN_SRC_S3: return "s3.amazonaws.com";
-        case GEN_SRC_EC2: return "ec2.amazonaws.com";
-        case GEN_SRC_IAM: return "iam.amazonaws.com";
-        case GEN_SRC_STS: return "sts.amazonaws.com";
-        case GEN_SRC_KMS: return "kms.amazonaws.com";
-        default: return "s3express.amazonaws.com";
+        case GEN_SRC_S3:
+                return "s3.amazonaws.com";
+        case GEN_SRC_EC2:
+                return "ec2.amazonaws.com";
+        case GEN_SRC_IAM:
+                return "iam.amazonaws.com";
+        case GEN_SRC_STS:
+                return "sts.amazonaws.com";
+        case GEN_SRC_KMS:
+                return "kms.amazonaws.com";
+        default:
+                return "s3express.amazonaws.com";
         }
 }
 
-static void put_host(const struct gen_rec *r, const char *bucket, const char *region,
-                     struct gen_ob *o)
+static void put_host(const struct gen_rec *r, const char *bucket, const char *region, struct gen_ob *o)
 {
         /* path-style for dotted names (TLS) and for a fifth of the others */
         if (strchr(bucket, '.') || (r->rnd >> 40) % 5 == 0) {
@@ -348,13 +353,15 @@ static void put_s3_params(const struct gen_world *w, const struct gen_rec *r, co
                 GEN_LIT(o, ",\"partNumber\":\"");
                 gen_ob_u64(o, r->part);
                 GEN_LIT(o, "\",\"uploadId\":\"");
-                put_alnum(o, r->upload, 64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", 65);
+                put_alnum(o, r->upload, 64,
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", 65);
                 gen_ob_ch(o, '"');
                 break;
         case EV_COMPLETEMPU:
         case EV_ABORTMPU:
                 GEN_LIT(o, ",\"uploadId\":\"");
-                put_alnum(o, r->upload, 64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", 65);
+                put_alnum(o, r->upload, 64,
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", 65);
                 gen_ob_ch(o, '"');
                 break;
         case EV_PUTACL:
@@ -413,8 +420,8 @@ static int ev_readonly(int ev)
                ev == EV_EC2_DESCRIBE || ev == EV_IAM_LISTUSERS || ev == EV_KMS_DECRYPT;
 }
 
-static void put_other_params(const struct gen_world *w, const struct gen_rec *r,
-                             const char *region, struct gen_ob *o)
+static void put_other_params(const struct gen_world *w, const struct gen_rec *r, const char *region,
+                             struct gen_ob *o)
 {
         const char *acct = w->acct[w->stream[r->stream].acct].id;
 
@@ -511,7 +518,9 @@ void gen_rec_json(const struct gen_world *w, const struct gen_rec *r, struct gen
                 gen_ob_ch(o, '.');
                 gen_ob_u64(o, (x >> 16) % 250 + 1);
         } else {
-                gen_ob_str(o, id->self >= 0 ? "192.0.2." : ((x >> 3) & 1) ? "203.0.113." : "198.51.100.");
+                gen_ob_str(o, id->self >= 0    ? "192.0.2."
+                              : ((x >> 3) & 1) ? "203.0.113."
+                                               : "198.51.100.");
                 gen_ob_u64(o, id->self >= 0 ? 10 + (uint64_t)id->self : (x >> 24) % 250 + 1);
         }
         GEN_LIT(o, "\",\"userAgent\":");
@@ -527,11 +536,13 @@ void gen_rec_json(const struct gen_world *w, const struct gen_rec *r, struct gen
                 if (s3)
                         GEN_LIT(o, ",\"errorCode\":\"AccessDenied\",\"errorMessage\":\"Access Denied\"");
                 else
-                        GEN_LIT(o, ",\"errorCode\":\"Client.UnauthorizedOperation\","
-                                   "\"errorMessage\":\"You are not authorized to perform this operation.\"");
+                        GEN_LIT(o,
+                                ",\"errorCode\":\"Client.UnauthorizedOperation\","
+                                "\"errorMessage\":\"You are not authorized to perform this operation.\"");
                 break;
         case ERR_NOSUCHKEY:
-                GEN_LIT(o, ",\"errorCode\":\"NoSuchKey\",\"errorMessage\":\"The specified key does not exist.\"");
+                GEN_LIT(o,
+                        ",\"errorCode\":\"NoSuchKey\",\"errorMessage\":\"The specified key does not exist.\"");
                 break;
         default:
                 break;
@@ -552,7 +563,9 @@ void gen_rec_json(const struct gen_world *w, const struct gen_rec *r, struct gen
                         GEN_LIT(o, "{\"x-amz-server-side-encryption\":\"AES256\",\"bucket\":");
                         gen_ob_jstr(o, w->bucket[r->bucket].name);
                         GEN_LIT(o, ",\"uploadId\":\"");
-                        put_alnum(o, r->upload, 64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", 65);
+                        put_alnum(o, r->upload, 64,
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-",
+                                  65);
                         GEN_LIT(o, "\"}");
                 } else {
                         GEN_LIT(o, "null");
@@ -560,9 +573,12 @@ void gen_rec_json(const struct gen_world *w, const struct gen_rec *r, struct gen
                 GEN_LIT(o, ",\"additionalEventData\":{\"SignatureVersion\":\"SigV4\","
                            "\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\",\"bytesTransferredIn\":");
                 gen_ob_u64(o, (r->ev == EV_PUT || r->ev == EV_POST || r->ev == EV_UPLOADPART) &&
-                                              r->err != ERR_DENIED ? r->size : 0);
+                                              r->err != ERR_DENIED
+                                      ? r->size
+                                      : 0);
                 GEN_LIT(o, ",\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-id-2\":\"");
-                put_alnum(o, x ^ 0x1d2, 76, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 64);
+                put_alnum(o, x ^ 0x1d2, 76,
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 64);
                 GEN_LIT(o, "\",\"bytesTransferredOut\":");
                 gen_ob_u64(o, r->ev == EV_GET && !r->err ? r->size : 0);
                 gen_ob_ch(o, '}');

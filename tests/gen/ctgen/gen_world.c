@@ -198,8 +198,7 @@ static void fill_person(struct gen_world *w, int idx, const char *type, const ch
                 id->principal[21] = '\0';
                 snprintf(id->principal + strlen(id->principal),
                          sizeof(id->principal) - strlen(id->principal), ":%s", sess);
-                snprintf(id->arn, sizeof(id->arn), "arn:aws:sts::%s:assumed-role/%s/%s", a, user,
-                         sess);
+                snprintf(id->arn, sizeof(id->arn), "arn:aws:sts::%s:assumed-role/%s/%s", a, user, sess);
                 snprintf(id->role_arn, sizeof(id->role_arn), "arn:aws:iam::%s:role/%s", a, user);
         } else {
                 fake_id(id->principal, 22, "AIDA", h);
@@ -214,9 +213,9 @@ void gen_world_setup(struct gen_world *w, const char *root, uint64_t seed)
                 const char *name;
                 int prov, stream, log;
         } buckets[] = {
-                {"prod-data", 0, 0, 0},     {"prod-media", 0, 1, 0},
-                {"ct-logs", 0, 0, 1},       {"dr-archive", 1, 2, 0},
-                {"team-share", 1, 4, 0},    {"assets.example.com", 1, 5, 0},
+                {"prod-data", 0, 0, 0},       {"prod-media", 0, 1, 0},
+                {"ct-logs", 0, 0, 1},         {"dr-archive", 1, 2, 0},
+                {"team-share", 1, 4, 0},      {"assets.example.com", 1, 5, 0},
                 {"legacy-exports", -1, 2, 0}, {"scratch-apse2", -1, 5, 0},
         };
         int i, p;
@@ -243,14 +242,25 @@ void gen_world_setup(struct gen_world *w, const char *root, uint64_t seed)
         w->stream[4] = (struct gen_stream){2, "eu-west-1"};
         w->stream[5] = (struct gen_stream){2, "ap-southeast-2"};
         w->nprov = 2;
-        w->prov[0] = (struct gen_provider){
-                "101", "S3 Prod", "AKIAAASELFKEY0000001",
-                "arn:aws:iam::111122223333:user/access-anywhere", "SMEStorage",
-                "SMEStorage/2106.01 (Access Anywhere S3 connector)", 0, 0, 0};
-        w->prov[1] = (struct gen_provider){
-                "102", "S3 DR", "AKIAAASELFKEY0000002",
-                "arn:aws:iam::444455556666:user/access-anywhere-dr", "NasuniAA-S3/2",
-                "aws-sdk-php/3.283.0 NasuniAA-S3/2 OS/Linux/5.15.0 lang/php#8.1.2", 0, 0, 0};
+        w->prov[0] = (struct gen_provider){"101",
+                                           "S3 Prod",
+                                           "AKIAAASELFKEY0000001",
+                                           "arn:aws:iam::111122223333:user/access-anywhere",
+                                           "SMEStorage",
+                                           "SMEStorage/2106.01 (Access Anywhere S3 connector)",
+                                           0,
+                                           0,
+                                           0};
+        w->prov[1] =
+                (struct gen_provider){"102",
+                                      "S3 DR",
+                                      "AKIAAASELFKEY0000002",
+                                      "arn:aws:iam::444455556666:user/access-anywhere-dr",
+                                      "NasuniAA-S3/2",
+                                      "aws-sdk-php/3.283.0 NasuniAA-S3/2 OS/Linux/5.15.0 lang/php#8.1.2",
+                                      0,
+                                      0,
+                                      0};
         w->nbucket = (int)(sizeof(buckets) / sizeof(buckets[0]));
         for (i = 0; i < w->nbucket; i++) {
                 w->bucket[i].name = buckets[i].name;
@@ -263,12 +273,11 @@ void gen_world_setup(struct gen_world *w, const char *root, uint64_t seed)
         /* people and programs of each account */
         for (i = 0; i < w->nacct; i++) {
                 fill_person(w, add_ident(w, GEN_ID_USER, i, -1), "IAMUser", "alice", agent_cli, 0);
-                fill_person(w, add_ident(w, GEN_ID_ROLE, i, -1), "AssumedRole", "etl-writer",
-                            agent_java, 1);
-                fill_person(w, add_ident(w, GEN_ID_CONSOLE, i, -1), "IAMUser", "bob",
-                            agent_console, 1);
-                fill_person(w, add_ident(w, GEN_ID_USER, i, -1), "IAMUser", "backup-bot",
-                            agent_rclone, 0);
+                fill_person(w, add_ident(w, GEN_ID_ROLE, i, -1), "AssumedRole", "etl-writer", agent_java,
+                            1);
+                fill_person(w, add_ident(w, GEN_ID_CONSOLE, i, -1), "IAMUser", "bob", agent_console, 1);
+                fill_person(w, add_ident(w, GEN_ID_USER, i, -1), "IAMUser", "backup-bot", agent_rclone,
+                            0);
         }
         /* Access Anywhere itself, four ways of being recognised */
         for (p = 0; p < w->nprov; p++) {
@@ -310,18 +319,43 @@ char *gen_new_key(struct gen_rng *r)
         /* Folder names never contain '.', file names always do: no key is ever a folder of
          * another key, so every key set maps onto a file tree. */
         static const char *const dirs[] = {
-                "reports/2026",      "reports/q3 summary", "media/photos",   "media/raw+edited",
-                "projects/alpha",    "projects/100% done", "home/jdoe",      "Shared Docs/Contracts",
-                ("Donn\xc3\xa9" "es/\xc3\xa9t\xc3\xa9"), "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e/\xe8\xb3\x87\xe6\x96\x99",
-                "backups/db",        "logs/app/2026/11",   "a",              "deep/x/y/z/w/v",
-                "pct%2Fliteral",     "",
+                "reports/2026",
+                "reports/q3 summary",
+                "media/photos",
+                "media/raw+edited",
+                "projects/alpha",
+                "projects/100% done",
+                "home/jdoe",
+                "Shared Docs/Contracts",
+                ("Donn\xc3\xa9"
+                 "es/\xc3\xa9t\xc3\xa9"),
+                "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e/\xe8\xb3\x87\xe6\x96\x99",
+                "backups/db",
+                "logs/app/2026/11",
+                "a",
+                "deep/x/y/z/w/v",
+                "pct%2Fliteral",
+                "",
         };
         static const char *const stems[] = {
-                "report",  "photo",       "IMG_",        "invoice",         "notes", "data",
-                "r\xc3\xa9sum\xc3\xa9", "cv final", "plan+budget", "50% off", "\xe3\x83\x87\xe3\x83\xbc\xe3\x82\xbf",
-                "party \xf0\x9f\x8e\x89", "a&b=c", "x#y", "Q&A (draft)", "file name with  two spaces",
+                "report",
+                "photo",
+                "IMG_",
+                "invoice",
+                "notes",
+                "data",
+                "r\xc3\xa9sum\xc3\xa9",
+                "cv final",
+                "plan+budget",
+                "50% off",
+                "\xe3\x83\x87\xe3\x83\xbc\xe3\x82\xbf",
+                "party \xf0\x9f\x8e\x89",
+                "a&b=c",
+                "x#y",
+                "Q&A (draft)",
+                "file name with  two spaces",
         };
-        static const char *const exts[] = {".txt", ".pdf", ".jpg", ".csv",  ".json",
+        static const char *const exts[] = {".txt",    ".pdf",  ".jpg", ".csv", ".json",
                                            ".tar.gz", ".docx", ".mp4", ".bin", ".log"};
         char buf[1100];
         size_t n = 0;
@@ -358,8 +392,7 @@ char *gen_new_key(struct gen_rng *r)
         return gen_xstrdup(buf);
 }
 
-char *gen_content(const struct gen_world *w, int bucket, const char *key, uint32_t ver,
-                  uint64_t size)
+char *gen_content(const struct gen_world *w, int bucket, const char *key, uint32_t ver, uint64_t size)
 {
         static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789 ,.-\n";
         char *p = gen_xmalloc((size_t)size + 1);
@@ -368,8 +401,8 @@ char *gen_content(const struct gen_world *w, int bucket, const char *key, uint32
         int hn;
 
         gen_rng_seed(&r, gen_hash(key, strlen(key), w->seed), (uint64_t)bucket * 1000003u + ver);
-        hn = snprintf(p, (size_t)size + 1, "ctgen object %s/%s version %u\n",
-                      w->bucket[bucket].name, key, ver);
+        hn = snprintf(p, (size_t)size + 1, "ctgen object %s/%s version %u\n", w->bucket[bucket].name,
+                      key, ver);
         i = hn < 0 ? 0 : ((uint64_t)hn > size ? size : (uint64_t)hn);
         for (; i < size; i++) {
                 if ((i & 7) == 0)
@@ -399,8 +432,7 @@ int gen_truth_del(struct gen_world *w, int bucket, const char *key, char *errstr
         size_t base;
         char *s;
 
-        base = (size_t)snprintf(path, sizeof(path), "%s/truth/%s/", w->root,
-                                w->bucket[bucket].name);
+        base = (size_t)snprintf(path, sizeof(path), "%s/truth/%s/", w->root, w->bucket[bucket].name);
         snprintf(path + base, sizeof(path) - base, "%s", key);
         if (unlink(path) != 0 && errno != ENOENT) {
                 snprintf(errstr, errsz, "cannot remove %s: %s", path, strerror(errno));
@@ -506,8 +538,7 @@ int gen_world_load(struct gen_world *w, char *errstr, size_t errsz)
         snprintf(path, sizeof(path), "%s/ctgen/state.json", w->root);
         txt = read_text(path, NULL);
         if (!txt) {
-                snprintf(errstr, errsz,
-                         "%s: %s (run 'jibe-ctgen init --root %s' first)", path,
+                snprintf(errstr, errsz, "%s: %s (run 'jibe-ctgen init --root %s' first)", path,
                          strerror(errno), w->root);
                 return -1;
         }
@@ -557,8 +588,7 @@ int gen_world_load(struct gen_world *w, char *errstr, size_t errsz)
                 for (i = 0; i < kl.n; i++) {
                         struct stat sb;
 
-                        if (snprintf(path, sizeof(path), "%s/%s", base, kl.k[i]) <
-                                    (int)sizeof(path) &&
+                        if (snprintf(path, sizeof(path), "%s/%s", base, kl.k[i]) < (int)sizeof(path) &&
                             stat(path, &sb) == 0)
                                 gen_ks_put(&w->bucket[b].truth, kl.k[i], (uint64_t)sb.st_size,
                                            (int64_t)sb.st_mtime, 0);
@@ -665,8 +695,7 @@ static int cmp_obj(const void *a, const void *b)
         return strcmp(((const struct gen_obj *)a)->key, ((const struct gen_obj *)b)->key);
 }
 
-int gen_world_write_index(struct gen_world *w, const struct gen_ob *logindex, char *errstr,
-                          size_t errsz)
+int gen_world_write_index(struct gen_world *w, const struct gen_ob *logindex, char *errstr, size_t errsz)
 {
         struct gen_ob o = {0};
         int b, rc;

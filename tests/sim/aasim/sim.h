@@ -38,8 +38,8 @@
 struct smap_ent {
         struct smap_ent *next;
         uint64_t hash;
-        int64_t n;   /* counter or number (user data) */
-        void *p;     /* user data */
+        int64_t n; /* counter or number (user data) */
+        void *p;   /* user data */
         char key[];
 };
 
@@ -99,11 +99,11 @@ void form_free(struct form *f);
 /* Decode application/x-www-form-urlencoded text and add its pairs. */
 int form_parse(struct form *f, const char *s, size_t n) JB_MUST_CHECK;
 int form_add(struct form *f, const char *k, const char *v) JB_MUST_CHECK; /* copies */
-const char *form_get(const struct form *f, const char *k); /* first value or NULL */
+const char *form_get(const struct form *f, const char *k);                /* first value or NULL */
 
 /* ---------------------------------------------------------------- misc (sim_util.c) */
-int64_t sim_now_ms(void);  /* monotonic milliseconds */
-void sim_fmt_time(int64_t epoch, char out[20]); /* "YYYY-MM-DD HH:MM:SS" UTC */
+int64_t sim_now_ms(void);                          /* monotonic milliseconds */
+void sim_fmt_time(int64_t epoch, char out[20]);    /* "YYYY-MM-DD HH:MM:SS" UTC */
 int sim_parse_time(const char *s, int64_t *epoch); /* inverse; JB_EINPUT if malformed */
 int sim_parse_i64(const char *s, int64_t *v);      /* whole string, decimal */
 void sim_random_hex(char *out, size_t nhex);       /* nhex hex digits + NUL */
@@ -128,16 +128,16 @@ struct bucket;
 
 struct node {
         struct node *parent;
-        struct node *cnext;     /* chain in the (parent, name) map */
-        struct node *inext;     /* chain in the id map */
+        struct node *cnext; /* chain in the (parent, name) map */
+        struct node *inext; /* chain in the id map */
         uint64_t id;
         uint64_t chash;
         enum node_type type;
         char *name;
-        char *ctype;            /* content type given at upload, or NULL */
+        char *ctype;                /* content type given at upload, or NULL */
         int64_t size, mtime, ltime; /* ltime: client's local time (upload), 0 = mtime */
         struct prov *prov;
-        struct bucket *bkt;     /* the bucket this node is in (or is), NULL above */
+        struct bucket *bkt; /* the bucket this node is in (or is), NULL above */
         uint32_t mark;
         /* folders */
         struct node **kids;
@@ -156,7 +156,7 @@ struct prov {
         char *id, *name, *access_key, *arn, *user_agent;
         struct bucket *buckets;
         size_t nbuckets;
-        int taskseq;            /* last number used in a task id sync-<id>-<n> */
+        int taskseq; /* last number used in a task id sync-<id>-<n> */
         struct node *node;
 };
 
@@ -164,24 +164,24 @@ struct prov {
 struct task {
         char id[96];
         struct prov *prov;
-        char callback[16];      /* "ReSync" or "InitialSync" */
-        bool running;           /* status w; else finished (c / completed) */
+        char callback[16]; /* "ReSync" or "InitialSync" */
+        bool running;      /* status w; else finished (c / completed) */
         char added[20], completed[20];
         int64_t files;
 };
 
 struct model {
-        char *dir;              /* --root */
+        char *dir; /* --root */
         struct node *root;
-        struct node **ctab;     /* (parent, name) -> node */
+        struct node **ctab; /* (parent, name) -> node */
         size_t cbuckets, ccount;
-        struct node **itab;     /* id -> node */
+        struct node **itab; /* id -> node */
         size_t ibuckets, icount;
         uint64_t next_id;
         uint32_t gen;
         struct prov *provs;
         size_t nprovs;
-        int64_t t0;             /* start time (epoch) */
+        int64_t t0; /* start time (epoch) */
 };
 
 struct recon_stats {
@@ -207,14 +207,13 @@ int model_key(const struct node *n, struct buf *out) JB_MUST_CHECK;
 /* Re-read dir's children from the truth (recursively if asked). */
 int model_reconcile(struct model *m, struct node *dir, bool recursive, struct recon_stats *st);
 /* syncOnProviderEvent with a key: result is "updated", "removed" or "unchanged". */
-int model_sync_key(struct model *m, struct bucket *b, const char *key, const char **result,
-                   char *errstr, size_t errsz);
+int model_sync_key(struct model *m, struct bucket *b, const char *key, const char **result, char *errstr,
+                   size_t errsz);
 /* Replace the index of every bucket with JSONL text; on error nothing changes. */
 int model_load_index(struct model *m, const char *text, size_t len, char *errstr, size_t errsz);
 int model_dump_index(struct model *m, struct buf *out) JB_MUST_CHECK;
 /* Truth vs index diff as JSON (see README). only: one bucket or NULL; excl: names. */
-int model_diff(struct model *m, const char *only, const char *const *excl, size_t nexcl,
-               struct jw *out);
+int model_diff(struct model *m, const char *only, const char *const *excl, size_t nexcl, struct jw *out);
 /* Prune empty folders upward from n that the truth does not have. */
 void model_prune(struct model *m, struct node *n);
 /* Write an item (fi_* fields) for n. */
@@ -226,7 +225,7 @@ struct user {
         char *login, *password, *userid;
         char **authtokens;
         size_t nauth;
-        int64_t lastlogin;      /* epoch of the previous login, 0 = never */
+        int64_t lastlogin; /* epoch of the previous login, 0 = never */
 };
 
 /* Fault settings; -1 in an int64_t field means "sim.json's value". */
@@ -242,15 +241,15 @@ struct faults {
         bool dl_err_legacy;
         bool uploader_xml;
         bool sync_event_off;
-        int64_t answer_pad;     /* bytes of padding added to each JSON answer of rpc.php */
-        char answer_pad_fn[64]; /* ... of this function only; "": of every function */
+        int64_t answer_pad;           /* bytes of padding added to each JSON answer of rpc.php */
+        char answer_pad_fn[64];       /* ... of this function only; "": of every function */
         char sync_refuse_prefix[256]; /* "": off */
         /* hostile getFile answers (test faults, see PROTOCOL.md): kinds is a bit set of
          * enum dl_hostile, served in turn at hostile_rate */
         double hostile_rate;
         unsigned hostile_kinds;
         /* resync faults: syncOnProviderEvent and cloud refreshes only (see sim_faults.c) */
-        int sync_fault;         /* enum sync_fault */
+        int sync_fault; /* enum sync_fault */
         double sync_fault_rate;
         int64_t sync_retry_after_s;
         uint64_t rng;
@@ -272,32 +271,32 @@ extern const char *const dl_hostile_names[DLH_NKINDS];
 /* What an injected resync fault answers. */
 enum sync_fault {
         SYNC_FAULT_NONE = 0,
-        SYNC_FAULT_RESET, /* the connection is closed without an answer */
-        SYNC_FAULT_HTML,  /* HTTP 200 with an HTML maintenance page */
-        SYNC_FAULT_EMPTY, /* HTTP 200 with an empty body */
-        SYNC_FAULT_E429,  /* HTTP 429 with Retry-After: sync_retry_after_s */
-        SYNC_FAULT_E500,  /* HTTP 500 with an HTML body */
+        SYNC_FAULT_RESET,  /* the connection is closed without an answer */
+        SYNC_FAULT_HTML,   /* HTTP 200 with an HTML maintenance page */
+        SYNC_FAULT_EMPTY,  /* HTTP 200 with an empty body */
+        SYNC_FAULT_E429,   /* HTTP 429 with Retry-After: sync_retry_after_s */
+        SYNC_FAULT_E500,   /* HTTP 500 with an HTML body */
         SYNC_FAULT_REFUSE, /* HTTP 400, JSON status bad_request: a permanent refusal */
 };
 
 /* An asynchronous folder refresh (getFolderContents refresh=y refreshtype=a). */
 struct refresh {
-        uint64_t folder;        /* fi_id of the folder */
-        int64_t due_ms;         /* sim_now_ms() when it is applied */
+        uint64_t folder; /* fi_id of the folder */
+        int64_t due_ms;  /* sim_now_ms() when it is applied */
 };
 
 struct upload {
         char *code;
-        uint64_t folder;        /* fi_id of the target folder */
+        uint64_t folder; /* fi_id of the target folder */
         char *name;
         char *ctype;
         char *tmppath;
-        int64_t want_size;      /* -1: unknown */
+        int64_t want_size; /* -1: unknown */
         int64_t ltime;
         int64_t received;
         char md5[33];
         bool busy, done;
-        bool json;              /* doInitUpload had responsetype=json */
+        bool json; /* doInitUpload had responsetype=json */
 };
 
 struct sim {
@@ -307,8 +306,8 @@ struct sim {
         struct user *users;
         size_t nusers;
         double token_lifetime_s;
-        struct smap tokens;     /* session token -> n = issue time (ms), p = user */
-        struct smap uploads;    /* upload code -> struct upload */
+        struct smap tokens;  /* session token -> n = issue time (ms), p = user */
+        struct smap uploads; /* upload code -> struct upload */
         struct smap calls, syncs, sync_buckets, downloads;
         int64_t http_errors_injected;
         struct faults f;
@@ -317,12 +316,12 @@ struct sim {
         int64_t cfg_refresh_ms, cfg_refresh_quiet_ms;
         bool cfg_single_object, cfg_sync_event;
         /* asynchronous refreshes */
-        struct smap refreshes;  /* refresh token -> p = struct refresh */
-        struct smap refreshed;  /* folder id -> n = sim_now_ms() of the last applied refresh */
+        struct smap refreshes;    /* refresh token -> p = struct refresh */
+        struct smap refreshed;    /* folder id -> n = sim_now_ms() of the last applied refresh */
         struct smap refresh_done; /* stats: "<bucket>/<key>/" -> applied refreshes */
         int64_t refresh_started, dl_errors_injected, dl_cuts_injected;
         int64_t hostile_injected[DLH_NKINDS]; /* per kind; [DLH_NONE] unused */
-        unsigned hostile_next;  /* the kind served next, in turn */
+        unsigned hostile_next;                /* the kind served next, in turn */
         int64_t sync_faults_injected;
         /* provider sync tasks, oldest first */
         struct task *tasks;
@@ -361,16 +360,16 @@ void stats_reset(struct sim *s);
 struct rpc_result {
         struct jw out;
         int http;
-        const char *status;     /* api status for the log (static string) */
-        const char *function;   /* for the log (points into the form) */
-        const char *ctype;      /* content type of out; NULL: application/json */
-        int fd;                 /* getFile: open truth file, or -1 */
+        const char *status;   /* api status for the log (static string) */
+        const char *function; /* for the log (points into the form) */
+        const char *ctype;    /* content type of out; NULL: application/json */
+        int fd;               /* getFile: open truth file, or -1 */
         int64_t fsize;
-        int dl_error;           /* getFile: 0, or the HTTP status of an injected failure */
-        bool dl_legacy;         /* ... sent with the X-SME-* headers only */
-        bool dl_cut;            /* getFile: end the body after half its bytes */
-        int dl_hostile;         /* getFile: enum dl_hostile to serve instead of the file */
-        bool dl_hostile_alt;    /* ... its second form (see enum dl_hostile) */
+        int dl_error;        /* getFile: 0, or the HTTP status of an injected failure */
+        bool dl_legacy;      /* ... sent with the X-SME-* headers only */
+        bool dl_cut;         /* getFile: end the body after half its bytes */
+        int dl_hostile;      /* getFile: enum dl_hostile to serve instead of the file */
+        bool dl_hostile_alt; /* ... its second form (see enum dl_hostile) */
 };
 
 void sim_rpc(struct sim *s, const struct form *f, struct rpc_result *r);
@@ -379,10 +378,9 @@ void sim_apply_refreshes(struct sim *s);
 /* The uploader: claim the upload (its temporary file path, malloc'd, in *tmppath; *json:
  * answer in JSON), then release it with the outcome. b64name NULL: no name to check (the
  * multipart form). JB_ENOTFOUND: unknown code; JB_EINPUT: name mismatch or busy. */
-int sim_upload_claim(struct sim *s, const char *code, const char *b64name, char **tmppath,
-                     bool *json, char *errstr, size_t errsz);
-void sim_upload_release(struct sim *s, const char *code, bool ok, int64_t received,
-                        const char *md5);
+int sim_upload_claim(struct sim *s, const char *code, const char *b64name, char **tmppath, bool *json,
+                     char *errstr, size_t errsz);
+void sim_upload_release(struct sim *s, const char *code, bool ok, int64_t received, const char *md5);
 
 /* sim_inspect.c: a /sim/... request. body may be NULL. */
 void sim_inspect(struct sim *s, const char *method, const char *url, const struct form *args,
@@ -390,8 +388,8 @@ void sim_inspect(struct sim *s, const char *method, const char *url, const struc
 
 /* sim_http.c */
 struct MHD_Daemon;
-struct MHD_Daemon *sim_http_start(struct sim *s, uint16_t port, uint16_t *bound,
-                                  char *errstr, size_t errsz);
+struct MHD_Daemon *sim_http_start(struct sim *s, uint16_t port, uint16_t *bound, char *errstr,
+                                  size_t errsz);
 void sim_http_stop(struct MHD_Daemon *d);
 
 #endif

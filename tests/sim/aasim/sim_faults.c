@@ -139,8 +139,8 @@ static int get_flag(const struct form *f, const char *k, bool *out, char *errstr
 
 /* ---- hostile getFile answers (test faults: answers that are not the file) ---- */
 
-const char *const dl_hostile_names[DLH_NKINDS] = {"none", "html", "redirect", "json404", "short",
-                                                  "size"};
+const char *const dl_hostile_names[DLH_NKINDS] = {"none",    "html",  "redirect",
+                                                  "json404", "short", "size"};
 
 /* "html,short": the kinds as a bit set; "" or "none": none. */
 static int get_hostile(const struct form *f, unsigned *out, char *errstr, size_t errsz)
@@ -203,8 +203,8 @@ static void hostile_json(const struct sim *s, struct jw *w, bool counts)
 
 /* ---- resync faults (syncOnProviderEvent and cloud refreshes) ---- */
 
-static const char *const sync_fault_names[] = {"none", "reset", "html", "empty", "e429", "e500",
-                                                 "refuse"};
+static const char *const sync_fault_names[] = {"none", "reset", "html",  "empty",
+                                               "e429", "e500",  "refuse"};
 
 static int get_sync_fault(const struct form *f, int *out, char *errstr, size_t errsz)
 {
@@ -244,8 +244,7 @@ int faults_sync_pick(struct sim *s, const struct form *f)
         if (s->f.sync_fault == SYNC_FAULT_NONE || !fn)
                 return SYNC_FAULT_NONE;
         resync = !strcasecmp(fn, "syncOnProviderEvent") ||
-                 (!strcasecmp(fn, "getFolderContents") &&
-                  ((rf && !strcmp(rf, "y")) || (rt && *rt)) &&
+                 (!strcasecmp(fn, "getFolderContents") && ((rf && !strcmp(rf, "y")) || (rt && *rt)) &&
                   !log_tree(s, form_get(f, "fi_pid")));
         if (!resync || !faults_roll(s, s->f.sync_fault_rate))
                 return SYNC_FAULT_NONE;

@@ -48,10 +48,10 @@ struct req {
         struct sim_md5 md5;
         int up_http;
         char up_err[200];
-        bool up_json;           /* answer in JSON (else XML) */
+        bool up_json;                 /* answer in JSON (else XML) */
         struct MHD_PostProcessor *pp; /* multipart form, or NULL for a raw body */
-        bool datafile;          /* the form had a "datafile" field */
-        bool extra_part;        /* a later "datafile" part began: it is ignored */
+        bool datafile;                /* the form had a "datafile" field */
+        bool extra_part;              /* a later "datafile" part began: it is ignored */
         /* for the log line */
         int64_t t0, bytes;
         int http;
@@ -62,17 +62,17 @@ struct req {
 struct dl {
         int fd;
         int64_t start, len, bps, t0;
-        int64_t cut;            /* end the body with an error at this offset; -1 never */
-        int64_t flen;           /* bytes from the file; the others are padding (DLH_SIZE) */
-        int64_t pad_front;      /* DLH_SIZE: padding bytes before the file (else after it) */
+        int64_t cut;       /* end the body with an error at this offset; -1 never */
+        int64_t flen;      /* bytes from the file; the others are padding (DLH_SIZE) */
+        int64_t pad_front; /* DLH_SIZE: padding bytes before the file (else after it) */
 };
 
-#define DLH_PAD_BYTES 16        /* DLH_SIZE: bytes added after the file */
+#define DLH_PAD_BYTES 16 /* DLH_SIZE: bytes added after the file */
 
 /* ---------------------------------------------------------------- responses */
 
-static enum MHD_Result send_buf(struct MHD_Connection *con, struct req *r, int http,
-                                struct buf *b, const char *ctype)
+static enum MHD_Result send_buf(struct MHD_Connection *con, struct req *r, int http, struct buf *b,
+                                const char *ctype)
 {
         size_t len = b->len;
         char *p = buf_take(b);
@@ -145,8 +145,7 @@ static ssize_t dl_read(void *cls, uint64_t pos, char *out, size_t max)
         if (want > d->pad_front + d->flen - (int64_t)pos)
                 want = d->pad_front + d->flen - (int64_t)pos;
         do {
-                n = pread(d->fd, out, (size_t)want,
-                          (off_t)(d->start + (int64_t)pos - d->pad_front));
+                n = pread(d->fd, out, (size_t)want, (off_t)(d->start + (int64_t)pos - d->pad_front));
         } while (n < 0 && errno == EINTR);
         if (n <= 0)
                 return MHD_CONTENT_READER_END_WITH_ERROR; /* the file shrank or failed */
@@ -202,8 +201,8 @@ static int parse_range(const char *h, int64_t size, int64_t *a, int64_t *b)
 
 /* hostile: DLH_SHORT (half the bytes; alt: without Content-Length) or DLH_SIZE (padded
  * after the file; alt: before it, without Content-Length). */
-static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, struct req *r,
-                                 int fd, int64_t size, bool cut, int hostile, bool alt)
+static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, struct req *r, int fd,
+                                 int64_t size, bool cut, int hostile, bool alt)
 {
         struct MHD_Response *resp;
         struct dl *d;
@@ -242,7 +241,9 @@ static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, stru
                 pthread_mutex_unlock(&s->lock);
                 d->t0 = sim_now_ms();
                 resp = MHD_create_response_from_callback((hostile == DLH_SHORT || hostile == DLH_SIZE) &&
-                                                                 alt ? MHD_SIZE_UNKNOWN : (uint64_t)d->len,
+                                                                         alt
+                                                                 ? MHD_SIZE_UNKNOWN
+                                                                 : (uint64_t)d->len,
                                                          64 * 1024, dl_read, d, dl_free);
                 if (!resp) {
                         dl_free(d);
@@ -250,8 +251,8 @@ static enum MHD_Result send_file(struct sim *s, struct MHD_Connection *con, stru
                 }
                 if (rg > 0) {
                         http = 206;
-                        snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)a,
-                                 (long long)b, (long long)size);
+                        snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)a, (long long)b,
+                                 (long long)size);
                         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
                 }
         }
@@ -285,10 +286,10 @@ static int add_b64_header(struct MHD_Response *resp, const char *name, const cha
 }
 
 /* An injected download failure: status http, the error headers, a small HTML body. */
-static enum MHD_Result send_dl_error(struct MHD_Connection *con, struct req *r, int http,
-                                     bool legacy)
+static enum MHD_Result send_dl_error(struct MHD_Connection *con, struct req *r, int http, bool legacy)
 {
-        static const char msg[] = "Download failed: the file could not be read from the storage provider (injected by jibe-aa-sim)";
+        static const char msg[] =
+                "Download failed: the file could not be read from the storage provider (injected by jibe-aa-sim)";
         struct MHD_Response *resp;
         enum MHD_Result ret;
         int rc;
@@ -298,19 +299,24 @@ static enum MHD_Result send_dl_error(struct MHD_Connection *con, struct req *r, 
         if (!resp)
                 return MHD_NO;
         rc = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html") == MHD_YES
-                     ? JB_OK : JB_ENOMEM;
+                     ? JB_OK
+                     : JB_ENOMEM;
         if (!rc)
                 rc = add_b64_header(resp, "X-SME-DOWNLOAD-ERROR", msg);
-        if (!rc && MHD_add_response_header(resp, "X-SME-DOWNLOAD-ERROR-STATUS", "download_failed") != MHD_YES)
+        if (!rc &&
+            MHD_add_response_header(resp, "X-SME-DOWNLOAD-ERROR-STATUS", "download_failed") != MHD_YES)
                 rc = JB_ENOMEM;
         if (!rc && !legacy) {
                 rc = add_b64_header(resp, "X-NAA-DOWNLOAD-ERROR", msg);
-                if (!rc && MHD_add_response_header(resp, "X-NAA-DOWNLOAD-ERROR-STATUS", "download_failed") != MHD_YES)
+                if (!rc && MHD_add_response_header(resp, "X-NAA-DOWNLOAD-ERROR-STATUS",
+                                                   "download_failed") != MHD_YES)
                         rc = JB_ENOMEM;
                 if (!rc)
-                        rc = add_b64_header(resp, "X-PROVIDER-DOWNLOAD-ERROR",
-                                            "InternalError: We encountered an internal error. Please try again.");
-                if (!rc && MHD_add_response_header(resp, "X-PROVIDER-DOWNLOAD-ERROR-CODE", "500") != MHD_YES)
+                        rc = add_b64_header(
+                                resp, "X-PROVIDER-DOWNLOAD-ERROR",
+                                "InternalError: We encountered an internal error. Please try again.");
+                if (!rc &&
+                    MHD_add_response_header(resp, "X-PROVIDER-DOWNLOAD-ERROR-CODE", "500") != MHD_YES)
                         rc = JB_ENOMEM;
         }
         if (rc) {
@@ -327,8 +333,7 @@ static enum MHD_Result send_dl_error(struct MHD_Connection *con, struct req *r, 
 
 /* ---------------------------------------------------------------- arguments */
 
-static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                               const char *value)
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
         (void)kind;
         if (key && form_add(cls, key, value ? value : "") != JB_OK)
@@ -336,8 +341,7 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
         return MHD_YES;
 }
 
-static enum MHD_Result find_code(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *value)
+static enum MHD_Result find_code(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
         char **code = cls;
 
@@ -354,7 +358,6 @@ static enum MHD_Result find_code(void *cls, enum MHD_ValueKind kind, const char 
 static void apply_latency_and_pick(struct sim *s, struct req *r)
 {
         int64_t lat, slept = 0;
-
 
         /* in slices, so that lowering latency_ms releases the requests already held */
         for (;;) {
@@ -376,8 +379,8 @@ static void upload_chunk(struct req *r, const char *p, size_t n);
 /* The multipart form: only the (first) field "datafile" is kept (streamed to the file). */
 static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *filename, const char *content_type,
-                                  const char *transfer_encoding, const char *data,
-                                  uint64_t off, size_t size)
+                                  const char *transfer_encoding, const char *data, uint64_t off,
+                                  size_t size)
 {
         struct req *r = cls;
 
@@ -395,22 +398,21 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
         return r->up_http ? MHD_NO : MHD_YES;
 }
 
-static void upload_start(struct sim *s, struct MHD_Connection *con, struct req *r,
-                         const char *url)
+static void upload_start(struct sim *s, struct MHD_Connection *con, struct req *r, const char *url)
 {
-        const char *ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         const char *name = strncmp(url, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)) == 0
-                                   ? url + strlen(UPLOAD_PREFIX) : NULL;
+                                   ? url + strlen(UPLOAD_PREFIX)
+                                   : NULL;
         int rc;
 
         MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, find_code, &r->code);
-        rc = sim_upload_claim(s, r->code, name, &r->tmppath, &r->up_json, r->up_err,
-                              sizeof(r->up_err));
+        rc = sim_upload_claim(s, r->code, name, &r->tmppath, &r->up_json, r->up_err, sizeof(r->up_err));
         if (!rc && !name && (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0)) {
                 sim_upload_release(s, r->code, false, 0, NULL);
-                rc = jb_seterr(JB_EINPUT, r->up_err, sizeof(r->up_err),
-                               "POST the file as multipart/form-data field datafile, or PUT it to uploader1.cgi/<base64 name>");
+                rc = jb_seterr(
+                        JB_EINPUT, r->up_err, sizeof(r->up_err),
+                        "POST the file as multipart/form-data field datafile, or PUT it to uploader1.cgi/<base64 name>");
         }
         if (!rc && ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
                 r->pp = MHD_create_post_processor(con, 64 * 1024, form_field, r);
@@ -427,8 +429,7 @@ static void upload_start(struct sim *s, struct MHD_Connection *con, struct req *
         r->fd = open(r->tmppath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         if (r->fd < 0) {
                 r->up_http = 500;
-                snprintf(r->up_err, sizeof(r->up_err), "cannot write the upload: %s",
-                         strerror(errno));
+                snprintf(r->up_err, sizeof(r->up_err), "cannot write the upload: %s", strerror(errno));
                 sim_upload_release(s, r->code, false, 0, NULL);
                 return;
         }
@@ -462,8 +463,10 @@ static int xml_text(struct buf *b, const char *s)
         int rc = JB_OK;
 
         for (; !rc && *s; s++)
-                rc = *s == '<' ? buf_puts(b, "&lt;") : *s == '>' ? buf_puts(b, "&gt;")
-                   : *s == '&' ? buf_puts(b, "&amp;") : buf_append(b, s, 1);
+                rc = *s == '<'   ? buf_puts(b, "&lt;")
+                     : *s == '>' ? buf_puts(b, "&gt;")
+                     : *s == '&' ? buf_puts(b, "&amp;")
+                                 : buf_append(b, s, 1);
         return rc;
 }
 
@@ -674,17 +677,15 @@ static enum MHD_Result sim_finish(struct sim *s, struct MHD_Connection *con, str
         res.fd = -1;
         sim_inspect(s, r->method, r->url, &f, r->body.p, r->body.len, &res);
         snprintf(r->api, sizeof(r->api), "%s", res.status ? res.status : "");
-        ret = send_buf(con, r, res.http, &res.out.b,
-                       res.ctype ? res.ctype : "application/json");
+        ret = send_buf(con, r, res.http, &res.out.b, res.ctype ? res.ctype : "application/json");
         jw_free(&res.out);
         form_free(&f);
         return ret;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *con, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
         struct sim *s = cls;
         struct req *r = *con_cls;
@@ -723,8 +724,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *con, const ch
                         /* discard */
                 } else if (r->kind == RK_UPLOAD) {
                         if (r->pp && !r->up_http) {
-                                if (MHD_post_process(r->pp, upload_data, *upload_data_size) !=
-                                            MHD_YES &&
+                                if (MHD_post_process(r->pp, upload_data, *upload_data_size) != MHD_YES &&
                                     !r->up_http) {
                                         r->up_http = 400;
                                         snprintf(r->up_err, sizeof(r->up_err),
@@ -788,9 +788,8 @@ static void on_done(void *cls, struct MHD_Connection *con, void **con_cls,
         if (!s->quiet)
                 log_msg(LL_INFO, "aasim", "%s %s%s%s%s http=%d status=%s bytes=%lld ms=%lld%s",
                         r->method ? r->method : "?", r->url ? r->url : "?",
-                        r->kind == RK_UPLOAD ? "?***" : "", r->fn[0] ? " fn=" : "", r->fn,
-                        r->http, r->api[0] ? r->api : "-", (long long)r->bytes,
-                        (long long)(sim_now_ms() - r->t0),
+                        r->kind == RK_UPLOAD ? "?***" : "", r->fn[0] ? " fn=" : "", r->fn, r->http,
+                        r->api[0] ? r->api : "-", (long long)r->bytes, (long long)(sim_now_ms() - r->t0),
                         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
         free(r->method);
         free(r->url);
@@ -816,8 +815,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         log_msg(LL_WARN, "aasim", "libmicrohttpd: %s", line);
 }
 
-struct MHD_Daemon *sim_http_start(struct sim *s, uint16_t port, uint16_t *bound,
-                                  char *errstr, size_t errsz)
+struct MHD_Daemon *sim_http_start(struct sim *s, uint16_t port, uint16_t *bound, char *errstr,
+                                  size_t errsz)
 {
         struct sockaddr_in sa;
         struct MHD_Daemon *d;
@@ -829,17 +828,13 @@ struct MHD_Daemon *sim_http_start(struct sim *s, uint16_t port, uint16_t *bound,
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                                      MHD_USE_ERROR_LOG,
-                             port, NULL, NULL, on_access, s,
-                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
-                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
-                             MHD_OPTION_END);
+                             port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
+                             on_done, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000, MHD_OPTION_END);
         if (!d) {
                 jb_seterr(JB_EIO, errstr, errsz,
-                          "cannot listen on 127.0.0.1:%u: port in use or not permitted",
-                          (unsigned)port);
+                          "cannot listen on 127.0.0.1:%u: port in use or not permitted", (unsigned)port);
                 return NULL;
         }
         info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);

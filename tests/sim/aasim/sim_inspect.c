@@ -150,8 +150,7 @@ void sim_inspect(struct sim *s, const char *method, const char *url, const struc
                         r->ctype = "application/x-ndjson";
         } else if (strcmp(url, "/sim/index") == 0 && is(method, "POST")) {
                 pthread_mutex_lock(&s->lock);
-                rc = model_load_index(&s->m, body ? body : "", body ? bodylen : 0, err,
-                                      sizeof(err));
+                rc = model_load_index(&s->m, body ? body : "", body ? bodylen : 0, err, sizeof(err));
                 pthread_mutex_unlock(&s->lock);
                 if (rc)
                         answer(r, 400, "bad_request", err);

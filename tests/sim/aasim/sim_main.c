@@ -72,13 +72,11 @@ static int write_port_file(const char *path, unsigned port, char *errstr, size_t
         snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
         fp = fopen(tmp, "w");
         if (!fp)
-                return jb_seterr(JB_EIO, errstr, errsz, "cannot write %s: %s", tmp,
-                                 strerror(errno));
+                return jb_seterr(JB_EIO, errstr, errsz, "cannot write %s: %s", tmp, strerror(errno));
         fprintf(fp, "%u\n", port);
         if (fclose(fp) != 0 || rename(tmp, path) != 0) {
                 unlink(tmp);
-                return jb_seterr(JB_EIO, errstr, errsz, "cannot write %s: %s", path,
-                                 strerror(errno));
+                return jb_seterr(JB_EIO, errstr, errsz, "cannot write %s: %s", path, strerror(errno));
         }
         return JB_OK;
 }
@@ -122,11 +120,13 @@ static int load_users(struct sim *s, const cJSON *arr, char *errstr, size_t errs
         char num[32];
 
         if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
-                return jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: \"users\" must be a non-empty list");
+                return jb_seterr(JB_EINPUT, errstr, errsz,
+                                 "sim.json: \"users\" must be a non-empty list");
         s->users = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*s->users));
         if (!s->users)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-        cJSON_ArrayForEach(u, arr) {
+        cJSON_ArrayForEach(u, arr)
+        {
                 struct user *x = &s->users[i];
                 const cJSON *toks = cJSON_GetObjectItemCaseSensitive(u, "authtokens");
 
@@ -140,7 +140,8 @@ static int load_users(struct sim *s, const cJSON *arr, char *errstr, size_t errs
                 }
                 if (bad || !x->login || !x->password || !x->userid)
                         return jb_seterr(JB_EINPUT, errstr, errsz,
-                                         "sim.json: user %zu needs \"login\" and \"password\" strings", i);
+                                         "sim.json: user %zu needs \"login\" and \"password\" strings",
+                                         i);
                 log_add_secret(x->password);
                 if (toks && !cJSON_IsArray(toks))
                         return jb_seterr(JB_EINPUT, errstr, errsz,
@@ -149,10 +150,12 @@ static int load_users(struct sim *s, const cJSON *arr, char *errstr, size_t errs
                 if (!x->authtokens)
                         return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                 j = 0;
-                cJSON_ArrayForEach(t, toks) {
+                cJSON_ArrayForEach(t, toks)
+                {
                         if (!cJSON_IsString(t) || !*t->valuestring)
                                 return jb_seterr(JB_EINPUT, errstr, errsz,
-                                                 "sim.json: user %s: authtokens must be strings", x->login);
+                                                 "sim.json: user %s: authtokens must be strings",
+                                                 x->login);
                         x->authtokens[j] = strdup(t->valuestring);
                         if (!x->authtokens[j])
                                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
@@ -164,8 +167,7 @@ static int load_users(struct sim *s, const cJSON *arr, char *errstr, size_t errs
 }
 
 /* last_sync -> a completed task (unless task=false) and, with running=true, a running one. */
-static int load_last_sync(struct sim *s, struct prov *p, const cJSON *ls, char *errstr,
-                          size_t errsz)
+static int load_last_sync(struct sim *s, struct prov *p, const cJSON *ls, char *errstr, size_t errsz)
 {
         const cJSON *v;
         bool bad = false, task, running;
@@ -178,7 +180,8 @@ static int load_last_sync(struct sim *s, struct prov *p, const cJSON *ls, char *
         if (!ls)
                 return JB_OK;
         if (!cJSON_IsObject(ls))
-                return jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: provider %s: \"last_sync\" must be an object", p->id);
+                return jb_seterr(JB_EINPUT, errstr, errsz,
+                                 "sim.json: provider %s: \"last_sync\" must be an object", p->id);
         st = jstr(ls, "start", &bad);
         co = jstr(ls, "completed", &bad);
         tid = jstr(ls, "taskid", &bad);
@@ -210,9 +213,10 @@ static int load_last_sync(struct sim *s, struct prov *p, const cJSON *ls, char *
                 bad = true;
         if (bad || (cb && strcmp(cb, "ReSync") != 0 && strcmp(cb, "InitialSync") != 0) ||
             (tid && (!*tid || strlen(tid) >= sizeof(tk->id)))) {
-                rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                               "sim.json: provider %s: last_sync needs times like \"2026-11-29 06:00:00\", a number of files, booleans task and running, a callback ReSync or InitialSync and a short taskid",
-                               p->id);
+                rc = jb_seterr(
+                        JB_EINPUT, errstr, errsz,
+                        "sim.json: provider %s: last_sync needs times like \"2026-11-29 06:00:00\", a number of files, booleans task and running, a callback ReSync or InitialSync and a short taskid",
+                        p->id);
                 goto out;
         }
         if (task) {
@@ -233,8 +237,7 @@ static int load_last_sync(struct sim *s, struct prov *p, const cJSON *ls, char *
                         goto out;
                 }
                 snprintf(tk->callback, sizeof(tk->callback), "ReSync");
-                sim_fmt_time((tdone > tstart ? tdone : tstart > 0 ? tstart : s->m.t0) + 60,
-                             tk->added);
+                sim_fmt_time((tdone > tstart ? tdone : tstart > 0 ? tstart : s->m.t0) + 60, tk->added);
                 tk->running = true;
         }
 out:
@@ -254,11 +257,13 @@ static int load_providers(struct sim *s, const cJSON *arr, char *errstr, size_t 
         int rc;
 
         if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
-                return jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: \"providers\" must be a non-empty list");
+                return jb_seterr(JB_EINPUT, errstr, errsz,
+                                 "sim.json: \"providers\" must be a non-empty list");
         m->provs = calloc((size_t)cJSON_GetArraySize(arr), sizeof(*m->provs));
         if (!m->provs)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-        cJSON_ArrayForEach(pj, arr) {
+        cJSON_ArrayForEach(pj, arr)
+        {
                 struct prov *p = &m->provs[i];
                 const cJSON *bl = cJSON_GetObjectItemCaseSensitive(pj, "buckets");
 
@@ -271,24 +276,29 @@ static int load_providers(struct sim *s, const cJSON *arr, char *errstr, size_t 
                 if (!p->access_key && !bad)
                         p->access_key = strdup("");
                 if (bad || !p->id || !*p->id || !plain_name(p->name) || !p->access_key)
-                        return jb_seterr(JB_EINPUT, errstr, errsz,
-                                         "sim.json: provider %zu needs an \"id\" and a \"name\" without '/'", i);
+                        return jb_seterr(
+                                JB_EINPUT, errstr, errsz,
+                                "sim.json: provider %zu needs an \"id\" and a \"name\" without '/'", i);
                 for (k = 0; k + 1 < i; k++)
-                        if (strcmp(m->provs[k].id, p->id) == 0 ||
-                            strcmp(m->provs[k].name, p->name) == 0)
+                        if (strcmp(m->provs[k].id, p->id) == 0 || strcmp(m->provs[k].name, p->name) == 0)
                                 return jb_seterr(JB_EINPUT, errstr, errsz,
-                                                 "sim.json: provider id %s or name %s used twice", p->id, p->name);
+                                                 "sim.json: provider id %s or name %s used twice", p->id,
+                                                 p->name);
                 if (!cJSON_IsArray(bl))
                         return jb_seterr(JB_EINPUT, errstr, errsz,
-                                         "sim.json: provider %s: \"buckets\" must be a list of names", p->id);
+                                         "sim.json: provider %s: \"buckets\" must be a list of names",
+                                         p->id);
                 p->buckets = calloc((size_t)cJSON_GetArraySize(bl) + 1, sizeof(*p->buckets));
                 if (!p->buckets)
                         return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                 j = 0;
-                cJSON_ArrayForEach(bj, bl) {
+                cJSON_ArrayForEach(bj, bl)
+                {
                         if (!cJSON_IsString(bj) || !plain_name(bj->valuestring))
-                                return jb_seterr(JB_EINPUT, errstr, errsz,
-                                                 "sim.json: provider %s: bucket names must be strings without '/'", p->id);
+                                return jb_seterr(
+                                        JB_EINPUT, errstr, errsz,
+                                        "sim.json: provider %s: bucket names must be strings without '/'",
+                                        p->id);
                         if (model_bucket(m, bj->valuestring))
                                 return jb_seterr(JB_EINPUT, errstr, errsz,
                                                  "sim.json: bucket %s is listed twice", bj->valuestring);
@@ -337,7 +347,8 @@ int sim_load_config(struct sim *s, const char *dir, char *errstr, size_t errsz)
         if (cJSON_IsNumber(v) && v->valuedouble >= 0)
                 s->token_lifetime_s = v->valuedouble;
         else if (v) {
-                rc = jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: token_lifetime_s must be a number >= 0");
+                rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                               "sim.json: token_lifetime_s must be a number >= 0");
                 goto out;
         }
         if (!s->sitetitle) {
@@ -357,22 +368,26 @@ int sim_load_config(struct sim *s, const char *dir, char *errstr, size_t errsz)
         if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12)
                 s->cfg_refresh_quiet_ms = (int64_t)v->valuedouble;
         else if (v)
-                rc = jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: refresh_quiet_ms must be a number >= 0");
+                rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                               "sim.json: refresh_quiet_ms must be a number >= 0");
         v = cJSON_GetObjectItemCaseSensitive(root, "single_as_object");
         if (cJSON_IsBool(v))
                 s->cfg_single_object = cJSON_IsTrue(v);
         else if (v)
-                rc = jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: single_as_object must be true or false");
+                rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                               "sim.json: single_as_object must be true or false");
         v = cJSON_GetObjectItemCaseSensitive(root, "sync_on_provider_event");
         if (cJSON_IsBool(v))
                 s->cfg_sync_event = cJSON_IsTrue(v);
         else if (v)
-                rc = jb_seterr(JB_EINPUT, errstr, errsz, "sim.json: sync_on_provider_event must be true or false");
+                rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                               "sim.json: sync_on_provider_event must be true or false");
         if (rc)
                 goto out;
         rc = load_users(s, cJSON_GetObjectItemCaseSensitive(root, "users"), errstr, errsz);
         if (!rc)
-                rc = load_providers(s, cJSON_GetObjectItemCaseSensitive(root, "providers"), errstr, errsz);
+                rc = load_providers(s, cJSON_GetObjectItemCaseSensitive(root, "providers"), errstr,
+                                    errsz);
         if (!rc && model_add_providers(&s->m))
                 rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         if (rc)
@@ -450,17 +465,27 @@ int main(int argc, char **argv)
 
         while ((c = getopt_long(argc, argv, "r:p:f:qh", opts, NULL)) != -1) {
                 switch (c) {
-                case 'r': root = optarg; break;
+                case 'r':
+                        root = optarg;
+                        break;
                 case 'p':
                         if (sim_parse_i64(optarg, &port) || port < 0 || port > 65535) {
                                 fprintf(stderr, "jibe-aa-sim: --port must be 0..65535\n");
                                 return 2;
                         }
                         break;
-                case 'f': port_file = optarg; break;
-                case 'q': quiet = true; break;
-                case 'h': fputs(usage, stdout); return 0;
-                default: fputs(usage, stderr); return 2;
+                case 'f':
+                        port_file = optarg;
+                        break;
+                case 'q':
+                        quiet = true;
+                        break;
+                case 'h':
+                        fputs(usage, stdout);
+                        return 0;
+                default:
+                        fputs(usage, stderr);
+                        return 2;
                 }
         }
         if (!root || optind != argc) {

@@ -368,8 +368,8 @@ int model_truth_path(const struct model *m, const struct node *n, struct buf *ou
         rc = model_key(n, &key);
         if (!rc) {
                 buf_reset(out);
-                rc = buf_printf(out, "%s/truth/%s%s%s", m->dir, n->bkt->name,
-                                key.len ? "/" : "", key.len ? key.p : "");
+                rc = buf_printf(out, "%s/truth/%s%s%s", m->dir, n->bkt->name, key.len ? "/" : "",
+                                key.len ? key.p : "");
         }
         buf_clear(&key);
         return rc;
@@ -377,8 +377,7 @@ int model_truth_path(const struct model *m, const struct node *n, struct buf *ou
 
 static bool ignored_name(const char *name)
 {
-        return strncmp(name, ".tmp-", 5) == 0 || strcmp(name, ".") == 0 ||
-               strcmp(name, "..") == 0;
+        return strncmp(name, ".tmp-", 5) == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
 }
 
 /* A key the truth directory can represent: no empty, "." or ".." segment, no leading
@@ -470,8 +469,8 @@ static struct node *key_parent(struct model *m, struct node *bn, const char *key
 }
 
 /* Insert or update a file; *changed tells whether anything was new or different. */
-static struct node *upsert_file(struct model *m, struct node *dir, const char *name,
-                                int64_t size, int64_t mtime, bool *changed)
+static struct node *upsert_file(struct model *m, struct node *dir, const char *name, int64_t size,
+                                int64_t mtime, bool *changed)
 {
         struct node *c = model_child(m, dir, name);
 
@@ -544,8 +543,8 @@ static int recon_dir(struct model *m, struct node *dir, struct buf *path, bool r
                                 model_remove(m, c);
                                 st->removed++;
                         }
-                        c = upsert_file(m, dir, de->d_name, (int64_t)sb.st_size,
-                                        (int64_t)sb.st_mtime, &changed);
+                        c = upsert_file(m, dir, de->d_name, (int64_t)sb.st_size, (int64_t)sb.st_mtime,
+                                        &changed);
                         if (!c) {
                                 rc = JB_ENOMEM;
                                 break;
@@ -611,8 +610,8 @@ void model_prune(struct model *m, struct node *n)
         }
 }
 
-int model_sync_key(struct model *m, struct bucket *b, const char *key, const char **result,
-                   char *errstr, size_t errsz)
+int model_sync_key(struct model *m, struct bucket *b, const char *key, const char **result, char *errstr,
+                   size_t errsz)
 {
         struct buf path;
         struct stat sb;
@@ -630,8 +629,8 @@ int model_sync_key(struct model *m, struct bucket *b, const char *key, const cha
                 return JB_OK;
         isdir_key = key[klen - 1] == '/';
         buf_init(&path, PATH_CAP);
-        if (buf_printf(&path, "%s/truth/%s/%.*s", m->dir, b->name,
-                       (int)(isdir_key ? klen - 1 : klen), key) != JB_OK) {
+        if (buf_printf(&path, "%s/truth/%s/%.*s", m->dir, b->name, (int)(isdir_key ? klen - 1 : klen),
+                       key) != JB_OK) {
                 buf_clear(&path);
                 return jb_seterr(JB_EINPUT, errstr, errsz, "key too long");
         }
@@ -644,8 +643,8 @@ int model_sync_key(struct model *m, struct bucket *b, const char *key, const cha
                                 rc = JB_ENOMEM;
                                 goto out;
                         }
-                        c = upsert_file(m, dir, leaf, (int64_t)sb.st_size,
-                                        (int64_t)sb.st_mtime, &changed);
+                        c = upsert_file(m, dir, leaf, (int64_t)sb.st_size, (int64_t)sb.st_mtime,
+                                        &changed);
                         if (!c) {
                                 rc = JB_ENOMEM;
                                 goto out;
@@ -667,8 +666,7 @@ int model_sync_key(struct model *m, struct bucket *b, const char *key, const cha
                                 k2[klen] = '/';
                                 k2[klen + 1] = '\0';
                         }
-                        dir = key_parent(m, b->node, k2 ? k2 : key, true,
-                                         (int64_t)sb.st_mtime, &leaf);
+                        dir = key_parent(m, b->node, k2 ? k2 : key, true, (int64_t)sb.st_mtime, &leaf);
                         free(k2);
                         if (!dir) {
                                 rc = JB_ENOMEM;
@@ -749,12 +747,13 @@ int model_load_index(struct model *m, const char *text, size_t len, char *errstr
                 jk = cJSON_GetObjectItemCaseSensitive(o, "k");
                 js = cJSON_GetObjectItemCaseSensitive(o, "s");
                 jm = cJSON_GetObjectItemCaseSensitive(o, "m");
-                if (!o || !cJSON_IsString(jb) || !cJSON_IsString(jk) ||
-                    (js && !cJSON_IsNumber(js)) || (jm && !cJSON_IsNumber(jm))) {
+                if (!o || !cJSON_IsString(jb) || !cJSON_IsString(jk) || (js && !cJSON_IsNumber(js)) ||
+                    (jm && !cJSON_IsNumber(jm))) {
                         cJSON_Delete(o);
-                        rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                                       "index line %zu: expected {\"b\":bucket,\"k\":key,\"s\":size,\"m\":mtime}",
-                                       line);
+                        rc = jb_seterr(
+                                JB_EINPUT, errstr, errsz,
+                                "index line %zu: expected {\"b\":bucket,\"k\":key,\"s\":size,\"m\":mtime}",
+                                line);
                         goto out;
                 }
                 if (nrec == cap) {
@@ -769,8 +768,7 @@ int model_load_index(struct model *m, const char *text, size_t len, char *errstr
                 }
                 recs[nrec].b = model_bucket(m, jb->valuestring);
                 if (!recs[nrec].b || !key_valid(jk->valuestring)) {
-                        rc = jb_seterr(JB_EINPUT, errstr, errsz,
-                                       "index line %zu: %s '%s' %s", line,
+                        rc = jb_seterr(JB_EINPUT, errstr, errsz, "index line %zu: %s '%s' %s", line,
                                        recs[nrec].b ? "key" : "bucket",
                                        recs[nrec].b ? jk->valuestring : jb->valuestring,
                                        recs[nrec].b ? "cannot be stored" : "is not in sim.json");
@@ -836,8 +834,8 @@ static int dump_dir(struct node *dir, const char *bucket, struct buf *key, struc
                         if (!rc)
                                 rc = buf_json_str(out, key->p, key->len);
                         if (!rc)
-                                rc = buf_printf(out, ",\"s\":%lld,\"m\":%lld}\n",
-                                                (long long)c->size, (long long)c->mtime);
+                                rc = buf_printf(out, ",\"s\":%lld,\"m\":%lld}\n", (long long)c->size,
+                                                (long long)c->mtime);
                 } else {
                         rc = buf_puts(key, "/");
                         if (!rc && c->nkids == 0) {
@@ -849,8 +847,7 @@ static int dump_dir(struct node *dir, const char *bucket, struct buf *key, struc
                                 if (!rc)
                                         rc = buf_json_str(out, key->p, key->len);
                                 if (!rc)
-                                        rc = buf_printf(out, ",\"m\":%lld}\n",
-                                                        (long long)c->mtime);
+                                        rc = buf_printf(out, ",\"m\":%lld}\n", (long long)c->mtime);
                         }
                         if (!rc)
                                 rc = dump_dir(c, bucket, key, out);
@@ -873,8 +870,8 @@ int model_dump_index(struct model *m, struct buf *out)
         for (i = 0; !rc && i < m->nprovs; i++)
                 for (j = 0; !rc && j < m->provs[i].nbuckets; j++) {
                         buf_reset(&key);
-                        rc = dump_dir(m->provs[i].buckets[j].node, m->provs[i].buckets[j].name,
-                                      &key, out);
+                        rc = dump_dir(m->provs[i].buckets[j].node, m->provs[i].buckets[j].name, &key,
+                                      out);
                 }
         buf_clear(&key);
         return rc;
@@ -966,8 +963,7 @@ static void diff_truth(struct diffctx *dc, struct node *dir, struct buf *path, s
                                 sl_add(&dc->missing, dc->bucket, key->p);
                         } else {
                                 c->mark = dc->gen;
-                                if (c->size != (int64_t)sb.st_size ||
-                                    c->mtime != (int64_t)sb.st_mtime)
+                                if (c->size != (int64_t)sb.st_size || c->mtime != (int64_t)sb.st_mtime)
                                         sl_add(&dc->stale, dc->bucket, key->p);
                         }
                 }
@@ -1020,8 +1016,7 @@ static void emit_list(struct jw *w, const char *name, const char *nname, struct 
         jw_kint(w, nname, (int64_t)l->n);
 }
 
-int model_diff(struct model *m, const char *only, const char *const *excl, size_t nexcl,
-               struct jw *w)
+int model_diff(struct model *m, const char *only, const char *const *excl, size_t nexcl, struct jw *w)
 {
         struct diffctx dc;
         struct buf path, key;
@@ -1047,8 +1042,7 @@ int model_diff(struct model *m, const char *only, const char *const *excl, size_
                         dc.gen = ++m->gen;
                         buf_reset(&path);
                         buf_reset(&key);
-                        if (buf_printf(&path, "%s/truth/%s", m->dir, b->name) ||
-                            buf_puts(&key, ""))
+                        if (buf_printf(&path, "%s/truth/%s", m->dir, b->name) || buf_puts(&key, ""))
                                 continue;
                         diff_truth(&dc, b->node, &path, &key);
                         buf_reset(&key);
@@ -1105,7 +1099,9 @@ void model_item_json(const struct model *m, struct node *n, struct jw *w)
         sim_fmt_time(n->ltime ? n->ltime : mt, t);
         jw_kstr(w, "fi_localtime", t);
         jw_kstr(w, "fi_contenttype",
-                n->type != N_FILE ? "" : n->ctype ? n->ctype : sim_content_type(n->name));
+                n->type != N_FILE ? ""
+                : n->ctype        ? n->ctype
+                                  : sim_content_type(n->name));
         jw_kbool(w, "trash", false);
         if (n->type != N_FILE)
                 jw_kint(w, "subfolders", n->nsub);

@@ -253,8 +253,7 @@ static void f_get_token(struct rctx *c)
         size_t i;
 
         for (i = 0; l && p && i < c->s->nusers; i++)
-                if (strcmp(c->s->users[i].login, l) == 0 &&
-                    strcmp(c->s->users[i].password, p) == 0) {
+                if (strcmp(c->s->users[i].login, l) == 0 && strcmp(c->s->users[i].password, p) == 0) {
                         issue_token(c, &c->s->users[i], false);
                         return;
                 }
@@ -893,9 +892,9 @@ static bool status_wanted(const char *filter, const struct task *t)
                 while (*e && *e != ',' && *e != ' ')
                         e++;
                 n = (size_t)(e - s);
-                if (t->running ? (n == 1 && *s == 'w')
-                               : ((n == 9 && strncasecmp(s, "completed", 9) == 0) ||
-                                  (n == 1 && *s == 'c')))
+                if (t->running
+                            ? (n == 1 && *s == 'w')
+                            : ((n == 9 && strncasecmp(s, "completed", 9) == 0) || (n == 1 && *s == 'c')))
                         return true;
                 s = e;
         }
@@ -981,8 +980,7 @@ static void f_sync_event(struct rctx *c)
                 if (strcmp(p->buckets[i].name, bname) == 0)
                         b = &p->buckets[i];
         if (!b) {
-                fail(c, "not_found", "provider %s has no bucket '%.200s'", p->id,
-                     bname ? bname : "");
+                fail(c, "not_found", "provider %s has no bucket '%.200s'", p->id, bname ? bname : "");
                 return;
         }
         if (!key || !*key) {
@@ -1020,20 +1018,13 @@ static const struct call {
         void (*fn)(struct rctx *);
         bool auth;
 } calls[] = {
-        {"getApplianceInfo", f_appliance, false},
-        {"getToken", f_get_token, false},
-        {"getTokenByAuthToken", f_token_by_auth, false},
-        {"checkPathExists", f_check_path, true},
-        {"getFolderContents", f_folder_contents, true},
-        {"getFile", f_get_file, true},
-        {"doCreateNewFolder", f_create_folder, true},
-        {"doInitUpload", f_init_upload, true},
-        {"doCompleteUpload", f_complete_upload, true},
-        {"doAbortUpload", f_abort_upload, true},
-        {"doDeleteFile", f_delete_file, true},
-        {"doDeleteFolder", f_delete_folder, true},
-        {"doModifyFile", f_modify_file, true},
-        {"getUserBackgroundTasks", f_tasks, true},
+        {"getApplianceInfo", f_appliance, false},        {"getToken", f_get_token, false},
+        {"getTokenByAuthToken", f_token_by_auth, false}, {"checkPathExists", f_check_path, true},
+        {"getFolderContents", f_folder_contents, true},  {"getFile", f_get_file, true},
+        {"doCreateNewFolder", f_create_folder, true},    {"doInitUpload", f_init_upload, true},
+        {"doCompleteUpload", f_complete_upload, true},   {"doAbortUpload", f_abort_upload, true},
+        {"doDeleteFile", f_delete_file, true},           {"doDeleteFolder", f_delete_folder, true},
+        {"doModifyFile", f_modify_file, true},           {"getUserBackgroundTasks", f_tasks, true},
         {"syncOnProviderEvent", f_sync_event, true},
 };
 
@@ -1124,8 +1115,8 @@ void sim_upload_free(void *p)
         free(u);
 }
 
-int sim_upload_claim(struct sim *s, const char *code, const char *b64name, char **tmppath,
-                     bool *json, char *errstr, size_t errsz)
+int sim_upload_claim(struct sim *s, const char *code, const char *b64name, char **tmppath, bool *json,
+                     char *errstr, size_t errsz)
 {
         struct smap_ent *e;
         struct upload *u;
@@ -1154,8 +1145,7 @@ int sim_upload_claim(struct sim *s, const char *code, const char *b64name, char 
         return rc;
 }
 
-void sim_upload_release(struct sim *s, const char *code, bool ok, int64_t received,
-                        const char *md5)
+void sim_upload_release(struct sim *s, const char *code, bool ok, int64_t received, const char *md5)
 {
         struct smap_ent *e;
         struct upload *u;

@@ -193,10 +193,22 @@ static void jw_close(struct jw *w, const char *c)
                 w->depth--;
 }
 
-void jw_obj(struct jw *w) { jw_open(w, "{"); }
-void jw_end_obj(struct jw *w) { jw_close(w, "}"); }
-void jw_arr(struct jw *w) { jw_open(w, "["); }
-void jw_end_arr(struct jw *w) { jw_close(w, "]"); }
+void jw_obj(struct jw *w)
+{
+        jw_open(w, "{");
+}
+void jw_end_obj(struct jw *w)
+{
+        jw_close(w, "}");
+}
+void jw_arr(struct jw *w)
+{
+        jw_open(w, "[");
+}
+void jw_end_arr(struct jw *w)
+{
+        jw_close(w, "]");
+}
 
 void jw_strn(struct jw *w, const char *s, size_t n)
 {
@@ -357,8 +369,7 @@ static char *url_decode(const char *s, size_t n)
         for (i = 0; i < n; i++) {
                 if (s[i] == '+') {
                         *q++ = ' ';
-                } else if (s[i] == '%' && i + 2 < n &&
-                           (a = hexval((unsigned char)s[i + 1])) >= 0 &&
+                } else if (s[i] == '%' && i + 2 < n && (a = hexval((unsigned char)s[i + 1])) >= 0 &&
                            (b = hexval((unsigned char)s[i + 2])) >= 0) {
                         *q++ = (char)(a * 16 + b);
                         i += 2;
@@ -521,10 +532,9 @@ char *sim_b64_decode(const char *s, size_t *outlen)
 /* ---------------------------------------------------------------- MD5 (RFC 1321) */
 
 static const uint8_t md5_shift[64] = {
-        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
-        5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-        4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-        6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+        7,  12, 17, 22, 7,  12, 17, 22, 7,  12, 17, 22, 7,  12, 17, 22, 5,  9,  14, 20, 5,  9,
+        14, 20, 5,  9,  14, 20, 5,  9,  14, 20, 4,  11, 16, 23, 4,  11, 16, 23, 4,  11, 16, 23,
+        4,  11, 16, 23, 6,  10, 15, 21, 6,  10, 15, 21, 6,  10, 15, 21, 6,  10, 15, 21,
 };
 static uint32_t md5_k[64];
 static pthread_once_t md5_once = PTHREAD_ONCE_INIT;
@@ -543,8 +553,8 @@ static void md5_block(uint32_t h[4], const unsigned char *p)
         int i, g;
 
         for (i = 0; i < 16; i++)
-                m[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
-                       (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
+                m[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 |
+                       (uint32_t)p[4 * i + 3] << 24;
         for (i = 0; i < 64; i++) {
                 if (i < 16) {
                         f = (b & c) | (~b & d);
@@ -629,12 +639,10 @@ const char *sim_content_type(const char *name)
         static const struct {
                 const char *ext, *type;
         } types[] = {
-                {"txt", "text/plain"},      {"csv", "text/csv"},
-                {"json", "application/json"}, {"gz", "application/gzip"},
-                {"html", "text/html"},      {"xml", "application/xml"},
-                {"jpg", "image/jpeg"},      {"jpeg", "image/jpeg"},
-                {"png", "image/png"},       {"pdf", "application/pdf"},
-                {"mp4", "video/mp4"},       {"zip", "application/zip"},
+                {"txt", "text/plain"},      {"csv", "text/csv"},    {"json", "application/json"},
+                {"gz", "application/gzip"}, {"html", "text/html"},  {"xml", "application/xml"},
+                {"jpg", "image/jpeg"},      {"jpeg", "image/jpeg"}, {"png", "image/png"},
+                {"pdf", "application/pdf"}, {"mp4", "video/mp4"},   {"zip", "application/zip"},
                 {"log", "text/plain"},
         };
         const char *dot = strrchr(name, '.');
