@@ -18,11 +18,30 @@
 #
 # CC=clang (or any clang) builds into build/clang-$(FLAVOR), gcc into build/$(FLAVOR), so the
 # objects of two compilers never mix.
+#
+# INFLATE=isal|zlib picks the library the CloudTrail reader inflates gzip with
+# (common/ct_inflate_*.c): ISA-L (libisal-dev, several times faster) by default where
+# pkg-config or its header finds it, else zlib. A build with the other choice than the
+# default goes to its own directory (build/release-zlib), so the two never mix:
+# `make INFLATE=zlib unit` runs the unit tests on the zlib back end. `jibe version` names it.
 
 FLAVOR   ?= release
 CC       ?= cc
 IS_CLANG := $(if $(findstring clang,$(notdir $(CC))),1,)
-B        := build/$(if $(IS_CLANG),clang-)$(FLAVOR)
+HAVE_ISAL := $(shell pkg-config --exists libisal 2>/dev/null && echo 1 || \
+               { [ -f /usr/include/isa-l/igzip_lib.h ] && echo 1; })
+INFLATE_DEFAULT := $(if $(HAVE_ISAL),isal,zlib)
+INFLATE  ?= $(INFLATE_DEFAULT)
+ifeq ($(filter $(INFLATE),isal zlib),)
+$(error INFLATE=$(INFLATE): choose isal or zlib)
+endif
+ifeq ($(INFLATE)$(HAVE_ISAL),isal)
+$(error INFLATE=isal: ISA-L is not installed (Debian: libisal-dev; make deps installs it))
+endif
+INFLATE_DIR := $(if $(filter-out $(INFLATE_DEFAULT),$(INFLATE)),-$(INFLATE))
+B        := build/$(if $(IS_CLANG),clang-)$(FLAVOR)$(INFLATE_DIR)
+FUZZ_B   := build/clang-fuzz$(INFLATE_DIR)
+# zlib stays linked either way: the tests, the generator and the simulator deflate with it.
 PKGS     := rdkafka libcurl libcjson zlib libconfig
 SIMPKGS  := libmicrohttpd
 FUZZ_SECONDS ?= 60
@@ -54,12 +73,16 @@ SIM_LIBS   = $(shell pkg-config --libs $(SIMPKGS) 2>/dev/null)
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Icommon -Iproducer -Iconsumer $(PKG_CFLAGS)
 CFLAGS   += $(OPT) $(WARN)
 LDFLAGS  += $(LDSAN)
+ifeq ($(INFLATE),isal)
+LDLIBS   += $(or $(shell pkg-config --libs libisal 2>/dev/null),-lisal)
+endif
 LDLIBS   += $(PKG_LIBS) -lm -pthread
 
 # The command layer (common/cli/) is the jibe binary's own: the only code that includes the
 # stage headers of producer/ and consumer/; libjibe.a (stages, transport, client) never
 # includes it.
-LIB_SRC  := $(wildcard common/*.c producer/*.c consumer/*.c)
+LIB_SRC  := $(filter-out common/ct_inflate_$(if $(filter isal,$(INFLATE)),zlib,isal).c, \
+              $(wildcard common/*.c producer/*.c consumer/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_SRC  := $(wildcard common/cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
@@ -132,16 +155,16 @@ test-clang:
 	@$(MAKE) --no-print-directory CC=clang FLAVOR=asan test
 
 fuzz-build:
-	@$(MAKE) --no-print-directory CC=clang FLAVOR=fuzz build/clang-fuzz/fuzz/all
+	@$(MAKE) --no-print-directory CC=clang FLAVOR=fuzz $(FUZZ_B)/fuzz/all
 
-build/clang-fuzz/fuzz/all: $(FUZZ_BIN)
+$(FUZZ_B)/fuzz/all: $(FUZZ_BIN)
 
 # Each harness runs FUZZ_SECONDS; new inputs go to build/clang-fuzz/corpus/NAME (the committed
 # seeds are read, never written), a crash is saved under build/clang-fuzz/crash/NAME/ and fails
 # the target: copy it to tests/fuzz/regress/NAME/ once fixed.
 fuzz: fuzz-build
 	@set -e; for n in $(FUZZ_NAMES); do \
-		d=build/clang-fuzz; mkdir -p $$d/corpus/$$n $$d/crash/$$n; \
+		d=$(FUZZ_B); mkdir -p $$d/corpus/$$n $$d/crash/$$n; \
 		echo "fuzz $$n: $(FUZZ_SECONDS) s"; \
 		$$d/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=20 \
 			-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$$d/crash/$$n/ \

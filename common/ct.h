@@ -95,6 +95,8 @@ int ct_reader_finish(struct ct_reader *rdr, char *errstr, size_t errsz) JB_MUST_
 uint64_t ct_reader_bytes_in(const struct ct_reader *rdr);
 uint64_t ct_reader_bytes_out(const struct ct_reader *rdr);
 uint64_t ct_reader_records(const struct ct_reader *rdr);
+/* The gzip library the reader was built with, e.g. "ISA-L 2.30.0" or "zlib 1.2.13". */
+const char *ct_reader_inflate_library(void);
 
 /* ---- classification (EVENTS.md) ---- */
 

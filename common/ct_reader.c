@@ -1,8 +1,8 @@
 /*
  * ct_reader.c - stream CloudTrail log files (gzip JSON) into single records.
  *
- * Owns: the zlib inflate state (gzip members read one after another, as gunzip does), the
- * decompressed-size and record-size ceilings, a validating JSON scanner, and splitting
+ * Owns: the inflate state (ct_inflate.h: ISA-L or zlib, chosen at build time; gzip members
+ * read one after another, as gunzip does), the decompressed-size and record-size ceilings, a validating JSON scanner, and splitting
  * {"Records":[...]} into one element at a time.
  * Does not: decide whether a record matters (ct_classify.c) or fetch files (aa.c).
  *
@@ -19,9 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
-
 #include "ct.h"
+#include "ct_inflate.h"
 
 enum scan_state {
         S_VALUE = 0,      /* a value must come */
@@ -48,8 +47,7 @@ struct ct_reader {
         ct_record_fn fn;
         void *opaque;
 
-        z_stream zs;
-        int z_ready;         /* inflateInit2 done */
+        struct ct_inflate *inf;
         int member_done;     /* the last gzip member ended cleanly */
         int members;         /* gzip members started */
         uint64_t member_out; /* bytes the current member produced */
@@ -121,7 +119,10 @@ struct ct_reader *ct_reader_new(const struct ct_limits *lim, ct_record_fn fn, vo
         rdr->opaque = opaque;
         rdr->cap = CT_INFLATE_CHUNK * 2;
         rdr->win = malloc(rdr->cap + 1);
-        if (!rdr->win) {
+        rdr->inf = ct_inflate_new();
+        if (!rdr->win || !rdr->inf) {
+                ct_inflate_free(rdr->inf);
+                free(rdr->win);
                 free(rdr);
                 return NULL;
         }
@@ -133,19 +134,14 @@ void ct_reader_free(struct ct_reader *rdr)
 {
         if (!rdr)
                 return;
-        if (rdr->z_ready)
-                inflateEnd(&rdr->zs);
+        ct_inflate_free(rdr->inf);
         free(rdr->win);
         free(rdr);
 }
 
 void ct_reader_reset(struct ct_reader *rdr)
 {
-        if (rdr->z_ready) {
-                inflateEnd(&rdr->zs);
-                rdr->z_ready = 0;
-        }
-        memset(&rdr->zs, 0, sizeof(rdr->zs));
+        ct_inflate_reset(rdr->inf);
         rdr->member_done = 0;
         rdr->members = 0;
         rdr->member_out = 0;
@@ -175,6 +171,11 @@ uint64_t ct_reader_bytes_out(const struct ct_reader *rdr)
 uint64_t ct_reader_records(const struct ct_reader *rdr)
 {
         return rdr->nrec;
+}
+
+const char *ct_reader_inflate_library(void)
+{
+        return ct_inflate_library();
 }
 
 static int fail(struct ct_reader *rdr, int rc, char *errstr, size_t errsz, const char *fmt, ...)
@@ -677,24 +678,18 @@ static int make_room(struct ct_reader *rdr, char *errstr, size_t errsz)
 
 int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr, size_t errsz)
 {
-        int zrc, rc;
-        size_t produced;
+        const uint8_t *in = gz;
+        size_t left = n, produced, room, consumed;
+        const char *why;
+        int irc, rc;
 
         if (rdr->err)
                 return jb_seterr(rdr->err, errstr, errsz, "reader already failed");
-        if (!rdr->z_ready) {
-                if (inflateInit2(&rdr->zs, 16 + MAX_WBITS) != Z_OK)
-                        return fail(rdr, JB_ENOMEM, errstr, errsz, "cannot set up zlib");
-                rdr->z_ready = 1;
-        }
-        rdr->zs.next_in = (Bytef *)(uintptr_t)gz;
-        rdr->zs.avail_in = (uInt)n;
         rdr->in_total += n;
-        while (rdr->zs.avail_in > 0 || !rdr->member_done) {
+        while (left > 0 || !rdr->member_done) {
                 if (rdr->member_done) {
                         /* Another gzip member follows the one that ended. */
-                        if (inflateReset(&rdr->zs) != Z_OK)
-                                return fail(rdr, JB_EINPUT, errstr, errsz, "cannot restart zlib");
+                        ct_inflate_next_member(rdr->inf);
                         rdr->member_done = 0;
                         rdr->members++;
                         rdr->member_out = 0;
@@ -702,11 +697,17 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
                 rc = make_room(rdr, errstr, errsz);
                 if (rc)
                         return rc;
-                rdr->zs.next_out = (Bytef *)rdr->win + rdr->len;
-                rdr->zs.avail_out = (uInt)(rdr->cap - rdr->len);
-                zrc = inflate(&rdr->zs, Z_NO_FLUSH);
-                produced = (rdr->cap - rdr->len) - rdr->zs.avail_out;
-                if (zrc == Z_DATA_ERROR || zrc == Z_NEED_DICT || zrc == Z_STREAM_ERROR) {
+                room = rdr->cap - rdr->len;
+                consumed = left;
+                irc = ct_inflate_run(rdr->inf, &in, &left, (uint8_t *)rdr->win + rdr->len, room,
+                                     &produced, &why);
+                consumed -= left;
+                if (irc == CT_INFLATE_OK && !produced && !consumed && left) {
+                        /* Neither library does this on sound input; never spin on it. */
+                        irc = CT_INFLATE_BAD;
+                        why = "no progress";
+                }
+                if (irc == CT_INFLATE_BAD) {
                         if (rdr->members > 0 && rdr->member_out == 0 && produced == 0)
                                 return fail(rdr, JB_EINPUT, errstr, errsz,
                                             "unexpected data after the end of the gzip stream (after "
@@ -716,15 +717,15 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
                                 return fail(rdr, JB_EINPUT, errstr, errsz,
                                             "not a gzip file (%s): CloudTrail log files are gzip "
                                             "JSON",
-                                            rdr->zs.msg ? rdr->zs.msg : "bad header");
+                                            why);
                         return fail(rdr, JB_EINPUT, errstr, errsz,
                                     "corrupt gzip data after %llu decompressed bytes (%s): the file "
                                     "is damaged",
-                                    (unsigned long long)(rdr->out_total + produced),
-                                    rdr->zs.msg ? rdr->zs.msg : "data error");
+                                    (unsigned long long)(rdr->out_total + produced), why);
                 }
-                if (zrc == Z_MEM_ERROR)
-                        return fail(rdr, JB_ENOMEM, errstr, errsz, "zlib is out of memory");
+                if (irc == CT_INFLATE_NOMEM)
+                        return fail(rdr, JB_ENOMEM, errstr, errsz, "out of memory in gzip inflate (%s)",
+                                    ct_inflate_library());
                 rdr->out_total += produced;
                 rdr->member_out += produced;
                 if (rdr->out_total > rdr->lim.max_decompressed)
@@ -736,14 +737,12 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
                 rc = scan(rdr, errstr, errsz);
                 if (rc)
                         return rc;
-                if (zrc == Z_STREAM_END) {
+                if (irc == CT_INFLATE_END) {
                         rdr->member_done = 1;
                         continue;
                 }
-                if (rdr->zs.avail_in == 0 && rdr->zs.avail_out != 0)
+                if (left == 0 && produced < room)
                         break; /* all input consumed, nothing pending */
-                if (zrc == Z_BUF_ERROR && produced == 0)
-                        break;
         }
         return JB_OK;
 }

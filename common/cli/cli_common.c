@@ -14,6 +14,7 @@
 #include "aa.h"
 #include "cfg.h"
 #include "cli.h"
+#include "ct.h"
 #include "log.h"
 #include "sig.h"
 
@@ -123,7 +124,7 @@ const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_
 
 int cli_version(void)
 {
-        printf("jibe %s\n", JB_VERSION);
+        printf("jibe %s (gzip inflate: %s)\n", JB_VERSION, ct_reader_inflate_library());
         return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "buf.h"
 #include "ct.h"
@@ -606,6 +607,149 @@ static void test_callback_stops_reader(void **state)
         buf_clear(&expect);
 }
 
+/* Append to out a gzip member of p[0..n) written by hand: a header with every optional field
+ * (FEXTRA, FNAME, FCOMMENT, FHCRC) when full, raw deflate, then CRC-32 and length. */
+static void gz_member(struct buf *out, const void *p, size_t n, int full)
+{
+        static const unsigned char extra[] = {6, 0, 'J', 'B', 2, 0, 'h', 'i'};
+        size_t start = out->len, cap = n + n / 100 + 64;
+        unsigned char hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+        unsigned char tail[8], *def = malloc(cap);
+        uLong crc = crc32(0L, Z_NULL, 0), hcrc;
+        z_stream zs;
+
+        assert_non_null(def);
+        if (full)
+                hdr[3] = 0x02 | 0x04 | 0x08 | 0x10; /* FHCRC FEXTRA FNAME FCOMMENT */
+        assert_int_equal(buf_append(out, hdr, 10), 0);
+        if (full) {
+                assert_int_equal(buf_append(out, extra, sizeof(extra)), 0);
+                assert_int_equal(buf_append(out, "cloudtrail.json", 16), 0);
+                assert_int_equal(buf_append(out, "a comment", 10), 0);
+                hcrc = crc32(0L, (const Bytef *)out->p + start, (uInt)(out->len - start));
+                tail[0] = (unsigned char)(hcrc & 0xff);
+                tail[1] = (unsigned char)((hcrc >> 8) & 0xff);
+                assert_int_equal(buf_append(out, tail, 2), 0);
+        }
+        memset(&zs, 0, sizeof(zs));
+        assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        zs.next_in = (Bytef *)(uintptr_t)p;
+        zs.avail_in = (uInt)n;
+        zs.next_out = def;
+        zs.avail_out = (uInt)cap;
+        assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+        assert_int_equal(buf_append(out, def, zs.total_out), 0);
+        deflateEnd(&zs);
+        free(def);
+        crc = crc32(crc, (const Bytef *)p, (uInt)n);
+        tail[0] = (unsigned char)(crc & 0xff);
+        tail[1] = (unsigned char)((crc >> 8) & 0xff);
+        tail[2] = (unsigned char)((crc >> 16) & 0xff);
+        tail[3] = (unsigned char)((crc >> 24) & 0xff);
+        tail[4] = (unsigned char)(n & 0xff);
+        tail[5] = (unsigned char)((n >> 8) & 0xff);
+        tail[6] = (unsigned char)((n >> 16) & 0xff);
+        tail[7] = (unsigned char)((n >> 24) & 0xff);
+        assert_int_equal(buf_append(out, tail, 8), 0);
+}
+
+/* Read f whole and one byte at a time: both must give rc, the whole read the reason needle
+ * (NULL: any) and nrec records. */
+static void expect_gz(const char *what, const struct buf *f, int rc, const char *needle, size_t nrec)
+{
+        static const size_t steps[] = {SIZE_MAX, 1, 5};
+        size_t i;
+
+        for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+                char err[256] = "";
+                struct got g;
+                int got;
+
+                got_init(&g);
+                got = run_reader(NULL, (const unsigned char *)f->p, f->len,
+                                 steps[i] == SIZE_MAX ? f->len + 1 : steps[i], &g, err, sizeof(err));
+                if (got != rc || (i == 0 && needle && !strstr(err, needle)) || (!rc && g.n != nrec))
+                        fail_msg("%s, feeds of %zu: got %d '%s' (%zu records), want %d with '%s'", what,
+                                 steps[i], got, err, g.n, rc, needle ? needle : "", nrec);
+                if (rc)
+                        assert_null(strchr(err, '\n'));
+                buf_clear(&g.all);
+        }
+}
+
+/* The faults of the gzip layer, each with the reason the reader gives: the same on the ISA-L
+ * and the zlib back end (the Makefile's INFLATE; CI runs this test on both). */
+static void test_gzip_faults_same_on_every_back_end(void **state)
+{
+        const char *json = "{\"Records\":[{\"eventName\":\"PutObject\",\"n\":1},{\"n\":2}]}";
+        size_t n = strlen(json), one;
+        struct buf f;
+
+        (void)state;
+        buf_init(&f, 1U << 20);
+        /* sound: optional header fields, an empty member, a member boundary inside a record */
+        gz_member(&f, json, n, 1);
+        expect_gz("full header", &f, JB_OK, NULL, 2);
+        one = f.len;
+        gz_member(&f, "", 0, 0);
+        expect_gz("then an empty member", &f, JB_OK, NULL, 2);
+        f.len = 0;
+        gz_member(&f, json, 20, 1);
+        gz_member(&f, json + 20, n - 20, 0);
+        expect_gz("a record across two members", &f, JB_OK, NULL, 2);
+
+        /* header faults */
+        f.len = 0;
+        gz_member(&f, json, n, 0);
+        f.p[2] = 7;
+        expect_gz("compression method 7", &f, JB_EINPUT, "not a gzip file", 0);
+        f.p[2] = 8;
+        f.p[3] = 0x20;
+        expect_gz("a reserved flag", &f, JB_EINPUT, "not a gzip file", 0);
+        f.p[3] = 0;
+        f.p[1] = 0x8c;
+        expect_gz("bad magic", &f, JB_EINPUT, "not a gzip file", 0);
+        f.len = 0;
+        gz_member(&f, json, n, 1);
+        f.p[10 + 8 + 16 + 10] ^= 1; /* the header CRC */
+        expect_gz("header CRC", &f, JB_EINPUT, "gzip", 0);
+
+        /* trailer faults: the CRC-32, then the length */
+        f.len = 0;
+        gz_member(&f, json, n, 0);
+        f.p[f.len - 8] ^= 0x40;
+        expect_gz("data CRC", &f, JB_EINPUT, "corrupt gzip data", 0);
+        f.p[f.len - 8] ^= 0x40;
+        f.p[f.len - 4] ^= 0x01;
+        expect_gz("length", &f, JB_EINPUT, "corrupt gzip data", 0);
+        f.p[f.len - 4] ^= 0x01;
+
+        /* truncation: in the header, in the data, in the trailer */
+        one = f.len;
+        f.len = 6;
+        expect_gz("cut in the header", &f, JB_EINPUT, "truncated", 0);
+        f.len = one / 2;
+        expect_gz("cut in the data", &f, JB_EINPUT, "truncated", 0);
+        f.len = one - 3;
+        expect_gz("cut in the trailer", &f, JB_EINPUT, "truncated", 0);
+        f.len = one;
+
+        /* what follows a member: one byte could start a member (truncated); two that do not
+         * are trailing data; a second header alone is a truncated member */
+        assert_int_equal(buf_append(&f, "\x1f", 1), 0);
+        expect_gz("a lone 0x1f after a member", &f, JB_EINPUT, "truncated", 0);
+        f.len = one;
+        assert_int_equal(buf_append(&f, "\x1f\x8c", 2), 0);
+        expect_gz("two bytes after a member", &f, JB_EINPUT, "after the end of the gzip stream", 0);
+        f.len = one;
+        assert_int_equal(buf_append(&f, "\0\0\0\0", 4), 0);
+        expect_gz("zero padding after a member", &f, JB_EINPUT, "after the end of the gzip stream", 0);
+        f.len = one;
+        assert_int_equal(buf_append(&f, "\x1f\x8b\x08\0\0\0\0\0\0\x03", 10), 0);
+        expect_gz("a second header alone", &f, JB_EINPUT, "truncated", 0);
+        buf_clear(&f);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -627,6 +771,7 @@ int main(void)
                 cmocka_unit_test(test_callback_stops_reader),
                 cmocka_unit_test(test_long_strings_outside_records),
                 cmocka_unit_test(test_bad_string_escapes),
+                cmocka_unit_test(test_gzip_faults_same_on_every_back_end),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
