@@ -184,8 +184,8 @@ valgrind:
 
 bench:
 	@$(MAKE) --no-print-directory FLAVOR=release all
-	@sh tests/bench/run.sh build/release
-	@python3 tests/bench/e2e.py build/release
+	@sh tests/bench/run.sh build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
+	@python3 tests/bench/e2e.py build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
 
 demo: deps
 	@$(MAKE) --no-print-directory FLAVOR=release all

@@ -1,17 +1,29 @@
 #!/bin/sh
-# run.sh - `make bench`: how fast `jibe events` reads big CloudTrail files, next to
-# `gzip -dc` on the same file (the floor any gzip reader has to pay).
+# run.sh - `make bench`: how fast `jibe events` reads big CloudTrail files, next to the
+# decompressors any gzip reader is measured against, on the same file in the same run:
+# `gzip -dc` (zlib), `pigz -dc` and `igzip -dc` (Intel ISA-L, the floor on x86).
 #
 #   sh tests/bench/run.sh BUILD_DIR
 #
-# Generates once, cached under build/bench-data/, a 100 MB and a 1 GB (decompressed) log file
-# with `jibe-ctgen huge` (mostly S3 data events of ~1.5 KB, some writes), then for each file
-# times `gzip -dc FILE >/dev/null` and `jibe events --stats FILE >/dev/null`, best of 3 runs
-# (interleaved, so both see the same machine state), and prints decompressed MB/s of each,
-# their ratio, records/s and jibe's peak RSS (from wait4(), per process). It also checks that
-# jibe's counts equal the generator's. Not a test: it prints figures and fails only when a
-# command fails or the counts disagree.
-# BENCH_RUNS=N changes the number of runs; BENCH_SIZES="100M 1G" picks the files.
+# Generates once, cached under build/bench-data/, one log file per shape and size with
+# `jibe-ctgen huge`:
+#   mixed   mostly S3 reads of ~1.6 KB records, about 19 % writes (huge-SIZE.json.gz)
+#   writes  the write-heavy shape: 40 % of the records are S3 object writes jibe acts on
+#           (writes-SIZE.json.gz, `--writes 40`)
+# then times, for each file, `jibe events --stats FILE >/dev/null` and each reference
+# decompressor `-dc FILE >/dev/null`, BENCH_RUNS (5) rounds, every round running all the
+# commands one after the other in a rotating order (paired: they see the same machine state),
+# and prints a table per file: the median wall time and decompressed MB/s of each command, its
+# speed over each reference's (x gzip, x pigz, x igzip: above 1 is faster) and its peak RSS
+# (wait4(), per process). It also checks that jibe's counts equal the generator's.
+# Not a test: it prints figures and fails only when a command fails or the counts disagree.
+#
+# BENCH_SIZES="100M 1G" picks the sizes, BENCH_SHAPES="mixed writes" the shapes,
+# BENCH_RUNS=N the rounds. BENCH_JIBE_ALSO="DIR/jibe ..." adds other jibe builds as rows of
+# the same run, each PATH or NAME=PATH (e.g. build/release-zlib/jibe, made by
+# `make INFLATE=zlib`, or before=OLD/build/release/jibe: the before and after of a change,
+# paired). A missing pigz or igzip (make deps
+# installs them) is left out with a note.
 set -eu
 B=${1:?usage: run.sh BUILD_DIR}
 B=$(cd "$B" && pwd)
@@ -21,24 +33,35 @@ mkdir -p "$DATA"
 [ -x "$B/jibe" ] && [ -x "$B/jibe-ctgen" ] || { echo "bench: build $B first" >&2; exit 1; }
 command -v gzip >/dev/null || { echo "bench: gzip is missing (make deps)" >&2; exit 1; }
 
-for size in ${BENCH_SIZES:-100M 1G}; do
-	case $size in
-	100M) bytes=104857600 ;;
-	1G) bytes=1073741824 ;;
-	*) echo "bench: unknown size $size (100M or 1G)" >&2; exit 1 ;;
+for shape in ${BENCH_SHAPES:-mixed writes}; do
+	case $shape in
+	mixed) prefix=huge; extra="" ;;
+	writes) prefix=writes; extra="--writes 40" ;;
+	*) echo "bench: unknown shape $shape (mixed or writes)" >&2; exit 1 ;;
 	esac
-	f=$DATA/huge-$size.json.gz
-	if [ ! -s "$f" ] || [ ! -s "$f.stats.json" ]; then
-		echo "bench: generating $f (once) ..."
-		start=$(date +%s)
-		"$B/jibe-ctgen" huge --out "$f" --bytes "$bytes" --seed 1 >/dev/null
-		echo "bench: generated in $(( $(date +%s) - start )) s"
-	fi
+	for size in ${BENCH_SIZES:-100M 1G}; do
+		case $size in
+		100M) bytes=104857600 ;;
+		1G) bytes=1073741824 ;;
+		[1-9]*M) bytes=$((${size%M} * 1048576)) ;;
+		*) echo "bench: unknown size $size (100M, 1G or another NM)" >&2; exit 1 ;;
+		esac
+		f=$DATA/$prefix-$size.json.gz
+		if [ ! -s "$f" ] || [ ! -s "$f.stats.json" ]; then
+			echo "bench: generating $f (once) ..."
+			start=$(date +%s)
+			# shellcheck disable=SC2086
+			"$B/jibe-ctgen" huge --out "$f" --bytes "$bytes" --seed 1 $extra >/dev/null
+			echo "bench: generated in $(( $(date +%s) - start )) s"
+		fi
+	done
 done
 
-python3 - "$B/jibe" "$DATA" "${BENCH_RUNS:-3}" ${BENCH_SIZES:-100M 1G} <<'PY'
-import json, os, subprocess, sys, time
-jibe, data, runs, sizes = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+python3 - "$B/jibe" "$DATA" "${BENCH_RUNS:-5}" "${BENCH_SHAPES:-mixed writes}" \
+	"${BENCH_SIZES:-100M 1G}" "${BENCH_JIBE_ALSO:-}" <<'PY'
+import json, os, shutil, statistics, subprocess, sys, time
+jibe, data, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+shapes, sizes, also = sys.argv[4].split(), sys.argv[5].split(), sys.argv[6].split()
 
 def run(argv, stderr_path=None):
     """Run argv with stdout to /dev/null; return (seconds, peak RSS KiB, exit code)."""
@@ -48,42 +71,83 @@ def run(argv, stderr_path=None):
     p = subprocess.Popen(argv, stdout=devnull, stderr=err)
     _, status, ru = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
+    rc = os.waitstatus_to_exitcode(status)
     devnull.close()
     if stderr_path:
         err.close()
-    return dt, ru.ru_maxrss, p.returncode
+    return dt, ru.ru_maxrss, rc
+
+def jibe_label(name, path):
+    """'jibe NAME (ISA-L 2.30.0)': the library from `jibe version` (older builds: zlib)."""
+    out = subprocess.run([path, "version"], capture_output=True, text=True).stdout.strip()
+    lib = out.split("(gzip inflate: ", 1)[1].rstrip(")") if "(gzip inflate: " in out else "zlib"
+    return "jibe %s(%s)" % (name + " " if name else "", lib)
+
+# BENCH_JIBE_ALSO entries: PATH or NAME=PATH (NAME defaults to the build directory's name)
+jibes = [("", jibe)]
+for a in also:
+    name, path = a.split("=", 1) if "=" in a else (os.path.basename(os.path.dirname(os.path.abspath(a))), a)
+    jibes.append((name, os.path.abspath(path)))
+for _, p in jibes:
+    if not os.access(p, os.X_OK):
+        sys.exit("bench: %s is not an executable jibe" % p)
+refs = []
+for name in ("gzip", "pigz", "igzip"):
+    if shutil.which(name):
+        refs.append(name)
+    else:
+        print("bench: %s is missing (make deps installs it): left out" % name)
+print("bench: median of %d rounds, commands interleaved; MB/s of decompressed JSON; "
+      "x REF = speed over REF -dc (above 1: faster)" % runs)
 
 failed = False
-for size in sizes:
-    f = os.path.join(data, "huge-%s.json.gz" % size)
-    want = json.load(open(f + ".stats.json"))
-    mb = want["bytes"] / 1e6
-    gz_best = jb_best = None
-    rss = 0
-    errp = os.path.join(data, "jibe-%s.stderr" % size)
-    for _ in range(runs):
-        dt, _, rc = run(["gzip", "-dc", f])
-        if rc != 0:
-            sys.exit("bench: gzip -dc %s failed (exit %d)" % (f, rc))
-        gz_best = dt if gz_best is None else min(gz_best, dt)
-        dt, peak, rc = run([jibe, "events", "--stats", f], errp)
-        if rc != 0:
-            sys.exit("bench: jibe events %s failed (exit %d): %s" %
-                     (f, rc, open(errp).read()[-500:]))
-        jb_best = dt if jb_best is None else min(jb_best, dt)
-        rss = max(rss, peak)
-    lines = [l for l in open(errp).read().splitlines() if l.startswith("{")]
-    got = json.loads(lines[-1]) if lines else {}
-    bad = {k: (got.get(k), v) for k, v in want.items()
-           if k not in ("records", "bytes", "compressed") and got.get(k) != v}
-    label = "1 GB" if size == "1G" else "100 MB"
-    print("%s file (%.0f MB decompressed, %.0f MB gzip, %d records): jibe %.0f MB/s, "
-          "gzip -dc %.0f MB/s, ratio %.2f, %.0fk records/s, peak RSS %.1f MB"
-          % (label, mb, want["compressed"] / 1e6, want["records"], mb / jb_best, mb / gz_best,
-             gz_best / jb_best, want["records"] / jb_best / 1000, rss / 1024))
-    if bad:
-        print("  COUNTS DIFFER (jibe, expected): %s" % bad)
-        failed = True
+for shape in shapes:
+    prefix = "huge" if shape == "mixed" else "writes"
+    for size in sizes:
+        f = os.path.join(data, "%s-%s.json.gz" % (prefix, size))
+        want = json.load(open(f + ".stats.json"))
+        mb = want["bytes"] / 1e6
+        cmds = [(jibe_label(n, p), [p, "events", "--stats", f], p) for n, p in jibes]
+        cmds += [("%s -dc" % r, [r, "-dc", f], None) for r in refs]
+        times = {c[0]: [] for c in cmds}
+        rss = {c[0]: 0 for c in cmds}
+        errp = os.path.join(data, "jibe-%s-%s.stderr" % (shape, size))
+        for k in range(runs):
+            for i in range(len(cmds)):
+                label, argv, jb = cmds[(i + k) % len(cmds)]
+                dt, peak, rc = run(argv, errp if jb else None)
+                if rc != 0:
+                    sys.exit("bench: %s failed (exit %d)%s" % (
+                        " ".join(argv), rc, (": " + open(errp).read()[-500:]) if jb else ""))
+                times[label].append(dt)
+                rss[label] = max(rss[label], peak)
+                if jb:
+                    lines = [l for l in open(errp).read().splitlines() if l.startswith("{")]
+                    got = json.loads(lines[-1]) if lines else {}
+                    bad = {key: (got.get(key), v) for key, v in want.items()
+                           if key not in ("records", "bytes", "compressed") and got.get(key) != v}
+                    if bad:
+                        print("  %s: COUNTS DIFFER (jibe, expected): %s" % (label, bad))
+                        failed = True
+        med = {label: statistics.median(t) for label, t in times.items()}
+        writes = want.get("put", 0) + want.get("delete", 0) + want.get("bucket", 0)
+        print()
+        print("%s shape, %s file: %.0f MB JSON, %.0f MB gzip, %d records of %.2f KB, %.0f %% "
+              "S3 writes" % (shape, "1 GB" if size == "1G" else size.replace("M", " MB"), mb,
+                             want["compressed"] / 1e6, want["records"],
+                             want["bytes"] / want["records"] / 1e3,
+                             100.0 * writes / want["records"]))
+        head = "  %-34s %7s %7s" % ("command", "wall s", "MB/s")
+        for r in refs:
+            head += " %8s" % ("x " + r)
+        head += " %9s %8s" % ("peak RSS", "krec/s")
+        print(head)
+        for label, _, jb in cmds:
+            line = "  %-34s %7.3f %7.0f" % (label, med[label], mb / med[label])
+            for r in refs:
+                line += " %8.2f" % (med["%s -dc" % r] / med[label])
+            line += " %6.1f MB" % (rss[label] / 1024)
+            line += " %8s" % ("%.0f" % (want["records"] / med[label] / 1000) if jb else "")
+            print(line)
 sys.exit(1 if failed else 0)
 PY

@@ -314,6 +314,9 @@ int gen_history_cmd(struct gen_world *w, int64_t now, double hours, unsigned per
 int gen_flood_cmd(struct gen_world *w, int64_t now, long files, char *errstr, size_t errsz);
 
 /* ---------- gen_huge.c ---------- */
-int gen_huge_cmd(const char *out, uint64_t bytes, uint64_t seed, int level, char *errstr, size_t errsz);
+/* writes: per cent of records that are S3 object writes jibe acts on (PutObject, CopyObject,
+ * CompleteMultipartUpload, DeleteObject(s)), or -1 for the default mix (about 19 %). */
+int gen_huge_cmd(const char *out, uint64_t bytes, uint64_t seed, int level, int writes, char *errstr,
+                 size_t errsz);
 
 #endif

@@ -13,9 +13,12 @@
 
 #include "ctgen.h"
 
-enum { POOL = 1024 };
+/* The kinds of record are bands of x in [0, 1000) below. The writes jibe acts on: PutObject,
+ * CopyObject, CompleteMultipartUpload [680, 825), DeleteObject(s) [845, 887). */
+enum { POOL = 1024, W1_LO = 680, W1_N = 145, W2_LO = 845, W2_N = 42 };
 
-int gen_huge_cmd(const char *out, uint64_t bytes, uint64_t seed, int level, char *errstr, size_t errsz)
+int gen_huge_cmd(const char *out, uint64_t bytes, uint64_t seed, int level, int writes, char *errstr,
+                 size_t errsz)
 {
         struct gen_world w;
         struct gen_rng rng;
@@ -50,6 +53,20 @@ int gen_huge_cmd(const char *out, uint64_t bytes, uint64_t seed, int level, char
                 struct gen_rec r;
                 uint64_t x = gen_rng_below(&rng, 1000);
                 int b;
+
+                /* --writes: x drawn among the writes with that probability, else among the
+                 * other kinds (the default mix draws nothing more, so its files stay as
+                 * they were). */
+                if (writes >= 0 && gen_rng_below(&rng, 100) < (uint64_t)writes) {
+                        x = gen_rng_below(&rng, W1_N + W2_N);
+                        x = x < W1_N ? W1_LO + x : W2_LO + (x - W1_N);
+                } else if (writes >= 0) {
+                        x = gen_rng_below(&rng, 1000 - W1_N - W2_N);
+                        if (x >= W1_LO)
+                                x += W1_N;
+                        if (x >= W2_LO)
+                                x += W2_N;
+                }
 
                 memset(&r, 0, sizeof(r));
                 t += (int64_t)(gen_rng_below(&rng, 100) == 0);

@@ -24,9 +24,10 @@ static const char usage_text[] =
         "          window (sim.json last_sync, DIR/index.jsonl); once per directory\n"
         "  flood   --root DIR --seed N --files COUNT [--now T]\n"
         "          COUNT tiny log files (1-3 records) in today's folders\n"
-        "  huge    --out FILE --bytes N --seed N [--level 1-9]\n"
+        "  huge    --out FILE --bytes N --seed N [--level 1-9] [--writes PCT]\n"
         "          one log file of at least N decompressed bytes, written as a stream;\n"
-        "          expected counts on stdout and in FILE.stats.json\n"
+        "          expected counts on stdout and in FILE.stats.json; --writes: that per cent\n"
+        "          of the records are S3 object writes (default mix: about 19)\n"
         "\n"
         "T is YYYY-MM-DDTHH:MM:SSZ (default: now). Expected results, appended by history and\n"
         "flood: DIR/ctgen/files.txt, expected-events.jsonl, expected-stats.json,\n"
@@ -39,6 +40,7 @@ struct opts {
         long files;
         unsigned rate;
         int level, have_seed;
+        int writes; /* huge --writes PCT, -1: the default mix */
 };
 
 static int parse_u64(const char *s, uint64_t *v)
@@ -62,6 +64,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         memset(o, 0, sizeof(*o));
         o->rate = 12;
         o->level = 6;
+        o->writes = -1;
         for (i = 2; i < argc; i++) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
                 uint64_t n;
@@ -90,6 +93,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         o->files = (long)n;
                 } else if (strcmp(a, "--rate") == 0 && !parse_u64(v, &n) && n > 0 && n <= 6000) {
                         o->rate = (unsigned)n;
+                } else if (strcmp(a, "--writes") == 0 && !parse_u64(v, &n) && n <= 100) {
+                        o->writes = (int)n;
                 } else if (strcmp(a, "--level") == 0 && !parse_u64(v, &n) && n >= 1 && n <= 9) {
                         o->level = (int)n;
                 } else if (strcmp(a, "--hours") == 0) {
@@ -153,7 +158,7 @@ int main(int argc, char **argv)
         if (strcmp(cmd, "huge") == 0) {
                 if (!need(cmd, o.out != NULL, "--out") || !need(cmd, o.bytes > 0, "--bytes"))
                         return 2;
-                rc = gen_huge_cmd(o.out, o.bytes, o.seed, o.level, err, sizeof(err));
+                rc = gen_huge_cmd(o.out, o.bytes, o.seed, o.level, o.writes, err, sizeof(err));
                 if (rc)
                         fprintf(stderr, "jibe-ctgen huge: %s\n", err);
                 return rc ? 1 : 0;
