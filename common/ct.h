@@ -7,12 +7,14 @@
  * it inflates them in fixed-size pieces (gzip members one after the other), validates the
  * JSON as it goes and calls back once per element of the "Records" array with that
  * element's raw text. Memory stays bounded by the largest record, never the file.
- * Classifier (ct_classify.c): turns one record into an actionable event or a stats bucket,
- * parsing it with cJSON only when the cheap checks on the raw text cannot rule it out.
+ * Classifier (ct_classify.c): turns one record into an actionable event or a stats bucket
+ * from the fields the reader's scan located; it parses a record with cJSON only when those
+ * cannot settle it (escapes, a bucket or key only in resources[]).
  *
  * Ownership: the reader owns its buffers; record text passed to the callback is borrowed
- * and valid only during the call. A struct ct_event filled by ct_classify() owns a cJSON
- * tree that its string fields point into: free it with ct_event_clear().
+ * and valid only during the call. A struct ct_event filled by ct_classify() owns what its
+ * string fields point into (a cJSON tree, or copies of the strings): free it with
+ * ct_event_clear().
  */
 #ifndef CT_H
 #define CT_H
@@ -51,18 +53,34 @@ struct ct_span {
 };
 
 enum ct_hint_field {
+        /* keys of the record */
         CT_F_EVENT_SOURCE = 0,
         CT_F_EVENT_NAME,
         CT_F_ERROR_CODE,
         CT_F_EVENT_TYPE,
         CT_F_EVENT_CATEGORY,
+        CT_F_EVENT_TIME, /* these and below: what an S3 write needs (ct_classify) */
+        CT_F_EVENT_ID,
+        CT_F_ACCOUNT, /* recipientAccountId */
+        CT_F_REGION,  /* awsRegion */
+        CT_F_USER_AGENT,
+        CT_F_USER_IDENTITY,      /* an object (CT_SPAN_OTHER): its fields below */
+        CT_F_REQUEST_PARAMETERS, /* likewise */
+        CT_F_RECORD_KEYS,        /* how many of the above */
+        /* keys of the record's first userIdentity and requestParameters objects */
+        CT_F_ACCESS_KEY = CT_F_RECORD_KEYS, /* userIdentity.accessKeyId */
+        CT_F_ARN,                           /* userIdentity.arn */
+        CT_F_BUCKET,                        /* requestParameters.bucketName */
+        CT_F_KEY,                           /* requestParameters.key */
         CT_F_COUNT
 };
 
 /* What the scan saw of a record, handed to the callback with its text. */
 struct ct_hint {
-        int is_object;                /* 0: the element is not a JSON object */
-        int must_parse;               /* a key had escapes: the spans may miss fields */
+        int is_object;  /* 0: the element is not a JSON object */
+        int must_parse; /* a key had escapes: the spans may miss fields */
+        /* f[]: the first occurrence of each field; the keys of userIdentity and
+         * requestParameters only in the first of each, when it is an object */
         int bad_string;               /* a string holds \u0000 or a lone surrogate */
         struct ct_span f[CT_F_COUNT]; /* first occurrence of each field */
 };
@@ -148,7 +166,8 @@ struct ct_event {
         const char *key;
         const char *time, *name, *id, *account, *region; /* NULL when absent */
         int64_t event_epoch;                             /* eventTime, -1 when absent or unreadable */
-        cJSON *root; /* owned: the parsed record, NULL on the fast path */
+        cJSON *root; /* owned: the parsed record, NULL on the fast paths */
+        char *store; /* owned: copies of the strings above on the fast path for writes */
 };
 
 /*

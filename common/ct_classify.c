@@ -5,10 +5,11 @@
  * Owns: the write set, self-identity matching, the bucket -> provider map, the per-provider
  * full-sync cutoffs, and the bucket/key extraction (requestParameters, then resources[]).
  * Does not: read files (ct_reader.c) or talk to anything.
- * Cost: most records in a trail are reads or other services; the reader's scan already
- * located eventSource, eventName and errorCode, so those records are settled here without
- * building a cJSON tree. Only records that pass rules 2-4, or whose fields are written with
- * escapes, are parsed. A string holding \u0000 or a lone surrogate makes the record malformed
+ * Cost: the reader's scan already located the fields the rules look at (ct_hint), so most
+ * records are settled here without building a cJSON tree: reads and other services from
+ * eventSource, eventName and errorCode, successful S3 writes from the other fields (copied
+ * into one buffer, ct_event.store). Only a record whose fields are written with escapes, or
+ * whose bucket or key is only in resources[], is parsed; both paths give the same event. A string holding \u0000 or a lone surrogate makes the record malformed
  * on both paths (the reader flags it in the hint; the full path looks at the text itself).
  * Ownership: a ct_ctx owns copies of everything added to it; see ct.h for ct_event.
  */
@@ -347,6 +348,118 @@ static int classify_fast(const char *rec, const struct ct_hint *h)
         return cls == CT_NOT_WRITE ? CT_NOT_WRITE : -1;
 }
 
+/* A field as jstr() would find it: 1 with (*p, *n) for a string without escapes, 0 when it
+ * is absent or not a string, -1 when it holds escapes (only the full path decodes them). */
+static int span_str(const char *rec, const struct ct_span *sp, const char **p, size_t *n)
+{
+        *p = NULL;
+        *n = 0;
+        if (sp->kind != CT_SPAN_STRING)
+                return 0;
+        if (sp->escaped)
+                return -1;
+        *p = rec + sp->off;
+        *n = sp->len;
+        return 1;
+}
+
+/* Copy (p, n) into *w as a C string and return it; NULL stays NULL. */
+static const char *put_str(char **w, const char *p, size_t n)
+{
+        char *s = *w;
+
+        if (!p)
+                return NULL;
+        memcpy(s, p, n);
+        s[n] = '\0';
+        *w += n + 1;
+        return s;
+}
+
+static int span_eq(const char *p, size_t n, const char *s)
+{
+        return p && strlen(s) == n && !memcmp(p, s, n);
+}
+
+/* strstr() on (p, n), which holds no NUL; sub is not empty. */
+static int has_sub(const char *p, size_t n, const char *sub)
+{
+        size_t m = strlen(sub);
+        const char *q = p, *end = p + n;
+
+        while ((size_t)(end - q) >= m && (q = memchr(q, sub[0], (size_t)(end - q) - m + 1)) != NULL) {
+                if (!memcmp(q, sub, m))
+                        return 1;
+                q++;
+        }
+        return 0;
+}
+
+/*
+ * Rules 5-9 for a successful S3 write (classify_fast() returned -1) from the hint's spans,
+ * as classify_tree() does from the tree. Returns the class, -2 when only the full path can
+ * tell (an escape in a field it needs, no bucket or key in requestParameters: resources[];
+ * or out of memory, where the full path decides as it always did).
+ */
+static int classify_write(const struct ct_ctx *ctx, const char *rec, const struct ct_hint *h,
+                          struct ct_event *ev)
+{
+        enum { N_NAME, N_TIME, N_ID, N_ACCOUNT, N_REGION, N_BUCKET, N_KEY, N_AGENT, N_AKEY, N_ARN, N };
+        static const uint8_t fld[N] = {CT_F_EVENT_NAME, CT_F_EVENT_TIME, CT_F_EVENT_ID, CT_F_ACCOUNT,
+                                       CT_F_REGION,     CT_F_BUCKET,     CT_F_KEY,      CT_F_USER_AGENT,
+                                       CT_F_ACCESS_KEY, CT_F_ARN};
+        const char *p[N];
+        size_t n[N], total = 0, i, k;
+        char *w;
+        int op;
+
+        for (i = 0; i < N; i++) {
+                if (span_str(rec, &h->f[fld[i]], &p[i], &n[i]) < 0)
+                        return -2;
+                if (i < N_AGENT && p[i])
+                        total += n[i] + 1;
+        }
+        op = write_class(p[N_NAME], n[N_NAME]);
+        if (!n[N_BUCKET] || (op != CT_BUCKET && !n[N_KEY]))
+                return -2; /* absent or empty: the full path looks in resources[] */
+        ev->store = w = malloc(total);
+        if (!w)
+                return -2;
+        ev->name = put_str(&w, p[N_NAME], n[N_NAME]);
+        ev->time = put_str(&w, p[N_TIME], n[N_TIME]);
+        ev->id = put_str(&w, p[N_ID], n[N_ID]);
+        ev->account = put_str(&w, p[N_ACCOUNT], n[N_ACCOUNT]);
+        ev->region = put_str(&w, p[N_REGION], n[N_REGION]);
+        ev->event_epoch = ev->time ? ct_parse_time(ev->time) : -1;
+        for (k = 0; p[N_AKEY] && k < ctx->keys.n; k++)
+                if (span_eq(p[N_AKEY], n[N_AKEY], ctx->keys.v[k]))
+                        return CT_SELF;
+        for (k = 0; p[N_ARN] && k < ctx->arns.n; k++)
+                if (span_eq(p[N_ARN], n[N_ARN], ctx->arns.v[k]))
+                        return CT_SELF;
+        for (k = 0; p[N_AGENT] && k < ctx->agents.n; k++)
+                if (has_sub(p[N_AGENT], n[N_AGENT], ctx->agents.v[k]))
+                        return CT_SELF;
+        ev->bucket = put_str(&w, p[N_BUCKET], n[N_BUCKET]);
+        if (ctx->nmap || ctx->map_used) {
+                const struct bucket_ent *be = map_find(ctx, ev->bucket, NULL);
+
+                if (!be)
+                        return CT_UNMANAGED;
+                ev->provider = be->provider;
+        }
+        {
+                int64_t start = start_for(ctx, ev->provider);
+
+                if (start >= 0 && ev->event_epoch >= 0 && ev->event_epoch < start)
+                        return CT_COVERED;
+        }
+        if (op == CT_BUCKET)
+                return CT_BUCKET;
+        ev->key = put_str(&w, p[N_KEY], n[N_KEY]);
+        return op;
+}
+
 static const char *jstr(const cJSON *o, const char *k)
 {
         const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -564,12 +677,19 @@ int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len, const str
         cls = classify_fast(rec, hint);
         if (cls >= 0)
                 return ev->cls = cls;
+        if (cls == -1) {
+                cls = classify_write(ctx, rec, hint, ev);
+                if (cls >= 0)
+                        goto out;
+                ct_event_clear(ev); /* the full path starts afresh */
+        }
         if (has_bad_escape(rec, len))
                 return ev->cls = CT_MALFORMED;
         ev->root = cJSON_ParseWithLength(rec, len);
         if (!ev->root)
                 return ev->cls = CT_MALFORMED; /* the scan accepted it: only on out of memory */
         cls = classify_tree(ctx, ev);
+out:
         if (cls != CT_PUT && cls != CT_DELETE && cls != CT_BUCKET) {
                 /* Only actionable events keep their fields. */
                 ev->bucket = ev->key = NULL;
@@ -582,6 +702,7 @@ void ct_event_clear(struct ct_event *ev)
 {
         if (ev->root)
                 cJSON_Delete(ev->root);
+        free(ev->store);
         memset(ev, 0, sizeof(*ev));
         ev->event_epoch = -1;
 }

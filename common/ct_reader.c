@@ -78,8 +78,26 @@ struct ct_reader {
         int64_t rec_start;  /* stream offset of the current record, -1 if none */
         int pending_field;  /* record-level key just read: a hint field, or -1 */
         int value_field;    /* the string value being read is this hint field, or -1 */
+        int sub_obj;        /* in the record's first userIdentity or requestParameters object
+                             * (CT_F_USER_IDENTITY, CT_F_REQUEST_PARAMETERS), or -1 */
         struct ct_hint hint;
 };
+
+/* The keys the scan notes (enum ct_hint_field order). */
+#define HK(s)                                                                                           \
+        {                                                                                               \
+                s, sizeof(s) - 1                                                                        \
+        }
+static const struct {
+        const char *name;
+        size_t len;
+} hint_keys[CT_F_COUNT] = {
+        HK("eventSource"),   HK("eventName"), HK("errorCode"),    HK("eventType"),
+        HK("eventCategory"), HK("eventTime"), HK("eventID"),      HK("recipientAccountId"),
+        HK("awsRegion"),     HK("userAgent"), HK("userIdentity"), HK("requestParameters"),
+        HK("accessKeyId"),   HK("arn"),       HK("bucketName"),   HK("key"),
+};
+#undef HK
 
 /* Character classes inside strings: 0 plain, 1 quote, 2 backslash, 3 control, 4 high. */
 static uint8_t str_class[256];
@@ -97,10 +115,6 @@ static void str_class_init(void)
         str_class['\\'] = 2;
         str_class_ready = 1;
 }
-
-static const char *const hint_names[CT_F_COUNT] = {
-        "eventSource", "eventName", "errorCode", "eventType", "eventCategory",
-};
 
 struct ct_reader *ct_reader_new(const struct ct_limits *lim, ct_record_fn fn, void *opaque)
 {
@@ -156,6 +170,7 @@ void ct_reader_reset(struct ct_reader *rdr)
         rdr->rec_start = -1;
         rdr->pending_field = -1;
         rdr->value_field = -1;
+        rdr->sub_obj = -1;
 }
 
 uint64_t ct_reader_bytes_in(const struct ct_reader *rdr)
@@ -227,8 +242,13 @@ static int value_begin(struct ct_reader *rdr, uint64_t at, unsigned char c, char
                 rdr->rec_start = (int64_t)at;
                 memset(&rdr->hint, 0, sizeof(rdr->hint));
                 rdr->hint.is_object = (c == '{');
-        } else if (d == 3 && rdr->rec_start >= 0 && rdr->pending_field >= 0) {
+                rdr->sub_obj = -1;
+        } else if ((d == 3 || d == 4) && rdr->rec_start >= 0 && rdr->pending_field >= 0) {
                 struct ct_span *sp = &rdr->hint.f[rdr->pending_field];
+
+                if (c == '{' && (rdr->pending_field == CT_F_USER_IDENTITY ||
+                                 rdr->pending_field == CT_F_REQUEST_PARAMETERS))
+                        rdr->sub_obj = rdr->pending_field;
 
                 sp->off = (uint32_t)(at - (uint64_t)rdr->rec_start);
                 if (c == '"') {
@@ -310,12 +330,25 @@ static void uhex_end(struct ct_reader *rdr)
                 bad_escape(rdr);
 }
 
+/* Key s (n bytes, no escapes) names hint field from..to-1 not seen yet: its value is next. */
+static void match_key(struct ct_reader *rdr, const char *s, size_t n, int from, int to)
+{
+        int i;
+
+        for (i = from; i < to; i++) {
+                if (hint_keys[i].len == n && !memcmp(s, hint_keys[i].name, n)) {
+                        if (rdr->hint.f[i].kind == CT_SPAN_ABSENT)
+                                rdr->pending_field = i;
+                        return;
+                }
+        }
+}
+
 /* A string ended at stream offset end (the closing quote). */
 static void string_end(struct ct_reader *rdr, uint64_t end)
 {
         size_t n = (size_t)(end - rdr->str_start);
         const char *s = NULL;
-        int i;
 
         /* Only keys the reader looks at are kept in the window (make_room); the text of any
          * other string may already be gone, and no pointer is formed to it. */
@@ -334,15 +367,17 @@ static void string_end(struct ct_reader *rdr, uint64_t end)
                                 /* A key written with escapes could spell a field we
                                  * look at: the classifier must parse this record. */
                                 rdr->hint.must_parse = 1;
-                        } else if (n >= 9 && n <= 13) {
-                                for (i = 0; i < CT_F_COUNT; i++) {
-                                        if (strlen(hint_names[i]) == n && !memcmp(s, hint_names[i], n)) {
-                                                if (rdr->hint.f[i].kind == CT_SPAN_ABSENT)
-                                                        rdr->pending_field = i;
-                                                break;
-                                        }
-                                }
+                        } else {
+                                match_key(rdr, s, n, 0, CT_F_RECORD_KEYS);
                         }
+                } else if (rdr->depth == 4 && rdr->sub_obj >= 0 && rdr->rec_start >= 0) {
+                        rdr->pending_field = -1;
+                        if (rdr->str_esc)
+                                rdr->hint.must_parse = 1;
+                        else if (rdr->sub_obj == CT_F_USER_IDENTITY)
+                                match_key(rdr, s, n, CT_F_ACCESS_KEY, CT_F_ARN + 1);
+                        else
+                                match_key(rdr, s, n, CT_F_BUCKET, CT_F_KEY + 1);
                 }
         } else if (rdr->value_field >= 0) {
                 struct ct_span *sp = &rdr->hint.f[rdr->value_field];
@@ -625,6 +660,8 @@ close:
                 if ((c == '}') != (rdr->stack[rdr->depth - 1] == '{'))
                         return bad_json(rdr, at, c, "mismatched closing bracket", errstr, errsz);
                 rdr->depth--;
+                if (rdr->depth == 3)
+                        rdr->sub_obj = -1; /* userIdentity or requestParameters closed */
                 if (rdr->depth == 1 && rdr->top == T_IN_RECORDS)
                         rdr->top = T_AFTER;
                 if (rdr->depth == 1)

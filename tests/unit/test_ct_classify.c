@@ -517,6 +517,135 @@ static void test_file_kinds(void **state)
                          CT_FILE_INSIGHT);
 }
 
+struct pair {
+        const struct ct_ctx *ctx;
+        int n, fast_writes; /* records seen; of them settled without a tree */
+};
+
+static int same(const char *a, const char *b)
+{
+        return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Classify with the reader's hint and again with one that forces the full parse: the same
+ * class, and every field the same (for every class, since self, unmanaged and covered keep
+ * the event's name and time). */
+static int on_pair(void *opaque, const char *rec, size_t len, const struct ct_hint *hint, uint64_t idx)
+{
+        struct pair *pr = opaque;
+        struct ct_hint full;
+        struct ct_event a, b;
+
+        (void)idx;
+        memset(&full, 0, sizeof(full));
+        full.is_object = hint->is_object;
+        full.must_parse = 1;
+        ct_classify(pr->ctx, rec, len, hint, &a);
+        ct_classify(pr->ctx, rec, len, &full, &b);
+        if (a.cls != b.cls || !same(a.bucket, b.bucket) || !same(a.key, b.key) ||
+            !same(a.provider, b.provider) || !same(a.name, b.name) || !same(a.time, b.time) ||
+            !same(a.id, b.id) || !same(a.account, b.account) || !same(a.region, b.region) ||
+            a.event_epoch != b.event_epoch)
+                fail_msg("fast and full paths differ (class %d/%d, bucket %s/%s, key %s/%s) on %s",
+                         a.cls, b.cls, a.bucket ? a.bucket : "-", b.bucket ? b.bucket : "-",
+                         a.key ? a.key : "-", b.key ? b.key : "-", rec);
+        assert_null(b.store);
+        if (a.store)
+                pr->fast_writes++;
+        pr->n++;
+        ct_event_clear(&a);
+        ct_event_clear(&b);
+        return JB_OK;
+}
+
+/* S3 writes are classified from the scan's spans (no tree) when requestParameters holds the
+ * bucket and key without escapes; anything else goes to the full parse. Both agree. */
+static void test_write_fast_path_agrees(void **state)
+{
+        static const char *const recs[] = {
+                /* settled without a tree */
+                "{" S3 ",\"eventName\":\"PutObject\",\"eventTime\":\"2026-11-29T08:00:00Z\","
+                "\"eventID\":\"e1\",\"recipientAccountId\":\"111\",\"awsRegion\":\"eu-west-1\","
+                "\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"arn:aws:iam::1:user/bob\","
+                "\"accessKeyId\":\"AKIABOB\",\"sessionContext\":{\"arn\":\"x\"}}," RP("b",
+                                                                                      "a/b c.txt") "}",
+                "{" RP("bk", "k\xc3\xa9") ",\"eventName\":\"DeleteObject\"," S3 ",\"eventTime\":\"\"}",
+                "{" S3 ",\"eventName\":\"DeleteObjects\"," RP("b", "") "}",
+                "{" S3
+                ",\"eventName\":\"CopyObject\",\"userAgent\":\"[aws-cli/2 jibe/1.0]\"," RP("b", "k") "}",
+                "{" S3
+                ",\"eventName\":\"PutObject\",\"userIdentity\":{\"accessKeyId\":\"AKIASELF\"}," RP(
+                        "b", "k") "}",
+                "{" S3
+                ",\"eventName\":\"PutObject\",\"userIdentity\":{\"arn\":\"arn:aws:iam::1:user/jibe\"}," RP(
+                        "b", "k") "}",
+                "{" S3
+                ",\"eventName\":\"PutObject\",\"eventTime\":\"2020-01-01T00:00:00Z\"," RP("b", "k") "}",
+                "{" S3 ",\"eventName\":\"PutObject\"," RP("other", "k") "}",
+                "{" S3 ",\"eventName\":\"PutObject\",\"eventTime\":7,\"eventID\":null," RP("b", "k") "}",
+                /* the first userIdentity / requestParameters counts, the nested arn does not */
+                "{" S3 ",\"eventName\":\"PutObject\",\"userIdentity\":\"AKIASELF\","
+                "\"userIdentity\":{\"accessKeyId\":\"AKIASELF\"}," RP("b", "k") "}",
+                "{" S3 ",\"eventName\":\"PutObject\",\"userIdentity\":{\"x\":{\"arn\":"
+                "\"arn:aws:iam::1:user/jibe\"}}," RP("b", "k") "," RP("bk", "k2") "}",
+                "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":\"b\","
+                "\"bucketName\":\"bk\",\"key\":\"k\",\"key\":\"k2\",\"x\":{\"key\":\"z\"}}}",
+                /* the full parse: escapes, or the bucket or key only in resources[] */
+                "{" S3 ",\"eventName\":\"PutObject\"," RP("b", "a\\/b\\u00e9") "}",
+                "{" S3 ",\"eventName\":\"PutObject\",\"userAgent\":\"jibe\\/1\"," RP("b", "k") "}",
+                "{" S3 ",\"eventName\":\"PutObject\",\"userIdentity\":{\"access\\u004beyId\":"
+                "\"AKIASELF\"}," RP("b", "k") "}",
+                "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":\"\"},"
+                "\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::b/r\"},"
+                "{\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::b\"}]}",
+                "{" S3 ",\"eventName\":\"PutObject\",\"requestParameters\":{\"bucketName\":\"b\"},"
+                "\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::b/r\"}]}",
+                "{" S3
+                ",\"eventName\":\"PutObject\",\"requestParameters\":[{\"bucketName\":\"b\",\"key\":\"k\"}]}",
+                "{" S3 ",\"eventName\":\"PutObject\"}",
+        };
+        struct ct_ctx *empty = ct_ctx_new(), *map = ct_ctx_new();
+        const struct ct_ctx *ctxs[2];
+        struct buf doc;
+        size_t i, c;
+
+        (void)state;
+        assert_int_equal(ct_ctx_add_self_key(map, "AKIASELF"), JB_OK);
+        assert_int_equal(ct_ctx_add_self_arn(map, "arn:aws:iam::1:user/jibe"), JB_OK);
+        assert_int_equal(ct_ctx_add_self_agent(map, "jibe/"), JB_OK);
+        assert_int_equal(ct_ctx_map_bucket(map, "b", "p1"), JB_OK);
+        assert_int_equal(ct_ctx_map_bucket(map, "bk", "p2"), JB_OK);
+        assert_int_equal(ct_ctx_set_sync_start(map, "p1", 1700000000), JB_OK);
+        ctxs[0] = empty;
+        ctxs[1] = map;
+        for (c = 0; c < 2; c++) {
+                struct pair pr = {ctxs[c], 0, 0};
+                struct ct_reader *rdr = ct_reader_new(NULL, on_pair, &pr);
+                unsigned char *gz;
+                size_t gzn;
+                char err[256];
+
+                buf_init(&doc, 1U << 20);
+                assert_int_equal(buf_puts(&doc, "{\"Records\":["), 0);
+                for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
+                        assert_int_equal(buf_printf(&doc, "%s%s", i ? "," : "", recs[i]), 0);
+                assert_int_equal(buf_puts(&doc, "]}"), 0);
+                gz = tu_gzip(doc.p, doc.len, &gzn);
+                if (ct_reader_feed(rdr, gz, gzn, err, sizeof(err)) != JB_OK)
+                        fail_msg("%s", err);
+                assert_int_equal(ct_reader_finish(rdr, err, sizeof(err)), JB_OK);
+                assert_int_equal(pr.n, (int)(sizeof(recs) / sizeof(recs[0])));
+                /* the first 12 are settled from the spans under either context (some of them
+                 * as self, unmanaged or covered), the others need the tree */
+                assert_int_equal(pr.fast_writes, 12);
+                ct_reader_free(rdr);
+                free(gz);
+                buf_clear(&doc);
+        }
+        ct_ctx_free(empty);
+        ct_ctx_free(map);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -536,6 +665,7 @@ int main(void)
                 cmocka_unit_test(test_nul_and_lone_surrogates_malformed),
                 cmocka_unit_test(test_parse_time),
                 cmocka_unit_test(test_file_kinds),
+                cmocka_unit_test(test_write_fast_path_agrees),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
