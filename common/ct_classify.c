@@ -348,118 +348,6 @@ static int classify_fast(const char *rec, const struct ct_hint *h)
         return cls == CT_NOT_WRITE ? CT_NOT_WRITE : -1;
 }
 
-/* A field as jstr() would find it: 1 with (*p, *n) for a string without escapes, 0 when it
- * is absent or not a string, -1 when it holds escapes (only the full path decodes them). */
-static int span_str(const char *rec, const struct ct_span *sp, const char **p, size_t *n)
-{
-        *p = NULL;
-        *n = 0;
-        if (sp->kind != CT_SPAN_STRING)
-                return 0;
-        if (sp->escaped)
-                return -1;
-        *p = rec + sp->off;
-        *n = sp->len;
-        return 1;
-}
-
-/* Copy (p, n) into *w as a C string and return it; NULL stays NULL. */
-static const char *put_str(char **w, const char *p, size_t n)
-{
-        char *s = *w;
-
-        if (!p)
-                return NULL;
-        memcpy(s, p, n);
-        s[n] = '\0';
-        *w += n + 1;
-        return s;
-}
-
-static int span_eq(const char *p, size_t n, const char *s)
-{
-        return p && strlen(s) == n && !memcmp(p, s, n);
-}
-
-/* strstr() on (p, n), which holds no NUL; sub is not empty. */
-static int has_sub(const char *p, size_t n, const char *sub)
-{
-        size_t m = strlen(sub);
-        const char *q = p, *end = p + n;
-
-        while ((size_t)(end - q) >= m && (q = memchr(q, sub[0], (size_t)(end - q) - m + 1)) != NULL) {
-                if (!memcmp(q, sub, m))
-                        return 1;
-                q++;
-        }
-        return 0;
-}
-
-/*
- * Rules 5-9 for a successful S3 write (classify_fast() returned -1) from the hint's spans,
- * as classify_tree() does from the tree. Returns the class, -2 when only the full path can
- * tell (an escape in a field it needs, no bucket or key in requestParameters: resources[];
- * or out of memory, where the full path decides as it always did).
- */
-static int classify_write(const struct ct_ctx *ctx, const char *rec, const struct ct_hint *h,
-                          struct ct_event *ev)
-{
-        enum { N_NAME, N_TIME, N_ID, N_ACCOUNT, N_REGION, N_BUCKET, N_KEY, N_AGENT, N_AKEY, N_ARN, N };
-        static const uint8_t fld[N] = {CT_F_EVENT_NAME, CT_F_EVENT_TIME, CT_F_EVENT_ID, CT_F_ACCOUNT,
-                                       CT_F_REGION,     CT_F_BUCKET,     CT_F_KEY,      CT_F_USER_AGENT,
-                                       CT_F_ACCESS_KEY, CT_F_ARN};
-        const char *p[N];
-        size_t n[N], total = 0, i, k;
-        char *w;
-        int op;
-
-        for (i = 0; i < N; i++) {
-                if (span_str(rec, &h->f[fld[i]], &p[i], &n[i]) < 0)
-                        return -2;
-                if (i < N_AGENT && p[i])
-                        total += n[i] + 1;
-        }
-        op = write_class(p[N_NAME], n[N_NAME]);
-        if (!n[N_BUCKET] || (op != CT_BUCKET && !n[N_KEY]))
-                return -2; /* absent or empty: the full path looks in resources[] */
-        ev->store = w = malloc(total);
-        if (!w)
-                return -2;
-        ev->name = put_str(&w, p[N_NAME], n[N_NAME]);
-        ev->time = put_str(&w, p[N_TIME], n[N_TIME]);
-        ev->id = put_str(&w, p[N_ID], n[N_ID]);
-        ev->account = put_str(&w, p[N_ACCOUNT], n[N_ACCOUNT]);
-        ev->region = put_str(&w, p[N_REGION], n[N_REGION]);
-        ev->event_epoch = ev->time ? ct_parse_time(ev->time) : -1;
-        for (k = 0; p[N_AKEY] && k < ctx->keys.n; k++)
-                if (span_eq(p[N_AKEY], n[N_AKEY], ctx->keys.v[k]))
-                        return CT_SELF;
-        for (k = 0; p[N_ARN] && k < ctx->arns.n; k++)
-                if (span_eq(p[N_ARN], n[N_ARN], ctx->arns.v[k]))
-                        return CT_SELF;
-        for (k = 0; p[N_AGENT] && k < ctx->agents.n; k++)
-                if (has_sub(p[N_AGENT], n[N_AGENT], ctx->agents.v[k]))
-                        return CT_SELF;
-        ev->bucket = put_str(&w, p[N_BUCKET], n[N_BUCKET]);
-        if (ctx->nmap || ctx->map_used) {
-                const struct bucket_ent *be = map_find(ctx, ev->bucket, NULL);
-
-                if (!be)
-                        return CT_UNMANAGED;
-                ev->provider = be->provider;
-        }
-        {
-                int64_t start = start_for(ctx, ev->provider);
-
-                if (start >= 0 && ev->event_epoch >= 0 && ev->event_epoch < start)
-                        return CT_COVERED;
-        }
-        if (op == CT_BUCKET)
-                return CT_BUCKET;
-        ev->key = put_str(&w, p[N_KEY], n[N_KEY]);
-        return op;
-}
-
 static const char *jstr(const cJSON *o, const char *k)
 {
         const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -528,12 +416,10 @@ static const char *resource_key(const cJSON *root, const char *bucket)
         return NULL;
 }
 
-static int is_self(const struct ct_ctx *ctx, const cJSON *root)
+/* Rule 5 on the record's userIdentity.accessKeyId, userIdentity.arn and userAgent (each
+ * NULL when absent or not a string). */
+static int is_self_ids(const struct ct_ctx *ctx, const char *key, const char *arn, const char *agent)
 {
-        const cJSON *uid = cJSON_GetObjectItemCaseSensitive(root, "userIdentity");
-        const char *key = jstr(uid, "accessKeyId");
-        const char *arn = jstr(uid, "arn");
-        const char *agent = jstr(root, "userAgent");
         size_t i;
 
         for (i = 0; key && i < ctx->keys.n; i++)
@@ -546,6 +432,13 @@ static int is_self(const struct ct_ctx *ctx, const cJSON *root)
                 if (strstr(agent, ctx->agents.v[i]))
                         return 1;
         return 0;
+}
+
+static int is_self(const struct ct_ctx *ctx, const cJSON *root)
+{
+        const cJSON *uid = cJSON_GetObjectItemCaseSensitive(root, "userIdentity");
+
+        return is_self_ids(ctx, jstr(uid, "accessKeyId"), jstr(uid, "arn"), jstr(root, "userAgent"));
 }
 
 static int classify_tree(const struct ct_ctx *ctx, struct ct_event *ev)
@@ -661,6 +554,153 @@ static int has_bad_escape(const char *rec, size_t len)
                 }
         }
         return 0;
+}
+
+/* Append to *w the UTF-8 of code point v (<= 0x10ffff), as cJSON writes it. */
+static void put_utf8(char **w, unsigned long v)
+{
+        unsigned char *o = (unsigned char *)*w;
+
+        if (v < 0x80) {
+                *o++ = (unsigned char)v;
+        } else if (v < 0x800) {
+                *o++ = (unsigned char)(0xc0 | (v >> 6));
+                *o++ = (unsigned char)(0x80 | (v & 0x3f));
+        } else if (v < 0x10000) {
+                *o++ = (unsigned char)(0xe0 | (v >> 12));
+                *o++ = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+                *o++ = (unsigned char)(0x80 | (v & 0x3f));
+        } else {
+                *o++ = (unsigned char)(0xf0 | (v >> 18));
+                *o++ = (unsigned char)(0x80 | ((v >> 12) & 0x3f));
+                *o++ = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+                *o++ = (unsigned char)(0x80 | (v & 0x3f));
+        }
+        *w = (char *)o;
+}
+
+/*
+ * The string field sp of rec as a C string in *w (advanced past it), decoded as cJSON
+ * decodes it: \b \f \n \r \t \" \\ \/ and \uXXXX (UTF-16 pairs joined) to UTF-8. NULL when
+ * the field is absent or not a string. The reader validated the text and the caller checked
+ * hint->bad_string (no \u0000, no lone surrogate), so every escape is sound; the result is
+ * never longer than the text.
+ */
+static const char *take_str(char **w, const char *rec, const struct ct_span *sp)
+{
+        const char *p = rec + sp->off, *end = p + sp->len;
+        char *s = *w, *o = s;
+        unsigned v, lo;
+
+        if (sp->kind != CT_SPAN_STRING)
+                return NULL;
+        if (!sp->escaped) {
+                memcpy(o, p, sp->len);
+                o += sp->len;
+        }
+        while (sp->escaped && p < end) {
+                const char *bs = memchr(p, '\\', (size_t)(end - p));
+                size_t run = (size_t)((bs ? bs : end) - p);
+
+                memcpy(o, p, run);
+                o += run;
+                p += run;
+                if (!bs)
+                        break;
+                switch (p[1]) {
+                case 'b':
+                        *o++ = '\b';
+                        break;
+                case 'f':
+                        *o++ = '\f';
+                        break;
+                case 'n':
+                        *o++ = '\n';
+                        break;
+                case 'r':
+                        *o++ = '\r';
+                        break;
+                case 't':
+                        *o++ = '\t';
+                        break;
+                case 'u':
+                        hex4(p + 2, &v);
+                        if (v >= 0xd800 && v <= 0xdbff) {
+                                hex4(p + 8, &lo);
+                                put_utf8(&o,
+                                         0x10000UL + (((unsigned long)v & 0x3ff) << 10) + (lo & 0x3ff));
+                                p += 6;
+                        } else {
+                                put_utf8(&o, v);
+                        }
+                        p += 4;
+                        break;
+                default: /* " \ / */
+                        *o++ = p[1];
+                }
+                p += 2;
+        }
+        *o++ = '\0';
+        *w = o;
+        return s;
+}
+
+/*
+ * Rules 5-9 for a successful S3 write (classify_fast() returned -1) from the hint's spans,
+ * as classify_tree() does from the tree; the strings are decoded into one buffer
+ * (ev->store). Returns the class, or -2 when only the full path can tell: no bucket or key
+ * in requestParameters (it looks in resources[]), or out of memory (where the full path
+ * decides as it always did).
+ */
+static int classify_write(const struct ct_ctx *ctx, const char *rec, const struct ct_hint *h,
+                          struct ct_event *ev)
+{
+        static const uint8_t fld[] = {CT_F_EVENT_NAME, CT_F_EVENT_TIME, CT_F_EVENT_ID, CT_F_ACCOUNT,
+                                      CT_F_REGION,     CT_F_USER_AGENT, CT_F_BUCKET,   CT_F_KEY,
+                                      CT_F_ACCESS_KEY, CT_F_ARN};
+        const char *agent, *akey, *arn;
+        size_t total = 0, i;
+        char *w;
+        int op;
+
+        for (i = 0; i < sizeof(fld); i++)
+                if (h->f[fld[i]].kind == CT_SPAN_STRING)
+                        total += h->f[fld[i]].len + 1;
+        ev->store = w = malloc(total);
+        if (!w)
+                return -2;
+        ev->name = take_str(&w, rec, &h->f[CT_F_EVENT_NAME]);
+        ev->time = take_str(&w, rec, &h->f[CT_F_EVENT_TIME]);
+        ev->id = take_str(&w, rec, &h->f[CT_F_EVENT_ID]);
+        ev->account = take_str(&w, rec, &h->f[CT_F_ACCOUNT]);
+        ev->region = take_str(&w, rec, &h->f[CT_F_REGION]);
+        agent = take_str(&w, rec, &h->f[CT_F_USER_AGENT]);
+        ev->bucket = take_str(&w, rec, &h->f[CT_F_BUCKET]);
+        ev->key = take_str(&w, rec, &h->f[CT_F_KEY]);
+        akey = take_str(&w, rec, &h->f[CT_F_ACCESS_KEY]);
+        arn = take_str(&w, rec, &h->f[CT_F_ARN]);
+        op = write_class(ev->name, strlen(ev->name));
+        if (!ev->bucket || !*ev->bucket || (op != CT_BUCKET && (!ev->key || !*ev->key)))
+                return -2; /* absent or empty: the full path looks in resources[] */
+        ev->event_epoch = ev->time ? ct_parse_time(ev->time) : -1;
+        if (is_self_ids(ctx, akey, arn, agent))
+                return CT_SELF;
+        if (ctx->nmap || ctx->map_used) {
+                const struct bucket_ent *be = map_find(ctx, ev->bucket, NULL);
+
+                if (!be)
+                        return CT_UNMANAGED;
+                ev->provider = be->provider;
+        }
+        {
+                int64_t start = start_for(ctx, ev->provider);
+
+                if (start >= 0 && ev->event_epoch >= 0 && ev->event_epoch < start)
+                        return CT_COVERED;
+        }
+        if (op == CT_BUCKET)
+                ev->key = NULL;
+        return op;
 }
 
 int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len, const struct ct_hint *hint,
