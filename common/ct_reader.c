@@ -2,14 +2,15 @@
  * ct_reader.c - stream CloudTrail log files (gzip JSON) into single records.
  *
  * Owns: the inflate state (ct_inflate.h: ISA-L or zlib, chosen at build time; gzip members
- * read one after another, as gunzip does), the decompressed-size and record-size ceilings, a validating JSON scanner, and splitting
- * {"Records":[...]} into one element at a time.
+ * read one after another, as gunzip does), the decompressed-size and record-size ceilings,
+ * a validating JSON scanner, and splitting {"Records":[...]} into one element at a time.
  * Does not: decide whether a record matters (ct_classify.c) or fetch files (aa.c).
  *
  * How it works: inflate writes into a window buffer CT_INFLATE_CHUNK bytes at a time; a
  * resumable pushdown scanner walks the new bytes once, checking JSON syntax and UTF-8,
- * noting where each element of Records starts and ends and where a few top-level fields
- * of the element sit (struct ct_hint). Once an element is complete it is handed to the
+ * noting where each element of Records starts and ends and where the fields the classifier
+ * needs sit (struct ct_hint: keys of the record, and of its userIdentity and
+ * requestParameters objects). Once an element is complete it is handed to the
  * callback in place. Bytes before the current element are dropped when the window is
  * refilled, so memory is bounded by the window plus the largest record.
  * Ownership: see ct.h; everything here belongs to the reader.
@@ -84,10 +85,9 @@ struct ct_reader {
 };
 
 /* The keys the scan notes (enum ct_hint_field order). */
-#define HK(s)                                                                                           \
-        {                                                                                               \
-                s, sizeof(s) - 1                                                                        \
-        }
+/* clang-format off */
+#define HK(s) {s, sizeof(s) - 1}
+/* clang-format on */
 static const struct {
         const char *name;
         size_t len;
