@@ -7,10 +7,11 @@
  * Does not: read files (ct_reader.c) or talk to anything.
  * Cost: the reader's scan already located the fields the rules look at (ct_hint), so most
  * records are settled here without building a cJSON tree: reads and other services from
- * eventSource, eventName and errorCode, successful S3 writes from the other fields (copied
- * into one buffer, ct_event.store). Only a record whose fields are written with escapes, or
- * whose bucket or key is only in resources[], is parsed; both paths give the same event. A string holding \u0000 or a lone surrogate makes the record malformed
- * on both paths (the reader flags it in the hint; the full path looks at the text itself).
+ * eventSource, eventName and errorCode, successful S3 writes from the other fields (decoded
+ * into one buffer, ct_event.store). Only a record with an escaped key, or an S3 write whose
+ * bucket or key is only in resources[], is parsed; both paths give the same event. A string
+ * holding \u0000 or a lone surrogate makes the record malformed on both paths (the reader
+ * flags it in the hint; the full path looks at the text itself).
  * Ownership: a ct_ctx owns copies of everything added to it; see ct.h for ct_event.
  */
 #include <stdlib.h>
