@@ -669,8 +669,9 @@ static void expect_gz(const char *what, const struct buf *f, int rc, const char 
                 got = run_reader(NULL, (const unsigned char *)f->p, f->len,
                                  steps[i] == SIZE_MAX ? f->len + 1 : steps[i], &g, err, sizeof(err));
                 if (got != rc || (i == 0 && needle && !strstr(err, needle)) || (!rc && g.n != nrec))
-                        fail_msg("%s, feeds of %zu: got %d '%s' (%zu records), want %d with '%s'", what,
-                                 steps[i], got, err, g.n, rc, needle ? needle : "", nrec);
+                        fail_msg(
+                                "%s, feeds of %zu: got %d '%s' (%zu records), want %d with '%s' (%zu records)",
+                                what, steps[i], got, err, g.n, rc, needle ? needle : "", nrec);
                 if (rc)
                         assert_null(strchr(err, '\n'));
                 buf_clear(&g.all);
