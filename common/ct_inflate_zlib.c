@@ -32,20 +32,26 @@ void ct_inflate_free(struct ct_inflate *inf)
         free(inf);
 }
 
+/* Forget the stream: inflateReset keeps the window size, the gzip-only mode and the memory
+ * of inflateInit2 (a flood of small files costs no allocation each); if it fails, the next
+ * ct_inflate_run() sets the stream up again. */
+static void restart(struct ct_inflate *inf)
+{
+        if (inf->ready && inflateReset(&inf->zs) != Z_OK) {
+                inflateEnd(&inf->zs);
+                memset(&inf->zs, 0, sizeof(inf->zs));
+                inf->ready = 0;
+        }
+}
+
 void ct_inflate_reset(struct ct_inflate *inf)
 {
-        if (inf->ready)
-                inflateEnd(&inf->zs);
-        memset(&inf->zs, 0, sizeof(inf->zs));
-        inf->ready = 0;
+        restart(inf);
 }
 
 void ct_inflate_next_member(struct ct_inflate *inf)
 {
-        /* inflateReset keeps the window size and the gzip-only mode of inflateInit2; if it
-         * fails, the next ct_inflate_run() sets the stream up again. */
-        if (inf->ready && inflateReset(&inf->zs) != Z_OK)
-                ct_inflate_reset(inf);
+        restart(inf);
 }
 
 int ct_inflate_run(struct ct_inflate *inf, const uint8_t **in, size_t *in_len, uint8_t *out,
