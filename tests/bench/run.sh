@@ -15,7 +15,7 @@
 # commands one after the other in a rotating order (paired: they see the same machine state),
 # and prints a table per file: the median wall time and decompressed MB/s of each command, its
 # speed over each reference's (x gzip, x pigz, x igzip: above 1 is faster) and its peak RSS
-# (wait4(), per process). It also checks that jibe's counts equal the generator's.
+# (GNU time's, per process; wait4()'s, floored by Python's own, without it). It also checks that jibe's counts equal the generator's.
 # Not a test: it prints figures and fails only when a command fails or the counts disagree.
 #
 # BENCH_SIZES="100M 1G" picks the sizes, BENCH_SHAPES="mixed writes" the shapes,
@@ -63,10 +63,18 @@ import json, os, shutil, statistics, subprocess, sys, time
 jibe, data, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 shapes, sizes, also = sys.argv[4].split(), sys.argv[5].split(), sys.argv[6].split()
 
+# Peak RSS: a process forked from this Python keeps Python's high-water mark (about 15 MB)
+# through exec, so wait4() cannot see below it; GNU time forks the command from its own small
+# process and reports the command's own peak. Without it, wait4()'s figure is shown.
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+RSS_FILE = os.path.join(data, "rss.txt")
+
 def run(argv, stderr_path=None):
     """Run argv with stdout to /dev/null; return (seconds, peak RSS KiB, exit code)."""
     err = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL
     devnull = open(os.devnull, "wb")
+    if GNU_TIME:
+        argv = [GNU_TIME, "-f", "%M", "-o", RSS_FILE] + argv
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=devnull, stderr=err)
     _, status, ru = os.wait4(p.pid, 0)
@@ -75,7 +83,13 @@ def run(argv, stderr_path=None):
     devnull.close()
     if stderr_path:
         err.close()
-    return dt, ru.ru_maxrss, rc
+    peak = ru.ru_maxrss
+    if GNU_TIME:
+        try:
+            peak = int(open(RSS_FILE).read().split()[-1])
+        except (OSError, ValueError, IndexError):
+            pass
+    return dt, peak, rc
 
 def jibe_label(name, path):
     """'jibe NAME (ISA-L 2.30.0)': the library from `jibe version` (older builds: zlib)."""
@@ -99,6 +113,9 @@ for name in ("gzip", "pigz", "igzip"):
         print("bench: %s is missing (make deps installs it): left out" % name)
 print("bench: median of %d rounds, commands interleaved; MB/s of decompressed JSON; "
       "x REF = speed over REF -dc (above 1: faster)" % runs)
+if not GNU_TIME:
+    print("bench: /usr/bin/time (Debian: time) is missing: peak RSS figures below 15 MB are "
+          "this script's own")
 
 failed = False
 for shape in shapes:
