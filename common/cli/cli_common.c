@@ -127,6 +127,8 @@ int cli_version(void)
         return 0;
 }
 
+static void cli_vsay(const struct cli *c, const char *fmt, va_list ap) JB_PRINTF(2, 0);
+
 static void cli_vsay(const struct cli *c, const char *fmt, va_list ap)
 {
         fprintf(stderr, "jibe%s%s: ", c->cmd ? " " : "", c->cmd ? c->cmd : "");
