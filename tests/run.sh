@@ -13,6 +13,10 @@
 #                                          NAME[refresh] against a server that does not, so
 #                                          auto switches to the folder refresh
 #
+# A test whose header has a line "# alongside: REASON" spends most of its time waiting (an
+# outage window, say) and shares nothing but the machine with the others (the simulator and
+# broker ports are picked free): it runs in the background next to the other integration
+# tests, its variants one after another, and its result is collected at the end.
 # Each unit test is a cmocka binary in DIR/tests/; each integration test is a script in
 # tests/integration/ that gets the binaries through the environment (JIBE, AASIM, CTGEN)
 # and a private scratch directory (JIBE_TMP). Ends with "N passed, M failed" (and "K skipped"
@@ -68,20 +72,47 @@ if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
 		fi
 	done
 fi
+run_variants() { # script path
+	rv_n=integration/$(basename "$1" .sh)
+	rv_variants=event
+	grep -q '^# both syncer methods' "$1" && rv_variants=${JIBE_METHODS:-event refresh}
+	for v in $rv_variants; do
+		rv_vn=$rv_n
+		[ "$v" = event ] || rv_vn="$rv_n[$v]"
+		tmp=$(mktemp -d "${TMPDIR:-/tmp}/jibe-test.XXXXXX")
+		JIBE_TMP="$tmp" JIBE_SYNC_VARIANT=$v run_one "$rv_vn" 900 sh "$1"
+		rm -rf "$tmp"
+	done
+}
+
 if [ "$ONLY" = all ] || [ "$ONLY" = integration ]; then
+	side=$(mktemp -d "${TMPDIR:-/tmp}/jibe-side.XXXXXX")
+	nside=0
 	for t in "$TOP"/tests/integration/[0-9]*.sh; do
 		[ -f "$t" ] || continue
-		n=integration/$(basename "$t" .sh)
-		variants=event
-		grep -q '^# both syncer methods' "$t" && variants=${JIBE_METHODS:-event refresh}
-		for v in $variants; do
-			vn=$n
-			[ "$v" = event ] || vn="$n[$v]"
-			tmp=$(mktemp -d "${TMPDIR:-/tmp}/jibe-test.XXXXXX")
-			JIBE_TMP="$tmp" JIBE_SYNC_VARIANT=$v run_one "$vn" 900 sh "$t"
-			rm -rf "$tmp"
-		done
+		grep -q '^# alongside:' "$t" || continue
+		case "integration/$(basename "$t" .sh)" in *"$FILTER"*) ;; *) continue ;; esac
+		nside=$((nside + 1))
+		# The subshell's counters are its own: it writes them out for the sum below.
+		( pass=0 fail=0 skip=0 failed=""
+		  run_variants "$t" >"$side/$nside.out"
+		  echo "$pass $fail $skip$failed" >"$side/$nside.sum" ) &
+		echo "(started $(basename "$t" .sh) alongside the others)"
 	done
+	for t in "$TOP"/tests/integration/[0-9]*.sh; do
+		[ -f "$t" ] || continue
+		grep -q '^# alongside:' "$t" && continue
+		run_variants "$t"
+	done
+	wait
+	for f in "$side"/*.sum; do
+		[ -f "$f" ] || continue
+		cat "${f%.sum}.out"
+		read -r sp sf ss sfailed <"$f" || true
+		pass=$((pass + sp)); fail=$((fail + sf)); skip=$((skip + ss))
+		[ -n "${sfailed:-}" ] && failed="$failed $sfailed"
+	done
+	rm -rf "$side"
 fi
 echo
 [ -n "$failed" ] && echo "failed:$failed"

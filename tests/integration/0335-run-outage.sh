@@ -1,5 +1,6 @@
 #!/bin/sh
 # both syncer methods: tests/run.sh runs it again against a server without syncOnProviderEvent
+# alongside: it waits out an outage window; tests/run.sh runs it next to the other tests
 # 0335-run-outage.sh - a whole-server outage of Access Anywhere (every call answers HTTP 500,
 # error500_rate=1) for JIBE_OUTAGE_S seconds (default 150 s, longer than the 2 minutes after
 # which jibe used to give up; .ci/run gives the event variant of the release build the issue's
