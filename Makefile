@@ -195,7 +195,7 @@ bench:
 
 # The embedded demo needs neither Java nor Maven: only the Debian packages, not the Kafka jars.
 demo:
-	@sh deploy/deps.sh
+	@sh deploy/deps.sh demo
 	@$(MAKE) --no-print-directory FLAVOR=release all
 	@sh deploy/demo.sh build/release
 

@@ -41,6 +41,7 @@ Architecture: $arch
 Maintainer: jibe maintainers <jibe@localhost>
 Installed-Size: $size
 Depends: $shlibs, adduser
+Recommends: ca-certificates, logrotate
 Section: admin
 Priority: optional
 Description: keep Access Anywhere's index of Amazon S3 in step with direct S3 writes

@@ -57,6 +57,11 @@ echo "$depends" | grep -q 'librdkafka1' || fail "Depends does not name librdkafk
 echo "$depends" | grep -qw 'adduser' || fail "Depends does not name adduser (postinst): $depends"
 echo "$depends" | tr ',' '\n' | grep -E -e '-dev( |$)' -e 'build-essential|cmocka|clang|valgrind|openjdk|maven' &&
 	fail "Depends names a build or test package: $depends"
+# deploy/deps.sh runtime (what a server needs, per the README) names every dependency
+sh "$JIBE_TOP/deploy/deps.sh" runtime --list >"$T/runtime"
+for p in $(echo "$depends" | tr ',' '\n' | sed 's/(.*//; s/|.*//; s/:.*//' | tr -d ' '); do
+	grep -qx "$p" "$T/runtime" || fail "the package depends on $p, which deploy/deps.sh runtime does not list"
+done
 
 dpkg-deb -e "$deb" "$T/ctl"
 [ "$(cat "$T/ctl/conffiles")" = "/etc/logrotate.d/jibe" ] || fail "conffiles: $(cat "$T/ctl/conffiles")"
