@@ -37,8 +37,10 @@ int sdnotify(const char *state, char *errstr, size_t errsz)
         salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] == '/'));
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
-                return jb_seterr(JB_EIO, errstr, errsz, "cannot make a socket to notify the "
-                                 "service manager: %s", strerror(errno));
+                return jb_seterr(JB_EIO, errstr, errsz,
+                                 "cannot make a socket to notify the "
+                                 "service manager: %s",
+                                 strerror(errno));
         len = strlen(state);
         sent = sendto(fd, state, len, MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
         e = errno;

@@ -65,9 +65,8 @@ static int first_scans_done(struct sv *s)
         collect(s);
         for (i = 0; i < s->n; i++)
                 if (jb_counters_get(&s->c[i], "scans", &scans) == JB_OK &&
-                    (jb_counters_get(&s->c[i], "scan_errors", &errors) != JB_OK ? 0 : errors) +
-                                scans <
-                        1)
+                    (jb_counters_get(&s->c[i], "scan_errors", &errors) != JB_OK ? 0 : errors) + scans <
+                            1)
                         return 0;
         return 1;
 }

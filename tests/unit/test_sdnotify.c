@@ -46,7 +46,8 @@ static int t_listen(const char *name)
         if (name[0] == '@')
                 sa.sun_path[0] = '\0';
         assert_int_equal(bind(fd, (struct sockaddr *)&sa,
-                              (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (name[0] == '/'))),
+                              (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
+                                          (name[0] == '/'))),
                          0);
         assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
         return fd;
@@ -160,8 +161,10 @@ static void f_free(struct jb_stage *st)
         (void)st;
 }
 
-static const struct jb_stage_ops scan_ops = {
-        .start = f_start, .stop = f_stop, .counters = f_counters, .free = f_free};
+static const struct jb_stage_ops scan_ops = {.start = f_start,
+                                             .stop = f_stop,
+                                             .counters = f_counters,
+                                             .free = f_free};
 
 static int t_rc = -1;
 
@@ -239,10 +242,8 @@ static void test_supervise_notifies(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_path_socket),
-                cmocka_unit_test(test_abstract_socket),
-                cmocka_unit_test(test_no_or_bad_socket),
-                cmocka_unit_test(test_watchdog_env),
+                cmocka_unit_test(test_path_socket),        cmocka_unit_test(test_abstract_socket),
+                cmocka_unit_test(test_no_or_bad_socket),   cmocka_unit_test(test_watchdog_env),
                 cmocka_unit_test(test_supervise_notifies), /* last: requests the stop */
         };
         char err[256];
