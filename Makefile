@@ -1,6 +1,7 @@
 # Makefile - build, test and benchmark jibe.
 #
-#   make deps        install missing Debian packages and the Kafka jars (idempotent, quiet)
+#   make deps        install missing Debian packages and the Kafka jars (idempotent, quiet):
+#                    everything CI needs; `sh deploy/deps.sh runtime` is what a server needs
 #   make             release build in build/release/
 #   make asan        ASan+UBSan build in build/asan/
 #   make test        build, then run unit and integration tests (release build)
@@ -12,6 +13,11 @@
 #   make format      reformat every C file of common/, producer/, consumer/, tests/ (.clang-format)
 #   make format-check  list the files that make format would change; fails if there are any (CI)
 #   make check-layering  which folder may include which header (tests/check-layering.sh; CI)
+#   make install     install jibe, its man pages, example config, systemd units, logrotate file
+#                    (PREFIX=/usr/local, DESTDIR for a staging root; IB=BUILD_DIR installs
+#                    the binary of another build directory)
+#   make deb         a Debian package of this tree in build/deb/ (packaging/deb/build.sh)
+#   make man         the man pages in $(B)/man/ (jibe.cfg.5 from the option table)
 #   make demo        the main job end to end: simulator, generated CloudTrail history, jibe run
 #   make demo-kafka  the same in the distributed mode over a real Kafka broker
 #   make clean
@@ -103,7 +109,7 @@ BINS     := $(B)/jibe $(B)/jibe-aa-sim $(B)/jibe-ctgen
 
 .SECONDARY:
 .PHONY: all deps asan test test-asan test-clang unit valgrind bench clean demo demo-kafka \
-        fuzz fuzz-build format format-check check-layering
+        fuzz fuzz-build format format-check check-layering install deb man
 all: $(BINS) $(UNIT_BIN) $(REPLAY_BIN)
 
 deps:
@@ -187,13 +193,57 @@ bench:
 	@sh tests/bench/run.sh build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
 	@python3 tests/bench/e2e.py build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
 
-demo: deps
+# The embedded demo needs neither Java nor Maven: only the Debian packages, not the Kafka jars.
+demo:
+	@sh deploy/deps.sh demo
 	@$(MAKE) --no-print-directory FLAVOR=release all
 	@sh deploy/demo.sh build/release
 
 demo-kafka: deps
 	@$(MAKE) --no-print-directory FLAVOR=release all
 	@DEMO_MODE=kafka sh deploy/demo.sh build/release
+
+# Install layout. Units, sysusers.d and man pages under PREFIX (systemd and man read
+# /usr/local too); the logrotate file under SYSCONFDIR, /etc whatever the PREFIX (logrotate
+# reads only /etc/logrotate.d). The units name $(BINDIR)/jibe.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/jibe
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR  ?= /etc
+IB          ?= $(B)
+UNITS       := $(wildcard deploy/systemd/*.service)
+DEB_DIR     ?= build/deb
+
+# jibe.cfg.5 comes from the option table, like deploy/jibe.cfg.example, so the two agree.
+%/man/jibe.cfg.5: %/jibe
+	@mkdir -p $(dir $@)
+	$< check-config --man >$@.tmp && mv $@.tmp $@
+
+man: $(B)/man/jibe.cfg.5
+
+install: $(IB)/jibe $(IB)/man/jibe.cfg.5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 755 $(IB)/jibe $(DESTDIR)$(BINDIR)/jibe
+	install -m 644 man/jibe.1 $(DESTDIR)$(MANDIR)/man1/jibe.1
+	install -m 644 $(IB)/man/jibe.cfg.5 $(DESTDIR)$(MANDIR)/man5/jibe.cfg.5
+	install -m 644 deploy/jibe.cfg.example $(DESTDIR)$(DOCDIR)/jibe.cfg.example
+	install -m 644 packaging/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/jibe.conf
+	install -m 644 deploy/logrotate/jibe $(DESTDIR)$(SYSCONFDIR)/logrotate.d/jibe
+	for u in $(UNITS); do \
+		sed 's|/usr/bin/jibe |$(BINDIR)/jibe |' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+
+# dpkg-deb over a staging root (no debhelper needed; dpkg-shlibdeps names the libraries).
+deb: $(IB)/jibe $(IB)/man/jibe.cfg.5
+	@rm -rf $(DEB_DIR)/stage
+	@$(MAKE) --no-print-directory -s install IB=$(IB) PREFIX=/usr DESTDIR=$(abspath $(DEB_DIR))/stage/debian/jibe
+	@sh packaging/deb/build.sh $(DEB_DIR)/stage $(DEB_DIR)
 
 # Every C source and header of the four source folders. Generated or vendored files would be
 # listed in FORMAT_EXCLUDE (there are none today: cJSON, zlib and the others come from Debian).
@@ -223,4 +273,4 @@ check-layering:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)

@@ -7,7 +7,7 @@
  * deploy/jibe.cfg.example. A renamed option keeps its old name as an alias (cfg.c's
  * cfg_aliases[]): still loaded, with a note in cfg->notes saying what to write instead.
  * Files: cfg.c (table, loading, validation), cfg_secret.c (passwords and tokens),
- * cfg_print.c (cfg_dump, cfg_example); cfg_impl.h is private to them.
+ * cfg_print.c (cfg_dump, cfg_example, cfg_man); cfg_impl.h is private to them.
  * Ownership: cfg_load() fills a struct cfg whose strings it owns (copied out of libconfig);
  * cfg_clear() frees them and may be called twice. Secrets (password, token) are held in
  * memory only and shown as "***" by cfg_dump().
@@ -137,6 +137,8 @@ void cfg_dump(const struct cfg *cfg, FILE *fp);
 /* A commented configuration file for a deployment, generated from the option table
  * (deploy/jibe.cfg.example is this output). */
 void cfg_example(FILE *fp);
+/* The manual page jibe.cfg(5) in roff, from the same table as cfg_example(). */
+void cfg_man(FILE *fp);
 /* The option table's names ("syncer.window_ms"), for tests and help. */
 size_t cfg_option_count(void);
 const char *cfg_option_name(size_t i);

@@ -3,13 +3,19 @@
  *
  * Threads: supervise() runs on the caller's thread (the process's main thread) and is the
  * only caller of the stages' callbacks.
+ * Service manager (sdnotify.h, a no-op outside systemd's Type=notify): READY=1 once every
+ * stage runs and, when a stage counts scans, its first scan has ended (the login was checked
+ * before supervise()); WATCHDOG=1 from the watch loop at half of $WATCHDOG_USEC; STATUS= with
+ * each progress line; STOPPING=1 when the stop begins.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "jb.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "sig.h"
 #include "supervise.h"
 
@@ -21,7 +27,64 @@ struct sv {
         struct jb_counters c[SUPERVISE_MAX_STAGES]; /* per stage, for one progress line */
         int started[SUPERVISE_MAX_STAGES];
         size_t n;
+        int ready;          /* READY=1 sent */
+        uint64_t wd_usec;   /* $WATCHDOG_USEC, 0: no watchdog */
+        int64_t wd_last_ms; /* last WATCHDOG=1 */
 };
+
+/* Tell the service manager; a failure is logged once, then the process goes on without it. */
+static void notify(const char *cmd, const char *state)
+{
+        static int warned;
+        char err[256];
+
+        if (sdnotify(state, err, sizeof(err)) != JB_OK && !warned) {
+                warned = 1;
+                log_msg(LL_WARN, cmd, "%s; the service manager will not hear how jibe is doing", err);
+        }
+}
+
+static void collect(struct sv *s)
+{
+        size_t i;
+
+        for (i = 0; i < s->n; i++) {
+                s->c[i].n = 0;
+                if (s->o->stages[i]->ops->counters)
+                        s->o->stages[i]->ops->counters(s->o->stages[i], &s->c[i]);
+        }
+}
+
+/* Every stage that scans has ended its first scan, well or not (a failed scan is retried
+ * and said in the log; the service is up). */
+static int first_scans_done(struct sv *s)
+{
+        int64_t scans, errors;
+        size_t i;
+
+        collect(s);
+        for (i = 0; i < s->n; i++)
+                if (jb_counters_get(&s->c[i], "scans", &scans) == JB_OK &&
+                    (jb_counters_get(&s->c[i], "scan_errors", &errors) != JB_OK ? 0 : errors) + scans <
+                            1)
+                        return 0;
+        return 1;
+}
+
+static void notify_tick(struct sv *s)
+{
+        char st[512];
+
+        if (!s->ready && first_scans_done(s)) {
+                s->ready = 1;
+                snprintf(st, sizeof(st), "READY=1\nSTATUS=%s", s->o->running);
+                notify(s->o->cmd, st);
+        }
+        if (s->wd_usec && (jb_mono_ms() - s->wd_last_ms) * 2000 >= (int64_t)s->wd_usec) {
+                notify(s->o->cmd, "WATCHDOG=1");
+                s->wd_last_ms = jb_mono_ms();
+        }
+}
 
 static int64_t field_value(struct sv *s, const char *src)
 {
@@ -44,14 +107,10 @@ static int64_t field_value(struct sv *s, const char *src)
 
 static void progress(struct sv *s)
 {
-        char line[SUPERVISE_LINE];
+        char line[SUPERVISE_LINE], st[SUPERVISE_LINE + 32];
         size_t i, j, off = 0;
 
-        for (i = 0; i < s->n; i++) {
-                s->c[i].n = 0;
-                if (s->o->stages[i]->ops->counters)
-                        s->o->stages[i]->ops->counters(s->o->stages[i], &s->c[i]);
-        }
+        collect(s);
         line[0] = '\0';
         for (i = 0; i < s->o->nline && off < sizeof(line); i++) {
                 const struct supervise_field *f = &s->o->line[i];
@@ -65,6 +124,8 @@ static void progress(struct sv *s)
                 off += k > 0 ? (size_t)k : 0;
         }
         log_msg(LL_INFO, s->o->cmd, "progress: %s", line);
+        snprintf(st, sizeof(st), "STATUS=progress: %s", line);
+        notify(s->o->cmd, st);
 }
 
 int supervise_not_started(const char *cmd, const char *err)
@@ -125,12 +186,17 @@ static int watch(struct sv *s)
 {
         int64_t last = jb_mono_ms();
 
+        s->wd_usec = sdnotify_watchdog_usec();
+        s->wd_last_ms = 0;
+        notify_tick(s);
         while (!sig_stop_requested()) {
                 struct timespec ts = {0, SUPERVISE_TICK_MS * 1000000L};
 
                 nanosleep(&ts, NULL);
+                notify_tick(s);
                 on_signals(s);
                 if (any_failed(s)) {
+                        notify(s->o->cmd, "STOPPING=1\nSTATUS=a fatal error: exiting (see the log)");
                         log_msg(LL_ERROR, s->o->cmd, "%s on a fatal error (see above): exiting",
                                 s->n > 1 ? "a stage stopped" : "stopped");
                         return 1;
@@ -140,6 +206,7 @@ static int watch(struct sv *s)
                         last = jb_mono_ms();
                 }
         }
+        notify(s->o->cmd, "STOPPING=1\nSTATUS=stopping: finishing the work in flight");
         log_msg(LL_INFO, s->o->cmd, "stopping: finishing the work in flight");
         return 0;
 }

@@ -8,6 +8,9 @@
  * that have a kick; a failed stage or a failed transport ends the process (exit 1); a
  * progress line every SUPERVISE_PROGRESS_S and one at the end. A stop requested while the
  * stages were starting exits 0 ("before it was running").
+ * Under systemd (Type=notify, sdnotify.h) it says READY=1 once the stages run and every
+ * stage that counts scans has ended its first scan, WATCHDOG=1 at half of $WATCHDOG_USEC,
+ * STATUS= with each progress line, and STOPPING=1 when the stop begins.
  * Shutdown, in this order ("nothing lost": unfinished messages are reported to their
  * publisher, which must still exist): stop every stage, upstream first; the stages'
  * finish (pipeline only); the last progress line (when every stage with counters started);

@@ -1,17 +1,43 @@
 #!/bin/sh
-# deps.sh - install the Debian packages jibe builds, tests and runs with.
+# deps.sh - install the Debian packages jibe runs, builds and tests with.
+#
+#   sh deploy/deps.sh [all]        everything CI needs: build, every test, fuzzing, benchmarks
+#                                  (`make deps`, which also fetches the Kafka jars)
+#   sh deploy/deps.sh demo         what `make demo` (embedded mode) needs: the build and the
+#                                  simulator's libraries, python3 and curl; no Java, no Maven
+#   sh deploy/deps.sh runtime      what a server that runs jibe needs (the Debian package
+#                                  declares the same libraries; tests/integration/0605 checks)
+#   sh deploy/deps.sh MODE --list  print that list, one package a line, install nothing
+#
 # Idempotent: asks apt only for what is missing, and says nothing when all is present.
+# Run time: the shared libraries of the binary, ca-certificates (TLS to Access Anywhere and
+# Kafka), adduser (the package's postinst creates the user jibe), logrotate (the rotation of
+# log_file, deploy/logrotate/jibe).
 # Java 17 and Maven run the Kafka broker of the tests (deploy/kafka/kafka.sh fetch brings its jars).
 # clang builds the second compiler's test suite (make test-clang) and, with libclang-rt-dev
 # (libFuzzer and the sanitizer runtimes), the fuzzers (make fuzz); clang-format checks the
 # layout of the sources (make format-check, .clang-format). libisal-dev (Intel ISA-L) is the
 # fast gzip inflate of the CloudTrail reader (the Makefile falls back to zlib without it);
 # isal (igzip) and pigz are the reference decompressors `make bench` times jibe against
-# (GNU time measures each one's peak memory).
+# (GNU time measures each one's peak memory). dpkg-dev builds the package (make deb, test 0605);
+# systemd brings systemd-analyze, which rates the units' hardening (test 0610).
 set -eu
-PKGS="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
-libconfig-dev libmicrohttpd-dev libcmocka-dev rclone kcat valgrind python3 curl gzip
-openjdk-17-jdk-headless maven clang libclang-rt-dev clang-format libisal-dev isal pigz time"
+RUNTIME="libc6 librdkafka1 libcurl4 libcjson1 zlib1g libconfig9 libisal2 ca-certificates adduser
+logrotate"
+DEMO="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
+libconfig-dev libmicrohttpd-dev libisal-dev python3 curl gzip"
+ALL="$DEMO libcmocka-dev rclone kcat valgrind openjdk-17-jdk-headless maven clang libclang-rt-dev
+clang-format isal pigz time dpkg-dev systemd"
+case "${1:-all}" in
+all) PKGS=$ALL ;;
+demo) PKGS=$DEMO ;;
+runtime) PKGS=$RUNTIME ;;
+*) echo "usage: deps.sh [all | demo | runtime] [--list]" >&2; exit 2 ;;
+esac
+if [ "${2:-}" = --list ]; then
+	for p in $PKGS; do echo "$p"; done
+	exit 0
+fi
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -15,7 +15,7 @@ static void usage(FILE *fp)
 {
         fprintf(fp,
                 "usage: jibe check-config [-c FILE] [--dump]\n"
-                "       jibe check-config --example\n\n"
+                "       jibe check-config --example | --man\n\n"
                 "Checks a jibe configuration file: every mistake is reported with its file, line and\n"
                 "setting. Settings that work but weaken security (a password written in the file, a\n"
                 "password file others can read, http:// allowed, TLS checks turned off) are printed as\n"
@@ -24,17 +24,19 @@ static void usage(FILE *fp)
                 "  -c, --config FILE  the file to check (default %s)\n"
                 "  --dump             also print the values jibe will use; secrets show as \"***\"\n"
                 "  --example          print a commented configuration with every setting and its default\n"
+                "  --man              print the manual page jibe.cfg(5), made from the same settings\n"
                 "  -h, --help         this text\n"
                 "  --version          print jibe's version\n\n"
                 "exit codes: 0 valid, 1 not valid, 2 usage error\n",
                 CFG_DEFAULT_PATH);
 }
 
-enum { OPT_DUMP = 0x200, OPT_EXAMPLE };
+enum { OPT_DUMP = 0x200, OPT_EXAMPLE, OPT_MAN };
 
 static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                      {"dump", no_argument, NULL, OPT_DUMP},
                                      {"example", no_argument, NULL, OPT_EXAMPLE},
+                                     {"man", no_argument, NULL, OPT_MAN},
                                      CLI_OPTS_END};
 
 /* Print what the loaded configuration says; 0 or 1 (stdout failed). */
@@ -68,12 +70,15 @@ int check_config_main(int argc, char **argv)
                 else if (opt == OPT_DUMP)
                         dump = 1;
                 else
-                        example = 1;
+                        example = opt == OPT_MAN ? 2 : 1;
         }
         if ((rc = cli_finish(&c, opt, argc, argv)) >= 0)
                 return rc;
         if (example) {
-                cfg_example(stdout);
+                if (example == 2)
+                        cfg_man(stdout);
+                else
+                        cfg_example(stdout);
                 return fflush(stdout) == 0 ? 0 : 1;
         }
         if (cfg_load(&cfg, path, err, sizeof(err)) != JB_OK) {
