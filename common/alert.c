@@ -28,15 +28,15 @@
 
 struct alert_ent {
         char *provider, *source, *kind;
-        char *text;            /* the first text: said again when it clears */
+        char *text; /* the first text: said again when it clears */
         enum alert_level level;
-        int event;             /* one-off (alert_table_event) rather than lasting */
-        int said;              /* the start message went out */
-        int64_t first_ms;      /* when it started */
-        int64_t last_said_ms;  /* when a message of it went out last */
-        int64_t last_seen_ms;  /* when it was raised last */
-        uint64_t pending;      /* raises since the last message */
-        uint64_t total;        /* raises since it started */
+        int event;            /* one-off (alert_table_event) rather than lasting */
+        int said;             /* the start message went out */
+        int64_t first_ms;     /* when it started */
+        int64_t last_said_ms; /* when a message of it went out last */
+        int64_t last_seen_ms; /* when it was raised last */
+        uint64_t pending;     /* raises since the last message */
+        uint64_t total;       /* raises since it started */
 };
 
 struct alert_table {
@@ -159,14 +159,14 @@ static void say_start(struct alert_ent *e, int64_t now, alert_emit_fn emit, void
         emit(arg, e->level, text);
 }
 
-static void say_repeat(struct alert_ent *e, int64_t now, const char *last, alert_emit_fn emit,
-                       void *arg)
+static void say_repeat(struct alert_ent *e, int64_t now, const char *last, alert_emit_fn emit, void *arg)
 {
         char text[ALERT_TEXT_MAX], w[512], d[64];
 
         where(w, sizeof(w), e);
         span(d, sizeof(d), now - e->last_said_ms);
-        snprintf(text, sizeof(text), "still %s%s: %llu more time(s) in the last %s (%llu since it began); last: %s",
+        snprintf(text, sizeof(text),
+                 "still %s%s: %llu more time(s) in the last %s (%llu since it began); last: %s",
                  level_name(e->level), w, (unsigned long long)e->pending, d,
                  (unsigned long long)e->total, last);
         e->last_said_ms = now;
@@ -303,11 +303,11 @@ int alert_table_tick(struct alert_table *t, int64_t now_ms, alert_emit_fn emit, 
 
 struct alerter {
         pthread_mutex_t mu;
-        pthread_cond_t cv;   /* the sender waits for posts or a stop; alert_stop() for idle */
-        int running;         /* the thread runs: raises are taken */
-        int stopping;        /* no more posts are taken; send what is queued */
-        atomic_int abort;    /* give up the post in flight now */
-        int busy;            /* the sender is sending one post */
+        pthread_cond_t cv; /* the sender waits for posts or a stop; alert_stop() for idle */
+        int running;       /* the thread runs: raises are taken */
+        int stopping;      /* no more posts are taken; send what is queued */
+        atomic_int abort;  /* give up the post in flight now */
+        int busy;          /* the sender is sending one post */
         struct alert_table *t;
         char *q[ALERT_QUEUE_MAX];
         size_t qh, qn;
@@ -398,9 +398,11 @@ static void raise_v(int event, const struct alert_key *k, enum alert_level level
         pthread_mutex_lock(&A.mu);
         if (A.running && !A.stopping) {
                 if (event)
-                        alert_table_event(A.t, k, level, text, jb_mono_ms(), enqueue_prefixed_locked, NULL);
+                        alert_table_event(A.t, k, level, text, jb_mono_ms(), enqueue_prefixed_locked,
+                                          NULL);
                 else
-                        alert_table_raise(A.t, k, level, text, jb_mono_ms(), enqueue_prefixed_locked, NULL);
+                        alert_table_raise(A.t, k, level, text, jb_mono_ms(), enqueue_prefixed_locked,
+                                          NULL);
                 note_refused_locked();
         }
         pthread_mutex_unlock(&A.mu);
@@ -527,9 +529,9 @@ static int post_once(CURL *h, const struct alert_opts *o, const char *body, cons
                                  code == 429 ? " (too many messages)" : "");
         }
         return jb_seterr(JB_EFATAL, errstr, errsz,
-                         "Slack refused the message with HTTP %ld (%s): check the webhook address",
-                         code, code == 404 || code == 403 || code == 410 ? "no such webhook, or revoked"
-                                                                         : "see Slack's answer");
+                         "Slack refused the message with HTTP %ld (%s): check the webhook address", code,
+                         code == 404 || code == 403 || code == 410 ? "no such webhook, or revoked"
+                                                                   : "see Slack's answer");
 }
 
 /* Up to ALERT_TRIES attempts with backoff; *retries counts the attempts retried. */

@@ -25,10 +25,10 @@
 
 #include "jb.h"
 
-#define ALERT_QUEUE_MAX 64       /* posts waiting for the sender thread */
-#define ALERT_KEYS_MAX 256       /* problems tracked at once; more are not alerted (counted) */
-#define ALERT_TEXT_MAX 1024      /* one message, cut beyond */
-#define ALERT_TRIES 5            /* attempts of one post (429, 5xx, network) */
+#define ALERT_QUEUE_MAX 64              /* posts waiting for the sender thread */
+#define ALERT_KEYS_MAX 256              /* problems tracked at once; more are not alerted (counted) */
+#define ALERT_TEXT_MAX 1024             /* one message, cut beyond */
+#define ALERT_TRIES 5                   /* attempts of one post (429, 5xx, network) */
 #define ALERT_RETRY_AFTER_MAX_MS 300000 /* a longer Retry-After is read as this */
 #define ALERT_BACKOFF_BASE_MS 1000
 #define ALERT_BACKOFF_MAX_MS 30000
@@ -79,20 +79,20 @@ uint64_t alert_table_refused(const struct alert_table *t);
 /* ---- the alerter (process-wide) ---- */
 
 struct alert_opts {
-        const char *webhook;     /* https:// Slack incoming webhook (a secret); NULL: alerts off */
-        const char *ca_file;     /* PEM authorities; NULL: the system's */
-        enum alert_level level;  /* least level sent */
-        int64_t repeat_ms;       /* see alert_table_new() */
+        const char *webhook;    /* https:// Slack incoming webhook (a secret); NULL: alerts off */
+        const char *ca_file;    /* PEM authorities; NULL: the system's */
+        enum alert_level level; /* least level sent */
+        int64_t repeat_ms;      /* see alert_table_new() */
         int64_t after_ms;
-        long timeout_ms;         /* one HTTP attempt */
-        const char *instance;    /* said in every message ("jibe on HOST"); NULL: the host name */
+        long timeout_ms;      /* one HTTP attempt */
+        const char *instance; /* said in every message ("jibe on HOST"); NULL: the host name */
 };
 
 struct alert_stats {
-        uint64_t sent;     /* posts Slack accepted */
-        uint64_t retried;  /* attempts retried (429, 5xx, network) */
-        uint64_t failed;   /* posts given up after their attempts, or refused (4xx) */
-        uint64_t dropped;  /* posts not queued (queue full) or left queued at stop */
+        uint64_t sent;    /* posts Slack accepted */
+        uint64_t retried; /* attempts retried (429, 5xx, network) */
+        uint64_t failed;  /* posts given up after their attempts, or refused (4xx) */
+        uint64_t dropped; /* posts not queued (queue full) or left queued at stop */
 };
 
 /* Start the sender thread (o is copied). o->webhook NULL: alerts stay off, JB_OK. */

@@ -104,7 +104,7 @@ struct cfg {
         size_t n_kafka_rdkafka;
 
         /* alerts { ... }: Slack alerts (alert.h) */
-        char *alert_webhook;       /* the webhook URL (a secret), from slack_webhook_file or _env */
+        char *alert_webhook; /* the webhook URL (a secret), from slack_webhook_file or _env */
         char *alert_webhook_file;
         char *alert_webhook_env;
         const char *alert_webhook_from; /* static: which of the three gave it, or NULL */

@@ -98,8 +98,9 @@ int alert_main(int argc, char **argv)
         }
         alert_opts_from_cfg(&cfg, &o);
         if (!o.webhook) {
-                fprintf(stderr, "jibe alert: %s sets no Slack webhook: give alerts.slack_webhook_file "
-                                "or alerts.slack_webhook_env\n",
+                fprintf(stderr,
+                        "jibe alert: %s sets no Slack webhook: give alerts.slack_webhook_file "
+                        "or alerts.slack_webhook_env\n",
                         path);
                 cfg_clear(&cfg);
                 return 1;

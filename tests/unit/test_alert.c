@@ -51,7 +51,9 @@ static void test_start_repeat_clear(void **state)
         assert_non_null(strstr(g.last, "down"));
         /* 50 more within the interval: nothing said, all counted */
         for (i = 0; i < 50; i++)
-                assert_int_equal(alert_table_raise(t, &outage, ALERT_ERROR, "down", now + i * 1000, emit, &g), 0);
+                assert_int_equal(alert_table_raise(t, &outage, ALERT_ERROR, "down", now + i * 1000, emit,
+                                                   &g),
+                                 0);
         assert_int_equal(alert_table_tick(t, now + 9 * MIN, emit, &g), 0);
         assert_int_equal(g.n, 1);
         /* the interval passed: the tick says the count once */
@@ -61,7 +63,9 @@ static void test_start_repeat_clear(void **state)
         assert_non_null(strstr(g.last, "51 since it began"));
         assert_int_equal(alert_table_tick(t, now + 30 * MIN, emit, &g), 0); /* nothing new */
         /* one more raise later than the interval is said at once with its count */
-        assert_int_equal(alert_table_raise(t, &outage, ALERT_ERROR, "still down", now + 31 * MIN, emit, &g), 1);
+        assert_int_equal(alert_table_raise(t, &outage, ALERT_ERROR, "still down", now + 31 * MIN, emit,
+                                           &g),
+                         1);
         assert_non_null(strstr(g.last, "1 more time(s)"));
         assert_non_null(strstr(g.last, "still down"));
         /* cleared: one message, then nothing */
@@ -73,7 +77,8 @@ static void test_start_repeat_clear(void **state)
         assert_int_equal(alert_table_clear(t, &outage, now + 34 * MIN, emit, &g), 0);
         assert_int_equal(alert_table_active(t), 0);
         /* the next raise is a new start */
-        assert_int_equal(alert_table_raise(t, &outage, ALERT_ERROR, "again", now + 35 * MIN, emit, &g), 1);
+        assert_int_equal(alert_table_raise(t, &outage, ALERT_ERROR, "again", now + 35 * MIN, emit, &g),
+                         1);
         assert_null(strstr(g.last, "still"));
         assert_int_equal(g.n, 5);
         alert_table_free(t);
@@ -118,7 +123,7 @@ static void test_events(void **state)
         assert_int_equal(alert_table_event(t, &q, ALERT_WARN, "file b set aside", 1000, emit, &g), 0);
         assert_int_equal(alert_table_event(t, &q, ALERT_WARN, "file c set aside", 2000, emit, &g), 0);
         assert_int_equal(alert_table_clear(t, &q, 3000, emit, &g), 0); /* nothing to clear */
-        assert_int_equal(alert_table_tick(t, MIN, emit, &g), 1);        /* the count */
+        assert_int_equal(alert_table_tick(t, MIN, emit, &g), 1);       /* the count */
         assert_non_null(strstr(g.last, "2 more time(s)"));
         assert_int_equal(alert_table_active(t), 1);
         assert_int_equal(alert_table_tick(t, 2 * MIN - 1, emit, &g), 0);
@@ -179,8 +184,10 @@ static void test_alerter_off(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_start_repeat_clear), cmocka_unit_test(test_start_delay),
-                cmocka_unit_test(test_events),             cmocka_unit_test(test_keys_and_bound),
+                cmocka_unit_test(test_start_repeat_clear),
+                cmocka_unit_test(test_start_delay),
+                cmocka_unit_test(test_events),
+                cmocka_unit_test(test_keys_and_bound),
                 cmocka_unit_test(test_alerter_off),
         };
         return cmocka_run_group_tests_name("alert", tests, NULL, NULL);
