@@ -384,6 +384,8 @@ static void note_refused_locked(void)
 }
 
 static void raise_v(int event, const struct alert_key *k, enum alert_level level, const char *fmt,
+                    va_list ap) JB_PRINTF(4, 0);
+static void raise_v(int event, const struct alert_key *k, enum alert_level level, const char *fmt,
                     va_list ap)
 {
         char text[ALERT_TEXT_MAX];
@@ -596,7 +598,9 @@ static void *sender(void *arg)
                 rc = h ? post_text(h, &A.o, text, &A.abort, &retries, err, sizeof(err))
                        : jb_seterr(JB_ENOMEM, err, sizeof(err), "out of memory");
                 free(text);
-                if (rc != JB_OK)
+                if (rc != JB_OK && atomic_load(&A.abort))
+                        log_msg(LL_WARN, "alert", "a Slack message was given up at the stop (%s)", err);
+                else if (rc != JB_OK)
                         log_msg(LL_WARN, "alert", "a Slack message could not be sent: %s", err);
                 pthread_mutex_lock(&A.mu);
                 A.busy = 0;
