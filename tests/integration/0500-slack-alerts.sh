@@ -6,6 +6,7 @@
 #  - a 429 with Retry-After: 2 is honoured: the post arrives again at least 2 s later;
 #  - `jibe run` with failing resyncs (an outage of Access Anywhere): one message when it
 #    starts, repeats with their count (repeat_min = 0.05: 3 s), one message when it clears;
+#  - a quarantined log file and a dead letter are each said once, at once;
 #  - no secret (the webhook's address, the password, the token) in any post or in the log;
 #  - a receiver that accepts and never answers does not slow the pipeline: the same outage
 #    and flood converge within a bound of the time measured with a receiver that answers,
@@ -43,7 +44,7 @@ printf '%s\n' "$HOOK" >"$W/slack-webhook"
 chmod 600 "$W/slack-webhook"
 
 "$CTGEN" init --root "$R" --seed 21 >/dev/null
-"$CTGEN" history --root "$R" --seed 21 --hours 2 >/dev/null
+"$CTGEN" history --root "$R" --seed 21 --hours 1 >/dev/null
 sim_start "$R" --quiet
 ALERTS="alerts = { slack_webhook_file = \"$W/slack-webhook\"; repeat_min = 0.05; after_s = 1; timeout_ms = 2000; };"
 RUN_INTERVAL=1 run_cfg "$W" "$ALERTS"
@@ -120,12 +121,48 @@ clears=$(count_posts '^jibe on .*: RESOLVED after .*Access Anywhere does not ans
 [ "$starts" -eq 1 ] || fail "$starts start messages for one outage: $(tail -n +$((n_before + 1)) "$POSTS")"
 [ "$repeats" -ge 1 ] || fail "no repeat with a count during a $OUT_S s outage (repeat every 3 s)"
 [ "$clears" -eq 1 ] || fail "$clears clear messages"
-sleep 4 # one repeat interval: no message may follow the clear
+sleep 3.2 # one repeat interval (3 s): no message may follow the clear
 [ "$(count_posts 'Access Anywhere does not answer')" -eq $((starts + repeats + clears)) ] ||
 	fail "messages after the outage cleared"
 python3 -c 'import json,sys
 for l in list(open(sys.argv[1]))[int(sys.argv[2]):]:
     print("  post:", json.loads(l)["text"][:150])' "$POSTS" "$n_before"
+
+# --- a quarantined log file (WARNING) and a dead letter (ERROR), each said at once
+sim_post /sim/faults sync_refuse_prefix=refused/ >/dev/null
+DAY=$(date -u +%Y/%m/%d)
+F="$R/truth/ct-logs/AWSLogs/111122223333/CloudTrail/us-east-1/$DAY"
+mkdir -p "$F" "$R/truth/prod-data/refused"
+echo "refused" >"$R/truth/prod-data/refused/obj.txt"
+put_log() { # NAME KEY [damaged]: one PutObject of prod-data/KEY; damaged: a broken gzip header
+	python3 - "$F" "$1" "$2" "${3:-}" <<'PY'
+import gzip, json, os, sys, time
+folder, name, key, damaged = sys.argv[1:5]
+rec = {"eventVersion": "1.09", "eventSource": "s3.amazonaws.com", "eventName": "PutObject",
+       "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "awsRegion": "us-east-1",
+       "eventID": "alert-" + name[-20:], "recipientAccountId": "111122223333",
+       "userIdentity": {"type": "IAMUser", "accessKeyId": "AKIAOTHER"},
+       "requestParameters": {"bucketName": "prod-data", "key": key}}
+data = gzip.compress(json.dumps({"Records": [rec]}).encode())
+if damaged:
+    data = b"\0" + data[1:]
+open(os.path.join(folder, ".tmp-" + name), "wb").write(data)
+os.rename(os.path.join(folder, ".tmp-" + name), os.path.join(folder, name))
+PY
+}
+STAMP=$(date -u +%Y%m%dT%H%MZ)
+put_log "111122223333_CloudTrail_us-east-1_${STAMP}_ALERTBAD00000001.json.gz" refused/bad.txt damaged
+put_log "111122223333_CloudTrail_us-east-1_${STAMP}_ALERTREF00000001.json.gz" refused/obj.txt
+wait_until 60 sh -c "[ \$(cat '$W/state/dead-letters.jsonl' 2>/dev/null | wc -l) -ge 2 ]"
+wait_until 20 sh -c "[ \"\$(python3 -c 'import json,sys
+print(sum(1 for l in open(sys.argv[1]) if \"dead letters\" in (json.loads(l)[\"text\"] or \"\")))' '$POSTS')\" -ge 1 ]"
+[ "$(count_posts '^jibe on .*: WARNING \(provider [^,]+, source ct-logs\): log file .*ALERTBAD.* was set aside')" -eq 1 ] ||
+	fail "no single WARNING for the quarantined log file: $(tail -n 3 "$POSTS")"
+[ "$(count_posts '^jibe on .*: ERROR \(provider [^,]+, source prod-data\): 1 change\(s\) could not be resynced')" -eq 1 ] ||
+	fail "no single ERROR for the dead letter: $(tail -n 3 "$POSTS")"
+echo "quarantine and dead letter: $(count_posts 'set aside|dead letters') post(s)"
+rm -f "$R/truth/prod-data/refused/obj.txt" # neither can be synced: the truth drops them
+sim_post /sim/faults clear=1 >/dev/null
 
 # --- the same with a receiver that accepts and never answers
 echo hang >"$MODE"
