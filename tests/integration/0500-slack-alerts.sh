@@ -44,7 +44,7 @@ printf '%s\n' "$HOOK" >"$W/slack-webhook"
 chmod 600 "$W/slack-webhook"
 
 "$CTGEN" init --root "$R" --seed 21 >/dev/null
-"$CTGEN" history --root "$R" --seed 21 --hours 1 >/dev/null
+"$CTGEN" history --root "$R" --seed 21 --hours 2 >/dev/null
 sim_start "$R" --quiet
 ALERTS="alerts = { slack_webhook_file = \"$W/slack-webhook\"; repeat_min = 0.05; after_s = 1; timeout_ms = 2000; };"
 RUN_INTERVAL=1 run_cfg "$W" "$ALERTS"
