@@ -11,7 +11,7 @@
 set -eu
 PKGS="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
 libconfig-dev libmicrohttpd-dev libcmocka-dev rclone kcat valgrind python3 curl gzip
-openjdk-17-jdk-headless maven clang libclang-rt-dev clang-format libisal-dev isal pigz time"
+openjdk-17-jdk-headless maven clang libclang-rt-dev clang-format libisal-dev isal pigz time openssl"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
