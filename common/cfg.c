@@ -29,6 +29,7 @@
 #include <libconfig.h>
 
 #include "aa.h"
+#include "alert.h"
 #include "cfg.h"
 #include "cfg_impl.h"
 #include "ct.h"
@@ -59,6 +60,7 @@
          .desc = ds}
 
 static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const cfg_alert_levels[] = {"warn", "error", NULL};
 static const char *const cfg_sync_methods[] = {"auto", "event", "refresh", NULL};
 
 const struct cfg_opt cfg_opts[] = {
@@ -190,6 +192,28 @@ const struct cfg_opt cfg_opts[] = {
                "Further librdkafka properties, each \"name=value\", passed as they are (TLS, SASL, timeouts); "
                "values of passwords and secrets are never printed."),
 
+        /* alerts */
+        O_STR("alerts.slack_webhook", alert_webhook, NULL, CO_SECRET, "\"do-not-write-it-here\"",
+              "Slack incoming-webhook address written in this file: discouraged (anyone who has it can post "
+              "to the channel), use slack_webhook_file or slack_webhook_env."),
+        O_STR("alerts.slack_webhook_file", alert_webhook_file, NULL, CO_PATH, "\"/etc/jibe/slack-webhook\"",
+              "File whose first line is the Slack incoming-webhook address (https://hooks.slack.com/...; "
+              "mode 0600). Unset, and no slack_webhook_env: no alerts."),
+        O_STR("alerts.slack_webhook_env", alert_webhook_env, NULL, 0, "\"JIBE_SLACK_WEBHOOK\"",
+              "Name of an environment variable that holds the Slack incoming-webhook address."),
+        {.name = "alerts.level", .type = CFGT_STR, .off = OFF(alert_level), .def_s = "warn",
+         .choices = cfg_alert_levels,
+         .desc = "Least important problems sent to Slack: warn (also quarantined log files) or error "
+                 "(outages of Access Anywhere, dead letters, a stage that stopped)."},
+        O_FLOAT("alerts.repeat_min", alert_repeat_min, 60.0, 0.01, 10080.0,
+                "Least minutes between two messages about one problem: while it goes on, one message "
+                "per interval says how many more times it happened."),
+        O_LONG("alerts.after_s", alert_after_s, 30, 0, 86400,
+               "Seconds a lasting problem (Access Anywhere not answering) must last before it is sent, so "
+               "that a passing hiccup does not alert."),
+        O_LONG("alerts.timeout_ms", alert_timeout_ms, ALERT_TIMEOUT_MS_DEFAULT, 500, 120000,
+               "Milliseconds one post to Slack may take; a slow Slack never holds up jibe's work."),
+
         /* top level */
         O_STR("state_dir", state_dir, "/var/lib/jibe", CO_PATH, NULL,
               "Directory where jibe keeps its progress and the files it set aside; keep it across restarts."),
@@ -211,8 +235,8 @@ const struct cfg_alias cfg_aliases[] = {
 const size_t cfg_naliases = sizeof(cfg_aliases) / sizeof(cfg_aliases[0]);
 
 /* Groups in the order they are printed; "" is the top level. */
-const char *const cfg_groups[] = {"access_anywhere", "self",  "scanner", "parser",
-                                  "syncer",          "queue", "kafka",   ""};
+const char *const cfg_groups[] = {"access_anywhere", "self",  "scanner", "parser", "syncer",
+                                  "queue",           "kafka", "alerts",  ""};
 const char *const cfg_group_desc[] = {
         "How jibe reaches Access Anywhere and signs in. Give the password one way only: password_file "
         "(recommended), password_env, password or credentials_json; or a permanent token instead. "
@@ -227,6 +251,10 @@ const char *const cfg_group_desc[] = {
         "jibe's internal queues between its stages.",
         "Apache Kafka, for the distributed mode (jibe scan, jibe parse, jibe sync on any hosts) and for "
         "'jibe lag' and 'jibe replay'. The embedded mode (jibe run) does not use it.",
+        "Slack alerts: a problem is sent once when it starts, then at most every repeat_min with a "
+        "count, and once when it is over. Create a Slack incoming webhook for the channel and give "
+        "its address one way: slack_webhook_file (recommended) or slack_webhook_env. "
+        "'jibe alert --test -c FILE' sends a test message.",
         "Files and logging.",
 };
 #define CFG_NGROUPS (sizeof(cfg_groups) / sizeof(cfg_groups[0]))
@@ -1225,6 +1253,18 @@ static int validate(struct cfg_ctx *x, config_t *lc)
                         "self.agents (the provider's access key is on its settings page)");
                 if (rc)
                         return rc;
+        }
+        if (c->alert_webhook) {
+                const char *wn = c->alert_webhook_from ? c->alert_webhook_from : "slack_webhook";
+                char wfull[64];
+
+                snprintf(wfull, sizeof(wfull), "alerts.%s", wn);
+                /* the message never quotes the address: it is a secret */
+                if (strncasecmp(c->alert_webhook, "https://", 8) != 0 || !c->alert_webhook[8] ||
+                    c->alert_webhook[8] == '/' || strpbrk(c->alert_webhook, " \t\r\n"))
+                        return cfg_ctx_err(x, JB_EINPUT, x->set[cfg_find_opt(wfull)], wfull,
+                                           "the Slack webhook must be an https:// address "
+                                           "(https://hooks.slack.com/services/...)");
         }
         return JB_OK;
 }

@@ -103,6 +103,16 @@ struct cfg {
         char **kafka_rdkafka;     /* "name=value" librdkafka properties, passed verbatim */
         size_t n_kafka_rdkafka;
 
+        /* alerts { ... }: Slack alerts (alert.h) */
+        char *alert_webhook; /* the webhook URL (a secret), from slack_webhook_file or _env */
+        char *alert_webhook_file;
+        char *alert_webhook_env;
+        const char *alert_webhook_from; /* static: which of the three gave it, or NULL */
+        char *alert_level;              /* "warn" (default) or "error" */
+        double alert_repeat_min;        /* least minutes between two messages of a problem */
+        long alert_after_s;             /* a lasting problem is alerted once it lasted this */
+        long alert_timeout_ms;          /* one post to Slack */
+
         /* top level */
         char *state_dir; /* default /var/lib/jibe */
         char *log_file;  /* NULL or "-": stderr */

@@ -1,6 +1,6 @@
 /*
  * cfg_secret.c - the configuration's secrets (see cfg_impl.h): the Access Anywhere password
- * and token, each given exactly one way (written in the file, a _file of mode 0600 or an
+ * and token and the Slack webhook address, each given exactly one way (written in the file, a _file of mode 0600 or an
  * _env variable), credentials_json filling the gaps, the permission checks on secret files,
  * and which kafka.rdkafka properties are secret.
  *
@@ -279,6 +279,9 @@ int cfg_secrets_resolve(struct cfg_ctx *x)
                                     &cfg->aa_authtoken_from);
         if (!rc)
                 rc = load_credentials_json(x);
+        if (!rc)
+                rc = resolve_secret(x, "alerts.slack_webhook", &cfg->alert_webhook,
+                                    &cfg->alert_webhook_from);
         return rc;
 }
 
@@ -286,5 +289,6 @@ void cfg_secrets_register(const struct cfg *cfg)
 {
         log_add_secret(cfg->aa_password);
         log_add_secret(cfg->aa_authtoken);
+        log_add_secret(cfg->alert_webhook);
         kconf_register_secrets((const char *const *)cfg->kafka_rdkafka, cfg->n_kafka_rdkafka);
 }

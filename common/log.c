@@ -202,6 +202,14 @@ static void log_redact_userinfo(char *line)
         }
 }
 
+void log_scrub(char *text)
+{
+        pthread_mutex_lock(&log_lock);
+        log_redact(text);
+        log_redact_userinfo(text);
+        pthread_mutex_unlock(&log_lock);
+}
+
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
         char line[LOG_LINE_MAX];

@@ -25,6 +25,9 @@ enum log_level log_get_level(void);
 int log_level_parse(const char *s, enum log_level *out); /* "debug".."error" */
 /* Register a secret (password, token) to be masked in every later line; copied. */
 void log_add_secret(const char *secret);
+/* The same redaction as every log line, in place, for text that leaves jibe another way
+ * (a Slack alert): registered secrets and the user:password@ of addresses become ***. */
+void log_scrub(char *text);
 void log_msg(enum log_level level, const char *module, const char *fmt, ...) JB_PRINTF(3, 4);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alert.h"
 #include "jb.h"
 #include "log.h"
 #include "sdnotify.h"
@@ -154,14 +155,15 @@ static int start_all(struct sv *s)
         return 0;
 }
 
-static int any_failed(struct sv *s)
+/* The failed stage's name, the transport's, or NULL. */
+static const char *any_failed(struct sv *s)
 {
         size_t i;
 
         for (i = 0; i < s->n; i++)
                 if (s->o->stages[i]->ops->failed && s->o->stages[i]->ops->failed(s->o->stages[i]))
-                        return 1;
-        return q_failed(s->o->q);
+                        return s->o->stages[i]->name;
+        return q_failed(s->o->q) ? "transport" : NULL;
 }
 
 static void on_signals(struct sv *s)
@@ -185,6 +187,7 @@ static void on_signals(struct sv *s)
 static int watch(struct sv *s)
 {
         int64_t last = jb_mono_ms();
+        const char *failed;
 
         s->wd_usec = sdnotify_watchdog_usec();
         s->wd_last_ms = 0;
@@ -195,10 +198,14 @@ static int watch(struct sv *s)
                 nanosleep(&ts, NULL);
                 notify_tick(s);
                 on_signals(s);
-                if (any_failed(s)) {
+                if ((failed = any_failed(s)) != NULL) {
                         notify(s->o->cmd, "STOPPING=1\nSTATUS=a fatal error: exiting (see the log)");
                         log_msg(LL_ERROR, s->o->cmd, "%s on a fatal error (see above): exiting",
                                 s->n > 1 ? "a stage stopped" : "stopped");
+                        alert_event(&(struct alert_key){NULL, failed, "stage_failed"}, ALERT_ERROR,
+                                    "'jibe %s' stopped: its %s stage met a fatal error, so nothing is "
+                                    "kept in sync until it runs again; its log says why",
+                                    s->o->cmd, failed);
                         return 1;
                 }
                 if (jb_mono_ms() - last >= SUPERVISE_PROGRESS_S * 1000) {

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alert.h"
 #include "backoff.h"
 #include "buf.h"
 #include "ct.h"
@@ -311,6 +312,9 @@ static int quarantine(struct worker *w, struct q_msg *m, const struct msg_logfil
         if (rc == JB_OK) {
                 stats_add(w->p, &w->p->st.files_quarantined, 1);
                 log_msg(LL_ERROR, "parser", "file=%s quarantined: %s", lf->path, reason);
+                alert_event(&(struct alert_key){lf->provider, lf->bucket, "quarantine"}, ALERT_WARN,
+                            "log file %s was set aside: %s; its changes wait until it is redriven",
+                            lf->path, reason);
         }
         return dead_outcome(w, m, rc, "a damaged log file", err);
 }

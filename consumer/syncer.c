@@ -40,6 +40,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alert.h"
 #include "backoff.h"
 #include "batch.h"
 #include "buf.h"
@@ -246,6 +247,10 @@ static void outage_fail(struct syncer *s, const char *err)
         }
         len = now - s->out_t0;
         pthread_mutex_unlock(&s->mu);
+        alert_raise(&(struct alert_key){NULL, NULL, "aa_outage"}, ALERT_ERROR,
+                    "Access Anywhere does not answer as it should: no resync has succeeded for %lld s "
+                    "(last: %s); jibe keeps trying and loses nothing; check the Access Anywhere server",
+                    (long long)(len / 1000), err);
         if (!warn)
                 return;
         backlog(s, &held, &queued, &files);
@@ -267,6 +272,7 @@ static int64_t outage_heal_locked(struct syncer *s)
 
         if (!s->out_t0)
                 return 0;
+        alert_clear(&(struct alert_key){NULL, NULL, "aa_outage"});
         len = jb_mono_ms() - s->out_t0;
         if (len > s->st.longest_outage_ms)
                 s->st.longest_outage_ms = len;
@@ -369,6 +375,10 @@ static void item_dead(struct syncer *s, const struct batch_item *it, const char 
                 "letters after %ld attempt(s): %s",
                 it->provider, it->bucket, it->key ? " key=" : "", it->key ? it->key : "",
                 msg_op_name(it->op), it->nmsgs - nfail, attempts, reason);
+        alert_event(&(struct alert_key){it->provider, it->bucket, "dead_letter"}, ALERT_ERROR,
+                    "%zu change(s) could not be resynced after %ld attempt(s) and wait in the dead "
+                    "letters: %s; fix the cause, then run 'jibe redrive'",
+                    it->nmsgs - nfail, attempts, reason);
         pthread_mutex_lock(&s->mu);
         s->st.dead += it->nmsgs - nfail;
         batch_left_sub(s, it->nmsgs);

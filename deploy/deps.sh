@@ -27,7 +27,7 @@ logrotate"
 DEMO="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
 libconfig-dev libmicrohttpd-dev libisal-dev python3 curl gzip"
 ALL="$DEMO libcmocka-dev rclone kcat valgrind openjdk-17-jdk-headless maven clang libclang-rt-dev
-clang-format isal pigz time dpkg-dev systemd"
+clang-format isal pigz time dpkg-dev systemd openssl"
 case "${1:-all}" in
 all) PKGS=$ALL ;;
 demo) PKGS=$DEMO ;;

@@ -16,6 +16,7 @@ int replay_main(int argc, char **argv);       /* kafka_cli.c */
 int redrive_main(int argc, char **argv);      /* redrive_cli.c (Kafka mode: redrive_kafka.c) */
 int events_main(int argc, char **argv);       /* events_cli.c */
 int check_config_main(int argc, char **argv); /* cfg_cli.c */
+int alert_main(int argc, char **argv);        /* alert_cli.c */
 
 #include <getopt.h>
 #include <stdint.h>
@@ -92,6 +93,12 @@ const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_
 int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_opts *ao);
 /* Sign in once: 1 (logged) when the credentials are refused; 0 otherwise. */
 int run_check_login(const char *cmd, const struct aa_opts *ao);
+
+/* ---- alert_cli.c: the Slack alerts around a supervisor ---- */
+/* Start the alerter when cfg gives a webhook (else say alerts are off): 0, or 1 (logged). */
+int run_alerts_start(const char *cmd, const struct cfg *cfg);
+/* Send what is queued for a few seconds, then stop the alerter (a no-op when off). */
+void run_alerts_stop(void);
 
 /* ---- cli_common.c: shared by the commands that take times ---- */
 /* ISO-8601 with a zone

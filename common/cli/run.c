@@ -202,8 +202,14 @@ int run_main(int argc, char **argv)
         }
         if (run_check_login("run", &ao) || !(q = run_transport(&cfg)))
                 goto out;
+        if (run_alerts_start("run", &cfg)) {
+                q_shutdown(q);
+                q_free(q);
+                goto out;
+        }
         store = scan_store_dir_new(st);
         ret = run_pipeline(&cfg, &ao, &so, q, store); /* frees the stages and q */
+        run_alerts_stop();                            /* after the stages: their last alerts */
         scan_store_free(store);                       /* after the scanner */
 out:
         state_close(st);

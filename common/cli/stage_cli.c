@@ -235,7 +235,14 @@ static int stage_main(enum stage which, int argc, char **argv)
         /* Frees the stage and q: q_free() flushes what was published (their reports reach the
          * scanner), commits what is complete, reports the rest as never completed; the
          * scanner saves its memory last. */
+        if (run_alerts_start(cmd, &cfg)) {
+                q_shutdown(q);
+                q_free(q);
+                scan_store_free(store);
+                goto out;
+        }
         ret = stage_supervise(which, &cfg, &ao, &so, q, store);
+        run_alerts_stop(); /* after the stage: its last alerts */
         scan_store_free(store);
 out:
         stage_opts_clear(&so);
