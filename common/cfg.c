@@ -59,6 +59,7 @@
          .desc = ds}
 
 static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const cfg_log_formats[] = {"text", "json", NULL};
 static const char *const cfg_sync_methods[] = {"auto", "event", "refresh", NULL};
 
 const struct cfg_opt cfg_opts[] = {
@@ -197,6 +198,11 @@ const struct cfg_opt cfg_opts[] = {
               "Log file; unset or \"-\": standard error (the systemd journal)."),
         {.name = "log_level", .type = CFGT_STR, .off = OFF(log_level), .def_s = "info",
          .choices = cfg_log_levels, .desc = "Least important messages logged: debug, info, warn or error."},
+        {.name = "log_format", .type = CFGT_STR, .off = OFF(log_format), .def_s = "text",
+         .choices = cfg_log_formats,
+         .desc = "text: one line per message, \"time LEVEL module: fields and sentence\"; json: one JSON "
+                 "object per line (time, level, module, msg and each name=value field of the message) "
+                 "for a log collector."},
 };
 /* clang-format on */
 

@@ -107,6 +107,7 @@ struct cfg {
         char *state_dir; /* default /var/lib/jibe */
         char *log_file;  /* NULL or "-": stderr */
         char *log_level; /* debug, info, warn, error; default info */
+        char *log_format; /* text (default) or json */
 
         char *path; /* the file this was loaded from */
 
