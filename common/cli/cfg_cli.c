@@ -99,28 +99,29 @@ static int probe_dir(const char *dir)
         return unlink(p);
 }
 
-/* The nearest existing folder at or above path (which may not exist yet: jibe creates it). */
-static void existing_parent(const char *path, char *out, size_t n)
+/* The nearest existing entry at or above path (which may not exist yet: jibe creates it);
+ * 0 when it is a folder, -1 when it is something else (out names it). */
+static int existing_parent(const char *path, char *out, size_t n)
 {
         struct stat st;
         char *slash;
 
         snprintf(out, n, "%s", path);
-        while (stat(out, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        while (stat(out, &st) != 0) {
                 slash = strrchr(out, '/');
                 if (!slash || slash == out) {
                         snprintf(out, n, "%s", slash == out ? "/" : ".");
-                        return;
+                        return 0;
                 }
                 *slash = '\0';
         }
+        return S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 /* state_dir: writable (or creatable) by this user. 1 when it fails (said why). */
 static int check_state_dir(const char *dir)
 {
         char at[4096];
-        struct stat st;
 
         if (kernel_fs(dir)) {
                 fprintf(stderr, "jibe check-config: state_dir: %s is in a kernel file system (/proc, /sys): choose a folder "
@@ -128,11 +129,11 @@ static int check_state_dir(const char *dir)
                        dir);
                 return 1;
         }
-        if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-                fprintf(stderr, "jibe check-config: state_dir: %s exists and is not a folder\n", dir);
+        if (existing_parent(dir, at, sizeof(at)) != 0) {
+                fprintf(stderr, "jibe check-config: state_dir: %s cannot be a folder: %s is not one\n",
+                        dir, at);
                 return 1;
         }
-        existing_parent(dir, at, sizeof(at));
         if (probe_dir(at) != 0) {
                 fprintf(stderr, "jibe check-config: state_dir: %s cannot be written by this user (%s in %s): create it "
                        "and give it to the user jibe runs as (under systemd, StateDirectory=jibe "
