@@ -44,7 +44,7 @@ static void usage(FILE *fp)
                 "object change jibe would ask Access Anywhere to resync:\n"
                 "  {\"bucket\":..,\"key\":..,\"op\":\"put|delete|bucket\",\"time\":..,\"event\":..,\n"
                 "   \"id\":..,\"account\":..,\"region\":..}\n"
-                "Without -c nothing is contacted; nothing is ever changed. A file that cannot be read\n"
+                "Without -c nothing is contacted; no file is ever changed. A file that cannot be read\n"
                 "is reported on stderr with the reason, the other files are still read, and the exit\n"
                 "code is 1. The rules are described in docs/EVENTS.md.\n"
                 "\n"
@@ -54,7 +54,9 @@ static void usage(FILE *fp)
                 "                         Access Anywhere (signs in; reads only); the options below\n"
                 "                         add to them\n"
                 "  --fetch PATH           also read the log file at Access Anywhere path PATH\n"
-                "                         (Provider/bucket/AWSLogs/.../x.json.gz; needs -c; repeatable)\n"
+                "                         (Provider/bucket/AWSLogs/.../x.json.gz; needs -c; repeatable);\n"
+                "                         one not in the index yet is found by a cloud refresh of\n"
+                "                         its folders, as the scanner does\n"
                 "  --self-key AKIA...     an access key Access Anywhere itself uses (repeatable)\n"
                 "  --self-arn ARN         an IAM identity ARN of Access Anywhere (repeatable)\n"
                 "  --self-agent TEXT      a user-agent substring of Access Anywhere (repeatable)\n"
@@ -225,6 +227,44 @@ static int feed_cb(void *opaque, const void *p, size_t n)
         return ct_reader_feed(f->rdr, p, n, f->run->err, sizeof(f->run->err));
 }
 
+/*
+ * A file not in Access Anywhere's index yet (CloudTrail wrote it after the last listing):
+ * walk path from the root one folder at a time and, where the next name is missing, cloud
+ * refresh that folder once and look again, as the scanner does before it lists. *out as
+ * aa_check_path() fills it; JB_ENOTFOUND when even a refresh does not show it.
+ */
+static int find_refreshing(struct aa_client *aa, const char *path, struct aa_item *out, char *err,
+                           size_t errsz)
+{
+        char pid[512] = "0", name[1024];
+        const char *p = path;
+        int rc = JB_ENOTFOUND;
+
+        while (*p) {
+                size_t n = strcspn(p, "/");
+
+                if (n >= sizeof(name))
+                        return jb_seterr(JB_EINPUT, err, errsz, "a name in the path is too long");
+                memcpy(name, p, n);
+                name[n] = '\0';
+                p += n;
+                while (*p == '/')
+                        p++;
+                aa_item_clear(out);
+                rc = aa_check_path(aa, name, pid, out, err, errsz);
+                if (rc == JB_ENOTFOUND && strcmp(pid, "0") != 0) {
+                        rc = aa_refresh(aa, pid, err, errsz);
+                        if (!rc)
+                                rc = aa_check_path(aa, name, pid, out, err, errsz);
+                }
+                if (rc)
+                        return rc;
+                if (*p && snprintf(pid, sizeof(pid), "%s", out->fi_id) >= (int)sizeof(pid))
+                        return jb_seterr(JB_EINPUT, err, errsz, "a folder id is too long");
+        }
+        return rc;
+}
+
 /* Read the log file at Access Anywhere path through aa (the listing's size is checked).
  * JB_OK or an error with run->err set. */
 static int fetch_file(struct ev_run *run, struct ct_reader *rdr, struct aa_client *aa, const char *path)
@@ -249,6 +289,8 @@ static int fetch_file(struct ev_run *run, struct ct_reader *rdr, struct aa_clien
         }
         memset(&it, 0, sizeof(it));
         rc = aa_check_path(aa, path, "0", &it, err, sizeof(err));
+        if (rc == JB_ENOTFOUND)
+                rc = find_refreshing(aa, path, &it, err, sizeof(err));
         if (rc == JB_ENOTFOUND)
                 return jb_seterr(rc, run->err, sizeof(run->err), "Access Anywhere has no file %s",
                                  path);
