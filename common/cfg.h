@@ -104,9 +104,9 @@ struct cfg {
         size_t n_kafka_rdkafka;
 
         /* top level */
-        char *state_dir; /* default /var/lib/jibe */
-        char *log_file;  /* NULL or "-": stderr */
-        char *log_level; /* debug, info, warn, error; default info */
+        char *state_dir;  /* default /var/lib/jibe */
+        char *log_file;   /* NULL or "-": stderr */
+        char *log_level;  /* debug, info, warn, error; default info */
         char *log_format; /* text (default) or json */
 
         char *path; /* the file this was loaded from */

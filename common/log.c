@@ -272,8 +272,8 @@ static int json_has(const char *out, size_t len, const char *name, size_t n)
 
 /* The JSON line of one record: stamp, level, module, the whole message, then its
  * "name=value" words as members. */
-static void json_line(char *out, size_t cap, const char *stamp, enum log_level level,
-                      const char *module, const char *msg)
+static void json_line(char *out, size_t cap, const char *stamp, enum log_level level, const char *module,
+                      const char *msg)
 {
         size_t len = 0;
         const char *p = msg;

@@ -636,8 +636,7 @@ static void unit_run(struct worker *w, const struct unit *u)
                         }
                 }
                 if (rc == JB_OK) {
-                        unit_ok(s, u, covered ? "covered" : by_refresh ? "refresh" : "event",
-                                attempts);
+                        unit_ok(s, u, covered ? "covered" : by_refresh ? "refresh" : "event", attempts);
                         return;
                 }
                 if (sig_abort_requested()) {

@@ -124,9 +124,10 @@ static int check_state_dir(const char *dir)
         char at[4096];
 
         if (kernel_fs(dir)) {
-                fprintf(stderr, "jibe check-config: state_dir: %s is in a kernel file system (/proc, /sys): choose a folder "
-                       "on a disk, e.g. /var/lib/jibe\n",
-                       dir);
+                fprintf(stderr,
+                        "jibe check-config: state_dir: %s is in a kernel file system (/proc, /sys): choose a folder "
+                        "on a disk, e.g. /var/lib/jibe\n",
+                        dir);
                 return 1;
         }
         if (existing_parent(dir, at, sizeof(at)) != 0) {
@@ -135,10 +136,11 @@ static int check_state_dir(const char *dir)
                 return 1;
         }
         if (probe_dir(at) != 0) {
-                fprintf(stderr, "jibe check-config: state_dir: %s cannot be written by this user (%s in %s): create it "
-                       "and give it to the user jibe runs as (under systemd, StateDirectory=jibe "
-                       "makes /var/lib/jibe)\n",
-                       dir, strerror(errno), at);
+                fprintf(stderr,
+                        "jibe check-config: state_dir: %s cannot be written by this user (%s in %s): create it "
+                        "and give it to the user jibe runs as (under systemd, StateDirectory=jibe "
+                        "makes /var/lib/jibe)\n",
+                        dir, strerror(errno), at);
                 return 1;
         }
         return 0;
@@ -154,20 +156,24 @@ static int check_log_file(const char *path)
         if (!path || !*path || !strcmp(path, "-"))
                 return 0;
         if (kernel_fs(path)) {
-                fprintf(stderr, "jibe check-config: log_file: %s is in a kernel file system (/proc, /sys): choose a file "
-                       "such as /var/log/jibe/jibe.log\n",
-                       path);
+                fprintf(stderr,
+                        "jibe check-config: log_file: %s is in a kernel file system (/proc, /sys): choose a file "
+                        "such as /var/log/jibe/jibe.log\n",
+                        path);
                 return 1;
         }
         if (stat(path, &st) == 0) {
                 if (!S_ISREG(st.st_mode)) {
-                        fprintf(stderr, "jibe check-config: log_file: %s exists and is not a regular file\n", path);
+                        fprintf(stderr,
+                                "jibe check-config: log_file: %s exists and is not a regular file\n",
+                                path);
                         return 1;
                 }
                 fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
                 if (fd < 0) {
-                        fprintf(stderr, "jibe check-config: log_file: %s cannot be written by this user: %s\n", path,
-                               strerror(errno));
+                        fprintf(stderr,
+                                "jibe check-config: log_file: %s cannot be written by this user: %s\n",
+                                path, strerror(errno));
                         return 1;
                 }
                 close(fd);
@@ -180,14 +186,16 @@ static int check_log_file(const char *path)
         else
                 snprintf(dir, sizeof(dir), ".");
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                fprintf(stderr, "jibe check-config: log_file: the folder %s does not exist: create it for the user jibe "
-                       "runs as (under systemd, LogsDirectory=jibe makes /var/log/jibe)\n",
-                       dir);
+                fprintf(stderr,
+                        "jibe check-config: log_file: the folder %s does not exist: create it for the user jibe "
+                        "runs as (under systemd, LogsDirectory=jibe makes /var/log/jibe)\n",
+                        dir);
                 return 1;
         }
         if (probe_dir(dir) != 0) {
-                fprintf(stderr, "jibe check-config: log_file: %s cannot be created by this user (%s in %s)\n", path,
-                       strerror(errno), dir);
+                fprintf(stderr,
+                        "jibe check-config: log_file: %s cannot be created by this user (%s in %s)\n",
+                        path, strerror(errno), dir);
                 return 1;
         }
         return 0;

@@ -15,7 +15,6 @@
 #include <librdkafka/rdkafka.h>
 #include <zlib.h>
 
-
 #include "aa.h"
 #include "cfg.h"
 #include "cli.h"

@@ -292,8 +292,7 @@ static int fetch_file(struct ev_run *run, struct ct_reader *rdr, struct aa_clien
         if (rc == JB_ENOTFOUND)
                 rc = find_refreshing(aa, path, &it, err, sizeof(err));
         if (rc == JB_ENOTFOUND)
-                return jb_seterr(rc, run->err, sizeof(run->err), "Access Anywhere has no file %s",
-                                 path);
+                return jb_seterr(rc, run->err, sizeof(run->err), "Access Anywhere has no file %s", path);
         if (rc)
                 return jb_seterr(rc, run->err, sizeof(run->err), "cannot look it up: %s", err);
         if (it.type != AA_FILE) {
@@ -343,7 +342,8 @@ static int deployment_ctx(const char *path, struct ct_ctx **ctx, struct aa_clien
         if (!rc)
                 rc = view_build(*aa, &vo, ctx, &vi, err, sizeof(err));
         if (rc)
-                fprintf(stderr, "jibe events: cannot read the deployment's view from Access Anywhere at %s: %s\n",
+                fprintf(stderr,
+                        "jibe events: cannot read the deployment's view from Access Anywhere at %s: %s\n",
                         cfg.aa_endpoint, err);
         cfg_clear(&cfg);
         return rc ? 1 : 0;
