@@ -1,4 +1,5 @@
 #!/bin/sh
+# both syncer methods: tests/run.sh runs it again against a server without syncOnProviderEvent
 # 0350-run-ops-logs.sh - the logs an operator reads (README "Logs"): `jibe run` with
 # log_format = "json" on a generated hour of CloudTrail history writes only JSON lines, one
 # "resync" line per successful resync (as many as the simulator counted resync calls, each
