@@ -303,7 +303,6 @@ static int connect_kafka(const struct cfg *cfg)
         const char **props = kafka_props(cfg);
         struct kadmin_conn conn = {cfg->kafka_brokers, props, cfg->n_kafka_rdkafka, 10000};
         struct kadmin *ka;
-        struct kadmin_part *parts = NULL;
         size_t i, n;
         char err[1024], name[256];
         int rc, failed = 0;
@@ -317,7 +316,7 @@ static int connect_kafka(const struct cfg *cfg)
         for (i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
                 if (kconf_name(name, sizeof(name), cfg->kafka_topic_prefix, topics[i]) != JB_OK)
                         continue;
-                rc = kadmin_topic_parts(ka, name, &parts, &n, err, sizeof(err));
+                rc = kadmin_topic_count(ka, name, &n, err, sizeof(err));
                 if (rc == JB_ENOTFOUND) {
                         printf("FAILED: Kafka topic %s does not exist: 'jibe topics --create -c "
                                "%s' makes it\n",
@@ -335,8 +334,6 @@ static int connect_kafka(const struct cfg *cfg)
                 } else {
                         printf("ok: Kafka topic %s has %zu partition(s)\n", name, n);
                 }
-                kadmin_parts_free(parts, rc ? 0 : n);
-                parts = NULL;
                 if (rc && rc != JB_ENOTFOUND)
                         break; /* the brokers do not answer: one line is enough */
         }
