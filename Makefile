@@ -109,7 +109,7 @@ BINS     := $(B)/jibe $(B)/jibe-aa-sim $(B)/jibe-ctgen
 
 .SECONDARY:
 .PHONY: all deps asan test test-asan test-clang unit valgrind bench clean demo demo-kafka \
-        fuzz fuzz-build format format-check check-layering install deb man
+        fuzz fuzz-build format format-check check-layering install deb man FORCE
 all: $(BINS) $(UNIT_BIN) $(REPLAY_BIN)
 
 deps:
@@ -142,6 +142,16 @@ $(B)/tests/test_fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(B)/l
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/fuzz/replay.o: CPPFLAGS += -DJB_REPLAY_TOP='"$(CURDIR)"'
+
+# `jibe --version` names the git revision it was built from (JIBE_GIT_REV overrides it, for a
+# build from a tarball); the stamp file rebuilds cli_common.o when the revision changes.
+JIBE_GIT_REV ?= $(shell git -C $(CURDIR) describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+$(B)/git-rev.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(JIBE_GIT_REV)' | cmp -s - $@ || echo '$(JIBE_GIT_REV)' >$@
+$(B)/common/cli/cli_common.o: $(B)/git-rev.stamp
+$(B)/common/cli/cli_common.o: CPPFLAGS += -DJB_GIT_REV='"$(JIBE_GIT_REV)"'
+FORCE:
 
 $(B)/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libjibe.a
 	@mkdir -p $(dir $@)

@@ -61,6 +61,7 @@
 
 static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const cfg_alert_levels[] = {"warn", "error", NULL};
+static const char *const cfg_log_formats[] = {"text", "json", NULL};
 static const char *const cfg_sync_methods[] = {"auto", "event", "refresh", NULL};
 
 const struct cfg_opt cfg_opts[] = {
@@ -221,6 +222,11 @@ const struct cfg_opt cfg_opts[] = {
               "Log file; unset or \"-\": standard error (the systemd journal)."),
         {.name = "log_level", .type = CFGT_STR, .off = OFF(log_level), .def_s = "info",
          .choices = cfg_log_levels, .desc = "Least important messages logged: debug, info, warn or error."},
+        {.name = "log_format", .type = CFGT_STR, .off = OFF(log_format), .def_s = "text",
+         .choices = cfg_log_formats,
+         .desc = "text: one line per message, \"time LEVEL module: fields and sentence\"; json: one JSON "
+                 "object per line (time, level, module, msg and each name=value field of the message) "
+                 "for a log collector."},
 };
 /* clang-format on */
 
@@ -485,19 +491,24 @@ int cfg_ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char
 {
         va_list ap;
         unsigned line = s ? config_setting_source_line(s) : 0;
+        char msg[1024];
         int n;
 
-        if (!x->errstr || !x->errsz)
-                return rc;
         if (line)
-                n = snprintf(x->errstr, x->errsz, "%s:%u: %s: ", where_file(x, s), line, name);
+                n = snprintf(msg, sizeof(msg), "%s:%u: %s: ", where_file(x, s), line, name);
         else
-                n = snprintf(x->errstr, x->errsz, "%s: %s: ", where_file(x, s), name);
-        if (n < 0 || (size_t)n >= x->errsz)
+                n = snprintf(msg, sizeof(msg), "%s: %s: ", where_file(x, s), name);
+        if (n < 0 || (size_t)n >= sizeof(msg))
                 return rc;
         va_start(ap, fmt);
-        vsnprintf(x->errstr + n, x->errsz - (size_t)n, fmt, ap);
+        vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
         va_end(ap);
+        if (x->errstr && x->errsz && (!x->nerr || !x->on_err)) /* the first one */
+                snprintf(x->errstr, x->errsz, "%s", msg);
+        if (x->on_err) {
+                x->nerr++;
+                x->on_err(x->on_err_opaque, msg);
+        }
         return rc;
 }
 
@@ -1089,18 +1100,22 @@ static int walk(struct cfg_ctx *x, const config_setting_t *root)
 
                 if (!is_group_name(n)) {
                         rc = load_setting(x, s, n);
-                        if (rc)
+                        if (rc && !CFG_GO_ON(x, rc))
                                 return rc;
                         continue;
                 }
-                if (config_setting_type(s) != CONFIG_TYPE_GROUP)
-                        return cfg_ctx_err(x, JB_EINPUT, s, n, "must be a group: %s = { ... };", n);
+                if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+                        rc = cfg_ctx_err(x, JB_EINPUT, s, n, "must be a group: %s = { ... };", n);
+                        if (CFG_GO_ON(x, rc))
+                                continue;
+                        return rc;
+                }
                 for (k = 0; k < config_setting_length(s); k++) {
                         const config_setting_t *c = config_setting_get_elem(s, (unsigned)k);
 
                         snprintf(full, sizeof(full), "%s.%s", n, config_setting_name(c));
                         rc = load_setting(x, c, full);
-                        if (rc)
+                        if (rc && !CFG_GO_ON(x, rc))
                                 return rc;
                 }
         }
@@ -1149,7 +1164,8 @@ static int endpoint_userinfo(const char *url, const char **at, size_t *n)
         return 1;
 }
 
-static int validate(struct cfg_ctx *x, config_t *lc)
+/* The endpoint's rules. */
+static int validate_endpoint(struct cfg_ctx *x, config_t *lc)
 {
         struct cfg *c = x->cfg;
         const char *ep = "access_anywhere.endpoint";
@@ -1205,6 +1221,14 @@ static int validate(struct cfg_ctx *x, config_t *lc)
         if (strstr(host, "/api/"))
                 return cfg_ctx_err(x, JB_EINPUT, es, ep, "give the address without /api/...: \"%.*s\"",
                                    (int)(strstr(host, "/api/") - c->aa_endpoint), c->aa_endpoint);
+        return JB_OK;
+}
+
+/* The other rules of the access_anywhere, syncer and self groups. */
+static int validate_rest(struct cfg_ctx *x, config_t *lc)
+{
+        struct cfg *c = x->cfg;
+        int rc;
 
         if (!c->aa_authtoken) {
                 const char *pw = "access_anywhere.password", *lg = "access_anywhere.login";
@@ -1304,38 +1328,44 @@ static int validate_kafka(struct cfg_ctx *x, config_t *lc)
                 if (rc)
                         return rc;
         }
-        /* the entries as every Kafka client will take them (kconf.h) */
-        if (kconf_check((const char *const *)c->kafka_rdkafka, c->n_kafka_rdkafka, kerr, sizeof(kerr)))
-                return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "kafka.rdkafka"), "kafka.rdkafka",
-                                   "%s", kerr);
-        return JB_OK;
+        /* the entries as every Kafka client will take them (kconf.h); check-config sets each
+         * on its own, so that every entry librdkafka rejects is named */
+        if (!x->on_err) {
+                if (kconf_check((const char *const *)c->kafka_rdkafka, c->n_kafka_rdkafka, kerr,
+                                sizeof(kerr)))
+                        return cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "kafka.rdkafka"),
+                                           "kafka.rdkafka", "%s", kerr);
+                return JB_OK;
+        }
+        for (i = 0; i < c->n_kafka_rdkafka; i++) {
+                const char *one[1] = {c->kafka_rdkafka[i]};
+
+                if (kconf_check(one, 1, kerr, sizeof(kerr)))
+                        (void)cfg_ctx_err(x, JB_EINPUT, group_setting(x, lc, "kafka.rdkafka"),
+                                          "kafka.rdkafka", "%s", kerr);
+        }
+        return x->nerr ? JB_EINPUT : JB_OK;
 }
 
-int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
+/* cfg_load() and cfg_check_all(): x is set up by the caller (cfg, errstr, on_err). */
+static int load_x(struct cfg_ctx *x, struct cfg *cfg, const char *path)
 {
-        struct cfg_ctx x;
         config_t lc;
         FILE *fp;
-        int rc;
+        int rc, r;
 
-        if (errstr && errsz)
-                errstr[0] = '\0';
         cfg_init(cfg);
-        memset(&x, 0, sizeof(x));
-        x.cfg = cfg;
-        x.path = path;
-        x.errstr = errstr;
-        x.errsz = errsz;
+        x->cfg = cfg;
+        x->path = path;
         cfg->path = strdup(path);
-        if (!cfg->path || !cfg->state_dir || !cfg->log_level) {
-                cfg_clear(cfg);
-                return jb_seterr(JB_ENOMEM, errstr, errsz, "%s: out of memory", path);
-        }
+        if (!cfg->path || !cfg->state_dir || !cfg->log_level)
+                return jb_seterr(JB_ENOMEM, x->errstr, x->errsz, "%s: out of memory", path);
         fp = fopen(path, "r");
         if (!fp) {
-                rc = jb_seterr(JB_EIO, errstr, errsz, "cannot read configuration file %s: %s", path,
-                               strerror(errno));
-                cfg_clear(cfg);
+                rc = jb_seterr(JB_EIO, x->errstr, x->errsz, "cannot read configuration file %s: %s",
+                               path, strerror(errno));
+                if (x->on_err)
+                        x->on_err(x->on_err_opaque, x->errstr);
                 return rc;
         }
         fclose(fp);
@@ -1343,27 +1373,77 @@ int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
         config_init(&lc);
         if (!config_read_file(&lc, path)) {
                 if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-                        rc = jb_seterr(JB_EIO, errstr, errsz, "cannot read configuration file %s", path);
+                        rc = jb_seterr(JB_EIO, x->errstr, x->errsz, "cannot read configuration file %s",
+                                       path);
                 else
-                        rc = jb_seterr(JB_EINPUT, errstr, errsz, "%s:%d: %s",
+                        rc = jb_seterr(JB_EINPUT, x->errstr, x->errsz, "%s:%d: %s",
                                        config_error_file(&lc) ? config_error_file(&lc) : path,
                                        config_error_line(&lc), config_error_text(&lc));
+                if (x->on_err)
+                        x->on_err(x->on_err_opaque, x->errstr);
         } else {
-                rc = walk(&x, config_root_setting(&lc));
+                /* With on_err, the walk reports every bad setting; the rules across settings
+                 * (credentials, endpoint) run only on a clean walk, since a bad setting left
+                 * at its default would make them report it a second time. The kafka group's
+                 * rules depend on nothing else and always run. */
+                rc = walk(x, config_root_setting(&lc));
                 if (!rc)
-                        rc = cfg_secrets_resolve(&x);
-                if (!rc)
-                        rc = validate(&x, &lc);
-                if (!rc)
-                        rc = validate_kafka(&x, &lc);
+                        rc = cfg_secrets_resolve(x);
+                if (!rc) {
+                        rc = validate_endpoint(x, &lc);
+                        if (!rc || CFG_GO_ON(x, rc)) {
+                                r = validate_rest(x, &lc);
+                                rc = rc ? rc : r;
+                        }
+                }
+                if (!rc || CFG_GO_ON(x, rc)) {
+                        r = validate_kafka(x, &lc);
+                        rc = rc ? rc : r;
+                }
         }
         config_destroy(&lc);
-        free(x.src_path);
-        free(x.src);
+        free(x->src_path);
+        free(x->src);
+        x->src_path = x->src = NULL;
+        return rc;
+}
+
+int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz)
+{
+        struct cfg_ctx x;
+        int rc;
+
+        if (errstr && errsz)
+                errstr[0] = '\0';
+        memset(&x, 0, sizeof(x));
+        x.errstr = errstr;
+        x.errsz = errsz;
+        rc = load_x(&x, cfg, path);
         if (rc) {
                 cfg_clear(cfg);
                 return rc;
         }
         cfg_secrets_register(cfg);
         return JB_OK;
+}
+
+int cfg_check_all(struct cfg *cfg, const char *path, void (*on_err)(void *opaque, const char *msg),
+                  void *opaque)
+{
+        struct cfg_ctx x;
+        char err[1024];
+        int rc;
+
+        memset(&x, 0, sizeof(x));
+        err[0] = '\0';
+        x.errstr = err;
+        x.errsz = sizeof(err);
+        x.on_err = on_err;
+        x.on_err_opaque = opaque;
+        rc = load_x(&x, cfg, path);
+        if (rc && !x.nerr && rc != JB_EIO && rc != JB_EINPUT) /* out of memory */
+                on_err(opaque, err[0] ? err : "out of memory");
+        if (!rc)
+                cfg_secrets_register(cfg);
+        return rc;
 }

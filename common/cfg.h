@@ -114,9 +114,10 @@ struct cfg {
         long alert_timeout_ms;          /* one post to Slack */
 
         /* top level */
-        char *state_dir; /* default /var/lib/jibe */
-        char *log_file;  /* NULL or "-": stderr */
-        char *log_level; /* debug, info, warn, error; default info */
+        char *state_dir;  /* default /var/lib/jibe */
+        char *log_file;   /* NULL or "-": stderr */
+        char *log_level;  /* debug, info, warn, error; default info */
+        char *log_format; /* text (default) or json */
 
         char *path; /* the file this was loaded from */
 
@@ -142,6 +143,14 @@ void cfg_init(struct cfg *cfg);
  */
 int cfg_load(struct cfg *cfg, const char *path, char *errstr, size_t errsz) JB_MUST_CHECK;
 void cfg_clear(struct cfg *cfg);
+/*
+ * `jibe check-config`: cfg_load() that goes on past a mistake, calling on_err(opaque, msg)
+ * once for each ("file:line: setting: what is wrong"; also for a file that cannot be read or
+ * parsed). Returns JB_OK when there was none, else the first one's code. Either way cfg holds
+ * what did load (the rest at its default): cfg_clear() it.
+ */
+int cfg_check_all(struct cfg *cfg, const char *path, void (*on_err)(void *opaque, const char *msg),
+                  void *opaque);
 /* Effective configuration, secrets as "***", in libconfig syntax. */
 void cfg_dump(const struct cfg *cfg, FILE *fp);
 /* A commented configuration file for a deployment, generated from the option table

@@ -107,7 +107,13 @@ struct cfg_ctx {
         const char *set_as[CFG_OPTS_MAX];    /* the name it was set under (static text) */
         char *src_path;                      /* cached source text for check_int_literal() */
         char *src;
+        /* cfg_check_all(): every mistake goes to on_err and loading goes on past it */
+        void (*on_err)(void *opaque, const char *msg);
+        void *on_err_opaque;
+        int nerr;
 };
+/* In a cfg_check_all() run, rc (a mistake in the file) is reported already: go on. */
+#define CFG_GO_ON(x, rc) ((x)->on_err && (rc) == JB_EINPUT)
 
 /* "file:line: setting: message" into x->errstr (no line when s is NULL or has none); returns rc. */
 int cfg_ctx_err(struct cfg_ctx *x, int rc, const config_setting_t *s, const char *name, const char *fmt,

@@ -1,6 +1,6 @@
 /*
  * ct.h - CloudTrail for the rest of jibe: the streaming log-file reader, the classifier
- * that applies the rules of EVENTS.md; the facts about log-file paths are in ct_path.h
+ * that applies the rules of docs/EVENTS.md; the facts about log-file paths are in ct_path.h
  * (included).
  *
  * Reader (ct_reader.c): feed it the compressed bytes of one log file in chunks of any size;
@@ -27,7 +27,7 @@
 #include "ct_path.h"
 #include "jb.h"
 
-/* Ceilings (EVENTS.md: the decompressed-size limit defaults to at least 2 GiB). */
+/* Ceilings (docs/EVENTS.md: the decompressed-size limit defaults to at least 2 GiB). */
 #define CT_MAX_DECOMPRESSED_DEFAULT (4ULL << 30) /* bytes of JSON in one log file */
 #define CT_MAX_RECORD_DEFAULT (16U << 20)        /* bytes of one record */
 #define CT_MAX_DEPTH 256                         /* JSON nesting */
@@ -116,7 +116,7 @@ uint64_t ct_reader_records(const struct ct_reader *rdr);
 /* The gzip library the reader was built with, e.g. "ISA-L 2.30.0" or "zlib 1.2.13". */
 const char *ct_reader_inflate_library(void);
 
-/* ---- classification (EVENTS.md) ---- */
+/* ---- classification (docs/EVENTS.md) ---- */
 
 enum ct_class {
         CT_MALFORMED = 0,
@@ -133,7 +133,7 @@ enum ct_class {
         CT_INSIGHT = 100, /* not a bucket: the record is a CloudTrail Insights event */
 };
 
-/* Stats bucket names in EVENTS.md order ("malformed", "not_s3", ..., "bucket"). */
+/* Stats bucket names in docs/EVENTS.md order ("malformed", "not_s3", ..., "bucket"). */
 extern const char *const ct_class_names[CT_NCLASS];
 /* "put", "delete" or "bucket" for the three actionable classes, else NULL. */
 const char *ct_op_name(int cls);

@@ -1,5 +1,5 @@
 /*
- * ct_classify.c - the ordered rules of EVENTS.md: one CloudTrail record in, one
+ * ct_classify.c - the ordered rules of docs/EVENTS.md: one CloudTrail record in, one
  * actionable event or one stats bucket out.
  *
  * Owns: the write set, self-identity matching, the bucket -> provider map, the per-provider

@@ -412,6 +412,20 @@ int kadmin_topic_parts(struct kadmin *ka, const char *topic, struct kadmin_part 
         return parts_done(ka, rc, parts, np, out, n, errstr, errsz);
 }
 
+int kadmin_topic_count(struct kadmin *ka, const char *topic, size_t *n, char *errstr, size_t errsz)
+{
+        struct kadmin_part *parts = NULL;
+        size_t np = 0, cap = 0;
+        int rc;
+
+        *n = 0;
+        rc = add_topic(ka, topic, &parts, &np, &cap, errstr, errsz);
+        if (rc == JB_OK)
+                *n = np;
+        kadmin_parts_free(parts, np);
+        return rc;
+}
+
 int kadmin_group_parts(struct kadmin *ka, const char *topic, struct kadmin_part **out, size_t *n,
                        char *errstr, size_t errsz)
 {

@@ -74,6 +74,10 @@ int kadmin_group_info(struct kadmin *ka, struct kadmin_group *out, char *errstr,
  */
 int kadmin_topic_parts(struct kadmin *ka, const char *topic, struct kadmin_part **out, size_t *n,
                        char *errstr, size_t errsz) JB_MUST_CHECK;
+/* The number of partitions of topic, from the metadata only (no offsets: works while the
+ * partitions of a new topic still elect their leaders). JB_ENOTFOUND when it does not exist. */
+int kadmin_topic_count(struct kadmin *ka, const char *topic, size_t *n, char *errstr,
+                       size_t errsz) JB_MUST_CHECK;
 
 /*
  * Every partition the handle's group has committed offsets for, plus every partition of

@@ -25,11 +25,13 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *log_fp; /* NULL: stderr */
 static char *log_path;
 static enum log_level log_lvl = LL_INFO;
+static enum log_format log_fmt = LOG_FMT_TEXT;
 static char *log_secrets[LOG_MAX_SECRETS];
 static int log_nsecrets;
 static int log_next_rotating = LOG_PINNED_SECRETS;
 
 static const char *const log_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
+static const char *const log_json_names[] = {"debug", "info", "warn", "error"};
 
 #define LOG_FILE_MODE 0640
 
@@ -143,6 +145,22 @@ int log_level_parse(const char *s, enum log_level *out)
         return JB_EINPUT;
 }
 
+void log_set_format(enum log_format fmt)
+{
+        log_fmt = fmt;
+}
+
+int log_format_parse(const char *s, enum log_format *out)
+{
+        if (strcasecmp(s, "text") == 0)
+                *out = LOG_FMT_TEXT;
+        else if (strcasecmp(s, "json") == 0)
+                *out = LOG_FMT_JSON;
+        else
+                return JB_EINPUT;
+        return JB_OK;
+}
+
 void log_add_secret(const char *secret)
 {
         if (!secret || strlen(secret) < 3)
@@ -210,33 +228,140 @@ void log_scrub(char *text)
         pthread_mutex_unlock(&log_lock);
 }
 
+/* Append the JSON string of the n bytes at s to out (size cap, length *len); quietly cut at the
+ * cap (the closing quote and brace always fit: the caller keeps 8 bytes spare). */
+static void json_put(char *out, size_t cap, size_t *len, const char *s, size_t n)
+{
+        static const char hex[] = "0123456789abcdef";
+        size_t i;
+
+        out[(*len)++] = '"';
+        for (i = 0; i < n && *len + 8 < cap; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if (c == '"' || c == '\\') {
+                        out[(*len)++] = '\\';
+                        out[(*len)++] = (char)c;
+                } else if (c < 0x20) {
+                        memcpy(out + *len, "\\u00", 4);
+                        out[*len + 4] = hex[c >> 4];
+                        out[*len + 5] = hex[c & 15];
+                        *len += 6;
+                } else {
+                        out[(*len)++] = (char)c;
+                }
+        }
+        out[(*len)++] = '"';
+}
+
+static void json_lit(char *out, size_t cap, size_t *len, const char *lit)
+{
+        size_t n = strlen(lit);
+
+        if (*len + n + 8 < cap) {
+                memcpy(out + *len, lit, n);
+                *len += n;
+        }
+}
+
+/* Was the member name (n bytes) already written into out? */
+static int json_has(const char *out, size_t len, const char *name, size_t n)
+{
+        const char *p = out;
+
+        while ((p = memchr(p, '"', len - (size_t)(p - out))) != NULL) {
+                if ((size_t)(out + len - p) > n + 2 && !memcmp(p + 1, name, n) && p[n + 1] == '"' &&
+                    p[n + 2] == ':')
+                        return 1;
+                p++;
+        }
+        return 0;
+}
+
+/* The JSON line of one record: stamp, level, module, the whole message, then its
+ * "name=value" words as members. */
+static void json_line(char *out, size_t cap, const char *stamp, enum log_level level, const char *module,
+                      const char *msg)
+{
+        size_t len = 0;
+        const char *p = msg;
+
+        json_lit(out, cap, &len, "{\"time\":");
+        json_put(out, cap, &len, stamp, strlen(stamp));
+        json_lit(out, cap, &len, ",\"level\":");
+        json_put(out, cap, &len, log_json_names[level], strlen(log_json_names[level]));
+        json_lit(out, cap, &len, ",\"module\":");
+        json_put(out, cap, &len, module, strlen(module));
+        json_lit(out, cap, &len, ",\"msg\":");
+        json_put(out, cap, &len, msg, strlen(msg));
+        while (*p) {
+                const char *name = p, *val, *end;
+                size_t nn, vn;
+
+                while (*p && ((*p >= 'a' && *p <= 'z') || *p == '_'))
+                        p++;
+                nn = (size_t)(p - name);
+                if (*p != '=' || !nn || (name > msg && name[-1] != ' ')) {
+                        p += *p ? 1 : 0;
+                        continue;
+                }
+                val = ++p;
+                while (*p && *p != ' ')
+                        p++;
+                end = p;
+                while (end > val && strchr(":;,", end[-1]))
+                        end--; /* "file=x: it failed" */
+                vn = (size_t)(end - val);
+                if (json_has(out, len, name, nn) || len + nn + vn + 16 >= cap)
+                        continue;
+                json_lit(out, cap, &len, ",");
+                json_put(out, cap, &len, name, nn);
+                json_lit(out, cap, &len, ":");
+                json_put(out, cap, &len, val, vn);
+        }
+        out[len++] = '}';
+        out[len] = '\0';
+}
+
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
-        char line[LOG_LINE_MAX];
+        char line[LOG_LINE_MAX], json[LOG_LINE_MAX * 2];
+        char stamp[80];
         struct timespec ts;
         struct tm tm;
         va_list ap;
-        int n;
+        int n, m;
 
         if (level < log_lvl || level >= LL_OFF)
                 return;
         clock_gettime(CLOCK_REALTIME, &ts);
         gmtime_r(&ts.tv_sec, &tm);
-        n = snprintf(line, sizeof(line),
-                     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
-                     log_names[level], module);
-        if (n < 0)
+        snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+        n = snprintf(line, sizeof(line), "%s %s %s: ", stamp, log_names[level], module);
+        if (n < 0 || (size_t)n >= sizeof(line))
                 return;
         va_start(ap, fmt);
-        vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+        m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
         va_end(ap);
+        if (m < 0)
+                return;
         for (char *c = line; *c; c++)
                 if (*c == '\n' || *c == '\r')
                         *c = ' ';
         pthread_mutex_lock(&log_lock);
         log_redact(line);
         log_redact_userinfo(line);
-        fprintf(log_fp ? log_fp : stderr, "%s\n", line);
+        if (log_fmt == LOG_FMT_JSON) {
+                /* the message starts after "stamp LEVEL module: " (redaction only shrinks it) */
+                const char *msg = strstr(line + strlen(stamp), ": ");
+
+                json_line(json, sizeof(json), stamp, level, module, msg ? msg + 2 : line);
+                fprintf(log_fp ? log_fp : stderr, "%s\n", json);
+        } else {
+                fprintf(log_fp ? log_fp : stderr, "%s\n", line);
+        }
+        if (log_fp && level >= LL_ERROR)
+                fprintf(stderr, "%s\n", line); /* a fatal error reaches whoever started jibe */
         pthread_mutex_unlock(&log_lock);
 }

@@ -177,10 +177,18 @@ static void on_signals(struct sv *s)
                 else
                         log_msg(LL_INFO, s->o->cmd, "log file reopened");
         }
-        if (sig_take_usr1())
+        if (sig_take_usr1()) {
+                int kicked = 0;
+
                 for (i = 0; i < s->n; i++)
-                        if (s->o->stages[i]->ops->kick)
+                        if (s->o->stages[i]->ops->kick) {
                                 s->o->stages[i]->ops->kick(s->o->stages[i]);
+                                kicked = 1;
+                        }
+                log_msg(LL_INFO, s->o->cmd, "%s",
+                        kicked ? "SIGUSR1 received: a scan for new log files starts now"
+                               : "SIGUSR1 received: this process has no scanner; nothing to do");
+        }
 }
 
 /* Until a stop (0) or a failure (1). */

@@ -2,7 +2,7 @@
  * batch.h - the syncer's dedup window: object events in, one sync item per distinct
  * target out, each with every message it covers. Pure data structure: no I/O, no clock.
  *
- * Rules (EVENTS.md, "Dedup and batching"):
+ * Rules (docs/EVENTS.md, "Dedup and batching"):
  * - dedup key (provider, bucket, key): within one batch the last op wins;
  * - a bucket op for (provider, bucket) subsumes every object op of that bucket in the batch,
  *   those added before it and those added after it;

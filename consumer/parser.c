@@ -311,7 +311,15 @@ static int quarantine(struct worker *w, struct q_msg *m, const struct msg_logfil
                 rc = dead_letter(w, m, w->key.p, lf->path, reason, err, sizeof(err));
         if (rc == JB_OK) {
                 stats_add(w->p, &w->p->st.files_quarantined, 1);
-                log_msg(LL_ERROR, "parser", "file=%s quarantined: %s", lf->path, reason);
+                /* the audit line of a set-aside file: the same field names as the syncer's
+                 * resync lines (provider, bucket), then the file and why */
+                log_msg(LL_ERROR, "parser",
+                        "quarantine provider=%s bucket=%s file=%s size=%lld result=quarantined "
+                        "latency_ms=%lld: the file was set aside, quarantined: %s; 'jibe redrive' "
+                        "puts it back once the cause is fixed",
+                        lf->provider ? lf->provider : "-", lf->bucket ? lf->bucket : "-", lf->path,
+                        (long long)lf->size,
+                        (long long)(lf->listed_ms > 0 ? msg_now_ms() - lf->listed_ms : -1), reason);
                 alert_event(&(struct alert_key){lf->provider, lf->bucket, "quarantine"}, ALERT_WARN,
                             "log file %s was set aside: %s; its changes wait until it is redriven",
                             lf->path, reason);

@@ -48,7 +48,7 @@ struct parser_stats {
         uint64_t retries;       /* whole-file retries after transient failures */
         uint64_t records;
         uint64_t events;     /* published on Q_EVENTS */
-        uint64_t counts[10]; /* per ct_class (EVENTS.md stats buckets) */
+        uint64_t counts[10]; /* per ct_class (docs/EVENTS.md stats buckets) */
         uint64_t bytes_in, bytes_out;
         uint64_t poison;       /* undecodable Q_FILES messages dead-lettered */
         uint64_t fetch_errors; /* downloads that did not bring the file (retried) */

@@ -312,10 +312,44 @@ static size_t hist_index(int64_t lat)
         return i >= HIST_N - 1 ? HIST_N - 1 : (size_t)i;
 }
 
-/* Unit u is resynced (by_refresh: by cloud refresh): statistics, then ack every message. */
-static void unit_ok(struct syncer *s, const struct unit *u, int by_refresh)
+/*
+ * The audit line of a resync that succeeded: one INFO line per unit, with stable field names
+ * an operator can grep for ("did jibe resync this key, and when?"):
+ *   resync provider=P bucket=B key=K|folder=F|folder=* op=put|delete|bucket|mixed
+ *          method=event|refresh|covered result=ok attempts=N latency_ms=L events=E
+ * latency_ms runs from the moment the oldest of the unit's log files was listed (visible to
+ * jibe) to now; -1 when unknown. The dead-letter line of a failed resync (item_dead) carries
+ * the same fields with result=dead.
+ */
+static void log_resync(const struct unit *u, const char *method, long attempts, int64_t lat)
 {
-        int64_t now = msg_now_ms(), healed;
+        const struct batch_item *it = u->items[0];
+        const char *op = msg_op_name(it->op);
+        size_t j;
+
+        for (j = 1; j < u->nitems; j++)
+                if (u->items[j]->op != it->op)
+                        op = "mixed";
+        if (u->nitems == 1 && it->key)
+                log_msg(LL_INFO, "syncer",
+                        "resync provider=%s bucket=%s key=%s op=%s method=%s result=ok attempts=%ld "
+                        "latency_ms=%lld events=%zu",
+                        u->provider, u->bucket, it->key, op, method, attempts, (long long)lat,
+                        unit_nmsgs(u));
+        else
+                log_msg(LL_INFO, "syncer",
+                        "resync provider=%s bucket=%s folder=%s op=%s method=%s result=ok "
+                        "attempts=%ld latency_ms=%lld events=%zu objects=%zu",
+                        u->provider, u->bucket, u->dir ? (*u->dir ? u->dir : "/") : "*", op, method,
+                        attempts, (long long)lat, unit_nmsgs(u), u->nitems);
+}
+
+/* Unit u is resynced (method: "event", "refresh" or "covered", after attempts tries):
+ * statistics, the audit line, then ack every message. */
+static void unit_ok(struct syncer *s, const struct unit *u, const char *method, long attempts)
+{
+        int64_t now = msg_now_ms(), healed, worst = -1;
+        int by_refresh = strcmp(method, "event") != 0;
         size_t i, j, waited, queued = q_depth(s->q, Q_EVENTS);
 
         pthread_mutex_lock(&s->mu);
@@ -341,9 +375,12 @@ static void unit_ok(struct syncer *s, const struct unit *u, int by_refresh)
                         s->st.last_latency_ms = lat;
                         s->hist[hist_index(lat)]++;
                         s->nhist++;
+                        if (lat > worst)
+                                worst = lat;
                 }
         }
         pthread_mutex_unlock(&s->mu);
+        log_resync(u, method, attempts, worst);
         if (healed)
                 log_msg(LL_INFO, "syncer",
                         "resyncs work again after an outage of %lld s; %zu event(s) waited",
@@ -353,7 +390,8 @@ static void unit_ok(struct syncer *s, const struct unit *u, int by_refresh)
                         q_ack(s->q, ((struct smsg *)u->items[j]->msgs[i])->m);
 }
 
-static void item_dead(struct syncer *s, const struct batch_item *it, const char *reason, long attempts)
+static void item_dead(struct syncer *s, const struct batch_item *it, const char *method,
+                      const char *reason, long attempts)
 {
         char err[512];
         size_t i, nfail = 0;
@@ -371,10 +409,10 @@ static void item_dead(struct syncer *s, const struct batch_item *it, const char 
                         nfail++;
         }
         log_msg(LL_ERROR, "syncer",
-                "provider=%s bucket=%s%s%s op=%s: resync failed, %zu event(s) moved to the dead "
-                "letters after %ld attempt(s): %s",
-                it->provider, it->bucket, it->key ? " key=" : "", it->key ? it->key : "",
-                msg_op_name(it->op), it->nmsgs - nfail, attempts, reason);
+                "resync provider=%s bucket=%s %s%s op=%s method=%s result=dead attempts=%ld "
+                "events=%zu: resync failed, the event(s) were moved to the dead letters: %s",
+                it->provider, it->bucket, it->key ? "key=" : "folder=", it->key ? it->key : "*",
+                msg_op_name(it->op), method, attempts, it->nmsgs - nfail, reason);
         alert_event(&(struct alert_key){it->provider, it->bucket, "dead_letter"}, ALERT_ERROR,
                     "%zu change(s) could not be resynced after %ld attempt(s) and wait in the dead "
                     "letters: %s; fix the cause, then run 'jibe redrive'",
@@ -402,12 +440,13 @@ static void item_dead(struct syncer *s, const struct batch_item *it, const char 
         }
 }
 
-static void unit_dead(struct syncer *s, const struct unit *u, const char *reason, long attempts)
+static void unit_dead(struct syncer *s, const struct unit *u, int by_refresh, const char *reason,
+                      long attempts)
 {
         size_t j;
 
         for (j = 0; j < u->nitems; j++)
-                item_dead(s, u->items[j], reason, attempts);
+                item_dead(s, u->items[j], by_refresh ? "refresh" : "event", reason, attempts);
 }
 
 /* Sleep the backoff before attempt `attempts + 1` (full jitter, capped by max_ms), but at
@@ -517,8 +556,10 @@ static int unit_covered(struct syncer *s, const struct unit *u, const char *k)
         }
 }
 
-/* One resync of unit u by cloud refresh. */
-static int unit_refresh(struct worker *w, const struct unit *u, char *err, size_t errsz)
+/* One resync of unit u by cloud refresh; *was_covered 1 when a whole-bucket refresh already
+ * covered it (nothing was asked of the server). */
+static int unit_refresh(struct worker *w, const struct unit *u, int *was_covered, char *err,
+                        size_t errsz)
 {
         struct rhook rh = {w->s, u};
         struct refresher_hooks h = {rhook_wait, rhook_progress, &rh};
@@ -539,6 +580,7 @@ static int unit_refresh(struct worker *w, const struct unit *u, char *err, size_
                         (void)!sset_put(&w->s->bucket_running, k, (void *)(intptr_t)t0);
                 pthread_mutex_unlock(&w->s->mu);
         }
+        *was_covered = covered;
         if (covered)
                 return JB_OK;
         if (!u->dir) {
@@ -572,7 +614,7 @@ static void unit_run(struct worker *w, const struct unit *u)
         struct syncer *s = w->s;
         char err[512], reason[1024];
         long attempts = 0, refused = 0; /* refused: answers that look permanent */
-        int rc, by_refresh;
+        int rc, by_refresh, covered = 0;
 
         for (;;) {
                 if (aborted(s) || outage_stop(s)) {
@@ -582,7 +624,7 @@ static void unit_run(struct worker *w, const struct unit *u)
                 attempts++;
                 by_refresh = atomic_load(&s->refresh_on) || u->nitems != 1;
                 if (by_refresh) {
-                        rc = unit_refresh(w, u, err, sizeof(err));
+                        rc = unit_refresh(w, u, &covered, err, sizeof(err));
                 } else {
                         const struct batch_item *it = u->items[0];
 
@@ -604,7 +646,7 @@ static void unit_run(struct worker *w, const struct unit *u)
                         }
                 }
                 if (rc == JB_OK) {
-                        unit_ok(s, u, by_refresh);
+                        unit_ok(s, u, covered ? "covered" : by_refresh ? "refresh" : "event", attempts);
                         return;
                 }
                 if (sig_abort_requested()) {
@@ -635,7 +677,7 @@ static void unit_run(struct worker *w, const struct unit *u)
                         snprintf(reason, sizeof(reason),
                                  "Access Anywhere knows no provider %s with a bucket %s: %s",
                                  u->provider, u->bucket, err);
-                        unit_dead(s, u, reason, attempts);
+                        unit_dead(s, u, by_refresh, reason, attempts);
                         return;
                 }
                 if (rc == JB_ETRANSIENT || rc == JB_ELIMIT) {
@@ -651,7 +693,7 @@ static void unit_run(struct worker *w, const struct unit *u)
                 if (++refused >= s->max_attempts) {
                         snprintf(reason, sizeof(reason), "gave up after %ld attempts: %s", attempts,
                                  err);
-                        unit_dead(s, u, reason, attempts);
+                        unit_dead(s, u, by_refresh, reason, attempts);
                         return;
                 }
                 pthread_mutex_lock(&s->mu);

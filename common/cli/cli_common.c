@@ -11,6 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
+#include <librdkafka/rdkafka.h>
+#include <zlib.h>
+
 #include "aa.h"
 #include "cfg.h"
 #include "cli.h"
@@ -45,6 +49,7 @@ void run_aa_opts(const struct cfg *cfg, struct aa_opts *o)
 int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_opts *ao)
 {
         enum log_level lvl = LL_INFO;
+        enum log_format fmt = LOG_FMT_TEXT;
         char err[1024];
         size_t i;
 
@@ -54,6 +59,8 @@ int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_o
         }
         if (cfg->log_level && log_level_parse(cfg->log_level, &lvl) != JB_OK)
                 lvl = LL_INFO;
+        if (cfg->log_format && log_format_parse(cfg->log_format, &fmt) == JB_OK)
+                log_set_format(fmt);
         if (log_open(cfg->log_file, lvl, err, sizeof(err)) != JB_OK) {
                 fprintf(stderr, "jibe %s: %s\n", cmd, err);
                 cfg_clear(cfg);
@@ -122,9 +129,17 @@ const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_
 
 /* ---- the command line ---- */
 
+#ifndef JB_GIT_REV
+#define JB_GIT_REV "unknown" /* the Makefile passes the git revision */
+#endif
+
 int cli_version(void)
 {
-        printf("jibe %s (gzip inflate: %s)\n", JB_VERSION, ct_reader_inflate_library());
+        const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+        printf("jibe %s (git %s)\n", JB_VERSION, JB_GIT_REV);
+        printf("librdkafka %s, libcurl %s, zlib %s, gzip inflate: %s\n", rd_kafka_version_str(),
+               cv && cv->version ? cv->version : "?", zlibVersion(), ct_reader_inflate_library());
         return 0;
 }
 

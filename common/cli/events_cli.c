@@ -1,8 +1,12 @@
 /*
- * events_cli.c - `jibe events`: what jibe would do with local CloudTrail log files.
+ * events_cli.c - `jibe events`: what jibe would do with CloudTrail log files, local ones or
+ * (--fetch) ones read through Access Anywhere.
  *
- * Owns: the command's options, reading local files in chunks into ct_reader, printing one
- * JSON line per actionable event (EVENTS.md) and the --stats object, and the exit code.
+ * Owns: the command's options, reading files in chunks into ct_reader, printing one JSON
+ * line per actionable event (the rules of docs/EVENTS.md) and the --stats object, and the
+ * exit code. With -c FILE the classification context is the deployment's, built as the
+ * parser builds it (consumer/view.c: self identities from the configuration, bucket map and
+ * sync starts from the server); options given on the command line add to it.
  * Does not: classify (ct_classify.c) or parse (ct_reader.c).
  */
 #include <errno.h>
@@ -12,9 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aa.h"
 #include "buf.h"
+#include "cfg.h"
 #include "cli.h"
 #include "ct.h"
+#include "view.h"
 
 #define EV_READ_CHUNK (256U << 10)
 #define EV_LINE_MAX (64U << 20)
@@ -31,15 +38,25 @@ static void usage(FILE *fp)
 {
         fprintf(fp,
                 "usage: jibe events [OPTIONS] FILE...\n"
+                "       jibe events -c jibe.cfg [OPTIONS] [--fetch PATH]... [FILE...]\n"
                 "\n"
                 "Reads CloudTrail log files (.json.gz) and prints, one JSON object per line, each\n"
                 "object change jibe would ask Access Anywhere to resync:\n"
                 "  {\"bucket\":..,\"key\":..,\"op\":\"put|delete|bucket\",\"time\":..,\"event\":..,\n"
                 "   \"id\":..,\"account\":..,\"region\":..}\n"
-                "Nothing is contacted; nothing is changed. A file that cannot be read is reported on\n"
-                "stderr with the reason, the other files are still read, and the exit code is 1.\n"
+                "Without -c nothing is contacted; no file is ever changed. A file that cannot be read\n"
+                "is reported on stderr with the reason, the other files are still read, and the exit\n"
+                "code is 1. The rules are described in docs/EVENTS.md.\n"
                 "\n"
                 "options:\n"
+                "  -c, --config FILE      decide as the deployment of FILE does: its self identities,\n"
+                "                         and the bucket map and full-sync starts read from its\n"
+                "                         Access Anywhere (signs in; reads only); the options below\n"
+                "                         add to them\n"
+                "  --fetch PATH           also read the log file at Access Anywhere path PATH\n"
+                "                         (Provider/bucket/AWSLogs/.../x.json.gz; needs -c; repeatable);\n"
+                "                         one not in the index yet is found by a cloud refresh of\n"
+                "                         its folders, as the scanner does\n"
                 "  --self-key AKIA...     an access key Access Anywhere itself uses (repeatable)\n"
                 "  --self-arn ARN         an IAM identity ARN of Access Anywhere (repeatable)\n"
                 "  --self-agent TEXT      a user-agent substring of Access Anywhere (repeatable)\n"
@@ -198,6 +215,140 @@ static int read_file(struct ev_run *run, struct ct_reader *rdr, const char *path
         return rc;
 }
 
+struct ev_feed {
+        struct ct_reader *rdr;
+        struct ev_run *run;
+};
+
+static int feed_cb(void *opaque, const void *p, size_t n)
+{
+        struct ev_feed *f = opaque;
+
+        return ct_reader_feed(f->rdr, p, n, f->run->err, sizeof(f->run->err));
+}
+
+/*
+ * A file not in Access Anywhere's index yet (CloudTrail wrote it after the last listing):
+ * walk path from the root one folder at a time and, where the next name is missing, cloud
+ * refresh that folder once and look again, as the scanner does before it lists. *out as
+ * aa_check_path() fills it; JB_ENOTFOUND when even a refresh does not show it.
+ */
+static int find_refreshing(struct aa_client *aa, const char *path, struct aa_item *out, char *err,
+                           size_t errsz)
+{
+        char pid[512] = "0", name[1024];
+        const char *p = path;
+        int rc = JB_ENOTFOUND;
+
+        while (*p) {
+                size_t n = strcspn(p, "/");
+
+                if (n >= sizeof(name))
+                        return jb_seterr(JB_EINPUT, err, errsz, "a name in the path is too long");
+                memcpy(name, p, n);
+                name[n] = '\0';
+                p += n;
+                while (*p == '/')
+                        p++;
+                aa_item_clear(out);
+                rc = aa_check_path(aa, name, pid, out, err, errsz);
+                if (rc == JB_ENOTFOUND && strcmp(pid, "0") != 0) {
+                        rc = aa_refresh(aa, pid, err, errsz);
+                        if (!rc)
+                                rc = aa_check_path(aa, name, pid, out, err, errsz);
+                }
+                if (rc)
+                        return rc;
+                if (*p && snprintf(pid, sizeof(pid), "%s", out->fi_id) >= (int)sizeof(pid))
+                        return jb_seterr(JB_EINPUT, err, errsz, "a folder id is too long");
+        }
+        return rc;
+}
+
+/* Read the log file at Access Anywhere path through aa (the listing's size is checked).
+ * JB_OK or an error with run->err set. */
+static int fetch_file(struct ev_run *run, struct ct_reader *rdr, struct aa_client *aa, const char *path)
+{
+        struct aa_item it;
+        struct aa_dl_want want = {-1, 1};
+        struct ev_feed f = {rdr, run};
+        char err[512];
+        int rc;
+
+        while (*path == '/')
+                path++;
+        switch (ct_file_kind(path)) {
+        case CT_FILE_DIGEST:
+                return jb_seterr(JB_EINPUT, run->err, sizeof(run->err),
+                                 "this is a CloudTrail digest file, not an event log");
+        case CT_FILE_INSIGHT:
+                return jb_seterr(JB_EINPUT, run->err, sizeof(run->err),
+                                 "this is a CloudTrail Insights file, not an event log");
+        default:
+                break;
+        }
+        memset(&it, 0, sizeof(it));
+        rc = aa_check_path(aa, path, "0", &it, err, sizeof(err));
+        if (rc == JB_ENOTFOUND)
+                rc = find_refreshing(aa, path, &it, err, sizeof(err));
+        if (rc == JB_ENOTFOUND)
+                return jb_seterr(rc, run->err, sizeof(run->err), "Access Anywhere has no file %s", path);
+        if (rc)
+                return jb_seterr(rc, run->err, sizeof(run->err), "cannot look it up: %s", err);
+        if (it.type != AA_FILE) {
+                aa_item_clear(&it);
+                return jb_seterr(JB_EINPUT, run->err, sizeof(run->err), "this is a folder, not a file");
+        }
+        want.size = it.size;
+        ct_reader_reset(rdr);
+        run->insight = 0;
+        run->err[0] = '\0';
+        rc = aa_download_ex(aa, it.fi_id, &want, feed_cb, &f, err, sizeof(err));
+        aa_item_clear(&it);
+        if (rc && !run->err[0])
+                return jb_seterr(rc, run->err, sizeof(run->err), "cannot download it: %s", err);
+        if (rc)
+                return rc;
+        return ct_reader_finish(rdr, run->err, sizeof(run->err));
+}
+
+/* -c FILE: the classification context of the deployment (view.c, as the parser builds it),
+ * and a signed-in client in *aa for --fetch. 0, or 1 (said why on stderr). */
+static int deployment_ctx(const char *path, struct ct_ctx **ctx, struct aa_client **aa)
+{
+        struct cfg cfg;
+        struct aa_opts ao;
+        struct view_opts vo;
+        struct view_info vi;
+        char err[1024];
+        int rc;
+
+        if (cfg_load(&cfg, path, err, sizeof(err)) != JB_OK) {
+                fprintf(stderr, "jibe events: %s\n", err);
+                return 1;
+        }
+        run_aa_opts(&cfg, &ao);
+        memset(&vo, 0, sizeof(vo));
+        vo.self_keys = cfg.self_keys;
+        vo.n_self_keys = cfg.n_self_keys;
+        vo.self_arns = cfg.self_arns;
+        vo.n_self_arns = cfg.n_self_arns;
+        vo.self_agents = cfg.self_agents;
+        vo.n_self_agents = cfg.n_self_agents;
+        vo.indexing_rate = cfg.parse_indexing_rate;
+        rc = aa_client_new(&ao, aa, err, sizeof(err));
+        if (!rc)
+                rc = aa_login(*aa, err, sizeof(err));
+        if (!rc)
+                rc = view_build(*aa, &vo, ctx, &vi, err, sizeof(err));
+        if (rc)
+                fprintf(stderr,
+                        "jibe events: cannot read the deployment's view from Access Anywhere at %s: %s\n",
+                        cfg.aa_endpoint, err);
+        cfg_clear(&cfg);
+        return rc ? 1 : 0;
+}
+
 enum {
         OPT_SELF_KEY = 0x200,
         OPT_SELF_ARN,
@@ -206,7 +357,8 @@ enum {
         OPT_SYNC_START,
         OPT_MAX_BYTES,
         OPT_MAX_RECORD,
-        OPT_STATS
+        OPT_STATS,
+        OPT_FETCH
 };
 
 static const struct option opts[] = {{"self-key", required_argument, NULL, OPT_SELF_KEY},
@@ -217,6 +369,8 @@ static const struct option opts[] = {{"self-key", required_argument, NULL, OPT_S
                                      {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
                                      {"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
                                      {"stats", no_argument, NULL, OPT_STATS},
+                                     {"config", required_argument, NULL, 'c'},
+                                     {"fetch", required_argument, NULL, OPT_FETCH},
                                      CLI_OPTS_END};
 
 /* --bucket BUCKET=PROVIDER. JB_OK, JB_ENOMEM, or 2 (said why). */
@@ -327,36 +481,81 @@ static void print_stats(const struct ev_run *run)
 int events_main(int argc, char **argv)
 {
         /* '+': the first file ends the options, as before ("-" is standard input) */
-        struct cli c = {"events", "+:h", opts, usage, 0};
+        struct cli c = {"events", "+:c:h", opts, usage, 0};
         struct ct_limits lim = {0, 0};
         struct ev_run run;
         struct ct_reader *rdr = NULL;
+        struct aa_client *aa = NULL;
+        const char *cfgpath = NULL;
         char *chunk = NULL;
-        int stats = 0, rejected, opt = 0, rc = JB_OK;
+        /* the options, kept until the context exists (it may come from the deployment) */
+        int *ko = calloc((size_t)argc + 1, sizeof(*ko));
+        const char **kv = calloc((size_t)argc + 1, sizeof(*kv));
+        const char **fetch = calloc((size_t)argc + 1, sizeof(*fetch));
+        int nk = 0, nfetch = 0, i;
+        int stats = 0, rejected = 0, opt = 0, rc = JB_OK;
         int ret = 2;
 
         memset(&run, 0, sizeof(run));
         buf_init(&run.line, EV_LINE_MAX);
-        run.ctx = ct_ctx_new();
-        if (!run.ctx)
+        if (!ko || !kv || !fetch)
                 goto oom;
-        while (rc == JB_OK && (opt = cli_next(&c, argc, argv)) > 0)
-                rc = apply_opt(&c, &run, &lim, &stats, opt, optarg);
-        if (rc == 2 || (rc == JB_OK && opt == CLI_EXIT)) {
-                ret = rc == 2 ? 2 : c.exitcode;
+        while ((opt = cli_next(&c, argc, argv)) > 0) {
+                if (opt == 'c') {
+                        cfgpath = optarg;
+                } else if (opt == OPT_FETCH) {
+                        fetch[nfetch++] = optarg;
+                } else {
+                        ko[nk] = opt;
+                        kv[nk++] = optarg;
+                }
+        }
+        if (opt == CLI_EXIT) {
+                ret = c.exitcode;
+                goto out;
+        }
+        if (nfetch && !cfgpath) {
+                ret = cli_usage_error(&c, "--fetch reads through Access Anywhere: give -c FILE too");
+                goto out;
+        }
+        if (optind >= argc && !nfetch) {
+                ret = cli_usage_error(&c, "no file given");
+                goto out;
+        }
+        if (cfgpath) {
+                if (deployment_ctx(cfgpath, &run.ctx, &aa)) {
+                        ret = 1;
+                        goto out;
+                }
+        } else {
+                run.ctx = ct_ctx_new();
+                if (!run.ctx)
+                        goto oom;
+        }
+        for (i = 0; rc == JB_OK && i < nk; i++)
+                rc = apply_opt(&c, &run, &lim, &stats, ko[i], kv[i]);
+        if (rc == 2) {
+                ret = 2;
                 goto out;
         }
         if (rc)
                 goto oom;
-        if (optind >= argc) {
-                ret = cli_usage_error(&c, "no file given");
-                goto out;
-        }
         rdr = ct_reader_new(&lim, on_record, &run);
         chunk = malloc(EV_READ_CHUNK);
         if (!rdr || !chunk)
                 goto oom;
-        rejected = read_files(&run, rdr, chunk, argc - optind, argv + optind);
+        for (i = 0; i < nfetch; i++) {
+                run.err[0] = '\0';
+                rc = fetch_file(&run, rdr, aa, fetch[i]);
+                if (rc) {
+                        rejected++;
+                        run.counts[CT_MALFORMED]++;
+                        fflush(stdout);
+                        fprintf(stderr, "jibe events: %s: rejected: %s\n", fetch[i],
+                                run.err[0] ? run.err : jb_strerror(rc));
+                }
+        }
+        rejected += read_files(&run, rdr, chunk, argc - optind, argv + optind);
         fflush(stdout);
         if (stats)
                 print_stats(&run);
@@ -367,8 +566,12 @@ oom:
         ret = 2;
 out:
         free(chunk);
+        free(ko);
+        free(kv);
+        free(fetch);
         ct_reader_free(rdr);
         ct_ctx_free(run.ctx);
+        aa_client_free(aa);
         buf_clear(&run.line);
         return ret;
 }

@@ -52,6 +52,7 @@ static const struct supervise_field run_line[] = {
         {"scans", {"scan.scans"}},
         {"files_found", {"scan.files_found"}},
         {"files_done", {"scan.files_done"}},
+        {"files_read", {"parse.files"}},
         {"files_quarantined", {"parse.files_quarantined"}},
         {"events", {"parse.events"}},
         {"syncs", {"sync.syncs"}},

@@ -120,18 +120,21 @@ static const struct supervise_field scan_line[] = {
         {"files_found", {"scan.files_found"}},
         {"files_done", {"scan.files_done"}},
 };
+/* The progress lines name each field as `jibe run`'s does (run.c's run_line), so one
+ * search finds it whatever the mode. */
 static const struct supervise_field parse_line[] = {
-        {"files", {"parse.files"}},
-        {"quarantined", {"parse.files_quarantined"}},
+        {"files_read", {"parse.files"}},
+        {"files_quarantined", {"parse.files_quarantined"}},
         {"events", {"parse.events"}},
-        {"poison", {"parse.poison"}},
+        {"dead_letters", {"parse.poison"}},
 };
 static const struct supervise_field sync_line[] = {
         {"events", {"sync.events"}},
         {"syncs", {"sync.syncs"}},
         {"bucket_syncs", {"sync.bucket_syncs"}},
-        {"dead", {"sync.dead_letters"}},
-        {"poison", {"sync.poison"}},
+        {"dead_letters", {"sync.dead_letters", "sync.poison"}},
+        {"held_events", {"sync.held_events"}},
+        {"outage_s", {"sync.outage_s"}},
         {"folder_refreshes", {"sync.folder_refreshes"}},
 };
 

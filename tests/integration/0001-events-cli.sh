@@ -1,6 +1,6 @@
 #!/bin/sh
 # 0001-events-cli.sh - `jibe events` against hand-checked expectations: the exact event
-# lines and counts of EVENTS.md on a realistic log; every kind of damaged file is rejected
+# lines and counts of docs/EVENTS.md on a realistic log; every kind of damaged file is rejected
 # with one line naming it and its reason, exit 1, while the good files around it are still
 # read in full; usage errors exit 2.
 set -eu

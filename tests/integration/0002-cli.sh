@@ -12,6 +12,14 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$JIBE" --help >"$T/help" || fail "jibe --help: exit $?"
 version=$("$JIBE" --version) || fail "jibe --version: exit $?"
 [ "$version" = "$("$JIBE" version)" ] || fail "jibe version and jibe --version differ"
+# the version names the git revision (when built from a git tree) and the libraries
+echo "$version" | grep -q '^jibe [0-9.]* (git [^)]*)$' || fail "no git revision in: $version"
+if git -C "$JIBE_TOP" rev-parse --short=7 HEAD >/dev/null 2>&1; then
+	echo "$version" | grep -q "(git $(git -C "$JIBE_TOP" rev-parse --short=7 HEAD)" ||
+		fail "the git revision is not HEAD's ($(git -C "$JIBE_TOP" rev-parse --short=7 HEAD)): $version"
+fi
+echo "$version" | grep -q '^librdkafka [0-9.]*, libcurl [0-9.]*, zlib [0-9.]*, gzip inflate: ' ||
+	fail "no library versions in: $version"
 # the commands: the lines "  NAME  description" between "commands:" and the blank line after
 cmds=$(sed -n '/^commands:/,/^$/p' "$T/help" | awk 'NF >= 2 { print $1 }')
 [ "$(echo "$cmds" | wc -w)" -ge 10 ] || { cat "$T/help"; fail "too few commands in jibe --help: $cmds"; }

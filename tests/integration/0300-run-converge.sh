@@ -2,7 +2,7 @@
 # both syncer methods: tests/run.sh runs it again against a server without syncOnProviderEvent
 # 0300-run-converge.sh - `jibe run` on a generated deployment: after a 6-hour CloudTrail
 # history (late files in past date folders included) the simulator's index equals the S3
-# truth; only what EVENTS.md makes actionable is resynced (self writes, unmanaged buckets,
+# truth; only what docs/EVENTS.md makes actionable is resynced (self writes, unmanaged buckets,
 # covered and failed calls cost no sync call); live changes are synced within the scan
 # interval plus a few seconds; SIGHUP reopens the log; SIGTERM exits 0 and a restart does
 # not download processed files again.
@@ -20,7 +20,7 @@ RUN_INTERVAL=2 run_cfg "$W"
 run_start "$W"
 wait_converged 180
 
-# Every sync call was for something EVENTS.md makes actionable, and every actionable object
+# Every sync call was for something docs/EVENTS.md makes actionable, and every actionable object
 # outside buckets that got a whole-bucket resync was synced.
 sim_get /sim/stats >"$JIBE_TMP/stats.json"
 python3 "$JIBE_TOP/tests/integration/check_resyncs.py" "$JIBE_TMP/stats.json" "$R/ctgen/expected-sync.jsonl" ||

@@ -3,7 +3,8 @@
 # "consumer." prefixes reach the right clients of every Kafka user: check-config accepts them,
 # the scanner (transport and status store), parser and syncer start and converge, `jibe lag`,
 # `jibe replay` and `jibe topics --create` work with them; an unknown property is refused by
-# check-config and by every command, naming kafka.rdkafka. The status topic's records are
+# check-config and by every command, naming kafka.rdkafka; check-config --connect checks the
+# topics' partition counts against kafka.partitions. The status topic's records are
 # versioned (msg.h), and the bare "done" of older scanners still counts.
 set -eu
 . "$JIBE_TOP/tests/integration/lib.sh"
@@ -15,6 +16,16 @@ STAGES_RDKAFKA='"producer.linger.ms=5", "consumer.fetch.wait.max.ms=50", "socket
 export STAGES_RDKAFKA
 stages_deploy 43 2
 "$JIBE" check-config -c "$W/jibe.cfg" >"$JIBE_TMP/cc.out" 2>&1 || fail "check-config: $(cat "$JIBE_TMP/cc.out")"
+# --connect: signs in, finds the log root, and checks the topics' partitions against the config
+"$JIBE" check-config -c "$W/jibe.cfg" --connect >"$JIBE_TMP/cc.out" 2>&1 || fail "check-config --connect: $(cat "$JIBE_TMP/cc.out")"
+grep -q "^ok: Kafka topic jibe.events has 3 partition(s)$" "$JIBE_TMP/cc.out" || fail "no partition verdict: $(cat "$JIBE_TMP/cc.out")"
+grep -q "^connect: every check passed$" "$JIBE_TMP/cc.out" || fail "--connect: $(cat "$JIBE_TMP/cc.out")"
+sed 's/partitions = 3;/partitions = 4;/' "$W/jibe.cfg" >"$JIBE_TMP/p4.cfg"
+rc=0
+"$JIBE" check-config -c "$JIBE_TMP/p4.cfg" --connect >"$JIBE_TMP/cc.out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "--connect with a wrong partition count: exit $rc"
+grep -q "^FAILED: Kafka topic jibe.files has 3 partition(s), kafka.partitions says 4" "$JIBE_TMP/cc.out" ||
+	fail "no FAILED partition verdict: $(cat "$JIBE_TMP/cc.out")"
 stage_start s1 scan "$W"
 stage_start p1 parse "$W"
 stage_start y1 sync "$W"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """check_resyncs.py STATS EXPECTED_SYNC [LOG_BUCKET] - every resync the simulator saw was for something
-EVENTS.md makes actionable, and every actionable object got one (directly or through a
+docs/EVENTS.md makes actionable, and every actionable object got one (directly or through a
 whole-bucket resync). Reads /sim/stats as saved by the test and ctgen's expected-sync.jsonl.
 
 Event method: "sync" holds bucket/key of each syncOnProviderEvent with a key, "sync_buckets"

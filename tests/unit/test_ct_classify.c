@@ -1,5 +1,5 @@
 /*
- * test_ct_classify.c - every row of EVENTS.md's classification table, the "easy to get
+ * test_ct_classify.c - every row of docs/EVENTS.md's classification table, the "easy to get
  * wrong" details, and agreement between the fast path (no parse) and the full parse.
  * Each record goes through the real reader, so the hints are the ones production sees.
  */

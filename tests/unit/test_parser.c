@@ -140,7 +140,7 @@ static void make_files(void)
         size_t n;
         int i;
 
-        /* main: one of each EVENTS.md outcome that matters to the parser */
+        /* main: one of each docs/EVENTS.md outcome that matters to the parser */
         doc_begin(&b);
         rec(&b, "PutObject", "data", "a.txt", "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL, NULL,
             "ev-put"); /* 0 */

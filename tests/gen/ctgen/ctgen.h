@@ -7,7 +7,7 @@
  *                atomic file writes
  *   gen_world.c  the simulated estate: accounts, regions, providers, buckets, identities,
  *                the S3 truth (in memory and on disk), sim.json, state, index.jsonl
- *   gen_rec.c    one CloudTrail record: its JSON text and its EVENTS.md classification
+ *   gen_rec.c    one CloudTrail record: its JSON text and its docs/EVENTS.md classification
  *   gen_plan.c   activity over a time window -> records -> log files (a "plan"), and the
  *                execution of a plan into a deployment directory with its expected results
  *   gen_huge.c   one huge log file written as a stream (benchmarks)
@@ -269,7 +269,7 @@ struct gen_rec {
 void gen_rec_free(struct gen_rec *r);
 /* Append r as one JSON object. */
 void gen_rec_json(const struct gen_world *w, const struct gen_rec *r, struct gen_ob *o);
-/* EVENTS.md classification; full: with bucket map, self identities and sync starts. */
+/* docs/EVENTS.md classification; full: with bucket map, self identities and sync starts. */
 int gen_classify(const struct gen_world *w, const struct gen_rec *r, int full);
 const char *gen_ev_name(int ev);
 void gen_rec_event_id(const struct gen_rec *r, struct gen_ob *o); /* appends the eventID */

@@ -2,7 +2,7 @@
  * gen_huge.c - one huge CloudTrail log file for benchmarks, written as a stream: records are
  * formatted into a small buffer that is compressed and written out whenever it passes 1 MiB,
  * so memory stays constant whatever --bytes is. Keys come from a fixed pool per bucket; there
- * is no truth. The expected counts (EVENTS.md, as `jibe events --stats FILE` reports them with
+ * is no truth. The expected counts (docs/EVENTS.md, as `jibe events --stats FILE` reports them with
  * no other option) are printed and written to FILE.stats.json.
  */
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
  * gen_rec.c - one CloudTrail record of jibe-ctgen: its JSON text, shaped like the records
  * CloudTrail writes for S3 data events and a few management events of other services, and its
- * classification by the ordered rules of EVENTS.md (the expected answer of `jibe events`).
+ * classification by the ordered rules of docs/EVENTS.md (the expected answer of `jibe events`).
  *
  * A struct gen_rec owns key, src_key and dkeys; gen_rec_free() releases them. Identifiers
  * that only have to look real (eventID, requestID, x-amz-id-2, addresses) are derived from
