@@ -459,6 +459,29 @@ static inline int is_ws(unsigned char c)
         return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
+/*
+ * Where the run of plain string bytes starting at p[i] ends: the first '"', '\\', control or
+ * high byte, or n. Eight bytes at a time while none of them can be one (the word tests have no
+ * false negatives; a false positive only sends that word to the byte loop).
+ */
+static inline size_t plain_run(const unsigned char *p, size_t i, size_t n)
+{
+        const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+        uint64_t x, q, b;
+
+        while (i + 8 <= n) {
+                memcpy(&x, p + i, 8);
+                q = x ^ (ones * '"');
+                b = x ^ (ones * '\\');
+                if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x) & high)
+                        break;
+                i += 8;
+        }
+        while (i < n && !str_class[p[i]])
+                i++;
+        return i;
+}
+
 /* Walk win[pos..len). */
 static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
 {
@@ -474,8 +497,7 @@ static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
                 case S_STRING:
                         if (rdr->want_low && str_class[c] != 2)
                                 bad_escape(rdr); /* a high surrogate not followed by \u */
-                        while (i < n && !str_class[p[i]])
-                                i++;
+                        i = plain_run(p, i, n);
                         if (i >= n)
                                 goto out;
                         c = p[i];
