@@ -13,6 +13,14 @@
  * requestParameters objects). Once an element is complete it is handed to the
  * callback in place. Bytes before the current element are dropped when the window is
  * refilled, so memory is bounded by the window plus the largest record.
+ * Two cores: once a file has fed thread_min compressed bytes (CT_THREAD_MIN_DEFAULT, counted
+ * before the feed call, so a file under it never starts a thread), the inflate state moves
+ * to a thread (pipe_main) that inflates each feed's bytes into a ring of CT_RING_SLOTS
+ * buffers; the feeding thread copies each filled buffer into the window and scans it, and
+ * returns from the feed once the thread is done with the caller's bytes. Inflate steps are
+ * one CT_INFLATE_CHUNK on both paths (infl_step), so the faults of a file come in the same
+ * order with the same words; a fault travels in the ring after the bytes before it. Any
+ * fault, finish, reset and free join the thread (pipe_stop).
  * Ownership: see ct.h; everything here belongs to the reader.
  */
 #include <pthread.h>
@@ -461,20 +469,27 @@ static inline int is_ws(unsigned char c)
 
 /*
  * Where the run of plain string bytes starting at p[i] ends: the first '"', '\\', control or
- * high byte, or n. Eight bytes at a time while none of them can be one (the word tests have no
- * false negatives; a false positive only sends that word to the byte loop).
+ * high byte, or n. Eight bytes at a time: each word test flags every such byte and, a borrow
+ * running only upwards, nothing below the first, so on a little-endian machine the lowest
+ * flag is the byte (elsewhere the byte loop finds it).
  */
 static inline size_t plain_run(const unsigned char *p, size_t i, size_t n)
 {
         const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-        uint64_t x, q, b;
+        uint64_t x, q, b, m;
 
         while (i + 8 <= n) {
                 memcpy(&x, p + i, 8);
                 q = x ^ (ones * '"');
                 b = x ^ (ones * '\\');
-                if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x) & high)
+                m = (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x) & high;
+                if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                        return i + (size_t)(__builtin_ctzll(m) >> 3);
+#else
                         break;
+#endif
+                }
                 i += 8;
         }
         while (i < n && !str_class[p[i]])
