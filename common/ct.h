@@ -7,6 +7,13 @@
  * it inflates them in fixed-size pieces (gzip members one after the other), validates the
  * JSON as it goes and calls back once per element of the "Records" array with that
  * element's raw text. Memory stays bounded by the largest record, never the file.
+ * Two cores: once a file has fed CT_THREAD_MIN_DEFAULT compressed bytes, the rest of it is
+ * inflated on a thread of the reader's own while the caller's thread scans, the two handing
+ * over CT_RING_SLOTS buffers of CT_INFLATE_CHUNK bytes; smaller files (most CloudTrail
+ * files, and every file of a flood) stay on the caller's thread. The callback always runs
+ * on the thread that calls ct_reader_feed()/ct_reader_finish(); the inflate thread lives
+ * for one file at most and is gone when feed or finish returns an error, when finish
+ * returns, and after ct_reader_reset() or ct_reader_free().
  * Classifier (ct_classify.c): turns one record into an actionable event or a stats bucket
  * from the fields the reader's scan located; it parses a record with cJSON only when those
  * cannot settle it (escapes, a bucket or key only in resources[]).
@@ -32,6 +39,10 @@
 #define CT_MAX_RECORD_DEFAULT (16U << 20)        /* bytes of one record */
 #define CT_MAX_DEPTH 256                         /* JSON nesting */
 #define CT_INFLATE_CHUNK (256U << 10)            /* inflate output per step */
+#define CT_RING_SLOTS 4                          /* two-core path: inflated buffers in flight */
+#define CT_THREAD_MIN_DEFAULT                                                                           \
+        (256U << 10) /* compressed bytes before inflate moves to its
+                                                  * own thread (ct_reader_set_thread_min) */
 
 struct ct_limits {
         uint64_t max_decompressed; /* 0: CT_MAX_DECOMPRESSED_DEFAULT */
@@ -102,9 +113,19 @@ void ct_reader_free(struct ct_reader *rdr);
 /* Forget the current file, keep the buffers: ready for the next file. */
 void ct_reader_reset(struct ct_reader *rdr);
 /*
+ * Compressed bytes a file must have fed (before the current ct_reader_feed() call) for the
+ * rest of it to be inflated on a second thread: 0 from the first byte (the tests force the
+ * threaded path with it), UINT64_MAX never. Default CT_THREAD_MIN_DEFAULT. Takes effect at
+ * the next file's start (or the next feed while the file is still on one thread).
+ */
+void ct_reader_set_thread_min(struct ct_reader *rdr, uint64_t bytes);
+/*
  * Feed n compressed bytes. Returns JB_OK, JB_EINPUT (corrupt gzip, bad JSON, not a
  * CloudTrail log), JB_ELIMIT (decompressed size or a record over its ceiling), JB_ENOMEM,
  * or what the callback returned. After an error the reader refuses input until reset.
+ * The bytes are the caller's again when it returns. On the threaded path a fault the
+ * inflate thread found may be returned by a later feed or by finish (same code, same
+ * reason); the records before it are delivered first, as on one thread.
  */
 int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr,
                    size_t errsz) JB_MUST_CHECK;

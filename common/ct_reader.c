@@ -13,8 +13,17 @@
  * requestParameters objects). Once an element is complete it is handed to the
  * callback in place. Bytes before the current element are dropped when the window is
  * refilled, so memory is bounded by the window plus the largest record.
+ * Two cores: once a file has fed thread_min compressed bytes (CT_THREAD_MIN_DEFAULT, counted
+ * before the feed call, so a file under it never starts a thread), the inflate state moves
+ * to a thread (pipe_main) that inflates each feed's bytes into a ring of CT_RING_SLOTS
+ * buffers; the feeding thread copies each filled buffer into the window and scans it, and
+ * returns from the feed once the thread is done with the caller's bytes. Inflate steps are
+ * one CT_INFLATE_CHUNK on both paths (infl_step), so the faults of a file come in the same
+ * order with the same words; a fault travels in the ring after the bytes before it. Any
+ * fault, finish, reset and free join the thread (pipe_stop).
  * Ownership: see ct.h; everything here belongs to the reader.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +31,37 @@
 
 #include "ct.h"
 #include "ct_inflate.h"
+
+/* The inflate side: the inflate thread's while it runs, else the feeding thread's. */
+struct infl {
+        struct ct_inflate *inf;
+        int member_done;     /* the last gzip member ended cleanly */
+        int members;         /* gzip members started */
+        uint64_t member_out; /* bytes the current member produced */
+        uint64_t in, out;    /* compressed bytes taken, decompressed bytes made */
+};
+
+/* The two-core path: a bounded ring of inflated buffers between the threads. Slots
+ * tail..head-1 (mod CT_RING_SLOTS) are filled and the scanner's; the others the inflater's.
+ * One job (the caller's bytes of one feed) at a time; the inflater is done with its bytes
+ * once done_seq == job_seq. Everything below mu is guarded by it. */
+struct pipe {
+        pthread_t tid;
+        int running;    /* a thread exists (owned by the feeding thread) */
+        int sync_ready; /* mu and the conds are initialised */
+        uint8_t *buf[CT_RING_SLOTS];
+        pthread_mutex_t mu;
+        pthread_cond_t to_scan, to_inflate;
+        size_t got[CT_RING_SLOTS];  /* bytes in each filled slot */
+        int slot_rc[CT_RING_SLOTS]; /* a fault after the bytes before it: msg says why */
+        unsigned head, tail;        /* head - tail filled slots */
+        const uint8_t *job;
+        size_t job_len;
+        uint64_t job_seq, done_seq;
+        int busy; /* inside a job (it may still drain output after done_seq) */
+        int stop;
+        char msg[256];
+};
 
 enum scan_state {
         S_VALUE = 0,      /* a value must come */
@@ -48,10 +88,9 @@ struct ct_reader {
         ct_record_fn fn;
         void *opaque;
 
-        struct ct_inflate *inf;
-        int member_done;     /* the last gzip member ended cleanly */
-        int members;         /* gzip members started */
-        uint64_t member_out; /* bytes the current member produced */
+        struct infl fl;
+        struct pipe pp;
+        uint64_t thread_min; /* ct_reader_set_thread_min() */
         int err;             /* sticky error, JB_OK while healthy */
 
         char *win;            /* window of decompressed bytes */
@@ -133,9 +172,10 @@ struct ct_reader *ct_reader_new(const struct ct_limits *lim, ct_record_fn fn, vo
         rdr->opaque = opaque;
         rdr->cap = CT_INFLATE_CHUNK * 2;
         rdr->win = malloc(rdr->cap + 1);
-        rdr->inf = ct_inflate_new();
-        if (!rdr->win || !rdr->inf) {
-                ct_inflate_free(rdr->inf);
+        rdr->fl.inf = ct_inflate_new();
+        rdr->thread_min = CT_THREAD_MIN_DEFAULT;
+        if (!rdr->win || !rdr->fl.inf) {
+                ct_inflate_free(rdr->fl.inf);
                 free(rdr->win);
                 free(rdr);
                 return NULL;
@@ -144,21 +184,40 @@ struct ct_reader *ct_reader_new(const struct ct_limits *lim, ct_record_fn fn, vo
         return rdr;
 }
 
+static void pipe_stop(struct ct_reader *rdr);
+
 void ct_reader_free(struct ct_reader *rdr)
 {
+        int i;
+
         if (!rdr)
                 return;
-        ct_inflate_free(rdr->inf);
+        pipe_stop(rdr);
+        if (rdr->pp.sync_ready) {
+                pthread_mutex_destroy(&rdr->pp.mu);
+                pthread_cond_destroy(&rdr->pp.to_scan);
+                pthread_cond_destroy(&rdr->pp.to_inflate);
+        }
+        for (i = 0; i < CT_RING_SLOTS; i++)
+                free(rdr->pp.buf[i]);
+        ct_inflate_free(rdr->fl.inf);
         free(rdr->win);
         free(rdr);
 }
 
+void ct_reader_set_thread_min(struct ct_reader *rdr, uint64_t bytes)
+{
+        rdr->thread_min = bytes;
+}
+
 void ct_reader_reset(struct ct_reader *rdr)
 {
-        ct_inflate_reset(rdr->inf);
-        rdr->member_done = 0;
-        rdr->members = 0;
-        rdr->member_out = 0;
+        pipe_stop(rdr);
+        ct_inflate_reset(rdr->fl.inf);
+        rdr->fl.member_done = 0;
+        rdr->fl.members = 0;
+        rdr->fl.member_out = 0;
+        rdr->fl.in = rdr->fl.out = 0;
         rdr->err = JB_OK;
         rdr->len = rdr->pos = 0;
         rdr->base = rdr->in_total = rdr->out_total = rdr->nrec = 0;
@@ -206,6 +265,21 @@ static int fail(struct ct_reader *rdr, int rc, char *errstr, size_t errsz, const
                 va_end(ap);
         }
         rdr->err = rc;
+        return rc;
+}
+
+/* As fail(), without touching the reader: for the inflate side, which may be the thread. */
+static int say(int rc, char *errstr, size_t errsz, const char *fmt, ...) JB_PRINTF(4, 5);
+
+static int say(int rc, char *errstr, size_t errsz, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (errstr && errsz) {
+                va_start(ap, fmt);
+                vsnprintf(errstr, errsz, fmt, ap);
+                va_end(ap);
+        }
         return rc;
 }
 
@@ -393,6 +467,36 @@ static inline int is_ws(unsigned char c)
         return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
+/*
+ * Where the run of plain string bytes starting at p[i] ends: the first '"', '\\', control or
+ * high byte, or n. Eight bytes at a time: each word test flags every such byte and, a borrow
+ * running only upwards, nothing below the first, so on a little-endian machine the lowest
+ * flag is the byte (elsewhere the byte loop finds it).
+ */
+static inline size_t plain_run(const unsigned char *p, size_t i, size_t n)
+{
+        const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+        uint64_t x, q, b, m;
+
+        while (i + 8 <= n) {
+                memcpy(&x, p + i, 8);
+                q = x ^ (ones * '"');
+                b = x ^ (ones * '\\');
+                m = (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x) & high;
+                if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                        return i + (size_t)(__builtin_ctzll(m) >> 3);
+#else
+                        break;
+#endif
+                }
+                i += 8;
+        }
+        while (i < n && !str_class[p[i]])
+                i++;
+        return i;
+}
+
 /* Walk win[pos..len). */
 static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
 {
@@ -408,8 +512,7 @@ static int scan(struct ct_reader *rdr, char *errstr, size_t errsz)
                 case S_STRING:
                         if (rdr->want_low && str_class[c] != 2)
                                 bad_escape(rdr); /* a high surrogate not followed by \u */
-                        while (i < n && !str_class[p[i]])
-                                i++;
+                        i = plain_run(p, i, n);
                         if (i >= n)
                                 goto out;
                         c = p[i];
@@ -713,71 +816,291 @@ static int make_room(struct ct_reader *rdr, char *errstr, size_t errsz)
         return JB_OK;
 }
 
+/*
+ * One inflate step of the file on fl: from *in (*left bytes; n is what the current feed
+ * brought) into out (room bytes). Sets *produced; *ended when a gzip member ended (then
+ * fl->member_done). Returns JB_OK or the fault with its reason in errstr. Touches only fl,
+ * the limits and its arguments, so the inflate thread can run it.
+ */
+static int infl_step(struct infl *fl, const struct ct_limits *lim, const uint8_t **in, size_t *left,
+                     size_t n, uint8_t *out, size_t room, size_t *produced, int *ended, char *errstr,
+                     size_t errsz)
+{
+        size_t consumed;
+        const char *why;
+        int irc;
+
+        *ended = 0;
+        if (fl->member_done) {
+                /* Another gzip member follows the one that ended. */
+                ct_inflate_next_member(fl->inf);
+                fl->member_done = 0;
+                fl->members++;
+                fl->member_out = 0;
+        }
+        consumed = *left;
+        irc = ct_inflate_run(fl->inf, in, left, out, room, produced, &why);
+        consumed -= *left;
+        if (irc == CT_INFLATE_OK && !*produced && !consumed && *left) {
+                /* Neither library does this on sound input; never spin on it. */
+                irc = CT_INFLATE_BAD;
+                why = "no progress";
+        }
+        if (irc == CT_INFLATE_BAD) {
+                if (fl->members > 0 && fl->member_out == 0 && *produced == 0)
+                        return say(JB_EINPUT, errstr, errsz,
+                                   "unexpected data after the end of the gzip stream (after "
+                                   "%llu decompressed bytes): the file is damaged",
+                                   (unsigned long long)fl->out);
+                if (fl->out == 0 && fl->in <= n && *produced == 0)
+                        return say(JB_EINPUT, errstr, errsz,
+                                   "not a gzip file (%s): CloudTrail log files are gzip JSON", why);
+                return say(JB_EINPUT, errstr, errsz,
+                           "corrupt gzip data after %llu decompressed bytes (%s): the file is "
+                           "damaged",
+                           (unsigned long long)(fl->out + *produced), why);
+        }
+        if (irc == CT_INFLATE_NOMEM)
+                return say(JB_ENOMEM, errstr, errsz, "out of memory in gzip inflate (%s)",
+                           ct_inflate_library());
+        fl->out += *produced;
+        fl->member_out += *produced;
+        if (fl->out > lim->max_decompressed)
+                return say(JB_ELIMIT, errstr, errsz,
+                           "decompresses to more than %llu bytes (the configured limit): "
+                           "refused as a possible zip bomb",
+                           (unsigned long long)lim->max_decompressed);
+        if (irc == CT_INFLATE_END) {
+                fl->member_done = 1;
+                *ended = 1;
+        }
+        return JB_OK;
+}
+
+/* ---- the two-core path ---- */
+
+/* The inflate thread's part of one job. JB_OK, a fault (pushed as a slot), or -1: stopped. */
+static int pipe_job(struct ct_reader *rdr, const uint8_t *in, size_t left, uint64_t seq)
+{
+        struct pipe *pp = &rdr->pp;
+        size_t n = left, produced;
+        unsigned s;
+        int ended, rc;
+
+        while (left > 0 || !rdr->fl.member_done) {
+                pthread_mutex_lock(&pp->mu);
+                while (!pp->stop && pp->head - pp->tail == CT_RING_SLOTS)
+                        pthread_cond_wait(&pp->to_inflate, &pp->mu);
+                if (pp->stop) {
+                        pthread_mutex_unlock(&pp->mu);
+                        return -1;
+                }
+                s = pp->head % CT_RING_SLOTS;
+                pthread_mutex_unlock(&pp->mu);
+                rc = infl_step(&rdr->fl, &rdr->lim, &in, &left, n, pp->buf[s], CT_INFLATE_CHUNK,
+                               &produced, &ended, pp->msg, sizeof(pp->msg));
+                pthread_mutex_lock(&pp->mu);
+                if (rc || produced) {
+                        /* a fault keeps its place after the bytes before it; the bytes of
+                         * the step that failed are dropped, as on one thread */
+                        pp->got[s] = rc ? 0 : produced;
+                        pp->slot_rc[s] = rc;
+                        pp->head++;
+                }
+                if (left == 0 || rc)
+                        pp->done_seq = seq; /* the caller's bytes are free again */
+                pthread_cond_signal(&pp->to_scan);
+                pthread_mutex_unlock(&pp->mu);
+                if (rc)
+                        return rc;
+                if (ended)
+                        continue;
+                if (left == 0 && produced < CT_INFLATE_CHUNK)
+                        break; /* all input consumed, nothing pending */
+        }
+        return JB_OK;
+}
+
+static void *pipe_main(void *arg)
+{
+        struct ct_reader *rdr = arg;
+        struct pipe *pp = &rdr->pp;
+        uint64_t seq = 0;
+        const uint8_t *in;
+        size_t len;
+        int rc;
+
+        pthread_mutex_lock(&pp->mu);
+        for (;;) {
+                while (!pp->stop && pp->job_seq == seq)
+                        pthread_cond_wait(&pp->to_inflate, &pp->mu);
+                if (pp->stop)
+                        break;
+                seq = pp->job_seq;
+                in = pp->job;
+                len = pp->job_len;
+                rdr->fl.in += len;
+                pp->busy = 1;
+                pthread_mutex_unlock(&pp->mu);
+                rc = pipe_job(rdr, in, len, seq);
+                pthread_mutex_lock(&pp->mu);
+                pp->busy = 0;
+                pp->done_seq = seq;
+                pthread_cond_signal(&pp->to_scan);
+                if (rc) {
+                        /* a fault or a stop: nothing more until the feeding thread joins */
+                        while (!pp->stop)
+                                pthread_cond_wait(&pp->to_inflate, &pp->mu);
+                        break;
+                }
+        }
+        pthread_mutex_unlock(&pp->mu);
+        return NULL;
+}
+
+/* Start the inflate thread for the rest of the file. Nonzero: stay on one thread. */
+static int pipe_start(struct ct_reader *rdr)
+{
+        struct pipe *pp = &rdr->pp;
+        int i;
+
+        if (!pp->sync_ready) {
+                if (pthread_mutex_init(&pp->mu, NULL))
+                        return -1;
+                if (pthread_cond_init(&pp->to_scan, NULL)) {
+                        pthread_mutex_destroy(&pp->mu);
+                        return -1;
+                }
+                if (pthread_cond_init(&pp->to_inflate, NULL)) {
+                        pthread_cond_destroy(&pp->to_scan);
+                        pthread_mutex_destroy(&pp->mu);
+                        return -1;
+                }
+                pp->sync_ready = 1;
+        }
+        for (i = 0; i < CT_RING_SLOTS; i++)
+                if (!pp->buf[i] && !(pp->buf[i] = malloc(CT_INFLATE_CHUNK)))
+                        return -1;
+        pp->head = pp->tail = 0;
+        pp->job_seq = pp->done_seq = 0;
+        pp->busy = pp->stop = 0;
+        pp->msg[0] = '\0';
+        if (pthread_create(&pp->tid, NULL, pipe_main, rdr))
+                return -1;
+        pp->running = 1;
+        return 0;
+}
+
+/* Stop and join the inflate thread, if any; the inflate state is the caller's again. */
+static void pipe_stop(struct ct_reader *rdr)
+{
+        struct pipe *pp = &rdr->pp;
+
+        if (!pp->running)
+                return;
+        pthread_mutex_lock(&pp->mu);
+        pp->stop = 1;
+        pthread_cond_broadcast(&pp->to_inflate);
+        pthread_mutex_unlock(&pp->mu);
+        pthread_join(pp->tid, NULL);
+        pp->running = 0;
+}
+
+/* Append len inflated bytes to the window and scan them. */
+static int take(struct ct_reader *rdr, const uint8_t *p, size_t len, char *errstr, size_t errsz)
+{
+        int rc = make_room(rdr, errstr, errsz);
+
+        if (rc)
+                return rc;
+        memcpy(rdr->win + rdr->len, p, len);
+        rdr->len += len;
+        rdr->out_total += len;
+        return scan(rdr, errstr, errsz);
+}
+
+/*
+ * The scanning side: scan filled slots until the current job's bytes are free again
+ * (all: also until the thread is idle and the ring empty). A fault of either side stops
+ * the thread before it returns.
+ */
+static int pipe_drain(struct ct_reader *rdr, int all, char *errstr, size_t errsz)
+{
+        struct pipe *pp = &rdr->pp;
+        unsigned s;
+        int rc = JB_OK;
+
+        pthread_mutex_lock(&pp->mu);
+        for (;;) {
+                if (pp->head != pp->tail) {
+                        s = pp->tail % CT_RING_SLOTS;
+                        pthread_mutex_unlock(&pp->mu);
+                        if (pp->slot_rc[s]) {
+                                rc = say(pp->slot_rc[s], errstr, errsz, "%s", pp->msg);
+                                rdr->err = rc;
+                        } else {
+                                rc = take(rdr, pp->buf[s], pp->got[s], errstr, errsz);
+                        }
+                        pthread_mutex_lock(&pp->mu);
+                        pp->tail++;
+                        pthread_cond_signal(&pp->to_inflate);
+                        if (rc)
+                                break;
+                        continue;
+                }
+                if (pp->done_seq == pp->job_seq && (!all || !pp->busy))
+                        break;
+                pthread_cond_wait(&pp->to_scan, &pp->mu);
+        }
+        pthread_mutex_unlock(&pp->mu);
+        if (rc)
+                pipe_stop(rdr);
+        return rc;
+}
+
 int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr, size_t errsz)
 {
         const uint8_t *in = gz;
-        size_t left = n, produced, room, consumed;
-        const char *why;
-        int irc, rc;
+        size_t left = n, produced, room;
+        int ended, rc;
 
         if (rdr->err)
                 return jb_seterr(rdr->err, errstr, errsz, "reader already failed");
+        if (!rdr->pp.running && rdr->in_total >= rdr->thread_min && n > 0)
+                (void)pipe_start(rdr); /* on failure the file stays on this thread */
         rdr->in_total += n;
-        while (left > 0 || !rdr->member_done) {
-                if (rdr->member_done) {
-                        /* Another gzip member follows the one that ended. */
-                        ct_inflate_next_member(rdr->inf);
-                        rdr->member_done = 0;
-                        rdr->members++;
-                        rdr->member_out = 0;
-                }
+        if (rdr->pp.running) {
+                pthread_mutex_lock(&rdr->pp.mu);
+                rdr->pp.job = in;
+                rdr->pp.job_len = n;
+                rdr->pp.job_seq++;
+                pthread_cond_signal(&rdr->pp.to_inflate);
+                pthread_mutex_unlock(&rdr->pp.mu);
+                return pipe_drain(rdr, 0, errstr, errsz);
+        }
+        rdr->fl.in += n;
+        while (left > 0 || !rdr->fl.member_done) {
                 rc = make_room(rdr, errstr, errsz);
                 if (rc)
                         return rc;
+                /* steps of at most one chunk, as on the threaded path, so both meet the
+                 * faults of a file in the same order */
                 room = rdr->cap - rdr->len;
-                consumed = left;
-                irc = ct_inflate_run(rdr->inf, &in, &left, (uint8_t *)rdr->win + rdr->len, room,
-                                     &produced, &why);
-                consumed -= left;
-                if (irc == CT_INFLATE_OK && !produced && !consumed && left) {
-                        /* Neither library does this on sound input; never spin on it. */
-                        irc = CT_INFLATE_BAD;
-                        why = "no progress";
+                if (room > CT_INFLATE_CHUNK)
+                        room = CT_INFLATE_CHUNK;
+                rc = infl_step(&rdr->fl, &rdr->lim, &in, &left, n, (uint8_t *)rdr->win + rdr->len, room,
+                               &produced, &ended, errstr, errsz);
+                if (rc) {
+                        rdr->err = rc;
+                        return rc;
                 }
-                if (irc == CT_INFLATE_BAD) {
-                        if (rdr->members > 0 && rdr->member_out == 0 && produced == 0)
-                                return fail(rdr, JB_EINPUT, errstr, errsz,
-                                            "unexpected data after the end of the gzip stream (after "
-                                            "%llu decompressed bytes): the file is damaged",
-                                            (unsigned long long)rdr->out_total);
-                        if (rdr->out_total == 0 && rdr->in_total <= n && produced == 0)
-                                return fail(rdr, JB_EINPUT, errstr, errsz,
-                                            "not a gzip file (%s): CloudTrail log files are gzip "
-                                            "JSON",
-                                            why);
-                        return fail(rdr, JB_EINPUT, errstr, errsz,
-                                    "corrupt gzip data after %llu decompressed bytes (%s): the file "
-                                    "is damaged",
-                                    (unsigned long long)(rdr->out_total + produced), why);
-                }
-                if (irc == CT_INFLATE_NOMEM)
-                        return fail(rdr, JB_ENOMEM, errstr, errsz, "out of memory in gzip inflate (%s)",
-                                    ct_inflate_library());
                 rdr->out_total += produced;
-                rdr->member_out += produced;
-                if (rdr->out_total > rdr->lim.max_decompressed)
-                        return fail(rdr, JB_ELIMIT, errstr, errsz,
-                                    "decompresses to more than %llu bytes (the configured limit): "
-                                    "refused as a possible zip bomb",
-                                    (unsigned long long)rdr->lim.max_decompressed);
                 rdr->len += produced;
                 rc = scan(rdr, errstr, errsz);
                 if (rc)
                         return rc;
-                if (irc == CT_INFLATE_END) {
-                        rdr->member_done = 1;
+                if (ended)
                         continue;
-                }
                 if (left == 0 && produced < room)
                         break; /* all input consumed, nothing pending */
         }
@@ -786,11 +1109,19 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
 
 int ct_reader_finish(struct ct_reader *rdr, char *errstr, size_t errsz)
 {
+        int rc;
+
         if (rdr->err)
                 return rdr->err;
+        if (rdr->pp.running) {
+                rc = pipe_drain(rdr, 1, errstr, errsz);
+                pipe_stop(rdr);
+                if (rc)
+                        return rc;
+        }
         if (rdr->in_total == 0)
                 return fail(rdr, JB_EINPUT, errstr, errsz, "the file is empty");
-        if (!rdr->member_done)
+        if (!rdr->fl.member_done)
                 return fail(rdr, JB_EINPUT, errstr, errsz,
                             "gzip stream ends early after %llu decompressed bytes: the file is "
                             "truncated",

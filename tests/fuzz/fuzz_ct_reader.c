@@ -3,12 +3,14 @@
  * varying size, over several gzip members, with resets.
  *
  * Input: byte 0 = flags (bit 0: the rest is gzip as is; else it is JSON text that the harness
- * gzips, bits 1-2 + 1 = members; bit 3: abandon a first read half way and reset), byte 1 =
+ * gzips, bits 1-2 + 1 = members; bit 3: abandon a first read half way and reset; bit 4: the
+ * chunked reads inflate on the reader's second thread from the first byte), byte 1 =
  * seed of the chunk sizes, byte 2 = record ceiling (0: default, else n * 64 bytes), then the
  * data. Properties: the same input read in one feed and in chunks (after a reset, on the same
  * reader) succeeds or fails alike and delivers the same records with the same hints; when the
  * bytes are a whole gzip stream (the text mode) that holds also for the records before an
- * error; a failed reader stays failed.
+ * error; a failed reader stays failed. With bit 4 that compares the two-core path with the
+ * one-thread path (the whole read), reasons aside.
  */
 #include <string.h>
 
@@ -125,11 +127,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The callback's opaque is the outcome being filled: one per reader. */
         rdr = ct_reader_new(&lim, on_rec, &whole);
         FUZZ_CHECK(rdr != NULL);
+        ct_reader_set_thread_min(rdr, UINT64_MAX);
         read_all(rdr, &whole, gz, n, 0, (size_t)-1);
         ct_reader_free(rdr);
 
         rdr = ct_reader_new(&lim, on_rec, &chunked);
         FUZZ_CHECK(rdr != NULL);
+        if (data[0] & 16)
+                ct_reader_set_thread_min(rdr, 0);
         if (data[0] & 8) /* a first read abandoned half way: reset must forget it */
                 read_all(rdr, &chunked, gz, n, data[1] * 7919U + 1, n / 2);
         read_all(rdr, &chunked, gz, n, data[1] * 2654435761U + 1, (size_t)-1);

@@ -2,7 +2,12 @@
  * test_ct_reader.c - the streaming CloudTrail reader: splitting Records across inflate
  * chunks and feed boundaries, JSON corner cases, gzip members, and every kind of bad input
  * (which must give an error code and a one-line reason, never a crash).
+ * Every test runs twice: on one thread, then with the inflate thread forced from the first
+ * byte (ct_reader_set_thread_min(0)), where each read is also done on one thread and the
+ * two must agree on the code, the reason and the records, and no thread may outlive an
+ * error or the end of the file.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,20 +45,96 @@ static int collect(void *opaque, const char *rec, size_t len, const struct ct_hi
         return JB_OK;
 }
 
-/* Feed gz in pieces of step bytes; returns the first error (or finish's result). */
-static int run_reader(const struct ct_limits *lim, const unsigned char *gz, size_t n, size_t step,
-                      struct got *g, char *err, size_t errsz)
+/* The pass (main): 0 on one thread, 1 the inflate thread from the first byte. */
+static int threaded;
+
+/* Threads of this process now (/proc/self/status), -1 if unknown. */
+static int threads_now(void)
+{
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[256];
+        int n = -1;
+
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f))
+                if (!strncmp(line, "Threads:", 8))
+                        n = atoi(line + 8);
+        fclose(f);
+        return n;
+}
+
+static void *noop_thread(void *arg)
+{
+        return arg;
+}
+
+/* Threads before any reader (1, or more under a sanitizer that runs its own). */
+static int base_threads = 1;
+
+/* No inflate thread is left (only the test's own threads run). */
+static void assert_one_thread(void)
+{
+        int n = threads_now();
+
+        if (n != -1 && n != base_threads)
+                fail_msg("%d threads, want %d: an inflate thread was left behind", n, base_threads);
+}
+
+static struct ct_reader *new_reader(const struct ct_limits *lim, struct got *g)
+{
+        struct ct_reader *rdr = ct_reader_new(lim, collect, g);
+
+        assert_non_null(rdr);
+        ct_reader_set_thread_min(rdr, threaded ? 0 : UINT64_MAX);
+        return rdr;
+}
+
+static int read_all(const struct ct_limits *lim, const unsigned char *gz, size_t n, size_t step,
+                    uint64_t thread_min, struct got *g, char *err, size_t errsz)
 {
         struct ct_reader *rdr = ct_reader_new(lim, collect, g);
         size_t off;
         int rc = JB_OK;
 
         assert_non_null(rdr);
-        for (off = 0; off < n && !rc; off += step)
+        ct_reader_set_thread_min(rdr, thread_min);
+        if (errsz)
+                err[0] = '\0'; /* the callback's stop leaves it as it is */
+        for (off = 0; off < n && !rc; off += step) {
                 rc = ct_reader_feed(rdr, gz + off, n - off < step ? n - off : step, err, errsz);
-        if (!rc)
+                if (rc)
+                        assert_one_thread(); /* an error stops the inflate thread */
+        }
+        if (!rc) {
                 rc = ct_reader_finish(rdr, err, errsz);
+                assert_one_thread(); /* so does the end of the file */
+        }
         ct_reader_free(rdr);
+        return rc;
+}
+
+/* Feed gz in pieces of step bytes; returns the first error (or finish's result). On the
+ * threaded pass the same read on one thread must give the same code, reason and records. */
+static int run_reader(const struct ct_limits *lim, const unsigned char *gz, size_t n, size_t step,
+                      struct got *g, char *err, size_t errsz)
+{
+        struct got one;
+        char err1[256] = "";
+        int rc, rc1;
+
+        if (!threaded)
+                return read_all(lim, gz, n, step, UINT64_MAX, g, err, errsz);
+        memset(&one, 0, sizeof(one));
+        buf_init(&one.all, 1U << 30);
+        one.stop_at = g->stop_at;
+        rc1 = read_all(lim, gz, n, step, UINT64_MAX, &one, err1, sizeof(err1));
+        rc = read_all(lim, gz, n, step, 0, g, err, errsz);
+        if (rc != rc1 || (rc && strcmp(err, err1)) || g->n != one.n || g->all.len != one.all.len ||
+            (one.all.len && memcmp(g->all.p, one.all.p, one.all.len)))
+                fail_msg("threaded read: %d '%s' (%zu records), on one thread: %d '%s' (%zu records)",
+                         rc, rc ? err : "", g->n, rc1, rc1 ? err1 : "", one.n);
+        buf_clear(&one.all);
         return rc;
 }
 
@@ -592,11 +673,23 @@ static void test_callback_stops_reader(void **state)
         buf_clear(&g.all);
         /* reset makes the reader usable again */
         got_init(&g);
-        rdr = ct_reader_new(NULL, collect, &g);
-        assert_int_equal(ct_reader_feed(rdr, "garbage", 7, err, sizeof(err)), JB_EINPUT);
+        rdr = new_reader(NULL, &g);
+        if (threaded) {
+                /* the feed's bytes are taken; the fault comes back by finish at the latest */
+                int rc = ct_reader_feed(rdr, "garbage", 7, err, sizeof(err));
+
+                if (!rc)
+                        rc = ct_reader_finish(rdr, err, sizeof(err));
+                assert_int_equal(rc, JB_EINPUT);
+        } else {
+                assert_int_equal(ct_reader_feed(rdr, "garbage", 7, err, sizeof(err)), JB_EINPUT);
+        }
+        assert_non_null(strstr(err, "not a gzip file"));
+        assert_one_thread();
         ct_reader_reset(rdr);
         assert_int_equal(ct_reader_feed(rdr, gz, gzn, err, sizeof(err)), JB_OK);
         assert_int_equal(ct_reader_finish(rdr, err, sizeof(err)), JB_OK);
+        assert_one_thread();
         assert_int_equal(g.n, 50);
         assert_int_equal(ct_reader_bytes_out(rdr), strlen(doc));
         assert_int_equal(ct_reader_records(rdr), 50);
@@ -751,6 +844,173 @@ static void test_gzip_faults_same_on_every_back_end(void **state)
         buf_clear(&f);
 }
 
+/* A file of n records with pad bytes of pseudo-random hex each (about half as big in gzip). */
+static char *make_big_doc(size_t n, size_t pad, struct buf *expect)
+{
+        struct buf doc;
+        uint32_t x = 12345;
+        size_t i, j;
+
+        buf_init(&doc, 1U << 30);
+        buf_init(expect, 1U << 30);
+        assert_int_equal(buf_puts(&doc, "{\"Records\":["), 0);
+        for (i = 0; i < n; i++) {
+                size_t start;
+
+                if (i)
+                        assert_int_equal(buf_puts(&doc, ","), 0);
+                start = doc.len;
+                assert_int_equal(buf_printf(&doc, "{\"eventName\":\"PutObject\",\"n\":%zu,\"pad\":\"",
+                                            i),
+                                 0);
+                for (j = 0; j < pad; j++) {
+                        x = x * 1103515245U + 12345U;
+                        assert_int_equal(buf_append(&doc, &"0123456789abcdef"[(x >> 16) & 15], 1), 0);
+                }
+                assert_int_equal(buf_puts(&doc, "\"}"), 0);
+                assert_int_equal(buf_append(expect, doc.p + start, doc.len - start), 0);
+                assert_int_equal(buf_append(expect, "\n", 1), 0);
+        }
+        assert_int_equal(buf_puts(&doc, "]}"), 0);
+        return buf_take(&doc);
+}
+
+/* The default threshold: a small file never starts a thread, a big one moves to two once
+ * CT_THREAD_MIN_DEFAULT compressed bytes are in; a stop, a reset and a free mid-file each
+ * end the thread. */
+static void test_thread_threshold(void **state)
+{
+        struct buf expect;
+        char *doc, err[256];
+        unsigned char *gz;
+        size_t gzn, off, step = 64U << 10;
+        struct got g;
+        struct ct_reader *rdr;
+        int saw_two = 0, rc = JB_OK;
+
+        (void)state;
+        /* small: one thread all along */
+        doc = make_doc(30, &expect);
+        gz = tu_gzip(doc, strlen(doc), &gzn);
+        assert_true(gzn < CT_THREAD_MIN_DEFAULT);
+        got_init(&g);
+        rdr = ct_reader_new(NULL, collect, &g);
+        assert_non_null(rdr);
+        for (off = 0; off < gzn; off += 512) {
+                assert_int_equal(ct_reader_feed(rdr, gz + off, gzn - off < 512 ? gzn - off : 512, err,
+                                                sizeof(err)),
+                                 JB_OK);
+                assert_one_thread();
+        }
+        assert_int_equal(ct_reader_finish(rdr, err, sizeof(err)), JB_OK);
+        assert_int_equal(g.n, 30);
+        buf_clear(&g.all);
+        free(gz);
+        free(doc);
+        buf_clear(&expect);
+
+        /* big: the thread runs between feeds once past the threshold, and is gone at the end */
+        doc = make_big_doc(3000, 1000, &expect);
+        gz = tu_gzip(doc, strlen(doc), &gzn);
+        assert_true(gzn > 4 * (size_t)CT_THREAD_MIN_DEFAULT);
+        got_init(&g);
+        ct_reader_reset(rdr);
+        for (off = 0; off < gzn && !rc; off += step) {
+                rc = ct_reader_feed(rdr, gz + off, gzn - off < step ? gzn - off : step, err,
+                                    sizeof(err));
+                if (off + step >= CT_THREAD_MIN_DEFAULT + step && threads_now() == base_threads + 1)
+                        saw_two = 1;
+                if (off + step < CT_THREAD_MIN_DEFAULT)
+                        assert_one_thread();
+        }
+        assert_int_equal(rc, JB_OK);
+        assert_int_equal(ct_reader_finish(rdr, err, sizeof(err)), JB_OK);
+        assert_one_thread();
+        assert_true(saw_two || threads_now() == -1);
+        assert_int_equal(g.n, 3000);
+        assert_int_equal(g.all.len, expect.len);
+        assert_memory_equal(g.all.p, expect.p, expect.len);
+        assert_int_equal(ct_reader_bytes_out(rdr), strlen(doc));
+        buf_clear(&g.all);
+
+        /* the callback stops deep in the file, with the ring full */
+        got_init(&g);
+        g.stop_at = 2000;
+        ct_reader_reset(rdr);
+        rc = JB_OK;
+        for (off = 0; off < gzn && !rc; off += step)
+                rc = ct_reader_feed(rdr, gz + off, gzn - off < step ? gzn - off : step, err,
+                                    sizeof(err));
+        if (!rc)
+                rc = ct_reader_finish(rdr, err, sizeof(err));
+        assert_int_equal(rc, JB_EFATAL);
+        assert_int_equal(g.n, 2001);
+        assert_one_thread();
+        assert_int_equal(ct_reader_feed(rdr, gz, 1, err, sizeof(err)), JB_EFATAL);
+        buf_clear(&g.all);
+
+        /* reset, then free, in the middle of a threaded file */
+        got_init(&g);
+        ct_reader_reset(rdr);
+        for (off = 0; off < 6 * step; off += step)
+                assert_int_equal(ct_reader_feed(rdr, gz + off, step, err, sizeof(err)), JB_OK);
+        ct_reader_reset(rdr);
+        assert_one_thread();
+        buf_clear(&g.all);
+        got_init(&g);
+        for (off = 0; off < 6 * step; off += step)
+                assert_int_equal(ct_reader_feed(rdr, gz + off, step, err, sizeof(err)), JB_OK);
+        ct_reader_free(rdr);
+        assert_one_thread();
+        buf_clear(&g.all);
+        free(gz);
+        free(doc);
+        buf_clear(&expect);
+}
+
+/* A big file on both paths, in pieces of several sizes: the same records, the same counts. */
+static void test_threaded_big_file(void **state)
+{
+        static const size_t steps[] = {1000, 65536, 1U << 20, SIZE_MAX};
+        struct buf expect;
+        char *doc, err[256];
+        unsigned char *gz;
+        size_t gzn, i;
+
+        (void)state;
+        doc = make_big_doc(1500, 1500, &expect);
+        gz = tu_gzip(doc, strlen(doc), &gzn);
+        for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+                struct got g;
+
+                got_init(&g);
+                assert_int_equal(run_reader(NULL, gz, gzn, steps[i] == SIZE_MAX ? gzn : steps[i], &g,
+                                            err, sizeof(err)),
+                                 JB_OK);
+                assert_int_equal(g.n, 1500);
+                assert_int_equal(g.all.len, expect.len);
+                assert_memory_equal(g.all.p, expect.p, expect.len);
+                buf_clear(&g.all);
+        }
+        /* cut in the middle, and a byte flipped late in the file */
+        {
+                struct got g;
+
+                got_init(&g);
+                assert_int_equal(run_reader(NULL, gz, gzn / 2, 4096, &g, err, sizeof(err)), JB_EINPUT);
+                assert_non_null(strstr(err, "truncated"));
+                buf_clear(&g.all);
+                gz[gzn * 3 / 4] ^= 0x21;
+                got_init(&g);
+                assert_int_equal(run_reader(NULL, gz, gzn, 4096, &g, err, sizeof(err)), JB_EINPUT);
+                assert_true(g.n < 1500);
+                buf_clear(&g.all);
+        }
+        free(gz);
+        free(doc);
+        buf_clear(&expect);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -773,7 +1033,25 @@ int main(void)
                 cmocka_unit_test(test_long_strings_outside_records),
                 cmocka_unit_test(test_bad_string_escapes),
                 cmocka_unit_test(test_gzip_faults_same_on_every_back_end),
+                cmocka_unit_test(test_threaded_big_file),
         };
+        const struct CMUnitTest once[] = {
+                cmocka_unit_test(test_thread_threshold),
+        };
+        int failed;
 
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        /* a sanitizer's own thread (TSan's starts with the first thread) counts as base */
+        {
+                pthread_t t;
+
+                if (!pthread_create(&t, NULL, noop_thread, NULL))
+                        pthread_join(t, NULL);
+        }
+        base_threads = threads_now();
+        threaded = 0;
+        failed = cmocka_run_group_tests_name("one thread", tests, NULL, NULL);
+        threaded = 1;
+        failed += cmocka_run_group_tests_name("inflate thread", tests, NULL, NULL);
+        failed += cmocka_run_group_tests_name("thread threshold", once, NULL, NULL);
+        return failed;
 }
