@@ -42,8 +42,8 @@ INFLATE_DIR := $(if $(filter-out $(INFLATE_DEFAULT),$(INFLATE)),-$(INFLATE))
 B        := build/$(if $(IS_CLANG),clang-)$(FLAVOR)$(INFLATE_DIR)
 FUZZ_B   := build/clang-fuzz$(INFLATE_DIR)
 # zlib stays linked either way: the tests, the generator and the simulator deflate with it.
-PKGS     := rdkafka libcurl libcjson zlib libconfig
-SIMPKGS  := libmicrohttpd
+PKGS     := rdkafka libcurl libcjson zlib libconfig libmicrohttpd
+SIMPKGS  :=
 FUZZ_SECONDS ?= 60
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

@@ -190,6 +190,11 @@ const struct cfg_opt cfg_opts[] = {
                "Further librdkafka properties, each \"name=value\", passed as they are (TLS, SASL, timeouts); "
                "values of passwords and secrets are never printed."),
 
+        /* metrics */
+        O_STR("metrics.listen", metrics_listen, NULL, 0, "\"127.0.0.1:9464\"",
+              "Address:port where jibe run, scan, parse and sync serve Prometheus metrics (/metrics) and "
+              "health checks (/healthz, /readyz); \"[::1]:9464\" for IPv6, \":9464\" every address. Unset: off."),
+
         /* top level */
         O_STR("state_dir", state_dir, "/var/lib/jibe", CO_PATH, NULL,
               "Directory where jibe keeps its progress and the files it set aside; keep it across restarts."),
@@ -211,8 +216,8 @@ const struct cfg_alias cfg_aliases[] = {
 const size_t cfg_naliases = sizeof(cfg_aliases) / sizeof(cfg_aliases[0]);
 
 /* Groups in the order they are printed; "" is the top level. */
-const char *const cfg_groups[] = {"access_anywhere", "self",  "scanner", "parser",
-                                  "syncer",          "queue", "kafka",   ""};
+const char *const cfg_groups[] = {"access_anywhere", "self",  "scanner", "parser",  "syncer",
+                                  "queue",           "kafka", "metrics", ""};
 const char *const cfg_group_desc[] = {
         "How jibe reaches Access Anywhere and signs in. Give the password one way only: password_file "
         "(recommended), password_env, password or credentials_json; or a permanent token instead. "
@@ -227,6 +232,7 @@ const char *const cfg_group_desc[] = {
         "jibe's internal queues between its stages.",
         "Apache Kafka, for the distributed mode (jibe scan, jibe parse, jibe sync on any hosts) and for "
         "'jibe lag' and 'jibe replay'. The embedded mode (jibe run) does not use it.",
+        "Prometheus metrics and health checks of the long-running commands (see README: Monitoring).",
         "Files and logging.",
 };
 #define CFG_NGROUPS (sizeof(cfg_groups) / sizeof(cfg_groups[0]))

@@ -103,6 +103,9 @@ struct cfg {
         char **kafka_rdkafka;     /* "name=value" librdkafka properties, passed verbatim */
         size_t n_kafka_rdkafka;
 
+        /* metrics { ... } */
+        char *metrics_listen; /* "host:port" of /metrics, /healthz, /readyz; NULL: off */
+
         /* top level */
         char *state_dir; /* default /var/lib/jibe */
         char *log_file;  /* NULL or "-": stderr */
