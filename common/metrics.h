@@ -43,7 +43,7 @@ enum metric_id {
         M_SYNC_LATENCY,      /* histogram {method}: file visible -> resync done */
         M_SYNC_NEWEST_APPLIED,/* gauge: newest event time applied, unix seconds */
         M_SCAN_LAST_SUCCESS, /* gauge {}: unix seconds of the last scan that completed */
-        M_SCAN_NEWEST_FILE,  /* gauge {provider}: unix seconds a new log file was last found */
+        M_SCAN_NEWEST_FILE,  /* gauge {bucket}: unix seconds a new log file was last found */
         M_KAFKA_PRODUCED,    /* counter {topic} */
         M_KAFKA_CONSUMED,    /* counter {topic} */
         M_KAFKA_COMMITTED,   /* counter {topic}: offsets committed (messages) */
