@@ -8,10 +8,11 @@
 # fast gzip inflate of the CloudTrail reader (the Makefile falls back to zlib without it);
 # isal (igzip) and pigz are the reference decompressors `make bench` times jibe against
 # (GNU time measures each one's peak memory).
+# prometheus brings promtool, which checks the metrics exposition and deploy/prometheus/ (tests 05xx).
 set -eu
 PKGS="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
 libconfig-dev libmicrohttpd-dev libcmocka-dev rclone kcat valgrind python3 curl gzip
-openjdk-17-jdk-headless maven clang libclang-rt-dev clang-format libisal-dev isal pigz time"
+openjdk-17-jdk-headless maven clang libclang-rt-dev clang-format libisal-dev isal pigz time prometheus"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
