@@ -332,8 +332,9 @@ int metrics_ready(char *out, size_t outsz)
                          now - since, METRICS_READY_INTERVALS);
         } else if (ready_scanner && now - (scan > start_time ? scan : start_time) >= limit + 1) {
                 ok = 0;
-                snprintf(out, outsz, "no scan completed for %.0f s (more than %d scan intervals)",
-                         now - (scan > start_time ? scan : start_time), METRICS_READY_INTERVALS);
+                snprintf(out, outsz, "no scan completed for %.0f s (more than %d scan intervals)%s",
+                         now - (scan > start_time ? scan : start_time), METRICS_READY_INTERVALS,
+                         since != 0 ? "; Access Anywhere is failing" : "");
         } else {
                 snprintf(out, outsz, "ready");
         }
