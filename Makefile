@@ -186,6 +186,7 @@ bench:
 	@$(MAKE) --no-print-directory FLAVOR=release all
 	@sh tests/bench/run.sh build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
 	@python3 tests/bench/e2e.py build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
+	@python3 tests/bench/metrics.py build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
 
 demo: deps
 	@$(MAKE) --no-print-directory FLAVOR=release all
