@@ -863,7 +863,7 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc, const struc
  * refusal) tells readiness that Access Anywhere responds, a passing failure that it does not. */
 static void aa_metrics(const char *what, enum aa_mode mode, int rc, int64_t ms)
 {
-        const char *res = rc == JB_OK            ? "ok"
+        const char *res = rc == JB_OK ? "ok"
                           : rc == AA_RETRY || rc == AA_NOTFILE || rc == JB_ETRANSIENT || rc == JB_ELIMIT
                                   ? "retry"
                           : rc == AA_EXPIRED ? "expired"

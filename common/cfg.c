@@ -216,7 +216,7 @@ const struct cfg_alias cfg_aliases[] = {
 const size_t cfg_naliases = sizeof(cfg_aliases) / sizeof(cfg_aliases[0]);
 
 /* Groups in the order they are printed; "" is the top level. */
-const char *const cfg_groups[] = {"access_anywhere", "self",  "scanner", "parser",  "syncer",
+const char *const cfg_groups[] = {"access_anywhere", "self",  "scanner", "parser", "syncer",
                                   "queue",           "kafka", "metrics", ""};
 const char *const cfg_group_desc[] = {
         "How jibe reaches Access Anywhere and signs in. Give the password one way only: password_file "

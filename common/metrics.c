@@ -29,7 +29,7 @@ struct mdef {
 static const double b_call_s[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 0};
 static const double b_file_s[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 0};
 static const double b_latency_s[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 0};
-static const double b_bytes[] = {1024,    4096,     16384,    65536,     262144,
+static const double b_bytes[] = {1024,    4096,    16384,    65536,    262144,
                                  1048576, 4194304, 16777216, 67108864, 0};
 
 /* clang-format off */
@@ -328,7 +328,8 @@ int metrics_ready(char *out, size_t outsz)
                 snprintf(out, outsz, "not signed in to Access Anywhere yet");
         } else if (since != 0 && now - since >= limit) {
                 ok = 0;
-                snprintf(out, outsz, "Access Anywhere has been failing for %.0f s (more than %d scan intervals)",
+                snprintf(out, outsz,
+                         "Access Anywhere has been failing for %.0f s (more than %d scan intervals)",
                          now - since, METRICS_READY_INTERVALS);
         } else if (ready_scanner && now - (scan > start_time ? scan : start_time) >= limit + 1) {
                 ok = 0;
@@ -476,20 +477,21 @@ static int render_state(struct buf *out)
         int rc;
 
         pthread_mutex_lock(&state_mu);
-        rc = buf_printf(out,
-                        "# HELP jibe_build_info jibe's version (the value is always 1).\n"
-                        "# TYPE jibe_build_info gauge\njibe_build_info{version=\"%s\"} 1\n"
-                        "# HELP jibe_process_start_time_seconds When this process started (unix time).\n"
-                        "# TYPE jibe_process_start_time_seconds gauge\n"
-                        "jibe_process_start_time_seconds %.3f\n"
-                        "# HELP jibe_up_stages 1 while every stage runs, 0 once one failed (as /healthz).\n"
-                        "# TYPE jibe_up_stages gauge\njibe_up_stages %d\n"
-                        "# HELP jibe_metrics_dropped_updates_total Updates dropped: an instrument had "
-                        "too many label sets.\n"
-                        "# TYPE jibe_metrics_dropped_updates_total counter\n"
-                        "jibe_metrics_dropped_updates_total %lld\n",
-                        JB_VERSION, start_time, alive,
-                        (long long)atomic_load_explicit(&dropped, memory_order_relaxed));
+        rc = buf_printf(
+                out,
+                "# HELP jibe_build_info jibe's version (the value is always 1).\n"
+                "# TYPE jibe_build_info gauge\njibe_build_info{version=\"%s\"} 1\n"
+                "# HELP jibe_process_start_time_seconds When this process started (unix time).\n"
+                "# TYPE jibe_process_start_time_seconds gauge\n"
+                "jibe_process_start_time_seconds %.3f\n"
+                "# HELP jibe_up_stages 1 while every stage runs, 0 once one failed (as /healthz).\n"
+                "# TYPE jibe_up_stages gauge\njibe_up_stages %d\n"
+                "# HELP jibe_metrics_dropped_updates_total Updates dropped: an instrument had "
+                "too many label sets.\n"
+                "# TYPE jibe_metrics_dropped_updates_total counter\n"
+                "jibe_metrics_dropped_updates_total %lld\n",
+                JB_VERSION, start_time, alive,
+                (long long)atomic_load_explicit(&dropped, memory_order_relaxed));
         if (!rc && (qdepth[0] >= 0 || qdepth[1] >= 0))
                 rc = buf_puts(out, "# HELP jibe_queue_depth Messages waiting in the transport's queues "
                                    "(embedded transport).\n# TYPE jibe_queue_depth gauge\n");
@@ -502,8 +504,9 @@ static int render_state(struct buf *out)
                         const struct jb_counter *c = &stages[i].c.c[j];
 
                         div = stage_name(name, sizeof(name), stages[i].name, c);
-                        rc = buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s", name, c->help ? c->help : c->name,
-                                        name, c->kind == JB_COUNTER ? "counter" : "gauge", name);
+                        rc = buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s", name,
+                                        c->help ? c->help : c->name, name,
+                                        c->kind == JB_COUNTER ? "counter" : "gauge", name);
                         if (!rc)
                                 rc = put_num(out, (double)c->value / div);
                 }

@@ -32,23 +32,23 @@
 #define METRICS_READY_INTERVALS 3 /* Access Anywhere failing this many intervals: not ready */
 
 enum metric_id {
-        M_AA_CALLS,          /* counter {function, result}: HTTP exchanges with Access Anywhere */
-        M_AA_CALL_SECONDS,   /* histogram {function} */
-        M_AA_RETRIES,        /* counter {function} */
-        M_PARSE_FILE_BYTES,  /* histogram: compressed size of each log file read */
-        M_PARSE_FILE_SECONDS,/* histogram {result}: time to process one log file */
-        M_PARSE_NEWEST_EVENT,/* gauge: newest CloudTrail eventTime read, unix seconds */
-        M_PARSE_DELIVERY_DELAY,/* gauge: newest file's delivery delay (listed - newest event) */
-        M_SYNC_RESYNCS,      /* counter {method, result} */
-        M_SYNC_LATENCY,      /* histogram {method}: file visible -> resync done */
-        M_SYNC_NEWEST_APPLIED,/* gauge: newest event time applied, unix seconds */
-        M_SCAN_LAST_SUCCESS, /* gauge {}: unix seconds of the last scan that completed */
-        M_SCAN_NEWEST_FILE,  /* gauge {bucket}: unix seconds a new log file was last found */
-        M_KAFKA_PRODUCED,    /* counter {topic} */
-        M_KAFKA_CONSUMED,    /* counter {topic} */
-        M_KAFKA_COMMITTED,   /* counter {topic}: offsets committed (messages) */
-        M_KAFKA_LAG,         /* gauge {topic, partition}: messages behind the high watermark */
-        M_KAFKA_INFLIGHT,    /* gauge {topic}: taken and not finished */
+        M_AA_CALLS,             /* counter {function, result}: HTTP exchanges with Access Anywhere */
+        M_AA_CALL_SECONDS,      /* histogram {function} */
+        M_AA_RETRIES,           /* counter {function} */
+        M_PARSE_FILE_BYTES,     /* histogram: compressed size of each log file read */
+        M_PARSE_FILE_SECONDS,   /* histogram {result}: time to process one log file */
+        M_PARSE_NEWEST_EVENT,   /* gauge: newest CloudTrail eventTime read, unix seconds */
+        M_PARSE_DELIVERY_DELAY, /* gauge: newest file's delivery delay (listed - newest event) */
+        M_SYNC_RESYNCS,         /* counter {method, result} */
+        M_SYNC_LATENCY,         /* histogram {method}: file visible -> resync done */
+        M_SYNC_NEWEST_APPLIED,  /* gauge: newest event time applied, unix seconds */
+        M_SCAN_LAST_SUCCESS,    /* gauge {}: unix seconds of the last scan that completed */
+        M_SCAN_NEWEST_FILE,     /* gauge {bucket}: unix seconds a new log file was last found */
+        M_KAFKA_PRODUCED,       /* counter {topic} */
+        M_KAFKA_CONSUMED,       /* counter {topic} */
+        M_KAFKA_COMMITTED,      /* counter {topic}: offsets committed (messages) */
+        M_KAFKA_LAG,            /* gauge {topic, partition}: messages behind the high watermark */
+        M_KAFKA_INFLIGHT,       /* gauge {topic}: taken and not finished */
         M_NMETRICS
 };
 

@@ -28,8 +28,8 @@ struct metrics_http {
         unsigned port;
 };
 
-int metrics_http_parse_listen(const char *listen, char *host, size_t hostsz, unsigned *port, char *errstr,
-                              size_t errsz)
+int metrics_http_parse_listen(const char *listen, char *host, size_t hostsz, unsigned *port,
+                              char *errstr, size_t errsz)
 {
         const char *colon, *h = listen, *end;
         char *e;
@@ -42,7 +42,8 @@ int metrics_http_parse_listen(const char *listen, char *host, size_t hostsz, uns
                 end = strchr(listen, ']');
                 if (!end || end[1] != ':')
                         return jb_seterr(JB_EINPUT, errstr, errsz,
-                                         "metrics.listen \"%s\": write an IPv6 address as [addr]:port", listen);
+                                         "metrics.listen \"%s\": write an IPv6 address as [addr]:port",
+                                         listen);
                 h = listen + 1;
                 n = (size_t)(end - h);
                 colon = end + 1;
@@ -56,7 +57,8 @@ int metrics_http_parse_listen(const char *listen, char *host, size_t hostsz, uns
                 n = (size_t)(colon - listen);
                 if (memchr(listen, ':', n))
                         return jb_seterr(JB_EINPUT, errstr, errsz,
-                                         "metrics.listen \"%s\": write an IPv6 address as [addr]:port", listen);
+                                         "metrics.listen \"%s\": write an IPv6 address as [addr]:port",
+                                         listen);
         }
         errno = 0;
         p = strtol(colon + 1, &e, 10);
@@ -64,7 +66,8 @@ int metrics_http_parse_listen(const char *listen, char *host, size_t hostsz, uns
                 return jb_seterr(JB_EINPUT, errstr, errsz,
                                  "metrics.listen \"%s\": the port must be a number 0..65535", listen);
         if (n >= hostsz)
-                return jb_seterr(JB_EINPUT, errstr, errsz, "metrics.listen \"%s\": the host is too long", listen);
+                return jb_seterr(JB_EINPUT, errstr, errsz, "metrics.listen \"%s\": the host is too long",
+                                 listen);
         memcpy(host, h, n);
         host[n] = '\0';
         *port = (unsigned)p;
@@ -88,7 +91,8 @@ static int bind_listen(const char *addr, int *fd_out, char *errstr, size_t errsz
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
         rc = getaddrinfo(*host ? host : NULL, ports, &hints, &res);
         if (rc)
-                return jb_seterr(JB_EINPUT, errstr, errsz, "metrics.listen \"%s\": %s", addr, gai_strerror(rc));
+                return jb_seterr(JB_EINPUT, errstr, errsz, "metrics.listen \"%s\": %s", addr,
+                                 gai_strerror(rc));
         for (ai = res; ai; ai = ai->ai_next) {
                 fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
                 if (fd < 0) {
@@ -104,9 +108,10 @@ static int bind_listen(const char *addr, int *fd_out, char *errstr, size_t errsz
         }
         freeaddrinfo(res);
         if (fd < 0)
-                return jb_seterr(JB_EIO, errstr, errsz,
-                                 "cannot listen on metrics.listen \"%s\": %s%s", addr, strerror(err),
-                                 err == EADDRINUSE ? " (another process uses this port: pick another)" : "");
+                return jb_seterr(JB_EIO, errstr, errsz, "cannot listen on metrics.listen \"%s\": %s%s",
+                                 addr, strerror(err),
+                                 err == EADDRINUSE ? " (another process uses this port: pick another)"
+                                                   : "");
         *fd_out = fd;
         return JB_OK;
 }
@@ -143,8 +148,9 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, con
         return reply(c, status, "text/plain; charset=utf-8", p, n + 1);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload, size_t *upload_size, void **ctx)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **ctx)
 {
         char reason[512];
         struct buf b;
@@ -161,15 +167,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 buf_init(&b, METRICS_HTTP_BODY_MAX);
                 if (metrics_render(&b) != JB_OK) {
                         buf_clear(&b);
-                        return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics could not be rendered");
+                        return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                          "metrics could not be rendered");
                 }
                 if (!b.p && buf_puts(&b, "") != JB_OK)
                         return MHD_NO;
                 {
                         size_t len = b.len;
 
-                        return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf_take(&b),
-                                     len);
+                        return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                                     buf_take(&b), len);
                 }
         }
         if (!strcmp(url, "/healthz"))
@@ -180,7 +187,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return metrics_ready(reason, sizeof(reason))
                                ? reply_text(c, MHD_HTTP_OK, reason)
                                : reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, reason);
-        return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: jibe serves /metrics, /healthz and /readyz");
+        return reply_text(c, MHD_HTTP_NOT_FOUND,
+                          "not found: jibe serves /metrics, /healthz and /readyz");
 }
 
 /* Silences libmicrohttpd's own messages (a client's bad request is not jibe's news). */
@@ -212,17 +220,18 @@ int metrics_http_start(const char *listen, struct metrics_http **out, char *errs
                 h->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                          : ((struct sockaddr_in *)&ss)->sin_port);
         metrics_enable();
-        h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL,
-                                NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_EXTERNAL_LOGGER,
-                                mhd_quiet, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_CONNECTIONS,
-                                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_PER_IP,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_HTTP_TIMEOUT_S,
-                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_HTTP_MEMORY, MHD_OPTION_END);
+        h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0,
+                                NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+                                MHD_OPTION_EXTERNAL_LOGGER, mhd_quiet, NULL, MHD_OPTION_CONNECTION_LIMIT,
+                                (unsigned)METRICS_HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                (unsigned)METRICS_HTTP_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)METRICS_HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                (size_t)METRICS_HTTP_MEMORY, MHD_OPTION_END);
         if (!h->d) {
                 close(fd);
                 free(h);
-                return jb_seterr(JB_EIO, errstr, errsz, "cannot serve metrics on \"%s\": libmicrohttpd did not start",
-                                 listen);
+                return jb_seterr(JB_EIO, errstr, errsz,
+                                 "cannot serve metrics on \"%s\": libmicrohttpd did not start", listen);
         }
         *out = h;
         return JB_OK;

@@ -26,8 +26,8 @@ struct metrics_http;
 
 /* Split "host:port" ("[v6]:port"; an empty host: every address) and check it. JB_OK or
  * JB_EINPUT with errstr naming what is wrong. host gets the host without brackets. */
-int metrics_http_parse_listen(const char *listen, char *host, size_t hostsz, unsigned *port, char *errstr,
-                              size_t errsz);
+int metrics_http_parse_listen(const char *listen, char *host, size_t hostsz, unsigned *port,
+                              char *errstr, size_t errsz);
 /* Listen on listen and serve. JB_OK with *out, JB_EINPUT (unparseable address) or JB_EIO
  * (cannot bind: in use, not permitted; errstr says which). Also turns recording on. */
 int metrics_http_start(const char *listen, struct metrics_http **out, char *errstr, size_t errsz);

@@ -653,7 +653,8 @@ static void lag_metrics(struct q_kafka *k)
                 if (done[i] < 0)
                         done[i] = lo; /* nothing done or committed yet: all of it waits */
                 snprintf(id, sizeof(id), "%" PRId32, ids[i]);
-                metric_set(M_KAFKA_LAG, (double)(hi > done[i] ? hi - done[i] : 0), k->topic[k->consume], id);
+                metric_set(M_KAFKA_LAG, (double)(hi > done[i] ? hi - done[i] : 0), k->topic[k->consume],
+                           id);
         }
 }
 

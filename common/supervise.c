@@ -155,8 +155,9 @@ static int watch(struct sv *s)
                 on_signals(s);
                 publish(s);
                 if (any_failed(s)) {
-                        metrics_set_alive(0, s->n > 1 ? "a stage stopped on a fatal error (see the log)"
-                                                      : "the stage stopped on a fatal error (see the log)");
+                        metrics_set_alive(0,
+                                          s->n > 1 ? "a stage stopped on a fatal error (see the log)"
+                                                   : "the stage stopped on a fatal error (see the log)");
                         log_msg(LL_ERROR, s->o->cmd, "%s on a fatal error (see above): exiting",
                                 s->n > 1 ? "a stage stopped" : "stopped");
                         return 1;

@@ -105,7 +105,8 @@ int run_metrics_start(const char *cmd, const struct cfg *cfg, int scanner, struc
                 log_msg(LL_ERROR, cmd, "cannot start: %s", err);
                 return 1;
         }
-        log_msg(LL_INFO, cmd, "metrics: serving http://%s/metrics, /healthz and /readyz", cfg->metrics_listen);
+        log_msg(LL_INFO, cmd, "metrics: serving http://%s/metrics, /healthz and /readyz",
+                cfg->metrics_listen);
         return 0;
 }
 

@@ -69,8 +69,12 @@ static void counters_gauges_labels(void **state)
         assert_non_null(strstr(out, "# HELP jibe_aa_calls_total "));
         assert_non_null(strstr(out, "jibe_aa_calls_total{function=\"getFile\",result=\"ok\"} 3\n"));
         assert_non_null(strstr(out, "jibe_aa_calls_total{function=\"getFile\",result=\"retry\"} 1\n"));
-        assert_non_null(strstr(out, "jibe_kafka_consumer_lag_messages{topic=\"jibe.events\",partition=\"2\"} 3\n"));
-        assert_non_null(strstr(out, "jibe_scan_newest_file_time_seconds{bucket=\"bucket \\\"quoted\\\"\\\\x\"} 12.5\n"));
+        assert_non_null(
+                strstr(out,
+                       "jibe_kafka_consumer_lag_messages{topic=\"jibe.events\",partition=\"2\"} 3\n"));
+        assert_non_null(strstr(
+                out,
+                "jibe_scan_newest_file_time_seconds{bucket=\"bucket \\\"quoted\\\"\\\\x\"} 12.5\n"));
         assert_non_null(strstr(out, "jibe_build_info{version=\"" JB_VERSION "\"} 1\n"));
         assert_non_null(strstr(out, "# TYPE jibe_process_start_time_seconds gauge\n"));
         free(out);
@@ -87,10 +91,17 @@ static void histogram_cumulative(void **state)
         metric_observe(M_PARSE_FILE_BYTES, 2000, NULL, NULL);
         out = render();
         assert_non_null(strstr(out, "# TYPE jibe_aa_call_duration_seconds histogram\n"));
-        assert_non_null(strstr(out, "jibe_aa_call_duration_seconds_bucket{function=\"getFile\",le=\"0.005\"} 1\n"));
-        assert_non_null(strstr(out, "jibe_aa_call_duration_seconds_bucket{function=\"getFile\",le=\"0.25\"} 2\n"));
-        assert_non_null(strstr(out, "jibe_aa_call_duration_seconds_bucket{function=\"getFile\",le=\"30\"} 2\n"));
-        assert_non_null(strstr(out, "jibe_aa_call_duration_seconds_bucket{function=\"getFile\",le=\"+Inf\"} 3\n"));
+        assert_non_null(
+                strstr(out,
+                       "jibe_aa_call_duration_seconds_bucket{function=\"getFile\",le=\"0.005\"} 1\n"));
+        assert_non_null(
+                strstr(out,
+                       "jibe_aa_call_duration_seconds_bucket{function=\"getFile\",le=\"0.25\"} 2\n"));
+        assert_non_null(
+                strstr(out, "jibe_aa_call_duration_seconds_bucket{function=\"getFile\",le=\"30\"} 2\n"));
+        assert_non_null(
+                strstr(out,
+                       "jibe_aa_call_duration_seconds_bucket{function=\"getFile\",le=\"+Inf\"} 3\n"));
         assert_non_null(strstr(out, "jibe_aa_call_duration_seconds_count{function=\"getFile\"} 3\n"));
         assert_non_null(strstr(out, "jibe_aa_call_duration_seconds_sum{function=\"getFile\"} 99.203"));
         assert_non_null(strstr(out, "jibe_parse_file_size_bytes_bucket{le=\"1024\"} 0\n"));
@@ -130,8 +141,10 @@ static void stage_counters_named_with_units(void **state)
         metrics_stage_counters("parse", &c);
         metrics_queue_depth("files", 4);
         out = render();
-        assert_non_null(strstr(out, "# TYPE jibe_parse_files_total counter\njibe_parse_files_total 13\n"));
-        assert_non_null(strstr(out, "# TYPE jibe_parse_outage_seconds gauge\njibe_parse_outage_seconds 30\n"));
+        assert_non_null(
+                strstr(out, "# TYPE jibe_parse_files_total counter\njibe_parse_files_total 13\n"));
+        assert_non_null(
+                strstr(out, "# TYPE jibe_parse_outage_seconds gauge\njibe_parse_outage_seconds 30\n"));
         assert_non_null(strstr(out, "jibe_parse_last_latency_seconds 1.5\n"));
         assert_non_null(strstr(out, "jibe_queue_depth{queue=\"files\"} 4\n"));
         assert_null(strstr(out, "queue=\"events\""));
@@ -164,23 +177,33 @@ static void listen_parse(void **state)
         unsigned port;
 
         (void)state;
-        assert_int_equal(metrics_http_parse_listen("127.0.0.1:9464", host, sizeof(host), &port, err, sizeof(err)),
+        assert_int_equal(metrics_http_parse_listen("127.0.0.1:9464", host, sizeof(host), &port, err,
+                                                   sizeof(err)),
                          JB_OK);
         assert_string_equal(host, "127.0.0.1");
         assert_int_equal(port, 9464);
-        assert_int_equal(metrics_http_parse_listen("[::1]:80", host, sizeof(host), &port, err, sizeof(err)), JB_OK);
+        assert_int_equal(metrics_http_parse_listen("[::1]:80", host, sizeof(host), &port, err,
+                                                   sizeof(err)),
+                         JB_OK);
         assert_string_equal(host, "::1");
-        assert_int_equal(metrics_http_parse_listen(":9464", host, sizeof(host), &port, err, sizeof(err)), JB_OK);
+        assert_int_equal(metrics_http_parse_listen(":9464", host, sizeof(host), &port, err, sizeof(err)),
+                         JB_OK);
         assert_string_equal(host, "");
-        assert_int_equal(metrics_http_parse_listen("9464", host, sizeof(host), &port, err, sizeof(err)), JB_EINPUT);
+        assert_int_equal(metrics_http_parse_listen("9464", host, sizeof(host), &port, err, sizeof(err)),
+                         JB_EINPUT);
         assert_non_null(strstr(err, "no port"));
-        assert_int_equal(metrics_http_parse_listen("h:70000", host, sizeof(host), &port, err, sizeof(err)),
+        assert_int_equal(metrics_http_parse_listen("h:70000", host, sizeof(host), &port, err,
+                                                   sizeof(err)),
                          JB_EINPUT);
-        assert_int_equal(metrics_http_parse_listen("h:", host, sizeof(host), &port, err, sizeof(err)), JB_EINPUT);
-        assert_int_equal(metrics_http_parse_listen("h:1x", host, sizeof(host), &port, err, sizeof(err)), JB_EINPUT);
-        assert_int_equal(metrics_http_parse_listen("::1:80", host, sizeof(host), &port, err, sizeof(err)),
+        assert_int_equal(metrics_http_parse_listen("h:", host, sizeof(host), &port, err, sizeof(err)),
                          JB_EINPUT);
-        assert_int_equal(metrics_http_parse_listen("", host, sizeof(host), &port, err, sizeof(err)), JB_EINPUT);
+        assert_int_equal(metrics_http_parse_listen("h:1x", host, sizeof(host), &port, err, sizeof(err)),
+                         JB_EINPUT);
+        assert_int_equal(metrics_http_parse_listen("::1:80", host, sizeof(host), &port, err,
+                                                   sizeof(err)),
+                         JB_EINPUT);
+        assert_int_equal(metrics_http_parse_listen("", host, sizeof(host), &port, err, sizeof(err)),
+                         JB_EINPUT);
 }
 
 /* One request on a new connection; the answer's first line and body into out. */
