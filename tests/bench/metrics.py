@@ -4,7 +4,8 @@ CloudTrail history is synced from scratch by `jibe run` with metrics off and on 
 every second while on), in interleaved rounds of the same run, on this machine:
 
     python3 tests/bench/metrics.py BUILD_DIR     (BENCH_METRICS_ROUNDS=3 rounds of each,
-                                                  BENCH_METRICS_HOURS=6 hours of history)
+                                                  BENCH_METRICS_HOURS=6 hours of history at
+                                                  BENCH_METRICS_RATE=600 actions a minute)
 
 Prints per setting the medians of: parser throughput (log files/s and MB/s from the first
 download to the last), end to end (events/s from start to the last resync call), and the
@@ -134,7 +135,7 @@ def one_round(root, nfiles, nbytes, nevents, on, k):
 try:
     root = TMP + "/hist"
     subprocess.run([GEN, "init", "--root", root, "--seed", "5"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([GEN, "history", "--root", root, "--seed", "5", "--hours", HOURS, "--rate", "120"],
+    subprocess.run([GEN, "history", "--root", root, "--seed", "5", "--hours", HOURS, "--rate", os.environ.get("BENCH_METRICS_RATE", "600")],
                    check=True, stdout=subprocess.DEVNULL)
     files = [l.strip() for l in open(root + "/ctgen/files.txt") if l.strip()]
     nbytes = sum(os.path.getsize(root + "/truth/ct-logs/" + f) for f in files)
