@@ -48,8 +48,8 @@ INFLATE_DIR := $(if $(filter-out $(INFLATE_DEFAULT),$(INFLATE)),-$(INFLATE))
 B        := build/$(if $(IS_CLANG),clang-)$(FLAVOR)$(INFLATE_DIR)
 FUZZ_B   := build/clang-fuzz$(INFLATE_DIR)
 # zlib stays linked either way: the tests, the generator and the simulator deflate with it.
-PKGS     := rdkafka libcurl libcjson zlib libconfig
-SIMPKGS  := libmicrohttpd
+PKGS     := rdkafka libcurl libcjson zlib libconfig libmicrohttpd
+SIMPKGS  :=
 FUZZ_SECONDS ?= 60
 
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -202,6 +202,7 @@ bench:
 	@$(MAKE) --no-print-directory FLAVOR=release all
 	@sh tests/bench/run.sh build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
 	@python3 tests/bench/e2e.py build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
+	@python3 tests/bench/metrics.py build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
 
 # The embedded demo needs neither Java nor Maven: only the Debian packages, not the Kafka jars.
 demo:

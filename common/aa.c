@@ -26,6 +26,7 @@
 #include "backoff.h"
 #include "buf.h"
 #include "log.h"
+#include "metrics.h"
 #include "sig.h"
 
 /* Internal outcomes of one attempt, besides the jb_err codes (all negative). */
@@ -858,6 +859,21 @@ static int aa_classify(const char *what, enum aa_mode mode, int hrc, const struc
         return rc;
 }
 
+/* One HTTP exchange for metrics.h: its function, result and duration; an answer (even a
+ * refusal) tells readiness that Access Anywhere responds, a passing failure that it does not. */
+static void aa_metrics(const char *what, enum aa_mode mode, int rc, int64_t ms)
+{
+        const char *res = rc == JB_OK ? "ok"
+                          : rc == AA_RETRY || rc == AA_NOTFILE || rc == JB_ETRANSIENT || rc == JB_ELIMIT
+                                  ? "retry"
+                          : rc == AA_EXPIRED ? "expired"
+                                             : "error";
+
+        metric_add(M_AA_CALLS, 1, what, res);
+        metric_observe(M_AA_CALL_SECONDS, (double)ms / 1000.0, what, NULL);
+        metrics_aa_outcome(strcmp(res, "retry") != 0, mode == AA_MODE_LOGIN && rc == JB_OK);
+}
+
 /* One exchange with retries. Returns JB_OK, AA_EXPIRED or a jb_err (retries exhausted:
  * JB_ETRANSIENT). A download that delivered bytes is never retried here. */
 static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
@@ -867,14 +883,18 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
         char msg[AA_MSG];
         uint64_t delivered;
         long retry_after;
+        int64_t t0;
         int attempt, hrc, rc, limit;
 
         for (attempt = 0;; attempt++) {
                 msg[0] = '\0';
                 aa_http_resp_init(&rs, rq->answer_max ? rq->answer_max : aa->max_resp);
                 aa->ctr.requests++;
+                t0 = metrics_enabled() ? jb_mono_ms() : 0;
                 hrc = aa_http_do(aa->http, rq, &rs, msg, sizeof(msg));
                 rc = aa_classify(what, mode, hrc, rq, &rs, out, msg, sizeof(msg));
+                if (t0)
+                        aa_metrics(what, mode, rc, jb_mono_ms() - t0);
                 delivered = rs.delivered;
                 retry_after = rs.retry_after_s;
                 aa->retry_after_s = retry_after;
@@ -902,6 +922,7 @@ static int aa_send(struct aa_client *aa, const char *what, enum aa_mode mode,
                                          "%s failed after %d attempts; last: %s", what, attempt + 1,
                                          msg);
                 aa->ctr.retries++;
+                metric_add(M_AA_RETRIES, 1, what, NULL);
                 aa_backoff(aa, attempt, retry_after);
         }
 }

@@ -214,6 +214,10 @@ const struct cfg_opt cfg_opts[] = {
                "that a passing hiccup does not alert."),
         O_LONG("alerts.timeout_ms", alert_timeout_ms, ALERT_TIMEOUT_MS_DEFAULT, 500, 120000,
                "Milliseconds one post to Slack may take; a slow Slack never holds up jibe's work."),
+        /* metrics */
+        O_STR("metrics.listen", metrics_listen, NULL, 0, "\"127.0.0.1:9464\"",
+              "Address:port where jibe run, scan, parse and sync serve Prometheus metrics (/metrics) and "
+              "health checks (/healthz, /readyz); \"[::1]:9464\" for IPv6, \":9464\" every address. Unset: off."),
 
         /* top level */
         O_STR("state_dir", state_dir, "/var/lib/jibe", CO_PATH, NULL,
@@ -241,8 +245,8 @@ const struct cfg_alias cfg_aliases[] = {
 const size_t cfg_naliases = sizeof(cfg_aliases) / sizeof(cfg_aliases[0]);
 
 /* Groups in the order they are printed; "" is the top level. */
-const char *const cfg_groups[] = {"access_anywhere", "self",  "scanner", "parser", "syncer",
-                                  "queue",           "kafka", "alerts",  ""};
+const char *const cfg_groups[] = {"access_anywhere", "self",  "scanner", "parser",  "syncer",
+                                  "queue",           "kafka", "alerts",  "metrics", ""};
 const char *const cfg_group_desc[] = {
         "How jibe reaches Access Anywhere and signs in. Give the password one way only: password_file "
         "(recommended), password_env, password or credentials_json; or a permanent token instead. "
@@ -261,6 +265,7 @@ const char *const cfg_group_desc[] = {
         "count, and once when it is over. Create a Slack incoming webhook for the channel and give "
         "its address one way: slack_webhook_file (recommended) or slack_webhook_env. "
         "'jibe alert --test -c FILE' sends a test message.",
+        "Prometheus metrics and health checks of the long-running commands (see README: Monitoring).",
         "Files and logging.",
 };
 #define CFG_NGROUPS (sizeof(cfg_groups) / sizeof(cfg_groups[0]))

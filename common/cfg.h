@@ -112,6 +112,8 @@ struct cfg {
         double alert_repeat_min;        /* least minutes between two messages of a problem */
         long alert_after_s;             /* a lasting problem is alerted once it lasted this */
         long alert_timeout_ms;          /* one post to Slack */
+        /* metrics { ... } */
+        char *metrics_listen; /* "host:port" of /metrics, /healthz, /readyz; NULL: off */
 
         /* top level */
         char *state_dir;  /* default /var/lib/jibe */

@@ -64,6 +64,7 @@
 
 #include "kconf.h"
 #include "log.h"
+#include "metrics.h"
 #include "sig.h"
 #include "msg.h"
 #include "q_impl.h"
@@ -268,6 +269,8 @@ static int complete(const struct kmsg *m)
 /* Drop the complete messages at the front of p; the commit point follows them. */
 static void advance_locked(struct q_kafka *k, struct kpart *p)
 {
+        size_t n = 0;
+
         while (p->head && complete(p->head)) {
                 struct kmsg *m = p->head;
 
@@ -278,7 +281,10 @@ static void advance_locked(struct q_kafka *k, struct kpart *p)
                 m->listed = 0;
                 p->done_to = m->offset + 1;
                 maybe_free_locked(k, m);
+                n++;
         }
+        if (n && k->consume >= 0)
+                metric_add(M_KAFKA_COMMITTED, (double)n, k->topic[k->consume], NULL);
 }
 
 /* m changed state (ack, report): move its partition on, or free an orphan. */
@@ -295,6 +301,10 @@ static void forget_locked(struct q_kafka *k, struct kpart *p)
 {
         struct kmsg *m, *next, **pp;
         struct kpart **kp;
+        char id[16];
+
+        snprintf(id, sizeof(id), "%" PRId32, p->id);
+        metric_set(M_KAFKA_LAG, 0, k->topic[k->consume], id); /* another consumer has it now */
 
         for (m = p->head; m; m = next) {
                 next = m->pnext;
@@ -526,6 +536,7 @@ static void take_message(struct q_kafka *k, const rd_kafka_message_t *rkm)
                 return;
         }
         m = calloc(1, sizeof(*m));
+        metric_add(M_KAFKA_CONSUMED, 1, k->topic[k->consume], NULL);
         if (m) {
                 m->key = malloc(rkm->key_len + 1);
                 m->payload = malloc(rkm->len + 1);
@@ -615,6 +626,38 @@ static void update_pause(struct q_kafka *k)
         k->paused = want;
 }
 
+/* metrics.h: the lag of every partition of this consumer's own assignment (the high
+ * watermark librdkafka last saw, minus the commit point), and the messages handed out. */
+static void lag_metrics(struct q_kafka *k)
+{
+        int32_t ids[256];
+        int64_t done[256], lo, hi;
+        size_t n = 0, i, held;
+        struct kpart *p;
+        char id[16];
+
+        if (!metrics_enabled() || k->consume < 0)
+                return;
+        pthread_mutex_lock(&k->mu);
+        for (p = k->parts; p && n < 256; p = p->next) {
+                ids[n] = p->id;
+                done[n++] = p->done_to >= 0 ? p->done_to : p->committed;
+        }
+        held = k->nheld;
+        pthread_mutex_unlock(&k->mu);
+        metric_set(M_KAFKA_INFLIGHT, (double)held, k->topic[k->consume], NULL);
+        for (i = 0; i < n; i++) {
+                if (rd_kafka_get_watermark_offsets(k->cons, k->topic[k->consume], ids[i], &lo, &hi) ||
+                    hi < 0)
+                        continue;
+                if (done[i] < 0)
+                        done[i] = lo; /* nothing done or committed yet: all of it waits */
+                snprintf(id, sizeof(id), "%" PRId32, ids[i]);
+                metric_set(M_KAFKA_LAG, (double)(hi > done[i] ? hi - done[i] : 0), k->topic[k->consume],
+                           id);
+        }
+}
+
 static void *cons_main(void *arg)
 {
         struct q_kafka *k = arg;
@@ -631,6 +674,7 @@ static void *cons_main(void *arg)
                 }
                 if (jb_mono_ms() >= next_commit) {
                         commit_complete(k, NULL, 1);
+                        lag_metrics(k);
                         next_commit = jb_mono_ms() + KQ_COMMIT_EVERY_MS;
                 }
         }
@@ -685,6 +729,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
                         "stays uncommitted and is offered again after a restart",
                         rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "?", rd_kafka_err2name(rkm->err),
                         rd_kafka_err2str(rkm->err));
+        if (ok && rkm->rkt)
+                metric_add(M_KAFKA_PRODUCED, 1, rd_kafka_topic_name(rkm->rkt), NULL);
         pthread_mutex_lock(&k->mu);
         pmsg_unlink_locked(k, pm);
         if (pm->parent)

@@ -17,6 +17,7 @@
 #include "jb.h"
 #include "log.h"
 #include "sdnotify.h"
+#include "metrics.h"
 #include "sig.h"
 #include "supervise.h"
 
@@ -104,6 +105,28 @@ static int64_t field_value(struct sv *s, const char *src)
                     jb_counters_get(&s->c[i], dot + 1, &v) == JB_OK)
                         return v;
         return 0;
+}
+
+/* The metrics endpoint's copy of the counters, depths and health (metrics.h), taken on this
+ * thread as stage.h wants: every tick while metrics are on. */
+static void publish(struct sv *s)
+{
+        struct jb_counters c;
+        size_t i;
+
+        if (!metrics_enabled())
+                return;
+        for (i = 0; i < s->n; i++) {
+                c.n = 0;
+                if (s->started[i] && s->o->stages[i]->ops->counters) {
+                        s->o->stages[i]->ops->counters(s->o->stages[i], &c);
+                        metrics_stage_counters(s->o->stages[i]->name, &c);
+                }
+        }
+        if (s->o->q) {
+                metrics_queue_depth("files", (int64_t)q_depth(s->o->q, Q_FILES));
+                metrics_queue_depth("events", (int64_t)q_depth(s->o->q, Q_EVENTS));
+        }
 }
 
 static void progress(struct sv *s)
@@ -206,7 +229,11 @@ static int watch(struct sv *s)
                 nanosleep(&ts, NULL);
                 notify_tick(s);
                 on_signals(s);
+                publish(s);
                 if ((failed = any_failed(s)) != NULL) {
+                        metrics_set_alive(0,
+                                          s->n > 1 ? "a stage stopped on a fatal error (see the log)"
+                                                   : "the stage stopped on a fatal error (see the log)");
                         notify(s->o->cmd, "STOPPING=1\nSTATUS=a fatal error: exiting (see the log)");
                         log_msg(LL_ERROR, s->o->cmd, "%s on a fatal error (see above): exiting",
                                 s->n > 1 ? "a stage stopped" : "stopped");
@@ -253,6 +280,7 @@ static int stop_all(struct sv *s)
                 }
         if (counting(s))
                 progress(s);
+        publish(s); /* the final counts */
         return ret;
 }
 

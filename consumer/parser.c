@@ -30,6 +30,7 @@
 #include "ct.h"
 #include "dead_pub.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "parser.h"
 #include "view.h"
@@ -65,6 +66,7 @@ struct worker {
         int q_down;   /* a publish found the transport shutting down */
         int aborted;  /* parser_stop's grace ran out during this download */
         uint64_t events, counts[CT_NCLASS];
+        char newest[32]; /* metrics on: the newest eventTime published from this file */
 };
 
 struct parser {
@@ -376,6 +378,8 @@ static int publish_event(struct worker *w, const struct ct_event *ev, int cls, u
         oe.src = w->lf->path;
         oe.rec = (int64_t)idx;
         oe.listed_ms = w->lf->listed_ms;
+        if (ev->time && metrics_enabled() && strcmp(ev->time, w->newest) > 0)
+                snprintf(w->newest, sizeof(w->newest), "%s", ev->time);
         buf_reset(&w->enc);
         buf_reset(&w->key);
         rc = msg_objevent_encode(&oe, &w->enc);
@@ -573,6 +577,27 @@ static enum attempt_out attempt_file(struct worker *w, const char *fi_id, int64_
         return out;
 }
 
+/* One log file's figures for metrics.h (per file, never per record): its size, how long it
+ * took, and the newest event it carried with CloudTrail's delivery delay. */
+static void file_metrics(struct worker *w, const struct msg_logfile *lf, int64_t t0, const char *result)
+{
+        int y, mo, d, h, mi, sec;
+        double t;
+
+        if (!metrics_enabled())
+                return;
+        metric_observe(M_PARSE_FILE_SECONDS, (double)(jb_mono_ms() - t0) / 1000.0, result, NULL);
+        if (strcmp(result, "ok"))
+                return;
+        metric_observe(M_PARSE_FILE_BYTES, (double)ct_reader_bytes_in(w->rdr), NULL, NULL);
+        if (sscanf(w->newest, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
+                return;
+        t = (double)jb_utc_time(y, mo, d, h, mi, sec);
+        metric_set(M_PARSE_NEWEST_EVENT, t, NULL, NULL);
+        if (lf->listed_ms > 0)
+                metric_set(M_PARSE_DELIVERY_DELAY, (double)lf->listed_ms / 1000.0 - t, NULL, NULL);
+}
+
 /* Returns 1 when the worker must stop. m is acked or abandoned on return. */
 static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile *lf)
 {
@@ -584,6 +609,8 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
         char *fi_id = strdup(lf->fi_id ? lf->fi_id : "");
         int rc, attempt = 0, fails = 0, ret = 0;
         enum attempt_out out;
+        const char *result = "other";
+        int64_t t0 = jb_mono_ms();
 
         if (!fi_id) {
                 log_msg(LL_ERROR, "parser", "out of memory reading file=%s; it is left for a restart",
@@ -594,6 +621,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
         w->ctx = view_acquire(p->view, &ref);
         w->m = m;
         w->lf = lf;
+        w->newest[0] = '\0';
         for (;;) {
                 int changed = 0;
 
@@ -607,6 +635,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                                 (unsigned long long)ct_reader_bytes_in(w->rdr),
                                 fails ? " (after failed fetches)" : "");
                         stats_add(p, &p->st.files_ok, 1);
+                        result = "ok";
                         q_ack(p->q, m);
                         break;
                 }
@@ -618,6 +647,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         break;
                 }
                 if (out == A_DAMAGED) {
+                        result = "quarantined";
                         ret = quarantine(w, m, lf, err);
                         break;
                 }
@@ -645,6 +675,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                                         "file=%s is gone from Access Anywhere before it was read: %s",
                                         lf->path, out == A_GONE ? err : lerr);
                                 stats_add(p, &p->st.files_missing, 1);
+                                result = "missing";
                                 q_ack(p->q, m);
                                 free(old_id);
                                 break;
@@ -718,6 +749,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                         }
                 }
         }
+        file_metrics(w, lf, t0, result);
         free(fi_id);
         w->ctx = NULL;
         w->m = NULL;

@@ -46,6 +46,7 @@
 #include "buf.h"
 #include "dead_pub.h"
 #include "log.h"
+#include "metrics.h"
 #include "sig.h"
 #include "msg.h"
 #include "refresher.h"
@@ -344,13 +345,31 @@ static void log_resync(const struct unit *u, const char *method, long attempts, 
                         attempts, (long long)lat, unit_nmsgs(u), u->nitems);
 }
 
+/* One resync's outcome for metrics.h: by method and result; a done one also its latency
+ * (ms from the first of its log files becoming visible, -1: unknown) and the newest event
+ * time it applied (ISO-8601 or NULL). */
+static void sync_metrics(int by_refresh, const char *result, int64_t latency_ms, const char *newest)
+{
+        int y, mo, d, h, mi, sec;
+        const char *method = by_refresh ? "refresh" : "event";
+
+        if (!metrics_enabled())
+                return;
+        metric_add(M_SYNC_RESYNCS, 1, method, result);
+        if (latency_ms >= 0)
+                metric_observe(M_SYNC_LATENCY, (double)latency_ms / 1000.0, method, NULL);
+        if (newest && sscanf(newest, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) == 6)
+                metric_set(M_SYNC_NEWEST_APPLIED, (double)jb_utc_time(y, mo, d, h, mi, sec), NULL, NULL);
+}
+
 /* Unit u is resynced (method: "event", "refresh" or "covered", after attempts tries):
  * statistics, the audit line, then ack every message. */
 static void unit_ok(struct syncer *s, const struct unit *u, const char *method, long attempts)
 {
-        int64_t now = msg_now_ms(), healed, worst = -1;
+        int64_t now = msg_now_ms(), healed, worst = -1, first_listed = 0;
         int by_refresh = strcmp(method, "event") != 0;
         size_t i, j, waited, queued = q_depth(s->q, Q_EVENTS);
+        const char *newest = NULL;
 
         pthread_mutex_lock(&s->mu);
         healed = outage_heal_locked(s);
@@ -367,8 +386,12 @@ static void unit_ok(struct syncer *s, const struct unit *u, const char *method, 
                         const struct smsg *sm = u->items[j]->msgs[i];
                         int64_t lat;
 
+                        if (sm->ev.time && (!newest || strcmp(sm->ev.time, newest) > 0))
+                                newest = sm->ev.time;
                         if (sm->ev.listed_ms <= 0)
                                 continue;
+                        if (!first_listed || sm->ev.listed_ms < first_listed)
+                                first_listed = sm->ev.listed_ms;
                         lat = now - sm->ev.listed_ms;
                         if (lat < 0)
                                 lat = 0;
@@ -381,6 +404,7 @@ static void unit_ok(struct syncer *s, const struct unit *u, const char *method, 
         }
         pthread_mutex_unlock(&s->mu);
         log_resync(u, method, attempts, worst);
+        sync_metrics(by_refresh, "ok", first_listed ? now - first_listed : -1, newest);
         if (healed)
                 log_msg(LL_INFO, "syncer",
                         "resyncs work again after an outage of %lld s; %zu event(s) waited",
@@ -677,6 +701,7 @@ static void unit_run(struct worker *w, const struct unit *u)
                         snprintf(reason, sizeof(reason),
                                  "Access Anywhere knows no provider %s with a bucket %s: %s",
                                  u->provider, u->bucket, err);
+                        sync_metrics(by_refresh, "dead", -1, NULL);
                         unit_dead(s, u, by_refresh, reason, attempts);
                         return;
                 }
@@ -684,6 +709,7 @@ static void unit_run(struct worker *w, const struct unit *u)
                         /* passing (an answer over its ceiling is a server or proxy fault
                          * too): retried for as long as it takes, the batch held back */
                         outage_fail(s, err);
+                        sync_metrics(by_refresh, "retry", -1, NULL);
                         pthread_mutex_lock(&s->mu);
                         s->st.retries++;
                         pthread_mutex_unlock(&s->mu);
@@ -693,9 +719,11 @@ static void unit_run(struct worker *w, const struct unit *u)
                 if (++refused >= s->max_attempts) {
                         snprintf(reason, sizeof(reason), "gave up after %ld attempts: %s", attempts,
                                  err);
+                        sync_metrics(by_refresh, "dead", -1, NULL);
                         unit_dead(s, u, by_refresh, reason, attempts);
                         return;
                 }
+                sync_metrics(by_refresh, "retry", -1, NULL);
                 pthread_mutex_lock(&s->mu);
                 s->st.retries++;
                 pthread_mutex_unlock(&s->mu);

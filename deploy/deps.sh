@@ -20,14 +20,16 @@
 # fast gzip inflate of the CloudTrail reader (the Makefile falls back to zlib without it);
 # isal (igzip) and pigz are the reference decompressors `make bench` times jibe against
 # (GNU time measures each one's peak memory). dpkg-dev builds the package (make deb, test 0605);
-# systemd brings systemd-analyze, which rates the units' hardening (test 0610).
+# systemd brings systemd-analyze, which rates the units' hardening (test 0610); prometheus
+# brings promtool, which checks the metrics exposition and deploy/prometheus/ (tests 0520-0535).
 set -eu
-RUNTIME="libc6 librdkafka1 libcurl4 libcjson1 zlib1g libconfig9 libisal2 ca-certificates adduser
-logrotate"
+RUNTIME="libc6 librdkafka1 libcurl4 libcjson1 zlib1g libconfig9 libisal2 libmicrohttpd12
+ca-certificates adduser logrotate"
 DEMO="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev
 libconfig-dev libmicrohttpd-dev libisal-dev python3 curl gzip"
 ALL="$DEMO libcmocka-dev rclone kcat valgrind openjdk-17-jdk-headless maven clang libclang-rt-dev
-clang-format isal pigz time dpkg-dev systemd openssl"
+clang-format isal pigz time dpkg-dev systemd openssl
+prometheus"
 case "${1:-all}" in
 all) PKGS=$ALL ;;
 demo) PKGS=$DEMO ;;

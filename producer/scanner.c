@@ -20,6 +20,7 @@
 #include "backoff.h"
 #include "ct.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "scan_store.h"
 #include "scanner.h"
@@ -1080,6 +1081,8 @@ static int folder_scan(struct scanner *s, struct folder *f, uint64_t *published,
                 rc = JB_OK;
         }
         *published += fc.published;
+        if (fc.published && f->region && f->region->root)
+                metric_set(M_SCAN_NEWEST_FILE, metrics_now(), f->region->root->bucket, NULL);
         return rc;
 }
 
@@ -1216,10 +1219,12 @@ out:
         s->stats.api_calls_last = c1.requests - c0.requests;
         s->stats.last_scan_ms = jb_mono_ms() - t0;
         s->stats.folders = s->folders.n;
-        if (!rc)
+        if (!rc) {
                 s->stats.scans++;
-        else
+                metric_set(M_SCAN_LAST_SUCCESS, metrics_now(), NULL, NULL);
+        } else {
                 s->stats.errors++;
+        }
         pthread_mutex_unlock(&s->mu);
         s->scan_no++;
         if (!rc)

@@ -93,6 +93,15 @@ const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_
 int run_setup(const char *cmd, const char *cfgpath, struct cfg *cfg, struct aa_opts *ao);
 /* Sign in once: 1 (logged) when the credentials are refused; 0 otherwise. */
 int run_check_login(const char *cmd, const struct aa_opts *ao);
+struct metrics_http;
+/* metrics.listen: serve /metrics, /healthz, /readyz (metrics_http.h) from now on; scanner:
+ * this process scans (readiness wants a recent scan). 0 with *out (NULL when the option is
+ * unset), or 1 (logged: the address is unparseable or cannot be bound). */
+int run_metrics_start(const char *cmd, const struct cfg *cfg, int scanner, struct metrics_http **out);
+/* Stop serving. After a failure (exit_code non-zero) /healthz keeps answering 503 for
+ * RUN_METRICS_LINGER_MS first (unless a stop is requested), so a probe sees why. */
+#define RUN_METRICS_LINGER_MS 2000
+void run_metrics_stop(struct metrics_http *h, int exit_code);
 
 /* ---- alert_cli.c: the Slack alerts around a supervisor ---- */
 /* Start the alerter when cfg gives a webhook (else say alerts are off): 0, or 1 (logged). */

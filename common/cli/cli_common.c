@@ -20,6 +20,8 @@
 #include "cli.h"
 #include "ct.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "sig.h"
 
 /* ---- the long-running commands (run, scan, parse, sync) ---- */
@@ -96,6 +98,35 @@ int run_check_login(const char *cmd, const struct aa_opts *ao)
                 log_msg(LL_WARN, cmd, "Access Anywhere is not reachable yet (%s); jibe keeps trying",
                         err);
         return 0;
+}
+
+int run_metrics_start(const char *cmd, const struct cfg *cfg, int scanner, struct metrics_http **out)
+{
+        char err[1024];
+
+        *out = NULL;
+        if (!cfg->metrics_listen)
+                return 0;
+        metrics_ready_setup(cfg->scan_interval_s, scanner);
+        if (metrics_http_start(cfg->metrics_listen, out, err, sizeof(err)) != JB_OK) {
+                log_msg(LL_ERROR, cmd, "cannot start: %s", err);
+                return 1;
+        }
+        log_msg(LL_INFO, cmd, "metrics: serving http://%s/metrics, /healthz and /readyz",
+                cfg->metrics_listen);
+        return 0;
+}
+
+void run_metrics_stop(struct metrics_http *h, int exit_code)
+{
+        int64_t end = jb_mono_ms() + RUN_METRICS_LINGER_MS;
+        struct timespec ts = {0, 100 * 1000000L};
+
+        if (!h)
+                return;
+        while (exit_code && !sig_stop_requested() && jb_mono_ms() < end)
+                nanosleep(&ts, NULL);
+        metrics_http_stop(h);
 }
 
 const char *run_config_arg(const char *cmd, int argc, char **argv, void (*usage_fn)(FILE *),

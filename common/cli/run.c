@@ -183,6 +183,7 @@ int run_main(int argc, char **argv)
         struct stage_opts so;
         struct state *st = NULL;
         struct scan_store *store = NULL;
+        struct metrics_http *mh = NULL;
         struct q *q;
         char err[1024];
         int rc, ret = 1;
@@ -201,7 +202,8 @@ int run_main(int argc, char **argv)
                 log_msg(LL_ERROR, "run", "cannot use the state directory: %s", err);
                 goto out;
         }
-        if (run_check_login("run", &ao) || !(q = run_transport(&cfg)))
+        if (run_metrics_start("run", &cfg, 1, &mh) || run_check_login("run", &ao) ||
+            !(q = run_transport(&cfg)))
                 goto out;
         if (run_alerts_start("run", &cfg)) {
                 q_shutdown(q);
@@ -213,6 +215,7 @@ int run_main(int argc, char **argv)
         run_alerts_stop();                            /* after the stages: their last alerts */
         scan_store_free(store);                       /* after the scanner */
 out:
+        run_metrics_stop(mh, ret);
         state_close(st);
         stage_opts_clear(&so);
         cfg_clear(&cfg);

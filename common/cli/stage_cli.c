@@ -206,6 +206,7 @@ static int stage_main(enum stage which, int argc, char **argv)
         struct stage_opts so;
         struct q *q = NULL;
         struct scan_store *store = NULL;
+        struct metrics_http *mh = NULL;
         char err[1024];
         int rc, ret = 1;
 
@@ -221,7 +222,8 @@ static int stage_main(enum stage which, int argc, char **argv)
         }
         if (!instance)
                 instance = cfg.kafka_instance_id;
-        if (need_kafka(cmd, &cfg) || run_check_login(cmd, &ao))
+        if (need_kafka(cmd, &cfg) || run_metrics_start(cmd, &cfg, which == ST_SCAN, &mh) ||
+            run_check_login(cmd, &ao))
                 goto out;
         q = open_transport(&cfg, cmd, stage_kinds[which].consume, which == ST_SCAN ? NULL : cmd,
                            instance, err, sizeof(err));
@@ -248,6 +250,7 @@ static int stage_main(enum stage which, int argc, char **argv)
         run_alerts_stop(); /* after the stage: its last alerts */
         scan_store_free(store);
 out:
+        run_metrics_stop(mh, ret);
         stage_opts_clear(&so);
         cfg_clear(&cfg);
         log_close();
