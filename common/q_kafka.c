@@ -70,6 +70,7 @@
 #include "q_kafka.h"
 
 #define KQ_POLL_MS 100          /* one round of each client thread */
+#define KQ_PAUSED_POLL_MS 10    /* a round while paused: resume soon after the stage made room */
 #define KQ_COMMIT_EVERY_MS 1000 /* async commit of what completed */
 #define KQ_FLUSH_MS 10000       /* q_free waits this long for deliveries */
 #define KQ_PURGE_MS 5000        /* then this long for the purged messages' reports */
@@ -624,7 +625,8 @@ static void *cons_main(void *arg)
                 rd_kafka_message_t *rkm;
 
                 update_pause(k);
-                rkm = rd_kafka_consumer_poll(k->cons, KQ_POLL_MS);
+                /* paused, a poll returns nothing: a short one notices room sooner */
+                rkm = rd_kafka_consumer_poll(k->cons, k->paused ? KQ_PAUSED_POLL_MS : KQ_POLL_MS);
                 if (rkm) {
                         take_message(k, rkm);
                         rd_kafka_message_destroy(rkm);
