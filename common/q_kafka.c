@@ -28,8 +28,11 @@
  * (the new owner gets it again) or the process restarts.
  * The consumer thread keeps polling while stages spend minutes on a message, so
  * max.poll.interval.ms is honoured; when max_inflight messages are handed out and not
- * released, or the internal queue holds max_inflight messages, it pauses every assigned
- * partition and resumes when there is room again.
+ * released, or the internal queue holds KQ_QUEUE_FACTOR x max_inflight messages, it pauses
+ * every assigned partition and resumes when there is room again. A pause costs a fetch
+ * round trip (librdkafka drops what it had fetched ahead), so the queue is deep enough for
+ * a stage that takes a batch at once, and fetch.wait.max.ms is short (KQ_FETCH_WAIT_MS): a
+ * fetch issued after a resume no longer waits behind a long poll of idle partitions.
  * With opts->instance_id (static membership, session.timeout.ms 30 s) a restart under the
  * same id gets its partitions back at once; q_free() does not leave the group then, so a
  * member with another id takes them over only after the session timeout.
@@ -75,6 +78,8 @@
 #define KQ_FLUSH_MS 10000       /* q_free waits this long for deliveries */
 #define KQ_PURGE_MS 5000        /* then this long for the purged messages' reports */
 #define KQ_DEFAULT_INFLIGHT 1000
+#define KQ_QUEUE_FACTOR 4      /* internal queue: this many times max_inflight before a pause */
+#define KQ_FETCH_WAIT_MS "100" /* fetch.wait.max.ms (librdkafka's 500 stalled each resume) */
 #define KQ_STATIC_SESSION_MS "30000" /* session.timeout.ms with a group.instance.id */
 #define KQ_MOD "kafka"
 
@@ -207,6 +212,7 @@ static int build_conf(struct q_kafka *k, const char *brokers, const char *client
                     (rc = kconf_set(conf, "enable.auto.commit", "false", def, errstr, errsz)) ||
                     (rc = kconf_set(conf, "enable.auto.offset.store", "false", def, errstr, errsz)) ||
                     (rc = kconf_set(conf, "auto.offset.reset", "earliest", def, errstr, errsz)) ||
+                    (rc = kconf_set(conf, "fetch.wait.max.ms", KQ_FETCH_WAIT_MS, def, errstr, errsz)) ||
                     (rc = kconf_set(conf, "allow.auto.create.topics", "false", def, errstr, errsz)) ||
                     (rc = kconf_set(conf, "partition.assignment.strategy", "cooperative-sticky", def,
                                     errstr, errsz)))
@@ -1020,7 +1026,7 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
         k->q.ops = &kafka_ops;
         k->consume = opts->consume;
         k->max_inflight = opts->max_inflight ? opts->max_inflight : KQ_DEFAULT_INFLIGHT;
-        k->qcap = k->max_inflight;
+        k->qcap = KQ_QUEUE_FACTOR * k->max_inflight;
         pthread_mutex_init(&k->mu, NULL);
         jb_cond_init_mono(&k->nonempty);
         jb_cond_init_mono(&k->room);
