@@ -78,8 +78,8 @@
 #define KQ_FLUSH_MS 10000       /* q_free waits this long for deliveries */
 #define KQ_PURGE_MS 5000        /* then this long for the purged messages' reports */
 #define KQ_DEFAULT_INFLIGHT 1000
-#define KQ_QUEUE_FACTOR 4      /* internal queue: this many times max_inflight before a pause */
-#define KQ_FETCH_WAIT_MS "100" /* fetch.wait.max.ms (librdkafka's 500 stalled each resume) */
+#define KQ_QUEUE_FACTOR 4            /* internal queue: this many times max_inflight before a pause */
+#define KQ_FETCH_WAIT_MS "100"       /* fetch.wait.max.ms (librdkafka's 500 stalled each resume) */
 #define KQ_STATIC_SESSION_MS "30000" /* session.timeout.ms with a group.instance.id */
 #define KQ_MOD "kafka"
 
