@@ -265,7 +265,9 @@ static int kv_load_wait(struct kv_loading *L, char *errstr, size_t errsz)
                                          L->k->topic, L->e2[0] ? L->e2 : "no answer");
                 if (rc != JB_ETRANSIENT || waited >= KV_LOAD_PATIENCE_MS)
                         return rc;
-                log_msg(LL_INFO, "scanner", "waiting for the status topic %s: %s", L->k->topic, errstr);
+                if (!waited || pause == KV_SLICE_MS) /* the quick first tries: one line */
+                        log_msg(LL_INFO, "scanner", "waiting for the status topic %s: %s", L->k->topic,
+                                errstr);
                 snprintf(L->e2, sizeof(L->e2), "%s", errstr);
                 rd_kafka_poll(L->rc_k, pause);
                 waited += pause;
