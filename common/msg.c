@@ -323,11 +323,11 @@ void msg_objevent_clear(struct msg_objevent *m)
         memset(m, 0, sizeof(*m));
 }
 
+/* provider/bucket for every op (msg.h): the events that can absorb each other meet in one
+ * syncer. */
 int msg_objevent_key(const struct msg_objevent *m, struct buf *out)
 {
-        if (m->op == MSG_OP_BUCKET || !m->key)
-                return buf_printf(out, "%s/%s", m->provider, m->bucket);
-        return buf_printf(out, "%s/%s/%s", m->provider, m->bucket, m->key);
+        return buf_printf(out, "%s/%s", m->provider, m->bucket);
 }
 
 /* ---- dead letters: the original payload travels base64-encoded, byte-exact ---- */

@@ -36,8 +36,12 @@ struct msg_logfile {
         int64_t listed_ms; /* when the scanner first saw it (ms since the epoch) */
 };
 
-/* parser -> syncer: one object change. Key: provider/bucket/key (provider/bucket for a
- * bucket op). */
+/* parser -> syncer: one object change. Key: provider/bucket, for every op: all the events of
+ * a bucket meet in one partition, so in one syncer's dedup window, where a bucket op absorbs
+ * the bucket's object ops and the refresh method groups a folder's changes (the folder lies
+ * in the bucket). A partition's events are still resynced concurrently by that syncer's
+ * workers. The key is routing only, not part of the schema: jibe before 2026-12 keyed object
+ * ops provider/bucket/key, and a consumer reads both (nothing decodes the key). */
 struct msg_objevent {
         char *provider, *bucket;
         char *key; /* NULL when op == MSG_OP_BUCKET */

@@ -28,8 +28,12 @@
  * (the new owner gets it again) or the process restarts.
  * The consumer thread keeps polling while stages spend minutes on a message, so
  * max.poll.interval.ms is honoured; when max_inflight messages are handed out and not
- * released, or the internal queue holds max_inflight messages, it pauses every assigned
- * partition and resumes when there is room again.
+ * released, or the internal queue stays at max_inflight messages for KQ_ROOM_WAIT_MS, it
+ * pauses every assigned partition and resumes when there is room again. A pause costs a
+ * refetch (librdkafka drops what it had fetched ahead; measured: about a second before the
+ * next messages came), so a queue that is full only until the stage takes its next batch is
+ * waited out without one; paused rounds are short (KQ_PAUSED_POLL_MS) and so is
+ * fetch.wait.max.ms (KQ_FETCH_WAIT_MS).
  * With opts->instance_id (static membership, session.timeout.ms 30 s) a restart under the
  * same id gets its partitions back at once; q_free() does not leave the group then, so a
  * member with another id takes them over only after the session timeout.
@@ -71,10 +75,13 @@
 #include "q_kafka.h"
 
 #define KQ_POLL_MS 100          /* one round of each client thread */
+#define KQ_PAUSED_POLL_MS 10    /* a round while paused: resume soon after the stage made room */
 #define KQ_COMMIT_EVERY_MS 1000 /* async commit of what completed */
 #define KQ_FLUSH_MS 10000       /* q_free waits this long for deliveries */
 #define KQ_PURGE_MS 5000        /* then this long for the purged messages' reports */
 #define KQ_DEFAULT_INFLIGHT 1000
+#define KQ_FETCH_WAIT_MS "100"       /* fetch.wait.max.ms (librdkafka's 500 stalled each resume) */
+#define KQ_ROOM_WAIT_MS 500          /* a full internal queue is waited on this long before a pause */
 #define KQ_STATIC_SESSION_MS "30000" /* session.timeout.ms with a group.instance.id */
 #define KQ_MOD "kafka"
 
@@ -119,6 +126,7 @@ struct q_kafka {
         pthread_mutex_t mu;
         pthread_cond_t nonempty; /* internal queue got a message, or shutdown */
         pthread_cond_t room;     /* a delivery report came, or shutdown */
+        pthread_cond_t taken;    /* a stage took a message from the internal queue, or shutdown */
         rd_kafka_t *prod, *cons;
         rd_kafka_topic_t *rkt[Q_NTOPICS];
         char *topic[Q_NTOPICS];
@@ -150,6 +158,7 @@ static void kq_set_down_locked(struct q_kafka *k)
         k->down = 1;
         pthread_cond_broadcast(&k->nonempty);
         pthread_cond_broadcast(&k->room);
+        pthread_cond_broadcast(&k->taken);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -207,6 +216,7 @@ static int build_conf(struct q_kafka *k, const char *brokers, const char *client
                     (rc = kconf_set(conf, "enable.auto.commit", "false", def, errstr, errsz)) ||
                     (rc = kconf_set(conf, "enable.auto.offset.store", "false", def, errstr, errsz)) ||
                     (rc = kconf_set(conf, "auto.offset.reset", "earliest", def, errstr, errsz)) ||
+                    (rc = kconf_set(conf, "fetch.wait.max.ms", KQ_FETCH_WAIT_MS, def, errstr, errsz)) ||
                     (rc = kconf_set(conf, "allow.auto.create.topics", "false", def, errstr, errsz)) ||
                     (rc = kconf_set(conf, "partition.assignment.strategy", "cooperative-sticky", def,
                                     errstr, errsz)))
@@ -658,6 +668,23 @@ static void lag_metrics(struct q_kafka *k)
         }
 }
 
+/* The internal queue is full but the stage is taking from it: wait (KQ_ROOM_WAIT_MS at
+ * most) for room rather than pause, which would throw away what librdkafka fetched ahead. */
+static void wait_room(struct q_kafka *k)
+{
+        struct timespec ts;
+
+        if (k->paused)
+                return;
+        deadline_in(&ts, KQ_ROOM_WAIT_MS);
+        pthread_mutex_lock(&k->mu);
+        while (!k->down && k->nqueued >= k->qcap && k->nheld < k->max_inflight &&
+               !atomic_load(&k->stop_cons))
+                if (pthread_cond_timedwait(&k->taken, &k->mu, &ts) == ETIMEDOUT)
+                        break;
+        pthread_mutex_unlock(&k->mu);
+}
+
 static void *cons_main(void *arg)
 {
         struct q_kafka *k = arg;
@@ -666,8 +693,10 @@ static void *cons_main(void *arg)
         while (!atomic_load(&k->stop_cons)) {
                 rd_kafka_message_t *rkm;
 
+                wait_room(k);
                 update_pause(k);
-                rkm = rd_kafka_consumer_poll(k->cons, KQ_POLL_MS);
+                /* paused, a poll returns nothing: a short one notices room sooner */
+                rkm = rd_kafka_consumer_poll(k->cons, k->paused ? KQ_PAUSED_POLL_MS : KQ_POLL_MS);
                 if (rkm) {
                         take_message(k, rkm);
                         rd_kafka_message_destroy(rkm);
@@ -858,6 +887,8 @@ static int kq_poll(struct q *q, enum q_topic t, int timeout_ms, struct q_msg **o
         k->nqueued--;
         m->held = 1;
         k->nheld++;
+        if (k->nqueued < k->qcap) /* room for the consumer thread (wait_room) */
+                pthread_cond_signal(&k->taken);
         pthread_mutex_unlock(&k->mu);
         *out = &m->pub;
         return JB_OK;
@@ -1013,6 +1044,7 @@ static void kq_destroy(struct q *q)
         }
         pthread_cond_destroy(&k->nonempty);
         pthread_cond_destroy(&k->room);
+        pthread_cond_destroy(&k->taken);
         pthread_mutex_destroy(&k->mu);
         free(k);
 }
@@ -1068,6 +1100,7 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
         pthread_mutex_init(&k->mu, NULL);
         jb_cond_init_mono(&k->nonempty);
         jb_cond_init_mono(&k->room);
+        jb_cond_init_mono(&k->taken);
         prefix = opts->topic_prefix ? opts->topic_prefix : "";
         cid = opts->client_id && *opts->client_id ? opts->client_id : "jibe";
         for (t = 0; t < Q_NTOPICS; t++) {

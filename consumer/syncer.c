@@ -964,6 +964,8 @@ static void run_batch(struct syncer *s)
                         q_abandon(s->q, s->pend[i]->m);
                 set_failed(s);
         } else {
+                int64_t t_run = jb_mono_ms();
+
                 pthread_mutex_lock(&s->mu);
                 s->st.batches++;
                 s->st.deduped += events - n;
@@ -979,6 +981,9 @@ static void run_batch(struct syncer *s)
                 s->nunits = s->next = s->ndone = 0;
                 s->batch_left = 0;
                 pthread_mutex_unlock(&s->mu);
+                /* one line a batch: where the time goes (gathering or resyncing) */
+                log_msg(LL_DEBUG, "syncer", "batch: events=%zu units=%zu resync_ms=%lld", events,
+                        ub.nunits, (long long)(jb_mono_ms() - t_run));
                 units_free(&ub);
         }
         for (i = 0; i < s->npend; i++)

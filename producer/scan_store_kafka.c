@@ -253,7 +253,7 @@ static int kv_load_open(struct kv_loading *L, char *errstr, size_t errsz)
 /* kv_positions(), again while the topic is not ready, for KV_LOAD_PATIENCE_MS at the most. */
 static int kv_load_wait(struct kv_loading *L, char *errstr, size_t errsz)
 {
-        int rc, waited = 0;
+        int rc, waited = 0, pause = 50; /* a new topic gets its leader within ms: ask soon */
 
         L->e2[0] = '\0';
         for (;;) {
@@ -265,10 +265,13 @@ static int kv_load_wait(struct kv_loading *L, char *errstr, size_t errsz)
                                          L->k->topic, L->e2[0] ? L->e2 : "no answer");
                 if (rc != JB_ETRANSIENT || waited >= KV_LOAD_PATIENCE_MS)
                         return rc;
-                log_msg(LL_INFO, "scanner", "waiting for the status topic %s: %s", L->k->topic, errstr);
+                if (!waited || pause == KV_SLICE_MS) /* the quick first tries: one line */
+                        log_msg(LL_INFO, "scanner", "waiting for the status topic %s: %s", L->k->topic,
+                                errstr);
                 snprintf(L->e2, sizeof(L->e2), "%s", errstr);
-                rd_kafka_poll(L->rc_k, KV_SLICE_MS);
-                waited += KV_SLICE_MS;
+                rd_kafka_poll(L->rc_k, pause);
+                waited += pause;
+                pause = pause * 2 < KV_SLICE_MS ? pause * 2 : KV_SLICE_MS;
         }
 }
 
