@@ -268,21 +268,6 @@ static int fail(struct ct_reader *rdr, int rc, char *errstr, size_t errsz, const
         return rc;
 }
 
-/* As fail(), without touching the reader: for the inflate side, which may be the thread. */
-static int say(int rc, char *errstr, size_t errsz, const char *fmt, ...) JB_PRINTF(4, 5);
-
-static int say(int rc, char *errstr, size_t errsz, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (errstr && errsz) {
-                va_start(ap, fmt);
-                vsnprintf(errstr, errsz, fmt, ap);
-                va_end(ap);
-        }
-        return rc;
-}
-
 static int bad_json(struct ct_reader *rdr, uint64_t at, unsigned char c, const char *what, char *errstr,
                     size_t errsz)
 {
@@ -848,28 +833,29 @@ static int infl_step(struct infl *fl, const struct ct_limits *lim, const uint8_t
         }
         if (irc == CT_INFLATE_BAD) {
                 if (fl->members > 0 && fl->member_out == 0 && *produced == 0)
-                        return say(JB_EINPUT, errstr, errsz,
-                                   "unexpected data after the end of the gzip stream (after "
-                                   "%llu decompressed bytes): the file is damaged",
-                                   (unsigned long long)fl->out);
+                        return jb_seterr(JB_EINPUT, errstr, errsz,
+                                         "unexpected data after the end of the gzip stream (after "
+                                         "%llu decompressed bytes): the file is damaged",
+                                         (unsigned long long)fl->out);
                 if (fl->out == 0 && fl->in <= n && *produced == 0)
-                        return say(JB_EINPUT, errstr, errsz,
-                                   "not a gzip file (%s): CloudTrail log files are gzip JSON", why);
-                return say(JB_EINPUT, errstr, errsz,
-                           "corrupt gzip data after %llu decompressed bytes (%s): the file is "
-                           "damaged",
-                           (unsigned long long)(fl->out + *produced), why);
+                        return jb_seterr(JB_EINPUT, errstr, errsz,
+                                         "not a gzip file (%s): CloudTrail log files are gzip JSON",
+                                         why);
+                return jb_seterr(JB_EINPUT, errstr, errsz,
+                                 "corrupt gzip data after %llu decompressed bytes (%s): the file is "
+                                 "damaged",
+                                 (unsigned long long)(fl->out + *produced), why);
         }
         if (irc == CT_INFLATE_NOMEM)
-                return say(JB_ENOMEM, errstr, errsz, "out of memory in gzip inflate (%s)",
-                           ct_inflate_library());
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory in gzip inflate (%s)",
+                                 ct_inflate_library());
         fl->out += *produced;
         fl->member_out += *produced;
         if (fl->out > lim->max_decompressed)
-                return say(JB_ELIMIT, errstr, errsz,
-                           "decompresses to more than %llu bytes (the configured limit): "
-                           "refused as a possible zip bomb",
-                           (unsigned long long)lim->max_decompressed);
+                return jb_seterr(JB_ELIMIT, errstr, errsz,
+                                 "decompresses to more than %llu bytes (the configured limit): "
+                                 "refused as a possible zip bomb",
+                                 (unsigned long long)lim->max_decompressed);
         if (irc == CT_INFLATE_END) {
                 fl->member_done = 1;
                 *ended = 1;
@@ -1036,7 +1022,7 @@ static int pipe_drain(struct ct_reader *rdr, int all, char *errstr, size_t errsz
                         s = pp->tail % CT_RING_SLOTS;
                         pthread_mutex_unlock(&pp->mu);
                         if (pp->slot_rc[s]) {
-                                rc = say(pp->slot_rc[s], errstr, errsz, "%s", pp->msg);
+                                rc = jb_seterr(pp->slot_rc[s], errstr, errsz, "%s", pp->msg);
                                 rdr->err = rc;
                         } else {
                                 rc = take(rdr, pp->buf[s], pp->got[s], errstr, errsz);

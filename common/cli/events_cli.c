@@ -172,12 +172,9 @@ static int on_record(void *opaque, const char *rec, size_t len, const struct ct_
         return rc;
 }
 
-/* Read one file through the reader. Returns JB_OK or an error with run->err set. */
-static int read_file(struct ev_run *run, struct ct_reader *rdr, const char *path, char *chunk)
+/* A digest or Insights file is not an event log: JB_EINPUT with run->err set, else JB_OK. */
+static int not_an_event_log(struct ev_run *run, const char *path)
 {
-        int fd, rc = JB_OK;
-        ssize_t n;
-
         switch (ct_file_kind(path)) {
         case CT_FILE_DIGEST:
                 return jb_seterr(JB_EINPUT, run->err, sizeof(run->err),
@@ -186,8 +183,18 @@ static int read_file(struct ev_run *run, struct ct_reader *rdr, const char *path
                 return jb_seterr(JB_EINPUT, run->err, sizeof(run->err),
                                  "this is a CloudTrail Insights file, not an event log");
         default:
-                break;
+                return JB_OK;
         }
+}
+
+/* Read one file through the reader. Returns JB_OK or an error with run->err set. */
+static int read_file(struct ev_run *run, struct ct_reader *rdr, const char *path, char *chunk)
+{
+        int fd, rc = JB_OK;
+        ssize_t n;
+
+        if ((rc = not_an_event_log(run, path)) != JB_OK)
+                return rc;
         fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
         if (fd < 0)
                 return jb_seterr(JB_EIO, run->err, sizeof(run->err), "cannot open: %s", strerror(errno));
@@ -277,16 +284,8 @@ static int fetch_file(struct ev_run *run, struct ct_reader *rdr, struct aa_clien
 
         while (*path == '/')
                 path++;
-        switch (ct_file_kind(path)) {
-        case CT_FILE_DIGEST:
-                return jb_seterr(JB_EINPUT, run->err, sizeof(run->err),
-                                 "this is a CloudTrail digest file, not an event log");
-        case CT_FILE_INSIGHT:
-                return jb_seterr(JB_EINPUT, run->err, sizeof(run->err),
-                                 "this is a CloudTrail Insights file, not an event log");
-        default:
-                break;
-        }
+        if ((rc = not_an_event_log(run, path)) != JB_OK)
+                return rc;
         memset(&it, 0, sizeof(it));
         rc = aa_check_path(aa, path, "0", &it, err, sizeof(err));
         if (rc == JB_ENOTFOUND)

@@ -28,6 +28,8 @@ Not a test: it fails only when something does not converge.
 """
 import functools, gzip, json, os, random, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 
+import benchlib
+
 B = os.path.abspath(sys.argv[1])
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KAFKA_SH = os.path.join(TOP, "deploy", "kafka", "kafka.sh")
@@ -44,21 +46,7 @@ def sh(*argv):
 
 
 def start_sim(root):
-    pf = os.path.join(TMP, "port-%d" % len(procs))
-    p = subprocess.Popen([SIM, "--root", root, "--port", "0", "--port-file", pf, "--quiet"],
-                         stderr=open(os.path.join(TMP, "sim.log"), "ab"))
-    procs.append(p)
-    end = time.time() + 20
-    while not (os.path.exists(pf) and os.path.getsize(pf)):
-        if time.time() > end:
-            sys.exit("bench: simulator did not start")
-        time.sleep(0.05)
-    return p, "http://127.0.0.1:%s" % open(pf).read().strip()
-
-
-def get(url, path):
-    with urllib.request.urlopen(url + path, timeout=120) as r:
-        return json.load(r)
+    return benchlib.start_sim(SIM, TMP, procs, root)
 
 
 class Jibe:
@@ -104,14 +92,14 @@ class Jibe:
 
 def wait_equal(url, deadline_s):
     end = time.time() + deadline_s
-    while not get(url, "/sim/diff?exclude=ct-logs")["equal"]:
+    while not benchlib.get(url, "/sim/diff?exclude=ct-logs")["equal"]:
         if time.time() > end:
             sys.exit("bench: did not converge in %d s" % deadline_s)
         time.sleep(0.05)
 
 
 def downloads(url):
-    return sum(v for k, v in get(url, "/sim/stats")["downloads"].items() if k.startswith("ct-logs/"))
+    return sum(v for k, v in benchlib.get(url, "/sim/stats")["downloads"].items() if k.startswith("ct-logs/"))
 
 
 def pct(v, p):
@@ -153,7 +141,7 @@ def throughput_and_latency(mode, brokers=None):
     nevents = sum(1 for _ in open(root + "/ctgen/expected-events.jsonl"))
     sim, url = start_sim(root)
     selfcfg = open(root + "/ctgen/jibe-self.cfg").read()
-    base = get(url, "/sim/stats")
+    base = benchlib.get(url, "/sim/stats")
     jb = Jibe(mode, url, TMP + "/w1-" + tag, 1, brokers, "jibe.%s1." % tag.replace("-", ""), selfcfg)
     t0 = time.time()
     jb.start()
@@ -171,7 +159,7 @@ def throughput_and_latency(mode, brokers=None):
     # a bucket's later events): the end is the last sync call, once none came for 2 s
     last, t_last = -1, time.time()
     while time.time() - t_last < 2.0:
-        st = get(url, "/sim/stats")
+        st = benchlib.get(url, "/sim/stats")
         n = resync_calls(st) - resync_calls(base)
         if n != last:
             last, t_last = n, time.time()
@@ -219,7 +207,7 @@ def throughput_and_latency(mode, brokers=None):
         pending["prod-data/" + key] = time.time()
         end = time.time() + rnd.uniform(0.2, 0.8)
         while time.time() < end or (i == 39 and pending):
-            missing = set(get(url, "/sim/diff?bucket=prod-data").get("missing", []))
+            missing = set(benchlib.get(url, "/sim/diff?bucket=prod-data").get("missing", []))
             for k in [k for k in pending if k not in missing]:
                 lat.append(time.time() - pending.pop(k))
             if i == 39 and time.time() > end + 120:

@@ -14,6 +14,8 @@ process's peak RSS. Not a test: it fails only when something does not converge.
 import functools, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
 import urllib.request
 
+import benchlib
+
 B = os.path.abspath(sys.argv[1])
 JIBE, SIM, GEN = B + "/jibe", B + "/jibe-aa-sim", B + "/jibe-ctgen"
 TMP = tempfile.mkdtemp(prefix="jibe-bench-metrics-")
@@ -21,11 +23,6 @@ ROUNDS = int(os.environ.get("BENCH_METRICS_ROUNDS", "3"))
 HOURS = os.environ.get("BENCH_METRICS_HOURS", "6")
 print = functools.partial(print, flush=True)
 procs = []
-
-
-def get(url, path):
-    with urllib.request.urlopen(url + path, timeout=120) as r:
-        return json.load(r)
 
 
 def free_port():
@@ -37,16 +34,7 @@ def free_port():
 
 
 def start_sim(root):
-    pf = os.path.join(TMP, "port-%d" % len(procs))
-    p = subprocess.Popen([SIM, "--root", root, "--port", "0", "--port-file", pf, "--quiet"],
-                         stderr=open(os.path.join(TMP, "sim.log"), "ab"))
-    procs.append(p)
-    end = time.time() + 20
-    while not (os.path.exists(pf) and os.path.getsize(pf)):
-        if time.time() > end:
-            sys.exit("bench: simulator did not start")
-        time.sleep(0.05)
-    return p, "http://127.0.0.1:%s" % open(pf).read().strip()
+    return benchlib.start_sim(SIM, TMP, procs, root)
 
 
 def resyncs(st):
@@ -98,7 +86,7 @@ def one_round(root, nfiles, nbytes, nevents, on, k):
     t_first = None
     rss = 0
     while True:
-        n = sum(v for f, v in get(url, "/sim/stats")["downloads"].items() if f.startswith("ct-logs/"))
+        n = sum(v for f, v in benchlib.get(url, "/sim/stats")["downloads"].items() if f.startswith("ct-logs/"))
         if n and t_first is None:
             t_first = time.time()
         if n >= nfiles:
@@ -109,13 +97,13 @@ def one_round(root, nfiles, nbytes, nevents, on, k):
             sys.exit("bench: not all files downloaded in 900 s")
         time.sleep(0.02)
     end = time.time() + 600
-    while not get(url, "/sim/diff?exclude=ct-logs")["equal"]:
+    while not benchlib.get(url, "/sim/diff?exclude=ct-logs")["equal"]:
         if time.time() > end:
             sys.exit("bench: did not converge")
         time.sleep(0.05)
     last, t_last = -1, time.time()
     while time.time() - t_last < 2.0:
-        n = resyncs(get(url, "/sim/stats"))
+        n = resyncs(benchlib.get(url, "/sim/stats"))
         if n != last:
             last, t_last = n, time.time()
         time.sleep(0.05)
