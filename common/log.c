@@ -285,8 +285,10 @@ static void json_line(char *out, size_t cap, const char *stamp, enum log_level l
 {
         size_t len = 0;
         const char *p = msg;
+        char v[32];
 
-        json_lit(out, cap, &len, "{\"time\":");
+        snprintf(v, sizeof(v), "{\"v\":%d,\"time\":", LOG_JSON_VERSION);
+        json_lit(out, cap, &len, v);
         json_put(out, cap, &len, stamp, strlen(stamp));
         json_lit(out, cap, &len, ",\"level\":");
         json_put(out, cap, &len, log_json_names[level], strlen(log_json_names[level]));

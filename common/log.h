@@ -33,6 +33,9 @@ enum log_level log_get_level(void);
 int log_level_parse(const char *s, enum log_level *out); /* "debug".."error" */
 void log_set_format(enum log_format fmt);
 int log_format_parse(const char *s, enum log_format *out); /* "text", "json"; else JB_EINPUT */
+/* Version of log_format = "json" lines: their member "v" (a collector can tell a change
+ * of the line's members from a new jibe). */
+#define LOG_JSON_VERSION 1
 /* Register a secret (password, token) to be masked in every later line; copied. */
 void log_add_secret(const char *secret);
 /* The same redaction as every log line, in place, for text that leaves jibe another way

@@ -94,6 +94,8 @@ done
 
 # Other paths and methods.
 [ "$(metrics_code /nope)" = 404 ] || fail "GET /nope should be 404"
+ctype=$(curl -s -o /dev/null -w '%{content_type}' --max-time 10 "$(metrics_url)/metrics")
+case "$ctype" in "text/plain; version=0.0.4"*) ;; *) fail "/metrics Content-Type is '$ctype', not the text format 0.0.4" ;; esac
 c=$(curl -s -o /dev/null -w '%{http_code}' -X POST --max-time 10 "$(metrics_url)/metrics" || true)
 [ "$c" = 405 ] || fail "POST /metrics should be 405, got $c"
 

@@ -62,6 +62,7 @@ static void test_json_line(void **state)
         assert_string_equal(cJSON_GetObjectItem(j, "level")->valuestring, "info");
         assert_string_equal(cJSON_GetObjectItem(j, "module")->valuestring, "syncer");
         assert_non_null(cJSON_GetObjectItem(j, "time"));
+        assert_int_equal(cJSON_GetObjectItem(j, "v")->valueint, LOG_JSON_VERSION);
         assert_string_equal(cJSON_GetObjectItem(j, "provider")->valuestring, "101");
         assert_string_equal(cJSON_GetObjectItem(j, "key")->valuestring, "a\"q\\z"); /* the first */
         assert_string_equal(cJSON_GetObjectItem(j, "result")->valuestring, "ok");
