@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "aa_http.h"
+#include "curl_tls.h"
 #include "sig.h"
 
 #define AA_HTTP_MAX_SECRETS 4
@@ -564,22 +565,17 @@ static int aa_http_setup(struct aa_http *h, struct aa_http_xfer *x, struct curl_
                         cc = curl_easy_setopt(c, opt, val);                                             \
         } while (0)
         AA_SET(CURLOPT_ERRORBUFFER, h->errbuf);
-        AA_SET(CURLOPT_NOSIGNAL, 1L);
         AA_SET(CURLOPT_URL, rq->url);
-        AA_SET(CURLOPT_PROTOCOLS_STR, h->allow_http ? "http,https" : "https");
-        AA_SET(CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+        if (cc == CURLE_OK)
+                cc = curl_tls_set(c,
+                                  &(struct curl_tls){h->allow_http ? "http,https" : "https", h->insecure,
+                                                     h->ca_file, h->connect_timeout_ms, h->user_agent});
         if (rq->download) {
                 AA_SET(CURLOPT_LOW_SPEED_LIMIT, h->low_speed_limit);
                 AA_SET(CURLOPT_LOW_SPEED_TIME, h->low_speed_time);
         } else {
                 AA_SET(CURLOPT_TIMEOUT_MS, h->timeout_ms);
         }
-        AA_SET(CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
-        AA_SET(CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
-        if (h->ca_file)
-                AA_SET(CURLOPT_CAINFO, h->ca_file);
-        AA_SET(CURLOPT_USERAGENT, h->user_agent ? h->user_agent : "jibe/" JB_VERSION);
-        AA_SET(CURLOPT_FOLLOWLOCATION, 0L);
         if (!rq->download) /* files come as they are, so Content-Length counts their bytes */
                 AA_SET(CURLOPT_ACCEPT_ENCODING, ""); /* whatever libcurl can decode */
         AA_SET(CURLOPT_HEADERFUNCTION, aa_http_on_header);

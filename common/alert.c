@@ -22,6 +22,7 @@
 
 #include "alert.h"
 #include "backoff.h"
+#include "curl_tls.h"
 #include "log.h"
 
 /* ---------------------------------------------------------------- the table */
@@ -489,17 +490,17 @@ static int post_once(CURL *h, const struct alert_opts *o, const char *body, cons
         hdr = curl_slist_append(hdr, "Content-Type: application/json");
         if (!hdr)
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz, "out of memory");
+        cc = curl_tls_set(h, &(struct curl_tls){"https", 0, o->ca_file,
+                                                o->timeout_ms < ALERT_CONNECT_TIMEOUT_MS
+                                                        ? o->timeout_ms
+                                                        : (long)ALERT_CONNECT_TIMEOUT_MS,
+                                                NULL});
+        if (cc != CURLE_OK) {
+                curl_slist_free_all(hdr);
+                return jb_seterr(JB_EFATAL, errstr, errsz, "libcurl refused a TLS setting: %s",
+                                 curl_easy_strerror(cc));
+        }
         curl_easy_setopt(h, CURLOPT_URL, o->webhook);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (o->ca_file)
-                curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                         o->timeout_ms < ALERT_CONNECT_TIMEOUT_MS ? o->timeout_ms
-                                                                  : (long)ALERT_CONNECT_TIMEOUT_MS);
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->timeout_ms);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -509,7 +510,6 @@ static int post_once(CURL *h, const struct alert_opts *o, const char *body, cons
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_abort);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, &pc);
-        curl_easy_setopt(h, CURLOPT_USERAGENT, "jibe/" JB_VERSION);
         cc = curl_easy_perform(h);
         curl_slist_free_all(hdr);
         if (cc != CURLE_OK) {
