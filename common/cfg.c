@@ -219,6 +219,29 @@ const struct cfg_opt cfg_opts[] = {
               "Address:port where jibe run, scan, parse and sync serve Prometheus metrics (/metrics) and "
               "health checks (/healthz, /readyz); \"[::1]:9464\" for IPv6, \":9464\" every address. Unset: off."),
 
+        /* status */
+        O_STR("status.instance", status_instance, NULL, 0, "\"east-1\"",
+              "Name of this instance in the shared status and the report, unique per process and kept "
+              "across restarts. Unset: kafka.instance_id, else the host name (give two instances on one "
+              "host their own names)."),
+        O_STR("status.folder", status_folder, NULL, CO_PATH, "\"/S3 Prod/ops-bucket/jibe/status\"",
+              "Access Anywhere folder (inside a bucket) where each jibe run instance writes its status "
+              "as <instance>.json and reads the others', so that every report shows the whole "
+              "deployment. Kafka mode uses the status topic instead. Unset: each report shows only "
+              "its own instance."),
+        O_LONG("status.publish_s", status_publish_s, 60, 5, 3600,
+               "Seconds between two publications of this instance's status; an instance silent for three "
+               "of them is shown as missing."),
+        O_FLOAT("status.late_after_min", status_late_after_min, 20.0, 0.05, 10080.0,
+                "Minutes without a new log file after which a source that delivered before is LATE."),
+
+        /* report */
+        O_FLOAT("report.interval_min", report_interval_min, 15.0, 0.05, 1440.0,
+                "Minutes between two provider reports (report.json and report.html in state_dir)."),
+        O_STR("report.upload_folder", report_upload_folder, NULL, CO_PATH, "\"/S3 Prod/ops-bucket/jibe\"",
+              "Access Anywhere folder (inside a bucket) the report is uploaded to, replacing the previous "
+              "one. Unset: the report stays in state_dir."),
+
         /* top level */
         O_STR("state_dir", state_dir, "/var/lib/jibe", CO_PATH, NULL,
               "Directory where jibe keeps its progress and the files it set aside; keep it across restarts."),
@@ -245,8 +268,8 @@ const struct cfg_alias cfg_aliases[] = {
 const size_t cfg_naliases = sizeof(cfg_aliases) / sizeof(cfg_aliases[0]);
 
 /* Groups in the order they are printed; "" is the top level. */
-const char *const cfg_groups[] = {"access_anywhere", "self",  "scanner", "parser",  "syncer",
-                                  "queue",           "kafka", "alerts",  "metrics", ""};
+const char *const cfg_groups[] = {"access_anywhere", "self",   "scanner", "parser", "syncer", "queue",
+                                  "kafka",           "alerts", "metrics", "status", "report", ""};
 const char *const cfg_group_desc[] = {
         "How jibe reaches Access Anywhere and signs in. Give the password one way only: password_file "
         "(recommended), password_env, password or credentials_json; or a permanent token instead. "
@@ -266,6 +289,9 @@ const char *const cfg_group_desc[] = {
         "its address one way: slack_webhook_file (recommended) or slack_webhook_env. "
         "'jibe alert --test -c FILE' sends a test message.",
         "Prometheus metrics and health checks of the long-running commands (see README: Monitoring).",
+        "The status each instance publishes about once a minute, which 'jibe status' and every "
+        "report merge (see README: The provider report).",
+        "The provider report: every interval_min, report.json and a self-contained report.html.",
         "Files and logging.",
 };
 #define CFG_NGROUPS (sizeof(cfg_groups) / sizeof(cfg_groups[0]))

@@ -115,6 +115,16 @@ struct cfg {
         /* metrics { ... } */
         char *metrics_listen; /* "host:port" of /metrics, /healthz, /readyz; NULL: off */
 
+        /* status { ... }: the status every instance shares (docs/STATUS.md) */
+        char *status_instance; /* this instance's name; NULL: kafka.instance_id, else the host name */
+        char *status_folder; /* Access Anywhere folder of the embedded mode's status files; NULL: none */
+        long status_publish_s;        /* between two publications, default 60 */
+        double status_late_after_min; /* a source with no new log file this long is LATE, default 20 */
+
+        /* report { ... }: the provider report (report.json, report.html) */
+        double report_interval_min; /* default 15 */
+        char *report_upload_folder; /* Access Anywhere folder the report is uploaded to; NULL: not uploaded */
+
         /* top level */
         char *state_dir;  /* default /var/lib/jibe */
         char *log_file;   /* NULL or "-": stderr */
