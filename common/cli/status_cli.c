@@ -117,8 +117,8 @@ static int collect_files(char **paths, int n, struct docs *ds, char *err, size_t
                 do {
                         if ((rc = buf_reserve(&b, 65536)) != JB_OK)
                                 break;
-                        got = fread(b.p + b.len, 1, b.cap - b.len - 1 < 65536 ? b.cap - b.len - 1 : 65536,
-                                    fp);
+                        got = fread(b.p + b.len, 1,
+                                    b.cap - b.len - 1 < 65536 ? b.cap - b.len - 1 : 65536, fp);
                         if (b.len + got > STATUS_DOC_MAX) {
                                 rc = JB_ELIMIT;
                                 break;
@@ -156,9 +156,10 @@ static int collect_store(const struct cfg *cfg, struct docs *ds, char *err, size
 {
         (void)ds;
         if (!cfg->status_folder)
-                return jb_seterr(JB_EFATAL, err, errsz,
-                                 "the configuration names no status store: set status.folder (embedded "
-                                 "mode) or kafka.brokers (Kafka mode), or give the documents with --files");
+                return jb_seterr(
+                        JB_EFATAL, err, errsz,
+                        "the configuration names no status store: set status.folder (embedded "
+                        "mode) or kafka.brokers (Kafka mode), or give the documents with --files");
         return jb_seterr(JB_ENOTSUP, err, errsz,
                          "this jibe cannot read the status store yet; give the documents with --files");
 }
@@ -208,8 +209,9 @@ int status_main(int argc, char **argv)
                         break;
                 default:
                         if (cli_parse_datetime(optarg, &ro.now_ms) != 0)
-                                return cli_bad_value(&c, "--now wants a time such as 2026-12-01T10:00Z, not "
-                                                         "'%s'",
+                                return cli_bad_value(&c,
+                                                     "--now wants a time such as 2026-12-01T10:00Z, not "
+                                                     "'%s'",
                                                      optarg);
                         break;
                 }
@@ -221,7 +223,8 @@ int status_main(int argc, char **argv)
         if (files && optind >= argc)
                 return cli_usage_error(&c, "--files wants at least one status document");
         if (!files && optind < argc)
-                return cli_usage_error(&c, "unexpected '%s' (documents to merge follow --files)", argv[optind]);
+                return cli_usage_error(&c, "unexpected '%s' (documents to merge follow --files)",
+                                       argv[optind]);
         if (!files && !path)
                 return cli_usage_error(&c, "give the configuration file with -c FILE (or documents with "
                                            "--files)");
@@ -239,8 +242,8 @@ int status_main(int argc, char **argv)
                 rc = collect_store(&cfg, &ds, err, sizeof(err));
         if (rc != JB_OK) {
                 exitcode = rc == JB_EFATAL || rc == JB_EINPUT ? 2 : 3;
-                fprintf(stderr, "jibe status: %s%s\n", exitcode == 2 && !files ? "configuration error: " : "",
-                        err);
+                fprintf(stderr, "jibe status: %s%s\n",
+                        exitcode == 2 && !files ? "configuration error: " : "", err);
                 goto out;
         }
         if (!(rep = report_merge(ds.d, ds.n, &ro, err, sizeof(err)))) {
@@ -265,7 +268,8 @@ int status_main(int argc, char **argv)
                         exitcode = 3;
                         goto out;
                 }
-                printf("%s  %s (report written to %s)\n", cJSON_GetStringValue(cJSON_GetObjectItem(rep, "verdict")),
+                printf("%s  %s (report written to %s)\n",
+                       cJSON_GetStringValue(cJSON_GetObjectItem(rep, "verdict")),
                        cJSON_GetStringValue(cJSON_GetObjectItem(rep, "summary")), html);
         } else {
                 fwrite(out.p, 1, out.len, stdout);
