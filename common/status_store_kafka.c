@@ -68,8 +68,9 @@ static void sk_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 static rd_kafka_conf_t *sk_conf(struct status_store_kafka *k, enum kconf_role role, char *errstr,
                                 size_t errsz)
 {
-        struct kconf_opts ko = {k->brokers, role == KCONF_PRODUCER ? "jibe-status" : "jibe-status-reader",
-                                role, 0, k};
+        struct kconf_opts ko = {k->brokers,
+                                role == KCONF_PRODUCER ? "jibe-status" : "jibe-status-reader", role, 0,
+                                k};
         rd_kafka_conf_t *conf = kconf_new(&ko, errstr, errsz);
         const char *def = "status store";
 
@@ -117,14 +118,15 @@ static int sk_put(struct status_store *ss, const char *instance, const void *doc
                 return rc;
         if (n > STATUS_DOC_MAX)
                 return jb_seterr(JB_ELIMIT, errstr, errsz,
-                                 "the status of %s is %zu bytes, over the %u the store accepts", instance, n,
-                                 STATUS_DOC_MAX);
+                                 "the status of %s is %zu bytes, over the %u the store accepts",
+                                 instance, n, STATUS_DOC_MAX);
         if ((rc = sk_producer(k, errstr, errsz)) != JB_OK)
                 return rc;
         snprintf(key, sizeof(key), STATUS_KAFKA_KEY_PREFIX "%s", instance);
         k->failed = 0;
         for (;;) {
-                err = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                err = rd_kafka_producev(k->rk, RD_KAFKA_V_TOPIC(k->topic),
+                                        RD_KAFKA_V_KEY(key, strlen(key)),
                                         RD_KAFKA_V_VALUE((void *)(uintptr_t)doc, n),
                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -138,11 +140,11 @@ static int sk_put(struct status_store *ss, const char *instance, const void *doc
         err = rd_kafka_flush(k->rk, (int)ms);
         if (err)
                 return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                 "the brokers did not confirm the status of %s in %s within %ld s (%s)", instance,
-                                 k->topic, ms / 1000, rd_kafka_err2str(err));
+                                 "the brokers did not confirm the status of %s in %s within %ld s (%s)",
+                                 instance, k->topic, ms / 1000, rd_kafka_err2str(err));
         if (k->failed)
-                return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot write the status of %s to %s: %s", instance,
-                                 k->topic, k->last_err);
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot write the status of %s to %s: %s",
+                                 instance, k->topic, k->last_err);
         return JB_OK;
 }
 
@@ -155,8 +157,8 @@ static void sk_doc_free(struct sk_doc *d)
 }
 
 /* One record of the status topic (ktopic_fn): the latest value per instance key. */
-static int sk_record(void *opaque, const void *key, size_t klen, const void *val, size_t vlen, int32_t partition,
-                     int64_t offset)
+static int sk_record(void *opaque, const void *key, size_t klen, const void *val, size_t vlen,
+                     int32_t partition, int64_t offset)
 {
         struct sk_listing *L = opaque;
         size_t plen = strlen(STATUS_KAFKA_KEY_PREFIX);
@@ -200,7 +202,8 @@ static int sk_record(void *opaque, const void *key, size_t klen, const void *val
 static int sk_list(struct status_store *ss, status_store_fn fn, void *opaque, char *errstr, size_t errsz)
 {
         struct status_store_kafka *k = (struct status_store_kafka *)ss;
-        struct ktopic_opts ko = {k->topic, "jibe-status-reader", "status", "the status topic", SK_PATIENCE_MS};
+        struct ktopic_opts ko = {k->topic, "jibe-status-reader", "status", "the status topic",
+                                 SK_PATIENCE_MS};
         rd_kafka_conf_t *conf = sk_conf(k, KCONF_CONSUMER, errstr, errsz);
         struct sk_listing L;
         const struct sset_ent *e;
@@ -250,8 +253,8 @@ static void sk_destroy(struct status_store *ss)
 
 static const struct status_store_ops sk_ops = {sk_put, sk_list, sk_destroy};
 
-struct status_store *status_store_kafka_new(const char *brokers, const char *topic, const char *const *props,
-                                            char *errstr, size_t errsz)
+struct status_store *status_store_kafka_new(const char *brokers, const char *topic,
+                                            const char *const *props, char *errstr, size_t errsz)
 {
         struct status_store_kafka *k;
         rd_kafka_conf_t *conf;

@@ -217,15 +217,15 @@ static void test_bad_names(void **state)
         assert_int_equal(ss->ops->put(ss, "a/b", "{}", 2, err, sizeof(err)), JB_EINPUT);
         assert_int_equal(ss->ops->put(ss, "a\x01", "{}", 2, err, sizeof(err)), JB_EINPUT);
         status_store_free(ss);
-        assert_null(status_store_kafka_new(B, topic, (const char *const[]){"no.such.property=1", NULL}, err,
-                                           sizeof(err)));
+        assert_null(status_store_kafka_new(B, topic, (const char *const[]){"no.such.property=1", NULL},
+                                           err, sizeof(err)));
         assert_non_null(strstr(err, "no.such.property"));
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_create_topics),  cmocka_unit_test(test_empty_topic),
+                cmocka_unit_test(test_create_topics),   cmocka_unit_test(test_empty_topic),
                 cmocka_unit_test(test_put_list_latest), cmocka_unit_test(test_scan_store_skips_status),
                 cmocka_unit_test(test_bad_names),
         };
