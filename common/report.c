@@ -32,10 +32,10 @@
 #include "report.h"
 #include "status.h"
 
-#define REPORT_READS_SHARE 0.5      /* advise a write-only trail from this share of reads on */
+#define REPORT_READS_SHARE 0.5        /* advise a write-only trail from this share of reads on */
 #define REPORT_READS_MIN_RECORDS 1000 /* ... when the source has at least this many S3 records */
-#define REPORT_PROBLEMS_MAX 100     /* problems kept in the report, newest first */
-#define REPORT_LAT_MAX 32           /* latency bounds merged per bucket (documents have 15) */
+#define REPORT_PROBLEMS_MAX 100       /* problems kept in the report, newest first */
+#define REPORT_LAT_MAX 32             /* latency bounds merged per bucket (documents have 15) */
 #define SLOT_MS ((int64_t)STATUS_SLOT_S * 1000)
 
 enum { V_OK, V_LATE, V_FAILING };
@@ -219,24 +219,29 @@ static const char *problem_advice(const char *kind, const char *level)
         static const struct {
                 const char *kind, *advice;
         } t[] = {
-                {"aa_outage", "Check that Access Anywhere answers at aa.url and that the network lets jibe "
-                              "reach it; jibe retries by itself and catches up once it answers."},
+                {"aa_outage",
+                 "Check that Access Anywhere answers at aa.url and that the network lets jibe "
+                 "reach it; jibe retries by itself and catches up once it answers."},
                 {"scan", "Check that the log bucket's folder still exists in Access Anywhere and that "
                          "jibe's user may list it; every scan is retried."},
                 {"scan_failed", "Check that the log bucket's folder still exists in Access Anywhere and "
                                 "that jibe's user may list it; every scan is retried."},
                 {"resync", "Check the provider and the bucket in Access Anywhere (credentials, bucket "
                            "still there); failed resyncs are retried, then dead-lettered."},
-                {"resync_failed", "Check the provider and the bucket in Access Anywhere (credentials, "
-                                  "bucket still there); failed resyncs are retried, then dead-lettered."},
-                {"quarantine", "Look at the quarantined log file named here (state_dir/quarantine): a "
-                               "damaged or foreign file is safe to leave there; jibe does not retry it."},
-                {"dead_letter", "Fix the cause named here, then put the events back with 'jibe redrive'."},
+                {"resync_failed",
+                 "Check the provider and the bucket in Access Anywhere (credentials, "
+                 "bucket still there); failed resyncs are retried, then dead-lettered."},
+                {"quarantine",
+                 "Look at the quarantined log file named here (state_dir/quarantine): a "
+                 "damaged or foreign file is safe to leave there; jibe does not retry it."},
+                {"dead_letter",
+                 "Fix the cause named here, then put the events back with 'jibe redrive'."},
                 {"stage_failed", "Read this instance's log around the time shown for the cause; the "
                                  "supervisor restarts the stage."},
-                {"instance_missing", "Check that this instance's jibe service runs (systemctl status) and "
-                                     "reaches Access Anywhere or Kafka; until it reports again, the log "
-                                     "buckets it scans are not followed."},
+                {"instance_missing",
+                 "Check that this instance's jibe service runs (systemctl status) and "
+                 "reaches Access Anywhere or Kafka; until it reports again, the log "
+                 "buckets it scans are not followed."},
                 {"bad_status", "Remove or replace this status document: its instance rewrites it every "
                                "status.publish_s; a copy from another jibe version cannot be merged."},
         };
@@ -577,7 +582,8 @@ static void merge_sources(struct merge *g)
                                 ps->newest_vis = jint(nw, "visible_ms", INT64_MIN);
                                 ps->newest = nw;
                         }
-                        add_series(g, pv->fl, jget(jget(s, "series"), "files"), doc_slot_end(g->in[i].doc));
+                        add_series(g, pv->fl, jget(jget(s, "series"), "files"),
+                                   doc_slot_end(g->in[i].doc));
                 }
         }
         for (k = 0; k < g->nsrc; k++) {
@@ -601,11 +607,13 @@ static void merge_sources(struct merge *g)
                                 {
                                         c = jget(s, "newest");
                                         if (strcmp(jstr(s, "provider", ""), g->pv[ps->pv].id) != 0 ||
-                                            strcmp(jstr(s, "bucket", ""), jstr(ps->out, "bucket", "")) != 0 ||
+                                            strcmp(jstr(s, "bucket", ""), jstr(ps->out, "bucket", "")) !=
+                                                    0 ||
                                             strcmp(jstr(c, "path", ""), jstr(n, "path", "-")) != 0 ||
                                             !jhas_num(c, "event_ms") || jhas_num(n, "event_ms"))
                                                 continue;
                                         add_num(&g->m, n, "event_ms", (double)jint(c, "event_ms", 0));
+                                        cJSON_DeleteItemFromObjectCaseSensitive(n, "delay_ms");
                                         if (jhas_num(n, "visible_ms"))
                                                 sum_num(&g->m, n, "delay_ms",
                                                         (double)(jint(n, "visible_ms", 0) -
@@ -734,7 +742,8 @@ static void merge_buckets(struct merge *g)
                                         pb->cnt[k] += c->valuedouble;
                                 }
                         }
-                        add_series(g, pv->ev, jget(jget(bk, "series"), "events"), doc_slot_end(g->in[i].doc));
+                        add_series(g, pv->ev, jget(jget(bk, "series"), "events"),
+                                   doc_slot_end(g->in[i].doc));
                         add_series(g, pv->rs, jget(jget(bk, "series"), "resyncs"),
                                    doc_slot_end(g->in[i].doc));
                 }
@@ -783,7 +792,8 @@ static int provider_resyncs_fail(const struct merge *g, size_t pvi, char *out, s
                 if (b->pv != pvi || !bucket_failing(b))
                         continue;
                 fmt_when(when, sizeof(when), b->err_ms, g->o->now_ms);
-                snprintf(r, sizeof(r), "resyncs of bucket %s fail (%lld in the last hour, the latest at %s)%s%s",
+                snprintf(r, sizeof(r),
+                         "resyncs of bucket %s fail (%lld in the last hour, the latest at %s)%s%s",
                          jstr(b->out, "bucket", ""), (long long)b->fail_window, when, b->err ? ": " : "",
                          b->err ? b->err : "");
                 cat(out, n, r);
@@ -831,7 +841,8 @@ static void source_verdict(struct merge *g, struct psrc *ps, int64_t dflt_late_s
         if (own && own->missing) {
                 fmt_age(age, sizeof(age), now - own->at_ms);
                 fmt_age(age2, sizeof(age2), REPORT_MISSING_INTERVALS * own->publish_s * 1000);
-                snprintf(r, sizeof(r), "instance %s, which scans it, last reported %s ago (missing after %s)",
+                snprintf(r, sizeof(r),
+                         "instance %s, which scans it, last reported %s ago (missing after %s)",
                          own->name, age, age2);
                 cat(reason, sizeof(reason), r);
                 v = V_FAILING;
@@ -839,8 +850,9 @@ static void source_verdict(struct merge *g, struct psrc *ps, int64_t dflt_late_s
         if (v == V_OK && nw && now - jint(nw, "visible_ms", now) > late_s * 1000) {
                 fmt_age(age, sizeof(age), now - jint(nw, "visible_ms", now));
                 fmt_age(age2, sizeof(age2), late_s * 1000);
-                snprintf(reason, sizeof(reason), "no new log file for %s (LATE after %s); the newest is %s",
-                         age, age2, jstr(nw, "path", "(unnamed)"));
+                snprintf(reason, sizeof(reason),
+                         "no new log file for %s (LATE after %s); the newest is %s", age, age2,
+                         jstr(nw, "path", "(unnamed)"));
                 v = V_LATE;
         }
         if (v == V_OK) {
@@ -851,7 +863,8 @@ static void source_verdict(struct merge *g, struct psrc *ps, int64_t dflt_late_s
                         if (jhas_num(nw, "delay_ms")) {
                                 fmt_age(age2, sizeof(age2), jint(nw, "delay_ms", 0));
                                 snprintf(reason, sizeof(reason),
-                                         "newest log file %s ago, delivered %s after its events", age, age2);
+                                         "newest log file %s ago, delivered %s after its events", age,
+                                         age2);
                         } else {
                                 snprintf(reason, sizeof(reason), "newest log file %s ago", age);
                         }
@@ -878,11 +891,12 @@ static void source_advice(struct merge *g, struct psrc *ps)
         if (!(adv = add_arr(&g->m, ps->out, "advice")))
                 return;
         if (s3 >= REPORT_READS_MIN_RECORDS && reads >= REPORT_READS_SHARE * s3) {
-                snprintf(text, sizeof(text),
-                         "%.0f %% of this trail's S3 records are reads (%.0f of %.0f): jibe downloads and "
-                         "skips them. Set the trail's S3 data events to write-only (read/write type "
-                         "WriteOnly) to cut CloudTrail's cost and jibe's work; writes are all jibe needs.",
-                         floor(100.0 * reads / s3), reads, s3);
+                snprintf(
+                        text, sizeof(text),
+                        "%.0f %% of this trail's S3 records are reads (%.0f of %.0f): jibe downloads and "
+                        "skips them. Set the trail's S3 data events to write-only (read/write type "
+                        "WriteOnly) to cut CloudTrail's cost and jibe's work; writes are all jibe needs.",
+                        floor(100.0 * reads / s3), reads, s3);
                 if ((a = cJSON_CreateObject())) {
                         add_str(&g->m, a, "kind", "read_events");
                         add_str(&g->m, a, "text", text);
@@ -895,11 +909,12 @@ static void source_advice(struct merge *g, struct psrc *ps)
         if (lbr > 0) {
                 const char *b = jstr(ps->out, "bucket", "");
 
-                snprintf(text, sizeof(text),
-                         "this trail logs writes to its own log bucket %s (%lld records): each log file "
-                         "CloudTrail delivers is itself logged in later ones. Exclude %s from the trail's S3 "
-                         "data events (an advanced event selector on its ARN).",
-                         b, (long long)lbr, b);
+                snprintf(
+                        text, sizeof(text),
+                        "this trail logs writes to its own log bucket %s (%lld records): each log file "
+                        "CloudTrail delivers is itself logged in later ones. Exclude %s from the trail's S3 "
+                        "data events (an advanced event selector on its ARN).",
+                        b, (long long)lbr, b);
                 if ((a = cJSON_CreateObject())) {
                         add_str(&g->m, a, "kind", "log_bucket_writes");
                         add_str(&g->m, a, "text", text);
@@ -973,7 +988,8 @@ static void merge_problems(struct merge *g, cJSON *root)
                         }
                         set_item(&g->m, c, "instance", cJSON_CreateString(g->in[i].name));
                         set_item(&g->m, c, "advice",
-                                 cJSON_CreateString(problem_advice(jstr(c, "kind", ""), jstr(c, "level", ""))));
+                                 cJSON_CreateString(
+                                         problem_advice(jstr(c, "kind", ""), jstr(c, "level", ""))));
                         all[n++] = c;
                 }
         }
@@ -1393,7 +1409,7 @@ int report_render_table(const cJSON *report, struct buf *b)
         struct out o = {b, 0};
         const cJSON *p, *s, *pr, *a, *in;
         struct trow *rows = NULL;
-        size_t n = 0, cap = 0, i, wv = 7, wn = 8, wo = 5, wi = 8, wr = 4, wh = 4;
+        size_t n = 0, cap = 0, i, wv = 7, wn = 8, wo = 5, wi = 8, wh = 4;
         int64_t now = jint(report, "generated_ms", 0);
         char when[64], age[32];
         int missing;
@@ -1410,7 +1426,8 @@ int report_render_table(const cJSON *report, struct buf *b)
                 rows[n].verdict = jstr(p, "verdict", "?");
                 rows[n].owner = jstr(p, "owner", "-");
                 rows[n].reason = jstr(p, "reason", "");
-                snprintf(rows[n].name, sizeof(rows[n].name), "%s (%s)", jstr(p, "name", ""), jstr(p, "id", ""));
+                snprintf(rows[n].name, sizeof(rows[n].name), "%s (%s)", jstr(p, "name", ""),
+                         jstr(p, "id", ""));
                 n++;
                 cJSON_ArrayForEach(s, jget(p, "sources"))
                 {
@@ -1421,7 +1438,8 @@ int report_render_table(const cJSON *report, struct buf *b)
                         rows[n].verdict = jstr(s, "verdict", "?");
                         rows[n].owner = jstr(s, "owner", "-");
                         rows[n].reason = jstr(s, "reason", "");
-                        snprintf(rows[n].name, sizeof(rows[n].name), "  log bucket %s", jstr(s, "bucket", ""));
+                        snprintf(rows[n].name, sizeof(rows[n].name), "  log bucket %s",
+                                 jstr(s, "bucket", ""));
                         n++;
                 }
         }
@@ -1433,10 +1451,11 @@ int report_render_table(const cJSON *report, struct buf *b)
                 if (strlen(rows[i].owner) > wo)
                         wo = strlen(rows[i].owner);
         }
-        op(&o, "%-*s  %-*s  %-*s  %s\n", (int)wv, "VERDICT", (int)wn, "PROVIDER", (int)wo, "OWNER", "REASON");
+        op(&o, "%-*s  %-*s  %-*s  %s\n", (int)wv, "VERDICT", (int)wn, "PROVIDER", (int)wo, "OWNER",
+           "REASON");
         for (i = 0; i < n; i++)
-                op(&o, "%-*s  %-*s  %-*s  %s\n", (int)wv, rows[i].verdict, (int)wn, rows[i].name, (int)wo,
-                   rows[i].owner, rows[i].reason);
+                op(&o, "%-*s  %-*s  %-*s  %s\n", (int)wv, rows[i].verdict, (int)wn, rows[i].name,
+                   (int)wo, rows[i].owner, rows[i].reason);
         if (!n)
                 op(&o, "(no provider: no instance reported one)\n");
         free(rows);
@@ -1465,8 +1484,8 @@ int report_render_table(const cJSON *report, struct buf *b)
                 if (strlen(jstr(in, "host", "")) > wh)
                         wh = strlen(jstr(in, "host", ""));
         }
-        op(&o, "\n%-*s  %-5s  %-*s  %-8s  %-14s  %s\n", (int)wi, "INSTANCE", "ROLE", (int)wh, "HOST", "STATE",
-           "LAST REPORT", "OWNS");
+        op(&o, "\n%-*s  %-5s  %-*s  %-8s  %-14s  %s\n", (int)wi, "INSTANCE", "ROLE", (int)wh, "HOST",
+           "STATE", "LAST REPORT", "OWNS");
         cJSON_ArrayForEach(in, jget(report, "instances"))
         {
                 const cJSON *ow;
@@ -1484,8 +1503,8 @@ int report_render_table(const cJSON *report, struct buf *b)
                 fmt_age(age, sizeof(age), now - jint(in, "at_ms", now));
                 strncat(age, " ago", sizeof(age) - strlen(age) - 1);
                 op(&o, "%-*s  %-5s  %-*s  %-8s  %-14s  %s\n", (int)wi, jstr(in, "instance", ""),
-                   jstr(in, "role", ""), (int)wh, jstr(in, "host", ""), missing ? "MISSING" : "reports", age,
-                   owns[0] ? owns : "-");
+                   jstr(in, "role", ""), (int)wh, jstr(in, "host", ""), missing ? "MISSING" : "reports",
+                   age, owns[0] ? owns : "-");
         }
         if (!cJSON_GetArraySize(jget(report, "instances")))
                 op(&o, "(no instance has published its status)\n");
@@ -1499,10 +1518,9 @@ int report_render_table(const cJSON *report, struct buf *b)
                 if (!i++)
                         op(&o, "\nproblems (active, newest first):\n");
                 fmt_when(when, sizeof(when), jint(pr, "last_ms", now), now);
-                wr = (size_t)jint(pr, "count", 1);
-                op(&o, "  %s %s [%s] %s%s x%zu: %s\n    what to do: %s\n", when, jstr(pr, "level", ""),
-                   jstr(pr, "instance", ""), jstr(pr, "kind", ""), "", wr, jstr(pr, "text", ""),
-                   jstr(pr, "advice", ""));
+                op(&o, "  %s %s [%s] %s x%lld: %s\n    what to do: %s\n", when, jstr(pr, "level", ""),
+                   *jstr(pr, "instance", "") ? jstr(pr, "instance", "") : "report", jstr(pr, "kind", ""),
+                   (long long)jint(pr, "count", 1), jstr(pr, "text", ""), jstr(pr, "advice", ""));
         }
         return o.err ? JB_ENOMEM : JB_OK;
 }
@@ -1536,13 +1554,15 @@ static void hverdict(struct out *o, const char *v)
 static void hfig(struct out *o, const char *name, const cJSON *obj, const char *key)
 {
         if (jhas_num(obj, key))
-                op(o, "<td class=\"n\" data-figure=\"%s\">%lld</td>", name, (long long)jint(obj, key, 0));
+                op(o, "<td class=\"n\" data-figure=\"%s\">%lld</td>", name,
+                   (long long)jint(obj, key, 0));
         else
                 op(o, "<td class=\"n\" data-figure=\"%s\"></td>", name);
 }
 
 /* A small bar chart of one 96-slot series (cls: ev or rs). */
-static void hchart(struct out *o, const cJSON *series, const char *key, const char *cls, const char *label)
+static void hchart(struct out *o, const cJSON *series, const char *key, const char *cls,
+                   const char *label)
 {
         const cJSON *a = jget(series, key), *c;
         double max = 0, total = 0, v;
@@ -1560,16 +1580,16 @@ static void hchart(struct out *o, const cJSON *series, const char *key, const ch
            "viewBox=\"0 0 %d %d\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">"
            "<title>%s per 15 minutes, last 24 h: %.0f in all, at most %.0f in a slot</title>"
            "<text x=\"0\" y=\"10\">%s: %.0f in 24 h (max %.0f per 15 min)</text>",
-           key, total, STATUS_SLOTS * w, h + top + 12, STATUS_SLOTS * w, h + top + 12, label, total, max, label,
-           total, max);
+           key, total, STATUS_SLOTS * w, h + top + 12, STATUS_SLOTS * w, h + top + 12, label, total, max,
+           label, total, max);
         cJSON_ArrayForEach(c, a)
         {
                 v = cJSON_IsNumber(c) ? c->valuedouble : 0;
                 if (v > 0 && max > 0) {
                         int bh = (int)ceil(v / max * h);
 
-                        op(o, "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>", cls, i * w,
-                           top + h - bh, w - 1, bh);
+                        op(o, "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>", cls,
+                           i * w, top + h - bh, w - 1, bh);
                 }
                 i++;
         }
@@ -1577,131 +1597,6 @@ static void hchart(struct out *o, const cJSON *series, const char *key, const ch
            "<line x1=\"0\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>"
            "<text x=\"0\" y=\"%d\">24 h ago</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">now</text></svg>",
            top + h, STATUS_SLOTS * w, top + h, top + h + 11, STATUS_SLOTS * w, top + h + 11);
-}
-
-static void hprovider(struct out *o, const cJSON *p, int n, int64_t now)
-{
-        const cJSON *s, *b, *a, *ls = jget(p, "last_sync"), *nw;
-        char when[64], age[32];
-
-        op(o, "<section class=\"provider\" id=\"provider-%d\" data-provider=\"", n);
-        oesc(o, jstr(p, "id", ""));
-        oput(o, "\" data-verdict=\"");
-        oesc(o, jstr(p, "verdict", ""));
-        oput(o, "\"><h2>");
-        hverdict(o, jstr(p, "verdict", ""));
-        oput(o, " ");
-        oesc(o, jstr(p, "name", ""));
-        oput(o, " <span class=\"meta\">(provider ");
-        oesc(o, jstr(p, "id", ""));
-        oput(o, ")</span></h2><p class=\"reason\">");
-        oesc(o, jstr(p, "reason", ""));
-        oput(o, "</p><p class=\"meta\">scanned by ");
-        oesc(o, jstr(p, "owner", "no instance"));
-        if (cJSON_IsObject(ls) && jhas_num(ls, "end_ms")) {
-                fmt_when(when, sizeof(when), jint(ls, "end_ms", 0), now);
-                oput(o, "; last full sync ended ");
-                oesc(o, when);
-                if (jint(ls, "files", -1) >= 0)
-                        op(o, " (%lld files", (long long)jint(ls, "files", 0));
-                else
-                        oput(o, " (");
-                if (jstr(ls, "from", NULL)) {
-                        oput(o, jint(ls, "files", -1) >= 0 ? ", " : "");
-                        oesc(o, jstr(ls, "from", ""));
-                }
-                oput(o, ")");
-        }
-        oput(o, "</p>");
-
-        oput(o, "<h3>Log buckets</h3><table class=\"sources\"><tr><th>verdict</th><th>log bucket</th>"
-                "<th>owner</th><th>files found</th><th>processed</th><th>quarantined</th>"
-                "<th>newest file (age, s)</th><th>reason</th></tr>");
-        cJSON_ArrayForEach(s, jget(p, "sources"))
-        {
-                nw = jget(s, "newest");
-                oput(o, "<tr class=\"source\" data-bucket=\"");
-                oesc(o, jstr(s, "bucket", ""));
-                oput(o, "\" data-verdict=\"");
-                oesc(o, jstr(s, "verdict", ""));
-                oput(o, "\"><td>");
-                hverdict(o, jstr(s, "verdict", ""));
-                oput(o, "</td><td>");
-                oesc(o, jstr(s, "bucket", ""));
-                oput(o, "</td><td>");
-                oesc(o, jstr(s, "owner", "-"));
-                oput(o, "</td>");
-                hfig(o, "files_found", jget(s, "files"), "found");
-                hfig(o, "files_processed", jget(s, "files"), "processed");
-                hfig(o, "files_quarantined", jget(s, "files"), "quarantined");
-                if (jhas_num(nw, "visible_ms")) {
-                        fmt_age(age, sizeof(age), now - jint(nw, "visible_ms", now));
-                        op(o, "<td class=\"n\" data-figure=\"newest_age_s\" data-value=\"%lld\" title=\"",
-                           (long long)((now - jint(nw, "visible_ms", now)) / 1000));
-                        oesc(o, jstr(nw, "path", ""));
-                        op(o, "\">%s</td>", age);
-                } else {
-                        oput(o, "<td class=\"n\" data-figure=\"newest_age_s\">none yet</td>");
-                }
-                oput(o, "<td>");
-                oesc(o, jstr(s, "reason", ""));
-                oput(o, "</td></tr>");
-        }
-        oput(o, "</table>");
-        if (!cJSON_GetArraySize(jget(p, "sources")))
-                oput(o, "<p class=\"meta\">No instance reads a log bucket of this provider.</p>");
-
-        oput(o, "<h3>Buckets</h3><table class=\"buckets\"><tr><th>bucket</th><th>events</th>"
-                "<th>resyncs ok</th><th>resyncs failed</th><th>dead letters</th>"
-                "<th>latency p50 (s)</th><th>latency p99 (s)</th></tr>");
-        cJSON_ArrayForEach(b, jget(p, "buckets"))
-        {
-                const cJSON *ev = jget(b, "events"), *rs = jget(b, "resyncs");
-                int64_t evn = jint(ev, "put", 0) + jint(ev, "delete", 0) + jint(ev, "bucket", 0);
-                int64_t ok = jint(jget(rs, "event"), "ok", 0) + jint(jget(rs, "refresh"), "ok", 0);
-                int64_t bad = jint(jget(rs, "event"), "failed", 0) + jint(jget(rs, "refresh"), "failed", 0);
-
-                oput(o, "<tr class=\"bucket\" data-bucket=\"");
-                oesc(o, jstr(b, "bucket", ""));
-                oput(o, "\"><td>");
-                oesc(o, jstr(b, "bucket", ""));
-                op(o,
-                   "</td><td class=\"n\" data-figure=\"events\">%lld</td>"
-                   "<td class=\"n\" data-figure=\"resyncs_ok\">%lld</td>"
-                   "<td class=\"n\" data-figure=\"resyncs_failed\">%lld</td>",
-                   (long long)evn, (long long)ok, (long long)bad);
-                hfig(o, "dead", b, "dead");
-                hfig(o, "latency_p50_s", b, "latency_p50_s");
-                hfig(o, "latency_p99_s", b, "latency_p99_s");
-                oput(o, "</tr>");
-        }
-        oput(o, "</table>");
-
-        oput(o, "<h3>Last 24 hours</h3>");
-        hchart(o, jget(p, "series"), "events", "ev", "events");
-        hchart(o, jget(p, "series"), "resyncs", "rs", "resyncs");
-
-        a = NULL;
-        cJSON_ArrayForEach(s, jget(p, "sources"))
-        {
-                cJSON_ArrayForEach(b, jget(s, "advice"))
-                {
-                        if (!a) {
-                                oput(o, "<h3>Advice</h3><ul class=\"advices\">");
-                                a = b;
-                        }
-                        oput(o, "<li class=\"advice\" data-kind=\"");
-                        oesc(o, jstr(b, "kind", ""));
-                        oput(o, "\" data-bucket=\"");
-                        oesc(o, jstr(s, "bucket", ""));
-                        oput(o, "\">");
-                        oesc(o, jstr(b, "text", ""));
-                        oput(o, "</li>");
-                }
-        }
-        if (a)
-                oput(o, "</ul>");
-        oput(o, "</section>\n");
 }
 
 static void hproblem(struct out *o, const cJSON *pr, int64_t now)
@@ -1738,13 +1633,181 @@ static void hproblem(struct out *o, const cJSON *pr, int64_t now)
         oput(o, "</p></li>");
 }
 
+/* The problems of the report whose provider is this one's id (id NULL: those of no provider
+ * the report lists), under a heading; nothing when there are none. */
+static void hproblems(struct out *o, const cJSON *report, const char *id, int64_t now)
+{
+        const cJSON *pr, *p;
+        int any = 0, known;
+
+        cJSON_ArrayForEach(pr, jget(report, "problems"))
+        {
+                const char *pid = jstr(pr, "provider", "");
+
+                if (id) {
+                        if (strcmp(pid, id) != 0)
+                                continue;
+                } else {
+                        known = 0;
+                        cJSON_ArrayForEach(p, jget(report, "providers"))
+                        {
+                                if (*pid && !strcmp(jstr(p, "id", ""), pid))
+                                        known = 1;
+                        }
+                        if (known)
+                                continue;
+                }
+                if (!any++)
+                        oput(o, id ? "<h3>Recent problems, newest first</h3><ul class=\"problems\">"
+                                   : "<section id=\"problems\"><h2>Recent problems of the deployment, "
+                                     "newest first</h2><ul class=\"problems\">");
+                hproblem(o, pr, now);
+        }
+        if (any)
+                oput(o, id ? "</ul>" : "</ul></section>\n");
+}
+
+static void hprovider(struct out *o, const cJSON *report, const cJSON *p, int n, int64_t now)
+{
+        const cJSON *s, *b, *a, *ls = jget(p, "last_sync"), *nw;
+        char when[64], age[32];
+
+        op(o, "<section class=\"provider\" id=\"provider-%d\" data-provider=\"", n);
+        oesc(o, jstr(p, "id", ""));
+        oput(o, "\" data-verdict=\"");
+        oesc(o, jstr(p, "verdict", ""));
+        oput(o, "\"><h2>");
+        hverdict(o, jstr(p, "verdict", ""));
+        oput(o, " ");
+        oesc(o, jstr(p, "name", ""));
+        oput(o, " <span class=\"meta\">(provider ");
+        oesc(o, jstr(p, "id", ""));
+        oput(o, ")</span></h2><p class=\"reason\">");
+        oesc(o, jstr(p, "reason", ""));
+        oput(o, "</p><p class=\"meta\">scanned by ");
+        oesc(o, jstr(p, "owner", "no instance"));
+        if (cJSON_IsObject(ls) && jhas_num(ls, "end_ms")) {
+                fmt_when(when, sizeof(when), jint(ls, "end_ms", 0), now);
+                oput(o, "; last full sync ended ");
+                oesc(o, when);
+                if (jint(ls, "files", -1) >= 0)
+                        op(o, " (%lld files", (long long)jint(ls, "files", 0));
+                else
+                        oput(o, " (");
+                if (jstr(ls, "from", NULL)) {
+                        oput(o, jint(ls, "files", -1) >= 0 ? ", " : "");
+                        oesc(o, jstr(ls, "from", ""));
+                }
+                oput(o, ")");
+        }
+        oput(o, "</p>");
+
+        oput(o, "<h3>Log buckets</h3><table class=\"sources\"><tr><th>verdict</th><th>log bucket</th>"
+                "<th>owner</th><th>files found</th><th>processed</th><th>quarantined</th>"
+                "<th>newest log file (age)</th><th>reason</th></tr>");
+        cJSON_ArrayForEach(s, jget(p, "sources"))
+        {
+                nw = jget(s, "newest");
+                oput(o, "<tr class=\"source\" data-bucket=\"");
+                oesc(o, jstr(s, "bucket", ""));
+                oput(o, "\" data-verdict=\"");
+                oesc(o, jstr(s, "verdict", ""));
+                oput(o, "\"><td>");
+                hverdict(o, jstr(s, "verdict", ""));
+                oput(o, "</td><td>");
+                oesc(o, jstr(s, "bucket", ""));
+                oput(o, "</td><td>");
+                oesc(o, jstr(s, "owner", "-"));
+                oput(o, "</td>");
+                hfig(o, "files_found", jget(s, "files"), "found");
+                hfig(o, "files_processed", jget(s, "files"), "processed");
+                hfig(o, "files_quarantined", jget(s, "files"), "quarantined");
+                if (jhas_num(nw, "visible_ms")) {
+                        fmt_age(age, sizeof(age), now - jint(nw, "visible_ms", now));
+                        op(o,
+                           "<td class=\"n\" data-figure=\"newest_age_s\" data-value=\"%lld\" title=\"",
+                           (long long)((now - jint(nw, "visible_ms", now)) / 1000));
+                        oesc(o, jstr(nw, "path", ""));
+                        op(o, "\">%s</td>", age);
+                } else {
+                        oput(o, "<td class=\"n\" data-figure=\"newest_age_s\">none yet</td>");
+                }
+                oput(o, "<td>");
+                oesc(o, jstr(s, "reason", ""));
+                oput(o, "</td></tr>");
+        }
+        oput(o, "</table>");
+        if (!cJSON_GetArraySize(jget(p, "sources")))
+                oput(o, "<p class=\"meta\">No instance reads a log bucket of this provider.</p>");
+
+        oput(o, "<h3>Buckets</h3>");
+        if (!cJSON_GetArraySize(jget(p, "buckets")))
+                oput(o, "<p class=\"meta\">No instance has reported events or resyncs of its buckets "
+                        "yet.</p>");
+        else
+                oput(o, "<table class=\"buckets\"><tr><th>bucket</th><th>events</th>"
+                        "<th>resyncs ok</th><th>resyncs failed</th><th>dead letters</th>"
+                        "<th>latency p50 (s)</th><th>latency p99 (s)</th></tr>");
+        cJSON_ArrayForEach(b, jget(p, "buckets"))
+        {
+                const cJSON *ev = jget(b, "events"), *rs = jget(b, "resyncs");
+                int64_t evn = jint(ev, "put", 0) + jint(ev, "delete", 0) + jint(ev, "bucket", 0);
+                int64_t ok = jint(jget(rs, "event"), "ok", 0) + jint(jget(rs, "refresh"), "ok", 0);
+                int64_t bad =
+                        jint(jget(rs, "event"), "failed", 0) + jint(jget(rs, "refresh"), "failed", 0);
+
+                oput(o, "<tr class=\"bucket\" data-bucket=\"");
+                oesc(o, jstr(b, "bucket", ""));
+                oput(o, "\"><td>");
+                oesc(o, jstr(b, "bucket", ""));
+                op(o,
+                   "</td><td class=\"n\" data-figure=\"events\">%lld</td>"
+                   "<td class=\"n\" data-figure=\"resyncs_ok\">%lld</td>"
+                   "<td class=\"n\" data-figure=\"resyncs_failed\">%lld</td>",
+                   (long long)evn, (long long)ok, (long long)bad);
+                hfig(o, "dead", b, "dead");
+                hfig(o, "latency_p50_s", b, "latency_p50_s");
+                hfig(o, "latency_p99_s", b, "latency_p99_s");
+                oput(o, "</tr>");
+        }
+        if (cJSON_GetArraySize(jget(p, "buckets")))
+                oput(o, "</table>");
+
+        oput(o, "<h3>Last 24 hours</h3>");
+        hchart(o, jget(p, "series"), "events", "ev", "events");
+        hchart(o, jget(p, "series"), "resyncs", "rs", "resyncs");
+
+        a = NULL;
+        cJSON_ArrayForEach(s, jget(p, "sources"))
+        {
+                cJSON_ArrayForEach(b, jget(s, "advice"))
+                {
+                        if (!a) {
+                                oput(o, "<h3>Advice</h3><ul class=\"advices\">");
+                                a = b;
+                        }
+                        oput(o, "<li class=\"advice\" data-kind=\"");
+                        oesc(o, jstr(b, "kind", ""));
+                        oput(o, "\" data-bucket=\"");
+                        oesc(o, jstr(s, "bucket", ""));
+                        oput(o, "\">");
+                        oesc(o, jstr(b, "text", ""));
+                        oput(o, "</li>");
+                }
+        }
+        if (a)
+                oput(o, "</ul>");
+        hproblems(o, report, jstr(p, "id", ""), now);
+        oput(o, "</section>\n");
+}
+
 int report_render_html(const cJSON *report, struct buf *b)
 {
         struct out o = {b, 0};
-        const cJSON *p, *in, *pr, *bl = jget(report, "backlog");
+        const cJSON *p, *in, *bl = jget(report, "backlog");
         int64_t now = jint(report, "generated_ms", 0);
         char when[64], age[32];
-        int n = 0, any;
+        int n = 0;
 
         fmt_utc(when, sizeof(when), now);
         oput(&o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -1772,7 +1835,8 @@ int report_render_html(const cJSON *report, struct buf *b)
         op(&o, "; a source is LATE after %lld min without a new log file</p>\n",
            (long long)(jint(report, "late_after_s", 0) / 60));
 
-        oput(&o, "<table id=\"summary\"><tr><th>verdict</th><th>provider</th><th>owner</th><th>reason</th></tr>");
+        oput(&o,
+             "<table id=\"summary\"><tr><th>verdict</th><th>provider</th><th>owner</th><th>reason</th></tr>");
         cJSON_ArrayForEach(p, jget(report, "providers"))
         {
                 n++;
@@ -1794,21 +1858,13 @@ int report_render_html(const cJSON *report, struct buf *b)
         if (!n)
                 oput(&o, "<p>No provider: no instance has reported one.</p>");
         n = 0;
-        cJSON_ArrayForEach(p, jget(report, "providers"))
-                hprovider(&o, p, ++n, now);
+        cJSON_ArrayForEach(p, jget(report, "providers")) hprovider(&o, report, p, ++n, now);
 
-        any = 0;
-        cJSON_ArrayForEach(pr, jget(report, "problems"))
-        {
-                if (!any++)
-                        oput(&o, "<section id=\"problems\"><h2>Recent problems, newest first</h2><ul>");
-                hproblem(&o, pr, now);
-        }
-        if (any)
-                oput(&o, "</ul></section>\n");
+        hproblems(&o, report, NULL, now);
 
-        oput(&o, "<section id=\"instances\"><h2>Instances</h2><table><tr><th>instance</th><th>role</th>"
-                 "<th>host</th><th>version</th><th>last report</th><th>state</th><th>scans providers</th></tr>");
+        oput(&o,
+             "<section id=\"instances\"><h2>Instances</h2><table><tr><th>instance</th><th>role</th>"
+             "<th>host</th><th>version</th><th>last report</th><th>state</th><th>scans providers</th></tr>");
         cJSON_ArrayForEach(in, jget(report, "instances"))
         {
                 const cJSON *ow;
