@@ -56,4 +56,76 @@ int status_seed(const void *doc, size_t n, char *errstr, size_t errsz);
 /* The transport's backlog now: queued files and events; lag: Kafka messages behind (-1 none). */
 void status_backlog(int64_t files, int64_t events, int64_t lag);
 
+/* ---- bounds ---- */
+#define STATUS_PROVIDERS_MAX 64
+#define STATUS_SOURCES_MAX 128
+#define STATUS_BUCKETS_MAX 256
+#define STATUS_PROBLEMS_MAX 32
+#define STATUS_PROVIDER_BUCKETS_MAX 64 /* buckets listed per provider */
+#define STATUS_TEXT_MAX 512           /* a problem's or error's text, cut beyond */
+#define STATUS_CLASSES 10             /* ct_class_names, in that order (CT_NCLASS) */
+#define STATUS_LAT_BOUNDS 15          /* latency_window.le_s, the last one +Inf */
+
+/* ---- recording (docs/STATUS.md names the fields each call feeds) ----
+ * The clock of these calls is the wall clock (status_clock_set() replaces it in tests).
+ * An entry past its table's bound is not created: the call is dropped and counted
+ * (status_dropped()). NULL strings read as "". */
+
+/* A provider this instance knows: name and buckets replace what was recorded (buckets may be
+ * NULL with n 0: kept); owned true once makes it owned (this instance scans its log buckets). */
+void status_provider(const char *id, const char *name, const char *const *buckets, size_t n,
+                     int owned);
+/* The provider's last full sync, kept when newer (by end_ms) than the one recorded. */
+struct status_sync {
+        int64_t start_ms, end_ms, files; /* files -1: unknown */
+        const char *from;                /* in words, e.g. "task 4711 (ReSync)" */
+};
+void status_last_sync(const char *provider, const struct status_sync *s);
+/* A log bucket this instance scans (scanned true) or reads files of. */
+void status_source(const char *provider, const char *bucket, int scanned);
+/* One scan of a source: ok, or failed with error (text for an administrator). */
+void status_scan(const char *provider, const char *bucket, int ok, const char *error);
+/* The scanner listed a new log file first at visible_ms: found, and the source's newest
+ * when it is the latest visible (ties: the greater path). */
+void status_file_found(const char *provider, const char *bucket, const char *path,
+                       int64_t visible_ms);
+
+/* One log file read by the parser (processed or quarantined), with what it held. */
+struct status_file {
+        const char *provider, *bucket, *path;
+        int quarantined;
+        int64_t event_ms;  /* newest eventTime of the file, -1 none */
+        int64_t visible_ms; /* when the scanner listed it, -1 unknown */
+        uint64_t classes[STATUS_CLASSES];
+        uint64_t log_bucket_records; /* S3 data records on the log file's own bucket */
+};
+void status_file_done(const struct status_file *f);
+
+/* Events the parser produced for a managed bucket, accumulated per log file by the caller. */
+enum status_ev { STATUS_EV_SELF, STATUS_EV_COVERED, STATUS_EV_PUT, STATUS_EV_DELETE,
+                 STATUS_EV_BUCKET, STATUS_EV_N };
+void status_events(const char *provider, const char *bucket, const uint64_t n[STATUS_EV_N]);
+
+enum status_method { STATUS_RESYNC_EVENT, STATUS_RESYNC_REFRESH };
+/* One resync of a managed bucket; latency_ms: file visible -> done, -1 unknown; error when
+ * it failed (may be NULL). */
+void status_resync(const char *provider, const char *bucket, enum status_method method, int ok,
+                   int64_t latency_ms, const char *error);
+/* n events of the bucket were dead-lettered. */
+void status_dead(const char *provider, const char *bucket, uint64_t n);
+
+/* A problem, keyed (provider, source, kind, module): counted, its text and last_ms updated,
+ * active again. module: the logging module for kind "log", else NULL. */
+enum status_level { STATUS_WARN, STATUS_ERROR };
+void status_problem(enum status_level level, const char *provider, const char *source,
+                    const char *kind, const char *module, const char *text);
+/* The lasting problem is over (kept in the list, inactive). */
+void status_problem_clear(const char *provider, const char *source, const char *kind,
+                          const char *module);
+
+/* Calls dropped because a table was full, since status_init(). */
+uint64_t status_dropped(void);
+/* Tests: the recording calls' clock (NULL: the wall clock). */
+void status_clock_set(int64_t (*now_ms)(void));
+
 #endif

@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "msg.h"
 #include "parser.h"
+#include "status.h"
 #include "view.h"
 
 #define PARSER_POLL_MS 200          /* how long a worker waits for a file before looking up */
@@ -42,6 +43,9 @@
 #define PARSER_ERR 512
 #define PARSER_RELIST_EVERY 3        /* failed fetches of a file before it is listed again */
 #define PARSER_WARN_EVERY_MS 180000L /* a file failing to fetch: one WARN per this much time */
+#define PARSER_STATUS_BUCKETS 16     /* managed buckets of one file counted before a flush */
+
+_Static_assert(STATUS_CLASSES == CT_NCLASS, "status.h counts the classes of ct.h");
 
 struct parser;
 
@@ -67,6 +71,15 @@ struct worker {
         int aborted;  /* parser_stop's grace ran out during this download */
         uint64_t events, counts[CT_NCLASS];
         char newest[32]; /* metrics on: the newest eventTime published from this file */
+        /* status.h figures of the attempt, given to the recorder once per file */
+        struct status_acc {
+                const char *provider; /* borrowed from ctx */
+                char bucket[64];
+                uint64_t n[STATUS_EV_N];
+        } sacc[PARSER_STATUS_BUCKETS];
+        size_t nsacc;
+        int64_t st_newest; /* newest eventTime (epoch s), -1 none */
+        uint64_t st_logb;  /* write records on the log file's own bucket */
 };
 
 struct parser {
@@ -410,6 +423,58 @@ static int publish_event(struct worker *w, const struct ct_event *ev, int cls, u
         return JB_OK;
 }
 
+static void status_flush_events(struct worker *w)
+{
+        for (size_t i = 0; i < w->nsacc; i++)
+                status_events(w->sacc[i].provider, w->sacc[i].bucket, w->sacc[i].n);
+        w->nsacc = 0;
+}
+
+/* One record's share of the status (status.h): in the worker, no lock. */
+static void status_note(struct worker *w, const struct ct_event *ev, int cls)
+{
+        size_t i;
+
+        if (ev->event_epoch > w->st_newest)
+                w->st_newest = ev->event_epoch;
+        if (!ct_op_name(cls) || !ev->bucket)
+                return;
+        if (w->lf->bucket && !strcmp(ev->bucket, w->lf->bucket))
+                w->st_logb++;
+        if (!ev->provider || strlen(ev->bucket) >= sizeof(w->sacc[0].bucket))
+                return;
+        for (i = 0; i < w->nsacc; i++)
+                if (!strcmp(w->sacc[i].provider, ev->provider) && !strcmp(w->sacc[i].bucket, ev->bucket))
+                        break;
+        if (i == w->nsacc) {
+                if (w->nsacc == PARSER_STATUS_BUCKETS)
+                        status_flush_events(w);
+                i = w->nsacc++;
+                memset(&w->sacc[i], 0, sizeof(w->sacc[i]));
+                w->sacc[i].provider = ev->provider;
+                snprintf(w->sacc[i].bucket, sizeof(w->sacc[i].bucket), "%s", ev->bucket);
+        }
+        w->sacc[i].n[cls == CT_PUT ? STATUS_EV_PUT : cls == CT_DELETE ? STATUS_EV_DELETE : STATUS_EV_BUCKET]++;
+}
+
+/* The file is done (read or quarantined): its figures to the recorder. */
+static void status_file_end(struct worker *w, const struct msg_logfile *lf, int quarantined)
+{
+        struct status_file f;
+
+        memset(&f, 0, sizeof(f));
+        f.provider = lf->provider;
+        f.bucket = lf->bucket;
+        f.path = lf->path;
+        f.quarantined = quarantined;
+        f.event_ms = w->st_newest >= 0 ? w->st_newest * 1000 : -1;
+        f.visible_ms = lf->listed_ms > 0 ? lf->listed_ms : -1;
+        memcpy(f.classes, w->counts, sizeof(f.classes));
+        f.log_bucket_records = w->st_logb;
+        status_flush_events(w);
+        status_file_done(&f);
+}
+
 static int on_record(void *opaque, const char *rec, size_t len, const struct ct_hint *hint, uint64_t idx)
 {
         struct worker *w = opaque;
@@ -426,6 +491,7 @@ static int on_record(void *opaque, const char *rec, size_t len, const struct ct_
                 return stage_fail(w, JB_ENOMEM, "out of memory classifying a record");
         }
         w->counts[cls]++;
+        status_note(w, &ev, cls);
         if (ct_op_name(cls))
                 rc = publish_event(w, &ev, cls, idx);
         ct_event_clear(&ev);
@@ -520,6 +586,9 @@ static enum attempt_out attempt_read(struct worker *w, const char *fi_id, int64_
         w->events = 0;
         w->got = 0;
         memset(w->counts, 0, sizeof(w->counts));
+        w->nsacc = 0;
+        w->st_newest = -1;
+        w->st_logb = 0;
         err[0] = '\0';
         want.size = size > 0 ? size : -1; /* a CloudTrail log file is never empty */
         want.no_pages = 1;
@@ -635,6 +704,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                                 (unsigned long long)ct_reader_bytes_in(w->rdr),
                                 fails ? " (after failed fetches)" : "");
                         stats_add(p, &p->st.files_ok, 1);
+                        status_file_end(w, lf, 0);
                         result = "ok";
                         q_ack(p->q, m);
                         break;
@@ -648,6 +718,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                 }
                 if (out == A_DAMAGED) {
                         result = "quarantined";
+                        status_file_end(w, lf, 1);
                         ret = quarantine(w, m, lf, err);
                         break;
                 }

@@ -10,10 +10,12 @@
  * reference) or view_free().
  */
 #include <math.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "status.h"
 #include "view.h"
 
 /* ---- sync start ---- */
@@ -65,6 +67,26 @@ static int add_self(struct ct_ctx *ctx, const struct view_opts *o, size_t *n)
         return rc;
 }
 
+/* The provider and its last full sync, as the status (status.h) shows them. */
+static void status_view(const struct aa_provider *p, const struct aa_lastsync *ls)
+{
+        const char *names[STATUS_PROVIDER_BUCKETS_MAX];
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->nbuckets && n < STATUS_PROVIDER_BUCKETS_MAX; i++)
+                names[n++] = p->buckets[i].name;
+        status_provider(p->id, p->name, names, n, 0);
+        if (ls && ls->completed > 0) {
+                char from[128];
+
+                snprintf(from, sizeof(from), "Access Anywhere task %s (last full sync)",
+                         ls->taskid && *ls->taskid ? ls->taskid : "?");
+                status_last_sync(p->id, &(struct status_sync){(int64_t)ls->started * 1000,
+                                                               (int64_t)ls->completed * 1000,
+                                                               ls->files_indexed, from});
+        }
+}
+
 static int add_provider(struct aa_client *aa, const struct view_opts *o, struct ct_ctx *ctx,
                         const struct aa_provider *p, struct view_info *info, char *errstr, size_t errsz)
 {
@@ -86,6 +108,7 @@ static int add_provider(struct aa_client *aa, const struct view_opts *o, struct 
         }
         if (rc)
                 return rc;
+        status_view(p, &ls);
         start = view_sync_start(&ls, 0, o->indexing_rate, &src);
         aa_lastsync_clear(&ls);
         info->starts[src]++;

@@ -25,6 +25,7 @@
 #include "scan_store.h"
 #include "scanner.h"
 #include "sset.h"
+#include "status.h"
 
 #define SCAN_FLUSH_MS 1000
 #define DAY_S 86400
@@ -489,6 +490,30 @@ static const char *prefix_for(const struct scanner_opts *o, const char *bucket)
         return NULL;
 }
 
+/* The status of a source provider (status.h): owned, with its buckets. */
+static void status_provider_buckets(const struct aa_provider *p)
+{
+        const char *names[STATUS_PROVIDER_BUCKETS_MAX];
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->nbuckets && n < STATUS_PROVIDER_BUCKETS_MAX; i++)
+                names[n++] = p->buckets[i].name;
+        status_provider(p->id, p->name, names, n, 1);
+}
+
+/* Every source known has the result of this scan (a scan succeeds or fails as a whole). */
+static void status_scan_roots(struct scanner *s, int rc, const char *err)
+{
+        char text[STATUS_TEXT_MAX];
+
+        if (rc)
+                snprintf(text, sizeof(text), "%s: %s", jb_strerror(rc), err && *err ? err : "no detail");
+        pthread_mutex_lock(&s->mu);
+        for (size_t i = 0; i < s->nroots; i++)
+                status_scan(s->roots[i]->provider_id, s->roots[i]->bucket, !rc, rc ? text : NULL);
+        pthread_mutex_unlock(&s->mu);
+}
+
 static int is_source(const struct scanner_opts *o, const struct aa_provider *p)
 {
         size_t i;
@@ -601,6 +626,7 @@ static int new_root(struct scanner *s, const struct dnode *base, const char *log
         }
         s->roots[s->nroots++] = r;
         *out = r;
+        status_source(r->provider_id, r->bucket, 1);
         return JB_OK;
 }
 
@@ -689,6 +715,7 @@ static int discover(struct scanner *s, char *errstr, size_t errsz)
         for (i = 0; i < np && !rc; i++) {
                 if (!is_source(&s->o, &pv[i]))
                         continue;
+                status_provider_buckets(&pv[i]);
                 for (j = 0; j < pv[i].nbuckets && !rc; j++) {
                         const struct aa_bucket *b = &pv[i].buckets[j];
                         const char *prefix = prefix_for(&s->o, b->name);
@@ -1034,6 +1061,8 @@ static int files_cb(void *opaque, const struct aa_item *it)
         m.listed_ms = msg_now_ms();
         rc = p && m.path ? JB_OK : JB_ENOMEM;
         if (!rc)
+                status_file_found(m.provider, m.bucket, m.path, m.listed_ms);
+        if (!rc)
                 rc = msg_logfile_encode(&m, &payload);
         if (!rc)
                 rc = msg_logfile_key(&m, &key);
@@ -1227,6 +1256,7 @@ out:
         }
         pthread_mutex_unlock(&s->mu);
         s->scan_no++;
+        status_scan_roots(s, rc, errstr);
         if (!rc)
                 log_msg(LL_INFO, "scanner",
                         "scan done: published=%llu regions=%zu folders=%zu refreshes=%llu api_calls=%llu "
