@@ -7,7 +7,8 @@
  * versions still reads); forgetting a folder writes a tombstone per file, which compaction
  * removes. A value it cannot read counts as not processed (the file is published again:
  * a duplicate, never a loss). load() reads every partition from its start to the end offset
- * seen at start (tombstones cancel earlier records); save() and forget() produce
+ * seen at start (ktopic.h; tombstones cancel earlier records) and skips the records of the
+ * instances' status (keys STATUS_KAFKA_KEY_PREFIX..., status_store.h); save() and forget() produce
  * idempotently with acks=all and return only when the broker confirmed every record.
  * Ownership: the store owns its rd_kafka_t; strings passed in are copied by librdkafka.
  */
@@ -19,15 +20,15 @@
 
 #include "buf.h"
 #include "kconf.h"
+#include "ktopic.h"
 #include "log.h"
 #include "msg.h"
 #include "sig.h"
 #include "scan_store.h"
 #include "sset.h"
+#include "status_store.h"
 
 #define KV_FLUSH_MS 30000
-#define KV_META_MS 2000           /* one metadata or offsets request; the load retries them */
-#define KV_SLICE_MS 1000          /* waits are cut into slices so that a stop request ends them */
 #define KV_LOAD_PATIENCE_MS 60000 /* a topic just created needs a moment to get a leader */
 
 struct scan_store_kafka {
@@ -71,11 +72,7 @@ static rd_kafka_conf_t *kv_conf(struct scan_store_kafka *k, enum kconf_role role
         if (kconf_props(conf, role, (const char *const *)k->props, k->nprops, errstr, errsz) ||
             (role == KCONF_PRODUCER &&
              (kconf_set(conf, "enable.idempotence", "true", def, errstr, errsz) ||
-              kconf_set(conf, "acks", "all", def, errstr, errsz))) ||
-            (role == KCONF_CONSUMER &&
-             (kconf_set(conf, "enable.auto.commit", "false", def, errstr, errsz) ||
-              kconf_set(conf, "group.id", "jibe-scan-state-loader", def, errstr, errsz) ||
-              kconf_set(conf, "enable.partition.eof", "false", def, errstr, errsz)))) {
+              kconf_set(conf, "acks", "all", def, errstr, errsz)))) {
                 rd_kafka_conf_destroy(conf);
                 return NULL;
         }
@@ -168,176 +165,44 @@ static int kv_forget(struct scan_store *ss, const char *folder, const struct sse
         return rc;
 }
 
-/* Partitions of the status topic and where each ends now. JB_ETRANSIENT: try again. */
-static int kv_positions(struct scan_store_kafka *k, rd_kafka_t *rc_k, rd_kafka_topic_t *rkt,
-                        const struct rd_kafka_metadata **mdp, int64_t **endsp,
-                        rd_kafka_topic_partition_list_t **partsp, int *npp, int *remainingp,
-                        char *errstr, size_t errsz)
-{
-        const struct rd_kafka_metadata *md = NULL;
-        int p, np;
-
-        if (*mdp) {
-                rd_kafka_metadata_destroy(*mdp);
-                *mdp = NULL;
-        }
-        free(*endsp);
-        *endsp = NULL;
-        if (*partsp) {
-                rd_kafka_topic_partition_list_destroy(*partsp);
-                *partsp = NULL;
-        }
-        *remainingp = 0;
-        if (rd_kafka_metadata(rc_k, 0, rkt, &md, KV_META_MS) != RD_KAFKA_RESP_ERR_NO_ERROR || !md ||
-            md->topic_cnt != 1 || md->topics[0].err) {
-                if (md)
-                        rd_kafka_metadata_destroy(md);
-                return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                 "cannot read the status topic %s (does it exist? create it with "
-                                 "'jibe topics --create')",
-                                 k->topic);
-        }
-        *mdp = md;
-        np = *npp = md->topics[0].partition_cnt;
-        *endsp = calloc((size_t)np + 1, sizeof(**endsp));
-        *partsp = rd_kafka_topic_partition_list_new(np);
-        if (!*endsp || !*partsp)
-                return JB_ENOMEM;
-        for (p = 0; p < np; p++) {
-                int64_t lo = 0, hi = 0;
-                int32_t id = md->topics[0].partitions[p].id;
-
-                if (md->topics[0].partitions[p].err ||
-                    rd_kafka_query_watermark_offsets(rc_k, k->topic, id, &lo, &hi, KV_META_MS))
-                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                         "cannot read offsets of %s [%d] yet", k->topic, id);
-                (*endsp)[p] = hi;
-                if (hi > lo) {
-                        rd_kafka_topic_partition_list_add(*partsp, k->topic, id)->offset = lo;
-                        (*remainingp)++;
-                }
-        }
-        return JB_OK;
-}
-
-/* One load() in progress: the loader's client, where each partition ends, what it has read. */
+/* One load() in progress: what it has read. */
 struct kv_loading {
         struct scan_store_kafka *k;
-        rd_kafka_t *rc_k;
-        rd_kafka_topic_t *rkt;
-        const struct rd_kafka_metadata *md;
-        rd_kafka_topic_partition_list_t *parts; /* the partitions with records to read */
-        int64_t *ends;                          /* end offset of each partition, -1 once read */
-        int np, remaining;
         struct sset seen; /* the keys marked done */
-        size_t unreadable;
-        char e2[512]; /* the last wait message, then the last record that did not read */
+        size_t unreadable, others;
+        char e2[512]; /* the last record that did not read */
 };
 
-/* The loader's consumer and its handle on the status topic. */
-static int kv_load_open(struct kv_loading *L, char *errstr, size_t errsz)
+/* One record of the status topic (ktopic_fn): marks its key done or not done. Keys of the
+ * instances' status (STATUS_KAFKA_KEY_PREFIX) are not files: skipped. */
+static int kv_load_record(void *opaque, const void *k, size_t klen, const void *val, size_t vlen,
+                          int32_t partition, int64_t offset)
 {
-        rd_kafka_conf_t *conf = kv_conf(L->k, KCONF_CONSUMER, errstr, errsz);
-
-        if (!conf)
-                return JB_EFATAL;
-        L->rc_k = rd_kafka_new(RD_KAFKA_CONSUMER, conf, L->e2, sizeof(L->e2));
-        if (!L->rc_k) {
-                rd_kafka_conf_destroy(conf);
-                return jb_seterr(JB_EFATAL, errstr, errsz, "kafka: %s", L->e2);
-        }
-        L->rkt = rd_kafka_topic_new(L->rc_k, L->k->topic, NULL);
-        return JB_OK;
-}
-
-/* kv_positions(), again while the topic is not ready, for KV_LOAD_PATIENCE_MS at the most. */
-static int kv_load_wait(struct kv_loading *L, char *errstr, size_t errsz)
-{
-        int rc, waited = 0, pause = 50; /* a new topic gets its leader within ms: ask soon */
-
-        L->e2[0] = '\0';
-        for (;;) {
-                rc = kv_positions(L->k, L->rc_k, L->rkt, &L->md, &L->ends, &L->parts, &L->np,
-                                  &L->remaining, errstr, errsz);
-                if (rc == JB_ETRANSIENT && sig_stop_requested())
-                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                         "stopped while waiting for the status topic %s (%s)",
-                                         L->k->topic, L->e2[0] ? L->e2 : "no answer");
-                if (rc != JB_ETRANSIENT || waited >= KV_LOAD_PATIENCE_MS)
-                        return rc;
-                if (!waited || pause == KV_SLICE_MS) /* the quick first tries: one line */
-                        log_msg(LL_INFO, "scanner", "waiting for the status topic %s: %s", L->k->topic,
-                                errstr);
-                snprintf(L->e2, sizeof(L->e2), "%s", errstr);
-                rd_kafka_poll(L->rc_k, pause);
-                waited += pause;
-                pause = pause * 2 < KV_SLICE_MS ? pause * 2 : KV_SLICE_MS;
-        }
-}
-
-/* One record of the status topic (not an error event): marks its key done or not done. */
-static int kv_load_record(struct kv_loading *L, const rd_kafka_message_t *rkm)
-{
+        struct kv_loading *L = opaque;
+        size_t plen = strlen(STATUS_KAFKA_KEY_PREFIX);
         struct msg_status st;
-        int p, idx = -1, rc = JB_OK;
+        char *key;
+        int rc = JB_OK;
 
-        for (p = 0; p < L->np; p++)
-                if (L->md->topics[0].partitions[p].id == rkm->partition)
-                        idx = p;
-        if (idx >= 0 && rkm->offset < L->ends[idx] && rkm->key && rkm->key_len) {
-                char *key = strndup(rkm->key, rkm->key_len);
-
-                if (!key)
-                        return JB_ENOMEM;
-                if (rkm->payload &&
-                    msg_status_decode(rkm->payload, rkm->len, &st, L->e2, sizeof(L->e2)) == JB_OK)
-                        rc = sset_put(&L->seen, key, NULL);
-                else
-                        sset_del(&L->seen, key); /* forgotten, or unreadable: offered again */
-                if (rkm->payload && !st.state)
-                        L->unreadable++;
-                free(key);
+        (void)partition;
+        (void)offset;
+        if (!k || !klen)
+                return JB_OK;
+        if (klen >= plen && !memcmp(k, STATUS_KAFKA_KEY_PREFIX, plen)) {
+                L->others++;
+                return JB_OK;
         }
-        if (idx >= 0 && rkm->offset + 1 >= L->ends[idx]) {
-                L->ends[idx] = -1; /* done with this partition */
-                L->remaining--;
-        }
+        if (!(key = strndup(k, klen)))
+                return JB_ENOMEM;
+        memset(&st, 0, sizeof(st));
+        if (val && msg_status_decode(val, vlen, &st, L->e2, sizeof(L->e2)) == JB_OK)
+                rc = sset_put(&L->seen, key, NULL);
+        else
+                sset_del(&L->seen, key); /* forgotten, or unreadable: offered again */
+        if (val && !st.state)
+                L->unreadable++;
+        free(key);
         return rc;
-}
-
-/* Every partition from its start to the end seen at start. */
-static int kv_load_read(struct kv_loading *L, char *errstr, size_t errsz)
-{
-        int rc = JB_OK, idle = 0;
-
-        if (L->remaining && rd_kafka_assign(L->rc_k, L->parts))
-                return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot read %s", L->k->topic);
-        while (L->remaining > 0) {
-                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(L->rc_k, KV_SLICE_MS);
-
-                if (!rkm && sig_stop_requested())
-                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                         "stopped while loading the status topic %s", L->k->topic);
-                if (!rkm && (idle += KV_SLICE_MS) < 5000)
-                        continue;
-                if (!rkm)
-                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                         "the status topic %s stopped answering while loading",
-                                         L->k->topic);
-                idle = 0;
-                if (rkm->err) {
-                        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                                log_msg(LL_WARN, "scanner", "reading %s: %s", L->k->topic,
-                                        rd_kafka_message_errstr(rkm));
-                        rd_kafka_message_destroy(rkm);
-                        continue;
-                }
-                rc = kv_load_record(L, rkm);
-                rd_kafka_message_destroy(rkm);
-                if (rc)
-                        return rc;
-        }
-        return JB_OK;
 }
 
 /* Says what did not read, then hands every file marked done to fn. */
@@ -364,36 +229,21 @@ static int kv_load_report(struct kv_loading *L, scan_store_fn fn, void *opaque)
         return rc;
 }
 
-static void kv_load_close(struct kv_loading *L)
-{
-        if (L->md)
-                rd_kafka_metadata_destroy(L->md);
-        if (L->parts)
-                rd_kafka_topic_partition_list_destroy(L->parts);
-        if (L->rkt)
-                rd_kafka_topic_destroy(L->rkt);
-        if (L->rc_k) {
-                rd_kafka_consumer_close(L->rc_k);
-                rd_kafka_destroy(L->rc_k);
-        }
-        free(L->ends);
-        sset_clear(&L->seen);
-}
-
 static int kv_load(struct scan_store *ss, scan_store_fn fn, void *opaque, char *errstr, size_t errsz)
 {
         struct kv_loading L = {.k = (struct scan_store_kafka *)ss};
+        struct ktopic_opts ko = {L.k->topic, "jibe-scan-state-loader", "scanner", "the status topic",
+                                 KV_LOAD_PATIENCE_MS};
+        rd_kafka_conf_t *conf = kv_conf(L.k, KCONF_CONSUMER, errstr, errsz);
         int rc;
 
+        if (!conf)
+                return JB_EFATAL;
         sset_init(&L.seen);
-        rc = kv_load_open(&L, errstr, errsz);
-        if (!rc)
-                rc = kv_load_wait(&L, errstr, errsz);
-        if (!rc)
-                rc = kv_load_read(&L, errstr, errsz);
+        rc = ktopic_read(conf, &ko, kv_load_record, &L, errstr, errsz);
         if (!rc)
                 rc = kv_load_report(&L, fn, opaque);
-        kv_load_close(&L);
+        sset_clear(&L.seen);
         return rc;
 }
 

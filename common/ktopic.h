@@ -1,0 +1,42 @@
+/*
+ * ktopic.h - read a Kafka topic once, from the start of every partition to the end offsets
+ * seen when the reading began: how jibe loads what a compacted topic remembers (the
+ * scanner's processed files, every instance's status; both live in the status topic).
+ *
+ * Records reach the callback partition by partition in offset order (partitions may
+ * interleave), so "the latest value of a key" is the last one the callback saw for it
+ * (a key always lands in one partition). A tombstone arrives with val NULL.
+ * Errors: JB_ETRANSIENT (the topic has no leader within patience_ms, the brokers stopped
+ * answering, a stop was requested), JB_EFATAL (the client could not be made), or what the
+ * callback returned (non-zero stops the reading).
+ * Ownership: ktopic_read() takes conf in every case; key and val are valid during the
+ * callback only. Logs (module `who`) while it waits for a topic that is not ready yet.
+ * This header does not include rdkafka.h: struct rd_kafka_conf_s is rd_kafka_conf_t.
+ */
+#ifndef KTOPIC_H
+#define KTOPIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jb.h"
+
+struct rd_kafka_conf_s;
+
+typedef int (*ktopic_fn)(void *opaque, const void *key, size_t klen, const void *val, size_t vlen,
+                         int32_t partition, int64_t offset);
+
+struct ktopic_opts {
+        const char *topic;
+        const char *group; /* group.id of the reader (it never commits) */
+        const char *who;   /* log module, e.g. "scanner" */
+        const char *what;  /* the topic in messages, e.g. "the status topic" (NULL: "the topic") */
+        long patience_ms;  /* how long to wait for a topic that has no leader yet */
+};
+
+/* conf: a consumer configuration from kconf_new(KCONF_CONSUMER) with the caller's properties;
+ * ktopic_read() adds group.id, enable.auto.commit=false and enable.partition.eof=false. */
+int ktopic_read(struct rd_kafka_conf_s *conf, const struct ktopic_opts *o, ktopic_fn fn, void *opaque,
+                char *errstr, size_t errsz) JB_MUST_CHECK;
+
+#endif
