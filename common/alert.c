@@ -24,6 +24,7 @@
 #include "backoff.h"
 #include "curl_tls.h"
 #include "log.h"
+#include "status.h"
 
 /* ---------------------------------------------------------------- the table */
 
@@ -391,15 +392,16 @@ static void raise_v(int event, const struct alert_key *k, enum alert_level level
 {
         char text[ALERT_TEXT_MAX];
 
+        /* every problem is in the status (status.h), webhook or not; a one-off is not lasting */
+        vsnprintf(text, sizeof(text), fmt, ap); /* outside the lock */
+        (event ? status_problem_once : status_problem)(level == ALERT_ERROR ? STATUS_ERROR : STATUS_WARN,
+                                                       k->provider, k->source, k->kind, NULL, text);
         pthread_mutex_lock(&A.mu);
         if (!A.running || A.stopping || level < A.o.level) {
                 pthread_mutex_unlock(&A.mu);
                 return;
         }
-        pthread_mutex_unlock(&A.mu);
-        vsnprintf(text, sizeof(text), fmt, ap); /* outside the lock */
-        pthread_mutex_lock(&A.mu);
-        if (A.running && !A.stopping) {
+        {
                 if (event)
                         alert_table_event(A.t, k, level, text, jb_mono_ms(), enqueue_prefixed_locked,
                                           NULL);
@@ -431,6 +433,7 @@ void alert_event(const struct alert_key *k, enum alert_level level, const char *
 
 void alert_clear(const struct alert_key *k)
 {
+        status_problem_clear(k->provider, k->source, k->kind, NULL);
         pthread_mutex_lock(&A.mu);
         if (A.running && !A.stopping)
                 alert_table_clear(A.t, k, jb_mono_ms(), enqueue_prefixed_locked, NULL);

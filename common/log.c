@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "status.h"
 
 #define LOG_MAX_SECRETS 64
 #define LOG_PINNED_SECRETS 8 /* the first ones (password, tokens from the config) stay */
@@ -366,4 +367,10 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
         if (log_fp && level >= LL_ERROR)
                 fprintf(stderr, "%s\n", line); /* a fatal error reaches whoever started jibe */
         pthread_mutex_unlock(&log_lock);
+        if (level >= LL_WARN) { /* the status's problems, by module (redacted above) */
+                const char *msg = strstr(line + strlen(stamp), ": ");
+
+                status_problem_once(level >= LL_ERROR ? STATUS_ERROR : STATUS_WARN, NULL, NULL, "log",
+                                    module, msg ? msg + 2 : line);
+        }
 }

@@ -19,6 +19,8 @@
 
 #include <cJSON.h>
 
+#include "log.h"
+
 #define SLOT_MS ((int64_t)STATUS_SLOT_S * 1000)
 
 static const int lat_le_s[STATUS_LAT_BOUNDS] = {1,   2,   5,    10,   20,   30,   60,  120,
@@ -156,6 +158,17 @@ static void set_str(char **dst, const char *s, size_t max)
                 free(*dst);
                 *dst = d;
         }
+}
+
+/* A text that leaves the process (the document): cut and scrubbed of secrets, before the
+ * recorder's lock is taken. */
+static const char *scrubbed(char out[STATUS_TEXT_MAX + 1], const char *in)
+{
+        if (!in)
+                return NULL;
+        snprintf(out, STATUS_TEXT_MAX + 1, "%s", in);
+        log_scrub(out);
+        return out;
 }
 
 static void ring_init(struct ring *r)
@@ -455,7 +468,10 @@ void status_source(const char *provider, const char *bucket, int scanned)
 
 void status_scan(const char *provider, const char *bucket, int ok, const char *error)
 {
+        char tbuf[STATUS_TEXT_MAX + 1];
         struct source *s;
+
+        error = scrubbed(tbuf, error);
 
         pthread_mutex_lock(&S.mu);
         s = source_get(provider, bucket);
@@ -581,7 +597,10 @@ static size_t lat_bin(int64_t ms)
 void status_resync(const char *provider, const char *bucket, enum status_method method, int ok,
                    int64_t latency_ms, const char *error)
 {
+        char tbuf[STATUS_TEXT_MAX + 1];
         struct bucket *b;
+
+        error = ok ? NULL : scrubbed(tbuf, error);
 
         pthread_mutex_lock(&S.mu);
         b = bucket_get(provider, bucket);
@@ -632,13 +651,15 @@ static int problem_is(const struct problem *p, const char *provider, const char 
                !strcmp(p->kind, nz(kind)) && !strcmp(p->module, nz(module));
 }
 
-void status_problem(enum status_level level, const char *provider, const char *source,
-                    const char *kind, const char *module, const char *text)
+static void problem_rec(enum status_level level, const char *provider, const char *source,
+                        const char *kind, const char *module, const char *text, int lasting)
 {
+        char tbuf[STATUS_TEXT_MAX + 1];
         struct problem *p = NULL;
         size_t i;
         int64_t now;
 
+        text = scrubbed(tbuf, text);
         pthread_mutex_lock(&S.mu);
         now = now_locked();
         for (i = 0; i < S.nprob; i++)
@@ -674,9 +695,21 @@ void status_problem(enum status_level level, const char *provider, const char *s
         p->level = level == STATUS_ERROR ? STATUS_ERROR : STATUS_WARN;
         p->count++;
         p->last = now;
-        p->active = 1;
+        p->active = lasting;
 out:
         pthread_mutex_unlock(&S.mu);
+}
+
+void status_problem(enum status_level level, const char *provider, const char *source,
+                    const char *kind, const char *module, const char *text)
+{
+        problem_rec(level, provider, source, kind, module, text, 1);
+}
+
+void status_problem_once(enum status_level level, const char *provider, const char *source,
+                         const char *kind, const char *module, const char *text)
+{
+        problem_rec(level, provider, source, kind, module, text, 0);
 }
 
 void status_problem_clear(const char *provider, const char *source, const char *kind,

@@ -119,6 +119,10 @@ void status_dead(const char *provider, const char *bucket, uint64_t n);
 enum status_level { STATUS_WARN, STATUS_ERROR };
 void status_problem(enum status_level level, const char *provider, const char *source,
                     const char *kind, const char *module, const char *text);
+/* The same for a one-off problem (a quarantined file, a dead letter, a WARN or ERROR log
+ * line): counted like the others, never active. */
+void status_problem_once(enum status_level level, const char *provider, const char *source,
+                         const char *kind, const char *module, const char *text);
 /* The lasting problem is over (kept in the list, inactive). */
 void status_problem_clear(const char *provider, const char *source, const char *kind,
                           const char *module);

@@ -19,6 +19,7 @@
 #include "sdnotify.h"
 #include "metrics.h"
 #include "sig.h"
+#include "status.h"
 #include "supervise.h"
 
 #define SUPERVISE_TICK_MS 200
@@ -114,6 +115,9 @@ static void publish(struct sv *s)
         struct jb_counters c;
         size_t i;
 
+        if (s->o->q) /* the status (status.h) is always on; the transport tells no lag */
+                status_backlog((int64_t)q_depth(s->o->q, Q_FILES), (int64_t)q_depth(s->o->q, Q_EVENTS),
+                               -1);
         if (!metrics_enabled())
                 return;
         for (i = 0; i < s->n; i++) {

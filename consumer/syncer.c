@@ -51,6 +51,7 @@
 #include "msg.h"
 #include "refresher.h"
 #include "sset.h"
+#include "status.h"
 #include "syncer.h"
 
 #define POLL_SLICE_MS 200    /* longest q_poll wait, so a stop is seen quickly */
@@ -403,6 +404,8 @@ static void unit_ok(struct syncer *s, const struct unit *u, const char *method, 
                 }
         }
         pthread_mutex_unlock(&s->mu);
+        status_resync(u->provider, u->bucket, by_refresh ? STATUS_RESYNC_REFRESH : STATUS_RESYNC_EVENT, 1,
+                      first_listed ? now - first_listed : -1, NULL);
         log_resync(u, method, attempts, worst);
         sync_metrics(by_refresh, "ok", first_listed ? now - first_listed : -1, newest);
         if (healed)
@@ -441,6 +444,7 @@ static void item_dead(struct syncer *s, const struct batch_item *it, const char 
                     "%zu change(s) could not be resynced after %ld attempt(s) and wait in the dead "
                     "letters: %s; fix the cause, then run 'jibe redrive'",
                     it->nmsgs - nfail, attempts, reason);
+        status_dead(it->provider, it->bucket, it->nmsgs - nfail);
         pthread_mutex_lock(&s->mu);
         s->st.dead += it->nmsgs - nfail;
         batch_left_sub(s, it->nmsgs);
@@ -681,6 +685,8 @@ static void unit_run(struct worker *w, const struct unit *u)
                         unit_abandon(s, u); /* stopped during the refresh */
                         return;
                 }
+                status_resync(u->provider, u->bucket,
+                              by_refresh ? STATUS_RESYNC_REFRESH : STATUS_RESYNC_EVENT, 0, -1, err);
                 if (rc == JB_EFATAL) {
                         snprintf(reason, sizeof(reason),
                                  "Access Anywhere refused the syncer's request (%s); the "
