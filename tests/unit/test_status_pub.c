@@ -224,10 +224,10 @@ static void test_publish_kick_report_stop(void **state)
         ident("west-1");
         buf_init(&b, STATUS_DOC_MAX);
         assert_int_equal(status_snapshot((int64_t)time(NULL) * 1000, &b), JB_OK);
-        other = b.p;
+        len = b.len;
+        other = buf_take(&b);
         f = fake_new(&freed);
-        assert_int_equal(fake_put(&f->ss, "west-1", other, b.len, err, sizeof(err)), JB_OK);
-        buf_clear(&b);
+        assert_int_equal(fake_put(&f->ss, "west-1", other, len, err, sizeof(err)), JB_OK);
 
         ident("east-1");
         opts(&o, dir, 3600, 60.0); /* nothing is due again within the test but by a kick */
