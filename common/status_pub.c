@@ -273,10 +273,9 @@ static void list_store(struct status_pub *p)
         p->ndocs = a.n;
 }
 
-/* The folder at an Access Anywhere path ("/S3 Prod/ops/jibe"), made when missing. */
+/* report.upload_folder's id, found (or made) once, again after the folder went away. */
 static int upload_folder_id(struct status_pub *p, char *err, size_t errsz)
 {
-        char path[4096], *seg, *save = NULL, *pid;
         struct aa_item it;
         int rc;
 
@@ -284,80 +283,28 @@ static int upload_folder_id(struct status_pub *p, char *err, size_t errsz)
                 return JB_OK;
         if (!p->up && (rc = aa_client_new(p->aa, &p->up, err, errsz)) != JB_OK)
                 return rc;
-        snprintf(path, sizeof(path), "%s", p->upload_folder);
-        if (!(pid = strdup("0")))
-                return jb_seterr(JB_ENOMEM, err, errsz, "out of memory");
-        for (seg = strtok_r(path, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
-                memset(&it, 0, sizeof(it));
-                rc = aa_check_path(p->up, seg, pid, &it, err, errsz);
-                if (rc == JB_ENOTFOUND)
-                        rc = aa_mkdir(p->up, pid, seg, &it, err, errsz);
-                if (rc == JB_OK && it.type != AA_FOLDER)
-                        rc = jb_seterr(JB_EINPUT, err, errsz, "%s: '%s' is a file, not a folder",
-                                       p->upload_folder, seg);
-                free(pid);
-                pid = rc == JB_OK ? strdup(it.fi_id) : NULL;
-                aa_item_clear(&it);
-                if (rc != JB_OK)
-                        return rc;
-                if (!pid)
-                        return jb_seterr(JB_ENOMEM, err, errsz, "out of memory");
-        }
-        p->up_folder_id = pid;
-        return JB_OK;
+        memset(&it, 0, sizeof(it));
+        if ((rc = status_folder_find(p->up, p->upload_folder, 1, &it, err, errsz)) != JB_OK)
+                return rc;
+        p->up_folder_id = it.fi_id ? strdup(it.fi_id) : NULL;
+        aa_item_clear(&it);
+        return p->up_folder_id ? JB_OK : jb_seterr(JB_ENOMEM, err, errsz, "out of memory");
 }
 
-struct dup_find {
-        const char *name, *keep;
-        char *ids[16];
-        size_t n;
-};
-
-static int dup_cb(void *opaque, const struct aa_item *it)
-{
-        struct dup_find *f = opaque;
-
-        if (it->type == AA_FILE && it->name && !strcmp(it->name, f->name) && it->fi_id &&
-            strcmp(it->fi_id, f->keep) && f->n < sizeof(f->ids) / sizeof(f->ids[0]))
-                f->ids[f->n++] = strdup(it->fi_id);
-        return 0;
-}
-
-/*
- * Upload name, replacing the previous one. The simulator (and File Fabric with overwrite)
- * stores an upload of an existing name over it; a server that kept both instead would
- * list the older copies beside the new one: they are deleted, so the folder holds one of
- * each.
- */
+/* Upload name over the previous one (the server replaces a file uploaded under a name that
+ * exists: status_store.h). */
 static int upload_one(struct status_pub *p, const char *name, const struct buf *data, char *err,
                       size_t errsz)
 {
-        struct dup_find f;
-        struct aa_item it;
-        size_t i;
-        int rc;
+        int rc = aa_upload(p->up, p->up_folder_id, name, data->p, data->len, NULL, err, errsz);
 
-        memset(&it, 0, sizeof(it));
-        rc = aa_upload(p->up, p->up_folder_id, name, data->p, data->len, &it, err, errsz);
         if (rc == JB_ENOTFOUND) { /* the folder went away: find or make it again */
                 free(p->up_folder_id);
                 p->up_folder_id = NULL;
                 if ((rc = upload_folder_id(p, err, errsz)) == JB_OK)
-                        rc = aa_upload(p->up, p->up_folder_id, name, data->p, data->len, &it, err, errsz);
+                        rc = aa_upload(p->up, p->up_folder_id, name, data->p, data->len, NULL, err, errsz);
         }
-        if (rc != JB_OK)
-                return rc;
-        memset(&f, 0, sizeof(f));
-        f.name = name;
-        f.keep = it.fi_id ? it.fi_id : "";
-        if (aa_list(p->up, p->up_folder_id, 0, dup_cb, &f, err, errsz) == JB_OK)
-                for (i = 0; i < f.n; i++)
-                        if (f.ids[i] && aa_delete(p->up, f.ids[i], err, errsz) != JB_OK)
-                                log_msg(LL_DEBUG, PUB_MOD, "an older %s stays: %s", name, err);
-        for (i = 0; i < f.n; i++)
-                free(f.ids[i]);
-        aa_item_clear(&it);
-        return JB_OK;
+        return rc;
 }
 
 static void upload(struct status_pub *p, const struct buf *json, const struct buf *html)

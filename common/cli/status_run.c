@@ -111,6 +111,11 @@ static int pst_start(struct jb_stage *st, char *errstr, size_t errsz)
         struct status_store *ss;
         int ok;
 
+        if (status_instance_check(x->instance, errstr, errsz) != JB_OK)
+                return JB_EINPUT; /* status.instance (or the name it fell back to) */
+        if (x->o.upload_folder &&
+            status_folder_check("report.upload_folder", x->o.upload_folder, errstr, errsz) != JB_OK)
+                return JB_EINPUT;
         ss = mode_store(x->cfg, x->o.aa, x->kafka, errstr, errsz, &ok);
         if (!ok) {
                 /* the pipeline goes on without a shared status: the report shows this instance */

@@ -65,7 +65,9 @@ up2=$(sim_get /sim/stats | json_get 'j["calls"].get("uploader", 0)')
 [ "$up2" -gt "$up1" ] || fail "no new upload ($up1 -> $up2)"
 
 # `jibe status` reads the status folder: both instances, exit 0 while everything is OK.
-"$JIBE" status -c "$A/jibe.cfg" >"$JIBE_TMP/status.txt" 2>&1 || { cat "$JIBE_TMP/status.txt" >&2; fail "jibe status exited $? with every source OK"; }
+rc=0
+"$JIBE" status -c "$A/jibe.cfg" >"$JIBE_TMP/status.txt" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || { cat "$JIBE_TMP/status.txt" >&2; fail "jibe status exited $rc with every source OK"; }
 grep -q "west-1" "$JIBE_TMP/status.txt" && grep -q "S3 Prod" "$JIBE_TMP/status.txt" ||
 	{ cat "$JIBE_TMP/status.txt" >&2; fail "jibe status does not show both instances"; }
 

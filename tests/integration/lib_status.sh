@@ -83,7 +83,7 @@ def inst(j, name):
     return [i for i in j["instances"] if i["instance"] == name][0]
 try:
     j = json.load(open(sys.argv[1]))
-    ok = eval(sys.argv[2])
+    ok = eval("(" + sys.argv[2] + "\n)")
 except Exception:
     ok = False
 sys.exit(0 if ok else 1)
