@@ -183,7 +183,8 @@ void ct_ctx_clear_map(struct ct_ctx *ctx);
 struct ct_event {
         int cls;              /* enum ct_class */
         const char *provider; /* owning provider (borrowed from ctx), NULL without a map */
-        const char *bucket;   /* borrowed from root; key is NULL for CT_BUCKET */
+        const char *bucket;   /* borrowed from root; key is NULL for CT_BUCKET; only the
+                               * actionable classes and CT_COVERED (bucket, provider) keep them */
         const char *key;
         const char *time, *name, *id, *account, *region; /* NULL when absent */
         int64_t event_epoch;                             /* eventTime, -1 when absent or unreadable */

@@ -731,7 +731,9 @@ int ct_classify(const struct ct_ctx *ctx, const char *rec, size_t len, const str
                 return ev->cls = CT_MALFORMED; /* the scan accepted it: only on out of memory */
         cls = classify_tree(ctx, ev);
 out:
-        if (cls != CT_PUT && cls != CT_DELETE && cls != CT_BUCKET) {
+        if (cls == CT_COVERED) {
+                ev->key = NULL; /* covered keeps its bucket and provider: the status counts them */
+        } else if (cls != CT_PUT && cls != CT_DELETE && cls != CT_BUCKET) {
                 /* Only actionable events keep their fields. */
                 ev->bucket = ev->key = NULL;
                 ev->provider = NULL;

@@ -437,9 +437,9 @@ static void status_note(struct worker *w, const struct ct_event *ev, int cls)
 
         if (ev->event_epoch > w->st_newest)
                 w->st_newest = ev->event_epoch;
-        if (!ct_op_name(cls) || !ev->bucket)
+        if ((!ct_op_name(cls) && cls != CT_COVERED) || !ev->bucket)
                 return;
-        if (w->lf->bucket && !strcmp(ev->bucket, w->lf->bucket))
+        if (cls != CT_COVERED && w->lf->bucket && !strcmp(ev->bucket, w->lf->bucket))
                 w->st_logb++;
         if (!ev->provider || strlen(ev->bucket) >= sizeof(w->sacc[0].bucket))
                 return;
@@ -454,7 +454,10 @@ static void status_note(struct worker *w, const struct ct_event *ev, int cls)
                 w->sacc[i].provider = ev->provider;
                 snprintf(w->sacc[i].bucket, sizeof(w->sacc[i].bucket), "%s", ev->bucket);
         }
-        w->sacc[i].n[cls == CT_PUT ? STATUS_EV_PUT : cls == CT_DELETE ? STATUS_EV_DELETE : STATUS_EV_BUCKET]++;
+        w->sacc[i].n[cls == CT_PUT      ? STATUS_EV_PUT
+                     : cls == CT_DELETE ? STATUS_EV_DELETE
+                     : cls == CT_COVERED ? STATUS_EV_COVERED
+                                         : STATUS_EV_BUCKET]++;
 }
 
 /* The file is done (read or quarantined): its figures to the recorder. */

@@ -272,6 +272,14 @@ static void test_rule7_covered(void **state)
 #define T(t, b) "{" S3 ",\"eventName\":\"PutObject\",\"eventTime\":\"" t "\"," RP(b, "k") "}"
         expect_cls(ctx, T("2026-11-29T07:59:59Z", "data"), CT_COVERED);
         expect_cls(ctx, T("2026-11-28T23:00:00Z", "data"), CT_COVERED);
+        {
+                /* covered keeps its bucket and provider (the status counts it per bucket) */
+                struct one o = classify(ctx, T("2026-11-28T23:00:00Z", "data"));
+
+                assert_string_equal(o.bucket, "data");
+                assert_string_equal(o.provider, "101");
+                assert_false(o.has_key);
+        }
         expect_cls(ctx, T("2026-11-29T08:00:00Z", "data"), CT_PUT); /* not earlier */
         expect_cls(ctx, T("2026-11-29T08:00:01Z", "data"), CT_PUT);
         /* provider 202 has no known sync: nothing is covered */
