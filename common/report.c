@@ -387,6 +387,7 @@ static void take_doc(struct merge *g, const struct report_doc *d)
                 if (jint(doc, "at_ms", 0) >= g->in[i].at_ms) {
                         cJSON_Delete(g->in[i].doc);
                         g->in[i].doc = doc;
+                        g->in[i].name = name; /* the old one was the old document's */
                         g->in[i].where = where;
                         g->in[i].at_ms = jint(doc, "at_ms", 0);
                 } else {
@@ -437,7 +438,7 @@ static struct pprov *find_prov(struct merge *g, const char *id)
         }
         add_str(&g->m, p->out, "id", id);
         add_str(&g->m, p->out, "name", id);
-        if (!cJSON_AddItemToObject(p->out, "buckets", cJSON_CreateArray()))
+        if (!cJSON_AddItemToObject(p->out, "bucket_names", cJSON_CreateArray()))
                 g->m.oom = 1;
         return p;
 }
@@ -511,7 +512,7 @@ static void merge_providers(struct merge *g)
                                                  cJSON_CreateString(jstr(p, "name", id)));
                                 b = jget(p, "buckets");
                                 if (cJSON_IsArray(b) && cJSON_GetArraySize(b) > 0)
-                                        set_item(&g->m, pv->out, "buckets", cJSON_Duplicate(b, 1));
+                                        set_item(&g->m, pv->out, "bucket_names", cJSON_Duplicate(b, 1));
                                 pv->name_from_owner = owned;
                         }
                         b = jget(p, "last_sync");

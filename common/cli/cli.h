@@ -17,6 +17,7 @@ int redrive_main(int argc, char **argv);      /* redrive_cli.c (Kafka mode: redr
 int events_main(int argc, char **argv);       /* events_cli.c */
 int check_config_main(int argc, char **argv); /* cfg_cli.c */
 int alert_main(int argc, char **argv);        /* alert_cli.c */
+int status_main(int argc, char **argv);       /* status_cli.c */
 
 #include <getopt.h>
 #include <stdint.h>

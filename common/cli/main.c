@@ -47,6 +47,7 @@ static const struct jb_cmd jb_cmds[] = {
         {"events", events_main, "show what jibe would do with CloudTrail log files", 0},
         {"lag", lag_main, "show how far the Kafka consumer groups of the stages are behind", 1},
         {"replay", replay_main, "move a stopped stage's Kafka consumer group back in time", 1},
+        {"status", status_main, "show the merged status of every instance: verdicts, owners, problems", 0},
         {"alert", alert_main, "send a test message to the Slack channel of the alerts", 0},
         {"check-config", check_config_main,
          "check a configuration file and show the values jibe will use", 0},

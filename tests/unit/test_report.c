@@ -1,0 +1,561 @@
+/*
+ * test_report.c - report.c: the merge of instance documents (tests/data/status/) into the
+ * report of docs/STATUS.md: owners, a missing instance, LATE, FAILING by scan, by resync and
+ * by a missing owner, the advice and its thresholds, series aligned across instances whose
+ * slot_end_ms differ, latency quantiles, sums, the newest document of an instance winning,
+ * unreadable documents skipped and reported, the renderers (HTML escaping, table order),
+ * and the exit code.
+ *
+ * The fixtures' clock: "now" is 2026-12-01T12:00:20Z (T_NOW); east-1 published at 12:00:05
+ * (its slot ends 12:15), west-2 at 11:59:40 and sync-1 at 11:59:50 (their slots end 12:00),
+ * gone-3 at 11:50:20 (publish_s 60: missing after 180 s).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "report.h"
+#include "tu.h"
+
+#define T_NOW 1796126420000LL /* 2026-12-01T12:00:20Z */
+#define T_MAXDOCS 16
+
+struct t_set {
+        struct report_doc d[T_MAXDOCS];
+        char *bytes[T_MAXDOCS];
+        size_t n;
+};
+
+static void t_add(struct t_set *s, const char *name)
+{
+        const char *top = getenv("JIBE_TOP");
+        char path[1024];
+        size_t len;
+
+        snprintf(path, sizeof(path), "%s/tests/data/status/%s", top && *top ? top : ".", name);
+        s->bytes[s->n] = tu_slurp(path, &len);
+        if (!s->bytes[s->n])
+                fail_msg("cannot read %s (run from the repository root or set JIBE_TOP)", path);
+        s->d[s->n].json = s->bytes[s->n];
+        s->d[s->n].len = len;
+        s->d[s->n].where = name;
+        s->n++;
+}
+
+static void t_free(struct t_set *s)
+{
+        size_t i;
+
+        for (i = 0; i < s->n; i++)
+                free(s->bytes[i]);
+        s->n = 0;
+}
+
+/* Merge the named fixtures (NULL-terminated) at now. */
+static cJSON *t_merge_at(int64_t now, ...)
+{
+        struct report_opts o = {now, NULL};
+        struct t_set s = {.n = 0};
+        const char *name;
+        char err[256];
+        cJSON *r;
+        va_list ap;
+
+        va_start(ap, now);
+        while ((name = va_arg(ap, const char *)))
+                t_add(&s, name);
+        va_end(ap);
+        r = report_merge(s.d, s.n, &o, err, sizeof(err));
+        t_free(&s);
+        assert_non_null(r);
+        return r;
+}
+
+#define t_all()                                                                                             \
+        t_merge_at(T_NOW, "east-1.json", "west-2.json", "sync-1.json", "gone-3.json", "bad-notjson.json",     \
+                   "bad-version.json", (char *)NULL)
+
+static const cJSON *t_get(const cJSON *o, const char *k)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+        if (!v)
+                fail_msg("no \"%s\" in %s", k, o && o->string ? o->string : "(object)");
+        return v;
+}
+
+static const char *t_str(const cJSON *o, const char *k)
+{
+        const cJSON *v = t_get(o, k);
+
+        assert_true(cJSON_IsString(v));
+        return v->valuestring;
+}
+
+static int64_t t_num(const cJSON *o, const char *k)
+{
+        const cJSON *v = t_get(o, k);
+
+        assert_true(cJSON_IsNumber(v));
+        return (int64_t)v->valuedouble;
+}
+
+/* The element of array a whose field k is v. */
+static const cJSON *t_find(const cJSON *a, const char *k, const char *v)
+{
+        const cJSON *e;
+
+        cJSON_ArrayForEach(e, a)
+        {
+                const cJSON *x = cJSON_GetObjectItemCaseSensitive(e, k);
+
+                if (cJSON_IsString(x) && !strcmp(x->valuestring, v))
+                        return e;
+        }
+        fail_msg("no element with %s = %s", k, v);
+        return NULL;
+}
+
+static const cJSON *t_prov(const cJSON *r, const char *id)
+{
+        return t_find(t_get(r, "providers"), "id", id);
+}
+
+static const cJSON *t_src(const cJSON *r, const char *id, const char *bucket)
+{
+        return t_find(t_get(t_prov(r, id), "sources"), "bucket", bucket);
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+        if (!strstr(hay, needle))
+                fail_msg("\"%s\" not in \"%.400s\"", needle, hay);
+}
+
+static void test_owners_and_instances(void **state)
+{
+        cJSON *r = t_all();
+        const cJSON *in, *owns;
+
+        (void)state;
+        assert_string_equal(t_str(r, "type"), "report");
+        assert_int_equal(t_num(r, "v"), 1);
+        assert_int_equal(t_num(r, "generated_ms"), T_NOW);
+        assert_null(cJSON_GetObjectItem(r, "generated_by"));
+        assert_int_equal(cJSON_GetArraySize(t_get(r, "instances")), 4);
+        assert_string_equal(t_str(t_prov(r, "101"), "owner"), "east-1");
+        assert_string_equal(t_str(t_prov(r, "505"), "owner"), "east-1");
+        assert_string_equal(t_str(t_prov(r, "202"), "owner"), "west-2");
+        assert_string_equal(t_str(t_prov(r, "303"), "owner"), "west-2");
+        assert_string_equal(t_str(t_prov(r, "404"), "owner"), "gone-3");
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "owner"), "east-1");
+        in = t_find(t_get(r, "instances"), "instance", "east-1");
+        owns = t_get(in, "owns");
+        assert_int_equal(cJSON_GetArraySize(owns), 2);
+        assert_string_equal(cJSON_GetArrayItem(owns, 0)->valuestring, "101");
+        assert_string_equal(cJSON_GetArrayItem(owns, 1)->valuestring, "505");
+        assert_true(cJSON_IsFalse(t_get(in, "missing")));
+        in = t_find(t_get(r, "instances"), "instance", "sync-1");
+        assert_int_equal(cJSON_GetArraySize(t_get(in, "owns")), 0);
+        /* the provider's name and buckets come from its owner */
+        assert_string_equal(t_str(t_prov(r, "101"), "name"), "S3 Prod");
+        assert_int_equal(cJSON_GetArraySize(t_get(t_prov(r, "101"), "bucket_names")), 3);
+        assert_int_equal(t_num(t_get(t_prov(r, "101"), "last_sync"), "files"), 120000);
+        cJSON_Delete(r);
+}
+
+static void test_missing_instance(void **state)
+{
+        const int64_t at = T_NOW - 600000; /* gone-3 at 11:50:20 */
+        cJSON *r = t_all();
+        const cJSON *s, *p;
+
+        (void)state;
+        assert_true(cJSON_IsTrue(t_get(t_find(t_get(r, "instances"), "instance", "gone-3"), "missing")));
+        s = t_src(r, "404", "backup-logs");
+        assert_string_equal(t_str(s, "verdict"), "FAILING");
+        assert_contains(t_str(s, "reason"), "instance gone-3, which scans it, last reported 10 min ago");
+        p = t_find(t_get(r, "problems"), "kind", "instance_missing");
+        assert_string_equal(t_str(p, "instance"), "gone-3");
+        assert_contains(t_str(p, "advice"), "systemctl status");
+        /* its backlog is not counted: files 3 + 1, events 40, lag 12 + 5 */
+        assert_int_equal(t_num(t_get(r, "backlog"), "files"), 4);
+        assert_int_equal(t_num(t_get(r, "backlog"), "events"), 40);
+        assert_int_equal(t_num(t_get(r, "backlog"), "lag"), 17);
+        assert_contains(t_str(r, "summary"), "1 instance missing");
+        cJSON_Delete(r);
+
+        /* exactly 3 x publish_s of silence is not missing yet; a millisecond more is */
+        r = t_merge_at(at + 180000, "gone-3.json", (char *)NULL);
+        assert_true(cJSON_IsFalse(t_get(cJSON_GetArrayItem(t_get(r, "instances"), 0), "missing")));
+        assert_string_equal(t_str(r, "verdict"), "OK");
+        cJSON_Delete(r);
+        r = t_merge_at(at + 180001, "gone-3.json", (char *)NULL);
+        assert_true(cJSON_IsTrue(t_get(cJSON_GetArrayItem(t_get(r, "instances"), 0), "missing")));
+        assert_string_equal(t_str(r, "verdict"), "FAILING");
+        assert_int_equal(t_num(r, "missing_after_s"), 180);
+        cJSON_Delete(r);
+}
+
+static void test_late(void **state)
+{
+        const int64_t vis = T_NOW - 47 * 60000; /* archive-logs' newest: 11:13:20 */
+        cJSON *r = t_all();
+        const cJSON *s;
+
+        (void)state;
+        s = t_src(r, "202", "archive-logs");
+        assert_string_equal(t_str(s, "verdict"), "LATE");
+        assert_string_equal(t_str(s, "reason"),
+                            "no new log file for 47 min (LATE after 20 min); the newest is /S3 Archive/"
+                            "archive-logs/AWSLogs/777788889999/CloudTrail/us-west-2/2026/12/01/late.json.gz");
+        assert_string_equal(t_str(t_prov(r, "202"), "verdict"), "LATE");
+        cJSON_Delete(r);
+        /* 20 min exactly is not late yet (west-2 is still fresh at that time: 33 min earlier its
+         * document would be from the future, which the merge takes as it is) */
+        r = t_merge_at(vis + 1200000, "west-2.json", (char *)NULL);
+        assert_string_equal(t_str(t_src(r, "202", "archive-logs"), "verdict"), "OK");
+        assert_contains(t_str(t_src(r, "202", "archive-logs"), "reason"), "newest log file 20 min ago");
+        cJSON_Delete(r);
+        r = t_merge_at(vis + 1200001, "west-2.json", (char *)NULL);
+        assert_string_equal(t_str(t_src(r, "202", "archive-logs"), "verdict"), "LATE");
+        cJSON_Delete(r);
+}
+
+static void test_failing_by_scan(void **state)
+{
+        cJSON *r = t_all();
+        const cJSON *s;
+
+        (void)state;
+        s = t_src(r, "303", "media-logs");
+        assert_string_equal(t_str(s, "verdict"), "FAILING");
+        assert_string_equal(t_str(s, "reason"), "scans fail since 10:42 UTC (the last good scan): Access "
+                                                "Anywhere does not answer: connection refused");
+        assert_true(cJSON_IsTrue(t_get(t_get(s, "scan"), "failing")));
+        assert_string_equal(t_str(t_prov(r, "303"), "verdict"), "FAILING");
+        cJSON_Delete(r);
+}
+
+static void test_failing_by_resync(void **state)
+{
+        cJSON *r = t_all();
+        const cJSON *b;
+
+        (void)state;
+        assert_string_equal(t_str(t_prov(r, "505"), "verdict"), "FAILING");
+        assert_string_equal(t_str(t_src(r, "505", "shared-logs"), "verdict"), "FAILING");
+        assert_contains(t_str(t_prov(r, "505"), "reason"),
+                        "resyncs of bucket shared-data fail (3 in the last hour, the latest at 11:59 UTC): "
+                        "Access Anywhere refused the resync: provider credentials rejected (403)");
+        b = t_find(t_get(t_prov(r, "505"), "buckets"), "bucket", "shared-data");
+        assert_int_equal(t_num(b, "dead"), 3);
+        assert_int_equal(t_num(t_get(b, "resyncs_window"), "failed"), 3);
+        assert_null(cJSON_GetObjectItem(b, "latency_p50_s")); /* no resync in the window */
+        cJSON_Delete(r);
+        /* without the syncer's document the provider is OK */
+        r = t_merge_at(T_NOW, "east-1.json", (char *)NULL);
+        assert_string_equal(t_str(t_prov(r, "505"), "verdict"), "OK");
+        cJSON_Delete(r);
+}
+
+static void test_verdict_order_and_summary(void **state)
+{
+        static const char *const want[] = {"505", "404", "303", "202", "101"};
+        cJSON *r = t_all();
+        const cJSON *p;
+        size_t i = 0;
+
+        (void)state;
+        cJSON_ArrayForEach(p, t_get(r, "providers"))
+        {
+                assert_true(i < 5);
+                assert_string_equal(t_str(p, "id"), want[i]);
+                i++;
+        }
+        assert_int_equal(i, 5);
+        assert_string_equal(t_str(r, "verdict"), "FAILING");
+        assert_string_equal(t_str(r, "summary"),
+                            "5 providers, 5 sources: 3 FAILING, 1 LATE, 1 OK; 1 instance missing");
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "reason"),
+                            "newest log file 3 min ago, delivered 5 min after its events");
+        cJSON_Delete(r);
+}
+
+static const cJSON *t_advice(const cJSON *s, const char *kind)
+{
+        const cJSON *a;
+
+        cJSON_ArrayForEach(a, t_get(s, "advice"))
+        {
+                if (!strcmp(t_str(a, "kind"), kind))
+                        return a;
+        }
+        return NULL;
+}
+
+static void test_advice(void **state)
+{
+        cJSON *r = t_all();
+        const cJSON *a, *s;
+
+        (void)state;
+        s = t_src(r, "101", "ct-logs");
+        assert_int_equal(cJSON_GetArraySize(t_get(s, "advice")), 2);
+        a = t_advice(s, "read_events");
+        assert_non_null(a);
+        assert_int_equal(t_num(a, "reads"), 9300);
+        assert_int_equal(t_num(a, "s3"), 10000);
+        assert_true(t_get(a, "share")->valuedouble == 0.93);
+        assert_contains(t_str(a, "text"), "93 % of this trail's S3 records are reads (9300 of 10000)");
+        assert_contains(t_str(a, "text"), "write-only");
+        a = t_advice(s, "log_bucket_writes");
+        assert_non_null(a);
+        assert_int_equal(t_num(a, "records"), 812);
+        assert_contains(t_str(a, "text"), "own log bucket ct-logs (812 records)");
+        assert_contains(t_str(a, "text"), "Exclude ct-logs");
+        /* at the thresholds: 1000 S3 records, half of them reads */
+        a = t_advice(t_src(r, "303", "media-logs"), "read_events");
+        assert_non_null(a);
+        assert_true(t_get(a, "share")->valuedouble == 0.5);
+        /* below: 999 reads of 2000 records; 999 records all reads (5000 not S3) */
+        assert_int_equal(cJSON_GetArraySize(t_get(t_src(r, "202", "archive-logs"), "advice")), 0);
+        assert_int_equal(cJSON_GetArraySize(t_get(t_src(r, "505", "shared-logs"), "advice")), 0);
+        cJSON_Delete(r);
+}
+
+static void test_series_alignment(void **state)
+{
+        cJSON *r = t_all();
+        const cJSON *ser;
+
+        (void)state;
+        ser = t_get(t_prov(r, "101"), "series");
+        assert_int_equal(t_num(ser, "slot_s"), 900);
+        assert_int_equal(t_num(ser, "slot_end_ms"), 1796126400000LL + 900000); /* 12:15 */
+        assert_int_equal(cJSON_GetArraySize(t_get(ser, "resyncs")), 96);
+        /* east-1 (slot ends 12:15) gave [95]=1 [94]=2; sync-1 (ends 12:00) [95]=6 [94]=4 */
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "resyncs"), 95)->valueint, 1);
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "resyncs"), 94)->valueint, 8);
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "resyncs"), 93)->valueint, 4);
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "resyncs"), 92)->valueint, 0);
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "events"), 95)->valueint, 7);
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "events"), 94)->valueint, 5);
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "events"), 0)->valueint, 3);
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "files"), 95)->valueint, 2);
+        /* west-2's files [95]=4 [94]=2 land one slot earlier; its [0]=9 falls out of the 24 h */
+        ser = t_get(t_prov(r, "202"), "series");
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "files"), 95)->valueint, 0);
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "files"), 94)->valueint, 4);
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "files"), 93)->valueint, 2);
+        assert_int_equal(cJSON_GetArrayItem(t_get(ser, "files"), 0)->valueint, 0);
+        cJSON_Delete(r);
+}
+
+static void test_sums_and_latency(void **state)
+{
+        cJSON *r = t_all();
+        const cJSON *b, *s;
+
+        (void)state;
+        b = t_find(t_get(t_prov(r, "101"), "buckets"), "bucket", "prod-data");
+        assert_int_equal(t_num(t_get(t_get(b, "resyncs"), "event"), "ok"), 120);
+        assert_int_equal(t_num(t_get(b, "resyncs_window"), "ok"), 120);
+        assert_int_equal(t_num(t_get(b, "events"), "put"), 560);
+        /* east-1: 10 <= 5 s, 80 <= 10 s, 9 <= 60 s, 1 over; sync-1: 20 <= 10 s */
+        assert_int_equal(t_num(b, "latency_p50_s"), 10);
+        assert_int_equal(t_num(b, "latency_p99_s"), 60);
+        assert_int_equal(t_num(b, "last_resync_ok_ms"), 1796126380000LL); /* sync-1's 11:59:40 */
+        s = t_src(r, "101", "ct-logs");
+        assert_int_equal(t_num(t_get(s, "files"), "found"), 120);
+        assert_int_equal(t_num(t_get(s, "files"), "quarantined"), 2);
+        assert_int_equal(t_num(t_get(s, "classes"), "not_write"), 9300);
+        assert_int_equal(t_num(t_get(s, "newest"), "delay_ms"), 300000);
+        cJSON_Delete(r);
+}
+
+static void test_newest_document_wins(void **state)
+{
+        cJSON *r;
+
+        (void)state;
+        r = t_merge_at(T_NOW, "east-1-old.json", "east-1.json", (char *)NULL);
+        assert_string_equal(t_str(r, "verdict"), "OK");
+        assert_int_equal(cJSON_GetArraySize(t_get(r, "instances")), 1);
+        cJSON_Delete(r);
+        r = t_merge_at(T_NOW, "east-1.json", "east-1-old.json", (char *)NULL);
+        assert_string_equal(t_str(r, "verdict"), "OK");
+        assert_int_equal(t_num(cJSON_GetArrayItem(t_get(r, "instances"), 0), "at_ms"), T_NOW - 15000);
+        cJSON_Delete(r);
+        /* alone, the old one's failing scan shows */
+        r = t_merge_at(T_NOW - 10 * 60000, "east-1-old.json", (char *)NULL);
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "verdict"), "FAILING");
+        cJSON_Delete(r);
+}
+
+static void test_bad_documents(void **state)
+{
+        struct report_opts o = {T_NOW, "east-1"};
+        struct report_doc d[3] = {{"[1, 2]", 6, "status topic key instance/x"},
+                                  {"{\"v\":1,\"type\":\"report\"}", 24, "status file r.json"},
+                                  {"", 0, "status file empty.json"}};
+        cJSON *r = t_all();
+        const cJSON *p;
+        char err[128];
+        int n = 0;
+
+        (void)state;
+        cJSON_ArrayForEach(p, t_get(r, "problems"))
+        {
+                if (strcmp(t_str(p, "kind"), "bad_status") != 0)
+                        continue;
+                n++;
+                assert_string_equal(t_str(p, "level"), "warn");
+        }
+        assert_int_equal(n, 2);
+        cJSON_Delete(r);
+
+        r = report_merge(d, 3, &o, err, sizeof(err));
+        assert_non_null(r);
+        assert_string_equal(t_str(r, "generated_by"), "east-1");
+        assert_string_equal(t_str(r, "verdict"), "OK"); /* none: OK with no source */
+        assert_string_equal(t_str(r, "summary"), "0 providers, 0 sources: none");
+        assert_int_equal(cJSON_GetArraySize(t_get(r, "problems")), 3);
+        assert_string_equal(t_str(cJSON_GetArrayItem(t_get(r, "problems"), 0), "text"),
+                            "status topic key instance/x was skipped: it is not a JSON object");
+        assert_string_equal(t_str(cJSON_GetArrayItem(t_get(r, "problems"), 1), "text"),
+                            "status file r.json was skipped: its type is \"report\", not \"instance_status\"");
+        assert_string_equal(t_str(cJSON_GetArrayItem(t_get(r, "problems"), 2), "text"),
+                            "status file empty.json was skipped: it is not JSON");
+        assert_int_equal(report_exit_code(r), 0);
+        cJSON_Delete(r);
+}
+
+static void test_bad_document_names(void **state)
+{
+        cJSON *r = t_all();
+        char *s = cJSON_PrintUnformatted(t_get(r, "problems"));
+
+        (void)state;
+        assert_non_null(s);
+        assert_contains(s, "bad-notjson.json was skipped: it is not JSON");
+        assert_contains(s, "bad-version.json was skipped: its schema version is 2, this jibe reads version 1");
+        cJSON_free(s);
+        cJSON_Delete(r);
+}
+
+static void test_html_escaped(void **state)
+{
+        cJSON *r = t_all();
+        struct buf b;
+        const char *h;
+
+        (void)state;
+        buf_init(&b, 8 << 20);
+        assert_int_equal(report_render_html(r, &b), JB_OK);
+        h = b.p;
+        assert_true(!strncmp(h, "<!DOCTYPE html>", 15));
+        assert_contains(h, "<body data-verdict=\"FAILING\"");
+        /* the data's markup is text, never markup */
+        assert_null(strstr(h, "<img"));
+        assert_null(strstr(h, "<Shared>"));
+        assert_contains(h, "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quoted&quot; &#39;name&#39;.json.gz");
+        assert_contains(h, "R&amp;D &lt;Shared&gt; &quot;west&#39;s&quot;");
+        /* self-contained: no script, no external asset */
+        assert_null(strstr(h, "<script"));
+        assert_null(strstr(h, "<link"));
+        assert_null(strstr(h, " src=\""));
+        assert_null(strstr(h, "href=\"http"));
+        assert_null(strstr(h, "url("));
+        assert_contains(h, "@media print");
+        /* the marks of the header comment */
+        assert_contains(h, "<section class=\"provider\" id=\"provider-1\" data-provider=\"505\" "
+                           "data-verdict=\"FAILING\">");
+        assert_contains(h, "<tr class=\"provider-row\" data-provider=\"101\" data-verdict=\"OK\">");
+        assert_contains(h, "<tr class=\"source\" data-bucket=\"archive-logs\" data-verdict=\"LATE\">");
+        assert_contains(h, "<td class=\"n\" data-figure=\"latency_p99_s\">60</td>");
+        assert_contains(h, "<svg class=\"chart\" data-series=\"resyncs\" data-total=\"13\"");
+        assert_contains(h, "<li class=\"advice\" data-kind=\"log_bucket_writes\" data-bucket=\"ct-logs\">");
+        assert_contains(h, "<tr class=\"instance\" data-instance=\"gone-3\" data-missing=\"true\">");
+        buf_clear(&b);
+        cJSON_Delete(r);
+}
+
+static void test_table_and_json(void **state)
+{
+        cJSON *r = t_all(), *back;
+        struct buf b;
+        const char *f, *l, *o;
+
+        (void)state;
+        buf_init(&b, 8 << 20);
+        assert_int_equal(report_render_table(r, &b), JB_OK);
+        assert_true(!strncmp(b.p, "FAILING  5 providers, 5 sources", 31));
+        f = strstr(b.p, "\nFAILING  R&D <Shared>");
+        l = strstr(b.p, "\nLATE     S3 Archive (202)");
+        o = strstr(b.p, "\nOK       S3 Prod (101)");
+        assert_non_null(f);
+        assert_non_null(l);
+        assert_non_null(o);
+        assert_true(f < l && l < o);
+        assert_contains(b.p, "gone-3    run    ip-10-2-0-3  MISSING");
+        assert_contains(b.p, "what to do: ");
+        buf_reset(&b);
+        assert_int_equal(report_render_json(r, &b), JB_OK);
+        assert_true(b.len > 0 && b.p[b.len - 1] == '\n');
+        back = cJSON_Parse(b.p);
+        assert_non_null(back);
+        assert_true(cJSON_Compare(back, r, 1));
+        cJSON_Delete(back);
+        buf_clear(&b);
+        cJSON_Delete(r);
+}
+
+static void test_exit_code(void **state)
+{
+        cJSON *r;
+
+        (void)state;
+        r = t_all();
+        assert_int_equal(report_exit_code(r), 1);
+        cJSON_Delete(r);
+        r = t_merge_at(T_NOW, "east-1.json", (char *)NULL);
+        assert_string_equal(t_str(r, "verdict"), "OK");
+        assert_int_equal(report_exit_code(r), 0);
+        cJSON_Delete(r);
+        r = t_merge_at(T_NOW, "west-2.json", (char *)NULL); /* LATE and FAILING */
+        assert_int_equal(report_exit_code(r), 1);
+        cJSON_Delete(r);
+        r = t_merge_at(T_NOW, (char *)NULL);
+        assert_string_equal(t_str(r, "verdict"), "OK");
+        assert_int_equal(report_exit_code(r), 0);
+        cJSON_Delete(r);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_owners_and_instances),
+                cmocka_unit_test(test_missing_instance),
+                cmocka_unit_test(test_late),
+                cmocka_unit_test(test_failing_by_scan),
+                cmocka_unit_test(test_failing_by_resync),
+                cmocka_unit_test(test_verdict_order_and_summary),
+                cmocka_unit_test(test_advice),
+                cmocka_unit_test(test_series_alignment),
+                cmocka_unit_test(test_sums_and_latency),
+                cmocka_unit_test(test_newest_document_wins),
+                cmocka_unit_test(test_bad_documents),
+                cmocka_unit_test(test_bad_document_names),
+                cmocka_unit_test(test_html_escaped),
+                cmocka_unit_test(test_table_and_json),
+                cmocka_unit_test(test_exit_code),
+        };
+        return cmocka_run_group_tests_name("report", tests, NULL, NULL);
+}
