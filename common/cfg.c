@@ -223,7 +223,8 @@ const struct cfg_opt cfg_opts[] = {
         O_STR("status.instance", status_instance, NULL, 0, "\"east-1\"",
               "Name of this instance in the shared status and the report, unique per process and kept "
               "across restarts. Unset: kafka.instance_id, else the host name (give two instances on one "
-              "host their own names)."),
+              "host their own names). jibe scan, parse and sync add -scan, -parse or -sync to it, so one "
+              "file serves the three stages of a host."),
         O_STR("status.folder", status_folder, NULL, CO_PATH, "\"/S3 Prod/ops-bucket/jibe/status\"",
               "Access Anywhere folder (inside a bucket) where each jibe run instance writes its status "
               "as <instance>.json and reads the others', so that every report shows the whole "

@@ -76,8 +76,8 @@ static int kt_positions(struct kt_read *R, char *errstr, size_t errsz)
 
                 if (md->topics[0].partitions[p].err ||
                     rd_kafka_query_watermark_offsets(R->rk, R->topic, id, &lo, &hi, KT_META_MS))
-                        return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot read offsets of %s [%d] yet",
-                                         R->topic, id);
+                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                         "cannot read offsets of %s [%d] yet", R->topic, id);
                 R->ends[p] = hi;
                 if (hi > lo) {
                         rd_kafka_topic_partition_list_add(R->parts, R->topic, id)->offset = lo;
@@ -146,8 +146,7 @@ static int kt_read_all(struct kt_read *R, ktopic_fn fn, void *opaque, char *errs
                         continue;
                 if (!rkm)
                         return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                         "%s %s stopped answering while it was read", R->what,
-                                         R->topic);
+                                         "%s %s stopped answering while it was read", R->what, R->topic);
                 idle = 0;
                 if (rkm->err) {
                         if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)

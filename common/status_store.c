@@ -24,22 +24,25 @@ int status_instance_check(const char *instance, char *errstr, size_t errsz)
         size_t n;
 
         if (!instance || !*instance)
-                return jb_seterr(JB_EINPUT, errstr, errsz,
-                                 "the instance name is empty: set status.instance to a name such as \"east-1\"");
+                return jb_seterr(
+                        JB_EINPUT, errstr, errsz,
+                        "the instance name is empty: set status.instance to a name such as \"east-1\"");
         n = strlen(instance);
         if (n > STATUS_INSTANCE_MAX)
-                return jb_seterr(JB_EINPUT, errstr, errsz,
-                                 "the instance name \"%.40s...\" is %zu bytes long (at most %u): set a shorter "
-                                 "status.instance",
-                                 instance, n, STATUS_INSTANCE_MAX);
+                return jb_seterr(
+                        JB_EINPUT, errstr, errsz,
+                        "the instance name \"%.40s...\" is %zu bytes long (at most %u): set a shorter "
+                        "status.instance",
+                        instance, n, STATUS_INSTANCE_MAX);
         for (p = (const unsigned char *)instance; *p; p++)
                 if (*p == '/' || *p < 0x20 || *p == 0x7f)
-                        return jb_seterr(JB_EINPUT, errstr, errsz,
-                                         "the instance name \"%.*s\" has %s at byte %zu: it becomes a file name, "
-                                         "so set status.instance to a name without '/' or control characters",
-                                         (int)(p - (const unsigned char *)instance), instance,
-                                         *p == '/' ? "a '/'" : "a control character",
-                                         (size_t)(p - (const unsigned char *)instance) + 1);
+                        return jb_seterr(
+                                JB_EINPUT, errstr, errsz,
+                                "the instance name \"%.*s\" has %s at byte %zu: it becomes a file name, "
+                                "so set status.instance to a name without '/' or control characters",
+                                (int)(p - (const unsigned char *)instance), instance,
+                                *p == '/' ? "a '/'" : "a control character",
+                                (size_t)(p - (const unsigned char *)instance) + 1);
         return JB_OK;
 }
 
@@ -57,27 +60,30 @@ int status_folder_check(const char *what, const char *folder, char *errstr, size
         size_t n, names = 0;
 
         if (!folder || *folder != '/')
-                return jb_seterr(JB_EINPUT, errstr, errsz,
-                                 "%s: \"%s\" is not an Access Anywhere path: write "
-                                 "\"/<provider>/<bucket>/<folder>\", e.g. \"/S3 Prod/ops-bucket/jibe/status\"",
-                                 what, folder ? folder : "");
+                return jb_seterr(
+                        JB_EINPUT, errstr, errsz,
+                        "%s: \"%s\" is not an Access Anywhere path: write "
+                        "\"/<provider>/<bucket>/<folder>\", e.g. \"/S3 Prod/ops-bucket/jibe/status\"",
+                        what, folder ? folder : "");
         while ((n = sf_next(&p)) != 0) {
                 if (n >= SF_NAME_MAX)
-                        return jb_seterr(JB_EINPUT, errstr, errsz, "%s: a name in \"%.80s...\" is too long",
-                                         what, folder);
-                if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
                         return jb_seterr(JB_EINPUT, errstr, errsz,
-                                         "%s: \"%s\" has a '.' or '..' name: write the folder's path without them",
-                                         what, folder);
+                                         "%s: a name in \"%.80s...\" is too long", what, folder);
+                if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return jb_seterr(
+                                JB_EINPUT, errstr, errsz,
+                                "%s: \"%s\" has a '.' or '..' name: write the folder's path without them",
+                                what, folder);
                 names++;
                 p += n;
         }
         if (names < 2)
-                return jb_seterr(JB_EINPUT, errstr, errsz,
-                                 "%s: \"%s\" is not inside a bucket: Access Anywhere keeps files only in "
-                                 "buckets, so write \"/<provider>/<bucket>/<folder>\", e.g. "
-                                 "\"/S3 Prod/ops-bucket/jibe/status\"",
-                                 what, folder);
+                return jb_seterr(
+                        JB_EINPUT, errstr, errsz,
+                        "%s: \"%s\" is not inside a bucket: Access Anywhere keeps files only in "
+                        "buckets, so write \"/<provider>/<bucket>/<folder>\", e.g. "
+                        "\"/S3 Prod/ops-bucket/jibe/status\"",
+                        what, folder);
         return JB_OK;
 }
 
@@ -101,8 +107,8 @@ static int sf_clean(const char *folder, char *out, size_t outsz)
         return JB_OK;
 }
 
-int status_folder_find(struct aa_client *aa, const char *folder, int make, struct aa_item *out, char *errstr,
-                       size_t errsz)
+int status_folder_find(struct aa_client *aa, const char *folder, int make, struct aa_item *out,
+                       char *errstr, size_t errsz)
 {
         char path[4096], name[SF_NAME_MAX], pid[512] = "0";
         const char *p;
@@ -115,15 +121,17 @@ int status_folder_find(struct aa_client *aa, const char *folder, int make, struc
         if ((rc = status_folder_check("folder", folder, errstr, errsz)) != JB_OK)
                 return rc;
         if (sf_clean(folder, path, sizeof(path)))
-                return jb_seterr(JB_EINPUT, errstr, errsz, "the folder path %.80s... is too long", folder);
+                return jb_seterr(JB_EINPUT, errstr, errsz, "the folder path %.80s... is too long",
+                                 folder);
         /* Most of the time the folder is there: one call. */
         rc = aa_check_path(aa, path, "0", &it, errstr, errsz);
         if (rc != JB_ENOTFOUND) {
                 if (!rc && it.type != AA_FOLDER) {
                         aa_item_clear(&it);
-                        return jb_seterr(JB_EINPUT, errstr, errsz,
-                                         "%s is a file in Access Anywhere, not a folder: choose another path",
-                                         folder);
+                        return jb_seterr(
+                                JB_EINPUT, errstr, errsz,
+                                "%s is a file in Access Anywhere, not a folder: choose another path",
+                                folder);
                 }
                 if (!rc && out)
                         *out = it;
@@ -141,13 +149,14 @@ int status_folder_find(struct aa_client *aa, const char *folder, int make, struc
                 aa_item_clear(&it);
                 rc = aa_check_path(aa, name, pid, &it, errstr, errsz);
                 if (rc == JB_ENOTFOUND && depth < 2) {
-                        return jb_seterr(JB_ENOTFOUND, errstr, errsz,
-                                         "Access Anywhere has no %s \"%s\" (for %s): the folder must be inside "
-                                         "an existing bucket",
-                                         depth ? "bucket" : "provider", name, folder);
+                        return jb_seterr(
+                                JB_ENOTFOUND, errstr, errsz,
+                                "Access Anywhere has no %s \"%s\" (for %s): the folder must be inside "
+                                "an existing bucket",
+                                depth ? "bucket" : "provider", name, folder);
                 } else if (rc == JB_ENOTFOUND && !make) {
-                        return jb_seterr(JB_ENOTFOUND, errstr, errsz, "%s does not exist in Access Anywhere",
-                                         folder);
+                        return jb_seterr(JB_ENOTFOUND, errstr, errsz,
+                                         "%s does not exist in Access Anywhere", folder);
                 } else if (rc == JB_ENOTFOUND) {
                         rc = aa_mkdir(aa, pid, name, &it, errstr, errsz);
                         if (rc && rc != JB_ETRANSIENT && rc != JB_EFATAL) {
@@ -163,16 +172,18 @@ int status_folder_find(struct aa_client *aa, const char *folder, int make, struc
 
                                 snprintf(why, sizeof(why), "%s", errstr ? errstr : "");
                                 return jb_seterr(rc, errstr, errsz,
-                                                 "cannot make the folder %s in Access Anywhere: %s", folder, why);
+                                                 "cannot make the folder %s in Access Anywhere: %s",
+                                                 folder, why);
                         }
                 } else if (rc) {
                         return rc;
                 }
                 if (it.type != AA_FOLDER) {
                         aa_item_clear(&it);
-                        return jb_seterr(JB_EINPUT, errstr, errsz,
-                                         "\"%s\" in %s is a file in Access Anywhere, not a folder: choose another path",
-                                         name, folder);
+                        return jb_seterr(
+                                JB_EINPUT, errstr, errsz,
+                                "\"%s\" in %s is a file in Access Anywhere, not a folder: choose another path",
+                                name, folder);
                 }
                 if (snprintf(pid, sizeof(pid), "%s", it.fi_id) >= (int)sizeof(pid)) {
                         aa_item_clear(&it);

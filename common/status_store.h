@@ -19,7 +19,7 @@
 
 #define STATUS_KAFKA_KEY_PREFIX "instance/"
 #define STATUS_DOC_MAX (4U << 20) /* a status document larger than this is refused */
-#define STATUS_INSTANCE_MAX 128    /* bytes of an instance name */
+#define STATUS_INSTANCE_MAX 128   /* bytes of an instance name */
 
 struct status_store;
 
@@ -66,7 +66,7 @@ int status_folder_check(const char *what, const char *folder, char *errstr, size
 /* Find the folder (checked as above) by path; when make, make the missing folders below the
  * bucket. *out (optional; caller clears) is the folder. JB_ENOTFOUND when the provider or
  * the bucket does not exist, or (make == 0) the folder does not; else aa.h's errors. */
-int status_folder_find(struct aa_client *aa, const char *folder, int make, struct aa_item *out, char *errstr,
-                       size_t errsz) JB_MUST_CHECK;
+int status_folder_find(struct aa_client *aa, const char *folder, int make, struct aa_item *out,
+                       char *errstr, size_t errsz) JB_MUST_CHECK;
 
 #endif

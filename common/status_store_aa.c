@@ -76,8 +76,8 @@ static int sa_put(struct status_store *ss, const char *instance, const void *doc
                 return rc;
         if (n > STATUS_DOC_MAX)
                 return jb_seterr(JB_ELIMIT, errstr, errsz,
-                                 "the status of %s is %zu bytes, over the %u the store accepts", instance, n,
-                                 STATUS_DOC_MAX);
+                                 "the status of %s is %zu bytes, over the %u the store accepts",
+                                 instance, n, STATUS_DOC_MAX);
         snprintf(name, sizeof(name), "%s" SA_SUFFIX, instance);
         for (tries = 0; tries < 2; tries++) {
                 if ((rc = sa_folder(s, errstr, errsz)) != JB_OK)
@@ -163,7 +163,8 @@ static int sa_fetch(struct status_store_aa *s, const struct sa_file *f, struct b
         want.size = it.size;
         buf_reset(b);
         rc = it.size > (int64_t)STATUS_DOC_MAX
-                     ? jb_seterr(JB_ELIMIT, errstr, errsz, "%s is %lld bytes", f->name, (long long)it.size)
+                     ? jb_seterr(JB_ELIMIT, errstr, errsz, "%s is %lld bytes", f->name,
+                                 (long long)it.size)
                      : aa_download_ex(s->aa, it.fi_id, &want, sa_sink, b, errstr, errsz);
         aa_item_clear(&it);
         return rc;
@@ -214,7 +215,8 @@ static int sa_list(struct status_store *ss, status_store_fn fn, void *opaque, ch
                 }
                 if (rc)
                         break;
-                snprintf(instance, sizeof(instance), "%.*s", (int)(strlen(L.f[i].name) - sl), L.f[i].name);
+                snprintf(instance, sizeof(instance), "%.*s", (int)(strlen(L.f[i].name) - sl),
+                         L.f[i].name);
                 snprintf(where, sizeof(where), "Access Anywhere %s/%s", s->folder, L.f[i].name);
                 rc = fn(opaque, instance, b.len ? b.p : "", b.len, where);
         }

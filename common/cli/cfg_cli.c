@@ -26,6 +26,7 @@
 #include "kadmin.h"
 #include "kconf.h"
 #include "log.h"
+#include "status_store.h"
 
 static void usage(FILE *fp)
 {
@@ -42,8 +43,9 @@ static void usage(FILE *fp)
                 "notes.\n\n"
                 "  -c, --config FILE  the file to check (default %s)\n"
                 "  --connect          also sign in to Access Anywhere, find the sources' CloudTrail\n"
-                "                     log roots and, with kafka.brokers set, read the topics'\n"
-                "                     metadata; one line 'ok: ...' or 'FAILED: ...' per check\n"
+                "                     log roots and status.folder (or the bucket it will be made\n"
+                "                     in) and, with kafka.brokers set, read the topics' metadata;\n"
+                "                     one line 'ok: ...' or 'FAILED: ...' per check\n"
                 "  --dump             also print the values jibe will use; secrets show as \"***\"\n"
                 "  --example          print a commented configuration with every setting and its default\n"
                 "  --man              print the manual page jibe.cfg(5), made from the same settings\n"
@@ -229,6 +231,68 @@ static void log_root(const struct cfg *cfg, const char *bucket, char *out, size_
         snprintf(out, n, "AWSLogs");
 }
 
+/* status.folder and report.upload_folder: inside a bucket's path. Mistakes found (said why). */
+static int check_folders(const struct cfg *cfg)
+{
+        char err[1024];
+        int bad = 0;
+
+        if (cfg->status_folder &&
+            status_folder_check("status.folder", cfg->status_folder, err, sizeof(err))) {
+                fprintf(stderr, "jibe check-config: %s\n", err);
+                bad++;
+        }
+        if (cfg->report_upload_folder &&
+            status_folder_check("report.upload_folder", cfg->report_upload_folder, err, sizeof(err))) {
+                fprintf(stderr, "jibe check-config: %s\n", err);
+                bad++;
+        }
+        return bad;
+}
+
+/* --connect: status.folder exists, or its bucket does so jibe run can make it (nothing is
+ * made here). Failed checks. */
+static int connect_status_folder(const struct cfg *cfg, struct aa_client *aa)
+{
+        char err[1024], bucket[2048];
+        const char *p = cfg->status_folder;
+        size_t n, names = 0, len = 0;
+        int rc;
+
+        rc = status_folder_find(aa, cfg->status_folder, 0, NULL, err, sizeof(err));
+        if (rc == JB_OK) {
+                printf("ok: status.folder %s exists\n", cfg->status_folder);
+                return 0;
+        }
+        if (rc != JB_ENOTFOUND) {
+                printf("FAILED: status.folder %s: %s\n", cfg->status_folder, err);
+                return 1;
+        }
+        /* "/<provider>/<bucket>" of the folder: is the bucket there? */
+        while (names < 2 && *p) {
+                while (*p == '/')
+                        p++;
+                n = strcspn(p, "/");
+                if (len + n + 2 > sizeof(bucket))
+                        break;
+                bucket[len++] = '/';
+                memcpy(bucket + len, p, n);
+                len += n;
+                p += n;
+                names++;
+        }
+        bucket[len] = '\0';
+        rc = status_folder_find(aa, bucket, 0, NULL, err, sizeof(err));
+        if (rc == JB_OK) {
+                printf("ok: status.folder %s does not exist yet; jibe run makes it in the bucket %s at "
+                       "its first publication\n",
+                       cfg->status_folder, bucket);
+                return 0;
+        }
+        printf("FAILED: status.folder %s cannot be made: %s\n", cfg->status_folder, err);
+        return 1;
+}
+
 /* --connect, Access Anywhere part. Number of failed checks. */
 static int connect_aa(const struct cfg *cfg)
 {
@@ -237,7 +301,7 @@ static int connect_aa(const struct cfg *cfg)
         struct aa_provider *pv = NULL;
         size_t np = 0, i, j, roots = 0;
         char err[1024], root[1024];
-        int rc;
+        int rc, failed = 0;
 
         run_aa_opts(cfg, &ao);
         rc = aa_client_new(&ao, &aa, err, sizeof(err));
@@ -288,14 +352,16 @@ static int connect_aa(const struct cfg *cfg)
                 }
         }
         aa_providers_free(pv, np);
+        if (cfg->status_folder)
+                failed += connect_status_folder(cfg, aa);
         aa_client_free(aa);
         if (!roots) {
                 printf("FAILED: no CloudTrail log root (a bucket folder with AWSLogs) found among "
                        "the sources: check scanner.sources and scanner.prefixes\n");
-                return 1;
+                return 1 + failed;
         }
         printf("ok: %zu log root(s) found\n", roots);
-        return 0;
+        return failed;
 }
 
 /* --connect, Kafka part. Number of failed checks. */
@@ -397,6 +463,8 @@ int check_config_main(int argc, char **argv)
                 mistakes += check_state_dir(cfg.state_dir);
         if (rc != JB_EIO)
                 mistakes += check_log_file(cfg.log_file);
+        if (rc != JB_EIO)
+                mistakes += check_folders(&cfg);
         if (mistakes) {
                 printf("%s: %d mistake(s), each on standard error; jibe would not start with this "
                        "configuration\n",

@@ -106,6 +106,31 @@ int run_metrics_start(const char *cmd, const struct cfg *cfg, int scanner, struc
 #define RUN_METRICS_LINGER_MS 2000
 void run_metrics_stop(struct metrics_http *h, int exit_code);
 
+/* ---- status_open.c: the shared status (docs/STATUS.md) a command reads or publishes ---- */
+struct status_store;
+enum status_from {
+        STATUS_FROM_AUTO = 0, /* the Kafka topic when kafka.brokers is set, else status.folder */
+        STATUS_FROM_KAFKA,    /* the compacted status topic <kafka.topic_prefix>status */
+        STATUS_FROM_FOLDER    /* the Access Anywhere folder status.folder */
+};
+/* This process's instance name into out: status.instance, else instance_id (a stage's
+ * --instance-id; NULL: kafka.instance_id), else the host name. The stage commands (cmd
+ * "scan", "parse", "sync") add "-<cmd>", so the three stages on one host with one
+ * configuration file publish three records. 0, or a jb_err with err saying what to set
+ * (status_instance_check(): no '/', no control character). */
+int cli_status_instance(const struct cfg *cfg, const char *cmd, const char *instance_id, char *out,
+                        size_t n, char *err, size_t errsz) JB_MUST_CHECK;
+/* The status store command cmd uses: "scan", "parse", "sync": the Kafka topic; "run":
+ * status.folder when set, else none; any other ("status"): as from says (AUTO: the topic when
+ * kafka.brokers is set, else status.folder, else none). 0 with *out (NULL: none; the caller
+ * frees it with status_store_free()), or a jb_err with err (e.g. --from folder without
+ * status.folder, a status.folder outside a bucket). Makes no connection. */
+int cli_status_store(const struct cfg *cfg, const char *cmd, enum status_from from,
+                     struct status_store **out, char *err, size_t errsz) JB_MUST_CHECK;
+/* "kafka", "folder", "auto" <-> enum status_from; parse: 0, or -1 for another word. */
+const char *cli_status_from_name(enum status_from from);
+int cli_status_from_parse(const char *s, enum status_from *out);
+
 /* ---- alert_cli.c: the Slack alerts around a supervisor ---- */
 /* Start the alerter when cfg gives a webhook (else say alerts are off): 0, or 1 (logged). */
 int run_alerts_start(const char *cmd, const struct cfg *cfg);

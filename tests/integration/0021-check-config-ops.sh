@@ -4,7 +4,8 @@
 # librdkafka rejects) gets all three reported in one run; every rejected rdkafka entry is
 # named; a state_dir in /proc, or one this user cannot write, and a log_file whose folder does
 # not exist are refused; --connect signs in to the simulator, finds the log roots and says
-# "ok"/"FAILED" per check (a wrong password: FAILED, exit 1).
+# "ok"/"FAILED" per check (a wrong password: FAILED, exit 1); a status.folder outside a bucket
+# is a mistake, and --connect says whether it exists or can be made.
 set -eu
 . "$JIBE_TOP/tests/integration/lib.sh"
 . "$JIBE_TOP/tests/integration/lib_run.sh"
@@ -100,6 +101,21 @@ run_cfg "$T/c"
 has "$T/out" "ok: signed in to Access Anywhere at $SIM_URL as admin"
 has "$T/out" "ok: log root S3 Prod/ct-logs/AWSLogs"
 has "$T/out" "connect: every check passed"
+# status.folder: outside a bucket is a mistake; --connect finds the bucket it will be made in,
+# or says it cannot be made.
+run_cfg "$T/sf" 'status = { folder = "/S3 Prod"; };'
+rc=0
+"$JIBE" check-config -c "$T/sf/jibe.cfg" >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -eq 1 ] || { cat "$T/out" "$T/err"; fail "status.folder outside a bucket: exit $rc"; }
+has "$T/err" "status.folder: \"/S3 Prod\" is not inside a bucket"
+run_cfg "$T/sf" 'status = { folder = "/S3 Prod/ct-logs/jibe/status"; };'
+"$JIBE" check-config -c "$T/sf/jibe.cfg" --connect >"$T/out" 2>"$T/err" || { cat "$T/out" "$T/err"; fail "--connect with status.folder failed"; }
+has "$T/out" "ok: status.folder /S3 Prod/ct-logs/jibe/status does not exist yet"
+run_cfg "$T/sf" 'status = { folder = "/S3 Prod/no-such-bucket/jibe"; };'
+rc=0
+"$JIBE" check-config -c "$T/sf/jibe.cfg" --connect >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -eq 1 ] || { cat "$T/out" "$T/err"; fail "--connect with a status.folder in no bucket: exit $rc"; }
+has "$T/out" "FAILED: status.folder /S3 Prod/no-such-bucket/jibe cannot be made"
 sed -i 's/"s3cret"/"wrong"/' "$T/c/jibe-config.json"
 rc=0
 "$JIBE" check-config -c "$T/c/jibe.cfg" --connect >"$T/out" 2>"$T/err" || rc=$?

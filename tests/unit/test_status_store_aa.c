@@ -163,14 +163,18 @@ static void test_names_and_folders(void **state)
         assert_int_equal(status_instance_check("", err, sizeof(err)), JB_EINPUT);
 
         assert_int_equal(status_folder_check("status.folder", T_FOLDER, err, sizeof(err)), JB_OK);
-        assert_int_equal(status_folder_check("status.folder", "/" T_PROVNAME "/" T_BUCKET, err, sizeof(err)),
+        assert_int_equal(status_folder_check("status.folder", "/" T_PROVNAME "/" T_BUCKET, err,
+                                             sizeof(err)),
                          JB_OK);
-        assert_int_equal(status_folder_check("status.folder", "/" T_PROVNAME, err, sizeof(err)), JB_EINPUT);
+        assert_int_equal(status_folder_check("status.folder", "/" T_PROVNAME, err, sizeof(err)),
+                         JB_EINPUT);
         assert_non_null(strstr(err, "not inside a bucket"));
         assert_non_null(strstr(err, "status.folder"));
         assert_int_equal(status_folder_check("status.folder", "/", err, sizeof(err)), JB_EINPUT);
-        assert_int_equal(status_folder_check("status.folder", "S3 Prod/ops", err, sizeof(err)), JB_EINPUT);
-        assert_int_equal(status_folder_check("status.folder", "/S3 Prod/ops/../x", err, sizeof(err)), JB_EINPUT);
+        assert_int_equal(status_folder_check("status.folder", "S3 Prod/ops", err, sizeof(err)),
+                         JB_EINPUT);
+        assert_int_equal(status_folder_check("status.folder", "/S3 Prod/ops/../x", err, sizeof(err)),
+                         JB_EINPUT);
 
         t_opts(&o);
         assert_null(status_store_aa_new(&o, "/" T_PROVNAME, err, sizeof(err)));
@@ -232,7 +236,8 @@ static void test_two_instances_and_foreign_files(void **state)
         /* Someone else's files: a .json that is no JSON is handed over as it is (the caller
          * reports it); a .txt is not a status file. */
         id = t_folder_id(aa, T_PROVNAME "/" T_BUCKET "/jibe/status/two");
-        assert_int_equal(aa_upload(aa, id, "broken.json", "not json at all", 15, NULL, err, sizeof(err)), JB_OK);
+        assert_int_equal(aa_upload(aa, id, "broken.json", "not json at all", 15, NULL, err, sizeof(err)),
+                         JB_OK);
         assert_int_equal(aa_upload(aa, id, "notes.txt", "hello", 5, NULL, err, sizeof(err)), JB_OK);
 
         t_list(b, &seen);
@@ -289,13 +294,16 @@ static void test_folder_find_without_make(void **state)
         char err[512];
 
         (void)state;
-        assert_int_equal(status_folder_find(aa, "/" T_PROVNAME "/" T_BUCKET "/not/made", 0, &it, err, sizeof(err)),
+        assert_int_equal(status_folder_find(aa, "/" T_PROVNAME "/" T_BUCKET "/not/made", 0, &it, err,
+                                            sizeof(err)),
                          JB_ENOTFOUND);
-        assert_int_equal(status_folder_find(aa, "/" T_PROVNAME "/" T_BUCKET "/made/now", 1, &it, err, sizeof(err)),
+        assert_int_equal(status_folder_find(aa, "/" T_PROVNAME "/" T_BUCKET "/made/now", 1, &it, err,
+                                            sizeof(err)),
                          JB_OK);
         assert_int_equal(it.type, AA_FOLDER);
         aa_item_clear(&it);
-        assert_int_equal(status_folder_find(aa, "/" T_PROVNAME "/" T_BUCKET "/made/now/", 0, NULL, err, sizeof(err)),
+        assert_int_equal(status_folder_find(aa, "/" T_PROVNAME "/" T_BUCKET "/made/now/", 0, NULL, err,
+                                            sizeof(err)),
                          JB_OK);
         aa_client_free(aa);
 }
