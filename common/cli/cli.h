@@ -139,19 +139,14 @@ void run_alerts_stop(void);
 
 /* ---- status_run.c: the shared status of the long-running commands (status.h) ---- */
 struct jb_stage;
-/* This instance's name into out: status.instance, else instance_id (--instance-id), else
- * kafka.instance_id, else the host name; the last three get "-<role>" appended for the stage
- * processes (one host may run a scan, a parse and a sync). Returns out. */
-const char *run_status_instance(const struct cfg *cfg, const char *role, const char *instance_id,
-                                char *out, size_t n);
 /* status_init() with this process's identity (before the stages are built). */
 void run_status_init(const struct cfg *cfg, const char *role, const char *instance);
-/* The publisher (status_pub.h) as a stage, to hand to the supervisor last (it starts first and
- * stops after the others): kafka: the status topic is the store, else status.folder when set;
- * reports: this process writes the report (jibe run, jibe scan). cfg, ao, instance borrowed
- * until the stage is freed (instance is copied). NULL on out of memory. */
-struct jb_stage *run_status_stage(const struct cfg *cfg, const struct aa_opts *ao, const char *instance,
-                                  int kafka, int reports);
+/* The publisher (status_pub.h) as a stage of command cmd (static), to hand to the supervisor
+ * last (it starts first and stops after the others), on cli_status_store()'s store; reports:
+ * this process writes the report (jibe run, jibe scan). cfg and ao borrowed until the stage
+ * is freed, instance copied. NULL on out of memory. */
+struct jb_stage *run_status_stage(const struct cfg *cfg, const struct aa_opts *ao, const char *cmd,
+                                  const char *instance, int reports);
 
 /* ---- cli_common.c: shared by the commands that take times ---- */
 /* ISO-8601 with a zone

@@ -153,7 +153,7 @@ static int run_pipeline(const struct cfg *cfg, const struct aa_opts *ao, const s
         st[1] = scanner_stage(&so->scan, ao, q, store);
         st[2] = parser_stage(&so->parse, ao, q);
         st[3] = syncer_stage(&so->sync, ao, q);
-        st[4] = run_status_stage(cfg, ao, instance, 0, 1); /* last: starts first, stops last */
+        st[4] = run_status_stage(cfg, ao, "run", instance, 1); /* last: starts first, stops last */
         if (!store || !st[0] || !st[1] || !st[2] || !st[3] || !st[4]) {
                 for (i = 0; i < 5; i++)
                         if (st[i])
@@ -200,7 +200,11 @@ int run_main(int argc, char **argv)
                 log_msg(LL_ERROR, "run", "%s", err);
                 goto out;
         }
-        run_status_init(&cfg, "run", run_status_instance(&cfg, "run", NULL, instance, sizeof(instance)));
+        if (cli_status_instance(&cfg, "run", NULL, instance, sizeof(instance), err, sizeof(err))) {
+                log_msg(LL_ERROR, "run", "%s", err);
+                goto out;
+        }
+        run_status_init(&cfg, "run", instance);
         if (state_open(cfg.state_dir, &st, err, sizeof(err))) {
                 log_msg(LL_ERROR, "run", "cannot use the state directory: %s", err);
                 goto out;

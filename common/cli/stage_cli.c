@@ -177,7 +177,7 @@ static int stage_supervise(enum stage which, const struct cfg *cfg, const struct
                 which == ST_SCAN    ? scanner_stage(&so->scan, ao, q, store)
                 : which == ST_PARSE ? parser_stage(&so->parse, ao, q)
                                     : syncer_stage(&so->sync, ao, q),
-                run_status_stage(cfg, ao, instance, 1, which == ST_SCAN), /* starts first, stops last */
+                run_status_stage(cfg, ao, stage_names[which], instance, which == ST_SCAN), /* starts first, stops last */
         };
         struct supervise_opts sv;
         char running[1024];
@@ -228,7 +228,11 @@ static int stage_main(enum stage which, int argc, char **argv)
                 log_msg(LL_ERROR, cmd, "%s", err);
                 goto out;
         }
-        run_status_init(&cfg, cmd, run_status_instance(&cfg, cmd, instance, status_name, sizeof(status_name)));
+        if (cli_status_instance(&cfg, cmd, instance, status_name, sizeof(status_name), err, sizeof(err))) {
+                log_msg(LL_ERROR, cmd, "%s", err);
+                goto out;
+        }
+        run_status_init(&cfg, cmd, status_name);
         if (!instance)
                 instance = cfg.kafka_instance_id;
         if (need_kafka(cmd, &cfg) || run_metrics_start(cmd, &cfg, which == ST_SCAN, &mh) ||

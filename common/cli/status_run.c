@@ -5,49 +5,21 @@
  * before the stages' first scan, is kicked by SIGUSR1 with them, and publishes its last word
  * after they stopped, before the transport shuts down.
  *
- * Owns: the instance name's fallbacks, the publisher stage. Does not: publish, merge or
- * store anything itself.
+ * Owns: the publisher stage. Does not: publish, merge or store anything itself, nor choose
+ * the store or the instance name (status_open.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "aa.h"
 #include "cfg.h"
 #include "cli.h"
-#include "kconf.h"
 #include "log.h"
 #include "stage.h"
 #include "status.h"
 #include "status_pub.h"
 #include "status_store.h"
-
-const char *run_status_instance(const struct cfg *cfg, const char *role, const char *instance_id,
-                                char *out, size_t n)
-{
-        char host[256];
-
-        if (cfg->status_instance && *cfg->status_instance) {
-                snprintf(out, n, "%s", cfg->status_instance);
-                return out;
-        }
-        if (!instance_id || !*instance_id)
-                instance_id = cfg->kafka_instance_id;
-        if (!instance_id || !*instance_id) {
-                if (gethostname(host, sizeof(host) - 1) != 0 || !*host)
-                        snprintf(host, sizeof(host), "jibe");
-                host[sizeof(host) - 1] = '\0';
-                instance_id = host;
-        }
-        /* `jibe run` is the host's one instance; the stage processes of one host each need
-         * their own name (their status records would replace each other's) */
-        if (!strcmp(role, "run"))
-                snprintf(out, n, "%s", instance_id);
-        else
-                snprintf(out, n, "%s-%s", instance_id, role);
-        return out;
-}
 
 void run_status_init(const struct cfg *cfg, const char *role, const char *instance)
 {
@@ -62,46 +34,13 @@ void run_status_init(const struct cfg *cfg, const char *role, const char *instan
         status_init(&id);
 }
 
-/* The store of the mode: the Kafka status topic, or the status.folder of `jibe run` (NULL:
- * none, then the report shows this instance only). *ok 0 when the store could not be made. */
-static struct status_store *mode_store(const struct cfg *cfg, const struct aa_opts *ao, int kafka,
-                                       char *err, size_t errsz, int *ok)
-{
-        struct status_store *ss = NULL;
-        char topic[512];
-        const char **props;
-
-        *ok = 1;
-        if (kafka) {
-                if (kconf_name(topic, sizeof(topic), cfg->kafka_topic_prefix, KN_STATUS)) {
-                        *ok = 0;
-                        jb_seterr(JB_EINPUT, err, errsz, "kafka.topic_prefix is too long");
-                        return NULL;
-                }
-                if (!(props = kafka_props(cfg))) {
-                        *ok = 0;
-                        jb_seterr(JB_ENOMEM, err, errsz, "out of memory");
-                        return NULL;
-                }
-                ss = status_store_kafka_new(cfg->kafka_brokers, topic, props, err, errsz);
-                free(props);
-        } else if (cfg->status_folder && *cfg->status_folder) {
-                ss = status_store_aa_new(ao, cfg->status_folder, err, errsz);
-        } else {
-                return NULL;
-        }
-        if (!ss)
-                *ok = 0;
-        return ss;
-}
-
 /* The publisher as a stage: no counters, never failing (its failures are logged and retried). */
 struct pub_stage {
         struct jb_stage st; /* first */
         struct status_pub_opts o;
         char instance[256];
         const struct cfg *cfg;
-        int kafka;
+        const char *cmd; /* "run", "scan", ... (static) */
         struct status_pub *pub;
 };
 
@@ -109,20 +48,18 @@ static int pst_start(struct jb_stage *st, char *errstr, size_t errsz)
 {
         struct pub_stage *x = (struct pub_stage *)st;
         struct status_store *ss;
-        int ok;
 
-        if (status_instance_check(x->instance, errstr, errsz) != JB_OK)
-                return JB_EINPUT; /* status.instance (or the name it fell back to) */
         if (x->o.upload_folder &&
             status_folder_check("report.upload_folder", x->o.upload_folder, errstr, errsz) != JB_OK)
                 return JB_EINPUT;
-        ss = mode_store(x->cfg, x->o.aa, x->kafka, errstr, errsz, &ok);
-        if (!ok) {
+        ss = NULL;
+        if (cli_status_store(x->cfg, x->cmd, STATUS_FROM_AUTO, &ss, errstr, errsz) != JB_OK) {
                 /* the pipeline goes on without a shared status: the report shows this instance */
                 log_msg(LL_WARN, "status",
-                        "cannot use the %s (%s): this instance's status stays in its state directory "
-                        "and its report shows only itself",
-                        x->kafka ? "status topic" : "status folder", errstr);
+                        "cannot use the shared status (%s): this instance's status stays in its state "
+                        "directory and its report shows only itself",
+                        errstr);
+                ss = NULL;
         }
         return status_pub_start(&x->o, ss, &x->pub, errstr, errsz);
 }
@@ -157,8 +94,8 @@ static const struct jb_stage_ops pub_stage_ops = {
         .free = pst_free,
 };
 
-struct jb_stage *run_status_stage(const struct cfg *cfg, const struct aa_opts *ao, const char *instance,
-                                  int kafka, int reports)
+struct jb_stage *run_status_stage(const struct cfg *cfg, const struct aa_opts *ao, const char *cmd,
+                                  const char *instance, int reports)
 {
         struct pub_stage *x = calloc(1, sizeof(*x));
 
@@ -168,7 +105,7 @@ struct jb_stage *run_status_stage(const struct cfg *cfg, const struct aa_opts *a
         x->st.name = "status";
         x->st.ops = &pub_stage_ops;
         x->cfg = cfg;
-        x->kafka = kafka;
+        x->cmd = cmd;
         x->o.instance = x->instance;
         x->o.publish_s = cfg->status_publish_s;
         x->o.report_interval_min = reports ? cfg->report_interval_min : 0;
