@@ -36,7 +36,7 @@ enum pub_fail { PF_SNAPSHOT, PF_LOCAL, PF_PUT, PF_LIST, PF_REPORT, PF_UPLOAD, PF
 
 static const char *const pf_what[PF_N] = {
         [PF_SNAPSHOT] = "making this instance's status",
-        [PF_LOCAL] = "writing status.json to the state directory",
+        [PF_LOCAL] = "writing this instance's status to the state directory",
         [PF_PUT] = "publishing this instance's status to the status store",
         [PF_LIST] = "reading the other instances' status from the status store",
         [PF_REPORT] = "writing the provider report to the state directory",
@@ -63,7 +63,7 @@ struct status_pub {
         pthread_cond_t cv;
         int stop, kick; /* under mu */
 
-        char *instance, *state_dir, *upload_folder;
+        char *instance, *state_dir, *upload_folder, *own_file;
         long publish_ms, report_ms; /* report_ms 0: no report */
         const struct aa_opts *aa;
         struct status_store *store;
@@ -168,7 +168,7 @@ static void seed(struct status_pub *p)
                         err);
         if (f.found)
                 return;
-        if ((size_t)snprintf(path, sizeof(path), "%s/status.json", p->state_dir) >= sizeof(path))
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", p->state_dir, p->own_file) >= sizeof(path))
                 return;
         fp = fopen(path, "rb");
         if (!fp)
@@ -199,7 +199,7 @@ static int publish(struct status_pub *p, struct buf *out)
                 return JB_ENOMEM;
         }
         pub_ok(p, PF_SNAPSHOT);
-        if (local_write(p, "status.json", out->p, out->len, err, sizeof(err)) != JB_OK)
+        if (local_write(p, p->own_file, out->p, out->len, err, sizeof(err)) != JB_OK)
                 pub_failed(p, PF_LOCAL, err);
         else
                 pub_ok(p, PF_LOCAL);
@@ -552,6 +552,7 @@ static void pub_free(struct status_pub *p)
         free(p->instance);
         free(p->state_dir);
         free(p->upload_folder);
+        free(p->own_file);
         pthread_cond_destroy(&p->cv);
         pthread_mutex_destroy(&p->mu);
         free(p);
@@ -588,13 +589,14 @@ int status_pub_start(const struct status_pub_opts *o, struct status_store *store
         }
         p->instance = strdup(o->instance);
         p->state_dir = strdup(o->state_dir);
+        p->own_file = strdup(o->own_file && *o->own_file ? o->own_file : STATUS_PUB_FILE);
         p->upload_folder = o->upload_folder && *o->upload_folder ? strdup(o->upload_folder) : NULL;
         p->publish_ms = o->publish_s * 1000;
         p->report_ms = o->report_interval_min > 0 ? (long)(o->report_interval_min * 60000.0) : 0;
         if (p->report_ms > 0 && p->report_ms < 1000)
                 p->report_ms = 1000;
         p->aa = o->aa;
-        if (!p->instance || !p->state_dir || (o->upload_folder && *o->upload_folder && !p->upload_folder)) {
+        if (!p->instance || !p->state_dir || !p->own_file || (o->upload_folder && *o->upload_folder && !p->upload_folder)) {
                 pub_free(p);
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         }

@@ -38,7 +38,7 @@ void run_status_init(const struct cfg *cfg, const char *role, const char *instan
 struct pub_stage {
         struct jb_stage st; /* first */
         struct status_pub_opts o;
-        char instance[256];
+        char instance[256], own_file[300];
         const struct cfg *cfg;
         const char *cmd; /* "run", "scan", ... (static) */
         struct status_pub *pub;
@@ -107,6 +107,10 @@ struct jb_stage *run_status_stage(const struct cfg *cfg, const struct aa_opts *a
         x->cfg = cfg;
         x->cmd = cmd;
         x->o.instance = x->instance;
+        if (strcmp(cmd, "run")) { /* the stages of one host share its state_dir */
+                snprintf(x->own_file, sizeof(x->own_file), "status-%s.json", x->instance);
+                x->o.own_file = x->own_file;
+        }
         x->o.publish_s = cfg->status_publish_s;
         x->o.report_interval_min = reports ? cfg->report_interval_min : 0;
         x->o.state_dir = cfg->state_dir;

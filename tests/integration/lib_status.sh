@@ -98,7 +98,7 @@ wait_report() {
 	while ! report_ok "$2" "$3"; do
 		if [ "$(date +%s)" -ge "$wr_end" ]; then
 			head -c 3000 "$2/state/report.json" >&2 2>/dev/null
-			tail -n 20 "$2/jibe.log" >&2
+			tail -n 20 "$2/jibe.log" >&2 2>/dev/null || true
 			fail "after $1 s, $2's report does not show: $3"
 		fi
 		sleep 0.2
