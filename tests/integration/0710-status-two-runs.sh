@@ -1,5 +1,5 @@
 #!/bin/sh
-# 0700-status-two-runs.sh - two `jibe run` instances, each scanning one provider's log bucket,
+# 0710-status-two-runs.sh - two `jibe run` instances, each scanning one provider's log bucket,
 # share their status through the Access Anywhere folder status.folder (docs/STATUS.md): once
 # the index equals the truth, both instances' report.json list both providers with the right
 # owner and verdict OK, and the report's figures equal what the simulator counted (log files

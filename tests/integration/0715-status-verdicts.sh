@@ -1,5 +1,5 @@
 #!/bin/sh
-# 0710-status-verdicts.sh - the verdicts of the provider report follow what happens, and `jibe
+# 0715-status-verdicts.sh - the verdicts of the provider report follow what happens, and `jibe
 # status -c` (no status folder: this instance's state_dir/status.json) is a monitoring check:
 # OK (exit 0) after convergence; FAILING (exit 1) while Access Anywhere fails every call, with
 # the reason; OK again once it answers and a new log file arrives; LATE (exit 1) once no new
