@@ -1616,7 +1616,7 @@ static void hprovider(struct out *o, const cJSON *p, int n, int64_t now)
 
         oput(o, "<h3>Log buckets</h3><table class=\"sources\"><tr><th>verdict</th><th>log bucket</th>"
                 "<th>owner</th><th>files found</th><th>processed</th><th>quarantined</th>"
-                "<th>newest file (age, s)</th><th>reason</th></tr>");
+                "<th>newest log file (age)</th><th>reason</th></tr>");
         cJSON_ArrayForEach(s, jget(p, "sources"))
         {
                 nw = jget(s, "newest");
@@ -1651,9 +1651,14 @@ static void hprovider(struct out *o, const cJSON *p, int n, int64_t now)
         if (!cJSON_GetArraySize(jget(p, "sources")))
                 oput(o, "<p class=\"meta\">No instance reads a log bucket of this provider.</p>");
 
-        oput(o, "<h3>Buckets</h3><table class=\"buckets\"><tr><th>bucket</th><th>events</th>"
-                "<th>resyncs ok</th><th>resyncs failed</th><th>dead letters</th>"
-                "<th>latency p50 (s)</th><th>latency p99 (s)</th></tr>");
+        oput(o, "<h3>Buckets</h3>");
+        if (!cJSON_GetArraySize(jget(p, "buckets")))
+                oput(o, "<p class=\"meta\">No instance has reported events or resyncs of its buckets "
+                        "yet.</p>");
+        else
+                oput(o, "<table class=\"buckets\"><tr><th>bucket</th><th>events</th>"
+                        "<th>resyncs ok</th><th>resyncs failed</th><th>dead letters</th>"
+                        "<th>latency p50 (s)</th><th>latency p99 (s)</th></tr>");
         cJSON_ArrayForEach(b, jget(p, "buckets"))
         {
                 const cJSON *ev = jget(b, "events"), *rs = jget(b, "resyncs");
@@ -1675,7 +1680,8 @@ static void hprovider(struct out *o, const cJSON *p, int n, int64_t now)
                 hfig(o, "latency_p99_s", b, "latency_p99_s");
                 oput(o, "</tr>");
         }
-        oput(o, "</table>");
+        if (cJSON_GetArraySize(jget(p, "buckets")))
+                oput(o, "</table>");
 
         oput(o, "<h3>Last 24 hours</h3>");
         hchart(o, jget(p, "series"), "events", "ev", "events");
