@@ -30,6 +30,7 @@
 #include "msg.h"
 #include "parser.h"
 #include "q.h"
+#include "status.h"
 #include "tu.h"
 #include "tu_sim.h"
 #include "view.h"
@@ -597,6 +598,75 @@ static void test_view_build(void **state)
         ct_ctx_free(ctx);
 }
 
+/* The entry of array `name` of the status document whose provider and bucket are these. */
+static const cJSON *status_entry(const cJSON *doc, const char *name, const char *provider,
+                                 const char *bucket)
+{
+        const cJSON *it;
+
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, name))
+        {
+                const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "provider");
+                const cJSON *b = cJSON_GetObjectItemCaseSensitive(it, "bucket");
+
+                if (cJSON_IsString(p) && cJSON_IsString(b) && !strcmp(p->valuestring, provider) &&
+                    !strcmp(b->valuestring, bucket))
+                        return it;
+        }
+        fail_msg("no %s entry %s/%s in the status", name, provider, bucket);
+        return NULL;
+}
+
+static int64_t jn(const cJSON *o, const char *a, const char *b)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+
+        if (b)
+                v = cJSON_GetObjectItemCaseSensitive(v, b);
+        if (!cJSON_IsNumber(v))
+                fail_msg("%s.%s is not a number", a, b ? b : "");
+        return (int64_t)v->valuedouble;
+}
+
+/* What the parser recorded in the status (status.h) for the main file. */
+static void expect_status_main(void)
+{
+        const cJSON *s, *b, *p;
+        struct buf out;
+        cJSON *doc;
+
+        buf_init(&out, 1u << 20);
+        assert_int_equal(status_snapshot(T_LISTED + 1000, &out), JB_OK);
+        doc = cJSON_Parse(out.p);
+        assert_non_null(doc);
+        s = status_entry(doc, "sources", "101", "logs");
+        assert_int_equal(jn(s, "files", "processed"), 1);
+        assert_int_equal(jn(s, "files", "quarantined"), 0);
+        assert_int_equal(jn(s, "classes", "put"), 1);
+        assert_int_equal(jn(s, "classes", "self"), 4);
+        assert_int_equal(jn(s, "classes", "covered"), 1);
+        assert_int_equal(jn(s, "classes", "unmanaged"), 1);
+        assert_int_equal(jn(s, "log_bucket_records", NULL), 0);
+        /* no scanner in this process: the parser's newest file, its newest eventTime */
+        assert_int_equal(jn(s, "newest", "visible_ms"), T_LISTED);
+        assert_int_equal(jn(s, "newest", "event_ms"), ct_parse_time("2026-11-30T10:00:05Z") * 1000);
+        b = status_entry(doc, "buckets", "101", "data");
+        assert_int_equal(jn(b, "events", "put"), 1);
+        assert_int_equal(jn(b, "events", "delete"), 1);
+        assert_int_equal(jn(b, "events", "bucket"), 1);
+        assert_int_equal(jn(b, "events", "covered"), 1);
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "providers"))
+        {
+                if (!strcmp(cJSON_GetObjectItemCaseSensitive(p, "id")->valuestring, "101"))
+                        break;
+        }
+        assert_non_null(p);
+        assert_true(jn(p, "last_sync", "end_ms") > 0);
+        assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p, "owned")));
+        cJSON_Delete(doc);
+        buf_clear(&out);
+}
+
 static void test_events(void **state)
 {
         struct t_env e;
@@ -606,6 +676,7 @@ static void test_events(void **state)
         size_t n;
 
         (void)state;
+        status_init(&(struct status_ident){"t", "parse", "test", 60, 1200});
         env_init(&e, 2);
         publish_file(&e, T_PATH("main"), NULL, &done);
         env_start(&e);
@@ -647,7 +718,9 @@ static void test_events(void **state)
         assert_true(st.bytes_in > 0 && st.bytes_out > st.bytes_in);
         assert_false(parser_failed(e.p));
         assert_int_equal(read_dead(&e, NULL, 0), 0);
+        expect_status_main();
         env_free(&e);
+        status_reset();
 }
 
 /* Provider 102's task is gone: its start is completed - files / rate = 07:00:00. */

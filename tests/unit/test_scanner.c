@@ -34,6 +34,7 @@
 #include "scan_store.h"
 #include "scanner.h"
 #include "sset.h"
+#include "status.h"
 #include "state.h"
 #include "tu.h"
 #include "tu_sim.h"
@@ -395,6 +396,39 @@ static const char *base_name(const char *path)
  * trees. While they are in flight a kicked scan publishes none again; once acknowledged they
  * are recorded in the state directory.
  */
+/* What the scanner recorded in the status (status.h): its one source, scanned and not
+ * failing, every file found, the newest with its visible time; its provider, owned. */
+static void expect_status_scanned(int64_t found)
+{
+        struct buf out;
+        cJSON *doc;
+        const cJSON *src, *scan, *files, *newest, *prov;
+
+        buf_init(&out, 1u << 20);
+        assert_int_equal(status_snapshot(msg_now_ms(), &out), JB_OK);
+        doc = cJSON_Parse(out.p);
+        buf_clear(&out);
+        assert_non_null(doc);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "sources")), 1);
+        src = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "sources"), 0);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(src, "scanned")));
+        scan = cJSON_GetObjectItemCaseSensitive(src, "scan");
+        assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(scan, "failing")));
+        assert_true(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(scan, "last_ok_ms")) > 0);
+        files = cJSON_GetObjectItemCaseSensitive(src, "files");
+        assert_int_equal((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(files, "found")),
+                         found);
+        newest = cJSON_GetObjectItemCaseSensitive(src, "newest");
+        assert_non_null(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(newest, "path")));
+        assert_true(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(newest, "visible_ms")) > 0);
+        prov = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "providers"), 0);
+        assert_non_null(prov);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(prov, "owned")));
+        assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prov, "id")),
+                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(src, "provider")));
+        cJSON_Delete(doc);
+}
+
 static void test_first_scan(void **state)
 {
         struct t_env e;
@@ -402,6 +436,7 @@ static void test_first_scan(void **state)
         int i, status;
 
         (void)state;
+        status_init(&(struct status_ident){"t", "scan", "test", 60, 1200});
         env_init(&e, NULL);
         env_start(&e);
         wait_scans(&e, 1);
@@ -438,7 +473,9 @@ static void test_first_scan(void **state)
         scanner_kick(e.s);
         wait_scans(&e, 4);
         assert_int_equal(take(&e), 0);
+        expect_status_scanned(t_nwant);
         env_free(&e);
+        status_reset();
         for (i = 0; i < t_nwant; i++)
                 if (!state_has(e.statedir, base_name(t_want[i])))
                         fail_msg("not recorded in %s/scan: %s", e.statedir, t_want[i]);

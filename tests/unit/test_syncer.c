@@ -30,6 +30,7 @@
 #include "log.h"
 #include "msg.h"
 #include "q.h"
+#include "status.h"
 #include "syncer.h"
 #include "tu.h"
 #include "tu_sim.h"
@@ -456,6 +457,38 @@ static int t_teardown(void **state)
 /* ---------------------------------------------------------------- tests */
 
 /* 5 events on one key -> one sync call; other keys once each; index converges; latency. */
+/* The status (status.h) entry of a managed bucket, from a snapshot (caller deletes doc). */
+static const cJSON *status_bucket(cJSON **doc, const char *provider, const char *bucket)
+{
+        const cJSON *it;
+        struct buf out;
+
+        buf_init(&out, 1u << 20);
+        assert_int_equal(status_snapshot(msg_now_ms(), &out), JB_OK);
+        *doc = cJSON_Parse(out.p);
+        buf_clear(&out);
+        assert_non_null(*doc);
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(*doc, "buckets"))
+        {
+                if (!strcmp(cJSON_GetObjectItemCaseSensitive(it, "provider")->valuestring, provider) &&
+                    !strcmp(cJSON_GetObjectItemCaseSensitive(it, "bucket")->valuestring, bucket))
+                        return it;
+        }
+        fail_msg("no bucket %s/%s in the status", provider, bucket);
+        return NULL;
+}
+
+static int64_t sn(const cJSON *o, const char *a, const char *b)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+
+        if (b)
+                v = cJSON_GetObjectItemCaseSensitive(v, b);
+        if (!cJSON_IsNumber(v))
+                fail_msg("%s.%s is not a number", a, b ? b : "");
+        return (int64_t)v->valuedouble;
+}
+
 static void test_dedup_converges(void **state)
 {
         static const char *const keys[] = {"hot.txt", "new1.txt", "sub/new2.txt", "old1.txt",
@@ -468,6 +501,7 @@ static void test_dedup_converges(void **state)
         size_t i;
 
         (void)state;
+        status_init(&(struct status_ident){"t", "sync", "test", 60, 1200});
         t_run_init(&r);
         t_reset_stats();
         t_truth_put("dd", "hot.txt", "hot 5, a longer body\n");
@@ -514,7 +548,27 @@ static void test_dedup_converges(void **state)
         assert_false(syncer_failed(r.s));
         assert_int_equal(atomic_load(&r.done_fail), 0);
         assert_int_equal(q_inflight(r.q), 0);
+        {
+                /* the status: 5 resyncs done, 4 with a latency (>= 1.5 s), nothing failed */
+                cJSON *doc;
+                const cJSON *b = status_bucket(&doc, "101", "dd"), *cn, *c;
+                const cJSON *rs = cJSON_GetObjectItemCaseSensitive(b, "resyncs");
+                int64_t lat = 0;
+
+                assert_int_equal(sn(rs, "event", "ok") + sn(rs, "refresh", "ok"), 5);
+                assert_int_equal(sn(rs, "event", "failed") + sn(rs, "refresh", "failed"), 0);
+                assert_int_equal(sn(b, "resyncs_window", "ok"), 5);
+                assert_int_equal(sn(b, "dead", NULL), 0);
+                assert_true(sn(b, "last_resync_ok_ms", NULL) > 0);
+                cn = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "latency_window"),
+                                                      "counts");
+                cJSON_ArrayForEach(c, cn) lat += (int64_t)c->valuedouble;
+                assert_int_equal(lat, 4);
+                assert_int_equal(cJSON_GetArrayItem(cn, 0)->valueint, 0); /* none under 1 s */
+                cJSON_Delete(doc);
+        }
         t_run_end(&r);
+        status_reset();
 }
 
 /* A bucket op (between object events of its bucket) gives one bucket resync and no object
@@ -618,6 +672,7 @@ static void test_unknown_provider(void **state)
         size_t n, i;
 
         (void)state;
+        status_init(&(struct status_ident){"t", "sync", "test", 60, 1200});
         t_run_init(&r);
         pay[0] = t_publish(&r, "999", "dd", "x.txt", MSG_OP_PUT, 0, 41);
         pay[1] = t_publish(&r, "101", "ot", "x.txt", MSG_OP_DELETE, 0, 42);
@@ -654,9 +709,24 @@ static void test_unknown_provider(void **state)
         assert_int_equal(st.syncs_ok, 0);
         assert_false(syncer_failed(r.s));
         assert_int_equal(q_inflight(r.q), 0);
+        for (i = 0; i < 2; i++) {
+                /* the status: one failed resync and one dead letter each, with the error */
+                cJSON *doc;
+                const cJSON *b = status_bucket(&doc, i ? "101" : "999", i ? "ot" : "dd");
+
+                assert_int_equal(sn(b, "dead", NULL), 1);
+                assert_int_equal(sn(cJSON_GetObjectItemCaseSensitive(b, "resyncs"), "event", "failed"),
+                                 1);
+                assert_int_equal(sn(b, "resyncs_window", "failed"), 1);
+                assert_true(sn(b, "last_resync_error_ms", NULL) > 0);
+                assert_non_null(cJSON_GetStringValue(
+                        cJSON_GetObjectItemCaseSensitive(b, "last_resync_error")));
+                cJSON_Delete(doc);
+        }
         free(pay[0]);
         free(pay[1]);
         t_run_end(&r);
+        status_reset();
 }
 
 /* Undecodable messages are dead letters (attempts 0, payload verbatim) and do not stop the
