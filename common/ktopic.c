@@ -90,7 +90,7 @@ static int kt_positions(struct kt_read *R, char *errstr, size_t errsz)
 /* kt_positions(), again while the topic is not ready, for patience_ms at the most. */
 static int kt_wait(struct kt_read *R, long patience_ms, char *errstr, size_t errsz)
 {
-        int rc, waited = 0, pause = 50; /* a new topic gets its leader within ms: ask soon */
+        int rc, waited = 0, pause = 50, slices = 0; /* a new topic gets its leader within ms: ask soon */
 
         R->e2[0] = '\0';
         for (;;) {
@@ -101,7 +101,7 @@ static int kt_wait(struct kt_read *R, long patience_ms, char *errstr, size_t err
                                          R->e2[0] ? R->e2 : "no answer");
                 if (rc != JB_ETRANSIENT || waited >= patience_ms)
                         return rc;
-                if (!waited || pause == KT_SLICE_MS) /* the quick first tries: one line */
+                if (!waited || (pause == KT_SLICE_MS && ++slices % 10 == 0)) /* first, then every 10 s */
                         log_msg(LL_INFO, R->who, "waiting for %s %s: %s", R->what, R->topic, errstr);
                 snprintf(R->e2, sizeof(R->e2), "%s", errstr);
                 rd_kafka_poll(R->rk, pause);

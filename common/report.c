@@ -32,10 +32,10 @@
 #include "report.h"
 #include "status.h"
 
-#define REPORT_READS_SHARE 0.5      /* advise a write-only trail from this share of reads on */
+#define REPORT_READS_SHARE 0.5        /* advise a write-only trail from this share of reads on */
 #define REPORT_READS_MIN_RECORDS 1000 /* ... when the source has at least this many S3 records */
-#define REPORT_PROBLEMS_MAX 100     /* problems kept in the report, newest first */
-#define REPORT_LAT_MAX 32           /* latency bounds merged per bucket (documents have 15) */
+#define REPORT_PROBLEMS_MAX 100       /* problems kept in the report, newest first */
+#define REPORT_LAT_MAX 32             /* latency bounds merged per bucket (documents have 15) */
 #define SLOT_MS ((int64_t)STATUS_SLOT_S * 1000)
 
 enum { V_OK, V_LATE, V_FAILING };
@@ -219,24 +219,29 @@ static const char *problem_advice(const char *kind, const char *level)
         static const struct {
                 const char *kind, *advice;
         } t[] = {
-                {"aa_outage", "Check that Access Anywhere answers at aa.url and that the network lets jibe "
-                              "reach it; jibe retries by itself and catches up once it answers."},
+                {"aa_outage",
+                 "Check that Access Anywhere answers at aa.url and that the network lets jibe "
+                 "reach it; jibe retries by itself and catches up once it answers."},
                 {"scan", "Check that the log bucket's folder still exists in Access Anywhere and that "
                          "jibe's user may list it; every scan is retried."},
                 {"scan_failed", "Check that the log bucket's folder still exists in Access Anywhere and "
                                 "that jibe's user may list it; every scan is retried."},
                 {"resync", "Check the provider and the bucket in Access Anywhere (credentials, bucket "
                            "still there); failed resyncs are retried, then dead-lettered."},
-                {"resync_failed", "Check the provider and the bucket in Access Anywhere (credentials, "
-                                  "bucket still there); failed resyncs are retried, then dead-lettered."},
-                {"quarantine", "Look at the quarantined log file named here (state_dir/quarantine): a "
-                               "damaged or foreign file is safe to leave there; jibe does not retry it."},
-                {"dead_letter", "Fix the cause named here, then put the events back with 'jibe redrive'."},
+                {"resync_failed",
+                 "Check the provider and the bucket in Access Anywhere (credentials, "
+                 "bucket still there); failed resyncs are retried, then dead-lettered."},
+                {"quarantine",
+                 "Look at the quarantined log file named here (state_dir/quarantine): a "
+                 "damaged or foreign file is safe to leave there; jibe does not retry it."},
+                {"dead_letter",
+                 "Fix the cause named here, then put the events back with 'jibe redrive'."},
                 {"stage_failed", "Read this instance's log around the time shown for the cause; the "
                                  "supervisor restarts the stage."},
-                {"instance_missing", "Check that this instance's jibe service runs (systemctl status) and "
-                                     "reaches Access Anywhere or Kafka; until it reports again, the log "
-                                     "buckets it scans are not followed."},
+                {"instance_missing",
+                 "Check that this instance's jibe service runs (systemctl status) and "
+                 "reaches Access Anywhere or Kafka; until it reports again, the log "
+                 "buckets it scans are not followed."},
                 {"bad_status", "Remove or replace this status document: its instance rewrites it every "
                                "status.publish_s; a copy from another jibe version cannot be merged."},
         };
@@ -577,7 +582,8 @@ static void merge_sources(struct merge *g)
                                 ps->newest_vis = jint(nw, "visible_ms", INT64_MIN);
                                 ps->newest = nw;
                         }
-                        add_series(g, pv->fl, jget(jget(s, "series"), "files"), doc_slot_end(g->in[i].doc));
+                        add_series(g, pv->fl, jget(jget(s, "series"), "files"),
+                                   doc_slot_end(g->in[i].doc));
                 }
         }
         for (k = 0; k < g->nsrc; k++) {
@@ -601,7 +607,8 @@ static void merge_sources(struct merge *g)
                                 {
                                         c = jget(s, "newest");
                                         if (strcmp(jstr(s, "provider", ""), g->pv[ps->pv].id) != 0 ||
-                                            strcmp(jstr(s, "bucket", ""), jstr(ps->out, "bucket", "")) != 0 ||
+                                            strcmp(jstr(s, "bucket", ""), jstr(ps->out, "bucket", "")) !=
+                                                    0 ||
                                             strcmp(jstr(c, "path", ""), jstr(n, "path", "-")) != 0 ||
                                             !jhas_num(c, "event_ms") || jhas_num(n, "event_ms"))
                                                 continue;
@@ -734,7 +741,8 @@ static void merge_buckets(struct merge *g)
                                         pb->cnt[k] += c->valuedouble;
                                 }
                         }
-                        add_series(g, pv->ev, jget(jget(bk, "series"), "events"), doc_slot_end(g->in[i].doc));
+                        add_series(g, pv->ev, jget(jget(bk, "series"), "events"),
+                                   doc_slot_end(g->in[i].doc));
                         add_series(g, pv->rs, jget(jget(bk, "series"), "resyncs"),
                                    doc_slot_end(g->in[i].doc));
                 }
@@ -783,7 +791,8 @@ static int provider_resyncs_fail(const struct merge *g, size_t pvi, char *out, s
                 if (b->pv != pvi || !bucket_failing(b))
                         continue;
                 fmt_when(when, sizeof(when), b->err_ms, g->o->now_ms);
-                snprintf(r, sizeof(r), "resyncs of bucket %s fail (%lld in the last hour, the latest at %s)%s%s",
+                snprintf(r, sizeof(r),
+                         "resyncs of bucket %s fail (%lld in the last hour, the latest at %s)%s%s",
                          jstr(b->out, "bucket", ""), (long long)b->fail_window, when, b->err ? ": " : "",
                          b->err ? b->err : "");
                 cat(out, n, r);
@@ -831,7 +840,8 @@ static void source_verdict(struct merge *g, struct psrc *ps, int64_t dflt_late_s
         if (own && own->missing) {
                 fmt_age(age, sizeof(age), now - own->at_ms);
                 fmt_age(age2, sizeof(age2), REPORT_MISSING_INTERVALS * own->publish_s * 1000);
-                snprintf(r, sizeof(r), "instance %s, which scans it, last reported %s ago (missing after %s)",
+                snprintf(r, sizeof(r),
+                         "instance %s, which scans it, last reported %s ago (missing after %s)",
                          own->name, age, age2);
                 cat(reason, sizeof(reason), r);
                 v = V_FAILING;
@@ -839,8 +849,9 @@ static void source_verdict(struct merge *g, struct psrc *ps, int64_t dflt_late_s
         if (v == V_OK && nw && now - jint(nw, "visible_ms", now) > late_s * 1000) {
                 fmt_age(age, sizeof(age), now - jint(nw, "visible_ms", now));
                 fmt_age(age2, sizeof(age2), late_s * 1000);
-                snprintf(reason, sizeof(reason), "no new log file for %s (LATE after %s); the newest is %s",
-                         age, age2, jstr(nw, "path", "(unnamed)"));
+                snprintf(reason, sizeof(reason),
+                         "no new log file for %s (LATE after %s); the newest is %s", age, age2,
+                         jstr(nw, "path", "(unnamed)"));
                 v = V_LATE;
         }
         if (v == V_OK) {
@@ -851,7 +862,8 @@ static void source_verdict(struct merge *g, struct psrc *ps, int64_t dflt_late_s
                         if (jhas_num(nw, "delay_ms")) {
                                 fmt_age(age2, sizeof(age2), jint(nw, "delay_ms", 0));
                                 snprintf(reason, sizeof(reason),
-                                         "newest log file %s ago, delivered %s after its events", age, age2);
+                                         "newest log file %s ago, delivered %s after its events", age,
+                                         age2);
                         } else {
                                 snprintf(reason, sizeof(reason), "newest log file %s ago", age);
                         }
@@ -878,11 +890,12 @@ static void source_advice(struct merge *g, struct psrc *ps)
         if (!(adv = add_arr(&g->m, ps->out, "advice")))
                 return;
         if (s3 >= REPORT_READS_MIN_RECORDS && reads >= REPORT_READS_SHARE * s3) {
-                snprintf(text, sizeof(text),
-                         "%.0f %% of this trail's S3 records are reads (%.0f of %.0f): jibe downloads and "
-                         "skips them. Set the trail's S3 data events to write-only (read/write type "
-                         "WriteOnly) to cut CloudTrail's cost and jibe's work; writes are all jibe needs.",
-                         floor(100.0 * reads / s3), reads, s3);
+                snprintf(
+                        text, sizeof(text),
+                        "%.0f %% of this trail's S3 records are reads (%.0f of %.0f): jibe downloads and "
+                        "skips them. Set the trail's S3 data events to write-only (read/write type "
+                        "WriteOnly) to cut CloudTrail's cost and jibe's work; writes are all jibe needs.",
+                        floor(100.0 * reads / s3), reads, s3);
                 if ((a = cJSON_CreateObject())) {
                         add_str(&g->m, a, "kind", "read_events");
                         add_str(&g->m, a, "text", text);
@@ -895,11 +908,12 @@ static void source_advice(struct merge *g, struct psrc *ps)
         if (lbr > 0) {
                 const char *b = jstr(ps->out, "bucket", "");
 
-                snprintf(text, sizeof(text),
-                         "this trail logs writes to its own log bucket %s (%lld records): each log file "
-                         "CloudTrail delivers is itself logged in later ones. Exclude %s from the trail's S3 "
-                         "data events (an advanced event selector on its ARN).",
-                         b, (long long)lbr, b);
+                snprintf(
+                        text, sizeof(text),
+                        "this trail logs writes to its own log bucket %s (%lld records): each log file "
+                        "CloudTrail delivers is itself logged in later ones. Exclude %s from the trail's S3 "
+                        "data events (an advanced event selector on its ARN).",
+                        b, (long long)lbr, b);
                 if ((a = cJSON_CreateObject())) {
                         add_str(&g->m, a, "kind", "log_bucket_writes");
                         add_str(&g->m, a, "text", text);
@@ -973,7 +987,8 @@ static void merge_problems(struct merge *g, cJSON *root)
                         }
                         set_item(&g->m, c, "instance", cJSON_CreateString(g->in[i].name));
                         set_item(&g->m, c, "advice",
-                                 cJSON_CreateString(problem_advice(jstr(c, "kind", ""), jstr(c, "level", ""))));
+                                 cJSON_CreateString(
+                                         problem_advice(jstr(c, "kind", ""), jstr(c, "level", ""))));
                         all[n++] = c;
                 }
         }
@@ -1410,7 +1425,8 @@ int report_render_table(const cJSON *report, struct buf *b)
                 rows[n].verdict = jstr(p, "verdict", "?");
                 rows[n].owner = jstr(p, "owner", "-");
                 rows[n].reason = jstr(p, "reason", "");
-                snprintf(rows[n].name, sizeof(rows[n].name), "%s (%s)", jstr(p, "name", ""), jstr(p, "id", ""));
+                snprintf(rows[n].name, sizeof(rows[n].name), "%s (%s)", jstr(p, "name", ""),
+                         jstr(p, "id", ""));
                 n++;
                 cJSON_ArrayForEach(s, jget(p, "sources"))
                 {
@@ -1421,7 +1437,8 @@ int report_render_table(const cJSON *report, struct buf *b)
                         rows[n].verdict = jstr(s, "verdict", "?");
                         rows[n].owner = jstr(s, "owner", "-");
                         rows[n].reason = jstr(s, "reason", "");
-                        snprintf(rows[n].name, sizeof(rows[n].name), "  log bucket %s", jstr(s, "bucket", ""));
+                        snprintf(rows[n].name, sizeof(rows[n].name), "  log bucket %s",
+                                 jstr(s, "bucket", ""));
                         n++;
                 }
         }
@@ -1433,10 +1450,11 @@ int report_render_table(const cJSON *report, struct buf *b)
                 if (strlen(rows[i].owner) > wo)
                         wo = strlen(rows[i].owner);
         }
-        op(&o, "%-*s  %-*s  %-*s  %s\n", (int)wv, "VERDICT", (int)wn, "PROVIDER", (int)wo, "OWNER", "REASON");
+        op(&o, "%-*s  %-*s  %-*s  %s\n", (int)wv, "VERDICT", (int)wn, "PROVIDER", (int)wo, "OWNER",
+           "REASON");
         for (i = 0; i < n; i++)
-                op(&o, "%-*s  %-*s  %-*s  %s\n", (int)wv, rows[i].verdict, (int)wn, rows[i].name, (int)wo,
-                   rows[i].owner, rows[i].reason);
+                op(&o, "%-*s  %-*s  %-*s  %s\n", (int)wv, rows[i].verdict, (int)wn, rows[i].name,
+                   (int)wo, rows[i].owner, rows[i].reason);
         if (!n)
                 op(&o, "(no provider: no instance reported one)\n");
         free(rows);
@@ -1465,8 +1483,8 @@ int report_render_table(const cJSON *report, struct buf *b)
                 if (strlen(jstr(in, "host", "")) > wh)
                         wh = strlen(jstr(in, "host", ""));
         }
-        op(&o, "\n%-*s  %-5s  %-*s  %-8s  %-14s  %s\n", (int)wi, "INSTANCE", "ROLE", (int)wh, "HOST", "STATE",
-           "LAST REPORT", "OWNS");
+        op(&o, "\n%-*s  %-5s  %-*s  %-8s  %-14s  %s\n", (int)wi, "INSTANCE", "ROLE", (int)wh, "HOST",
+           "STATE", "LAST REPORT", "OWNS");
         cJSON_ArrayForEach(in, jget(report, "instances"))
         {
                 const cJSON *ow;
@@ -1484,8 +1502,8 @@ int report_render_table(const cJSON *report, struct buf *b)
                 fmt_age(age, sizeof(age), now - jint(in, "at_ms", now));
                 strncat(age, " ago", sizeof(age) - strlen(age) - 1);
                 op(&o, "%-*s  %-5s  %-*s  %-8s  %-14s  %s\n", (int)wi, jstr(in, "instance", ""),
-                   jstr(in, "role", ""), (int)wh, jstr(in, "host", ""), missing ? "MISSING" : "reports", age,
-                   owns[0] ? owns : "-");
+                   jstr(in, "role", ""), (int)wh, jstr(in, "host", ""), missing ? "MISSING" : "reports",
+                   age, owns[0] ? owns : "-");
         }
         if (!cJSON_GetArraySize(jget(report, "instances")))
                 op(&o, "(no instance has published its status)\n");
@@ -1536,13 +1554,15 @@ static void hverdict(struct out *o, const char *v)
 static void hfig(struct out *o, const char *name, const cJSON *obj, const char *key)
 {
         if (jhas_num(obj, key))
-                op(o, "<td class=\"n\" data-figure=\"%s\">%lld</td>", name, (long long)jint(obj, key, 0));
+                op(o, "<td class=\"n\" data-figure=\"%s\">%lld</td>", name,
+                   (long long)jint(obj, key, 0));
         else
                 op(o, "<td class=\"n\" data-figure=\"%s\"></td>", name);
 }
 
 /* A small bar chart of one 96-slot series (cls: ev or rs). */
-static void hchart(struct out *o, const cJSON *series, const char *key, const char *cls, const char *label)
+static void hchart(struct out *o, const cJSON *series, const char *key, const char *cls,
+                   const char *label)
 {
         const cJSON *a = jget(series, key), *c;
         double max = 0, total = 0, v;
@@ -1560,16 +1580,16 @@ static void hchart(struct out *o, const cJSON *series, const char *key, const ch
            "viewBox=\"0 0 %d %d\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">"
            "<title>%s per 15 minutes, last 24 h: %.0f in all, at most %.0f in a slot</title>"
            "<text x=\"0\" y=\"10\">%s: %.0f in 24 h (max %.0f per 15 min)</text>",
-           key, total, STATUS_SLOTS * w, h + top + 12, STATUS_SLOTS * w, h + top + 12, label, total, max, label,
-           total, max);
+           key, total, STATUS_SLOTS * w, h + top + 12, STATUS_SLOTS * w, h + top + 12, label, total, max,
+           label, total, max);
         cJSON_ArrayForEach(c, a)
         {
                 v = cJSON_IsNumber(c) ? c->valuedouble : 0;
                 if (v > 0 && max > 0) {
                         int bh = (int)ceil(v / max * h);
 
-                        op(o, "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>", cls, i * w,
-                           top + h - bh, w - 1, bh);
+                        op(o, "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>", cls,
+                           i * w, top + h - bh, w - 1, bh);
                 }
                 i++;
         }
@@ -1636,7 +1656,8 @@ static void hprovider(struct out *o, const cJSON *p, int n, int64_t now)
                 hfig(o, "files_quarantined", jget(s, "files"), "quarantined");
                 if (jhas_num(nw, "visible_ms")) {
                         fmt_age(age, sizeof(age), now - jint(nw, "visible_ms", now));
-                        op(o, "<td class=\"n\" data-figure=\"newest_age_s\" data-value=\"%lld\" title=\"",
+                        op(o,
+                           "<td class=\"n\" data-figure=\"newest_age_s\" data-value=\"%lld\" title=\"",
                            (long long)((now - jint(nw, "visible_ms", now)) / 1000));
                         oesc(o, jstr(nw, "path", ""));
                         op(o, "\">%s</td>", age);
@@ -1664,7 +1685,8 @@ static void hprovider(struct out *o, const cJSON *p, int n, int64_t now)
                 const cJSON *ev = jget(b, "events"), *rs = jget(b, "resyncs");
                 int64_t evn = jint(ev, "put", 0) + jint(ev, "delete", 0) + jint(ev, "bucket", 0);
                 int64_t ok = jint(jget(rs, "event"), "ok", 0) + jint(jget(rs, "refresh"), "ok", 0);
-                int64_t bad = jint(jget(rs, "event"), "failed", 0) + jint(jget(rs, "refresh"), "failed", 0);
+                int64_t bad =
+                        jint(jget(rs, "event"), "failed", 0) + jint(jget(rs, "refresh"), "failed", 0);
 
                 oput(o, "<tr class=\"bucket\" data-bucket=\"");
                 oesc(o, jstr(b, "bucket", ""));
@@ -1778,7 +1800,8 @@ int report_render_html(const cJSON *report, struct buf *b)
         op(&o, "; a source is LATE after %lld min without a new log file</p>\n",
            (long long)(jint(report, "late_after_s", 0) / 60));
 
-        oput(&o, "<table id=\"summary\"><tr><th>verdict</th><th>provider</th><th>owner</th><th>reason</th></tr>");
+        oput(&o,
+             "<table id=\"summary\"><tr><th>verdict</th><th>provider</th><th>owner</th><th>reason</th></tr>");
         cJSON_ArrayForEach(p, jget(report, "providers"))
         {
                 n++;
@@ -1800,8 +1823,7 @@ int report_render_html(const cJSON *report, struct buf *b)
         if (!n)
                 oput(&o, "<p>No provider: no instance has reported one.</p>");
         n = 0;
-        cJSON_ArrayForEach(p, jget(report, "providers"))
-                hprovider(&o, p, ++n, now);
+        cJSON_ArrayForEach(p, jget(report, "providers")) hprovider(&o, p, ++n, now);
 
         any = 0;
         cJSON_ArrayForEach(pr, jget(report, "problems"))
@@ -1813,8 +1835,9 @@ int report_render_html(const cJSON *report, struct buf *b)
         if (any)
                 oput(&o, "</ul></section>\n");
 
-        oput(&o, "<section id=\"instances\"><h2>Instances</h2><table><tr><th>instance</th><th>role</th>"
-                 "<th>host</th><th>version</th><th>last report</th><th>state</th><th>scans providers</th></tr>");
+        oput(&o,
+             "<section id=\"instances\"><h2>Instances</h2><table><tr><th>instance</th><th>role</th>"
+             "<th>host</th><th>version</th><th>last report</th><th>state</th><th>scans providers</th></tr>");
         cJSON_ArrayForEach(in, jget(report, "instances"))
         {
                 const cJSON *ow;

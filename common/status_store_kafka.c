@@ -27,7 +27,9 @@
 #include "status_store.h"
 
 #define SK_FLUSH_MS 30000
-#define SK_PATIENCE_MS 30000 /* a topic just created needs a moment to get a leader */
+#define SK_PATIENCE_MS                                                                                  \
+        5000 /* a topic just created needs a moment to get a leader; a missing
+                                * one is said soon (jibe status; the publisher tries again) */
 
 struct status_store_kafka {
         struct status_store ss;

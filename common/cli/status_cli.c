@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "cli.h"
+#include "kconf.h"
 #include "report.h"
 #include "state.h"
 #include "status_store.h"
@@ -27,7 +28,7 @@
 static void usage(FILE *fp)
 {
         fprintf(fp,
-                "usage: jibe status -c FILE [--json | --html OUT] [--now TIME]\n"
+                "usage: jibe status -c FILE [--json | --html OUT] [--now TIME] [--from kafka|folder]\n"
                 "       jibe status [-c FILE] [--json | --html OUT] [--now TIME] --files DOC...\n"
                 "\n"
                 "Shows the merged status of every jibe instance now: one line per provider, then its\n"
@@ -42,6 +43,8 @@ static void usage(FILE *fp)
                 "  --html OUT          write the report as a self-contained HTML page to OUT\n"
                 "  --files             the operands are instance status documents (<instance>.json)\n"
                 "                      to merge instead of the store's: no network is used\n"
+                "  --from WHERE        kafka: the status topic; folder: status.folder (default: the\n"
+                "                      topic when kafka.brokers is set, else status.folder)\n"
                 "  --now TIME          merge as if now were TIME (ISO-8601, e.g. 2026-12-01T10:00Z),\n"
                 "                      to look at copied documents as they were\n"
                 "  -h, --help          this help\n"
@@ -117,8 +120,8 @@ static int collect_files(char **paths, int n, struct docs *ds, char *err, size_t
                 do {
                         if ((rc = buf_reserve(&b, 65536)) != JB_OK)
                                 break;
-                        got = fread(b.p + b.len, 1, b.cap - b.len - 1 < 65536 ? b.cap - b.len - 1 : 65536,
-                                    fp);
+                        got = fread(b.p + b.len, 1,
+                                    b.cap - b.len - 1 < 65536 ? b.cap - b.len - 1 : 65536, fp);
                         if (b.len + got > STATUS_DOC_MAX) {
                                 rc = JB_ELIMIT;
                                 break;
@@ -152,15 +155,57 @@ static int collect_files(char **paths, int n, struct docs *ds, char *err, size_t
  * when the configuration names no store (exit 2), any other code when the store cannot be
  * read (exit 3); err says which in words.
  */
-static int collect_store(const struct cfg *cfg, struct docs *ds, char *err, size_t errsz)
+struct collect {
+        struct docs *ds;
+        size_t n;
+};
+
+/* status_store_fn: copy one instance's document into the list to merge. */
+static int collect_one(void *opaque, const char *instance, const void *doc, size_t n, const char *where)
 {
-        (void)ds;
-        if (!cfg->status_folder)
-                return jb_seterr(JB_EFATAL, err, errsz,
-                                 "the configuration names no status store: set status.folder (embedded "
-                                 "mode) or kafka.brokers (Kafka mode), or give the documents with --files");
-        return jb_seterr(JB_ENOTSUP, err, errsz,
-                         "this jibe cannot read the status store yet; give the documents with --files");
+        struct collect *c = opaque;
+        char *copy = malloc(n + 1);
+
+        (void)instance;
+        if (!copy)
+                return JB_ENOMEM;
+        if (n)
+                memcpy(copy, doc, n);
+        copy[n] = '\0';
+        c->n++;
+        return docs_add(c->ds, copy, n, where);
+}
+
+static int collect_store(const struct cfg *cfg, enum status_from from, struct docs *ds, char *err,
+                         size_t errsz)
+{
+        struct status_store *ss = NULL;
+        struct collect c = {ds, 0};
+        char e2[1024];
+        int rc;
+
+        rc = cli_status_store(cfg, "status", from, &ss, err, errsz);
+        if (rc != JB_OK)
+                return rc == JB_ENOMEM ? rc : JB_EFATAL;
+        if (!ss)
+                return jb_seterr(
+                        JB_EFATAL, err, errsz,
+                        "the configuration names no status store: set status.folder (embedded "
+                        "mode) or kafka.brokers (Kafka mode), or give the documents with --files");
+        rc = ss->ops->list(ss, collect_one, &c, e2, sizeof(e2));
+        status_store_free(ss);
+        if (from == STATUS_FROM_KAFKA ||
+            (from == STATUS_FROM_AUTO && cfg->kafka_brokers && *cfg->kafka_brokers))
+                (void)kconf_wait_destroyed(5000);
+        if (rc == JB_OK)
+                return JB_OK;
+        rc = rc == JB_EFATAL || rc == JB_EINPUT ? JB_ETRANSIENT : rc; /* exit 3: could not be read */
+        return jb_seterr(rc, err, errsz, "cannot read the status store (%s%s): %s",
+                         cfg->kafka_brokers && from != STATUS_FROM_FOLDER ? "the Kafka status topic at "
+                                                                          : "status.folder ",
+                         cfg->kafka_brokers && from != STATUS_FROM_FOLDER ? cfg->kafka_brokers
+                                                                          : cfg->status_folder,
+                         e2);
 }
 
 static int64_t now_ms(void)
@@ -171,7 +216,7 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-enum { OPT_JSON = 0x200, OPT_HTML, OPT_FILES, OPT_NOW };
+enum { OPT_JSON = 0x200, OPT_HTML, OPT_FILES, OPT_NOW, OPT_FROM };
 
 int status_main(int argc, char **argv)
 {
@@ -180,12 +225,14 @@ int status_main(int argc, char **argv)
                                              {"html", required_argument, NULL, OPT_HTML},
                                              {"files", no_argument, NULL, OPT_FILES},
                                              {"now", required_argument, NULL, OPT_NOW},
+                                             {"from", required_argument, NULL, OPT_FROM},
                                              CLI_OPTS_END};
         struct cli c = {"status", ":c:h", opts, usage, 0};
         const char *path = NULL, *html = NULL;
         struct report_opts ro = {0, NULL};
         struct docs ds = {NULL, 0, 0};
         struct cfg cfg;
+        enum status_from from = STATUS_FROM_AUTO;
         int json = 0, files = 0, have_cfg = 0, opt, rc, exitcode = 2;
         cJSON *rep = NULL;
         struct buf out;
@@ -206,10 +253,16 @@ int status_main(int argc, char **argv)
                 case OPT_FILES:
                         files = 1;
                         break;
+                case OPT_FROM:
+                        if (cli_status_from_parse(optarg, &from) != 0)
+                                return cli_bad_value(&c, "--from wants kafka or folder, not '%s'",
+                                                     optarg);
+                        break;
                 default:
                         if (cli_parse_datetime(optarg, &ro.now_ms) != 0)
-                                return cli_bad_value(&c, "--now wants a time such as 2026-12-01T10:00Z, not "
-                                                         "'%s'",
+                                return cli_bad_value(&c,
+                                                     "--now wants a time such as 2026-12-01T10:00Z, not "
+                                                     "'%s'",
                                                      optarg);
                         break;
                 }
@@ -221,7 +274,8 @@ int status_main(int argc, char **argv)
         if (files && optind >= argc)
                 return cli_usage_error(&c, "--files wants at least one status document");
         if (!files && optind < argc)
-                return cli_usage_error(&c, "unexpected '%s' (documents to merge follow --files)", argv[optind]);
+                return cli_usage_error(&c, "unexpected '%s' (documents to merge follow --files)",
+                                       argv[optind]);
         if (!files && !path)
                 return cli_usage_error(&c, "give the configuration file with -c FILE (or documents with "
                                            "--files)");
@@ -236,11 +290,11 @@ int status_main(int argc, char **argv)
         if (files)
                 rc = collect_files(argv + optind, argc - optind, &ds, err, sizeof(err));
         else
-                rc = collect_store(&cfg, &ds, err, sizeof(err));
+                rc = collect_store(&cfg, from, &ds, err, sizeof(err));
         if (rc != JB_OK) {
                 exitcode = rc == JB_EFATAL || rc == JB_EINPUT ? 2 : 3;
-                fprintf(stderr, "jibe status: %s%s\n", exitcode == 2 && !files ? "configuration error: " : "",
-                        err);
+                fprintf(stderr, "jibe status: %s%s\n",
+                        exitcode == 2 && !files ? "configuration error: " : "", err);
                 goto out;
         }
         if (!(rep = report_merge(ds.d, ds.n, &ro, err, sizeof(err)))) {
@@ -265,7 +319,8 @@ int status_main(int argc, char **argv)
                         exitcode = 3;
                         goto out;
                 }
-                printf("%s  %s (report written to %s)\n", cJSON_GetStringValue(cJSON_GetObjectItem(rep, "verdict")),
+                printf("%s  %s (report written to %s)\n",
+                       cJSON_GetStringValue(cJSON_GetObjectItem(rep, "verdict")),
                        cJSON_GetStringValue(cJSON_GetObjectItem(rep, "summary")), html);
         } else {
                 fwrite(out.p, 1, out.len, stdout);

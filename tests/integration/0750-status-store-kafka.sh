@@ -4,7 +4,10 @@
 # (two instances put, one puts again, list() gives both with their latest documents, and the
 # scanner's store in the same topic still loads exactly its file records, without a warning
 # about the instances' records) with KAFKA_BOOTSTRAP pointing at a fresh single-node broker;
-# then reads the topic with kcat: the instances' records have keys instance/<name>.
+# then reads the topic with kcat: the instances' records have keys instance/<name>. Last,
+# `jibe status -c FILE` (kafka.brokers set: the topic by default) merges the latest documents
+# of a status topic made by `jibe topics --create` that also holds a file record and an older
+# document of one instance.
 set -eu
 . "$JIBE_TOP/tests/integration/lib.sh"
 . "$JIBE_TOP/tests/integration/lib_kafka.sh"
@@ -32,3 +35,41 @@ printf '%s\n' "$keys" | grep -qx '1 instance/west-2' || fail "expected one recor
 [ "$(cut -f 3 "$JIBE_TMP/records" | grep -c '^/S3 Prod/ct-logs/')" = 2 ] ||
 	fail "expected the scanner's two file records beside them"
 echo "status records and file records share $topic: ok"
+
+# jibe status over the topic: the latest document per instance, the file record skipped.
+D="$JIBE_TOP/tests/data/status"
+cat >"$JIBE_TMP/jibe-config.json" <<EOF2
+{"endpoint": "http://127.0.0.1:9", "login": "admin", "password": "s3cret"}
+EOF2
+chmod 600 "$JIBE_TMP/jibe-config.json"
+cat >"$JIBE_TMP/jibe.cfg" <<EOF2
+access_anywhere = { credentials_json = "$JIBE_TMP/jibe-config.json"; allow_http = true; };
+kafka = { brokers = "$KAFKA_BOOTSTRAP"; topic_prefix = "st2."; partitions = 2; replication = 1; };
+state_dir = "$JIBE_TMP/state";
+EOF2
+"$JIBE" topics --create -c "$JIBE_TMP/jibe.cfg" >"$JIBE_TMP/topics.out" 2>&1 || {
+	cat "$JIBE_TMP/topics.out"
+	fail "jibe topics --create failed"
+}
+one_line() { python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$1"; }
+{
+	printf 'instance/east-1\t%s\n' "$(one_line "$D/east-1-old.json")"
+	printf '/S3 Prod/ct-logs/AWSLogs/x/a.json.gz\t{"v":1,"state":"done","at_ms":1}\n'
+	printf 'instance/west-2\t%s\n' "$(one_line "$D/west-2.json")"
+	printf 'instance/east-1\t%s\n' "$(one_line "$D/east-1.json")"
+} | kafka_produce st2.status
+rc=0
+"$JIBE" status -c "$JIBE_TMP/jibe.cfg" --now 2026-12-01T12:00:20Z --json >"$JIBE_TMP/report.json" \
+	2>"$JIBE_TMP/status.err" || rc=$?
+[ "$rc" -eq 1 ] || { cat "$JIBE_TMP/status.err"; fail "jibe status over Kafka: exit $rc (want 1: west-2 reports FAILING)"; }
+python3 - "$JIBE_TMP/report.json" "$D/east-1.json" <<'PY' || fail "jibe status over Kafka: wrong instances"
+import json, sys
+r = json.load(open(sys.argv[1]))
+e = json.load(open(sys.argv[2]))
+inst = {i["instance"]: i for i in r["instances"]}
+print("instances from the topic:", sorted(inst))
+assert sorted(inst) == ["east-1", "west-2"], sorted(inst)
+assert inst["east-1"]["at_ms"] == e["at_ms"], (inst["east-1"]["at_ms"], e["at_ms"])
+assert not [p for p in r["problems"] if p["kind"] == "bad_status"], r["problems"]
+PY
+echo "jibe status reads the status topic: ok"

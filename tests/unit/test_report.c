@@ -77,9 +77,9 @@ static cJSON *t_merge_at(int64_t now, ...)
         return r;
 }
 
-#define t_all()                                                                                             \
-        t_merge_at(T_NOW, "east-1.json", "west-2.json", "sync-1.json", "gone-3.json", "bad-notjson.json",     \
-                   "bad-version.json", (char *)NULL)
+#define t_all()                                                                                         \
+        t_merge_at(T_NOW, "east-1.json", "west-2.json", "sync-1.json", "gone-3.json",                   \
+                   "bad-notjson.json", "bad-version.json", (char *)NULL)
 
 static const cJSON *t_get(const cJSON *o, const char *k)
 {
@@ -212,9 +212,10 @@ static void test_late(void **state)
         (void)state;
         s = t_src(r, "202", "archive-logs");
         assert_string_equal(t_str(s, "verdict"), "LATE");
-        assert_string_equal(t_str(s, "reason"),
-                            "no new log file for 47 min (LATE after 20 min); the newest is /S3 Archive/"
-                            "archive-logs/AWSLogs/777788889999/CloudTrail/us-west-2/2026/12/01/late.json.gz");
+        assert_string_equal(
+                t_str(s, "reason"),
+                "no new log file for 47 min (LATE after 20 min); the newest is /S3 Archive/"
+                "archive-logs/AWSLogs/777788889999/CloudTrail/us-west-2/2026/12/01/late.json.gz");
         assert_string_equal(t_str(t_prov(r, "202"), "verdict"), "LATE");
         cJSON_Delete(r);
         /* 20 min exactly is not late yet (west-2 is still fresh at that time: 33 min earlier its
@@ -236,8 +237,9 @@ static void test_failing_by_scan(void **state)
         (void)state;
         s = t_src(r, "303", "media-logs");
         assert_string_equal(t_str(s, "verdict"), "FAILING");
-        assert_string_equal(t_str(s, "reason"), "scans fail since 10:42 UTC (the last good scan): Access "
-                                                "Anywhere does not answer: connection refused");
+        assert_string_equal(t_str(s, "reason"),
+                            "scans fail since 10:42 UTC (the last good scan): Access "
+                            "Anywhere does not answer: connection refused");
         assert_true(cJSON_IsTrue(t_get(t_get(s, "scan"), "failing")));
         assert_string_equal(t_str(t_prov(r, "303"), "verdict"), "FAILING");
         cJSON_Delete(r);
@@ -251,9 +253,10 @@ static void test_failing_by_resync(void **state)
         (void)state;
         assert_string_equal(t_str(t_prov(r, "505"), "verdict"), "FAILING");
         assert_string_equal(t_str(t_src(r, "505", "shared-logs"), "verdict"), "FAILING");
-        assert_contains(t_str(t_prov(r, "505"), "reason"),
-                        "resyncs of bucket shared-data fail (3 in the last hour, the latest at 11:59 UTC): "
-                        "Access Anywhere refused the resync: provider credentials rejected (403)");
+        assert_contains(
+                t_str(t_prov(r, "505"), "reason"),
+                "resyncs of bucket shared-data fail (3 in the last hour, the latest at 11:59 UTC): "
+                "Access Anywhere refused the resync: provider credentials rejected (403)");
         b = t_find(t_get(t_prov(r, "505"), "buckets"), "bucket", "shared-data");
         assert_int_equal(t_num(b, "dead"), 3);
         assert_int_equal(t_num(t_get(b, "resyncs_window"), "failed"), 3);
@@ -429,8 +432,9 @@ static void test_bad_documents(void **state)
         assert_int_equal(cJSON_GetArraySize(t_get(r, "problems")), 3);
         assert_string_equal(t_str(cJSON_GetArrayItem(t_get(r, "problems"), 0), "text"),
                             "status topic key instance/x was skipped: it is not a JSON object");
-        assert_string_equal(t_str(cJSON_GetArrayItem(t_get(r, "problems"), 1), "text"),
-                            "status file r.json was skipped: its type is \"report\", not \"instance_status\"");
+        assert_string_equal(
+                t_str(cJSON_GetArrayItem(t_get(r, "problems"), 1), "text"),
+                "status file r.json was skipped: its type is \"report\", not \"instance_status\"");
         assert_string_equal(t_str(cJSON_GetArrayItem(t_get(r, "problems"), 2), "text"),
                             "status file empty.json was skipped: it is not JSON");
         assert_int_equal(report_exit_code(r), 0);
@@ -445,7 +449,8 @@ static void test_bad_document_names(void **state)
         (void)state;
         assert_non_null(s);
         assert_contains(s, "bad-notjson.json was skipped: it is not JSON");
-        assert_contains(s, "bad-version.json was skipped: its schema version is 2, this jibe reads version 1");
+        assert_contains(
+                s, "bad-version.json was skipped: its schema version is 2, this jibe reads version 1");
         cJSON_free(s);
         cJSON_Delete(r);
 }
@@ -465,7 +470,8 @@ static void test_html_escaped(void **state)
         /* the data's markup is text, never markup */
         assert_null(strstr(h, "<img"));
         assert_null(strstr(h, "<Shared>"));
-        assert_contains(h, "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quoted&quot; &#39;name&#39;.json.gz");
+        assert_contains(
+                h, "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quoted&quot; &#39;name&#39;.json.gz");
         assert_contains(h, "R&amp;D &lt;Shared&gt; &quot;west&#39;s&quot;");
         /* self-contained: no script, no external asset */
         assert_null(strstr(h, "<script"));
@@ -481,7 +487,8 @@ static void test_html_escaped(void **state)
         assert_contains(h, "<tr class=\"source\" data-bucket=\"archive-logs\" data-verdict=\"LATE\">");
         assert_contains(h, "<td class=\"n\" data-figure=\"latency_p99_s\">60</td>");
         assert_contains(h, "<svg class=\"chart\" data-series=\"resyncs\" data-total=\"13\"");
-        assert_contains(h, "<li class=\"advice\" data-kind=\"log_bucket_writes\" data-bucket=\"ct-logs\">");
+        assert_contains(h,
+                        "<li class=\"advice\" data-kind=\"log_bucket_writes\" data-bucket=\"ct-logs\">");
         assert_contains(h, "<tr class=\"instance\" data-instance=\"gone-3\" data-missing=\"true\">");
         buf_clear(&b);
         cJSON_Delete(r);
