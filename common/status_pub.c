@@ -302,7 +302,8 @@ static int upload_one(struct status_pub *p, const char *name, const struct buf *
                 free(p->up_folder_id);
                 p->up_folder_id = NULL;
                 if ((rc = upload_folder_id(p, err, errsz)) == JB_OK)
-                        rc = aa_upload(p->up, p->up_folder_id, name, data->p, data->len, NULL, err, errsz);
+                        rc = aa_upload(p->up, p->up_folder_id, name, data->p, data->len, NULL, err,
+                                       errsz);
         }
         return rc;
 }
@@ -450,7 +451,8 @@ static void report(struct status_pub *p, const struct buf *own)
         }
         for (i = 0; i < p->ndocs; i++)
                 if (strcmp(p->docs[i].instance, p->instance)) /* own: the fresher copy below */
-                        docs[n++] = (struct report_doc){p->docs[i].json, p->docs[i].len, p->docs[i].where};
+                        docs[n++] =
+                                (struct report_doc){p->docs[i].json, p->docs[i].len, p->docs[i].where};
         if (own->len)
                 docs[n++] = (struct report_doc){own->p, own->len, "this instance"};
         ro.now_ms = wall_ms();
@@ -467,9 +469,11 @@ static void report(struct status_pub *p, const struct buf *own)
         if (rc == JB_OK)
                 rc = report_render_html(r, &html);
         if (rc != JB_OK)
-                snprintf(err, sizeof(err), "%s", rc == JB_ELIMIT ? "the report is too large" : "out of memory");
+                snprintf(err, sizeof(err), "%s",
+                         rc == JB_ELIMIT ? "the report is too large" : "out of memory");
         /* HTML first: a reader polling report.json then finds the matching page */
-        if (rc == JB_OK && (rc = local_write(p, "report.html", html.p, html.len, err, sizeof(err))) == JB_OK)
+        if (rc == JB_OK &&
+            (rc = local_write(p, "report.html", html.p, html.len, err, sizeof(err))) == JB_OK)
                 rc = local_write(p, "report.json", json.p, json.len, err, sizeof(err));
         if (rc != JB_OK)
                 pub_failed(p, PF_REPORT, err);
@@ -558,8 +562,8 @@ static void pub_free(struct status_pub *p)
         free(p);
 }
 
-int status_pub_start(const struct status_pub_opts *o, struct status_store *store, struct status_pub **out,
-                     char *errstr, size_t errsz)
+int status_pub_start(const struct status_pub_opts *o, struct status_store *store,
+                     struct status_pub **out, char *errstr, size_t errsz)
 {
         struct status_pub *p;
 
@@ -596,7 +600,8 @@ int status_pub_start(const struct status_pub_opts *o, struct status_store *store
         if (p->report_ms > 0 && p->report_ms < 1000)
                 p->report_ms = 1000;
         p->aa = o->aa;
-        if (!p->instance || !p->state_dir || !p->own_file || (o->upload_folder && *o->upload_folder && !p->upload_folder)) {
+        if (!p->instance || !p->state_dir || !p->own_file ||
+            (o->upload_folder && *o->upload_folder && !p->upload_folder)) {
                 pub_free(p);
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         }

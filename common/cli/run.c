@@ -219,8 +219,8 @@ int run_main(int argc, char **argv)
         }
         store = scan_store_dir_new(st);
         ret = run_pipeline(&cfg, &ao, &so, q, store, instance); /* frees the stages and q */
-        run_alerts_stop();                            /* after the stages: their last alerts */
-        scan_store_free(store);                       /* after the scanner */
+        run_alerts_stop();                                      /* after the stages: their last alerts */
+        scan_store_free(store);                                 /* after the scanner */
 out:
         run_metrics_stop(mh, ret);
         state_close(st);

@@ -177,7 +177,8 @@ static int stage_supervise(enum stage which, const struct cfg *cfg, const struct
                 which == ST_SCAN    ? scanner_stage(&so->scan, ao, q, store)
                 : which == ST_PARSE ? parser_stage(&so->parse, ao, q)
                                     : syncer_stage(&so->sync, ao, q),
-                run_status_stage(cfg, ao, stage_names[which], instance, which == ST_SCAN), /* starts first, stops last */
+                run_status_stage(cfg, ao, stage_names[which], instance,
+                                 which == ST_SCAN), /* starts first, stops last */
         };
         struct supervise_opts sv;
         char running[1024];
@@ -228,7 +229,8 @@ static int stage_main(enum stage which, int argc, char **argv)
                 log_msg(LL_ERROR, cmd, "%s", err);
                 goto out;
         }
-        if (cli_status_instance(&cfg, cmd, instance, status_name, sizeof(status_name), err, sizeof(err))) {
+        if (cli_status_instance(&cfg, cmd, instance, status_name, sizeof(status_name), err,
+                                sizeof(err))) {
                 log_msg(LL_ERROR, cmd, "%s", err);
                 goto out;
         }

@@ -65,7 +65,8 @@ static int fake_put(struct status_store *ss, const char *instance, const void *d
         return JB_OK;
 }
 
-static int fake_list(struct status_store *ss, status_store_fn fn, void *opaque, char *errstr, size_t errsz)
+static int fake_list(struct status_store *ss, status_store_fn fn, void *opaque, char *errstr,
+                     size_t errsz)
 {
         struct fake *f = (struct fake *)ss;
         size_t i;
@@ -257,7 +258,8 @@ static void test_publish_kick_report_stop(void **state)
         assert_string_equal(cJSON_GetObjectItem(j, "generated_by")->valuestring, "east-1");
         insts = cJSON_GetObjectItem(j, "instances");
         for (n = 0; n < cJSON_GetArraySize(insts); n++) {
-                const char *name = cJSON_GetObjectItem(cJSON_GetArrayItem(insts, n), "instance")->valuestring;
+                const char *name =
+                        cJSON_GetObjectItem(cJSON_GetArrayItem(insts, n), "instance")->valuestring;
 
                 found |= !strcmp(name, "east-1") ? 1 : !strcmp(name, "west-1") ? 2 : 0;
         }
