@@ -23,11 +23,11 @@
 
 #define SLOT_MS ((int64_t)STATUS_SLOT_S * 1000)
 
-static const int lat_le_s[STATUS_LAT_BOUNDS] = {1,   2,   5,    10,   20,   30,   60,  120,
+static const int lat_le_s[STATUS_LAT_BOUNDS] = {1,   2,   5,    10,   20,   30,   60, 120,
                                                 300, 600, 1200, 1800, 3600, 7200, -1};
-static const char *const class_names[STATUS_CLASSES] = {
-        "malformed", "not_s3",  "failed", "not_write", "self",
-        "unmanaged", "covered", "put",    "delete",    "bucket"};
+static const char *const class_names[STATUS_CLASSES] = {"malformed", "not_s3",    "failed",  "not_write",
+                                                        "self",      "unmanaged", "covered", "put",
+                                                        "delete",    "bucket"};
 static const char *const ev_names[STATUS_EV_N] = {"self", "covered", "put", "delete", "bucket"};
 
 struct ring {
@@ -398,8 +398,7 @@ void status_backlog(int64_t files, int64_t events, int64_t lag)
 
 /* ---- recording ---- */
 
-void status_provider(const char *id, const char *name, const char *const *buckets, size_t n,
-                     int owned)
+void status_provider(const char *id, const char *name, const char *const *buckets, size_t n, int owned)
 {
         struct provider *p;
 
@@ -494,8 +493,7 @@ void status_scan(const char *provider, const char *bucket, int ok, const char *e
         pthread_mutex_unlock(&S.mu);
 }
 
-void status_file_found(const char *provider, const char *bucket, const char *path,
-                       int64_t visible_ms)
+void status_file_found(const char *provider, const char *bucket, const char *path, int64_t visible_ms)
 {
         struct source *s;
 
@@ -509,8 +507,7 @@ void status_file_found(const char *provider, const char *bucket, const char *pat
                 s->found++;
                 ring_add(&s->r_found, slot_of(now), 1);
                 if (s->newest_visible < 0 || visible_ms > s->newest_visible ||
-                    (visible_ms == s->newest_visible &&
-                     strcmp(nz(path), nz(s->newest_path)) > 0)) {
+                    (visible_ms == s->newest_visible && strcmp(nz(path), nz(s->newest_path)) > 0)) {
                         char *d = sdup(path);
 
                         if (d) {
@@ -549,8 +546,7 @@ void status_file_done(const struct status_file *f)
                 /* The newest file's eventTime: the scanner's newest when this is that file
                  * (embedded mode, or a seeded path), else the parser's own newest by
                  * visibility when it has no scanner in the process. */
-                if (f->event_ms >= 0 && f->path && s->newest_path &&
-                    !strcmp(f->path, s->newest_path)) {
+                if (f->event_ms >= 0 && f->path && s->newest_path && !strcmp(f->path, s->newest_path)) {
                         if (f->event_ms > s->newest_event)
                                 s->newest_event = f->event_ms;
                 } else if (f->event_ms >= 0 && !s->scanned && f->visible_ms > 0 &&
@@ -615,8 +611,7 @@ void status_resync(const char *provider, const char *bucket, enum status_method 
                 if (ok) {
                         b->last_ok = now;
                         if (latency_ms >= 0) {
-                                struct lat_slot *l =
-                                        &b->lat[(size_t)(slot % STATUS_WINDOW_SLOTS)];
+                                struct lat_slot *l = &b->lat[(size_t)(slot % STATUS_WINDOW_SLOTS)];
 
                                 if (l->stamp != slot) {
                                         l->stamp = slot;
@@ -700,8 +695,8 @@ out:
         pthread_mutex_unlock(&S.mu);
 }
 
-void status_problem(enum status_level level, const char *provider, const char *source,
-                    const char *kind, const char *module, const char *text)
+void status_problem(enum status_level level, const char *provider, const char *source, const char *kind,
+                    const char *module, const char *text)
 {
         problem_rec(level, provider, source, kind, module, text, 1);
 }
@@ -712,8 +707,7 @@ void status_problem_once(enum status_level level, const char *provider, const ch
         problem_rec(level, provider, source, kind, module, text, 0);
 }
 
-void status_problem_clear(const char *provider, const char *source, const char *kind,
-                          const char *module)
+void status_problem_clear(const char *provider, const char *source, const char *kind, const char *module)
 {
         pthread_mutex_lock(&S.mu);
         for (size_t i = 0; i < S.nprob; i++)
@@ -817,8 +811,7 @@ static int put_source(cJSON *arr, const struct source *s, int64_t cur)
                 if (s->last_error && (!add_num(sc, "last_error_ms", (double)s->last_error) ||
                                       !add_str(sc, "last_error", s->last_error_text)))
                         return 0;
-                if (!add_num(sc, "errors", (double)s->errors) ||
-                    !add_bool(sc, "failing", s->failing))
+                if (!add_num(sc, "errors", (double)s->errors) || !add_bool(sc, "failing", s->failing))
                         return 0;
         }
         if (!(f = add_obj(o, "files")) || !add_num(f, "found", (double)s->found) ||
@@ -950,8 +943,8 @@ static int put_problems(cJSON *arr)
                 if (!add_str(o, "level", p->level == STATUS_ERROR ? "error" : "warn") ||
                     !add_str(o, "kind", p->kind) || !add_str(o, "provider", p->provider) ||
                     !add_str(o, "source", p->source) ||
-                    (*p->module && !add_str(o, "module", p->module)) ||
-                    !add_str(o, "text", p->text) || !add_num(o, "count", (double)p->count) ||
+                    (*p->module && !add_str(o, "module", p->module)) || !add_str(o, "text", p->text) ||
+                    !add_num(o, "count", (double)p->count) ||
                     !add_num(o, "first_ms", (double)p->first) ||
                     !add_num(o, "last_ms", (double)p->last) || !add_bool(o, "active", p->active))
                         return 0;

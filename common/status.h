@@ -62,9 +62,9 @@ void status_backlog(int64_t files, int64_t events, int64_t lag);
 #define STATUS_BUCKETS_MAX 256
 #define STATUS_PROBLEMS_MAX 32
 #define STATUS_PROVIDER_BUCKETS_MAX 64 /* buckets listed per provider */
-#define STATUS_TEXT_MAX 512           /* a problem's or error's text, cut beyond */
-#define STATUS_CLASSES 10             /* ct_class_names, in that order (CT_NCLASS) */
-#define STATUS_LAT_BOUNDS 15          /* latency_window.le_s, the last one +Inf */
+#define STATUS_TEXT_MAX 512            /* a problem's or error's text, cut beyond */
+#define STATUS_CLASSES 10              /* ct_class_names, in that order (CT_NCLASS) */
+#define STATUS_LAT_BOUNDS 15           /* latency_window.le_s, the last one +Inf */
 
 /* ---- recording (docs/STATUS.md names the fields each call feeds) ----
  * The clock of these calls is the wall clock (status_clock_set() replaces it in tests).
@@ -73,8 +73,7 @@ void status_backlog(int64_t files, int64_t events, int64_t lag);
 
 /* A provider this instance knows: name and buckets replace what was recorded (buckets may be
  * NULL with n 0: kept); owned true once makes it owned (this instance scans its log buckets). */
-void status_provider(const char *id, const char *name, const char *const *buckets, size_t n,
-                     int owned);
+void status_provider(const char *id, const char *name, const char *const *buckets, size_t n, int owned);
 /* The provider's last full sync, kept when newer (by end_ms) than the one recorded. */
 struct status_sync {
         int64_t start_ms, end_ms, files; /* files -1: unknown */
@@ -87,14 +86,13 @@ void status_source(const char *provider, const char *bucket, int scanned);
 void status_scan(const char *provider, const char *bucket, int ok, const char *error);
 /* The scanner listed a new log file first at visible_ms: found, and the source's newest
  * when it is the latest visible (ties: the greater path). */
-void status_file_found(const char *provider, const char *bucket, const char *path,
-                       int64_t visible_ms);
+void status_file_found(const char *provider, const char *bucket, const char *path, int64_t visible_ms);
 
 /* One log file read by the parser (processed or quarantined), with what it held. */
 struct status_file {
         const char *provider, *bucket, *path;
         int quarantined;
-        int64_t event_ms;  /* newest eventTime of the file, -1 none */
+        int64_t event_ms;   /* newest eventTime of the file, -1 none */
         int64_t visible_ms; /* when the scanner listed it, -1 unknown */
         uint64_t classes[STATUS_CLASSES];
         uint64_t log_bucket_records; /* S3 data records on the log file's own bucket */
@@ -102,8 +100,14 @@ struct status_file {
 void status_file_done(const struct status_file *f);
 
 /* Events the parser produced for a managed bucket, accumulated per log file by the caller. */
-enum status_ev { STATUS_EV_SELF, STATUS_EV_COVERED, STATUS_EV_PUT, STATUS_EV_DELETE,
-                 STATUS_EV_BUCKET, STATUS_EV_N };
+enum status_ev {
+        STATUS_EV_SELF,
+        STATUS_EV_COVERED,
+        STATUS_EV_PUT,
+        STATUS_EV_DELETE,
+        STATUS_EV_BUCKET,
+        STATUS_EV_N
+};
 void status_events(const char *provider, const char *bucket, const uint64_t n[STATUS_EV_N]);
 
 enum status_method { STATUS_RESYNC_EVENT, STATUS_RESYNC_REFRESH };
@@ -117,8 +121,8 @@ void status_dead(const char *provider, const char *bucket, uint64_t n);
 /* A problem, keyed (provider, source, kind, module): counted, its text and last_ms updated,
  * active again. module: the logging module for kind "log", else NULL. */
 enum status_level { STATUS_WARN, STATUS_ERROR };
-void status_problem(enum status_level level, const char *provider, const char *source,
-                    const char *kind, const char *module, const char *text);
+void status_problem(enum status_level level, const char *provider, const char *source, const char *kind,
+                    const char *module, const char *text);
 /* The same for a one-off problem (a quarantined file, a dead letter, a WARN or ERROR log
  * line): counted like the others, never active. */
 void status_problem_once(enum status_level level, const char *provider, const char *source,

@@ -454,8 +454,8 @@ static void status_note(struct worker *w, const struct ct_event *ev, int cls)
                 w->sacc[i].provider = ev->provider;
                 snprintf(w->sacc[i].bucket, sizeof(w->sacc[i].bucket), "%s", ev->bucket);
         }
-        w->sacc[i].n[cls == CT_PUT      ? STATUS_EV_PUT
-                     : cls == CT_DELETE ? STATUS_EV_DELETE
+        w->sacc[i].n[cls == CT_PUT       ? STATUS_EV_PUT
+                     : cls == CT_DELETE  ? STATUS_EV_DELETE
                      : cls == CT_COVERED ? STATUS_EV_COVERED
                                          : STATUS_EV_BUCKET]++;
 }

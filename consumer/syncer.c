@@ -404,8 +404,8 @@ static void unit_ok(struct syncer *s, const struct unit *u, const char *method, 
                 }
         }
         pthread_mutex_unlock(&s->mu);
-        status_resync(u->provider, u->bucket, by_refresh ? STATUS_RESYNC_REFRESH : STATUS_RESYNC_EVENT, 1,
-                      first_listed ? now - first_listed : -1, NULL);
+        status_resync(u->provider, u->bucket, by_refresh ? STATUS_RESYNC_REFRESH : STATUS_RESYNC_EVENT,
+                      1, first_listed ? now - first_listed : -1, NULL);
         log_resync(u, method, attempts, worst);
         sync_metrics(by_refresh, "ok", first_listed ? now - first_listed : -1, newest);
         if (healed)

@@ -82,8 +82,8 @@ static void status_view(const struct aa_provider *p, const struct aa_lastsync *l
                 snprintf(from, sizeof(from), "Access Anywhere task %s (last full sync)",
                          ls->taskid && *ls->taskid ? ls->taskid : "?");
                 status_last_sync(p->id, &(struct status_sync){(int64_t)ls->started * 1000,
-                                                               (int64_t)ls->completed * 1000,
-                                                               ls->files_indexed, from});
+                                                              (int64_t)ls->completed * 1000,
+                                                              ls->files_indexed, from});
         }
 }
 

@@ -506,8 +506,10 @@ static void status_scan_roots(struct scanner *s, int rc, const char *err)
 {
         char text[STATUS_TEXT_MAX];
 
-        if (rc)
-                snprintf(text, sizeof(text), "%s: %s", jb_strerror(rc), err && *err ? err : "no detail");
+        /* cut at the status's bound (status.h), where the recorder would cut it anyway */
+        if (rc &&
+            snprintf(text, sizeof(text), "%s: %s", jb_strerror(rc), err && *err ? err : "no detail") < 0)
+                text[0] = '\0';
         pthread_mutex_lock(&s->mu);
         for (size_t i = 0; i < s->nroots; i++)
                 status_scan(s->roots[i]->provider_id, s->roots[i]->bucket, !rc, rc ? text : NULL);

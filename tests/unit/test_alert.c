@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "alert.h"
+#include "status.h"
 
 #define MIN 60000
 
@@ -171,10 +172,32 @@ static void test_alerter_off(void **state)
         char err[128];
 
         (void)state;
+        status_init(&(struct status_ident){"t", "run", "test", 60, 1200});
         assert_int_equal(alert_start(&o, err, sizeof(err)), JB_OK);
         alert_raise(&outage, ALERT_ERROR, "down %d", 1);
+        {
+                /* no webhook: the problem is in the status all the same, active until cleared */
+                struct buf b;
+
+                buf_init(&b, 1u << 20);
+                assert_int_equal(status_snapshot(0, &b), JB_OK);
+                assert_non_null(strstr(b.p, "\"kind\":\"aa_outage\""));
+                assert_non_null(strstr(b.p, "\"text\":\"down 1\""));
+                assert_non_null(strstr(b.p, "\"active\":true"));
+                buf_clear(&b);
+        }
         alert_event(&outage, ALERT_ERROR, "down");
         alert_clear(&outage);
+        {
+                struct buf b;
+
+                buf_init(&b, 1u << 20);
+                assert_int_equal(status_snapshot(0, &b), JB_OK);
+                assert_non_null(strstr(b.p, "\"count\":2"));
+                assert_non_null(strstr(b.p, "\"active\":false"));
+                buf_clear(&b);
+        }
+        status_reset();
         alert_stop(0);
         alert_stats_get(&st);
         assert_int_equal(st.sent + st.dropped + st.failed, 0);

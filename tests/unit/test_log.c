@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "log.h"
+#include "status.h"
 #include "tu.h"
 
 /* The lines the log file got, read back whole. Caller frees. */
@@ -86,10 +87,36 @@ static void test_format_names(void **state)
         assert_int_equal(log_format_parse("xml", &f), JB_EINPUT);
 }
 
+/* WARN and ERROR lines are problems of the status, by module, counted, secrets scrubbed. */
+static void test_status_problems(void **state)
+{
+        struct buf b;
+
+        (void)state;
+        status_init(&(struct status_ident){"t", "run", "test", 60, 1200});
+        log_set_level(LL_INFO);
+        log_add_secret("s3cr3t-in-a-warning");
+        log_msg(LL_INFO, "parser", "not a problem");
+        log_msg(LL_WARN, "parser", "first warning");
+        log_msg(LL_WARN, "parser", "second warning with s3cr3t-in-a-warning");
+        log_msg(LL_ERROR, "syncer", "an error");
+        buf_init(&b, 1u << 20);
+        assert_int_equal(status_snapshot(0, &b), JB_OK);
+        assert_null(strstr(b.p, "not a problem"));
+        assert_null(strstr(b.p, "s3cr3t-in-a-warning"));
+        assert_non_null(strstr(b.p, "\"module\":\"parser\",\"text\":\"second warning with ***\","
+                                    "\"count\":2"));
+        assert_non_null(strstr(b.p, "\"level\":\"error\",\"kind\":\"log\""));
+        assert_non_null(strstr(b.p, "\"module\":\"syncer\",\"text\":\"an error\""));
+        buf_clear(&b);
+        status_reset();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_json_line),
+                cmocka_unit_test(test_status_problems),
                 cmocka_unit_test(test_format_names),
         };
         return cmocka_run_group_tests_name("log", tests, NULL, NULL);

@@ -299,7 +299,7 @@ static void test_slots(void **state)
         fake_now = T0 + SLOT;
         status_file_done(&f); /* slot 1 */
         fake_now = T0 + 4 * SLOT;
-        status_file_done(&f); /* slot 4 */
+        status_file_done(&f);                        /* slot 4 */
         status_file_found("p1", "ct-logs", "/x", 0); /* 0: now */
 
         d = snap(T0 + 4 * SLOT + 10);

@@ -560,7 +560,8 @@ static void test_dedup_converges(void **state)
                 assert_int_equal(sn(b, "resyncs_window", "ok"), 5);
                 assert_int_equal(sn(b, "dead", NULL), 0);
                 assert_true(sn(b, "last_resync_ok_ms", NULL) > 0);
-                cn = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "latency_window"),
+                cn = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b,
+                                                                                       "latency_window"),
                                                       "counts");
                 cJSON_ArrayForEach(c, cn) lat += (int64_t)c->valuedouble;
                 assert_int_equal(lat, 4);
@@ -719,8 +720,8 @@ static void test_unknown_provider(void **state)
                                  1);
                 assert_int_equal(sn(b, "resyncs_window", "failed"), 1);
                 assert_true(sn(b, "last_resync_error_ms", NULL) > 0);
-                assert_non_null(cJSON_GetStringValue(
-                        cJSON_GetObjectItemCaseSensitive(b, "last_resync_error")));
+                assert_non_null(
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "last_resync_error")));
                 cJSON_Delete(doc);
         }
         free(pay[0]);
