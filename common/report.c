@@ -613,6 +613,7 @@ static void merge_sources(struct merge *g)
                                             !jhas_num(c, "event_ms") || jhas_num(n, "event_ms"))
                                                 continue;
                                         add_num(&g->m, n, "event_ms", (double)jint(c, "event_ms", 0));
+                                        cJSON_DeleteItemFromObjectCaseSensitive(n, "delay_ms");
                                         if (jhas_num(n, "visible_ms"))
                                                 sum_num(&g->m, n, "delay_ms",
                                                         (double)(jint(n, "visible_ms", 0) -
@@ -1408,7 +1409,7 @@ int report_render_table(const cJSON *report, struct buf *b)
         struct out o = {b, 0};
         const cJSON *p, *s, *pr, *a, *in;
         struct trow *rows = NULL;
-        size_t n = 0, cap = 0, i, wv = 7, wn = 8, wo = 5, wi = 8, wr = 4, wh = 4;
+        size_t n = 0, cap = 0, i, wv = 7, wn = 8, wo = 5, wi = 8, wh = 4;
         int64_t now = jint(report, "generated_ms", 0);
         char when[64], age[32];
         int missing;
@@ -1517,10 +1518,9 @@ int report_render_table(const cJSON *report, struct buf *b)
                 if (!i++)
                         op(&o, "\nproblems (active, newest first):\n");
                 fmt_when(when, sizeof(when), jint(pr, "last_ms", now), now);
-                wr = (size_t)jint(pr, "count", 1);
-                op(&o, "  %s %s [%s] %s%s x%zu: %s\n    what to do: %s\n", when, jstr(pr, "level", ""),
-                   jstr(pr, "instance", ""), jstr(pr, "kind", ""), "", wr, jstr(pr, "text", ""),
-                   jstr(pr, "advice", ""));
+                op(&o, "  %s %s [%s] %s x%lld: %s\n    what to do: %s\n", when, jstr(pr, "level", ""),
+                   *jstr(pr, "instance", "") ? jstr(pr, "instance", "") : "report", jstr(pr, "kind", ""),
+                   (long long)jint(pr, "count", 1), jstr(pr, "text", ""), jstr(pr, "advice", ""));
         }
         return o.err ? JB_ENOMEM : JB_OK;
 }
@@ -1599,7 +1599,75 @@ static void hchart(struct out *o, const cJSON *series, const char *key, const ch
            top + h, STATUS_SLOTS * w, top + h, top + h + 11, STATUS_SLOTS * w, top + h + 11);
 }
 
-static void hprovider(struct out *o, const cJSON *p, int n, int64_t now)
+static void hproblem(struct out *o, const cJSON *pr, int64_t now)
+{
+        char when[64];
+
+        fmt_when(when, sizeof(when), jint(pr, "last_ms", now), now);
+        oput(o, "<li class=\"problem\" data-kind=\"");
+        oesc(o, jstr(pr, "kind", ""));
+        oput(o, "\" data-level=\"");
+        oesc(o, jstr(pr, "level", ""));
+        oput(o, "\" data-instance=\"");
+        oesc(o, jstr(pr, "instance", ""));
+        op(o, "\" data-active=\"%s\"><b>", cJSON_IsTrue(jget(pr, "active")) ? "true" : "false");
+        oesc(o, jstr(pr, "level", ""));
+        oput(o, "</b> ");
+        oesc(o, when);
+        op(o, " (%lld times", (long long)jint(pr, "count", 1));
+        oput(o, cJSON_IsTrue(jget(pr, "active")) ? ", still active" : ", cleared");
+        oput(o, ", instance ");
+        oesc(o, jstr(pr, "instance", "-"));
+        if (*jstr(pr, "provider", "")) {
+                oput(o, ", provider ");
+                oesc(o, jstr(pr, "provider", ""));
+        }
+        if (*jstr(pr, "source", "")) {
+                oput(o, ", ");
+                oesc(o, jstr(pr, "source", ""));
+        }
+        oput(o, "): ");
+        oesc(o, jstr(pr, "text", ""));
+        oput(o, "<p class=\"todo\">What to do: ");
+        oesc(o, jstr(pr, "advice", ""));
+        oput(o, "</p></li>");
+}
+
+/* The problems of the report whose provider is this one's id (id NULL: those of no provider
+ * the report lists), under a heading; nothing when there are none. */
+static void hproblems(struct out *o, const cJSON *report, const char *id, int64_t now)
+{
+        const cJSON *pr, *p;
+        int any = 0, known;
+
+        cJSON_ArrayForEach(pr, jget(report, "problems"))
+        {
+                const char *pid = jstr(pr, "provider", "");
+
+                if (id) {
+                        if (strcmp(pid, id) != 0)
+                                continue;
+                } else {
+                        known = 0;
+                        cJSON_ArrayForEach(p, jget(report, "providers"))
+                        {
+                                if (*pid && !strcmp(jstr(p, "id", ""), pid))
+                                        known = 1;
+                        }
+                        if (known)
+                                continue;
+                }
+                if (!any++)
+                        oput(o, id ? "<h3>Recent problems, newest first</h3><ul class=\"problems\">"
+                                   : "<section id=\"problems\"><h2>Recent problems of the deployment, "
+                                     "newest first</h2><ul class=\"problems\">");
+                hproblem(o, pr, now);
+        }
+        if (any)
+                oput(o, id ? "</ul>" : "</ul></section>\n");
+}
+
+static void hprovider(struct out *o, const cJSON *report, const cJSON *p, int n, int64_t now)
 {
         const cJSON *s, *b, *a, *ls = jget(p, "last_sync"), *nw;
         char when[64], age[32];
@@ -1729,50 +1797,17 @@ static void hprovider(struct out *o, const cJSON *p, int n, int64_t now)
         }
         if (a)
                 oput(o, "</ul>");
+        hproblems(o, report, jstr(p, "id", ""), now);
         oput(o, "</section>\n");
-}
-
-static void hproblem(struct out *o, const cJSON *pr, int64_t now)
-{
-        char when[64];
-
-        fmt_when(when, sizeof(when), jint(pr, "last_ms", now), now);
-        oput(o, "<li class=\"problem\" data-kind=\"");
-        oesc(o, jstr(pr, "kind", ""));
-        oput(o, "\" data-level=\"");
-        oesc(o, jstr(pr, "level", ""));
-        oput(o, "\" data-instance=\"");
-        oesc(o, jstr(pr, "instance", ""));
-        op(o, "\" data-active=\"%s\"><b>", cJSON_IsTrue(jget(pr, "active")) ? "true" : "false");
-        oesc(o, jstr(pr, "level", ""));
-        oput(o, "</b> ");
-        oesc(o, when);
-        op(o, " (%lld times", (long long)jint(pr, "count", 1));
-        oput(o, cJSON_IsTrue(jget(pr, "active")) ? ", still active" : ", cleared");
-        oput(o, ", instance ");
-        oesc(o, jstr(pr, "instance", "-"));
-        if (*jstr(pr, "provider", "")) {
-                oput(o, ", provider ");
-                oesc(o, jstr(pr, "provider", ""));
-        }
-        if (*jstr(pr, "source", "")) {
-                oput(o, ", ");
-                oesc(o, jstr(pr, "source", ""));
-        }
-        oput(o, "): ");
-        oesc(o, jstr(pr, "text", ""));
-        oput(o, "<p class=\"todo\">What to do: ");
-        oesc(o, jstr(pr, "advice", ""));
-        oput(o, "</p></li>");
 }
 
 int report_render_html(const cJSON *report, struct buf *b)
 {
         struct out o = {b, 0};
-        const cJSON *p, *in, *pr, *bl = jget(report, "backlog");
+        const cJSON *p, *in, *bl = jget(report, "backlog");
         int64_t now = jint(report, "generated_ms", 0);
         char when[64], age[32];
-        int n = 0, any;
+        int n = 0;
 
         fmt_utc(when, sizeof(when), now);
         oput(&o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -1823,17 +1858,9 @@ int report_render_html(const cJSON *report, struct buf *b)
         if (!n)
                 oput(&o, "<p>No provider: no instance has reported one.</p>");
         n = 0;
-        cJSON_ArrayForEach(p, jget(report, "providers")) hprovider(&o, p, ++n, now);
+        cJSON_ArrayForEach(p, jget(report, "providers")) hprovider(&o, report, p, ++n, now);
 
-        any = 0;
-        cJSON_ArrayForEach(pr, jget(report, "problems"))
-        {
-                if (!any++)
-                        oput(&o, "<section id=\"problems\"><h2>Recent problems, newest first</h2><ul>");
-                hproblem(&o, pr, now);
-        }
-        if (any)
-                oput(&o, "</ul></section>\n");
+        hproblems(&o, report, NULL, now);
 
         oput(&o,
              "<section id=\"instances\"><h2>Instances</h2><table><tr><th>instance</th><th>role</th>"

@@ -79,6 +79,8 @@ class Dom(HTMLParser):
         if tag not in ("rect", "line", "meta", "br"):
             self.stack.append(len(self.els) - 1)
     def handle_endtag(self, tag):
+        if tag == "section":
+            self.section = None
         while self.stack:
             i = self.stack.pop()
             if self.els[i][0] == tag:
@@ -146,6 +148,9 @@ assert len(probs) == 5, len(probs)
 q = [i for i in probs if els[i][1]["data-kind"] == "quarantine"][0]
 assert "log file <img src=x onerror=alert(1)> & \"quoted\" 'name'.json.gz" in dom.text[q], dom.text[q]
 assert "What to do:" in dom.text[q]
+assert els[q][2] == "101", els[q]  # under its provider's section
+assert [els[i][2] for i in probs if els[i][1]["data-kind"] == "aa_outage"] == ["303"]
+assert [els[i][2] for i in probs if els[i][1]["data-kind"] != "quarantine" and els[i][1]["data-kind"] != "aa_outage"] == [None] * 3
 assert [els[i][1]["data-kind"] for i in probs].count("bad_status") == 2
 # the data's markup stayed text: no element came from it, nothing loads or runs
 assert not find(tag="img") and not find(tag="script") and not find(tag="link") and not find(tag="iframe")

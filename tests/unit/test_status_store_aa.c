@@ -272,6 +272,27 @@ static void test_bad_names_refused(void **state)
         status_store_free(ss);
 }
 
+/* Someone deleted the folder between two publications: the next put makes it again. */
+static void test_folder_deleted_meanwhile(void **state)
+{
+        struct status_store *ss = t_store(T_FOLDER "/gone");
+        struct aa_client *aa = t_client();
+        struct t_seen seen;
+        char err[512], *id;
+
+        (void)state;
+        t_put(ss, "east-1", "{\"n\":1}");
+        id = t_folder_id(aa, T_PROVNAME "/" T_BUCKET "/jibe/status/gone");
+        assert_int_equal(aa_rmdir(aa, id, err, sizeof(err)), JB_OK);
+        free(id);
+        t_put(ss, "east-1", "{\"n\":2}");
+        t_list(ss, &seen);
+        assert_int_equal(seen.n, 1);
+        assert_string_equal(seen.doc[0], "{\"n\":2}");
+        aa_client_free(aa);
+        status_store_free(ss);
+}
+
 static void test_missing_bucket(void **state)
 {
         struct status_store *ss = t_store("/" T_PROVNAME "/no-such-bucket/jibe");
@@ -357,6 +378,7 @@ int main(void)
                 cmocka_unit_test(test_put_makes_folder_and_replaces),
                 cmocka_unit_test(test_two_instances_and_foreign_files),
                 cmocka_unit_test(test_bad_names_refused),
+                cmocka_unit_test(test_folder_deleted_meanwhile),
                 cmocka_unit_test(test_missing_bucket),
                 cmocka_unit_test(test_folder_find_without_make),
         };
