@@ -97,7 +97,7 @@ wait_report() {
 	wr_end=$(( $(date +%s) + $1 ))
 	while ! report_ok "$2" "$3"; do
 		if [ "$(date +%s)" -ge "$wr_end" ]; then
-			head -c 3000 "$2/state/report.json" >&2 2>/dev/null
+			head -c 3000 "$2/state/report.json" >&2 2>/dev/null || true
 			tail -n 20 "$2/jibe.log" >&2 2>/dev/null || true
 			fail "after $1 s, $2's report does not show: $3"
 		fi
