@@ -352,12 +352,66 @@ static void test_no_store_and_bad_opts(void **state)
         status_reset();
 }
 
+/* At start the recorder is seeded from this instance's previous document in the store: the
+ * newest log file of a source survives the restart. */
+static void test_seed_from_store(void **state)
+{
+        char *dir = tu_tmpdir(), *prev, *doc;
+        struct status_pub_opts o;
+        struct status_pub *p;
+        struct want_puts w;
+        struct fake *f;
+        struct buf b;
+        cJSON *j, *src, *newest;
+        char err[256];
+        int freed = 0;
+        size_t len;
+
+        (void)state;
+        ident("east-1");
+        status_source("101", "ct-logs", 1);
+        status_file_found("101", "ct-logs", "/S3 Prod/ct-logs/AWSLogs/1/x.json.gz",
+                          (int64_t)time(NULL) * 1000 - 60000);
+        buf_init(&b, STATUS_DOC_MAX);
+        assert_int_equal(status_snapshot((int64_t)time(NULL) * 1000, &b), JB_OK);
+        len = b.len;
+        prev = buf_take(&b);
+        f = fake_new(&freed);
+        assert_int_equal(fake_put(&f->ss, "east-1", prev, len, err, sizeof(err)), JB_OK);
+        free(prev);
+
+        ident("east-1"); /* a restart: the recorder forgot everything */
+        opts(&o, dir, 3600, 0);
+        assert_int_equal(status_pub_start(&o, &f->ss, &p, err, sizeof(err)), JB_OK);
+        w = (struct want_puts){f, 2};
+        assert_true(poll_until(puts_reached, &w, 5000));
+        status_pub_stop(p);
+        pthread_mutex_lock(&f->mu);
+        doc = strdup(f->doc[0]);
+        pthread_mutex_unlock(&f->mu);
+        j = cJSON_Parse(doc);
+        assert_non_null(j);
+        src = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "sources"), 0);
+        assert_non_null(src);
+        newest = cJSON_GetObjectItem(src, "newest");
+        assert_non_null(newest);
+        assert_string_equal(cJSON_GetObjectItem(newest, "path")->valuestring,
+                            "/S3 Prod/ct-logs/AWSLogs/1/x.json.gz");
+        cJSON_Delete(j);
+        free(doc);
+        fake_free(f);
+        tu_rmrf(dir);
+        free(dir);
+        status_reset();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_publish_kick_report_stop),
                 cmocka_unit_test(test_store_failure_retried),
                 cmocka_unit_test(test_no_store_and_bad_opts),
+                cmocka_unit_test(test_seed_from_store),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
