@@ -1062,7 +1062,7 @@ static int files_cb(void *opaque, const struct aa_item *it)
         m.size = it->size;
         m.listed_ms = msg_now_ms();
         rc = p && m.path ? JB_OK : JB_ENOMEM;
-        if (!rc)
+        if (!rc) /* before the publish: the parser may finish the file before it returns */
                 status_file_found(m.provider, m.bucket, m.path, m.listed_ms);
         if (!rc)
                 rc = msg_logfile_encode(&m, &payload);

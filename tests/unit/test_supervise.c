@@ -21,6 +21,7 @@
 #include "q.h"
 #include "sig.h"
 #include "stage.h"
+#include "status.h"
 #include "supervise.h"
 #include "tu.h"
 
@@ -186,6 +187,7 @@ static void test_failed_stage(void **state)
         char *log;
 
         (void)state;
+        status_init(&(struct status_ident){"t", "run", "test", 60, 1200});
         ((struct fake *)st[1])->fail_after = 2;
         assert_int_equal(t_supervise(st, 2, 1, q), 1);
         assert_string_equal(t_trace, "b.start;a.start;"                 /* downstream first */
@@ -196,6 +198,16 @@ static void test_failed_stage(void **state)
         /* queue.files: a's message waits, never polled */
         assert_non_null(strstr(log, "test: progress: things=7 level_sum=6\n"));
         free(log);
+        {
+                /* the status's backlog: the queue depths the supervisor read */
+                struct buf b;
+
+                buf_init(&b, 1u << 20);
+                assert_int_equal(status_snapshot(0, &b), JB_OK);
+                assert_non_null(strstr(b.p, "\"backlog\":{\"files\":1,\"events\":0,\"lag\":-1}"));
+                buf_clear(&b);
+                status_reset();
+        }
 }
 
 /* One stage alone (jibe parse): no drain, no finish; a start failure exits 1. */
