@@ -20,8 +20,15 @@
 #include "jb.h"
 #include "status_store.h"
 
+/* This instance's own document, rewritten in state_dir at every publication (and read back
+ * at start when the store has none): `jibe run` writes STATUS_PUB_FILE, so that `jibe status`
+ * without a store shows it; a stage process, which shares its host's state_dir with the
+ * other stages, writes "status-<instance>.json" (own_file). */
+#define STATUS_PUB_FILE "status.json"
+
 struct status_pub_opts {
         const char *instance;
+        const char *own_file; /* file name in state_dir; NULL: STATUS_PUB_FILE */
         long publish_s;
         double report_interval_min; /* <= 0: this process writes no report */
         const char *state_dir;      /* report.json, report.html are written here */

@@ -210,11 +210,13 @@ static void on_signals(struct sv *s)
                 for (i = 0; i < s->n; i++)
                         if (s->o->stages[i]->ops->kick) {
                                 s->o->stages[i]->ops->kick(s->o->stages[i]);
-                                kicked = 1;
+                                kicked |= strcmp(s->o->stages[i]->name, "status") ? 1 : 2;
                         }
                 log_msg(LL_INFO, s->o->cmd, "%s",
-                        kicked ? "SIGUSR1 received: a scan for new log files starts now"
-                               : "SIGUSR1 received: this process has no scanner; nothing to do");
+                        kicked & 1   ? "SIGUSR1 received: a scan for new log files starts now"
+                        : kicked & 2 ? "SIGUSR1 received: this process has no scanner; its status is "
+                                       "published now"
+                                     : "SIGUSR1 received: this process has no scanner; nothing to do");
         }
 }
 

@@ -69,6 +69,8 @@ int cli_usage_error(struct cli *c, const char *fmt, ...) JB_PRINTF(2, 3);
 int cli_bad_value(struct cli *c, const char *fmt, ...) JB_PRINTF(2, 3);
 /* The version line of `jibe --version`, on stdout. 0. */
 int cli_version(void);
+/* Its first line without the newline ("jibe 0.1.0 (git abc)"): a static string. */
+const char *cli_version_line(void);
 
 struct cfg;
 struct aa_opts;
@@ -134,6 +136,17 @@ int cli_status_from_parse(const char *s, enum status_from *out);
 int run_alerts_start(const char *cmd, const struct cfg *cfg);
 /* Send what is queued for a few seconds, then stop the alerter (a no-op when off). */
 void run_alerts_stop(void);
+
+/* ---- status_run.c: the shared status of the long-running commands (status.h) ---- */
+struct jb_stage;
+/* status_init() with this process's identity (before the stages are built). */
+void run_status_init(const struct cfg *cfg, const char *role, const char *instance);
+/* The publisher (status_pub.h) as a stage of command cmd (static), to hand to the supervisor
+ * last (it starts first and stops after the others), on cli_status_store()'s store; reports:
+ * this process writes the report (jibe run, jibe scan). cfg and ao borrowed until the stage
+ * is freed, instance copied. NULL on out of memory. */
+struct jb_stage *run_status_stage(const struct cfg *cfg, const struct aa_opts *ao, const char *cmd,
+                                  const char *instance, int reports);
 
 /* ---- cli_common.c: shared by the commands that take times ---- */
 /* ISO-8601 with a zone

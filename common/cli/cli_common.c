@@ -174,6 +174,11 @@ int cli_version(void)
         return 0;
 }
 
+const char *cli_version_line(void)
+{
+        return "jibe " JB_VERSION " (git " JB_GIT_REV ")";
+}
+
 static void cli_vsay(const struct cli *c, const char *fmt, va_list ap) JB_PRINTF(2, 0);
 
 static void cli_vsay(const struct cli *c, const char *fmt, va_list ap)

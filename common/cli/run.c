@@ -139,11 +139,12 @@ static struct q *run_transport(const struct cfg *cfg)
         return q;
 }
 
-/* Redriver, scanner, parser, syncer (upstream first) under one supervisor; takes q. */
+/* Redriver, scanner, parser, syncer (upstream first), then the status publisher, under one
+ * supervisor; takes q. */
 static int run_pipeline(const struct cfg *cfg, const struct aa_opts *ao, const struct stage_opts *so,
-                        struct q *q, struct scan_store *store)
+                        struct q *q, struct scan_store *store, const char *instance)
 {
-        struct jb_stage *st[4];
+        struct jb_stage *st[5];
         struct supervise_opts sv;
         char running[256];
         size_t i;
@@ -152,8 +153,9 @@ static int run_pipeline(const struct cfg *cfg, const struct aa_opts *ao, const s
         st[1] = scanner_stage(&so->scan, ao, q, store);
         st[2] = parser_stage(&so->parse, ao, q);
         st[3] = syncer_stage(&so->sync, ao, q);
-        if (!store || !st[0] || !st[1] || !st[2] || !st[3]) {
-                for (i = 0; i < 4; i++)
+        st[4] = run_status_stage(cfg, ao, "run", instance, 1); /* last: starts first, stops last */
+        if (!store || !st[0] || !st[1] || !st[2] || !st[3] || !st[4]) {
+                for (i = 0; i < 5; i++)
                         if (st[i])
                                 st[i]->ops->free(st[i]);
                 q_shutdown(q);
@@ -166,7 +168,7 @@ static int run_pipeline(const struct cfg *cfg, const struct aa_opts *ao, const s
         sv.cmd = "run";
         sv.q = q;
         sv.stages = st;
-        sv.nstages = 4;
+        sv.nstages = 5;
         sv.pipeline = 1;
         sv.line = run_line;
         sv.nline = sizeof(run_line) / sizeof(run_line[0]);
@@ -185,7 +187,7 @@ int run_main(int argc, char **argv)
         struct scan_store *store = NULL;
         struct metrics_http *mh = NULL;
         struct q *q;
-        char err[1024];
+        char err[1024], instance[256];
         int rc, ret = 1;
 
         cfgpath = run_config_arg("run", argc, argv, usage, NULL, NULL, &rc);
@@ -198,6 +200,11 @@ int run_main(int argc, char **argv)
                 log_msg(LL_ERROR, "run", "%s", err);
                 goto out;
         }
+        if (cli_status_instance(&cfg, "run", NULL, instance, sizeof(instance), err, sizeof(err))) {
+                log_msg(LL_ERROR, "run", "%s", err);
+                goto out;
+        }
+        run_status_init(&cfg, "run", instance);
         if (state_open(cfg.state_dir, &st, err, sizeof(err))) {
                 log_msg(LL_ERROR, "run", "cannot use the state directory: %s", err);
                 goto out;
@@ -211,9 +218,9 @@ int run_main(int argc, char **argv)
                 goto out;
         }
         store = scan_store_dir_new(st);
-        ret = run_pipeline(&cfg, &ao, &so, q, store); /* frees the stages and q */
-        run_alerts_stop();                            /* after the stages: their last alerts */
-        scan_store_free(store);                       /* after the scanner */
+        ret = run_pipeline(&cfg, &ao, &so, q, store, instance); /* frees the stages and q */
+        run_alerts_stop();                                      /* after the stages: their last alerts */
+        scan_store_free(store);                                 /* after the scanner */
 out:
         run_metrics_stop(mh, ret);
         state_close(st);

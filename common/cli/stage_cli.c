@@ -170,15 +170,24 @@ static struct scan_store *status_store(const struct cfg *cfg, char *err, size_t 
 
 /* The one stage of this process on q, under the supervisor; takes q. */
 static int stage_supervise(enum stage which, const struct cfg *cfg, const struct aa_opts *ao,
-                           const struct stage_opts *so, struct q *q, struct scan_store *store)
+                           const struct stage_opts *so, struct q *q, struct scan_store *store,
+                           const char *instance)
 {
-        struct jb_stage *st = which == ST_SCAN    ? scanner_stage(&so->scan, ao, q, store)
-                              : which == ST_PARSE ? parser_stage(&so->parse, ao, q)
-                                                  : syncer_stage(&so->sync, ao, q);
+        struct jb_stage *st[2] = {
+                which == ST_SCAN    ? scanner_stage(&so->scan, ao, q, store)
+                : which == ST_PARSE ? parser_stage(&so->parse, ao, q)
+                                    : syncer_stage(&so->sync, ao, q),
+                run_status_stage(cfg, ao, stage_names[which], instance,
+                                 which == ST_SCAN), /* starts first, stops last */
+        };
         struct supervise_opts sv;
         char running[1024];
 
-        if (!st) {
+        if (!st[0] || !st[1]) {
+                if (st[0])
+                        st[0]->ops->free(st[0]);
+                if (st[1])
+                        st[1]->ops->free(st[1]);
                 q_shutdown(q);
                 q_free(q);
                 return supervise_not_started(stage_names[which], "out of memory");
@@ -188,8 +197,8 @@ static int stage_supervise(enum stage which, const struct cfg *cfg, const struct
         memset(&sv, 0, sizeof(sv));
         sv.cmd = stage_names[which];
         sv.q = q;
-        sv.stages = &st;
-        sv.nstages = 1;
+        sv.stages = st;
+        sv.nstages = 2;
         sv.line = stage_kinds[which].line;
         sv.nline = stage_kinds[which].nline;
         sv.running = running;
@@ -207,7 +216,7 @@ static int stage_main(enum stage which, int argc, char **argv)
         struct q *q = NULL;
         struct scan_store *store = NULL;
         struct metrics_http *mh = NULL;
-        char err[1024];
+        char err[1024], status_name[256];
         int rc, ret = 1;
 
         cfgpath = run_config_arg(cmd, argc, argv, usage_stage, &extra_name, &instance, &rc);
@@ -220,6 +229,12 @@ static int stage_main(enum stage which, int argc, char **argv)
                 log_msg(LL_ERROR, cmd, "%s", err);
                 goto out;
         }
+        if (cli_status_instance(&cfg, cmd, instance, status_name, sizeof(status_name), err,
+                                sizeof(err))) {
+                log_msg(LL_ERROR, cmd, "%s", err);
+                goto out;
+        }
+        run_status_init(&cfg, cmd, status_name);
         if (!instance)
                 instance = cfg.kafka_instance_id;
         if (need_kafka(cmd, &cfg) || run_metrics_start(cmd, &cfg, which == ST_SCAN, &mh) ||
@@ -246,7 +261,7 @@ static int stage_main(enum stage which, int argc, char **argv)
                 scan_store_free(store);
                 goto out;
         }
-        ret = stage_supervise(which, &cfg, &ao, &so, q, store);
+        ret = stage_supervise(which, &cfg, &ao, &so, q, store, status_name);
         run_alerts_stop(); /* after the stage: its last alerts */
         scan_store_free(store);
 out:

@@ -23,6 +23,7 @@
 #include "kconf.h"
 #include "report.h"
 #include "state.h"
+#include "status_pub.h"
 #include "status_store.h"
 
 static void usage(FILE *fp)
@@ -187,11 +188,22 @@ static int collect_store(const struct cfg *cfg, enum status_from from, struct do
         rc = cli_status_store(cfg, "status", from, &ss, err, errsz);
         if (rc != JB_OK)
                 return rc == JB_ENOMEM ? rc : JB_EFATAL;
-        if (!ss)
+        if (!ss) { /* no store: the own document of this host's `jibe run` (status_pub.h) */
+                char own[4096], *paths[1] = {own};
+                FILE *fp;
+
+                snprintf(own, sizeof(own), "%s/%s", cfg->state_dir, STATUS_PUB_FILE);
+                if ((fp = fopen(own, "rb")) != NULL) {
+                        fclose(fp);
+                        return collect_files(paths, 1, ds, err, errsz);
+                }
                 return jb_seterr(
                         JB_EFATAL, err, errsz,
-                        "the configuration names no status store: set status.folder (embedded "
-                        "mode) or kafka.brokers (Kafka mode), or give the documents with --files");
+                        "the configuration names no status store and %s does not exist (no jibe run "
+                        "has published here yet): set status.folder (embedded mode) or kafka.brokers "
+                        "(Kafka mode), or give the documents with --files",
+                        own);
+        }
         rc = ss->ops->list(ss, collect_one, &c, e2, sizeof(e2));
         status_store_free(ss);
         if (from == STATUS_FROM_KAFKA ||
