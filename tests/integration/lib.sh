@@ -8,7 +8,9 @@
 #   sim_make_root DIR         write a small deployment dir: DIR/sim.json (user admin/s3cret,
 #                             authtoken PERMANENT-TOKEN-1, provider 101 "S3 Prod" with buckets
 #                             prod-data, prod-media, ct-logs) and empty DIR/truth/<bucket>/
-#   sim_start DIR [ARGS]      start $AASIM --root DIR on a free 127.0.0.1 port, wait for it
+#   sim_start DIR [ARGS]      start $AASIM --root DIR on a free port of $SIM_ADDR (default
+#                             127.0.0.1; prefixed by $SIM_EXEC, e.g. lib_netns.sh's
+#                             "ip netns exec HOST", to run it elsewhere), wait for it
 #                             (deadline 20 s); exports SIM_URL, SIM_PID, SIM_LOG, SIM_ROOT; with
 #                             JIBE_SYNC_VARIANT=refresh (tests/run.sh) the server does not know
 #                             syncOnProviderEvent (sim.json sync_on_provider_event false). The simulator
@@ -113,10 +115,12 @@ sim_start() {
 		# a server without syncOnProviderEvent: jibe's syncer.method auto must switch
 		python3 -c 'import json,sys; p=sys.argv[1]; j=json.load(open(p)); j["sync_on_provider_event"]=False; json.dump(j, open(p, "w"))' "$ss_root/sim.json"
 	fi
-	"$AASIM" --root "$ss_root" --port 0 --port-file "$ss_pf" "$@" >>"$SIM_LOG" 2>&1 &
+	# shellcheck disable=SC2086
+	${SIM_EXEC:-} "$AASIM" --root "$ss_root" --listen "${SIM_ADDR:-127.0.0.1}" --port 0 \
+		--port-file "$ss_pf" "$@" >>"$SIM_LOG" 2>&1 &
 	SIM_PID=$!
 	wait_until 20 lib_port_ready "$ss_pf"
-	SIM_URL="http://127.0.0.1:$(cat "$ss_pf")"
+	SIM_URL="http://${SIM_ADDR:-127.0.0.1}:$(cat "$ss_pf")"
 	SIM_ROOT=$ss_root
 	export SIM_URL SIM_PID SIM_LOG SIM_ROOT
 }
