@@ -435,8 +435,14 @@ cmd_kill_node() { # DIR I
 
 cmd_stop_cluster() { # DIR
 	[ -f "${1:?usage: kafka.sh stop-cluster DIR}/nodes" ] || return 0
+	# together: the last node of a quorum stopped one by one cannot shut down cleanly
+	stoppers=
 	for i in $(seq 1 "$(cat "$1/nodes")"); do
-		cmd_stop "$1/$i"
+		(cmd_stop "$1/$i") &
+		stoppers="$stoppers $!"
+	done
+	for sp in $stoppers; do
+		wait "$sp" || true
 	done
 }
 
