@@ -26,12 +26,17 @@
 #   json_check EXPR [MSG]     fail (showing the JSON) unless EXPR over stdin's JSON (j) is true
 #   wait_until SECS CMD...    run CMD every 0.1 s until it succeeds; fail after SECS seconds
 #   on_exit CMD               run CMD (a string) at exit, before the simulator is killed
+#   on_exit_last CMD          run CMD at exit after the simulator is killed (lib_netns.sh
+#                             removes its namespaces there)
+#   With SIM_EXEC set, sim_rpc, sim_get and sim_post run curl through it too (on the
+#   simulator's host, which reaches its own address even while its link is cut).
 
 SIM_URL=
 SIM_PID=
 SIM_LOG=
 SIM_TOKEN=
 LIB_ON_EXIT=
+LIB_ON_EXIT_LAST=
 LIB_NSIM=0
 
 fail() {
@@ -48,6 +53,11 @@ on_exit() {
 $1"
 }
 
+on_exit_last() {
+	LIB_ON_EXIT_LAST="$LIB_ON_EXIT_LAST
+$1"
+}
+
 lib_cleanup() {
 	rc=$?
 	trap - EXIT INT TERM
@@ -57,6 +67,7 @@ lib_cleanup() {
 		wait "$SIM_PID" 2>/dev/null
 		SIM_PID=
 	fi
+	[ -n "$LIB_ON_EXIT_LAST" ] && eval "$LIB_ON_EXIT_LAST"
 	exit $rc
 }
 trap lib_cleanup EXIT
@@ -148,7 +159,8 @@ sim_rpc() {
 		set -- "$@" --data-urlencode "$sr_a"
 	done
 	shift "$sr_n"
-	curl -sS --max-time 60 "$@" "$SIM_URL/api/rpc.php"
+	# shellcheck disable=SC2086
+	${SIM_EXEC:-} curl -sS --max-time 60 "$@" "$SIM_URL/api/rpc.php"
 }
 
 sim_login() {
@@ -158,7 +170,8 @@ sim_login() {
 }
 
 sim_get() {
-	curl -sS --max-time 120 "$SIM_URL$1"
+	# shellcheck disable=SC2086
+	${SIM_EXEC:-} curl -sS --max-time 120 "$SIM_URL$1"
 }
 
 sim_post() {
@@ -170,7 +183,8 @@ sim_post() {
 		sp_n=$((sp_n + 1))
 	done
 	shift "$sp_n"
-	curl -sS --max-time 120 -X POST "$@" "$SIM_URL$sp_path"
+	# shellcheck disable=SC2086
+	${SIM_EXEC:-} curl -sS --max-time 120 -X POST "$@" "$SIM_URL$sp_path"
 }
 
 json_get() {
