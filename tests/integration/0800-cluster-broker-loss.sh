@@ -1,0 +1,61 @@
+#!/bin/sh
+# alongside: waits on a three-broker cluster's failovers (about 4 minutes; release build only)
+# 0800-cluster-broker-loss.sh - every process on a host of its own (network namespaces), the
+# topics on a three-broker KRaft cluster with 3 copies and min.insync.replicas=2. (a) The broker
+# leading the events topic is killed (-9) mid-run and restarted; (b) then a broker goes for
+# good and the cluster carries on with two. Each time jibe converges (index equals truth,
+# every actionable object resynced); the resyncs beyond one per object are printed.
+set -eu
+. "$JIBE_TOP/tests/integration/lib.sh"
+. "$JIBE_TOP/tests/integration/lib_run.sh"
+. "$JIBE_TOP/tests/integration/lib_kafka.sh"
+. "$JIBE_TOP/tests/integration/lib_stages.sh"
+. "$JIBE_TOP/tests/integration/lib_netns.sh"
+. "$JIBE_TOP/tests/integration/lib_cluster.sh"
+cluster_release_only 4
+STAGES_RDKAFKA='"session.timeout.ms=6000", "heartbeat.interval.ms=1000"' RUN_INTERVAL=1 \
+	cluster_deploy 80 4 3
+for t in files events dead status; do
+	c=$(cluster_topic_configs "jibe.$t")
+	case ",$c," in *,min.insync.replicas=2,*) ;; *) fail "jibe.$t lacks min.insync.replicas=2: $c" ;; esac
+done
+sim_post /sim/faults latency_ms=15 >/dev/null
+on_host s1 s1 scan
+on_host p1 p1 parse --instance-id p1
+on_host y1 y1 sync --instance-id y1
+
+# (a) the leader of the events topic killed mid-run, then back
+wait_until 90 stages_downloads_over 10
+lead=$(cluster_leader jibe.events 0)
+[ -n "$lead" ] || fail "no leader for jibe.events partition 0"
+t0=$(now)
+cluster_kill "$lead"
+"$CTGEN" flood --root "$R" --seed 81 --files 40 >/dev/null
+leader_moved() { l=$(cluster_leader jibe.events 0) && [ -n "$l" ] && [ "$l" != "$lead" ]; }
+wait_until 60 leader_moved
+cluster_start_node "$lead"
+stages_wait_converged 300
+ta=$(($(now) - t0))
+isr_full() { [ "$(cluster_isr jibe.events 0 | tr ',' '\n' | grep -c .)" -eq 3 ]; }
+wait_until 120 isr_full
+da=$(dup_count)
+sim_get /sim/stats >"$JIBE_TMP/stats-a.json"
+python3 "$JIBE_TOP/tests/integration/check_resyncs.py" "$JIBE_TMP/stats-a.json" "$R/ctgen/expected-sync.jsonl" ||
+	fail "after the leader's kill: resyncs differ from the actionable set"
+echo "leader broker $lead killed -9 and restarted: converged in ${ta} s, $da duplicate resyncs"
+
+# (b) a broker gone for good: the two others carry on (min.insync.replicas=2 still met)
+sim_post /sim/reset >/dev/null
+gone=$(cluster_leader jibe.events 0)
+t0=$(now)
+cluster_kill "$gone"
+"$CTGEN" flood --root "$R" --seed 82 --files 40 >/dev/null
+stages_wait_converged 300
+tb=$(($(now) - t0))
+db=$(dup_count)
+echo "broker $gone gone for good, cluster on two: converged in ${tb} s, $db duplicate resyncs"
+stage_stop s1
+stage_stop p1
+stage_stop y1
+sim_stop
+echo "ok: a leader killed and back (${ta} s, $da duplicates), a broker gone for good (${tb} s, $db duplicates)"
