@@ -23,11 +23,13 @@ on_host p1 p1 parse --instance-id p1
 on_host p2 p2 parse --instance-id p2
 on_host y1 y1 sync --instance-id y1
 on_host y2 y2 sync --instance-id y2
-wait_until 90 stages_downloads_over 20
+cluster_settle 240
+"$CTGEN" flood --root "$R" --seed 91 --files 60 >/dev/null
+cluster_busy 5
 t0=$(now)
 netns_cut p1
 netns_cut y1
-"$CTGEN" flood --root "$R" --seed 91 --files 60 >/dev/null
+"$CTGEN" flood --root "$R" --seed 92 --files 30 >/dev/null
 # the cut lasts CUT_S seconds: a deadline, not a sleep hiding a race (nothing is awaited)
 cut_over() { [ "$(now)" -ge $((t0 + CUT_S)) ]; }
 wait_until $((CUT_S + 10)) cut_over
@@ -36,13 +38,12 @@ for n in p1 y1; do
 done
 netns_restore p1
 netns_restore y1
-"$CTGEN" flood --root "$R" --seed 92 --files 30 >/dev/null
 stages_wait_converged 300
 tc=$(($(now) - t0))
 sim_get /sim/stats >"$JIBE_TMP/stats.json"
 python3 "$JIBE_TOP/tests/integration/check_resyncs.py" "$JIBE_TMP/stats.json" "$R/ctgen/expected-sync.jsonl" ||
 	fail "resyncs differ from the actionable set"
-d=$(dup_count)
+d=$(dup_since)
 for n in s1 p1 p2 y1 y2; do stage_stop $n; done
 sim_stop
 echo "ok: parser and syncer hosts cut off ${CUT_S} s and back: converged ${tc} s after the cut, $d duplicate resyncs"

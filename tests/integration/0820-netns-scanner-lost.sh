@@ -20,7 +20,9 @@ status_count() { # records in the status topic
 	cluster_kcat -C -t jibe.status -o beginning -e -q -f '%k\n' | grep -c . || true
 }
 status_over() { [ "$(status_count)" -gt "$1" ]; }
-wait_until 90 status_over 20
+cluster_settle 240
+"$CTGEN" flood --root "$R" --seed 111 --files 60 >/dev/null
+wait_until 60 status_over $(($(status_count) + 10))
 t0=$(now)
 netns_cut s1
 stage_kill9 s1
@@ -30,7 +32,7 @@ cluster_kcat -C -t jibe.status -o beginning -e -q -f '%k\t%S\n' |
 	sed 's|.*/||' | sort -u >"$JIBE_TMP/done.txt"
 cluster_kcat -C -t jibe.files -o beginning -e -q -f '%p %o\n' | sort >"$JIBE_TMP/files-before.txt"
 echo "the old scanner had $(wc -l <"$JIBE_TMP/done.txt") files done, $(wc -l <"$JIBE_TMP/files-before.txt") published"
-"$CTGEN" flood --root "$R" --seed 111 --files 30 >/dev/null
+"$CTGEN" flood --root "$R" --seed 112 --files 30 >/dev/null
 on_host s2 s2 scan
 stages_wait_converged 240
 tc=$(($(now) - t0))
@@ -59,7 +61,7 @@ PY
 set -- $again
 [ "$2" -eq 0 ] || fail "the new scanner published $2 files the old one had done"
 [ "$1" -gt 0 ] || fail "the new scanner published nothing (the flood's files are new)"
-d=$(dup_count)
+d=$(dup_since)
 stage_stop s2
 stage_stop p1
 stage_stop y1

@@ -18,10 +18,12 @@ sim_post /sim/faults latency_ms=15 >/dev/null
 on_host s1 s1 scan
 on_host p1 p1 parse
 on_host y1 y1 sync
-wait_until 90 stages_downloads_over 10
+cluster_settle 240
+"$CTGEN" flood --root "$R" --seed 101 --files 60 >/dev/null
+cluster_busy 5
 t0=$(now)
 netns_cut sim
-"$CTGEN" flood --root "$R" --seed 101 --files 40 >/dev/null
+"$CTGEN" flood --root "$R" --seed 102 --files 20 >/dev/null
 # the outage lasts OUT_S seconds (a deadline: nothing is awaited meanwhile)
 out_over() { [ "$(now)" -ge $((t0 + OUT_S)) ]; }
 wait_until $((OUT_S + 10)) out_over
@@ -37,7 +39,7 @@ python3 "$JIBE_TOP/tests/integration/check_resyncs.py" "$JIBE_TMP/stats.json" "$
 	fail "resyncs differ from the actionable set"
 dead=$(cluster_kcat -C -t jibe.dead -o beginning -e -q | grep -c . || true)
 [ "$dead" -eq 0 ] || fail "$dead dead letters after the outage"
-d=$(dup_count)
+d=$(dup_since)
 for n in s1 p1 y1; do stage_stop $n; done
 sim_stop
 echo "ok: the server unreachable ${OUT_S} s: converged ${tc} s after it was back, 0 dead letters, $d duplicate resyncs"

@@ -23,6 +23,10 @@
 #   dup_count                   print the resyncs beyond one per object or bucket (/sim/stats,
 #                               syncOnProviderEvent counts)
 #   cluster_topic_configs TOPIC its settings (TopicCommand --describe: "a=b,c=d")
+#   cluster_settle SECS         wait until converged, take the baseline of duplicates (DUP0)
+#                               and downloads (DL0)
+#   cluster_busy N              wait until N more log files were downloaded since then
+#   dup_since                   duplicates since cluster_settle
 #   now                         seconds since the epoch
 
 KC_DIR=
@@ -125,4 +129,28 @@ print(sum(n - 1 for n in j.get("sync", {}).values()) + sum(n - 1 for n in j.get(
 cluster_topic_configs() {
 	netns_run ctl sh "$KAFKA_SH" tool "$KC_DIR/1" org.apache.kafka.tools.TopicCommand \
 		--bootstrap-server "$KAFKA_BOOTSTRAP" --describe --topic "$1" | sed -n 's/.*Configs: *//p' | head -n 1
+}
+
+downloads() {
+	sim_get /sim/stats | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)["downloads"].values()))'
+}
+
+# cluster_settle SECS: wait until jibe converged on what is there (the history), and take the
+# baseline: DUP0 duplicates so far (a key changed in two log files is resynced twice, rightly),
+# DL0 downloads so far
+cluster_settle() {
+	stages_wait_converged "$1"
+	DUP0=$(dup_count)
+	DL0=$(downloads)
+}
+
+# cluster_busy N: wait (60 s at most) until N log files more than at cluster_settle were
+# downloaded: the stages are in the middle of new work
+cluster_busy() {
+	wait_until 60 stages_downloads_over $((DL0 + $1))
+}
+
+# the resyncs beyond one per object or bucket since cluster_settle
+dup_since() {
+	echo $(($(dup_count) - DUP0))
 }
