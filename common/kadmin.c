@@ -659,9 +659,8 @@ static int topic_cfg(rd_kafka_NewTopic_t *nt, const char *name, const char *valu
         return JB_OK;
 }
 
-enum { KADMIN_NT = 4 };
-#define KADMIN_MIN_ISR                                                                                  \
-        "2" /* min.insync.replicas of topics with 3 or more copies */ /* the topics jibe creates: files, events, dead letters, status */
+enum { KADMIN_NT = 4 };    /* the topics jibe creates: files, events, dead letters, status */
+#define KADMIN_MIN_ISR "2" /* min.insync.replicas of topics with 3 or more copies */
 
 /* The KADMIN_NT topics' names and settings: names[i] (malloc'd) and nt[i], both freed by the caller. */
 static int new_topics(const char *prefix, int partitions, int replication, int64_t retention_ms,
