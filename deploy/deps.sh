@@ -22,6 +22,8 @@
 # (GNU time measures each one's peak memory). dpkg-dev builds the package (make deb, test 0605);
 # systemd brings systemd-analyze, which rates the units' hardening (test 0610); prometheus
 # brings promtool, which checks the metrics exposition and deploy/prometheus/ (tests 0520-0535).
+# iproute2 (ip netns, veth, bridge) makes the test hosts of the failure tests 08xx
+# (tests/integration/lib_netns.sh).
 set -eu
 RUNTIME="libc6 librdkafka1 libcurl4 libcjson1 zlib1g libconfig9 libisal2 libmicrohttpd12
 ca-certificates adduser logrotate"
@@ -29,7 +31,7 @@ DEMO="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-de
 libconfig-dev libmicrohttpd-dev libisal-dev python3 curl gzip"
 ALL="$DEMO libcmocka-dev rclone kcat valgrind openjdk-17-jdk-headless maven clang libclang-rt-dev
 clang-format isal pigz time dpkg-dev systemd openssl
-prometheus"
+prometheus iproute2"
 case "${1:-all}" in
 all) PKGS=$ALL ;;
 demo) PKGS=$DEMO ;;
