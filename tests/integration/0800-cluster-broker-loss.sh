@@ -13,7 +13,7 @@ set -eu
 . "$JIBE_TOP/tests/integration/lib_netns.sh"
 . "$JIBE_TOP/tests/integration/lib_cluster.sh"
 cluster_release_only 3
-STAGES_RDKAFKA='"session.timeout.ms=6000", "heartbeat.interval.ms=1000"' RUN_INTERVAL=1 \
+STAGES_RDKAFKA='"consumer.session.timeout.ms=6000", "consumer.heartbeat.interval.ms=1000"' RUN_INTERVAL=1 \
 	cluster_deploy 80 4 3
 for t in files events dead status; do
 	c=$(cluster_topic_configs "jibe.$t")

@@ -15,7 +15,7 @@ set -eu
 cluster_release_only 3
 CUT_S=${JIBE_CUT_S:-60}
 # one broker on a host of its own: the cut is between stage hosts and everything else
-STAGES_RDKAFKA='"session.timeout.ms=6000", "heartbeat.interval.ms=1000"' RUN_INTERVAL=1 \
+STAGES_RDKAFKA='"consumer.session.timeout.ms=6000", "consumer.heartbeat.interval.ms=1000"' RUN_INTERVAL=1 \
 	cluster_deploy 90 4 1 'parser = { workers = 1; };'
 sim_post /sim/faults latency_ms=15 >/dev/null
 on_host s1 s1 scan
