@@ -36,7 +36,7 @@ tin=
 tlast=0
 cut_over() {
 	# (the index is compared once a second)
-	if [ -z "$tin" ] && [ "$(now)" -gt "$tlast" ] && tlast=$(now) && sim_get "/sim/diff?exclude=ct-logs" | json_get 'j["equal"]' | grep -q True; then
+	if [ -z "$tin" ] && [ "$(now)" -gt "$tlast" ] && tlast=$(now) && sim_get "/sim/diff?exclude=ct-logs" | json_get 'j["equal"]' | grep -qx true; then
 		tin=$(($(now) - t0))
 		echo "converged without the cut hosts ${tin} s after the cut" >&2
 	fi
