@@ -30,6 +30,9 @@
 #   now                         seconds since the epoch
 
 KC_DIR=
+# three JVMs starting together on a loaded 2-core machine take a while (seen: 30-70 s)
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-180}
+export KAFKA_START_TIMEOUT
 
 cluster_release_only() {
 	case "${JIBE_BUILD:-}" in
