@@ -35,7 +35,7 @@ cluster_kill "$lead"
 leader_moved() { l=$(cluster_leader jibe.events 0) && [ -n "$l" ] && [ "$l" != "$lead" ]; }
 wait_until 60 leader_moved
 cluster_start_node "$lead"
-stages_wait_converged 300
+cluster_wait_converged 300
 ta=$(($(now) - t0))
 da=$(dup_since)
 sim_get /sim/stats >"$JIBE_TMP/stats-a.json"
@@ -52,7 +52,7 @@ cluster_busy 5
 gone=$(cluster_leader jibe.events 0)
 t0=$(now)
 cluster_kill "$gone"
-stages_wait_converged 300
+cluster_wait_converged 300
 tb=$(($(now) - t0))
 db=$(dup_since)
 sim_get /sim/stats >"$JIBE_TMP/stats-b.json"
@@ -63,4 +63,4 @@ stage_stop s1
 stage_stop p1
 stage_stop y1
 sim_stop
-echo "ok: a leader killed and back (${ta} s, $da duplicates), a broker gone for good (${tb} s, $db duplicates)"
+echo "ok: a leader killed and back (${ta} s, $da duplicates), a broker gone for good (${tb} s, $db duplicates); stages restarted after an error: $RESTARTS"

@@ -58,7 +58,7 @@ wait_until 90 rejoined
 echo "p1 and y1 have partitions again $(($(now) - t1)) s after the link came back" >&2
 # new work after the return: the hosts take their share again
 "$CTGEN" flood --root "$R" --seed 93 --files 30 >/dev/null
-stages_wait_converged 300
+cluster_wait_converged 300
 tc=$(($(now) - t1))
 sim_get /sim/stats >"$JIBE_TMP/stats.json"
 python3 "$JIBE_TOP/tests/integration/check_resyncs.py" "$JIBE_TMP/stats.json" "$R/ctgen/expected-sync.jsonl" ||
@@ -66,4 +66,4 @@ python3 "$JIBE_TOP/tests/integration/check_resyncs.py" "$JIBE_TMP/stats.json" "$
 d=$(dup_since)
 for n in s1 p1 p2 y1 y2; do stage_stop $n; done
 sim_stop
-echo "ok: parser and syncer hosts cut off ${CUT_S} s: the others converged ${tin} s after the cut; back, converged on new work in ${tc} s; $d duplicate resyncs"
+echo "ok: parser and syncer hosts cut off ${CUT_S} s: the others converged ${tin} s after the cut; back, converged on new work in ${tc} s; $d duplicate resyncs; stages restarted after an error: $RESTARTS"

@@ -26,6 +26,7 @@ wait_until 60 status_over $(($(status_count) + 10))
 t0=$(now)
 netns_cut s1
 stage_kill9 s1
+touch "$W/s1.gone"
 # what the old scanner had recorded as done (the last record of a key; a tombstone undoes it)
 cluster_kcat -C -t jibe.status -o beginning -e -q -f '%k\t%S\n' |
 	awk -F'\t' '{ done[$1] = ($2 > 0) } END { for (k in done) if (done[k]) print k }' |
@@ -34,7 +35,7 @@ cluster_kcat -C -t jibe.files -o beginning -e -q -f '%p %o\n' | sort >"$JIBE_TMP
 echo "the old scanner had $(wc -l <"$JIBE_TMP/done.txt") files done, $(wc -l <"$JIBE_TMP/files-before.txt") published"
 "$CTGEN" flood --root "$R" --seed 112 --files 30 >/dev/null
 on_host s2 s2 scan
-stages_wait_converged 240
+cluster_wait_converged 240
 tc=$(($(now) - t0))
 sim_get /sim/stats >"$JIBE_TMP/stats.json"
 python3 "$JIBE_TOP/tests/integration/check_resyncs.py" "$JIBE_TMP/stats.json" "$R/ctgen/expected-sync.jsonl" ||
@@ -66,4 +67,4 @@ stage_stop s2
 stage_stop p1
 stage_stop y1
 sim_stop
-echo "ok: scanner host lost, the new scanner published $1 files, $2 of them done before; converged ${tc} s after the loss, $d duplicate resyncs"
+echo "ok: scanner host lost, the new scanner published $1 files, $2 of them done before; converged ${tc} s after the loss, $d duplicate resyncs; stages restarted after an error: $RESTARTS"

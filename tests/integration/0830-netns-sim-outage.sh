@@ -32,7 +32,7 @@ for n in s1 p1 y1; do
 done
 netns_restore sim
 t1=$(now)
-stages_wait_converged 300
+cluster_wait_converged 300
 tc=$(($(now) - t1))
 sim_get /sim/stats >"$JIBE_TMP/stats.json"
 python3 "$JIBE_TOP/tests/integration/check_resyncs.py" "$JIBE_TMP/stats.json" "$R/ctgen/expected-sync.jsonl" ||
@@ -42,4 +42,4 @@ dead=$(cluster_kcat -C -t jibe.dead -o beginning -e -q | grep -c . || true)
 d=$(dup_since)
 for n in s1 p1 y1; do stage_stop $n; done
 sim_stop
-echo "ok: the server unreachable ${OUT_S} s: converged ${tc} s after it was back, 0 dead letters, $d duplicate resyncs"
+echo "ok: the server unreachable ${OUT_S} s: converged ${tc} s after it was back, 0 dead letters, $d duplicate resyncs; stages restarted after an error: $RESTARTS"

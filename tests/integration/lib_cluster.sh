@@ -14,6 +14,9 @@
 #                               from ctl); exports R, W, KAFKA_BOOTSTRAP (every broker)
 #   on_host HOST NAME STAGE [ARGS]
 #                               stage_start NAME STAGE W ARGS on HOST
+#   cluster_wait_converged SECS stages_wait_converged, and a stage that exited with an error
+#                               is started again meanwhile (systemd's Restart=on-failure),
+#                               3 times at most each; RESTARTS counts them
 #   cluster_kill I | cluster_stop_node I | cluster_start_node I
 #                               kill -9 / SIGTERM / start again broker I (start waits until it
 #                               answers, deadline 60 s)
@@ -90,6 +93,45 @@ on_host() {
 	shift 2
 	stage_start "$oh_n" "$oh_s" "$W" "$@"
 	STAGE_EXEC=
+	echo "$oh_h $oh_s $*" >"$W/$oh_n.how"
+}
+
+RESTARTS=0
+
+# Starts again, as systemd's Restart=on-failure does (deploy/systemd), a stage that exited
+# with an error (at most 3 times each, counted in RESTARTS and W/NAME.restarts); not one
+# whose host the test took away (W/NAME.gone).
+revive() {
+	for rv in $STAGES_NAMES; do
+		rv_pid=$(stage_pid "$rv")
+		kill -0 "$rv_pid" 2>/dev/null && continue
+		[ -f "$W/$rv.gone" ] && continue # its host was lost on purpose
+		rv_rc=0
+		wait "$rv_pid" 2>/dev/null || rv_rc=$?
+		[ "$rv_rc" -ne 0 ] || continue
+		rv_n=$(cat "$W/$rv.restarts" 2>/dev/null || echo 0)
+		[ "$rv_n" -lt 3 ] || { stages_log; fail "stage $rv failed a fourth time (exit $rv_rc)"; }
+		echo "$((rv_n + 1))" >"$W/$rv.restarts"
+		RESTARTS=$((RESTARTS + 1))
+		echo "$(date +%T) stage $rv exited with $rv_rc: started again (as Restart=on-failure): $(grep -h 'ERROR' "$W/$rv.log" | tail -n 1 | cut -c1-200)" >&2
+		# shellcheck disable=SC2086
+		on_host $(cat "$W/$rv.how" | { read -r h st a; echo "$h $rv $st $a"; })
+	done
+}
+
+# cluster_wait_converged SECS: stages_wait_converged, reviving failed stages meanwhile
+cluster_wait_converged() {
+	cwc_end=$(($(now) + $1))
+	while ! sim_get "/sim/diff?exclude=ct-logs" | json_get 'j["equal"]' | grep -qx true; do
+		revive
+		if [ "$(now)" -ge "$cwc_end" ]; then
+			stages_log
+			sim_get "/sim/diff?exclude=ct-logs" | head -c 2000 >&2
+			fail "not converged after $1 s"
+		fi
+		sleep 0.5
+	done
+	revive
 }
 
 cluster_kill() {
@@ -142,7 +184,7 @@ downloads() {
 # baseline: DUP0 duplicates so far (a key changed in two log files is resynced twice, rightly),
 # DL0 downloads so far
 cluster_settle() {
-	stages_wait_converged "$1"
+	cluster_wait_converged "$1"
 	DUP0=$(dup_count)
 	DL0=$(downloads)
 }
