@@ -180,7 +180,9 @@ const struct cfg_opt cfg_opts[] = {
         O_LONG("kafka.partitions", kafka_partitions, 6, 1, 1000,
                "Partitions of each topic 'jibe topics --create' makes: the most parsers or syncers that share work."),
         O_LONG("kafka.replication", kafka_replication, 3, 1, 100,
-               "Copies of each partition 'jibe topics --create' asks for (at most the number of brokers)."),
+               "Copies of each partition 'jibe topics --create' asks for (at most the number of brokers). With 3 or "
+               "more the topics get min.insync.replicas=2: a write is acknowledged once two brokers have it, "
+               "and one broker may be down without stopping jibe."),
         O_LONG("kafka.retention_h", kafka_retention_h, 168, 1, 876000,
                "Hours the topics keep messages: how far back 'jibe replay' can go."),
         O_STR("kafka.instance_id", kafka_instance_id, NULL, CO_PATH, "\"parse-host1\"",

@@ -659,7 +659,8 @@ static int topic_cfg(rd_kafka_NewTopic_t *nt, const char *name, const char *valu
         return JB_OK;
 }
 
-enum { KADMIN_NT = 4 }; /* the topics jibe creates: files, events, dead letters, status */
+enum { KADMIN_NT = 4 };    /* the topics jibe creates: files, events, dead letters, status */
+#define KADMIN_MIN_ISR "2" /* min.insync.replicas of topics with 3 or more copies */
 
 /* The KADMIN_NT topics' names and settings: names[i] (malloc'd) and nt[i], both freed by the caller. */
 static int new_topics(const char *prefix, int partitions, int replication, int64_t retention_ms,
@@ -690,6 +691,10 @@ static int new_topics(const char *prefix, int partitions, int replication, int64
                          (retention_ms != 0 || base[i] == KN_DEAD))
                         rc = topic_cfg(nt[i], "retention.ms", base[i] == KN_DEAD ? dret : ret, errstr,
                                        errsz);
+                /* acks=all then waits for two copies, and one broker may be down without
+                 * stopping the producers (replication 3 is the usual cluster) */
+                if (!rc && replication >= 3)
+                        rc = topic_cfg(nt[i], "min.insync.replicas", KADMIN_MIN_ISR, errstr, errsz);
                 if (rc)
                         return rc;
         }

@@ -120,7 +120,7 @@ void kadmin_parts_free(struct kadmin_part *parts, size_t n);
  * retention_ms; 0 keeps the broker's default, -1 keeps messages for ever), "<prefix>dead"
  * (dead letters: at least 30 days, or retention_ms when longer) and "<prefix>status"
  * (cleanup.policy=compact) through the Admin API. partitions/replication <= 0: the broker's
- * defaults. A topic that already exists counts as created (its settings are left as they
+ * defaults; replication >= 3 also sets min.insync.replicas=2 on each topic. A topic that already exists counts as created (its settings are left as they
  * are). The client takes the plain kafka.rdkafka entries only (kconf.h, KCONF_ADMIN).
  * JB_ETRANSIENT when the brokers do not answer, JB_EFATAL when they refuse.
  */

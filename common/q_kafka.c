@@ -44,7 +44,8 @@
  *
  * Properties: built by kconf.h (pass-through after the defaults, producer./consumer. prefixes,
  * secrets, librdkafka's log lines into log.h); librdkafka's errors are logged there and, only
- * for __FATAL, mark the transport failed (q_failed) and shut it down.
+ * for __FATAL (from the error callback or as a consumed message's error), mark the transport
+ * failed (q_failed) and shut it down.
  *
  * Ownership: payloads are copied both ways. A polled q_msg is borrowed until q_ack() or
  * q_abandon() (its key and payload are freed then; the record itself lives until its
@@ -539,6 +540,20 @@ static void take_message(struct q_kafka *k, const rd_kafka_message_t *rkm)
         rd_kafka_timestamp_type_t tstype;
         int64_t ts;
 
+        if (rkm->err == RD_KAFKA_RESP_ERR__FATAL) {
+                /* A fatal consumer error (e.g. this static member fenced after a coordinator
+                 * failover, librdkafka 2.0) arrives here, not at the error callback: the
+                 * consumer takes nothing more, so the stage must stop rather than idle. */
+                log_msg(LL_ERROR, KQ_MOD,
+                        "topic=%s fatal Kafka consumer error: %s: the stage stops and unfinished "
+                        "work is offered again after a restart",
+                        k->topic[k->consume], rd_kafka_message_errstr(rkm));
+                pthread_mutex_lock(&k->mu);
+                k->failed = 1;
+                kq_set_down_locked(k);
+                pthread_mutex_unlock(&k->mu);
+                return;
+        }
         if (rkm->err) {
                 if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                         log_msg(LL_WARN, KQ_MOD, "topic=%s error=%s %s", k->topic[k->consume],

@@ -14,6 +14,27 @@
 #                                                jars on the classpath; ARGS are passed as is
 #   sh deploy/kafka/kafka.sh status DIR          exit 0 when the broker of DIR is running
 #
+# A cluster of N combined broker+controller nodes (a KRaft quorum of N voters), node I in DIR/I
+# (a directory like a single broker's: stop, status and tool take DIR/I as well):
+#   sh deploy/kafka/kafka.sh start-cluster DIR N [ADDR...]
+#                                                N nodes; with N addresses node I listens on
+#                                                ADDR_I:9092 (controller :9093; KAFKA_PORT,
+#                                                KAFKA_CONTROLLER_PORT), without them on free
+#                                                127.0.0.1 ports; formats on first start, waits
+#                                                until every node answers and sees N brokers,
+#                                                prints the bootstrap list (host:port,...);
+#                                                again on a stopped cluster: starts what is down
+#   sh deploy/kafka/kafka.sh stop-node DIR I     SIGTERM node I (as stop)
+#   sh deploy/kafka/kafka.sh kill-node DIR I     SIGKILL node I, wait until it is gone
+#   sh deploy/kafka/kafka.sh start-node DIR I    start node I again (same address and data)
+#   sh deploy/kafka/kafka.sh restart-node DIR I  stop-node, then start-node
+#   sh deploy/kafka/kafka.sh stop-cluster DIR    stop every node
+# KAFKA_NODE_EXEC is a command prefix for a node's JVM and its checks, "{}" replaced by the
+# node's number: 'ip netns exec jbt-42-k{}' runs node I in network namespace jbt-42-kI.
+# The cluster's defaults: replication min(N, 3), and for its own topics (offsets,
+# transactions) min.insync.replicas 2 when that is 3; `jibe topics --create` sets
+# min.insync.replicas=2 on jibe's topics of 3 copies.
+#
 # DIR owns everything of one broker: server.properties, ports (broker and controller port,
 # kept for restart), data/ (log.dirs and the KRaft metadata), kafka.log (the broker's log and
 # its stdout/stderr), tools.log (what tool runs log), pid, bootstrap (host:port).
@@ -21,7 +42,8 @@
 #
 # Environment: KAFKA_JARS (jar dir), KAFKA_HEAP (broker -Xmx, default 384m),
 # KAFKA_START_TIMEOUT (seconds, default 60), KAFKA_STOP_TIMEOUT (default 30), KAFKA_JVM_OPTS
-# (extra JVM options), JAVA (default java), MVN (default mvn), KCAT (default kcat).
+# (extra JVM options), JAVA (default java), MVN (default mvn), KCAT (default kcat),
+# KAFKA_HEAP_NODE (a cluster node's -Xmx, default 256m: three fit beside the test suite).
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -243,6 +265,187 @@ cmd_tool() {
 		-cp "$KAFKA_JARS/*" "$c" "$@"
 }
 
+# ---- clusters ----
+
+node_exec() { # node number: the command prefix for that node (may be empty)
+	printf '%s' "${KAFKA_NODE_EXEC:-}" | sed "s/{}/$1/g"
+}
+
+write_cluster_config() { # node dir, node id, addr, port, cport, voters, n
+	wc_rep=$7
+	[ "$wc_rep" -gt 3 ] && wc_rep=3
+	wc_isr=1
+	[ "$wc_rep" -ge 3 ] && wc_isr=2
+	cat >"$1/server.properties" <<EOF
+# written by kafka.sh start-cluster: node $2 of a $7-node KRaft cluster, broker and controller
+process.roles=broker,controller
+node.id=$2
+controller.quorum.voters=$6
+listeners=PLAINTEXT://$3:$4,CONTROLLER://$3:$5
+advertised.listeners=PLAINTEXT://$3:$4
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$1/data
+num.partitions=1
+default.replication.factor=$wc_rep
+offsets.topic.replication.factor=$wc_rep
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=$wc_rep
+transaction.state.log.min.isr=$wc_isr
+share.coordinator.state.topic.replication.factor=$wc_rep
+share.coordinator.state.topic.min.isr=$wc_isr
+min.insync.replicas=1
+unclean.leader.election.enable=false
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.retention.check.interval.ms=5000
+replica.lag.time.max.ms=10000
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+background.threads=2
+EOF
+}
+
+# True when node I (its dir) answers metadata and lists at least N brokers.
+node_answers() { # node dir, i, n
+	na_b=$(cat "$1/bootstrap")
+	# shellcheck disable=SC2046
+	na_n=$($(node_exec "$2") "$KCAT" -b "$na_b" -L -m 2 2>/dev/null | grep -c '^  broker [0-9]* at') || true
+	[ "${na_n:-0}" -ge "$3" ]
+}
+
+cmd_start_node() { # DIR I [N]: start node I of the cluster in DIR, wait until it sees N brokers
+	d=${1:?usage: kafka.sh start-node DIR I}
+	i=${2:?usage: kafka.sh start-node DIR I}
+	d=$(cd "$d" && pwd)
+	nd="$d/$i"
+	[ -f "$nd/server.properties" ] || die "no node $i in $d: run start-cluster first"
+	if lp=$(live_pid "$nd"); then
+		die "node $i already runs in $nd (pid $lp)"
+	fi
+	ex=$(node_exec "$i")
+	# shellcheck disable=SC2046,SC2086
+	$ex "$JAVA" $(java_opts "${KAFKA_HEAP_NODE:-256m}") -Dlog4j2.configurationFile="$nd/log4j2.xml" \
+		-cp "$KAFKA_JARS/*" kafka.Kafka "$nd/server.properties" </dev/null >>"$nd/kafka.log" 2>&1 &
+	pid=$!
+	echo "$pid" >"$nd/pid"
+	end=$(($(date +%s) + KAFKA_START_TIMEOUT))
+	while ! node_answers "$nd" "$i" "${3:-1}"; do
+		if ! live_pid "$nd" >/dev/null; then
+			tail -n 30 "$nd/kafka.log" >&2
+			die "node $i exited during start (log: $nd/kafka.log)"
+		fi
+		if [ "$(date +%s)" -ge "$end" ]; then
+			kill -KILL "$pid" 2>/dev/null || true
+			tail -n 30 "$nd/kafka.log" >&2
+			die "node $i did not answer within ${KAFKA_START_TIMEOUT}s (log: $nd/kafka.log)"
+		fi
+		sleep 0.3
+	done
+}
+
+cmd_start_cluster() { # DIR N [ADDR...]
+	d=${1:?usage: kafka.sh start-cluster DIR N [ADDR...]}
+	n=${2:?usage: kafka.sh start-cluster DIR N [ADDR...]}
+	shift 2
+	case "$n" in '' | *[!0-9]*) die "start-cluster: N must be a number, not '$n'" ;; esac
+	[ "$n" -ge 1 ] && [ "$n" -le 9 ] || die "start-cluster: N must be 1..9"
+	[ $# -eq 0 ] || [ $# -eq "$n" ] || die "start-cluster: give $n addresses or none"
+	mkdir -p "$d"
+	d=$(cd "$d" && pwd)
+	need python3 "python3"
+	need "$KCAT" "kcat"
+	cmd_fetch
+	if [ ! -f "$d/nodes" ]; then
+		# first start: addresses, ports and the quorum are fixed here and kept for restarts
+		voters=
+		for i in $(seq 1 "$n"); do
+			if [ $# -gt 0 ]; then
+				a=$1
+				shift
+				port=${KAFKA_PORT:-9092}
+				cport=${KAFKA_CONTROLLER_PORT:-9093}
+			else
+				a=127.0.0.1
+				port=$(free_port)
+				cport=$(free_port)
+				while [ "$cport" = "$port" ]; do cport=$(free_port); done
+			fi
+			mkdir -p "$d/$i"
+			echo "$a $port $cport" >"$d/$i/addr"
+			echo "$a:$port" >"$d/$i/bootstrap"
+			voters="$voters${voters:+,}$i@$a:$cport"
+		done
+		boot=
+		for i in $(seq 1 "$n"); do
+			read -r a port cport <"$d/$i/addr"
+			write_cluster_config "$d/$i" "$i" "$a" "$port" "$cport" "$voters" "$n"
+			write_log4j "$d/$i/log4j2.xml" "$d/$i/kafka.log" INFO
+			write_log4j "$d/$i/tools-log4j2.xml" "$d/$i/tools.log" WARN
+			boot="$boot${boot:+,}$a:$port"
+		done
+		cid=$(python3 -c 'import base64, uuid
+print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+		for i in $(seq 1 "$n"); do
+			# shellcheck disable=SC2046
+			"$JAVA" $(java_opts 256m) -Dlog4j2.configurationFile="$d/$i/tools-log4j2.xml" \
+				-cp "$KAFKA_JARS/*" kafka.tools.StorageTool format --cluster-id="$cid" \
+				-c "$d/$i/server.properties" >>"$d/$i/kafka.log" 2>&1 || {
+				tail -n 20 "$d/$i/kafka.log" >&2
+				die "could not format the storage of node $i (see $d/$i/kafka.log)"
+			}
+		done
+		echo "$boot" >"$d/bootstrap"
+		echo "$n" >"$d/nodes"
+	fi
+	n=$(cat "$d/nodes")
+	# the JVMs start together (the quorum needs a majority), then each is waited for
+	starters=
+	for i in $(seq 1 "$n"); do
+		live_pid "$d/$i" >/dev/null && continue
+		(cmd_start_node "$d" "$i" "$n") &
+		starters="$starters $!"
+	done
+	ok=1
+	for sp in $starters; do
+		wait "$sp" || ok=0
+	done
+	[ "$ok" = 1 ] || {
+		cmd_stop_cluster "$d"
+		die "the cluster in $d did not start"
+	}
+	cat "$d/bootstrap"
+}
+
+cmd_kill_node() { # DIR I
+	nd="${1:?usage: kafka.sh kill-node DIR I}/${2:?usage: kafka.sh kill-node DIR I}"
+	[ -d "$nd" ] || die "no node $2 in $1"
+	nd=$(cd "$nd" && pwd)
+	pid=$(live_pid "$nd") || return 0
+	kill -KILL "$pid" 2>/dev/null || true
+	end=$(($(date +%s) + 30))
+	while live_pid "$nd" >/dev/null; do
+		[ "$(date +%s)" -ge "$end" ] && die "node $2 (pid $pid) survived SIGKILL for 30 s"
+		sleep 0.1
+	done
+	rm -f "$nd/pid"
+}
+
+cmd_stop_cluster() { # DIR
+	[ -f "${1:?usage: kafka.sh stop-cluster DIR}/nodes" ] || return 0
+	# together: the last node of a quorum stopped one by one cannot shut down cleanly
+	stoppers=
+	for i in $(seq 1 "$(cat "$1/nodes")"); do
+		(cmd_stop "$1/$i") &
+		stoppers="$stoppers $!"
+	done
+	for sp in $stoppers; do
+		wait "$sp" || true
+	done
+}
+
 sub=${1:-}
 [ $# -gt 0 ] && shift
 case "$sub" in
@@ -254,6 +457,18 @@ restart)
 	cmd_start "$1"
 	;;
 status) live_pid "${1:?usage: kafka.sh status DIR}" >/dev/null ;;
+start-cluster) cmd_start_cluster "$@" ;;
+start-node)
+	cmd_fetch
+	cmd_start_node "${1:?usage: kafka.sh start-node DIR I}" "${2:?usage: kafka.sh start-node DIR I}"
+	;;
+stop-node) cmd_stop "${1:?usage: kafka.sh stop-node DIR I}/${2:?usage: kafka.sh stop-node DIR I}" ;;
+kill-node) cmd_kill_node "$@" ;;
+restart-node)
+	cmd_stop "${1:?usage: kafka.sh restart-node DIR I}/${2:?usage: kafka.sh restart-node DIR I}"
+	cmd_start_node "$1" "$2"
+	;;
+stop-cluster) cmd_stop_cluster "$@" ;;
 tool) cmd_tool "$@" ;;
-*) die "usage: kafka.sh fetch | start DIR | stop DIR | restart DIR | status DIR | tool DIR CLASS ARGS..." ;;
+*) die "usage: kafka.sh fetch | start DIR | stop DIR | restart DIR | status DIR | tool DIR CLASS ARGS... | start-cluster DIR N [ADDR...] | start-node|stop-node|kill-node|restart-node DIR I | stop-cluster DIR" ;;
 esac

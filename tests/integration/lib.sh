@@ -8,7 +8,9 @@
 #   sim_make_root DIR         write a small deployment dir: DIR/sim.json (user admin/s3cret,
 #                             authtoken PERMANENT-TOKEN-1, provider 101 "S3 Prod" with buckets
 #                             prod-data, prod-media, ct-logs) and empty DIR/truth/<bucket>/
-#   sim_start DIR [ARGS]      start $AASIM --root DIR on a free 127.0.0.1 port, wait for it
+#   sim_start DIR [ARGS]      start $AASIM --root DIR on a free port of $SIM_ADDR (default
+#                             127.0.0.1; prefixed by $SIM_EXEC, e.g. lib_netns.sh's
+#                             "ip netns exec HOST", to run it elsewhere), wait for it
 #                             (deadline 20 s); exports SIM_URL, SIM_PID, SIM_LOG, SIM_ROOT; with
 #                             JIBE_SYNC_VARIANT=refresh (tests/run.sh) the server does not know
 #                             syncOnProviderEvent (sim.json sync_on_provider_event false). The simulator
@@ -24,12 +26,17 @@
 #   json_check EXPR [MSG]     fail (showing the JSON) unless EXPR over stdin's JSON (j) is true
 #   wait_until SECS CMD...    run CMD every 0.1 s until it succeeds; fail after SECS seconds
 #   on_exit CMD               run CMD (a string) at exit, before the simulator is killed
+#   on_exit_last CMD          run CMD at exit after the simulator is killed (lib_netns.sh
+#                             removes its namespaces there)
+#   With SIM_EXEC set, sim_rpc, sim_get and sim_post run curl through it too (on the
+#   simulator's host, which reaches its own address even while its link is cut).
 
 SIM_URL=
 SIM_PID=
 SIM_LOG=
 SIM_TOKEN=
 LIB_ON_EXIT=
+LIB_ON_EXIT_LAST=
 LIB_NSIM=0
 
 fail() {
@@ -46,6 +53,11 @@ on_exit() {
 $1"
 }
 
+on_exit_last() {
+	LIB_ON_EXIT_LAST="$LIB_ON_EXIT_LAST
+$1"
+}
+
 lib_cleanup() {
 	rc=$?
 	trap - EXIT INT TERM
@@ -55,6 +67,7 @@ lib_cleanup() {
 		wait "$SIM_PID" 2>/dev/null
 		SIM_PID=
 	fi
+	[ -n "$LIB_ON_EXIT_LAST" ] && eval "$LIB_ON_EXIT_LAST"
 	exit $rc
 }
 trap lib_cleanup EXIT
@@ -113,10 +126,12 @@ sim_start() {
 		# a server without syncOnProviderEvent: jibe's syncer.method auto must switch
 		python3 -c 'import json,sys; p=sys.argv[1]; j=json.load(open(p)); j["sync_on_provider_event"]=False; json.dump(j, open(p, "w"))' "$ss_root/sim.json"
 	fi
-	"$AASIM" --root "$ss_root" --port 0 --port-file "$ss_pf" "$@" >>"$SIM_LOG" 2>&1 &
+	# shellcheck disable=SC2086
+	${SIM_EXEC:-} "$AASIM" --root "$ss_root" --listen "${SIM_ADDR:-127.0.0.1}" --port 0 \
+		--port-file "$ss_pf" "$@" >>"$SIM_LOG" 2>&1 &
 	SIM_PID=$!
 	wait_until 20 lib_port_ready "$ss_pf"
-	SIM_URL="http://127.0.0.1:$(cat "$ss_pf")"
+	SIM_URL="http://${SIM_ADDR:-127.0.0.1}:$(cat "$ss_pf")"
 	SIM_ROOT=$ss_root
 	export SIM_URL SIM_PID SIM_LOG SIM_ROOT
 }
@@ -144,7 +159,8 @@ sim_rpc() {
 		set -- "$@" --data-urlencode "$sr_a"
 	done
 	shift "$sr_n"
-	curl -sS --max-time 60 "$@" "$SIM_URL/api/rpc.php"
+	# shellcheck disable=SC2086
+	${SIM_EXEC:-} curl -sS --max-time 60 "$@" "$SIM_URL/api/rpc.php"
 }
 
 sim_login() {
@@ -154,7 +170,8 @@ sim_login() {
 }
 
 sim_get() {
-	curl -sS --max-time 120 "$SIM_URL$1"
+	# shellcheck disable=SC2086
+	${SIM_EXEC:-} curl -sS --max-time 120 "$SIM_URL$1"
 }
 
 sim_post() {
@@ -166,7 +183,8 @@ sim_post() {
 		sp_n=$((sp_n + 1))
 	done
 	shift "$sp_n"
-	curl -sS --max-time 120 -X POST "$@" "$SIM_URL$sp_path"
+	# shellcheck disable=SC2086
+	${SIM_EXEC:-} curl -sS --max-time 120 -X POST "$@" "$SIM_URL$sp_path"
 }
 
 json_get() {

@@ -2,7 +2,8 @@
 # sync over a real Kafka broker). Source after lib.sh, lib_run.sh and lib_kafka.sh.
 #
 #   stages_cfg DIR [EXTRA]      write DIR/jibe.cfg like run_cfg, plus a kafka group for the
-#                               running broker (prefix "jibe.", 3 partitions, replication 1,
+#                               running broker (prefix "jibe.", 3 partitions, replication
+#                               $STAGES_REPLICATION (default 1),
 #                               librdkafka properties from $STAGES_RDKAFKA, e.g. '"a=b", "c=d"');
 #                               logs go to stderr, which stage_start sends to DIR/NAME.log
 #   stages_topics DIR           jibe topics --create
@@ -14,7 +15,8 @@
 #   stages_downloads_over N     true once the simulator has served more than N downloads
 #   stage_start NAME STAGE DIR [ARGS]
 #                               start `jibe STAGE -c DIR/jibe.cfg ARGS` in the background under
-#                               NAME (e.g. p1 parse); killed when the test exits
+#                               NAME (e.g. p1 parse); killed when the test exits; prefixed
+#                               by $STAGE_EXEC when set (lib_netns.sh: on a test host)
 #   stage_stop NAME             SIGTERM, wait; fails unless it exits 0
 #   stage_kill9 NAME            SIGKILL, wait
 #   stage_pid NAME              its pid
@@ -28,7 +30,7 @@ stages_cfg() {
   brokers = \"$KAFKA_BOOTSTRAP\";
   topic_prefix = \"jibe.\";
   partitions = 3;
-  replication = 1;
+  replication = ${STAGES_REPLICATION:-1};
   retention_h = 24;
   rdkafka = [ ${STAGES_RDKAFKA:-} ];
 };
@@ -66,7 +68,8 @@ stage_start() {
 	ss_stage=$2
 	ss_dir=$3
 	shift 3
-	"$JIBE" "$ss_stage" -c "$ss_dir/jibe.cfg" "$@" >>"$ss_dir/$ss_name.log" 2>&1 &
+	# shellcheck disable=SC2086
+	${STAGE_EXEC:-} "$JIBE" "$ss_stage" -c "$ss_dir/jibe.cfg" "$@" >>"$ss_dir/$ss_name.log" 2>&1 &
 	echo $! >"$ss_dir/$ss_name.pid"
 	case " $STAGES_NAMES " in *" $ss_name "*) ;; *)
 		STAGES_NAMES="$STAGES_NAMES $ss_name"

@@ -388,8 +388,10 @@ void sim_inspect(struct sim *s, const char *method, const char *url, const struc
 
 /* sim_http.c */
 struct MHD_Daemon;
-struct MHD_Daemon *sim_http_start(struct sim *s, uint16_t port, uint16_t *bound, char *errstr,
-                                  size_t errsz);
+/* Listens on the IPv4 address addr (numeric, e.g. "127.0.0.1") and port (0: a free one, put
+ * in *bound); NULL with errstr set when addr is not an IPv4 address or the port is unusable. */
+struct MHD_Daemon *sim_http_start(struct sim *s, const char *addr, uint16_t port, uint16_t *bound,
+                                  char *errstr, size_t errsz);
 void sim_http_stop(struct MHD_Daemon *d);
 
 #endif

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -815,8 +816,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         log_msg(LL_WARN, "aasim", "libmicrohttpd: %s", line);
 }
 
-struct MHD_Daemon *sim_http_start(struct sim *s, uint16_t port, uint16_t *bound, char *errstr,
-                                  size_t errsz)
+struct MHD_Daemon *sim_http_start(struct sim *s, const char *addr, uint16_t port, uint16_t *bound,
+                                  char *errstr, size_t errsz)
 {
         struct sockaddr_in sa;
         struct MHD_Daemon *d;
@@ -825,7 +826,11 @@ struct MHD_Daemon *sim_http_start(struct sim *s, uint16_t port, uint16_t *bound,
         memset(&sa, 0, sizeof(sa));
         sa.sin_family = AF_INET;
         sa.sin_port = htons(port);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+                jb_seterr(JB_EINPUT, errstr, errsz, "--listen %s: not an IPv4 address (e.g. 10.77.1.2)",
+                          addr);
+                return NULL;
+        }
         d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                                      MHD_USE_ERROR_LOG,
                              port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
@@ -834,7 +839,9 @@ struct MHD_Daemon *sim_http_start(struct sim *s, uint16_t port, uint16_t *bound,
                              MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000, MHD_OPTION_END);
         if (!d) {
                 jb_seterr(JB_EIO, errstr, errsz,
-                          "cannot listen on 127.0.0.1:%u: port in use or not permitted", (unsigned)port);
+                          "cannot listen on %s:%u: port in use, address not on this host, or not "
+                          "permitted",
+                          addr, (unsigned)port);
                 return NULL;
         }
         info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);

@@ -23,14 +23,16 @@
 #define INDEX_MAX (2048u << 20)
 
 static const char usage[] =
-        "usage: jibe-aa-sim --root DIR [--port N] [--port-file F] [--quiet] [--help]\n"
+        "usage: jibe-aa-sim --root DIR [--listen ADDR] [--port N] [--port-file F] [--quiet] [--help]\n"
         "\n"
         "Simulates Access Anywhere's /api/rpc.php (see tests/sim/aasim/PROTOCOL.md) on\n"
-        "127.0.0.1 for jibe's tests, with an index kept apart from the S3 truth.\n"
+        "127.0.0.1 (or --listen ADDR) for jibe's tests, with an index kept apart from the S3 truth.\n"
         "\n"
         "  --root DIR      deployment directory: DIR/sim.json (required), DIR/truth/<bucket>/,\n"
         "                  DIR/index.jsonl (optional; else the index is built from the truth)\n"
-        "  --port N        TCP port on 127.0.0.1 (default 0: a free port is chosen)\n"
+        "  --listen ADDR   IPv4 address to listen on (default 127.0.0.1), e.g. a test host's\n"
+        "                  address in a network namespace\n"
+        "  --port N        TCP port (default 0: a free port is chosen)\n"
         "  --port-file F   write the port to F (atomically) once listening\n"
         "  --quiet         no log line per request (errors are still logged)\n"
         "  --help          this text\n"
@@ -447,13 +449,14 @@ int main(int argc, char **argv)
 {
         static const struct option opts[] = {
                 {"root", required_argument, NULL, 'r'},
+                {"listen", required_argument, NULL, 'l'},
                 {"port", required_argument, NULL, 'p'},
                 {"port-file", required_argument, NULL, 'f'},
                 {"quiet", no_argument, NULL, 'q'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
-        const char *root = NULL, *port_file = NULL;
+        const char *root = NULL, *port_file = NULL, *listen = "127.0.0.1";
         struct sim s;
         struct MHD_Daemon *d;
         sigset_t set;
@@ -463,10 +466,13 @@ int main(int argc, char **argv)
         int c, sig, rc;
         bool quiet = false;
 
-        while ((c = getopt_long(argc, argv, "r:p:f:qh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "r:l:p:f:qh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'r':
                         root = optarg;
+                        break;
+                case 'l':
+                        listen = optarg;
                         break;
                 case 'p':
                         if (sim_parse_i64(optarg, &port) || port < 0 || port > 65535) {
@@ -512,7 +518,7 @@ int main(int argc, char **argv)
                 log_close();
                 return 1;
         }
-        d = sim_http_start(&s, (uint16_t)port, &bound, err, sizeof(err));
+        d = sim_http_start(&s, listen, (uint16_t)port, &bound, err, sizeof(err));
         if (!d) {
                 log_msg(LL_ERROR, "aasim", "%s", err);
                 sim_free(&s);
@@ -526,7 +532,7 @@ int main(int argc, char **argv)
                 log_close();
                 return 1;
         }
-        log_msg(LL_INFO, "aasim", "listening on http://127.0.0.1:%u root=%s objects=%zu",
+        log_msg(LL_INFO, "aasim", "listening on http://%s:%u root=%s objects=%zu", listen,
                 (unsigned)bound, root, s.m.icount);
         sig = 0;
         while (sigwait(&set, &sig) != 0)
