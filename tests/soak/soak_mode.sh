@@ -6,7 +6,7 @@
 # two `jibe sync` (static members host1/host2). Both against the simulator on a ctgen history.
 #
 # Each round: the load loop starts (jibe-ctgen flood of 2..12 files, every 0.3 s, bounded);
-# after a random 0.1..3 s one random jibe process is killed (-9) and restarted at once; the load
+# after a random 0.1..3 s (SOAK_MAX_DELAY_MS) one random jibe process is killed (-9) and restarted at once; the load
 # runs 0.5 s more and stops; then the round waits (SOAK_CONVERGE_S) until the index equals the
 # truth. Convergence is awaited at the end of every round (K = 1). The kill plan comes from
 # SOAK_SEED (python3's random), so the same seed kills the same processes after the same delays.
@@ -143,7 +143,8 @@ nv=$(echo $VICTIMS | wc -w)
 python3 -c 'import random, sys
 r = random.Random(sys.argv[1] + "/" + sys.argv[3])
 for i in range(int(sys.argv[2])):
-    print(r.randrange(int(sys.argv[4])), r.randint(100, 3000))' "$SEED" "$KILLS" "$MODE" "$nv" >"$JIBE_TMP/plan"
+    print(r.randrange(int(sys.argv[4])), r.randint(100, int(sys.argv[5])))' \
+	"$SEED" "$KILLS" "$MODE" "$nv" "${SOAK_MAX_DELAY_MS:-3000}" >"$JIBE_TMP/plan"
 converged=0
 lost=0
 dprev=$D0
