@@ -155,7 +155,6 @@ while read -r vi delay <&3; do
 	victim=$(echo $VICTIMS | cut -d' ' -f$((vi + 1)))
 	load_start "$round"
 	sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
-	proc_alive "$victim" || true
 	proc_kill9 "$victim"
 	proc_start "$victim"
 	sleep 0.5 # the load goes on after the restart
