@@ -3,12 +3,13 @@
 # tests/run.sh sets and SOAK_KILLS, SOAK_SEED; JIBE_TMP is this mode's scratch directory).
 #
 # embedded: one `jibe run`. kafka: a broker (lib_kafka.sh), `jibe scan`, two `jibe parse` and
-# two `jibe sync` (static members host1/host2). Both against the simulator on a ctgen history.
+# two `jibe sync` (static members host1/host2). Both against the simulator on a ctgen history
+# of SOAK_HISTORY_H hours (default 3), every call 10 ms slower (fault latency_ms).
 #
 # Each round: the load loop starts (jibe-ctgen flood of 2..12 files, every 0.3 s, bounded);
-# after a random 0.1..3 s (SOAK_MAX_DELAY_MS) one random jibe process is killed (-9) and restarted at once; the load
-# runs 0.5 s more and stops; then the round waits (SOAK_CONVERGE_S) until the index equals the
-# truth. Convergence is awaited at the end of every round (K = 1). The kill plan comes from
+# after a random 0.1..3 s (SOAK_MAX_DELAY_MS) one random jibe process is killed (-9) and
+# restarted at once; the load runs 0.5 s more and stops; then the round waits
+# (SOAK_CONVERGE_S) until the index equals the truth. Convergence is awaited at the end of every round (K = 1). The kill plan comes from
 # SOAK_SEED (python3's random), so the same seed kills the same processes after the same delays.
 #
 # Duplicates (soak_dups.py): resyncs of an object beyond one per load batch (history or flood)
@@ -26,6 +27,7 @@ fi
 KILLS=${SOAK_KILLS:-50}
 SEED=${SOAK_SEED:-1}
 CONV=${SOAK_CONVERGE_S:-120}
+HIST_H=${SOAK_HISTORY_H:-3}
 DUPS="python3 $JIBE_TOP/tests/soak/soak_dups.py"
 T0=$(date +%s)
 gseed=$((SEED % 100000 + 1))
@@ -82,7 +84,7 @@ if [ "$MODE" = embedded ]; then
 	R=$JIBE_TMP/root
 	W=$JIBE_TMP/run
 	"$CTGEN" init --root "$R" --seed "$gseed" >/dev/null
-	"$CTGEN" history --root "$R" --seed "$gseed" --hours 3 >/dev/null
+	"$CTGEN" history --root "$R" --seed "$gseed" --hours "$HIST_H" >/dev/null
 	sim_start "$R" --quiet
 	RUN_INTERVAL=1 run_cfg "$W"
 	proc_start() { run_start "$W"; }
@@ -98,7 +100,7 @@ else
 	}
 	# short session timeout: the partitions of a member that is down move within seconds
 	STAGES_RDKAFKA='"session.timeout.ms=6000", "heartbeat.interval.ms=1000"' RUN_INTERVAL=1 \
-		stages_deploy "$gseed" 3
+		stages_deploy "$gseed" "$HIST_H"
 	proc_start() {
 		case $1 in
 		s1) stage_start s1 scan "$W" --instance-id host1 ;;
