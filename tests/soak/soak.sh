@@ -11,7 +11,7 @@
 #   SOAK_CONVERGE_S=SECS            deadline of each round's convergence (default 120)
 #   SOAK_CEILING_S=SECS             ceiling of one mode's whole run (default 60 s a round + 600)
 #   SOAK_MAX_DELAY_MS=MS            the latest moment of a kill after the round's start (3000)
-#   SOAK_HISTORY_H=H                hours of CloudTrail history before the first kill (3)
+#   SOAK_HISTORY_H=H                hours of CloudTrail history before the first kill (3, the least)
 #   SOAK_KEEP=1                     keep the scratch directory (logs, simulator root)
 #
 # One round (soak_mode.sh): the load generator (jibe-ctgen flood, again and again) writes new

@@ -4,7 +4,9 @@
 #
 # embedded: one `jibe run`. kafka: a broker (lib_kafka.sh), `jibe scan`, two `jibe parse` and
 # two `jibe sync` (static members host1/host2). Both against the simulator on a ctgen history
-# of SOAK_HISTORY_H hours (default 3), every call 10 ms slower (fault latency_ms).
+# of SOAK_HISTORY_H hours (default 3; at least 3: the history's full sync starts in its second
+# quarter and the flood writes changes of the last hour, which must come after that sync or jibe
+# rightly skips them as covered and the round never converges), every call 10 ms slower.
 #
 # Each round: the load loop starts (jibe-ctgen flood of 2..12 files, every 0.3 s, bounded);
 # after a random 0.1..3 s (SOAK_MAX_DELAY_MS) one random jibe process is killed (-9) and
@@ -28,6 +30,7 @@ KILLS=${SOAK_KILLS:-50}
 SEED=${SOAK_SEED:-1}
 CONV=${SOAK_CONVERGE_S:-120}
 HIST_H=${SOAK_HISTORY_H:-3}
+[ "$HIST_H" -ge 3 ] || fail "SOAK_HISTORY_H must be 3 or more (the flood's changes must come after the history's full sync)"
 DUPS="python3 $JIBE_TOP/tests/soak/soak_dups.py"
 T0=$(date +%s)
 gseed=$((SEED % 100000 + 1))
@@ -61,9 +64,11 @@ load_stop() {
 	LOAD_PID=
 }
 
+# diff_count: how many objects differ between the index and the truth (-1: no answer)
 diff_count() {
-	sim_get "/sim/diff?exclude=ct-logs" | python3 -c 'import json,sys
-j = json.load(sys.stdin); print(j["n_missing"] + j["n_extra"] + j["n_stale"])'
+	dc_n=$(sim_get "/sim/diff?exclude=ct-logs" | python3 -c 'import json,sys
+j = json.load(sys.stdin); print(j["n_missing"] + j["n_extra"] + j["n_stale"])' 2>/dev/null) || dc_n=
+	echo "${dc_n:--1}"
 }
 
 # wait_conv SECS: 0 when converged within SECS (CONV_MS = how long it took)
