@@ -109,7 +109,7 @@ BINS     := $(B)/jibe $(B)/jibe-aa-sim $(B)/jibe-ctgen
 
 .SECONDARY:
 .PHONY: all deps asan test test-asan test-clang unit valgrind bench clean demo demo-kafka \
-        fuzz fuzz-build format format-check check-layering install deb man FORCE
+        fuzz fuzz-build format format-check check-layering install deb man soak FORCE
 all: $(BINS) $(UNIT_BIN) $(REPLAY_BIN)
 
 deps:
@@ -190,6 +190,13 @@ fuzz: fuzz-build
 		grep -E '^stat::(number_of_executed_units|new_units_added)' $$d/fuzz-$$n.log | \
 			sed "s/^/    $$n /"; \
 	done
+
+# kill -9 soak (tests/soak/soak.sh): SOAK_MODE=embedded|kafka|both, SOAK_KILLS (50 per mode),
+# SOAK_SEED (printed; replays the plan); not part of `make test` (CI runs the short
+# tests/integration/0490-soak-short.sh).
+soak: deps
+	@$(MAKE) --no-print-directory FLAVOR=release all
+	@sh tests/soak/soak.sh build/release
 
 unit: all
 	@JIBE_ONLY=unit sh tests/run.sh $(B)
