@@ -197,3 +197,169 @@ int ktopic_read(struct rd_kafka_conf_s *conf, const struct ktopic_opts *o, ktopi
         rd_kafka_destroy(R.rk);
         return rc;
 }
+
+/* ---- keyed records written (struct ktopic) ---- */
+
+struct ktopic {
+        rd_kafka_t *rk; /* the producer, once made */
+        char *brokers, *topic, *client_id, *reader_id;
+        char **props; /* NULL-terminated copies */
+        int failed;   /* deliveries refused since the last flush */
+        char last_err[256];
+};
+
+static void kt_dr(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
+{
+        struct ktopic *t = opaque;
+
+        (void)rk;
+        if (rkm->err) {
+                t->failed++;
+                snprintf(t->last_err, sizeof(t->last_err), "%s", rd_kafka_err2str(rkm->err));
+        }
+}
+
+/* The configuration of one of t's clients (kconf.h): the properties first, then what the
+ * records rely on (so those win). NULL with errstr set on failure. */
+static rd_kafka_conf_t *kt_conf(struct ktopic *t, enum kconf_role role, char *errstr, size_t errsz)
+{
+        struct kconf_opts ko = {t->brokers, role == KCONF_PRODUCER ? t->client_id : t->reader_id, role,
+                                0, t};
+        rd_kafka_conf_t *conf = kconf_new(&ko, errstr, errsz);
+        const char *def = "status topic";
+
+        if (!conf)
+                return NULL;
+        if (kconf_props(conf, role, (const char *const *)t->props, KCONF_NULL_ENDED, errstr, errsz) ||
+            (role == KCONF_PRODUCER &&
+             (kconf_set(conf, "enable.idempotence", "true", def, errstr, errsz) ||
+              kconf_set(conf, "acks", "all", def, errstr, errsz)))) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        if (role == KCONF_PRODUCER)
+                rd_kafka_conf_set_dr_msg_cb(conf, kt_dr);
+        return conf;
+}
+
+struct ktopic *ktopic_new(const char *brokers, const char *topic, const char *const *props,
+                          const char *client_id, char *errstr, size_t errsz)
+{
+        struct ktopic *t = calloc(1, sizeof(*t));
+        rd_kafka_conf_t *conf;
+        size_t n = 0, i;
+
+        if (!t)
+                goto oom;
+        while (props && props[n])
+                n++;
+        t->props = calloc(n + 1, sizeof(*t->props));
+        t->brokers = strdup(brokers ? brokers : "");
+        t->topic = strdup(topic ? topic : "");
+        t->client_id = strdup(client_id ? client_id : "jibe");
+        if (!t->props || !t->brokers || !t->topic || !t->client_id ||
+            !(t->reader_id = malloc(strlen(t->client_id) + sizeof("-reader"))))
+                goto oom;
+        sprintf(t->reader_id, "%s-reader", t->client_id);
+        for (i = 0; i < n; i++)
+                if (!(t->props[i] = strdup(props[i])))
+                        goto oom;
+        if (!(conf = kt_conf(t, KCONF_CONSUMER, errstr, errsz))) {
+                ktopic_free(t);
+                return NULL;
+        }
+        rd_kafka_conf_destroy(conf);
+        return t;
+oom:
+        jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        ktopic_free(t);
+        return NULL;
+}
+
+const char *ktopic_topic(const struct ktopic *t)
+{
+        return t->topic;
+}
+
+int ktopic_put(struct ktopic *t, const void *key, size_t klen, const void *val, size_t vlen,
+               char *errstr, size_t errsz)
+{
+        rd_kafka_resp_err_t err;
+        rd_kafka_conf_t *conf;
+        char e[512];
+
+        if (!t->rk) {
+                if (!(conf = kt_conf(t, KCONF_PRODUCER, errstr, errsz)))
+                        return JB_EFATAL;
+                if (!(t->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e)))) {
+                        rd_kafka_conf_destroy(conf);
+                        return jb_seterr(JB_EFATAL, errstr, errsz, "kafka: %s", e);
+                }
+        }
+        for (;;) {
+                err = rd_kafka_producev(t->rk, RD_KAFKA_V_TOPIC(t->topic),
+                                        RD_KAFKA_V_KEY((void *)(uintptr_t)key, klen),
+                                        RD_KAFKA_V_VALUE((void *)(uintptr_t)val, val ? vlen : 0),
+                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        break;
+                rd_kafka_poll(t->rk, 100);
+        }
+        if (err)
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz, "cannot write to %s: %s", t->topic,
+                                 rd_kafka_err2str(err));
+        rd_kafka_poll(t->rk, 0);
+        return JB_OK;
+}
+
+int ktopic_flush(struct ktopic *t, char *errstr, size_t errsz)
+{
+        long ms;
+        rd_kafka_resp_err_t err;
+
+        if (!t->rk)
+                return JB_OK;
+        ms = sig_bound_ms(KTOPIC_FLUSH_MS);
+        if ((err = rd_kafka_flush(t->rk, (int)ms)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                 "the brokers did not confirm what was written to %s within %ld s (%s)",
+                                 t->topic, ms / 1000, rd_kafka_err2str(err));
+        if (t->failed) {
+                t->failed = 0;
+                return jb_seterr(JB_ETRANSIENT, errstr, errsz, "the brokers refused a record of %s: %s",
+                                 t->topic, t->last_err);
+        }
+        return JB_OK;
+}
+
+int ktopic_load(struct ktopic *t, const struct ktopic_opts *o, ktopic_fn fn, void *opaque, char *errstr,
+                size_t errsz)
+{
+        struct ktopic_opts ko = *o;
+        rd_kafka_conf_t *conf = kt_conf(t, KCONF_CONSUMER, errstr, errsz);
+
+        if (!conf)
+                return JB_EFATAL;
+        ko.topic = t->topic;
+        return ktopic_read(conf, &ko, fn, opaque, errstr, errsz);
+}
+
+void ktopic_free(struct ktopic *t)
+{
+        size_t i;
+
+        if (!t)
+                return;
+        if (t->rk) {
+                rd_kafka_flush(t->rk, (int)sig_bound_ms(KTOPIC_FLUSH_MS));
+                rd_kafka_destroy(t->rk);
+        }
+        for (i = 0; t->props && t->props[i]; i++)
+                free(t->props[i]);
+        free(t->props);
+        free(t->brokers);
+        free(t->topic);
+        free(t->client_id);
+        free(t->reader_id);
+        free(t);
+}
