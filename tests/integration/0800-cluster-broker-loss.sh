@@ -6,11 +6,6 @@
 # good and the cluster carries on with two. Each time jibe converges (index equals truth,
 # every actionable object resynced); the resyncs beyond one per object are printed.
 set -eu
-. "$JIBE_TOP/tests/integration/lib.sh"
-. "$JIBE_TOP/tests/integration/lib_run.sh"
-. "$JIBE_TOP/tests/integration/lib_kafka.sh"
-. "$JIBE_TOP/tests/integration/lib_stages.sh"
-. "$JIBE_TOP/tests/integration/lib_netns.sh"
 . "$JIBE_TOP/tests/integration/lib_cluster.sh"
 cluster_release_only 3
 STAGES_RDKAFKA='"consumer.session.timeout.ms=6000", "consumer.heartbeat.interval.ms=1000"' RUN_INTERVAL=1 \

@@ -6,11 +6,6 @@
 # every actionable object resynced) and the resyncs beyond one per object are printed: what
 # two hosts did twice (at-least-once) while one of them was cut off.
 set -eu
-. "$JIBE_TOP/tests/integration/lib.sh"
-. "$JIBE_TOP/tests/integration/lib_run.sh"
-. "$JIBE_TOP/tests/integration/lib_kafka.sh"
-. "$JIBE_TOP/tests/integration/lib_stages.sh"
-. "$JIBE_TOP/tests/integration/lib_netns.sh"
 . "$JIBE_TOP/tests/integration/lib_cluster.sh"
 cluster_release_only 3
 CUT_S=${JIBE_CUT_S:-60}

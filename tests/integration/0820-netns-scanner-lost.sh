@@ -5,11 +5,6 @@
 # none of the files the old one had recorded as done, and jibe converges (index equals truth,
 # every actionable object resynced). Prints the republished files (0) and the duplicates.
 set -eu
-. "$JIBE_TOP/tests/integration/lib.sh"
-. "$JIBE_TOP/tests/integration/lib_run.sh"
-. "$JIBE_TOP/tests/integration/lib_kafka.sh"
-. "$JIBE_TOP/tests/integration/lib_stages.sh"
-. "$JIBE_TOP/tests/integration/lib_netns.sh"
 . "$JIBE_TOP/tests/integration/lib_cluster.sh"
 cluster_release_only 2
 RUN_INTERVAL=1 cluster_deploy 110 4 1

@@ -5,11 +5,6 @@
 # waits and retries, nothing becomes a dead letter, and after the link is back jibe converges
 # (index equals truth, every actionable object resynced); duplicates are printed.
 set -eu
-. "$JIBE_TOP/tests/integration/lib.sh"
-. "$JIBE_TOP/tests/integration/lib_run.sh"
-. "$JIBE_TOP/tests/integration/lib_kafka.sh"
-. "$JIBE_TOP/tests/integration/lib_stages.sh"
-. "$JIBE_TOP/tests/integration/lib_netns.sh"
 . "$JIBE_TOP/tests/integration/lib_cluster.sh"
 cluster_release_only 4
 OUT_S=${JIBE_OUTAGE_S:-120}

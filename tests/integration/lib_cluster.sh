@@ -1,6 +1,7 @@
 # lib_cluster.sh - the distributed mode over test hosts (lib_netns.sh): the simulator, a KRaft
 # cluster of N brokers (deploy/kafka/kafka.sh start-cluster) and every jibe stage each on a
-# host of its own. Source after lib.sh, lib_run.sh, lib_kafka.sh, lib_stages.sh, lib_netns.sh.
+# host of its own. Sourcing it sources what it builds on: lib.sh, lib_run.sh, lib_kafka.sh,
+# lib_stages.sh and lib_netns.sh.
 #
 #   cluster_release_only MIN    skip (77) unless the build is the release one: the test takes
 #                               about MIN minutes (CI runs it once, not under asan and clang)
@@ -31,6 +32,11 @@
 #   cluster_busy N              wait until N more log files were downloaded since then
 #   dup_since                   duplicates since cluster_settle
 #   now                         seconds since the epoch
+. "$JIBE_TOP/tests/integration/lib.sh"
+. "$JIBE_TOP/tests/integration/lib_run.sh"
+. "$JIBE_TOP/tests/integration/lib_kafka.sh"
+. "$JIBE_TOP/tests/integration/lib_stages.sh"
+. "$JIBE_TOP/tests/integration/lib_netns.sh"
 
 KC_DIR=
 # three JVMs starting together on a loaded 2-core machine take a while (seen: 30-70 s)
