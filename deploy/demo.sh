@@ -84,6 +84,9 @@ access_anywhere = { credentials_json = "$D/jibe-config.json"; allow_http = true;
 scanner = { interval_s = 5; };
 $(cat "$D/aa/ctgen/jibe-self.cfg")
 kafka = { brokers = "$BOOT"; topic_prefix = "jibe."; partitions = 4; replication = 1; };
+status = { publish_s = 5; };
+report = { interval_min = 0.1; };
+state_dir = "$D/state";
 EOF2
 	"$B/jibe" topics --create -c "$D/jibe.cfg"
 	say "starting jibe scan, 2 x jibe parse, 2 x jibe sync (logs in $D/*.log)"
@@ -97,6 +100,8 @@ else
 access_anywhere = { credentials_json = "$D/jibe-config.json"; allow_http = true; };
 scanner = { interval_s = 5; };
 $(cat "$D/aa/ctgen/jibe-self.cfg")
+status = { publish_s = 5; };
+report = { interval_min = 0.1; };
 state_dir = "$D/state";
 log_file = "$D/jibe.log";
 EOF2
@@ -117,6 +122,21 @@ for round in 1 2 3; do
 	echo "converged after $(( $(date +%s) - start )) s"
 	stats
 done
+
+say "the provider report (every report.interval_min; here 6 s) and jibe status"
+# A report made after the last convergence: its files figure equals what the server served.
+since=$(( $(date +%s) * 1000 ))
+n=0
+until [ -s "$D/state/report.json" ] && python3 -c '
+import json, sys
+sys.exit(0 if json.load(open(sys.argv[1]))["generated_ms"] > int(sys.argv[2]) + 5000 else 1)' \
+	"$D/state/report.json" "$since" 2>/dev/null; do
+	n=$((n + 1))
+	[ $n -gt 300 ] && { echo "demo: no report in 60 s; see the logs in $D"; DEMO_KEEP=1; exit 1; }
+	sleep 0.2
+done
+"$B/jibe" status -c "$D/jibe.cfg" 2>/dev/null || true
+echo "report: $D/state/report.html and report.json (DEMO_KEEP=1 keeps them; open the HTML in a browser)"
 
 say "stopping jibe (SIGTERM: finishes in-flight work, saves state)"
 if [ "$MODE" = kafka ]; then
