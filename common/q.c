@@ -46,6 +46,11 @@ size_t q_inflight(struct q *q)
         return q->ops->inflight(q);
 }
 
+int64_t q_lag(struct q *q)
+{
+        return q->ops->lag ? q->ops->lag(q) : -1;
+}
+
 int q_failed(struct q *q)
 {
         return q->ops->failed ? q->ops->failed(q) : 0;

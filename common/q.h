@@ -86,6 +86,10 @@ void q_shutdown(struct q *q);
 size_t q_depth(struct q *q, enum q_topic t);
 /* Messages published but not yet complete, all topics. */
 size_t q_inflight(struct q *q);
+/* Kafka: messages of this consumer's partitions not yet done (high watermark minus what
+ * completed), as of the last commit round (about once a second); -1 when unknown: the
+ * embedded backend, a process that only produces, nothing assigned yet. */
+int64_t q_lag(struct q *q);
 /* Nonzero once the backend hit an unrecoverable error (Kafka: librdkafka's fatal error, e.g.
  * the idempotent producer was fenced); the transport has then shut itself down (as
  * q_shutdown). The embedded backend never fails this way. */

@@ -19,6 +19,7 @@ struct q_ops {
         size_t (*inflight)(struct q *q);
         void (*destroy)(struct q *q);
         int (*failed)(struct q *q);
+        int64_t (*lag)(struct q *q); /* optional: NULL gives -1 */
 };
 
 struct q {

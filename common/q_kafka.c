@@ -142,6 +142,7 @@ struct q_kafka {
         int down, failed, assign_changed;
         /* thread control */
         atomic_int stop_prod, stop_cons;
+        _Atomic int64_t lag; /* q_lag(): -1 until the first commit round that saw a partition */
         pthread_t prod_thr, cons_thr;
         int prod_started, cons_started;
         int paused; /* consumer thread (and the close in q_free) only */
@@ -651,17 +652,19 @@ static void update_pause(struct q_kafka *k)
         k->paused = want;
 }
 
-/* metrics.h: the lag of every partition of this consumer's own assignment (the high
- * watermark librdkafka last saw, minus the commit point), and the messages handed out. */
+/* The lag of every partition of this consumer's own assignment (the high watermark
+ * librdkafka last saw, minus the commit point): its sum for q_lag() (the status, always),
+ * each partition's and the messages handed out for metrics.h (when they are on). */
 static void lag_metrics(struct q_kafka *k)
 {
         int32_t ids[256];
-        int64_t done[256], lo, hi;
+        int64_t done[256], lo, hi, total = 0;
         size_t n = 0, i, held;
         struct kpart *p;
         char id[16];
+        int known = 0;
 
-        if (!metrics_enabled() || k->consume < 0)
+        if (k->consume < 0)
                 return;
         pthread_mutex_lock(&k->mu);
         for (p = k->parts; p && n < 256; p = p->next) {
@@ -677,10 +680,15 @@ static void lag_metrics(struct q_kafka *k)
                         continue;
                 if (done[i] < 0)
                         done[i] = lo; /* nothing done or committed yet: all of it waits */
-                snprintf(id, sizeof(id), "%" PRId32, ids[i]);
-                metric_set(M_KAFKA_LAG, (double)(hi > done[i] ? hi - done[i] : 0), k->topic[k->consume],
-                           id);
+                known = 1;
+                total += hi > done[i] ? hi - done[i] : 0;
+                if (metrics_enabled()) {
+                        snprintf(id, sizeof(id), "%" PRId32, ids[i]);
+                        metric_set(M_KAFKA_LAG, (double)(hi > done[i] ? hi - done[i] : 0),
+                                   k->topic[k->consume], id);
+                }
         }
+        atomic_store(&k->lag, known ? total : -1);
 }
 
 /* The internal queue is full but the stage is taking from it: wait (KQ_ROOM_WAIT_MS at
@@ -955,6 +963,11 @@ static size_t kq_depth(struct q *q, enum q_topic t)
         return n;
 }
 
+static int64_t kq_lag(struct q *q)
+{
+        return atomic_load(&((struct q_kafka *)q)->lag);
+}
+
 static size_t kq_inflight(struct q *q)
 {
         struct q_kafka *k = (struct q_kafka *)q;
@@ -1066,7 +1079,7 @@ static void kq_destroy(struct q *q)
 
 static const struct q_ops kafka_ops = {
         kq_publish, kq_poll,     kq_ack,     kq_abandon, kq_shutdown,
-        kq_depth,   kq_inflight, kq_destroy, kq_failed,
+        kq_depth,   kq_inflight, kq_destroy, kq_failed,  kq_lag,
 };
 
 /* "<prefix><name of t>" (kconf_name()), malloc'ed; NULL when out of memory. */
@@ -1112,6 +1125,7 @@ struct q *q_kafka_new(const struct q_kafka_opts *opts, char *errstr, size_t errs
         k->consume = opts->consume;
         k->max_inflight = opts->max_inflight ? opts->max_inflight : KQ_DEFAULT_INFLIGHT;
         k->qcap = k->max_inflight;
+        atomic_init(&k->lag, -1);
         pthread_mutex_init(&k->mu, NULL);
         jb_cond_init_mono(&k->nonempty);
         jb_cond_init_mono(&k->room);

@@ -326,7 +326,7 @@ static int mem_failed(struct q *q)
 
 static const struct q_ops mem_ops = {
         mem_publish, mem_poll,     mem_ack,     mem_abandon, mem_shutdown,
-        mem_depth,   mem_inflight, mem_destroy, mem_failed,
+        mem_depth,   mem_inflight, mem_destroy, mem_failed,  NULL, /* lag: none */
 };
 
 struct q *q_mem_new(const struct q_mem_opts *opts, char *errstr, size_t errsz)

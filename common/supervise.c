@@ -115,9 +115,9 @@ static void publish(struct sv *s)
         struct jb_counters c;
         size_t i;
 
-        if (s->o->q) /* the status (status.h) is always on; the transport tells no lag */
+        if (s->o->q) /* the status (status.h) is always on */
                 status_backlog((int64_t)q_depth(s->o->q, Q_FILES), (int64_t)q_depth(s->o->q, Q_EVENTS),
-                               -1);
+                               q_lag(s->o->q));
         if (!metrics_enabled())
                 return;
         for (i = 0; i < s->n; i++) {

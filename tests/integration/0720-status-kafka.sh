@@ -3,7 +3,8 @@
 # provider's log bucket each), one `jibe parse` and one `jibe sync` publish their status in
 # the compacted status topic; once the index equals the truth, both scanners' reports list
 # both providers with the right owner, verdict OK and the simulator's counts (log files
-# downloaded, resyncs), and every instance; `jibe status -c` reads the topic (exit 0); after
+# downloaded, resyncs), every instance and a Kafka lag of 0 (the consumers' q_lag());
+# `jibe status -c` reads the topic (exit 0); after
 # one scanner stops, the other's report shows it missing within 3 publication intervals and
 # its provider's source FAILING.
 set -eu
@@ -49,7 +50,8 @@ ALL="prov(j, 'S3 Prod')['owner'] == 'east-scan' and prov(j, 'S3 DR')['owner'] ==
  and j['verdict'] == 'OK'
  and sorted(i['instance'] for i in j['instances'] if not i['missing']) == ['east-parse', 'east-scan', 'east-sync', 'west-scan']
  and inst(j, 'east-parse')['role'] == 'parse' and inst(j, 'east-sync')['owns'] == []
- and $FILES == $DL and $RESYNCS == $SY"
+ and $FILES == $DL and $RESYNCS == $SY
+ and j['backlog']['lag'] == 0"
 wait_report 40 "$A" "$ALL"
 wait_report 40 "$B" "$ALL"
 # parse and sync write no report
