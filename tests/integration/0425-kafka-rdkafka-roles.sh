@@ -45,15 +45,24 @@ json_check 'len([r for r in j if r["group"] == "jibe.parse"]) == 3' "lag -c" <"$
 stage_stop s1
 stage_stop p1
 stage_stop y1
-# The status topic holds versioned records (msg.h's struct msg_status).
+# The status topic holds versioned records: the scanner's processed files (msg.h's struct
+# msg_status, keyed by the file's path) and each instance's status (docs/STATUS.md, keyed
+# instance/<name>).
 kafka_consume jibe.status >"$JIBE_TMP/status"
 [ -s "$JIBE_TMP/status" ] || fail "the scanner wrote nothing to jibe.status"
-! cut -f4 "$JIBE_TMP/status" | grep -qv '^{"v":1,"type":"status","state":"done","at_ms":[0-9]*}$' ||
-	fail "jibe.status holds values that are not versioned status records: $(cut -f4 "$JIBE_TMP/status" | sort -u | head -3)"
+awk -F'\t' '$3 !~ /^instance\//' "$JIBE_TMP/status" >"$JIBE_TMP/status.files"
+[ -s "$JIBE_TMP/status.files" ] || fail "no processed-file record in jibe.status"
+! cut -f4 "$JIBE_TMP/status.files" | grep -qv '^{"v":1,"type":"status","state":"done","at_ms":[0-9]*}$' ||
+	fail "jibe.status holds file records that are not versioned status records: $(cut -f4 "$JIBE_TMP/status.files" | sort -u | head -3)"
+awk -F'\t' '$3 ~ /^instance\//' "$JIBE_TMP/status" >"$JIBE_TMP/status.inst"
+for role in scan parse sync; do
+	grep -q "	instance/[^	]*	{\"v\":1,\"type\":\"instance_status\",.*\"role\":\"$role\"," "$JIBE_TMP/status.inst" ||
+		fail "no versioned status of a $role instance in jibe.status: $(cut -f3 "$JIBE_TMP/status.inst" | sort -u | tr '\n' ' ')"
+done
 # Scanners before the versioned record wrote a bare "done": rewrite every record so, and one as
 # a value no jibe can read. A scanner on another host (nothing local) reads them: it publishes
 # again only the file of the unreadable record.
-cut -f3 "$JIBE_TMP/status" | sort -u >"$JIBE_TMP/keys"
+cut -f3 "$JIBE_TMP/status.files" | sort -u >"$JIBE_TMP/keys"
 { sed '$d' "$JIBE_TMP/keys" | sed 's/$/\tdone/'; tail -n 1 "$JIBE_TMP/keys" | sed 's/$/\t{"v":9}/'; } |
 	kafka_produce jibe.status
 files_end() { "$JIBE" lag -c "$W/jibe.cfg" --group jibe.parse --json | python3 -c 'import json,sys; print(sum(r["end"] for r in json.load(sys.stdin)))'; }
