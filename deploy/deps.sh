@@ -24,7 +24,8 @@
 # brings promtool, which checks the metrics exposition and deploy/prometheus/ (tests 0520-0535).
 # chromium (headless) loads report.html as a browser would and dumps its DOM (test 0700).
 # iproute2 (ip netns, veth, bridge) makes the test hosts of the failure tests 08xx
-# (tests/integration/lib_netns.sh).
+# (tests/integration/lib_netns.sh). gdb prints the threads of a stage that does not stop
+# (tests/integration/lib_stages.sh).
 set -eu
 RUNTIME="libc6 librdkafka1 libcurl4 libcjson1 zlib1g libconfig9 libisal2 libmicrohttpd12
 ca-certificates adduser logrotate"
@@ -32,7 +33,7 @@ DEMO="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-de
 libconfig-dev libmicrohttpd-dev libisal-dev python3 curl gzip"
 ALL="$DEMO libcmocka-dev rclone kcat valgrind openjdk-17-jdk-headless maven clang libclang-rt-dev
 clang-format isal pigz time dpkg-dev systemd openssl
-prometheus chromium iproute2"
+prometheus chromium iproute2 gdb"
 case "${1:-all}" in
 all) PKGS=$ALL ;;
 demo) PKGS=$DEMO ;;

@@ -17,7 +17,8 @@
 #                               start `jibe STAGE -c DIR/jibe.cfg ARGS` in the background under
 #                               NAME (e.g. p1 parse); killed when the test exits; prefixed
 #                               by $STAGE_EXEC when set (lib_netns.sh: on a test host)
-#   stage_stop NAME             SIGTERM, wait; fails unless it exits 0
+#   stage_stop NAME             SIGTERM, wait; fails unless it exits 0 within STAGE_STOP_S
+#                               (120; then its threads' stacks are printed, gdb)
 #   stage_kill9 NAME            SIGKILL, wait
 #   stage_pid NAME              its pid
 #   stages_log                  the last lines of every stage log (for failures)
@@ -80,6 +81,22 @@ stage_start() {
 stage_stop() {
 	sp_pid=$(stage_pid "$1")
 	kill -TERM "$sp_pid" 2>/dev/null || fail "stage $1 is not running"
+	# A stage gives work in flight 30 s (SUPERVISE_GRACE_MS): one still running after
+	# STAGE_STOP_S is a stop that hangs; its threads' stacks say where.
+	sp_end=$(($(date +%s) + ${STAGE_STOP_S:-120}))
+	while [ -d "/proc/$sp_pid" ] && [ "$(cut -d' ' -f3 "/proc/$sp_pid/stat" 2>/dev/null)" != Z ]; do
+		if [ "$(date +%s)" -ge "$sp_end" ]; then
+			stages_log
+			echo "--- threads of stage $1 (pid $sp_pid), ${STAGE_STOP_S:-120} s after SIGTERM:" >&2
+			if command -v gdb >/dev/null 2>&1; then
+				timeout 60 gdb -p "$sp_pid" -batch -ex "thread apply all bt" >&2 2>&1 || true
+			fi
+			kill -KILL "$sp_pid" 2>/dev/null || true
+			wait "$sp_pid" 2>/dev/null || true
+			fail "stage $1 did not stop within ${STAGE_STOP_S:-120} s of SIGTERM"
+		fi
+		sleep 0.2
+	done
 	sp_rc=0
 	wait "$sp_pid" || sp_rc=$?
 	[ "$sp_rc" -eq 0 ] || { stages_log; fail "stage $1 exited with $sp_rc after SIGTERM"; }
