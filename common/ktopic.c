@@ -139,22 +139,26 @@ static int kt_read_all(struct kt_read *R, ktopic_fn fn, void *opaque, char *errs
         while (R->remaining > 0) {
                 rd_kafka_message_t *rkm = rd_kafka_consumer_poll(R->rk, KT_SLICE_MS);
 
-                if (!rkm && sig_stop_requested())
+                if (sig_stop_requested()) {
+                        if (rkm)
+                                rd_kafka_message_destroy(rkm);
                         return jb_seterr(JB_ETRANSIENT, errstr, errsz, "stopped while reading %s %s",
                                          R->what, R->topic);
-                if (!rkm && (idle += KT_SLICE_MS) < KT_IDLE_MS)
-                        continue;
-                if (!rkm)
-                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
-                                         "%s %s stopped answering while it was read", R->what, R->topic);
-                idle = 0;
-                if (rkm->err) {
-                        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                }
+                /* Only a record is progress: error events (a broker that went away is said
+                 * again and again) must not keep the reading alive past KT_IDLE_MS. */
+                if (!rkm || rkm->err) {
+                        if (rkm && rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                                 log_msg(LL_WARN, R->who, "reading %s: %s", R->topic,
                                         rd_kafka_message_errstr(rkm));
-                        rd_kafka_message_destroy(rkm);
-                        continue;
+                        if (rkm)
+                                rd_kafka_message_destroy(rkm);
+                        if ((idle += KT_SLICE_MS) < KT_IDLE_MS)
+                                continue;
+                        return jb_seterr(JB_ETRANSIENT, errstr, errsz,
+                                         "%s %s stopped answering while it was read", R->what, R->topic);
                 }
+                idle = 0;
                 rc = kt_record(R, rkm, fn, opaque);
                 rd_kafka_message_destroy(rkm);
                 if (rc)
