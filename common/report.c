@@ -37,6 +37,10 @@
 #define REPORT_PROBLEMS_MAX 100       /* problems kept in the report, newest first */
 #define REPORT_LAT_MAX 32             /* latency bounds merged per bucket (documents have 15) */
 #define SLOT_MS ((int64_t)STATUS_SLOT_S * 1000)
+/* A number a document may hold as a count or time: past 2^53 a double is no longer an integer,
+ * and bounded so the merge's differences and sums of them cannot overflow int64_t. */
+#define REPORT_INT_MAX 9007199254740992.0
+#define REPORT_PERIOD_MAX_S (30LL * 86400) /* publish_s, late_after_s: past this, the default */
 
 enum { V_OK, V_LATE, V_FAILING };
 static const char *const verdict_names[] = {"OK", "LATE", "FAILING"};
@@ -66,9 +70,19 @@ static int64_t jint(const cJSON *o, const char *k, int64_t def)
 {
         const cJSON *v = jget(o, k);
 
-        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || fabs(v->valuedouble) > 9e18)
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || fabs(v->valuedouble) > REPORT_INT_MAX)
                 return def;
         return (int64_t)v->valuedouble;
+}
+
+/* a + b, held at the int64_t bounds (sums of counts from many documents) */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+        if (b > 0 && a > INT64_MAX - b)
+                return INT64_MAX;
+        if (b < 0 && a < INT64_MIN - b)
+                return INT64_MIN;
+        return a + b;
 }
 
 /* The merge's context: oom set by the first failed allocation, checked at the end. */
@@ -711,7 +725,8 @@ static void merge_buckets(struct merge *g)
                                 sum_obj(&g->m, (cJSON *)jget(pb->out, "resyncs_window"),
                                         jget(bk, "resyncs_window"));
                         sum_num(&g->m, pb->out, "dead", (double)jint(bk, "dead", 0));
-                        pb->fail_window += jint(jget(bk, "resyncs_window"), "failed", 0);
+                        pb->fail_window =
+                                sat_add(pb->fail_window, jint(jget(bk, "resyncs_window"), "failed", 0));
                         if ((t = jint(bk, "last_resync_ok_ms", INT64_MIN)) > pb->ok_ms)
                                 pb->ok_ms = t;
                         if ((t = jint(bk, "last_resync_error_ms", INT64_MIN)) > pb->err_ms) {
@@ -1117,10 +1132,10 @@ static void report_instances(struct merge *g, cJSON *root)
                 if (it->missing)
                         continue;
                 b = jget(it->doc, "backlog");
-                bfiles += jint(b, "files", 0);
-                bevents += jint(b, "events", 0);
+                bfiles = sat_add(bfiles, jint(b, "files", 0));
+                bevents = sat_add(bevents, jint(b, "events", 0));
                 if (jint(b, "lag", -1) >= 0)
-                        blag = (blag < 0 ? 0 : blag) + jint(b, "lag", -1);
+                        blag = sat_add(blag < 0 ? 0 : blag, jint(b, "lag", -1));
         }
         if ((bl = add_obj(&g->m, root, "backlog"))) {
                 add_num(&g->m, bl, "files", (double)bfiles);
@@ -1152,10 +1167,10 @@ cJSON *report_merge(const struct report_doc *docs, size_t n, const struct report
                 struct inst *it = &g.in[i];
 
                 it->publish_s = jint(it->doc, "publish_s", 60);
-                if (it->publish_s <= 0)
+                if (it->publish_s <= 0 || it->publish_s > REPORT_PERIOD_MAX_S)
                         it->publish_s = 60;
                 it->late_after_s = jint(it->doc, "late_after_s", 1200);
-                if (it->late_after_s <= 0)
+                if (it->late_after_s <= 0 || it->late_after_s > REPORT_PERIOD_MAX_S)
                         it->late_after_s = 1200;
                 it->missing = now - it->at_ms > (int64_t)REPORT_MISSING_INTERVALS * it->publish_s * 1000;
                 /* the report's thresholds: the generating instance's, else the largest */
