@@ -40,6 +40,12 @@
 /* A number a document may hold as a count or time: past 2^53 a double is no longer an integer,
  * and bounded so the merge's differences and sums of them cannot overflow int64_t. */
 #define REPORT_INT_MAX 9007199254740992.0
+/* What one report shows at most (a deployment has far fewer): past these, the rest of the
+ * documents' providers, sources and buckets are left out and said in one problem, so hostile
+ * documents cannot make the merge quadratic or the HTML huge. */
+#define REPORT_PROVIDERS_MAX 1024
+#define REPORT_SOURCES_MAX 2048
+#define REPORT_BUCKETS_MAX 8192
 #define REPORT_PERIOD_MAX_S (30LL * 86400) /* publish_s, late_after_s: past this, the default */
 
 enum { V_OK, V_LATE, V_FAILING };
@@ -324,6 +330,7 @@ struct merge {
         size_t nbk, capbk;
         int64_t slot_end_ms;
         cJSON *problems; /* the report's own, before the instances' */
+        size_t dropped;  /* providers, sources, buckets left out past the REPORT_*_MAX */
 };
 
 static int grow(void **p, size_t *cap, size_t n, size_t sz)
@@ -440,6 +447,10 @@ static struct pprov *find_prov(struct merge *g, const char *id)
         for (i = 0; i < g->npv; i++)
                 if (!strcmp(g->pv[i].id, id))
                         return &g->pv[i];
+        if (g->npv >= REPORT_PROVIDERS_MAX) {
+                g->dropped++;
+                return NULL;
+        }
         if (grow((void **)&g->pv, &g->cappv, g->npv, sizeof(*g->pv)) != 0) {
                 g->m.oom = 1;
                 return NULL;
@@ -551,6 +562,10 @@ static struct psrc *find_src(struct merge *g, size_t pvi, const char *bucket)
         for (i = 0; i < g->nsrc; i++)
                 if (g->src[i].pv == pvi && !strcmp(jstr(g->src[i].out, "bucket", ""), bucket))
                         return &g->src[i];
+        if (g->nsrc >= REPORT_SOURCES_MAX) {
+                g->dropped++;
+                return NULL;
+        }
         if (grow((void **)&g->src, &g->capsrc, g->nsrc, sizeof(*g->src)) != 0 ||
             !(g->src[g->nsrc].out = cJSON_CreateObject())) {
                 g->m.oom = 1;
@@ -647,6 +662,10 @@ static struct pbkt *find_bkt(struct merge *g, size_t pvi, const char *bucket)
         for (i = 0; i < g->nbk; i++)
                 if (g->bk[i].pv == pvi && !strcmp(jstr(g->bk[i].out, "bucket", ""), bucket))
                         return &g->bk[i];
+        if (g->nbk >= REPORT_BUCKETS_MAX) {
+                g->dropped++;
+                return NULL;
+        }
         if (grow((void **)&g->bk, &g->capbk, g->nbk, sizeof(*g->bk)) != 0 ||
             !(g->bk[g->nbk].out = cJSON_CreateObject())) {
                 g->m.oom = 1;
@@ -1204,6 +1223,15 @@ cJSON *report_merge(const struct report_doc *docs, size_t n, const struct report
         merge_buckets(&g);
         if (g.m.oom)
                 goto oom;
+        if (g.dropped) {
+                snprintf(
+                        text, sizeof(text),
+                        "%zu providers, sources or buckets of the status documents were left out of this "
+                        "report (it shows at most %d providers, %d sources, %d buckets): check what "
+                        "publishes into the status folder or topic",
+                        g.dropped, REPORT_PROVIDERS_MAX, REPORT_SOURCES_MAX, REPORT_BUCKETS_MAX);
+                report_problem(&g, "warn", "report_truncated", "", text, now);
+        }
         for (k = 0; k < g.nsrc; k++) {
                 source_verdict(&g, &g.src[k], late_s);
                 source_advice(&g, &g.src[k]);

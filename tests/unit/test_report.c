@@ -561,6 +561,40 @@ static void test_hostile_numbers(void **state)
         cJSON_Delete(r);
 }
 
+/* A document with more providers than a report shows: the merge keeps REPORT_PROVIDERS_MAX
+ * (1024) and says what it left out (there was no bound: 100k providers made a huge page). */
+static void test_providers_bounded(void **state)
+{
+        struct report_opts o = {T_NOW, NULL};
+        struct report_doc d;
+        const cJSON *p;
+        size_t cap = 64 * 2000, len = 0;
+        char *doc = malloc(cap), err[128];
+        int i, truncated = 0;
+        cJSON *r;
+
+        (void)state;
+        assert_non_null(doc);
+        len += (size_t)snprintf(doc + len, cap - len,
+                                "{\"v\":1,\"type\":\"instance_status\",\"instance\":\"a\","
+                                "\"at_ms\":1796126410000,\"providers\":[");
+        for (i = 0; i < 1500; i++)
+                len += (size_t)snprintf(doc + len, cap - len, "%s{\"id\":\"p%d\",\"owned\":true}",
+                                        i ? "," : "", i);
+        len += (size_t)snprintf(doc + len, cap - len, "]}");
+        d.json = doc;
+        d.len = len;
+        d.where = "status file a.json";
+        r = report_merge(&d, 1, &o, err, sizeof(err));
+        free(doc);
+        assert_non_null(r);
+        assert_int_equal(cJSON_GetArraySize(t_get(r, "providers")), 1024);
+        cJSON_ArrayForEach(p, t_get(r, "problems")) truncated +=
+                !strcmp(t_str(p, "kind"), "report_truncated");
+        assert_int_equal(truncated, 1);
+        cJSON_Delete(r);
+}
+
 static void test_exit_code(void **state)
 {
         cJSON *r;
@@ -600,6 +634,7 @@ int main(void)
                 cmocka_unit_test(test_html_escaped),
                 cmocka_unit_test(test_table_and_json),
                 cmocka_unit_test(test_hostile_numbers),
+                cmocka_unit_test(test_providers_bounded),
                 cmocka_unit_test(test_exit_code),
         };
         return cmocka_run_group_tests_name("report", tests, NULL, NULL);
