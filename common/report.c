@@ -37,6 +37,16 @@
 #define REPORT_PROBLEMS_MAX 100       /* problems kept in the report, newest first */
 #define REPORT_LAT_MAX 32             /* latency bounds merged per bucket (documents have 15) */
 #define SLOT_MS ((int64_t)STATUS_SLOT_S * 1000)
+/* A number a document may hold as a count or time: past 2^53 a double is no longer an integer,
+ * and bounded so the merge's differences and sums of them cannot overflow int64_t. */
+#define REPORT_INT_MAX 9007199254740992.0
+/* What one report shows at most (a deployment has far fewer): past these, the rest of the
+ * documents' providers, sources and buckets are left out and said in one problem, so hostile
+ * documents cannot make the merge quadratic or the HTML huge. */
+#define REPORT_PROVIDERS_MAX 1024
+#define REPORT_SOURCES_MAX 2048
+#define REPORT_BUCKETS_MAX 8192
+#define REPORT_PERIOD_MAX_S (30LL * 86400) /* publish_s, late_after_s: past this, the default */
 
 enum { V_OK, V_LATE, V_FAILING };
 static const char *const verdict_names[] = {"OK", "LATE", "FAILING"};
@@ -66,9 +76,19 @@ static int64_t jint(const cJSON *o, const char *k, int64_t def)
 {
         const cJSON *v = jget(o, k);
 
-        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || fabs(v->valuedouble) > 9e18)
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || fabs(v->valuedouble) > REPORT_INT_MAX)
                 return def;
         return (int64_t)v->valuedouble;
+}
+
+/* a + b, held at the int64_t bounds (sums of counts from many documents) */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+        if (b > 0 && a > INT64_MAX - b)
+                return INT64_MAX;
+        if (b < 0 && a < INT64_MIN - b)
+                return INT64_MIN;
+        return a + b;
 }
 
 /* The merge's context: oom set by the first failed allocation, checked at the end. */
@@ -310,6 +330,7 @@ struct merge {
         size_t nbk, capbk;
         int64_t slot_end_ms;
         cJSON *problems; /* the report's own, before the instances' */
+        size_t dropped;  /* providers, sources, buckets left out past the REPORT_*_MAX */
 };
 
 static int grow(void **p, size_t *cap, size_t n, size_t sz)
@@ -426,6 +447,10 @@ static struct pprov *find_prov(struct merge *g, const char *id)
         for (i = 0; i < g->npv; i++)
                 if (!strcmp(g->pv[i].id, id))
                         return &g->pv[i];
+        if (g->npv >= REPORT_PROVIDERS_MAX) {
+                g->dropped++;
+                return NULL;
+        }
         if (grow((void **)&g->pv, &g->cappv, g->npv, sizeof(*g->pv)) != 0) {
                 g->m.oom = 1;
                 return NULL;
@@ -537,6 +562,10 @@ static struct psrc *find_src(struct merge *g, size_t pvi, const char *bucket)
         for (i = 0; i < g->nsrc; i++)
                 if (g->src[i].pv == pvi && !strcmp(jstr(g->src[i].out, "bucket", ""), bucket))
                         return &g->src[i];
+        if (g->nsrc >= REPORT_SOURCES_MAX) {
+                g->dropped++;
+                return NULL;
+        }
         if (grow((void **)&g->src, &g->capsrc, g->nsrc, sizeof(*g->src)) != 0 ||
             !(g->src[g->nsrc].out = cJSON_CreateObject())) {
                 g->m.oom = 1;
@@ -633,6 +662,10 @@ static struct pbkt *find_bkt(struct merge *g, size_t pvi, const char *bucket)
         for (i = 0; i < g->nbk; i++)
                 if (g->bk[i].pv == pvi && !strcmp(jstr(g->bk[i].out, "bucket", ""), bucket))
                         return &g->bk[i];
+        if (g->nbk >= REPORT_BUCKETS_MAX) {
+                g->dropped++;
+                return NULL;
+        }
         if (grow((void **)&g->bk, &g->capbk, g->nbk, sizeof(*g->bk)) != 0 ||
             !(g->bk[g->nbk].out = cJSON_CreateObject())) {
                 g->m.oom = 1;
@@ -711,7 +744,8 @@ static void merge_buckets(struct merge *g)
                                 sum_obj(&g->m, (cJSON *)jget(pb->out, "resyncs_window"),
                                         jget(bk, "resyncs_window"));
                         sum_num(&g->m, pb->out, "dead", (double)jint(bk, "dead", 0));
-                        pb->fail_window += jint(jget(bk, "resyncs_window"), "failed", 0);
+                        pb->fail_window =
+                                sat_add(pb->fail_window, jint(jget(bk, "resyncs_window"), "failed", 0));
                         if ((t = jint(bk, "last_resync_ok_ms", INT64_MIN)) > pb->ok_ms)
                                 pb->ok_ms = t;
                         if ((t = jint(bk, "last_resync_error_ms", INT64_MIN)) > pb->err_ms) {
@@ -1117,10 +1151,10 @@ static void report_instances(struct merge *g, cJSON *root)
                 if (it->missing)
                         continue;
                 b = jget(it->doc, "backlog");
-                bfiles += jint(b, "files", 0);
-                bevents += jint(b, "events", 0);
+                bfiles = sat_add(bfiles, jint(b, "files", 0));
+                bevents = sat_add(bevents, jint(b, "events", 0));
                 if (jint(b, "lag", -1) >= 0)
-                        blag = (blag < 0 ? 0 : blag) + jint(b, "lag", -1);
+                        blag = sat_add(blag < 0 ? 0 : blag, jint(b, "lag", -1));
         }
         if ((bl = add_obj(&g->m, root, "backlog"))) {
                 add_num(&g->m, bl, "files", (double)bfiles);
@@ -1152,10 +1186,10 @@ cJSON *report_merge(const struct report_doc *docs, size_t n, const struct report
                 struct inst *it = &g.in[i];
 
                 it->publish_s = jint(it->doc, "publish_s", 60);
-                if (it->publish_s <= 0)
+                if (it->publish_s <= 0 || it->publish_s > REPORT_PERIOD_MAX_S)
                         it->publish_s = 60;
                 it->late_after_s = jint(it->doc, "late_after_s", 1200);
-                if (it->late_after_s <= 0)
+                if (it->late_after_s <= 0 || it->late_after_s > REPORT_PERIOD_MAX_S)
                         it->late_after_s = 1200;
                 it->missing = now - it->at_ms > (int64_t)REPORT_MISSING_INTERVALS * it->publish_s * 1000;
                 /* the report's thresholds: the generating instance's, else the largest */
@@ -1189,6 +1223,15 @@ cJSON *report_merge(const struct report_doc *docs, size_t n, const struct report
         merge_buckets(&g);
         if (g.m.oom)
                 goto oom;
+        if (g.dropped) {
+                snprintf(
+                        text, sizeof(text),
+                        "%zu providers, sources or buckets of the status documents were left out of this "
+                        "report (it shows at most %d providers, %d sources, %d buckets): check what "
+                        "publishes into the status folder or topic",
+                        g.dropped, REPORT_PROVIDERS_MAX, REPORT_SOURCES_MAX, REPORT_BUCKETS_MAX);
+                report_problem(&g, "warn", "report_truncated", "", text, now);
+        }
         for (k = 0; k < g.nsrc; k++) {
                 source_verdict(&g, &g.src[k], late_s);
                 source_advice(&g, &g.src[k]);

@@ -524,6 +524,77 @@ static void test_table_and_json(void **state)
         cJSON_Delete(r);
 }
 
+/* Numbers from another instance's document that are no period or count (found by
+ * fuzz_report: 3 * publish_s * 1000 and the backlog's sums overflowed int64_t). */
+static void test_hostile_numbers(void **state)
+{
+        static const char a[] = "{\"v\":1,\"type\":\"instance_status\",\"instance\":\"a\","
+                                "\"at_ms\":1796125820000,\"publish_s\":1e15,\"late_after_s\":-9e18,"
+                                "\"backlog\":{\"files\":9e18,\"events\":9007199254740992,\"lag\":9e18}}";
+        static const char b[] = "{\"v\":1,\"type\":\"instance_status\",\"instance\":\"b\","
+                                "\"at_ms\":1796126410000,\"publish_s\":60,"
+                                "\"backlog\":{\"files\":9e18,\"events\":9007199254740992,\"lag\":9e18}}";
+        struct report_opts o = {T_NOW, NULL};
+        struct report_doc d[3] = {{a, sizeof(a) - 1, "status file a.json"},
+                                  {b, sizeof(b) - 1, "status file b.json"},
+                                  {b, sizeof(b) - 1, "status file b2.json"}};
+        const cJSON *bl, *in;
+        char err[128];
+        cJSON *r;
+
+        (void)state;
+        d[2].where = "status file b2.json";
+        r = report_merge(d, 3, &o, err, sizeof(err));
+        assert_non_null(r);
+        /* a publish period of 1e15 s is no period: the default (60 s), so a, 10 min old, is
+         * missing after 3 minutes */
+        assert_int_equal(t_num(r, "missing_after_s"), 180);
+        assert_int_equal(t_num(r, "late_after_s"), 1200);
+        in = t_find(t_get(r, "instances"), "instance", "a");
+        assert_non_null(in);
+        assert_true(cJSON_IsTrue(t_get(in, "missing")));
+        /* 9e18 is no count (ignored); b's 2^53 events counted once (b2 is b again) */
+        bl = t_get(r, "backlog");
+        assert_int_equal(t_num(bl, "files"), 0);
+        assert_true(t_num(bl, "events") >= 0);
+        assert_int_equal(t_num(bl, "lag"), -1);
+        cJSON_Delete(r);
+}
+
+/* A document with more providers than a report shows: the merge keeps REPORT_PROVIDERS_MAX
+ * (1024) and says what it left out (there was no bound: 100k providers made a huge page). */
+static void test_providers_bounded(void **state)
+{
+        struct report_opts o = {T_NOW, NULL};
+        struct report_doc d;
+        const cJSON *p;
+        size_t cap = 64 * 2000, len = 0;
+        char *doc = malloc(cap), err[128];
+        int i, truncated = 0;
+        cJSON *r;
+
+        (void)state;
+        assert_non_null(doc);
+        len += (size_t)snprintf(doc + len, cap - len,
+                                "{\"v\":1,\"type\":\"instance_status\",\"instance\":\"a\","
+                                "\"at_ms\":1796126410000,\"providers\":[");
+        for (i = 0; i < 1500; i++)
+                len += (size_t)snprintf(doc + len, cap - len, "%s{\"id\":\"p%d\",\"owned\":true}",
+                                        i ? "," : "", i);
+        len += (size_t)snprintf(doc + len, cap - len, "]}");
+        d.json = doc;
+        d.len = len;
+        d.where = "status file a.json";
+        r = report_merge(&d, 1, &o, err, sizeof(err));
+        free(doc);
+        assert_non_null(r);
+        assert_int_equal(cJSON_GetArraySize(t_get(r, "providers")), 1024);
+        cJSON_ArrayForEach(p, t_get(r, "problems")) truncated +=
+                !strcmp(t_str(p, "kind"), "report_truncated");
+        assert_int_equal(truncated, 1);
+        cJSON_Delete(r);
+}
+
 static void test_exit_code(void **state)
 {
         cJSON *r;
@@ -562,6 +633,8 @@ int main(void)
                 cmocka_unit_test(test_bad_document_names),
                 cmocka_unit_test(test_html_escaped),
                 cmocka_unit_test(test_table_and_json),
+                cmocka_unit_test(test_hostile_numbers),
+                cmocka_unit_test(test_providers_bounded),
                 cmocka_unit_test(test_exit_code),
         };
         return cmocka_run_group_tests_name("report", tests, NULL, NULL);
