@@ -76,42 +76,13 @@ static void t_put(struct status_store *ss, const char *instance, const char *doc
 }
 
 /* What list() handed over, in order. */
-struct t_seen {
-        size_t n;
-        char inst[8][64];
-        char doc[8][256];
-        char where[8][256];
-};
-
-static int t_collect(void *opaque, const char *instance, const void *doc, size_t n, const char *where)
-{
-        struct t_seen *s = opaque;
-
-        assert_true(s->n < 8);
-        snprintf(s->inst[s->n], sizeof(s->inst[0]), "%s", instance);
-        snprintf(s->doc[s->n], sizeof(s->doc[0]), "%.*s", (int)n, (const char *)doc);
-        snprintf(s->where[s->n], sizeof(s->where[0]), "%s", where);
-        s->n++;
-        return JB_OK;
-}
-
-static const char *t_doc_of(const struct t_seen *s, const char *instance)
-{
-        size_t i;
-
-        for (i = 0; i < s->n; i++)
-                if (!strcmp(s->inst[i], instance))
-                        return s->doc[i];
-        return NULL;
-}
-
-static void t_list(struct status_store *ss, struct t_seen *s)
+static void t_list(struct status_store *ss, struct tu_seen *s)
 {
         char err[512];
         int rc;
 
         memset(s, 0, sizeof(*s));
-        rc = ss->ops->list(ss, t_collect, s, err, sizeof(err));
+        rc = ss->ops->list(ss, tu_collect, s, err, sizeof(err));
         if (rc)
                 fail_msg("list: %s (%s)", err, jb_strerror(rc));
 }
@@ -187,7 +158,7 @@ static void test_put_makes_folder_and_replaces(void **state)
         struct status_store *ss = t_store(T_FOLDER);
         struct aa_client *aa = t_client();
         struct t_count c = {"east-1.json", 0, 0};
-        struct t_seen seen;
+        struct tu_seen seen;
         char err[512], *id;
         char truth[4096];
         FILE *fp;
@@ -226,7 +197,7 @@ static void test_two_instances_and_foreign_files(void **state)
         struct status_store *a = t_store(T_FOLDER "/two");
         struct status_store *b = t_store(T_FOLDER "/two");
         struct aa_client *aa = t_client();
-        struct t_seen seen;
+        struct tu_seen seen;
         char err[512], *id;
 
         (void)state;
@@ -242,11 +213,11 @@ static void test_two_instances_and_foreign_files(void **state)
 
         t_list(b, &seen);
         assert_int_equal(seen.n, 3);
-        assert_non_null(t_doc_of(&seen, "east-1"));
-        assert_string_equal(t_doc_of(&seen, "east-1"), "{\"who\":\"east again\"}");
-        assert_string_equal(t_doc_of(&seen, "west-2"), "{\"who\":\"west\"}");
-        assert_string_equal(t_doc_of(&seen, "broken"), "not json at all");
-        assert_null(t_doc_of(&seen, "notes"));
+        assert_non_null(tu_doc_of(&seen, "east-1"));
+        assert_string_equal(tu_doc_of(&seen, "east-1"), "{\"who\":\"east again\"}");
+        assert_string_equal(tu_doc_of(&seen, "west-2"), "{\"who\":\"west\"}");
+        assert_string_equal(tu_doc_of(&seen, "broken"), "not json at all");
+        assert_null(tu_doc_of(&seen, "notes"));
         free(id);
         aa_client_free(aa);
         status_store_free(a);
@@ -257,7 +228,7 @@ static void test_bad_names_refused(void **state)
 {
         struct status_store *ss = t_store(T_FOLDER "/names");
         struct aa_client *aa = t_client();
-        struct t_seen seen;
+        struct tu_seen seen;
         char err[512];
 
         (void)state;
@@ -277,7 +248,7 @@ static void test_folder_deleted_meanwhile(void **state)
 {
         struct status_store *ss = t_store(T_FOLDER "/gone");
         struct aa_client *aa = t_client();
-        struct t_seen seen;
+        struct tu_seen seen;
         char err[512], *id;
 
         (void)state;

@@ -36,35 +36,6 @@ static char *tmpdir;
 static char logpath[512];
 static char topic[128];
 
-struct t_seen {
-        size_t n;
-        char inst[8][64];
-        char doc[8][256];
-        char where[8][256];
-};
-
-static int t_collect(void *opaque, const char *instance, const void *doc, size_t n, const char *where)
-{
-        struct t_seen *s = opaque;
-
-        assert_true(s->n < 8);
-        snprintf(s->inst[s->n], sizeof(s->inst[0]), "%s", instance);
-        snprintf(s->doc[s->n], sizeof(s->doc[0]), "%.*s", (int)n, (const char *)doc);
-        snprintf(s->where[s->n], sizeof(s->where[0]), "%s", where);
-        s->n++;
-        return JB_OK;
-}
-
-static const char *t_doc_of(const struct t_seen *s, const char *instance)
-{
-        size_t i;
-
-        for (i = 0; i < s->n; i++)
-                if (!strcmp(s->inst[i], instance))
-                        return s->doc[i];
-        return NULL;
-}
-
 static struct status_store *t_status(void)
 {
         char err[512];
@@ -154,12 +125,12 @@ static void test_create_topics(void **state)
 static void test_empty_topic(void **state)
 {
         struct status_store *ss = t_status();
-        struct t_seen seen;
+        struct tu_seen seen;
         char err[512];
 
         (void)state;
         memset(&seen, 0, sizeof(seen));
-        assert_int_equal(ss->ops->list(ss, t_collect, &seen, err, sizeof(err)), JB_OK);
+        assert_int_equal(ss->ops->list(ss, tu_collect, &seen, err, sizeof(err)), JB_OK);
         assert_int_equal(seen.n, 0);
         status_store_free(ss);
 }
@@ -169,7 +140,7 @@ static void test_put_list_latest(void **state)
         static const char *const files1[] = {"a.json.gz", NULL};
         static const char *const files2[] = {"b.json.gz", NULL};
         struct status_store *ss = t_status(), *other;
-        struct t_seen seen;
+        struct tu_seen seen;
         char err[512];
 
         (void)state;
@@ -182,12 +153,12 @@ static void test_put_list_latest(void **state)
         t_put(ss, "east-1", T_EAST2);
 
         memset(&seen, 0, sizeof(seen));
-        assert_int_equal(ss->ops->list(ss, t_collect, &seen, err, sizeof(err)), JB_OK);
+        assert_int_equal(ss->ops->list(ss, tu_collect, &seen, err, sizeof(err)), JB_OK);
         assert_int_equal(seen.n, 2);
-        assert_non_null(t_doc_of(&seen, "east-1"));
-        assert_string_equal(t_doc_of(&seen, "east-1"), T_EAST2);
-        assert_non_null(t_doc_of(&seen, "west-2"));
-        assert_string_equal(t_doc_of(&seen, "west-2"), T_WEST1);
+        assert_non_null(tu_doc_of(&seen, "east-1"));
+        assert_string_equal(tu_doc_of(&seen, "east-1"), T_EAST2);
+        assert_non_null(tu_doc_of(&seen, "west-2"));
+        assert_string_equal(tu_doc_of(&seen, "west-2"), T_WEST1);
         assert_non_null(strstr(seen.where[0], topic));
         status_store_free(ss);
 }

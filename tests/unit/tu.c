@@ -93,3 +93,26 @@ void tu_rmrf(const char *dir)
         if (system(cmd) != 0)
                 fprintf(stderr, "tu_rmrf: could not remove %s\n", dir);
 }
+
+int tu_collect(void *opaque, const char *instance, const void *doc, size_t n, const char *where)
+{
+        struct tu_seen *s = opaque;
+
+        if (s->n >= TU_SEEN_MAX)
+                return -1;
+        snprintf(s->inst[s->n], sizeof(s->inst[0]), "%s", instance);
+        snprintf(s->doc[s->n], sizeof(s->doc[0]), "%.*s", (int)n, (const char *)doc);
+        snprintf(s->where[s->n], sizeof(s->where[0]), "%s", where);
+        s->n++;
+        return 0;
+}
+
+const char *tu_doc_of(const struct tu_seen *s, const char *instance)
+{
+        size_t i;
+
+        for (i = 0; i < s->n; i++)
+                if (!strcmp(s->inst[i], instance))
+                        return s->doc[i];
+        return NULL;
+}

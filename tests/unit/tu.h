@@ -16,4 +16,17 @@ char *tu_tmpdir(void);
 /* rm -rf dir (for tu_tmpdir results). */
 void tu_rmrf(const char *dir);
 
+/* A status store listing (status_store.h's status_store_fn) gathered for checks: at most
+ * TU_SEEN_MAX documents, each cut at 255 bytes; tu_collect() refuses a further one (-1). */
+#define TU_SEEN_MAX 8
+struct tu_seen {
+        size_t n;
+        char inst[TU_SEEN_MAX][64];
+        char doc[TU_SEEN_MAX][256];
+        char where[TU_SEEN_MAX][256];
+};
+int tu_collect(void *opaque, const char *instance, const void *doc, size_t n, const char *where);
+/* The document listed for instance, or NULL. */
+const char *tu_doc_of(const struct tu_seen *s, const char *instance);
+
 #endif
