@@ -38,13 +38,7 @@ STAGES_DIR=$A
 wait_until 120 diff_converged
 echo "converged in $(( $(date +%s) - t0 )) s"
 
-sim_get /sim/stats >"$JIBE_TMP/stats.json"
-DL=$(json_get 'sum(n for k, n in j["downloads"].items() if "/AWSLogs/" in "/" + k)' <"$JIBE_TMP/stats.json")
-SY=$(json_get 'sum(j["sync"].values()) + sum(j["sync_buckets"].values())' <"$JIBE_TMP/stats.json")
-echo "simulator: $DL log files downloaded, $SY resyncs"
-[ "$DL" -gt 10 ] || fail "too few log files downloaded ($DL)"
-FILES='sum(s["files"]["processed"] + s["files"]["quarantined"] for p in j["providers"] for s in p["sources"])'
-RESYNCS='sum(b["resyncs"][m][r] for p in j["providers"] for b in p["buckets"] for m in ("event", "refresh") for r in ("ok", "failed"))'
+sim_counts
 ALL="prov(j, 'S3 Prod')['owner'] == 'east-scan' and prov(j, 'S3 DR')['owner'] == 'west-scan'
  and src(j, 'S3 Prod', 'ct-logs')['verdict'] == 'OK' and src(j, 'S3 DR', 'dr-logs')['verdict'] == 'OK'
  and j['verdict'] == 'OK'

@@ -19,6 +19,8 @@
 #   wait_report SECS DIR EXPR
 #                          wait for report_ok, fail after SECS showing the report
 #   diff_converged         the simulator's index equals the truth (both log buckets aside)
+#   sim_counts             DL (log files downloaded), SY (resyncs) from /sim/stats, and
+#                          FILES, RESYNCS: the same figures as expressions over a report
 
 STATUS_FOLDER="/S3 Prod/ct-logs/jibe/status"
 
@@ -108,4 +110,17 @@ wait_report() {
 diff_converged() {
 	sim_get "/sim/diff?exclude=ct-logs&exclude=dr-logs" |
 		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["equal"] else 1)'
+}
+
+# sim_counts: what the simulator counted, to compare with a report: DL log files downloaded
+# (each once), SY resync calls (objects and buckets); FILES and RESYNCS are the same figures
+# as report_ok expressions over the report (j).
+sim_counts() {
+	sim_get /sim/stats >"$JIBE_TMP/stats.json"
+	DL=$(json_get 'sum(n for k, n in j["downloads"].items() if "/AWSLogs/" in "/" + k)' <"$JIBE_TMP/stats.json")
+	SY=$(json_get 'sum(j["sync"].values()) + sum(j["sync_buckets"].values())' <"$JIBE_TMP/stats.json")
+	echo "simulator: $DL log files downloaded, $SY resyncs"
+	[ "$DL" -gt 10 ] || fail "too few log files downloaded ($DL)"
+	FILES='sum(s["files"]["processed"] + s["files"]["quarantined"] for p in j["providers"] for s in p["sources"])'
+	RESYNCS='sum(b["resyncs"][m][r] for p in j["providers"] for b in p["buckets"] for m in ("event", "refresh") for r in ("ok", "failed"))'
 }
