@@ -183,26 +183,41 @@ int ct_digest_is_backfill(const char *path)
 
 char *ct_digest_folder_of(const char *log_folder)
 {
-        static const char trail[] = "/" CT_PATH_TRAIL "/";
-        struct ct_path cp;
-        size_t pre, n = strlen(log_folder);
+        static const char logs[] = CT_PATH_LOGS "/";
+        const char *p, *at;
+        struct ct_part c, trail, y, m, d;
+        size_t n, pre;
         char *out;
 
-        if (ct_path_parse(log_folder, &cp) || !cp.region.len)
+        if (!strncmp(log_folder, logs, sizeof(logs) - 1))
+                at = log_folder;
+        else if ((at = strstr(log_folder, "/" CT_PATH_LOGS "/")) != NULL)
+                at++;
+        else
                 return NULL;
-        /* the "/CloudTrail/" just before the region */
-        pre = (size_t)(cp.region.p - log_folder);
-        if (pre < sizeof(trail) - 1 || memcmp(cp.region.p - (sizeof(trail) - 1), trail, sizeof(trail) - 1))
+        p = at + sizeof(logs) - 1;
+        c = next_comp(&p);
+        if (c.len > 2 && !memcmp(c.p, "o-", 2))
+                c = next_comp(&p);
+        if (!part_digits(c, CT_PATH_ACCOUNT_DIGITS))
                 return NULL;
-        /* a log folder, not a file */
-        if (cp.file.len && ct_path_is_log_file(cp.file.p))
+        trail = next_comp(&p);
+        if (!part_is(trail, CT_PATH_TRAIL) || !next_comp(&p).len)
                 return NULL;
-        pre -= sizeof(trail) - 1;
-        out = malloc(n + sizeof(CT_DIGEST_TRAIL) - sizeof(CT_PATH_TRAIL) + 1);
+        /* nothing more, or YYYY/MM/DD and at most a trailing slash */
+        if (*p) {
+                y = next_comp(&p);
+                m = next_comp(&p);
+                d = next_comp(&p);
+                if (!part_digits(y, 4) || !part_digits(m, 2) || !part_digits(d, 2) || *p)
+                        return NULL;
+        }
+        pre = (size_t)(trail.p - log_folder);
+        n = strlen(log_folder) + sizeof(CT_DIGEST_TRAIL) - sizeof(CT_PATH_TRAIL) + 1;
+        out = malloc(n);
         if (!out)
                 return NULL;
-        snprintf(out, n + sizeof(CT_DIGEST_TRAIL) - sizeof(CT_PATH_TRAIL) + 1, "%.*s/%s/%s", (int)pre,
-                 log_folder, CT_DIGEST_TRAIL, cp.region.p);
+        snprintf(out, n, "%.*s%s%s", (int)pre, log_folder, CT_DIGEST_TRAIL, trail.p + trail.len);
         return out;
 }
 
@@ -255,8 +270,8 @@ static int get_str(const cJSON *o, const char *where, const char *name, int null
         if (nullable && cJSON_IsNull(v))
                 return JB_OK;
         if (!cJSON_IsString(v) || !v->valuestring || (!nullable && !*v->valuestring))
-                return jb_seterr(JB_EINPUT, errstr, errsz, "the digest's %s%s is not %sa string", where,
-                                 name, nullable ? "null or " : "a non-empty ");
+                return jb_seterr(JB_EINPUT, errstr, errsz, "the digest's %s%s is not %s", where, name,
+                                 nullable ? "null or a string" : "a non-empty string");
         *out = v->valuestring;
         return JB_OK;
 }
