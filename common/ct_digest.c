@@ -334,8 +334,8 @@ static int parse_obj(const cJSON *root, struct ct_digest *d, char *errstr, size_
                                  "(YYYY-MM-DDTHH:MM:SSZ)",
                                  d->start < 0 ? "Start" : "End", d->start < 0 ? start : end);
         if (d->end < d->start)
-                return jb_seterr(JB_EINPUT, errstr, errsz,
-                                 "the digest ends (%s) before it starts (%s)", end, start);
+                return jb_seterr(JB_EINPUT, errstr, errsz, "the digest ends (%s) before it starts (%s)",
+                                 end, start);
         if (cJSON_GetObjectItemCaseSensitive(root, "previousDigestS3Bucket")) {
                 if ((rc = get_str(root, "", "previousDigestS3Bucket", 1, &pbucket, errstr, errsz)))
                         return rc;
@@ -400,8 +400,8 @@ int ct_digest_parse(const char *json, size_t len, struct ct_digest *d, char *err
                 if (!endp)
                         return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory parsing a digest");
                 return jb_seterr(JB_EINPUT, errstr, errsz,
-                                 "the digest is not JSON (near byte %zu of %zu)",
-                                 (size_t)(endp - json), len);
+                                 "the digest is not JSON (near byte %zu of %zu)", (size_t)(endp - json),
+                                 len);
         }
         rc = parse_obj(root, d, errstr, errsz);
         cJSON_Delete(root);
@@ -414,13 +414,13 @@ int ct_digest_parse(const char *json, size_t len, struct ct_digest *d, char *err
 
 struct ct_digest_reader {
         struct ct_inflate *inf;
-        struct buf json;   /* the decompressed bytes, up to the ceiling */
+        struct buf json; /* the decompressed bytes, up to the ceiling */
         size_t max;
-        uint64_t in;       /* gzip bytes fed */
-        int member_done;   /* the last gzip member ended */
-        int members;       /* members ended */
+        uint64_t in;     /* gzip bytes fed */
+        int member_done; /* the last gzip member ended */
+        int members;     /* members ended */
         uint64_t member_out;
-        int failed;        /* an error: refuse more until reset */
+        int failed; /* an error: refuse more until reset */
 };
 
 struct ct_digest_reader *ct_digest_reader_new(size_t max)
@@ -465,7 +465,8 @@ static int fail(struct ct_digest_reader *r, int rc)
         return rc;
 }
 
-int ct_digest_reader_feed(struct ct_digest_reader *r, const void *p, size_t n, char *errstr, size_t errsz)
+int ct_digest_reader_feed(struct ct_digest_reader *r, const void *p, size_t n, char *errstr,
+                          size_t errsz)
 {
         const uint8_t *in = p;
         uint8_t out[16384];
@@ -487,7 +488,8 @@ int ct_digest_reader_feed(struct ct_digest_reader *r, const void *p, size_t n, c
                 if (irc == CT_INFLATE_OK && !produced && before == left)
                         irc = CT_INFLATE_BAD, why = "no progress";
                 if (irc == CT_INFLATE_NOMEM)
-                        return fail(r, jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory in gzip inflate"));
+                        return fail(r, jb_seterr(JB_ENOMEM, errstr, errsz,
+                                                 "out of memory in gzip inflate"));
                 if (irc == CT_INFLATE_BAD) {
                         if (r->members == 0 && r->json.len == 0 && produced == 0)
                                 return fail(r, jb_seterr(JB_EINPUT, errstr, errsz,
@@ -537,7 +539,8 @@ int ct_digest_reader_finish(struct ct_digest_reader *r, struct ct_digest *d, cha
         return ct_digest_parse(r->json.p ? r->json.p : "", r->json.len, d, errstr, errsz);
 }
 
-int ct_digest_read(const void *gz, size_t len, size_t max, struct ct_digest *d, char *errstr, size_t errsz)
+int ct_digest_read(const void *gz, size_t len, size_t max, struct ct_digest *d, char *errstr,
+                   size_t errsz)
 {
         struct ct_digest_reader *r = ct_digest_reader_new(max);
         int rc;

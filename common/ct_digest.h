@@ -30,9 +30,9 @@
 #include "jb.h"
 #include "sha256.h"
 
-#define CT_DIGEST_TRAIL "CloudTrail-Digest"     /* the folder of an account that holds digests */
-#define CT_DIGEST_MAX_DEFAULT (16u << 20)       /* decompressed ceiling when none is given */
-#define CT_DIGEST_HASH_ALGORITHM "SHA-256"      /* the only hashAlgorithm CloudTrail uses */
+#define CT_DIGEST_TRAIL "CloudTrail-Digest" /* the folder of an account that holds digests */
+#define CT_DIGEST_MAX_DEFAULT (16u << 20)   /* decompressed ceiling when none is given */
+#define CT_DIGEST_HASH_ALGORITHM "SHA-256"  /* the only hashAlgorithm CloudTrail uses */
 
 /* ---- paths ---- */
 

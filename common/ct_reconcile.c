@@ -49,8 +49,8 @@ static enum ct_verdict verdict(const struct ct_digest_file *f, const struct ct_s
         return s->not_found ? CT_V_MISSING : CT_V_RECOVER;
 }
 
-int ct_reconcile(const struct ct_digest *d, int64_t now, int64_t grace, ct_lookup_fn lookup, void *opaque,
-                 enum ct_verdict *verdicts, struct ct_recon_counts *counts)
+int ct_reconcile(const struct ct_digest *d, int64_t now, int64_t grace, ct_lookup_fn lookup,
+                 void *opaque, enum ct_verdict *verdicts, struct ct_recon_counts *counts)
 {
         struct ct_recon_counts k;
         struct ct_seen s;
@@ -220,7 +220,8 @@ static int chain_of(const struct ct_digest *d, struct ent *e)
         return JB_OK;
 }
 
-int ct_chain_add(struct ct_chain *c, const struct ct_digest *d, const struct ct_recon_counts *counts, int64_t now)
+int ct_chain_add(struct ct_chain *c, const struct ct_digest *d, const struct ct_recon_counts *counts,
+                 int64_t now)
 {
         struct ct_digest_path pp;
         struct ent e, *ne;
@@ -278,7 +279,8 @@ int ct_chain_add(struct ct_chain *c, const struct ct_digest *d, const struct ct_
 }
 
 /* Whether entry e's previous digest is a gap. */
-static int is_gap(const struct ct_chain *c, const struct ent *e, int64_t now, int64_t grace, int64_t horizon)
+static int is_gap(const struct ct_chain *c, const struct ent *e, int64_t now, int64_t grace,
+                  int64_t horizon)
 {
         return e->prev_object && now >= e->noted + grace && e->prev_end >= horizon &&
                !find(c, e->prev_bucket, e->prev_object);

@@ -51,10 +51,10 @@ const char *ct_verdict_name(enum ct_verdict v);
 
 /* What the caller knows of one listed file (all zero: a managed bucket would be set by it). */
 struct ct_seen {
-        int managed;   /* its bucket is one jibe manages */
-        int done;      /* processed (the parser finished it) */
-        int recovered; /* done through a fetch by path after a digest listed it */
-        int not_found; /* a fetch by path answered "not found" */
+        int managed;    /* its bucket is one jibe manages */
+        int done;       /* processed (the parser finished it) */
+        int recovered;  /* done through a fetch by path after a digest listed it */
+        int not_found;  /* a fetch by path answered "not found" */
         unsigned reads; /* downloads whose SHA-256 was kept (the last is in sha256) */
         int has_sha;
         uint8_t sha256[SHA256_LEN];
@@ -65,14 +65,14 @@ struct ct_seen {
 typedef int (*ct_lookup_fn)(void *opaque, const struct ct_digest_file *f, struct ct_seen *out);
 
 struct ct_recon_counts {
-        uint64_t listed;     /* files in the digest */
-        uint64_t managed;    /* of them, in a managed bucket */
-        uint64_t done;       /* ok + unverified + tampered (processed, whatever their bytes) */
+        uint64_t listed;  /* files in the digest */
+        uint64_t managed; /* of them, in a managed bucket */
+        uint64_t done;    /* ok + unverified + tampered (processed, whatever their bytes) */
         uint64_t ok, unverified;
-        uint64_t recovered;  /* of done, recovered through the digest */
-        uint64_t recover;    /* to fetch by path now */
+        uint64_t recovered; /* of done, recovered through the digest */
+        uint64_t recover;   /* to fetch by path now */
         uint64_t missing;
-        uint64_t reread;     /* hash differed once: to download again */
+        uint64_t reread; /* hash differed once: to download again */
         uint64_t tampered;
 };
 
@@ -84,8 +84,8 @@ int ct_digest_due(const struct ct_digest *d, int64_t now, int64_t grace);
  * array of d->nfiles), and *counts (zeroed first; may be NULL). Returns JB_OK,
  * CT_RECONCILE_NOT_DUE (nothing looked up, counts zero but listed) or the lookup's error.
  */
-int ct_reconcile(const struct ct_digest *d, int64_t now, int64_t grace, ct_lookup_fn lookup, void *opaque,
-                 enum ct_verdict *verdicts, struct ct_recon_counts *counts);
+int ct_reconcile(const struct ct_digest *d, int64_t now, int64_t grace, ct_lookup_fn lookup,
+                 void *opaque, enum ct_verdict *verdicts, struct ct_recon_counts *counts);
 
 /* ---- the chain tracker ---- */
 
@@ -104,9 +104,9 @@ struct ct_coverage {
         const char *chain, *trail; /* as in struct ct_gap */
         uint64_t digests;          /* distinct digests added (backfill ones too) */
         uint64_t backfill;
-        int64_t first, last;       /* earliest digestStartTime, latest digestEndTime */
-        int64_t covered_s;         /* seconds in the union of their periods */
-        uint64_t gaps;             /* as ct_chain_gaps() counts them with the same arguments */
+        int64_t first, last;          /* earliest digestStartTime, latest digestEndTime */
+        int64_t covered_s;            /* seconds in the union of their periods */
+        uint64_t gaps;                /* as ct_chain_gaps() counts them with the same arguments */
         struct ct_recon_counts files; /* sums of each digest's latest counts */
 };
 

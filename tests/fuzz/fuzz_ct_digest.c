@@ -64,7 +64,8 @@ static uint32_t rnd(uint32_t *s)
 
 /* Feed gz in chunks drawn from seed (0: one feed). Returns the result code; *h the digest's
  * hash on success. */
-static int read_chunked(struct ct_digest_reader *r, const uint8_t *gz, size_t n, uint32_t seed, uint64_t *h)
+static int read_chunked(struct ct_digest_reader *r, const uint8_t *gz, size_t n, uint32_t seed,
+                        uint64_t *h)
 {
         struct ct_digest d;
         char err[256];
@@ -136,7 +137,8 @@ static void check_digest(const uint8_t *gz, size_t n, size_t max)
         v = malloc((d.nfiles ? d.nfiles : 1) * sizeof(*v));
         if (v && ct_reconcile(&d, d.end + 1800, 1800, lookup, NULL, v, &k) == JB_OK) {
                 FUZZ_CHECK(k.listed == d.nfiles && k.managed <= k.listed);
-                FUZZ_CHECK(k.ok + k.unverified + k.recover + k.missing + k.reread + k.tampered == k.managed);
+                FUZZ_CHECK(k.ok + k.unverified + k.recover + k.missing + k.reread + k.tampered ==
+                           k.managed);
                 FUZZ_CHECK(k.done == k.ok + k.unverified + k.tampered && k.recovered <= k.done);
                 c = ct_chain_new();
                 if (c) {

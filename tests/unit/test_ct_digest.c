@@ -55,7 +55,8 @@ static void test_paths(void **state)
         const char *p;
 
         (void)state;
-        p = "S3 Prod/trail-bucket/AWSLogs/" ACCT "/CloudTrail-Digest/us-east-1/2026/11/29/" DNAME("20261129T010000Z");
+        p = "S3 Prod/trail-bucket/AWSLogs/" ACCT
+            "/CloudTrail-Digest/us-east-1/2026/11/29/" DNAME("20261129T010000Z");
         assert_int_equal(ct_digest_path_parse(p, &dp), 0);
         assert_part(dp.root, "S3 Prod/trail-bucket");
         assert_part(dp.org, "");
@@ -87,22 +88,22 @@ static void test_paths(void **state)
         /* refused */
         assert_false(ct_digest_is_path("AWSLogs/" ACCT "/CloudTrail/us-east-1/2026/11/29/" ACCT
                                        "_CloudTrail_us-east-1_20261129T0005Z_A000000000000001.json.gz"));
-        assert_false(ct_digest_is_path("AWSLogs/" ACCT "/CloudTrail-Insight/us-east-1/2026/11/29/" DNAME(
-                "20261129T010000Z")));
+        assert_false(ct_digest_is_path(
+                "AWSLogs/" ACCT "/CloudTrail-Insight/us-east-1/2026/11/29/" DNAME("20261129T010000Z")));
         assert_false(ct_digest_is_path(DFOLDER "999999999999_CloudTrail-Digest_us-east-1_t_us-east-1_"
                                                "20261129T010000Z.json.gz")); /* another account */
         assert_false(ct_digest_is_path(DFOLDER DNAME("20261129T250000Z")));  /* hour 25 */
         assert_false(ct_digest_is_path(DFOLDER DNAME("20261131T010000Z")));  /* 31 Nov */
         assert_false(ct_digest_is_path(DFOLDER ACCT "_CloudTrail-Digest_us-east-1_us-east-1_"
-                                               "20261129T010000Z.json.gz")); /* no trail */
+                                                    "20261129T010000Z.json.gz")); /* no trail */
         assert_false(ct_digest_is_path(DFOLDER ACCT "_CloudTrail-Digest_us-east-1_main-trail_us-east-1_"
-                                               "20261129T010000Z.json"));
-        assert_false(ct_digest_is_path("AWSLogs/" ACCT "/CloudTrail-Digest/us-east-1/2026/11/" DNAME(
-                "20261129T010000Z")));
+                                                    "20261129T010000Z.json"));
+        assert_false(ct_digest_is_path(
+                "AWSLogs/" ACCT "/CloudTrail-Digest/us-east-1/2026/11/" DNAME("20261129T010000Z")));
         assert_false(ct_digest_is_path(DFOLDER));
         assert_false(ct_digest_is_path(DFOLDER "sub/" DNAME("20261129T010000Z")));
-        assert_false(ct_digest_is_path("AWSLogs/12345/CloudTrail-Digest/us-east-1/2026/11/29/" DNAME(
-                "20261129T010000Z")));
+        assert_false(ct_digest_is_path(
+                "AWSLogs/12345/CloudTrail-Digest/us-east-1/2026/11/29/" DNAME("20261129T010000Z")));
         assert_false(ct_digest_is_path(""));
         assert_int_equal(ct_digest_path_parse("nothing", &dp), -1);
         assert_int_equal(dp.day, -1);
@@ -155,8 +156,9 @@ static void check_first(const struct ct_digest *d)
         assert_false(d->has_prev_hash);
         assert_int_equal(d->nfiles, 3);
         assert_string_equal(d->files[1].bucket, "trail-bucket");
-        assert_string_equal(d->files[1].key, "AWSLogs/" ACCT "/CloudTrail/us-east-1/2026/11/29/" ACCT
-                                             "_CloudTrail_us-east-1_20261129T0010Z_A000000000000002.json.gz");
+        assert_string_equal(d->files[1].key,
+                            "AWSLogs/" ACCT "/CloudTrail/us-east-1/2026/11/29/" ACCT
+                            "_CloudTrail_us-east-1_20261129T0010Z_A000000000000002.json.gz");
         sha256(body, strlen(body), want);
         assert_memory_equal(d->files[1].sha256, want, SHA256_LEN);
 }
@@ -195,9 +197,10 @@ static void test_read_fixtures(void **state)
                 size_t jn, an, bn;
                 unsigned char *a, *b;
 
-                json = strdup("{\"digestStartTime\":\"2026-11-29T00:00:00Z\",\"digestEndTime\":"
-                              "\"2026-11-29T01:00:00Z\",\"digestS3Bucket\":\"b\",\"digestS3Object\":\"o\","
-                              "\"previousDigestS3Object\":null,\"logFiles\":[]}");
+                json = strdup(
+                        "{\"digestStartTime\":\"2026-11-29T00:00:00Z\",\"digestEndTime\":"
+                        "\"2026-11-29T01:00:00Z\",\"digestS3Bucket\":\"b\",\"digestS3Object\":\"o\","
+                        "\"previousDigestS3Object\":null,\"logFiles\":[]}");
                 assert_non_null(json);
                 jn = strlen(json);
                 a = tu_gzip(json, jn / 2, &an);
@@ -292,7 +295,7 @@ static void expect_refused(const char *start, const char *prev, const char *file
 #define START "\"2026-11-29T00:00:00Z\""
 #define NOPREV "\"previousDigestS3Object\":null,"
 #define FILE1(hash, alg)                                                                                \
-        "[{\"s3Bucket\":\"trail-bucket\",\"s3Object\":\"AWSLogs/x.json.gz\",\"hashValue\":\"" hash    \
+        "[{\"s3Bucket\":\"trail-bucket\",\"s3Object\":\"AWSLogs/x.json.gz\",\"hashValue\":\"" hash      \
         "\",\"hashAlgorithm\":\"" alg "\"}]"
 
 static void test_refused(void **state)
@@ -355,39 +358,50 @@ static void test_refused(void **state)
                        "previousDigestS3Object is not");
         expect_refused(START, "\"previousDigestS3Object\":\"p\",", "[]", JB_EINPUT,
                        "has no previousDigestHashValue");
-        expect_refused(START, "\"previousDigestS3Object\":\"p\",\"previousDigestHashValue\":\"00\",", "[]",
-                       JB_EINPUT, "previousDigestHashValue is not 64 hex digits");
+        expect_refused(START, "\"previousDigestS3Object\":\"p\",\"previousDigestHashValue\":\"00\",",
+                       "[]", JB_EINPUT, "previousDigestHashValue is not 64 hex digits");
         expect_refused(START,
                        "\"previousDigestS3Object\":\"p\",\"previousDigestHashValue\":\"" GOOD_HASH
                        "\",\"previousDigestHashAlgorithm\":\"MD5\",",
                        "[]", JB_EINPUT, "knows only SHA-256");
-        expect_refused(START, "\"previousDigestS3Object\":\"p\",\"previousDigestHashValue\":\"" GOOD_HASH "\",",
+        expect_refused(START,
+                       "\"previousDigestS3Object\":\"p\",\"previousDigestHashValue\":\"" GOOD_HASH "\",",
                        "[]", JB_OK, "");
         expect_refused(START, NOPREV, "{}", JB_EINPUT, "logFiles is not an array");
         expect_refused(START, NOPREV, "[7]", JB_EINPUT, "logFiles[0] is not an object");
-        expect_refused(START, NOPREV, "[{\"s3Bucket\":\"b\"}]", JB_EINPUT, "has no logFiles[0].s3Object");
+        expect_refused(START, NOPREV, "[{\"s3Bucket\":\"b\"}]", JB_EINPUT,
+                       "has no logFiles[0].s3Object");
         expect_refused(START, NOPREV, "[{\"s3Bucket\":\"\",\"s3Object\":\"k\"}]", JB_EINPUT,
                        "logFiles[0].s3Bucket is not a non-empty string");
-        expect_refused(START, NOPREV, FILE1("9ef30f9972878fbc56c2091578ed6372f3fa3adeb9f6f3073d577b0d0fc5bea", "SHA-256"),
+        expect_refused(START, NOPREV,
+                       FILE1("9ef30f9972878fbc56c2091578ed6372f3fa3adeb9f6f3073d577b0d0fc5bea",
+                             "SHA-256"),
                        JB_EINPUT, "logFiles[0].hashValue is not 64 hex digits");
-        expect_refused(START, NOPREV, FILE1("9ef30f9972878fbc56c2091578ed6372f3fa3adeb9f6f3073d577b0d0fc5bea1a", "SHA-256"),
+        expect_refused(START, NOPREV,
+                       FILE1("9ef30f9972878fbc56c2091578ed6372f3fa3adeb9f6f3073d577b0d0fc5bea1a",
+                             "SHA-256"),
                        JB_EINPUT, "hashValue is not 64 hex digits");
-        expect_refused(START, NOPREV, FILE1("zef30f9972878fbc56c2091578ed6372f3fa3adeb9f6f3073d577b0d0fc5bea1", "SHA-256"),
+        expect_refused(START, NOPREV,
+                       FILE1("zef30f9972878fbc56c2091578ed6372f3fa3adeb9f6f3073d577b0d0fc5bea1",
+                             "SHA-256"),
                        JB_EINPUT, "hashValue is not 64 hex digits");
-        expect_refused(START, NOPREV, FILE1(GOOD_HASH, "SHA-1"), JB_EINPUT, "hashAlgorithm is \"SHA-1\"");
+        expect_refused(START, NOPREV, FILE1(GOOD_HASH, "SHA-1"), JB_EINPUT,
+                       "hashAlgorithm is \"SHA-1\"");
         {
                 /* the second file is the bad one: the reason names it, nothing leaks */
                 char files[600];
 
-                snprintf(files, sizeof(files),
-                         "[{\"s3Bucket\":\"b\",\"s3Object\":\"k1\",\"hashValue\":\"%s\",\"hashAlgorithm\":"
-                         "\"SHA-256\"},{\"s3Bucket\":\"b\",\"s3Object\":\"k2\"}]",
-                         GOOD_HASH);
+                snprintf(
+                        files, sizeof(files),
+                        "[{\"s3Bucket\":\"b\",\"s3Object\":\"k1\",\"hashValue\":\"%s\",\"hashAlgorithm\":"
+                        "\"SHA-256\"},{\"s3Bucket\":\"b\",\"s3Object\":\"k2\"}]",
+                        GOOD_HASH);
                 expect_refused(START, NOPREV, files, JB_EINPUT, "has no logFiles[1].hashValue");
         }
         {
-                char *nolf = strdup("{\"digestStartTime\":" START ",\"digestEndTime\":\"2026-11-29T01:00:00Z\","
-                                    "\"digestS3Bucket\":\"b\",\"digestS3Object\":\"o\"," NOPREV "\"x\":1}");
+                char *nolf = strdup(
+                        "{\"digestStartTime\":" START ",\"digestEndTime\":\"2026-11-29T01:00:00Z\","
+                        "\"digestS3Bucket\":\"b\",\"digestS3Object\":\"o\"," NOPREV "\"x\":1}");
 
                 assert_non_null(nolf);
                 assert_int_equal(read_json(nolf, 0, err, sizeof(err)), JB_EINPUT);
@@ -441,8 +455,8 @@ static void test_reconcile(void **state)
         struct ct_recon_counts k;
         enum ct_verdict v[8];
         size_t i;
-        static const enum ct_verdict want[8] = {CT_V_SKIP,    CT_V_OK,      CT_V_UNVERIFIED, CT_V_RECOVER,
-                                                CT_V_MISSING, CT_V_REREAD,  CT_V_TAMPERED,   CT_V_OK};
+        static const enum ct_verdict want[8] = {CT_V_SKIP,    CT_V_OK,     CT_V_UNVERIFIED, CT_V_RECOVER,
+                                                CT_V_MISSING, CT_V_REREAD, CT_V_TAMPERED,   CT_V_OK};
 
         (void)state;
         memset(&d, 0, sizeof(d));
@@ -456,22 +470,23 @@ static void test_reconcile(void **state)
                 fk.seen[i].has_sha = 1;
                 fk.seen[i].reads = 1;
         }
-        fk.seen[0].managed = 0;            /* another bucket */
-        fk.seen[2].has_sha = 0;            /* done before hashes were kept */
-        fk.seen[3].done = 0;               /* never seen: recover it */
-        fk.seen[4].done = 0;               /* fetched by path: not found */
+        fk.seen[0].managed = 0; /* another bucket */
+        fk.seen[2].has_sha = 0; /* done before hashes were kept */
+        fk.seen[3].done = 0;    /* never seen: recover it */
+        fk.seen[4].done = 0;    /* fetched by path: not found */
         fk.seen[4].not_found = 1;
-        fk.seen[5].sha256[0] ^= 1;         /* differs on the first read */
-        fk.seen[6].sha256[31] ^= 1;        /* differs again after the second */
+        fk.seen[5].sha256[0] ^= 1;  /* differs on the first read */
+        fk.seen[6].sha256[31] ^= 1; /* differs again after the second */
         fk.seen[6].reads = 2;
-        fk.seen[7].recovered = 1;          /* recovered earlier through the digest, bytes right */
+        fk.seen[7].recovered = 1; /* recovered earlier through the digest, bytes right */
         d.files = files;
         d.nfiles = 8;
         d.start = T_20261129;
         d.end = T_20261129 + H;
 
         /* not due: 29 min 59 s after the end with a 30 min grace */
-        assert_int_equal(ct_reconcile(&d, d.end + 1799, 1800, fake_lookup, &fk, v, &k), CT_RECONCILE_NOT_DUE);
+        assert_int_equal(ct_reconcile(&d, d.end + 1799, 1800, fake_lookup, &fk, v, &k),
+                         CT_RECONCILE_NOT_DUE);
         assert_int_equal(fk.calls, 0);
         assert_int_equal(k.listed, 8);
         assert_int_equal(k.managed, 0);
@@ -482,7 +497,8 @@ static void test_reconcile(void **state)
         assert_int_equal(fk.calls, 8);
         for (i = 0; i < 8; i++)
                 if (v[i] != want[i])
-                        fail_msg("file %zu: %s, wanted %s", i, ct_verdict_name(v[i]), ct_verdict_name(want[i]));
+                        fail_msg("file %zu: %s, wanted %s", i, ct_verdict_name(v[i]),
+                                 ct_verdict_name(want[i]));
         assert_int_equal(k.listed, 8);
         assert_int_equal(k.managed, 7);
         assert_int_equal(k.ok, 2);
@@ -505,7 +521,8 @@ static void test_reconcile(void **state)
 
 /* ---- the chain ---- */
 
-static void mk(struct ct_digest *d, const char *stamp, const char *prev_stamp, int64_t start, int backfill)
+static void mk(struct ct_digest *d, const char *stamp, const char *prev_stamp, int64_t start,
+               int backfill)
 {
         char obj[300], prev[300];
 
@@ -666,7 +683,10 @@ static void test_chain_day(void **state)
                 snprintf(stamp, sizeof(stamp), "20261129T%02d0000Z", h + 1 == 24 ? 23 : h + 1);
                 if (h == 23)
                         snprintf(stamp, sizeof(stamp), "20261129T235959Z");
-                snprintf(prev, sizeof(prev), ACCT "_CloudTrail-Digest_us-east-1_main-trail_us-east-1_20261129T%02d0000Z.json.gz", h);
+                snprintf(prev, sizeof(prev),
+                         ACCT
+                         "_CloudTrail-Digest_us-east-1_main-trail_us-east-1_20261129T%02d0000Z.json.gz",
+                         h);
                 mk(&d, stamp, h ? prev : NULL, T_20261129 + h * H, 0);
                 assert_int_equal(ct_chain_add(c, &d, NULL, 0), JB_OK);
                 ct_digest_clear(&d);
@@ -683,9 +703,9 @@ static void test_chain_day(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_paths),     cmocka_unit_test(test_folder_of),
+                cmocka_unit_test(test_paths),         cmocka_unit_test(test_folder_of),
                 cmocka_unit_test(test_read_fixtures), cmocka_unit_test(test_refused),
-                cmocka_unit_test(test_reconcile), cmocka_unit_test(test_chain),
+                cmocka_unit_test(test_reconcile),     cmocka_unit_test(test_chain),
                 cmocka_unit_test(test_chain_day),
         };
 

@@ -66,7 +66,8 @@ static uint32_t rnd(uint32_t *s)
  * hashed here in random pieces and by Python's hashlib (through a file, one line per input). */
 static void test_against_hashlib(void **state)
 {
-        static const size_t lens[] = {1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4096, 65537};
+        static const size_t lens[] = {1,   55,  56,  57,  63,   64,   65,   119,
+                                      120, 127, 128, 129, 1000, 4096, 65537};
         char *dir = tu_tmpdir(), path[512], cmd[1200], line[128], hex[SHA256_HEX_LEN + 1];
         uint32_t s = 0x9e3779b9u;
         FILE *f, *py;
