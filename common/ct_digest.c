@@ -14,7 +14,7 @@
 
 /* ---- paths ---- */
 
-/* The value of n decimal digits at p, or -1 if any is not a digit. */
+/* The value of n (at most 4) decimal digits at p, or -1 if any is not a digit. */
 static int digits(const char *p, size_t n)
 {
         int v = 0;
@@ -34,7 +34,8 @@ static int64_t civil(int y, int mo, int d, int h, int mi, int s)
         time_t t;
         struct tm tm;
 
-        if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+        if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+            s < 0 || s > 60)
                 return -1;
         t = jb_utc_time(y, mo, d, h, mi, s);
         if (t == (time_t)-1 || !gmtime_r(&t, &tm) || tm.tm_mday != d)
@@ -69,7 +70,14 @@ static int part_is(struct ct_part c, const char *s)
 
 static int part_digits(struct ct_part c, size_t n)
 {
-        return c.len == n && digits(c.p, n) >= 0;
+        size_t i;
+
+        if (c.len != n)
+                return 0;
+        for (i = 0; i < n; i++)
+                if (c.p[i] < '0' || c.p[i] > '9')
+                        return 0;
+        return 1;
 }
 
 /* The file name of a digest: <acct>_CloudTrail-Digest_<region>_<trail>_<home>_<stamp>[_backfill].json.gz */
