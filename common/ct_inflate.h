@@ -6,7 +6,7 @@
  * and ct_inflate_zlib.c (zlib, the fallback). Both read gzip only (no raw deflate, no zlib
  * wrapper), check each member's CRC-32 and length, and stop at the end of a member without
  * consuming the bytes that follow it, so the caller decides what comes next (another member,
- * or trailing data to reject). Only ct_reader.c uses this header.
+ * or trailing data to reject). Only ct_reader.c and ct_digest.c use this header.
  * Ownership: ct_inflate_new() returns a state that ct_inflate_free() frees (NULL is fine);
  * the input and output buffers stay the caller's.
  */
