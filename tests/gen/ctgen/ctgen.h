@@ -94,7 +94,7 @@ void gen_sha256_init(struct gen_sha256 *c);
 void gen_sha256_update(struct gen_sha256 *c, const void *data, size_t n);
 void gen_sha256_final(struct gen_sha256 *c, unsigned char out[32]);
 void gen_sha256_hex(const unsigned char md[32], char out[65]); /* lower-case hex */
-int gen_sha256_selftest(void);                                /* FIPS 180-2 vectors: 0 = pass */
+int gen_sha256_selftest(void);                                 /* FIPS 180-2 vectors: 0 = pass */
 
 /* gzip writer on a file descriptor; one z_stream reused across files. */
 struct gen_gz {
@@ -103,9 +103,9 @@ struct gen_gz {
         int level;
         unsigned char *out;
         size_t outsz;
-        uint64_t in_bytes;  /* uncompressed bytes of the current file */
-        uint64_t out_bytes; /* compressed bytes of the current file */
-        int hash;           /* set by the caller: keep the SHA-256 of the compressed bytes */
+        uint64_t in_bytes;     /* uncompressed bytes of the current file */
+        uint64_t out_bytes;    /* compressed bytes of the current file */
+        int hash;              /* set by the caller: keep the SHA-256 of the compressed bytes */
         struct gen_sha256 sha; /* of the current file's output, when hash (finish it yourself) */
 };
 int gen_gz_init(struct gen_gz *g, int level);
@@ -185,9 +185,9 @@ enum gen_dg_mode {
         GEN_DG_OFF     /* --no-digests: validation off, no digest files at all */
 };
 struct gen_dgopts {
-        int mode;                                 /* enum gen_dg_mode */
+        int mode;                                /* enum gen_dg_mode */
         unsigned hidden, deleted, flipped, gaps; /* scenario counts (GEN_DG_ON only) */
-        int64_t now;                              /* the command's --now (set by history) */
+        int64_t now;                             /* the command's --now (set by history) */
 };
 
 struct gen_world {

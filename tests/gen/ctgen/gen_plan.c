@@ -1180,7 +1180,7 @@ static const char *const dg_scn_name[] = {"none", "hidden", "deleted", "flipped"
 
 /* what the digests need to know of one log file (index: plan file index) */
 struct dgfile {
-        unsigned char sha[32];   /* SHA-256 of the gzip bytes as written (listed) */
+        unsigned char sha[32];    /* SHA-256 of the gzip bytes as written (listed) */
         unsigned char stored[32]; /* of the bytes left on disk (differs when flipped) */
         int64_t tmin, tmax;       /* oldest and newest record */
         int scn;                  /* DG_* */
@@ -1236,8 +1236,7 @@ static int dg_on_time(const struct dgctx *c, const struct gen_file *f)
         return e <= c->now && f->v <= e;
 }
 
-static int dg_pick(struct dgctx *c, struct gen_rng *rng, int scn, unsigned n, char *errstr,
-                   size_t errsz)
+static int dg_pick(struct dgctx *c, struct gen_rng *rng, int scn, unsigned n, char *errstr, size_t errsz)
 {
         size_t i, cnt, pick;
 
@@ -1273,8 +1272,7 @@ static int dg_pick(struct dgctx *c, struct gen_rng *rng, int scn, unsigned n, ch
 }
 
 /* Before any file is written: record times, actionable counts, scenario choices, gaps. */
-static int dg_prepare(struct dgctx *c, struct gen_rng *rng, int64_t tmin, char *errstr,
-                      size_t errsz)
+static int dg_prepare(struct dgctx *c, struct gen_rng *rng, int64_t tmin, char *errstr, size_t errsz)
 {
         struct gen_world *w = c->w;
         struct gen_plan *plan = c->plan;
@@ -1404,8 +1402,8 @@ static void dg_sig(const char *path, const char *salt, char hex[65])
 
 /* One digest file: regular (prev: the chain's previous digest) or backfill (prev: the regular
  * digest it complements). files: plan file indexes. Writes *sha (stored bytes). */
-static int dg_write_one(struct dgctx *c, int s, int64_t start, int64_t end, int64_t mtime,
-                        int backfill, const uint32_t *files, size_t nfiles, const char *prev,
+static int dg_write_one(struct dgctx *c, int s, int64_t start, int64_t end, int64_t mtime, int backfill,
+                        const uint32_t *files, size_t nfiles, const char *prev,
                         const unsigned char *prevsha, int removed, struct gen_gz *gz,
                         struct gen_ob *path, unsigned char sha[32], char *errstr, size_t errsz)
 {
@@ -1503,8 +1501,7 @@ static int dg_write_one(struct dgctx *c, int s, int64_t start, int64_t end, int6
                 if (removed) {
                         snprintf(full, sizeof(full), "%s/%s", w->logdir, path->p);
                         if (unlink(full)) {
-                                snprintf(errstr, errsz, "cannot remove %s: %s", full,
-                                         strerror(errno));
+                                snprintf(errstr, errsz, "cannot remove %s: %s", full, strerror(errno));
                                 rc = -1;
                         }
                         if (c->removed.len)
@@ -1577,9 +1574,8 @@ static int dg_write_all(struct dgctx *c, const uint32_t *fo, struct gen_gz *gz, 
                         }
                         for (j = 0; j < c->ngaps; j++)
                                 removed |= c->gap_s[j] == s && c->gap_k[j] == k;
-                        rc = dg_write_one(c, s, start, end, end, 0, on, non,
-                                          have_prev ? prev.p : NULL, prevsha, removed, gz, &path,
-                                          sha, errstr, errsz);
+                        rc = dg_write_one(c, s, start, end, end, 0, on, non, have_prev ? prev.p : NULL,
+                                          prevsha, removed, gz, &path, sha, errstr, errsz);
                         if (rc)
                                 break;
                         prev.len = 0;
@@ -1593,8 +1589,8 @@ static int dg_write_all(struct dgctx *c, const uint32_t *fo, struct gen_gz *gz, 
 
                                 if (bt > c->now)
                                         bt = c->now;
-                                rc = dg_write_one(c, s, start, end, bt, 1, late, nlate, prev.p,
-                                                  prevsha, 0, gz, &path, sha, errstr, errsz);
+                                rc = dg_write_one(c, s, start, end, bt, 1, late, nlate, prev.p, prevsha,
+                                                  0, gz, &path, sha, errstr, errsz);
                         }
                 }
         }
@@ -1654,8 +1650,8 @@ static int dg_write_manifest(struct dgctx *c, char *errstr, size_t errsz)
                 if (!d->digest)
                         dg_list_add(&c->undigested, p.p);
         }
-        if (gen_write_file(dir, "digests.jsonl", c->manifest.p ? c->manifest.p : "", c->manifest.len,
-                           -1, NULL, errstr, errsz) ||
+        if (gen_write_file(dir, "digests.jsonl", c->manifest.p ? c->manifest.p : "", c->manifest.len, -1,
+                           NULL, errstr, errsz) ||
             gen_write_file(dir, "digest-files.jsonl", c->files.p ? c->files.p : "", c->files.len, -1,
                            NULL, errstr, errsz) ||
             gen_write_file(w->root, "hidden.txt", c->hidden.p ? c->hidden.p : "", c->hidden.len, -1,
@@ -1666,11 +1662,11 @@ static int dg_write_manifest(struct dgctx *c, char *errstr, size_t errsz)
                       "\"signature\":\"placeholder: jibe-ctgen has no private key\","
                       "\"digests\":%ld,\"backfill\":%ld,\"listed\":%ld,\"log_files\":%zu",
                       c->ndigests, c->nbackfill, c->nlisted, c->plan->nf);
-#define DG_LIST(name, ob)                                                                          \
-        do {                                                                                       \
-                gen_ob_printf(&o, ",\"%s\":[", name);                                              \
-                gen_ob_put(&o, (ob)->p ? (ob)->p : "", (ob)->len);                                 \
-                gen_ob_ch(&o, ']');                                                                \
+#define DG_LIST(name, ob)                                                                               \
+        do {                                                                                            \
+                gen_ob_printf(&o, ",\"%s\":[", name);                                                   \
+                gen_ob_put(&o, (ob)->p ? (ob)->p : "", (ob)->len);                                      \
+                gen_ob_ch(&o, ']');                                                                     \
         } while (0)
         DG_LIST("hidden", &c->hiddenlist);
         DG_LIST("deleted", &c->deleted);
@@ -1804,8 +1800,7 @@ int gen_plan_write(struct gen_world *w, struct gen_plan *plan, struct gen_rng *r
 
                         gen_sha256_final(&gz.sha, d->sha);
                         memcpy(d->stored, d->sha, 32);
-                        if (scn == DG_FLIPPED &&
-                            dg_flip(w, path.p, f->v, d->stored, errstr, errsz))
+                        if (scn == DG_FLIPPED && dg_flip(w, path.p, f->v, d->stored, errstr, errsz))
                                 goto out;
                         if (scn == DG_DELETED) {
                                 /* listed by its digest, then gone from the bucket: not in
@@ -1833,8 +1828,8 @@ int gen_plan_write(struct gen_world *w, struct gen_plan *plan, struct gen_rng *r
                 if (w->dg.mode == GEN_DG_LEGACY &&
                     write_digests(w, plan, fo, &gz, &e, now, errstr, errsz))
                         goto out;
-                if (dgon && (dg_write_all(&dg, fo, &gz, errstr, errsz) ||
-                             dg_write_manifest(&dg, errstr, errsz)))
+                if (dgon &&
+                    (dg_write_all(&dg, fo, &gz, errstr, errsz) || dg_write_manifest(&dg, errstr, errsz)))
                         goto out;
                 if (w->dg.mode == GEN_DG_OFF && dg_write_off(w, errstr, errsz))
                         goto out;
