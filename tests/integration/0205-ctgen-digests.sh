@@ -9,7 +9,7 @@
 # DIR/hidden.txt is left out of every listing (the API and rclone lsf) but checkPathExists
 # finds it and getFile serves its bytes.
 set -eu
-: "${AASIM:?}" "${CTGEN:?}" "${JIBE_TMP:?}" "${JIBE_TOP:?}"
+: "${AASIM:?}" "${CTGEN:?}" "${JIBE:?}" "${JIBE_TMP:?}" "${JIBE_TOP:?}"
 . "$JIBE_TOP/tests/integration/lib.sh"
 
 NOW=2026-12-01T10:20:00Z
@@ -149,6 +149,28 @@ ok(hidden_txt == ["ct-logs/" + f for f in summary["hidden"]], "hidden.txt")
 ok(all(f in files and per_file[f]["actionable"] > 0 for f in summary["hidden"]), "hidden files")
 print("%d digests (%d backfill), %d log files listed, %d not yet" %
       (len(man), summary["backfill"], sum(listed.values()), len(undig)))
+PY
+
+# the expectations still hold with the scenarios: jibe events over files.txt (the deleted file
+# is in none of them, the flipped one still inflates) gives expected-stats.json
+python3 - "$JIBE" "$A" <<'PY' || fail "expectations of a --digests history disagree with jibe events"
+import json, os, subprocess, sys
+jibe, root = sys.argv[1], sys.argv[2]
+cg = os.path.join(root, "ctgen")
+files = [f for f in open(os.path.join(cg, "files.txt"), encoding="utf-8").read().split("\n") if f]
+args = open(os.path.join(cg, "events-args")).read().split()
+p = subprocess.run([jibe, "events"] + args + ["--stats"] + files,
+                   cwd=os.path.join(root, "truth", "ct-logs"), capture_output=True)
+if p.returncode != 0:
+    sys.exit("jibe events exit %d: %s" % (p.returncode, p.stderr.decode()[-2000:]))
+stats = json.loads([l for l in p.stderr.decode().splitlines() if l.strip().startswith("{")][-1])
+want = json.load(open(os.path.join(cg, "expected-stats.json")))
+if stats != want:
+    sys.exit("stats differ:\n  jibe  %s\n  ctgen %s" % (stats, want))
+events = sum(1 for l in p.stdout.decode().splitlines() if l)
+want_events = sum(1 for l in open(os.path.join(cg, "expected-events.jsonl"), encoding="utf-8") if l.strip())
+if events != want_events:
+    sys.exit("%d events from jibe, %d expected" % (events, want_events))
 PY
 
 # validation off: no digest at all; the default: placeholder digests, no manifest
