@@ -10,6 +10,7 @@
  *   gen_rec.c    one CloudTrail record: its JSON text and its docs/EVENTS.md classification
  *   gen_plan.c   activity over a time window -> records -> log files (a "plan"), and the
  *                execution of a plan into a deployment directory with its expected results
+ *   gen_sha256.c SHA-256 of the log files and digests (log file validation, --digests)
  *   gen_huge.c   one huge log file written as a stream (benchmarks)
  *   gen_main.c   command line
  *

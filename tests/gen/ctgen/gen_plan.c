@@ -8,7 +8,10 @@
  * appends the records and the log files that carry them to a struct gen_plan. Nothing touches
  * the disk until gen_plan_write(), which applies the truth changes, writes the log files
  * (atomically, with their delivery time as mtime) and appends the expected results under
- * DIR/ctgen/. A later "live" mode can execute the same plan against the clock instead.
+ * DIR/ctgen/. With log file validation on (w->dg, history --digests) it also writes the
+ * hourly CloudTrail digest files of those log files (real SHA-256, chained, backfills), the
+ * scenarios that break them, and their manifest (README.md). A later "live" mode can execute
+ * the same plan against the clock instead.
  *
  * A gen_plan owns its records (and their strings); gen_plan_free() releases them.
  */
