@@ -10,6 +10,7 @@
  *   gen_rec.c    one CloudTrail record: its JSON text and its docs/EVENTS.md classification
  *   gen_plan.c   activity over a time window -> records -> log files (a "plan"), and the
  *                execution of a plan into a deployment directory with its expected results
+ *   gen_sha256.c SHA-256 of the log files and digests (log file validation, --digests)
  *   gen_huge.c   one huge log file written as a stream (benchmarks)
  *   gen_main.c   command line
  *
@@ -83,6 +84,19 @@ static inline void gen_ob_ch(struct gen_ob *o, char c)
 }
 #define GEN_LIT(o, s) gen_ob_put((o), (s), sizeof(s) - 1)
 
+/* ---------- gen_sha256.c ---------- */
+struct gen_sha256 {
+        uint32_t h[8];
+        uint64_t bytes;
+        unsigned char buf[64];
+        size_t nbuf;
+};
+void gen_sha256_init(struct gen_sha256 *c);
+void gen_sha256_update(struct gen_sha256 *c, const void *data, size_t n);
+void gen_sha256_final(struct gen_sha256 *c, unsigned char out[32]);
+void gen_sha256_hex(const unsigned char md[32], char out[65]); /* lower-case hex */
+int gen_sha256_selftest(void);                                 /* FIPS 180-2 vectors: 0 = pass */
+
 /* gzip writer on a file descriptor; one z_stream reused across files. */
 struct gen_gz {
         z_stream z;
@@ -90,8 +104,10 @@ struct gen_gz {
         int level;
         unsigned char *out;
         size_t outsz;
-        uint64_t in_bytes;  /* uncompressed bytes of the current file */
-        uint64_t out_bytes; /* compressed bytes of the current file */
+        uint64_t in_bytes;     /* uncompressed bytes of the current file */
+        uint64_t out_bytes;    /* compressed bytes of the current file */
+        int hash;              /* set by the caller: keep the SHA-256 of the compressed bytes */
+        struct gen_sha256 sha; /* of the current file's output, when hash (finish it yourself) */
 };
 int gen_gz_init(struct gen_gz *g, int level);
 void gen_gz_begin(struct gen_gz *g, int fd);
@@ -163,6 +179,18 @@ struct gen_ident {
         const char *agent;
 };
 
+/* Log file validation (history): digest files and the scenarios that break them. */
+enum gen_dg_mode {
+        GEN_DG_LEGACY, /* default: hourly digest-shaped files with placeholder hashes */
+        GEN_DG_ON,     /* --digests: real, chained digests with SHA-256 values, backfills */
+        GEN_DG_OFF     /* --no-digests: validation off, no digest files at all */
+};
+struct gen_dgopts {
+        int mode;                                /* enum gen_dg_mode */
+        unsigned hidden, deleted, flipped, gaps; /* scenario counts (GEN_DG_ON only) */
+        int64_t now;                             /* the command's --now (set by history) */
+};
+
 struct gen_world {
         char *root;   /* deployment directory */
         char *logdir; /* root/truth/<log bucket> */
@@ -180,6 +208,7 @@ struct gen_world {
         struct gen_bucket bucket[GEN_MAX_BUCKETS];
         struct gen_ident ident[GEN_MAX_IDENTS];
         int logbucket;
+        struct gen_dgopts dg; /* set by the command line before history */
 };
 
 /* Fill the fixed estate (no disk access). root may be NULL (huge). */

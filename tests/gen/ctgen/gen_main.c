@@ -22,8 +22,17 @@ static const char usage_text[] =
         "  history --root DIR --seed N --hours H [--now T] [--rate ACTIONS_PER_MIN]\n"
         "          H hours of S3 activity ending at T, with a full provider sync inside the\n"
         "          window (sim.json last_sync, DIR/index.jsonl); once per directory\n"
+        "          log file validation: --digests writes hourly digest files with real\n"
+        "          SHA-256 values, chained, with _backfill digests for late files, and\n"
+        "          DIR/ctgen/digests.json, digests.jsonl, digest-files.jsonl; scenarios\n"
+        "          (counts): --hidden N (listings skip it: DIR/hidden.txt), --deleted N\n"
+        "          (gone after its digest), --flipped N (a byte changed after hashing),\n"
+        "          --gaps N (digests removed); --no-digests: validation off, none at all.\n"
+        "          Without either: placeholder digests (hashes not real), as always\n"
         "  flood   --root DIR --seed N --files COUNT [--now T]\n"
         "          COUNT tiny log files (1-3 records) in today's folders\n"
+        "  selftest\n"
+        "          check the SHA-256 implementation against the FIPS 180-2 vectors\n"
         "  huge    --out FILE --bytes N --seed N [--level 1-9] [--writes PCT]\n"
         "          one log file of at least N decompressed bytes, written as a stream;\n"
         "          expected counts on stdout and in FILE.stats.json; --writes: that per cent\n"
@@ -41,6 +50,7 @@ struct opts {
         unsigned rate;
         int level, have_seed;
         int writes; /* huge --writes PCT, -1: the default mix */
+        struct gen_dgopts dg;
 };
 
 static int parse_u64(const char *s, uint64_t *v)
@@ -73,6 +83,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         fputs(usage_text, stdout);
                         exit(0);
                 }
+                if (strcmp(a, "--digests") == 0 || strcmp(a, "--no-digests") == 0) {
+                        int m = a[2] == 'd' ? GEN_DG_ON : GEN_DG_OFF;
+
+                        if (o->dg.mode != GEN_DG_LEGACY && o->dg.mode != m) {
+                                fprintf(stderr, "jibe-ctgen: --digests and --no-digests exclude "
+                                                "each other\n");
+                                return -1;
+                        }
+                        o->dg.mode = m;
+                        continue;
+                }
                 if (!v) {
                         fprintf(stderr, "jibe-ctgen: option %s needs a value\n", a);
                         return -1;
@@ -97,6 +118,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                         o->writes = (int)n;
                 } else if (strcmp(a, "--level") == 0 && !parse_u64(v, &n) && n >= 1 && n <= 9) {
                         o->level = (int)n;
+                } else if (strcmp(a, "--hidden") == 0 && !parse_u64(v, &n) && n <= 50) {
+                        o->dg.hidden = (unsigned)n;
+                } else if (strcmp(a, "--deleted") == 0 && !parse_u64(v, &n) && n <= 50) {
+                        o->dg.deleted = (unsigned)n;
+                } else if (strcmp(a, "--flipped") == 0 && !parse_u64(v, &n) && n <= 50) {
+                        o->dg.flipped = (unsigned)n;
+                } else if (strcmp(a, "--gaps") == 0 && !parse_u64(v, &n) && n <= 30) {
+                        o->dg.gaps = (unsigned)n;
                 } else if (strcmp(a, "--hours") == 0) {
                         char *end;
 
@@ -151,8 +180,23 @@ int main(int argc, char **argv)
                 fputs(usage_text, stdout);
                 return 0;
         }
+        if (strcmp(cmd, "selftest") == 0) {
+                int bad = gen_sha256_selftest();
+
+                printf("sha256: FIPS 180-2 vectors %s\n", bad ? "FAILED" : "ok");
+                return bad ? 1 : 0;
+        }
         if (parse_opts(argc, argv, &o))
                 return 2;
+        if ((o.dg.hidden || o.dg.deleted || o.dg.flipped || o.dg.gaps) && o.dg.mode != GEN_DG_ON) {
+                fprintf(stderr, "jibe-ctgen: --hidden, --deleted, --flipped and --gaps need "
+                                "--digests\n");
+                return 2;
+        }
+        if (o.dg.mode != GEN_DG_LEGACY && strcmp(cmd, "history") != 0) {
+                fprintf(stderr, "jibe-ctgen %s: digest options belong to history only\n", cmd);
+                return 2;
+        }
         if (!need(cmd, o.have_seed, "--seed"))
                 return 2;
         if (strcmp(cmd, "huge") == 0) {
@@ -171,6 +215,7 @@ int main(int argc, char **argv)
         if (!need(cmd, o.root != NULL, "--root") || get_now(&o, &now))
                 return 2;
         gen_world_setup(&w, o.root, o.seed);
+        w.dg = o.dg;
         if (strcmp(cmd, "init") == 0) {
                 rc = gen_world_init_cmd(&w, now, err, sizeof(err));
                 if (!rc)

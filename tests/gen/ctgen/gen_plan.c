@@ -8,7 +8,10 @@
  * appends the records and the log files that carry them to a struct gen_plan. Nothing touches
  * the disk until gen_plan_write(), which applies the truth changes, writes the log files
  * (atomically, with their delivery time as mtime) and appends the expected results under
- * DIR/ctgen/. A later "live" mode can execute the same plan against the clock instead.
+ * DIR/ctgen/. With log file validation on (w->dg, history --digests) it also writes the
+ * hourly CloudTrail digest files of those log files (real SHA-256, chained, backfills), the
+ * scenarios that break them, and their manifest (README.md). A later "live" mode can execute
+ * the same plan against the clock instead.
  *
  * A gen_plan owns its records (and their strings); gen_plan_free() releases them.
  */
@@ -16,6 +19,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -1171,6 +1176,544 @@ static int write_others(struct gen_world *w, int64_t t0, int64_t t1, struct gen_
         return rc;
 }
 
+/* ---------- log file validation (--digests) ---------- */
+
+enum { DG_NONE, DG_HIDDEN, DG_DELETED, DG_FLIPPED };
+static const char *const dg_scn_name[] = {"none", "hidden", "deleted", "flipped"};
+
+/* what the digests need to know of one log file (index: plan file index) */
+struct dgfile {
+        unsigned char sha[32];    /* SHA-256 of the gzip bytes as written (listed) */
+        unsigned char stored[32]; /* of the bytes left on disk (differs when flipped) */
+        int64_t tmin, tmax;       /* oldest and newest record */
+        int scn;                  /* DG_* */
+        int listed;               /* 0 none yet, 1 regular digest, 2 backfill */
+        int actionable;           /* records jibe acts on */
+        char *digest;             /* path of the digest that lists it, or NULL */
+};
+
+struct dgctx {
+        struct gen_world *w;
+        struct gen_plan *plan;
+        struct dgfile *df;
+        int64_t h0, now;
+        struct gen_ob manifest, files, hidden, removed, deleted, flipped, hiddenlist, undigested;
+        long ndigests, nbackfill, nlisted;
+        int gap_s[32], gap_k[32], ngaps;
+};
+
+/* end time of stream s's k-th digest (k >= 0): one an hour, 1-11 min past the hour */
+static int64_t dg_end(const struct dgctx *c, int s, int64_t k)
+{
+        uint64_t h = (uint64_t)(c->h0 + k);
+
+        return (c->h0 + k + 1) * 3600 + 60 +
+               (int64_t)(gen_mix64(c->w->seed * 131 + (uint64_t)s * 1000003 + h) % 600);
+}
+
+static int64_t dg_start(const struct dgctx *c, int s, int64_t k)
+{
+        return k ? dg_end(c, s, k - 1) : dg_end(c, s, 0) - 3600;
+}
+
+/* the digest (k) whose interval holds t */
+static int64_t dg_index(const struct dgctx *c, int s, int64_t t)
+{
+        int64_t k = t / 3600 - c->h0;
+
+        if (k < 0)
+                k = 0;
+        while (k > 0 && t < dg_start(c, s, k))
+                k--;
+        while (t >= dg_end(c, s, k))
+                k++;
+        return k;
+}
+
+/* a log file its regular digest lists: that digest is due by now and the file was delivered
+ * before it */
+static int dg_on_time(const struct dgctx *c, const struct gen_file *f)
+{
+        int64_t e = dg_end(c, f->stream, dg_index(c, f->stream, f->w));
+
+        return e <= c->now && f->v <= e;
+}
+
+static int dg_pick(struct dgctx *c, struct gen_rng *rng, int scn, unsigned n, char *errstr, size_t errsz)
+{
+        size_t i, cnt, pick;
+
+        for (; n; n--) {
+                for (i = 0, cnt = 0; i < c->plan->nf; i++) {
+                        const struct dgfile *d = &c->df[i];
+
+                        if (d->scn == DG_NONE && dg_on_time(c, &c->plan->f[i]) &&
+                            (scn == DG_DELETED ? d->actionable == 0 : d->actionable > 0))
+                                cnt++;
+                }
+                if (!cnt) {
+                        snprintf(errstr, errsz,
+                                 "no log file is left for the %s scenario (it needs a file in a "
+                                 "digest that %s events jibe acts on): ask for fewer, or for more "
+                                 "--hours",
+                                 dg_scn_name[scn], scn == DG_DELETED ? "has no" : "has");
+                        return -1;
+                }
+                pick = (size_t)gen_rng_below(rng, cnt);
+                for (i = 0; i < c->plan->nf; i++) {
+                        struct dgfile *d = &c->df[i];
+
+                        if (d->scn == DG_NONE && dg_on_time(c, &c->plan->f[i]) &&
+                            (scn == DG_DELETED ? d->actionable == 0 : d->actionable > 0) &&
+                            pick-- == 0) {
+                                d->scn = scn;
+                                break;
+                        }
+                }
+        }
+        return 0;
+}
+
+/* Before any file is written: record times, actionable counts, scenario choices, gaps. */
+static int dg_prepare(struct dgctx *c, struct gen_rng *rng, int64_t tmin, char *errstr, size_t errsz)
+{
+        struct gen_world *w = c->w;
+        struct gen_plan *plan = c->plan;
+        unsigned g;
+        size_t i;
+        int s;
+
+        c->h0 = tmin / 3600 - 1;
+        c->df = gen_xcalloc(plan->nf ? plan->nf : 1, sizeof(*c->df));
+        for (i = 0; i < plan->nf; i++) {
+                const struct gen_file *f = &plan->f[i];
+                struct dgfile *d = &c->df[i];
+                uint32_t k;
+
+                d->tmin = INT64_MAX;
+                d->tmax = INT64_MIN;
+                for (k = 0; k < f->n; k++) {
+                        const struct gen_rec *r = &plan->r[plan->order[f->first + k]];
+                        int cls = gen_classify(w, r, 1);
+
+                        if (r->t < d->tmin)
+                                d->tmin = r->t;
+                        if (r->t > d->tmax)
+                                d->tmax = r->t;
+                        d->actionable += cls == CL_PUT || cls == CL_DELETE || cls == CL_BUCKET;
+                }
+        }
+        if (dg_pick(c, rng, DG_HIDDEN, w->dg.hidden, errstr, errsz) ||
+            dg_pick(c, rng, DG_FLIPPED, w->dg.flipped, errstr, errsz) ||
+            dg_pick(c, rng, DG_DELETED, w->dg.deleted, errstr, errsz))
+                return -1;
+        /* removed digests: a regular digest with one before and one after it in its chain */
+        for (g = 0; g < w->dg.gaps; g++) {
+                int tries;
+
+                for (tries = 0; tries < 1000; tries++) {
+                        int64_t kmax = 0, k;
+                        int j, dup = 0;
+
+                        s = (int)gen_rng_below(rng, (uint64_t)w->nstream);
+                        while (dg_end(c, s, kmax) <= c->now)
+                                kmax++; /* digests 0 .. kmax-1 are due */
+                        if (kmax < 3)
+                                continue;
+                        k = 1 + (int64_t)gen_rng_below(rng, (uint64_t)(kmax - 2));
+                        for (j = 0; j < c->ngaps; j++)
+                                dup |= c->gap_s[j] == s && (c->gap_k[j] == k || c->gap_k[j] == k - 1 ||
+                                                            c->gap_k[j] == k + 1);
+                        if (dup)
+                                continue;
+                        c->gap_s[c->ngaps] = s;
+                        c->gap_k[c->ngaps++] = (int)k;
+                        break;
+                }
+                if (tries == 1000 || c->ngaps >= 32) {
+                        snprintf(errstr, errsz,
+                                 "cannot remove %u digests: the chains are too short (at most "
+                                 "one in three, never the first or the last)",
+                                 w->dg.gaps);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* The byte flip: the gzip header's MTIME field (byte 4) changes, so the file still inflates
+ * to the same records but its SHA-256 no longer matches its digest. */
+static int dg_flip(const struct gen_world *w, const char *rel, int64_t mtime, unsigned char sha[32],
+                   char *errstr, size_t errsz)
+{
+        char path[4400];
+        unsigned char buf[65536];
+        struct gen_sha256 h;
+        struct timespec ts[2];
+        ssize_t k;
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/%s", w->logdir, rel);
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd < 0 || pread(fd, buf, 1, 4) != 1)
+                goto fail;
+        buf[0] ^= 0x5a;
+        if (pwrite(fd, buf, 1, 4) != 1)
+                goto fail;
+        gen_sha256_init(&h);
+        while ((k = pread(fd, buf, sizeof(buf), (off_t)h.bytes)) > 0)
+                gen_sha256_update(&h, buf, (size_t)k);
+        if (k < 0)
+                goto fail;
+        gen_sha256_final(&h, sha);
+        ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime;
+        ts[0].tv_nsec = ts[1].tv_nsec = 0;
+        if (futimens(fd, ts) || close(fd))
+                goto fail_closed;
+        return 0;
+fail:
+        if (fd >= 0)
+                close(fd);
+fail_closed:
+        snprintf(errstr, errsz, "cannot flip a byte of %s: %s", path, strerror(errno));
+        return -1;
+}
+
+static void dg_jtime(struct gen_ob *o, const char *name, int64_t t, int have)
+{
+        char ts[32];
+
+        if (!have) {
+                gen_ob_printf(o, ",\"%s\":null", name);
+                return;
+        }
+        gen_fmt_iso(t, ts);
+        gen_ob_printf(o, ",\"%s\":\"%s\"", name, ts);
+}
+
+static void dg_sig(const char *path, const char *salt, char hex[65])
+{
+        struct gen_sha256 h;
+        unsigned char md[32];
+
+        gen_sha256_init(&h);
+        gen_sha256_update(&h, salt, strlen(salt));
+        gen_sha256_update(&h, path, strlen(path));
+        gen_sha256_final(&h, md);
+        gen_sha256_hex(md, hex);
+}
+
+/* One digest file: regular (prev: the chain's previous digest) or backfill (prev: the regular
+ * digest it complements). files: plan file indexes. Writes *sha (stored bytes). */
+static int dg_write_one(struct dgctx *c, int s, int64_t start, int64_t end, int64_t mtime, int backfill,
+                        const uint32_t *files, size_t nfiles, const char *prev,
+                        const unsigned char *prevsha, int removed, struct gen_gz *gz,
+                        struct gen_ob *path, unsigned char sha[32], char *errstr, size_t errsz)
+{
+        struct gen_world *w = c->w;
+        const struct gen_stream *st = &w->stream[s];
+        const char *acct = w->acct[st->acct].id, *bucket = w->bucket[w->logbucket].name;
+        const char *trail = w->acct[st->acct].org ? "org-trail" : "management-events";
+        struct gen_ob body = {0}, fp = {0};
+        int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+        char hex[65], sig[65];
+        size_t i;
+        int rc;
+
+        path->len = 0;
+        log_prefix(w, st->acct, path);
+        GEN_LIT(path, "CloudTrail-Digest/");
+        gen_ob_str(path, st->region);
+        gen_ob_ch(path, '/');
+        date_folder(end, path);
+        gen_ob_printf(path, "%s_CloudTrail-Digest_%s_%s_%s_", acct, st->region, trail, st->region);
+        stamp(end, path, 1);
+        if (backfill)
+                GEN_LIT(path, "_backfill");
+        GEN_LIT(path, ".json.gz");
+        gen_ob_ch(path, '\0');
+        path->len--;
+        for (i = 0; i < nfiles; i++) {
+                const struct dgfile *d = &c->df[files[i]];
+
+                if (d->tmin < tmin)
+                        tmin = d->tmin;
+                if (d->tmax > tmax)
+                        tmax = d->tmax;
+        }
+        GEN_LIT(&body, "{\"awsAccountId\":");
+        gen_ob_jstr(&body, acct);
+        dg_jtime(&body, "digestStartTime", start, 1);
+        dg_jtime(&body, "digestEndTime", end, 1);
+        GEN_LIT(&body, ",\"digestS3Bucket\":");
+        gen_ob_jstr(&body, bucket);
+        GEN_LIT(&body, ",\"digestS3Object\":");
+        gen_ob_jstr(&body, path->p);
+        /* no private key here: the fingerprint and signatures are placeholders */
+        gen_ob_printf(&body,
+                      ",\"digestPublicKeyFingerprint\":\"%016llx%016llx\","
+                      "\"digestSignatureAlgorithm\":\"SHA256withRSA\"",
+                      (unsigned long long)gen_mix64((uint64_t)st->acct),
+                      (unsigned long long)gen_mix64((uint64_t)s));
+        dg_jtime(&body, "newestEventTime", tmax, nfiles > 0);
+        dg_jtime(&body, "oldestEventTime", tmin, nfiles > 0);
+        if (prev) {
+                gen_sha256_hex(prevsha, hex);
+                dg_sig(prev, "jibe-ctgen unsigned ", sig);
+                GEN_LIT(&body, ",\"previousDigestS3Bucket\":");
+                gen_ob_jstr(&body, bucket);
+                GEN_LIT(&body, ",\"previousDigestS3Object\":");
+                gen_ob_jstr(&body, prev);
+                gen_ob_printf(&body,
+                              ",\"previousDigestHashValue\":\"%s\","
+                              "\"previousDigestHashAlgorithm\":\"SHA-256\","
+                              "\"previousDigestSignature\":\"%s\"",
+                              hex, sig);
+        } else {
+                GEN_LIT(&body, ",\"previousDigestS3Bucket\":null,\"previousDigestS3Object\":null,"
+                               "\"previousDigestHashValue\":null,"
+                               "\"previousDigestHashAlgorithm\":null,"
+                               "\"previousDigestSignature\":null");
+        }
+        GEN_LIT(&body, ",\"logFiles\":[");
+        for (i = 0; i < nfiles; i++) {
+                struct dgfile *d = &c->df[files[i]];
+
+                fp.len = 0;
+                ct_path(w, &c->plan->f[files[i]], &fp);
+                gen_sha256_hex(d->sha, hex);
+                GEN_LIT(&body, "{\"s3Bucket\":");
+                gen_ob_jstr(&body, bucket);
+                GEN_LIT(&body, ",\"s3Object\":");
+                gen_ob_jstr(&body, fp.p);
+                gen_ob_printf(&body, ",\"hashValue\":\"%s\",\"hashAlgorithm\":\"SHA-256\"", hex);
+                dg_jtime(&body, "newestEventTime", d->tmax, 1);
+                dg_jtime(&body, "oldestEventTime", d->tmin, 1);
+                gen_ob_printf(&body, "}%s", i + 1 < nfiles ? "," : "");
+                d->listed = backfill ? 2 : 1;
+                d->digest = gen_xstrdup(path->p);
+        }
+        GEN_LIT(&body, "]}");
+        gz->hash = 1;
+        rc = gen_write_file(w->logdir, path->p, body.p, body.len, mtime, gz, errstr, errsz);
+        gz->hash = 0;
+        if (!rc) {
+                char full[4400];
+
+                gen_sha256_final(&gz->sha, sha);
+                if (removed) {
+                        snprintf(full, sizeof(full), "%s/%s", w->logdir, path->p);
+                        if (unlink(full)) {
+                                snprintf(errstr, errsz, "cannot remove %s: %s", full, strerror(errno));
+                                rc = -1;
+                        }
+                        if (c->removed.len)
+                                gen_ob_ch(&c->removed, ',');
+                        gen_ob_jstr(&c->removed, path->p);
+                }
+                gen_sha256_hex(sha, hex);
+                GEN_LIT(&c->manifest, "{\"path\":");
+                gen_ob_jstr(&c->manifest, path->p);
+                gen_ob_printf(&c->manifest, ",\"account\":\"%s\",\"region\":\"%s\"", acct, st->region);
+                dg_jtime(&c->manifest, "start", start, 1);
+                dg_jtime(&c->manifest, "end", end, 1);
+                dg_jtime(&c->manifest, "delivered", mtime, 1);
+                gen_ob_printf(&c->manifest, ",\"backfill\":%s,\"sha256\":\"%s\",\"previous\":",
+                              backfill ? "true" : "false", hex);
+                if (prev)
+                        gen_ob_jstr(&c->manifest, prev);
+                else
+                        GEN_LIT(&c->manifest, "null");
+                gen_ob_printf(&c->manifest, ",\"files\":%zu,\"removed\":%s}\n", nfiles,
+                              removed ? "true" : "false");
+                c->ndigests++;
+                c->nbackfill += backfill;
+                c->nlisted += (long)nfiles;
+        }
+        gen_ob_free(&body);
+        gen_ob_free(&fp);
+        return rc;
+}
+
+/* fo: the plan's files sorted by stream, then write time */
+static int dg_write_all(struct dgctx *c, const uint32_t *fo, struct gen_gz *gz, char *errstr,
+                        size_t errsz)
+{
+        struct gen_world *w = c->w;
+        struct gen_plan *plan = c->plan;
+        struct gen_ob path = {0}, prev = {0};
+        uint32_t *on = gen_xmalloc((plan->nf ? plan->nf : 1) * sizeof(*on));
+        uint32_t *late = gen_xmalloc((plan->nf ? plan->nf : 1) * sizeof(*late));
+        unsigned char prevsha[32], sha[32];
+        size_t i = 0;
+        int s, rc = 0;
+
+        for (s = 0; s < w->nstream && !rc; s++) {
+                int64_t k;
+                int have_prev = 0;
+
+                while (i < plan->nf && plan->f[fo[i]].stream < s)
+                        i++;
+                for (k = 0; !rc; k++) {
+                        int64_t end = dg_end(c, s, k), start = dg_start(c, s, k), lastv = 0;
+                        size_t non = 0, nlate = 0;
+                        int removed = 0, j;
+
+                        if (end > c->now)
+                                break;
+                        for (; i < plan->nf && plan->f[fo[i]].stream == s && plan->f[fo[i]].w < end;
+                             i++) {
+                                const struct gen_file *f = &plan->f[fo[i]];
+
+                                if (f->w < start)
+                                        continue; /* cannot happen: the chain starts before */
+                                if (f->v <= end) {
+                                        on[non++] = fo[i];
+                                } else {
+                                        late[nlate++] = fo[i];
+                                        if (f->v > lastv)
+                                                lastv = f->v;
+                                }
+                        }
+                        for (j = 0; j < c->ngaps; j++)
+                                removed |= c->gap_s[j] == s && c->gap_k[j] == k;
+                        rc = dg_write_one(c, s, start, end, end, 0, on, non, have_prev ? prev.p : NULL,
+                                          prevsha, removed, gz, &path, sha, errstr, errsz);
+                        if (rc)
+                                break;
+                        prev.len = 0;
+                        gen_ob_put(&prev, path.p, path.len);
+                        gen_ob_ch(&prev, '\0');
+                        memcpy(prevsha, sha, 32);
+                        have_prev = 1;
+                        if (nlate) {
+                                /* the late files' backfill, a few minutes after the last one */
+                                int64_t bt = lastv + 60 + (int64_t)(gen_mix64((uint64_t)end) % 240);
+
+                                if (bt > c->now)
+                                        bt = c->now;
+                                rc = dg_write_one(c, s, start, end, bt, 1, late, nlate, prev.p, prevsha,
+                                                  0, gz, &path, sha, errstr, errsz);
+                        }
+                }
+        }
+        free(on);
+        free(late);
+        gen_ob_free(&path);
+        gen_ob_free(&prev);
+        return rc;
+}
+
+static void dg_list_add(struct gen_ob *o, const char *s)
+{
+        if (o->len)
+                gen_ob_ch(o, ',');
+        gen_ob_jstr(o, s);
+}
+
+/* DIR/ctgen/digests.jsonl, digest-files.jsonl, digests.json and DIR/hidden.txt */
+static int dg_write_manifest(struct dgctx *c, char *errstr, size_t errsz)
+{
+        struct gen_world *w = c->w;
+        struct gen_ob o = {0}, p = {0};
+        char dir[4200], hex[65], hex2[65];
+        size_t i;
+        int rc = -1;
+
+        snprintf(dir, sizeof(dir), "%s/ctgen", w->root);
+        for (i = 0; i < c->plan->nf; i++) {
+                const struct dgfile *d = &c->df[i];
+
+                p.len = 0;
+                ct_path(w, &c->plan->f[i], &p);
+                gen_sha256_hex(d->sha, hex);
+                gen_sha256_hex(d->stored, hex2);
+                GEN_LIT(&c->files, "{\"file\":");
+                gen_ob_jstr(&c->files, p.p);
+                gen_ob_printf(&c->files, ",\"sha256\":\"%s\",\"stored_sha256\":", hex);
+                if (d->scn == DG_DELETED)
+                        GEN_LIT(&c->files, "null");
+                else
+                        gen_ob_printf(&c->files, "\"%s\"", hex2);
+                GEN_LIT(&c->files, ",\"digest\":");
+                if (d->digest)
+                        gen_ob_jstr(&c->files, d->digest);
+                else
+                        GEN_LIT(&c->files, "null");
+                gen_ob_printf(&c->files, ",\"backfill\":%s,\"scenario\":\"%s\",\"actionable\":%d}\n",
+                              d->listed == 2 ? "true" : "false", dg_scn_name[d->scn], d->actionable);
+                if (d->scn == DG_HIDDEN) {
+                        dg_list_add(&c->hiddenlist, p.p);
+                        gen_ob_printf(&c->hidden, "%s/%s\n", w->bucket[w->logbucket].name, p.p);
+                }
+                if (d->scn == DG_DELETED)
+                        dg_list_add(&c->deleted, p.p);
+                if (d->scn == DG_FLIPPED)
+                        dg_list_add(&c->flipped, p.p);
+                if (!d->digest)
+                        dg_list_add(&c->undigested, p.p);
+        }
+        if (gen_write_file(dir, "digests.jsonl", c->manifest.p ? c->manifest.p : "", c->manifest.len, -1,
+                           NULL, errstr, errsz) ||
+            gen_write_file(dir, "digest-files.jsonl", c->files.p ? c->files.p : "", c->files.len, -1,
+                           NULL, errstr, errsz) ||
+            gen_write_file(w->root, "hidden.txt", c->hidden.p ? c->hidden.p : "", c->hidden.len, -1,
+                           NULL, errstr, errsz))
+                goto out;
+        gen_ob_printf(&o,
+                      "{\"validation\":\"on\",\"hash\":\"SHA-256 of the gzip bytes as stored\","
+                      "\"signature\":\"placeholder: jibe-ctgen has no private key\","
+                      "\"digests\":%ld,\"backfill\":%ld,\"listed\":%ld,\"log_files\":%zu",
+                      c->ndigests, c->nbackfill, c->nlisted, c->plan->nf);
+#define DG_LIST(name, ob)                                                                               \
+        do {                                                                                            \
+                gen_ob_printf(&o, ",\"%s\":[", name);                                                   \
+                gen_ob_put(&o, (ob)->p ? (ob)->p : "", (ob)->len);                                      \
+                gen_ob_ch(&o, ']');                                                                     \
+        } while (0)
+        DG_LIST("hidden", &c->hiddenlist);
+        DG_LIST("deleted", &c->deleted);
+        DG_LIST("flipped", &c->flipped);
+        DG_LIST("removed_digests", &c->removed);
+        DG_LIST("undigested", &c->undigested);
+#undef DG_LIST
+        GEN_LIT(&o, "}\n");
+        if (gen_write_file(dir, "digests.json", o.p, o.len, -1, NULL, errstr, errsz))
+                goto out;
+        rc = 0;
+out:
+        gen_ob_free(&o);
+        gen_ob_free(&p);
+        return rc;
+}
+
+static void dg_free(struct dgctx *c)
+{
+        size_t i;
+
+        for (i = 0; c->df && i < c->plan->nf; i++)
+                free(c->df[i].digest);
+        free(c->df);
+        gen_ob_free(&c->manifest);
+        gen_ob_free(&c->files);
+        gen_ob_free(&c->hidden);
+        gen_ob_free(&c->removed);
+        gen_ob_free(&c->deleted);
+        gen_ob_free(&c->flipped);
+        gen_ob_free(&c->hiddenlist);
+        gen_ob_free(&c->undigested);
+}
+
+/* validation off: say so, so a test knows no digest was meant */
+static int dg_write_off(struct gen_world *w, char *errstr, size_t errsz)
+{
+        static const char txt[] = "{\"validation\":\"off\",\"digests\":0}\n";
+        char dir[4200];
+
+        snprintf(dir, sizeof(dir), "%s/ctgen", w->root);
+        return gen_write_file(dir, "digests.json", txt, sizeof(txt) - 1, -1, NULL, errstr, errsz);
+}
+
 static int cmp_stream_w(const void *pa, const void *pb)
 {
         const struct gen_file *a = &sort_plan->f[*(const uint32_t *)pa];
@@ -1189,12 +1732,16 @@ int gen_plan_write(struct gen_world *w, struct gen_plan *plan, struct gen_rng *r
         struct gen_gz gz;
         struct gen_ob path = {0}, body = {0};
         struct expect e;
+        struct dgctx dg;
         uint32_t *fo = NULL;
         size_t i;
-        int rc = -1;
+        int rc = -1, dgon = extras && w->dg.mode == GEN_DG_ON;
         int64_t now = 0, tmin = INT64_MAX;
 
         memset(&e, 0, sizeof(e));
+        memset(&dg, 0, sizeof(dg));
+        dg.w = w;
+        dg.plan = plan;
         if (gen_gz_init(&gz, 6)) {
                 snprintf(errstr, errsz, "zlib: cannot initialise deflate");
                 return -1;
@@ -1225,8 +1772,15 @@ int gen_plan_write(struct gen_world *w, struct gen_plan *plan, struct gen_rng *r
         sort_plan = plan;
         if (plan->nf)
                 qsort(fo, plan->nf, sizeof(*fo), cmp_visible);
+        if (dgon) {
+                dg.now = w->dg.now > now ? w->dg.now : now;
+                if (dg_prepare(&dg, rng, tmin, errstr, errsz))
+                        goto out;
+        }
+        gz.hash = dgon;
         for (i = 0; i < plan->nf; i++) {
                 const struct gen_file *f = &plan->f[fo[i]];
+                int scn = dgon ? dg.df[fo[i]].scn : DG_NONE;
                 uint32_t k;
 
                 path.len = body.len = 0;
@@ -1238,11 +1792,33 @@ int gen_plan_write(struct gen_world *w, struct gen_plan *plan, struct gen_rng *r
                         if (k)
                                 gen_ob_ch(&body, ',');
                         gen_rec_json(w, r, &body);
-                        expect_record(w, &e, r, path.p);
+                        if (scn != DG_DELETED)
+                                expect_record(w, &e, r, path.p);
                 }
                 GEN_LIT(&body, "]}");
                 if (gen_write_file(w->logdir, path.p, body.p, body.len, f->v, &gz, errstr, errsz))
                         goto out;
+                if (dgon) {
+                        struct dgfile *d = &dg.df[fo[i]];
+
+                        gen_sha256_final(&gz.sha, d->sha);
+                        memcpy(d->stored, d->sha, 32);
+                        if (scn == DG_FLIPPED && dg_flip(w, path.p, f->v, d->stored, errstr, errsz))
+                                goto out;
+                        if (scn == DG_DELETED) {
+                                /* listed by its digest, then gone from the bucket: not in
+                                 * files.txt nor in any expectation */
+                                char full[4400];
+
+                                snprintf(full, sizeof(full), "%s/%s", w->logdir, path.p);
+                                if (unlink(full)) {
+                                        snprintf(errstr, errsz, "cannot remove %s: %s", full,
+                                                 strerror(errno));
+                                        goto out;
+                                }
+                                continue;
+                        }
+                }
                 gen_ob_put(&e.files, path.p, path.len);
                 gen_ob_ch(&e.files, '\n');
                 logidx_add(w, &e, path.p, gz.out_bytes, f->v);
@@ -1251,8 +1827,16 @@ int gen_plan_write(struct gen_world *w, struct gen_plan *plan, struct gen_rng *r
         if (extras && plan->nf) {
                 if (plan->nf)
                         qsort(fo, plan->nf, sizeof(*fo), cmp_stream_w);
-                if (write_digests(w, plan, fo, &gz, &e, now, errstr, errsz) ||
-                    write_others(w, tmin, now, rng, &gz, &e, errstr, errsz))
+                gz.hash = 0;
+                if (w->dg.mode == GEN_DG_LEGACY &&
+                    write_digests(w, plan, fo, &gz, &e, now, errstr, errsz))
+                        goto out;
+                if (dgon &&
+                    (dg_write_all(&dg, fo, &gz, errstr, errsz) || dg_write_manifest(&dg, errstr, errsz)))
+                        goto out;
+                if (w->dg.mode == GEN_DG_OFF && dg_write_off(w, errstr, errsz))
+                        goto out;
+                if (write_others(w, tmin, now, rng, &gz, &e, errstr, errsz))
                         goto out;
         }
         if (logindex)
@@ -1264,6 +1848,7 @@ out:
         gen_ob_free(&body);
         gen_gz_free(&gz);
         expect_free(&e);
+        dg_free(&dg);
         return rc;
 }
 
@@ -1338,6 +1923,7 @@ int gen_history_cmd(struct gen_world *w, int64_t now, double hours, unsigned per
                         if (w->bucket[b].prov == p && !w->bucket[b].log)
                                 w->prov[p].sync_files += (long)w->bucket[b].index.n;
         }
+        w->dg.now = now;
         rc = gen_plan_write(w, &plan, &rng, 1, &logindex, errstr, errsz);
         if (!rc)
                 rc = gen_world_write_index(w, &logindex, errstr, errsz);

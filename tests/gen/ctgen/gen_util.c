@@ -300,6 +300,8 @@ void gen_gz_begin(struct gen_gz *g, int fd)
         deflateReset(&g->z);
         g->fd = fd;
         g->in_bytes = g->out_bytes = 0;
+        if (g->hash)
+                gen_sha256_init(&g->sha);
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -335,6 +337,8 @@ static int gz_run(struct gen_gz *g, int flush)
                 if (g->outsz - g->z.avail_out) {
                         if (write_all(g->fd, g->out, g->outsz - g->z.avail_out))
                                 return -1;
+                        if (g->hash)
+                                gen_sha256_update(&g->sha, g->out, g->outsz - g->z.avail_out);
                         g->out_bytes += g->outsz - g->z.avail_out;
                 }
         } while (g->z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));

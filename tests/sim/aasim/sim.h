@@ -323,6 +323,9 @@ struct sim {
         int64_t hostile_injected[DLH_NKINDS]; /* per kind; [DLH_NONE] unused */
         unsigned hostile_next;                /* the kind served next, in turn */
         int64_t sync_faults_injected;
+        /* test device, not a server behaviour: "<bucket>/<key>" of files every listing
+         * leaves out while checkPathExists and getFile still serve them (DIR/hidden.txt) */
+        struct smap hidden;
         /* provider sync tasks, oldest first */
         struct task *tasks;
         size_t ntasks, captasks;

@@ -318,6 +318,65 @@ static int load_providers(struct sim *s, const cJSON *arr, char *errstr, size_t 
         return JB_OK;
 }
 
+/* DIR/hidden.txt (optional, a simulator-only test device): one "<bucket>/<key>" a line, files
+ * that listings leave out but checkPathExists and getFile still serve. Each is put in the
+ * index from the truth now, so it can be found by path at once. */
+static int load_hidden(struct sim *s, const char *dir, char *errstr, size_t errsz)
+{
+        struct buf path, text;
+        char *p, *nl;
+        int rc, line = 0;
+
+        buf_init(&path, 1u << 16);
+        if (buf_printf(&path, "%s/hidden.txt", dir)) {
+                buf_clear(&path);
+                return jb_seterr(JB_EINPUT, errstr, errsz, "--root path too long");
+        }
+        rc = read_file(path.p, INDEX_MAX, &text, errstr, errsz);
+        buf_clear(&path);
+        if (rc == JB_ENOTFOUND)
+                return JB_OK;
+        if (rc)
+                return rc;
+        if (buf_append(&text, "", 1)) {
+                buf_clear(&text);
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        }
+        for (p = text.p; !rc && p && *p; p = nl) {
+                struct bucket *b;
+                const char *result, *slash;
+                char name[256];
+
+                line++;
+                nl = strchr(p, '\n');
+                if (nl)
+                        *nl++ = '\0';
+                if (!*p)
+                        continue;
+                slash = strchr(p, '/');
+                if (!slash || !slash[1] || (size_t)(slash - p) >= sizeof(name)) {
+                        rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                                       "hidden.txt line %d: want <bucket>/<key>, not '%s'", line, p);
+                        break;
+                }
+                memcpy(name, p, (size_t)(slash - p));
+                name[slash - p] = '\0';
+                b = model_bucket(&s->m, name);
+                if (!b) {
+                        rc = jb_seterr(JB_EINPUT, errstr, errsz,
+                                       "hidden.txt line %d: no provider has bucket '%s'", line, name);
+                        break;
+                }
+                if (!smap_put(&s->hidden, p)) {
+                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                        break;
+                }
+                rc = model_sync_key(&s->m, b, slash + 1, &result, errstr, errsz);
+        }
+        buf_clear(&text);
+        return rc;
+}
+
 int sim_load_config(struct sim *s, const char *dir, char *errstr, size_t errsz)
 {
         struct buf text, path;
@@ -413,6 +472,8 @@ int sim_load_config(struct sim *s, const char *dir, char *errstr, size_t errsz)
                 if (rc)
                         jb_seterr(rc, errstr, errsz, "cannot build the index from %s/truth", dir);
         }
+        if (!rc)
+                rc = load_hidden(s, dir, errstr, errsz);
 out:
         cJSON_Delete(root);
         buf_clear(&path);
@@ -438,6 +499,7 @@ void sim_free(struct sim *s)
         smap_clear(&s->uploads, sim_upload_free);
         smap_clear(&s->refreshes, free);
         smap_clear(&s->refreshed, NULL);
+        smap_clear(&s->hidden, NULL);
         free(s->tasks);
         stats_reset(s);
         pthread_mutex_destroy(&s->lock);

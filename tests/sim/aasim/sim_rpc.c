@@ -390,6 +390,23 @@ static void refresh_start(struct rctx *c, struct node *n, char token[33], const 
         *msg = "refresh started in the background";
 }
 
+/* A file DIR/hidden.txt names (test device): listings leave it out. */
+static bool node_hidden(struct sim *s, const struct node *n)
+{
+        struct buf key;
+        char sk[4400];
+        bool hid = false;
+
+        if (!s->hidden.count || n->type != N_FILE || !n->bkt)
+                return false;
+        buf_init(&key, PATH_CAP);
+        if (model_key(n, &key) == JB_OK &&
+            (size_t)snprintf(sk, sizeof(sk), "%s/%s", n->bkt->name, key.p) < sizeof(sk))
+                hid = smap_get(&s->hidden, sk) != NULL;
+        buf_clear(&key);
+        return hid;
+}
+
 static void f_folder_contents(struct rctx *c)
 {
         struct node *n = node_arg(c, "fi_pid", true);
@@ -398,6 +415,8 @@ static void f_folder_contents(struct rctx *c)
         int64_t count = 1000, from = 0, i, k;
         char token[33] = "";
         bool still = false, want;
+        struct node **kids, **shown = NULL;
+        uint32_t nkids;
 
         if (!n)
                 return;
@@ -418,22 +437,37 @@ static void f_folder_contents(struct rctx *c)
         else if (want)
                 refresh_start(c, n, token, &msg);
         model_sort_kids(n);
+        /* the listed children: all of them, or (test device) all but the hidden files */
+        kids = n->kids;
+        nkids = n->nkids;
+        if (c->s->hidden.count && nkids) {
+                shown = malloc(nkids * sizeof(*shown));
+                if (!shown) {
+                        fail(c, "error_background", "out of memory");
+                        return;
+                }
+                for (i = 0, nkids = 0; i < (int64_t)n->nkids; i++)
+                        if (!node_hidden(c->s, n->kids[i]))
+                                shown[nkids++] = n->kids[i];
+                kids = shown;
+        }
         begin_ok(c);
-        jw_kistr(c->w, "total", n->nkids);
+        jw_kistr(c->w, "total", nkids);
         jw_kint(c->w, "from", from);
         jw_kistr(c->w, "pid", (int64_t)n->id);
-        k = from < (int64_t)n->nkids ? (int64_t)n->nkids - from : 0;
+        k = from < (int64_t)nkids ? (int64_t)nkids - from : 0;
         if (k > count)
                 k = count;
         jw_key(c->w, "filelist");
         if (k == 1 && sim_single_object(c->s)) {
-                model_item_json(&c->s->m, n->kids[from], c->w);
+                model_item_json(&c->s->m, kids[from], c->w);
         } else {
                 jw_arr(c->w);
                 for (i = from; i < from + k; i++)
-                        model_item_json(&c->s->m, n->kids[i], c->w);
+                        model_item_json(&c->s->m, kids[i], c->w);
                 jw_end_arr(c->w);
         }
+        free(shown);
         item(c, "folder", n);
         if (msg) {
                 jw_key(c->w, "refreshresult");
