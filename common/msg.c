@@ -203,9 +203,10 @@ static void free_fields(void *m, const struct field *f, size_t n)
 /* ---- logfile ---- */
 
 static const struct field logfile_fields[] = {
-        FSTR(struct msg_logfile, provider, 1), FSTR(struct msg_logfile, bucket, 1),
-        FSTR(struct msg_logfile, path, 1),     FSTR(struct msg_logfile, fi_id, 1),
-        FINT(struct msg_logfile, size, -1),    FINT(struct msg_logfile, listed_ms, 0),
+        FSTR(struct msg_logfile, provider, 1),      FSTR(struct msg_logfile, bucket, 1),
+        FSTR(struct msg_logfile, path, 1),          FSTR(struct msg_logfile, fi_id, 1),
+        FINT(struct msg_logfile, size, -1),         FINT(struct msg_logfile, listed_ms, 0),
+        FSTR(struct msg_logfile, digest_sha256, 0),
 };
 
 int msg_logfile_encode(const struct msg_logfile *m, struct buf *out)
@@ -215,6 +216,8 @@ int msg_logfile_encode(const struct msg_logfile *m, struct buf *out)
 
         if (!rc)
                 rc = put_fields(out, m, logfile_fields, NFIELDS(logfile_fields));
+        if (!rc && m->reread)
+                rc = put_int(out, "reread", m->reread);
         return finish(out, start, rc);
 }
 
@@ -227,6 +230,8 @@ int msg_logfile_decode(const void *p, size_t n, struct msg_logfile *m, char *err
         if (!root)
                 return JB_EINPUT;
         rc = get_fields(root, m, logfile_fields, NFIELDS(logfile_fields), errstr, errsz);
+        if (!rc)
+                rc = get_int(root, "reread", 0, &m->reread, errstr, errsz);
         cJSON_Delete(root);
         if (rc)
                 msg_logfile_clear(m);

@@ -34,6 +34,12 @@ struct msg_logfile {
         char *fi_id;       /* Access Anywhere id of the file */
         int64_t size;      /* bytes as listed, -1 if unknown */
         int64_t listed_ms; /* when the scanner first saw it (ms since the epoch) */
+        /* Optional, set when a CloudTrail digest (ct_digest.h) asked for the file: the
+         * hashValue it lists (64 hex digits: SHA-256 of the uncompressed content), NULL
+         * otherwise; reread 1 when the file is read again because its hash differed once
+         * (absent from the message when 0). Readers before 2026-12 ignore both. */
+        char *digest_sha256;
+        int64_t reread;
 };
 
 /* parser -> syncer: one object change. Key: provider/bucket, for every op: all the events of

@@ -88,6 +88,28 @@ void status_scan(const char *provider, const char *bucket, int ok, const char *e
  * when it is the latest visible (ties: the greater path). */
 void status_file_found(const char *provider, const char *bucket, const char *path, int64_t visible_ms);
 
+/* A source's CloudTrail digest coverage as the scanner last reconciled it (docs/DIGESTS.md),
+ * replacing the previous figures; kept and published as the source's "digests" object
+ * (docs/STATUS.md). available 0: no CloudTrail-Digest folder under any account of the source
+ * (log file validation off): a fact, not a problem. */
+struct status_digest {
+        int available;
+        uint64_t chains;     /* trails x accounts x regions with digests */
+        uint64_t digests;    /* digest files read (backfill ones too) */
+        uint64_t backfill;   /* of them, "_backfill" digests */
+        int64_t covered_s;   /* seconds in the union of their periods */
+        uint64_t listed;     /* log files the digests list in the source's bucket(s) */
+        uint64_t done;       /* of them, processed (ok + unverified + tampered) */
+        uint64_t recovered;  /* of done, fetched by path because a digest listed them */
+        uint64_t missing;    /* listed, and not found through the API */
+        uint64_t tampered;   /* read twice, SHA-256 differs from the digest's both times */
+        uint64_t unverified; /* processed, but no hash was kept for them */
+        uint64_t gaps;       /* digests pointed at but never found */
+        uint64_t pending;    /* listed in digests not yet past their grace, or being fetched */
+        int64_t last_end_ms; /* newest digestEndTime, -1 none */
+};
+void status_digest(const char *provider, const char *bucket, const struct status_digest *d);
+
 /* One log file read by the parser (processed or quarantined), with what it held. */
 struct status_file {
         const char *provider, *bucket, *path;

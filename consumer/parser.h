@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "aa.h"
+#include "filehash.h"
 #include "q.h"
 #include "stage.h"
 #include "view.h"
@@ -37,6 +38,7 @@ struct parser_opts {
         uint64_t max_record;       /* per record, default CT_MAX_RECORD_DEFAULT */
         long provider_refresh_s;   /* re-read providers and their last syncs, default 300 */
         struct view_opts view;     /* self identities, indexing rate (default 100 files/s) */
+        struct filehash *hashes;   /* where each file's SHA-256 goes (borrowed); NULL: nowhere */
 };
 
 void parser_opts_init(struct parser_opts *o);

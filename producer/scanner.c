@@ -1019,7 +1019,7 @@ static int files_cb(void *opaque, const struct aa_item *it)
         struct files_ctx *fc = opaque;
         struct scanner *s = fc->s;
         struct folder *f = fc->f;
-        struct msg_logfile m;
+        struct msg_logfile m = {0};
         struct buf payload, key;
         struct pub *p;
         size_t nl;
@@ -1346,6 +1346,9 @@ void scanner_opts_init(struct scanner_opts *o)
         o->lookback_h = 48;
         o->parents_every = 10;
         o->refresh_concurrency = 8;
+        o->digests = 1;
+        o->digest_grace_s = 1800;
+        o->digest_max_bytes = 16u << 20; /* CT_DIGEST_MAX_DEFAULT */
 }
 
 int scanner_start(const struct scanner_opts *opts, const struct aa_opts *aa, struct q *q,

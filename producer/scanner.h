@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "aa.h"
+#include "filehash.h"
 #include "q.h"
 #include "scan_store.h"
 #include "stage.h"
@@ -42,6 +43,11 @@ struct scanner_opts {
         size_t n_sources;
         const struct scanner_prefix *prefixes;
         size_t n_prefixes;
+        /* CloudTrail digests (docs/DIGESTS.md), configuration section digest: */
+        int digests;               /* read and reconcile digests where they exist, default 1 */
+        long digest_grace_s;       /* after a digest's end before its files must be done, 1800 */
+        uint64_t digest_max_bytes; /* decompressed ceiling of one digest, CT_DIGEST_MAX_DEFAULT */
+        struct filehash *hashes;   /* what the parser read (borrowed); NULL: nothing verified */
 };
 
 void scanner_opts_init(struct scanner_opts *o);

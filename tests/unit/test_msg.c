@@ -14,8 +14,12 @@
 
 static void test_logfile_roundtrip(void **state)
 {
-        struct msg_logfile a = {"101", "ct-logs", "S3 Prod/ct-logs/AWSLogs/1/x \"q\".json.gz",
-                                "77",  1234,      99};
+        struct msg_logfile a = {.provider = "101",
+                                .bucket = "ct-logs",
+                                .path = "S3 Prod/ct-logs/AWSLogs/1/x \"q\".json.gz",
+                                .fi_id = "77",
+                                .size = 1234,
+                                .listed_ms = 99};
         struct msg_logfile b;
         struct buf out, key;
         char err[128];
@@ -39,6 +43,42 @@ static void test_logfile_roundtrip(void **state)
         msg_logfile_clear(&b);
         buf_clear(&out);
         buf_clear(&key);
+}
+
+/* The digest fields are optional: absent unless set, and kept through a roundtrip. */
+static void test_logfile_digest_fields(void **state)
+{
+        char sha[65];
+        struct msg_logfile a = {.provider = "101",
+                                .bucket = "b",
+                                .path = "P/b/AWSLogs/x.json.gz",
+                                .fi_id = "7",
+                                .size = -1,
+                                .listed_ms = 5};
+        struct msg_logfile b;
+        struct buf out;
+        char err[128];
+
+        (void)state;
+        memset(sha, 'a', 64);
+        sha[64] = '\0';
+        buf_init(&out, 1 << 20);
+        assert_int_equal(msg_logfile_encode(&a, &out), 0);
+        assert_null(strstr(out.p, "digest_sha256"));
+        assert_null(strstr(out.p, "reread"));
+        assert_int_equal(msg_logfile_decode(out.p, out.len, &b, err, sizeof(err)), 0);
+        assert_null(b.digest_sha256);
+        assert_int_equal(b.reread, 0);
+        msg_logfile_clear(&b);
+        buf_reset(&out);
+        a.digest_sha256 = sha;
+        a.reread = 1;
+        assert_int_equal(msg_logfile_encode(&a, &out), 0);
+        assert_int_equal(msg_logfile_decode(out.p, out.len, &b, err, sizeof(err)), 0);
+        assert_string_equal(b.digest_sha256, sha);
+        assert_int_equal(b.reread, 1);
+        msg_logfile_clear(&b);
+        buf_clear(&out);
 }
 
 static void test_objevent_roundtrip(void **state)
@@ -185,8 +225,11 @@ static void test_status_record(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_logfile_roundtrip), cmocka_unit_test(test_objevent_roundtrip),
-                cmocka_unit_test(test_poison_messages),   cmocka_unit_test(test_dead_letter_keeps_bytes),
+                cmocka_unit_test(test_logfile_roundtrip),
+                cmocka_unit_test(test_logfile_digest_fields),
+                cmocka_unit_test(test_objevent_roundtrip),
+                cmocka_unit_test(test_poison_messages),
+                cmocka_unit_test(test_dead_letter_keeps_bytes),
                 cmocka_unit_test(test_status_record),
         };
 

@@ -381,7 +381,7 @@ static char *fi_id_of(const char *path)
 /* Publish a msg_logfile for path (fi_id given, or looked up). */
 static void publish_file(struct t_env *e, const char *path, const char *fi_id, int *done)
 {
-        struct msg_logfile m;
+        struct msg_logfile m = {0};
         struct buf b, k;
         char *id = fi_id ? strdup(fi_id) : fi_id_of(path);
 
@@ -408,7 +408,7 @@ static void publish_file(struct t_env *e, const char *path, const char *fi_id, i
 static void publish_listed(struct t_env *e, const char *path, const char *fi_id, int64_t dsize,
                            int *done)
 {
-        struct msg_logfile m;
+        struct msg_logfile m = {0};
         struct aa_item it;
         struct buf b, k;
         char err[512];
