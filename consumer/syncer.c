@@ -373,7 +373,9 @@ static void unit_ok(struct syncer *s, const struct unit *u, const char *method, 
         const char *newest = NULL;
 
         pthread_mutex_lock(&s->mu);
-        healed = outage_heal_locked(s);
+        /* a unit covered by an earlier whole-bucket refresh asked nothing of the server: it
+         * says nothing about an outage, which goes on until a call succeeds */
+        healed = strcmp(method, "covered") ? outage_heal_locked(s) : 0;
         waited = s->batch_left + queued;
         batch_left_sub(s, unit_nmsgs(u));
         s->st.syncs_ok++;
