@@ -67,8 +67,8 @@ char *ct_digest_folder_of(const char *log_folder);
 /* ---- content ---- */
 
 struct ct_digest_file {
-        char *bucket; /* s3Bucket */
-        char *key;    /* s3Object: the log file's key in that bucket */
+        char *bucket;               /* s3Bucket */
+        char *key;                  /* s3Object: the log file's key in that bucket */
         uint8_t sha256[SHA256_LEN]; /* hashValue: SHA-256 of the file's uncompressed content */
 };
 

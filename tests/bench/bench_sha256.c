@@ -141,7 +141,8 @@ int main(int argc, char **argv)
                         }
                 }
         if (strcmp(hex[1], hex[2]) || (have_ni && strcmp(hex[0], hex[1]))) {
-                fprintf(stderr, "bench_sha256: THE DIGESTS DIFFER: SHA-NI %s, portable %s, sha256sum %s\n",
+                fprintf(stderr,
+                        "bench_sha256: THE DIGESTS DIFFER: SHA-NI %s, portable %s, sha256sum %s\n",
                         have_ni ? hex[0] : "-", hex[1], hex[2]);
                 goto out;
         }

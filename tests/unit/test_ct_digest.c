@@ -795,9 +795,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_paths),         cmocka_unit_test(test_folder_of),
                 cmocka_unit_test(test_read_fixtures), cmocka_unit_test(test_fixture_hashes),
-                cmocka_unit_test(test_refused),
-                cmocka_unit_test(test_reconcile),     cmocka_unit_test(test_chain),
-                cmocka_unit_test(test_chain_day),
+                cmocka_unit_test(test_refused),       cmocka_unit_test(test_reconcile),
+                cmocka_unit_test(test_chain),         cmocka_unit_test(test_chain_day),
         };
 
         return cmocka_run_group_tests_name("ct_digest", tests, NULL, NULL);

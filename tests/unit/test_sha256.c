@@ -291,8 +291,8 @@ static void test_throughput(void **state)
         theirs = now_s() - t0;
         assert_memory_equal(line, hex, SHA256_HEX_LEN);
         if (portable != ours)
-                snprintf(name + strlen(name), sizeof(name) - strlen(name), " %.0f MB/s (%.3f s), ", n / ours / 1e6,
-                         ours);
+                snprintf(name + strlen(name), sizeof(name) - strlen(name), " %.0f MB/s (%.3f s), ",
+                         n / ours / 1e6, ours);
         else
                 name[0] = '\0';
         print_message("sha256 (%zu MiB): %sportable %.0f MB/s (%.3f s); sha256sum on the same bytes: "
