@@ -105,12 +105,17 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(B)/tests/test_fuzz_%)
 FUZZ_BIN := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
 
+# `make bench` programs: tests/bench/NAME.c -> $(B)/bench/NAME, built with `all` so every
+# compiler and flavour checks them.
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+
 BINS     := $(B)/jibe $(B)/jibe-aa-sim $(B)/jibe-ctgen
 
 .SECONDARY:
 .PHONY: all deps asan test test-asan test-clang unit valgrind bench clean demo demo-kafka \
         fuzz fuzz-build format format-check check-layering install deb man soak FORCE
-all: $(BINS) $(UNIT_BIN) $(REPLAY_BIN)
+all: $(BINS) $(UNIT_BIN) $(REPLAY_BIN) $(BENCH_BIN)
 
 deps:
 	@sh deploy/deps.sh
@@ -136,6 +141,10 @@ $(B)/jibe-ctgen: $(GEN_SRC:%.c=$(B)/%.o) $(B)/libjibe.a
 $(B)/tests/%: $(B)/tests/unit/%.o $(TU_SRC:%.c=$(B)/%.o) $(B)/libjibe.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(B)/bench/%: $(B)/tests/bench/%.o $(B)/libjibe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/test_fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $(B)/libjibe.a
 	@mkdir -p $(dir $@)
@@ -207,6 +216,7 @@ valgrind:
 
 bench:
 	@$(MAKE) --no-print-directory FLAVOR=release all
+	@build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)/bench/bench_sha256
 	@sh tests/bench/run.sh build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
 	@python3 tests/bench/e2e.py build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)
 	@python3 tests/bench/metrics.py build/$(if $(IS_CLANG),clang-)release$(INFLATE_DIR)

@@ -311,6 +311,7 @@ static int parse_file(const cJSON *o, size_t i, struct ct_digest_file *f, char *
                 return jb_seterr(JB_EINPUT, errstr, errsz,
                                  "the digest's %shashAlgorithm is \"%.40s\": jibe knows only %s", where,
                                  alg, CT_DIGEST_HASH_ALGORITHM);
+        /* the SHA-256 of the log file's uncompressed content (not of its gzip bytes) */
         if (sha256_from_hex(hash, f->sha256))
                 return jb_seterr(JB_EINPUT, errstr, errsz,
                                  "the digest's %shashValue is not 64 hex digits (a SHA-256)", where);

@@ -2,9 +2,11 @@
  * ct_digest.h - CloudTrail digest files (log file validation): their paths and their content.
  *
  * A trail with log file validation on writes, every hour per account and region, a digest
- * (gzip JSON) listing the log files it delivered in that hour with the SHA-256 of each, and a
- * pointer to the digest before it (a chain; null in the first). Late deliveries get a
- * "_backfill" digest. Paths:
+ * (gzip JSON) listing the log files it delivered in that hour with the SHA-256 of each file's
+ * UNCOMPRESSED content (what gunzip gives, as the AWS CLI's validate-logs hashes it: never the
+ * stored gzip bytes), and a pointer to the digest before it (a chain; null in the first) with
+ * the SHA-256 of that digest's uncompressed JSON. Late deliveries get a "_backfill" digest.
+ * Paths:
  *
  *   <root>/AWSLogs/[o-<org>/]<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/
  *       <account>_CloudTrail-Digest_<region>_<trail>_<home region>_YYYYMMDDTHHmmssZ[_backfill].json.gz
@@ -65,9 +67,9 @@ char *ct_digest_folder_of(const char *log_folder);
 /* ---- content ---- */
 
 struct ct_digest_file {
-        char *bucket; /* s3Bucket */
-        char *key;    /* s3Object: the log file's key in that bucket */
-        uint8_t sha256[SHA256_LEN];
+        char *bucket;               /* s3Bucket */
+        char *key;                  /* s3Object: the log file's key in that bucket */
+        uint8_t sha256[SHA256_LEN]; /* hashValue: SHA-256 of the file's uncompressed content */
 };
 
 struct ct_digest {
@@ -75,7 +77,7 @@ struct ct_digest {
         char *bucket, *object;           /* digestS3Bucket, digestS3Object: this digest */
         char *prev_bucket, *prev_object; /* previousDigestS3*: NULL in a chain's first digest */
         int has_prev_hash;               /* previousDigestHashValue was given */
-        uint8_t prev_sha256[SHA256_LEN];
+        uint8_t prev_sha256[SHA256_LEN]; /* it: SHA-256 of the previous digest's uncompressed JSON */
         size_t nfiles;
         struct ct_digest_file *files; /* logFiles[], in the digest's order */
 };

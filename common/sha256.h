@@ -1,8 +1,10 @@
 /*
  * sha256.h - SHA-256 (FIPS 180-4), streaming: init, update any number of times, final.
  *
- * Used to hash every downloaded CloudTrail log file as its bytes arrive, so the result can be
- * compared with the hashValue a CloudTrail digest lists for it (ct_digest.h).
+ * Used to hash the uncompressed content of every CloudTrail log file the parser reads, as the
+ * inflate produces it, so the result can be compared with the hashValue a CloudTrail digest
+ * lists for it (ct_digest.h). On x86-64 CPUs with the SHA extensions the blocks go through
+ * them (several times faster), elsewhere through portable C: same digests either way.
  * Ownership: the context is the caller's (on the stack is fine); nothing allocates.
  * Not thread-safe per context; separate contexts are independent.
  */
@@ -30,6 +32,14 @@ void sha256_update(struct sha256_ctx *c, const void *p, size_t n);
 void sha256_final(struct sha256_ctx *c, uint8_t out[SHA256_LEN]);
 /* One call for a whole buffer. */
 void sha256(const void *p, size_t n, uint8_t out[SHA256_LEN]);
+
+/* Which compression function hashes: "SHA-NI" (x86-64 CPUs with the SHA extensions) or
+ * "portable" (other CPUs, or JIBE_SHA256_PORTABLE=1 in the environment at the first use).
+ * A static string. */
+const char *sha256_impl(void);
+/* Tests and benchmarks: 1 makes every later block use the portable function, 0 goes back to
+ * the one chosen above. Both give the same digests, so a context may see both. */
+void sha256_force_portable(int on);
 
 /* Lower-case hex of a digest into hex (65 bytes: 64 digits and a NUL). */
 void sha256_hex(const uint8_t d[SHA256_LEN], char hex[SHA256_HEX_LEN + 1]);

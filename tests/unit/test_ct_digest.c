@@ -2,9 +2,11 @@
  * test_ct_digest.c - ct_digest.c and ct_reconcile.c: digest paths (account, organization,
  * prefixed, backfill, refused shapes, the digest folder of a log folder); reading the
  * committed fixtures of tests/data/digest/ (made by make.py there) whole, byte by byte and as
- * concatenated members; every refused input (gzip, JSON, fields, hashes, algorithm, times,
- * the ceiling); the reconcile verdicts; the chain tracker's gaps (any order, grace, horizon,
- * backfill) and coverage.
+ * concatenated members; the fixtures' hashes as CloudTrail means them (a listed file's
+ * hashValue is the SHA-256 of its uncompressed content, previousDigestHashValue that of the
+ * previous digest's uncompressed JSON; the gzip bytes' hash is neither); every refused input
+ * (gzip, JSON, fields, hashes, algorithm, times, the ceiling); the reconcile verdicts; the
+ * chain tracker's gaps (any order, grace, horizon, backfill) and coverage.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "ct_digest.h"
 #include "ct_reconcile.h"
@@ -45,6 +48,42 @@ static char *fixture(const char *name, size_t *len)
         if (!p)
                 fail_msg("cannot read %s (run from the repository root or set JIBE_TOP)", path);
         return p;
+}
+
+/* gunzip n bytes (one or more members) into a malloc'd buffer; *outlen its size. */
+static unsigned char *gunzip(const void *gz, size_t n, size_t *outlen)
+{
+        size_t cap = 4096, len = 0;
+        unsigned char *out = malloc(cap);
+        z_stream zs;
+        int rc;
+
+        assert_non_null(out);
+        memset(&zs, 0, sizeof(zs));
+        assert_int_equal(inflateInit2(&zs, 16 + MAX_WBITS), Z_OK);
+        zs.next_in = (Bytef *)(uintptr_t)gz;
+        zs.avail_in = (uInt)n;
+        for (;;) {
+                if (len == cap) {
+                        cap *= 2;
+                        out = realloc(out, cap);
+                        assert_non_null(out);
+                }
+                zs.next_out = out + len;
+                zs.avail_out = (uInt)(cap - len);
+                rc = inflate(&zs, Z_NO_FLUSH);
+                len = cap - zs.avail_out;
+                if (rc == Z_STREAM_END) {
+                        if (!zs.avail_in)
+                                break;
+                        assert_int_equal(inflateReset(&zs), Z_OK);
+                        continue;
+                }
+                assert_int_equal(rc, Z_OK);
+        }
+        inflateEnd(&zs);
+        *outlen = len;
+        return out;
 }
 
 /* ---- paths ---- */
@@ -227,8 +266,19 @@ static void test_read_fixtures(void **state)
         assert_string_equal(d.prev_bucket, "trail-bucket");
         assert_string_equal(d.prev_object, DFOLDER DNAME("20261129T010000Z"));
         assert_true(d.has_prev_hash);
-        sha256(d.prev_object, strlen(d.prev_object), want); /* make.py's stand-in hash */
-        assert_memory_equal(d.prev_sha256, want, SHA256_LEN);
+        /* the SHA-256 of the previous digest's uncompressed JSON, not of its gzip bytes */
+        {
+                size_t fn, jn;
+                char *fgz = fixture("first.json.gz", &fn);
+                unsigned char *fjson = gunzip(fgz, fn, &jn);
+
+                sha256(fjson, jn, want);
+                assert_memory_equal(d.prev_sha256, want, SHA256_LEN);
+                sha256(fgz, fn, want);
+                assert_memory_not_equal(d.prev_sha256, want, SHA256_LEN);
+                free(fjson);
+                free(fgz);
+        }
         assert_int_equal(d.nfiles, 2);
         ct_digest_clear(&d);
         free(gz);
@@ -245,6 +295,46 @@ static void test_read_fixtures(void **state)
         assert_true(ct_digest_is_path(d.object));
         ct_digest_clear(&d);
         free(gz);
+}
+
+/* Every file each fixture digest lists is in tests/data/digest/logs/ (gzip, as CloudTrail
+ * stores it); its hashValue is the SHA-256 of what gunzip gives, which the gzip bytes' own
+ * hash is not. */
+static void test_fixture_hashes(void **state)
+{
+        static const char *const names[] = {"first.json.gz", "second.json.gz", "empty_hour.json.gz",
+                                            "backfill.json.gz", "org.json.gz"};
+        struct ct_digest d;
+        uint8_t got[SHA256_LEN];
+        char err[256], logname[300], *gz, *lgz;
+        unsigned char *body;
+        size_t i, j, n, ln, bn, nlisted = 0;
+        const char *base;
+
+        (void)state;
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                gz = fixture(names[i], &n);
+                assert_int_equal(ct_digest_read(gz, n, 0, &d, err, sizeof(err)), JB_OK);
+                for (j = 0; j < d.nfiles; j++) {
+                        base = strrchr(d.files[j].key, '/');
+                        snprintf(logname, sizeof(logname), "logs/%s", base ? base + 1 : d.files[j].key);
+                        lgz = fixture(logname, &ln);
+                        body = gunzip(lgz, ln, &bn);
+                        sha256(body, bn, got);
+                        if (memcmp(got, d.files[j].sha256, SHA256_LEN))
+                                fail_msg("%s lists %s with a hash that is not the SHA-256 of its "
+                                         "uncompressed content",
+                                         names[i], logname);
+                        sha256(lgz, ln, got);
+                        assert_memory_not_equal(got, d.files[j].sha256, SHA256_LEN);
+                        free(body);
+                        free(lgz);
+                        nlisted++;
+                }
+                ct_digest_clear(&d);
+                free(gz);
+        }
+        assert_int_equal(nlisted, 7);
 }
 
 /* The JSON of a good digest with one listed file; fmt's %s pieces replace fields. */
@@ -704,9 +794,9 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_paths),         cmocka_unit_test(test_folder_of),
-                cmocka_unit_test(test_read_fixtures), cmocka_unit_test(test_refused),
-                cmocka_unit_test(test_reconcile),     cmocka_unit_test(test_chain),
-                cmocka_unit_test(test_chain_day),
+                cmocka_unit_test(test_read_fixtures), cmocka_unit_test(test_fixture_hashes),
+                cmocka_unit_test(test_refused),       cmocka_unit_test(test_reconcile),
+                cmocka_unit_test(test_chain),         cmocka_unit_test(test_chain_day),
         };
 
         return cmocka_run_group_tests_name("ct_digest", tests, NULL, NULL);

@@ -1,7 +1,13 @@
 /*
  * test_sha256.c - sha256.c: the FIPS 180-2 example vectors, Python's hashlib on random inputs
- * fed in random pieces, the hex form, and the throughput beside sha256sum's on the same bytes
- * (printed, so CI's log keeps the figure; not asserted, the machine is shared).
+ * fed in random pieces, the hex form, both compression functions against each other (every
+ * length to 1000 at every alignment, in pieces), JIBE_SHA256_PORTABLE=1, and the throughput of
+ * both beside sha256sum's on the same bytes (printed, so CI's log keeps the figure; not
+ * asserted, the machine is shared).
+ *
+ * The vector tests run twice: once on the function the CPU gets (SHA-NI where it has the SHA
+ * extensions), once forced to the portable one (sha256_force_portable()); on a CPU without
+ * SHA-NI, or with JIBE_SHA256_PORTABLE=1, once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -152,6 +158,66 @@ static void test_hex(void **state)
                 assert_int_equal(e[i], 7);
 }
 
+/* The two functions on the same inputs: lengths 0..1000 from offsets 0..15 (unaligned loads),
+ * one call each, and a 300 KB input in random pieces. On a CPU without SHA-NI both runs are
+ * the portable one and this proves nothing more (it says so). */
+static void test_paths_agree(void **state)
+{
+        uint8_t *buf = malloc(300000 + 16), a[SHA256_LEN], b[SHA256_LEN];
+        uint32_t s = 0xdeadbeefu;
+        struct sha256_ctx c;
+        size_t n, off, at, k;
+
+        (void)state;
+        assert_non_null(buf);
+        for (n = 0; n < 300000 + 16; n++)
+                buf[n] = (uint8_t)(rnd(&s) >> 3);
+        sha256_force_portable(0);
+        if (strcmp(sha256_impl(), "SHA-NI"))
+                print_message("sha256: the portable function only (no SHA extensions, or "
+                              "JIBE_SHA256_PORTABLE=1): the paths are one\n");
+        for (n = 0; n <= 1000; n++) {
+                off = n % 16;
+                sha256_force_portable(0);
+                sha256(buf + off, n, a);
+                sha256_force_portable(1);
+                sha256(buf + off, n, b);
+                if (memcmp(a, b, SHA256_LEN))
+                        fail_msg("%zu bytes at offset %zu: the two functions differ", n, off);
+        }
+        for (int round = 0; round < 2; round++) {
+                sha256_force_portable(round);
+                sha256_init(&c);
+                for (at = 0; at < 300000; at += k) {
+                        k = 1 + rnd(&s) % 5000;
+                        if (k > 300000 - at)
+                                k = 300000 - at;
+                        sha256_update(&c, buf + 1 + at, k);
+                }
+                sha256_final(&c, round ? b : a);
+        }
+        assert_memory_equal(a, b, SHA256_LEN);
+        sha256_force_portable(0);
+        free(buf);
+}
+
+static const char *self; /* argv[0] */
+
+/* JIBE_SHA256_PORTABLE=1 makes a new process use the portable function. */
+static void test_env_portable(void **state)
+{
+        char cmd[1200], line[64];
+        FILE *p;
+
+        (void)state;
+        snprintf(cmd, sizeof(cmd), "JIBE_SHA256_PORTABLE=1 '%s' --impl", self);
+        p = popen(cmd, "r");
+        assert_non_null(p);
+        assert_non_null(fgets(line, sizeof(line), p));
+        assert_int_equal(pclose(p), 0);
+        assert_string_equal(line, "portable\n");
+}
+
 static double now_s(void)
 {
         struct timespec ts;
@@ -160,16 +226,33 @@ static double now_s(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* 64 MiB (8 under valgrind) hashed in 64 KiB pieces (as a download arrives), then sha256sum on
- * the same bytes. */
+/* One timed hash of buf in 64 KiB pieces (as a download arrives); its digest in hex. */
+static double time_hash(const uint8_t *buf, size_t n, char hex[SHA256_HEX_LEN + 1])
+{
+        const size_t piece = 64u << 10;
+        struct sha256_ctx c;
+        uint8_t d[SHA256_LEN];
+        double t0 = now_s();
+        size_t i;
+
+        sha256_init(&c);
+        for (i = 0; i < n; i += piece)
+                sha256_update(&c, buf + i, n - i < piece ? n - i : piece);
+        sha256_final(&c, d);
+        t0 = now_s() - t0;
+        sha256_hex(d, hex);
+        return t0;
+}
+
+/* 64 MiB (8 under valgrind) hashed by each function, then sha256sum on the same bytes. */
 static void test_throughput(void **state)
 {
-        const size_t n = getenv("JIBE_VALGRIND") ? 8u << 20 : 64u << 20, piece = 64u << 10;
-        char *dir = tu_tmpdir(), path[512], cmd[700], line[160], hex[SHA256_HEX_LEN + 1];
-        struct sha256_ctx c;
-        uint8_t d[SHA256_LEN], *buf = malloc(n);
+        const size_t n = getenv("JIBE_VALGRIND") ? 8u << 20 : 64u << 20;
+        char *dir = tu_tmpdir(), path[512], cmd[700], line[160], hex[SHA256_HEX_LEN + 1],
+             hex2[SHA256_HEX_LEN + 1], name[64];
+        uint8_t *buf = malloc(n);
         uint32_t s = 12345;
-        double t0, ours, theirs = 0;
+        double t0, ours, portable, theirs = 0;
         size_t i;
         FILE *f, *p;
 
@@ -178,13 +261,16 @@ static void test_throughput(void **state)
         assert_non_null(dir);
         for (i = 0; i < n; i++)
                 buf[i] = (uint8_t)(rnd(&s) >> 7);
-        t0 = now_s();
-        sha256_init(&c);
-        for (i = 0; i < n; i += piece)
-                sha256_update(&c, buf + i, piece);
-        sha256_final(&c, d);
-        ours = now_s() - t0;
-        sha256_hex(d, hex);
+        sha256_force_portable(0);
+        snprintf(name, sizeof(name), "%s", sha256_impl());
+        ours = time_hash(buf, n, hex);
+        portable = ours;
+        if (strcmp(name, "portable")) {
+                sha256_force_portable(1);
+                portable = time_hash(buf, n, hex2);
+                sha256_force_portable(0);
+                assert_string_equal(hex, hex2);
+        }
         snprintf(path, sizeof(path), "%s/bytes", dir);
         f = fopen(path, "wb");
         assert_non_null(f);
@@ -204,22 +290,58 @@ static void test_throughput(void **state)
         assert_int_equal(pclose(p), 0);
         theirs = now_s() - t0;
         assert_memory_equal(line, hex, SHA256_HEX_LEN);
-        print_message("sha256: %.0f MB/s (%zu MiB in %.3f s); sha256sum on the same bytes: %.0f MB/s "
-                      "(%.3f s, with its process start)\n",
-                      n / ours / 1e6, n >> 20, ours, n / theirs / 1e6, theirs);
+        if (portable != ours)
+                snprintf(name + strlen(name), sizeof(name) - strlen(name), " %.0f MB/s (%.3f s), ",
+                         n / ours / 1e6, ours);
+        else
+                name[0] = '\0';
+        print_message("sha256 (%zu MiB): %sportable %.0f MB/s (%.3f s); sha256sum on the same bytes: "
+                      "%.0f MB/s (%.3f s, with its process start)\n",
+                      n >> 20, name, n / portable / 1e6, portable, n / theirs / 1e6, theirs);
         tu_rmrf(dir);
         free(dir);
         free(buf);
 }
 
-int main(void)
+/* The vector tests, with the function the group's setup chose. */
+static int use_default(void **state)
 {
-        const struct CMUnitTest tests[] = {
+        (void)state;
+        sha256_force_portable(0);
+        return 0;
+}
+
+static int use_portable(void **state)
+{
+        (void)state;
+        sha256_force_portable(1);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        const struct CMUnitTest vectors[] = {
                 cmocka_unit_test(test_fips_vectors),
                 cmocka_unit_test(test_against_hashlib),
                 cmocka_unit_test(test_hex),
+        };
+        const struct CMUnitTest rest[] = {
+                cmocka_unit_test(test_paths_agree),
+                cmocka_unit_test(test_env_portable),
                 cmocka_unit_test(test_throughput),
         };
+        char group[40];
+        int rc;
 
-        return cmocka_run_group_tests_name("sha256", tests, NULL, NULL);
+        if (argc == 2 && !strcmp(argv[1], "--impl")) { /* for test_env_portable */
+                printf("%s\n", sha256_impl());
+                return 0;
+        }
+        self = argv[0];
+        snprintf(group, sizeof(group), "sha256 %s", sha256_impl());
+        rc = cmocka_run_group_tests_name(group, vectors, use_default, use_default);
+        if (strcmp(sha256_impl(), "portable"))
+                rc |= cmocka_run_group_tests_name("sha256 portable", vectors, use_portable, use_default);
+        rc |= cmocka_run_group_tests_name("sha256 both", rest, use_default, use_default);
+        return rc;
 }
