@@ -590,9 +590,9 @@ static void merge_providers(struct merge *g)
 
 /* The fields of struct status_digest a source's "digests" object carries (docs/STATUS.md),
  * last_end_ms apart. */
-static const char *const dig_counts[] = {"chains",   "digests", "backfill", "covered_s", "listed",
-                                         "done",     "recovered", "missing", "tampered", "unverified",
-                                         "gaps",     "pending"};
+static const char *const dig_counts[] = {"chains",   "digests",    "backfill",  "covered_s",
+                                         "listed",   "done",       "recovered", "missing",
+                                         "tampered", "unverified", "gaps",      "pending"};
 #define DIG_NCOUNTS (sizeof(dig_counts) / sizeof(dig_counts[0]))
 
 /* A count of a digests object: 0 when absent, not a number, negative or past 2^53. */
@@ -671,7 +671,8 @@ static int dig_failing(const cJSON *d, char *out, size_t n)
         if (!cJSON_IsTrue(jget(d, "available")))
                 return 0;
         if (missing > 0) {
-                snprintf(r, sizeof(r), "%lld log %s CloudTrail delivered cannot be found through Access Anywhere",
+                snprintf(r, sizeof(r),
+                         "%lld log %s CloudTrail delivered cannot be found through Access Anywhere",
                          (long long)missing, plural(missing, "file", "files"));
                 cat(out, n, r);
         }
@@ -715,8 +716,7 @@ static void dig_out(struct merge *g, struct psrc *ps)
                 add_num(&g->m, o, dig_counts[k], (double)v[k]);
         }
         add_num(&g->m, o, "last_end_ms", (double)dig_end(d));
-        add_num(&g->m, o, "hours_covered",
-                floor((double)dig_num(d, "covered_s") / 360.0 + 0.5) / 10.0);
+        add_num(&g->m, o, "hours_covered", floor((double)dig_num(d, "covered_s") / 360.0 + 0.5) / 10.0);
         fmt_hours(hours, sizeof(hours), dig_num(d, "covered_s"));
         if (!dig_num(d, "digests")) {
                 snprintf(sum, sizeof(sum),
@@ -726,12 +726,14 @@ static void dig_out(struct merge *g, struct psrc *ps)
                          "CloudTrail's digests cover %s h (%lld %s in %lld %s): %lld of the %lld log "
                          "%s they list %s done",
                          hours, (long long)dig_num(d, "digests"),
-                         plural(dig_num(d, "digests"), "digest", "digests"), (long long)dig_num(d, "chains"),
+                         plural(dig_num(d, "digests"), "digest", "digests"),
+                         (long long)dig_num(d, "chains"),
                          plural(dig_num(d, "chains"), "chain", "chains"), (long long)dig_num(d, "done"),
                          (long long)dig_num(d, "listed"), plural(dig_num(d, "listed"), "file", "files"),
                          plural(dig_num(d, "done"), "is", "are"));
                 if (dig_num(d, "recovered")) {
-                        snprintf(r, sizeof(r), ", %lld of them fetched by path because a digest listed %s",
+                        snprintf(r, sizeof(r),
+                                 ", %lld of them fetched by path because a digest listed %s",
                                  (long long)dig_num(d, "recovered"),
                                  plural(dig_num(d, "recovered"), "it", "them"));
                         strncat(sum, r, sizeof(sum) - strlen(sum) - 1);
@@ -742,7 +744,8 @@ static void dig_out(struct merge *g, struct psrc *ps)
                         strncat(sum, r, sizeof(sum) - strlen(sum) - 1);
                 }
                 if (dig_num(d, "pending")) {
-                        snprintf(r, sizeof(r), "; %lld %s checked once %s digest is past its grace period",
+                        snprintf(r, sizeof(r),
+                                 "; %lld %s checked once %s digest is past its grace period",
                                  (long long)dig_num(d, "pending"),
                                  plural(dig_num(d, "pending"), "file is", "files are"),
                                  plural(dig_num(d, "pending"), "its", "their"));
@@ -1146,8 +1149,9 @@ static void dig_advice(struct merge *g, struct psrc *ps, cJSON *adv)
                          "the log bucket (S3 Object Lock, or a bucket policy that lets only CloudTrail "
                          "write). jibe synced %s events anyway: a resync reads each object's current "
                          "state, so no wrong change was written.",
-                         (long long)n, plural(n, "file does", "files do"), plural(n, "it was", "they were"),
-                         plural(n, "it", "them"), plural(n, "its", "their"));
+                         (long long)n, plural(n, "file does", "files do"),
+                         plural(n, "it was", "they were"), plural(n, "it", "them"),
+                         plural(n, "its", "their"));
                 if ((a = cJSON_CreateObject())) {
                         add_str(&g->m, a, "kind", "digest_tampered");
                         add_str(&g->m, a, "text", text);
@@ -2022,11 +2026,14 @@ static void hproblems(struct out *o, const cJSON *report, const char *id, int64_
  * when none has. */
 static void hdigests(struct out *o, const cJSON *p)
 {
-        static const char *const figs[][2] = {
-                {"digest_digests", "digests"},     {"digest_listed", "listed"},
-                {"digest_done", "done"},           {"digest_recovered", "recovered"},
-                {"digest_missing", "missing"},     {"digest_tampered", "tampered"},
-                {"digest_gaps", "gaps"},           {"digest_pending", "pending"}};
+        static const char *const figs[][2] = {{"digest_digests", "digests"},
+                                              {"digest_listed", "listed"},
+                                              {"digest_done", "done"},
+                                              {"digest_recovered", "recovered"},
+                                              {"digest_missing", "missing"},
+                                              {"digest_tampered", "tampered"},
+                                              {"digest_gaps", "gaps"},
+                                              {"digest_pending", "pending"}};
         const cJSON *s, *d;
         char hours[32];
         size_t k;
@@ -2053,8 +2060,8 @@ static void hdigests(struct out *o, const cJSON *p)
                         op(o, "<td class=\"n\" data-figure=\"digest_hours\">%s</td>", hours);
                         for (k = 0; k < sizeof(figs) / sizeof(figs[0]); k++)
                                 op(o, "<td class=\"n%s\" data-figure=\"%s\">%lld</td>",
-                                   k >= 4 && k <= 6 && dig_num(d, figs[k][1]) > 0 ? " bad" : "", figs[k][0],
-                                   (long long)dig_num(d, figs[k][1]));
+                                   k >= 4 && k <= 6 && dig_num(d, figs[k][1]) > 0 ? " bad" : "",
+                                   figs[k][0], (long long)dig_num(d, figs[k][1]));
                 } else {
                         oput(o, "<td colspan=\"9\">not available</td>");
                 }
