@@ -322,7 +322,7 @@ struct psrc {
         const cJSON *newest;
         int64_t newest_vis;
         int verdict;
-        const cJSON *dig; /* the digests object taken (dig_better()), NULL: none sent */
+        const cJSON *dig; /* the digests object taken (dig_take()), NULL: none sent */
         int dig_inst, dig_scanned, dig_fresh;
         int64_t dig_end;
 };
@@ -696,7 +696,6 @@ static void dig_out(struct merge *g, struct psrc *ps)
         const cJSON *d = ps->dig;
         cJSON *o;
         char sum[1024], r[256], hours[32];
-        int64_t v[DIG_NCOUNTS];
         size_t k;
 
         if (!d || !(o = add_obj(&g->m, ps->out, "digests")))
@@ -711,10 +710,8 @@ static void dig_out(struct merge *g, struct psrc *ps)
                 return;
         }
         add_bool(&g->m, o, "available", 1);
-        for (k = 0; k < DIG_NCOUNTS; k++) {
-                v[k] = dig_num(d, dig_counts[k]);
-                add_num(&g->m, o, dig_counts[k], (double)v[k]);
-        }
+        for (k = 0; k < DIG_NCOUNTS; k++)
+                add_num(&g->m, o, dig_counts[k], (double)dig_num(d, dig_counts[k]));
         add_num(&g->m, o, "last_end_ms", (double)dig_end(d));
         add_num(&g->m, o, "hours_covered", floor((double)dig_num(d, "covered_s") / 360.0 + 0.5) / 10.0);
         fmt_hours(hours, sizeof(hours), dig_num(d, "covered_s"));
@@ -738,11 +735,13 @@ static void dig_out(struct merge *g, struct psrc *ps)
                                  plural(dig_num(d, "recovered"), "it", "them"));
                         strncat(sum, r, sizeof(sum) - strlen(sum) - 1);
                 }
-                r[0] = '\0';
-                if (dig_failing(d, r, sizeof(r))) {
-                        strncat(sum, "; ", sizeof(sum) - strlen(sum) - 1);
-                        strncat(sum, r, sizeof(sum) - strlen(sum) - 1);
-                }
+        }
+        r[0] = '\0';
+        if (dig_failing(d, r, sizeof(r))) {
+                strncat(sum, "; ", sizeof(sum) - strlen(sum) - 1);
+                strncat(sum, r, sizeof(sum) - strlen(sum) - 1);
+        }
+        if (dig_num(d, "digests")) {
                 if (dig_num(d, "pending")) {
                         snprintf(r, sizeof(r),
                                  "; %lld %s checked once %s digest is past its grace period",

@@ -824,6 +824,14 @@ static void test_digests_failing(void **state)
         assert_int_equal(t_num(d, "missing"), 2);
         cJSON_Delete(r);
 
+        /* figures that do not add up (no digest read, one file missing) still say why */
+        r = t_dig1("{\"available\":true,\"missing\":1}");
+        assert_string_equal(t_str(t_dig_of(r), "summary"),
+                            "CloudTrail writes digests for this log bucket; none has been read yet; 1 "
+                            "log file CloudTrail delivered cannot be found through Access Anywhere");
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "verdict"), "FAILING");
+        cJSON_Delete(r);
+
         /* pending, unverified, recovered never fail */
         r = t_dig1("{\"available\":true,\"listed\":288,\"done\":200,\"recovered\":50,\"unverified\":9,"
                    "\"pending\":88}");
