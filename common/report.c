@@ -17,7 +17,12 @@
  *     files_processed, files_quarantined, newest_age_s, events, resyncs_ok, resyncs_failed,
  *     dead, latency_p50_s, latency_p99_s
  *   <svg class="chart" data-series="events|resyncs" data-total="N">, one <rect> per slot
- *   <li class="advice" data-kind="read_events|log_bucket_writes">
+ *   <li class="advice" data-kind="read_events|log_bucket_writes|digest_missing|digest_tampered|
+ *     digest_gap">
+ *   <tr class="digests" data-bucket="B" data-available="true|false">: a source's CloudTrail
+ *     digest coverage, figures digest_hours (one decimal), digest_digests, digest_listed,
+ *     digest_done, digest_recovered, digest_missing, digest_tampered, digest_gaps,
+ *     digest_pending (absent when not available)
  *   <li class="problem" data-kind="K" data-level="L" data-instance="I">, its <p class="todo">
  *   <tr class="instance" data-instance="I" data-missing="true|false">
  * Every string of the data is escaped (&, <, >, ", ').
@@ -195,6 +200,15 @@ static void sum_obj(struct mctx *m, cJSON *dst, const cJSON *src)
 
 /* ---------------------------------------------------------------- words */
 
+/* dst += "; " s (no "; " when dst is empty), cut at n. */
+static void cat(char *dst, size_t n, const char *s)
+{
+        size_t l = strlen(dst);
+
+        if (l + 1 < n)
+                snprintf(dst + l, n - l, "%s%s", l ? "; " : "", s);
+}
+
 /* "47 min", "3 h 5 min", "2 d 4 h", "12 s". */
 static void fmt_age(char *out, size_t n, int64_t ms)
 {
@@ -262,6 +276,21 @@ static const char *problem_advice(const char *kind, const char *level)
                  "Check that this instance's jibe service runs (systemctl status) and "
                  "reaches Access Anywhere or Kafka; until it reports again, the log "
                  "buckets it scans are not followed."},
+                {"digest_missing",
+                 "Check that the log bucket is registered in Access Anywhere and that the folder of "
+                 "the file named here is indexed (refresh it); if the file was deleted from the "
+                 "bucket, run a full sync of the provider: its events were not synced."},
+                {"digest_tampered",
+                 "Find out who rewrote the log file named here (S3 server access logs, the bucket's "
+                 "CloudTrail data events) and protect the log bucket (S3 Object Lock, or a bucket "
+                 "policy that lets only CloudTrail write); no wrong change was synced."},
+                {"digest_gap",
+                 "Check the log bucket's lifecycle rules and who may delete in it; the digest named "
+                 "here cannot be made again, so run a full sync of the provider if its hour "
+                 "matters."},
+                {"digest_signature",
+                 "Check that digest.public_key_file holds CloudTrail's current public keys for this "
+                 "region; if it does, the digest was changed after CloudTrail signed it."},
                 {"bad_status", "Remove or replace this status document: its instance rewrites it every "
                                "status.publish_s; a copy from another jibe version cannot be merged."},
         };
@@ -293,6 +322,9 @@ struct psrc {
         const cJSON *newest;
         int64_t newest_vis;
         int verdict;
+        const cJSON *dig; /* the digests object taken (dig_take()), NULL: none sent */
+        int dig_inst, dig_scanned, dig_fresh;
+        int64_t dig_end;
 };
 
 struct pbkt {
@@ -554,6 +586,180 @@ static void merge_providers(struct merge *g)
         }
 }
 
+/* ---------------------------------------------------------------- CloudTrail digests */
+
+/* The fields of struct status_digest a source's "digests" object carries (docs/STATUS.md),
+ * last_end_ms apart. */
+static const char *const dig_counts[] = {"chains",   "digests",    "backfill",  "covered_s",
+                                         "listed",   "done",       "recovered", "missing",
+                                         "tampered", "unverified", "gaps",      "pending"};
+#define DIG_NCOUNTS (sizeof(dig_counts) / sizeof(dig_counts[0]))
+
+/* A count of a digests object: 0 when absent, not a number, negative or past 2^53. */
+static int64_t dig_num(const cJSON *d, const char *k)
+{
+        int64_t v = jint(d, k, 0);
+
+        return v < 0 ? 0 : v;
+}
+
+/* Its newest digest end: -1 when none or unreadable. */
+static int64_t dig_end(const cJSON *d)
+{
+        int64_t v = jint(d, "last_end_ms", -1);
+
+        return v < 0 ? -1 : v;
+}
+
+/* Instance i's entry s of the source ps: take its "digests" object when it is one (an object
+ * whose "available" is a boolean) and better than the one taken so far: from an instance
+ * that scans the source over one that does not, then the greatest last_end_ms, then from an
+ * instance not missing; on a tie the first in name order (which is the owner when the owner
+ * is among them). */
+static void dig_take(struct merge *g, struct psrc *ps, const cJSON *s, int i)
+{
+        const cJSON *d = jget(s, "digests");
+        int scanned = cJSON_IsTrue(jget(s, "scanned")), fresh = !g->in[i].missing;
+        int64_t end;
+
+        if (!cJSON_IsObject(d) || !cJSON_IsBool(jget(d, "available")))
+                return;
+        end = dig_end(d);
+        if (ps->dig) {
+                if (scanned != ps->dig_scanned) {
+                        if (!scanned)
+                                return;
+                } else if (end != ps->dig_end) {
+                        if (end < ps->dig_end)
+                                return;
+                } else if (fresh <= ps->dig_fresh) {
+                        return;
+                }
+        }
+        ps->dig = d;
+        ps->dig_inst = i;
+        ps->dig_scanned = scanned;
+        ps->dig_fresh = fresh;
+        ps->dig_end = end;
+}
+
+/* "24", "23.5": hours with one decimal, without ".0". */
+static void fmt_hours(char *out, size_t n, int64_t covered_s)
+{
+        double h = floor((double)covered_s / 360.0 + 0.5) / 10.0;
+        size_t l;
+
+        snprintf(out, n, "%.1f", h);
+        l = strlen(out);
+        if (l > 2 && !strcmp(out + l - 2, ".0"))
+                out[l - 2] = '\0';
+}
+
+static const char *plural(int64_t n, const char *one, const char *many)
+{
+        return n == 1 ? one : many;
+}
+
+/* The digest figures in words, the source's reason when they fail: appended to out with
+ * cat(); 1 when any of missing, tampered, gaps is not 0. */
+static int dig_failing(const cJSON *d, char *out, size_t n)
+{
+        int64_t missing = jint(d, "missing", 0), tampered = jint(d, "tampered", 0),
+                gaps = jint(d, "gaps", 0);
+        char r[256];
+
+        if (!cJSON_IsTrue(jget(d, "available")))
+                return 0;
+        if (missing > 0) {
+                snprintf(r, sizeof(r),
+                         "%lld log %s CloudTrail delivered cannot be found through Access Anywhere",
+                         (long long)missing, plural(missing, "file", "files"));
+                cat(out, n, r);
+        }
+        if (tampered > 0) {
+                snprintf(r, sizeof(r), "%lld log %s from %s", (long long)tampered,
+                         plural(tampered, "file differs", "files differ"),
+                         plural(tampered, "its digest", "their digests"));
+                cat(out, n, r);
+        }
+        if (gaps > 0) {
+                snprintf(r, sizeof(r), "%lld %s missing from the chain", (long long)gaps,
+                         plural(gaps, "digest is", "digests are"));
+                cat(out, n, r);
+        }
+        return missing > 0 || tampered > 0 || gaps > 0;
+}
+
+/* The report's "digests" object of the source, from the one taken (none: nothing). */
+static void dig_out(struct merge *g, struct psrc *ps)
+{
+        const cJSON *d = ps->dig;
+        cJSON *o;
+        char sum[1024], r[256], hours[32];
+        size_t k;
+
+        if (!d || !(o = add_obj(&g->m, ps->out, "digests")))
+                return;
+        add_str(&g->m, o, "instance", g->in[ps->dig_inst].name);
+        if (!cJSON_IsTrue(jget(d, "available"))) {
+                add_bool(&g->m, o, "available", 0);
+                add_str(&g->m, o, "summary",
+                        "CloudTrail digests not available: log file validation is off for this "
+                        "trail, so jibe cannot prove it saw every log file (turn it on in the "
+                        "trail's settings)");
+                return;
+        }
+        add_bool(&g->m, o, "available", 1);
+        for (k = 0; k < DIG_NCOUNTS; k++)
+                add_num(&g->m, o, dig_counts[k], (double)dig_num(d, dig_counts[k]));
+        add_num(&g->m, o, "last_end_ms", (double)dig_end(d));
+        add_num(&g->m, o, "hours_covered", floor((double)dig_num(d, "covered_s") / 360.0 + 0.5) / 10.0);
+        fmt_hours(hours, sizeof(hours), dig_num(d, "covered_s"));
+        if (!dig_num(d, "digests")) {
+                snprintf(sum, sizeof(sum),
+                         "CloudTrail writes digests for this log bucket; none has been read yet");
+        } else {
+                snprintf(sum, sizeof(sum),
+                         "CloudTrail's digests cover %s h (%lld %s in %lld %s): %lld of the %lld log "
+                         "%s they list %s done",
+                         hours, (long long)dig_num(d, "digests"),
+                         plural(dig_num(d, "digests"), "digest", "digests"),
+                         (long long)dig_num(d, "chains"),
+                         plural(dig_num(d, "chains"), "chain", "chains"), (long long)dig_num(d, "done"),
+                         (long long)dig_num(d, "listed"), plural(dig_num(d, "listed"), "file", "files"),
+                         plural(dig_num(d, "done"), "is", "are"));
+                if (dig_num(d, "recovered")) {
+                        snprintf(r, sizeof(r),
+                                 ", %lld of them fetched by path because a digest listed %s",
+                                 (long long)dig_num(d, "recovered"),
+                                 plural(dig_num(d, "recovered"), "it", "them"));
+                        strncat(sum, r, sizeof(sum) - strlen(sum) - 1);
+                }
+        }
+        r[0] = '\0';
+        if (dig_failing(d, r, sizeof(r))) {
+                strncat(sum, "; ", sizeof(sum) - strlen(sum) - 1);
+                strncat(sum, r, sizeof(sum) - strlen(sum) - 1);
+        }
+        if (dig_num(d, "digests")) {
+                if (dig_num(d, "pending")) {
+                        snprintf(r, sizeof(r),
+                                 "; %lld %s checked once %s digest is past its grace period",
+                                 (long long)dig_num(d, "pending"),
+                                 plural(dig_num(d, "pending"), "file is", "files are"),
+                                 plural(dig_num(d, "pending"), "its", "their"));
+                        strncat(sum, r, sizeof(sum) - strlen(sum) - 1);
+                }
+                if (dig_num(d, "unverified")) {
+                        snprintf(r, sizeof(r), "; %lld %s read before jibe kept hashes (not verified)",
+                                 (long long)dig_num(d, "unverified"),
+                                 plural(dig_num(d, "unverified"), "file was", "files were"));
+                        strncat(sum, r, sizeof(sum) - strlen(sum) - 1);
+                }
+        }
+        add_str(&g->m, o, "summary", sum);
+}
+
 static struct psrc *find_src(struct merge *g, size_t pvi, const char *bucket)
 {
         struct psrc *s;
@@ -604,6 +810,7 @@ static void merge_sources(struct merge *g)
                                 sum_obj(&g->m, (cJSON *)jget(ps->out, "files"), jget(s, "files"));
                         if (cJSON_IsObject(jget(s, "classes")))
                                 sum_obj(&g->m, (cJSON *)jget(ps->out, "classes"), jget(s, "classes"));
+                        dig_take(g, ps, s, (int)i);
                         sum_num(&g->m, ps->out, "log_bucket_records",
                                 (double)jint(s, "log_bucket_records", 0));
                         nw = jget(s, "newest");
@@ -621,6 +828,7 @@ static void merge_sources(struct merge *g)
                 ps = &g->src[k];
                 if (ps->owner >= 0)
                         add_str(&g->m, ps->out, "owner", g->in[ps->owner].name);
+                dig_out(g, ps);
                 if (!ps->newest)
                         continue;
                 n = cJSON_Duplicate(ps->newest, 1);
@@ -805,14 +1013,6 @@ static int bucket_failing(const struct pbkt *b)
         return b->fail_window > 0 && b->err_ms != INT64_MIN && b->err_ms > b->ok_ms;
 }
 
-static void cat(char *dst, size_t n, const char *s)
-{
-        size_t l = strlen(dst);
-
-        if (l + 1 < n)
-                snprintf(dst + l, n - l, "%s%s", l ? "; " : "", s);
-}
-
 /* The reasons a provider's resyncs fail, appended to out; 1 when any does. */
 static int provider_resyncs_fail(const struct merge *g, size_t pvi, char *out, size_t n)
 {
@@ -881,6 +1081,10 @@ static void source_verdict(struct merge *g, struct psrc *ps, int64_t dflt_late_s
                 cat(reason, sizeof(reason), r);
                 v = V_FAILING;
         }
+        /* CloudTrail's own list of what it delivered says something is wrong ("not
+         * available" is a fact, never a failure) */
+        if (ps->dig && dig_failing(ps->dig, reason, sizeof(reason)))
+                v = V_FAILING;
         if (v == V_OK && nw && now - jint(nw, "visible_ms", now) > late_s * 1000) {
                 fmt_age(age, sizeof(age), now - jint(nw, "visible_ms", now));
                 fmt_age(age2, sizeof(age2), late_s * 1000);
@@ -907,6 +1111,69 @@ static void source_verdict(struct merge *g, struct psrc *ps, int64_t dflt_late_s
         ps->verdict = v;
         add_str(&g->m, ps->out, "verdict", verdict_names[v]);
         add_str(&g->m, ps->out, "reason", reason);
+}
+
+/* What to do about each failing digest figure of the source: advice of kinds digest_missing,
+ * digest_tampered and digest_gap, with the figure. */
+static void dig_advice(struct merge *g, struct psrc *ps, cJSON *adv)
+{
+        const cJSON *d = ps->dig;
+        int64_t n;
+        char text[768];
+        cJSON *a;
+
+        if (!d || !cJSON_IsTrue(jget(d, "available")))
+                return;
+        if ((n = dig_num(d, "missing")) > 0) {
+                snprintf(text, sizeof(text),
+                         "%lld log %s that CloudTrail's digests list cannot be found through Access "
+                         "Anywhere, so %s events were not synced. Check that the log bucket is "
+                         "registered in Access Anywhere and that its index is current (refresh the "
+                         "folders the digest_missing problems name); if the %s deleted from the "
+                         "bucket, run a full sync of the provider to catch up with what %s.",
+                         (long long)n, plural(n, "file", "files"), plural(n, "its", "their"),
+                         plural(n, "file was", "files were"), plural(n, "it held", "they held"));
+                if ((a = cJSON_CreateObject())) {
+                        add_str(&g->m, a, "kind", "digest_missing");
+                        add_str(&g->m, a, "text", text);
+                        add_num(&g->m, a, "files", (double)n);
+                }
+                arr_push(&g->m, adv, a);
+        }
+        if ((n = dig_num(d, "tampered")) > 0) {
+                snprintf(text, sizeof(text),
+                         "%lld log %s not have the bytes CloudTrail wrote (the SHA-256 differs from the "
+                         "digest's, read twice): %s changed after delivery. Find out who wrote %s "
+                         "(S3 server access logs, the bucket's CloudTrail data events) and protect "
+                         "the log bucket (S3 Object Lock, or a bucket policy that lets only CloudTrail "
+                         "write). jibe synced %s events anyway: a resync reads each object's current "
+                         "state, so no wrong change was written.",
+                         (long long)n, plural(n, "file does", "files do"),
+                         plural(n, "it was", "they were"), plural(n, "it", "them"),
+                         plural(n, "its", "their"));
+                if ((a = cJSON_CreateObject())) {
+                        add_str(&g->m, a, "kind", "digest_tampered");
+                        add_str(&g->m, a, "text", text);
+                        add_num(&g->m, a, "files", (double)n);
+                }
+                arr_push(&g->m, adv, a);
+        }
+        if ((n = dig_num(d, "gaps")) > 0) {
+                snprintf(text, sizeof(text),
+                         "%lld %s that later digests point at cannot be found: deleted or never "
+                         "delivered, so the %s %s covered cannot be proven complete. Check the log "
+                         "bucket's lifecycle rules and who may delete in it (the digest_gap problems "
+                         "name the digest); a lost digest cannot be made again, so run a full sync of "
+                         "the provider if those hours matter.",
+                         (long long)n, plural(n, "digest", "digests"), plural(n, "hour", "hours"),
+                         plural(n, "it", "they"));
+                if ((a = cJSON_CreateObject())) {
+                        add_str(&g->m, a, "kind", "digest_gap");
+                        add_str(&g->m, a, "text", text);
+                        add_num(&g->m, a, "digests", (double)n);
+                }
+                arr_push(&g->m, adv, a);
+        }
 }
 
 static void source_advice(struct merge *g, struct psrc *ps)
@@ -940,6 +1207,7 @@ static void source_advice(struct merge *g, struct psrc *ps)
                 }
                 arr_push(&g->m, adv, a);
         }
+        dig_advice(g, ps, adv);
         if (lbr > 0) {
                 const char *b = jstr(ps->out, "bucket", "");
 
@@ -1428,9 +1696,39 @@ int report_render_json(const cJSON *report, struct buf *out)
 /* ---- the terminal table ---- */
 
 struct trow {
-        const char *verdict, *owner, *reason;
+        const char *verdict, *owner, *reason; /* reason NULL: line */
         char name[256];
+        char line[256];
 };
+
+/* A source's digest coverage in a few words: "24 h, 288/288 done, 1 recovered" (the figures
+ * that are not 0 after done), or "not available ...". */
+static void dig_line(const cJSON *d, char *out, size_t n)
+{
+        static const char *const extra[][3] = {{"recovered", "recovered", "recovered"},
+                                               {"missing", "missing", "missing"},
+                                               {"tampered", "tampered", "tampered"},
+                                               {"gaps", "gap", "gaps"},
+                                               {"pending", "pending", "pending"}};
+        char hours[32], r[64];
+        size_t k;
+
+        if (!cJSON_IsTrue(jget(d, "available"))) {
+                snprintf(out, n, "not available (log file validation is off for this trail)");
+                return;
+        }
+        fmt_hours(hours, sizeof(hours), dig_num(d, "covered_s"));
+        snprintf(out, n, "%s h, %lld/%lld done", hours, (long long)dig_num(d, "done"),
+                 (long long)dig_num(d, "listed"));
+        for (k = 0; k < sizeof(extra) / sizeof(extra[0]); k++) {
+                int64_t v = dig_num(d, extra[k][0]);
+
+                if (!v)
+                        continue;
+                snprintf(r, sizeof(r), ", %lld %s", (long long)v, v == 1 ? extra[k][1] : extra[k][2]);
+                strncat(out, r, n - strlen(out) - 1);
+        }
+}
 
 static int64_t inst_at(const cJSON *report, const char *name, int *missing)
 {
@@ -1484,6 +1782,18 @@ int report_render_table(const cJSON *report, struct buf *b)
                         snprintf(rows[n].name, sizeof(rows[n].name), "  log bucket %s",
                                  jstr(s, "bucket", ""));
                         n++;
+                        if (!cJSON_IsObject(jget(s, "digests")))
+                                continue;
+                        if (grow((void **)&rows, &cap, n, sizeof(*rows)) != 0) {
+                                free(rows);
+                                return JB_ENOMEM;
+                        }
+                        rows[n].verdict = "";
+                        rows[n].owner = "";
+                        rows[n].reason = NULL;
+                        snprintf(rows[n].name, sizeof(rows[n].name), "    CloudTrail digests");
+                        dig_line(jget(s, "digests"), rows[n].line, sizeof(rows[n].line));
+                        n++;
                 }
         }
         for (i = 0; i < n; i++) {
@@ -1498,7 +1808,7 @@ int report_render_table(const cJSON *report, struct buf *b)
            "REASON");
         for (i = 0; i < n; i++)
                 op(&o, "%-*s  %-*s  %-*s  %s\n", (int)wv, rows[i].verdict, (int)wn, rows[i].name,
-                   (int)wo, rows[i].owner, rows[i].reason);
+                   (int)wo, rows[i].owner, rows[i].reason ? rows[i].reason : rows[i].line);
         if (!n)
                 op(&o, "(no provider: no instance reported one)\n");
         free(rows);
@@ -1582,6 +1892,7 @@ static const char html_css[] =
         ".v-FAILING{background:#f8d0d0;color:#8a1010}"
         ".meta{color:#555}.chart{display:block;margin:.2em 0}.chart rect.ev{fill:#3b78c2}"
         ".chart rect.rs{fill:#4a9a4a}.chart text{font-size:10px;fill:#555}"
+        "td.bad{background:#f8d0d0;color:#8a1010;font-weight:bold}"
         "li.problem{margin-bottom:.5em}p.todo{margin:.1em 0 0;color:#333}"
         "section.provider{border-top:2px solid #ddd;margin-top:1.5em}"
         "@media print{body{margin:0;font-size:11px}section.provider{break-inside:avoid}"
@@ -1710,6 +2021,57 @@ static void hproblems(struct out *o, const cJSON *report, const char *id, int64_
                 oput(o, id ? "</ul>" : "</ul></section>\n");
 }
 
+/* The provider's sources' CloudTrail digest coverage, one row per source that has it; nothing
+ * when none has. */
+static void hdigests(struct out *o, const cJSON *p)
+{
+        static const char *const figs[][2] = {{"digest_digests", "digests"},
+                                              {"digest_listed", "listed"},
+                                              {"digest_done", "done"},
+                                              {"digest_recovered", "recovered"},
+                                              {"digest_missing", "missing"},
+                                              {"digest_tampered", "tampered"},
+                                              {"digest_gaps", "gaps"},
+                                              {"digest_pending", "pending"}};
+        const cJSON *s, *d;
+        char hours[32];
+        size_t k;
+        int any = 0;
+
+        cJSON_ArrayForEach(s, jget(p, "sources"))
+        {
+                if (!cJSON_IsObject(d = jget(s, "digests")))
+                        continue;
+                if (!any++)
+                        oput(o, "<h3>CloudTrail digests (what CloudTrail says it delivered)</h3>"
+                                "<table class=\"digests\"><tr><th>log bucket</th><th>hours covered</th>"
+                                "<th>digests</th><th>files listed</th><th>done</th><th>recovered</th>"
+                                "<th>missing</th><th>tampered</th><th>gaps</th><th>pending</th>"
+                                "<th>in words</th></tr>");
+                oput(o, "<tr class=\"digests\" data-bucket=\"");
+                oesc(o, jstr(s, "bucket", ""));
+                op(o, "\" data-available=\"%s\"><td>",
+                   cJSON_IsTrue(jget(d, "available")) ? "true" : "false");
+                oesc(o, jstr(s, "bucket", ""));
+                oput(o, "</td>");
+                if (cJSON_IsTrue(jget(d, "available"))) {
+                        fmt_hours(hours, sizeof(hours), dig_num(d, "covered_s"));
+                        op(o, "<td class=\"n\" data-figure=\"digest_hours\">%s</td>", hours);
+                        for (k = 0; k < sizeof(figs) / sizeof(figs[0]); k++)
+                                op(o, "<td class=\"n%s\" data-figure=\"%s\">%lld</td>",
+                                   k >= 4 && k <= 6 && dig_num(d, figs[k][1]) > 0 ? " bad" : "",
+                                   figs[k][0], (long long)dig_num(d, figs[k][1]));
+                } else {
+                        oput(o, "<td colspan=\"9\">not available</td>");
+                }
+                oput(o, "<td>");
+                oesc(o, jstr(d, "summary", ""));
+                oput(o, "</td></tr>");
+        }
+        if (any)
+                oput(o, "</table>");
+}
+
 static void hprovider(struct out *o, const cJSON *report, const cJSON *p, int n, int64_t now)
 {
         const cJSON *s, *b, *a, *ls = jget(p, "last_sync"), *nw;
@@ -1782,6 +2144,7 @@ static void hprovider(struct out *o, const cJSON *report, const cJSON *p, int n,
         oput(o, "</table>");
         if (!cJSON_GetArraySize(jget(p, "sources")))
                 oput(o, "<p class=\"meta\">No instance reads a log bucket of this provider.</p>");
+        hdigests(o, p);
 
         oput(o, "<h3>Buckets</h3>");
         if (!cJSON_GetArraySize(jget(p, "buckets")))

@@ -4,7 +4,8 @@
  * by a missing owner, the advice and its thresholds, series aligned across instances whose
  * slot_end_ms differ, latency quantiles, sums, the newest document of an instance winning,
  * unreadable documents skipped and reported, the renderers (HTML escaping, table order),
- * and the exit code.
+ * the exit code, and a source's CloudTrail digest coverage (the carrier chosen, the verdict
+ * rules, "not available", hostile values, its renderings).
  *
  * The fixtures' clock: "now" is 2026-12-01T12:00:20Z (T_NOW); east-1 published at 12:00:05
  * (its slot ends 12:15), west-2 at 11:59:40 and sync-1 at 11:59:50 (their slots end 12:00),
@@ -595,6 +596,406 @@ static void test_providers_bounded(void **state)
         cJSON_Delete(r);
 }
 
+/* ---- CloudTrail digests: a source's "digests" object ---- */
+
+#define T_DIG_OK                                                                                        \
+        "{\"available\":true,\"chains\":1,\"digests\":24,\"backfill\":1,\"covered_s\":86400,"           \
+        "\"listed\":288,\"done\":288,\"recovered\":1,\"missing\":0,\"tampered\":0,\"unverified\":0,"    \
+        "\"gaps\":0,\"pending\":0,\"last_end_ms\":1796122800000}"
+
+/* An instance document (at T_NOW - 10 s) with provider 101 and its source ct-logs, scanned or
+ * not, whose newest file is 3 min old, with digests (a JSON text) or without (NULL). */
+static size_t t_dig_doc(char *out, size_t n, const char *inst, int scanned, const char *digests)
+{
+        return (size_t)snprintf(
+                out, n,
+                "{\"v\":1,\"type\":\"instance_status\",\"instance\":\"%s\",\"role\":\"run\","
+                "\"at_ms\":%lld,\"publish_s\":60,\"late_after_s\":1200,"
+                "\"providers\":[{\"id\":\"101\",\"name\":\"S3 Prod\",\"owned\":%s}],"
+                "\"sources\":[{\"provider\":\"101\",\"bucket\":\"ct-logs\",\"scanned\":%s,"
+                "\"newest\":{\"path\":\"/S3 Prod/ct-logs/x.json.gz\",\"visible_ms\":%lld}%s%s}]}",
+                inst, (long long)(T_NOW - 10000), scanned ? "true" : "false", scanned ? "true" : "false",
+                (long long)(T_NOW - 180000), digests ? ",\"digests\":" : "", digests ? digests : "");
+}
+
+/* Merge up to four (instance, scanned, digests) documents. */
+static cJSON *t_dig_merge(size_t n, const char *const *inst, const int *scanned,
+                          const char *const *digests)
+{
+        static char bytes[4][4096];
+        struct report_opts o = {T_NOW, NULL};
+        struct report_doc d[4];
+        char err[128];
+        cJSON *r;
+        size_t i;
+
+        assert_true(n <= 4);
+        for (i = 0; i < n; i++) {
+                d[i].len = t_dig_doc(bytes[i], sizeof(bytes[i]), inst[i], scanned[i], digests[i]);
+                assert_true(d[i].len < sizeof(bytes[i]));
+                d[i].json = bytes[i];
+                d[i].where = inst[i];
+        }
+        r = report_merge(d, n, &o, err, sizeof(err));
+        assert_non_null(r);
+        return r;
+}
+
+static cJSON *t_dig1(const char *digests)
+{
+        static const char *const inst[] = {"east-1"};
+        static const int scanned[] = {1};
+        const char *dg[] = {digests};
+
+        return t_dig_merge(1, inst, scanned, dg);
+}
+
+static const cJSON *t_dig_of(const cJSON *r)
+{
+        return cJSON_GetObjectItemCaseSensitive(t_src(r, "101", "ct-logs"), "digests");
+}
+
+static void test_digests_coverage(void **state)
+{
+        cJSON *r = t_dig1(T_DIG_OK);
+        const cJSON *d = t_dig_of(r), *s = t_src(r, "101", "ct-logs");
+
+        (void)state;
+        assert_non_null(d);
+        assert_true(cJSON_IsTrue(t_get(d, "available")));
+        assert_string_equal(t_str(d, "instance"), "east-1");
+        assert_int_equal(t_num(d, "chains"), 1);
+        assert_int_equal(t_num(d, "digests"), 24);
+        assert_int_equal(t_num(d, "backfill"), 1);
+        assert_int_equal(t_num(d, "covered_s"), 86400);
+        assert_int_equal(t_num(d, "listed"), 288);
+        assert_int_equal(t_num(d, "done"), 288);
+        assert_int_equal(t_num(d, "recovered"), 1);
+        assert_int_equal(t_num(d, "missing"), 0);
+        assert_int_equal(t_num(d, "tampered"), 0);
+        assert_int_equal(t_num(d, "unverified"), 0);
+        assert_int_equal(t_num(d, "gaps"), 0);
+        assert_int_equal(t_num(d, "pending"), 0);
+        assert_int_equal(t_num(d, "last_end_ms"), 1796122800000LL);
+        assert_true(t_get(d, "hours_covered")->valuedouble == 24.0);
+        assert_string_equal(
+                t_str(d, "summary"),
+                "CloudTrail's digests cover 24 h (24 digests in 1 chain): 288 of the 288 log "
+                "files they list are done, 1 of them fetched by path because a digest listed "
+                "it");
+        /* all accounted for: the verdict is the newest file's */
+        assert_string_equal(t_str(s, "verdict"), "OK");
+        assert_string_equal(t_str(s, "reason"), "newest log file 3 min ago");
+        assert_int_equal(cJSON_GetArraySize(t_get(s, "advice")), 0);
+        cJSON_Delete(r);
+
+        /* one decimal: 84600 s is 23.5 h, 3601 s 1.0 h; pending and unverified said, not failing */
+        r = t_dig1("{\"available\":true,\"chains\":2,\"digests\":1,\"covered_s\":84600,\"listed\":10,"
+                   "\"done\":7,\"pending\":3,\"unverified\":2,\"last_end_ms\":-1}");
+        d = t_dig_of(r);
+        assert_true(t_get(d, "hours_covered")->valuedouble == 23.5);
+        assert_int_equal(t_num(d, "last_end_ms"), -1);
+        assert_int_equal(t_num(d, "recovered"), 0); /* absent: 0 */
+        assert_string_equal(
+                t_str(d, "summary"),
+                "CloudTrail's digests cover 23.5 h (1 digest in 2 chains): 7 of the 10 log "
+                "files they list are done; 3 files are checked once their digest is past its "
+                "grace period; 2 files were read before jibe kept hashes (not verified)");
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "verdict"), "OK");
+        cJSON_Delete(r);
+        r = t_dig1("{\"available\":true,\"covered_s\":3601}");
+        assert_true(t_get(t_dig_of(r), "hours_covered")->valuedouble == 1.0);
+        assert_string_equal(t_str(t_dig_of(r), "summary"),
+                            "CloudTrail writes digests for this log bucket; none has been read yet");
+        cJSON_Delete(r);
+
+        /* no instance sent one: no digests object */
+        r = t_dig1(NULL);
+        assert_null(t_dig_of(r));
+        cJSON_Delete(r);
+        r = t_all();
+        assert_null(t_dig_of(r));
+        cJSON_Delete(r);
+}
+
+/* The owner's object; among several carriers the greatest last_end_ms of those that scan. */
+static void test_digests_merge(void **state)
+{
+        static const char *const inst[] = {"a-scan", "b-scan", "c-parse"};
+        static const int scanned[] = {1, 1, 0};
+        const char *dg[3];
+        cJSON *r;
+
+        (void)state;
+        dg[0] = "{\"available\":true,\"listed\":100,\"done\":100,\"last_end_ms\":1796115600000}";
+        dg[1] = "{\"available\":true,\"listed\":200,\"done\":200,\"last_end_ms\":1796119200000}";
+        dg[2] = "{\"available\":true,\"listed\":300,\"missing\":5,\"last_end_ms\":1796122800000}";
+        r = t_dig_merge(3, inst, scanned, dg);
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "owner"), "a-scan");
+        /* b-scan's is newer than the owner's; c-parse does not scan the source */
+        assert_string_equal(t_str(t_dig_of(r), "instance"), "b-scan");
+        assert_int_equal(t_num(t_dig_of(r), "listed"), 200);
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "verdict"), "OK");
+        cJSON_Delete(r);
+        /* equal last_end_ms: the owner's (the first in name order) */
+        dg[1] = "{\"available\":true,\"listed\":200,\"done\":200,\"last_end_ms\":1796115600000}";
+        r = t_dig_merge(3, inst, scanned, dg);
+        assert_string_equal(t_str(t_dig_of(r), "instance"), "a-scan");
+        cJSON_Delete(r);
+        /* only the owner carries one */
+        r = t_dig_merge(2, inst, scanned, (const char *const[]){NULL, dg[1]});
+        assert_string_equal(t_str(t_dig_of(r), "instance"), "b-scan");
+        cJSON_Delete(r);
+        r = t_dig_merge(2, inst, scanned, (const char *const[]){dg[0], NULL});
+        assert_string_equal(t_str(t_dig_of(r), "instance"), "a-scan");
+        assert_int_equal(t_num(t_dig_of(r), "listed"), 100);
+        cJSON_Delete(r);
+        /* no scanner carries one: the other carrier's is shown, and judged */
+        r = t_dig_merge(3, inst, scanned, (const char *const[]){NULL, NULL, dg[2]});
+        assert_string_equal(t_str(t_dig_of(r), "instance"), "c-parse");
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "verdict"), "FAILING");
+        cJSON_Delete(r);
+        /* a scanner's "not available" beats a newer object of an instance that does not scan */
+        r = t_dig_merge(3, inst, scanned, (const char *const[]){"{\"available\":false}", NULL, dg[2]});
+        assert_string_equal(t_str(t_dig_of(r), "instance"), "a-scan");
+        assert_true(cJSON_IsFalse(t_get(t_dig_of(r), "available")));
+        cJSON_Delete(r);
+}
+
+static void test_digests_failing(void **state)
+{
+        cJSON *r;
+        const cJSON *s, *a, *d;
+
+        (void)state;
+        r = t_dig1("{\"available\":true,\"chains\":1,\"digests\":24,\"covered_s\":86400,\"listed\":288,"
+                   "\"done\":286,\"missing\":1,\"last_end_ms\":1796122800000}");
+        s = t_src(r, "101", "ct-logs");
+        assert_string_equal(t_str(s, "verdict"), "FAILING");
+        assert_string_equal(t_str(s, "reason"),
+                            "1 log file CloudTrail delivered cannot be found through Access Anywhere");
+        assert_string_equal(t_str(t_prov(r, "101"), "verdict"), "FAILING");
+        assert_string_equal(t_str(r, "verdict"), "FAILING");
+        assert_int_equal(report_exit_code(r), 1);
+        a = t_advice(s, "digest_missing");
+        assert_non_null(a);
+        assert_int_equal(t_num(a, "files"), 1);
+        assert_contains(t_str(a, "text"), "1 log file that CloudTrail's digests list cannot be found");
+        assert_contains(t_str(a, "text"), "registered in Access Anywhere");
+        assert_null(t_advice(s, "digest_tampered"));
+        assert_null(t_advice(s, "digest_gap"));
+        assert_contains(t_str(t_dig_of(r), "summary"),
+                        "; 1 log file CloudTrail delivered cannot be found through Access Anywhere");
+        cJSON_Delete(r);
+
+        r = t_dig1("{\"available\":true,\"listed\":288,\"done\":288,\"tampered\":1}");
+        s = t_src(r, "101", "ct-logs");
+        assert_string_equal(t_str(s, "verdict"), "FAILING");
+        assert_string_equal(t_str(s, "reason"), "1 log file differs from its digest");
+        a = t_advice(s, "digest_tampered");
+        assert_non_null(a);
+        assert_int_equal(t_num(a, "files"), 1);
+        assert_contains(t_str(a, "text"), "Object Lock");
+        cJSON_Delete(r);
+
+        r = t_dig1("{\"available\":true,\"listed\":288,\"done\":288,\"gaps\":1}");
+        s = t_src(r, "101", "ct-logs");
+        assert_string_equal(t_str(s, "verdict"), "FAILING");
+        assert_string_equal(t_str(s, "reason"), "1 digest is missing from the chain");
+        a = t_advice(s, "digest_gap");
+        assert_non_null(a);
+        assert_int_equal(t_num(a, "digests"), 1);
+        assert_contains(t_str(a, "text"), "lifecycle rules");
+        cJSON_Delete(r);
+
+        /* all three, in the plural, after a failing scan's reason */
+        r = t_dig1("{\"available\":true,\"listed\":288,\"done\":280,\"missing\":2,\"tampered\":3,"
+                   "\"gaps\":4}");
+        s = t_src(r, "101", "ct-logs");
+        assert_string_equal(
+                t_str(s, "reason"),
+                "2 log files CloudTrail delivered cannot be found through Access Anywhere; 3 "
+                "log files differ from their digests; 4 digests are missing from the chain");
+        assert_int_equal(cJSON_GetArraySize(t_get(s, "advice")), 3);
+        assert_int_equal(t_num(t_advice(s, "digest_missing"), "files"), 2);
+        assert_int_equal(t_num(t_advice(s, "digest_tampered"), "files"), 3);
+        assert_int_equal(t_num(t_advice(s, "digest_gap"), "digests"), 4);
+        d = t_dig_of(r);
+        assert_int_equal(t_num(d, "missing"), 2);
+        cJSON_Delete(r);
+
+        /* figures that do not add up (no digest read, one file missing) still say why */
+        r = t_dig1("{\"available\":true,\"missing\":1}");
+        assert_string_equal(t_str(t_dig_of(r), "summary"),
+                            "CloudTrail writes digests for this log bucket; none has been read yet; 1 "
+                            "log file CloudTrail delivered cannot be found through Access Anywhere");
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "verdict"), "FAILING");
+        cJSON_Delete(r);
+
+        /* pending, unverified, recovered never fail */
+        r = t_dig1("{\"available\":true,\"listed\":288,\"done\":200,\"recovered\":50,\"unverified\":9,"
+                   "\"pending\":88}");
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "verdict"), "OK");
+        cJSON_Delete(r);
+}
+
+static void test_digests_not_available(void **state)
+{
+        cJSON *r = t_dig1("{\"available\":false,\"missing\":7,\"gaps\":3}");
+        const cJSON *s = t_src(r, "101", "ct-logs"), *d = t_dig_of(r), *p;
+        struct buf b;
+
+        (void)state;
+        assert_non_null(d);
+        assert_true(cJSON_IsFalse(t_get(d, "available")));
+        assert_string_equal(t_str(d, "summary"),
+                            "CloudTrail digests not available: log file validation is off for this "
+                            "trail, so jibe cannot prove it saw every log file (turn it on in the "
+                            "trail's settings)");
+        /* no figures: they mean nothing without digests */
+        assert_null(cJSON_GetObjectItemCaseSensitive(d, "missing"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(d, "hours_covered"));
+        /* a fact, not a failure nor a problem */
+        assert_string_equal(t_str(s, "verdict"), "OK");
+        assert_string_equal(t_str(r, "verdict"), "OK");
+        assert_int_equal(cJSON_GetArraySize(t_get(s, "advice")), 0);
+        cJSON_ArrayForEach(p, t_get(r, "problems")) fail_msg("a problem: %s", t_str(p, "text"));
+        buf_init(&b, 1 << 20);
+        assert_int_equal(report_render_table(r, &b), JB_OK);
+        assert_contains(b.p, "    CloudTrail digests  ");
+        assert_contains(b.p, "not available (log file validation is off for this trail)\n");
+        buf_reset(&b);
+        assert_int_equal(report_render_html(r, &b), JB_OK);
+        assert_contains(b.p, "<tr class=\"digests\" data-bucket=\"ct-logs\" data-available=\"false\">"
+                             "<td>ct-logs</td><td colspan=\"9\">not available</td>");
+        assert_null(strstr(b.p, "data-figure=\"digest_"));
+        buf_clear(&b);
+        cJSON_Delete(r);
+}
+
+/* Another instance's document is untrusted: wrong types and numbers that are no counts. */
+static void test_digests_hostile(void **state)
+{
+        static const char *const ignored[] = {"[1,2]",
+                                              "\"yes\"",
+                                              "{\"available\":\"true\",\"missing\":1}",
+                                              "{\"missing\":1}",
+                                              "{\"available\":1,\"gaps\":1}",
+                                              "null"};
+        static const char *const inst[] = {"a-scan", "b-scan"};
+        static const int scanned[] = {1, 1};
+        const cJSON *d;
+        size_t i;
+        cJSON *r;
+
+        (void)state;
+        for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
+                r = t_dig1(ignored[i]);
+                if (t_dig_of(r))
+                        fail_msg("digests %s was taken", ignored[i]);
+                assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "verdict"), "OK");
+                cJSON_Delete(r);
+        }
+        /* past 2^53, negative, not a number, not finite: read as 0 (-1 for last_end_ms) */
+        r = t_dig1("{\"available\":true,\"missing\":1e16,\"tampered\":-3,\"gaps\":\"2\","
+                   "\"listed\":1e300,\"done\":true,\"covered_s\":-86400,\"pending\":[1],"
+                   "\"chains\":{\"n\":1},\"last_end_ms\":9e18,\"digests\":2.5}");
+        d = t_dig_of(r);
+        assert_non_null(d);
+        assert_int_equal(t_num(d, "missing"), 0);
+        assert_int_equal(t_num(d, "tampered"), 0);
+        assert_int_equal(t_num(d, "gaps"), 0);
+        assert_int_equal(t_num(d, "listed"), 0);
+        assert_int_equal(t_num(d, "done"), 0);
+        assert_int_equal(t_num(d, "covered_s"), 0);
+        assert_int_equal(t_num(d, "pending"), 0);
+        assert_int_equal(t_num(d, "chains"), 0);
+        assert_int_equal(t_num(d, "last_end_ms"), -1);
+        assert_int_equal(t_num(d, "digests"), 2);
+        assert_true(t_get(d, "hours_covered")->valuedouble == 0.0);
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "verdict"), "OK");
+        cJSON_Delete(r);
+        /* 2^53 exactly is a count */
+        r = t_dig1("{\"available\":true,\"missing\":9007199254740992}");
+        assert_string_equal(t_str(t_src(r, "101", "ct-logs"), "verdict"), "FAILING");
+        cJSON_Delete(r);
+        /* a last_end_ms past 2^53 does not win the choice between carriers */
+        r = t_dig_merge(2, inst, scanned,
+                        (const char *const[]){"{\"available\":true,\"listed\":1,\"last_end_ms\":5}",
+                                              "{\"available\":true,\"listed\":2,\"last_end_ms\":1e17}"});
+        assert_string_equal(t_str(t_dig_of(r), "instance"), "a-scan");
+        cJSON_Delete(r);
+}
+
+static void test_digests_rendered(void **state)
+{
+        cJSON *r = t_dig1("{\"available\":true,\"chains\":1,\"digests\":24,\"covered_s\":86400,"
+                          "\"listed\":288,\"done\":287,\"recovered\":1,\"missing\":1,\"gaps\":2,"
+                          "\"pending\":12,\"last_end_ms\":1796122800000}"),
+              *back;
+        struct buf b;
+
+        (void)state;
+        buf_init(&b, 1 << 20);
+        assert_int_equal(report_render_table(r, &b), JB_OK);
+        assert_contains(b.p, "\nFAILING  S3 Prod (101)");
+        assert_contains(b.p, "\n             CloudTrail digests          24 h,");
+        assert_contains(b.p, "  24 h, 287/288 done, 1 recovered, 1 missing, 2 gaps, 12 pending\n");
+        assert_contains(b.p,
+                        "\nadvice:\n  S3 Prod / ct-logs: 1 log file that CloudTrail's digests list");
+        buf_reset(&b);
+        assert_int_equal(report_render_html(r, &b), JB_OK);
+        assert_contains(b.p, "<table class=\"digests\">");
+        assert_contains(b.p,
+                        "<tr class=\"digests\" data-bucket=\"ct-logs\" data-available=\"true\">"
+                        "<td>ct-logs</td><td class=\"n\" data-figure=\"digest_hours\">24</td>"
+                        "<td class=\"n\" data-figure=\"digest_digests\">24</td>"
+                        "<td class=\"n\" data-figure=\"digest_listed\">288</td>"
+                        "<td class=\"n\" data-figure=\"digest_done\">287</td>"
+                        "<td class=\"n\" data-figure=\"digest_recovered\">1</td>"
+                        "<td class=\"n bad\" data-figure=\"digest_missing\">1</td>"
+                        "<td class=\"n\" data-figure=\"digest_tampered\">0</td>"
+                        "<td class=\"n bad\" data-figure=\"digest_gaps\">2</td>"
+                        "<td class=\"n\" data-figure=\"digest_pending\">12</td><td>CloudTrail&#39;s "
+                        "digests cover 24 h");
+        assert_contains(b.p,
+                        "<li class=\"advice\" data-kind=\"digest_missing\" data-bucket=\"ct-logs\">");
+        assert_contains(b.p, "<li class=\"advice\" data-kind=\"digest_gap\" data-bucket=\"ct-logs\">");
+        assert_null(strstr(b.p, "<script"));
+        buf_reset(&b);
+        assert_int_equal(report_render_json(r, &b), JB_OK);
+        back = cJSON_Parse(b.p);
+        assert_non_null(back);
+        assert_true(cJSON_Compare(back, r, 1));
+        cJSON_Delete(back);
+        buf_clear(&b);
+        cJSON_Delete(r);
+}
+
+/* The alerts' problems (kinds digest_missing, digest_tampered, digest_gap) say what to do. */
+static void test_digests_problem_advice(void **state)
+{
+        static const char doc[] =
+                "{\"v\":1,\"type\":\"instance_status\",\"instance\":\"a\",\"at_ms\":1796126410000,"
+                "\"problems\":[{\"level\":\"error\",\"kind\":\"digest_missing\",\"text\":\"m\","
+                "\"last_ms\":3},{\"level\":\"error\",\"kind\":\"digest_tampered\",\"text\":\"t\","
+                "\"last_ms\":2},{\"level\":\"warn\",\"kind\":\"digest_gap\",\"text\":\"g\","
+                "\"last_ms\":1}]}";
+        struct report_opts o = {T_NOW, NULL};
+        struct report_doc d = {doc, sizeof(doc) - 1, "a.json"};
+        char err[128];
+        cJSON *r = report_merge(&d, 1, &o, err, sizeof(err));
+        const cJSON *pr = t_get(r, "problems");
+
+        (void)state;
+        assert_int_equal(cJSON_GetArraySize(pr), 3);
+        assert_contains(t_str(t_find(pr, "kind", "digest_missing"), "advice"),
+                        "registered in Access Anywhere");
+        assert_contains(t_str(t_find(pr, "kind", "digest_tampered"), "advice"), "Object Lock");
+        assert_contains(t_str(t_find(pr, "kind", "digest_gap"), "advice"), "lifecycle rules");
+        cJSON_Delete(r);
+}
+
 static void test_exit_code(void **state)
 {
         cJSON *r;
@@ -636,6 +1037,13 @@ int main(void)
                 cmocka_unit_test(test_hostile_numbers),
                 cmocka_unit_test(test_providers_bounded),
                 cmocka_unit_test(test_exit_code),
+                cmocka_unit_test(test_digests_coverage),
+                cmocka_unit_test(test_digests_merge),
+                cmocka_unit_test(test_digests_failing),
+                cmocka_unit_test(test_digests_not_available),
+                cmocka_unit_test(test_digests_hostile),
+                cmocka_unit_test(test_digests_rendered),
+                cmocka_unit_test(test_digests_problem_advice),
         };
         return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }
