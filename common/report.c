@@ -288,9 +288,6 @@ static const char *problem_advice(const char *kind, const char *level)
                  "Check the log bucket's lifecycle rules and who may delete in it; the digest named "
                  "here cannot be made again, so run a full sync of the provider if its hour "
                  "matters."},
-                {"digest_signature",
-                 "Check that digest.public_key_file holds CloudTrail's current public keys for this "
-                 "region; if it does, the digest was changed after CloudTrail signed it."},
                 {"bad_status", "Remove or replace this status document: its instance rewrites it every "
                                "status.publish_s; a copy from another jibe version cannot be merged."},
         };
