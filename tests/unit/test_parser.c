@@ -198,6 +198,17 @@ static void make_files(void)
         put_log(T_NAME("corrupt"), gz, n);
         free(gz);
 
+        /* badjson: a sound gzip stream whose JSON breaks after two records */
+        doc_begin(&b);
+        rec(&b, "PutObject", "data", "bj1.txt", "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL, NULL,
+            "bj1");
+        rec(&b, "PutObject", "data", "bj2.txt", "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL, NULL,
+            "bj2");
+        assert_int_equal(buf_puts(&b, ",{\"eventName\": nope}"), 0);
+        gz = doc_gzip(&b, &n);
+        put_log(T_NAME("badjson"), gz, n);
+        free(gz);
+
         /* three files of one put each, for the fault run */
         for (i = 0; i < 3; i++) {
                 char key[32], name[128], id[32];
@@ -788,10 +799,10 @@ static void publish_digest(struct t_env *e, const char *path, const char *digest
 }
 
 struct t_hashes {
-        uint8_t sha[3][SHA256_LEN];
-        unsigned reads[3];
-        const char *paths[3];
-        int seen[3];
+        uint8_t sha[4][SHA256_LEN];
+        unsigned reads[4];
+        const char *paths[4];
+        int seen[4];
 };
 
 static int t_hash_of(void *opaque, const char *path, const uint8_t sha[SHA256_LEN], unsigned reads,
@@ -801,7 +812,7 @@ static int t_hash_of(void *opaque, const char *path, const uint8_t sha[SHA256_LE
         int i;
 
         (void)at_ms;
-        for (i = 0; i < 3; i++)
+        for (i = 0; i < 4; i++)
                 if (h->paths[i] && !strcmp(path, h->paths[i])) {
                         memcpy(h->sha[i], sha, SHA256_LEN);
                         h->reads[i] = reads;
@@ -820,6 +831,7 @@ static void test_hashes(void **state)
         struct t_hashes h;
         struct filehash *fh;
         uint8_t main_sha[SHA256_LEN], main_gz[SHA256_LEN], est_sha[SHA256_LEN], est_gz[SHA256_LEN];
+        uint8_t bad_sha[SHA256_LEN], bad_gz[SHA256_LEN];
         char dir[4096], err[512], main_hex[SHA256_HEX_LEN + 1], gz_hex[SHA256_HEX_LEN + 1];
         int done = 0;
         size_t n;
@@ -827,6 +839,7 @@ static void test_hashes(void **state)
         (void)state;
         fixture_sha(T_NAME("main"), main_sha, main_gz);
         fixture_sha(T_NAME("est"), est_sha, est_gz);
+        fixture_sha(T_NAME("badjson"), bad_sha, bad_gz);
         assert_memory_not_equal(main_sha, main_gz, SHA256_LEN);
         sha256_hex(main_sha, main_hex);
         sha256_hex(est_gz, gz_hex); /* a digest listing the gzip bytes' hash: a mismatch */
@@ -840,10 +853,11 @@ static void test_hashes(void **state)
         e.po.hashes = fh;
         publish_digest(&e, T_PATH("main"), main_hex, 0, &done);
         publish_digest(&e, T_PATH("est"), gz_hex, 1, &done);
-        publish_file(&e, T_PATH("fault0"), NULL, &done); /* no digest value: stored only */
+        publish_file(&e, T_PATH("fault0"), NULL, &done);  /* no digest value: stored only */
+        publish_file(&e, T_PATH("badjson"), NULL, &done); /* quarantined, its content hashed */
         env_start(&e);
-        n = collect(&e, ev, 5, 15000);
-        WAIT_STATS(&e, st, st.files_ok == 3, 15000);
+        n = collect(&e, ev, 7, 15000);
+        WAIT_STATS(&e, st, st.files_ok == 3 && st.files_quarantined == 1, 15000);
         ack_all(&e, ev, n);
         assert_int_equal(st.digest_mismatches, 1);
         env_free(&e);
@@ -853,6 +867,7 @@ static void test_hashes(void **state)
         h.paths[0] = T_PATH("main");
         h.paths[1] = T_PATH("est");
         h.paths[2] = T_PATH("fault0");
+        h.paths[3] = T_PATH("badjson");
         assert_int_equal(fh->ops->load(fh, t_hash_of, &h, err, sizeof(err)), JB_OK);
         assert_int_equal(h.seen[0], 1);
         assert_int_equal(h.seen[1], 1);
@@ -862,6 +877,8 @@ static void test_hashes(void **state)
         assert_int_equal(h.reads[0], 1);
         assert_int_equal(h.reads[1], 2); /* a re-read */
         assert_int_equal(h.reads[2], 1);
+        assert_int_equal(h.seen[3], 1);
+        assert_memory_equal(h.sha[3], bad_sha, SHA256_LEN);
         filehash_free(fh);
 }
 
