@@ -811,10 +811,13 @@ static int put_digest(cJSON *o, const struct status_digest *d)
         cJSON *g = add_obj(o, "digests");
 
         return g && add_bool(g, "available", d->available) && add_num(g, "chains", (double)d->chains) &&
-               add_num(g, "digests", (double)d->digests) && add_num(g, "backfill", (double)d->backfill) &&
-               add_num(g, "covered_s", (double)d->covered_s) && add_num(g, "listed", (double)d->listed) &&
-               add_num(g, "done", (double)d->done) && add_num(g, "recovered", (double)d->recovered) &&
-               add_num(g, "missing", (double)d->missing) && add_num(g, "tampered", (double)d->tampered) &&
+               add_num(g, "digests", (double)d->digests) &&
+               add_num(g, "backfill", (double)d->backfill) &&
+               add_num(g, "covered_s", (double)d->covered_s) &&
+               add_num(g, "listed", (double)d->listed) && add_num(g, "done", (double)d->done) &&
+               add_num(g, "recovered", (double)d->recovered) &&
+               add_num(g, "missing", (double)d->missing) &&
+               add_num(g, "tampered", (double)d->tampered) &&
                add_num(g, "unverified", (double)d->unverified) && add_num(g, "gaps", (double)d->gaps) &&
                add_num(g, "pending", (double)d->pending) &&
                add_num(g, "last_end_ms", (double)d->last_end_ms);

@@ -85,7 +85,6 @@ static inline void gen_ob_ch(struct gen_ob *o, char c)
 }
 #define GEN_LIT(o, s) gen_ob_put((o), (s), sizeof(s) - 1)
 
-
 /* gzip writer on a file descriptor; one z_stream reused across files. */
 struct gen_gz {
         z_stream z;

@@ -1785,7 +1785,8 @@ int gen_plan_write(struct gen_world *w, struct gen_plan *plan, struct gen_rng *r
 
                         sha256_final(&gz.sha, d->sha);
                         memcpy(d->stored, d->sha, 32);
-                        if (scn == DG_FLIPPED && dg_flip(w, path.p, &body, f->v, &gz, d->stored, errstr, errsz))
+                        if (scn == DG_FLIPPED &&
+                            dg_flip(w, path.p, &body, f->v, &gz, d->stored, errstr, errsz))
                                 goto out;
                         if (scn == DG_DELETED) {
                                 /* listed by its digest, then gone from the bucket: not in
