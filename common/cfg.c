@@ -33,6 +33,7 @@
 #include "cfg.h"
 #include "cfg_impl.h"
 #include "ct.h"
+#include "ct_digest.h"
 #include "kconf.h"
 #include "log.h"
 
@@ -63,6 +64,7 @@ static const char *const cfg_log_levels[] = {"debug", "info", "warn", "error", N
 static const char *const cfg_alert_levels[] = {"warn", "error", NULL};
 static const char *const cfg_log_formats[] = {"text", "json", NULL};
 static const char *const cfg_sync_methods[] = {"auto", "event", "refresh", NULL};
+static const char *const cfg_digest_modes[] = {"auto", "off", NULL};
 
 const struct cfg_opt cfg_opts[] = {
         /* access_anywhere */
@@ -141,6 +143,20 @@ const struct cfg_opt cfg_opts[] = {
         O_LONG("parser.workers", parse_workers, 2, 1, 64, "Log files read at the same time."),
         O_LONG("parser.provider_refresh_s", parse_provider_refresh_s, 300, 10, 86400,
                "Seconds between two readings of the providers' information (buckets, keys, full syncs)."),
+
+        /* digest */
+        {.name = "digest.enabled", .type = CFGT_STR, .off = OFF(digest_enabled), .def_s = "auto",
+         .choices = cfg_digest_modes,
+         .desc = "auto: where a trail has log file validation on, read CloudTrail's hourly digest files, fetch "
+                 "the log files a listing missed, report the ones that cannot be found and the ones whose "
+                 "SHA-256 is not what CloudTrail wrote; trails without digests are shown as not available. "
+                 "off: digests are not read and nothing is verified."},
+        O_LONG("digest.grace_min", digest_grace_min, 30, 0, 1440,
+               "Minutes after the end of a digest's hour before every log file it lists must have been read; "
+               "a file still not seen then is fetched by its path or reported missing (0: at once, for tests)."),
+        O_SIZE("digest.max_bytes", digest_max_bytes, CT_DIGEST_MAX_DEFAULT, 64 * CFG_KIB, CFG_GIB,
+               "Largest digest file jibe reads, once decompressed; a larger one is skipped and its hour "
+               "reported as not verified."),
 
         /* syncer */
         O_LONG("syncer.window_ms", sync_window_ms, 2000, 100, 600000,
@@ -271,8 +287,9 @@ const struct cfg_alias cfg_aliases[] = {
 const size_t cfg_naliases = sizeof(cfg_aliases) / sizeof(cfg_aliases[0]);
 
 /* Groups in the order they are printed; "" is the top level. */
-const char *const cfg_groups[] = {"access_anywhere", "self",   "scanner", "parser", "syncer", "queue",
-                                  "kafka",           "alerts", "metrics", "status", "report", ""};
+const char *const cfg_groups[] = {"access_anywhere", "self",   "scanner", "parser", "digest",
+                                  "syncer",          "queue",  "kafka",   "alerts", "metrics",
+                                  "status",          "report", ""};
 const char *const cfg_group_desc[] = {
         "How jibe reaches Access Anywhere and signs in. Give the password one way only: password_file "
         "(recommended), password_env, password or credentials_json; or a permanent token instead. "
@@ -283,6 +300,10 @@ const char *const cfg_group_desc[] = {
         "so jibe skips them; the identities its S3 providers report are always included.",
         "Where jibe looks for CloudTrail log files and how often.",
         "Reading CloudTrail log files.",
+        "CloudTrail's digest files: the hourly list, with SHA-256 values, of every log file a trail "
+        "delivered (written when the trail's log file validation is on). jibe checks that it read each "
+        "of them (see README: CloudTrail digests). The digests' signatures are not checked: that needs "
+        "AWS's public keys, which jibe cannot fetch without AWS access.",
         "Sending changes to Access Anywhere, which then re-reads the changed folders.",
         "jibe's internal queues between its stages.",
         "Apache Kafka, for the distributed mode (jibe scan, jibe parse, jibe sync on any hosts) and for "

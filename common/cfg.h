@@ -79,6 +79,12 @@ struct cfg {
         long parse_workers;              /* default 2 */
         long parse_provider_refresh_s;   /* re-read providers and their last syncs, default 300 */
 
+        /* digest { ... }: CloudTrail digests (docs/DIGESTS.md) */
+        char *digest_enabled;  /* "auto" (default: read digests where they exist) or "off" */
+        long digest_grace_min; /* after a digest's end before its files must be done, default 30 */
+        uint64_t
+                digest_max_bytes; /* decompressed ceiling of one digest, default CT_DIGEST_MAX_DEFAULT */
+
         /* syncer { ... } */
         long sync_window_ms;            /* dedup window, default 2000 */
         long sync_batch_max;            /* default 500 */

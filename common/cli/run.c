@@ -19,6 +19,7 @@
 #include "cfg.h"
 #include "cli.h"
 #include "dead.h"
+#include "filehash.h"
 #include "log.h"
 #include "msg.h"
 #include "parser.h"
@@ -185,6 +186,7 @@ int run_main(int argc, char **argv)
         struct stage_opts so;
         struct state *st = NULL;
         struct scan_store *store = NULL;
+        struct filehash *hashes = NULL;
         struct metrics_http *mh = NULL;
         struct q *q;
         char err[1024], instance[256];
@@ -209,6 +211,13 @@ int run_main(int argc, char **argv)
                 log_msg(LL_ERROR, "run", "cannot use the state directory: %s", err);
                 goto out;
         }
+        /* The parser's SHA-256 of each file, for the scanner's digest checks (none: digests off). */
+        if (so.scan.digests && !(hashes = filehash_dir_new(cfg.state_dir, err, sizeof(err)))) {
+                log_msg(LL_ERROR, "run", "cannot use the file hashes of the state directory: %s", err);
+                goto out;
+        }
+        so.scan.hashes = hashes;
+        so.parse.hashes = hashes;
         if (run_metrics_start("run", &cfg, 1, &mh) || run_check_login("run", &ao) ||
             !(q = run_transport(&cfg)))
                 goto out;
@@ -222,6 +231,7 @@ int run_main(int argc, char **argv)
         run_alerts_stop();                                      /* after the stages: their last alerts */
         scan_store_free(store);                                 /* after the scanner */
 out:
+        filehash_free(hashes); /* after the stages */
         run_metrics_stop(mh, ret);
         state_close(st);
         stage_opts_clear(&so);

@@ -17,6 +17,7 @@
 #include "aa.h"
 #include "cfg.h"
 #include "cli.h"
+#include "filehash.h"
 #include "kadmin.h"
 #include "kconf.h"
 #include "log.h"
@@ -150,22 +151,51 @@ static const struct {
         [ST_SYNC] = {Q_EVENTS, sync_line, NFIELDS(sync_line)},
 };
 
+/* The status topic's name and the Kafka properties (freed by the caller); NULL with err. */
+static const char **status_topic(const struct cfg *cfg, char *topic, size_t topicsz, char *err,
+                                 size_t errsz)
+{
+        const char **props = kafka_props(cfg);
+
+        if (!props) {
+                jb_seterr(JB_ENOMEM, err, errsz, "out of memory");
+        } else if (kconf_name(topic, topicsz, cfg->kafka_topic_prefix, KN_STATUS)) {
+                jb_seterr(JB_EINPUT, err, errsz, "kafka.topic_prefix is too long");
+                free(props);
+                props = NULL;
+        }
+        return props;
+}
+
 /* The scanner's memory: the compacted status topic. NULL with err. */
 static struct scan_store *status_store(const struct cfg *cfg, char *err, size_t errsz)
 {
-        const char **props = kafka_props(cfg);
-        struct scan_store *store;
+        const char **props;
+        struct scan_store *store = NULL;
         char topic[512];
 
-        store = NULL;
-        if (!props)
-                jb_seterr(JB_ENOMEM, err, errsz, "out of memory");
-        else if (kconf_name(topic, sizeof(topic), cfg->kafka_topic_prefix, KN_STATUS))
-                jb_seterr(JB_EINPUT, err, errsz, "kafka.topic_prefix is too long");
-        else
+        if ((props = status_topic(cfg, topic, sizeof(topic), err, errsz)))
                 store = scan_store_kafka_new(cfg->kafka_brokers, topic, props, err, errsz);
         free(props);
         return store;
+}
+
+/* The parser's SHA-256 of each file, for the scanner's digest checks: also in the status
+ * topic. *out NULL when digests are off; JB_OK, or an error with err. */
+static int hash_store(const struct cfg *cfg, const struct stage_opts *so, struct filehash **out,
+                      char *err, size_t errsz)
+{
+        const char **props;
+        char topic[512];
+
+        *out = NULL;
+        if (!so->scan.digests)
+                return JB_OK;
+        if (!(props = status_topic(cfg, topic, sizeof(topic), err, errsz)))
+                return JB_EINPUT;
+        *out = filehash_kafka_new(cfg->kafka_brokers, topic, props, err, errsz);
+        free(props);
+        return *out ? JB_OK : JB_EFATAL;
 }
 
 /* The one stage of this process on q, under the supervisor; takes q. */
@@ -215,6 +245,7 @@ static int stage_main(enum stage which, int argc, char **argv)
         struct stage_opts so;
         struct q *q = NULL;
         struct scan_store *store = NULL;
+        struct filehash *hashes = NULL;
         struct metrics_http *mh = NULL;
         char err[1024], status_name[256];
         int rc, ret = 1;
@@ -246,12 +277,16 @@ static int stage_main(enum stage which, int argc, char **argv)
                 log_msg(LL_ERROR, cmd, "cannot connect to Kafka: %s", err);
                 goto out;
         }
-        if (which == ST_SCAN && !(store = status_store(&cfg, err, sizeof(err)))) {
+        if ((which == ST_SCAN && !(store = status_store(&cfg, err, sizeof(err)))) ||
+            (which != ST_SYNC && hash_store(&cfg, &so, &hashes, err, sizeof(err)))) {
                 ret = supervise_not_started(cmd, err);
                 q_shutdown(q);
                 q_free(q);
+                scan_store_free(store);
                 goto out;
         }
+        so.scan.hashes = which == ST_SCAN ? hashes : NULL;
+        so.parse.hashes = which == ST_PARSE ? hashes : NULL;
         /* Frees the stage and q: q_free() flushes what was published (their reports reach the
          * scanner), commits what is complete, reports the rest as never completed; the
          * scanner saves its memory last. */
@@ -265,6 +300,7 @@ static int stage_main(enum stage which, int argc, char **argv)
         run_alerts_stop(); /* after the stage: its last alerts */
         scan_store_free(store);
 out:
+        filehash_free(hashes); /* after the stage */
         run_metrics_stop(mh, ret);
         stage_opts_clear(&so);
         cfg_clear(&cfg);

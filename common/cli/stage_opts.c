@@ -18,6 +18,9 @@ static int scan_opts(const struct cfg *cfg, struct stage_opts *o)
         s->refresh_concurrency = cfg->scan_refresh_concurrency;
         s->sources = cfg->scan_sources;
         s->n_sources = cfg->n_scan_sources;
+        s->digests = !cfg->digest_enabled || strcmp(cfg->digest_enabled, "off") != 0;
+        s->digest_grace_s = cfg->digest_grace_min * 60;
+        s->digest_max_bytes = cfg->digest_max_bytes;
         if (cfg->n_scan_prefixes) {
                 o->prefixes = calloc(cfg->n_scan_prefixes, sizeof(*o->prefixes));
                 if (!o->prefixes)
