@@ -261,7 +261,7 @@ static int dir_compact(struct fh_dir *d, char *errstr, size_t errsz)
         size_t i = 0;
         int rc = JB_OK;
 
-        buf_init(&b, 0);
+        buf_init(&b, (size_t)1 << 30); /* a ceiling of 0 would refuse every byte */
         if (buf_append(&b, FH_MAGIC "\n", strlen(FH_MAGIC) + 1))
                 rc = JB_ENOMEM;
         while (!rc && (i = sset_next(&d->map, i, &se)) != 0)
@@ -304,7 +304,7 @@ static int dir_put(struct filehash *fh, const char *path, const uint8_t sha[SHA2
         memcpy(e.sha, sha, SHA256_LEN);
         e.reads = reads ? reads : 1;
         e.at_ms = msg_now_ms();
-        buf_init(&b, 0);
+        buf_init(&b, (size_t)1 << 30); /* a ceiling of 0 would refuse every byte */
         if (dir_format(&b, path, &e)) {
                 buf_clear(&b);
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");

@@ -39,6 +39,7 @@ struct dday {
         char *path;
         char *fi_id;
         int64_t day;
+        uint64_t pass;    /* when it was last looked up while not found */
         struct sset seen; /* digest names read, or refused (not read again) */
 };
 
@@ -69,6 +70,7 @@ struct digests {
         struct sset notfound; /* not found by path after a refresh of their folder */
         struct sset rereads;  /* published again after a hash mismatch */
         struct sset warned;   /* "<kind> <path>": said once in the log */
+        struct sset ids;      /* folder path -> its fi_id (char *, owned), once found */
         struct sset hashes;   /* this pass: path -> struct hent * (NULL when not loaded) */
         int hashes_loaded;
         uint64_t pass;
@@ -132,6 +134,7 @@ struct digests *digests_new(const struct digests_opts *o, struct aa_client *aa,
         sset_init(&d->rereads);
         sset_init(&d->warned);
         sset_init(&d->hashes);
+        sset_init(&d->ids);
         return d;
 }
 
@@ -160,6 +163,10 @@ void digests_free(struct digests *d)
                 dent_free(d->ents[i]);
         free(d->ents);
         hashes_clear(d);
+        i = 0;
+        while ((i = sset_next(&d->ids, i, &e)) != 0)
+                free(e->v);
+        sset_clear(&d->ids);
         sset_clear(&d->dfolders);
         sset_clear(&d->days);
         sset_clear(&d->fetched);
@@ -201,11 +208,61 @@ static char *file_path(const char *root, const char *key)
 
 /* ---------- reading digests ---------- */
 
+/*
+ * The id of folder path into *id (owned by the cache). The index may not have it yet (a
+ * folder CloudTrail created since the last refresh of its parent): then its parent is found
+ * the same way (up to levels above), refreshed, and path looked up again. JB_ENOTFOUND when
+ * it does not exist.
+ */
+static int find_folder(struct digests *d, const char *path, int levels, const char **id, char *errstr,
+                       size_t errsz)
+{
+        struct aa_item it = {0};
+        char *parent, *slash, *copy;
+        const char *pid = NULL;
+        int rc;
+
+        *id = sset_get(&d->ids, path);
+        if (*id)
+                return JB_OK;
+        rc = aa_check_path(d->aa, path, "0", &it, errstr, errsz);
+        if (rc == JB_ENOTFOUND && levels > 0 && (slash = strrchr(path, '/')) != NULL) {
+                if (!(parent = strndup(path, (size_t)(slash - path))))
+                        return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                rc = find_folder(d, parent, levels - 1, &pid, errstr, errsz);
+                free(parent);
+                if (!rc) {
+                        char *ids[1] = {(char *)pid};
+
+                        rc = d->h.refresh(d->h.opaque, ids, 1, errstr, errsz);
+                        if (!rc)
+                                rc = aa_check_path(d->aa, path, "0", &it, errstr, errsz);
+                }
+        }
+        if (rc)
+                return rc;
+        copy = strdup(it.fi_id);
+        aa_item_clear(&it);
+        if (!copy || sset_put(&d->ids, path, copy)) {
+                free(copy);
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        }
+        *id = copy;
+        return JB_OK;
+}
+
+/* Forget a folder id that an answer said is gone. */
+static void forget_id(struct digests *d, const char *path)
+{
+        free(sset_get(&d->ids, path));
+        sset_del(&d->ids, path);
+}
+
 static int region_folder(struct digests *d, const char *path, const struct dfolder **out, char *errstr,
                          size_t errsz)
 {
         struct dfolder *f = sset_get(&d->dfolders, path);
-        struct aa_item it = {0};
+        const char *id = NULL;
         int rc;
 
         *out = NULL;
@@ -222,7 +279,8 @@ static int region_folder(struct digests *d, const char *path, const struct dfold
                 }
         }
         f->pass = d->pass;
-        rc = aa_check_path(d->aa, path, "0", &it, errstr, errsz);
+        /* ".../<account>/CloudTrail-Digest/<region>": the account folder is known to exist */
+        rc = find_folder(d, path, 2, &id, errstr, errsz);
         if (rc == JB_ENOTFOUND) {
                 *out = f;
                 return JB_OK; /* no digests for this region: log file validation is off */
@@ -230,9 +288,7 @@ static int region_folder(struct digests *d, const char *path, const struct dfold
         if (rc)
                 return rc;
         free(f->fi_id);
-        f->fi_id = strdup(it.fi_id);
-        aa_item_clear(&it);
-        if (!f->fi_id)
+        if (!(f->fi_id = strdup(id)))
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         log_msg(LL_INFO, "digests",
                 "found CloudTrail digests in %s: reconciling its log files against them", path);
@@ -377,7 +433,6 @@ static int region_days(struct digests *d, const char *dpath, int64_t oldest, int
         for (day = oldest; day <= newest && *nout < DG_DAYS_MAX && !rc; day += DAY_S) {
                 char tail[48], *path;
                 struct dday *y;
-                struct aa_item it = {0};
                 time_t t = (time_t)day;
                 struct tm tm;
 
@@ -397,16 +452,17 @@ static int region_days(struct digests *d, const char *dpath, int64_t oldest, int
                         y->day = day;
                         sset_init(&y->seen);
                 }
-                if (!y->fi_id) {
-                        rc = aa_check_path(d->aa, path, "0", &it, errstr, errsz);
-                        if (rc == JB_ENOTFOUND) {
+                if (!y->fi_id &&
+                    (y->pass == 0 || day >= newest || d->pass - y->pass >= DG_RECHECK_PASSES)) {
+                        const char *id = NULL;
+
+                        y->pass = d->pass;
+                        /* day -> month -> year -> the region's digest folder (known) */
+                        rc = find_folder(d, path, 3, &id, errstr, errsz);
+                        if (rc == JB_ENOTFOUND)
                                 rc = JB_OK; /* no digest that day (yet) */
-                        } else if (!rc) {
-                                y->fi_id = strdup(it.fi_id);
-                                if (!y->fi_id)
-                                        rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-                        }
-                        aa_item_clear(&it);
+                        else if (!rc && !(y->fi_id = strdup(id)))
+                                rc = jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
                 }
                 if (!rc && y->fi_id)
                         out[(*nout)++] = y;
@@ -457,6 +513,7 @@ static int read_digests(struct digests *d, const struct digests_region *regs, si
                         if (rc == JB_ENOTFOUND) {
                                 free(ys[k]->fi_id); /* the folder went away: look it up again */
                                 ys[k]->fi_id = NULL;
+                                forget_id(d, ys[k]->path);
                                 rc = JB_OK;
                         }
                         for (m = 0; m < lc.n && !rc && !d->h.stopping(d->h.opaque); m++)
@@ -565,17 +622,19 @@ static int fetch(struct digests *d, const struct dent *e, const char *path,
         sha256_hex(sha, hex);
         rc = aa_check_path(d->aa, path, "0", &it, err, sizeof(err));
         if (rc == JB_ENOTFOUND && !reread) {
-                struct aa_item fo = {0};
+                const char *fid = NULL;
 
-                if (aa_check_path(d->aa, folder, "0", &fo, err, sizeof(err)) == JB_OK) {
-                        char *ids[1] = {fo.fi_id};
+                /* its date folder (day -> month -> year -> region, refreshed down as needed) */
+                rc = find_folder(d, folder, 3, &fid, err, sizeof(err));
+                if (!rc) {
+                        char *ids[1] = {(char *)fid};
 
                         rc = d->h.refresh(d->h.opaque, ids, 1, err, sizeof(err));
-                        aa_item_clear(&fo);
-                        if (rc == JB_EFATAL)
-                                return jb_seterr(rc, errstr, errsz, "%s", err);
                 }
-                rc = aa_check_path(d->aa, path, "0", &it, err, sizeof(err));
+                if (rc == JB_EFATAL)
+                        return jb_seterr(rc, errstr, errsz, "%s", err);
+                if (!rc || rc == JB_ENOTFOUND)
+                        rc = aa_check_path(d->aa, path, "0", &it, err, sizeof(err));
         }
         if (rc == JB_ENOTFOUND) {
                 if (first_time(d, "missing", path))
