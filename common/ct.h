@@ -131,6 +131,16 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
                    size_t errsz) JB_MUST_CHECK;
 /* End of file: JB_OK only if the gzip stream and the JSON document were complete. */
 int ct_reader_finish(struct ct_reader *rdr, char *errstr, size_t errsz) JB_MUST_CHECK;
+/*
+ * Hashing: with on, every decompressed byte of a file (all its gzip members, as gunzip
+ * writes them: what a CloudTrail digest's hashValue covers) goes through SHA-256, on the
+ * inflate thread when the file has one. Call between files (before the first feed, after
+ * ct_reader_new() or ct_reader_reset()); it stays set. Off by default.
+ * ct_reader_sha256(): 0 with out set once ct_reader_finish() returned JB_OK for a file read
+ * with hashing on; -1 otherwise (and after the next reset).
+ */
+void ct_reader_set_hash(struct ct_reader *rdr, int on);
+int ct_reader_sha256(const struct ct_reader *rdr, uint8_t out[32]);
 uint64_t ct_reader_bytes_in(const struct ct_reader *rdr);
 uint64_t ct_reader_bytes_out(const struct ct_reader *rdr);
 uint64_t ct_reader_records(const struct ct_reader *rdr);

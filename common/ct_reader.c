@@ -31,6 +31,7 @@
 
 #include "ct.h"
 #include "ct_inflate.h"
+#include "sha256.h"
 
 /* The inflate side: the inflate thread's while it runs, else the feeding thread's. */
 struct infl {
@@ -39,6 +40,8 @@ struct infl {
         int members;         /* gzip members started */
         uint64_t member_out; /* bytes the current member produced */
         uint64_t in, out;    /* compressed bytes taken, decompressed bytes made */
+        int hashing;         /* ct_reader_set_hash(): sha covers every byte made */
+        struct sha256_ctx sha;
 };
 
 /* The two-core path: a bounded ring of inflated buffers between the threads. Slots
@@ -92,6 +95,8 @@ struct ct_reader {
         struct pipe pp;
         uint64_t thread_min; /* ct_reader_set_thread_min() */
         int err;             /* sticky error, JB_OK while healthy */
+        int hash_ready;      /* finish() succeeded with hashing on: digest holds the SHA-256 */
+        uint8_t digest[SHA256_LEN];
 
         char *win;            /* window of decompressed bytes */
         size_t cap, len, pos; /* capacity, bytes valid, bytes scanned */
@@ -210,6 +215,19 @@ void ct_reader_set_thread_min(struct ct_reader *rdr, uint64_t bytes)
         rdr->thread_min = bytes;
 }
 
+void ct_reader_set_hash(struct ct_reader *rdr, int on)
+{
+        rdr->fl.hashing = on != 0;
+}
+
+int ct_reader_sha256(const struct ct_reader *rdr, uint8_t out[32])
+{
+        if (!rdr->hash_ready)
+                return -1;
+        memcpy(out, rdr->digest, SHA256_LEN);
+        return 0;
+}
+
 void ct_reader_reset(struct ct_reader *rdr)
 {
         pipe_stop(rdr);
@@ -218,6 +236,8 @@ void ct_reader_reset(struct ct_reader *rdr)
         rdr->fl.members = 0;
         rdr->fl.member_out = 0;
         rdr->fl.in = rdr->fl.out = 0;
+        sha256_init(&rdr->fl.sha);
+        rdr->hash_ready = 0;
         rdr->err = JB_OK;
         rdr->len = rdr->pos = 0;
         rdr->base = rdr->in_total = rdr->out_total = rdr->nrec = 0;
@@ -849,6 +869,8 @@ static int infl_step(struct infl *fl, const struct ct_limits *lim, const uint8_t
         if (irc == CT_INFLATE_NOMEM)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory in gzip inflate (%s)",
                                  ct_inflate_library());
+        if (fl->hashing)
+                sha256_update(&fl->sha, out, *produced); /* on the inflate thread when there is one */
         fl->out += *produced;
         fl->member_out += *produced;
         if (fl->out > lim->max_decompressed)
@@ -1117,5 +1139,9 @@ int ct_reader_finish(struct ct_reader *rdr, char *errstr, size_t errsz)
                             "the JSON document ends early after %llu bytes and %llu records: the "
                             "file is truncated",
                             (unsigned long long)rdr->out_total, (unsigned long long)rdr->nrec);
+        if (rdr->fl.hashing) {
+                sha256_final(&rdr->fl.sha, rdr->digest);
+                rdr->hash_ready = 1;
+        }
         return JB_OK;
 }

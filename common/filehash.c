@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -261,7 +262,7 @@ static int dir_compact(struct fh_dir *d, char *errstr, size_t errsz)
         size_t i = 0;
         int rc = JB_OK;
 
-        buf_init(&b, (size_t)1 << 30); /* a ceiling of 0 would refuse every byte */
+        buf_init(&b, SIZE_MAX / 2); /* the map is in memory already: this is its text */
         if (buf_append(&b, FH_MAGIC "\n", strlen(FH_MAGIC) + 1))
                 rc = JB_ENOMEM;
         while (!rc && (i = sset_next(&d->map, i, &se)) != 0)
@@ -304,7 +305,7 @@ static int dir_put(struct filehash *fh, const char *path, const uint8_t sha[SHA2
         memcpy(e.sha, sha, SHA256_LEN);
         e.reads = reads ? reads : 1;
         e.at_ms = msg_now_ms();
-        buf_init(&b, (size_t)1 << 30); /* a ceiling of 0 would refuse every byte */
+        buf_init(&b, strlen(path) + 128);
         if (dir_format(&b, path, &e)) {
                 buf_clear(&b);
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");

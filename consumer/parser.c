@@ -29,10 +29,12 @@
 #include "buf.h"
 #include "ct.h"
 #include "dead_pub.h"
+#include "filehash.h"
 #include "log.h"
 #include "metrics.h"
 #include "msg.h"
 #include "parser.h"
+#include "sha256.h"
 #include "status.h"
 #include "view.h"
 
@@ -99,6 +101,7 @@ struct parser {
 
         pthread_mutex_t st_mu;
         struct parser_stats st;
+        unsigned put_warned; /* under st_mu: bit per jb_err of the hash puts already warned about */
 
         pthread_t view_th;
         int view_started;
@@ -583,6 +586,7 @@ static enum attempt_out attempt_read(struct worker *w, const char *fi_id, int64_
         int rc;
 
         ct_reader_reset(w->rdr);
+        ct_reader_set_hash(w->rdr, w->p->o.hashes || (w->lf && w->lf->digest_sha256));
         w->stage_rc = w->verdict_rc = 0;
         w->stage_err[0] = w->verdict_err[0] = '\0';
         w->q_down = w->aborted = 0;
@@ -670,6 +674,52 @@ static void file_metrics(struct worker *w, const struct msg_logfile *lf, int64_t
                 metric_set(M_PARSE_DELIVERY_DELAY, (double)lf->listed_ms / 1000.0 - t, NULL, NULL);
 }
 
+/*
+ * A file read to the end: its SHA-256 (of the decompressed content, as CloudTrail's digest
+ * hashes it) against the digest's, when the message carries one, and into the hash store.
+ */
+static void file_hash(struct worker *w, const struct msg_logfile *lf)
+{
+        struct parser *p = w->p;
+        uint8_t sha[SHA256_LEN], want[SHA256_LEN];
+        char hex[SHA256_HEX_LEN + 1], err[PARSER_ERR];
+        unsigned bit;
+        int rc, warn;
+
+        if (ct_reader_sha256(w->rdr, sha) != 0)
+                return; /* not hashed: no store, no digest value */
+        if (lf->digest_sha256 && sha256_from_hex(lf->digest_sha256, want) == 0 &&
+            memcmp(sha, want, SHA256_LEN) != 0) {
+                sha256_hex(sha, hex);
+                stats_add(p, &p->st.digest_mismatches, 1);
+                log_msg(LL_WARN, "parser",
+                        "file=%s sha256=%s digest_sha256=%s%s: its content does not hash to the SHA-256 "
+                        "CloudTrail's digest lists for it: the object was changed after CloudTrail "
+                        "delivered it, or the download was bad. %s",
+                        lf->path, hex, lf->digest_sha256, lf->reread ? " (read twice)" : "",
+                        lf->reread ? "It differed when read again too: it is reported as tampered."
+                                   : "jibe reads it once more and reports it as tampered if it differs "
+                                     "again.");
+        }
+        if (!p->o.hashes)
+                return;
+        err[0] = '\0';
+        rc = p->o.hashes->ops->put(p->o.hashes, lf->path, sha, lf->reread ? 2 : 1, err, sizeof(err));
+        if (!rc)
+                return;
+        bit = 1u << ((unsigned)-rc & 15u);
+        pthread_mutex_lock(&p->st_mu);
+        warn = !(p->put_warned & bit);
+        p->put_warned |= bit;
+        pthread_mutex_unlock(&p->st_mu);
+        if (warn)
+                log_msg(LL_WARN, "parser",
+                        "file=%s: its SHA-256 could not be kept for the digest checks (%s: %s); the file "
+                        "was read all the same, and files this happens to show as unverified against "
+                        "CloudTrail's digests (said once for this kind of failure)",
+                        lf->path, jb_strerror(rc), err);
+}
+
 /* Returns 1 when the worker must stop. m is acked or abandoned on return. */
 static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile *lf)
 {
@@ -707,6 +757,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                                 (unsigned long long)ct_reader_bytes_in(w->rdr),
                                 fails ? " (after failed fetches)" : "");
                         stats_add(p, &p->st.files_ok, 1);
+                        file_hash(w, lf);
                         status_file_end(w, lf, 0);
                         result = "ok";
                         q_ack(p->q, m);
@@ -1106,6 +1157,8 @@ static void pst_counters(struct jb_stage *st, struct jb_counters *out)
         jb_counters_add(out, "bytes_out", JB_COUNTER, (int64_t)s.bytes_out, "bytes decompressed");
         jb_counters_add(out, "poison", JB_COUNTER, (int64_t)s.poison,
                         "unreadable messages from the scanner, dead-lettered");
+        jb_counters_add(out, "digest_mismatches", JB_COUNTER, (int64_t)s.digest_mismatches,
+                        "log files whose SHA-256 differs from the one CloudTrail's digest lists");
 }
 
 static void pst_free(struct jb_stage *st)

@@ -17,6 +17,11 @@
  * its path: gone there too, it counts as missing; listed with another id or size, that is
  * used from then on. Events already published are published again (resyncs are
  * idempotent); a WARN per failing file at most every few minutes.
+ * Hashes (docs/DIGESTS.md): with opts.hashes, or for a file whose message carries a digest's
+ * digest_sha256, the decompressed content is hashed (SHA-256) as it is read; a file read to
+ * the end is put into opts.hashes (reads 2 for a re-read), and compared with digest_sha256
+ * (a mismatch: a WARN and the counter digest_mismatches). A failed put is a WARN once per
+ * kind of failure and never fails the file.
  * Threads: `workers` threads, each with its own aa_client and ct_reader.
  */
 #ifndef PARSER_H
@@ -52,9 +57,10 @@ struct parser_stats {
         uint64_t events;     /* published on Q_EVENTS */
         uint64_t counts[10]; /* per ct_class (docs/EVENTS.md stats buckets) */
         uint64_t bytes_in, bytes_out;
-        uint64_t poison;       /* undecodable Q_FILES messages dead-lettered */
-        uint64_t fetch_errors; /* downloads that did not bring the file (retried) */
-        uint64_t relists;      /* files looked up again after failed fetches */
+        uint64_t poison;            /* undecodable Q_FILES messages dead-lettered */
+        uint64_t fetch_errors;      /* downloads that did not bring the file (retried) */
+        uint64_t relists;           /* files looked up again after failed fetches */
+        uint64_t digest_mismatches; /* files whose SHA-256 is not the one their digest lists */
 };
 
 struct parser;

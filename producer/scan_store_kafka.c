@@ -8,7 +8,8 @@
  * removes. A value it cannot read counts as not processed (the file is published again:
  * a duplicate, never a loss). load() reads every partition from its start to the end offset
  * seen at start (ktopic.h; tombstones cancel earlier records) and skips the records of the
- * instances' status (keys STATUS_KAFKA_KEY_PREFIX..., status_store.h); save() and forget() produce
+ * instances' status (keys STATUS_KAFKA_KEY_PREFIX..., status_store.h) and the parser's file
+ * hashes (keys FILEHASH_KEY_PREFIX..., filehash.h); save() and forget() produce
  * idempotently with acks=all and return only when the broker confirmed every record. The
  * Kafka clients are ktopic.h's (shared with the status store), so this file, like every
  * other stage file, does not know librdkafka.
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "filehash.h"
 #include "ktopic.h"
 #include "log.h"
 #include "msg.h"
@@ -97,12 +99,13 @@ struct kv_loading {
 };
 
 /* One record of the status topic (ktopic_fn): marks its key done or not done. Keys of the
- * instances' status (STATUS_KAFKA_KEY_PREFIX) are not files: skipped. */
+ * instances' status (STATUS_KAFKA_KEY_PREFIX) and of the file hashes (FILEHASH_KEY_PREFIX)
+ * are not files: skipped. */
 static int kv_load_record(void *opaque, const void *k, size_t klen, const void *val, size_t vlen,
                           int32_t partition, int64_t offset)
 {
         struct kv_loading *L = opaque;
-        size_t plen = strlen(STATUS_KAFKA_KEY_PREFIX);
+        size_t plen = strlen(STATUS_KAFKA_KEY_PREFIX), hlen = strlen(FILEHASH_KEY_PREFIX);
         struct msg_status st;
         char *key;
         int rc = JB_OK;
@@ -111,7 +114,8 @@ static int kv_load_record(void *opaque, const void *k, size_t klen, const void *
         (void)offset;
         if (!k || !klen)
                 return JB_OK;
-        if (klen >= plen && !memcmp(k, STATUS_KAFKA_KEY_PREFIX, plen)) {
+        if ((klen >= plen && !memcmp(k, STATUS_KAFKA_KEY_PREFIX, plen)) ||
+            (klen >= hlen && !memcmp(k, FILEHASH_KEY_PREFIX, hlen))) {
                 L->others++;
                 return JB_OK;
         }
