@@ -384,9 +384,11 @@ static int read_one(struct digests *d, const struct digests_region *r, struct dd
 
         if (!path)
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
-        if (!ct_digest_is_path(path)) {
+        if (!ct_digest_is_path(path) ||
+            d->h.file_state(d->h.opaque, y->path, nf->name) == DIGESTS_DONE) {
                 free(path);
-                return sset_put(&y->seen, nf->name, NULL); /* not a digest: never looked at again */
+                /* not a digest, or one found unreadable before: never looked at again */
+                return sset_put(&y->seen, nf->name, NULL);
         }
         ct_digest_reader_reset(rd);
         rc = aa_download(d->aa, nf->fi_id, feed_cb, &fc, err, sizeof(err));
@@ -403,6 +405,8 @@ static int read_one(struct digests *d, const struct digests_region *r, struct dd
                 status_problem_once(STATUS_WARN, r->provider, r->bucket, "digest_unreadable", NULL,
                                     text);
                 rc = sset_put(&y->seen, nf->name, NULL);
+                if (!rc)
+                        rc = d->h.remember(d->h.opaque, y->path, nf->name);
         } else if (rc) {
                 log_msg(LL_WARN, "digests",
                         "cannot download the CloudTrail digest %s (%s); the next scan tries again", path,

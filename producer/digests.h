@@ -9,8 +9,9 @@
  * What the pass needs of the scanner (the state of a file, publishing one, a cloud refresh)
  * comes through struct digests_host, so this module knows nothing of the scanner's tables.
  * Kept in memory only: the digests of the lookback window (older ones are dropped), the
- * names of the digest files read (or found unreadable), and the files fetched by path, not
- * found, or read again. After a restart the digests of the window are read again.
+ * names of the digest files read, and the files fetched by path, not found, or read again;
+ * after a restart the digests of the window are read again. A digest that cannot be read is
+ * remembered in the scanner's store (host->remember), so it is not downloaded again.
  * Ownership: digests_new() copies opts; aa, host and the hash store are borrowed. The
  * region list given to digests_pass() is borrowed during the call.
  * Threads: one (the scanner's).
@@ -38,6 +39,10 @@ struct digests_host {
                        size_t errsz);
         /* Cloud refresh of the folders ids[0..n), waiting for them (see the scanner). */
         int (*refresh)(void *opaque, char *const *ids, size_t n, char *errstr, size_t errsz);
+        /* Remember for good (the scanner's store, across restarts) that file name of date
+         * folder is done with: a digest that cannot be read is not downloaded again. The
+         * state is then DIGESTS_DONE. */
+        int (*remember)(void *opaque, const char *folder, const char *name);
         /* The scanner is stopping: cut the pass short. */
         int (*stopping)(void *opaque);
 };

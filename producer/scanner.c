@@ -1266,6 +1266,33 @@ static int dg_publish(void *opaque, const char *provider, const char *bucket, co
         return rc;
 }
 
+/* A digest that cannot be read: saved in its date folder's set, like a processed file. */
+static int dg_remember(void *opaque, const char *folder, const char *name)
+{
+        struct scanner *s = opaque;
+        struct folder *f;
+        int rc = JB_OK;
+
+        pthread_mutex_lock(&s->mu);
+        f = sset_get(&s->folders, folder);
+        if (!f) {
+                f = folder_new(folder, ct_path_day(folder));
+                if (!f || sset_put(&s->folders, f->path, f) != JB_OK) {
+                        folder_free(f);
+                        f = NULL;
+                        rc = JB_ENOMEM;
+                }
+        }
+        if (!rc)
+                rc = sset_put(&f->done, name, NULL);
+        if (!rc)
+                rc = sset_put(&f->added, name, NULL);
+        if (!rc)
+                f->dirty = 1;
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+}
+
 static int dg_refresh(void *opaque, char *const *ids, size_t n, char *errstr, size_t errsz)
 {
         return refresh_many(opaque, ids, n, errstr, errsz);
@@ -1490,7 +1517,8 @@ int scanner_start(const struct scanner_opts *opts, const struct aa_opts *aa, str
         if (opts->digests) {
                 struct digests_opts dopts = {opts->digest_grace_s, (size_t)opts->digest_max_bytes,
                                              opts->hashes};
-                struct digests_host host = {s, dg_file_state, dg_publish, dg_refresh, dg_stopping};
+                struct digests_host host = {s,          dg_file_state, dg_publish,
+                                            dg_refresh, dg_remember,   dg_stopping};
 
                 s->dg = digests_new(&dopts, NULL, &host);
                 if (!s->dg) {
