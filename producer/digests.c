@@ -74,6 +74,9 @@ struct digests {
         struct sset hashes;   /* this pass: path -> struct hent * (NULL when not loaded) */
         int hashes_loaded;
         uint64_t pass;
+        /* this pass's unreadable digests, said once per region at its end */
+        uint64_t bad;
+        char bad_first[STATUS_TEXT_MAX];
 };
 
 static int64_t day_of(int64_t t)
@@ -377,7 +380,7 @@ static int read_one(struct digests *d, const struct digests_region *r, struct dd
                     struct ct_digest_reader *rd, const struct newfile *nf, int64_t now, char *errstr,
                     size_t errsz)
 {
-        char err[512] = "", *path = ct_path_join(y->path, nf->name), text[STATUS_TEXT_MAX];
+        char err[512] = "", *path = ct_path_join(y->path, nf->name);
         struct feed_ctx fc = {rd, err, sizeof(err)};
         struct ct_digest dg = {0};
         int rc;
@@ -397,13 +400,9 @@ static int read_one(struct digests *d, const struct digests_region *r, struct dd
         if (rc == JB_EFATAL) {
                 jb_seterr(rc, errstr, errsz, "%s", err);
         } else if (rc == JB_EINPUT || rc == JB_ELIMIT) {
-                snprintf(text, sizeof(text),
-                         "the CloudTrail digest %s cannot be read (%s): its log files are not checked "
-                         "against it; look at the object in the bucket",
-                         path, err);
-                log_msg(LL_WARN, "digests", "%s", text);
-                status_problem_once(STATUS_WARN, r->provider, r->bucket, "digest_unreadable", NULL,
-                                    text);
+                if (!d->bad++)
+                        snprintf(d->bad_first, sizeof(d->bad_first), "%s (%s)", path, err);
+                log_msg(LL_DEBUG, "digests", "the CloudTrail digest %s cannot be read: %s", path, err);
                 rc = sset_put(&y->seen, nf->name, NULL);
                 if (!rc)
                         rc = d->h.remember(d->h.opaque, y->path, nf->name);
@@ -509,6 +508,7 @@ static int read_digests(struct digests *d, const struct digests_region *regs, si
                 else
                         rc = d->h.refresh(d->h.opaque, ids, nid, errstr, errsz);
                 free(ids);
+                d->bad = 0;
                 for (k = 0; k < ny && !rc && !d->h.stopping(d->h.opaque); k++) {
                         struct list_ctx lc = {ys[k], NULL, 0, 0};
                         size_t m;
@@ -527,6 +527,18 @@ static int read_digests(struct digests *d, const struct digests_region *regs, si
                                 free(lc.v[m].fi_id);
                         }
                         free(lc.v);
+                }
+                if (d->bad) {
+                        char text[2 * STATUS_TEXT_MAX + 256]; /* status.c cuts it at its bound */
+
+                        snprintf(text, sizeof(text),
+                                 "%llu CloudTrail digest(s) of %s cannot be read (first: %s): their log "
+                                 "files are not checked against them; look at the objects in the bucket",
+                                 (unsigned long long)d->bad, regs[i].path, d->bad_first);
+                        log_msg(LL_WARN, "digests", "%s", text);
+                        status_problem_once(STATUS_WARN, regs[i].provider, regs[i].bucket,
+                                            "digest_unreadable", NULL, text);
+                        d->bad = 0;
                 }
         }
         ct_digest_reader_free(rd);

@@ -1303,27 +1303,36 @@ static int dg_stopping(void *opaque)
         return stopping(opaque);
 }
 
-/* The digest pass over every region known; its failures do not fail the scan (the log
- * files were handled), except lost credentials. */
-static int digest_pass(struct scanner *s, struct region **regs, size_t nregs, int64_t now,
-                       int64_t oldest, char *errstr, size_t errsz)
+/* The digest pass over every region known, after a scan that succeeded (the scan's figures
+ * are the log folders' alone). Its failures do not fail the scan (the log files were
+ * handled) and are retried at the next one, except lost credentials (JB_EFATAL). */
+static int digest_pass(struct scanner *s, char *errstr, size_t errsz)
 {
-        struct digests_region *dr = calloc(nregs + 1, sizeof(*dr));
+        int64_t now = now_s();
+        int64_t oldest = day_of(now - s->o.lookback_h * 3600);
+        struct digests_region *dr;
+        const struct sset_ent *e;
         char err[512] = "";
-        size_t k;
+        size_t n = 0, i = 0;
         int rc;
 
-        if (!dr)
-                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         pthread_mutex_lock(&s->mu);
-        for (k = 0; k < nregs; k++) {
-                dr[k].provider = regs[k]->root->provider_id;
-                dr[k].bucket = regs[k]->root->bucket;
-                dr[k].root = regs[k]->root->path;
-                dr[k].path = regs[k]->path;
+        dr = calloc(s->regions.n + 1, sizeof(*dr));
+        while (dr && (i = sset_next(&s->regions, i, &e)) != 0) {
+                const struct region *r = e->v;
+
+                dr[n].provider = r->root->provider_id;
+                dr[n].bucket = r->root->bucket;
+                dr[n].root = r->root->path;
+                dr[n].path = r->path;
+                n++;
         }
         pthread_mutex_unlock(&s->mu);
-        rc = digests_pass(s->dg, dr, nregs, now, oldest, err, sizeof(err));
+        if (!dr)
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        /* the regions and roots are changed by this thread only (discover): the borrowed
+         * strings stay valid during the pass */
+        rc = digests_pass(s->dg, dr, n, now, oldest, err, sizeof(err));
         free(dr);
         if (rc == JB_EFATAL)
                 return jb_seterr(rc, errstr, errsz, "%s", err);
@@ -1385,8 +1394,6 @@ static int scan_once(struct scanner *s, char *errstr, size_t errsz)
         rc = refresh_folders(s, fols, nfols, errstr, errsz);
         for (k = 0; k < nfols && !rc && !stopping(s); k++)
                 rc = folder_scan(s, fols[k], &published, errstr, errsz);
-        if (!rc && s->dg && !stopping(s))
-                rc = digest_pass(s, regs, nregs, now, oldest, errstr, errsz);
         forget_old(s, oldest);
 out:
         aa_counters_get(s->aa, &c1);
@@ -1449,6 +1456,8 @@ static void *scanner_main(void *arg)
                 if (now >= next_scan || kicked) {
                         err[0] = '\0';
                         rc = scan_once(s, err, sizeof(err));
+                        if (!rc && s->dg && !stopping(s))
+                                rc = digest_pass(s, err, sizeof(err));
                         if (rc == JB_EFATAL) {
                                 log_msg(LL_ERROR, "scanner",
                                         "stopped: %s; fix the Access Anywhere credentials or settings and "
