@@ -17,9 +17,8 @@ W=$JIBE_TMP/run
 	--gaps 1 >/dev/null
 sim_start "$R" --quiet
 
-DIGEST_CFG='digest = { enabled = "auto"; grace_min = 0; };
-status = { instance = "solo"; publish_s = 5; };'
-RUN_INTERVAL=2 run_cfg "$W" "$DIGEST_CFG"
+STATUS_CFG='status = { instance = "solo"; publish_s = 5; };'
+RUN_DIGESTS=auto RUN_DIGEST_GRACE_MIN=0 RUN_INTERVAL=2 run_cfg "$W" "$STATUS_CFG"
 run_start "$W"
 wait_converged 90
 
@@ -91,7 +90,7 @@ W2=$JIBE_TMP/run-off
 "$CTGEN" init --root "$R2" --seed 42 >/dev/null
 "$CTGEN" history --root "$R2" --seed 42 --hours 2 --no-digests >/dev/null
 sim_start "$R2" --quiet
-RUN_INTERVAL=2 run_cfg "$W2" "$DIGEST_CFG"
+RUN_DIGESTS=auto RUN_DIGEST_GRACE_MIN=0 RUN_INTERVAL=2 run_cfg "$W2" "$STATUS_CFG"
 run_start "$W2"
 wait_converged 90
 off_ok() {
