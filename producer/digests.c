@@ -400,8 +400,9 @@ static int read_one(struct digests *d, const struct digests_region *r, struct dd
         if (rc == JB_EFATAL) {
                 jb_seterr(rc, errstr, errsz, "%s", err);
         } else if (rc == JB_EINPUT || rc == JB_ELIMIT) {
-                if (!d->bad++)
-                        snprintf(d->bad_first, sizeof(d->bad_first), "%s (%s)", path, err);
+                /* cut at the status's bound, where the recorder would cut it anyway */
+                if (!d->bad++ && snprintf(d->bad_first, sizeof(d->bad_first), "%s (%s)", path, err) < 0)
+                        d->bad_first[0] = '\0';
                 log_msg(LL_DEBUG, "digests", "the CloudTrail digest %s cannot be read: %s", path, err);
                 rc = sset_put(&y->seen, nf->name, NULL);
                 if (!rc)
