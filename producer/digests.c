@@ -698,20 +698,21 @@ static int act(struct digests *d, const struct dent *e, const enum ct_verdict *v
         for (size_t i = 0; i < e->d.nfiles && !rc && !d->h.stopping(d->h.opaque); i++) {
                 const struct ct_digest_file *f = &e->d.files[i];
                 char folder[4096], *path;
-                int st;
+                int st, reread_before;
 
                 if (v[i] != CT_V_RECOVER && v[i] != CT_V_REREAD)
                         continue;
                 if (!(path = file_path(e->root, f->key)))
                         continue;
                 st = d->h.file_state(d->h.opaque, folder, split(path, folder, sizeof(folder)));
+                reread_before = sset_has(&d->rereads, path);
                 if (st == DIGESTS_INFLIGHT)
                         ; /* being read: its verdict comes once it is done */
                 else if (v[i] == CT_V_RECOVER)
                         rc = fetch(d, e, path, f->sha256, 0, errstr, errsz);
-                else if (!sset_has(&d->rereads, path))
+                else if (!reread_before)
                         rc = fetch(d, e, path, f->sha256, 1, errstr, errsz);
-                if (!rc && v[i] == CT_V_REREAD && sset_has(&d->rereads, path) && st == DIGESTS_DONE &&
+                if (!rc && v[i] == CT_V_REREAD && reread_before && st == DIGESTS_DONE &&
                     first_time(d, "reread", path))
                         log_msg(LL_WARN, "digests",
                                 "%s was read again but no second hash of it came back: its digest verdict "
