@@ -29,6 +29,7 @@
 #include "status.h"
 
 #define SCAN_FLUSH_MS 1000
+#define SCAN_OUTSIDE_MAX 4096 /* folders kept for files fetched through a digest */
 #define DAY_S 86400
 
 struct root {
@@ -1133,6 +1134,26 @@ static int folder_scan(struct scanner *s, struct folder *f, uint64_t *published,
         return rc;
 }
 
+/* Bound the folders of files fetched through a digest (memory only): past SCAN_OUTSIDE_MAX
+ * of them, those with nothing in flight are forgotten (a digest still listing one of their
+ * files has it fetched again). Called with s->mu held. */
+static void forget_outside(struct scanner *s)
+{
+        const struct sset_ent *e;
+        struct folder *gone[256];
+        size_t i = 0, n = 0, k;
+
+        if (s->outside.n <= SCAN_OUTSIDE_MAX)
+                return;
+        while ((i = sset_next(&s->outside, i, &e)) != 0 && n < 256)
+                if (((struct folder *)e->v)->inflight.n == 0)
+                        gone[n++] = e->v;
+        for (k = 0; k < n; k++) {
+                sset_del(&s->outside, gone[k]->path);
+                folder_free(gone[k]);
+        }
+}
+
 /* Forget folders older than the lookback that have nothing in flight. */
 static void forget_old(struct scanner *s, int64_t oldest)
 {
@@ -1151,6 +1172,7 @@ static void forget_old(struct scanner *s, int64_t oldest)
         }
         for (k = 0; k < ngone; k++)
                 sset_del(&s->folders, gone[k]->path);
+        forget_outside(s);
         pthread_mutex_unlock(&s->mu);
         for (k = 0; k < ngone; k++) {
                 if (s->store->ops->forget(s->store, gone[k]->path, &gone[k]->done, err, sizeof(err)))

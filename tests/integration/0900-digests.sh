@@ -13,7 +13,7 @@ set -eu
 R=$JIBE_TMP/root
 W=$JIBE_TMP/run
 "$CTGEN" init --root "$R" --seed 41 >/dev/null
-"$CTGEN" history --root "$R" --seed 41 --hours 4 --digests --hidden 1 --deleted 1 --flipped 1 \
+"$CTGEN" history --root "$R" --seed 41 --hours "${DIGEST_HOURS:-4}" --digests --hidden 1 --deleted 1 --flipped 1 \
 	--gaps 1 >/dev/null
 sim_start "$R" --quiet
 
