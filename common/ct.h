@@ -136,8 +136,12 @@ int ct_reader_finish(struct ct_reader *rdr, char *errstr, size_t errsz) JB_MUST_
  * writes them: what a CloudTrail digest's hashValue covers) goes through SHA-256, on the
  * inflate thread when the file has one. Call between files (before the first feed, after
  * ct_reader_new() or ct_reader_reset()); it stays set. Off by default.
- * ct_reader_sha256(): 0 with out set once ct_reader_finish() returned JB_OK for a file read
- * with hashing on; -1 otherwise (and after the next reset).
+ * ct_reader_sha256(): 0 with out set once ct_reader_finish() has been called for a file read
+ * with hashing on whose whole gzip stream inflated: finish returned JB_OK, or the content
+ * failed (JB_EINPUT or JB_ELIMIT from the JSON scan, a record's ceiling or the callback;
+ * after such a fault the reader goes on inflating what it is fed, for the hash only, still
+ * answering with the fault). -1 otherwise (a damaged or truncated gzip stream, the
+ * decompressed ceiling, hashing off), and after the next reset.
  */
 void ct_reader_set_hash(struct ct_reader *rdr, int on);
 int ct_reader_sha256(const struct ct_reader *rdr, uint8_t out[32]);

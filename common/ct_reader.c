@@ -96,6 +96,8 @@ struct ct_reader {
         uint64_t thread_min; /* ct_reader_set_thread_min() */
         int err;             /* sticky error, JB_OK while healthy */
         int hash_ready;      /* finish() succeeded with hashing on: digest holds the SHA-256 */
+        int draining;        /* the content failed (JB_EINPUT, JB_ELIMIT) with hashing on: the
+                              * rest of the gzip stream is inflated for the hash only */
         uint8_t digest[SHA256_LEN];
 
         char *win;            /* window of decompressed bytes */
@@ -238,6 +240,7 @@ void ct_reader_reset(struct ct_reader *rdr)
         rdr->fl.in = rdr->fl.out = 0;
         sha256_init(&rdr->fl.sha);
         rdr->hash_ready = 0;
+        rdr->draining = 0;
         rdr->err = JB_OK;
         rdr->len = rdr->pos = 0;
         rdr->base = rdr->in_total = rdr->out_total = rdr->nrec = 0;
@@ -885,6 +888,29 @@ static int infl_step(struct infl *fl, const struct ct_limits *lim, const uint8_t
         return JB_OK;
 }
 
+/* Whether a fault of the content (not of the gzip stream) lets the hash go on. */
+static int drain_ok(const struct ct_reader *rdr, int rc)
+{
+        return rdr->fl.hashing && (rc == JB_EINPUT || rc == JB_ELIMIT);
+}
+
+/* Draining on one thread: inflate the rest of in (left of its n bytes) for the hash only,
+ * into the window (nothing is scanned). A fault of the stream ends the draining: no hash. */
+static void drain_in(struct ct_reader *rdr, const uint8_t *in, size_t left, size_t n)
+{
+        char why[256];
+        size_t produced;
+        int ended;
+
+        while (rdr->draining && (left > 0 || !rdr->fl.member_done)) {
+                if (infl_step(&rdr->fl, &rdr->lim, &in, &left, n, (uint8_t *)rdr->win, CT_INFLATE_CHUNK,
+                              &produced, &ended, why, sizeof(why)))
+                        rdr->draining = 0;
+                else if (!ended && left == 0 && produced < CT_INFLATE_CHUNK)
+                        break;
+        }
+}
+
 /* ---- the two-core path ---- */
 
 /* The inflate thread's part of one job. JB_OK, a fault (pushed as a slot), or -1: stopped. */
@@ -1036,7 +1062,7 @@ static int pipe_drain(struct ct_reader *rdr, int all, char *errstr, size_t errsz
 {
         struct pipe *pp = &rdr->pp;
         unsigned s;
-        int rc = JB_OK;
+        int rc = JB_OK, first = JB_OK;
 
         pthread_mutex_lock(&pp->mu);
         for (;;) {
@@ -1045,9 +1071,17 @@ static int pipe_drain(struct ct_reader *rdr, int all, char *errstr, size_t errsz
                         pthread_mutex_unlock(&pp->mu);
                         if (pp->slot_rc[s]) {
                                 rc = jb_seterr(pp->slot_rc[s], errstr, errsz, "%s", pp->msg);
-                                rdr->err = rc;
-                        } else {
+                                if (!rdr->draining || !rdr->err)
+                                        rdr->err = rc;
+                                rdr->draining = 0;
+                        } else if (!rdr->draining) {
                                 rc = take(rdr, pp->buf[s], pp->got[s], errstr, errsz);
+                                if (rc && drain_ok(rdr, rc)) {
+                                        /* the content failed: the thread goes on, for the hash */
+                                        rdr->draining = 1;
+                                        first = rc;
+                                        rc = JB_OK;
+                                }
                         }
                         pthread_mutex_lock(&pp->mu);
                         pp->tail++;
@@ -1063,7 +1097,7 @@ static int pipe_drain(struct ct_reader *rdr, int all, char *errstr, size_t errsz
         pthread_mutex_unlock(&pp->mu);
         if (rc)
                 pipe_stop(rdr);
-        return rc;
+        return rc ? rc : first;
 }
 
 int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr, size_t errsz)
@@ -1072,6 +1106,24 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
         size_t left = n, produced, room;
         int ended, rc;
 
+        if (rdr->err && rdr->draining) {
+                /* for the hash only; the answer stays the fault */
+                rdr->in_total += n;
+                if (rdr->pp.running) {
+                        char scratch[256];
+
+                        pthread_mutex_lock(&rdr->pp.mu);
+                        rdr->pp.job = in;
+                        rdr->pp.job_len = n;
+                        rdr->pp.job_seq++;
+                        pthread_cond_signal(&rdr->pp.to_inflate);
+                        pthread_mutex_unlock(&rdr->pp.mu);
+                        (void)!pipe_drain(rdr, 0, scratch, sizeof(scratch));
+                } else {
+                        rdr->fl.in += n;
+                        drain_in(rdr, in, left, n);
+                }
+        }
         if (rdr->err)
                 return jb_seterr(rdr->err, errstr, errsz, "reader already failed");
         if (!rdr->pp.running && rdr->in_total >= rdr->thread_min && n > 0)
@@ -1089,8 +1141,11 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
         rdr->fl.in += n;
         while (left > 0 || !rdr->fl.member_done) {
                 rc = make_room(rdr, errstr, errsz);
-                if (rc)
+                if (rc) {
+                        if ((rdr->draining = drain_ok(rdr, rc)) != 0)
+                                drain_in(rdr, in, left, n);
                         return rc;
+                }
                 /* steps of at most one chunk, as on the threaded path, so both meet the
                  * faults of a file in the same order */
                 room = rdr->cap - rdr->len;
@@ -1105,8 +1160,11 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
                 rdr->out_total += produced;
                 rdr->len += produced;
                 rc = scan(rdr, errstr, errsz);
-                if (rc)
+                if (rc) {
+                        if ((rdr->draining = drain_ok(rdr, rc)) != 0)
+                                drain_in(rdr, in, left, n);
                         return rc;
+                }
                 if (ended)
                         continue;
                 if (left == 0 && produced < room)
@@ -1119,6 +1177,19 @@ int ct_reader_finish(struct ct_reader *rdr, char *errstr, size_t errsz)
 {
         int rc;
 
+        if (rdr->err && rdr->draining) {
+                char scratch[256];
+
+                if (rdr->pp.running) {
+                        (void)!pipe_drain(rdr, 1, scratch, sizeof(scratch));
+                        pipe_stop(rdr);
+                }
+                if (rdr->draining && rdr->fl.member_done) {
+                        sha256_final(&rdr->fl.sha, rdr->digest);
+                        rdr->hash_ready = 1; /* the content failed, but all of it was hashed */
+                }
+                rdr->draining = 0;
+        }
         if (rdr->err)
                 return rdr->err;
         if (rdr->pp.running) {

@@ -515,8 +515,14 @@ static int on_bytes(void *opaque, const void *p, size_t n)
                 return stage_fail(w, JB_ETRANSIENT, "the parser is stopping");
         }
         w->got += n;
-        if (w->verdict_rc)
-                return JB_OK; /* looks damaged: only counted, to learn whether it was the file */
+        if (w->verdict_rc) {
+                /* looks damaged: counted, to learn whether it was the file, and inflated
+                 * (when hashing) so that the hash covers the whole content */
+                int ignored = ct_reader_feed(w->rdr, p, n, err, sizeof(err));
+
+                (void)ignored;
+                return JB_OK;
+        }
         err[0] = '\0';
         rc = ct_reader_feed(w->rdr, p, n, err, sizeof(err));
         if (!rc)
@@ -622,6 +628,10 @@ static enum attempt_out attempt_read(struct worker *w, const char *fi_id, int64_
         }
         /* the whole file arrived: now the reader's verdict counts */
         if (w->verdict_rc) {
+                char scratch[PARSER_ERR];
+                int ignored = ct_reader_finish(w->rdr, scratch, sizeof(scratch)); /* the hash */
+
+                (void)ignored;
                 *rcp = w->verdict_rc;
                 snprintf(err, errsz, "%s", w->verdict_err);
                 return A_DAMAGED;
@@ -772,6 +782,7 @@ static int read_file(struct worker *w, struct q_msg *m, const struct msg_logfile
                 }
                 if (out == A_DAMAGED) {
                         result = "quarantined";
+                        file_hash(w, lf); /* a damaged content is still the file CloudTrail wrote */
                         status_file_end(w, lf, 1);
                         ret = quarantine(w, m, lf, err);
                         break;

@@ -21,6 +21,7 @@
 #include "cfg.h"
 #include "cli.h"
 #include "ct.h"
+#include "sha256.h"
 #include "view.h"
 
 #define EV_READ_CHUNK (256U << 10)
@@ -31,6 +32,7 @@ struct ev_run {
         struct buf line;
         uint64_t counts[CT_NCLASS];
         int insight; /* the current file turned out to be an Insights log */
+        int sha256;  /* --sha256 */
         char err[512];
 };
 
@@ -67,6 +69,9 @@ static void usage(FILE *fp)
                 "  --max-bytes N[K|M|G]   refuse files that decompress to more (default 4G)\n"
                 "  --max-record-bytes N   refuse files with a larger record (default 16M)\n"
                 "  --stats                print the counts per category as JSON on stderr\n"
+                "  --sha256               print on stderr the SHA-256 of each file's decompressed\n"
+                "                         content, as 'sha256 HEX FILE': the value a CloudTrail\n"
+                "                         digest lists for it (hashValue)\n"
                 "  -h, --help             this help\n"
                 "  --version              print jibe's version\n"
                 "\n"
@@ -357,7 +362,8 @@ enum {
         OPT_MAX_BYTES,
         OPT_MAX_RECORD,
         OPT_STATS,
-        OPT_FETCH
+        OPT_FETCH,
+        OPT_SHA256
 };
 
 static const struct option opts[] = {{"self-key", required_argument, NULL, OPT_SELF_KEY},
@@ -368,6 +374,7 @@ static const struct option opts[] = {{"self-key", required_argument, NULL, OPT_S
                                      {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
                                      {"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
                                      {"stats", no_argument, NULL, OPT_STATS},
+                                     {"sha256", no_argument, NULL, OPT_SHA256},
                                      {"config", required_argument, NULL, 'c'},
                                      {"fetch", required_argument, NULL, OPT_FETCH},
                                      CLI_OPTS_END};
@@ -441,10 +448,26 @@ static int apply_opt(struct cli *c, struct ev_run *run, struct ct_limits *lim, i
                 else
                         lim->max_record = (size_t)v;
                 return JB_OK;
+        case OPT_SHA256:
+                run->sha256 = 1;
+                return JB_OK;
         default: /* OPT_STATS */
                 *stats = 1;
                 return JB_OK;
         }
+}
+
+/* --sha256: the SHA-256 of the file just read (its decompressed content), on stderr. */
+static void print_sha256(const struct ev_run *run, const struct ct_reader *rdr, const char *name)
+{
+        uint8_t d[SHA256_LEN];
+        char hex[SHA256_HEX_LEN + 1];
+
+        if (!run->sha256 || ct_reader_sha256(rdr, d) != 0)
+                return;
+        sha256_hex(d, hex);
+        fflush(stdout);
+        fprintf(stderr, "sha256 %s %s\n", hex, name);
 }
 
 /* Read every file; returns how many were rejected (each said why on stderr). */
@@ -455,6 +478,8 @@ static int read_files(struct ev_run *run, struct ct_reader *rdr, char *chunk, in
         for (i = 0; i < n; i++) {
                 run->err[0] = '\0';
                 rc = read_file(run, rdr, paths[i], chunk);
+                if (!rc)
+                        print_sha256(run, rdr, paths[i]);
                 if (rc) {
                         rejected++;
                         run->counts[CT_MALFORMED]++;
@@ -543,9 +568,12 @@ int events_main(int argc, char **argv)
         chunk = malloc(EV_READ_CHUNK);
         if (!rdr || !chunk)
                 goto oom;
+        ct_reader_set_hash(rdr, run.sha256);
         for (i = 0; i < nfetch; i++) {
                 run.err[0] = '\0';
                 rc = fetch_file(&run, rdr, aa, fetch[i]);
+                if (!rc)
+                        print_sha256(&run, rdr, fetch[i]);
                 if (rc) {
                         rejected++;
                         run.counts[CT_MALFORMED]++;

@@ -3,7 +3,8 @@
 # (common/status_store_kafka.c) against a real broker: runs $JIBE_BUILD/tests/test_status_store_kafka
 # (two instances put, one puts again, list() gives both with their latest documents, and the
 # scanner's store in the same topic still loads exactly its file records, without a warning
-# about the instances' records) with KAFKA_BOOTSTRAP pointing at a fresh single-node broker;
+# about the instances' records) with KAFKA_BOOTSTRAP pointing at a fresh single-node broker,
+# and $JIBE_BUILD/tests/test_filehash (the parser's file hashes in that topic) likewise;
 # then reads the topic with kcat: the instances' records have keys instance/<name>. Last,
 # `jibe status -c FILE` (kafka.brokers set: the topic by default) merges the latest documents
 # of a status topic made by `jibe topics --create` that also holds a file record and an older
@@ -23,6 +24,13 @@ KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" "$T" >"$JIBE_TMP/unit.out" 2>&1 || {
 	fail "test_status_store_kafka failed (see above)"
 }
 cat "$JIBE_TMP/unit.out"
+# The parser's file hashes in the same topic (common/filehash.c's Kafka backend).
+KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" "$JIBE_BUILD/tests/test_filehash" >"$JIBE_TMP/filehash.out" 2>&1 || {
+	cat "$JIBE_TMP/filehash.out"
+	fail "test_filehash with a broker failed (see above)"
+}
+cat "$JIBE_TMP/filehash.out"
+grep -q 'OK.*test_kafka_bad_values' "$JIBE_TMP/filehash.out" || fail "test_filehash did not run its Kafka tests"
 topic=$(sed -n 's/^status topic: //p' "$JIBE_TMP/unit.out" | head -n 1)
 [ -n "$topic" ] || fail "the test did not name its status topic"
 

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "ct.h"
+#include "sha256.h"
 #include "tu.h"
 
 struct got {
@@ -883,6 +884,100 @@ static char *make_big_doc(size_t n, size_t pad, struct buf *expect)
         return buf_take(&doc);
 }
 
+/* Feed gz in steps with hashing on; the codes of the first fault and of finish. */
+static void hash_read(const unsigned char *gz, size_t n, int *feed_rc, int *finish_rc,
+                      uint8_t sha[SHA256_LEN], int *have)
+{
+        struct got g;
+        struct ct_reader *rdr;
+        char err[256];
+        size_t off, step = 65536;
+
+        got_init(&g);
+        rdr = new_reader(NULL, &g);
+        ct_reader_set_hash(rdr, 1);
+        *feed_rc = JB_OK;
+        for (off = 0; off < n; off += step) {
+                int rc =
+                        ct_reader_feed(rdr, gz + off, n - off < step ? n - off : step, err, sizeof(err));
+
+                if (rc && !*feed_rc)
+                        *feed_rc = rc; /* and feeding goes on, as the parser does, for the hash */
+        }
+        *finish_rc = ct_reader_finish(rdr, err, sizeof(err));
+        *have = ct_reader_sha256(rdr, sha) == 0;
+        ct_reader_reset(rdr);
+        assert_int_equal(ct_reader_sha256(rdr, sha + 0), -1); /* gone with the reset */
+        ct_reader_free(rdr);
+        buf_clear(&g.all);
+        assert_one_thread();
+}
+
+/* With hashing on, the SHA-256 of the decompressed content: of a file read to the end, and of
+ * one whose JSON fails early (the rest is inflated for the hash only); none for a truncated
+ * gzip stream or with hashing off. */
+static void test_sha256_of_content(void **state)
+{
+        struct buf expect;
+        char *doc = make_big_doc(3000, 300, &expect), *bad;
+        size_t dlen = strlen(doc), gzn, i;
+        unsigned char *gz;
+        uint8_t want[SHA256_LEN], got[SHA256_LEN];
+        int frc, rc, have;
+
+        (void)state;
+        buf_clear(&expect);
+        sha256(doc, dlen, want);
+        gz = tu_gzip(doc, dlen, &gzn);
+        assert_non_null(gz);
+        hash_read(gz, gzn, &frc, &rc, got, &have);
+        assert_int_equal(frc, JB_OK);
+        assert_int_equal(rc, JB_OK);
+        assert_true(have);
+        assert_memory_equal(got, want, SHA256_LEN);
+        hash_read(gz, gzn / 2, &frc, &rc, got, &have); /* truncated: no hash */
+        assert_int_equal(rc, JB_EINPUT);
+        assert_false(have);
+        free(gz);
+
+        /* bad JSON after a few records: the first fault is the answer, the hash covers all */
+        bad = strdup(doc);
+        assert_non_null(bad);
+        for (i = 2000; i < dlen && strncmp(bad + i, "},{", 3); i++)
+                ;
+        assert_true(i < dlen);
+        bad[i + 1] = 'x';
+        sha256(bad, dlen, want);
+        gz = tu_gzip(bad, dlen, &gzn);
+        assert_non_null(gz);
+        hash_read(gz, gzn, &frc, &rc, got, &have);
+        assert_int_equal(frc, JB_EINPUT);
+        assert_int_equal(rc, JB_EINPUT);
+        assert_true(have);
+        assert_memory_equal(got, want, SHA256_LEN);
+        free(gz);
+        free(bad);
+
+        /* hashing off (the default): nothing */
+        {
+                struct got g;
+                struct ct_reader *rdr;
+                char err[256];
+
+                got_init(&g);
+                rdr = new_reader(NULL, &g);
+                gz = tu_gzip(doc, dlen, &gzn);
+                assert_non_null(gz);
+                assert_int_equal(ct_reader_feed(rdr, gz, gzn, err, sizeof(err)), JB_OK);
+                assert_int_equal(ct_reader_finish(rdr, err, sizeof(err)), JB_OK);
+                assert_int_equal(ct_reader_sha256(rdr, got), -1);
+                ct_reader_free(rdr);
+                buf_clear(&g.all);
+                free(gz);
+        }
+        free(doc);
+}
+
 /* The default threshold: a small file never starts a thread, a big one moves to two once
  * CT_THREAD_MIN_DEFAULT compressed bytes are in; a stop, a reset and a free mid-file each
  * end the thread. */
@@ -1042,6 +1137,7 @@ int main(void)
                 cmocka_unit_test(test_bad_string_escapes),
                 cmocka_unit_test(test_gzip_faults_same_on_every_back_end),
                 cmocka_unit_test(test_threaded_big_file),
+                cmocka_unit_test(test_sha256_of_content),
         };
         const struct CMUnitTest once[] = {
                 cmocka_unit_test(test_thread_threshold),

@@ -22,14 +22,17 @@
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <zlib.h>
 
 #include "aa.h"
 #include "buf.h"
 #include "ct.h"
+#include "filehash.h"
 #include "log.h"
 #include "msg.h"
 #include "parser.h"
 #include "q.h"
+#include "sha256.h"
 #include "status.h"
 #include "tu.h"
 #include "tu_sim.h"
@@ -193,6 +196,17 @@ static void make_files(void)
         for (i = 0; i < 16; i++)
                 gz[n / 2 + (size_t)i] ^= 0x5a;
         put_log(T_NAME("corrupt"), gz, n);
+        free(gz);
+
+        /* badjson: a sound gzip stream whose JSON breaks after two records */
+        doc_begin(&b);
+        rec(&b, "PutObject", "data", "bj1.txt", "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL, NULL,
+            "bj1");
+        rec(&b, "PutObject", "data", "bj2.txt", "2026-11-30T10:00:00Z", T_USER_KEY, NULL, NULL, NULL,
+            "bj2");
+        assert_int_equal(buf_puts(&b, ",{\"eventName\": nope}"), 0);
+        gz = doc_gzip(&b, &n);
+        put_log(T_NAME("badjson"), gz, n);
         free(gz);
 
         /* three files of one put each, for the fault run */
@@ -723,6 +737,151 @@ static void test_events(void **state)
         status_reset();
 }
 
+/* The SHA-256 of a fixture's uncompressed content (gunzip, as the AWS CLI's validate-logs
+ * does), from the file the simulator serves; *gz_sha gets that of its gzip bytes. */
+static void fixture_sha(const char *name, uint8_t sha[SHA256_LEN], uint8_t gz_sha[SHA256_LEN])
+{
+        char path[4096];
+        unsigned char out[16384];
+        struct sha256_ctx c;
+        z_stream z;
+        size_t len;
+        char *gz;
+        int zrc;
+
+        snprintf(path, sizeof(path), "%s/truth/logs/" T_DIR "%s", t_root, name);
+        gz = tu_slurp(path, &len);
+        assert_non_null(gz);
+        sha256(gz, len, gz_sha);
+        memset(&z, 0, sizeof(z));
+        assert_int_equal(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
+        z.next_in = (unsigned char *)gz;
+        z.avail_in = (uInt)len;
+        sha256_init(&c);
+        do {
+                z.next_out = out;
+                z.avail_out = sizeof(out);
+                zrc = inflate(&z, Z_NO_FLUSH);
+                assert_true(zrc == Z_OK || zrc == Z_STREAM_END);
+                sha256_update(&c, out, sizeof(out) - z.avail_out);
+        } while (zrc != Z_STREAM_END);
+        inflateEnd(&z);
+        sha256_final(&c, sha);
+        free(gz);
+}
+
+/* Publish a msg_logfile for path as a digest asks for it: digest_sha256 and reread set. */
+static void publish_digest(struct t_env *e, const char *path, const char *digest_hex, int reread,
+                           int *done)
+{
+        struct msg_logfile m = {0};
+        struct buf b, k;
+        char *id = fi_id_of(path);
+
+        m.provider = (char *)"101";
+        m.bucket = (char *)"logs";
+        m.path = (char *)path;
+        m.fi_id = id;
+        m.size = -1;
+        m.listed_ms = T_LISTED;
+        m.digest_sha256 = (char *)digest_hex;
+        m.reread = reread;
+        buf_init(&b, 1u << 20);
+        buf_init(&k, 4096);
+        assert_int_equal(msg_logfile_encode(&m, &b), 0);
+        assert_int_equal(msg_logfile_key(&m, &k), 0);
+        assert_int_equal(q_publish(e->q, Q_FILES, k.p, k.len, b.p, b.len, NULL, count_done, done, NULL,
+                                   0),
+                         0);
+        buf_clear(&b);
+        buf_clear(&k);
+        free(id);
+}
+
+struct t_hashes {
+        uint8_t sha[4][SHA256_LEN];
+        unsigned reads[4];
+        const char *paths[4];
+        int seen[4];
+};
+
+static int t_hash_of(void *opaque, const char *path, const uint8_t sha[SHA256_LEN], unsigned reads,
+                     int64_t at_ms)
+{
+        struct t_hashes *h = opaque;
+        int i;
+
+        (void)at_ms;
+        for (i = 0; i < 4; i++)
+                if (h->paths[i] && !strcmp(path, h->paths[i])) {
+                        memcpy(h->sha[i], sha, SHA256_LEN);
+                        h->reads[i] = reads;
+                        h->seen[i]++;
+                }
+        return JB_OK;
+}
+
+/* Every file read to the end: the SHA-256 of its uncompressed content into the store
+ * (reads 2 for a re-read), compared with the digest's value when the message has one. */
+static void test_hashes(void **state)
+{
+        struct t_env e;
+        struct t_ev ev[8];
+        struct parser_stats st;
+        struct t_hashes h;
+        struct filehash *fh;
+        uint8_t main_sha[SHA256_LEN], main_gz[SHA256_LEN], est_sha[SHA256_LEN], est_gz[SHA256_LEN];
+        uint8_t bad_sha[SHA256_LEN], bad_gz[SHA256_LEN];
+        char dir[4096], err[512], main_hex[SHA256_HEX_LEN + 1], gz_hex[SHA256_HEX_LEN + 1];
+        int done = 0;
+        size_t n;
+
+        (void)state;
+        fixture_sha(T_NAME("main"), main_sha, main_gz);
+        fixture_sha(T_NAME("est"), est_sha, est_gz);
+        fixture_sha(T_NAME("badjson"), bad_sha, bad_gz);
+        assert_memory_not_equal(main_sha, main_gz, SHA256_LEN);
+        sha256_hex(main_sha, main_hex);
+        sha256_hex(est_gz, gz_hex); /* a digest listing the gzip bytes' hash: a mismatch */
+        snprintf(dir, sizeof(dir), "%s/hashes", t_root);
+        tu_rmrf(dir);
+        fh = filehash_dir_new(dir, err, sizeof(err));
+        if (!fh)
+                fail_msg("filehash_dir_new: %s", err);
+        status_init(&(struct status_ident){"t", "parse", "test", 60, 1200});
+        env_init(&e, 2);
+        e.po.hashes = fh;
+        publish_digest(&e, T_PATH("main"), main_hex, 0, &done);
+        publish_digest(&e, T_PATH("est"), gz_hex, 1, &done);
+        publish_file(&e, T_PATH("fault0"), NULL, &done);  /* no digest value: stored only */
+        publish_file(&e, T_PATH("badjson"), NULL, &done); /* quarantined, its content hashed */
+        env_start(&e);
+        n = collect(&e, ev, 7, 15000);
+        WAIT_STATS(&e, st, st.files_ok == 3 && st.files_quarantined == 1, 15000);
+        ack_all(&e, ev, n);
+        assert_int_equal(st.digest_mismatches, 1);
+        env_free(&e);
+        status_reset();
+
+        memset(&h, 0, sizeof(h));
+        h.paths[0] = T_PATH("main");
+        h.paths[1] = T_PATH("est");
+        h.paths[2] = T_PATH("fault0");
+        h.paths[3] = T_PATH("badjson");
+        assert_int_equal(fh->ops->load(fh, t_hash_of, &h, err, sizeof(err)), JB_OK);
+        assert_int_equal(h.seen[0], 1);
+        assert_int_equal(h.seen[1], 1);
+        assert_int_equal(h.seen[2], 1);
+        assert_memory_equal(h.sha[0], main_sha, SHA256_LEN); /* the gunzipped content's */
+        assert_memory_equal(h.sha[1], est_sha, SHA256_LEN);
+        assert_int_equal(h.reads[0], 1);
+        assert_int_equal(h.reads[1], 2); /* a re-read */
+        assert_int_equal(h.reads[2], 1);
+        assert_int_equal(h.seen[3], 1);
+        assert_memory_equal(h.sha[3], bad_sha, SHA256_LEN);
+        filehash_free(fh);
+}
+
 /* Provider 102's task is gone: its start is completed - files / rate = 07:00:00. */
 /* A provider whose full sync is no longer listed (task gone): no cutoff, so a change made
  * before that sync is resynced too (harmless), none is lost. */
@@ -1121,13 +1280,21 @@ static void test_stop_graceful(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_sync_start_rules), cmocka_unit_test(test_view_build),
-                cmocka_unit_test(test_events),           cmocka_unit_test(test_sync_start_unknown),
-                cmocka_unit_test(test_quarantine),       cmocka_unit_test(test_poison_digest_missing),
-                cmocka_unit_test(test_faults),           cmocka_unit_test(test_hostile_downloads),
-                cmocka_unit_test(test_relist),           cmocka_unit_test(test_waits_for_view),
-                cmocka_unit_test(test_view_refresh),     cmocka_unit_test(test_fatal),
-                cmocka_unit_test(test_stop_abandons),    cmocka_unit_test(test_stop_graceful),
+                cmocka_unit_test(test_sync_start_rules),
+                cmocka_unit_test(test_view_build),
+                cmocka_unit_test(test_events),
+                cmocka_unit_test(test_hashes),
+                cmocka_unit_test(test_sync_start_unknown),
+                cmocka_unit_test(test_quarantine),
+                cmocka_unit_test(test_poison_digest_missing),
+                cmocka_unit_test(test_faults),
+                cmocka_unit_test(test_hostile_downloads),
+                cmocka_unit_test(test_relist),
+                cmocka_unit_test(test_waits_for_view),
+                cmocka_unit_test(test_view_refresh),
+                cmocka_unit_test(test_fatal),
+                cmocka_unit_test(test_stop_abandons),
+                cmocka_unit_test(test_stop_graceful),
         };
 
         signal(SIGPIPE, SIG_IGN);

@@ -30,6 +30,11 @@ static void test_scanner_defaults(void **state)
         assert_int_equal(o.refresh_concurrency, c.scan_refresh_concurrency);
         assert_int_equal(o.n_sources, c.n_scan_sources);
         assert_int_equal(o.n_prefixes, c.n_scan_prefixes);
+        /* digest.*: enabled auto, grace_min in minutes, max_bytes */
+        assert_string_equal(c.digest_enabled, "auto");
+        assert_int_equal(o.digests, 1);
+        assert_int_equal(o.digest_grace_s, c.digest_grace_min * 60);
+        assert_int_equal(o.digest_max_bytes, c.digest_max_bytes);
         cfg_clear(&c);
 }
 
