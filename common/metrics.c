@@ -58,6 +58,12 @@ static const struct mdef mdefs[M_NMETRICS] = {
                 "When the last scan completed without error (unix time); 0 before the first."},
         [M_SCAN_NEWEST_FILE] = {"jibe_scan_newest_file_time_seconds", MK_GAUGE, {"bucket", NULL}, NULL,
                 "When the scanner last found a new CloudTrail log file in a source bucket (unix time)."},
+        [M_DIGEST_FILES] = {"jibe_digest_files", MK_GAUGE, {"bucket", "verdict"}, NULL,
+                "Log files the CloudTrail digests of the lookback window list, by verdict (ok, unverified, "
+                "recovered, missing, tampered, pending)."},
+        [M_DIGEST_GAPS] = {"jibe_digest_gaps", MK_GAUGE, {"bucket", NULL}, NULL,
+                "CloudTrail digests that a later digest points at but that are gone (deleted or never "
+                "delivered)."},
         [M_KAFKA_PRODUCED] = {"jibe_kafka_produced_total", MK_COUNTER, {"topic", NULL}, NULL,
                 "Messages delivered to Kafka (acknowledged by the broker)."},
         [M_KAFKA_CONSUMED] = {"jibe_kafka_consumed_total", MK_COUNTER, {"topic", NULL}, NULL,

@@ -44,6 +44,8 @@ enum metric_id {
         M_SYNC_NEWEST_APPLIED,  /* gauge: newest event time applied, unix seconds */
         M_SCAN_LAST_SUCCESS,    /* gauge {}: unix seconds of the last scan that completed */
         M_SCAN_NEWEST_FILE,     /* gauge {bucket}: unix seconds a new log file was last found */
+        M_DIGEST_FILES,         /* gauge {bucket, verdict}: log files of the CloudTrail digests */
+        M_DIGEST_GAPS,          /* gauge {bucket}: digests pointed at but gone */
         M_KAFKA_PRODUCED,       /* counter {topic} */
         M_KAFKA_CONSUMED,       /* counter {topic} */
         M_KAFKA_COMMITTED,      /* counter {topic}: offsets committed (messages) */

@@ -60,6 +60,8 @@ struct source {
         uint64_t classes[STATUS_CLASSES];
         uint64_t log_bucket_records;
         int has_classes;
+        int has_digest; /* status_digest() was called */
+        struct status_digest digest;
 };
 
 struct lat_slot {
@@ -465,6 +467,19 @@ void status_source(const char *provider, const char *bucket, int scanned)
         pthread_mutex_unlock(&S.mu);
 }
 
+void status_digest(const char *provider, const char *bucket, const struct status_digest *d)
+{
+        struct source *s;
+
+        pthread_mutex_lock(&S.mu);
+        s = source_get(provider, bucket);
+        if (s && d) {
+                s->digest = *d;
+                s->has_digest = 1;
+        }
+        pthread_mutex_unlock(&S.mu);
+}
+
 void status_scan(const char *provider, const char *bucket, int ok, const char *error)
 {
         char tbuf[STATUS_TEXT_MAX + 1];
@@ -790,6 +805,24 @@ static int put_provider(cJSON *arr, const struct provider *p)
         return 1;
 }
 
+/* A source's "digests" object (docs/STATUS.md): the figures of status_digest(). */
+static int put_digest(cJSON *o, const struct status_digest *d)
+{
+        cJSON *g = add_obj(o, "digests");
+
+        return g && add_bool(g, "available", d->available) && add_num(g, "chains", (double)d->chains) &&
+               add_num(g, "digests", (double)d->digests) &&
+               add_num(g, "backfill", (double)d->backfill) &&
+               add_num(g, "covered_s", (double)d->covered_s) &&
+               add_num(g, "listed", (double)d->listed) && add_num(g, "done", (double)d->done) &&
+               add_num(g, "recovered", (double)d->recovered) &&
+               add_num(g, "missing", (double)d->missing) &&
+               add_num(g, "tampered", (double)d->tampered) &&
+               add_num(g, "unverified", (double)d->unverified) && add_num(g, "gaps", (double)d->gaps) &&
+               add_num(g, "pending", (double)d->pending) &&
+               add_num(g, "last_end_ms", (double)d->last_end_ms);
+}
+
 static int put_source(cJSON *arr, const struct source *s, int64_t cur)
 {
         cJSON *o = cJSON_CreateObject(), *f, *ser;
@@ -843,6 +876,8 @@ static int put_source(cJSON *arr, const struct source *s, int64_t cur)
                 if (!add_num(o, "log_bucket_records", (double)s->log_bucket_records))
                         return 0;
         }
+        if (s->has_digest && !put_digest(o, &s->digest))
+                return 0;
         if (!(ser = add_obj(o, "series")) || !add_series(ser, "files", &s->r_processed, cur))
                 return 0;
         return 1;

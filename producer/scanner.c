@@ -19,6 +19,7 @@
 
 #include "backoff.h"
 #include "ct.h"
+#include "digests.h"
 #include "log.h"
 #include "metrics.h"
 #include "msg.h"
@@ -28,6 +29,7 @@
 #include "status.h"
 
 #define SCAN_FLUSH_MS 1000
+#define SCAN_OUTSIDE_MAX 4096 /* folders kept for files fetched through a digest */
 #define DAY_S 86400
 
 struct root {
@@ -78,6 +80,9 @@ struct scanner {
         size_t nroots;
         struct sset regions; /* path -> struct region * */
         struct sset folders; /* path -> struct folder * */
+        struct sset outside; /* path -> struct folder *: folders of files a digest made us fetch
+                              * that the scan does not walk (memory only, never saved) */
+        struct digests *dg;  /* the digest pass (NULL: digests off) */
         uint64_t scan_no;
 
         struct scanner_stats stats;
@@ -1004,6 +1009,54 @@ static int region_days(struct scanner *s, struct region *r, int64_t oldest, int6
         return rc;
 }
 
+/* Publish file it of folder f (its name is in f->inflight already; taken out again on failure).
+ * sha_hex, reread: set when a digest asked for the file (digests.c). */
+static int publish_file(struct scanner *s, struct folder *f, const char *provider, const char *bucket,
+                        const struct aa_item *it, const char *sha_hex, int reread, char *errstr,
+                        size_t errsz)
+{
+        struct msg_logfile m = {0};
+        struct buf payload, key;
+        size_t nl = strlen(it->name);
+        struct pub *p = malloc(sizeof(*p) + nl + 1);
+        int rc;
+
+        buf_init(&payload, MSG_MAX_BYTES);
+        buf_init(&key, MSG_MAX_BYTES);
+        m.provider = (char *)provider;
+        m.bucket = (char *)bucket;
+        m.path = ct_path_join(f->path, it->name);
+        m.fi_id = it->fi_id;
+        m.size = it->size;
+        m.listed_ms = msg_now_ms();
+        m.digest_sha256 = (char *)sha_hex;
+        m.reread = reread;
+        rc = p && m.path ? JB_OK : JB_ENOMEM;
+        if (!rc) /* before the publish: the parser may finish the file before it returns */
+                status_file_found(m.provider, m.bucket, m.path, m.listed_ms);
+        if (!rc)
+                rc = msg_logfile_encode(&m, &payload);
+        if (!rc)
+                rc = msg_logfile_key(&m, &key);
+        if (!rc) {
+                p->s = s;
+                p->f = f;
+                memcpy(p->name, it->name, nl + 1);
+                rc = q_publish(s->q, Q_FILES, key.p, key.len, payload.p, payload.len, NULL, on_done, p,
+                               errstr, errsz);
+        }
+        if (rc) {
+                free(p);
+                pthread_mutex_lock(&s->mu);
+                sset_del(&f->inflight, it->name);
+                pthread_mutex_unlock(&s->mu);
+        }
+        free(m.path);
+        buf_clear(&payload);
+        buf_clear(&key);
+        return rc;
+}
+
 struct files_ctx {
         struct scanner *s;
         struct folder *f;
@@ -1019,10 +1072,6 @@ static int files_cb(void *opaque, const struct aa_item *it)
         struct files_ctx *fc = opaque;
         struct scanner *s = fc->s;
         struct folder *f = fc->f;
-        struct msg_logfile m = {0};
-        struct buf payload, key;
-        struct pub *p;
-        size_t nl;
         int rc;
 
         pthread_mutex_lock(&s->mu);
@@ -1050,42 +1099,10 @@ static int files_cb(void *opaque, const struct aa_item *it)
         if (rc)
                 return rc;
 
-        nl = strlen(it->name);
-        p = malloc(sizeof(*p) + nl + 1);
-        buf_init(&payload, MSG_MAX_BYTES);
-        buf_init(&key, MSG_MAX_BYTES);
-        memset(&m, 0, sizeof(m));
-        m.provider = f->region->root->provider_id;
-        m.bucket = f->region->root->bucket;
-        m.path = ct_path_join(f->path, it->name);
-        m.fi_id = it->fi_id;
-        m.size = it->size;
-        m.listed_ms = msg_now_ms();
-        rc = p && m.path ? JB_OK : JB_ENOMEM;
-        if (!rc) /* before the publish: the parser may finish the file before it returns */
-                status_file_found(m.provider, m.bucket, m.path, m.listed_ms);
+        rc = publish_file(s, f, f->region->root->provider_id, f->region->root->bucket, it, NULL, 0,
+                          fc->errstr, fc->errsz);
         if (!rc)
-                rc = msg_logfile_encode(&m, &payload);
-        if (!rc)
-                rc = msg_logfile_key(&m, &key);
-        if (!rc) {
-                p->s = s;
-                p->f = f;
-                memcpy(p->name, it->name, nl + 1);
-                rc = q_publish(s->q, Q_FILES, key.p, key.len, payload.p, payload.len, NULL, on_done, p,
-                               fc->errstr, fc->errsz);
-        }
-        if (rc) {
-                free(p);
-                pthread_mutex_lock(&s->mu);
-                sset_del(&f->inflight, it->name);
-                pthread_mutex_unlock(&s->mu);
-        } else {
                 fc->published++;
-        }
-        free(m.path);
-        buf_clear(&payload);
-        buf_clear(&key);
         return rc;
 }
 
@@ -1117,6 +1134,26 @@ static int folder_scan(struct scanner *s, struct folder *f, uint64_t *published,
         return rc;
 }
 
+/* Bound the folders of files fetched through a digest (memory only): past SCAN_OUTSIDE_MAX
+ * of them, those with nothing in flight are forgotten (a digest still listing one of their
+ * files has it fetched again). Called with s->mu held. */
+static void forget_outside(struct scanner *s)
+{
+        const struct sset_ent *e;
+        struct folder *gone[256];
+        size_t i = 0, n = 0, k;
+
+        if (s->outside.n <= SCAN_OUTSIDE_MAX)
+                return;
+        while ((i = sset_next(&s->outside, i, &e)) != 0 && n < 256)
+                if (((struct folder *)e->v)->inflight.n == 0)
+                        gone[n++] = e->v;
+        for (k = 0; k < n; k++) {
+                sset_del(&s->outside, gone[k]->path);
+                folder_free(gone[k]);
+        }
+}
+
 /* Forget folders older than the lookback that have nothing in flight. */
 static void forget_old(struct scanner *s, int64_t oldest)
 {
@@ -1135,6 +1172,7 @@ static void forget_old(struct scanner *s, int64_t oldest)
         }
         for (k = 0; k < ngone; k++)
                 sset_del(&s->folders, gone[k]->path);
+        forget_outside(s);
         pthread_mutex_unlock(&s->mu);
         for (k = 0; k < ngone; k++) {
                 if (s->store->ops->forget(s->store, gone[k]->path, &gone[k]->done, err, sizeof(err)))
@@ -1189,6 +1227,142 @@ static int refresh_folders(struct scanner *s, struct folder **fols, size_t nfols
                         rc = JB_ENOMEM;
         pthread_mutex_unlock(&s->mu);
         return refresh_ids(s, ids, n, rc, errstr, errsz);
+}
+
+/* ---------- the digest pass's view of the scanner (digests.h) ---------- */
+
+static int dg_file_state(void *opaque, const char *folder, const char *name)
+{
+        struct scanner *s = opaque;
+        struct folder *f, *o;
+        int st = DIGESTS_UNSEEN;
+
+        pthread_mutex_lock(&s->mu);
+        f = sset_get(&s->folders, folder);
+        o = sset_get(&s->outside, folder);
+        if ((f && sset_has(&f->inflight, name)) || (o && sset_has(&o->inflight, name)))
+                st = DIGESTS_INFLIGHT;
+        else if ((f && sset_has(&f->done, name)) || (o && sset_has(&o->done, name)))
+                st = DIGESTS_DONE;
+        pthread_mutex_unlock(&s->mu);
+        return st;
+}
+
+/* A file a digest lists: published like a listed one; its folder is the scanner's when the
+ * scan walks it, else one kept in memory (outside the lookback, or not listed yet). */
+static int dg_publish(void *opaque, const char *provider, const char *bucket, const char *folder,
+                      const struct aa_item *it, const char *sha_hex, int reread, char *errstr,
+                      size_t errsz)
+{
+        struct scanner *s = opaque;
+        struct folder *f;
+        int rc = JB_OK, already = 0;
+
+        pthread_mutex_lock(&s->mu);
+        f = sset_get(&s->folders, folder);
+        if (!f || !f->region)
+                f = sset_get(&s->outside, folder);
+        if (!f) {
+                f = folder_new(folder, ct_path_day(folder));
+                if (!f || sset_put(&s->outside, f->path, f) != JB_OK) {
+                        folder_free(f);
+                        f = NULL;
+                        rc = JB_ENOMEM;
+                }
+        }
+        if (!rc && sset_has(&f->inflight, it->name))
+                already = 1;
+        else if (!rc)
+                rc = sset_put(&f->inflight, it->name, NULL);
+        pthread_mutex_unlock(&s->mu);
+        if (already)
+                return JB_OK; /* already on its way */
+        if (rc)
+                return jb_seterr(rc, errstr, errsz, "out of memory");
+        rc = publish_file(s, f, provider, bucket, it, sha_hex, reread, errstr, errsz);
+        if (!rc) {
+                pthread_mutex_lock(&s->mu);
+                s->stats.files_published++;
+                pthread_mutex_unlock(&s->mu);
+        }
+        return rc;
+}
+
+/* A digest that cannot be read: saved in its date folder's set, like a processed file. */
+static int dg_remember(void *opaque, const char *folder, const char *name)
+{
+        struct scanner *s = opaque;
+        struct folder *f;
+        int rc = JB_OK;
+
+        pthread_mutex_lock(&s->mu);
+        f = sset_get(&s->folders, folder);
+        if (!f) {
+                f = folder_new(folder, ct_path_day(folder));
+                if (!f || sset_put(&s->folders, f->path, f) != JB_OK) {
+                        folder_free(f);
+                        f = NULL;
+                        rc = JB_ENOMEM;
+                }
+        }
+        if (!rc)
+                rc = sset_put(&f->done, name, NULL);
+        if (!rc)
+                rc = sset_put(&f->added, name, NULL);
+        if (!rc)
+                f->dirty = 1;
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+}
+
+static int dg_refresh(void *opaque, char *const *ids, size_t n, char *errstr, size_t errsz)
+{
+        return refresh_many(opaque, ids, n, errstr, errsz);
+}
+
+static int dg_stopping(void *opaque)
+{
+        return stopping(opaque);
+}
+
+/* The digest pass over every region known, after a scan that succeeded (the scan's figures
+ * are the log folders' alone). Its failures do not fail the scan (the log files were
+ * handled) and are retried at the next one, except lost credentials (JB_EFATAL). */
+static int digest_pass(struct scanner *s, char *errstr, size_t errsz)
+{
+        int64_t now = now_s();
+        int64_t oldest = day_of(now - s->o.lookback_h * 3600);
+        struct digests_region *dr;
+        const struct sset_ent *e;
+        char err[512] = "";
+        size_t n = 0, i = 0;
+        int rc;
+
+        pthread_mutex_lock(&s->mu);
+        dr = calloc(s->regions.n + 1, sizeof(*dr));
+        while (dr && (i = sset_next(&s->regions, i, &e)) != 0) {
+                const struct region *r = e->v;
+
+                dr[n].provider = r->root->provider_id;
+                dr[n].bucket = r->root->bucket;
+                dr[n].root = r->root->path;
+                dr[n].path = r->path;
+                n++;
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (!dr)
+                return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+        /* the regions and roots are changed by this thread only (discover): the borrowed
+         * strings stay valid during the pass */
+        rc = digests_pass(s->dg, dr, n, now, oldest, err, sizeof(err));
+        free(dr);
+        if (rc == JB_EFATAL)
+                return jb_seterr(rc, errstr, errsz, "%s", err);
+        if (rc && !stopping(s))
+                log_msg(LL_WARN, "scanner",
+                        "the CloudTrail digest check did not finish (%s): %s; the next scan tries again",
+                        jb_strerror(rc), err[0] ? err : "no detail");
+        return JB_OK;
 }
 
 static int scan_once(struct scanner *s, char *errstr, size_t errsz)
@@ -1304,6 +1478,8 @@ static void *scanner_main(void *arg)
                 if (now >= next_scan || kicked) {
                         err[0] = '\0';
                         rc = scan_once(s, err, sizeof(err));
+                        if (!rc && s->dg && !stopping(s))
+                                rc = digest_pass(s, err, sizeof(err));
                         if (rc == JB_EFATAL) {
                                 log_msg(LL_ERROR, "scanner",
                                         "stopped: %s; fix the Access Anywhere credentials or settings and "
@@ -1368,6 +1544,19 @@ int scanner_start(const struct scanner_opts *opts, const struct aa_opts *aa, str
         jb_cond_init_mono(&s->cv);
         sset_init(&s->regions);
         sset_init(&s->folders);
+        sset_init(&s->outside);
+        if (opts->digests) {
+                struct digests_opts dopts = {opts->digest_grace_s, (size_t)opts->digest_max_bytes,
+                                             opts->hashes};
+                struct digests_host host = {s,          dg_file_state, dg_publish,
+                                            dg_refresh, dg_remember,   dg_stopping};
+
+                s->dg = digests_new(&dopts, NULL, &host);
+                if (!s->dg) {
+                        scanner_free(s);
+                        return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
+                }
+        }
         lc.s = s;
         lc.oldest = day_of(now_s() - opts->lookback_h * 3600);
         lc.forgotten = 0;
@@ -1376,6 +1565,8 @@ int scanner_start(const struct scanner_opts *opts, const struct aa_opts *aa, str
                 forget_old(s, lc.oldest);
         if (!rc)
                 rc = aa_client_new(aa, &s->aa, errstr, errsz);
+        if (!rc && s->dg)
+                digests_set_aa(s->dg, s->aa);
         if (!rc && pthread_create(&s->th, NULL, scanner_main, s) != 0)
                 rc = jb_seterr(JB_ENOMEM, errstr, errsz, "cannot start the scanner thread");
         if (rc) {
@@ -1435,6 +1626,11 @@ void scanner_free(struct scanner *s)
         while ((i = sset_next(&s->folders, i, &e)) != 0)
                 folder_free(e->v);
         sset_clear(&s->folders);
+        i = 0;
+        while ((i = sset_next(&s->outside, i, &e)) != 0)
+                folder_free(e->v);
+        sset_clear(&s->outside);
+        digests_free(s->dg);
         i = 0;
         while ((i = sset_next(&s->regions, i, &e)) != 0)
                 region_free(e->v);

@@ -7,7 +7,9 @@
  * (CloudTrail/<region>) every `scan_parents_every` scans, and at every scan only the date
  * folders inside the lookback window, each with cloud refresh. A date folder whose item
  * count equals what the scanner already knows costs one call, however many files it holds.
- * Digest, Insight and other services' folders are never entered.
+ * Digest, Insight and other services' folders are never entered as log folders; after each
+ * scan that succeeded, the digest pass (digests.h) reads the regions' CloudTrail-Digest
+ * folders and fetches by path the files a digest lists that no listing showed.
  * What it remembers: per date folder, the names of the files whose every event was synced
  * (the transport reports a published file complete), in a scan_store (the state directory
  * for `jibe run`, the status topic for `jibe scan`); folders older than the lookback are

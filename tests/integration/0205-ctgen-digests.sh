@@ -1,7 +1,7 @@
 #!/bin/sh
 # 0205-ctgen-digests.sh - jibe-ctgen's log file validation, checked independently (Python's
-# hashlib and gzip): its SHA-256 passes the FIPS 180-2 vectors; with --digests every digest
-# parses, names itself, lists log files that exist with that SHA-256 (gzip bytes as stored),
+# hashlib and gzip): with --digests every digest
+# parses, names itself, lists log files that exist with that SHA-256 (of the uncompressed content),
 # links to the previous one by path and hash, backfill digests hold exactly the files
 # delivered after their hour's digest, and the scenarios (hidden, deleted, flipped, removed
 # digest) are what the manifest says; --no-digests writes none; the default output still has
@@ -13,7 +13,6 @@ set -eu
 . "$JIBE_TOP/tests/integration/lib.sh"
 
 NOW=2026-12-01T10:20:00Z
-"$CTGEN" selftest >/dev/null || fail "ctgen's SHA-256 fails the FIPS 180-2 vectors"
 
 A=$JIBE_TMP/on
 "$CTGEN" init --root "$A" --seed 21 --now "$NOW" >/dev/null || fail "ctgen init"
@@ -34,7 +33,8 @@ for l in open(os.path.join(cg, "digest-files.jsonl"), encoding="utf-8"):
         per_file[d["file"]] = d
 files = [f for f in open(os.path.join(cg, "files.txt"), encoding="utf-8").read().split("\n") if f]
 def sha(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    # CloudTrail's hashValue is over the uncompressed content (as the AWS CLI checks it)
+    return hashlib.sha256(gzip.decompress(open(path, "rb").read())).hexdigest()
 def ok(cond, msg):
     if not cond:
         sys.exit(msg)

@@ -6,7 +6,10 @@
 #                         Access Anywhere's own identities from the generator's
 #                         $SIM_ROOT/ctgen/jibe-self.cfg when there is one; syncer.method from
 #                         $SYNC_METHOD (default auto); allow_http (the simulator is
-#                         http://); EXTRA (libconfig text) is appended
+#                         http://); CloudTrail digests off unless $RUN_DIGESTS says "auto"
+#                         (the digest tests 09xx; grace $RUN_DIGEST_GRACE_MIN, default 0):
+#                         digest downloads would skew the other tests' download counts;
+#                         EXTRA (libconfig text) is appended
 #   run_start DIR         start `jibe run -c DIR/jibe.cfg` in the background (RUN_PID); it is
 #                         killed when the test exits
 #   run_stop              SIGTERM, wait; fails unless jibe exits 0
@@ -44,6 +47,10 @@ syncer = {
   window_ms = 500;
   backoff_base_ms = 50;
   backoff_max_ms = 2000;
+};
+digest = {
+  enabled = "${RUN_DIGESTS:-off}";
+  grace_min = ${RUN_DIGEST_GRACE_MIN:-0};
 };
 state_dir = "$rc_dir/state";
 log_file = "$rc_dir/jibe.log";

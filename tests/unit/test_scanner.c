@@ -89,6 +89,60 @@ static void put_log(const char *day, const char *tag, int want)
         }
 }
 
+/* The digest of test_digests, in today's digest folder (an hour that ended a minute ago):
+ * it lists a1 (listed, processed), a hidden file (hidden.txt: served by path, never listed)
+ * and a file that does not exist. Other tests run with digests off, and neither extra file
+ * is in a listing, so they see nothing of it. */
+#define T_DG_HIDDEN "111122223333_CloudTrail_eu-west-1_20261201T1000Z_hid.json.gz"
+#define T_DG_GONE "111122223333_CloudTrail_eu-west-1_20261201T1000Z_gone.json.gz"
+static char t_hidden[1200];
+
+static void put_digest(void)
+{
+        time_t end = time(NULL) - 60, start = end - 3600;
+        char path[4096], key[1024], dkey[1024], json[8192], ts0[32], ts1[32], stamp[32];
+        const char *hash = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        unsigned char *gz;
+        size_t gzlen;
+        struct tm tm;
+        char day[32];
+
+        gmtime_r(&start, &tm);
+        strftime(ts0, sizeof(ts0), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        gmtime_r(&end, &tm);
+        strftime(ts1, sizeof(ts1), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+        strftime(day, sizeof(day), "%Y/%m/%d", &tm);
+        snprintf(key, sizeof(key), T_REGION "%s/" T_DG_HIDDEN, t_today);
+        truth_put(key);
+        snprintf(t_hidden, sizeof(t_hidden), T_TOP "%s", key);
+        snprintf(path, sizeof(path), "%s/hidden.txt", t_root);
+        snprintf(json, sizeof(json), "ct-logs/%s\n", key);
+        assert_int_equal(tu_write_atomic(path, json, strlen(json)), 0);
+        snprintf(dkey, sizeof(dkey),
+                 "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/%s/"
+                 "111122223333_CloudTrail-Digest_eu-west-1_t_eu-west-1_%s.json.gz",
+                 day, stamp);
+        snprintf(
+                json, sizeof(json),
+                "{\"digestStartTime\":\"%s\",\"digestEndTime\":\"%s\",\"digestS3Bucket\":\"ct-logs\","
+                "\"digestS3Object\":\"%s\",\"previousDigestS3Object\":null,\"logFiles\":["
+                "{\"s3Bucket\":\"ct-logs\",\"s3Object\":\"" T_REGION
+                "%s/111122223333_CloudTrail_eu-west-1_20261201T1000Z_a1.json.gz\",\"hashValue\":\"%s\","
+                "\"hashAlgorithm\":\"SHA-256\"},"
+                "{\"s3Bucket\":\"ct-logs\",\"s3Object\":\"%s\",\"hashValue\":\"%s\",\"hashAlgorithm\":\"SHA-256\"},"
+                "{\"s3Bucket\":\"ct-logs\",\"s3Object\":\"" T_REGION "%s/" T_DG_GONE
+                "\",\"hashValue\":\"%s\",\"hashAlgorithm\":\"SHA-256\"},"
+                "{\"s3Bucket\":\"other-bucket\",\"s3Object\":\"AWSLogs/x.json.gz\",\"hashValue\":\"%s\","
+                "\"hashAlgorithm\":\"SHA-256\"}]}",
+                ts0, ts1, dkey, t_today, hash, key, hash, t_today, hash, hash);
+        gz = tu_gzip(json, strlen(json), &gzlen);
+        assert_non_null(gz);
+        snprintf(path, sizeof(path), "%s/truth/ct-logs/%s", t_root, dkey);
+        assert_int_equal(tu_write_atomic(path, gz, gzlen), 0);
+        free(gz);
+}
+
 static int t_setup(void **state)
 {
         static const char simjson[] =
@@ -136,6 +190,7 @@ static int t_setup(void **state)
                  "111122223333_CloudTrail_eu-west-1_20261201T1000Z_i1.json.gz",
                  t_today);
         truth_put(key);
+        put_digest();
         if (tu_sim_start(&t_sim, t_root) != 0)
                 return -1;
         return 0;
@@ -185,6 +240,7 @@ static void env_init(struct t_env *e, const char *statedir)
         scanner_opts_init(&e->so);
         e->so.interval_s = 3600;
         e->so.lookback_h = 48;
+        e->so.digests = 0; /* test_digests turns them on */
         aa_opts_init(&e->ao);
         e->ao.endpoint = t_sim.endpoint;
         e->ao.authtoken = T_TOKEN;
@@ -444,11 +500,11 @@ static void test_first_scan(void **state)
         expect_taken(&e, NULL);
         assert_int_equal(stats(&e).files_published, t_nwant);
         assert_int_equal(stats(&e).regions, 1);
-        /* nothing below CloudTrail-Digest/ or CloudTrail-Insight/ was even refreshed */
+        /* nothing below CloudTrail-Insight/ was even refreshed (CloudTrail-Digest/ is the digest
+         * pass's: test_digests) */
         body = tu_sim_http(&t_sim, "GET", "/sim/stats", NULL, &status);
         assert_non_null(body);
         assert_int_equal(status, 200);
-        assert_null(strstr(body, "CloudTrail-Digest"));
         assert_null(strstr(body, "CloudTrail-Insight"));
         free(body);
 
@@ -619,13 +675,81 @@ static void test_stop_prompt(void **state)
         assert_int_equal(tu_sim_faults(&t_sim, "clear=1"), 0);
 }
 
+/* Digests on, no hash store: the hidden file a digest lists is fetched by path and published
+ * with the digest's hash, done once acknowledged (recovered); the file that does not exist is
+ * missing after a refresh; the other bucket's file is skipped; every processed file is
+ * unverified; the source's "digests" figures say so. */
+static void test_digests(void **state)
+{
+        struct t_env e;
+        struct buf out;
+        const cJSON *d = NULL, *it;
+        cJSON *doc = NULL;
+        int64_t end;
+        int found = 0;
+
+        (void)state;
+        status_init(&(struct status_ident){"t", "scan", "test", 60, 1200});
+        env_init(&e, NULL);
+        e.so.digests = 1;
+        e.so.digest_grace_s = 0;
+        env_start(&e);
+        wait_scans(&e, 1);
+        end = tu_now_ms() + T_DEADLINE_MS;
+        while (!taken(&e, t_hidden)) { /* the digest pass follows the scan */
+                take(&e);
+                if (tu_now_ms() > end)
+                        fail_msg("the hidden file was never published");
+                tu_sleep_ms(10);
+        }
+        take(&e);
+        assert_int_equal(e.nheld, t_nwant + 1); /* the listed files and the hidden one */
+        ack_all(&e);
+        wait_done(&e, (uint64_t)t_nwant + 1);
+        end = tu_now_ms() + T_DEADLINE_MS;
+        for (;;) {
+                scanner_kick(e.s);
+                wait_scans(&e, stats(&e).scans + 1);
+                tu_sleep_ms(50); /* the pass after that scan: polled below with the deadline */
+                buf_init(&out, 1u << 20);
+                assert_int_equal(status_snapshot(msg_now_ms(), &out), JB_OK);
+                cJSON_Delete(doc);
+                doc = cJSON_Parse(out.p);
+                buf_clear(&out);
+                assert_non_null(doc);
+                it = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "sources"), 0);
+                d = cJSON_GetObjectItemCaseSensitive(it, "digests");
+                if (d && cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "recovered")) == 1)
+                        break;
+                if (tu_now_ms() > end)
+                        fail_msg("no recovered file in the source's digests");
+        }
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "available")));
+        assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "digests")), 1);
+        assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "chains")), 1);
+        assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "listed")), 3);
+        assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "done")), 2);
+        assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "missing")), 1);
+        assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "unverified")),
+                         2);
+        assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "tampered")), 0);
+        assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "gaps")), 0);
+        assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "pending")), 0);
+        assert_true(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "covered_s")) == 3600);
+        cJSON_Delete(doc);
+        /* nothing more is published: the missing file is not looked for on every pass */
+        found = take(&e);
+        assert_int_equal(found, 0);
+        env_free(&e);
+        status_reset();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_first_scan),
-                cmocka_unit_test(test_skips_done),
-                cmocka_unit_test(test_restart),
-                cmocka_unit_test(test_stop_prompt),
+                cmocka_unit_test(test_first_scan), cmocka_unit_test(test_skips_done),
+                cmocka_unit_test(test_restart),    cmocka_unit_test(test_stop_prompt),
+                cmocka_unit_test(test_digests),
         };
 
         return cmocka_run_group_tests_name("scanner", tests, t_setup, t_teardown);

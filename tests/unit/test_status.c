@@ -279,6 +279,45 @@ static void test_failing_and_absent(void **state)
         cJSON_Delete(d);
 }
 
+/* A source's digest coverage: absent until status_digest(), then the latest figures (replacing). */
+static void test_digest(void **state)
+{
+        struct status_digest g = {1, 2, 48, 1, 47 * 3600, 1123, 1120, 2, 1, 3, 4, 5, 6, T0 - 1000};
+        const cJSON *s;
+        cJSON *d;
+
+        (void)state;
+        status_scan("p1", "ct-logs", 1, NULL);
+        d = snap(fake_now);
+        assert_null(get(nth(d, "sources", 0), "digests"));
+        cJSON_Delete(d);
+        status_digest("p1", "ct-logs", &(struct status_digest){.available = 0, .last_end_ms = -1});
+        status_digest("p1", "ct-logs", &g);
+        status_digest("p1", "other", &(struct status_digest){.available = 0, .last_end_ms = -1});
+        d = snap(fake_now);
+        s = nth(d, "sources", 0);
+        assert_string_equal(str(s, "bucket"), "ct-logs");
+        assert_true(cJSON_IsTrue(get(s, "digests.available")));
+        assert_int_equal(num(s, "digests.chains"), 2);
+        assert_int_equal(num(s, "digests.digests"), 48);
+        assert_int_equal(num(s, "digests.backfill"), 1);
+        assert_int_equal(num(s, "digests.covered_s"), 47 * 3600);
+        assert_int_equal(num(s, "digests.listed"), 1123);
+        assert_int_equal(num(s, "digests.done"), 1120);
+        assert_int_equal(num(s, "digests.recovered"), 2);
+        assert_int_equal(num(s, "digests.missing"), 1);
+        assert_int_equal(num(s, "digests.tampered"), 3);
+        assert_int_equal(num(s, "digests.unverified"), 4);
+        assert_int_equal(num(s, "digests.gaps"), 5);
+        assert_int_equal(num(s, "digests.pending"), 6);
+        assert_int_equal(num(s, "digests.last_end_ms"), T0 - 1000);
+        s = nth(d, "sources", 1);
+        assert_string_equal(str(s, "bucket"), "other");
+        assert_true(cJSON_IsFalse(get(s, "digests.available")));
+        assert_int_equal(num(s, "digests.last_end_ms"), -1);
+        cJSON_Delete(d);
+}
+
 /* Slots: aligned to the epoch, the newest four are the window, 96 of them the series; an
  * entry older than 24 h reads 0 when its ring cell comes round again. */
 static void test_slots(void **state)
@@ -569,6 +608,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_document, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failing_and_absent, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_histogram, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),

@@ -10,7 +10,6 @@
  *   gen_rec.c    one CloudTrail record: its JSON text and its docs/EVENTS.md classification
  *   gen_plan.c   activity over a time window -> records -> log files (a "plan"), and the
  *                execution of a plan into a deployment directory with its expected results
- *   gen_sha256.c SHA-256 of the log files and digests (log file validation, --digests)
  *   gen_huge.c   one huge log file written as a stream (benchmarks)
  *   gen_main.c   command line
  *
@@ -29,6 +28,8 @@
 #include <string.h>
 
 #include <zlib.h>
+
+#include "sha256.h"
 
 /* ---------- gen_util.c ---------- */
 
@@ -84,19 +85,6 @@ static inline void gen_ob_ch(struct gen_ob *o, char c)
 }
 #define GEN_LIT(o, s) gen_ob_put((o), (s), sizeof(s) - 1)
 
-/* ---------- gen_sha256.c ---------- */
-struct gen_sha256 {
-        uint32_t h[8];
-        uint64_t bytes;
-        unsigned char buf[64];
-        size_t nbuf;
-};
-void gen_sha256_init(struct gen_sha256 *c);
-void gen_sha256_update(struct gen_sha256 *c, const void *data, size_t n);
-void gen_sha256_final(struct gen_sha256 *c, unsigned char out[32]);
-void gen_sha256_hex(const unsigned char md[32], char out[65]); /* lower-case hex */
-int gen_sha256_selftest(void);                                 /* FIPS 180-2 vectors: 0 = pass */
-
 /* gzip writer on a file descriptor; one z_stream reused across files. */
 struct gen_gz {
         z_stream z;
@@ -106,8 +94,9 @@ struct gen_gz {
         size_t outsz;
         uint64_t in_bytes;     /* uncompressed bytes of the current file */
         uint64_t out_bytes;    /* compressed bytes of the current file */
-        int hash;              /* set by the caller: keep the SHA-256 of the compressed bytes */
-        struct gen_sha256 sha; /* of the current file's output, when hash (finish it yourself) */
+        int hash;              /* set by the caller: keep the SHA-256 of the uncompressed bytes */
+        struct sha256_ctx sha; /* of the current file's content (what CloudTrail's hashValue is
+                                * over), when hash (finish it yourself) */
 };
 int gen_gz_init(struct gen_gz *g, int level);
 void gen_gz_begin(struct gen_gz *g, int fd);

@@ -31,7 +31,6 @@ static const char usage_text[] =
         "          Without either: placeholder digests (hashes not real), as always\n"
         "  flood   --root DIR --seed N --files COUNT [--now T]\n"
         "          COUNT tiny log files (1-3 records) in today's folders\n"
-        "  selftest\n"
         "          check the SHA-256 implementation against the FIPS 180-2 vectors\n"
         "  huge    --out FILE --bytes N --seed N [--level 1-9] [--writes PCT]\n"
         "          one log file of at least N decompressed bytes, written as a stream;\n"
@@ -179,12 +178,6 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
                 fputs(usage_text, stdout);
                 return 0;
-        }
-        if (strcmp(cmd, "selftest") == 0) {
-                int bad = gen_sha256_selftest();
-
-                printf("sha256: FIPS 180-2 vectors %s\n", bad ? "FAILED" : "ok");
-                return bad ? 1 : 0;
         }
         if (parse_opts(argc, argv, &o))
                 return 2;

@@ -1183,8 +1183,8 @@ static const char *const dg_scn_name[] = {"none", "hidden", "deleted", "flipped"
 
 /* what the digests need to know of one log file (index: plan file index) */
 struct dgfile {
-        unsigned char sha[32];    /* SHA-256 of the gzip bytes as written (listed) */
-        unsigned char stored[32]; /* of the bytes left on disk (differs when flipped) */
+        unsigned char sha[32];    /* SHA-256 of the uncompressed content as written (listed) */
+        unsigned char stored[32]; /* of the content left on disk (differs when flipped) */
         int64_t tmin, tmax;       /* oldest and newest record */
         int scn;                  /* DG_* */
         int listed;               /* 0 none yet, 1 regular digest, 2 backfill */
@@ -1341,42 +1341,24 @@ static int dg_prepare(struct dgctx *c, struct gen_rng *rng, int64_t tmin, char *
         return 0;
 }
 
-/* The byte flip: the gzip header's MTIME field (byte 4) changes, so the file still inflates
- * to the same records but its SHA-256 no longer matches its digest. */
-static int dg_flip(const struct gen_world *w, const char *rel, int64_t mtime, unsigned char sha[32],
-                   char *errstr, size_t errsz)
+/* The byte flip: the file is written again with one byte of its content changed (a space
+ * after the opening brace, so it still inflates and parses to the same records) and
+ * re-compressed: its uncompressed content, which the digest's hashValue is over, differs from
+ * what was hashed. sha gets the SHA-256 of the content left on disk. */
+static int dg_flip(const struct gen_world *w, const char *rel, const struct gen_ob *body, int64_t mtime,
+                   struct gen_gz *gz, unsigned char sha[32], char *errstr, size_t errsz)
 {
-        char path[4400];
-        unsigned char buf[65536];
-        struct gen_sha256 h;
-        struct timespec ts[2];
-        ssize_t k;
-        int fd;
+        struct gen_ob alt = {0};
+        int hash = gz->hash, rc;
 
-        snprintf(path, sizeof(path), "%s/%s", w->logdir, rel);
-        fd = open(path, O_RDWR | O_CLOEXEC);
-        if (fd < 0 || pread(fd, buf, 1, 4) != 1)
-                goto fail;
-        buf[0] ^= 0x5a;
-        if (pwrite(fd, buf, 1, 4) != 1)
-                goto fail;
-        gen_sha256_init(&h);
-        while ((k = pread(fd, buf, sizeof(buf), (off_t)h.bytes)) > 0)
-                gen_sha256_update(&h, buf, (size_t)k);
-        if (k < 0)
-                goto fail;
-        gen_sha256_final(&h, sha);
-        ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime;
-        ts[0].tv_nsec = ts[1].tv_nsec = 0;
-        if (futimens(fd, ts) || close(fd))
-                goto fail_closed;
-        return 0;
-fail:
-        if (fd >= 0)
-                close(fd);
-fail_closed:
-        snprintf(errstr, errsz, "cannot flip a byte of %s: %s", path, strerror(errno));
-        return -1;
+        GEN_LIT(&alt, "{ ");
+        gen_ob_put(&alt, body->p + 1, body->len - 1);
+        sha256(alt.p, alt.len, sha);
+        gz->hash = 0;
+        rc = gen_write_file(w->logdir, rel, alt.p, alt.len, mtime, gz, errstr, errsz);
+        gz->hash = hash;
+        gen_ob_free(&alt);
+        return rc;
 }
 
 static void dg_jtime(struct gen_ob *o, const char *name, int64_t t, int have)
@@ -1393,18 +1375,18 @@ static void dg_jtime(struct gen_ob *o, const char *name, int64_t t, int have)
 
 static void dg_sig(const char *path, const char *salt, char hex[65])
 {
-        struct gen_sha256 h;
+        struct sha256_ctx h;
         unsigned char md[32];
 
-        gen_sha256_init(&h);
-        gen_sha256_update(&h, salt, strlen(salt));
-        gen_sha256_update(&h, path, strlen(path));
-        gen_sha256_final(&h, md);
-        gen_sha256_hex(md, hex);
+        sha256_init(&h);
+        sha256_update(&h, salt, strlen(salt));
+        sha256_update(&h, path, strlen(path));
+        sha256_final(&h, md);
+        sha256_hex(md, hex);
 }
 
 /* One digest file: regular (prev: the chain's previous digest) or backfill (prev: the regular
- * digest it complements). files: plan file indexes. Writes *sha (stored bytes). */
+ * digest it complements). files: plan file indexes. Writes *sha (of its uncompressed content). */
 static int dg_write_one(struct dgctx *c, int s, int64_t start, int64_t end, int64_t mtime, int backfill,
                         const uint32_t *files, size_t nfiles, const char *prev,
                         const unsigned char *prevsha, int removed, struct gen_gz *gz,
@@ -1458,7 +1440,7 @@ static int dg_write_one(struct dgctx *c, int s, int64_t start, int64_t end, int6
         dg_jtime(&body, "newestEventTime", tmax, nfiles > 0);
         dg_jtime(&body, "oldestEventTime", tmin, nfiles > 0);
         if (prev) {
-                gen_sha256_hex(prevsha, hex);
+                sha256_hex(prevsha, hex);
                 dg_sig(prev, "jibe-ctgen unsigned ", sig);
                 GEN_LIT(&body, ",\"previousDigestS3Bucket\":");
                 gen_ob_jstr(&body, bucket);
@@ -1481,7 +1463,7 @@ static int dg_write_one(struct dgctx *c, int s, int64_t start, int64_t end, int6
 
                 fp.len = 0;
                 ct_path(w, &c->plan->f[files[i]], &fp);
-                gen_sha256_hex(d->sha, hex);
+                sha256_hex(d->sha, hex);
                 GEN_LIT(&body, "{\"s3Bucket\":");
                 gen_ob_jstr(&body, bucket);
                 GEN_LIT(&body, ",\"s3Object\":");
@@ -1500,7 +1482,7 @@ static int dg_write_one(struct dgctx *c, int s, int64_t start, int64_t end, int6
         if (!rc) {
                 char full[4400];
 
-                gen_sha256_final(&gz->sha, sha);
+                sha256_final(&gz->sha, sha);
                 if (removed) {
                         snprintf(full, sizeof(full), "%s/%s", w->logdir, path->p);
                         if (unlink(full)) {
@@ -1511,7 +1493,7 @@ static int dg_write_one(struct dgctx *c, int s, int64_t start, int64_t end, int6
                                 gen_ob_ch(&c->removed, ',');
                         gen_ob_jstr(&c->removed, path->p);
                 }
-                gen_sha256_hex(sha, hex);
+                sha256_hex(sha, hex);
                 GEN_LIT(&c->manifest, "{\"path\":");
                 gen_ob_jstr(&c->manifest, path->p);
                 gen_ob_printf(&c->manifest, ",\"account\":\"%s\",\"region\":\"%s\"", acct, st->region);
@@ -1626,8 +1608,8 @@ static int dg_write_manifest(struct dgctx *c, char *errstr, size_t errsz)
 
                 p.len = 0;
                 ct_path(w, &c->plan->f[i], &p);
-                gen_sha256_hex(d->sha, hex);
-                gen_sha256_hex(d->stored, hex2);
+                sha256_hex(d->sha, hex);
+                sha256_hex(d->stored, hex2);
                 GEN_LIT(&c->files, "{\"file\":");
                 gen_ob_jstr(&c->files, p.p);
                 gen_ob_printf(&c->files, ",\"sha256\":\"%s\",\"stored_sha256\":", hex);
@@ -1661,7 +1643,7 @@ static int dg_write_manifest(struct dgctx *c, char *errstr, size_t errsz)
                            NULL, errstr, errsz))
                 goto out;
         gen_ob_printf(&o,
-                      "{\"validation\":\"on\",\"hash\":\"SHA-256 of the gzip bytes as stored\","
+                      "{\"validation\":\"on\",\"hash\":\"SHA-256 of the uncompressed content\","
                       "\"signature\":\"placeholder: jibe-ctgen has no private key\","
                       "\"digests\":%ld,\"backfill\":%ld,\"listed\":%ld,\"log_files\":%zu",
                       c->ndigests, c->nbackfill, c->nlisted, c->plan->nf);
@@ -1801,9 +1783,10 @@ int gen_plan_write(struct gen_world *w, struct gen_plan *plan, struct gen_rng *r
                 if (dgon) {
                         struct dgfile *d = &dg.df[fo[i]];
 
-                        gen_sha256_final(&gz.sha, d->sha);
+                        sha256_final(&gz.sha, d->sha);
                         memcpy(d->stored, d->sha, 32);
-                        if (scn == DG_FLIPPED && dg_flip(w, path.p, f->v, d->stored, errstr, errsz))
+                        if (scn == DG_FLIPPED &&
+                            dg_flip(w, path.p, &body, f->v, &gz, d->stored, errstr, errsz))
                                 goto out;
                         if (scn == DG_DELETED) {
                                 /* listed by its digest, then gone from the bucket: not in

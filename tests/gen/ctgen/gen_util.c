@@ -301,7 +301,7 @@ void gen_gz_begin(struct gen_gz *g, int fd)
         g->fd = fd;
         g->in_bytes = g->out_bytes = 0;
         if (g->hash)
-                gen_sha256_init(&g->sha);
+                sha256_init(&g->sha);
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -337,8 +337,6 @@ static int gz_run(struct gen_gz *g, int flush)
                 if (g->outsz - g->z.avail_out) {
                         if (write_all(g->fd, g->out, g->outsz - g->z.avail_out))
                                 return -1;
-                        if (g->hash)
-                                gen_sha256_update(&g->sha, g->out, g->outsz - g->z.avail_out);
                         g->out_bytes += g->outsz - g->z.avail_out;
                 }
         } while (g->z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
@@ -350,6 +348,8 @@ int gen_gz_write(struct gen_gz *g, const void *p, size_t n)
         const unsigned char *s = p;
 
         g->in_bytes += n;
+        if (g->hash)
+                sha256_update(&g->sha, p, n);
         while (n) {
                 size_t k = n > (1u << 30) ? (1u << 30) : n;
 
