@@ -793,7 +793,6 @@ static void gap_cb(void *opaque, const struct ct_gap *g)
 
 struct cov_ctx {
         uint64_t chains, digests, backfill;
-        int64_t covered_s;
 };
 
 static void cov_cb(void *opaque, const struct ct_coverage *cv)
@@ -803,7 +802,6 @@ static void cov_cb(void *opaque, const struct ct_coverage *cv)
         c->chains++;
         c->digests += cv->digests;
         c->backfill += cv->backfill;
-        c->covered_s += cv->covered_s;
 }
 
 static void alert_set(const char *provider, const char *bucket, const char *kind, uint64_t n,
@@ -817,13 +815,60 @@ static void alert_set(const char *provider, const char *bucket, const char *kind
                 alert_clear(&k);
 }
 
+struct span {
+        int64_t a, b;
+};
+
+static int span_cmp(const void *x, const void *y)
+{
+        const struct span *p = x, *q = y;
+
+        return p->a < q->a ? -1 : p->a > q->a;
+}
+
+/* Seconds in the union of the periods of the source's digests, over every chain: the hours
+ * for which some digest of the source vouches (summing the chains' own figures would count an
+ * hour once per account and region). */
+static int64_t union_s(const struct digests *d, const char *provider, const char *bucket)
+{
+        struct span *v = malloc((d->nents ? d->nents : 1) * sizeof(*v));
+        size_t n = 0;
+        int64_t total = 0, a = 0, b = 0;
+
+        if (!v)
+                return 0;
+        for (size_t i = 0; i < d->nents; i++) {
+                const struct dent *e = d->ents[i];
+
+                if (strcmp(e->provider, provider) || strcmp(e->bucket, bucket) || e->d.end <= e->d.start)
+                        continue;
+                v[n].a = e->d.start;
+                v[n].b = e->d.end;
+                n++;
+        }
+        qsort(v, n, sizeof(*v), span_cmp);
+        for (size_t i = 0; i < n; i++) {
+                if (i && v[i].a <= b) {
+                        if (v[i].b > b)
+                                b = v[i].b;
+                        continue;
+                }
+                total += b - a;
+                a = v[i].a;
+                b = v[i].b;
+        }
+        total += b - a;
+        free(v);
+        return total;
+}
+
 /* The figures of one source (provider, bucket): status, alerts, metrics. */
 static int report_source(struct digests *d, const char *provider, const char *bucket, int available,
                          int64_t now, int64_t oldest)
 {
         struct status_digest sd = {0};
         struct ct_chain *ch = ct_chain_new();
-        struct cov_ctx cov = {0, 0, 0, 0};
+        struct cov_ctx cov = {0, 0, 0};
         struct gap_ctx gc = {d, NULL, NULL};
         const char *first_missing = NULL, *first_tampered = NULL;
         char text[ALERT_TEXT_MAX];
@@ -866,7 +911,7 @@ static int report_source(struct digests *d, const char *provider, const char *bu
         sd.chains = cov.chains;
         sd.digests = cov.digests;
         sd.backfill = cov.backfill;
-        sd.covered_s = cov.covered_s;
+        sd.covered_s = union_s(d, provider, bucket);
         if (!rc) {
                 status_digest(provider, bucket, &sd);
                 snprintf(
