@@ -155,8 +155,8 @@ const struct cfg_opt cfg_opts[] = {
                "Minutes after the end of a digest's hour before every log file it lists must have been read; "
                "a file still not seen then is fetched by its path or reported missing (0: at once, for tests)."),
         O_SIZE("digest.max_bytes", digest_max_bytes, CT_DIGEST_MAX_DEFAULT, 64 * CFG_KIB, CFG_GIB,
-               "Largest digest file jibe reads, once decompressed; a larger one is skipped and its hour "
-               "reported as not verified."),
+               "Largest digest file jibe reads, once decompressed; a larger one is not read: it is reported "
+               "once as unreadable (WARN, digest_unreadable) and the log files of its hour are not checked."),
 
         /* syncer */
         O_LONG("syncer.window_ms", sync_window_ms, 2000, 100, 600000,

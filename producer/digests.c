@@ -28,7 +28,8 @@
 #define DAY_S 86400
 #define DG_RECHECK_PASSES 10    /* a region without a digest folder is looked at again after this */
 #define DG_SET_MAX (64u * 1024) /* the remembered-path sets are emptied past this (bounded memory) */
-#define DG_DAYS_MAX 8           /* date folders per region and pass, at most */
+#define DG_DAYS_MAX                                                                                     \
+        92 /* date folders per region and pass: scanner.lookback_h (at most 2160 h) spans 91 */
 
 struct dfolder {
         char *fi_id;   /* NULL: no digest folder (yet) */
@@ -66,12 +67,14 @@ struct digests {
         struct sset days;     /* date folder path -> struct dday * */
         struct dent **ents;
         size_t nents;
-        struct sset fetched;  /* log file paths published because a digest listed them */
-        struct sset notfound; /* not found by path after a refresh of their folder */
-        struct sset rereads;  /* published again after a hash mismatch */
-        struct sset warned;   /* "<kind> <path>": said once in the log */
-        struct sset ids;      /* folder path -> its fi_id (char *, owned), once found */
-        struct sset hashes;   /* this pass: path -> struct hent * (NULL when not loaded) */
+        struct sset fetched;    /* log file paths published because a digest listed them */
+        struct sset notfound;   /* not found by path after a refresh of their folder */
+        struct sset unreadable; /* names of digests that exist but cannot be read: no gap */
+        struct sset rereads;    /* published again after a hash mismatch */
+        struct sset warned;     /* "<kind> <path>": said once in the log */
+        struct sset ids;        /* folder path -> its fi_id (char *, owned), once found */
+        int64_t trimmed_at;     /* when the hash store was last trimmed (epoch s), 0 never */
+        struct sset hashes;     /* this pass: path -> struct hent * (NULL when not loaded) */
         int hashes_loaded;
         uint64_t pass;
         /* this pass's unreadable digests, said once per region at its end */
@@ -134,6 +137,7 @@ struct digests *digests_new(const struct digests_opts *o, struct aa_client *aa,
         sset_init(&d->days);
         sset_init(&d->fetched);
         sset_init(&d->notfound);
+        sset_init(&d->unreadable);
         sset_init(&d->rereads);
         sset_init(&d->warned);
         sset_init(&d->hashes);
@@ -174,6 +178,7 @@ void digests_free(struct digests *d)
         sset_clear(&d->days);
         sset_clear(&d->fetched);
         sset_clear(&d->notfound);
+        sset_clear(&d->unreadable);
         sset_clear(&d->rereads);
         sset_clear(&d->warned);
         sset_clear(&d->hashes);
@@ -389,9 +394,10 @@ static int read_one(struct digests *d, const struct digests_region *r, struct dd
                 return jb_seterr(JB_ENOMEM, errstr, errsz, "out of memory");
         if (!ct_digest_is_path(path) ||
             d->h.file_state(d->h.opaque, y->path, nf->name) == DIGESTS_DONE) {
-                free(path);
                 /* not a digest, or one found unreadable before: never looked at again */
-                return sset_put(&y->seen, nf->name, NULL);
+                rc = ct_digest_is_path(path) ? sset_put(&d->unreadable, nf->name, NULL) : JB_OK;
+                free(path);
+                return rc ? rc : sset_put(&y->seen, nf->name, NULL);
         }
         ct_digest_reader_reset(rd);
         rc = aa_download(d->aa, nf->fi_id, feed_cb, &fc, err, sizeof(err));
@@ -405,6 +411,8 @@ static int read_one(struct digests *d, const struct digests_region *r, struct dd
                         d->bad_first[0] = '\0';
                 log_msg(LL_DEBUG, "digests", "the CloudTrail digest %s cannot be read: %s", path, err);
                 rc = sset_put(&y->seen, nf->name, NULL);
+                if (!rc)
+                        rc = sset_put(&d->unreadable, nf->name, NULL);
                 if (!rc)
                         rc = d->h.remember(d->h.opaque, y->path, nf->name);
         } else if (rc) {
@@ -774,12 +782,19 @@ static int reconcile(struct digests *d, struct dent *e, int64_t now, char *errst
 struct gap_ctx {
         struct digests *d;
         const char *first, *referrer;
+        uint64_t n;
 };
 
 static void gap_cb(void *opaque, const struct ct_gap *g)
 {
         struct gap_ctx *c = opaque;
+        const char *name = strrchr(g->object, '/');
 
+        /* a digest that is there but cannot be read (too big, damaged) is reported as such
+         * (digest_unreadable), not as one deleted from the chain */
+        if (sset_has(&c->d->unreadable, name ? name + 1 : g->object))
+                return;
+        c->n++;
         if (!c->first) {
                 c->first = g->object;
                 c->referrer = g->referrer;
@@ -869,7 +884,7 @@ static int report_source(struct digests *d, const char *provider, const char *bu
         struct status_digest sd = {0};
         struct ct_chain *ch = ct_chain_new();
         struct cov_ctx cov = {0, 0, 0};
-        struct gap_ctx gc = {d, NULL, NULL};
+        struct gap_ctx gc = {d, NULL, NULL, 0};
         const char *first_missing = NULL, *first_tampered = NULL;
         char text[ALERT_TEXT_MAX];
         int rc = ch ? JB_OK : JB_ENOMEM;
@@ -906,8 +921,10 @@ static int report_source(struct digests *d, const char *provider, const char *bu
         }
         if (!rc)
                 rc = ct_chain_coverage(ch, now, d->o.grace_s, oldest, cov_cb, &cov);
-        if (!rc)
-                sd.gaps = ct_chain_gaps(ch, now, d->o.grace_s, oldest, gap_cb, &gc);
+        if (!rc) {
+                (void)ct_chain_gaps(ch, now, d->o.grace_s, oldest, gap_cb, &gc);
+                sd.gaps = gc.n;
+        }
         sd.chains = cov.chains;
         sd.digests = cov.digests;
         sd.backfill = cov.backfill;
@@ -985,6 +1002,24 @@ static void forget_old(struct digests *d, int64_t oldest)
                 }
 }
 
+/*
+ * Once an hour, the hash store forgets the files put a day before the window began: the
+ * parser reads a file after CloudTrail delivered it, so a file hashed before then is in no
+ * digest of the window (the store would otherwise grow by one entry per file for ever, and
+ * every reconciling pass loads it whole). A failure only waits for the next hour.
+ */
+static void trim_hashes(struct digests *d, int64_t now, int64_t oldest)
+{
+        char err[256];
+
+        if (!d->o.hashes || (d->trimmed_at && now - d->trimmed_at < 3600))
+                return;
+        d->trimmed_at = now;
+        if (d->o.hashes->ops->forget_before(d->o.hashes, (oldest - DAY_S) * 1000, err, sizeof(err)))
+                log_msg(LL_WARN, "digests",
+                        "could not forget old log file hashes (%s); trying again in an hour", err);
+}
+
 int digests_pass(struct digests *d, const struct digests_region *regs, size_t nregs, int64_t now,
                  int64_t oldest, char *errstr, size_t errsz)
 {
@@ -995,6 +1030,8 @@ int digests_pass(struct digests *d, const struct digests_region *regs, size_t nr
         d->pass++;
         if (!rc)
                 forget_old(d, oldest);
+        if (!rc)
+                trim_hashes(d, now, oldest);
         if (!rc)
                 rc = read_digests(d, regs, nregs, now, oldest, avail, errstr, errsz);
         for (i = 0; i < d->nents && !rc && !d->h.stopping(d->h.opaque); i++)

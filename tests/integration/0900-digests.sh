@@ -15,6 +15,18 @@ W=$JIBE_TMP/run
 "$CTGEN" init --root "$R" --seed 41 >/dev/null
 "$CTGEN" history --root "$R" --seed 41 --hours "${DIGEST_HOURS:-4}" --digests --hidden 1 --deleted 1 --flipped 1 \
 	--gaps 1 >/dev/null
+# one digest that the next one points at, listing no file, is damaged (not gzip): it is
+# reported as unreadable, and is no gap in the chain (the only gap is --gaps' removed one)
+BAD=$(python3 - "$R/ctgen/digests.jsonl" <<'PY'
+import json, sys
+ds = [json.loads(l) for l in open(sys.argv[1])]
+prevs = {d["previous"] for d in ds if d["previous"]}
+print([d["path"] for d in ds if d["files"] == 0 and not d["removed"] and d["path"] in prevs][0])
+PY
+)
+BADF=$(find "$R" -path "*/${BAD}" | head -n 1)
+[ -f "$BADF" ] || fail "no digest file for $BAD"
+printf 'not a gzip digest\n' >"$BADF"
 sim_start "$R" --quiet
 
 STATUS_CFG='status = { instance = "solo"; publish_s = 5; };'
@@ -81,6 +93,10 @@ for f in $(names flipped); do
 done
 grep -q "WARN  digests: the CloudTrail digest .* that .* points at is gone" "$W/jibe.log" ||
 	{ run_log; fail "no WARN line for the chain gap"; }
+grep -q "WARN  digests: 1 CloudTrail digest(s) of .* cannot be read (first: .*${BAD##*/}" "$W/jibe.log" ||
+	{ run_log; fail "no WARN line for the damaged digest ${BAD##*/}"; }
+! grep -q "WARN  digests: the CloudTrail digest .*${BAD##*/} that .* points at is gone" "$W/jibe.log" ||
+	{ run_log; fail "the damaged digest ${BAD##*/} was reported as a gap"; }
 run_stop
 sim_stop
 

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "aa.h"
+#include "filehash.h"
 #include "log.h"
 #include "msg.h"
 #include "q.h"
@@ -679,6 +680,75 @@ static void test_stop_prompt(void **state)
  * with the digest's hash, done once acknowledged (recovered); the file that does not exist is
  * missing after a refresh; the other bucket's file is skipped; every processed file is
  * unverified; the source's "digests" figures say so. */
+struct trim_ctx {
+        int old, fresh;
+};
+
+static int trim_cb(void *opaque, const char *path, const uint8_t sha[SHA256_LEN], unsigned reads,
+                   int64_t at_ms)
+{
+        struct trim_ctx *c = opaque;
+
+        (void)sha;
+        (void)reads;
+        (void)at_ms;
+        if (!strcmp(path, "P/b/AWSLogs/old.json.gz"))
+                c->old = 1;
+        if (!strcmp(path, "P/b/AWSLogs/fresh.json.gz"))
+                c->fresh = 1;
+        return 0;
+}
+
+/* The digest pass trims the hash store: a file hashed long before the window is forgotten
+ * (else the store grows by a file per file for ever), one hashed now is kept. */
+static void test_digests_trim_hashes(void **state)
+{
+        char dir[] = "/tmp/jibe-trim.XXXXXX", path[64], err[256];
+        struct trim_ctx c = {0, 0};
+        struct t_env e;
+        struct filehash *fh;
+        int64_t end;
+        FILE *f;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/file-hashes", dir);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f,
+                "jibe-filehash 1\nP/b/AWSLogs/old.json.gz\t%064d\t1\t1000\n"
+                "P/b/AWSLogs/fresh.json.gz\t%064d\t1\t%lld\n",
+                0, 0, (long long)msg_now_ms());
+        assert_int_equal(fclose(f), 0);
+        fh = filehash_dir_new(dir, err, sizeof(err));
+        if (!fh)
+                fail_msg("%s", err);
+        assert_int_equal(fh->ops->load(fh, trim_cb, &c, err, sizeof(err)), JB_OK);
+        assert_true(c.old && c.fresh);
+        status_init(&(struct status_ident){"t", "scan", "test", 60, 1200});
+        env_init(&e, NULL);
+        e.so.digests = 1;
+        e.so.digest_grace_s = 0;
+        e.so.hashes = fh;
+        env_start(&e);
+        end = tu_now_ms() + T_DEADLINE_MS;
+        do {
+                if (tu_now_ms() > end)
+                        fail_msg("the old file hash was never forgotten");
+                take(&e);
+                ack_all(&e);
+                tu_sleep_ms(20);
+                c.old = c.fresh = 0;
+                assert_int_equal(fh->ops->load(fh, trim_cb, &c, err, sizeof(err)), JB_OK);
+        } while (c.old);
+        assert_true(c.fresh);
+        env_free(&e);
+        status_reset();
+        filehash_free(fh);
+        unlink(path);
+        rmdir(dir);
+}
+
 static void test_digests(void **state)
 {
         struct t_env e;
@@ -749,7 +819,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_first_scan), cmocka_unit_test(test_skips_done),
                 cmocka_unit_test(test_restart),    cmocka_unit_test(test_stop_prompt),
-                cmocka_unit_test(test_digests),
+                cmocka_unit_test(test_digests),    cmocka_unit_test(test_digests_trim_hashes),
         };
 
         return cmocka_run_group_tests_name("scanner", tests, t_setup, t_teardown);
