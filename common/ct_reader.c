@@ -1100,6 +1100,17 @@ static int pipe_drain(struct ct_reader *rdr, int all, char *errstr, size_t errsz
         return rc ? rc : first;
 }
 
+/* Hand n gzip bytes at in to the running inflate thread. */
+static void pipe_hand(struct ct_reader *rdr, const uint8_t *in, size_t n)
+{
+        pthread_mutex_lock(&rdr->pp.mu);
+        rdr->pp.job = in;
+        rdr->pp.job_len = n;
+        rdr->pp.job_seq++;
+        pthread_cond_signal(&rdr->pp.to_inflate);
+        pthread_mutex_unlock(&rdr->pp.mu);
+}
+
 int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr, size_t errsz)
 {
         const uint8_t *in = gz;
@@ -1112,12 +1123,7 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
                 if (rdr->pp.running) {
                         char scratch[256];
 
-                        pthread_mutex_lock(&rdr->pp.mu);
-                        rdr->pp.job = in;
-                        rdr->pp.job_len = n;
-                        rdr->pp.job_seq++;
-                        pthread_cond_signal(&rdr->pp.to_inflate);
-                        pthread_mutex_unlock(&rdr->pp.mu);
+                        pipe_hand(rdr, in, n);
                         (void)!pipe_drain(rdr, 0, scratch, sizeof(scratch));
                 } else {
                         rdr->fl.in += n;
@@ -1130,12 +1136,7 @@ int ct_reader_feed(struct ct_reader *rdr, const void *gz, size_t n, char *errstr
                 (void)pipe_start(rdr); /* on failure the file stays on this thread */
         rdr->in_total += n;
         if (rdr->pp.running) {
-                pthread_mutex_lock(&rdr->pp.mu);
-                rdr->pp.job = in;
-                rdr->pp.job_len = n;
-                rdr->pp.job_seq++;
-                pthread_cond_signal(&rdr->pp.to_inflate);
-                pthread_mutex_unlock(&rdr->pp.mu);
+                pipe_hand(rdr, in, n);
                 return pipe_drain(rdr, 0, errstr, errsz);
         }
         rdr->fl.in += n;

@@ -392,8 +392,10 @@ static char *fi_id_of(const char *path)
         return id;
 }
 
-/* Publish a msg_logfile for path (fi_id given, or looked up). */
-static void publish_file(struct t_env *e, const char *path, const char *fi_id, int *done)
+/* Publish a msg_logfile for path (fi_id given, or looked up), with the digest fields a
+ * digest sets (digest_hex NULL, reread 0: none). */
+static void publish_msg(struct t_env *e, const char *path, const char *fi_id, const char *digest_hex,
+                        int reread, int *done)
 {
         struct msg_logfile m = {0};
         struct buf b, k;
@@ -405,6 +407,8 @@ static void publish_file(struct t_env *e, const char *path, const char *fi_id, i
         m.fi_id = id;
         m.size = -1;
         m.listed_ms = T_LISTED;
+        m.digest_sha256 = (char *)digest_hex;
+        m.reread = reread;
         buf_init(&b, 1u << 20);
         buf_init(&k, 4096);
         assert_int_equal(msg_logfile_encode(&m, &b), 0);
@@ -415,6 +419,11 @@ static void publish_file(struct t_env *e, const char *path, const char *fi_id, i
         buf_clear(&b);
         buf_clear(&k);
         free(id);
+}
+
+static void publish_file(struct t_env *e, const char *path, const char *fi_id, int *done)
+{
+        publish_msg(e, path, fi_id, NULL, 0, done);
 }
 
 /* Publish a msg_logfile for path with the fi_id and size it is listed with, the size
@@ -774,28 +783,7 @@ static void fixture_sha(const char *name, uint8_t sha[SHA256_LEN], uint8_t gz_sh
 static void publish_digest(struct t_env *e, const char *path, const char *digest_hex, int reread,
                            int *done)
 {
-        struct msg_logfile m = {0};
-        struct buf b, k;
-        char *id = fi_id_of(path);
-
-        m.provider = (char *)"101";
-        m.bucket = (char *)"logs";
-        m.path = (char *)path;
-        m.fi_id = id;
-        m.size = -1;
-        m.listed_ms = T_LISTED;
-        m.digest_sha256 = (char *)digest_hex;
-        m.reread = reread;
-        buf_init(&b, 1u << 20);
-        buf_init(&k, 4096);
-        assert_int_equal(msg_logfile_encode(&m, &b), 0);
-        assert_int_equal(msg_logfile_key(&m, &k), 0);
-        assert_int_equal(q_publish(e->q, Q_FILES, k.p, k.len, b.p, b.len, NULL, count_done, done, NULL,
-                                   0),
-                         0);
-        buf_clear(&b);
-        buf_clear(&k);
-        free(id);
+        publish_msg(e, path, NULL, digest_hex, reread, done);
 }
 
 struct t_hashes {
