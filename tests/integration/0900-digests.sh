@@ -61,7 +61,7 @@ while ! digests_ok; do
 	fi
 	sleep 0.5
 done
-python3 - "$W/state/status.json" "$R/ctgen/digests.json" <<'PY' || fail "digest figures"
+python3 - "$W/state/status.json" "$R/ctgen/digests.json" "$BAD" <<'PY' || fail "digest figures"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 man = json.load(open(sys.argv[2]))
@@ -69,6 +69,12 @@ d = [s for s in doc["sources"] if s["bucket"] == "ct-logs"][0]["digests"]
 assert d["chains"] >= 1 and d["digests"] >= 4 and d["covered_s"] >= 3 * 3600, d
 assert d["listed"] >= d["done"] + d["missing"] and d["done"] >= 1, d
 assert d["last_end_ms"] > 0, d
+ds = [json.loads(l) for l in open(sys.argv[2].replace("digests.json", "digests.jsonl"))]
+present = [x for x in ds if not x["removed"] and not x["path"].endswith(sys.argv[3].split("/")[-1])]
+print("generator: %d digests present and readable (%d backfill), %d log files listed in them"
+      % (len(present), sum(1 for x in present if x["backfill"]), sum(x["files"] for x in present)))
+assert d["digests"] == len(present) and d["backfill"] == sum(1 for x in present if x["backfill"]), d
+assert d["listed"] == sum(x["files"] for x in present) and d["done"] == d["listed"] - d["missing"], d
 print("digests: %(digests)d (%(backfill)d backfill) in %(chains)d chains, %(covered_s)d s covered, "
       "%(listed)d files listed, %(done)d done, %(recovered)d recovered, %(missing)d missing, "
       "%(tampered)d tampered, %(unverified)d unverified, %(gaps)d gaps, %(pending)d pending" % d)
