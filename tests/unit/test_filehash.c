@@ -94,6 +94,20 @@ static void t_sha(const char *seed, uint8_t out[SHA256_LEN])
         sha256(seed, strlen(seed), out);
 }
 
+/* g holds path with the SHA-256 of seed, put with reads. */
+static void t_expect(const struct t_got *g, const char *path, const char *seed, unsigned reads)
+{
+        uint8_t want[SHA256_LEN];
+        const uint8_t *got;
+        unsigned r = 0;
+
+        t_sha(seed, want);
+        got = t_sha_of(g, path, &r);
+        assert_non_null(got);
+        assert_memory_equal(got, want, SHA256_LEN);
+        assert_int_equal(r, reads);
+}
+
 static void t_put(struct filehash *fh, const char *path, const char *seed, unsigned reads)
 {
         uint8_t sha[SHA256_LEN];
@@ -153,11 +167,8 @@ static void t_write(const char *dir, const char *content)
 static void test_dir_put_load_reopen(void **state)
 {
         char dir[1024];
-        uint8_t want[SHA256_LEN];
-        const uint8_t *got;
         struct filehash *fh;
         struct t_got *g;
-        unsigned reads;
 
         (void)state;
         t_dir(dir, sizeof(dir), "putload");
@@ -170,11 +181,7 @@ static void test_dir_put_load_reopen(void **state)
         t_put(fh, T_PATH, "one again", 2); /* the latest wins */
         g = t_load(fh);
         assert_int_equal(g->n, 2);
-        t_sha("one again", want);
-        got = t_sha_of(g, T_PATH, &reads);
-        assert_non_null(got);
-        assert_memory_equal(got, want, SHA256_LEN);
-        assert_int_equal(reads, 2);
+        t_expect(g, T_PATH, "one again", 2);
         assert_true(g->ents[0].at_ms > 0);
         t_got_free(g);
         filehash_free(fh);
@@ -182,15 +189,8 @@ static void test_dir_put_load_reopen(void **state)
         fh = t_open(dir); /* what the file kept */
         g = t_load(fh);
         assert_int_equal(g->n, 2);
-        got = t_sha_of(g, T_PATH, &reads);
-        assert_non_null(got);
-        assert_memory_equal(got, want, SHA256_LEN);
-        assert_int_equal(reads, 2);
-        t_sha("two", want);
-        got = t_sha_of(g, "/S3 Prod/b/c with spaces.json.gz", &reads);
-        assert_non_null(got);
-        assert_memory_equal(got, want, SHA256_LEN);
-        assert_int_equal(reads, 1);
+        t_expect(g, T_PATH, "one again", 2);
+        t_expect(g, "/S3 Prod/b/c with spaces.json.gz", "two", 1);
         t_got_free(g);
         filehash_free(fh);
 }
@@ -446,9 +446,6 @@ static void test_kafka(void **state)
         struct filehash *fh;
         struct scan_store *st;
         struct t_got *g;
-        uint8_t want[SHA256_LEN];
-        const uint8_t *got;
-        unsigned reads;
         size_t files = 0;
 
         (void)state;
@@ -469,11 +466,7 @@ static void test_kafka(void **state)
         fh = t_kopen(); /* the scanner's side, another process */
         g = t_load(fh);
         assert_int_equal(g->n, 2);
-        t_sha("one again", want);
-        got = t_sha_of(g, T_PATH, &reads);
-        assert_non_null(got);
-        assert_memory_equal(got, want, SHA256_LEN);
-        assert_int_equal(reads, 2);
+        t_expect(g, T_PATH, "one again", 2);
         t_got_free(g);
         /* forget everything put before now: tombstones, then nothing loads */
         assert_int_equal(fh->ops->forget_before(fh, msg_now_ms() + 1, err, sizeof(err)), JB_OK);
